@@ -1,0 +1,58 @@
+# Front door for builds: every target installs missing Debian packages first.
+# The real build is meson + ninja in build/ (hardened) and build-asan/
+# (AddressSanitizer + UndefinedBehaviorSanitizer).
+
+BUILD_DIR ?= build
+ASAN_DIR ?= build-asan
+FUZZ_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 60
+# CI builds with -Werror; a local build only warns.
+WERROR := $(if $(CI),--werror,)
+
+.PHONY: all build asan test demo fuzz bench clean deps
+
+all: build
+
+deps:
+	@scripts/install-deps.sh build
+
+$(BUILD_DIR)/build.ninja:
+	meson setup $(WERROR) $(BUILD_DIR)
+
+build: deps $(BUILD_DIR)/build.ninja
+	ninja -C $(BUILD_DIR)
+
+$(ASAN_DIR)/build.ninja:
+	meson setup $(WERROR) -Db_sanitize=address,undefined -Db_lundef=false \
+		-Dhardening=false -Dbuildtype=debug $(ASAN_DIR)
+
+asan: deps $(ASAN_DIR)/build.ninja
+	ninja -C $(ASAN_DIR)
+
+test:
+	@scripts/install-deps.sh test
+	@$(MAKE) --no-print-directory build asan
+	@tests/run.sh $(BUILD_DIR) $(ASAN_DIR)
+
+demo:
+	@scripts/install-deps.sh demo
+	@$(MAKE) --no-print-directory build
+	@scripts/demo.sh $(BUILD_DIR)/warden
+
+$(FUZZ_DIR)/build.ninja:
+	CC=clang meson setup -Dfuzz=true -Dhardening=false -Db_lundef=false \
+		-Db_sanitize=address,undefined -Dbuildtype=debug $(FUZZ_DIR)
+
+fuzz:
+	@scripts/install-deps.sh fuzz
+	@$(MAKE) --no-print-directory $(FUZZ_DIR)/build.ninja
+	ninja -C $(FUZZ_DIR)
+	tests/fuzz/run.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
+
+bench:
+	@scripts/install-deps.sh bench
+	@$(MAKE) --no-print-directory build
+	bench/run.sh $(BUILD_DIR)
+
+clean:
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(FUZZ_DIR)

@@ -1,0 +1,45 @@
+/* Entry point of the warden binary: dispatches to one subcommand. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "common/macros.h"
+
+int cmd_version(int argc WD_UNUSED, char **argv WD_UNUSED)
+{
+	printf("warden %s\n", WARDEN_VERSION);
+	return 0;
+}
+
+static const struct cli_command commands[] = {
+	{ "version", "print the version", cmd_version },
+};
+
+static void print_usage(FILE *out)
+{
+	fprintf(out, "usage: warden COMMAND [ARGS]\n\ncommands:\n");
+	for (size_t i = 0; i < WD_ARRAY_LEN(commands); i++)
+		fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\nRun 'warden COMMAND --help' for the options of a command.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		print_usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		print_usage(stdout);
+		return 0;
+	}
+
+	for (size_t i = 0; i < WD_ARRAY_LEN(commands); i++) {
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].run(argc - 1, argv + 1);
+	}
+
+	fprintf(stderr, "warden: unknown command '%s'\n", argv[1]);
+	print_usage(stderr);
+	return 2;
+}
