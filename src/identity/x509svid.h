@@ -1,0 +1,50 @@
+/* X.509-SVIDs and the CA certificates that sign them, per the X.509-SVID
+ * standard: one URI SAN, CA:false leaves with critical digitalSignature key
+ * usage and serverAuth+clientAuth EKU, CA:true signers with keyCertSign and
+ * cRLSign whose SPIFFE ID has no path. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "common/error.h"
+#include "common/macros.h"
+#include "identity/spiffe_id.h"
+
+/* Default allowance for clocks behind the server's: notBefore is set this
+ * many seconds in the past (SPIRE uses 10 s). */
+#define X509SVID_DEFAULT_BACKDATE_SECONDS 10
+
+struct x509svid_request {
+	const struct spiffe_id *id;
+	EVP_PKEY *public_key;          /* the subject's key, from a CSR */
+	const char *const *dns_names;  /* optional DNS SANs; the first also
+	                                  becomes the subject CN */
+	size_t dns_name_count;
+	int64_t now;                   /* Unix seconds */
+	int64_t ttl_seconds;           /* cut to the CA's notAfter */
+	int64_t backdate_seconds;
+};
+
+/* Signs an X.509-SVID for request with the CA. */
+WD_MUST_CHECK int x509svid_issue(X509 *ca_cert, EVP_PKEY *ca_key,
+	const struct x509svid_request *request, X509 **ret_cert, struct wd_error *err);
+
+/* Creates a self-signed trust-domain CA certificate for key, valid from
+ * now - backdate to now + ttl, with URI SAN spiffe://trust_domain. */
+WD_MUST_CHECK int x509svid_ca_create(EVP_PKEY *key, const char *trust_domain, int64_t now,
+	int64_t ttl_seconds, int64_t backdate_seconds, X509 **ret_cert, struct wd_error *err);
+
+/* Validates an SVID chain (leaf first) against the trust domain's CA
+ * certificates at time now: RFC 5280 path validation, the leaf rules of the
+ * X.509-SVID standard, and exactly one URI SAN. Writes the SPIFFE ID of the
+ * leaf to ret_id. */
+WD_MUST_CHECK int x509svid_verify(STACK_OF(X509) *chain, X509 *const *authorities,
+	size_t authority_count, int64_t now, struct spiffe_id *ret_id, struct wd_error *err);
+
+/* Reads the SPIFFE ID from the single URI SAN of cert. */
+WD_MUST_CHECK int x509svid_spiffe_id(X509 *cert, struct spiffe_id *ret_id,
+	struct wd_error *err);

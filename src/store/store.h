@@ -1,0 +1,103 @@
+/* The datastore interface: SQL with $1..$N parameters over a backend chosen
+ * by URL, versioned migrations per component, and transactions. SQLite is
+ * the built-in backend; the interface keeps backend details out of callers
+ * so a PostgreSQL backend can be added behind the same calls. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/error.h"
+#include "common/macros.h"
+
+struct store;
+struct store_row;
+
+enum store_value_type {
+	STORE_NULL,
+	STORE_INT,
+	STORE_TEXT,
+	STORE_BLOB,
+};
+
+/* One bound parameter. Text and blob memory stays owned by the caller. */
+struct store_value {
+	enum store_value_type type;
+	int64_t i;
+	const char *text;
+	const void *blob;
+	size_t len;
+};
+
+#define STORE_INT_VALUE(v) ((struct store_value){ .type = STORE_INT, .i = (v) })
+#define STORE_TEXT_VALUE(s) ((struct store_value){ .type = (s) ? STORE_TEXT : STORE_NULL, .text = (s) })
+#define STORE_BLOB_VALUE(p, n) ((struct store_value){ .type = STORE_BLOB, .blob = (p), .len = (n) })
+#define STORE_NULL_VALUE ((struct store_value){ .type = STORE_NULL })
+
+/* One schema step. Backends pick the SQL of their dialect; sql_postgres may
+ * be NULL until that backend exists. */
+struct store_migration {
+	int version;            /* 1, 2, 3, ... applied in order */
+	const char *name;       /* short description recorded with the version */
+	const char *sql_sqlite; /* one or more statements */
+	const char *sql_postgres;
+};
+
+struct store_options {
+	int busy_timeout_ms;    /* wait this long for a lock; 0 means 5000 */
+};
+
+/* Opens the datastore named by url: "sqlite:PATH", or a plain PATH, which
+ * means SQLite. Creates the file with mode 0600, enables WAL, foreign keys and
+ * the busy timeout. options may be NULL. */
+WD_MUST_CHECK int store_open(const char *url, const struct store_options *options,
+	struct store **ret_store, struct wd_error *err);
+
+/* Closes the datastore; accepts NULL. */
+void store_close(struct store *store);
+
+/* Returns the backend name ("sqlite"). */
+const char *store_backend(const struct store *store);
+
+/* Applies, in one transaction each, the migrations of component whose
+ * version is above the recorded one. A failing step rolls back and leaves
+ * the recorded version unchanged. */
+WD_MUST_CHECK int store_migrate(struct store *store, const char *component,
+	const struct store_migration *migrations, size_t count, struct wd_error *err);
+
+/* Stores the highest applied migration version of component in ret_version
+ * (0 when none). */
+WD_MUST_CHECK int store_schema_version(struct store *store, const char *component,
+	int *ret_version, struct wd_error *err);
+
+/* Transactions. begin nests by counting: only the outermost commit or
+ * rollback reaches the backend, and a rollback at any depth makes the
+ * outermost commit fail with WD_ECONFLICT. */
+WD_MUST_CHECK int store_begin(struct store *store, struct wd_error *err);
+WD_MUST_CHECK int store_commit(struct store *store, struct wd_error *err);
+void store_rollback(struct store *store);
+
+/* Runs one statement. ret_changes (may be NULL) receives the number of rows
+ * changed. A unique or foreign-key violation returns WD_EEXIST or
+ * WD_ECONFLICT; other failures WD_ESTORE. Errors never quote parameter
+ * values, which may be secret. */
+WD_MUST_CHECK int store_exec(struct store *store, const char *sql,
+	const struct store_value *params, size_t param_count, int64_t *ret_changes,
+	struct wd_error *err);
+
+/* Called once per result row; a negative return stops the query and is
+ * returned by store_query. Row memory is valid only during the call. */
+typedef int (*store_row_fn)(void *context, const struct store_row *row);
+
+/* Runs one query and calls on_row for each row. */
+WD_MUST_CHECK int store_query(struct store *store, const char *sql,
+	const struct store_value *params, size_t param_count, store_row_fn on_row,
+	void *context, struct wd_error *err);
+
+/* Row accessors; column indexes start at 0. Text of a NULL column is NULL. */
+size_t store_row_columns(const struct store_row *row);
+bool store_row_is_null(const struct store_row *row, size_t column);
+int64_t store_row_int(const struct store_row *row, size_t column);
+const char *store_row_text(const struct store_row *row, size_t column);
+const void *store_row_blob(const struct store_row *row, size_t column, size_t *ret_len);
