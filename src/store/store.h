@@ -1,7 +1,10 @@
 /* The datastore interface: SQL with $1..$N parameters over a backend chosen
  * by URL, versioned migrations per component, and transactions. SQLite is
- * the built-in backend; the interface keeps backend details out of callers
- * so a PostgreSQL backend can be added behind the same calls. */
+ * the built-in backend. Each backend is a table of functions
+ * (store_backend.h) picked in store_open by URL scheme, so a PostgreSQL
+ * backend (postgres.c, for "postgres://" URLs) slots in with no change for
+ * callers. A store handle is one connection: use it from one thread at a
+ * time. */
 #pragma once
 
 #include <stdbool.h>
@@ -30,8 +33,16 @@ struct store_value {
 	size_t len;
 };
 
+/* Returns the type of a text value: STORE_NULL for a NULL pointer. A function
+ * rather than `(s) ? ...` in the macro, which gcc's -Waddress flags when s
+ * is a char array. */
+static inline enum store_value_type store_text_type(const char *text)
+{
+	return text ? STORE_TEXT : STORE_NULL;
+}
+
 #define STORE_INT_VALUE(v) ((struct store_value){ .type = STORE_INT, .i = (v) })
-#define STORE_TEXT_VALUE(s) ((struct store_value){ .type = (s) ? STORE_TEXT : STORE_NULL, .text = (s) })
+#define STORE_TEXT_VALUE(s) ((struct store_value){ .type = store_text_type(s), .text = (s) })
 #define STORE_BLOB_VALUE(p, n) ((struct store_value){ .type = STORE_BLOB, .blob = (p), .len = (n) })
 #define STORE_NULL_VALUE ((struct store_value){ .type = STORE_NULL })
 
@@ -50,11 +61,13 @@ struct store_options {
 
 /* Opens the datastore named by url: "sqlite:PATH", or a plain PATH, which
  * means SQLite. Creates the file with mode 0600, enables WAL, foreign keys and
- * the busy timeout. options may be NULL. */
+ * the busy timeout. options may be NULL. An existing file readable by group
+ * or others fails with WD_ECONFIG; "postgres://" and other schemes fail with
+ * WD_EUNSUPPORTED. */
 WD_MUST_CHECK int store_open(const char *url, const struct store_options *options,
 	struct store **ret_store, struct wd_error *err);
 
-/* Closes the datastore; accepts NULL. */
+/* Closes the datastore, rolling back an open transaction; accepts NULL. */
 void store_close(struct store *store);
 
 /* Returns the backend name ("sqlite"). */
@@ -62,7 +75,9 @@ const char *store_backend(const struct store *store);
 
 /* Applies, in one transaction each, the migrations of component whose
  * version is above the recorded one. A failing step rolls back and leaves
- * the recorded version unchanged. */
+ * the recorded version unchanged. Versions not strictly increasing fail with
+ * WD_EINVAL before anything runs. A recorded version above the highest in
+ * migrations fails with WD_ECONFLICT, as does a call inside a transaction. */
 WD_MUST_CHECK int store_migrate(struct store *store, const char *component,
 	const struct store_migration *migrations, size_t count, struct wd_error *err);
 
@@ -73,29 +88,40 @@ WD_MUST_CHECK int store_schema_version(struct store *store, const char *componen
 
 /* Transactions. begin nests by counting: only the outermost commit or
  * rollback reaches the backend, and a rollback at any depth makes the
- * outermost commit fail with WD_ECONFLICT. */
+ * outermost commit fail with WD_ECONFLICT. A failed outermost commit has
+ * rolled back, and store_rollback with no transaction open does nothing, so
+ * a cleanup path may always call it. */
 WD_MUST_CHECK int store_begin(struct store *store, struct wd_error *err);
 WD_MUST_CHECK int store_commit(struct store *store, struct wd_error *err);
 void store_rollback(struct store *store);
 
 /* Runs one statement. ret_changes (may be NULL) receives the number of rows
  * changed. A unique or foreign-key violation returns WD_EEXIST or
- * WD_ECONFLICT; other failures WD_ESTORE. Errors never quote parameter
+ * WD_ECONFLICT, and a lock still held after the busy timeout
+ * WD_EUNAVAILABLE. Invalid parameters or $N references, or more than one
+ * statement, return WD_EINVAL. Out of memory, a value above the backend's
+ * size limit and a corrupt file return WD_ENOMEM, WD_ETOOBIG and
+ * WD_ECORRUPT. Other failures return WD_ESTORE. Errors never quote parameter
  * values, which may be secret. */
 WD_MUST_CHECK int store_exec(struct store *store, const char *sql,
 	const struct store_value *params, size_t param_count, int64_t *ret_changes,
 	struct wd_error *err);
 
 /* Called once per result row; a negative return stops the query and is
- * returned by store_query. Row memory is valid only during the call. */
+ * returned by store_query, and other returns continue it. Row memory is
+ * valid only during the call. */
 typedef int (*store_row_fn)(void *context, const struct store_row *row);
 
-/* Runs one query and calls on_row for each row. */
+/* Runs one query and calls on_row for each row. Errors are those of
+ * store_exec. err is cleared first, so on_row may record its own detail in
+ * it through context; otherwise a generic one is recorded. */
 WD_MUST_CHECK int store_query(struct store *store, const char *sql,
 	const struct store_value *params, size_t param_count, store_row_fn on_row,
 	void *context, struct wd_error *err);
 
-/* Row accessors; column indexes start at 0. Text of a NULL column is NULL. */
+/* Row accessors; column indexes start at 0. Text and blob of a NULL column
+ * are NULL, while an empty blob is non-NULL with length 0. A column out of
+ * range reads as NULL. */
 size_t store_row_columns(const struct store_row *row);
 bool store_row_is_null(const struct store_row *row, size_t column);
 int64_t store_row_int(const struct store_row *row, size_t column);
