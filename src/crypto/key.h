@@ -48,3 +48,7 @@ WD_MUST_CHECK int crypto_key_save(EVP_PKEY *key, const char *path, struct wd_err
 /* Reads a PEM private key file; refuses a file readable by group or others
  * with WD_EPERM. */
 WD_MUST_CHECK int crypto_key_load(const char *path, EVP_PKEY **ret_key, struct wd_error *err);
+
+/* Returns the digest warden signs certificates and CRLs with for key:
+ * SHA-384 for EC P-384 keys, SHA-256 otherwise. */
+const EVP_MD *crypto_key_signing_digest(const EVP_PKEY *key);
