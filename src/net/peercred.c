@@ -1,0 +1,96 @@
+/* Unix admin socket: binding with a fixed file mode and reading the peer's
+ * credentials with SO_PEERCRED (unix(7)). */
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "net/net_private.h"
+
+int peercred_read(int fd, uid_t *ret_uid, gid_t *ret_gid, pid_t *ret_pid)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	*ret_uid = (uid_t)-1;
+	*ret_gid = (gid_t)-1;
+	*ret_pid = 0;
+	if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
+	    len != sizeof(cred))
+		return WD_EIO;
+	*ret_uid = cred.uid;
+	*ret_gid = cred.gid;
+	*ret_pid = cred.pid;
+	return 0;
+}
+
+/* Removes a socket file left by an earlier run. Any other file type is
+ * left alone, so a wrong path never deletes data. */
+static int unlink_stale(const char *path, struct wd_error *err)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return wd_error_set(err, WD_EIO, "cannot stat admin socket %s: %s", path,
+			strerror(errno));
+	}
+	if (!S_ISSOCK(st.st_mode))
+		return wd_error_set(err, WD_EINVAL, "admin socket path %s exists and is not a "
+			"socket", path);
+	if (unlink(path) < 0)
+		return wd_error_set(err, WD_EIO, "cannot remove stale admin socket %s: %s", path,
+			strerror(errno));
+	return 0;
+}
+
+int unix_socket_bind(const char *path, mode_t mode, int *ret_fd, struct wd_error *err)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	size_t path_len = path ? strlen(path) : 0;
+	int fd = -1;
+	int rc = 0;
+	mode_t old_umask;
+
+	*ret_fd = -1;
+	if (path_len == 0 || path_len >= sizeof(addr.sun_path))
+		return wd_error_set(err, WD_EINVAL, "admin socket path \"%s\" must have 1 to %zu "
+			"bytes", path ? path : "", sizeof(addr.sun_path) - 1);
+	memcpy(addr.sun_path, path, path_len + 1);
+	WD_GUARD(unlink_stale(path, err));
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		rc = wd_error_set(err, WD_EIO, "cannot create Unix socket: %s", strerror(errno));
+		goto out;
+	}
+
+	/* bind() creates the file with 0777 & ~umask, so the umask closes the
+	 * window in which a wider mode would exist; chmod then sets the exact
+	 * mode whatever the process umask.
+	 * NOTE: umask is process-wide, so a file another thread creates during
+	 * bind also gets this mask. */
+	old_umask = umask((mode_t)~mode & 0777);
+	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		umask(old_umask);
+		rc = wd_error_set(err, WD_EIO, "cannot bind admin socket %s: %s", path,
+			strerror(errno));
+		goto out;
+	}
+	umask(old_umask);
+	if (chmod(path, mode & 07777) < 0 || listen(fd, SOMAXCONN) < 0) {
+		rc = wd_error_set(err, WD_EIO, "cannot set up admin socket %s: %s", path,
+			strerror(errno));
+		unlink(path);
+		goto out;
+	}
+	*ret_fd = fd;
+	fd = -1;
+out:
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}

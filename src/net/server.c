@@ -1,0 +1,580 @@
+/* The HTTP server: evhttp listeners over TLS bufferevents or a Unix socket,
+ * per-connection tracking, and dispatch of each request through the route
+ * table. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include "common/alloc.h"
+#include "net/net_private.h"
+
+static void report_error(struct net_server *server, int code, const char *detail)
+{
+	if (server->error_cb)
+		server->error_cb(code, detail, server->error_arg);
+}
+
+static struct timeval ms_to_timeval(unsigned ms)
+{
+	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (suseconds_t)(ms % 1000) * 1000 };
+
+	return tv;
+}
+
+int net_server_new(struct event_base *base, const struct net_limits *limits,
+	struct net_server **ret_server, struct wd_error *err)
+{
+	struct net_server *server;
+	int rc;
+
+	*ret_server = NULL;
+	if (!base)
+		return wd_error_set(err, WD_EINVAL, "server needs an event_base");
+	server = calloc(1, sizeof(*server));
+	if (!server)
+		return wd_error_set(err, WD_ENOMEM, "out of memory creating the server");
+	rc = limits_normalize(limits, &server->limits, err);
+	if (rc < 0) {
+		free(server);
+		return rc;
+	}
+	server->base = base;
+	*ret_server = server;
+	return 0;
+}
+
+void net_server_set_error_cb(struct net_server *server, net_error_fn cb, void *arg)
+{
+	server->error_cb = cb;
+	server->error_arg = arg;
+}
+
+/* Connection tracking. A connection gets a track at its first request;
+ * libevent's close callback removes it. */
+
+static void track_input_cb(struct evbuffer *buffer, const struct evbuffer_cb_info *info,
+	void *arg)
+{
+	struct conn_track *track = arg;
+	struct timeval tv;
+
+	(void)buffer;
+	if (info->n_added == 0)
+		return;
+	/* Bytes of the next request arrived: the shorter read timeout applies
+	 * again until the request is complete. */
+	tv = ms_to_timeval(track->listener->server->limits.read_timeout_ms);
+	evhttp_connection_set_timeout_tv(track->evcon, &tv);
+}
+
+static void track_remove(struct net_listener *listener, struct conn_track *track)
+{
+	for (size_t i = 0; i < listener->track_count; i++) {
+		if (listener->tracks[i] == track) {
+			listener->tracks[i] = listener->tracks[listener->track_count - 1];
+			listener->track_count--;
+			return;
+		}
+	}
+}
+
+static void track_closed(struct evhttp_connection *evcon, void *arg)
+{
+	struct conn_track *track = arg;
+	struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
+
+	if (bev && track->input_cb)
+		evbuffer_remove_cb_entry(bufferevent_get_input(bev), track->input_cb);
+	track_remove(track->listener, track);
+	free(track);
+}
+
+static struct conn_track *track_find(struct net_listener *listener,
+	struct evhttp_connection *evcon)
+{
+	for (size_t i = 0; i < listener->track_count; i++) {
+		if (listener->tracks[i]->evcon == evcon)
+			return listener->tracks[i];
+	}
+	return NULL;
+}
+
+/* Returns the track of evcon, creating it on the first request. WD_ETOOBIG
+ * when the listener already tracks max_connections connections. */
+static int track_get(struct net_listener *listener, struct evhttp_connection *evcon,
+	struct conn_track **ret_track)
+{
+	struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
+	struct conn_track *track = track_find(listener, evcon);
+
+	*ret_track = NULL;
+	if (track) {
+		*ret_track = track;
+		return 0;
+	}
+	if (listener->track_count >= listener->server->limits.max_connections)
+		return WD_ETOOBIG;
+
+	track = calloc(1, sizeof(*track));
+	if (!track)
+		return WD_ENOMEM;
+	track->listener = listener;
+	track->evcon = evcon;
+	if (listener->kind == LISTENER_UNIX &&
+	    peercred_read(bufferevent_getfd(bev), &track->uid, &track->gid, &track->pid) == 0)
+		track->has_cred = true;
+	track->input_cb = evbuffer_add_cb(bufferevent_get_input(bev), track_input_cb, track);
+	if (!track->input_cb) {
+		free(track);
+		return WD_ENOMEM;
+	}
+
+	listener->tracks[listener->track_count++] = track;
+	evhttp_connection_set_closecb(evcon, track_closed, track);
+	*ret_track = track;
+	return 0;
+}
+
+/* Checks before routing: transport, peer, header count. Returns false
+ * after sending the error reply. */
+
+static bool uid_allowed(const struct net_listener *listener, uid_t uid)
+{
+	if (uid == 0)
+		return true;
+	for (size_t i = 0; i < listener->allowed_uid_count; i++) {
+		if (listener->allowed_uids[i] == uid)
+			return true;
+	}
+	return false;
+}
+
+static size_t header_count(struct evhttp_request *ev)
+{
+	struct evkeyvalq *headers = evhttp_request_get_input_headers(ev);
+	struct evkeyval *header;
+	size_t count = 0;
+
+	for (header = headers->tqh_first; header; header = header->next.tqe_next)
+		count++;
+	return count;
+}
+
+static bool connection_admit(struct net_listener *listener, struct evhttp_request *ev,
+	struct conn_track *track)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(ev);
+	struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
+	const struct net_limits *limits = &listener->server->limits;
+	char detail[128];
+
+	/* A TLS listener never serves a connection without TLS, even if the
+	 * SSL bufferevent could not be created at accept. */
+	if (listener->kind == LISTENER_TLS && !bufferevent_openssl_get_ssl(bev)) {
+		reply_error_raw(ev, 503, WD_EUNAVAILABLE, "TLS is not available", true);
+		return false;
+	}
+	if (listener->kind == LISTENER_UNIX && (!track->has_cred ||
+	    !uid_allowed(listener, track->uid))) {
+		snprintf(detail, sizeof(detail), "uid %ld is not allowed on the admin socket",
+			track->has_cred ? (long)track->uid : -1L);
+		reply_error_raw(ev, 403, WD_EPERM, detail, true);
+		return false;
+	}
+	if (header_count(ev) > limits->max_header_count) {
+		snprintf(detail, sizeof(detail), "request has more than %zu headers",
+			limits->max_header_count);
+		reply_error_raw(ev, 431, WD_ETOOBIG, detail, true);
+		return false;
+	}
+	return true;
+}
+
+static int route_authorize(const struct net_request *req, enum net_auth auth,
+	struct wd_error *err)
+{
+	bool is_unix = req->listener->kind == LISTENER_UNIX;
+	bool has_cert = req->peer_chain != NULL;
+
+	switch (auth) {
+	case NET_AUTH_NONE:
+		return 0;
+	case NET_AUTH_CLIENT_CERT:
+		if (is_unix)
+			return wd_error_set(err, WD_EPERM, "%s is not served on the admin socket",
+				req->path);
+		if (!has_cert)
+			return wd_error_set(err, WD_EAUTH, "%s requires a client certificate",
+				req->path);
+		return 0;
+	case NET_AUTH_UNIX:
+		if (!is_unix)
+			return wd_error_set(err, WD_EPERM, "%s is served only on the admin socket",
+				req->path);
+		return 0;
+	case NET_AUTH_CLIENT_CERT_OR_UNIX:
+		if (!is_unix && !has_cert)
+			return wd_error_set(err, WD_EAUTH, "%s requires a client certificate",
+				req->path);
+		return 0;
+	}
+	return wd_error_set(err, WD_EINTERNAL, "route has invalid auth %d", (int)auth);
+}
+
+static void dispatch(struct net_listener *listener, struct evhttp_request *ev,
+	struct conn_track *track)
+{
+	const struct compiled_route *route = NULL;
+	struct net_request req;
+	struct wd_error err;
+	char allow[64];
+	int rc;
+
+	wd_error_clear(&err);
+	rc = request_init(&req, ev, listener, track, &err);
+	if (rc < 0) {
+		request_reply_error_close(&req, rc, wd_error_text(&err));
+		goto out;
+	}
+
+	rc = router_match(&listener->router, evhttp_request_get_command(ev), req.raw_path, &req,
+		&route, allow, sizeof(allow));
+	if (rc == WD_ENOTFOUND) {
+		snprintf(err.detail, sizeof(err.detail), "no route for %s", req.path);
+		reply_error_raw(ev, 404, WD_ENOTFOUND, err.detail, false);
+		goto out;
+	}
+	if (rc == WD_EPERM) {
+		evhttp_add_header(evhttp_request_get_output_headers(ev), "Allow", allow);
+		snprintf(err.detail, sizeof(err.detail), "method %s is not allowed on %s; "
+			"allowed: %s", req.method, req.path, allow);
+		reply_error_raw(ev, 405, WD_EINVAL, err.detail, false);
+		goto out;
+	}
+	if (rc < 0) {
+		request_reply_error_close(&req, rc, "invalid path parameter");
+		goto out;
+	}
+
+	rc = route_authorize(&req, route->route.auth, &err);
+	if (rc == 0)
+		rc = route->route.handler(&req, route->route.arg, &err);
+	if (rc < 0 && !req.replied) {
+		if (net_reply_error(&req, rc, wd_error_text(&err)) < 0)
+			request_reply_error_close(&req, WD_ENOMEM, NULL);
+	}
+	if (!req.replied)
+		request_reply_error_close(&req, WD_EINTERNAL, "handler sent no reply");
+out:
+	request_release(&req);
+}
+
+static void request_cb(struct evhttp_request *ev, void *arg)
+{
+	struct net_listener *listener = arg;
+	struct evhttp_connection *evcon = evhttp_request_get_connection(ev);
+	struct conn_track *track = NULL;
+	struct timeval idle;
+	int rc;
+
+	rc = track_get(listener, evcon, &track);
+	if (rc < 0) {
+		reply_error_raw(ev, 503, WD_EUNAVAILABLE, rc == WD_ETOOBIG ?
+			"too many connections on this listener" : "out of memory", true);
+		return;
+	}
+	if (!connection_admit(listener, ev, track))
+		return;
+
+	/* The request is read: until the next one starts, the connection is
+	 * idle and gets the keep-alive timeout. */
+	idle = ms_to_timeval(listener->server->limits.idle_timeout_ms);
+	evhttp_connection_set_timeout_tv(evcon, &idle);
+	dispatch(listener, ev, track);
+}
+
+/* Creates the SSL bufferevent of a new TLS connection. libevent sets the
+ * socket on it afterwards (evhttp_set_bevcb). */
+static struct bufferevent *tls_bev_cb(struct event_base *base, void *arg)
+{
+	struct net_listener *listener = arg;
+	SSL *ssl = tls_connection_new(listener);
+	struct bufferevent *bev;
+
+	if (!ssl) {
+		report_error(listener->server, WD_ENOMEM, "cannot create an SSL object for a "
+			"new connection");
+		return NULL;
+	}
+	bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+		BEV_OPT_CLOSE_ON_FREE);
+	if (!bev) {
+		SSL_free(ssl);
+		report_error(listener->server, WD_ENOMEM, "cannot create a TLS bufferevent");
+	}
+	return bev;
+}
+
+static void listener_free(struct net_listener *listener)
+{
+	if (!listener)
+		return;
+	/* evhttp_free closes every connection, which runs track_closed. */
+	if (listener->http)
+		evhttp_free(listener->http);
+	if (listener->path)
+		unlink(listener->path);
+	router_clear(&listener->router);
+	SSL_CTX_free(listener->ctx);
+	pthread_mutex_destroy(&listener->ctx_lock);
+	free(listener->tracks);
+	free(listener->path);
+	free(listener->allowed_uids);
+	free(listener);
+}
+
+void net_server_free(struct net_server *server)
+{
+	if (!server)
+		return;
+	while (server->listeners) {
+		struct net_listener *next = server->listeners->next;
+
+		listener_free(server->listeners);
+		server->listeners = next;
+	}
+	free(server);
+}
+
+static int listener_new(struct net_server *server, enum listener_kind kind,
+	const struct net_route *routes, size_t route_count, struct net_listener **ret_listener,
+	struct wd_error *err)
+{
+	const struct net_limits *limits = &server->limits;
+	struct net_listener *listener;
+	struct timeval read_tv = ms_to_timeval(limits->read_timeout_ms);
+	int rc = 0;
+
+	*ret_listener = NULL;
+	listener = calloc(1, sizeof(*listener));
+	if (!listener)
+		return wd_error_set(err, WD_ENOMEM, "out of memory creating a listener");
+	pthread_mutex_init(&listener->ctx_lock, NULL);
+	listener->server = server;
+	listener->kind = kind;
+
+	WD_GUARD(router_compile(&listener->router, routes, route_count, err));
+	listener->tracks = wd_calloc(limits->max_connections, sizeof(*listener->tracks));
+	listener->http = evhttp_new(server->base);
+	if (!listener->tracks || !listener->http) {
+		rc = wd_error_set(err, WD_ENOMEM, "out of memory creating a listener");
+		goto out;
+	}
+
+	/* NOTE: libevent 2.1 itself replies to a body over max_body_bytes or
+	 * headers over max_header_bytes (413) and to a malformed request (400),
+	 * with its own HTML body instead of the JSON error format. */
+	evhttp_set_max_body_size(listener->http, (ev_ssize_t)limits->max_body_bytes);
+	evhttp_set_max_headers_size(listener->http, (ev_ssize_t)limits->max_header_bytes);
+	/* libevent 2.1 has one timeout per connection; it starts as the read
+	 * timeout and request_cb and track_input_cb switch it. */
+	evhttp_set_timeout_tv(listener->http, &read_tv);
+	/* TRACE and CONNECT get 501 from libevent; the rest reach the router,
+	 * which answers 405 with Allow. */
+	evhttp_set_allowed_methods(listener->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD |
+		EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH |
+		EVHTTP_REQ_OPTIONS);
+	evhttp_set_default_content_type(listener->http, "application/json");
+	evhttp_set_gencb(listener->http, request_cb, listener);
+	*ret_listener = WD_TAKE_PTR(listener);
+out:
+	listener_free(listener);
+	return rc;
+}
+
+static void listener_attach(struct net_server *server, struct net_listener *listener)
+{
+	listener->next = server->listeners;
+	server->listeners = listener;
+}
+
+/* Splits "host:port" or "[v6]:port" into host and port. */
+static int address_parse(const char *address, char *host, size_t host_len, uint16_t *ret_port,
+	struct wd_error *err)
+{
+	const char *colon;
+	const char *host_start = address;
+	size_t len;
+	char *end = NULL;
+	unsigned long port;
+
+	*ret_port = 0;
+	if (!address)
+		return wd_error_set(err, WD_EINVAL, "listen address is missing");
+	if (address[0] == '[') {
+		const char *close = strchr(address, ']');
+
+		if (!close || close[1] != ':')
+			goto invalid;
+		host_start = address + 1;
+		len = (size_t)(close - host_start);
+		colon = close + 1;
+	} else {
+		colon = strrchr(address, ':');
+		if (!colon || memchr(address, ':', (size_t)(colon - address)))
+			goto invalid;
+		len = (size_t)(colon - address);
+	}
+	if (len == 0 || len >= host_len)
+		goto invalid;
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (colon[1] < '0' || colon[1] > '9' || errno || *end || port > 65535)
+		goto invalid;
+	memcpy(host, host_start, len);
+	host[len] = '\0';
+	*ret_port = (uint16_t)port;
+	return 0;
+invalid:
+	return wd_error_set(err, WD_EINVAL, "listen address \"%s\" is invalid: use "
+		"host:port or [ipv6]:port", address);
+}
+
+static int bound_port(struct evhttp_bound_socket *bound, uint16_t *ret_port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int fd = (int)evhttp_bound_socket_get_fd(bound);
+
+	*ret_port = 0;
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return WD_EIO;
+	if (ss.ss_family == AF_INET)
+		*ret_port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	else if (ss.ss_family == AF_INET6)
+		*ret_port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	else
+		return WD_EIO;
+	return 0;
+}
+
+int net_listener_add_tls(struct net_server *server, const char *address,
+	const struct net_tls_config *tls, const struct net_route *routes, size_t route_count,
+	struct net_listener **ret_listener, uint16_t *ret_port, struct wd_error *err)
+{
+	struct net_listener *listener = NULL;
+	char host[INET6_ADDRSTRLEN + 1];
+	uint16_t port;
+	int rc = 0;
+
+	if (ret_listener)
+		*ret_listener = NULL;
+	if (ret_port)
+		*ret_port = 0;
+	WD_GUARD(address_parse(address, host, sizeof(host), &port, err));
+	WD_GUARD(listener_new(server, LISTENER_TLS, routes, route_count, &listener, err));
+	WD_GUARD(tls_server_ctx_new(tls, &listener->ctx, err));
+	evhttp_set_bevcb(listener->http, tls_bev_cb, listener);
+
+	listener->bound = evhttp_bind_socket_with_handle(listener->http, host, port);
+	if (!listener->bound) {
+		rc = wd_error_set(err, WD_EIO, "cannot listen on %s: %s", address,
+			strerror(errno));
+		goto out;
+	}
+	if (bound_port(listener->bound, &port) < 0) {
+		rc = wd_error_set(err, WD_EIO, "cannot read the bound port of %s", address);
+		goto out;
+	}
+
+	if (ret_listener)
+		*ret_listener = listener;
+	if (ret_port)
+		*ret_port = port;
+	listener_attach(server, WD_TAKE_PTR(listener));
+out:
+	listener_free(listener);
+	return rc;
+}
+
+int net_listener_update_tls(struct net_listener *listener, const struct net_tls_config *tls,
+	struct wd_error *err)
+{
+	SSL_CTX *ctx = NULL;
+	SSL_CTX *old;
+
+	if (!listener || listener->kind != LISTENER_TLS)
+		return wd_error_set(err, WD_EINVAL, "listener is not a TLS listener");
+	WD_TRY(tls_server_ctx_new(tls, &ctx, err));
+
+	/* Each SSL holds a reference to its SSL_CTX, so connections that
+	 * started on the old context keep it until they close. */
+	pthread_mutex_lock(&listener->ctx_lock);
+	old = listener->ctx;
+	listener->ctx = ctx;
+	pthread_mutex_unlock(&listener->ctx_lock);
+	SSL_CTX_free(old);
+	return 0;
+}
+
+int net_listener_add_unix(struct net_server *server, const char *path, mode_t mode,
+	const uid_t *allowed_uids, size_t allowed_uid_count, const struct net_route *routes,
+	size_t route_count, struct net_listener **ret_listener, struct wd_error *err)
+{
+	struct net_listener *listener = NULL;
+	int fd = -1;
+	int rc = 0;
+
+	if (ret_listener)
+		*ret_listener = NULL;
+	if (allowed_uid_count > 0 && !allowed_uids)
+		return wd_error_set(err, WD_EINVAL, "allowed uid list is missing");
+	WD_GUARD(listener_new(server, LISTENER_UNIX, routes, route_count, &listener, err));
+	if (allowed_uid_count > 0) {
+		listener->allowed_uids = wd_calloc(allowed_uid_count, sizeof(uid_t));
+		WD_ENSURE(listener->allowed_uids, WD_ENOMEM);
+		memcpy(listener->allowed_uids, allowed_uids, allowed_uid_count * sizeof(uid_t));
+		listener->allowed_uid_count = allowed_uid_count;
+	}
+
+	WD_GUARD(unix_socket_bind(path, mode, &fd, err));
+	listener->path = wd_strdup(path);
+	if (!listener->path) {
+		unlink(path);
+		rc = WD_ENOMEM;
+		goto out;
+	}
+	listener->bound = evhttp_accept_socket_with_handle(listener->http, fd);
+	if (!listener->bound) {
+		rc = wd_error_set(err, WD_EIO, "cannot accept on admin socket %s", path);
+		goto out;
+	}
+	fd = -1; /* owned by evhttp now */
+
+	if (ret_listener)
+		*ret_listener = listener;
+	listener_attach(server, WD_TAKE_PTR(listener));
+out:
+	if (fd >= 0)
+		close(fd);
+	listener_free(listener);
+	return rc;
+}
+
+size_t net_listener_connection_count(const struct net_listener *listener)
+{
+	if (listener->kind == LISTENER_TLS)
+		return listener->tls_connections;
+	return listener->track_count;
+}
