@@ -1,0 +1,120 @@
+/* Private state of the trust-domain authority, shared by authority*.c,
+ * ca*.c, issuer.c and revocation.c. Functions named *_locked expect the
+ * caller to hold authority->lock. */
+#pragma once
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "identity/authority.h"
+
+/* Lowercase base64url RFC 7638 thumbprint plus NUL (jwtsvid_key_id). */
+#define AUTHORITY_KID_SIZE 48
+
+/* SHA-256 fingerprint in hex plus NUL (crypto_x509_fingerprint). */
+#define AUTHORITY_FINGERPRINT_SIZE 65
+
+/* Names of the counters in the authority_state table. */
+#define AUTHORITY_STATE_SEQUENCE "bundle_sequence"
+#define AUTHORITY_STATE_CRL_NUMBER "crl_number"
+#define AUTHORITY_STATE_NEXT_SLOT "next_slot_id"
+
+/* One CRL as the authority serves it, with the times that decide when tick
+ * reissues it. */
+struct authority_crl {
+	X509_CRL *crl;
+	int64_t number;
+	int64_t this_update;
+	int64_t next_update;
+	int64_t earliest_expiry;  /* first notAfter among the listed serials;
+	                             INT64_MAX when the list is empty */
+};
+
+/* One rotation slot: a CA key and certificate plus a JWT key, both with the
+ * certificate's lifetime. */
+struct authority_slot {
+	int64_t id;
+	enum authority_slot_state state;
+	enum crypto_key_type key_type;
+	X509 *cert;
+	EVP_PKEY *x509_key;
+	EVP_PKEY *jwt_key;
+	char jwt_kid[AUTHORITY_KID_SIZE];
+	char fingerprint[AUTHORITY_FINGERPRINT_SIZE];
+	int64_t issued_at;   /* when the slot was made: the base of its lifetime
+	                        for rotation, as SPIRE's slot uses it */
+	int64_t not_before;  /* the certificate's, backdated */
+	int64_t not_after;
+	struct authority_crl crl;  /* crl.crl is NULL once the CA has expired */
+};
+
+struct authority {
+	pthread_mutex_t lock;
+	struct authority_config config;  /* strings point at the copies below */
+	char *trust_domain;
+	char *data_dir;
+	char *key_dir;                   /* DATA_DIR/authority */
+	struct store *store;
+	struct authority_slot *slots[AUTHORITY_MAX_SLOTS];  /* by id, ascending */
+	size_t slot_count;
+	uint64_t sequence;
+	int64_t crl_number;              /* the last one used */
+};
+
+/* authority_schema.c */
+WD_MUST_CHECK int authority_schema_migrate(struct store *store, struct wd_error *err);
+WD_MUST_CHECK int authority_state_get(struct store *store, const char *name, int64_t *ret_value,
+	struct wd_error *err);
+WD_MUST_CHECK int authority_state_set(struct store *store, const char *name, int64_t value,
+	struct wd_error *err);
+
+/* ca.c: slots, their key files and rows. */
+WD_MUST_CHECK int ca_key_dir_prepare(const char *key_dir, struct wd_error *err);
+WD_MUST_CHECK int ca_slot_create(const struct authority *authority, int64_t id, int64_t now,
+	struct authority_slot **ret_slot, struct wd_error *err);
+WD_MUST_CHECK int ca_slot_insert(struct store *store, const struct authority_slot *slot,
+	struct wd_error *err);
+WD_MUST_CHECK int ca_slot_set_state(struct store *store, int64_t id, const char *state,
+	struct wd_error *err);
+WD_MUST_CHECK int ca_slots_load(struct authority *authority, struct wd_error *err);
+void ca_slot_remove_keys(const struct authority *authority, int64_t id);
+void ca_slot_free(struct authority_slot *slot);
+struct authority_slot *ca_active_slot(const struct authority *authority);
+
+/* ca_rotation.c */
+int64_t ca_preparation_threshold(const struct authority_slot *slot);
+int64_t ca_activation_threshold(const struct authority_slot *slot);
+
+/* authority_crl.c: CRLs are built inside a store transaction and installed
+ * only after it commits, so a rollback leaves the served CRLs as they were. */
+struct authority_crl_stage {
+	struct authority_crl crls[AUTHORITY_MAX_SLOTS];  /* parallel to the slots given */
+	bool built[AUTHORITY_MAX_SLOTS];
+	int64_t last_number;
+};
+
+bool authority_crl_due(const struct authority_slot *slot, int64_t now);
+void authority_crl_release(struct authority_crl *crl);
+WD_MUST_CHECK int authority_crl_stage_build(struct authority *authority,
+	struct authority_slot *const *slots, size_t slot_count, const bool *which, int64_t now,
+	struct authority_crl_stage *stage, struct wd_error *err);
+void authority_crl_stage_install(struct authority *authority,
+	struct authority_slot *const *slots, size_t slot_count, struct authority_crl_stage *stage);
+void authority_crl_stage_release(struct authority_crl_stage *stage);
+
+/* authority.c: writes sequence + 1 to the store; the caller sets
+ * authority->sequence after its transaction commits. */
+WD_MUST_CHECK int authority_sequence_bump(struct authority *authority, uint64_t *ret_sequence,
+	struct wd_error *err);
+
+/* authority_bundle.c: published slots with the active one first. */
+size_t authority_slots_ordered(const struct authority *authority,
+	struct authority_slot *ret_slots[static AUTHORITY_MAX_SLOTS]);
+
+/* revocation.c */
+WD_MUST_CHECK int authority_serial_normalize(const char *serial_hex,
+	char ret_serial[static AUTHORITY_SERIAL_HEX_SIZE], struct wd_error *err);

@@ -1,0 +1,129 @@
+/* Listing registration entries by SPIFFE ID, parent ID or selector, one
+ * page at a time in entry id order. */
+#include <stdio.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "identity/registry_internal.h"
+
+/* Longest SQL the filter can build, with every clause present. */
+#define LIST_SQL_MAX 1024
+
+struct list_query {
+	char sql[LIST_SQL_MAX];
+	size_t sql_len;
+	struct store_value params[6];
+	size_t param_count;
+};
+
+/* Appends text to the SQL; the clauses are fixed strings that fit in
+ * LIST_SQL_MAX, so a cut would be a bug, which the final check catches. */
+static void append_sql(struct list_query *query, const char *text)
+{
+	size_t len = strlen(text);
+
+	if (query->sql_len + len >= sizeof(query->sql)) {
+		query->sql_len = sizeof(query->sql);
+		return;
+	}
+	memcpy(query->sql + query->sql_len, text, len + 1);
+	query->sql_len += len;
+}
+
+/* Appends the placeholder $N for the next parameter and binds value to it. */
+static void append_param(struct list_query *query, struct store_value value)
+{
+	char placeholder[8];
+
+	if (query->param_count >= WD_ARRAY_LEN(query->params)) {
+		query->sql_len = sizeof(query->sql);
+		return;
+	}
+	query->params[query->param_count++] = value;
+	snprintf(placeholder, sizeof(placeholder), "$%zu", query->param_count);
+	append_sql(query, placeholder);
+}
+
+int registry_entry_list(struct registry *registry, const struct registry_entry_filter *filter,
+	struct registry_entry_list **ret_list, struct wd_error *err)
+{
+	static const struct registry_entry_filter no_filter = { 0 };
+	struct registry_entry_collector collector = { .err = err };
+	struct list_query query = { 0 };
+	_wd_cleanup_(wd_freep) char *spiffe_id = NULL;
+	_wd_cleanup_(wd_freep) char *parent_id = NULL;
+	_wd_cleanup_(wd_freep) char *selector_type = NULL;
+	struct registry_entry_list *list = NULL;
+	size_t limit;
+	int rc = 0;
+
+	*ret_list = NULL;
+	if (!filter)
+		filter = &no_filter;
+	limit = filter->limit ? filter->limit : REGISTRY_LIST_DEFAULT_LIMIT;
+	if (limit > REGISTRY_LIST_MAX_LIMIT)
+		limit = REGISTRY_LIST_MAX_LIMIT;
+
+	append_sql(&query, "SELECT " REGISTRY_ENTRY_COLUMNS " FROM registry_entries e WHERE 1 = 1");
+
+	if (filter->spiffe_id) {
+		WD_TRY(registry_spiffe_id_canonical(registry, "spiffe_id", filter->spiffe_id,
+			false, &spiffe_id, err));
+		append_sql(&query, " AND spiffe_id = ");
+		append_param(&query, STORE_TEXT_VALUE(spiffe_id));
+	}
+	if (filter->parent_id) {
+		WD_TRY(registry_spiffe_id_canonical(registry, "parent_id", filter->parent_id,
+			false, &parent_id, err));
+		append_sql(&query, " AND parent_id = ");
+		append_param(&query, STORE_TEXT_VALUE(parent_id));
+	}
+	if (filter->selector) {
+		size_t type_len;
+
+		WD_TRY(registry_selector_validate(filter->selector, err));
+		type_len = strcspn(filter->selector, ":");
+		selector_type = wd_strndup(filter->selector, type_len);
+		if (!selector_type)
+			return wd_error_set(err, WD_ENOMEM, "registry: out of memory");
+		append_sql(&query, " AND EXISTS (SELECT 1 FROM registry_entry_selectors s"
+			" WHERE s.entry_id = e.id AND s.type = ");
+		append_param(&query, STORE_TEXT_VALUE(selector_type));
+		append_sql(&query, " AND s.value = ");
+		append_param(&query, STORE_TEXT_VALUE(filter->selector + type_len + 1));
+		append_sql(&query, ")");
+	}
+	if (filter->page_token) {
+		WD_TRY(registry_entry_id_validate("page token", filter->page_token, err));
+		append_sql(&query, " AND id > ");
+		append_param(&query, STORE_TEXT_VALUE(filter->page_token));
+	}
+	/* Fetching one row past the page shows whether another page follows. */
+	append_sql(&query, " ORDER BY id LIMIT ");
+	append_param(&query, STORE_INT_VALUE((int64_t)limit + 1));
+	if (query.sql_len >= sizeof(query.sql))
+		return wd_error_set(err, WD_EINTERNAL, "registry: entry list query too long");
+
+	collector.max = limit + 1;
+	WD_GUARD(store_query(registry->store, query.sql, query.params, query.param_count,
+		registry_entry_collect_row, &collector, err));
+
+	list = wd_calloc(1, sizeof(*list));
+	WD_ENSURE(list, WD_ENOMEM);
+	if (collector.count > limit) {
+		registry_entry_free(collector.entries[limit]);
+		collector.count = limit;
+		memcpy(list->next_page_token, collector.entries[limit - 1]->id,
+			REGISTRY_ENTRY_ID_LEN + 1);
+	}
+	list->entries = WD_TAKE_PTR(collector.entries);
+	list->count = collector.count;
+	collector.count = 0;
+
+	*ret_list = WD_TAKE_PTR(list);
+out:
+	if (rc == WD_ENOMEM)
+		wd_error_set(err, rc, "registry: out of memory");
+	registry_entry_collector_clear(&collector);
+	return rc;
+}

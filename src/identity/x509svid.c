@@ -1,0 +1,368 @@
+/* Issues X.509-SVIDs and trust-domain CA certificates with the profile of
+ * the X.509-SVID standard and the key usages SPIRE sets, and reads the
+ * SPIFFE ID back. */
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include "crypto/key.h"
+#include "crypto/x509.h"
+#include "identity/x509svid.h"
+
+#define SUBJECT_ORGANIZATION "warden"
+
+/* ub-common-name in RFC 5280 Appendix A.1. */
+#define COMMON_NAME_MAX 64
+
+/* A ceiling on DNS SANs per SVID, so a registration entry cannot make the
+ * server build an unbounded certificate. */
+#define DNS_NAMES_MAX 100
+
+/* DNS name rules of RFC 1035 section 2.3.4 with a leading "*." wildcard
+ * allowed: 1..253 bytes, labels of 1..63 letters, digits and '-'. */
+static bool dns_name_valid(const char *name)
+{
+	size_t len = strlen(name);
+	size_t label = 0;
+	size_t i = 0;
+
+	if (len == 0 || len > 253)
+		return false;
+	if (len > 2 && name[0] == '*' && name[1] == '.')
+		i = 2;
+	for (; i < len; i++) {
+		char c = name[i];
+
+		if (c == '.') {
+			if (label == 0)
+				return false;
+			label = 0;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-'))
+			return false;
+		if (++label > 63)
+			return false;
+	}
+	return label > 0;
+}
+
+static int set_subject(X509 *cert, const char *common_name)
+{
+	X509_NAME *name = X509_NAME_new();
+	int rc = WD_ENOMEM;
+
+	if (!name)
+		return WD_ENOMEM;
+	if (!X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8,
+		    (const unsigned char *)SUBJECT_ORGANIZATION, -1, -1, 0))
+		goto out;
+	if (common_name && !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
+				   (const unsigned char *)common_name, -1, -1, 0))
+		goto out;
+	if (!X509_set_subject_name(cert, name))
+		goto out;
+	rc = 0;
+out:
+	X509_NAME_free(name);
+	return rc;
+}
+
+static int add_general_name(GENERAL_NAMES *names, int type, const char *value)
+{
+	GENERAL_NAME *gn = GENERAL_NAME_new();
+	ASN1_IA5STRING *ia5 = ASN1_IA5STRING_new();
+
+	if (!gn || !ia5 || !ASN1_STRING_set(ia5, value, -1)) {
+		GENERAL_NAME_free(gn);
+		ASN1_IA5STRING_free(ia5);
+		return WD_ENOMEM;
+	}
+	GENERAL_NAME_set0_value(gn, type, ia5);
+	if (!sk_GENERAL_NAME_push(names, gn)) {
+		GENERAL_NAME_free(gn);
+		return WD_ENOMEM;
+	}
+	return 0;
+}
+
+/* Adds the subjectAltName: the SPIFFE ID as the only URI, then DNS names.
+ * The subject is never empty here, so the extension need not be critical
+ * (X509-SVID.md section 2). */
+static int add_san(X509 *cert, const char *uri, const char *const *dns_names,
+	size_t dns_name_count)
+{
+	GENERAL_NAMES *names = GENERAL_NAMES_new();
+	int rc;
+
+	WD_ENSURE(names, WD_ENOMEM);
+	WD_GUARD(add_general_name(names, GEN_URI, uri));
+	for (size_t i = 0; i < dns_name_count; i++)
+		WD_GUARD(add_general_name(names, GEN_DNS, dns_names[i]));
+	WD_ENSURE(X509_add1_ext_i2d(cert, NID_subject_alt_name, names, 0, X509V3_ADD_DEFAULT) == 1,
+		WD_EINTERNAL);
+	rc = 0;
+out:
+	GENERAL_NAMES_free(names);
+	return rc;
+}
+
+/* Adds one extension from OpenSSL's configuration syntax, with issuer and
+ * subject taken from ctx (needed for the key identifiers). */
+static int add_conf_ext(X509 *cert, X509V3_CTX *ctx, int nid, const char *value)
+{
+	X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, ctx, nid, value);
+	int ok;
+
+	if (!ext)
+		return WD_EINTERNAL;
+	ok = X509_add_ext(cert, ext, -1);
+	X509_EXTENSION_free(ext);
+	return ok ? 0 : WD_ENOMEM;
+}
+
+static int set_validity(X509 *cert, int64_t not_before, int64_t not_after)
+{
+	if (!ASN1_TIME_set(X509_getm_notBefore(cert), (time_t)not_before))
+		return WD_EINTERNAL;
+	if (!ASN1_TIME_set(X509_getm_notAfter(cert), (time_t)not_after))
+		return WD_EINTERNAL;
+	return 0;
+}
+
+static int sign_cert(X509 *cert, EVP_PKEY *key, struct wd_error *err)
+{
+	if (X509_sign(cert, key, crypto_key_signing_digest(key)) <= 0)
+		return wd_error_set(err, WD_ECRYPTO, "signing the certificate failed");
+	return 0;
+}
+
+static int check_request(const struct x509svid_request *request, struct wd_error *err)
+{
+	if (!request->id || !request->public_key)
+		return wd_error_set(err, WD_EINVAL, "X.509-SVID request: missing ID or public key");
+	if (request->id->path[0] == '\0')
+		return wd_error_set(err, WD_EINVAL,
+			"X.509-SVID request for \"spiffe://%s\": the ID needs a path, the "
+			"trust domain's own ID is for its CA", request->id->trust_domain);
+	if (request->ttl_seconds <= 0)
+		return wd_error_set(err, WD_EINVAL, "X.509-SVID request: TTL %lld is not positive",
+			(long long)request->ttl_seconds);
+	if (request->backdate_seconds < 0)
+		return wd_error_set(err, WD_EINVAL,
+			"X.509-SVID request: backdate %lld is negative",
+			(long long)request->backdate_seconds);
+	if (request->dns_name_count > DNS_NAMES_MAX)
+		return wd_error_set(err, WD_ETOOBIG,
+			"X.509-SVID request: %zu DNS names, at most %d are allowed",
+			request->dns_name_count, DNS_NAMES_MAX);
+	if (request->dns_name_count > 0 && !request->dns_names)
+		return wd_error_set(err, WD_EINVAL, "X.509-SVID request: missing DNS names");
+	for (size_t i = 0; i < request->dns_name_count; i++) {
+		if (!request->dns_names[i] || !dns_name_valid(request->dns_names[i]))
+			return wd_error_set(err, WD_EINVAL,
+				"X.509-SVID request: invalid DNS name \"%.253s\"",
+				request->dns_names[i] ? request->dns_names[i] : "(null)");
+	}
+	return 0;
+}
+
+/* Computes [now - backdate, min(now + ttl, CA notAfter)], so no SVID
+ * outlives the CA that signed it. */
+static int svid_validity(X509 *ca_cert, const struct x509svid_request *request,
+	int64_t *ret_not_before, int64_t *ret_not_after, struct wd_error *err)
+{
+	int64_t ca_not_after;
+	int64_t not_after = 0;
+	int64_t not_before = 0;
+
+	if (crypto_x509_not_after(ca_cert, &ca_not_after) < 0)
+		return wd_error_set(err, WD_EINVAL, "CA certificate has an unreadable notAfter");
+	if (__builtin_sub_overflow(request->now, request->backdate_seconds, &not_before) ||
+	    __builtin_add_overflow(request->now, request->ttl_seconds, &not_after))
+		return wd_error_set(err, WD_EINVAL, "X.509-SVID request: validity out of range");
+	if (ca_not_after <= request->now)
+		return wd_error_set(err, WD_EEXPIRED, "CA certificate expired at %lld",
+			(long long)ca_not_after);
+	if (not_after > ca_not_after)
+		not_after = ca_not_after;
+	*ret_not_before = not_before;
+	*ret_not_after = not_after;
+	return 0;
+}
+
+int x509svid_issue(X509 *ca_cert, EVP_PKEY *ca_key, const struct x509svid_request *request,
+	X509 **ret_cert, struct wd_error *err)
+{
+	char uri[SPIFFE_ID_MAX_LEN + 1] = "";
+	const char *common_name = NULL;
+	X509V3_CTX ctx;
+	X509 *cert = NULL;
+	int64_t not_before = 0;
+	int64_t not_after = 0;
+	int rc;
+
+	if (ret_cert)
+		*ret_cert = NULL;
+	if (!ca_cert || !ca_key || !request || !ret_cert)
+		return wd_error_set(err, WD_EINVAL, "X.509-SVID issue: missing argument");
+	wd_error_clear(err);
+	WD_GUARD(check_request(request, err));
+	if (spiffe_id_format(request->id, uri, sizeof(uri)) < 0)
+		return wd_error_set(err, WD_EINVAL, "X.509-SVID request: SPIFFE ID is too long");
+	if (X509_check_private_key(ca_cert, ca_key) != 1) {
+		rc = wd_error_set(err, WD_EINVAL, "the CA key does not match the CA certificate");
+		goto out;
+	}
+	WD_GUARD(svid_validity(ca_cert, request, &not_before, &not_after, err));
+	if (request->dns_name_count > 0 && strlen(request->dns_names[0]) <= COMMON_NAME_MAX)
+		common_name = request->dns_names[0];
+
+	cert = X509_new();
+	WD_ENSURE(cert, WD_ENOMEM);
+	WD_ENSURE(X509_set_version(cert, X509_VERSION_3), WD_EINTERNAL);
+	WD_GUARD(crypto_x509_set_random_serial(cert));
+	WD_ENSURE(X509_set_issuer_name(cert, X509_get_subject_name(ca_cert)), WD_ENOMEM);
+	WD_GUARD(set_subject(cert, common_name));
+	WD_GUARD(set_validity(cert, not_before, not_after));
+	WD_ENSURE(X509_set_pubkey(cert, request->public_key), WD_EINVAL);
+
+	X509V3_set_ctx(&ctx, ca_cert, cert, NULL, NULL, 0);
+	WD_GUARD(add_conf_ext(cert, &ctx, NID_basic_constraints, "critical,CA:FALSE"));
+	WD_GUARD(add_conf_ext(cert, &ctx, NID_key_usage,
+		"critical,digitalSignature,keyEncipherment,keyAgreement"));
+	WD_GUARD(add_conf_ext(cert, &ctx, NID_ext_key_usage, "serverAuth,clientAuth"));
+	WD_GUARD(add_conf_ext(cert, &ctx, NID_subject_key_identifier, "hash"));
+	WD_GUARD(add_conf_ext(cert, &ctx, NID_authority_key_identifier, "keyid:always"));
+	WD_GUARD(add_san(cert, uri, request->dns_names, request->dns_name_count));
+
+	WD_GUARD(sign_cert(cert, ca_key, err));
+	*ret_cert = WD_TAKE_PTR(cert);
+	rc = 0;
+out:
+	if (rc < 0 && err && err->code != rc)
+		wd_error_set(err, rc, "building the X.509-SVID for \"%.300s\" failed", uri);
+	X509_free(cert);
+	ERR_clear_error();
+	return rc;
+}
+
+int x509svid_ca_create(EVP_PKEY *key, const char *trust_domain, int64_t now,
+	int64_t ttl_seconds, int64_t backdate_seconds, X509 **ret_cert, struct wd_error *err)
+{
+	char uri[sizeof("spiffe://") + SPIFFE_TRUST_DOMAIN_MAX_LEN];
+	char common_name[COMMON_NAME_MAX + 1];
+	X509V3_CTX ctx;
+	X509 *cert = NULL;
+	int64_t not_before = 0;
+	int64_t not_after = 0;
+	int rc;
+
+	if (ret_cert)
+		*ret_cert = NULL;
+	if (!key || !trust_domain || !ret_cert)
+		return wd_error_set(err, WD_EINVAL, "CA creation: missing argument");
+	wd_error_clear(err);
+	WD_GUARD(spiffe_trust_domain_validate(trust_domain, err));
+	if (ttl_seconds <= 0 || backdate_seconds < 0 ||
+	    __builtin_sub_overflow(now, backdate_seconds, &not_before) ||
+	    __builtin_add_overflow(now, ttl_seconds, &not_after))
+		return wd_error_set(err, WD_EINVAL,
+			"CA creation: TTL %lld or backdate %lld out of range",
+			(long long)ttl_seconds, (long long)backdate_seconds);
+
+	snprintf(uri, sizeof(uri), "spiffe://%s", trust_domain);
+	/* The CN only helps people read the certificate; fall back to a
+	 * fixed one when "<trust domain> CA" exceeds ub-common-name. */
+	if (strlen(trust_domain) + 3 <= COMMON_NAME_MAX)
+		snprintf(common_name, sizeof(common_name), "%s CA", trust_domain);
+	else
+		snprintf(common_name, sizeof(common_name), "warden CA");
+
+	cert = X509_new();
+	WD_ENSURE(cert, WD_ENOMEM);
+	WD_ENSURE(X509_set_version(cert, X509_VERSION_3), WD_EINTERNAL);
+	WD_GUARD(crypto_x509_set_random_serial(cert));
+	WD_GUARD(set_subject(cert, common_name));
+	WD_ENSURE(X509_set_issuer_name(cert, X509_get_subject_name(cert)), WD_ENOMEM);
+	WD_GUARD(set_validity(cert, not_before, not_after));
+	WD_ENSURE(X509_set_pubkey(cert, key), WD_EINVAL);
+
+	X509V3_set_ctx(&ctx, cert, cert, NULL, NULL, 0);
+	WD_GUARD(add_conf_ext(cert, &ctx, NID_basic_constraints, "critical,CA:TRUE"));
+	WD_GUARD(add_conf_ext(cert, &ctx, NID_key_usage, "critical,keyCertSign,cRLSign"));
+	WD_GUARD(add_conf_ext(cert, &ctx, NID_subject_key_identifier, "hash"));
+	/* The signing certificate's SPIFFE ID has no path (X509-SVID.md
+	 * section 4.1). */
+	WD_GUARD(add_san(cert, uri, NULL, 0));
+
+	WD_GUARD(sign_cert(cert, key, err));
+	*ret_cert = WD_TAKE_PTR(cert);
+	rc = 0;
+out:
+	if (rc < 0 && err && err->code != rc)
+		wd_error_set(err, rc, "building the CA certificate for \"%.255s\" failed",
+			trust_domain);
+	X509_free(cert);
+	ERR_clear_error();
+	return rc;
+}
+
+int x509svid_spiffe_id(X509 *cert, struct spiffe_id *ret_id, struct wd_error *err)
+{
+	GENERAL_NAMES *names = NULL;
+	const ASN1_IA5STRING *uri = NULL;
+	struct wd_error parse_err = { 0 };
+	size_t uri_count = 0;
+	int critical = -1;
+	int rc;
+
+	if (ret_id)
+		memset(ret_id, 0, sizeof(*ret_id));
+	if (!cert || !ret_id)
+		return wd_error_set(err, WD_EINVAL, "reading the SPIFFE ID: missing argument");
+
+	names = X509_get_ext_d2i(cert, NID_subject_alt_name, &critical, NULL);
+	if (!names) {
+		if (critical == -1)
+			rc = wd_error_set(err, WD_EINVAL, "certificate has no subjectAltName extension");
+		else if (critical == -2)
+			rc = wd_error_set(err, WD_EINVAL,
+				"certificate has more than one subjectAltName extension");
+		else
+			rc = wd_error_set(err, WD_EINVAL, "certificate subjectAltName is malformed");
+		goto out;
+	}
+	for (int i = 0; i < sk_GENERAL_NAME_num(names); i++) {
+		const GENERAL_NAME *gn = sk_GENERAL_NAME_value(names, i);
+
+		if (gn->type == GEN_URI) {
+			uri = gn->d.uniformResourceIdentifier;
+			uri_count++;
+		}
+	}
+	/* X509-SVID.md section 2: validators MUST reject more than one URI. */
+	if (uri_count != 1) {
+		rc = wd_error_set(err, WD_EINVAL,
+			"certificate has %zu URI SANs, an X.509-SVID must have exactly one",
+			uri_count);
+		goto out;
+	}
+	rc = spiffe_id_parse((const char *)ASN1_STRING_get0_data(uri),
+		(size_t)ASN1_STRING_length(uri), ret_id, &parse_err);
+	if (rc < 0) {
+		rc = wd_error_set(err, rc, "certificate URI SAN is not a SPIFFE ID: %s",
+			parse_err.detail);
+		goto out;
+	}
+	rc = 0;
+out:
+	GENERAL_NAMES_free(names);
+	ERR_clear_error();
+	return rc;
+}
