@@ -9,3 +9,13 @@ struct cli_command {
 };
 
 int cmd_version(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
+int cmd_server(int argc, char **argv);
+int cmd_entry(int argc, char **argv);
+int cmd_token(int argc, char **argv);
+int cmd_agent(int argc, char **argv);
+int cmd_svid(int argc, char **argv);
+int cmd_jwt(int argc, char **argv);
+int cmd_bundle(int argc, char **argv);
+int cmd_crl(int argc, char **argv);
+int cmd_ca(int argc, char **argv);

@@ -12,7 +12,17 @@ int cmd_version(int argc WD_UNUSED, char **argv WD_UNUSED)
 }
 
 static const struct cli_command commands[] = {
+	{ "server", "run the trust-domain authority and its APIs", cmd_server },
 	{ "version", "print the version", cmd_version },
+	{ "audit", "verify the audit chain", cmd_audit },
+	{ "entry", "manage registration entries", cmd_entry },
+	{ "token", "create join tokens for node agents", cmd_token },
+	{ "agent", "list, evict and ban node agents", cmd_agent },
+	{ "svid", "mint and revoke X.509-SVIDs", cmd_svid },
+	{ "jwt", "mint JWT-SVIDs", cmd_jwt },
+	{ "bundle", "print the trust bundle", cmd_bundle },
+	{ "crl", "print the certificate revocation lists", cmd_crl },
+	{ "ca", "print the CA's key slots", cmd_ca },
 };
 
 static void print_usage(FILE *out)

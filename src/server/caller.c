@@ -1,0 +1,120 @@
+/* Who is calling: a local operator on the admin socket, or a TLS client
+ * whose X.509-SVID the handshake verified. */
+#include <stdio.h>
+#include <string.h>
+
+#include "crypto/x509.h"
+#include "identity/x509svid.h"
+#include "server/server_internal.h"
+#include "common/log.h"
+#include "common/time.h"
+
+static bool is_agent_id(const struct spiffe_id *id)
+{
+	return !strncmp(id->path, REGISTRY_AGENT_PATH_PREFIX, strlen(REGISTRY_AGENT_PATH_PREFIX));
+}
+
+int caller_identify(struct server_ctx *ctx, struct net_request *req, struct caller *ret_caller,
+	struct wd_error *err)
+{
+	struct caller caller = { 0 };
+	STACK_OF(X509) *chain;
+	struct spiffe_id id;
+	uid_t uid;
+	gid_t gid;
+	pid_t pid;
+
+	memset(ret_caller, 0, sizeof(*ret_caller));
+
+	if (net_request_peer_cred(req, &uid, &gid, &pid) == 0) {
+		caller.kind = CALLER_ADMIN_SOCKET;
+		caller.uid = uid;
+		caller.pid = pid;
+		caller.is_admin = true;
+		snprintf(caller.actor, sizeof(caller.actor), "uid:%u", (unsigned)uid);
+		*ret_caller = caller;
+		return 0;
+	}
+
+	chain = net_request_peer_chain(req);
+	if (!chain || sk_X509_num(chain) < 1)
+		return wd_error_set(err, WD_EAUTH,
+			"this endpoint requires a client X.509-SVID of trust domain %s",
+			ctx->config->trust_domain);
+
+	/* The handshake already verified the chain, its SPIFFE rules and the CRL
+	 * (server_verify_client_chain); here the ID and serial are read out. */
+	WD_TRY(x509svid_spiffe_id(sk_X509_value(chain, 0), &id, err));
+	WD_TRY(spiffe_id_format(&id, caller.spiffe_id, sizeof(caller.spiffe_id)));
+	WD_TRY(crypto_x509_serial_hex(sk_X509_value(chain, 0), caller.serial, sizeof(caller.serial)));
+
+	caller.kind = CALLER_SVID;
+	caller.is_agent = is_agent_id(&id);
+	caller.is_admin = !caller.is_agent && registry_admin_check(ctx->registry, caller.spiffe_id);
+	snprintf(caller.actor, sizeof(caller.actor), "%s", caller.spiffe_id);
+	*ret_caller = caller;
+	return 0;
+}
+
+int caller_require_admin(struct server_ctx *ctx, struct net_request *req,
+	struct caller *ret_caller, struct wd_error *err)
+{
+	WD_TRY(caller_identify(ctx, req, ret_caller, err));
+	if (!ret_caller->is_admin)
+		return wd_error_set(err, WD_EPERM,
+			"%s is not an admin: only the admin socket or an SVID of an entry with admin=true may call this endpoint",
+			ret_caller->actor);
+	return 0;
+}
+
+int caller_require_agent(struct server_ctx *ctx, struct net_request *req,
+	struct caller *ret_caller, struct wd_error *err)
+{
+	WD_TRY(caller_identify(ctx, req, ret_caller, err));
+	if (!ret_caller->is_agent)
+		return wd_error_set(err, WD_EPERM, "%s is not a node agent", ret_caller->actor);
+	return registry_node_check(ctx->registry, ret_caller->spiffe_id, ret_caller->serial, wd_now(),
+		err);
+}
+
+int server_verify_client_chain(STACK_OF(X509) *chain, void *arg)
+{
+	struct server_ctx *ctx = arg;
+	STACK_OF(X509) *authorities = NULL;
+	X509 *anchors[AUTHORITY_MAX_SLOTS];
+	size_t anchor_count = 0;
+	struct spiffe_id id;
+	struct wd_error err;
+	char serial[AUTHORITY_SERIAL_HEX_SIZE];
+	bool revoked = false;
+	int rc;
+
+	wd_error_clear(&err);
+	WD_GUARD(authority_x509_authorities(ctx->authority, &authorities, &err));
+	for (int i = 0; i < sk_X509_num(authorities) && anchor_count < AUTHORITY_MAX_SLOTS; i++)
+		anchors[anchor_count++] = sk_X509_value(authorities, i);
+
+	WD_GUARD(x509svid_verify(chain, anchors, anchor_count, wd_now(), &id, &err));
+
+	WD_GUARD(crypto_x509_serial_hex(sk_X509_value(chain, 0), serial, sizeof(serial)));
+	WD_GUARD(authority_is_revoked(ctx->authority, serial, &revoked, &err));
+	if (revoked) {
+		rc = wd_error_set(&err, WD_EREVOKED, "X.509-SVID serial %s is revoked", serial);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc < 0) {
+		char peer[SPIFFE_ID_MAX_LEN + 1] = "unknown";
+		struct spiffe_id peer_id;
+
+		if (sk_X509_num(chain) > 0 &&
+			x509svid_spiffe_id(sk_X509_value(chain, 0), &peer_id, NULL) == 0 &&
+			spiffe_id_format(&peer_id, peer, sizeof(peer)) < 0)
+			snprintf(peer, sizeof(peer), "unknown");
+		log_warn("server", "client certificate refused", "peer", peer, "reason",
+			wd_error_text(&err));
+	}
+	sk_X509_pop_free(authorities, X509_free);
+	return rc;
+}

@@ -1,0 +1,204 @@
+/* The schema, defaults and cross-checks of the server's YAML configuration. */
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "identity/spiffe_id.h"
+#include "server/server.h"
+
+static const char *const log_levels[] = { "debug", "info", "warn", "error", NULL };
+static const char *const log_formats[] = { "text", "json", NULL };
+static const char *const key_types[] = { "ec-p256", "ec-p384", "rsa-2048", NULL };
+static const char *const rsa_algs[] = { "RS256", "PS256", NULL };
+
+#define MINUTE 60
+#define DAY 86400
+
+static const struct config_field log_fields[] = {
+	{ .key = "level", .type = CONFIG_ENUM, .offset = offsetof(struct server_log_config, level),
+	  .help = "lowest level logged: debug, info, warn or error", .choices = log_levels },
+	{ .key = "format", .type = CONFIG_ENUM, .offset = offsetof(struct server_log_config, format),
+	  .help = "text lines or JSON lines", .choices = log_formats },
+	{ 0 },
+};
+
+static const struct config_field identity_fields[] = {
+	{ .key = "listen", .type = CONFIG_STRING,
+	  .offset = offsetof(struct server_identity_config, listen),
+	  .help = "address:port of the identity API (TLS)" },
+	{ .key = "ca_key_type", .type = CONFIG_ENUM,
+	  .offset = offsetof(struct server_identity_config, ca_key_type),
+	  .help = "key type of the CA and JWT signing keys", .choices = key_types },
+	{ .key = "jwt_rsa_alg", .type = CONFIG_ENUM,
+	  .offset = offsetof(struct server_identity_config, jwt_rsa_alg),
+	  .help = "JWS algorithm of JWT-SVIDs when the key is RSA", .choices = rsa_algs },
+	{ .key = "ca_ttl", .type = CONFIG_DURATION,
+	  .offset = offsetof(struct server_identity_config, ca_ttl),
+	  .help = "lifetime of each CA certificate and JWT key", .min = MINUTE, .max = 3650 * (int64_t)DAY },
+	{ .key = "default_x509_svid_ttl", .type = CONFIG_DURATION,
+	  .offset = offsetof(struct server_identity_config, default_x509_svid_ttl),
+	  .help = "X.509-SVID lifetime when the entry sets none", .min = 1, .max = 30 * DAY },
+	{ .key = "default_jwt_svid_ttl", .type = CONFIG_DURATION,
+	  .offset = offsetof(struct server_identity_config, default_jwt_svid_ttl),
+	  .help = "JWT-SVID lifetime when the entry sets none", .min = 1, .max = 30 * DAY },
+	{ .key = "clock_skew", .type = CONFIG_DURATION,
+	  .offset = offsetof(struct server_identity_config, clock_skew),
+	  .help = "how far notBefore is set in the past", .min = 0, .max = 3600 },
+	{ .key = "refresh_hint", .type = CONFIG_DURATION,
+	  .offset = offsetof(struct server_identity_config, refresh_hint),
+	  .help = "spiffe_refresh_hint of the published bundle", .min = 1, .max = DAY },
+	{ .key = "crl_next_update", .type = CONFIG_DURATION,
+	  .offset = offsetof(struct server_identity_config, crl_next_update),
+	  .help = "validity of each CRL", .min = MINUTE, .max = 30 * DAY },
+	{ .key = "dns_names", .type = CONFIG_STRING_LIST,
+	  .offset = offsetof(struct server_identity_config, dns_names),
+	  .help = "DNS names in the server's own certificate" },
+	{ 0 },
+};
+
+static const struct config_field admin_fields[] = {
+	{ .key = "socket", .type = CONFIG_STRING, .offset = offsetof(struct server_admin_config, socket),
+	  .help = "path of the admin Unix socket" },
+	{ .key = "allowed_uids", .type = CONFIG_STRING_LIST,
+	  .offset = offsetof(struct server_admin_config, allowed_uids),
+	  .help = "uids besides root that may use the admin socket" },
+	{ 0 },
+};
+
+static const struct config_field limits_fields[] = {
+	{ .key = "max_body_bytes", .type = CONFIG_SIZE,
+	  .offset = offsetof(struct server_limits_config, max_body_bytes),
+	  .help = "largest request body", .min = 1024, .max = (int64_t)1 << 30 },
+	{ .key = "max_header_count", .type = CONFIG_INT,
+	  .offset = offsetof(struct server_limits_config, max_header_count),
+	  .help = "most headers in one request", .min = 8, .max = 10000 },
+	{ .key = "read_timeout", .type = CONFIG_DURATION,
+	  .offset = offsetof(struct server_limits_config, read_timeout),
+	  .help = "longest wait for the next byte of a request", .min = 1, .max = 3600 },
+	{ .key = "idle_timeout", .type = CONFIG_DURATION,
+	  .offset = offsetof(struct server_limits_config, idle_timeout),
+	  .help = "longest idle time of a keep-alive connection", .min = 1, .max = DAY },
+	{ .key = "max_connections", .type = CONFIG_INT,
+	  .offset = offsetof(struct server_limits_config, max_connections),
+	  .help = "most open connections per listener", .min = 1, .max = 1000000 },
+	{ 0 },
+};
+
+static const struct config_field server_fields[] = {
+	{ .key = "trust_domain", .type = CONFIG_STRING, .offset = offsetof(struct server_config, trust_domain),
+	  .help = "the trust domain this server is the authority of" },
+	{ .key = "data_dir", .type = CONFIG_STRING, .offset = offsetof(struct server_config, data_dir),
+	  .help = "directory of the datastore, keys and audit log" },
+	{ .key = "lock_memory", .type = CONFIG_BOOL, .offset = offsetof(struct server_config, lock_memory),
+	  .help = "lock the process's memory so keys never reach swap" },
+	{ .key = "log", .type = CONFIG_SECTION, .offset = offsetof(struct server_config, log),
+	  .fields = log_fields },
+	{ .key = "identity", .type = CONFIG_SECTION, .offset = offsetof(struct server_config, identity),
+	  .fields = identity_fields },
+	{ .key = "admin", .type = CONFIG_SECTION, .offset = offsetof(struct server_config, admin),
+	  .fields = admin_fields },
+	{ .key = "limits", .type = CONFIG_SECTION, .offset = offsetof(struct server_config, limits),
+	  .fields = limits_fields },
+	{ 0 },
+};
+
+void server_config_init(struct server_config *config)
+{
+	memset(config, 0, sizeof(*config));
+
+	config->data_dir = (char *)"/var/lib/warden";
+	config->lock_memory = true;
+	config->log.level = 1;
+	config->log.format = 0;
+
+	config->identity.listen = (char *)"0.0.0.0:8081";
+	config->identity.ca_key_type = 0;
+	config->identity.jwt_rsa_alg = 0;
+	config->identity.ca_ttl = 24 * 3600;
+	config->identity.default_x509_svid_ttl = 3600;
+	config->identity.default_jwt_svid_ttl = 300;
+	config->identity.clock_skew = 10;
+	config->identity.refresh_hint = 300;
+	config->identity.crl_next_update = 3600;
+
+	config->admin.socket = (char *)"/run/warden/admin.sock";
+
+	config->limits.max_body_bytes = 1u << 20;
+	config->limits.max_header_count = 100;
+	config->limits.read_timeout = 10;
+	config->limits.idle_timeout = 60;
+	config->limits.max_connections = 1024;
+}
+
+int server_config_load(const char *path, struct server_config *config,
+	struct config_report *report)
+{
+	static const char empty[] = "{}";
+
+	if (!path)
+		return config_load_buffer(empty, sizeof(empty) - 1, "defaults", server_fields, config,
+			report);
+	return config_load_file(path, server_fields, config, report);
+}
+
+int server_config_set(char **setting, const char *value)
+{
+	char *copy = wd_strdup(value);
+
+	if (!copy)
+		return WD_ENOMEM;
+	free(*setting);
+	*setting = copy;
+	return 0;
+}
+
+static int validate_uid(const char *text, struct wd_error *err)
+{
+	char *end = NULL;
+	unsigned long uid;
+
+	if (!text[0] || text[0] == '-')
+		return wd_error_set(err, WD_ECONFIG, "invalid uid '%s' in admin.allowed_uids", text);
+	uid = strtoul(text, &end, 10);
+	if (*end || uid > 0x7fffffffUL)
+		return wd_error_set(err, WD_ECONFIG, "invalid uid '%s' in admin.allowed_uids", text);
+	return 0;
+}
+
+int server_config_validate(const struct server_config *config, struct wd_error *err)
+{
+	struct wd_error td_err;
+
+	if (!config->trust_domain || !config->trust_domain[0])
+		return wd_error_set(err, WD_ECONFIG,
+			"missing trust_domain: set it in the configuration or with --trust-domain");
+	if (spiffe_trust_domain_validate(config->trust_domain, &td_err) < 0)
+		return wd_error_set(err, WD_ECONFIG, "invalid trust_domain: %s", wd_error_text(&td_err));
+	if (!config->data_dir || !config->data_dir[0])
+		return wd_error_set(err, WD_ECONFIG, "missing data_dir");
+	if (!config->identity.listen || !config->identity.listen[0])
+		return wd_error_set(err, WD_ECONFIG, "missing identity.listen");
+	if (!config->admin.socket || config->admin.socket[0] != '/')
+		return wd_error_set(err, WD_ECONFIG,
+			"invalid admin.socket '%s': expected an absolute path",
+			config->admin.socket ? config->admin.socket : "");
+
+	if (config->admin.allowed_uids.count > SERVER_MAX_ADMIN_UIDS)
+		return wd_error_set(err, WD_ECONFIG, "too many admin.allowed_uids: %zu, at most %d",
+			config->admin.allowed_uids.count, SERVER_MAX_ADMIN_UIDS);
+	for (size_t i = 0; i < config->admin.allowed_uids.count; i++)
+		WD_TRY(validate_uid(config->admin.allowed_uids.items[i], err));
+
+	if (config->identity.default_x509_svid_ttl > config->identity.ca_ttl)
+		return wd_error_set(err, WD_ECONFIG,
+			"identity.default_x509_svid_ttl (%lld s) exceeds identity.ca_ttl (%lld s)",
+			(long long)config->identity.default_x509_svid_ttl,
+			(long long)config->identity.ca_ttl);
+	return 0;
+}
+
+void server_config_free(struct server_config *config)
+{
+	config_free(server_fields, config);
+}

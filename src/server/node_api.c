@@ -1,0 +1,261 @@
+/* The routes node agents call: attestation with a join token, node SVID
+ * renewal, the entries a node is authorized for, and workload SVIDs. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "common/alloc.h"
+#include "common/log.h"
+#include "common/time.h"
+#include "identity/csr.h"
+#include "net/net_json.h"
+#include "server/server_internal.h"
+
+/* Most audiences one JWT-SVID request may name. */
+#define MAX_JWT_AUDIENCES 32
+#define MAX_AUDIENCE_LEN 1024
+
+/* Reads the "csr" field (PEM) and checks its self-signature. */
+static int read_csr(json_t *body, EVP_PKEY **ret_key, struct wd_error *err)
+{
+	const char *csr_pem = NULL;
+
+	*ret_key = NULL;
+	WD_TRY(net_json_get_string(body, "csr", true, CSR_MAX_BYTES, &csr_pem, err));
+	return csr_parse_and_verify(csr_pem, strlen(csr_pem), ret_key, err);
+}
+
+/* Signs an SVID for spiffe_id with the node's or entry's settings and
+ * replies with {"spiffe_id","svid","serial","expires_at",...}. */
+static int sign_and_build(struct server_ctx *ctx, const char *spiffe_id_text, EVP_PKEY *key,
+	const char *const *dns_names, size_t dns_count, int64_t ttl, const char *entry_id,
+	struct authority_x509_svid *ret_svid, struct wd_error *err)
+{
+	struct spiffe_id id;
+	struct authority_x509_request request = {
+		.spiffe_id = &id,
+		.public_key = key,
+		.dns_names = dns_names,
+		.dns_name_count = dns_count,
+		.ttl_seconds = ttl,
+		.entry_id = entry_id,
+	};
+
+	WD_TRY(spiffe_id_parse(spiffe_id_text, strlen(spiffe_id_text), &id, err));
+	return authority_sign_x509(ctx->authority, &request, wd_now(), ret_svid, err);
+}
+
+static int reply_node_svid(struct server_ctx *ctx, struct net_request *req, const char *agent_id,
+	const struct authority_x509_svid *svid, struct wd_error *err)
+{
+	char *bundle_pem = NULL;
+	json_t *reply = NULL;
+	int rc;
+
+	WD_GUARD(server_bundle_pem(ctx, &bundle_pem, err));
+	reply = json_pack("{s:s, s:s, s:s, s:s, s:I}", "spiffe_id", agent_id, "svid",
+		svid->chain_pem, "bundle", bundle_pem, "serial", svid->serial_hex, "expires_at",
+		(json_int_t)svid->not_after);
+	WD_ENSURE(reply, WD_ENOMEM);
+	rc = net_reply_json(req, 200, reply);
+out:
+	json_decref(reply);
+	free(bundle_pem);
+	return rc;
+}
+
+int handle_node_attest(struct net_request *req, void *arg, struct wd_error *err)
+{
+	static const char *const fields[] = { "join_token", "csr" };
+	struct server_ctx *ctx = arg;
+	struct authority_x509_svid svid = { 0 };
+	struct registry_node *node = NULL;
+	json_t *body = NULL;
+	EVP_PKEY *key = NULL;
+	const char *token = NULL;
+	char *agent_id = NULL;
+	int rc;
+
+	WD_GUARD(server_parse_body(req, fields, WD_ARRAY_LEN(fields), &body, err));
+	WD_GUARD(net_json_get_string(body, "join_token", true, 256, &token, err));
+	WD_GUARD(read_csr(body, &key, err));
+
+	/* The token is spent first, so a failure after this point still burns
+	 * it: a join token is good for one attempt, as in SPIRE. */
+	WD_GUARD(registry_token_consume(ctx->registry, token, wd_now(), &agent_id, err));
+
+	if (registry_node_get(ctx->registry, agent_id, &node, NULL) == 0 && node->banned) {
+		rc = wd_error_set(err, WD_EBANNED, "agent %s is banned", agent_id);
+		goto out;
+	}
+
+	WD_GUARD(sign_and_build(ctx, agent_id, key, NULL, 0, 0, NULL, &svid, err));
+	WD_GUARD(registry_node_attest(ctx->registry, agent_id, svid.serial_hex, svid.not_after,
+		wd_now(), err));
+
+	log_info("server", "agent attested", "agent_id", agent_id, "serial", svid.serial_hex);
+	server_audit(ctx, agent_id, "node.attest", agent_id, "success", svid.serial_hex);
+	server_audit(ctx, agent_id, "token.use", agent_id, "success", NULL);
+	rc = reply_node_svid(ctx, req, agent_id, &svid, err);
+out:
+	if (rc < 0)
+		server_audit_failure(ctx, agent_id ? agent_id : "unauthenticated", "node.attest",
+			agent_id ? agent_id : "join_token", err);
+	registry_node_free(node);
+	authority_x509_svid_clear(&svid);
+	EVP_PKEY_free(key);
+	free(agent_id);
+	json_decref(body);
+	return rc;
+}
+
+int handle_node_renew(struct net_request *req, void *arg, struct wd_error *err)
+{
+	static const char *const fields[] = { "csr" };
+	struct server_ctx *ctx = arg;
+	struct authority_x509_svid svid = { 0 };
+	struct caller caller;
+	json_t *body = NULL;
+	EVP_PKEY *key = NULL;
+	int rc;
+
+	WD_GUARD(caller_require_agent(ctx, req, &caller, err));
+	WD_GUARD(server_parse_body(req, fields, WD_ARRAY_LEN(fields), &body, err));
+	WD_GUARD(read_csr(body, &key, err));
+	WD_GUARD(sign_and_build(ctx, caller.spiffe_id, key, NULL, 0, 0, NULL, &svid, err));
+	WD_GUARD(registry_node_renew(ctx->registry, caller.spiffe_id, svid.serial_hex, svid.not_after,
+		wd_now(), err));
+
+	server_audit(ctx, caller.actor, "node.renew", caller.spiffe_id, "success", svid.serial_hex);
+	rc = reply_node_svid(ctx, req, caller.spiffe_id, &svid, err);
+out:
+	if (rc < 0)
+		server_audit_failure(ctx, caller.actor[0] ? caller.actor : "unauthenticated",
+			"node.renew", caller.spiffe_id, err);
+	authority_x509_svid_clear(&svid);
+	EVP_PKEY_free(key);
+	json_decref(body);
+	return rc;
+}
+
+int handle_node_entries(struct net_request *req, void *arg, struct wd_error *err)
+{
+	struct server_ctx *ctx = arg;
+	struct registry_entry_list *list = NULL;
+	struct caller caller;
+	json_t *entries = NULL;
+	json_t *reply = NULL;
+	int rc;
+
+	WD_GUARD(caller_require_agent(ctx, req, &caller, err));
+	WD_GUARD(registry_authorized_entries(ctx->registry, caller.spiffe_id, &list, err));
+
+	entries = json_array();
+	WD_ENSURE(entries, WD_ENOMEM);
+	for (size_t i = 0; i < list->count; i++) {
+		json_t *entry = NULL;
+
+		WD_GUARD(registry_entry_to_json(list->entries[i], &entry, err));
+		WD_ENSURE(json_array_append_new(entries, entry) == 0, WD_ENOMEM);
+	}
+
+	reply = json_pack("{s:O, s:I}", "entries", entries, "bundle_sequence",
+		(json_int_t)authority_bundle_sequence(ctx->authority));
+	WD_ENSURE(reply, WD_ENOMEM);
+	rc = net_reply_json(req, 200, reply);
+out:
+	json_decref(reply);
+	json_decref(entries);
+	registry_entry_list_free(list);
+	return rc;
+}
+
+int handle_svid_x509(struct net_request *req, void *arg, struct wd_error *err)
+{
+	static const char *const fields[] = { "entry_id", "csr" };
+	struct server_ctx *ctx = arg;
+	struct authority_x509_svid svid = { 0 };
+	struct registry_entry *entry = NULL;
+	struct caller caller = { 0 };
+	const char *entry_id = NULL;
+	json_t *body = NULL;
+	json_t *reply = NULL;
+	EVP_PKEY *key = NULL;
+	int rc;
+
+	WD_GUARD(caller_require_agent(ctx, req, &caller, err));
+	WD_GUARD(server_parse_body(req, fields, WD_ARRAY_LEN(fields), &body, err));
+	WD_GUARD(net_json_get_string(body, "entry_id", true, 64, &entry_id, err));
+	WD_GUARD(registry_entry_authorized(ctx->registry, caller.spiffe_id, entry_id, &entry, err));
+	WD_GUARD(read_csr(body, &key, err));
+	WD_GUARD(sign_and_build(ctx, entry->spiffe_id, key, (const char *const *)entry->dns_names,
+		entry->dns_name_count, entry->x509_svid_ttl, entry->id, &svid, err));
+
+	server_audit(ctx, caller.actor, "svid.issue", entry->spiffe_id, "success", svid.serial_hex);
+
+	reply = json_pack("{s:s, s:s, s:s, s:s, s:I}", "entry_id", entry->id, "spiffe_id",
+		entry->spiffe_id, "svid", svid.chain_pem, "serial", svid.serial_hex, "expires_at",
+		(json_int_t)svid.not_after);
+	WD_ENSURE(reply, WD_ENOMEM);
+	rc = net_reply_json(req, 200, reply);
+out:
+	if (rc < 0)
+		server_audit_failure(ctx, caller.actor[0] ? caller.actor : "unauthenticated",
+			"svid.issue", entry ? entry->spiffe_id : entry_id, err);
+	json_decref(reply);
+	authority_x509_svid_clear(&svid);
+	EVP_PKEY_free(key);
+	registry_entry_free(entry);
+	json_decref(body);
+	return rc;
+}
+
+int handle_svid_jwt(struct net_request *req, void *arg, struct wd_error *err)
+{
+	static const char *const fields[] = { "entry_id", "audience" };
+	struct server_ctx *ctx = arg;
+	struct registry_entry *entry = NULL;
+	struct caller caller = { 0 };
+	struct spiffe_id id;
+	const char *entry_id = NULL;
+	const char **audience = NULL;
+	size_t audience_count = 0;
+	char *token = NULL;
+	int64_t expires_at = 0;
+	json_t *body = NULL;
+	json_t *reply = NULL;
+	int rc;
+
+	WD_GUARD(caller_require_agent(ctx, req, &caller, err));
+	WD_GUARD(server_parse_body(req, fields, WD_ARRAY_LEN(fields), &body, err));
+	WD_GUARD(net_json_get_string(body, "entry_id", true, 64, &entry_id, err));
+	WD_GUARD(net_json_get_string_array(body, "audience", true, MAX_JWT_AUDIENCES,
+		MAX_AUDIENCE_LEN, &audience, &audience_count, err));
+	if (audience_count == 0) {
+		rc = wd_error_set(err, WD_EINVAL, "invalid \"audience\": expected at least one value");
+		goto out;
+	}
+	WD_GUARD(registry_entry_authorized(ctx->registry, caller.spiffe_id, entry_id, &entry, err));
+	WD_GUARD(spiffe_id_parse(entry->spiffe_id, strlen(entry->spiffe_id), &id, err));
+	WD_GUARD(authority_sign_jwt(ctx->authority, &id, audience, audience_count,
+		entry->jwt_svid_ttl, wd_now(), &token, &expires_at, err));
+
+	server_audit(ctx, caller.actor, "jwt.issue", entry->spiffe_id, "success", audience[0]);
+
+	reply = json_pack("{s:s, s:s, s:I}", "spiffe_id", entry->spiffe_id, "token", token,
+		"expires_at", (json_int_t)expires_at);
+	WD_ENSURE(reply, WD_ENOMEM);
+	rc = net_reply_json(req, 200, reply);
+out:
+	if (rc < 0)
+		server_audit_failure(ctx, caller.actor[0] ? caller.actor : "unauthenticated",
+			"jwt.issue", entry ? entry->spiffe_id : entry_id, err);
+	json_decref(reply);
+	wd_free_secret_str(token);
+	free(audience);
+	registry_entry_free(entry);
+	json_decref(body);
+	return rc;
+}

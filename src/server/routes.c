@@ -1,0 +1,66 @@
+/* The route tables of the identity listener (TLS) and the admin socket. */
+#include <string.h>
+
+#include "server/server_internal.h"
+
+struct route_spec {
+	const char *method;
+	const char *pattern;
+	net_handler_fn handler;
+	bool on_tls;        /* served on the identity listener */
+	bool on_admin;      /* served on the admin socket */
+	enum net_auth tls_auth;
+};
+
+/* Node attestation takes no client certificate: the join token in its body
+ * is the credential. Every other TLS route needs a verified client SVID,
+ * and the handlers then check that it is an agent's or an admin's. */
+static const struct route_spec route_specs[] = {
+	{ "POST", "/v1/node/attest", handle_node_attest, true, false, NET_AUTH_NONE },
+	{ "POST", "/v1/node/renew", handle_node_renew, true, false, NET_AUTH_CLIENT_CERT },
+	{ "GET", "/v1/node/entries", handle_node_entries, true, false, NET_AUTH_CLIENT_CERT },
+	{ "POST", "/v1/svid/x509", handle_svid_x509, true, false, NET_AUTH_CLIENT_CERT },
+	{ "POST", "/v1/svid/jwt", handle_svid_jwt, true, false, NET_AUTH_CLIENT_CERT },
+
+	{ "GET", "/v1/bundle", handle_bundle, true, true, NET_AUTH_CLIENT_CERT },
+	{ "GET", "/v1/crl", handle_crl, true, true, NET_AUTH_CLIENT_CERT },
+	{ "GET", "/v1/health", handle_health, true, true, NET_AUTH_CLIENT_CERT },
+	{ "GET", "/v1/ca", handle_ca, true, true, NET_AUTH_CLIENT_CERT },
+
+	{ "POST", "/v1/entries", handle_entry_create, true, true, NET_AUTH_CLIENT_CERT },
+	{ "GET", "/v1/entries", handle_entry_list, true, true, NET_AUTH_CLIENT_CERT },
+	{ "GET", "/v1/entries/{id}", handle_entry_show, true, true, NET_AUTH_CLIENT_CERT },
+	{ "PUT", "/v1/entries/{id}", handle_entry_update, true, true, NET_AUTH_CLIENT_CERT },
+	{ "PATCH", "/v1/entries/{id}", handle_entry_update, true, true, NET_AUTH_CLIENT_CERT },
+	{ "DELETE", "/v1/entries/{id}", handle_entry_delete, true, true, NET_AUTH_CLIENT_CERT },
+
+	{ "POST", "/v1/tokens", handle_token_create, true, true, NET_AUTH_CLIENT_CERT },
+	{ "GET", "/v1/agents", handle_agent_list, true, true, NET_AUTH_CLIENT_CERT },
+	{ "POST", "/v1/agents/evict", handle_agent_evict, true, true, NET_AUTH_CLIENT_CERT },
+	{ "POST", "/v1/agents/ban", handle_agent_ban, true, true, NET_AUTH_CLIENT_CERT },
+
+	{ "POST", "/v1/svid/mint", handle_svid_mint, true, true, NET_AUTH_CLIENT_CERT },
+	{ "POST", "/v1/svid/jwt/mint", handle_jwt_mint, true, true, NET_AUTH_CLIENT_CERT },
+	{ "POST", "/v1/svid/revoke", handle_svid_revoke, true, true, NET_AUTH_CLIENT_CERT },
+};
+
+size_t server_build_routes(struct server_ctx *ctx, bool admin,
+	struct net_route routes[static SERVER_MAX_ROUTES])
+{
+	size_t count = 0;
+
+	for (size_t i = 0; i < WD_ARRAY_LEN(route_specs) && count < SERVER_MAX_ROUTES; i++) {
+		const struct route_spec *spec = &route_specs[i];
+
+		if (admin ? !spec->on_admin : !spec->on_tls)
+			continue;
+		routes[count++] = (struct net_route){
+			.method = spec->method,
+			.pattern = spec->pattern,
+			.handler = spec->handler,
+			.arg = ctx,
+			.auth = admin ? NET_AUTH_UNIX : spec->tls_auth,
+		};
+	}
+	return count;
+}

@@ -1,0 +1,265 @@
+/* Start-up, the event loop and shutdown of `warden server`. */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "common/file.h"
+#include "common/log.h"
+#include "common/time.h"
+#include "crypto/key.h"
+#include "crypto/x509.h"
+#include "server/server_internal.h"
+
+static const enum crypto_key_type key_types[] = {
+	CRYPTO_KEY_EC_P256,
+	CRYPTO_KEY_EC_P384,
+	CRYPTO_KEY_RSA_2048,
+};
+
+/* Keeps private keys out of core dumps and, where allowed, out of swap. */
+static void harden_process(const struct server_config *config)
+{
+	struct rlimit no_core = { 0, 0 };
+
+	if (setrlimit(RLIMIT_CORE, &no_core) < 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		log_warn("server", "core dumps could not be disabled", "error", strerror(errno));
+
+#if defined(__SANITIZE_ADDRESS__)
+	/* AddressSanitizer reserves terabytes of shadow memory that cannot be
+	 * locked. */
+	(void)config;
+#else
+	if (config->lock_memory && mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
+		log_warn("server", "memory not locked; keys may reach swap", "error", strerror(errno),
+			"hint", "run as root or raise RLIMIT_MEMLOCK, or set lock_memory: false");
+#endif
+	umask(077);
+}
+
+static int path_join(char *out, size_t out_len, const char *dir, const char *name,
+	struct wd_error *err)
+{
+	int n = snprintf(out, out_len, "%s/%s", dir, name);
+
+	if (n < 0 || (size_t)n >= out_len)
+		return wd_error_set(err, WD_ETOOBIG, "path too long: %s/%s", dir, name);
+	return 0;
+}
+
+static int open_state(struct server_ctx *ctx, struct wd_error *err)
+{
+	const struct server_config *config = ctx->config;
+	struct authority_config authority_config;
+	struct registry_options registry_options = { 0 };
+	struct authority_changes changes;
+	char path[PATH_MAX];
+
+	WD_TRY(wd_mkdir_p(config->data_dir, 0700, err));
+
+	WD_TRY(path_join(path, sizeof(path), config->data_dir, "datastore.sqlite3", err));
+	WD_TRY(store_open(path, NULL, &ctx->store, err));
+
+	WD_TRY(path_join(path, sizeof(path), config->data_dir, "audit.log", err));
+	WD_TRY(audit_open(path, &ctx->audit, err));
+
+	authority_config_init(&authority_config);
+	authority_config.trust_domain = config->trust_domain;
+	authority_config.data_dir = config->data_dir;
+	authority_config.ca_key_type = key_types[config->identity.ca_key_type];
+	authority_config.jwt_rsa_alg = config->identity.jwt_rsa_alg ? JWTSVID_PS256 : JWTSVID_RS256;
+	authority_config.ca_ttl_seconds = config->identity.ca_ttl;
+	authority_config.x509_backdate_seconds = config->identity.clock_skew;
+	authority_config.refresh_hint_seconds = config->identity.refresh_hint;
+	authority_config.crl_next_update_seconds = config->identity.crl_next_update;
+	authority_config.x509_svid_ttl_seconds = config->identity.default_x509_svid_ttl;
+	authority_config.jwt_svid_ttl_seconds = config->identity.default_jwt_svid_ttl;
+	if (authority_svid_ttl_exceeds_limit(&authority_config)) {
+		char limit[32];
+
+		snprintf(limit, sizeof(limit), "%lld",
+			(long long)authority_svid_ttl_limit(&authority_config));
+		log_warn("server",
+			"SVID TTL above one sixth of the CA TTL: CA rotation will cut SVIDs short",
+			"limit_seconds", limit);
+	}
+	WD_TRY(authority_open(&authority_config, ctx->store, wd_now(), &ctx->authority, err));
+	WD_TRY(authority_tick(ctx->authority, wd_now(), &changes, err));
+
+	registry_options.trust_domain = config->trust_domain;
+	WD_TRY(registry_open(ctx->store, &registry_options, &ctx->registry, err));
+	return 0;
+}
+
+static int parse_uids(const struct config_strings *list, uid_t *uids, size_t max,
+	size_t *ret_count)
+{
+	size_t count = 0;
+
+	for (size_t i = 0; i < list->count && count < max; i++)
+		uids[count++] = (uid_t)strtoul(list->items[i], NULL, 10);
+	*ret_count = count;
+	return 0;
+}
+
+static int open_listeners(struct server_ctx *ctx, struct wd_error *err)
+{
+	const struct server_config *config = ctx->config;
+	struct net_route routes[SERVER_MAX_ROUTES];
+	struct server_tls_material material;
+	struct net_limits limits;
+	uid_t uids[SERVER_MAX_ADMIN_UIDS];
+	size_t uid_count = 0;
+	size_t route_count;
+	char *socket_dir = NULL;
+	int rc;
+
+	net_limits_default(&limits);
+	limits.max_body_bytes = (size_t)config->limits.max_body_bytes;
+	limits.max_header_count = (size_t)config->limits.max_header_count;
+	limits.read_timeout_ms = (unsigned)(config->limits.read_timeout * 1000);
+	limits.idle_timeout_ms = (unsigned)(config->limits.idle_timeout * 1000);
+	limits.max_connections = (size_t)config->limits.max_connections;
+	WD_TRY(net_server_new(ctx->base, &limits, &ctx->net, err));
+
+	WD_TRY(crypto_key_generate(CRYPTO_KEY_EC_P256, &ctx->server_key, err));
+	WD_TRY(server_tls_material_build(ctx, wd_now(), &material, err));
+	route_count = server_build_routes(ctx, false, routes);
+	rc = net_listener_add_tls(ctx->net, config->identity.listen, &material.config, routes,
+		route_count, &ctx->tls_listener, &ctx->port, err);
+	if (rc == 0) {
+		ctx->server_svid_renew_at = material.renew_at;
+		ctx->listener_sequence = authority_bundle_sequence(ctx->authority);
+	}
+	server_tls_material_clear(&material);
+	WD_TRY(rc);
+
+	/* The socket's directory is created for the admin socket alone, readable
+	 * by all so that allowed non-root uids can reach the socket. */
+	socket_dir = strdup(config->admin.socket);
+	if (!socket_dir)
+		return WD_ENOMEM;
+	*strrchr(socket_dir, '/') = '\0';
+	rc = socket_dir[0] ? wd_mkdir_p(socket_dir, 0755, err) : 0;
+	free(socket_dir);
+	WD_TRY(rc);
+
+	WD_TRY(parse_uids(&config->admin.allowed_uids, uids, WD_ARRAY_LEN(uids), &uid_count));
+	route_count = server_build_routes(ctx, true, routes);
+
+	/* Root alone needs no one else to connect. With allowed uids the file
+	 * is open to all and SO_PEERCRED decides, since the allowed users need
+	 * not share a group. */
+	return net_listener_add_unix(ctx->net, config->admin.socket, uid_count ? 0666 : 0600, uids,
+		uid_count, routes, route_count, NULL, err);
+}
+
+static void on_stop_signal(evutil_socket_t signal_number, short events, void *arg)
+{
+	struct server_ctx *ctx = arg;
+
+	(void)events;
+	log_info("server", "stopping", "signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
+	event_base_loopbreak(ctx->base);
+}
+
+static void on_net_error(int code, const char *detail, void *arg)
+{
+	(void)arg;
+	log_warn("net", "connection error", "code", wd_error_name(code), "detail", detail);
+}
+
+static int start_events(struct server_ctx *ctx)
+{
+	struct timeval one_second = { 1, 0 };
+
+	ctx->tick_event = event_new(ctx->base, -1, EV_PERSIST, server_tick, ctx);
+	ctx->sigterm_event = evsignal_new(ctx->base, SIGTERM, on_stop_signal, ctx);
+	ctx->sigint_event = evsignal_new(ctx->base, SIGINT, on_stop_signal, ctx);
+	if (!ctx->tick_event || !ctx->sigterm_event || !ctx->sigint_event)
+		return WD_ENOMEM;
+	if (event_add(ctx->tick_event, &one_second) < 0 || event_add(ctx->sigterm_event, NULL) < 0 ||
+		event_add(ctx->sigint_event, NULL) < 0)
+		return WD_EINTERNAL;
+	return 0;
+}
+
+static void log_started(struct server_ctx *ctx)
+{
+	STACK_OF(X509) *authorities = NULL;
+	char fingerprint[65] = "";
+	char port[8];
+
+	if (authority_x509_authorities(ctx->authority, &authorities, NULL) == 0 &&
+		sk_X509_num(authorities) > 0 &&
+		crypto_x509_fingerprint(sk_X509_value(authorities, 0), fingerprint,
+			sizeof(fingerprint)) < 0)
+		fingerprint[0] = '\0';
+	sk_X509_pop_free(authorities, X509_free);
+
+	snprintf(port, sizeof(port), "%u", ctx->port);
+	log_info("server", "server started", "trust_domain", ctx->config->trust_domain,
+		"listen", ctx->config->identity.listen, "port", port, "admin_socket",
+		ctx->config->admin.socket, "data_dir", ctx->config->data_dir, "ca_sha256",
+		fingerprint);
+}
+
+static void close_all(struct server_ctx *ctx)
+{
+	if (ctx->tick_event)
+		event_free(ctx->tick_event);
+	if (ctx->sigterm_event)
+		event_free(ctx->sigterm_event);
+	if (ctx->sigint_event)
+		event_free(ctx->sigint_event);
+	net_server_free(ctx->net);
+	if (ctx->config->admin.socket && ctx->net)
+		unlink(ctx->config->admin.socket);
+	registry_close(ctx->registry);
+	authority_close(ctx->authority);
+	audit_close(ctx->audit);
+	store_close(ctx->store);
+	EVP_PKEY_free(ctx->server_key);
+	if (ctx->base)
+		event_base_free(ctx->base);
+}
+
+int server_run(const struct server_config *config, struct wd_error *err)
+{
+	struct server_ctx ctx = { .config = config };
+	int rc;
+
+	harden_process(config);
+	signal(SIGPIPE, SIG_IGN);
+
+	WD_GUARD(open_state(&ctx, err));
+	ctx.base = event_base_new();
+	WD_ENSURE(ctx.base, WD_ENOMEM);
+	WD_GUARD(open_listeners(&ctx, err));
+	net_server_set_error_cb(ctx.net, on_net_error, &ctx);
+	WD_GUARD(start_events(&ctx));
+
+	log_started(&ctx);
+	server_audit(&ctx, NULL, "server.start", config->trust_domain, "success", NULL);
+
+	if (event_base_dispatch(ctx.base) < 0) {
+		rc = wd_error_set(err, WD_EINTERNAL, "event loop failed");
+		goto out;
+	}
+
+	server_audit(&ctx, NULL, "server.stop", config->trust_domain, "success", NULL);
+	log_info("server", "server stopped");
+	rc = 0;
+out:
+	close_all(&ctx);
+	return rc;
+}

@@ -1,0 +1,78 @@
+/* The warden server daemon: the trust-domain authority and registry behind
+ * the identity API (TLS) and the admin API (Unix socket). */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/config.h"
+#include "common/error.h"
+#include "common/macros.h"
+
+/* Most uids admin.allowed_uids may list. */
+#define SERVER_MAX_ADMIN_UIDS 64
+
+/* Settings of `warden server`, read from YAML and then overridden by flags.
+ * Durations are seconds; sizes are bytes. */
+struct server_config {
+	char *trust_domain;
+	char *data_dir;
+
+	struct server_log_config {
+		int level;               /* index into log level names */
+		int format;              /* 0 text, 1 json */
+	} log;
+
+	struct server_identity_config {
+		char *listen;            /* "0.0.0.0:8081" */
+		int ca_key_type;         /* index into ec-p256, ec-p384, rsa-2048 */
+		int jwt_rsa_alg;         /* index into RS256, PS256 */
+		int64_t ca_ttl;
+		int64_t default_x509_svid_ttl;
+		int64_t default_jwt_svid_ttl;
+		int64_t clock_skew;      /* notBefore backdating */
+		int64_t refresh_hint;
+		int64_t crl_next_update;
+		struct config_strings dns_names;  /* DNS SANs of the server's own SVID */
+	} identity;
+
+	struct server_admin_config {
+		char *socket;
+		struct config_strings allowed_uids;  /* decimal uids besides root */
+	} admin;
+
+	struct server_limits_config {
+		uint64_t max_body_bytes;
+		int64_t max_header_count;
+		int64_t read_timeout;
+		int64_t idle_timeout;
+		int64_t max_connections;
+	} limits;
+
+	bool lock_memory;            /* mlockall so keys never reach swap */
+};
+
+/* Fills config with the defaults: listen 0.0.0.0:8081, admin socket
+ * /run/warden/admin.sock, data dir /var/lib/warden, SPIRE's TTLs. Strings
+ * are literals until server_config_load copies them. */
+void server_config_init(struct server_config *config);
+
+/* Loads YAML from path (NULL: defaults only) into config. On WD_ECONFIG the
+ * report names every bad setting with its file and line. */
+WD_MUST_CHECK int server_config_load(const char *path, struct server_config *config,
+	struct config_report *report);
+
+/* Replaces a string setting with a copy of value (from a flag). */
+WD_MUST_CHECK int server_config_set(char **setting, const char *value);
+
+/* Checks the settings together (trust domain, uids, TTL bounds); WD_ECONFIG
+ * naming the setting. */
+WD_MUST_CHECK int server_config_validate(const struct server_config *config,
+	struct wd_error *err);
+
+/* Frees the strings of config. */
+void server_config_free(struct server_config *config);
+
+/* Runs the server until SIGTERM or SIGINT. Returns 0 after a clean stop, or
+ * an error from start-up with its detail in err. */
+WD_MUST_CHECK int server_run(const struct server_config *config, struct wd_error *err);

@@ -1,0 +1,156 @@
+/* State shared by the server's files: the running context, callers and the
+ * audit helper. Not part of the public interface. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <event2/event.h>
+#include <openssl/evp.h>
+
+#include "audit/audit.h"
+#include "identity/authority.h"
+#include "identity/registry.h"
+#include "identity/spiffe_id.h"
+#include "net/net.h"
+#include "server/server.h"
+#include "store/store.h"
+
+/* Path of the server's own SPIFFE ID, which its TLS listener presents. */
+#define SERVER_SPIFFE_PATH "/warden/server"
+
+struct server_ctx {
+	const struct server_config *config;
+	struct event_base *base;
+	struct net_server *net;
+	struct net_listener *tls_listener;
+	struct store *store;
+	struct audit_log *audit;
+	struct authority *authority;
+	struct registry *registry;
+
+	/* The serving SVID, renewed at half life and after a CA activation. */
+	EVP_PKEY *server_key;
+	int64_t server_svid_renew_at;
+	/* Bundle sequence that the TLS listener's trust anchors reflect. */
+	uint64_t listener_sequence;
+	int64_t last_token_prune;
+
+	uint16_t port;
+	struct event *tick_event;
+	struct event *sigterm_event;
+	struct event *sigint_event;
+};
+
+enum caller_kind {
+	CALLER_ADMIN_SOCKET,   /* a local process on the admin socket */
+	CALLER_SVID,           /* a TLS client with an X.509-SVID */
+};
+
+/* Who sent a request, as the audit log names them. */
+struct caller {
+	enum caller_kind kind;
+	uid_t uid;
+	pid_t pid;
+	char spiffe_id[SPIFFE_ID_MAX_LEN + 1];
+	char serial[AUTHORITY_SERIAL_HEX_SIZE];
+	bool is_agent;
+	bool is_admin;
+	char actor[SPIFFE_ID_MAX_LEN + 1];  /* "uid:0" or the SPIFFE ID */
+};
+
+/* Identifies the caller of req; WD_EAUTH when it shows no credential. */
+WD_MUST_CHECK int caller_identify(struct server_ctx *ctx, struct net_request *req,
+	struct caller *ret_caller, struct wd_error *err);
+
+/* Identifies the caller and requires admin rights: the admin socket or an
+ * SVID of an admin entry. WD_EPERM naming the caller otherwise. */
+WD_MUST_CHECK int caller_require_admin(struct server_ctx *ctx, struct net_request *req,
+	struct caller *ret_caller, struct wd_error *err);
+
+/* Identifies the caller and requires an attested, unbanned agent whose SVID
+ * serial is current. */
+WD_MUST_CHECK int caller_require_agent(struct server_ctx *ctx, struct net_request *req,
+	struct caller *ret_caller, struct wd_error *err);
+
+/* The TLS listener's handshake check of a client chain: the X.509-SVID rules
+ * against the current bundle, and the CRL. */
+int server_verify_client_chain(STACK_OF(X509) *chain, void *arg);
+
+/* Writes one audit record; actor NULL means the server itself. A failed
+ * write is logged, since the request it records has already happened. */
+void server_audit(struct server_ctx *ctx, const char *actor, const char *action,
+	const char *object, const char *outcome, const char *detail);
+
+/* Audits a refused request: outcome "denied" for authentication and
+ * permission errors, "error" otherwise, with the error text as detail. */
+void server_audit_failure(struct server_ctx *ctx, const char *actor, const char *action,
+	const char *object, const struct wd_error *err);
+
+/* What the TLS listener serves: the server's own SVID and the bundle's CA
+ * certificates as client trust anchors. */
+struct server_tls_material {
+	char *chain_pem;
+	STACK_OF(X509) *authorities;
+	X509 *anchors[AUTHORITY_MAX_SLOTS];
+	struct net_tls_config config;   /* points into the fields above */
+	int64_t renew_at;               /* half life of the serving SVID */
+};
+
+/* Mints a serving SVID for spiffe://<td>/warden/server with the server's
+ * key and collects the trust anchors. */
+WD_MUST_CHECK int server_tls_material_build(struct server_ctx *ctx, int64_t now,
+	struct server_tls_material *ret_material, struct wd_error *err);
+
+void server_tls_material_clear(struct server_tls_material *material);
+
+/* Rebuilds the TLS material and installs it for new handshakes. */
+WD_MUST_CHECK int server_refresh_tls(struct server_ctx *ctx, int64_t now, struct wd_error *err);
+
+/* Runs once a second: CA rotation, serving-SVID renewal, token pruning. */
+void server_tick(evutil_socket_t fd, short events, void *arg);
+
+/* Maximum routes of one listener. */
+#define SERVER_MAX_ROUTES 32
+
+/* Fills routes with the route table of the TLS listener (admin false) or
+ * the admin socket (admin true), each bound to ctx; returns the count. */
+size_t server_build_routes(struct server_ctx *ctx, bool admin,
+	struct net_route routes[static SERVER_MAX_ROUTES]);
+
+/* Request body decoding shared by the handlers: parses the body as an object
+ * and rejects fields outside allowed. */
+WD_MUST_CHECK int server_parse_body(struct net_request *req, const char *const *allowed,
+	size_t allowed_count, json_t **ret_body, struct wd_error *err);
+
+/* Returns the PEM bundle string for embedding in responses (malloc'd). */
+WD_MUST_CHECK int server_bundle_pem(struct server_ctx *ctx, char **ret_pem,
+	struct wd_error *err);
+
+/* Handlers, one group per file. */
+int handle_node_attest(struct net_request *req, void *arg, struct wd_error *err);
+int handle_node_renew(struct net_request *req, void *arg, struct wd_error *err);
+int handle_node_entries(struct net_request *req, void *arg, struct wd_error *err);
+int handle_svid_x509(struct net_request *req, void *arg, struct wd_error *err);
+int handle_svid_jwt(struct net_request *req, void *arg, struct wd_error *err);
+
+int handle_bundle(struct net_request *req, void *arg, struct wd_error *err);
+int handle_crl(struct net_request *req, void *arg, struct wd_error *err);
+int handle_health(struct net_request *req, void *arg, struct wd_error *err);
+int handle_ca(struct net_request *req, void *arg, struct wd_error *err);
+
+int handle_entry_create(struct net_request *req, void *arg, struct wd_error *err);
+int handle_entry_list(struct net_request *req, void *arg, struct wd_error *err);
+int handle_entry_show(struct net_request *req, void *arg, struct wd_error *err);
+int handle_entry_update(struct net_request *req, void *arg, struct wd_error *err);
+int handle_entry_delete(struct net_request *req, void *arg, struct wd_error *err);
+
+int handle_token_create(struct net_request *req, void *arg, struct wd_error *err);
+int handle_agent_list(struct net_request *req, void *arg, struct wd_error *err);
+int handle_agent_evict(struct net_request *req, void *arg, struct wd_error *err);
+int handle_agent_ban(struct net_request *req, void *arg, struct wd_error *err);
+
+int handle_svid_mint(struct net_request *req, void *arg, struct wd_error *err);
+int handle_jwt_mint(struct net_request *req, void *arg, struct wd_error *err);
+int handle_svid_revoke(struct net_request *req, void *arg, struct wd_error *err);

@@ -1,0 +1,68 @@
+/* The once-a-second timer: CA rotation, serving-SVID renewal and pruning of
+ * expired join tokens. */
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "common/log.h"
+#include "common/time.h"
+#include "server/server_internal.h"
+
+/* Expired join tokens are pruned this often, in seconds. */
+#define TOKEN_PRUNE_INTERVAL 300
+
+static void record_rotation(struct server_ctx *ctx, const struct authority_changes *changes)
+{
+	char slot[32];
+
+	if (changes->prepared_slot) {
+		snprintf(slot, sizeof(slot), "slot:%" PRId64, changes->prepared_slot);
+		log_info("server", "next CA prepared and published", "slot", slot);
+		server_audit(ctx, NULL, "ca.prepare", slot, "success", NULL);
+	}
+	if (changes->activated_slot) {
+		snprintf(slot, sizeof(slot), "slot:%" PRId64, changes->activated_slot);
+		log_info("server", "CA activated", "slot", slot);
+		server_audit(ctx, NULL, "ca.activate", slot, "success", NULL);
+	}
+	for (size_t i = 0; i < changes->pruned_count; i++) {
+		snprintf(slot, sizeof(slot), "slot:%" PRId64, changes->pruned_slots[i]);
+		log_info("server", "expired CA removed from the bundle", "slot", slot);
+		server_audit(ctx, NULL, "ca.prune", slot, "success", NULL);
+	}
+}
+
+void server_tick(evutil_socket_t fd, short events, void *arg)
+{
+	struct server_ctx *ctx = arg;
+	struct authority_changes changes;
+	struct wd_error err;
+	int64_t now = wd_now();
+
+	(void)fd;
+	(void)events;
+	wd_error_clear(&err);
+
+	if (authority_tick(ctx->authority, now, &changes, &err) < 0) {
+		log_error("server", "CA rotation step failed", "error", wd_error_text(&err));
+		return;
+	}
+	record_rotation(ctx, &changes);
+
+	/* A new CA in the bundle must become a client trust anchor at once, and
+	 * a newly active CA must sign the serving SVID, so peers that only hold
+	 * the newest bundle can still verify the server. */
+	if (changes.activated_slot || now >= ctx->server_svid_renew_at ||
+		authority_bundle_sequence(ctx->authority) != ctx->listener_sequence) {
+		if (server_refresh_tls(ctx, now, &err) < 0)
+			log_error("server", "serving certificate not renewed", "error",
+				wd_error_text(&err));
+	}
+
+	if (now - ctx->last_token_prune >= TOKEN_PRUNE_INTERVAL) {
+		int64_t pruned = 0;
+
+		ctx->last_token_prune = now;
+		if (registry_token_prune(ctx->registry, now, &pruned, &err) < 0)
+			log_warn("server", "expired join tokens not pruned", "error", wd_error_text(&err));
+	}
+}

@@ -1,0 +1,87 @@
+/* The identity listener's own certificate and trust anchors, rebuilt when
+ * the serving SVID reaches half life or the bundle changes. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "server/server_internal.h"
+
+int server_tls_material_build(struct server_ctx *ctx, int64_t now,
+	struct server_tls_material *ret_material, struct wd_error *err)
+{
+	struct server_tls_material material = { 0 };
+	struct authority_x509_svid svid = { 0 };
+	struct spiffe_id id;
+	const struct config_strings *dns = &ctx->config->identity.dns_names;
+	int rc;
+
+	memset(ret_material, 0, sizeof(*ret_material));
+
+	snprintf(id.trust_domain, sizeof(id.trust_domain), "%s", ctx->config->trust_domain);
+	snprintf(id.path, sizeof(id.path), "%s", SERVER_SPIFFE_PATH);
+	{
+		struct authority_x509_request request = {
+			.spiffe_id = &id,
+			.public_key = ctx->server_key,
+			.dns_names = (const char *const *)dns->items,
+			.dns_name_count = dns->count,
+		};
+
+		WD_GUARD(authority_sign_x509(ctx->authority, &request, now, &svid, err));
+	}
+	material.chain_pem = WD_TAKE_PTR(svid.chain_pem);
+	material.renew_at = now + (svid.not_after - now) / 2;
+
+	WD_GUARD(authority_x509_authorities(ctx->authority, &material.authorities, err));
+	for (int i = 0; i < sk_X509_num(material.authorities) && i < AUTHORITY_MAX_SLOTS; i++)
+		material.anchors[i] = sk_X509_value(material.authorities, i);
+
+	material.config = (struct net_tls_config){
+		.cert_chain_pem = material.chain_pem,
+		.cert_chain_len = strlen(material.chain_pem),
+		.key = ctx->server_key,
+		.trust_anchors = material.anchors,
+		.trust_anchor_count = (size_t)sk_X509_num(material.authorities),
+		/* Optional at the TLS layer so that node attestation, which has no
+		 * certificate yet, can reach its route; every other route demands a
+		 * verified client SVID. */
+		.client_cert = NET_CLIENT_CERT_OPTIONAL,
+		.verify = server_verify_client_chain,
+		.verify_arg = ctx,
+	};
+	*ret_material = material;
+	/* The anchors array lives inside the struct, so the copy must point at
+	 * its own. */
+	ret_material->config.trust_anchors = ret_material->anchors;
+	memset(&material, 0, sizeof(material));
+	rc = 0;
+out:
+	authority_x509_svid_clear(&svid);
+	server_tls_material_clear(&material);
+	return rc;
+}
+
+void server_tls_material_clear(struct server_tls_material *material)
+{
+	if (!material)
+		return;
+	free(material->chain_pem);
+	sk_X509_pop_free(material->authorities, X509_free);
+	memset(material, 0, sizeof(*material));
+}
+
+int server_refresh_tls(struct server_ctx *ctx, int64_t now, struct wd_error *err)
+{
+	struct server_tls_material material;
+	int rc;
+
+	WD_TRY(server_tls_material_build(ctx, now, &material, err));
+	rc = net_listener_update_tls(ctx->tls_listener, &material.config, err);
+	if (rc == 0) {
+		ctx->server_svid_renew_at = material.renew_at;
+		ctx->listener_sequence = authority_bundle_sequence(ctx->authority);
+	}
+	server_tls_material_clear(&material);
+	return rc;
+}
