@@ -1,0 +1,55 @@
+#!/bin/sh
+# The server's YAML configuration: every unknown or invalid setting is named
+# with its file, line and key, and the server refuses to start.
+set -eu
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_server.sh"
+
+cat >"$TMP/bad.yaml" <<'YAML'
+trust_domain: example.org
+identity:
+  ca_tll: 24h
+  ca_key_type: ec-p999
+limits:
+  max_body_bytes: ten
+YAML
+status=0
+"$WARDEN" server --config "$TMP/bad.yaml" --data-dir "$TMP/data" --admin-socket "$TMP/a.sock" \
+	>"$TMP/out" 2>&1 || status=$?
+expect_eq "bad config exit status" "$status" "1"
+expect_grep "unknown key named" "bad.yaml:3.*identity.ca_tll" "$TMP/out"
+expect_grep "bad enum named" "bad.yaml:4.*identity.ca_key_type" "$TMP/out"
+expect_grep "bad size named" "bad.yaml:6.*limits.max_body_bytes" "$TMP/out"
+[ ! -e "$TMP/data" ] || fail "a rejected configuration created the data directory"
+
+status=0
+"$WARDEN" server --data-dir "$TMP/data" --admin-socket "$TMP/a.sock" >"$TMP/out" 2>&1 || status=$?
+expect_eq "missing trust domain exit status" "$status" "1"
+expect_grep "missing trust domain named" "trust_domain" "$TMP/out"
+
+status=0
+"$WARDEN" server --trust-domain Bad_Domain --data-dir "$TMP/data" --admin-socket "$TMP/a.sock" \
+	>"$TMP/out" 2>&1 || status=$?
+expect_eq "invalid trust domain exit status" "$status" "1"
+expect_grep "invalid trust domain named" "Bad_Domain" "$TMP/out"
+
+status=0
+"$WARDEN" server --bogus >"$TMP/out" 2>&1 || status=$?
+expect_eq "unknown flag exit status" "$status" "2"
+
+cat >"$TMP/good.yaml" <<'YAML'
+trust_domain: good.example
+log:
+  format: json
+identity:
+  default_x509_svid_ttl: 30m
+YAML
+start_server good.example "$TMP/good" --config "$TMP/good.yaml"
+expect_grep "JSON log lines" '"msg":"server started"' "$TMP/good/server.log"
+mint=$(admin_post "$TMP/good" /v1/svid/mint '{"spiffe_id": "spiffe://good.example/x"}')
+expires=$(printf '%s' "$mint" | json_field expires_at)
+now=$(date +%s)
+delta=$((expires - now))
+[ "$delta" -ge 1790 ] && [ "$delta" -le 1801 ] || fail "default_x509_svid_ttl 30m gave an SVID expiring in $delta s"
+
+finish
