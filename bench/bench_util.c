@@ -1,0 +1,100 @@
+/* Helpers shared by the benchmark drivers. */
+#include <errno.h>
+#include <ftw.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bench_util.h"
+
+uint64_t bench_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int bench_parse_uint(const char *option, const char *text, unsigned long min,
+	unsigned long max, unsigned long *ret_value)
+{
+	unsigned long value;
+	char *end = NULL;
+
+	*ret_value = 0;
+	errno = 0;
+	value = strtoul(text, &end, 10);
+	if (errno != 0 || end == text || *end != '\0' || text[0] == '-' || value < min ||
+	    value > max) {
+		fprintf(stderr, "invalid %s \"%s\": expected an integer from %lu to %lu\n", option,
+			text, min, max);
+		return -1;
+	}
+	*ret_value = value;
+	return 0;
+}
+
+char *bench_tmpdir_create(const char *prefix)
+{
+	const char *base = getenv("TMPDIR");
+	char path[PATH_MAX];
+	int n;
+
+	if (!base || base[0] == '\0')
+		base = "/tmp";
+	n = snprintf(path, sizeof(path), "%s/%s-XXXXXX", base, prefix);
+	if (n < 0 || (size_t)n >= sizeof(path)) {
+		fprintf(stderr, "temporary directory path under \"%s\" is too long\n", base);
+		return NULL;
+	}
+	if (!mkdtemp(path)) {
+		fprintf(stderr, "creating a temporary directory in \"%s\" failed: %s\n", base,
+			strerror(errno));
+		return NULL;
+	}
+	return strdup(path);
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)type;
+	(void)ftw;
+	if (remove(path) < 0)
+		fprintf(stderr, "removing \"%s\" failed: %s\n", path, strerror(errno));
+	return 0;
+}
+
+void bench_tmpdir_remove(const char *path)
+{
+	if (!path)
+		return;
+	if (nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS) < 0)
+		fprintf(stderr, "removing \"%s\" failed: %s\n", path, strerror(errno));
+}
+
+static int compare_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a;
+	uint64_t y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+uint64_t bench_percentile(uint64_t *samples, size_t count, double q)
+{
+	size_t rank;
+
+	if (count == 0)
+		return 0;
+	qsort(samples, count, sizeof(samples[0]), compare_u64);
+	rank = (size_t)ceil(q * (double)count);
+	if (rank < 1)
+		rank = 1;
+	if (rank > count)
+		rank = count;
+	return samples[rank - 1];
+}

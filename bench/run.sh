@@ -1,0 +1,405 @@
+#!/usr/bin/env bash
+# Runs warden's benchmarks against the binaries in BUILD_DIR and writes the
+# results to docs/benchmarks.md:
+#   1. in-process X.509-SVID signing (bench_sign) next to `openssl speed`,
+#   2. SVIDs per second through the HTTPS API with keep-alive mTLS clients
+#      (bench_api), plainly and with TCP_NODELAY forced by an LD_PRELOAD shim,
+#   3. server RSS before and after creating many registration entries.
+# Every server it starts runs in a directory under /tmp and is stopped, by
+# its pid, on exit.
+#
+# Environment: BENCH_SIGN_SECONDS (per phase, default 5), BENCH_API_SECONDS
+# (default 10), BENCH_API_THREADS (default 8), BENCH_ENTRY_COUNT (default
+# 100000), BENCH_ENTRY_MAX_SECONDS (stop creating entries after this long,
+# default 180), BENCH_OUTPUT (default docs/benchmarks.md).
+set -euo pipefail
+
+if [[ $# -ne 1 ]]; then
+	echo "usage: bench/run.sh BUILD_DIR" >&2
+	exit 2
+fi
+BUILD_DIR=$1
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+SIGN_SECONDS=${BENCH_SIGN_SECONDS:-5}
+API_SECONDS=${BENCH_API_SECONDS:-10}
+API_THREADS=${BENCH_API_THREADS:-8}
+ENTRY_COUNT=${BENCH_ENTRY_COUNT:-100000}
+ENTRY_MAX_SECONDS=${BENCH_ENTRY_MAX_SECONDS:-180}
+OUTPUT=${BENCH_OUTPUT:-$REPO/docs/benchmarks.md}
+TRUST_DOMAIN=bench.example
+PYTHON=/usr/bin/python3
+
+WARDEN=$BUILD_DIR/warden
+BENCH_SIGN=$BUILD_DIR/bench/bench_sign
+BENCH_API=$BUILD_DIR/bench/bench_api
+NODELAY_SHIM=$BUILD_DIR/bench/bench_nodelay.so
+ADMIN_HELPER=$REPO/bench/bench_admin.py
+
+progress() { printf '[bench %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+fail() { printf 'bench/run.sh: error: %s\n' "$*" >&2; exit 1; }
+
+for binary in "$WARDEN" "$BENCH_SIGN" "$BENCH_API"; do
+	[[ -x $binary ]] || fail "$binary not found or not executable: build it with" \
+		"'meson setup $BUILD_DIR && ninja -C $BUILD_DIR' (bench/ is built when the top-level" \
+		"meson.build has subdir('bench'))"
+done
+[[ -f $NODELAY_SHIM ]] || fail "$NODELAY_SHIM not found: run 'ninja -C $BUILD_DIR'"
+for tool in openssl curl jq "$PYTHON"; do
+	command -v "$tool" >/dev/null || fail "$tool is required but not installed"
+done
+"$PYTHON" -c 'import cryptography' 2>/dev/null ||
+	fail "$PYTHON cannot import cryptography: install python3-cryptography"
+
+WORK=$(mktemp -d /tmp/warden-bench-XXXXXX)
+SERVER_PID=
+SERVER_DIR=
+SERVER_PORT=
+
+stop_server() {
+	[[ -n $SERVER_PID ]] || return 0
+	if kill -0 "$SERVER_PID" 2>/dev/null; then
+		kill -TERM "$SERVER_PID" 2>/dev/null || true
+		for _ in $(seq 100); do
+			kill -0 "$SERVER_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		if kill -0 "$SERVER_PID" 2>/dev/null; then
+			progress "server pid $SERVER_PID ignored SIGTERM for 10 s; sending SIGKILL"
+			kill -KILL "$SERVER_PID" 2>/dev/null || true
+		fi
+	fi
+	wait "$SERVER_PID" 2>/dev/null || true
+	SERVER_PID=
+}
+
+cleanup() {
+	stop_server
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# start_server NAME [LD_PRELOAD value]: starts a server in $WORK/NAME and
+# waits for its "server started ... port=N" log line.
+start_server() {
+	local name=$1 preload=${2:-}
+	SERVER_DIR=$WORK/$name
+	mkdir -p "$SERVER_DIR"
+	LD_PRELOAD=$preload "$WARDEN" server --trust-domain "$TRUST_DOMAIN" \
+		--data-dir "$SERVER_DIR/data" --listen 127.0.0.1:0 \
+		--admin-socket "$SERVER_DIR/admin.sock" >"$SERVER_DIR/server.log" 2>&1 &
+	SERVER_PID=$!
+	for _ in $(seq 200); do
+		kill -0 "$SERVER_PID" 2>/dev/null ||
+			fail "warden server exited at start; its log:$(printf '\n')$(cat "$SERVER_DIR/server.log")"
+		SERVER_PORT=$(grep -o 'server started .*port=[0-9]*' "$SERVER_DIR/server.log" |
+			grep -o 'port=[0-9]*' | head -n1 | cut -d= -f2 || true)
+		if [[ -n $SERVER_PORT && -S $SERVER_DIR/admin.sock ]]; then
+			progress "server $name started: pid $SERVER_PID, port $SERVER_PORT"
+			return 0
+		fi
+		sleep 0.1
+	done
+	fail "warden server did not log 'server started' within 20 s; see $SERVER_DIR/server.log"
+}
+
+admin() {
+	curl --silent --show-error --fail-with-body --unix-socket "$SERVER_DIR/admin.sock" "$@"
+}
+
+# status_kb FIELD: a field of /proc/PID/status of the server, in kB.
+status_kb() { awk -v field="$1:" '$1 == field { print $2 }' "/proc/$SERVER_PID/status"; }
+
+# field KEY LINE: the value of KEY=value in a line of driver output.
+field() { grep -o "\b$1=[^ ]*" <<<"$2" | head -n1 | cut -d= -f2; }
+
+# Attests a node and creates one entry parented to it; sets AGENT_ID and
+# ENTRY_ID and writes node.pem, node.key and bundle.pem to $SERVER_DIR.
+setup_node() {
+	local token entry
+	admin 'http://x/v1/bundle?format=pem' >"$SERVER_DIR/bundle.pem"
+	token=$(admin -X POST http://x/v1/tokens | jq -r .token)
+	AGENT_ID=$("$PYTHON" "$ADMIN_HELPER" attest --port "$SERVER_PORT" \
+		--bundle "$SERVER_DIR/bundle.pem" --token "$token" --out-dir "$SERVER_DIR")
+	entry=$(admin -X POST -H 'Content-Type: application/json' \
+		-d "{\"spiffe_id\": \"spiffe://$TRUST_DOMAIN/bench/api\", \"parent_id\": \"$AGENT_ID\", \"selectors\": [\"unix:uid:1000\"]}" \
+		http://x/v1/entries)
+	ENTRY_ID=$(jq -r .id <<<"$entry")
+	[[ -n $ENTRY_ID && $ENTRY_ID != null ]] || fail "creating the API entry failed: $entry"
+}
+
+# run_api LD_PRELOAD: runs bench_api against the current server.
+run_api() {
+	LD_PRELOAD=$1 "$BENCH_API" --port "$SERVER_PORT" --cert "$SERVER_DIR/node.pem" \
+		--key "$SERVER_DIR/node.key" --bundle "$SERVER_DIR/bundle.pem" \
+		--entry-id "$ENTRY_ID" --threads "$API_THREADS" --seconds "$API_SECONDS" \
+		--server-pid "$SERVER_PID"
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }'; }
+
+# --- the machine ---------------------------------------------------------
+NPROC=$(nproc)
+CPU_MODEL=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+MEMORY=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
+OPENSSL_VERSION=$(openssl version)
+KERNEL=$(uname -r)
+SQLITE_VERSION=$("$PYTHON" -c 'import sqlite3; print(sqlite3.sqlite_version)')
+TMP_FS=$(df --output=fstype /tmp | tail -n1)
+BUILDTYPE=$(meson introspect --buildoptions "$BUILD_DIR" 2>/dev/null |
+	jq -r '.[] | select(.name == "buildtype") | .value' 2>/dev/null || echo unknown)
+GIT_REVISION=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [[ -n $(git -C "$REPO" status --porcelain 2>/dev/null) ]]; then
+	GIT_REVISION="$GIT_REVISION with uncommitted changes"
+fi
+STARTED=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+progress "machine: $NPROC CPUs ($CPU_MODEL), $MEMORY, $OPENSSL_VERSION, build type $BUILDTYPE"
+
+# --- 1. in-process signing -------------------------------------------------
+progress "in-process signing: 7 phases of $SIGN_SECONDS s (bench_sign)"
+SIGN_OUT=$("$BENCH_SIGN" --seconds "$SIGN_SECONDS") || fail "bench_sign failed"
+printf '%s\n' "$SIGN_OUT" >&2
+phase_value() { field "$2" "$(grep "^phase=$1 " <<<"$SIGN_OUT")"; }
+ISSUE_RATE=$(phase_value issue rate); ISSUE_US=$(phase_value issue us_per_op)
+SIGN_DEFAULT_RATE=$(phase_value sign-default rate); SIGN_DEFAULT_US=$(phase_value sign-default us_per_op)
+SIGN_NORMAL_RATE=$(phase_value sign-normal rate); SIGN_NORMAL_US=$(phase_value sign-normal us_per_op)
+INSERT_DEFAULT_RATE=$(phase_value insert-default rate); INSERT_DEFAULT_US=$(phase_value insert-default us_per_op)
+INSERT_NORMAL_RATE=$(phase_value insert-normal rate); INSERT_NORMAL_US=$(phase_value insert-normal us_per_op)
+PUBKEY_SET_US=$(phase_value pubkey-set us_per_op)
+PUBKEY_DIRECT_US=$(phase_value pubkey-direct us_per_op)
+DEFAULT_SYNCHRONOUS=$(grep -o 'phase=sign-default synchronous=[0-9]*' <<<"$SIGN_OUT" | cut -d= -f3)
+
+progress "openssl speed -seconds $SIGN_SECONDS ecdsap256"
+SPEED_OUT=$(openssl speed -seconds "$SIGN_SECONDS" ecdsap256 2>/dev/null) || fail "openssl speed failed"
+# The result row: "256 bits ecdsa (nistp256)   0.0000s   0.0001s  46926.6  16075.0";
+# sign/s is the second-to-last column.
+OPENSSL_SIGN_RATE=$(awk '/ecdsa \(nistp256\)/ { print $(NF - 1) }' <<<"$SPEED_OUT" | tail -n1)
+[[ -n $OPENSSL_SIGN_RATE ]] || fail "could not find the sign/s column in: $SPEED_OUT"
+progress "openssl ECDSA P-256: $OPENSSL_SIGN_RATE sign/s"
+
+# Projected issue time with the subject key set directly: an estimate that
+# assumes the rest of the issue path is unchanged.
+PROJECTED_ISSUE_US=$(awk -v i="$ISSUE_US" -v s="$PUBKEY_SET_US" -v d="$PUBKEY_DIRECT_US" \
+	'BEGIN { printf "%.1f", i - s + d }')
+PROJECTED_ISSUE_RATE=$(awk -v us="$PROJECTED_ISSUE_US" 'BEGIN { printf "%.0f", 1e6 / us }')
+
+# --- 2. the HTTPS API ------------------------------------------------------
+progress "HTTPS API: $API_THREADS keep-alive mTLS clients for $API_SECONDS s"
+start_server api
+setup_node
+API_OUT=$(run_api "") || fail "bench_api failed: $API_OUT"
+printf '%s\n' "$API_OUT" >&2
+stop_server
+
+progress "HTTPS API again, with TCP_NODELAY forced on client and server ($NODELAY_SHIM)"
+start_server api-nodelay "$(realpath "$NODELAY_SHIM")"
+setup_node
+NODELAY_OUT=$(run_api "$(realpath "$NODELAY_SHIM")") || fail "bench_api failed: $NODELAY_OUT"
+printf '%s\n' "$NODELAY_OUT" >&2
+stop_server
+
+# --- 3. memory with many registration entries ------------------------------
+progress "RSS: creating $ENTRY_COUNT entries (at most $ENTRY_MAX_SECONDS s)"
+start_server entries
+sleep 1
+RSS_START_KB=$(status_kb VmRSS); HWM_START_KB=$(status_kb VmHWM)
+setup_node
+ENTRY_OUT=$("$PYTHON" "$ADMIN_HELPER" entries --socket "$SERVER_DIR/admin.sock" \
+	--trust-domain "$TRUST_DOMAIN" --parent-id "$AGENT_ID" --count "$ENTRY_COUNT" \
+	--max-seconds "$ENTRY_MAX_SECONDS") || fail "creating entries failed"
+printf '%s\n' "$ENTRY_OUT" >&2
+ENTRIES_CREATED=$(field created "$ENTRY_OUT")
+ENTRY_RATE=$(field rate "$ENTRY_OUT")
+ENTRY_SECONDS=$(field seconds "$ENTRY_OUT")
+RSS_ENTRIES_KB=$(status_kb VmRSS); HWM_ENTRIES_KB=$(status_kb VmHWM)
+progress "listing the node's entries once through the admin API"
+LIST_START=$(date +%s.%N)
+admin "http://x/v1/entries?parent_id=$AGENT_ID&limit=1000" >/dev/null
+LIST_SECONDS=$(awk -v a="$LIST_START" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }')
+RSS_LIST_KB=$(status_kb VmRSS); HWM_LIST_KB=$(status_kb VmHWM)
+DB_BYTES=$(du -sb "$SERVER_DIR/data" | cut -f1)
+stop_server
+
+# --- the report ------------------------------------------------------------
+api() { field "$1" "$API_OUT"; }
+nodelay() { field "$1" "$NODELAY_OUT"; }
+mib() { awk -v kb="$1" 'BEGIN { printf "%.1f", kb / 1024 }'; }
+COMMAND="bench/run.sh $BUILD_DIR"
+for variable in BENCH_SIGN_SECONDS BENCH_API_SECONDS BENCH_API_THREADS BENCH_ENTRY_COUNT \
+	BENCH_ENTRY_MAX_SECONDS; do
+	[[ -n ${!variable:-} ]] && COMMAND="$variable=${!variable} $COMMAND"
+done
+ENTRY_NOTE=""
+if [[ $ENTRIES_CREATED -lt $ENTRY_COUNT ]]; then
+	ENTRY_NOTE="The run stopped at the ${ENTRY_MAX_SECONDS} s limit after $ENTRIES_CREATED of the $ENTRY_COUNT requested entries, so the RSS below is for $ENTRIES_CREATED entries."
+fi
+
+TARGET_VERDICT="missed."
+if awk -v a="$SIGN_DEFAULT_RATE" -v b="$OPENSSL_SIGN_RATE" 'BEGIN { exit !(a >= 0.8 * b) }'; then
+	TARGET_VERDICT="met."
+fi
+NAGLE_VERDICT="In this run TCP_NODELAY made no large difference, so the delayed-ACK stall described below no longer shows."
+if awk -v a="$(api rate)" -v b="$(nodelay rate)" 'BEGIN { exit !(b > 1.5 * a) }'; then
+	NAGLE_VERDICT="As built, the server idles ($(api server_cpu_pct)% of a core) while every client waits, and TCP_NODELAY alone raises the rate $(ratio "$(nodelay rate)" "$(api rate)") times."
+fi
+
+mkdir -p "$(dirname "$OUTPUT")"
+cat >"$OUTPUT" <<EOF
+# Benchmarks
+
+Produced by \`$COMMAND\` (\`make bench\` runs it on the \`build\` directory)
+on $STARTED, at revision $GIT_REVISION. Every number below comes from that
+one run; rerun the command to refresh this page.
+
+| machine | |
+| --- | --- |
+| CPUs (nproc) | $NPROC |
+| CPU model | $CPU_MODEL |
+| memory | $MEMORY |
+| kernel | $KERNEL |
+| OpenSSL | $OPENSSL_VERSION |
+| SQLite | $SQLITE_VERSION |
+| /tmp file system (data directories) | $TMP_FS |
+| warden build type | $BUILDTYPE |
+
+All servers listen on 127.0.0.1 and keep their data under /tmp, and the
+clients run on the same machine, so clients and server share the CPUs.
+Timings on a virtual machine's disk vary from run to run, most of all the
+fsync-bound ones (SQLite commits, audit records).
+
+## 1. X.509-SVID signing in process
+
+\`bench/bench_sign\` opens an authority (EC P-256 CA) on a fresh SQLite store in
+a temporary data directory, pre-generates 1000 subject public keys and
+calls the signing code in a loop for $SIGN_SECONDS s per phase, one thread.
+The peer number is \`openssl speed -seconds $SIGN_SECONDS ecdsap256\` in the same run:
+bare ECDSA P-256 signatures over a digest, no certificate.
+
+| phase | what it runs | per second | µs per op | ÷ openssl sign/s |
+| --- | --- | ---: | ---: | ---: |
+| openssl speed | ECDSA P-256 sign | $OPENSSL_SIGN_RATE | | 1 |
+| sign-default | \`authority_sign_x509\`, the server's call: issue + INSERT of the serial, SQLite synchronous=$DEFAULT_SYNCHRONOUS as \`store_open\` leaves it | $SIGN_DEFAULT_RATE | $SIGN_DEFAULT_US | $(ratio "$SIGN_DEFAULT_RATE" "$OPENSSL_SIGN_RATE") |
+| sign-normal | the same with \`PRAGMA synchronous = NORMAL\` | $SIGN_NORMAL_RATE | $SIGN_NORMAL_US | $(ratio "$SIGN_NORMAL_RATE" "$OPENSSL_SIGN_RATE") |
+| issue | \`x509svid_issue\` + serial + PEM: the call without the datastore | $ISSUE_RATE | $ISSUE_US | $(ratio "$ISSUE_RATE" "$OPENSSL_SIGN_RATE") |
+| insert-default | the serial INSERT alone (same columns and indexes), one commit per row, synchronous=$DEFAULT_SYNCHRONOUS | $INSERT_DEFAULT_RATE | $INSERT_DEFAULT_US | |
+| insert-normal | the same with synchronous=NORMAL | $INSERT_NORMAL_RATE | $INSERT_NORMAL_US | |
+| pubkey-set | \`X509_new\` + \`X509_set_pubkey\` + \`X509_free\` | | $PUBKEY_SET_US | |
+| pubkey-direct | \`X509_new\` + \`X509_PUBKEY_set0_param\` from the key's curve and point + \`X509_free\` | | $PUBKEY_DIRECT_US | |
+
+SQLite's synchronous levels are 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA.
+
+**Target 0.8 × openssl's sign/s: $TARGET_VERDICT** The full call reaches
+$(ratio "$SIGN_DEFAULT_RATE" "$OPENSSL_SIGN_RATE") and the bare issue
+$(ratio "$ISSUE_RATE" "$OPENSSL_SIGN_RATE"). Two costs dominated when this page was written:
+
+1. **The datastore's fsync.** The serial INSERT is its own transaction, and
+   \`src/store/sqlite.c\` leaves SQLite's default synchronous=FULL with WAL,
+   so every signing waits for an fsync of the WAL file
+   (insert-default: $INSERT_DEFAULT_US µs per row here, against
+   $INSERT_NORMAL_US µs with NORMAL). sign-default minus issue is the
+   datastore's share: $(awk -v a="$SIGN_DEFAULT_US" -v b="$ISSUE_US" 'BEGIN { printf "%.0f", a - b }') µs of $SIGN_DEFAULT_US µs.
+2. **OpenSSL 3.0's X509_set_pubkey.** In \`x509svid_issue\` it encodes the
+   subject key to DER through an OSSL_ENCODER and decodes it back through an
+   OSSL_DECODER, building both contexts on every call:
+   $PUBKEY_SET_US µs per call here, against $PUBKEY_DIRECT_US µs for setting the same
+   SubjectPublicKeyInfo with \`X509_PUBKEY_set0_param\` (bench_sign checks
+   once that both produce identical DER). A profile of the issue phase
+   (\`perf record --call-graph dwarf bench_sign --phase issue\`, OpenSSL
+   3.0.19) put 76% of \`x509svid_issue\` in \`X509_PUBKEY_set\`, 11% in
+   \`X509_sign\` and 6% in \`X509V3_EXT_conf_nid\`. OpenSSL's own tracker
+   reports the same slowdown of key encoding and decoding in 3.0, which its
+   maintainers say 3.1 improves in part.
+
+Recommended changes in src/ (not made by the benchmark work):
+
+- \`src/store/sqlite.c\`, \`configure_connection\`: after WAL is enabled, run
+  \`PRAGMA synchronous = NORMAL\`. With WAL this keeps the database
+  consistent after a crash, but a power loss or OS crash may drop the last
+  transactions before the next checkpoint. If the serial record must survive
+  power loss, keep FULL and instead batch the serial INSERTs of many
+  signings into one transaction (group commit) off the request path.
+- \`src/identity/x509svid.c\`, \`x509svid_issue\`: set the subject key of EC
+  keys with \`X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(cert),
+  OBJ_nid2obj(NID_X9_62_id_ecPublicKey), V_ASN1_OBJECT, curve, point, len)\`,
+  taking the curve from \`EVP_PKEY_get_group_name\` and the point from
+  \`EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY)\`,
+  as \`set_ec_pubkey_direct\` in bench/bench_sign.c does; keep
+  \`X509_set_pubkey\` for RSA. Better still, let the request carry the
+  CSR's own \`X509_PUBKEY\` and copy its algorithm and key bits.
+
+Estimate, not a measurement: with the direct key path the issue phase would
+take about $PROJECTED_ISSUE_US µs ($PROJECTED_ISSUE_RATE per second,
+$(ratio "$PROJECTED_ISSUE_RATE" "$OPENSSL_SIGN_RATE") of openssl's rate). Even then 0.8 is out of reach
+with OpenSSL 3.0's X509 API: \`X509_sign\` (SHA-256 over the TBS DER, an
+EVP_DigestSign context per call, the DER encoding) and the extensions cost
+more than the bare ECDSA signature that \`openssl speed\` times.
+
+## 2. X.509-SVIDs through the HTTPS API
+
+The script starts \`warden server --trust-domain $TRUST_DOMAIN --data-dir D
+--listen 127.0.0.1:0 --admin-socket S\`, takes the port from its
+\`server started ... port=N\` line, creates a join token
+(\`POST /v1/tokens\` on the admin socket), attests a node
+(\`POST /v1/node/attest\`, bench/bench_admin.py) and creates one entry
+parented to the node (\`POST /v1/entries\`). \`bench/bench_api\` then runs
+$API_THREADS threads, each with its own keep-alive mTLS connection
+(\`net_client\`, the node SVID as client certificate), looping
+\`POST /v1/svid/x509 {"entry_id", "csr"}\` over 256 pre-generated CSRs for
+$API_SECONDS s. Server CPU is utime + stime from /proc/PID/stat over the
+measured window; 100% is one core, and the server runs one event-loop thread.
+
+| run | SVIDs/s | p50 ms | p99 ms | requests | errors | server CPU s | server CPU % |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+| as built | $(api rate) | $(api p50_ms) | $(api p99_ms) | $(api requests) | $(api errors) | $(api server_cpu_s) | $(api server_cpu_pct) |
+| TCP_NODELAY forced on both sides (LD_PRELOAD bench_nodelay.so) | $(nodelay rate) | $(nodelay p50_ms) | $(nodelay p99_ms) | $(nodelay requests) | $(nodelay errors) | $(nodelay server_cpu_s) | $(nodelay server_cpu_pct) |
+
+No peer number: SPIRE is not packaged in Debian and is not installed here,
+so there is no spire-server to run side by side. The ceiling for this API
+is the in-process rate of section 1 (sign-default, $SIGN_DEFAULT_RATE per second),
+since every request also verifies the CSR's signature, runs the TLS record
+layer and writes an audit record.
+
+**$NAGLE_VERDICT** Neither side sets TCP_NODELAY, and both write
+a message in two pieces: \`net_client_request\` sends the head and the body
+with two writes (\`io_write_all\` twice in src/net/client.c), and the server's
+response also leaves in two segments. Nagle's algorithm holds the second
+piece until the first is acknowledged, and the peer delays that ACK (about
+40 ms on Linux), once per direction. The LD_PRELOAD run, which only adds
+TCP_NODELAY, shows the effect. Recommended changes:
+
+- src/net/server.c: set \`TCP_NODELAY\` on every accepted TCP socket (in the
+  listener callback, before \`bufferevent_openssl_socket_new\`).
+- src/net/client.c: set \`TCP_NODELAY\` after \`connect\`, and send the head
+  and body of a request in one \`SSL_write_ex\` (one buffer), so a request is
+  one TLS record.
+
+After that the server's work per SVID shows: the CSR signature check, the
+signing of section 1, and three fdatasync calls on the event-loop thread
+(the SQLite WAL commit, the audit record and the audit anchor's
+\`head.tmp\` before its rename), seen with \`strace -c -f -p PID\` during a run.
+
+## 3. Server memory with many registration entries
+
+A fresh server; RSS is read from /proc/PID/status (VmRSS now, VmHWM the
+peak). Entries are created one \`POST /v1/entries\` at a time over one
+keep-alive connection to the admin socket (bench/bench_admin.py, Python
+http.client), each with its own SPIFFE ID, the node as parent and one
+\`unix:uid\` selector. $ENTRY_NOTE
+
+| point | entries | VmRSS MiB | VmHWM MiB |
+| --- | ---: | ---: | ---: |
+| right after start | 0 | $(mib "$RSS_START_KB") | $(mib "$HWM_START_KB") |
+| after creating entries | $ENTRIES_CREATED | $(mib "$RSS_ENTRIES_KB") | $(mib "$HWM_ENTRIES_KB") |
+| after one admin list of the node's entries (limit 1000, ${LIST_SECONDS} s) | $ENTRIES_CREATED | $(mib "$RSS_LIST_KB") | $(mib "$HWM_LIST_KB") |
+
+Creation rate: $ENTRY_RATE entries per second ($ENTRIES_CREATED in $ENTRY_SECONDS s),
+bounded by the same per-request fsyncs as section 2 (SQLite commit and
+audit record). RSS grows little because the server keeps entries in SQLite
+and reads them per request: it has no in-process entry cache, and SQLite's
+page cache stays at its default size (\`cache_size\` is not set). The data directory held $(awk -v b="$DB_BYTES" 'BEGIN { printf "%.1f", b / 1048576 }') MiB afterwards.
+
+No peer number: we have no published SPIRE measurement of spire-server's
+memory with 100,000 entries to compare against, and SPIRE is not installed
+here.
+EOF
+progress "wrote $OUTPUT"
