@@ -427,7 +427,7 @@ static void config_list_checks(void **state)
 
 	o = (size_t)snprintf(text, 16, "peers: [");
 	for (int i = 0; i < CONFIG_MAX_LIST + 1; i++)
-		o += (size_t)sprintf(text + o, "p%d,", i);
+		o += (size_t)snprintf(text + o, 8 * 1100 + 16 - o, "p%d,", i);
 	text[o - 1] = ']';
 	text[o] = '\0';
 	assert_int_equal(load(text, &config, &report), WD_ECONFIG);
@@ -485,7 +485,7 @@ static void config_issue_cap(void **state)
 
 	(void)state;
 	for (int i = 0; i < 150; i++)
-		o += (size_t)sprintf(text + o, "k%d: 1\n", i);
+		o += (size_t)snprintf(text + o, 200 * 16 - o, "k%d: 1\n", i);
 	assert_int_equal(load(text, &config, &report), WD_ECONFIG);
 	assert_int_equal(report.count, CONFIG_MAX_ISSUES);
 	assert_int_equal(report.dropped, 50);

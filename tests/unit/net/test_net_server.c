@@ -10,7 +10,11 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <dirent.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/ssl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include "net/net.h"
@@ -99,6 +103,30 @@ static int handle_echo(struct net_request *req, void *arg, struct wd_error *err)
 	return rc;
 }
 
+/* Spans three TLS records of 16384 bytes. */
+#define LARGE_BODY_LEN 40000u
+
+static uint8_t large_body_byte(size_t i)
+{
+	return (uint8_t)('a' + i % 26);
+}
+
+static int handle_large(struct net_request *req, void *arg, struct wd_error *err)
+{
+	uint8_t *body = malloc(LARGE_BODY_LEN);
+	int rc;
+
+	(void)arg;
+	(void)err;
+	if (!body)
+		return WD_ENOMEM;
+	for (size_t i = 0; i < LARGE_BODY_LEN; i++)
+		body[i] = large_body_byte(i);
+	rc = net_reply_text(req, 200, "text/plain", body, LARGE_BODY_LEN);
+	free(body);
+	return rc;
+}
+
 static int handle_peer(struct net_request *req, void *arg, struct wd_error *err)
 {
 	STACK_OF(X509) *chain = net_request_peer_chain(req);
@@ -122,6 +150,7 @@ static const struct net_route routes[] = {
 	{ "PUT", "/v1/entries/{id}", handle_put_entry, NULL, NET_AUTH_NONE },
 	{ "POST", "/v1/echo", handle_echo, NULL, NET_AUTH_NONE },
 	{ "GET", "/v1/peer", handle_peer, NULL, NET_AUTH_NONE },
+	{ "GET", "/v1/large", handle_large, NULL, NET_AUTH_NONE },
 	{ "GET", "/v1/whoami", handle_peer, NULL, NET_AUTH_CLIENT_CERT },
 };
 
@@ -481,6 +510,98 @@ static void idle_timeout_closes(void **state)
 	net_client_free(client);
 }
 
+static bool same_inet_address(const struct sockaddr_in *a, const struct sockaddr_in *b)
+{
+	return a->sin_family == AF_INET && b->sin_family == AF_INET &&
+	       a->sin_port == b->sin_port && a->sin_addr.s_addr == b->sin_addr.s_addr;
+}
+
+/* Finds, among this process's open descriptors, the IPv4 TCP socket whose
+ * local or peer address (by want_local) equals address; -1 when none. */
+static int socket_with_address(const struct sockaddr_in *address, bool want_local)
+{
+	DIR *dir = opendir("/proc/self/fd");
+	struct dirent *entry;
+	int found = -1;
+
+	assert_non_null(dir);
+	while (found < 0 && (entry = readdir(dir)) != NULL) {
+		struct sockaddr_in local, peer;
+		socklen_t local_len = sizeof(local), peer_len = sizeof(peer);
+		int fd = (int)strtol(entry->d_name, NULL, 10);
+
+		if (entry->d_name[0] == '.' || fd == dirfd(dir))
+			continue;
+		if (getsockname(fd, (struct sockaddr *)&local, &local_len) < 0 ||
+		    getpeername(fd, (struct sockaddr *)&peer, &peer_len) < 0)
+			continue;
+		if (same_inet_address(want_local ? &local : &peer, address))
+			found = fd;
+	}
+	closedir(dir);
+	return found;
+}
+
+static int nodelay_of(int fd)
+{
+	int value = -1;
+	socklen_t len = sizeof(value);
+
+	assert_int_equal(getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &value, &len), 0);
+	return value;
+}
+
+/* Both ends of a TLS connection run without Nagle's algorithm. The server
+ * runs in this process, so its accepted socket is found among our own
+ * descriptors: it is the one whose peer is the client's local address. */
+static void tcp_nodelay_both_ends(void **state)
+{
+	struct sockaddr_in server_address = { .sin_family = AF_INET,
+		.sin_port = htons(g.port_none), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in client_address;
+	socklen_t len = sizeof(client_address);
+	struct net_client *client = NULL;
+	struct net_response *resp = NULL;
+	struct wd_error err;
+	int client_fd;
+	int accepted_fd;
+
+	(void)state;
+	assert_int_equal(client_open(g.port_none, AS_NOBODY, &client, &err), 0);
+	assert_int_equal(net_client_request(client, "GET", "/v1/entries/7", NULL, 0, NULL, NULL,
+		0, &resp, &err), 0);
+	expect_response(resp, 200, "{\"id\":\"7\",\"q\":null}");
+
+	client_fd = socket_with_address(&server_address, false);
+	assert_true(client_fd >= 0);
+	assert_int_equal(nodelay_of(client_fd), 1);
+	assert_int_equal(getsockname(client_fd, (struct sockaddr *)&client_address, &len), 0);
+	accepted_fd = socket_with_address(&client_address, false);
+	assert_true(accepted_fd >= 0);
+	assert_true(accepted_fd != client_fd);
+	assert_int_equal(nodelay_of(accepted_fd), 1);
+	net_client_free(client);
+}
+
+/* A response of several TLS records still arrives whole after the server
+ * joins the start of its output into one chain. */
+static void large_response_intact(void **state)
+{
+	struct net_response *resp;
+
+	(void)state;
+	resp = fetch(g.port_none, AS_NOBODY, "GET", "/v1/large", NULL);
+	assert_non_null(resp);
+	assert_int_equal(resp->status, 200);
+	assert_int_equal(resp->body_len, LARGE_BODY_LEN);
+	for (size_t i = 0; i < LARGE_BODY_LEN; i++) {
+		if (resp->body[i] != large_body_byte(i))
+			fail_msg("body byte %zu is 0x%02x, expected 0x%02x", i, resp->body[i],
+				large_body_byte(i));
+	}
+	net_response_free(resp);
+}
+
 /* Runs curl and returns its exit status; the status code and headers go
  * to files in g.dir. */
 static int curl_run(uint16_t port, bool with_cert, const char *extra, const char *path,
@@ -577,6 +698,8 @@ int main(void)
 		cmocka_unit_test(update_tls_swaps_certificate),
 		cmocka_unit_test(idle_timeout_closes),
 		cmocka_unit_test(curl_interop),
+		cmocka_unit_test(tcp_nodelay_both_ends),
+		cmocka_unit_test(large_response_intact),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
