@@ -259,3 +259,36 @@ out:
 	json_decref(body);
 	return rc;
 }
+
+int handle_node_bundle(struct net_request *req, void *arg, struct wd_error *err)
+{
+	struct server_ctx *ctx = arg;
+	struct caller caller;
+	char *bundle = NULL;
+	char *crl = NULL;
+	json_t *bundle_json = NULL;
+	json_t *reply = NULL;
+	uint64_t sequence;
+	int rc;
+
+	WD_GUARD(caller_require_agent(ctx, req, &caller, err));
+
+	/* The sequence is read before the documents, so a change that lands in
+	 * between shows up as a newer sequence at the next poll. */
+	sequence = authority_bundle_sequence(ctx->authority);
+	WD_GUARD(authority_bundle_json(ctx->authority, &bundle, err));
+	WD_GUARD(authority_crl_pem(ctx->authority, &crl, err));
+	bundle_json = json_loads(bundle, JSON_REJECT_DUPLICATES, NULL);
+	WD_ENSURE(bundle_json, WD_EINTERNAL);
+
+	reply = json_pack("{s:I, s:O, s:s}", "sequence", (json_int_t)sequence, "bundle", bundle_json,
+		"crl", crl);
+	WD_ENSURE(reply, WD_ENOMEM);
+	rc = net_reply_json(req, 200, reply);
+out:
+	json_decref(reply);
+	json_decref(bundle_json);
+	free(crl);
+	free(bundle);
+	return rc;
+}

@@ -19,6 +19,7 @@ static const struct route_spec route_specs[] = {
 	{ "POST", "/v1/node/attest", handle_node_attest, true, false, NET_AUTH_NONE },
 	{ "POST", "/v1/node/renew", handle_node_renew, true, false, NET_AUTH_CLIENT_CERT },
 	{ "GET", "/v1/node/entries", handle_node_entries, true, false, NET_AUTH_CLIENT_CERT },
+	{ "GET", "/v1/node/bundle", handle_node_bundle, true, false, NET_AUTH_CLIENT_CERT },
 	{ "POST", "/v1/svid/x509", handle_svid_x509, true, false, NET_AUTH_CLIENT_CERT },
 	{ "POST", "/v1/svid/jwt", handle_svid_jwt, true, false, NET_AUTH_CLIENT_CERT },
 

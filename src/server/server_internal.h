@@ -132,6 +132,7 @@ WD_MUST_CHECK int server_bundle_pem(struct server_ctx *ctx, char **ret_pem,
 int handle_node_attest(struct net_request *req, void *arg, struct wd_error *err);
 int handle_node_renew(struct net_request *req, void *arg, struct wd_error *err);
 int handle_node_entries(struct net_request *req, void *arg, struct wd_error *err);
+int handle_node_bundle(struct net_request *req, void *arg, struct wd_error *err);
 int handle_svid_x509(struct net_request *req, void *arg, struct wd_error *err);
 int handle_svid_jwt(struct net_request *req, void *arg, struct wd_error *err);
 

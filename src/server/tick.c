@@ -9,6 +9,9 @@
 
 /* Expired join tokens are pruned this often, in seconds. */
 #define TOKEN_PRUNE_INTERVAL 300
+/* An expired token stays this long, in seconds, so that an agent that
+ * presents it late is told "expired" rather than "unknown". */
+#define TOKEN_PRUNE_GRACE 3600
 
 static void record_rotation(struct server_ctx *ctx, const struct authority_changes *changes)
 {
@@ -62,7 +65,7 @@ void server_tick(evutil_socket_t fd, short events, void *arg)
 		int64_t pruned = 0;
 
 		ctx->last_token_prune = now;
-		if (registry_token_prune(ctx->registry, now, &pruned, &err) < 0)
+		if (registry_token_prune(ctx->registry, now - TOKEN_PRUNE_GRACE, &pruned, &err) < 0)
 			log_warn("server", "expired join tokens not pruned", "error", wd_error_text(&err));
 	}
 }

@@ -17,7 +17,7 @@ from wardenlib import Server, csr_pem, key_pem
 
 # Every route of the identity listener other than node attestation.
 TLS_ROUTES = [
-    ("POST", "/v1/node/renew"), ("GET", "/v1/node/entries"), ("POST", "/v1/svid/x509"),
+    ("POST", "/v1/node/renew"), ("GET", "/v1/node/entries"), ("GET", "/v1/node/bundle"), ("POST", "/v1/svid/x509"),
     ("POST", "/v1/svid/jwt"), ("GET", "/v1/bundle"), ("GET", "/v1/crl"), ("GET", "/v1/health"),
     ("GET", "/v1/ca"), ("POST", "/v1/entries"), ("GET", "/v1/entries"),
     ("GET", "/v1/entries/x"), ("PUT", "/v1/entries/x"), ("DELETE", "/v1/entries/x"),

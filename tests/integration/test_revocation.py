@@ -58,6 +58,23 @@ class RevocationTest(unittest.TestCase):
         self.assertNotEqual(result.returncode, 0)
         self.assertIn("certificate revoked", result.stdout + result.stderr)
 
+    def test_agents_receive_crl_with_bundle_updates(self):
+        agent_id, cert, key = self.server.new_agent()
+        first = self.server.tls("GET", "/v1/node/bundle", cert=cert, key=key)
+        self.assertEqual(first.status, 200, first)
+        self.assertEqual(first.json()["bundle"], self.server.admin("GET", "/v1/bundle").json())
+        self.assertEqual(len(x509.load_pem_x509_crl(first.json()["crl"].encode()) and
+                             list(x509.load_pem_x509_crl(first.json()["crl"].encode()))), 0)
+
+        victim = self.server.mint("spiffe://example.org/victim")
+        self.server.admin("POST", "/v1/svid/revoke", {"serial": victim["serial"]})
+
+        update = self.server.tls("GET", "/v1/node/bundle", cert=cert, key=key).json()
+        self.assertGreater(update["sequence"], first.json()["sequence"])
+        self.assertEqual(update["bundle"]["spiffe_sequence"], update["sequence"])
+        crl = x509.load_pem_x509_crl(update["crl"].encode())
+        self.assertEqual({e.serial_number for e in crl}, {int(victim["serial"], 16)})
+
     def test_revoke_unknown_serial(self):
         response = self.server.admin("POST", "/v1/svid/revoke", {"serial": "abcdef0123"})
         self.assertEqual(response.status, 404, response)
