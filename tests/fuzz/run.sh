@@ -8,7 +8,7 @@ source_dir=$(cd "$(dirname "$0")" && pwd)
 failed=0
 
 for harness in "$build_dir"/tests/fuzz/fuzz_*; do
-	[ -x "$harness" ] || continue
+	[ -f "$harness" ] && [ -x "$harness" ] || continue
 	name=$(basename "$harness")
 	work=$(mktemp -d)
 	cp -r "$source_dir/corpus/$name/." "$work/"
