@@ -6,9 +6,10 @@
 set -eu
 
 build_packages="gcc make meson ninja-build pkg-config libssl-dev libevent-dev
-libjansson-dev libyaml-dev libsqlite3-dev openssl"
+libjansson-dev libyaml-dev libsqlite3-dev libnghttp2-dev libprotobuf-c-dev
+protobuf-c-compiler libprotobuf-dev openssl"
 test_packages="libcmocka-dev curl python3 python3-cryptography python3-jwt
-clang libclang-rt-14-dev sqlite3"
+python3-grpcio python3-grpc-tools clang libclang-rt-14-dev sqlite3"
 demo_packages="openssl curl"
 bench_packages="openssl procps"
 fuzz_packages="clang libclang-rt-14-dev"
