@@ -38,7 +38,10 @@ static void print_time(FILE *out, const char *label, const json_t *object, const
 void cli_format_time(const json_t *value, char ret_text[static WD_TIME_TEXT_MAX])
 {
 	ret_text[0] = '\0';
-	if (json_is_integer(value)) {
+	if (json_is_integer(value) && json_integer_value(value) == 0) {
+		/* A banned agent holds no SVID, so it has no expiry. */
+		snprintf(ret_text, WD_TIME_TEXT_MAX, "none");
+	} else if (json_is_integer(value)) {
 		if (wd_time_format((int64_t)json_integer_value(value), ret_text) < 0)
 			ret_text[0] = '\0';
 	} else if (json_is_string(value)) {

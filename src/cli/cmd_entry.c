@@ -224,6 +224,9 @@ out:
 
 /* Runs method on /v1/entries/<ID> for show and delete, leaving the reply to
  * the caller. */
+/* call_entry's result when it printed --help and sent nothing. */
+#define ENTRY_HELP_SHOWN (-2)
+
 static int call_entry(const struct cli_spec *spec, int argc, char **argv, const char *method,
 	struct cli_common *ret_common, const char **ret_id, struct admin_reply *ret_reply)
 {
@@ -236,6 +239,8 @@ static int call_entry(const struct cli_spec *spec, int argc, char **argv, const 
 	*ret_id = NULL;
 	wd_buf_init(&url, 0, 0);
 	rc = cli_parse(spec, argc, argv, NULL, NULL, ret_common, &operands, &count);
+	if (rc == CLI_EXIT_OK)
+		rc = ENTRY_HELP_SHOWN;
 	if (rc == CLI_CONTINUE) {
 		*ret_id = operands[0];
 		rc = entry_url(&url, operands[0]);
@@ -255,7 +260,9 @@ static int entry_show(int argc, char **argv)
 	int rc;
 
 	rc = call_entry(&show_spec, argc, argv, "GET", &common, &id, &reply);
-	if (rc == CLI_EXIT_OK)
+	if (rc == ENTRY_HELP_SHOWN)
+		rc = CLI_EXIT_OK;
+	else if (rc == CLI_EXIT_OK)
 		rc = print_entry_reply(&common, &reply);
 	admin_reply_clear(&reply);
 	return rc;
@@ -271,6 +278,10 @@ static int entry_delete(int argc, char **argv)
 	int rc;
 
 	rc = call_entry(&delete_spec, argc, argv, "DELETE", &common, &id, &reply);
+	if (rc == ENTRY_HELP_SHOWN) {
+		rc = CLI_EXIT_OK;
+		goto out;
+	}
 	if (rc != CLI_EXIT_OK)
 		goto out;
 	if (common.json) {

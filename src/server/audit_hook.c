@@ -8,7 +8,9 @@ void server_audit(struct server_ctx *ctx, const char *actor, const char *action,
 	struct audit_event event = {
 		.actor = actor ? actor : "server",
 		.action = action,
-		.object = object ? object : "",
+		/* The audit chain requires every field; a request refused before its
+		 * target was known is recorded against "-". */
+		.object = object && object[0] ? object : "-",
 		.outcome = outcome,
 		.detail = detail,
 	};

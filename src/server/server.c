@@ -18,6 +18,7 @@
 #include "common/time.h"
 #include "crypto/key.h"
 #include "crypto/x509.h"
+#include "identity/x509svid.h"
 #include "server/server_internal.h"
 
 static const enum crypto_key_type key_types[] = {
@@ -54,6 +55,29 @@ static int path_join(char *out, size_t out_len, const char *dir, const char *nam
 	if (n < 0 || (size_t)n >= out_len)
 		return wd_error_set(err, WD_ETOOBIG, "path too long: %s/%s", dir, name);
 	return 0;
+}
+
+/* Refuses a data directory whose CA belongs to another trust domain: its
+ * SVIDs would name one trust domain and chain to another's CA. */
+static int check_trust_domain(struct server_ctx *ctx, struct wd_error *err)
+{
+	STACK_OF(X509) *authorities = NULL;
+	struct spiffe_id ca_id;
+	int rc;
+
+	WD_GUARD(authority_x509_authorities(ctx->authority, &authorities, err));
+	WD_ENSURE(sk_X509_num(authorities) > 0, WD_ECORRUPT);
+	WD_GUARD(x509svid_spiffe_id(sk_X509_value(authorities, 0), &ca_id, err));
+	if (strcmp(ca_id.trust_domain, ctx->config->trust_domain) != 0) {
+		rc = wd_error_set(err, WD_ECONFIG,
+			"data directory %s holds the CA of trust domain %s, not %s: use another data_dir",
+			ctx->config->data_dir, ca_id.trust_domain, ctx->config->trust_domain);
+		goto out;
+	}
+	rc = 0;
+out:
+	sk_X509_pop_free(authorities, X509_free);
+	return rc;
 }
 
 static int open_state(struct server_ctx *ctx, struct wd_error *err)
@@ -93,6 +117,7 @@ static int open_state(struct server_ctx *ctx, struct wd_error *err)
 			"limit_seconds", limit);
 	}
 	WD_TRY(authority_open(&authority_config, ctx->store, wd_now(), &ctx->authority, err));
+	WD_TRY(check_trust_domain(ctx, err));
 	WD_TRY(authority_tick(ctx->authority, wd_now(), &changes, err));
 
 	registry_options.trust_domain = config->trust_domain;
@@ -149,7 +174,16 @@ static int open_listeners(struct server_ctx *ctx, struct wd_error *err)
 	if (!socket_dir)
 		return WD_ENOMEM;
 	*strrchr(socket_dir, '/') = '\0';
-	rc = socket_dir[0] ? wd_mkdir_p(socket_dir, 0755, err) : 0;
+	if (socket_dir[0]) {
+		/* The process umask is 077; the socket directory alone is opened
+		 * up so that allowed non-root uids can reach the socket. */
+		mode_t old_umask = umask(022);
+
+		rc = wd_mkdir_p(socket_dir, 0755, err);
+		umask(old_umask);
+	} else {
+		rc = 0;
+	}
 	free(socket_dir);
 	WD_TRY(rc);
 
