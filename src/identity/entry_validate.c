@@ -185,11 +185,10 @@ int registry_entry_apply(const struct registry *registry,
 		/* The canonical form is "spiffe://" + trust domain + path. */
 		const char *path = spiffe_id + strlen("spiffe://") + strlen(registry->trust_domain);
 
-		if (strncmp(path, REGISTRY_AGENT_PATH_PREFIX,
-			    strlen(REGISTRY_AGENT_PATH_PREFIX)) == 0) {
+		if (registry_path_reserved(path)) {
 			rc = wd_error_set(err, WD_EINVAL,
-				"invalid \"spiffe_id\" \"%.300s\": paths under %s are reserved for agents",
-				spiffe_id, REGISTRY_AGENT_PATH_PREFIX);
+				"invalid \"spiffe_id\" \"%.300s\": paths under %s are reserved for warden's own identities",
+				spiffe_id, REGISTRY_RESERVED_PATH);
 			goto out;
 		}
 	}
@@ -239,4 +238,12 @@ out:
 	registry_strings_clear(&selectors);
 	registry_strings_clear(&dns_names);
 	return rc;
+}
+
+bool registry_path_reserved(const char *path)
+{
+	size_t len = strlen(REGISTRY_RESERVED_PATH);
+
+	return strncmp(path, REGISTRY_RESERVED_PATH, len) == 0 &&
+		(path[len] == '\0' || path[len] == '/');
 }

@@ -56,6 +56,14 @@
  * but never as spiffe_id, so no workload can obtain an agent's identity. */
 #define REGISTRY_AGENT_PATH_PREFIX "/warden/agent/"
 
+/* Paths warden keeps for its own identities (agents, the server's serving
+ * certificate). No entry and no minted SVID may take one. */
+#define REGISTRY_RESERVED_PATH "/warden"
+
+/* Returns true when path (a SPIFFE ID path such as "/warden/server") is
+ * REGISTRY_RESERVED_PATH or lies under it. */
+bool registry_path_reserved(const char *path);
+
 /* Max length of a certificate serial number in hex (RFC 5280 section
  * 4.1.2.2 allows 20 octets, and leading zero octets are tolerated). */
 #define REGISTRY_SERIAL_MAX_LEN 64
@@ -327,6 +335,33 @@ WD_MUST_CHECK int registry_node_ban(struct registry *registry, const char *agent
  * are in id order; next_page_token is "". */
 WD_MUST_CHECK int registry_authorized_entries(struct registry *registry, const char *agent_id,
 	struct registry_entry_list **ret_list, struct wd_error *err);
+
+/* The changes an agent needs since its last sync (delta sync): every change
+ * to an entry increments one registry-wide counter, and each created or
+ * updated entry records the value in its change_seq. Free with
+ * registry_entry_changes_free. */
+struct registry_entry_changes {
+	struct registry_entry **changed;  /* authorized, change_seq > since; id order */
+	size_t changed_count;
+	char (*ids)[REGISTRY_ENTRY_ID_LEN + 1]; /* every authorized entry, id order */
+	size_t id_count;
+	int64_t revision;                 /* the counter when the lists were read */
+};
+
+void registry_entry_changes_free(struct registry_entry_changes *changes);
+
+/* Returns the entries authorized for agent_id (the rule of
+ * registry_authorized_entries) that changed after revision since, the ids
+ * of all entries authorized now, and the current revision, read in one
+ * transaction. A caller passes the returned revision as the next since and
+ * drops any entry it holds whose id is not in ids, which covers deletions
+ * and entries that left the agent's reach. since 0 returns every authorized
+ * entry. An entry that came into reach through a change of another entry
+ * keeps its own change_seq, so a caller that finds an id it does not hold
+ * in ids syncs again from 0. WD_EINVAL for a negative since, WD_ETOOBIG as
+ * registry_authorized_entries. */
+WD_MUST_CHECK int registry_authorized_changes(struct registry *registry, const char *agent_id,
+	int64_t since, struct registry_entry_changes **ret_changes, struct wd_error *err);
 
 /* Loads entry_id when agent_id may obtain SVIDs for it (the same rule as
  * registry_authorized_entries). WD_ENOTFOUND naming the entry when it does

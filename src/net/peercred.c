@@ -1,6 +1,7 @@
 /* Unix admin socket: binding with a fixed file mode and reading the peer's
  * credentials with SO_PEERCRED (unix(7)). */
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -26,8 +27,27 @@ int peercred_read(int fd, uid_t *ret_uid, gid_t *ret_gid, pid_t *ret_pid)
 	return 0;
 }
 
-/* Removes a socket file left by an earlier run. Any other file type is
- * left alone, so a wrong path never deletes data. */
+/* Returns true when a process accepts connections on the socket at path. */
+static bool socket_in_use(const char *path)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	bool in_use;
+	int fd;
+
+	if (strlen(path) >= sizeof(addr.sun_path))
+		return false;
+	memcpy(addr.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	in_use = connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0;
+	close(fd);
+	return in_use;
+}
+
+/* Removes a socket file left by an earlier run. A socket that still accepts
+ * connections belongs to a running server and is left alone, and so is any
+ * other file type, so a wrong path never deletes data. */
 static int unlink_stale(const char *path, struct wd_error *err)
 {
 	struct stat st;
@@ -41,6 +61,9 @@ static int unlink_stale(const char *path, struct wd_error *err)
 	if (!S_ISSOCK(st.st_mode))
 		return wd_error_set(err, WD_EINVAL, "admin socket path %s exists and is not a "
 			"socket", path);
+	if (socket_in_use(path))
+		return wd_error_set(err, WD_ECONFLICT, "another process is listening on admin "
+			"socket %s: stop it or choose another path", path);
 	if (unlink(path) < 0)
 		return wd_error_set(err, WD_EIO, "cannot remove stale admin socket %s: %s", path,
 			strerror(errno));

@@ -19,6 +19,17 @@
  * the CA cuts SVIDs to its own notAfter anyway. */
 #define MAX_MINT_TTL (30 * 86400)
 
+/* Minted SVIDs may not take the identities warden keeps for itself, or an
+ * admin could hand out the server's or an agent's identity. */
+static int check_mintable(const struct spiffe_id *id, const char *text, struct wd_error *err)
+{
+	if (registry_path_reserved(id->path))
+		return wd_error_set(err, WD_EINVAL,
+			"invalid \"spiffe_id\" \"%.300s\": paths under %s are reserved for warden's own identities",
+			text, REGISTRY_RESERVED_PATH);
+	return 0;
+}
+
 int handle_token_create(struct net_request *req, void *arg, struct wd_error *err)
 {
 	static const char *const fields[] = { "ttl" };
@@ -182,6 +193,7 @@ int handle_svid_mint(struct net_request *req, void *arg, struct wd_error *err)
 	for (size_t i = 0; i < dns_count; i++)
 		WD_GUARD(registry_dns_name_validate(dns_names[i], err));
 	WD_GUARD(spiffe_id_parse(spiffe_id, strlen(spiffe_id), &id, err));
+	WD_GUARD(check_mintable(&id, spiffe_id, err));
 
 	WD_GUARD(crypto_key_generate(key_type, &key, err));
 	{
@@ -244,6 +256,7 @@ int handle_jwt_mint(struct net_request *req, void *arg, struct wd_error *err)
 	}
 	WD_GUARD(net_json_get_int(body, "ttl", false, 1, MAX_MINT_TTL, &ttl, err));
 	WD_GUARD(spiffe_id_parse(spiffe_id, strlen(spiffe_id), &id, err));
+	WD_GUARD(check_mintable(&id, spiffe_id, err));
 	WD_GUARD(authority_sign_jwt(ctx->authority, &id, audience, audience_count, ttl, wd_now(),
 		&token, &expires_at, err));
 

@@ -80,6 +80,53 @@ out:
 	return rc;
 }
 
+/* Refuses a data directory that others may write to: anyone who can
+ * replace files in it can replace the CA keys or drop the audit log. */
+static int check_data_dir(const char *data_dir, struct wd_error *err)
+{
+	struct stat st;
+
+	if (stat(data_dir, &st) < 0)
+		return wd_error_set(err, WD_EIO, "cannot stat data_dir %s: %s", data_dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return wd_error_set(err, WD_ECONFIG, "data_dir %s is not a directory", data_dir);
+	if (st.st_mode & 022)
+		return wd_error_set(err, WD_EPERM,
+			"data_dir %s is writable by group or others (mode %04o): run chmod 700 %s",
+			data_dir, (unsigned)(st.st_mode & 07777), data_dir);
+	return 0;
+}
+
+/* Checks the whole audit chain before the server appends to it, so a chain
+ * that was edited, truncated or deleted while the server was down is found
+ * at start rather than extended as if it were intact. */
+static int check_audit_chain(const char *audit_path, const char *store_path,
+	struct wd_error *err)
+{
+	struct audit_verify_result result;
+	struct stat st;
+	int rc;
+
+	if (stat(audit_path, &st) < 0) {
+		if (errno == ENOENT && stat(store_path, &st) == 0)
+			return wd_error_set(err, WD_ECORRUPT,
+				"audit log %s is missing but the datastore %s holds state: restore the log, "
+				"or move the datastore aside to start over", audit_path, store_path);
+		return 0;
+	}
+	WD_TRY(wd_file_check_private(audit_path, err));
+	rc = audit_verify_file(audit_path, &result, err);
+	if (rc < 0) {
+		if (result.first_bad == 0)
+			return rc;
+		return wd_error_set(err, WD_ECORRUPT,
+			"audit chain %s is broken at record %llu: %s; run 'warden audit verify %s', "
+			"and move the file aside to start a new chain", audit_path,
+			(unsigned long long)result.first_bad, result.reason, audit_path);
+	}
+	return 0;
+}
+
 static int open_state(struct server_ctx *ctx, struct wd_error *err)
 {
 	const struct server_config *config = ctx->config;
@@ -88,12 +135,16 @@ static int open_state(struct server_ctx *ctx, struct wd_error *err)
 	struct authority_changes changes;
 	char path[PATH_MAX];
 
+	char store_path[PATH_MAX];
+
 	WD_TRY(wd_mkdir_p(config->data_dir, 0700, err));
+	WD_TRY(check_data_dir(config->data_dir, err));
 
-	WD_TRY(path_join(path, sizeof(path), config->data_dir, "datastore.sqlite3", err));
-	WD_TRY(store_open(path, NULL, &ctx->store, err));
-
+	WD_TRY(path_join(store_path, sizeof(store_path), config->data_dir, "datastore.sqlite3", err));
 	WD_TRY(path_join(path, sizeof(path), config->data_dir, "audit.log", err));
+	WD_TRY(check_audit_chain(path, store_path, err));
+
+	WD_TRY(store_open(store_path, NULL, &ctx->store, err));
 	WD_TRY(audit_open(path, &ctx->audit, err));
 
 	authority_config_init(&authority_config);
@@ -193,8 +244,17 @@ static int open_listeners(struct server_ctx *ctx, struct wd_error *err)
 	/* Root alone needs no one else to connect. With allowed uids the file
 	 * is open to all and SO_PEERCRED decides, since the allowed users need
 	 * not share a group. */
-	return net_listener_add_unix(ctx->net, config->admin.socket, uid_count ? 0666 : 0600, uids,
-		uid_count, routes, route_count, NULL, err);
+	WD_TRY(net_listener_add_unix(ctx->net, config->admin.socket, uid_count ? 0666 : 0600, uids,
+		uid_count, routes, route_count, NULL, err));
+	{
+		struct stat st;
+
+		if (lstat(config->admin.socket, &st) == 0) {
+			ctx->admin_socket_dev = st.st_dev;
+			ctx->admin_socket_ino = st.st_ino;
+		}
+	}
+	return 0;
 }
 
 static void on_stop_signal(evutil_socket_t signal_number, short events, void *arg)
@@ -204,6 +264,21 @@ static void on_stop_signal(evutil_socket_t signal_number, short events, void *ar
 	(void)events;
 	log_info("server", "stopping", "signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
 	event_base_loopbreak(ctx->base);
+}
+
+/* Certificates renew by themselves and configuration changes need a
+ * restart, so SIGHUP only renews the serving certificate at once. */
+static void on_reload_signal(evutil_socket_t signal_number, short events, void *arg)
+{
+	struct server_ctx *ctx = arg;
+	struct wd_error err;
+
+	(void)signal_number;
+	(void)events;
+	wd_error_clear(&err);
+	log_info("server", "SIGHUP: renewing the serving certificate; restart to apply configuration changes");
+	if (server_refresh_tls(ctx, wd_now(), &err) < 0)
+		log_error("server", "serving certificate not renewed", "error", wd_error_text(&err));
 }
 
 static void on_net_error(int code, const char *detail, void *arg)
@@ -219,10 +294,11 @@ static int start_events(struct server_ctx *ctx)
 	ctx->tick_event = event_new(ctx->base, -1, EV_PERSIST, server_tick, ctx);
 	ctx->sigterm_event = evsignal_new(ctx->base, SIGTERM, on_stop_signal, ctx);
 	ctx->sigint_event = evsignal_new(ctx->base, SIGINT, on_stop_signal, ctx);
-	if (!ctx->tick_event || !ctx->sigterm_event || !ctx->sigint_event)
+	ctx->sighup_event = evsignal_new(ctx->base, SIGHUP, on_reload_signal, ctx);
+	if (!ctx->tick_event || !ctx->sigterm_event || !ctx->sigint_event || !ctx->sighup_event)
 		return WD_ENOMEM;
 	if (event_add(ctx->tick_event, &one_second) < 0 || event_add(ctx->sigterm_event, NULL) < 0 ||
-		event_add(ctx->sigint_event, NULL) < 0)
+		event_add(ctx->sigint_event, NULL) < 0 || event_add(ctx->sighup_event, NULL) < 0)
 		return WD_EINTERNAL;
 	return 0;
 }
@@ -255,9 +331,16 @@ static void close_all(struct server_ctx *ctx)
 		event_free(ctx->sigterm_event);
 	if (ctx->sigint_event)
 		event_free(ctx->sigint_event);
+	if (ctx->sighup_event)
+		event_free(ctx->sighup_event);
 	net_server_free(ctx->net);
-	if (ctx->config->admin.socket && ctx->net)
-		unlink(ctx->config->admin.socket);
+	if (ctx->admin_socket_ino) {
+		struct stat st;
+
+		if (lstat(ctx->config->admin.socket, &st) == 0 && st.st_dev == ctx->admin_socket_dev &&
+			st.st_ino == ctx->admin_socket_ino)
+			unlink(ctx->config->admin.socket);
+	}
 	registry_close(ctx->registry);
 	authority_close(ctx->authority);
 	audit_close(ctx->audit);

@@ -41,6 +41,11 @@ struct server_ctx {
 	struct event *tick_event;
 	struct event *sigterm_event;
 	struct event *sigint_event;
+	struct event *sighup_event;
+	/* Identity of the admin socket file this server created, so shutdown
+	 * never removes a socket another server has since bound. */
+	dev_t admin_socket_dev;
+	ino_t admin_socket_ino;
 };
 
 enum caller_kind {

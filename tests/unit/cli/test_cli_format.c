@@ -171,7 +171,7 @@ static void agent_list_layout(void **state)
 		"\n"
 		"SPIFFE ID     : spiffe://e.org/warden/agent/join_token/cd\n"
 		"Serial        : none\n"
-		"Expires at    : 1970-01-01T00:00:00Z\n"
+		"Expires at    : none\n"
 		"Attested at   : 2026-12-04T20:33:20Z\n"
 		"Banned        : true\n");
 	free(capture.text);

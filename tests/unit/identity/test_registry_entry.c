@@ -361,7 +361,9 @@ static const struct invalid_case invalid_cases[] = {
 	{ "root path", IDS("spiffe://example.org", AGENT_A),
 	  "invalid \"spiffe_id\" \"spiffe://example.org\": a path is required" },
 	{ "agent path", IDS(AGENT_B, AGENT_A),
-	  "invalid \"spiffe_id\" \"" AGENT_B "\": paths under /warden/agent/ are reserved for agents" },
+	  "invalid \"spiffe_id\" \"" AGENT_B "\": paths under /warden are reserved for warden's own identities" },
+	{ "server path", IDS("spiffe://example.org/warden/server", AGENT_A),
+	  "invalid \"spiffe_id\" \"spiffe://example.org/warden/server\": paths under /warden are reserved for warden's own identities" },
 	{ "bad parent", IDS(WEB, "spiffe://example.org/a//b"), "invalid \"parent_id\": " },
 	{ "foreign parent", IDS(WEB, "spiffe://other.org/agent"),
 	  "invalid \"parent_id\" \"spiffe://other.org/agent\": not in trust domain \"example.org\"" },
@@ -502,6 +504,129 @@ static void dns_name_validate_cases(void **state)
 	assert_int_equal(registry_dns_name_validate(name, &err), 0);
 }
 
+static const char *const delta_selectors_1[] = { "unix:uid:1" };
+static const char *const delta_selectors_2[] = { "unix:uid:2" };
+
+static struct registry_entry_input delta_input(const char *spiffe_id, const char *parent_id,
+	const char *const *selectors)
+{
+	return (struct registry_entry_input){
+		.fields = REGISTRY_FIELD_SPIFFE_ID | REGISTRY_FIELD_PARENT_ID |
+			REGISTRY_FIELD_SELECTORS,
+		.spiffe_id = spiffe_id,
+		.parent_id = parent_id,
+		.selectors = selectors,
+		.selector_count = 1,
+	};
+}
+
+static bool changes_hold_id(const struct registry_entry_changes *changes, const char *id)
+{
+	for (size_t i = 0; i < changes->id_count; i++)
+		if (strcmp(changes->ids[i], id) == 0)
+			return true;
+	return false;
+}
+
+static void authorized_changes_delta(void **state)
+{
+	struct fixture *f = *state;
+	struct registry_entry_input input_a = delta_input("spiffe://example.org/a", AGENT_A,
+		delta_selectors_1);
+	struct registry_entry_input input_nested = delta_input("spiffe://example.org/nested",
+		"spiffe://example.org/a", delta_selectors_1);
+	struct registry_entry_input input_other = delta_input("spiffe://example.org/other",
+		AGENT_B, delta_selectors_1);
+	struct registry_entry *a = NULL;
+	struct registry_entry *nested = NULL;
+	struct registry_entry *other = NULL;
+	struct registry_entry_changes *changes = NULL;
+	struct wd_error err = { 0 };
+	int64_t revision;
+
+	assert_int_equal(registry_entry_create(f->registry, &input_a, 1000, &a, &err), 0);
+	assert_int_equal(registry_entry_create(f->registry, &input_nested, 1000, &nested, &err), 0);
+	assert_int_equal(registry_entry_create(f->registry, &input_other, 1000, &other, &err), 0);
+
+	/* From 0: every authorized entry, nested ones included, none of B's. */
+	assert_int_equal(registry_authorized_changes(f->registry, AGENT_A, 0, &changes, &err), 0);
+	assert_int_equal(changes->changed_count, 2);
+	assert_int_equal(changes->id_count, 2);
+	assert_true(changes_hold_id(changes, a->id));
+	assert_true(changes_hold_id(changes, nested->id));
+	assert_false(changes_hold_id(changes, other->id));
+	assert_true(strcmp(changes->ids[0], changes->ids[1]) < 0);
+	assert_string_equal(changes->changed[0]->id, changes->ids[0]);
+	revision = changes->revision;
+	assert_true(revision > 1);
+	registry_entry_changes_free(changes);
+
+	/* Nothing changed since the revision. */
+	assert_int_equal(registry_authorized_changes(f->registry, AGENT_A, revision, &changes,
+		&err), 0);
+	assert_int_equal(changes->changed_count, 0);
+	assert_int_equal(changes->id_count, 2);
+	assert_int_equal(changes->revision, revision);
+	registry_entry_changes_free(changes);
+
+	/* A change to B's entry moves the counter but brings A nothing. */
+	struct registry_entry_input change_other = {
+		.fields = REGISTRY_FIELD_SELECTORS, .selectors = delta_selectors_2,
+		.selector_count = 1,
+	};
+	assert_int_equal(registry_entry_update(f->registry, other->id, &change_other, 1001, NULL,
+		&err), 0);
+	assert_int_equal(registry_authorized_changes(f->registry, AGENT_A, revision, &changes,
+		&err), 0);
+	assert_int_equal(changes->changed_count, 0);
+	assert_true(changes->revision > revision);
+	revision = changes->revision;
+	registry_entry_changes_free(changes);
+
+	/* An update of the nested entry comes alone. */
+	struct registry_entry_input ttl = { .fields = REGISTRY_FIELD_X509_SVID_TTL,
+		.x509_svid_ttl = 60 };
+	assert_int_equal(registry_entry_update(f->registry, nested->id, &ttl, 1002, NULL, &err), 0);
+	assert_int_equal(registry_authorized_changes(f->registry, AGENT_A, revision, &changes,
+		&err), 0);
+	assert_int_equal(changes->changed_count, 1);
+	assert_string_equal(changes->changed[0]->id, nested->id);
+	assert_int_equal(changes->changed[0]->x509_svid_ttl, 60);
+	assert_int_equal(changes->changed[0]->revision, 1);
+	revision = changes->revision;
+	registry_entry_changes_free(changes);
+
+	/* Deleting the parent entry takes the nested one out of reach: both
+	 * leave the id list, with no tombstone. */
+	assert_int_equal(registry_entry_delete(f->registry, a->id, NULL, &err), 0);
+	assert_int_equal(registry_authorized_changes(f->registry, AGENT_A, revision, &changes,
+		&err), 0);
+	assert_int_equal(changes->changed_count, 0);
+	assert_int_equal(changes->id_count, 0);
+	assert_true(changes->revision > revision);
+	registry_entry_changes_free(changes);
+
+	registry_entry_free(a);
+	registry_entry_free(nested);
+	registry_entry_free(other);
+}
+
+static void authorized_changes_rejects_bad_input(void **state)
+{
+	struct fixture *f = *state;
+	struct registry_entry_changes *changes = (struct registry_entry_changes *)1;
+	struct wd_error err = { 0 };
+
+	assert_int_equal(registry_authorized_changes(f->registry, AGENT_A, -1, &changes, &err),
+		WD_EINVAL);
+	assert_null(changes);
+	assert_non_null(strstr(err.detail, "since"));
+	changes = (struct registry_entry_changes *)1;
+	assert_int_equal(registry_authorized_changes(f->registry, "spiffe://other.org/x", 0,
+		&changes, &err), WD_EINVAL);
+	assert_null(changes);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -521,6 +646,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(entry_invalid_inputs_rejected, fixture_setup,
 			fixture_teardown),
 		cmocka_unit_test_setup_teardown(entry_selector_count_limit, fixture_setup,
+			fixture_teardown),
+		cmocka_unit_test_setup_teardown(authorized_changes_delta, fixture_setup,
+			fixture_teardown),
+		cmocka_unit_test_setup_teardown(authorized_changes_rejects_bad_input, fixture_setup,
 			fixture_teardown),
 		cmocka_unit_test(selector_validate_cases),
 		cmocka_unit_test(dns_name_validate_cases),
