@@ -1,0 +1,177 @@
+/* Unix-socket listeners of the gRPC server: binding with a fixed file mode,
+ * accepting with a connection ceiling, and reading SO_PEERCRED (unix(7)). */
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "common/alloc.h"
+#include "net/grpc_private.h"
+#include "net/net_private.h"
+
+/* Removes a socket file left by an earlier run; any other file type is left
+ * alone, so a wrong path never deletes data. */
+static int unlink_stale(const char *path, struct wd_error *err)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return wd_error_set(err, WD_EIO, "cannot stat gRPC socket %s: %s", path,
+			strerror(errno));
+	}
+	if (!S_ISSOCK(st.st_mode))
+		return wd_error_set(err, WD_EINVAL, "gRPC socket path %s exists and is not a "
+			"socket", path);
+	if (unlink(path) < 0)
+		return wd_error_set(err, WD_EIO, "cannot remove stale gRPC socket %s: %s", path,
+			strerror(errno));
+	return 0;
+}
+
+static int bind_socket(const char *path, mode_t mode, int *ret_fd, struct wd_error *err)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	size_t path_len = path ? strlen(path) : 0;
+	mode_t old_umask;
+	int fd = -1;
+	int rc = 0;
+
+	*ret_fd = -1;
+	if (path_len == 0 || path_len >= sizeof(addr.sun_path))
+		return wd_error_set(err, WD_EINVAL, "gRPC socket path \"%s\" must have 1 to %zu "
+			"bytes", path ? path : "", sizeof(addr.sun_path) - 1);
+	memcpy(addr.sun_path, path, path_len + 1);
+	WD_GUARD(unlink_stale(path, err));
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		rc = wd_error_set(err, WD_EIO, "cannot create Unix socket: %s", strerror(errno));
+		goto out;
+	}
+	/* bind() creates the file with 0777 & ~umask, so the umask keeps a wider
+	 * mode from ever existing; chmod then sets the exact mode.
+	 * NOTE: umask is process-wide, so a file another thread creates during
+	 * bind gets this mask too. */
+	old_umask = umask((mode_t)~mode & 0777);
+	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		umask(old_umask);
+		rc = wd_error_set(err, WD_EIO, "cannot bind gRPC socket %s: %s", path,
+			strerror(errno));
+		goto out;
+	}
+	umask(old_umask);
+	if (chmod(path, mode & 07777) < 0 || listen(fd, SOMAXCONN) < 0) {
+		rc = wd_error_set(err, WD_EIO, "cannot set up gRPC socket %s: %s", path,
+			strerror(errno));
+		unlink(path);
+		goto out;
+	}
+	*ret_fd = fd;
+	fd = -1;
+out:
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+static void on_accept(struct evconnlistener *listener, evutil_socket_t fd,
+	struct sockaddr *addr, int addr_len, void *arg)
+{
+	struct grpc_server *server = arg;
+	struct bufferevent *bev;
+	struct h2_conn *conn = NULL;
+	uid_t uid;
+	gid_t gid;
+	pid_t pid;
+	bool has_cred;
+
+	(void)listener;
+	(void)addr;
+	(void)addr_len;
+	if (server->conn_count >= server->limits.max_connections) {
+		grpc_server_report(server, WD_ETOOBIG, "closing gRPC connection: %zu connections "
+			"are open, the limit", server->conn_count);
+		close(fd);
+		return;
+	}
+	has_cred = peercred_read(fd, &uid, &gid, &pid) == 0;
+	/* TODO: close connections that send no preface within a few seconds;
+	 * today only max_connections bounds idle ones. */
+
+	bev = bufferevent_socket_new(server->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (!bev) {
+		grpc_server_report(server, WD_ENOMEM, "cannot create bufferevent for a gRPC "
+			"connection");
+		close(fd);
+		return;
+	}
+	if (h2_conn_new(server, bev, &conn) < 0) {
+		grpc_server_report(server, WD_ENOMEM, "cannot set up a gRPC connection");
+		return;
+	}
+	conn->has_cred = has_cred;
+	conn->uid = uid;
+	conn->gid = gid;
+	conn->pid = pid;
+}
+
+static void on_accept_error(struct evconnlistener *listener, void *arg)
+{
+	int saved = EVUTIL_SOCKET_ERROR();
+
+	(void)listener;
+	/* EMFILE and friends are transient; libevent keeps the listener on. */
+	grpc_server_report(arg, WD_EIO, "accept on gRPC socket failed: %s",
+		evutil_socket_error_to_string(saved));
+}
+
+int grpc_server_listen_unix(struct grpc_server *server, const char *path, mode_t mode,
+	struct wd_error *err)
+{
+	struct grpc_unix_listener *entry = NULL;
+	int fd = -1;
+	int rc = 0;
+
+	WD_GUARD(bind_socket(path, mode, &fd, err));
+	entry = wd_calloc(1, sizeof(*entry));
+	WD_ENSURE(entry, WD_ENOMEM);
+	entry->path = wd_strdup(path);
+	WD_ENSURE(entry->path, WD_ENOMEM);
+	entry->listener = evconnlistener_new(server->base, on_accept, server,
+		LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
+	WD_ENSURE(entry->listener, WD_ENOMEM);
+	fd = -1;
+	evconnlistener_set_error_cb(entry->listener, on_accept_error);
+	entry->next = server->listeners;
+	server->listeners = entry;
+	entry = NULL;
+out:
+	if (rc == WD_ENOMEM)
+		wd_error_set(err, rc, "cannot allocate gRPC listener for %s", path);
+	if (fd >= 0) {
+		close(fd);
+		unlink(path);
+	}
+	if (entry) {
+		free(entry->path);
+		free(entry);
+	}
+	return rc;
+}
+
+void grpc_server_close_listeners(struct grpc_server *server)
+{
+	struct grpc_unix_listener *entry;
+
+	while ((entry = server->listeners) != NULL) {
+		server->listeners = entry->next;
+		evconnlistener_free(entry->listener);
+		unlink(entry->path);
+		free(entry->path);
+		free(entry);
+	}
+}
