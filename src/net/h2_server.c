@@ -11,8 +11,10 @@
 #include "net/grpc_private.h"
 #include "net/net_private.h"
 
-/* Removes a socket file left by an earlier run; any other file type is left
- * alone, so a wrong path never deletes data. */
+/* Removes a socket file left by an earlier run. A socket that still accepts
+ * connections and any other file type are left alone, so a second agent
+ * never takes over a running one's socket and a wrong path never deletes
+ * data. */
 static int unlink_stale(const char *path, struct wd_error *err)
 {
 	struct stat st;
@@ -26,6 +28,9 @@ static int unlink_stale(const char *path, struct wd_error *err)
 	if (!S_ISSOCK(st.st_mode))
 		return wd_error_set(err, WD_EINVAL, "gRPC socket path %s exists and is not a "
 			"socket", path);
+	if (unix_socket_in_use(path))
+		return wd_error_set(err, WD_ECONFLICT, "another process is listening on %s: stop "
+			"it or choose another socket path", path);
 	if (unlink(path) < 0)
 		return wd_error_set(err, WD_EIO, "cannot remove stale gRPC socket %s: %s", path,
 			strerror(errno));

@@ -146,6 +146,11 @@ WD_MUST_CHECK int limits_normalize(const struct net_limits *limits,
 	struct net_limits *ret_limits, struct wd_error *err);
 
 /* peercred.c */
+
+/* Returns true when a process accepts connections on the Unix socket at
+ * path, so a running server's socket is never taken for a stale one. */
+bool unix_socket_in_use(const char *path);
+
 WD_MUST_CHECK int peercred_read(int fd, uid_t *ret_uid, gid_t *ret_gid, pid_t *ret_pid);
 WD_MUST_CHECK int unix_socket_bind(const char *path, mode_t mode, int *ret_fd,
 	struct wd_error *err);

@@ -27,8 +27,7 @@ int peercred_read(int fd, uid_t *ret_uid, gid_t *ret_gid, pid_t *ret_pid)
 	return 0;
 }
 
-/* Returns true when a process accepts connections on the socket at path. */
-static bool socket_in_use(const char *path)
+bool unix_socket_in_use(const char *path)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	bool in_use;
@@ -61,7 +60,7 @@ static int unlink_stale(const char *path, struct wd_error *err)
 	if (!S_ISSOCK(st.st_mode))
 		return wd_error_set(err, WD_EINVAL, "admin socket path %s exists and is not a "
 			"socket", path);
-	if (socket_in_use(path))
+	if (unix_socket_in_use(path))
 		return wd_error_set(err, WD_ECONFLICT, "another process is listening on admin "
 			"socket %s: stop it or choose another path", path);
 	if (unlink(path) < 0)
