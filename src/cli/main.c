@@ -39,6 +39,8 @@ int main(int argc, char **argv)
 		print_usage(stderr);
 		return 2;
 	}
+	if (!strcmp(argv[1], "--version"))
+		return cmd_version(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		print_usage(stdout);
 		return 0;

@@ -6,6 +6,8 @@ set -eu
 out=$("$WARDEN" version)
 expect_eq "warden version" "$(echo "$out" | cut -d' ' -f1)" "warden"
 
+expect_eq "warden --version" "$("$WARDEN" --version)" "$out"
+
 status=0
 "$WARDEN" no-such-command 2>"$TMP/err" || status=$?
 expect_eq "unknown command exit status" "$status" "2"
