@@ -127,3 +127,143 @@ out:
 	registry_entry_collector_clear(&collector);
 	return rc;
 }
+
+/* The agent's reach as in registry_authorized_entries: the agent ID at depth
+ * 0 and the SPIFFE ID of every entry hanging from it, up to the maximum
+ * depth. $1 agent ID, $2 maximum depth. */
+#define REACHABLE_CTE                                                          \
+	"WITH RECURSIVE reachable (spiffe_id, depth) AS ("                     \
+	" SELECT CAST($1 AS TEXT), 0"                                           \
+	" UNION"                                                                \
+	" SELECT e.spiffe_id, r.depth + 1 FROM registry_entries e"              \
+	" JOIN reachable r ON e.parent_id = r.spiffe_id"                        \
+	" WHERE r.depth + 1 < $2)"
+
+static const char changed_sql[] =
+	REACHABLE_CTE
+	" SELECT " REGISTRY_ENTRY_COLUMNS " FROM registry_entries"
+	" WHERE parent_id IN (SELECT spiffe_id FROM reachable) AND change_seq > $3"
+	" ORDER BY id LIMIT $4";
+
+static const char ids_sql[] =
+	REACHABLE_CTE
+	" SELECT id FROM registry_entries"
+	" WHERE parent_id IN (SELECT spiffe_id FROM reachable)"
+	" ORDER BY id LIMIT $3";
+
+struct id_collector {
+	char (*ids)[REGISTRY_ENTRY_ID_LEN + 1];
+	size_t count;
+	size_t capacity;
+	size_t max;
+};
+
+static int collect_id(void *context, const struct store_row *row)
+{
+	struct id_collector *collector = context;
+	const char *id = store_row_text(row, 0);
+
+	if (!id || strlen(id) != REGISTRY_ENTRY_ID_LEN)
+		return WD_ECORRUPT;
+	if (collector->count >= collector->max)
+		return WD_ETOOBIG;
+	if (collector->count == collector->capacity) {
+		size_t capacity = collector->capacity ? collector->capacity * 2 : 64;
+		void *grown = wd_reallocarray(collector->ids, capacity, sizeof(*collector->ids));
+
+		if (!grown)
+			return WD_ENOMEM;
+		collector->ids = grown;
+		collector->capacity = capacity;
+	}
+	memcpy(collector->ids[collector->count++], id, REGISTRY_ENTRY_ID_LEN + 1);
+	return 0;
+}
+
+static int copy_counter(void *context, const struct store_row *row)
+{
+	*(int64_t *)context = store_row_int(row, 0);
+	return 0;
+}
+
+void registry_entry_changes_free(struct registry_entry_changes *changes)
+{
+	if (!changes)
+		return;
+	for (size_t i = 0; i < changes->changed_count; i++)
+		registry_entry_free(changes->changed[i]);
+	free(changes->changed);
+	free(changes->ids);
+	free(changes);
+}
+
+int registry_authorized_changes(struct registry *registry, const char *agent_id,
+	int64_t since, struct registry_entry_changes **ret_changes, struct wd_error *err)
+{
+	struct registry_entry_collector collector = { .err = err };
+	struct id_collector ids = { 0 };
+	struct registry_entry_changes *changes = NULL;
+	_wd_cleanup_(wd_freep) char *id = NULL;
+	bool in_transaction = false;
+	int64_t revision = 0;
+	int rc = 0;
+
+	*ret_changes = NULL;
+	if (since < 0)
+		return wd_error_set(err, WD_EINVAL, "invalid \"since\": %lld is negative",
+			(long long)since);
+	WD_TRY(registry_spiffe_id_canonical(registry, "agent ID", agent_id, true, &id, err));
+
+	/* The counter is read first: an entry that commits a higher change_seq
+	 * while the lists are read comes again with the next sync, never not at
+	 * all. */
+	WD_GUARD(store_begin(registry->store, err));
+	in_transaction = true;
+	WD_GUARD(store_query(registry->store,
+		"SELECT value FROM registry_counters WHERE name = 'entry_change_seq'", NULL, 0,
+		copy_counter, &revision, err));
+
+	collector.max = registry->max_authorized_entries;
+	struct store_value changed_params[] = {
+		STORE_TEXT_VALUE(id),
+		STORE_INT_VALUE(registry->max_authorization_depth),
+		STORE_INT_VALUE(since),
+		STORE_INT_VALUE((int64_t)registry->max_authorized_entries + 1),
+	};
+	WD_GUARD(store_query(registry->store, changed_sql, changed_params,
+		WD_ARRAY_LEN(changed_params), registry_entry_collect_row, &collector, err));
+
+	ids.max = registry->max_authorized_entries;
+	struct store_value id_params[] = {
+		STORE_TEXT_VALUE(id),
+		STORE_INT_VALUE(registry->max_authorization_depth),
+		STORE_INT_VALUE((int64_t)registry->max_authorized_entries + 1),
+	};
+	WD_GUARD(store_query(registry->store, ids_sql, id_params, WD_ARRAY_LEN(id_params),
+		collect_id, &ids, err));
+	WD_GUARD(store_commit(registry->store, err));
+	in_transaction = false;
+
+	changes = wd_calloc(1, sizeof(*changes));
+	WD_ENSURE(changes, WD_ENOMEM);
+	changes->changed = WD_TAKE_PTR(collector.entries);
+	changes->changed_count = collector.count;
+	collector.count = 0;
+	changes->ids = WD_TAKE_PTR(ids.ids);
+	changes->id_count = ids.count;
+	changes->revision = revision;
+	*ret_changes = WD_TAKE_PTR(changes);
+out:
+	if (in_transaction)
+		store_rollback(registry->store);
+	if (rc == WD_ETOOBIG)
+		rc = wd_error_set(err, rc, "agent %s is authorized for more than %zu entries", id,
+			registry->max_authorized_entries);
+	else if (rc == WD_ENOMEM)
+		wd_error_set(err, rc, "registry: out of memory");
+	else if (rc == WD_ECORRUPT && err && err->code == WD_OK)
+		wd_error_set(err, rc, "registry: malformed entry id in the datastore");
+	registry_entry_collector_clear(&collector);
+	free(ids.ids);
+	return rc;
+}

@@ -49,6 +49,12 @@ static int copy_first_text(void *context, const struct store_row *row)
 	return 0;
 }
 
+static int copy_first_int(void *context, const struct store_row *row)
+{
+	*(int64_t *)context = store_row_int(row, 0);
+	return 0;
+}
+
 /* Fails with WD_EEXIST naming the entry, other than entry itself, that has
  * the same identity hash. */
 static int check_duplicate(struct registry *registry, const struct registry_entry *entry,
@@ -64,6 +70,26 @@ static int check_duplicate(struct registry *registry, const struct registry_entr
 		return wd_error_set(err, WD_EEXIST,
 			"entry \"%s\" already has spiffe_id \"%.300s\", parent_id \"%.300s\" and "
 			"the same selectors", existing, entry->spiffe_id, entry->parent_id);
+	return 0;
+}
+
+/* Increments the entry change counter inside the caller's transaction and
+ * stores the new value in ret_seq. On PostgreSQL the UPDATE locks the
+ * counter row until commit, so changes commit in counter order. */
+static int next_change_seq(struct registry *registry, int64_t *ret_seq, struct wd_error *err)
+{
+	int64_t seq = 0;
+
+	*ret_seq = 0;
+	WD_TRY(store_exec(registry->store,
+		"UPDATE registry_counters SET value = value + 1 WHERE name = 'entry_change_seq'",
+		NULL, 0, NULL, err));
+	WD_TRY(store_query(registry->store,
+		"SELECT value FROM registry_counters WHERE name = 'entry_change_seq'", NULL, 0,
+		copy_first_int, &seq, err));
+	if (seq <= 0)
+		return wd_error_set(err, WD_ECORRUPT, "registry: entry change counter is missing");
+	*ret_seq = seq;
 	return 0;
 }
 
@@ -102,6 +128,7 @@ static int write_entry(struct registry *registry, const struct registry_entry *e
 	_wd_cleanup_(wd_freep) char *hash = NULL;
 	_wd_cleanup_(wd_freep) char *selectors = NULL;
 	_wd_cleanup_(wd_freep) char *dns_names = NULL;
+	int64_t change_seq;
 	int rc;
 
 	rc = identity_hash(entry, &hash);
@@ -113,6 +140,7 @@ static int write_entry(struct registry *registry, const struct registry_entry *e
 		return wd_error_set(err, rc, "registry: cannot encode entry \"%s\"", entry->id);
 
 	WD_TRY(check_duplicate(registry, entry, hash, err));
+	WD_TRY(next_change_seq(registry, &change_seq, err));
 
 	struct store_value params[] = {
 		STORE_TEXT_VALUE(entry->id),
@@ -127,15 +155,17 @@ static int write_entry(struct registry *registry, const struct registry_entry *e
 		STORE_INT_VALUE(entry->revision),
 		STORE_INT_VALUE(entry->created_at),
 		STORE_INT_VALUE(entry->updated_at),
+		STORE_INT_VALUE(change_seq),
 	};
 	const char *sql = insert ?
 		"INSERT INTO registry_entries (id, spiffe_id, parent_id, selectors, "
 		"identity_hash, x509_svid_ttl, jwt_svid_ttl, dns_names, admin, revision, "
-		"created_at, updated_at) "
-		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)" :
+		"created_at, updated_at, change_seq) "
+		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)" :
 		"UPDATE registry_entries SET spiffe_id = $2, parent_id = $3, selectors = $4, "
 		"identity_hash = $5, x509_svid_ttl = $6, jwt_svid_ttl = $7, dns_names = $8, "
-		"admin = $9, revision = $10, created_at = $11, updated_at = $12 WHERE id = $1";
+		"admin = $9, revision = $10, created_at = $11, updated_at = $12, change_seq = $13 "
+		"WHERE id = $1";
 
 	WD_TRY(store_exec(registry->store, sql, params, WD_ARRAY_LEN(params), NULL, err));
 	if (selectors_changed)
@@ -241,6 +271,7 @@ int registry_entry_delete(struct registry *registry, const char *id,
 	struct registry_entry *entry = NULL;
 	struct store_value params[] = { STORE_TEXT_VALUE(id) };
 	bool in_transaction = false;
+	int64_t change_seq;
 	int rc = 0;
 
 	if (ret_entry)
@@ -254,6 +285,10 @@ int registry_entry_delete(struct registry *registry, const char *id,
 		"DELETE FROM registry_entry_selectors WHERE entry_id = $1", params, 1, NULL, err));
 	WD_GUARD(store_exec(registry->store, "DELETE FROM registry_entries WHERE id = $1",
 		params, 1, NULL, err));
+	/* A deleted entry has no row to carry the value, so agents learn of it
+	 * from the id list of registry_authorized_changes. The counter still
+	 * moves, so that every change shows in it. */
+	WD_GUARD(next_change_seq(registry, &change_seq, err));
 	WD_GUARD(store_commit(registry->store, err));
 	in_transaction = false;
 

@@ -100,10 +100,32 @@ static const char nodes_postgres[] =
 	" updated_at BIGINT NOT NULL,"
 	" banned INTEGER NOT NULL DEFAULT 0);";
 
+/* A change counter for delta sync: every create, update and delete of an
+ * entry increments the counter row in its transaction, and creates and
+ * updates store the new value in the entry's change_seq. Entries that exist
+ * before this migration, and the counter, start at 1, so a sync from 0
+ * returns them. */
+static const char change_seq_sqlite[] =
+	"ALTER TABLE registry_entries ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 1;"
+	"CREATE INDEX registry_entries_change_seq ON registry_entries (change_seq);"
+	"CREATE TABLE registry_counters ("
+	" name TEXT PRIMARY KEY,"
+	" value INTEGER NOT NULL);"
+	"INSERT INTO registry_counters (name, value) VALUES ('entry_change_seq', 1);";
+
+static const char change_seq_postgres[] =
+	"ALTER TABLE registry_entries ADD COLUMN change_seq BIGINT NOT NULL DEFAULT 1;"
+	"CREATE INDEX registry_entries_change_seq ON registry_entries (change_seq);"
+	"CREATE TABLE registry_counters ("
+	" name TEXT PRIMARY KEY,"
+	" value BIGINT NOT NULL);"
+	"INSERT INTO registry_counters (name, value) VALUES ('entry_change_seq', 1);";
+
 const struct store_migration registry_migrations[] = {
 	{ 1, "registration entries and selectors", entries_sqlite, entries_postgres },
 	{ 2, "join tokens", tokens_sqlite, tokens_postgres },
 	{ 3, "attested nodes", nodes_sqlite, nodes_postgres },
+	{ 4, "entry change counter", change_seq_sqlite, change_seq_postgres },
 };
 
 const size_t registry_migration_count = WD_ARRAY_LEN(registry_migrations);

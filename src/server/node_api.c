@@ -140,35 +140,77 @@ out:
 	return rc;
 }
 
+/* Reads the optional "since" query parameter: a decimal revision from an
+ * earlier reply. ret_present is false without it. */
+static int read_since(struct net_request *req, bool *ret_present, int64_t *ret_since,
+	struct wd_error *err)
+{
+	const char *text = net_request_query(req, "since");
+	int64_t since = 0;
+
+	*ret_present = false;
+	*ret_since = 0;
+	if (!text)
+		return 0;
+	if (!*text || strlen(text) > 18)
+		return wd_error_set(err, WD_EINVAL, "invalid \"since\": expected a revision of 1 "
+			"to 18 digits");
+	for (const char *p = text; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return wd_error_set(err, WD_EINVAL, "invalid \"since\": \"%.32s\" is not "
+				"a decimal revision", text);
+		since = since * 10 + (*p - '0');
+	}
+	*ret_present = true;
+	*ret_since = since;
+	return 0;
+}
+
+/* Returns the entries the agent is authorized for. With ?since=REV only
+ * the entries changed after REV come, as "changed"; without it every entry
+ * comes as "entries", as before delta sync. Both carry "revision" (the next
+ * since) and "entry_ids", all authorized ids, by which the agent drops
+ * deleted entries and entries that left its reach. */
 int handle_node_entries(struct net_request *req, void *arg, struct wd_error *err)
 {
 	struct server_ctx *ctx = arg;
-	struct registry_entry_list *list = NULL;
+	struct registry_entry_changes *changes = NULL;
 	struct caller caller;
 	json_t *entries = NULL;
+	json_t *ids = NULL;
 	json_t *reply = NULL;
+	bool delta = false;
+	int64_t since = 0;
 	int rc;
 
 	WD_GUARD(caller_require_agent(ctx, req, &caller, err));
-	WD_GUARD(registry_authorized_entries(ctx->registry, caller.spiffe_id, &list, err));
+	WD_GUARD(read_since(req, &delta, &since, err));
+	WD_GUARD(registry_authorized_changes(ctx->registry, caller.spiffe_id, since, &changes,
+		err));
 
 	entries = json_array();
-	WD_ENSURE(entries, WD_ENOMEM);
-	for (size_t i = 0; i < list->count; i++) {
+	ids = json_array();
+	WD_ENSURE(entries && ids, WD_ENOMEM);
+	for (size_t i = 0; i < changes->changed_count; i++) {
 		json_t *entry = NULL;
 
-		WD_GUARD(registry_entry_to_json(list->entries[i], &entry, err));
+		WD_GUARD(registry_entry_to_json(changes->changed[i], &entry, err));
 		WD_ENSURE(json_array_append_new(entries, entry) == 0, WD_ENOMEM);
 	}
+	for (size_t i = 0; i < changes->id_count; i++)
+		WD_ENSURE(json_array_append_new(ids, json_string(changes->ids[i])) == 0,
+			WD_ENOMEM);
 
-	reply = json_pack("{s:O, s:I}", "entries", entries, "bundle_sequence",
+	reply = json_pack("{s:O, s:O, s:I, s:I}", delta ? "changed" : "entries", entries,
+		"entry_ids", ids, "revision", (json_int_t)changes->revision, "bundle_sequence",
 		(json_int_t)authority_bundle_sequence(ctx->authority));
 	WD_ENSURE(reply, WD_ENOMEM);
 	rc = net_reply_json(req, 200, reply);
 out:
 	json_decref(reply);
+	json_decref(ids);
 	json_decref(entries);
-	registry_entry_list_free(list);
+	registry_entry_changes_free(changes);
 	return rc;
 }
 

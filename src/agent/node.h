@@ -1,0 +1,81 @@
+/* The agent's node identity: join-token attestation, the node SVID, key and
+ * bundle persisted in the data directory, renewal, connections to the
+ * server with the node SVID, and what a server refusal means. */
+#pragma once
+
+#include <stdint.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "agent/agent.h"
+#include "agent/config.h"
+#include "common/error.h"
+#include "common/macros.h"
+#include "net/net_client.h"
+
+/* File names inside the data directory. */
+#define AGENT_NODE_CHAIN_FILE "node-svid.pem"
+#define AGENT_NODE_KEY_FILE "node-svid.key"
+#define AGENT_NODE_BUNDLE_FILE "bundle.pem"
+/* Most CA certificates accepted in a bundle. */
+#define AGENT_NODE_MAX_AUTHORITIES 16
+
+struct agent_node {
+	char *spiffe_id;
+	char *chain_pem;          /* node SVID chain, leaf first */
+	EVP_PKEY *key;
+	STACK_OF(X509) *authorities; /* the trust domain's CA certificates */
+	int64_t not_before;
+	int64_t not_after;
+};
+
+void agent_node_free(struct agent_node *node);
+
+/* Loads the node identity from data_dir. WD_ENOTFOUND when there is none,
+ * WD_EPERM for a key file readable by group or others, WD_EEXPIRED for an
+ * expired node SVID, WD_EINVAL for damaged files. */
+WD_MUST_CHECK int agent_node_load(const char *data_dir, int64_t now,
+	struct agent_node **ret_node, struct wd_error *err);
+
+/* Writes chain, bundle (0644) and key (0600), each atomically. */
+WD_MUST_CHECK int agent_node_save(const struct agent_node *node, const char *data_dir,
+	struct wd_error *err);
+
+/* Returns the trust anchors for the first contact: the trust_bundle_path
+ * file, or the CA certificate the server sends in its TLS chain whose
+ * SHA-256 matches trust_bundle_fingerprint. WD_ECONFIG with neither set,
+ * WD_ECRYPTO when no certificate matches the pin. */
+WD_MUST_CHECK int agent_node_bootstrap_anchors(const struct agent_config *config,
+	STACK_OF(X509) **ret_anchors, struct wd_error *err);
+
+/* Attests with config->join_token against anchors (POST /v1/node/attest)
+ * with a new EC P-256 key. Errors as agent_node_request. */
+WD_MUST_CHECK int agent_node_attest(const struct agent_config *config,
+	STACK_OF(X509) *anchors, struct agent_node **ret_node, struct wd_error *err);
+
+/* Replaces the node SVID and key through POST /v1/node/renew on client. */
+WD_MUST_CHECK int agent_node_renew(struct agent_node *node, struct net_client *client,
+	struct wd_error *err);
+
+/* Connects to the server, verifying it as spiffe://<td>/warden/server
+ * against the node's authorities, with the node SVID as client
+ * certificate. */
+WD_MUST_CHECK int agent_node_connect(const struct agent_node *node,
+	const struct agent_config *config, unsigned timeout_ms, struct net_client **ret_client,
+	struct wd_error *err);
+
+/* Sends a request (body may be NULL) and returns the parsed JSON of a 200
+ * reply. Another status returns the code the server named (WD_EBANNED,
+ * WD_ENOTFOUND, ...) with its message in err. */
+WD_MUST_CHECK int agent_node_request(struct net_client *client, const char *method,
+	const char *path, const json_t *body, json_t **ret_reply, struct wd_error *err);
+
+/* Generates an EC P-256 key and a CSR for it, as PEM. */
+WD_MUST_CHECK int agent_node_key_and_csr(EVP_PKEY **ret_key, char **ret_csr_pem,
+	struct wd_error *err);
+
+/* Maps a failed server call to the state it puts the agent in: BANNED,
+ * EVICTED, REVOKED, or ATTESTED for an error worth retrying. */
+enum agent_state agent_node_refusal_state(int code, const char *detail);
