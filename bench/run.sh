@@ -3,7 +3,8 @@
 # results to docs/benchmarks.md:
 #   1. in-process X.509-SVID signing (bench_sign) next to `openssl speed`,
 #   2. SVIDs per second through the HTTPS API with keep-alive mTLS clients
-#      (bench_api), plainly and with TCP_NODELAY forced by an LD_PRELOAD shim,
+#      (bench_api), plainly and with TCP_NODELAY forced by an LD_PRELOAD shim
+#      (a control now that warden sets TCP_NODELAY itself),
 #   3. server RSS before and after creating many registration entries.
 # Every server it starts runs in a directory under /tmp and is stopped, by
 # its pid, on exit.
@@ -162,9 +163,9 @@ printf '%s\n' "$SIGN_OUT" >&2
 phase_value() { field "$2" "$(grep "^phase=$1 " <<<"$SIGN_OUT")"; }
 ISSUE_RATE=$(phase_value issue rate); ISSUE_US=$(phase_value issue us_per_op)
 SIGN_DEFAULT_RATE=$(phase_value sign-default rate); SIGN_DEFAULT_US=$(phase_value sign-default us_per_op)
-SIGN_NORMAL_RATE=$(phase_value sign-normal rate); SIGN_NORMAL_US=$(phase_value sign-normal us_per_op)
+SIGN_FULL_RATE=$(phase_value sign-full rate); SIGN_FULL_US=$(phase_value sign-full us_per_op)
 INSERT_DEFAULT_RATE=$(phase_value insert-default rate); INSERT_DEFAULT_US=$(phase_value insert-default us_per_op)
-INSERT_NORMAL_RATE=$(phase_value insert-normal rate); INSERT_NORMAL_US=$(phase_value insert-normal us_per_op)
+INSERT_FULL_RATE=$(phase_value insert-full rate); INSERT_FULL_US=$(phase_value insert-full us_per_op)
 PUBKEY_SET_US=$(phase_value pubkey-set us_per_op)
 PUBKEY_DIRECT_US=$(phase_value pubkey-direct us_per_op)
 DEFAULT_SYNCHRONOUS=$(grep -o 'phase=sign-default synchronous=[0-9]*' <<<"$SIGN_OUT" | cut -d= -f3)
@@ -177,11 +178,10 @@ OPENSSL_SIGN_RATE=$(awk '/ecdsa \(nistp256\)/ { print $(NF - 1) }' <<<"$SPEED_OU
 [[ -n $OPENSSL_SIGN_RATE ]] || fail "could not find the sign/s column in: $SPEED_OUT"
 progress "openssl ECDSA P-256: $OPENSSL_SIGN_RATE sign/s"
 
-# Projected issue time with the subject key set directly: an estimate that
-# assumes the rest of the issue path is unchanged.
-PROJECTED_ISSUE_US=$(awk -v i="$ISSUE_US" -v s="$PUBKEY_SET_US" -v d="$PUBKEY_DIRECT_US" \
-	'BEGIN { printf "%.1f", i - s + d }')
-PROJECTED_ISSUE_RATE=$(awk -v us="$PROJECTED_ISSUE_US" 'BEGIN { printf "%.0f", 1e6 / us }')
+# The datastore's share of the full call: sign-default minus issue.
+DATASTORE_US=$(awk -v a="$SIGN_DEFAULT_US" -v b="$ISSUE_US" 'BEGIN { printf "%.1f", a - b }')
+# What 0.8 of openssl's rate allows per call, in µs.
+TARGET_US=$(awk -v r="$OPENSSL_SIGN_RATE" 'BEGIN { printf "%.1f", 1e6 / (0.8 * r) }')
 
 # --- 2. the HTTPS API ------------------------------------------------------
 progress "HTTPS API: $API_THREADS keep-alive mTLS clients for $API_SECONDS s"
@@ -238,9 +238,9 @@ TARGET_VERDICT="missed."
 if awk -v a="$SIGN_DEFAULT_RATE" -v b="$OPENSSL_SIGN_RATE" 'BEGIN { exit !(a >= 0.8 * b) }'; then
 	TARGET_VERDICT="met."
 fi
-NAGLE_VERDICT="In this run TCP_NODELAY made no large difference, so the delayed-ACK stall described below no longer shows."
+NAGLE_VERDICT="Forcing TCP_NODELAY from outside changes the rate by a factor of $(ratio "$(nodelay rate)" "$(api rate)"), so no delayed-ACK stall remains."
 if awk -v a="$(api rate)" -v b="$(nodelay rate)" 'BEGIN { exit !(b > 1.5 * a) }'; then
-	NAGLE_VERDICT="As built, the server idles ($(api server_cpu_pct)% of a core) while every client waits, and TCP_NODELAY alone raises the rate $(ratio "$(nodelay rate)" "$(api rate)") times."
+	NAGLE_VERDICT="As built, the server idles ($(api server_cpu_pct)% of a core) while every client waits, and TCP_NODELAY alone raises the rate $(ratio "$(nodelay rate)" "$(api rate)") times: a delayed-ACK stall is back."
 fi
 
 mkdir -p "$(dirname "$OUTPUT")"
@@ -279,60 +279,64 @@ bare ECDSA P-256 signatures over a digest, no certificate.
 | --- | --- | ---: | ---: | ---: |
 | openssl speed | ECDSA P-256 sign | $OPENSSL_SIGN_RATE | | 1 |
 | sign-default | \`authority_sign_x509\`, the server's call: issue + INSERT of the serial, SQLite synchronous=$DEFAULT_SYNCHRONOUS as \`store_open\` leaves it | $SIGN_DEFAULT_RATE | $SIGN_DEFAULT_US | $(ratio "$SIGN_DEFAULT_RATE" "$OPENSSL_SIGN_RATE") |
-| sign-normal | the same with \`PRAGMA synchronous = NORMAL\` | $SIGN_NORMAL_RATE | $SIGN_NORMAL_US | $(ratio "$SIGN_NORMAL_RATE" "$OPENSSL_SIGN_RATE") |
-| issue | \`x509svid_issue\` + serial + PEM: the call without the datastore | $ISSUE_RATE | $ISSUE_US | $(ratio "$ISSUE_RATE" "$OPENSSL_SIGN_RATE") |
+| sign-full | the same with \`PRAGMA synchronous = FULL\`, as \`store_open\` left it before | $SIGN_FULL_RATE | $SIGN_FULL_US | $(ratio "$SIGN_FULL_RATE" "$OPENSSL_SIGN_RATE") |
+| issue | \`x509svid_issuer_issue\` + serial + PEM: the call without the datastore, with the issuer the authority keeps per CA | $ISSUE_RATE | $ISSUE_US | $(ratio "$ISSUE_RATE" "$OPENSSL_SIGN_RATE") |
 | insert-default | the serial INSERT alone (same columns and indexes), one commit per row, synchronous=$DEFAULT_SYNCHRONOUS | $INSERT_DEFAULT_RATE | $INSERT_DEFAULT_US | |
-| insert-normal | the same with synchronous=NORMAL | $INSERT_NORMAL_RATE | $INSERT_NORMAL_US | |
-| pubkey-set | \`X509_new\` + \`X509_set_pubkey\` + \`X509_free\` | | $PUBKEY_SET_US | |
+| insert-full | the same with synchronous=FULL | $INSERT_FULL_RATE | $INSERT_FULL_US | |
+| pubkey-set | \`X509_new\` + \`X509_set_pubkey\` with the provider key from a CSR + \`X509_free\` | | $PUBKEY_SET_US | |
 | pubkey-direct | \`X509_new\` + \`X509_PUBKEY_set0_param\` from the key's curve and point + \`X509_free\` | | $PUBKEY_DIRECT_US | |
 
 SQLite's synchronous levels are 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA.
 
 **Target 0.8 × openssl's sign/s: $TARGET_VERDICT** The full call reaches
-$(ratio "$SIGN_DEFAULT_RATE" "$OPENSSL_SIGN_RATE") and the bare issue
-$(ratio "$ISSUE_RATE" "$OPENSSL_SIGN_RATE"). Two costs dominated when this page was written:
+$(ratio "$SIGN_DEFAULT_RATE" "$OPENSSL_SIGN_RATE") and the issue alone
+$(ratio "$ISSUE_RATE" "$OPENSSL_SIGN_RATE"). The target allows $TARGET_US µs per call, while
+the full call takes $SIGN_DEFAULT_US µs: $ISSUE_US µs of certificate work (issue) and
+$DATASTORE_US µs for the datastore (sign-default minus issue).
 
-1. **The datastore's fsync.** The serial INSERT is its own transaction, and
-   \`src/store/sqlite.c\` leaves SQLite's default synchronous=FULL with WAL,
-   so every signing waits for an fsync of the WAL file
-   (insert-default: $INSERT_DEFAULT_US µs per row here, against
-   $INSERT_NORMAL_US µs with NORMAL). sign-default minus issue is the
-   datastore's share: $(awk -v a="$SIGN_DEFAULT_US" -v b="$ISSUE_US" 'BEGIN { printf "%.0f", a - b }') µs of $SIGN_DEFAULT_US µs.
-2. **OpenSSL 3.0's X509_set_pubkey.** In \`x509svid_issue\` it encodes the
-   subject key to DER through an OSSL_ENCODER and decodes it back through an
-   OSSL_DECODER, building both contexts on every call:
-   $PUBKEY_SET_US µs per call here, against $PUBKEY_DIRECT_US µs for setting the same
-   SubjectPublicKeyInfo with \`X509_PUBKEY_set0_param\` (bench_sign checks
-   once that both produce identical DER). A profile of the issue phase
-   (\`perf record --call-graph dwarf bench_sign --phase issue\`, OpenSSL
-   3.0.19) put 76% of \`x509svid_issue\` in \`X509_PUBKEY_set\`, 11% in
-   \`X509_sign\` and 6% in \`X509V3_EXT_conf_nid\`. OpenSSL's own tracker
-   reports the same slowdown of key encoding and decoding in 3.0, which its
-   maintainers say 3.1 improves in part.
+What the signing path does now:
 
-Recommended changes in src/ (not made by the benchmark work):
+- **Per-CA issuer** (\`struct x509svid_issuer\` in \`src/identity/x509svid.c\`,
+  one per CA slot, made at the first signing): the CA key check, the CA's
+  notAfter, the basicConstraints, keyUsage, extKeyUsage and
+  authorityKeyIdentifier extensions (added as copies), a SHA-1 for the
+  subjectKeyIdentifier, and a DigestSign context with the CA key that each
+  signing copies instead of setting up \`X509_sign\`'s own.
+- **EC subject keys** are handed to \`X509_set_pubkey\` as a key of
+  OpenSSL's built-in EC method, rebuilt from the curve and the encoded
+  point. \`X509_set_pubkey\` with a provider key (pubkey-set) builds an
+  OSSL_ENCODER and an OSSL_DECODER per call. \`X509_PUBKEY_set0_param\`
+  (pubkey-direct) is cheaper still, but leaves the certificate without its
+  decoded key, so \`X509_get0_pubkey\` returns NULL on it (OpenSSL 3.0.19),
+  which \`tests/unit/identity/test_x509svid.c\` checks against. RSA keys keep
+  \`X509_set_pubkey\`. A unit test compares the issuer's certificate field by
+  field with the one OpenSSL's configuration path builds.
+- **The datastore** runs WAL with synchronous=NORMAL: no fsync per commit.
+  A commit survives a crash of the process, but a power loss or an
+  operating system crash can drop the transactions committed since the
+  last checkpoint; the database stays consistent. Prepared statements are
+  cached per connection (32, least recently used first out).
 
-- \`src/store/sqlite.c\`, \`configure_connection\`: after WAL is enabled, run
-  \`PRAGMA synchronous = NORMAL\`. With WAL this keeps the database
-  consistent after a crash, but a power loss or OS crash may drop the last
-  transactions before the next checkpoint. If the serial record must survive
-  power loss, keep FULL and instead batch the serial INSERTs of many
-  signings into one transaction (group commit) off the request path.
-- \`src/identity/x509svid.c\`, \`x509svid_issue\`: set the subject key of EC
-  keys with \`X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(cert),
-  OBJ_nid2obj(NID_X9_62_id_ecPublicKey), V_ASN1_OBJECT, curve, point, len)\`,
-  taking the curve from \`EVP_PKEY_get_group_name\` and the point from
-  \`EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY)\`,
-  as \`set_ec_pubkey_direct\` in bench/bench_sign.c does; keep
-  \`X509_set_pubkey\` for RSA. Better still, let the request carry the
-  CSR's own \`X509_PUBKEY\` and copy its algorithm and key bits.
+Why 0.8 stays out of reach in this design:
 
-Estimate, not a measurement: with the direct key path the issue phase would
-take about $PROJECTED_ISSUE_US µs ($PROJECTED_ISSUE_RATE per second,
-$(ratio "$PROJECTED_ISSUE_RATE" "$OPENSSL_SIGN_RATE") of openssl's rate). Even then 0.8 is out of reach
-with OpenSSL 3.0's X509 API: \`X509_sign\` (SHA-256 over the TBS DER, an
-EVP_DigestSign context per call, the DER encoding) and the extensions cost
-more than the bare ECDSA signature that \`openssl speed\` times.
+1. **The serial INSERT.** Every signing records its serial in its own
+   transaction, and even without the fsync one commit costs
+   $INSERT_DEFAULT_US µs here (insert-default), more than the whole target. Only
+   batching the serial records of many signings into one transaction would
+   cut it, and that changes when a serial is durable.
+2. **The signature itself.** \`openssl speed\` times a bare ECDSA signature
+   over a ready digest. The issue phase adds the certificate: its DER
+   encoding, SHA-256 over it, the random serial, the extensions and the PEM
+   encoding. A profile of the issue phase (\`perf record --call-graph dwarf
+   bench_sign --phase issue\`) put about 55% of \`x509svid_issuer_issue\` in
+   \`ASN1_item_sign_ctx\` (the signature plus the TBS encoding), about 10% in
+   reading the EC point from the provider key, and the rest in name and
+   extension copies.
+3. **No template shortcut.** Encoding the TBSCertificate by hand would still
+   need an \`X509\` object for callers, and \`d2i_X509\` in OpenSSL 3.0
+   decodes the subject key through an OSSL_DECODER: about 107 µs per
+   \`d2i_X509_PUBKEY\` on this machine (measured once with a separate test
+   program, not by this script), more than the hand encoding could save.
 
 ## 2. X.509-SVIDs through the HTTPS API
 
@@ -359,24 +363,20 @@ is the in-process rate of section 1 (sign-default, $SIGN_DEFAULT_RATE per second
 since every request also verifies the CSR's signature, runs the TLS record
 layer and writes an audit record.
 
-**$NAGLE_VERDICT** Neither side sets TCP_NODELAY, and both write
-a message in two pieces: \`net_client_request\` sends the head and the body
-with two writes (\`io_write_all\` twice in src/net/client.c), and the server's
-response also leaves in two segments. Nagle's algorithm holds the second
-piece until the first is acknowledged, and the peer delays that ACK (about
-40 ms on Linux), once per direction. The LD_PRELOAD run, which only adds
-TCP_NODELAY, shows the effect. Recommended changes:
+**$NAGLE_VERDICT** Before, neither side set TCP_NODELAY and both wrote a
+message in two pieces, so Nagle's algorithm held the second piece until the
+peer's delayed ACK (about 40 ms on Linux) of the first, once per direction:
+83 SVIDs per second with a p50 of 96 ms in the previous run of this page.
+Now the server sets TCP_NODELAY on its listening socket (Linux copies it to
+accepted sockets) and again on each accepted connection, the client sets it
+after \`connect\` and writes head and body with one \`SSL_write_ex\`, and the
+server joins the response head and the start of the body into one evbuffer
+chain, because libevent 2.1's OpenSSL bufferevent calls \`SSL_write\` once
+per chain.
 
-- src/net/server.c: set \`TCP_NODELAY\` on every accepted TCP socket (in the
-  listener callback, before \`bufferevent_openssl_socket_new\`).
-- src/net/client.c: set \`TCP_NODELAY\` after \`connect\`, and send the head
-  and body of a request in one \`SSL_write_ex\` (one buffer), so a request is
-  one TLS record.
-
-After that the server's work per SVID shows: the CSR signature check, the
-signing of section 1, and three fdatasync calls on the event-loop thread
-(the SQLite WAL commit, the audit record and the audit anchor's
-\`head.tmp\` before its rename), seen with \`strace -c -f -p PID\` during a run.
+The server's work per SVID is then the CSR signature check, the signing of
+section 1, and the fdatasync calls of the audit record and the audit
+anchor's \`head.tmp\` before its rename, all on the one event-loop thread.
 
 ## 3. Server memory with many registration entries
 

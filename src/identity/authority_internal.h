@@ -11,6 +11,7 @@
 #include <openssl/x509.h>
 
 #include "identity/authority.h"
+#include "identity/x509svid.h"
 
 /* Lowercase base64url RFC 7638 thumbprint plus NUL (jwtsvid_key_id). */
 #define AUTHORITY_KID_SIZE 48
@@ -50,6 +51,7 @@ struct authority_slot {
 	int64_t not_before;  /* the certificate's, backdated */
 	int64_t not_after;
 	struct authority_crl crl;  /* crl.crl is NULL once the CA has expired */
+	struct x509svid_issuer *issuer;  /* made at the first X.509-SVID signed */
 };
 
 struct authority {

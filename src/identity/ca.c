@@ -84,6 +84,7 @@ void ca_slot_free(struct authority_slot *slot)
 {
 	if (!slot)
 		return;
+	x509svid_issuer_free(slot->issuer);
 	X509_free(slot->cert);
 	EVP_PKEY_free(slot->x509_key);
 	EVP_PKEY_free(slot->jwt_key);

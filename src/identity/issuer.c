@@ -112,7 +112,9 @@ static int sign_x509_locked(struct authority *authority,
 						    : authority->config.x509_svid_ttl_seconds,
 		.backdate_seconds = authority->config.x509_backdate_seconds,
 	};
-	WD_GUARD(x509svid_issue(active->cert, active->x509_key, &issue, &svid.cert, err));
+	if (!active->issuer)
+		WD_GUARD(x509svid_issuer_new(active->cert, active->x509_key, &active->issuer, err));
+	WD_GUARD(x509svid_issuer_issue(active->issuer, &issue, &svid.cert, err));
 
 	svid.slot_id = active->id;
 	if (crypto_x509_serial_hex(svid.cert, svid.serial_hex, sizeof(svid.serial_hex)) < 0 ||

@@ -3,9 +3,12 @@
  * SPIFFE ID back. */
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
@@ -71,6 +74,22 @@ static int set_subject(X509 *cert, const char *common_name)
 out:
 	X509_NAME_free(name);
 	return rc;
+}
+
+/* Writes the SVID subject into the certificate's own, still empty, name:
+ * the same entries as set_subject without the copy X509_set_subject_name
+ * makes. */
+static int fill_svid_subject(X509 *cert, const char *common_name)
+{
+	X509_NAME *name = X509_get_subject_name(cert);
+
+	if (!X509_NAME_add_entry_by_NID(name, NID_organizationName, MBSTRING_UTF8,
+		    (const unsigned char *)SUBJECT_ORGANIZATION, -1, -1, 0))
+		return WD_ENOMEM;
+	if (common_name && !X509_NAME_add_entry_by_NID(name, NID_commonName, MBSTRING_UTF8,
+				   (const unsigned char *)common_name, -1, -1, 0))
+		return WD_ENOMEM;
+	return 0;
 }
 
 static int add_general_name(GENERAL_NAMES *names, int type, const char *value)
@@ -174,15 +193,12 @@ static int check_request(const struct x509svid_request *request, struct wd_error
 
 /* Computes [now - backdate, min(now + ttl, CA notAfter)], so no SVID
  * outlives the CA that signed it. */
-static int svid_validity(X509 *ca_cert, const struct x509svid_request *request,
+static int svid_validity(int64_t ca_not_after, const struct x509svid_request *request,
 	int64_t *ret_not_before, int64_t *ret_not_after, struct wd_error *err)
 {
-	int64_t ca_not_after;
 	int64_t not_after = 0;
 	int64_t not_before = 0;
 
-	if (crypto_x509_not_after(ca_cert, &ca_not_after) < 0)
-		return wd_error_set(err, WD_EINVAL, "CA certificate has an unreadable notAfter");
 	if (__builtin_sub_overflow(request->now, request->backdate_seconds, &not_before) ||
 	    __builtin_add_overflow(request->now, request->ttl_seconds, &not_after))
 		return wd_error_set(err, WD_EINVAL, "X.509-SVID request: validity out of range");
@@ -196,12 +212,226 @@ static int svid_validity(X509 *ca_cert, const struct x509svid_request *request,
 	return 0;
 }
 
-int x509svid_issue(X509 *ca_cert, EVP_PKEY *ca_key, const struct x509svid_request *request,
-	X509 **ret_cert, struct wd_error *err)
+/* What every SVID of one CA shares, computed once: the leaf extensions that
+ * do not depend on the subject, and a DigestSign context set up with the CA
+ * key that each signing copies. */
+struct x509svid_issuer {
+	X509 *ca_cert;
+	EVP_PKEY *ca_key;
+	int64_t ca_not_after;
+	EVP_MD_CTX *sign_template;
+	EVP_MD *sha1;                      /* for the subject key identifier */
+	X509_EXTENSION *basic_constraints;
+	X509_EXTENSION *key_usage;
+	X509_EXTENSION *ext_key_usage;
+	X509_EXTENSION *authority_key_id;
+	EC_GROUP *group;                   /* curve of the last EC subject key */
+	int group_nid;
+};
+
+void x509svid_issuer_free(struct x509svid_issuer *issuer)
+{
+	if (!issuer)
+		return;
+	X509_free(issuer->ca_cert);
+	EVP_PKEY_free(issuer->ca_key);
+	EVP_MD_CTX_free(issuer->sign_template);
+	EVP_MD_free(issuer->sha1);
+	X509_EXTENSION_free(issuer->basic_constraints);
+	X509_EXTENSION_free(issuer->key_usage);
+	X509_EXTENSION_free(issuer->ext_key_usage);
+	X509_EXTENSION_free(issuer->authority_key_id);
+	EC_GROUP_free(issuer->group);
+	free(issuer);
+}
+
+/* Builds the leaf extensions that are the same for every SVID of the CA.
+ * The authority key identifier is the CA's subject key identifier
+ * ("keyid:always": it fails when the CA has none). */
+static int issuer_build_extensions(struct x509svid_issuer *issuer)
+{
+	X509V3_CTX ctx;
+	X509 *subject = X509_new();
+
+	if (!subject)
+		return WD_ENOMEM;
+	/* The AKI reads only the issuer; an empty certificate stands in for
+	 * the subject, which OpenSSL compares with the issuer to spot
+	 * self-signed certificates. */
+	X509V3_set_ctx(&ctx, issuer->ca_cert, subject, NULL, NULL, 0);
+	issuer->basic_constraints = X509V3_EXT_conf_nid(NULL, &ctx, NID_basic_constraints,
+		"critical,CA:FALSE");
+	issuer->key_usage = X509V3_EXT_conf_nid(NULL, &ctx, NID_key_usage,
+		"critical,digitalSignature,keyEncipherment,keyAgreement");
+	issuer->ext_key_usage = X509V3_EXT_conf_nid(NULL, &ctx, NID_ext_key_usage,
+		"serverAuth,clientAuth");
+	issuer->authority_key_id = X509V3_EXT_conf_nid(NULL, &ctx, NID_authority_key_identifier,
+		"keyid:always");
+	X509_free(subject);
+	if (!issuer->basic_constraints || !issuer->key_usage || !issuer->ext_key_usage)
+		return WD_EINTERNAL;
+	if (!issuer->authority_key_id)
+		return WD_EINVAL;
+	return 0;
+}
+
+int x509svid_issuer_new(X509 *ca_cert, EVP_PKEY *ca_key, struct x509svid_issuer **ret_issuer,
+	struct wd_error *err)
+{
+	struct x509svid_issuer *issuer = NULL;
+	int rc;
+
+	if (ret_issuer)
+		*ret_issuer = NULL;
+	if (!ca_cert || !ca_key || !ret_issuer)
+		return wd_error_set(err, WD_EINVAL, "X.509-SVID issuer: missing argument");
+	wd_error_clear(err);
+	if (X509_check_private_key(ca_cert, ca_key) != 1) {
+		ERR_clear_error();
+		return wd_error_set(err, WD_EINVAL, "the CA key does not match the CA certificate");
+	}
+
+	issuer = calloc(1, sizeof(*issuer));
+	WD_ENSURE(issuer, WD_ENOMEM);
+	WD_ENSURE(X509_up_ref(ca_cert) && EVP_PKEY_up_ref(ca_key), WD_EINTERNAL);
+	issuer->ca_cert = ca_cert;
+	issuer->ca_key = ca_key;
+	if (crypto_x509_not_after(ca_cert, &issuer->ca_not_after) < 0) {
+		rc = wd_error_set(err, WD_EINVAL, "CA certificate has an unreadable notAfter");
+		goto out;
+	}
+	rc = issuer_build_extensions(issuer);
+	if (rc == WD_EINVAL) {
+		wd_error_set(err, rc, "the CA certificate has no subject key identifier");
+		goto out;
+	}
+	WD_GUARD(rc);
+	issuer->sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
+	issuer->sign_template = EVP_MD_CTX_new();
+	WD_ENSURE(issuer->sha1 && issuer->sign_template, WD_ENOMEM);
+	if (EVP_DigestSignInit(issuer->sign_template, NULL, crypto_key_signing_digest(ca_key),
+		    NULL, ca_key) != 1) {
+		rc = wd_error_set(err, WD_ECRYPTO, "setting up signing with the CA key failed");
+		goto out;
+	}
+	*ret_issuer = WD_TAKE_PTR(issuer);
+	rc = 0;
+out:
+	if (rc < 0 && err && err->code != rc)
+		wd_error_set(err, rc, "preparing the X.509-SVID issuer failed");
+	x509svid_issuer_free(issuer);
+	ERR_clear_error();
+	return rc;
+}
+
+/* The deprecated EC_KEY calls below are the only public way in OpenSSL 3.0
+ * to hand X509_set_pubkey a key it encodes with the built-in EC method.
+ * For a provider key it instead builds an OSSL_ENCODER and an OSSL_DECODER
+ * per call, about ten times slower. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+
+/* Sets the subject public key of an EC key on a named curve from its curve
+ * and encoded point. The certificate then also caches the key, so
+ * X509_get0_pubkey works on it; setting only the SubjectPublicKeyInfo
+ * (X509_PUBKEY_set0_param) leaves X509_get0_pubkey returning NULL. Returns
+ * WD_EUNSUPPORTED for other keys, which take X509_set_pubkey. */
+static int set_ec_pubkey(struct x509svid_issuer *issuer, X509 *cert, EVP_PKEY *key)
+{
+	unsigned char point[133]; /* an uncompressed P-521 point */
+	char group_name[64];
+	EC_KEY *ec = NULL;
+	EVP_PKEY *legacy = NULL;
+	size_t len = 0;
+	int nid;
+	int rc = WD_EINVAL;
+
+	if (EVP_PKEY_get_base_id(key) != EVP_PKEY_EC ||
+	    !EVP_PKEY_get_group_name(key, group_name, sizeof(group_name), NULL) ||
+	    (nid = OBJ_txt2nid(group_name)) == NID_undef ||
+	    !EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, point,
+		    sizeof(point), &len))
+		return WD_EUNSUPPORTED;
+	if (issuer->group_nid != nid) {
+		EC_GROUP_free(issuer->group);
+		issuer->group_nid = NID_undef;
+		issuer->group = EC_GROUP_new_by_curve_name(nid);
+		if (!issuer->group)
+			return WD_EUNSUPPORTED;
+		issuer->group_nid = nid;
+	}
+
+	ec = EC_KEY_new();
+	legacy = EVP_PKEY_new();
+	WD_ENSURE(ec && legacy, WD_ENOMEM);
+	/* EC_KEY_oct2key checks that the point is on the curve. */
+	WD_ENSURE(EC_KEY_set_group(ec, issuer->group) && EC_KEY_oct2key(ec, point, len, NULL),
+		WD_EINVAL);
+	WD_ENSURE(EVP_PKEY_assign(legacy, EVP_PKEY_EC, ec), WD_EINTERNAL);
+	ec = NULL; /* owned by legacy now */
+	WD_ENSURE(X509_set_pubkey(cert, legacy), WD_EINVAL);
+	rc = 0;
+out:
+	EC_KEY_free(ec);
+	EVP_PKEY_free(legacy);
+	return rc;
+}
+
+#pragma GCC diagnostic pop
+
+static int set_subject_pubkey(struct x509svid_issuer *issuer, X509 *cert, EVP_PKEY *key)
+{
+	int rc = set_ec_pubkey(issuer, cert, key);
+
+	if (rc != WD_EUNSUPPORTED)
+		return rc;
+	return X509_set_pubkey(cert, key) ? 0 : WD_EINVAL;
+}
+
+/* Adds the subject key identifier: the SHA-1 of the subjectPublicKey bits,
+ * method 1 of RFC 5280 section 4.2.1.2, as OpenSSL's "hash" computes it. */
+static int add_subject_key_id(const struct x509svid_issuer *issuer, X509 *cert)
+{
+	unsigned char digest[EVP_MAX_MD_SIZE];
+	unsigned int digest_len = 0;
+	const unsigned char *key_bits = NULL;
+	ASN1_OCTET_STRING *id = NULL;
+	int key_len = 0;
+	int rc;
+
+	WD_ENSURE(X509_PUBKEY_get0_param(NULL, &key_bits, &key_len, NULL,
+		X509_get_X509_PUBKEY(cert)) && key_bits && key_len > 0, WD_EINTERNAL);
+	WD_ENSURE(EVP_Digest(key_bits, (size_t)key_len, digest, &digest_len, issuer->sha1, NULL),
+		WD_EINTERNAL);
+	id = ASN1_OCTET_STRING_new();
+	WD_ENSURE(id && ASN1_OCTET_STRING_set(id, digest, (int)digest_len), WD_ENOMEM);
+	WD_ENSURE(X509_add1_ext_i2d(cert, NID_subject_key_identifier, id, 0,
+		X509V3_ADD_DEFAULT) == 1, WD_ENOMEM);
+	rc = 0;
+out:
+	ASN1_OCTET_STRING_free(id);
+	return rc;
+}
+
+/* Signs with a copy of the issuer's DigestSign context, which skips the
+ * algorithm fetches and key setup of X509_sign. */
+static int sign_svid(const struct x509svid_issuer *issuer, X509 *cert, struct wd_error *err)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	int ok = ctx && EVP_MD_CTX_copy_ex(ctx, issuer->sign_template) &&
+		X509_sign_ctx(cert, ctx) > 0;
+
+	EVP_MD_CTX_free(ctx);
+	if (!ok)
+		return wd_error_set(err, WD_ECRYPTO, "signing the certificate failed");
+	return 0;
+}
+
+int x509svid_issuer_issue(struct x509svid_issuer *issuer,
+	const struct x509svid_request *request, X509 **ret_cert, struct wd_error *err)
 {
 	char uri[SPIFFE_ID_MAX_LEN + 1] = "";
 	const char *common_name = NULL;
-	X509V3_CTX ctx;
 	X509 *cert = NULL;
 	int64_t not_before = 0;
 	int64_t not_after = 0;
@@ -209,17 +439,13 @@ int x509svid_issue(X509 *ca_cert, EVP_PKEY *ca_key, const struct x509svid_reques
 
 	if (ret_cert)
 		*ret_cert = NULL;
-	if (!ca_cert || !ca_key || !request || !ret_cert)
+	if (!issuer || !request || !ret_cert)
 		return wd_error_set(err, WD_EINVAL, "X.509-SVID issue: missing argument");
 	wd_error_clear(err);
 	WD_GUARD(check_request(request, err));
 	if (spiffe_id_format(request->id, uri, sizeof(uri)) < 0)
 		return wd_error_set(err, WD_EINVAL, "X.509-SVID request: SPIFFE ID is too long");
-	if (X509_check_private_key(ca_cert, ca_key) != 1) {
-		rc = wd_error_set(err, WD_EINVAL, "the CA key does not match the CA certificate");
-		goto out;
-	}
-	WD_GUARD(svid_validity(ca_cert, request, &not_before, &not_after, err));
+	WD_GUARD(svid_validity(issuer->ca_not_after, request, &not_before, &not_after, err));
 	if (request->dns_name_count > 0 && strlen(request->dns_names[0]) <= COMMON_NAME_MAX)
 		common_name = request->dns_names[0];
 
@@ -227,21 +453,20 @@ int x509svid_issue(X509 *ca_cert, EVP_PKEY *ca_key, const struct x509svid_reques
 	WD_ENSURE(cert, WD_ENOMEM);
 	WD_ENSURE(X509_set_version(cert, X509_VERSION_3), WD_EINTERNAL);
 	WD_GUARD(crypto_x509_set_random_serial(cert));
-	WD_ENSURE(X509_set_issuer_name(cert, X509_get_subject_name(ca_cert)), WD_ENOMEM);
-	WD_GUARD(set_subject(cert, common_name));
+	WD_ENSURE(X509_set_issuer_name(cert, X509_get_subject_name(issuer->ca_cert)), WD_ENOMEM);
+	WD_GUARD(fill_svid_subject(cert, common_name));
 	WD_GUARD(set_validity(cert, not_before, not_after));
-	WD_ENSURE(X509_set_pubkey(cert, request->public_key), WD_EINVAL);
+	WD_GUARD(set_subject_pubkey(issuer, cert, request->public_key));
 
-	X509V3_set_ctx(&ctx, ca_cert, cert, NULL, NULL, 0);
-	WD_GUARD(add_conf_ext(cert, &ctx, NID_basic_constraints, "critical,CA:FALSE"));
-	WD_GUARD(add_conf_ext(cert, &ctx, NID_key_usage,
-		"critical,digitalSignature,keyEncipherment,keyAgreement"));
-	WD_GUARD(add_conf_ext(cert, &ctx, NID_ext_key_usage, "serverAuth,clientAuth"));
-	WD_GUARD(add_conf_ext(cert, &ctx, NID_subject_key_identifier, "hash"));
-	WD_GUARD(add_conf_ext(cert, &ctx, NID_authority_key_identifier, "keyid:always"));
+	/* The order is that of OpenSSL's configuration path used before. */
+	WD_ENSURE(X509_add_ext(cert, issuer->basic_constraints, -1), WD_ENOMEM);
+	WD_ENSURE(X509_add_ext(cert, issuer->key_usage, -1), WD_ENOMEM);
+	WD_ENSURE(X509_add_ext(cert, issuer->ext_key_usage, -1), WD_ENOMEM);
+	WD_GUARD(add_subject_key_id(issuer, cert));
+	WD_ENSURE(X509_add_ext(cert, issuer->authority_key_id, -1), WD_ENOMEM);
 	WD_GUARD(add_san(cert, uri, request->dns_names, request->dns_name_count));
 
-	WD_GUARD(sign_cert(cert, ca_key, err));
+	WD_GUARD(sign_svid(issuer, cert, err));
 	*ret_cert = WD_TAKE_PTR(cert);
 	rc = 0;
 out:
@@ -249,6 +474,23 @@ out:
 		wd_error_set(err, rc, "building the X.509-SVID for \"%.300s\" failed", uri);
 	X509_free(cert);
 	ERR_clear_error();
+	return rc;
+}
+
+int x509svid_issue(X509 *ca_cert, EVP_PKEY *ca_key, const struct x509svid_request *request,
+	X509 **ret_cert, struct wd_error *err)
+{
+	struct x509svid_issuer *issuer = NULL;
+	int rc;
+
+	if (ret_cert)
+		*ret_cert = NULL;
+	if (!ca_cert || !ca_key || !request || !ret_cert)
+		return wd_error_set(err, WD_EINVAL, "X.509-SVID issue: missing argument");
+	rc = x509svid_issuer_new(ca_cert, ca_key, &issuer, err);
+	if (rc == 0)
+		rc = x509svid_issuer_issue(issuer, request, ret_cert, err);
+	x509svid_issuer_free(issuer);
 	return rc;
 }
 

@@ -29,9 +29,28 @@ struct x509svid_request {
 	int64_t backdate_seconds;
 };
 
-/* Signs an X.509-SVID for request with the CA. */
+/* Signs an X.509-SVID for request with the CA. Prepares a new issuer for
+ * the one call, so callers that sign many should keep an x509svid_issuer. */
 WD_MUST_CHECK int x509svid_issue(X509 *ca_cert, EVP_PKEY *ca_key,
 	const struct x509svid_request *request, X509 **ret_cert, struct wd_error *err);
+
+/* A CA prepared for signing many SVIDs: the extensions every SVID shares
+ * and a signing context, built once. Use it from one thread at a time. */
+struct x509svid_issuer;
+
+/* Prepares an issuer for the CA; it holds references to ca_cert and ca_key.
+ * WD_EINVAL when the key does not match the certificate or the certificate
+ * has no subject key identifier. */
+WD_MUST_CHECK int x509svid_issuer_new(X509 *ca_cert, EVP_PKEY *ca_key,
+	struct x509svid_issuer **ret_issuer, struct wd_error *err);
+
+/* Signs an X.509-SVID for request, with the same certificate profile as
+ * x509svid_issue. */
+WD_MUST_CHECK int x509svid_issuer_issue(struct x509svid_issuer *issuer,
+	const struct x509svid_request *request, X509 **ret_cert, struct wd_error *err);
+
+/* Frees the issuer; accepts NULL. */
+void x509svid_issuer_free(struct x509svid_issuer *issuer);
 
 /* Creates a self-signed trust-domain CA certificate for key, valid from
  * now - backdate to now + ttl, with URI SAN spiffe://trust_domain. */

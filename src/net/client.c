@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
@@ -445,6 +447,33 @@ static int request_head(struct net_client *client, const char *method, const cha
 	return 0;
 }
 
+/* Joins head and body into one buffer, so the request goes out in one
+ * write: one TLS record, and one TCP segment when it fits. Written in two
+ * pieces, the second would wait under Nagle's algorithm for the server's
+ * delayed ACK of the first. */
+static int request_join(const char *head, const void *body, size_t body_len,
+	uint8_t **ret_message, size_t *ret_len, struct wd_error *err)
+{
+	size_t head_len = strlen(head);
+	size_t len;
+	uint8_t *message;
+
+	*ret_message = NULL;
+	*ret_len = 0;
+	if (__builtin_add_overflow(head_len, body_len, &len))
+		return wd_error_set(err, WD_ETOOBIG, "request body of %zu bytes is too large",
+			body_len);
+	message = malloc(len);
+	if (!message)
+		return wd_error_set(err, WD_ENOMEM, "out of memory building the request");
+	memcpy(message, head, head_len);
+	if (body_len > 0)
+		memcpy(message + head_len, body, body_len);
+	*ret_message = message;
+	*ret_len = len;
+	return 0;
+}
+
 static bool header_has_token(const char *value, const char *token)
 {
 	return value && strcasestr(value, token) != NULL;
@@ -457,6 +486,8 @@ int net_client_request(struct net_client *client, const char *method, const char
 {
 	struct net_response *resp = NULL;
 	char *head = NULL;
+	uint8_t *message = NULL;
+	size_t message_len = 0;
 	size_t offset = 0;
 	size_t end = 0;
 	int rc = 0;
@@ -469,9 +500,8 @@ int net_client_request(struct net_client *client, const char *method, const char
 	WD_GUARD(request_head(client, method, path, extra_headers, extra_header_count,
 		content_type, body_len, &head, err));
 
-	rc = io_write_all(client, head, strlen(head));
-	if (rc == 0 && body_len > 0)
-		rc = io_write_all(client, body, body_len);
+	WD_GUARD(request_join(head, body, body_len, &message, &message_len, err));
+	rc = io_write_all(client, message, message_len);
 	if (rc < 0) {
 		rc = io_error(client, rc, err, rc == WD_ETIMEOUT ? "sending the request timed out"
 			: "sending the request failed");
@@ -493,6 +523,8 @@ out:
 	if (rc < 0)
 		client->open = false;
 	free(head);
+	/* The body may carry a secret, so its copy is wiped. */
+	OPENSSL_clear_free(message, message_len);
 	net_response_free(resp);
 	return rc;
 }
@@ -557,6 +589,7 @@ static int socket_open(const struct net_client_config *config, unsigned timeout_
 	struct addrinfo *list = NULL;
 	char port[8];
 	int fd = -1;
+	int one = 1;
 	int rc = WD_EIO;
 
 	*ret_fd = -1;
@@ -598,6 +631,14 @@ static int socket_open(const struct net_client_config *config, unsigned timeout_
 	if (rc < 0)
 		return wd_error_set(err, rc, "cannot connect to %s:%s: %s", config->host, port,
 			rc == WD_ETIMEOUT ? "timed out" : "connection failed");
+	/* A request is written at once and then waits for its response, so
+	 * Nagle's algorithm could only delay it. */
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0) {
+		rc = wd_error_set(err, WD_EIO, "cannot set TCP_NODELAY on the connection to "
+			"%s:%s: %s", config->host, port, strerror(errno));
+		close(fd);
+		return rc;
+	}
 	*ret_fd = fd;
 	return 0;
 }

@@ -167,9 +167,36 @@ int net_reply_add_header(struct net_request *req, const char *name, const char *
 	return 0;
 }
 
+/* Max plaintext of one TLS record (RFC 8446 section 5.1). */
+#define TLS_RECORD_MAX 16384u
+
+/* Joins the start of a TLS connection's pending output into one evbuffer
+ * chain. evhttp_send_reply leaves the response head and body in separate
+ * chains, and libevent 2.1's OpenSSL bufferevent calls SSL_write once per
+ * chain, so a small response would leave as two TLS records and two TCP
+ * segments. Plain sockets need nothing: libevent writes their chains with
+ * one writev. */
+static void tls_output_join(struct bufferevent *bev)
+{
+	struct evbuffer *output;
+	size_t len;
+
+	if (!bev || !bufferevent_openssl_get_ssl(bev))
+		return;
+	output = bufferevent_get_output(bev);
+	len = evbuffer_get_length(output);
+	if (len > TLS_RECORD_MAX)
+		len = TLS_RECORD_MAX;
+	/* Only a failed allocation makes the pullup fail, and then the output
+	 * still goes out, in more than one record. */
+	(void)evbuffer_pullup(output, (ev_ssize_t)len);
+}
+
 static int reply_bytes(struct evhttp_request *ev, int status, const char *content_type,
 	const void *bytes, size_t len)
 {
+	struct evhttp_connection *evcon = evhttp_request_get_connection(ev);
+	struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
 	struct evbuffer *buf = evbuffer_new();
 
 	if (!buf)
@@ -181,7 +208,11 @@ static int reply_bytes(struct evhttp_request *ev, int status, const char *conten
 	evhttp_add_header(evhttp_request_get_output_headers(ev), "Content-Type", content_type);
 	/* Responses carry identities and secrets, so no cache may keep them. */
 	evhttp_add_header(evhttp_request_get_output_headers(ev), "Cache-Control", "no-store");
+	/* evhttp_send_reply only queues the response; the event loop writes it
+	 * later, so joining the queued output afterwards is in time. ev may be
+	 * freed by the call, bev lives as long as the connection. */
 	evhttp_send_reply(ev, status, NULL, buf);
+	tls_output_join(bev);
 	evbuffer_free(buf);
 	return 0;
 }

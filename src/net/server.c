@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -58,6 +59,18 @@ void net_server_set_error_cb(struct net_server *server, net_error_fn cb, void *a
 {
 	server->error_cb = cb;
 	server->error_arg = arg;
+}
+
+/* Turns off Nagle's algorithm on a TCP socket. A reply that leaves in more
+ * than one segment would otherwise wait for the peer's delayed ACK of the
+ * first, 40 ms or more on Linux. Returns 0 or -errno. */
+static int tcp_nodelay_set(int fd)
+{
+	int one = 1;
+
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0)
+		return -errno;
+	return 0;
 }
 
 /* Connection tracking. A connection gets a track at its first request;
@@ -134,6 +147,13 @@ static int track_get(struct net_listener *listener, struct evhttp_connection *ev
 	if (listener->kind == LISTENER_UNIX &&
 	    peercred_read(bufferevent_getfd(bev), &track->uid, &track->gid, &track->pid) == 0)
 		track->has_cred = true;
+	/* Linux copies TCP_NODELAY from the listening socket at accept, so
+	 * the handshake already ran without Nagle. Other kernels may not, and
+	 * libevent 2.1 has no hook at accept, so the first request is the
+	 * earliest point to set it on the connection itself. */
+	if (listener->kind == LISTENER_TLS && tcp_nodelay_set(bufferevent_getfd(bev)) < 0)
+		report_error(listener->server, WD_EIO, "setting TCP_NODELAY on an accepted "
+			"connection failed; its replies may wait for delayed ACKs");
 	track->input_cb = evbuffer_add_cb(bufferevent_get_input(bev), track_input_cb, track);
 	if (!track->input_cb) {
 		free(track);
@@ -495,6 +515,11 @@ int net_listener_add_tls(struct net_server *server, const char *address,
 	}
 	if (bound_port(listener->bound, &port) < 0) {
 		rc = wd_error_set(err, WD_EIO, "cannot read the bound port of %s", address);
+		goto out;
+	}
+	if (tcp_nodelay_set((int)evhttp_bound_socket_get_fd(listener->bound)) < 0) {
+		rc = wd_error_set(err, WD_EIO, "cannot set TCP_NODELAY on %s: %s", address,
+			strerror(errno));
 		goto out;
 	}
 

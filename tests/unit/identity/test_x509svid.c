@@ -197,6 +197,161 @@ static void svid_profile(void **state)
 	X509_free(cert);
 }
 
+/* The certificate x509svid_issue built through OpenSSL's configuration
+ * path before it kept an issuer: X509_set_pubkey and X509V3_EXT_conf_nid for
+ * every extension. The reference for the field by field comparison. */
+static X509 *issue_reference(struct fixture *f, EVP_PKEY *leaf_key, const char *dns_name)
+{
+	GENERAL_NAMES *names = GENERAL_NAMES_new();
+	GENERAL_NAME *name;
+	X509V3_CTX ctx;
+	X509 *cert = X509_new();
+	X509_NAME *subject = X509_NAME_new();
+	static const struct {
+		int nid;
+		const char *value;
+	} exts[] = {
+		{ NID_basic_constraints, "critical,CA:FALSE" },
+		{ NID_key_usage, "critical,digitalSignature,keyEncipherment,keyAgreement" },
+		{ NID_ext_key_usage, "serverAuth,clientAuth" },
+		{ NID_subject_key_identifier, "hash" },
+		{ NID_authority_key_identifier, "keyid:always" },
+	};
+
+	assert_non_null(cert);
+	assert_non_null(names);
+	assert_true(X509_set_version(cert, X509_VERSION_3));
+	assert_true(X509_set_issuer_name(cert, X509_get_subject_name(f->ca)));
+	assert_true(X509_NAME_add_entry_by_txt(subject, "O", MBSTRING_UTF8,
+		(const unsigned char *)"warden", -1, -1, 0));
+	assert_true(X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_UTF8,
+		(const unsigned char *)dns_name, -1, -1, 0));
+	assert_true(X509_set_subject_name(cert, subject));
+	X509_NAME_free(subject);
+	assert_non_null(ASN1_TIME_set(X509_getm_notBefore(cert), NOW - 10));
+	assert_non_null(ASN1_TIME_set(X509_getm_notAfter(cert), NOW + SVID_TTL));
+	assert_true(X509_set_pubkey(cert, leaf_key));
+
+	X509V3_set_ctx(&ctx, f->ca, cert, NULL, NULL, 0);
+	for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
+		X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, &ctx, exts[i].nid, exts[i].value);
+
+		assert_non_null(ext);
+		assert_true(X509_add_ext(cert, ext, -1));
+		X509_EXTENSION_free(ext);
+	}
+	name = GENERAL_NAME_new();
+	name->type = GEN_URI;
+	name->d.uniformResourceIdentifier = ASN1_IA5STRING_new();
+	assert_true(ASN1_STRING_set(name->d.uniformResourceIdentifier,
+		"spiffe://example.org/ns/prod/sa/web", -1));
+	assert_true(sk_GENERAL_NAME_push(names, name));
+	name = GENERAL_NAME_new();
+	name->type = GEN_DNS;
+	name->d.dNSName = ASN1_IA5STRING_new();
+	assert_true(ASN1_STRING_set(name->d.dNSName, dns_name, -1));
+	assert_true(sk_GENERAL_NAME_push(names, name));
+	assert_int_equal(X509_add1_ext_i2d(cert, NID_subject_alt_name, names, 0,
+		X509V3_ADD_DEFAULT), 1);
+	GENERAL_NAMES_free(names);
+	assert_true(X509_sign(cert, f->ca_key, EVP_sha256()) > 0);
+	return cert;
+}
+
+/* Compares two DER encodings made by an i2d function. */
+#define assert_same_der(i2d, a, b)                                                     \
+	do {                                                                           \
+		unsigned char *der_a_ = NULL, *der_b_ = NULL;                          \
+		int len_a_ = i2d(a, &der_a_);                                          \
+		int len_b_ = i2d(b, &der_b_);                                          \
+		assert_true(len_a_ > 0);                                               \
+		assert_int_equal(len_a_, len_b_);                                      \
+		assert_memory_equal(der_a_, der_b_, (size_t)len_a_);                   \
+		OPENSSL_free(der_a_);                                                  \
+		OPENSSL_free(der_b_);                                                  \
+	} while (0)
+
+static void compare_with_reference(struct fixture *f, EVP_PKEY *leaf_key)
+{
+	static const char *const dns[] = { "web.example.org" };
+	struct x509svid_issuer *issuer = NULL;
+	struct x509svid_request req = {
+		.id = &f->id,
+		.public_key = leaf_key,
+		.dns_names = dns,
+		.dns_name_count = 1,
+		.now = NOW,
+		.ttl_seconds = SVID_TTL,
+		.backdate_seconds = X509SVID_DEFAULT_BACKDATE_SECONDS,
+	};
+	struct wd_error err;
+	X509 *reference = issue_reference(f, leaf_key, dns[0]);
+	X509 *cert = NULL;
+	const X509_ALGOR *alg_a, *alg_b;
+
+	assert_int_equal(x509svid_issuer_new(f->ca, f->ca_key, &issuer, &err), 0);
+	assert_int_equal(x509svid_issuer_issue(issuer, &req, &cert, &err), 0);
+
+	assert_int_equal(X509_get_version(cert), X509_get_version(reference));
+	assert_same_der(i2d_X509_NAME, X509_get_issuer_name(cert),
+		X509_get_issuer_name(reference));
+	assert_same_der(i2d_X509_NAME, X509_get_subject_name(cert),
+		X509_get_subject_name(reference));
+	assert_int_equal(ASN1_TIME_compare(X509_get0_notBefore(cert),
+		X509_get0_notBefore(reference)), 0);
+	assert_int_equal(ASN1_TIME_compare(X509_get0_notAfter(cert),
+		X509_get0_notAfter(reference)), 0);
+	assert_same_der(i2d_X509_PUBKEY, X509_get_X509_PUBKEY(cert),
+		X509_get_X509_PUBKEY(reference));
+	assert_int_equal(EVP_PKEY_eq(X509_get0_pubkey(cert), leaf_key), 1);
+
+	assert_int_equal(X509_get_ext_count(cert), X509_get_ext_count(reference));
+	for (int i = 0; i < X509_get_ext_count(reference); i++)
+		assert_same_der(i2d_X509_EXTENSION, X509_get_ext(cert, i), X509_get_ext(reference, i));
+
+	X509_get0_signature(NULL, &alg_a, cert);
+	X509_get0_signature(NULL, &alg_b, reference);
+	assert_same_der(i2d_X509_ALGOR, alg_a, alg_b);
+	assert_int_equal(X509_verify(cert, f->ca_key), 1);
+
+	X509_free(cert);
+	X509_free(reference);
+	x509svid_issuer_free(issuer);
+}
+
+/* The issuer, with its cached extensions, its EC subject key path and its
+ * copied signing context, builds the same certificate as OpenSSL's
+ * configuration path, field by field, for EC and RSA subject keys. */
+static void issuer_matches_openssl_path(void **state)
+{
+	struct fixture *f = *state;
+	EVP_PKEY *p384 = NULL;
+	EVP_PKEY *rsa = NULL;
+
+	compare_with_reference(f, f->leaf_key);
+	assert_int_equal(crypto_key_generate(CRYPTO_KEY_EC_P384, &p384, NULL), 0);
+	compare_with_reference(f, p384);
+	/* The curve changes back: the issuer's cached group is replaced. */
+	compare_with_reference(f, f->leaf_key);
+	assert_int_equal(crypto_key_generate(CRYPTO_KEY_RSA_2048, &rsa, NULL), 0);
+	compare_with_reference(f, rsa);
+	EVP_PKEY_free(p384);
+	EVP_PKEY_free(rsa);
+}
+
+static void issuer_rejects_mismatched_key(void **state)
+{
+	struct fixture *f = *state;
+	struct x509svid_issuer *issuer = NULL;
+	struct wd_error err;
+
+	assert_int_equal(x509svid_issuer_new(f->ca, f->other_ca_key, &issuer, &err), WD_EINVAL);
+	assert_null(issuer);
+	assert_non_null(strstr(err.detail, "does not match"));
+	assert_int_equal(x509svid_issuer_new(NULL, f->ca_key, &issuer, &err), WD_EINVAL);
+	x509svid_issuer_free(NULL);
+}
+
 static void svid_without_dns_names(void **state)
 {
 	struct fixture *f = *state;
@@ -603,6 +758,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(svid_profile),
 		cmocka_unit_test(svid_without_dns_names),
+		cmocka_unit_test(issuer_matches_openssl_path),
+		cmocka_unit_test(issuer_rejects_mismatched_key),
 		cmocka_unit_test(svid_not_after_capped_by_ca),
 		cmocka_unit_test(svid_serials_random_and_unique),
 		cmocka_unit_test(svid_issue_rejects_bad_requests),

@@ -58,6 +58,144 @@ static void open_enables_wal(void **state)
 	assert_string_equal(store_backend(f->store), "sqlite");
 }
 
+/* WAL with synchronous=NORMAL (1): no fsync per commit. */
+static void open_sets_synchronous_normal(void **state)
+{
+	struct fixture *f = *state;
+	struct wd_error err;
+	char level[64] = "";
+
+	assert_int_equal(store_query(f->store, "PRAGMA synchronous", NULL, 0, collect_text,
+		level, &err), 0);
+	assert_string_equal(level, "1");
+}
+
+static int count_columns(void *context, const struct store_row *row)
+{
+	*(int64_t *)context = (int64_t)store_row_columns(row);
+	return 0;
+}
+
+static int count_each_row(void *context, const struct store_row *row)
+{
+	(void)row;
+	(*(int64_t *)context)++;
+	return 0;
+}
+
+static int64_t table_rows(struct store *store, const char *sql)
+{
+	struct wd_error err;
+	int64_t rows = 0;
+
+	assert_int_equal(store_query(store, sql, NULL, 0, count_each_row, &rows, &err), 0);
+	return rows;
+}
+
+/* The same INSERT run many times, as the authority runs its serial INSERT,
+ * binds fresh values each time. */
+static void cached_statement_rebinds(void **state)
+{
+	static const char insert[] = "INSERT INTO c (id, name) VALUES ($1, $2)";
+	struct fixture *f = *state;
+	struct wd_error err;
+	char name[64] = "";
+
+	assert_int_equal(store_exec(f->store, "CREATE TABLE c (id INTEGER PRIMARY KEY, name TEXT)",
+		NULL, 0, NULL, &err), 0);
+	for (int64_t i = 0; i < 100; i++) {
+		char text[16];
+		struct store_value params[] = { STORE_INT_VALUE(i), STORE_TEXT_VALUE(text) };
+
+		snprintf(text, sizeof(text), "n%lld", (long long)i);
+		assert_int_equal(store_exec(f->store, insert, params, 2, NULL, &err), 0);
+	}
+	assert_int_equal(table_rows(f->store, "SELECT id FROM c"), 100);
+	{
+		struct store_value id = STORE_INT_VALUE(42);
+
+		assert_int_equal(store_query(f->store, "SELECT name FROM c WHERE id = $1", &id, 1,
+			collect_text, name, &err), 0);
+	}
+	assert_string_equal(name, "n42");
+
+	/* A cached statement still checks its parameters. */
+	assert_int_equal(store_exec(f->store, insert, NULL, 0, NULL, &err), WD_EINVAL);
+	{
+		struct store_value params[] = { STORE_INT_VALUE(100), STORE_TEXT_VALUE("last") };
+
+		assert_int_equal(store_exec(f->store, insert, params, 2, NULL, &err), 0);
+	}
+	/* A constraint failure of a cached statement leaves the next run working. */
+	{
+		struct store_value params[] = { STORE_INT_VALUE(100), STORE_TEXT_VALUE("dup") };
+
+		assert_int_equal(store_exec(f->store, insert, params, 2, NULL, &err), WD_EEXIST);
+		params[0] = STORE_INT_VALUE(101);
+		assert_int_equal(store_exec(f->store, insert, params, 2, NULL, &err), 0);
+	}
+	assert_int_equal(table_rows(f->store, "SELECT id FROM c"), 102);
+}
+
+struct nested_context {
+	struct store *store;
+	int64_t inner_rows;
+};
+
+static int run_same_query(void *context, const struct store_row *row)
+{
+	struct nested_context *nested = context;
+	struct wd_error err;
+
+	(void)row;
+	return store_query(nested->store, "SELECT a FROM n", NULL, 0, count_each_row,
+		&nested->inner_rows, &err);
+}
+
+/* A query run again from its own row callback gets a statement of its own. */
+static void nested_same_query(void **state)
+{
+	struct fixture *f = *state;
+	struct nested_context nested = { .store = f->store };
+	struct wd_error err;
+
+	assert_int_equal(store_exec(f->store, "CREATE TABLE n (a INTEGER)", NULL, 0, NULL, &err),
+		0);
+	assert_int_equal(store_exec(f->store, "INSERT INTO n (a) VALUES (1), (2), (3)", NULL, 0,
+		NULL, &err), 0);
+	assert_int_equal(store_query(f->store, "SELECT a FROM n", NULL, 0, run_same_query,
+		&nested, &err), 0);
+	assert_int_equal(nested.inner_rows, 9);
+	assert_int_equal(table_rows(f->store, "SELECT a FROM n"), 3);
+}
+
+/* More distinct statements than the cache holds, and a schema change under
+ * a cached statement. */
+static void cache_eviction_and_schema_change(void **state)
+{
+	struct fixture *f = *state;
+	struct wd_error err;
+	int64_t columns = 0;
+
+	assert_int_equal(store_exec(f->store, "CREATE TABLE e (a INTEGER)", NULL, 0, NULL, &err),
+		0);
+	for (int round = 0; round < 2; round++) {
+		for (int i = 0; i < 100; i++) {
+			char sql[64];
+
+			snprintf(sql, sizeof(sql), "INSERT INTO e (a) VALUES (%d)", i);
+			assert_int_equal(store_exec(f->store, sql, NULL, 0, NULL, &err), 0);
+		}
+	}
+	assert_int_equal(table_rows(f->store, "SELECT a FROM e"), 200);
+
+	assert_int_equal(store_exec(f->store, "ALTER TABLE e ADD COLUMN b TEXT", NULL, 0, NULL,
+		&err), 0);
+	assert_int_equal(store_query(f->store, "SELECT * FROM e LIMIT 1", NULL, 0, count_columns,
+		&columns, &err), 0);
+	assert_int_equal(columns, 2);
+}
+
 static void foreign_keys_enforced(void **state)
 {
 	struct fixture *f = *state;
@@ -741,6 +879,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(open_creates_private_file, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(open_enables_wal, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(foreign_keys_enforced, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(open_sets_synchronous_normal, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(cached_statement_rebinds, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(nested_same_query, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(cache_eviction_and_schema_change, fixture_setup,
+			fixture_teardown),
 		cmocka_unit_test_setup_teardown(open_rejects_bad_urls, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(open_rejects_readable_file, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(open_sqlite_url_and_file_prefix, fixture_setup, fixture_teardown),
