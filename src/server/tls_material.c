@@ -5,7 +5,35 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "crypto/x509.h"
 #include "server/server_internal.h"
+
+static int append_ca_pem(const char *leaf_pem, X509 *ca, char **ret_chain, struct wd_error *err)
+{
+	char *ca_pem = NULL;
+	char *chain = NULL;
+	size_t leaf_len = strlen(leaf_pem);
+	size_t ca_len;
+	int rc;
+
+	*ret_chain = NULL;
+	WD_ENSURE(ca, WD_EINTERNAL);
+	WD_GUARD(crypto_x509_to_pem(ca, &ca_pem));
+	ca_len = strlen(ca_pem);
+	chain = malloc(leaf_len + ca_len + 1);
+	WD_ENSURE(chain, WD_ENOMEM);
+	memcpy(chain, leaf_pem, leaf_len);
+	memcpy(chain + leaf_len, ca_pem, ca_len + 1);
+	*ret_chain = chain;
+	chain = NULL;
+	rc = 0;
+out:
+	if (rc < 0)
+		wd_error_set(err, rc, "cannot build the serving certificate chain");
+	free(chain);
+	free(ca_pem);
+	return rc;
+}
 
 int server_tls_material_build(struct server_ctx *ctx, int64_t now,
 	struct server_tls_material *ret_material, struct wd_error *err)
@@ -30,10 +58,15 @@ int server_tls_material_build(struct server_ctx *ctx, int64_t now,
 
 		WD_GUARD(authority_sign_x509(ctx->authority, &request, now, &svid, err));
 	}
-	material.chain_pem = WD_TAKE_PTR(svid.chain_pem);
 	material.renew_at = now + (svid.not_after - now) / 2;
 
 	WD_GUARD(authority_x509_authorities(ctx->authority, &material.authorities, err));
+
+	/* The active CA (first in the list) follows the leaf, so that an agent
+	 * bootstrapping with only a pinned CA fingerprint can find the CA in
+	 * the handshake. Peers that already trust it ignore the extra copy. */
+	WD_GUARD(append_ca_pem(svid.chain_pem, sk_X509_value(material.authorities, 0),
+		&material.chain_pem, err));
 	for (int i = 0; i < sk_X509_num(material.authorities) && i < AUTHORITY_MAX_SLOTS; i++)
 		material.anchors[i] = sk_X509_value(material.authorities, i);
 
