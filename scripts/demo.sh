@@ -1,6 +1,8 @@
 #!/bin/sh
 # The main job on real input: a warden server issues SPIFFE identities that
-# OpenSSL's own tools verify, use for mutual TLS, and see revoked.
+# OpenSSL's own tools verify, use for mutual TLS, and see revoked; then a
+# node agent hands two workloads their own SVIDs through the Workload API.
+# The agent step needs root, to run one workload as nobody.
 #
 # usage: scripts/demo.sh [path/to/warden]
 set -eu
@@ -11,9 +13,10 @@ WORK=$(mktemp -d /tmp/warden-demo.XXXXXX)
 SERVER_PID=""
 OTHER_PID=""
 TLS_SERVER_PID=""
+AGENT_PID=""
 
 cleanup() {
-	for pid in $TLS_SERVER_PID $OTHER_PID $SERVER_PID; do
+	for pid in $AGENT_PID $TLS_SERVER_PID $OTHER_PID $SERVER_PID; do
 		kill "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
 	done
@@ -128,5 +131,52 @@ echo "openssl verify -crl_check now rejects the db SVID"
 
 step "the audit chain is intact"
 show "$WARDEN" audit verify "$WORK/example.org/data/audit.log"
+
+step "run a node agent and let two workloads fetch their own SVIDs"
+PORT=$(sed -n 's/.*server started .*port=\([0-9]*\).*/\1/p' "$WORK/example.org/server.log" | head -1)
+"$WARDEN" token generate --ttl 10m >"$WORK/agent-token.txt"
+AGENT_TOKEN=$(sed -n 's/^Token: *//p' "$WORK/agent-token.txt")
+NODE_ID=$(sed -n 's/^agent id: *//p' "$WORK/agent-token.txt")
+show "$WARDEN" entry create --spiffe-id spiffe://example.org/workload/root \
+	--parent-id "$NODE_ID" --selector unix:uid:0
+show "$WARDEN" entry create --spiffe-id spiffe://example.org/workload/nobody \
+	--parent-id "$NODE_ID" --selector unix:uid:65534
+mkdir -p "$WORK/agent"
+chmod 0755 "$WORK" "$WORK/agent"
+echo "\$ $WARDEN agent run --server-address 127.0.0.1:$PORT --trust-domain example.org" \
+	"--trust-bundle $WORK/bundle.pem --join-token ... --socket-path $WORK/agent/agent.sock"
+"$WARDEN" agent run --server-address "127.0.0.1:$PORT" --trust-domain example.org \
+	--trust-bundle "$WORK/bundle.pem" --join-token "$AGENT_TOKEN" \
+	--data-dir "$WORK/agent/data" --socket-path "$WORK/agent/agent.sock" --sync-interval 1s \
+	>"$WORK/agent/endpoint.txt" 2>"$WORK/agent/agent.log" &
+AGENT_PID=$!
+for _ in $(seq 1 100); do
+	[ -s "$WORK/agent/endpoint.txt" ] && break
+	if ! kill -0 "$AGENT_PID" 2>/dev/null; then
+		echo "demo: the agent exited; its log:" >&2
+		cat "$WORK/agent/agent.log" >&2
+		exit 1
+	fi
+	sleep 0.1
+done
+cat "$WORK/agent/endpoint.txt"
+eval "export $(cat "$WORK/agent/endpoint.txt")"
+# The agent fetches the new entries' SVIDs on its first sync; wait for both.
+for _ in $(seq 1 100); do
+	"$WARDEN" svid fetch >/dev/null 2>&1 &&
+		setpriv --reuid=65534 --regid=65534 --clear-groups "$WARDEN" svid fetch \
+			>/dev/null 2>&1 && break
+	sleep 0.2
+done
+show "$WARDEN" svid fetch
+show setpriv --reuid=65534 --regid=65534 --clear-groups "$WARDEN" svid fetch
+ROOT_ID=$("$WARDEN" svid fetch --json | /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)["svids"][0]["spiffe_id"])')
+NOBODY_ID=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$WARDEN" svid fetch --json |
+	/usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)["svids"][0]["spiffe_id"])')
+echo "root (uid 0) got      $ROOT_ID"
+echo "nobody (uid 65534) got $NOBODY_ID"
+[ "$ROOT_ID" = spiffe://example.org/workload/root ] &&
+	[ "$NOBODY_ID" = spiffe://example.org/workload/nobody ] ||
+	{ echo "demo: the workloads got the wrong SPIFFE IDs" >&2; exit 1; }
 
 printf '\ndemo finished\n'

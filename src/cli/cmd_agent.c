@@ -1,5 +1,5 @@
-/* `warden agent list|evict|ban`: the node agents the server has attested.
- * The node agent daemon itself (`warden agent run`) joins the same table. */
+/* `warden agent list|evict|ban`: the node agents the server has attested,
+ * and `warden agent run`, the node agent daemon (cmd_agent_run.c). */
 #include "cli/admin_client.h"
 #include "cli/cli_args.h"
 #include "cli/cli_format.h"
@@ -127,9 +127,9 @@ static int agent_ban(int argc, char **argv)
 	return agent_remove(&ban_spec, "/v1/agents/ban", "banned", "Banned", argc, argv);
 }
 
-/* Subcommands of `warden agent`; `run` (the node agent daemon) belongs
- * here too once it exists. */
+/* Subcommands of `warden agent`. */
 static const struct cli_command agent_commands[] = {
+	{ "run", "run the node agent and its Workload API", cmd_agent_run },
 	{ "list", "list the attested node agents", agent_list },
 	{ "evict", "delete an agent so it must attest again", agent_evict },
 	{ "ban", "revoke an agent and reject its attestation", agent_ban },

@@ -1,5 +1,7 @@
 /* `warden svid mint|revoke`: X.509-SVIDs minted by the server for
- * workloads outside any registration entry, and revocation onto the CRL. */
+ * workloads outside any registration entry, and revocation onto the CRL.
+ * The Workload API clients (fetch, fetch-jwt, validate-jwt, watch) are in
+ * cmd_svid_fetch.c. */
 #include <limits.h>
 #include <string.h>
 
@@ -351,6 +353,10 @@ static int svid_revoke(int argc, char **argv)
 static const struct cli_command svid_commands[] = {
 	{ "mint", "issue an X.509-SVID with a new key", svid_mint },
 	{ "revoke", "put X.509-SVIDs on the CRL", svid_revoke },
+	{ "fetch", "fetch this process's X.509-SVID from the agent", cmd_svid_fetch },
+	{ "fetch-jwt", "fetch a JWT-SVID from the agent", cmd_svid_fetch_jwt },
+	{ "validate-jwt", "validate a JWT-SVID through the agent", cmd_svid_validate_jwt },
+	{ "watch", "keep X.509-SVID files current from the agent", cmd_svid_watch },
 };
 
 int cmd_svid(int argc, char **argv)

@@ -14,7 +14,13 @@ int cmd_server(int argc, char **argv);
 int cmd_entry(int argc, char **argv);
 int cmd_token(int argc, char **argv);
 int cmd_agent(int argc, char **argv);
+int cmd_agent_run(int argc, char **argv);
 int cmd_svid(int argc, char **argv);
+/* Workload API clients under `warden svid` (cmd_svid_fetch.c). */
+int cmd_svid_fetch(int argc, char **argv);
+int cmd_svid_fetch_jwt(int argc, char **argv);
+int cmd_svid_validate_jwt(int argc, char **argv);
+int cmd_svid_watch(int argc, char **argv);
 int cmd_jwt(int argc, char **argv);
 int cmd_bundle(int argc, char **argv);
 int cmd_crl(int argc, char **argv);
