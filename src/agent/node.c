@@ -460,8 +460,8 @@ int agent_node_bootstrap_anchors(const struct agent_config *config, STACK_OF(X50
 		*ret_anchors = WD_TAKE_PTR(anchors);
 		goto out;
 	}
-	/* NOTE: the server sends its SVID without the CA certificate, so the
-	 * pin matches only when the listener's chain includes the CA. */
+	/* warden server sends its active CA after the leaf, so a pin of that CA
+	 * matches; a pin of an older CA does not. */
 	rc = wd_error_set(err, WD_ECRYPTO, "no CA certificate in the TLS chain of %.300s matches "
 		"trust_bundle_fingerprint; use trust_bundle_path", config->server_address);
 out:

@@ -451,10 +451,12 @@ int agent_sync_once(struct agent_sync *sync, struct wd_error *err)
 {
 	struct net_client *client = NULL;
 	uint64_t sequence = 0;
+	bool connected = false;
 	bool answered = false;
 	int rc;
 
 	WD_GUARD(connect_node(sync, SYNC_TIMEOUT_MS, &client, err));
+	connected = true;
 	WD_GUARD(renew_if_due(sync, client, err));
 	WD_GUARD(sync_entries(sync, client, &sequence, err));
 	answered = true;
@@ -469,8 +471,10 @@ out:
 	/* With TLS 1.3 the server checks the client certificate after the
 	 * client's handshake has finished, so a revoked node SVID shows as a
 	 * failed handshake (WD_ECRYPTO) or as a connection closed on the first
-	 * request (WD_EIO). */
-	if (!answered && (rc == WD_ECRYPTO || rc == WD_EIO))
+	 * request (WD_EIO). A server that cannot be reached at all (WD_EIO
+	 * before a connection exists) is an outage, not a refusal: the agent
+	 * keeps serving its cache. */
+	if (!answered && (rc == WD_ECRYPTO || (rc == WD_EIO && connected)))
 		sync->handshake_failures++;
 	net_client_free(client);
 	return rc;
