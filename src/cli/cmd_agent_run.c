@@ -89,6 +89,8 @@ static const struct cli_spec run_spec = {
 struct run_ctx {
 	struct event_base *base;
 	struct workload_api *api;
+	const char *const *values;           /* the command line, for reloads */
+	const struct agent_config *active;   /* the configuration in use */
 	int exit_code;
 	char reason[600];  /* state name and agent_status.reason */
 };
@@ -164,10 +166,52 @@ static void on_stop_signal(evutil_socket_t sig, short what WD_UNUSED, void *arg)
 	event_base_loopbreak(ctx->base);
 }
 
-static void on_hangup(evutil_socket_t sig WD_UNUSED, short what WD_UNUSED, void *arg WD_UNUSED)
+static bool setting_changed(const char *old_value, const char *new_value)
 {
-	log_warn("agent", "SIGHUP received: reloading the configuration is not supported yet; "
-		"restart the agent to apply changes");
+	if (!old_value || !new_value)
+		return old_value != new_value;
+	return strcmp(old_value, new_value) != 0;
+}
+
+/* Re-reads the configuration file (flags still override it) and applies
+ * the log settings at once. The other settings shape the running node
+ * identity and socket, so a change to them is logged as needing a
+ * restart rather than applied half-way. An invalid file leaves everything
+ * as it was. */
+static void on_hangup(evutil_socket_t sig WD_UNUSED, short what WD_UNUSED, void *arg)
+{
+	struct run_ctx *ctx = arg;
+	struct agent_config fresh = { 0 };
+	const struct agent_config *active = ctx->active;
+
+	if (!ctx->values[OPT_CONFIG]) {
+		log_info("agent", "SIGHUP received: started without --config, nothing to reload");
+		return;
+	}
+	if (load_config(ctx->values, &fresh) != CLI_EXIT_OK) {
+		log_error("agent", "SIGHUP: configuration not reloaded, keeping the running one",
+			"config", ctx->values[OPT_CONFIG]);
+		agent_config_free(&fresh);
+		return;
+	}
+
+	if (configure_logging(&fresh) == CLI_EXIT_OK)
+		log_info("agent", "SIGHUP: configuration reloaded", "config", ctx->values[OPT_CONFIG],
+			"log_level", fresh.log_level, "log_format", fresh.log_format);
+
+	if (setting_changed(active->server_address, fresh.server_address))
+		log_warn("agent", "setting changed; restart to apply", "key", "server_address");
+	if (setting_changed(active->trust_domain, fresh.trust_domain))
+		log_warn("agent", "setting changed; restart to apply", "key", "trust_domain");
+	if (setting_changed(active->trust_bundle_path, fresh.trust_bundle_path))
+		log_warn("agent", "setting changed; restart to apply", "key", "trust_bundle_path");
+	if (setting_changed(active->data_dir, fresh.data_dir))
+		log_warn("agent", "setting changed; restart to apply", "key", "data_dir");
+	if (setting_changed(active->socket_path, fresh.socket_path))
+		log_warn("agent", "setting changed; restart to apply", "key", "socket_path");
+	if (active->sync_interval_seconds != fresh.sync_interval_seconds)
+		log_warn("agent", "setting changed; restart to apply", "key", "sync_interval");
+	agent_config_free(&fresh);
 }
 
 /* The server evicted, banned or revoked the agent: stop serving at once. */
@@ -270,6 +314,8 @@ int cmd_agent_run(int argc, char **argv)
 	rc = load_config(values, &config);
 	if (rc == CLI_EXIT_OK)
 		rc = configure_logging(&config);
+	ctx.values = values;
+	ctx.active = &config;
 	if (rc != CLI_EXIT_OK)
 		goto out;
 

@@ -74,7 +74,7 @@ except grpc.RpcError as error:
 class Agent:
     """A `warden agent run` process with its own data directory and socket."""
 
-    def __init__(self, server, work_dir, join_token):
+    def __init__(self, server, work_dir, join_token, extra_args=()):
         self.data_dir = os.path.join(work_dir, "agent-data")
         self.socket = os.path.join(work_dir, "agent.sock")
         self.log_path = os.path.join(work_dir, "agent.log")
@@ -85,7 +85,7 @@ class Agent:
              "--trust-domain", server.trust_domain, "--trust-bundle", server.bundle_path,
              "--join-token", join_token, "--data-dir", self.data_dir,
              "--socket-path", self.socket, "--sync-interval", f"{SYNC_INTERVAL}s",
-             "--log-level", "debug"],
+             "--log-level", "debug", *extra_args],
             stdout=subprocess.PIPE, stderr=self.log, text=True)
         self.endpoint_line = self.process.stdout.readline().strip()
         if not self.endpoint_line:
@@ -244,6 +244,34 @@ class AgentLifecycleTest(unittest.TestCase):
         self.assertNotEqual(sha256_file(interpreter), digest)
         self.assertEqual(child_fetch(interpreter, agent.socket), "PERMISSION_DENIED",
                          agent.read_log())
+
+    def test_sighup_reloads_configuration(self):
+        """SIGHUP re-reads --config (the flags still override it): log
+        settings apply at once, and an invalid file keeps the running
+        configuration."""
+        config = os.path.join(self.work, "agent.yaml")
+        with open(config, "w") as f:
+            f.write("log_format: text\n")
+        token = self.server.join_token()
+        agent = Agent(self.server, self.work, token["token"], ("--config", config))
+        self.agents.append(agent)
+
+        with open(config, "w") as f:
+            f.write("log_format: json\n")
+        agent.process.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while "configuration reloaded" not in agent.read_log() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.assertIn('"msg":"SIGHUP: configuration reloaded"', agent.read_log())
+
+        with open(config, "w") as f:
+            f.write("log_format: yaml\n")
+        agent.process.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while "not reloaded" not in agent.read_log() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.assertIn("configuration not reloaded, keeping the running one", agent.read_log())
+        self.assertIsNone(agent.process.poll())
 
     def test_server_down_keeps_serving(self):
         """A stopped server is an outage, not a revocation: the agent keeps
