@@ -35,6 +35,7 @@ static const struct error_info error_table[] = {
 	[-WD_ECONFIG] = { "ECONFIG", "invalid configuration", 400 },
 	[-WD_EUNAVAILABLE] = { "EUNAVAILABLE", "service unavailable", 503 },
 	[-WD_ECORRUPT] = { "ECORRUPT", "integrity check failed", 500 },
+	[-WD_ERATELIMIT] = { "ERATELIMIT", "too many requests", 429 },
 };
 
 static const struct error_info *error_lookup(int code)

@@ -29,7 +29,8 @@ enum {
 	WD_ECONFIG = -19,     /* invalid configuration */
 	WD_EUNAVAILABLE = -20,/* the service is not ready, try again */
 	WD_ECORRUPT = -21,    /* stored data failed an integrity check */
-	WD_ERROR_MIN = -21,
+	WD_ERATELIMIT = -22,  /* the caller sent too many requests; retry later */
+	WD_ERROR_MIN = -22,
 };
 
 /* Detail of one failure. The detail text names the bad value and is safe to

@@ -26,9 +26,20 @@ struct net_limits {
 	size_t max_header_count;  /* default 100; more headers get 431 */
 	unsigned read_timeout_ms; /* default 10 s without a byte while a request is read */
 	unsigned idle_timeout_ms; /* default 60 s between requests on a keep-alive connection */
+	/* Default 10 s to read a whole request (line, headers and body),
+	 * counted from its first byte. Unlike read_timeout_ms, incoming bytes
+	 * do not extend it, so a client that sends a byte now and then is
+	 * still closed. */
+	unsigned request_timeout_ms;
+	/* Default 10 s from a TLS accept to the first byte of the first
+	 * request, which covers the handshake. */
+	unsigned handshake_timeout_ms;
 	/* Default 1024 connections per listener. A TLS connection over it fails
 	 * at its ClientHello; a Unix one gets 503 at its first request. */
 	size_t max_connections;
+	/* Default 64 open TLS connections per client IP address; the listener
+	 * closes a further one right after accept. */
+	size_t max_connections_per_ip;
 };
 
 #define NET_DEFAULT_MAX_BODY_BYTES ((size_t)1 << 20)
@@ -36,7 +47,10 @@ struct net_limits {
 #define NET_DEFAULT_MAX_HEADER_COUNT 100u
 #define NET_DEFAULT_READ_TIMEOUT_MS 10000u
 #define NET_DEFAULT_IDLE_TIMEOUT_MS 60000u
+#define NET_DEFAULT_REQUEST_TIMEOUT_MS 10000u
+#define NET_DEFAULT_HANDSHAKE_TIMEOUT_MS 10000u
 #define NET_DEFAULT_MAX_CONNECTIONS 1024u
+#define NET_DEFAULT_MAX_CONNECTIONS_PER_IP 64u
 
 /* Fills limits with the defaults above. */
 void net_limits_default(struct net_limits *ret_limits);
@@ -93,7 +107,11 @@ struct net_route {
 };
 
 /* Reports an error that no caller can receive (a failed accept, a failed
- * TLS context switch); detail names the listener and never holds a secret. */
+ * TLS context switch) and each connection the server closes to enforce a
+ * limit (WD_EUNAVAILABLE for one refused at accept, WD_ETIMEOUT for a
+ * deadline). Repeats of one kind are reported at most once a second, with
+ * the number left out. detail names the client address or the listener and
+ * never holds a secret. */
 typedef void (*net_error_fn)(int code, const char *detail, void *arg);
 
 /* Creates a server on base, which the caller keeps running and frees after
@@ -155,6 +173,12 @@ const uint8_t *net_request_body(const struct net_request *req, size_t *ret_len);
 /* Returns the verified client chain, leaf first, or NULL over Unix or when
  * the client sent no certificate. Borrowed. */
 STACK_OF(X509) *net_request_peer_chain(const struct net_request *req);
+
+/* Copies the client's IP address as text ("127.0.0.1", "::1") into out.
+ * WD_ENOTFOUND on the Unix socket, WD_ETOOBIG when len is too small;
+ * INET6_ADDRSTRLEN always suffices. */
+WD_MUST_CHECK int net_request_peer_address(const struct net_request *req, char *out,
+	size_t len);
 
 /* Stores the peer credentials of a Unix-socket request; WD_ENOTFOUND over
  * TLS. */

@@ -1,8 +1,10 @@
 /* Structures shared by the files of the net module; not part of its API. */
 #pragma once
 
+#include <arpa/inet.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include <sys/queue.h>
@@ -44,17 +46,69 @@ enum listener_kind {
 	LISTENER_UNIX,
 };
 
-/* State kept for an HTTP connection from its first request until libevent
- * frees it; it switches the connection between read and idle timeouts and
- * caches the Unix peer credentials. */
+/* A client IP address as a key: IPv4 as an IPv4-mapped IPv6 address
+ * (RFC 4291 section 2.5.5.2), with the text form for messages. */
+struct ip_key {
+	uint8_t bytes[16];
+	char text[INET6_ADDRSTRLEN];
+};
+
+/* Open connections of one client address on a listener. */
+struct ip_slot {
+	uint8_t bytes[16];
+	size_t count;
+};
+
+/* Where a connection stands, which decides what its timer enforces. */
+enum track_phase {
+	TRACK_ADMIT,     /* TLS: just accepted, the per-address check is queued */
+	TRACK_HANDSHAKE, /* TLS: until the first byte of the first request */
+	TRACK_READING,   /* a request is being read: the request deadline runs */
+	TRACK_IDLE,      /* a request was read; no deadline until the next byte */
+	TRACK_CLOSING,   /* shut down by a limit; libevent frees it next */
+};
+
+/* State kept for an HTTP connection: it runs the connection's deadlines,
+ * switches it between read and idle timeouts and caches the Unix peer
+ * credentials. A TLS connection gets it at accept, stored in its SSL's
+ * ex_data and freed with the SSL. A Unix one gets it at its first request
+ * and loses it in libevent's close callback. */
 struct conn_track {
-	struct net_listener *listener;
-	struct evhttp_connection *evcon;
+	struct net_listener *listener; /* NULL once the listener is freed */
+	struct evhttp_connection *evcon; /* set at the first request */
+	struct bufferevent *bev;
 	struct evbuffer_cb_entry *input_cb;
+	struct event *timer; /* the queued admission, then the phase's deadline */
+	enum track_phase phase;
+	bool ip_counted; /* holds a count in the listener's ip_slots */
+	struct ip_key ip;
 	bool has_cred;
 	uid_t uid;
 	gid_t gid;
 	pid_t pid;
+	struct conn_track *prev, *next; /* the listener's TLS tracks */
+};
+
+/* Kinds of connections closed by a limit, each reported at most once a
+ * second. */
+enum refusal_kind {
+	REFUSAL_PER_IP,
+	REFUSAL_MAX_CONNECTIONS,
+	REFUSAL_HANDSHAKE_TIMEOUT,
+	REFUSAL_REQUEST_TIMEOUT,
+	REFUSAL_KIND_COUNT,
+};
+
+/* Report throttle of one refusal kind: the first refusal is reported at
+ * once and opens a one-second window. Later ones in the window are counted
+ * and reported in one line when it ends. */
+struct refusal_log {
+	struct net_server *server;
+	struct event *flush;
+	int code;
+	bool window_open;
+	size_t suppressed;
+	char last_detail[200];
 };
 
 struct net_listener {
@@ -74,9 +128,16 @@ struct net_listener {
 	uid_t *allowed_uids;
 	size_t allowed_uid_count;
 
-	/* Connections that sent at least one request. */
+	/* Unix connections that sent at least one request. */
 	struct conn_track **tracks;
 	size_t track_count;
+
+	/* TLS connections, from accept until their SSL is freed. */
+	struct conn_track *tls_tracks;
+	/* Open TLS connections per client address, at most max_connections
+	 * addresses. */
+	struct ip_slot *ip_slots;
+	size_t ip_slot_count;
 
 	struct net_listener *next;
 };
@@ -87,6 +148,7 @@ struct net_server {
 	net_error_fn error_cb;
 	void *error_arg;
 	struct net_listener *listeners;
+	struct refusal_log refusals[REFUSAL_KIND_COUNT];
 };
 
 struct net_request {
@@ -95,7 +157,10 @@ struct net_request {
 	struct conn_track *track;
 	const char *method;
 	char *path; /* decoded */
-	const char *raw_path; /* still percent-encoded, for routing */
+	/* Percent-encoded but normalized as RFC 3986 section 6.2.2 suggests,
+	 * for routing: unreserved characters decoded, other escapes in
+	 * uppercase hex. */
+	char *route_path;
 	struct evkeyvalq query;
 	bool query_parsed;
 	struct route_param params[ROUTER_MAX_SEGMENTS];
@@ -118,12 +183,21 @@ WD_MUST_CHECK int router_match(const struct router *router, enum evhttp_cmd_type
 	const char *path, struct net_request *req, const struct compiled_route **ret_route,
 	char *allow, size_t allow_len);
 const char *router_method_name(enum evhttp_cmd_type method);
+/* Normalizes the percent-encoding of a raw path for routing: escapes of
+ * unreserved characters (RFC 3986 section 2.3) are decoded, so "/v1/%68ealth"
+ * routes as "/v1/health", and the hex digits of other escapes are made
+ * uppercase; "%2F" stays an escape, so it never splits a segment. Malformed
+ * escapes are kept as they are. Returns a malloc'd string or NULL. */
+char *router_path_normalize(const char *raw_path);
 
 /* tls.c */
 WD_MUST_CHECK int tls_server_ctx_new(const struct net_tls_config *tls, SSL_CTX **ret_ctx,
 	struct wd_error *err);
 /* Creates an SSL for a new connection of listener; NULL on failure. */
 SSL *tls_connection_new(struct net_listener *listener);
+/* Unties ssl from its listener before the listener is freed: libevent frees
+ * the SSL later, when it finalizes the connection's bufferevent. */
+void tls_connection_detach(SSL *ssl);
 WD_MUST_CHECK int tls_parse_chain(const char *pem, size_t len, STACK_OF(X509) **ret_chain,
 	struct wd_error *err);
 
@@ -144,6 +218,27 @@ void reply_error_raw(struct evhttp_request *ev, int status, int code, const char
  * their defaults. WD_EINVAL when a value does not fit libevent's types. */
 WD_MUST_CHECK int limits_normalize(const struct net_limits *limits,
 	struct net_limits *ret_limits, struct wd_error *err);
+
+/* Reads the peer address of the connected socket fd; WD_EIO when it has
+ * none, WD_EUNSUPPORTED for a family other than IPv4 and IPv6. */
+WD_MUST_CHECK int ip_key_of_socket(int fd, struct ip_key *ret_key);
+
+/* Counts one more connection from key on listener and stores the count it
+ * now has. WD_ETOOBIG when key already has max_connections_per_ip, and
+ * WD_EUNAVAILABLE when max_connections addresses are tracked; neither
+ * changes a count. */
+WD_MUST_CHECK int ip_slot_acquire(struct net_listener *listener, const struct ip_key *key,
+	size_t *ret_count);
+/* Undoes one ip_slot_acquire of key. */
+void ip_slot_release(struct net_listener *listener, const struct ip_key *key);
+
+/* Creates the report throttles of server on its event base; WD_ENOMEM. */
+WD_MUST_CHECK int refusal_logs_init(struct net_server *server);
+void refusal_logs_free(struct net_server *server);
+/* Reports a connection closed by a limit through the server's error
+ * callback, throttled per kind (struct refusal_log). */
+void refusal_report(struct net_server *server, enum refusal_kind kind, const char *fmt, ...)
+	WD_PRINTF(3, 4);
 
 /* peercred.c */
 

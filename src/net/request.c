@@ -62,9 +62,9 @@ int request_init(struct net_request *req, struct evhttp_request *ev,
 
 	if (!raw_path || raw_path[0] == '\0')
 		raw_path = "/";
-	req->raw_path = raw_path;
+	req->route_path = router_path_normalize(raw_path);
 	req->path = evhttp_uridecode(raw_path, 0, &path_len);
-	if (!req->path)
+	if (!req->path || !req->route_path)
 		return wd_error_set(err, WD_ENOMEM, "out of memory decoding the path");
 	if (strlen(req->path) != path_len)
 		return wd_error_set(err, WD_EINVAL, "request path contains an encoded NUL byte");
@@ -95,6 +95,8 @@ void request_release(struct net_request *req)
 	evhttp_clear_headers(&req->query);
 	free(req->path);
 	req->path = NULL;
+	free(req->route_path);
+	req->route_path = NULL;
 	free(req->body);
 	req->body = NULL;
 }
@@ -137,6 +139,29 @@ const uint8_t *net_request_body(const struct net_request *req, size_t *ret_len)
 STACK_OF(X509) *net_request_peer_chain(const struct net_request *req)
 {
 	return req->peer_chain;
+}
+
+int net_request_peer_address(const struct net_request *req, char *out, size_t len)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req->ev);
+	char *address = NULL;
+	ev_uint16_t port = 0;
+	size_t address_len;
+
+	if (len > 0)
+		out[0] = '\0';
+	if (req->listener->kind != LISTENER_TLS || !evcon)
+		return WD_ENOTFOUND;
+	/* libevent stores the address getnameinfo printed with NI_NUMERICHOST
+	 * at accept. */
+	evhttp_connection_get_peer(evcon, &address, &port);
+	if (!address || address[0] == '\0')
+		return WD_ENOTFOUND;
+	address_len = strlen(address);
+	if (address_len >= len)
+		return WD_ETOOBIG;
+	memcpy(out, address, address_len + 1);
+	return 0;
 }
 
 int net_request_peer_cred(const struct net_request *req, uid_t *ret_uid, gid_t *ret_gid,

@@ -32,6 +32,59 @@ const char *router_method_name(enum evhttp_cmd_type method)
 	return "UNKNOWN";
 }
 
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static bool is_unreserved(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+char *router_path_normalize(const char *raw_path)
+{
+	static const char hex_upper[] = "0123456789ABCDEF";
+	size_t len = strlen(raw_path);
+	char *out = malloc(len + 1);
+	size_t used = 0;
+
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		int high;
+		int low;
+
+		if (raw_path[i] != '%' || len - i < 3) {
+			out[used++] = raw_path[i];
+			continue;
+		}
+		high = hex_value(raw_path[i + 1]);
+		low = hex_value(raw_path[i + 2]);
+		if (high < 0 || low < 0) {
+			out[used++] = raw_path[i];
+			continue;
+		}
+		if (is_unreserved(high * 16 + low)) {
+			out[used++] = (char)(high * 16 + low);
+		} else {
+			out[used++] = '%';
+			out[used++] = hex_upper[high];
+			out[used++] = hex_upper[low];
+		}
+		i += 2;
+	}
+	out[used] = '\0';
+	return out;
+}
+
 static int method_parse(const char *name, enum evhttp_cmd_type *ret_type)
 {
 	for (size_t i = 0; i < WD_ARRAY_LEN(method_names); i++) {

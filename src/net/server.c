@@ -3,19 +3,23 @@
  * table. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <openssl/ssl.h>
 
 #include "common/alloc.h"
 #include "net/net_private.h"
@@ -45,12 +49,14 @@ int net_server_new(struct event_base *base, const struct net_limits *limits,
 	server = calloc(1, sizeof(*server));
 	if (!server)
 		return wd_error_set(err, WD_ENOMEM, "out of memory creating the server");
+	server->base = base;
 	rc = limits_normalize(limits, &server->limits, err);
+	if (rc == 0 && refusal_logs_init(server) < 0)
+		rc = wd_error_set(err, WD_ENOMEM, "out of memory creating the server");
 	if (rc < 0) {
-		free(server);
+		net_server_free(server);
 		return rc;
 	}
-	server->base = base;
 	*ret_server = server;
 	return 0;
 }
@@ -73,22 +79,239 @@ static int tcp_nodelay_set(int fd)
 	return 0;
 }
 
-/* Connection tracking. A connection gets a track at its first request;
- * libevent's close callback removes it. */
+/* Connection tracking and deadlines. */
+
+/* Index of the conn_track in the ex_data of each TLS connection's SSL. */
+static int track_ssl_index = -1;
+static pthread_once_t track_ssl_once = PTHREAD_ONCE_INIT;
+
+static void track_arm(struct conn_track *track, enum track_phase phase, unsigned ms)
+{
+	struct timeval tv = ms_to_timeval(ms);
+
+	track->phase = phase;
+	if (track->timer && event_add(track->timer, &tv) < 0)
+		report_error(track->listener->server, WD_EINTERNAL, "cannot start a connection "
+			"deadline timer; the connection has only the read timeout");
+}
+
+/* Closes a connection to enforce a limit. Shutting the socket down makes
+ * libevent read EOF and free the connection by its usual path, which works
+ * in every state from the TLS handshake on. */
+static void track_shutdown(struct conn_track *track)
+{
+	int fd = track->bev ? (int)bufferevent_getfd(track->bev) : -1;
+
+	track->phase = TRACK_CLOSING;
+	if (track->timer)
+		event_del(track->timer);
+	if (fd >= 0)
+		shutdown(fd, SHUT_RDWR);
+}
+
+/* Runs right after a TLS accept: counts the connection against its client
+ * address, and closes it when the address is over max_connections_per_ip. */
+static void track_admit(struct conn_track *track)
+{
+	struct net_listener *listener = track->listener;
+	const struct net_limits *limits = &listener->server->limits;
+	size_t count = 0;
+	int rc;
+
+	rc = ip_key_of_socket((int)bufferevent_getfd(track->bev), &track->ip);
+	if (rc < 0) {
+		/* The peer is gone already; libevent reads EOF next. */
+		track_shutdown(track);
+		return;
+	}
+	rc = ip_slot_acquire(listener, &track->ip, &count);
+	if (rc == WD_ETOOBIG) {
+		refusal_report(listener->server, REFUSAL_PER_IP, "rejected a TLS connection from %s: "
+			"it has %zu open connections, the limit per client address "
+			"(limits.max_connections_per_ip)", track->ip.text, count);
+		track_shutdown(track);
+		return;
+	}
+	if (rc < 0) {
+		refusal_report(listener->server, REFUSAL_MAX_CONNECTIONS, "rejected a TLS "
+			"connection from %s: %zu client addresses hold all connections "
+			"(limits.max_connections)", track->ip.text, listener->ip_slot_count);
+		track_shutdown(track);
+		return;
+	}
+	track->ip_counted = true;
+	track_arm(track, TRACK_HANDSHAKE, limits->handshake_timeout_ms);
+}
+
+static void track_timer_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct conn_track *track = arg;
+	struct net_listener *listener = track->listener;
+	const struct net_limits *limits = &listener->server->limits;
+	SSL *ssl;
+
+	(void)fd;
+	(void)events;
+	switch (track->phase) {
+	case TRACK_ADMIT:
+		track_admit(track);
+		return;
+	case TRACK_HANDSHAKE:
+		ssl = bufferevent_openssl_get_ssl(track->bev);
+		refusal_report(listener->server, REFUSAL_HANDSHAKE_TIMEOUT, "closed a TLS "
+			"connection from %s: %s within %u ms of accept (limits.handshake_timeout)",
+			track->ip.text, ssl && SSL_is_init_finished(ssl) ? "no request started" :
+			"TLS handshake not finished", limits->handshake_timeout_ms);
+		break;
+	case TRACK_READING:
+		refusal_report(listener->server, REFUSAL_REQUEST_TIMEOUT, "closed a connection "
+			"from %s: request not read within %u ms of its first byte "
+			"(limits.request_timeout)", listener->kind == LISTENER_TLS ?
+			track->ip.text : "the admin socket", limits->request_timeout_ms);
+		break;
+	case TRACK_IDLE:
+	case TRACK_CLOSING:
+		return;
+	}
+	track_shutdown(track);
+}
 
 static void track_input_cb(struct evbuffer *buffer, const struct evbuffer_cb_info *info,
 	void *arg)
 {
 	struct conn_track *track = arg;
+	const struct net_limits *limits = &track->listener->server->limits;
 	struct timeval tv;
 
 	(void)buffer;
 	if (info->n_added == 0)
 		return;
-	/* Bytes of the next request arrived: the shorter read timeout applies
-	 * again until the request is complete. */
-	tv = ms_to_timeval(track->listener->server->limits.read_timeout_ms);
-	evhttp_connection_set_timeout_tv(track->evcon, &tv);
+	if (track->phase != TRACK_HANDSHAKE && track->phase != TRACK_IDLE)
+		return;
+
+	/* The first bytes of a request arrived: its deadline starts, and the
+	 * shorter read timeout applies again until the request is read. */
+	track_arm(track, TRACK_READING, limits->request_timeout_ms);
+	if (track->evcon) {
+		tv = ms_to_timeval(limits->read_timeout_ms);
+		evhttp_connection_set_timeout_tv(track->evcon, &tv);
+	}
+}
+
+static struct conn_track *track_new(struct net_listener *listener, struct bufferevent *bev)
+{
+	struct conn_track *track = calloc(1, sizeof(*track));
+
+	if (!track)
+		return NULL;
+	track->listener = listener;
+	track->bev = bev;
+	track->phase = TRACK_IDLE;
+	track->timer = evtimer_new(listener->server->base, track_timer_cb, track);
+	track->input_cb = evbuffer_add_cb(bufferevent_get_input(bev), track_input_cb, track);
+	if (!track->timer || !track->input_cb) {
+		if (track->input_cb)
+			evbuffer_remove_cb_entry(bufferevent_get_input(bev), track->input_cb);
+		if (track->timer)
+			event_free(track->timer);
+		free(track);
+		return NULL;
+	}
+	return track;
+}
+
+/* Stops a track's callbacks and gives back its address count. The caller
+ * frees the memory. */
+static void track_detach(struct conn_track *track)
+{
+	if (track->timer)
+		event_free(track->timer);
+	track->timer = NULL;
+	if (track->input_cb && track->bev)
+		evbuffer_remove_cb_entry(bufferevent_get_input(track->bev), track->input_cb);
+	track->input_cb = NULL;
+	if (track->listener && track->ip_counted)
+		ip_slot_release(track->listener, &track->ip);
+	track->ip_counted = false;
+	track->listener = NULL;
+}
+
+static void tls_track_unlink(struct net_listener *listener, struct conn_track *track)
+{
+	if (track->prev)
+		track->prev->next = track->next;
+	else
+		listener->tls_tracks = track->next;
+	if (track->next)
+		track->next->prev = track->prev;
+	track->prev = track->next = NULL;
+}
+
+/* Runs inside SSL_free, which libevent calls when it finalizes the
+ * connection's bufferevent, possibly after the listener is gone. */
+static void tls_track_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
+	void *argp)
+{
+	struct conn_track *track = ptr;
+
+	(void)parent;
+	(void)ad;
+	(void)idx;
+	(void)argl;
+	(void)argp;
+	if (!track)
+		return;
+	if (track->listener)
+		tls_track_unlink(track->listener, track);
+	/* The bufferevent is being finalized and frees its own evbuffer
+	 * callbacks. */
+	track->input_cb = NULL;
+	track_detach(track);
+	free(track);
+}
+
+static void track_ssl_index_init(void)
+{
+	track_ssl_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, tls_track_free);
+}
+
+/* Creates the track of a new TLS connection and queues its admission,
+ * which runs once libevent has set the accepted socket on bev. */
+static int tls_track_start(struct net_listener *listener, struct bufferevent *bev, SSL *ssl)
+{
+	struct conn_track *track;
+
+	pthread_once(&track_ssl_once, track_ssl_index_init);
+	if (track_ssl_index < 0)
+		return WD_EINTERNAL;
+	track = track_new(listener, bev);
+	if (!track)
+		return WD_ENOMEM;
+	if (!SSL_set_ex_data(ssl, track_ssl_index, track)) {
+		track_detach(track);
+		free(track);
+		return WD_ENOMEM;
+	}
+	track->next = listener->tls_tracks;
+	if (track->next)
+		track->next->prev = track;
+	listener->tls_tracks = track;
+
+	/* Active callbacks run in the current pass of the event loop, after
+	 * libevent's accept callback returns and before any byte of the new
+	 * connection is read. */
+	track->phase = TRACK_ADMIT;
+	event_active(track->timer, EV_TIMEOUT, 1);
+	return 0;
+}
+
+static struct conn_track *tls_track_of(struct bufferevent *bev)
+{
+	SSL *ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
+
+	if (!ssl || track_ssl_index < 0)
+		return NULL;
+	return SSL_get_ex_data(ssl, track_ssl_index);
 }
 
 static void track_remove(struct net_listener *listener, struct conn_track *track)
@@ -102,14 +325,14 @@ static void track_remove(struct net_listener *listener, struct conn_track *track
 	}
 }
 
+/* libevent's close callback of a Unix connection. */
 static void track_closed(struct evhttp_connection *evcon, void *arg)
 {
 	struct conn_track *track = arg;
-	struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
 
-	if (bev && track->input_cb)
-		evbuffer_remove_cb_entry(bufferevent_get_input(bev), track->input_cb);
+	(void)evcon;
 	track_remove(track->listener, track);
+	track_detach(track);
 	free(track);
 }
 
@@ -123,43 +346,48 @@ static struct conn_track *track_find(struct net_listener *listener,
 	return NULL;
 }
 
-/* Returns the track of evcon, creating it on the first request. WD_ETOOBIG
- * when the listener already tracks max_connections connections. */
+/* Returns the track of evcon. A TLS connection has had one since accept;
+ * a Unix one gets it here at its first request. WD_ETOOBIG when the Unix
+ * listener already tracks max_connections connections, WD_ENOMEM. */
 static int track_get(struct net_listener *listener, struct evhttp_connection *evcon,
 	struct conn_track **ret_track)
 {
 	struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
-	struct conn_track *track = track_find(listener, evcon);
+	struct conn_track *track;
 
 	*ret_track = NULL;
+	if (listener->kind == LISTENER_TLS) {
+		track = tls_track_of(bev);
+		if (!track)
+			return WD_ENOMEM;
+		if (!track->evcon) {
+			track->evcon = evcon;
+			/* Linux copies TCP_NODELAY from the listening socket at
+			 * accept, so the handshake already ran without Nagle.
+			 * Other kernels may not, so it is set on the connection
+			 * itself at its first request. */
+			if (tcp_nodelay_set(bufferevent_getfd(bev)) < 0)
+				report_error(listener->server, WD_EIO, "setting TCP_NODELAY on an "
+					"accepted connection failed; its replies may wait for "
+					"delayed ACKs");
+		}
+		*ret_track = track;
+		return 0;
+	}
+
+	track = track_find(listener, evcon);
 	if (track) {
 		*ret_track = track;
 		return 0;
 	}
 	if (listener->track_count >= listener->server->limits.max_connections)
 		return WD_ETOOBIG;
-
-	track = calloc(1, sizeof(*track));
+	track = track_new(listener, bev);
 	if (!track)
 		return WD_ENOMEM;
-	track->listener = listener;
 	track->evcon = evcon;
-	if (listener->kind == LISTENER_UNIX &&
-	    peercred_read(bufferevent_getfd(bev), &track->uid, &track->gid, &track->pid) == 0)
+	if (peercred_read(bufferevent_getfd(bev), &track->uid, &track->gid, &track->pid) == 0)
 		track->has_cred = true;
-	/* Linux copies TCP_NODELAY from the listening socket at accept, so
-	 * the handshake already ran without Nagle. Other kernels may not, and
-	 * libevent 2.1 has no hook at accept, so the first request is the
-	 * earliest point to set it on the connection itself. */
-	if (listener->kind == LISTENER_TLS && tcp_nodelay_set(bufferevent_getfd(bev)) < 0)
-		report_error(listener->server, WD_EIO, "setting TCP_NODELAY on an accepted "
-			"connection failed; its replies may wait for delayed ACKs");
-	track->input_cb = evbuffer_add_cb(bufferevent_get_input(bev), track_input_cb, track);
-	if (!track->input_cb) {
-		free(track);
-		return WD_ENOMEM;
-	}
-
 	listener->tracks[listener->track_count++] = track;
 	evhttp_connection_set_closecb(evcon, track_closed, track);
 	*ret_track = track;
@@ -191,9 +419,34 @@ static size_t header_count(struct evhttp_request *ev)
 	return count;
 }
 
+/* Checks the headers that frame the body (RFC 9112 section 6.3). A request
+ * with two Content-Length headers, even equal ones, or with Content-Length
+ * and Transfer-Encoding cannot be framed reliably and may be an attempt at
+ * request smuggling. Returns NULL or the reason to reject it. */
+static const char *framing_error(struct evhttp_request *ev)
+{
+	struct evkeyvalq *headers = evhttp_request_get_input_headers(ev);
+	struct evkeyval *header;
+	size_t lengths = 0;
+	bool chunked = false;
+
+	for (header = headers->tqh_first; header; header = header->next.tqe_next) {
+		if (strcasecmp(header->key, "Content-Length") == 0)
+			lengths++;
+		else if (strcasecmp(header->key, "Transfer-Encoding") == 0)
+			chunked = true;
+	}
+	if (lengths > 1)
+		return "request has more than one Content-Length header";
+	if (lengths == 1 && chunked)
+		return "request has both Content-Length and Transfer-Encoding headers";
+	return NULL;
+}
+
 static bool connection_admit(struct net_listener *listener, struct evhttp_request *ev,
 	struct conn_track *track)
 {
+	const char *framing;
 	struct evhttp_connection *evcon = evhttp_request_get_connection(ev);
 	struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
 	const struct net_limits *limits = &listener->server->limits;
@@ -216,6 +469,11 @@ static bool connection_admit(struct net_listener *listener, struct evhttp_reques
 		snprintf(detail, sizeof(detail), "request has more than %zu headers",
 			limits->max_header_count);
 		reply_error_raw(ev, 431, WD_ETOOBIG, detail, true);
+		return false;
+	}
+	framing = framing_error(ev);
+	if (framing) {
+		reply_error_raw(ev, 400, WD_EINVAL, framing, true);
 		return false;
 	}
 	return true;
@@ -268,7 +526,7 @@ static void dispatch(struct net_listener *listener, struct evhttp_request *ev,
 		goto out;
 	}
 
-	rc = router_match(&listener->router, evhttp_request_get_command(ev), req.raw_path, &req,
+	rc = router_match(&listener->router, evhttp_request_get_command(ev), req.route_path, &req,
 		&route, allow, sizeof(allow));
 	if (rc == WD_ENOTFOUND) {
 		snprintf(err.detail, sizeof(err.detail), "no route for %s", req.path);
@@ -314,6 +572,11 @@ static void request_cb(struct evhttp_request *ev, void *arg)
 			"too many connections on this listener" : "out of memory", true);
 		return;
 	}
+	/* The request is read in full, within its deadline. */
+	if (track->phase != TRACK_CLOSING) {
+		track->phase = TRACK_IDLE;
+		event_del(track->timer);
+	}
 	if (!connection_admit(listener, ev, track))
 		return;
 
@@ -324,14 +587,23 @@ static void request_cb(struct evhttp_request *ev, void *arg)
 	dispatch(listener, ev, track);
 }
 
-/* Creates the SSL bufferevent of a new TLS connection. libevent sets the
- * socket on it afterwards (evhttp_set_bevcb). */
+/* Creates the SSL bufferevent and the track of a new TLS connection.
+ * libevent sets the socket on the bufferevent afterwards (evhttp_set_bevcb),
+ * so the per-address check runs from the track's queued admission. */
 static struct bufferevent *tls_bev_cb(struct event_base *base, void *arg)
 {
 	struct net_listener *listener = arg;
-	SSL *ssl = tls_connection_new(listener);
+	const struct net_limits *limits = &listener->server->limits;
 	struct bufferevent *bev;
+	SSL *ssl;
 
+	/* tls_connection_new marks a connection over max_connections, and its
+	 * ClientHello callback then fails the handshake. */
+	if (listener->tls_connections >= limits->max_connections)
+		refusal_report(listener->server, REFUSAL_MAX_CONNECTIONS, "rejected a TLS "
+			"connection at its ClientHello: the listener has %zu open connections "
+			"(limits.max_connections)", listener->tls_connections);
+	ssl = tls_connection_new(listener);
 	if (!ssl) {
 		report_error(listener->server, WD_ENOMEM, "cannot create an SSL object for a "
 			"new connection");
@@ -342,7 +614,12 @@ static struct bufferevent *tls_bev_cb(struct event_base *base, void *arg)
 	if (!bev) {
 		SSL_free(ssl);
 		report_error(listener->server, WD_ENOMEM, "cannot create a TLS bufferevent");
+		return NULL;
 	}
+	/* Without a track the connection gets 503 at its first request. */
+	if (tls_track_start(listener, bev, ssl) < 0)
+		report_error(listener->server, WD_ENOMEM, "cannot track a new TLS connection; "
+			"it will be refused");
 	return bev;
 }
 
@@ -350,15 +627,25 @@ static void listener_free(struct net_listener *listener)
 {
 	if (!listener)
 		return;
-	/* evhttp_free closes every connection, which runs track_closed. */
+	/* evhttp_free closes every connection, which runs track_closed. The
+	 * SSL of a TLS connection is freed later, when libevent finalizes its
+	 * bufferevent, so its track is detached from the listener here. */
 	if (listener->http)
 		evhttp_free(listener->http);
+	while (listener->tls_tracks) {
+		struct conn_track *track = listener->tls_tracks;
+
+		tls_track_unlink(listener, track);
+		tls_connection_detach(bufferevent_openssl_get_ssl(track->bev));
+		track_detach(track);
+	}
 	if (listener->path)
 		unlink(listener->path);
 	router_clear(&listener->router);
 	SSL_CTX_free(listener->ctx);
 	pthread_mutex_destroy(&listener->ctx_lock);
 	free(listener->tracks);
+	free(listener->ip_slots);
 	free(listener->path);
 	free(listener->allowed_uids);
 	free(listener);
@@ -374,6 +661,7 @@ void net_server_free(struct net_server *server)
 		listener_free(server->listeners);
 		server->listeners = next;
 	}
+	refusal_logs_free(server);
 	free(server);
 }
 
@@ -396,15 +684,19 @@ static int listener_new(struct net_server *server, enum listener_kind kind,
 
 	WD_GUARD(router_compile(&listener->router, routes, route_count, err));
 	listener->tracks = wd_calloc(limits->max_connections, sizeof(*listener->tracks));
+	listener->ip_slots = wd_calloc(limits->max_connections, sizeof(*listener->ip_slots));
 	listener->http = evhttp_new(server->base);
-	if (!listener->tracks || !listener->http) {
+	if (!listener->tracks || !listener->ip_slots || !listener->http) {
 		rc = wd_error_set(err, WD_ENOMEM, "out of memory creating a listener");
 		goto out;
 	}
 
-	/* NOTE: libevent 2.1 itself replies to a body over max_body_bytes or
+	/* NOTE: libevent 2.1.12 itself replies to a body over max_body_bytes or
 	 * headers over max_header_bytes (413) and to a malformed request (400),
-	 * with its own HTML body instead of the JSON error format. */
+	 * with its own HTML body instead of the JSON error format. A header
+	 * callback (evhttp_request_set_header_cb) could check Content-Length
+	 * first, but libevent creates each server request internally and
+	 * offers no hook to reach it before its headers are read. */
 	evhttp_set_max_body_size(listener->http, (ev_ssize_t)limits->max_body_bytes);
 	evhttp_set_max_headers_size(listener->http, (ev_ssize_t)limits->max_header_bytes);
 	/* libevent 2.1 has one timeout per connection; it starts as the read

@@ -47,7 +47,7 @@ static void tls_conn_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, 
 	(void)argp;
 	if (!conn)
 		return;
-	if (!conn->over_limit && conn->listener->tls_connections > 0)
+	if (conn->listener && !conn->over_limit && conn->listener->tls_connections > 0)
 		conn->listener->tls_connections--;
 	free(conn);
 }
@@ -300,4 +300,13 @@ SSL *tls_connection_new(struct net_listener *listener)
 	else
 		listener->tls_connections++;
 	return ssl;
+}
+
+void tls_connection_detach(SSL *ssl)
+{
+	struct tls_conn *conn = ssl && tls_conn_index >= 0 ? SSL_get_ex_data(ssl, tls_conn_index) :
+		NULL;
+
+	if (conn)
+		conn->listener = NULL;
 }

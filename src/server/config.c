@@ -79,9 +79,27 @@ static const struct config_field limits_fields[] = {
 	{ .key = "idle_timeout", .type = CONFIG_DURATION,
 	  .offset = offsetof(struct server_limits_config, idle_timeout),
 	  .help = "longest idle time of a keep-alive connection", .min = 1, .max = DAY },
+	{ .key = "request_timeout", .type = CONFIG_DURATION,
+	  .offset = offsetof(struct server_limits_config, request_timeout),
+	  .help = "longest time to read one request, from its first byte", .min = 1, .max = 3600 },
+	{ .key = "handshake_timeout", .type = CONFIG_DURATION,
+	  .offset = offsetof(struct server_limits_config, handshake_timeout),
+	  .help = "longest time from a TLS accept to the first byte of a request",
+	  .min = 1, .max = 3600 },
 	{ .key = "max_connections", .type = CONFIG_INT,
 	  .offset = offsetof(struct server_limits_config, max_connections),
 	  .help = "most open connections per listener", .min = 1, .max = 1000000 },
+	{ .key = "max_connections_per_ip", .type = CONFIG_INT,
+	  .offset = offsetof(struct server_limits_config, max_connections_per_ip),
+	  .help = "most open TLS connections from one client IP address", .min = 1, .max = 1000000 },
+	{ .key = "attestations_per_second", .type = CONFIG_INT,
+	  .offset = offsetof(struct server_limits_config, attestations_per_second),
+	  .help = "node attestations allowed per second from one client IP address",
+	  .min = 1, .max = 10000 },
+	{ .key = "attestation_burst", .type = CONFIG_INT,
+	  .offset = offsetof(struct server_limits_config, attestation_burst),
+	  .help = "node attestations one client IP address may make at once before the rate applies",
+	  .min = 1, .max = 10000 },
 	{ 0 },
 };
 
@@ -128,7 +146,12 @@ void server_config_init(struct server_config *config)
 	config->limits.max_header_count = 100;
 	config->limits.read_timeout = 10;
 	config->limits.idle_timeout = 60;
+	config->limits.request_timeout = 10;
+	config->limits.handshake_timeout = 10;
 	config->limits.max_connections = 1024;
+	config->limits.max_connections_per_ip = 64;
+	config->limits.attestations_per_second = 1;
+	config->limits.attestation_burst = 5;
 }
 
 int server_config_load(const char *path, struct server_config *config,

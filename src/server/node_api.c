@@ -1,5 +1,6 @@
 /* The routes node agents call: attestation with a join token, node SVID
  * renewal, the entries a node is authorized for, and workload SVIDs. */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +67,39 @@ out:
 	return rc;
 }
 
+/* Applies the per-address attestation rate (SPIRE limits AttestAgent per
+ * client IP the same way). Over it, the request fails with WD_ERATELIMIT
+ * and a Retry-After header; only the first refusal per address and second
+ * is logged and audited, so a flood cannot grow the audit log. */
+static int attest_rate_check(struct server_ctx *ctx, struct net_request *req,
+	struct wd_error *err)
+{
+	struct net_ratelimit_verdict verdict;
+	char address[INET6_ADDRSTRLEN];
+	char retry[24];
+	uint64_t retry_seconds;
+
+	if (net_request_peer_address(req, address, sizeof(address)) < 0)
+		return 0;
+	if (net_ratelimit_take(ctx->attest_limit, address, (uint64_t)wd_monotonic_ms(),
+		&verdict) < 0 || verdict.allowed)
+		return 0;
+
+	retry_seconds = (verdict.retry_after_ms + 999) / 1000;
+	snprintf(retry, sizeof(retry), "%llu", (unsigned long long)retry_seconds);
+	/* Retry-After in seconds, RFC 9110 section 10.2.3. */
+	if (net_reply_add_header(req, "Retry-After", retry) < 0)
+		log_warn("server", "Retry-After header not added", "value", retry);
+	wd_error_set(err, WD_ERATELIMIT, "too many attestation attempts from %s; retry in %s s",
+		address, retry);
+	if (verdict.first_refusal) {
+		log_warn("server", "node attestation rate limit reached", "client", address,
+			"retry_after_seconds", retry);
+		server_audit_failure(ctx, "unauthenticated", "node.attest", address, err);
+	}
+	return WD_ERATELIMIT;
+}
+
 int handle_node_attest(struct net_request *req, void *arg, struct wd_error *err)
 {
 	static const char *const fields[] = { "join_token", "csr" };
@@ -78,6 +112,9 @@ int handle_node_attest(struct net_request *req, void *arg, struct wd_error *err)
 	char *agent_id = NULL;
 	int rc;
 
+	/* Before the body is parsed, so a refused attempt costs no parsing and
+	 * adds no audit record beyond the throttled one. */
+	WD_TRY(attest_rate_check(ctx, req, err));
 	WD_GUARD(server_parse_body(req, fields, WD_ARRAY_LEN(fields), &body, err));
 	WD_GUARD(net_json_get_string(body, "join_token", true, 256, &token, err));
 	WD_GUARD(read_csr(body, &key, err));

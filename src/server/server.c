@@ -204,8 +204,16 @@ static int open_listeners(struct server_ctx *ctx, struct wd_error *err)
 	limits.max_header_count = (size_t)config->limits.max_header_count;
 	limits.read_timeout_ms = (unsigned)(config->limits.read_timeout * 1000);
 	limits.idle_timeout_ms = (unsigned)(config->limits.idle_timeout * 1000);
+	limits.request_timeout_ms = (unsigned)(config->limits.request_timeout * 1000);
+	limits.handshake_timeout_ms = (unsigned)(config->limits.handshake_timeout * 1000);
 	limits.max_connections = (size_t)config->limits.max_connections;
+	limits.max_connections_per_ip = (size_t)config->limits.max_connections_per_ip;
 	WD_TRY(net_server_new(ctx->base, &limits, &ctx->net, err));
+	if (net_ratelimit_new((unsigned)config->limits.attestations_per_second,
+		(unsigned)config->limits.attestation_burst, SERVER_ATTEST_RATE_KEYS,
+		&ctx->attest_limit) < 0)
+		return wd_error_set(err, WD_ENOMEM, "out of memory creating the attestation "
+			"rate limit");
 
 	WD_TRY(crypto_key_generate(CRYPTO_KEY_EC_P256, &ctx->server_key, err));
 	WD_TRY(server_tls_material_build(ctx, wd_now(), &material, err));
@@ -284,7 +292,11 @@ static void on_reload_signal(evutil_socket_t signal_number, short events, void *
 static void on_net_error(int code, const char *detail, void *arg)
 {
 	(void)arg;
-	log_warn("net", "connection error", "code", wd_error_name(code), "detail", detail);
+	if (code == WD_EUNAVAILABLE || code == WD_ETIMEOUT)
+		log_warn("net", "connection closed by a limit", "code", wd_error_name(code),
+			"detail", detail);
+	else
+		log_warn("net", "connection error", "code", wd_error_name(code), "detail", detail);
 }
 
 static int start_events(struct server_ctx *ctx)
@@ -334,6 +346,7 @@ static void close_all(struct server_ctx *ctx)
 	if (ctx->sighup_event)
 		event_free(ctx->sighup_event);
 	net_server_free(ctx->net);
+	net_ratelimit_free(ctx->attest_limit);
 	if (ctx->admin_socket_ino) {
 		struct stat st;
 

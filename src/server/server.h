@@ -46,7 +46,12 @@ struct server_config {
 		int64_t max_header_count;
 		int64_t read_timeout;
 		int64_t idle_timeout;
+		int64_t request_timeout;
+		int64_t handshake_timeout;
 		int64_t max_connections;
+		int64_t max_connections_per_ip;
+		int64_t attestations_per_second;
+		int64_t attestation_burst;
 	} limits;
 
 	bool lock_memory;            /* mlockall so keys never reach swap */

@@ -14,6 +14,7 @@
 #include "identity/registry.h"
 #include "identity/spiffe_id.h"
 #include "net/net.h"
+#include "net/ratelimit.h"
 #include "server/server.h"
 #include "store/store.h"
 
@@ -29,6 +30,8 @@ struct server_ctx {
 	struct audit_log *audit;
 	struct authority *authority;
 	struct registry *registry;
+	/* Node attestation attempts per client IP address. */
+	struct net_ratelimit *attest_limit;
 
 	/* The serving SVID, renewed at half life and after a CA activation. */
 	EVP_PKEY *server_key;
@@ -115,6 +118,10 @@ WD_MUST_CHECK int server_refresh_tls(struct server_ctx *ctx, int64_t now, struct
 
 /* Runs once a second: CA rotation, serving-SVID renewal, token pruning. */
 void server_tick(evutil_socket_t fd, short events, void *arg);
+
+/* Client IP addresses the attestation rate limit tracks; the least
+ * recently seen one is forgotten beyond this. */
+#define SERVER_ATTEST_RATE_KEYS 4096
 
 /* Maximum routes of one listener. */
 #define SERVER_MAX_ROUTES 32

@@ -169,6 +169,54 @@ class BadInputTest(unittest.TestCase):
         self.assertNotIn(b"201 Created", reply)
         self.assertEqual(self.server.entry_count(), before)
 
+    def raw_admin(self, request):
+        """Sends raw bytes on the admin socket and returns the reply."""
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(10)
+            sock.connect(self.server.admin_socket)
+            sock.sendall(request)
+            reply = b""
+            try:
+                while chunk := sock.recv(4096):
+                    reply += chunk
+            except ConnectionResetError:
+                pass
+        return reply
+
+    def test_ambiguous_body_framing_rejected(self):
+        """RFC 9112 section 6.3: two Content-Length headers, or one with
+        Transfer-Encoding, get 400 and nothing is created. libevent 2.1.12
+        answers the second case itself, with an HTML body."""
+        before = self.server.entry_count()
+        body = ('{"spiffe_id": "spiffe://example.org/smuggled", "parent_id": "%s", '
+                '"selectors": ["unix:uid:1"]}' % self.agent_id).encode()
+        chunked = b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+        cases = [
+            (b"Content-Length: %d\r\nContent-Length: %d\r\n" % (len(body), len(body) + 5),
+             body + b"xxxxx", b'"code":"EINVAL","message":"request has more than one '
+             b'Content-Length header"'),
+            (b"Content-Length: %d\r\nTransfer-Encoding: chunked\r\n" % len(chunked),
+             chunked, b""),
+        ]
+        for headers, payload, fragment in cases:
+            with self.subTest(headers=headers):
+                reply = self.raw_admin(b"POST /v1/entries HTTP/1.1\r\nHost: x\r\n"
+                                       b"Content-Type: application/json\r\n" + headers +
+                                       b"\r\n" + payload)
+                self.assertTrue(reply.startswith(b"HTTP/1.1 400"), reply[:300])
+                self.assertIn(fragment, reply)
+        self.assertEqual(self.server.entry_count(), before)
+
+    def test_percent_encoded_path_routes_decoded(self):
+        """RFC 3986 section 6.2.2.2: escapes of unreserved characters are
+        decoded before routing; an escaped slash stays inside its segment."""
+        response = self.server.admin("GET", "/v1/%68ealth")
+        self.assertEqual(response.status, 200, response)
+        response = self.server.admin("GET", "/v1/%68%65alth")
+        self.assertEqual(response.status, 200, response)
+        response = self.server.admin("GET", "/v1%2Fhealth")
+        self.assert_error(response, 404, "ENOTFOUND", "/v1/health")
+
     # CSRs ----------------------------------------------------------------------
 
     def test_malformed_csr(self):

@@ -18,6 +18,14 @@ static void error_messages_known(void **state)
 	assert_int_equal(wd_error_http_status(WD_ETOOBIG), 413);
 }
 
+static void error_rate_limit_is_429(void **state)
+{
+	(void)state;
+	assert_string_equal(wd_error_name(WD_ERATELIMIT), "ERATELIMIT");
+	assert_int_equal(wd_error_http_status(WD_ERATELIMIT), 429);
+	assert_int_equal(WD_ERROR_MIN, WD_ERATELIMIT);
+}
+
 static void error_unknown_code_is_internal(void **state)
 {
 	(void)state;
@@ -67,6 +75,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(error_messages_known),
+		cmocka_unit_test(error_rate_limit_is_429),
 		cmocka_unit_test(error_unknown_code_is_internal),
 		cmocka_unit_test(error_every_code_named),
 		cmocka_unit_test(error_set_records_detail),
