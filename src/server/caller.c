@@ -14,8 +14,12 @@ static bool is_agent_id(const struct spiffe_id *id)
 	return !strncmp(id->path, REGISTRY_AGENT_PATH_PREFIX, strlen(REGISTRY_AGENT_PATH_PREFIX));
 }
 
-int caller_identify(struct server_ctx *ctx, struct net_request *req, struct caller *ret_caller,
-	struct wd_error *err)
+/* Identifies the caller. A revoked SVID gets past the TLS handshake only
+ * when it names an agent (see server_verify_client_chain); it is refused
+ * here unless allow_revoked_agent, which caller_require_agent sets so that
+ * it can tell the agent whether it was evicted or banned. */
+static int identify(struct server_ctx *ctx, struct net_request *req, bool allow_revoked_agent,
+	struct caller *ret_caller, struct wd_error *err)
 {
 	struct caller caller = { 0 };
 	STACK_OF(X509) *chain;
@@ -50,10 +54,20 @@ int caller_identify(struct server_ctx *ctx, struct net_request *req, struct call
 
 	caller.kind = CALLER_SVID;
 	caller.is_agent = is_agent_id(&id);
+	WD_TRY(authority_is_revoked(ctx->authority, caller.serial, &caller.revoked, err));
+	if (caller.revoked && !(caller.is_agent && allow_revoked_agent))
+		return wd_error_set(err, WD_EREVOKED, "X.509-SVID serial %s of %s is revoked",
+			caller.serial, caller.spiffe_id);
 	caller.is_admin = !caller.is_agent && registry_admin_check(ctx->registry, caller.spiffe_id);
 	snprintf(caller.actor, sizeof(caller.actor), "%s", caller.spiffe_id);
 	*ret_caller = caller;
 	return 0;
+}
+
+int caller_identify(struct server_ctx *ctx, struct net_request *req, struct caller *ret_caller,
+	struct wd_error *err)
+{
+	return identify(ctx, req, false, ret_caller, err);
 }
 
 int caller_require_admin(struct server_ctx *ctx, struct net_request *req,
@@ -70,11 +84,19 @@ int caller_require_admin(struct server_ctx *ctx, struct net_request *req,
 int caller_require_agent(struct server_ctx *ctx, struct net_request *req,
 	struct caller *ret_caller, struct wd_error *err)
 {
-	WD_TRY(caller_identify(ctx, req, ret_caller, err));
+	WD_TRY(identify(ctx, req, true, ret_caller, err));
 	if (!ret_caller->is_agent)
 		return wd_error_set(err, WD_EPERM, "%s is not a node agent", ret_caller->actor);
-	return registry_node_check(ctx->registry, ret_caller->spiffe_id, ret_caller->serial, wd_now(),
-		err);
+
+	/* The registry says why an agent lost its node SVID: evicted (not
+	 * attested) or banned. A revoked SVID of an agent still on record was
+	 * revoked by serial, and is refused as such. */
+	WD_TRY(registry_node_check(ctx->registry, ret_caller->spiffe_id, ret_caller->serial,
+		wd_now(), err));
+	if (ret_caller->revoked)
+		return wd_error_set(err, WD_EREVOKED, "node SVID serial %s of %s is revoked",
+			ret_caller->serial, ret_caller->spiffe_id);
+	return 0;
 }
 
 int server_verify_client_chain(STACK_OF(X509) *chain, void *arg)
@@ -98,7 +120,10 @@ int server_verify_client_chain(STACK_OF(X509) *chain, void *arg)
 
 	WD_GUARD(crypto_x509_serial_hex(sk_X509_value(chain, 0), serial, sizeof(serial)));
 	WD_GUARD(authority_is_revoked(ctx->authority, serial, &revoked, &err));
-	if (revoked) {
+	/* An agent's revoked node SVID completes the handshake so that the node
+	 * routes can tell the agent it was evicted or banned; every route
+	 * refuses it in caller.c. Any other revoked SVID stops here. */
+	if (revoked && !is_agent_id(&id)) {
 		rc = wd_error_set(&err, WD_EREVOKED, "X.509-SVID serial %s is revoked", serial);
 		goto out;
 	}

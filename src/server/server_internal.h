@@ -65,6 +65,7 @@ struct caller {
 	char serial[AUTHORITY_SERIAL_HEX_SIZE];
 	bool is_agent;
 	bool is_admin;
+	bool revoked;      /* an agent's revoked node SVID, see caller.c */
 	char actor[SPIFFE_ID_MAX_LEN + 1];  /* "uid:0" or the SPIFFE ID */
 };
 

@@ -205,7 +205,8 @@ class AgentLifecycleTest(unittest.TestCase):
         # open stream may see either status.
         self.assertIn(caught.exception.code(),
                       (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.PERMISSION_DENIED), log)
-        self.assertRegex(log, r"warden: agent stopped: (evicted|banned|revoked): \S")
+        expected_state = {"evict": "evicted", "ban": "banned"}[command]
+        self.assertRegex(log, rf"warden: agent stopped: {expected_state}: \S")
         self.assertIn("agent stopped serving", log)
         self.assertFalse(os.path.exists(agent.socket), "socket left behind")
         self.assertNotIn("Sanitizer", log)

@@ -98,15 +98,31 @@ class RevocationTest(unittest.TestCase):
         self.assertNotIn(int(other["serial"], 16), self.revoked_serials())
 
     def test_revoked_svid_refused_at_handshake(self):
+        minted = self.server.mint("spiffe://example.org/revoked-workload")
+        cert = self.server.write("revoked.pem", minted["svid"])
+        key = self.server.write("revoked.key", minted["private_key"])
+        self.assertEqual(self.server.tls("GET", "/v1/node/entries", cert=cert, key=key).status, 403)
+        self.assertEqual(self.server.admin("POST", "/v1/svid/revoke",
+                                           {"serial": minted["serial"]}).status, 200)
+        with self.assertRaises(OSError):
+            self.server.tls("GET", "/v1/health", cert=cert, key=key)
+        self.assertIn("client certificate refused", self.server.read_log())
+
+    def test_revoked_node_svid_told_why(self):
+        """An agent's revoked node SVID completes the handshake so the node
+        routes can say why, and no route serves it."""
         agent_id, cert, key = self.server.new_agent()
-        self.assertEqual(self.server.tls("GET", "/v1/health", cert=cert, key=key).status, 200)
         with open(cert) as f:
             serial = format(load_certs(f.read())[0].serial_number, "x")
         self.assertEqual(self.server.admin("POST", "/v1/svid/revoke",
                                            {"serial": serial}).status, 200)
-        with self.assertRaises(OSError):
-            self.server.tls("GET", "/v1/health", cert=cert, key=key)
-        self.assertIn("client certificate refused", self.server.read_log())
+        response = self.server.tls("GET", "/v1/node/entries", cert=cert, key=key)
+        self.assertEqual(response.status, 403, response)
+        self.assertEqual(response.json()["error"]["code"], "EREVOKED")
+        self.assertIn(serial, response.error_message())
+        response = self.server.tls("GET", "/v1/health", cert=cert, key=key)
+        self.assertEqual(response.status, 403, response)
+        self.assertEqual(response.json()["error"]["code"], "EREVOKED")
 
     def test_entry_delete_revokes_its_svids(self):
         agent_id, node_cert, node_key = self.server.new_agent()
@@ -130,9 +146,10 @@ class RevocationTest(unittest.TestCase):
         response = self.server.admin("POST", "/v1/agents/evict", {"spiffe_id": agent_id})
         self.assertEqual(response.status, 200, response)
         self.assertEqual(response.json(), {"evicted": agent_id})
-        # Its node SVID is revoked, so the handshake itself fails.
-        with self.assertRaises(OSError):
-            self.server.tls("GET", "/v1/node/entries", cert=cert, key=key)
+        # Its node SVID is revoked; the node routes say why.
+        response = self.server.tls("GET", "/v1/node/entries", cert=cert, key=key)
+        self.assertEqual(response.status, 404, response)
+        self.assertIn("is not attested", response.error_message())
         agents = self.server.admin("GET", "/v1/agents").json()["agents"]
         self.assertNotIn(agent_id, [a["spiffe_id"] for a in agents])
 
@@ -142,8 +159,9 @@ class RevocationTest(unittest.TestCase):
         self.assertEqual(response.status, 200, response)
         agents = {a["spiffe_id"]: a for a in self.server.admin("GET", "/v1/agents").json()["agents"]}
         self.assertTrue(agents[agent_id]["banned"])
-        with self.assertRaises(OSError):
-            self.server.tls("GET", "/v1/node/entries", cert=cert, key=key)
+        response = self.server.tls("GET", "/v1/node/entries", cert=cert, key=key)
+        self.assertEqual(response.status, 403, response)
+        self.assertEqual(response.json()["error"]["code"], "EBANNED")
 
     def test_evict_unknown_agent(self):
         response = self.server.admin("POST", "/v1/agents/evict",
