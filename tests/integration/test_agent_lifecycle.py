@@ -74,7 +74,7 @@ except grpc.RpcError as error:
 class Agent:
     """A `warden agent run` process with its own data directory and socket."""
 
-    def __init__(self, server, work_dir, join_token, extra_args=()):
+    def __init__(self, server, work_dir, join_token, extra_args=(), trust_args=None):
         self.data_dir = os.path.join(work_dir, "agent-data")
         self.socket = os.path.join(work_dir, "agent.sock")
         self.log_path = os.path.join(work_dir, "agent.log")
@@ -82,7 +82,8 @@ class Agent:
         self.process = subprocess.Popen(
             [wardenlib.WARDEN, "agent", "run",
              "--server-address", f"127.0.0.1:{server.port}",
-             "--trust-domain", server.trust_domain, "--trust-bundle", server.bundle_path,
+             "--trust-domain", server.trust_domain,
+             *(trust_args or ("--trust-bundle", server.bundle_path)),
              "--join-token", join_token, "--data-dir", self.data_dir,
              "--socket-path", self.socket, "--sync-interval", f"{SYNC_INTERVAL}s",
              "--log-level", "debug", *extra_args],
@@ -273,6 +274,56 @@ class AgentLifecycleTest(unittest.TestCase):
             time.sleep(0.1)
         self.assertIn("configuration not reloaded, keeping the running one", agent.read_log())
         self.assertIsNone(agent.process.poll())
+
+    def test_fingerprint_bootstrap(self):
+        """An agent given only the CA's SHA-256 fingerprint finds the CA in
+        the server's handshake and attests."""
+        from cryptography.hazmat.primitives import serialization
+        ca = wardenlib.load_certs(self.server.bundle_pem)[0]
+        fingerprint = hashlib.sha256(ca.public_bytes(serialization.Encoding.DER)).hexdigest()
+        token = self.server.join_token()
+        self.server.create_entry("spiffe://example.org/lifecycle/pinned", token["agent_id"],
+                                 selectors=("unix:uid:0",))
+        agent = Agent(self.server, self.work, token["token"],
+                      trust_args=("--trust-bundle-fingerprint", fingerprint))
+        self.agents.append(agent)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                reply = agent.fetch_first()
+                break
+            except grpc.RpcError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.3)
+        self.assertEqual(reply.svids[0].spiffe_id, "spiffe://example.org/lifecycle/pinned")
+
+    def test_wrong_fingerprint_refused(self):
+        token = self.server.join_token()
+        with self.assertRaises(RuntimeError) as caught:
+            Agent(self.server, self.work, token["token"],
+                  trust_args=("--trust-bundle-fingerprint", "ab" * 32))
+        self.assertIn("trust_bundle_fingerprint", str(caught.exception))
+
+    def test_node_svid_renewed_at_half_life(self):
+        server = Server("renew.example", config="identity:\n  default_x509_svid_ttl: 8s\n")
+        try:
+            token = server.join_token()
+            server.create_entry("spiffe://renew.example/lifecycle/renewal", token["agent_id"],
+                                selectors=("unix:uid:0",))
+            agent = Agent(server, self.work, token["token"])
+            self.agents.append(agent)
+            deadline = time.monotonic() + 15
+            while "node svid renewed" not in agent.read_log() and time.monotonic() < deadline:
+                time.sleep(0.2)
+            self.assertIn("node svid renewed", agent.read_log())
+            # Past the first node SVID's expiry the agent still syncs and serves.
+            time.sleep(6)
+            self.assertIsNone(agent.process.poll(), agent.read_log())
+            self.assertEqual(agent.fetch_first().svids[0].spiffe_id,
+                             "spiffe://renew.example/lifecycle/renewal")
+        finally:
+            server.cleanup()
 
     def test_server_down_keeps_serving(self):
         """A stopped server is an outage, not a revocation: the agent keeps
