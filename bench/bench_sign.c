@@ -1,10 +1,12 @@
 /* Measures in-process X.509-SVID signing: the bare certificate work
- * (x509svid_issue, serial, PEM), the full authority_sign_x509 call that the
- * server makes (which also records the serial in SQLite) with SQLite's
- * synchronous setting as store_open leaves it (NORMAL) and with
- * synchronous=FULL, the serial INSERT alone under both settings, and two ways of putting the
- * subject key into a certificate. Prints one line per phase:
- * "phase=NAME ops=N seconds=S rate=R us_per_op=U". */
+ * through the DER template (x509svid_issuer_issue_der: DER, serial, PEM)
+ * and through the OpenSSL X509 API, d2i_X509 of an issued SVID, the full
+ * authority_sign_x509 call that the server makes (which also records the
+ * serial in SQLite) with SQLite's synchronous setting as store_open leaves
+ * it (NORMAL) and with synchronous=FULL, the serial INSERT alone under both
+ * settings, and two ways of putting the subject key into a certificate.
+ * Prints one line per phase: "phase=NAME ops=N seconds=S rate=R
+ * us_per_op=U". */
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -133,60 +135,156 @@ static void fixture_clear(struct fixture *fx)
 /* The certificate work of authority_sign_x509 without the datastore: issue
  * with a CA of the same key type through an x509svid_issuer made once, as
  * the authority keeps one per CA, read the serial, encode PEM. */
-static int run_issue(const struct fixture *fx, uint64_t duration_ns,
+/* Creates an EC P-256 CA for the bench trust domain and its issuer. */
+static int make_issuer(EVP_PKEY **ret_key, X509 **ret_cert, struct x509svid_issuer **ret_issuer)
+{
+	struct wd_error err = { 0 };
+	int rc;
+
+	rc = crypto_key_generate(CRYPTO_KEY_EC_P256, ret_key, &err);
+	if (rc == 0)
+		rc = x509svid_ca_create(*ret_key, TRUST_DOMAIN, wd_now(), AUTHORITY_DEFAULT_CA_TTL,
+			AUTHORITY_DEFAULT_BACKDATE, ret_cert, &err);
+	if (rc == 0)
+		rc = x509svid_issuer_new(*ret_cert, *ret_key, ret_issuer, &err);
+	if (rc < 0)
+		report_error("creating the CA", rc, &err);
+	return rc;
+}
+
+static struct x509svid_request issue_request(const struct fixture *fx, uint64_t i)
+{
+	return (struct x509svid_request){
+		.id = &fx->ids[i % SPIFFE_ID_COUNT],
+		.public_key = fx->public_keys[i % fx->key_count],
+		.now = wd_now(),
+		.ttl_seconds = AUTHORITY_DEFAULT_X509_SVID_TTL,
+		.backdate_seconds = AUTHORITY_DEFAULT_BACKDATE,
+	};
+}
+
+/* One issuance through the OpenSSL X509 API, then the serial and PEM read
+ * back from the X509 object, as authority_sign_x509 did before the DER
+ * template. */
+static int issue_openssl_once(struct x509svid_issuer *issuer,
+	const struct x509svid_request *request)
+{
+	struct wd_error err = { 0 };
+	char serial[AUTHORITY_SERIAL_HEX_SIZE];
+	X509 *cert = NULL;
+	char *pem = NULL;
+	int rc;
+
+	rc = x509svid_issuer_issue(issuer, request, &cert, &err);
+	if (rc < 0) {
+		report_error("x509svid_issuer_issue", rc, &err);
+		return rc;
+	}
+	if (crypto_x509_serial_hex(cert, serial, sizeof(serial)) < 0 ||
+	    crypto_x509_to_pem(cert, &pem) < 0) {
+		fprintf(stderr, "bench_sign: encoding the SVID failed\n");
+		rc = -1;
+	}
+	free(pem);
+	X509_free(cert);
+	return rc;
+}
+
+/* One issuance through the DER template: DER, PEM, serial and notAfter,
+ * everything authority_sign_x509 returns. */
+static int issue_der_once(struct x509svid_issuer *issuer, const struct x509svid_request *request)
+{
+	struct x509svid_issued issued = { 0 };
+	struct wd_error err = { 0 };
+	int rc;
+
+	rc = x509svid_issuer_issue_der(issuer, request, &issued, &err);
+	if (rc < 0) {
+		report_error("x509svid_issuer_issue_der", rc, &err);
+		return rc;
+	}
+	if (!issued.from_template) {
+		fprintf(stderr, "bench_sign: the SVID did not take the DER template\n");
+		rc = -1;
+	}
+	x509svid_issued_clear(&issued);
+	return rc;
+}
+
+static int run_issue(const struct fixture *fx, bool openssl_api, uint64_t duration_ns,
 	struct phase_result *ret_result)
 {
 	struct x509svid_issuer *issuer = NULL;
-	struct wd_error err = { 0 };
 	EVP_PKEY *ca_key = NULL;
 	X509 *ca_cert = NULL;
 	uint64_t start, deadline, ops = 0;
 	int rc;
 
-	rc = crypto_key_generate(CRYPTO_KEY_EC_P256, &ca_key, &err);
-	if (rc == 0)
-		rc = x509svid_ca_create(ca_key, TRUST_DOMAIN, wd_now(), AUTHORITY_DEFAULT_CA_TTL,
-			AUTHORITY_DEFAULT_BACKDATE, &ca_cert, &err);
-	if (rc == 0)
-		rc = x509svid_issuer_new(ca_cert, ca_key, &issuer, &err);
+	rc = make_issuer(&ca_key, &ca_cert, &issuer);
+	if (rc < 0)
+		goto out;
+
+	start = bench_now_ns();
+	deadline = start + duration_ns;
+	while (bench_now_ns() < deadline) {
+		struct x509svid_request request = issue_request(fx, ops);
+
+		rc = openssl_api ? issue_openssl_once(issuer, &request)
+				 : issue_der_once(issuer, &request);
+		if (rc < 0)
+			goto out;
+		ops++;
+	}
+	*ret_result = (struct phase_result){ .ops = ops, .elapsed_ns = bench_now_ns() - start };
+	rc = 0;
+out:
+	x509svid_issuer_free(issuer);
+	X509_free(ca_cert);
+	EVP_PKEY_free(ca_key);
+	return rc;
+}
+
+/* Times d2i_X509 of one issued SVID: what a caller of
+ * authority_x509_svid_cert pays once per certificate. */
+static int run_decode(const struct fixture *fx, uint64_t duration_ns,
+	struct phase_result *ret_result)
+{
+	struct x509svid_issuer *issuer = NULL;
+	struct x509svid_issued issued = { 0 };
+	struct wd_error err = { 0 };
+	struct x509svid_request request = issue_request(fx, 0);
+	EVP_PKEY *ca_key = NULL;
+	X509 *ca_cert = NULL;
+	uint64_t start, deadline, ops = 0;
+	int rc;
+
+	rc = make_issuer(&ca_key, &ca_cert, &issuer);
+	if (rc < 0)
+		goto out;
+	rc = x509svid_issuer_issue_der(issuer, &request, &issued, &err);
 	if (rc < 0) {
-		report_error("creating the CA", rc, &err);
+		report_error("x509svid_issuer_issue_der", rc, &err);
 		goto out;
 	}
 
 	start = bench_now_ns();
 	deadline = start + duration_ns;
 	while (bench_now_ns() < deadline) {
-		struct x509svid_request request = {
-			.id = &fx->ids[ops % SPIFFE_ID_COUNT],
-			.public_key = fx->public_keys[ops % fx->key_count],
-			.now = wd_now(),
-			.ttl_seconds = AUTHORITY_DEFAULT_X509_SVID_TTL,
-			.backdate_seconds = AUTHORITY_DEFAULT_BACKDATE,
-		};
-		char serial[AUTHORITY_SERIAL_HEX_SIZE];
-		X509 *cert = NULL;
-		char *pem = NULL;
+		const unsigned char *p = issued.der;
+		X509 *cert = d2i_X509(NULL, &p, (long)issued.der_len);
 
-		rc = x509svid_issuer_issue(issuer, &request, &cert, &err);
-		if (rc < 0) {
-			report_error("x509svid_issuer_issue", rc, &err);
-			goto out;
-		}
-		if (crypto_x509_serial_hex(cert, serial, sizeof(serial)) < 0 ||
-		    crypto_x509_to_pem(cert, &pem) < 0) {
-			X509_free(cert);
-			fprintf(stderr, "bench_sign: encoding the SVID failed\n");
+		if (!cert) {
+			fprintf(stderr, "bench_sign: decoding the SVID failed\n");
 			rc = -1;
 			goto out;
 		}
-		free(pem);
 		X509_free(cert);
 		ops++;
 	}
 	*ret_result = (struct phase_result){ .ops = ops, .elapsed_ns = bench_now_ns() - start };
 	rc = 0;
 out:
+	x509svid_issued_clear(&issued);
 	x509svid_issuer_free(issuer);
 	X509_free(ca_cert);
 	EVP_PKEY_free(ca_key);
@@ -456,8 +554,9 @@ static void usage(FILE *out)
 		"usage: bench_sign [--seconds N] [--keys N] [--phase NAME]\n"
 		"  --seconds N  duration of each phase in seconds (default %d)\n"
 		"  --keys N     pre-generated subject public keys, used in turn (default %d)\n"
-		"  --phase NAME run one phase: issue, sign-default, sign-full,\n"
-		"               insert-default, insert-full, pubkey-set, pubkey-direct\n"
+		"  --phase NAME run one phase: issue, issue-openssl, decode, sign-default,\n"
+		"               sign-full, insert-default, insert-full, pubkey-set,\n"
+		"               pubkey-direct\n"
 		"               (default: all)\n",
 		DEFAULT_SECONDS, DEFAULT_KEY_COUNT);
 }
@@ -534,9 +633,19 @@ int main(int argc, char **argv)
 	printf("setup keys=%zu seconds_per_phase=%lu\n", fx.key_count, options.seconds);
 
 	if (wanted(&options, "issue")) {
-		if (run_issue(&fx, duration_ns, &result) < 0)
+		if (run_issue(&fx, false, duration_ns, &result) < 0)
 			goto out;
 		print_result("issue", &result);
+	}
+	if (wanted(&options, "issue-openssl")) {
+		if (run_issue(&fx, true, duration_ns, &result) < 0)
+			goto out;
+		print_result("issue-openssl", &result);
+	}
+	if (wanted(&options, "decode")) {
+		if (run_decode(&fx, duration_ns, &result) < 0)
+			goto out;
+		print_result("decode", &result);
 	}
 	if (wanted(&options, "sign-default")) {
 		if (run_sign(&fx, "sign-default", NULL, duration_ns, &result) < 0)

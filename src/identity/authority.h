@@ -149,16 +149,25 @@ struct authority_x509_request {
 
 /* An issued X.509-SVID; release with authority_x509_svid_clear. */
 struct authority_x509_svid {
-	X509 *cert;
+	uint8_t *der;      /* the leaf certificate */
+	size_t der_len;
 	char *chain_pem;   /* the leaf, then any intermediates; the self-signed
 	                      CA itself travels in the bundle, not here */
 	char serial_hex[AUTHORITY_SERIAL_HEX_SIZE];
 	int64_t slot_id;   /* the slot that signed it */
 	int64_t not_after; /* Unix seconds, cut to the CA's notAfter */
+	X509 *decoded_cert; /* NULL until authority_x509_svid_cert decodes der */
 };
 
 /* Frees the certificate and chain of svid and zeroes it; accepts NULL. */
 void authority_x509_svid_clear(struct authority_x509_svid *svid);
+
+/* Returns the leaf as an X509 object, which svid keeps owning. The first
+ * call decodes der, which costs more than the signing itself with OpenSSL
+ * 3.0 (d2i_X509 decodes the subject key through an OSSL_DECODER), so the
+ * server's signing path does not call it. NULL when svid contains no
+ * certificate or decoding fails. */
+X509 *authority_x509_svid_cert(struct authority_x509_svid *svid);
 
 /* Signs an X.509-SVID with the active slot and records its serial, SPIFFE ID,
  * entry id, slot, notAfter and issue time. WD_EINVAL for an ID of another

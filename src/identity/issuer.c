@@ -1,7 +1,10 @@
 /* SVID signing with the active slot: X.509-SVIDs, whose serials are recorded
  * for revocation, and JWT-SVIDs. */
 #include <inttypes.h>
+#include <limits.h>
 #include <string.h>
+
+#include <openssl/err.h>
 
 #include "common/alloc.h"
 #include "crypto/x509.h"
@@ -18,9 +21,28 @@ void authority_x509_svid_clear(struct authority_x509_svid *svid)
 {
 	if (!svid)
 		return;
-	X509_free(svid->cert);
+	free(svid->der);
 	free(svid->chain_pem);
+	X509_free(svid->decoded_cert);
 	*svid = (struct authority_x509_svid){ 0 };
+}
+
+X509 *authority_x509_svid_cert(struct authority_x509_svid *svid)
+{
+	const unsigned char *p;
+
+	if (!svid || !svid->der || svid->der_len == 0 || svid->der_len > LONG_MAX)
+		return NULL;
+	if (svid->decoded_cert)
+		return svid->decoded_cert;
+	p = svid->der;
+	svid->decoded_cert = d2i_X509(NULL, &p, (long)svid->der_len);
+	if (svid->decoded_cert && p != svid->der + svid->der_len) {
+		X509_free(svid->decoded_cert);
+		svid->decoded_cert = NULL;
+	}
+	ERR_clear_error();
+	return svid->decoded_cert;
 }
 
 static int check_subject(const struct authority *authority, const struct spiffe_id *id,
@@ -97,6 +119,7 @@ static int sign_x509_locked(struct authority *authority,
 	struct authority_x509_svid *ret_svid, struct wd_error *err)
 {
 	struct authority_x509_svid svid = { 0 };
+	struct x509svid_issued issued = { 0 };
 	struct authority_slot *active;
 	struct x509svid_request issue;
 	int rc;
@@ -114,25 +137,23 @@ static int sign_x509_locked(struct authority *authority,
 	};
 	if (!active->issuer)
 		WD_GUARD(x509svid_issuer_new(active->cert, active->x509_key, &active->issuer, err));
-	WD_GUARD(x509svid_issuer_issue(active->issuer, &issue, &svid.cert, err));
+	WD_GUARD(x509svid_issuer_issue_der(active->issuer, &issue, &issued, err));
 
+	svid.der = WD_TAKE_PTR(issued.der);
+	svid.der_len = issued.der_len;
+	svid.chain_pem = WD_TAKE_PTR(issued.pem);
 	svid.slot_id = active->id;
-	if (crypto_x509_serial_hex(svid.cert, svid.serial_hex, sizeof(svid.serial_hex)) < 0 ||
-	    crypto_x509_not_after(svid.cert, &svid.not_after) < 0) {
-		rc = wd_error_set(err, WD_EINTERNAL, "reading the new X.509-SVID failed");
-		goto out;
-	}
-	rc = crypto_x509_to_pem(svid.cert, &svid.chain_pem);
-	if (rc < 0) {
-		wd_error_set(err, rc, "encoding the X.509-SVID of \"%.300s\" failed", spiffe_id);
-		goto out;
-	}
+	svid.not_after = issued.not_after;
+	_Static_assert(X509SVID_SERIAL_HEX_SIZE <= AUTHORITY_SERIAL_HEX_SIZE,
+		"an X.509-SVID serial fits the authority's serial buffer");
+	memcpy(svid.serial_hex, issued.serial_hex, sizeof(issued.serial_hex));
 	WD_GUARD(record_serial(authority, &svid, spiffe_id, request->entry_id, now, err));
 
 	*ret_svid = svid;
 	svid = (struct authority_x509_svid){ 0 };
 	rc = 0;
 out:
+	x509svid_issued_clear(&issued);
 	authority_x509_svid_clear(&svid);
 	return rc;
 }

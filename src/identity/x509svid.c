@@ -10,11 +10,13 @@
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
+#include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
 #include "crypto/key.h"
 #include "crypto/x509.h"
 #include "identity/x509svid.h"
+#include "identity/x509svid_internal.h"
 
 #define SUBJECT_ORGANIZATION "warden"
 
@@ -212,23 +214,6 @@ static int svid_validity(int64_t ca_not_after, const struct x509svid_request *re
 	return 0;
 }
 
-/* What every SVID of one CA shares, computed once: the leaf extensions that
- * do not depend on the subject, and a DigestSign context set up with the CA
- * key that each signing copies. */
-struct x509svid_issuer {
-	X509 *ca_cert;
-	EVP_PKEY *ca_key;
-	int64_t ca_not_after;
-	EVP_MD_CTX *sign_template;
-	EVP_MD *sha1;                      /* for the subject key identifier */
-	X509_EXTENSION *basic_constraints;
-	X509_EXTENSION *key_usage;
-	X509_EXTENSION *ext_key_usage;
-	X509_EXTENSION *authority_key_id;
-	EC_GROUP *group;                   /* curve of the last EC subject key */
-	int group_nid;
-};
-
 void x509svid_issuer_free(struct x509svid_issuer *issuer)
 {
 	if (!issuer)
@@ -242,6 +227,7 @@ void x509svid_issuer_free(struct x509svid_issuer *issuer)
 	X509_EXTENSION_free(issuer->ext_key_usage);
 	X509_EXTENSION_free(issuer->authority_key_id);
 	EC_GROUP_free(issuer->group);
+	x509svid_template_clear(&issuer->der);
 	free(issuer);
 }
 
@@ -314,6 +300,7 @@ int x509svid_issuer_new(X509 *ca_cert, EVP_PKEY *ca_key, struct x509svid_issuer 
 		rc = wd_error_set(err, WD_ECRYPTO, "setting up signing with the CA key failed");
 		goto out;
 	}
+	WD_GUARD(x509svid_template_init(issuer));
 	*ret_issuer = WD_TAKE_PTR(issuer);
 	rc = 0;
 out:
@@ -427,36 +414,108 @@ static int sign_svid(const struct x509svid_issuer *issuer, X509 *cert, struct wd
 	return 0;
 }
 
-int x509svid_issuer_issue(struct x509svid_issuer *issuer,
-	const struct x509svid_request *request, X509 **ret_cert, struct wd_error *err)
+void x509svid_issuer_set_serial_source(struct x509svid_issuer *issuer,
+	x509svid_serial_fn source, void *context)
 {
-	char uri[SPIFFE_ID_MAX_LEN + 1] = "";
-	const char *common_name = NULL;
-	X509 *cert = NULL;
-	int64_t not_before = 0;
-	int64_t not_after = 0;
+	issuer->serial_source = source;
+	issuer->serial_context = context;
+}
+
+/* Draws a serial from the issuer's source, or from RAND_bytes until the
+ * draw is not 0 once the top bit is cleared. */
+static int draw_serial(const struct x509svid_issuer *issuer,
+	uint8_t serial[X509SVID_SERIAL_BYTES])
+{
+	bool all_zero = true;
+
+	do {
+		if (issuer->serial_source) {
+			WD_TRY(issuer->serial_source(issuer->serial_context, serial));
+		} else if (RAND_bytes(serial, X509SVID_SERIAL_BYTES) != 1) {
+			return WD_EINTERNAL;
+		}
+		serial[0] &= 0x7f;
+		all_zero = true;
+		for (size_t i = 0; i < X509SVID_SERIAL_BYTES; i++)
+			all_zero = all_zero && serial[i] == 0;
+	} while (all_zero && !issuer->serial_source);
+	return all_zero ? WD_EINTERNAL : 0;
+}
+
+static int set_serial(X509 *cert, const uint8_t serial[X509SVID_SERIAL_BYTES])
+{
+	BIGNUM *bn = BN_bin2bn(serial, X509SVID_SERIAL_BYTES, NULL);
+	int rc = WD_ENOMEM;
+
+	if (bn && BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert)))
+		rc = 0;
+	BN_free(bn);
+	return rc;
+}
+
+/* Writes the serial as crypto_x509_serial_hex does: lowercase hex of the
+ * positive value, without leading zeros. */
+static void serial_to_hex(const uint8_t serial[X509SVID_SERIAL_BYTES],
+	char out[static X509SVID_SERIAL_HEX_SIZE])
+{
+	static const char digits[] = "0123456789abcdef";
+	char full[X509SVID_SERIAL_HEX_SIZE];
+	size_t start = 0;
+
+	for (size_t i = 0; i < X509SVID_SERIAL_BYTES; i++) {
+		full[2 * i] = digits[serial[i] >> 4];
+		full[2 * i + 1] = digits[serial[i] & 0x0f];
+	}
+	full[2 * X509SVID_SERIAL_BYTES] = '\0';
+	while (full[start] == '0' && full[start + 1] != '\0')
+		start++;
+	memcpy(out, full + start, sizeof(full) - start);
+}
+
+/* Checks request and computes the values both issuance paths encode. uri
+ * and serial are the caller's buffers that fields then points into. */
+static int prepare_fields(const struct x509svid_issuer *issuer,
+	const struct x509svid_request *request, char uri[static SPIFFE_ID_MAX_LEN + 1],
+	uint8_t serial[static X509SVID_SERIAL_BYTES], struct x509svid_fields *ret_fields,
+	struct wd_error *err)
+{
+	struct x509svid_fields fields = {
+		.serial = serial,
+		.uri = uri,
+		.public_key = request->public_key,
+		.dns_names = request->dns_names,
+		.dns_name_count = request->dns_name_count,
+	};
 	int rc;
 
-	if (ret_cert)
-		*ret_cert = NULL;
-	if (!issuer || !request || !ret_cert)
-		return wd_error_set(err, WD_EINVAL, "X.509-SVID issue: missing argument");
-	wd_error_clear(err);
-	WD_GUARD(check_request(request, err));
-	if (spiffe_id_format(request->id, uri, sizeof(uri)) < 0)
+	WD_TRY(check_request(request, err));
+	if (spiffe_id_format(request->id, uri, SPIFFE_ID_MAX_LEN + 1) < 0)
 		return wd_error_set(err, WD_EINVAL, "X.509-SVID request: SPIFFE ID is too long");
-	WD_GUARD(svid_validity(issuer->ca_not_after, request, &not_before, &not_after, err));
+	WD_TRY(svid_validity(issuer->ca_not_after, request, &fields.not_before,
+		&fields.not_after, err));
 	if (request->dns_name_count > 0 && strlen(request->dns_names[0]) <= COMMON_NAME_MAX)
-		common_name = request->dns_names[0];
+		fields.common_name = request->dns_names[0];
+	rc = draw_serial(issuer, serial);
+	if (rc < 0)
+		return wd_error_set(err, rc, "drawing a serial number for \"%.300s\" failed", uri);
+	*ret_fields = fields;
+	return 0;
+}
 
-	cert = X509_new();
+/* Builds and signs the SVID as an X509 object through the OpenSSL API. */
+static int issue_with_openssl(struct x509svid_issuer *issuer,
+	const struct x509svid_fields *fields, X509 **ret_cert, struct wd_error *err)
+{
+	X509 *cert = X509_new();
+	int rc;
+
 	WD_ENSURE(cert, WD_ENOMEM);
 	WD_ENSURE(X509_set_version(cert, X509_VERSION_3), WD_EINTERNAL);
-	WD_GUARD(crypto_x509_set_random_serial(cert));
+	WD_GUARD(set_serial(cert, fields->serial));
 	WD_ENSURE(X509_set_issuer_name(cert, X509_get_subject_name(issuer->ca_cert)), WD_ENOMEM);
-	WD_GUARD(fill_svid_subject(cert, common_name));
-	WD_GUARD(set_validity(cert, not_before, not_after));
-	WD_GUARD(set_subject_pubkey(issuer, cert, request->public_key));
+	WD_GUARD(fill_svid_subject(cert, fields->common_name));
+	WD_GUARD(set_validity(cert, fields->not_before, fields->not_after));
+	WD_GUARD(set_subject_pubkey(issuer, cert, fields->public_key));
 
 	/* The order is that of OpenSSL's configuration path used before. */
 	WD_ENSURE(X509_add_ext(cert, issuer->basic_constraints, -1), WD_ENOMEM);
@@ -464,14 +523,111 @@ int x509svid_issuer_issue(struct x509svid_issuer *issuer,
 	WD_ENSURE(X509_add_ext(cert, issuer->ext_key_usage, -1), WD_ENOMEM);
 	WD_GUARD(add_subject_key_id(issuer, cert));
 	WD_ENSURE(X509_add_ext(cert, issuer->authority_key_id, -1), WD_ENOMEM);
-	WD_GUARD(add_san(cert, uri, request->dns_names, request->dns_name_count));
+	WD_GUARD(add_san(cert, fields->uri, fields->dns_names, fields->dns_name_count));
 
 	WD_GUARD(sign_svid(issuer, cert, err));
 	*ret_cert = WD_TAKE_PTR(cert);
 	rc = 0;
 out:
+	X509_free(cert);
+	return rc;
+}
+
+int x509svid_issuer_issue(struct x509svid_issuer *issuer,
+	const struct x509svid_request *request, X509 **ret_cert, struct wd_error *err)
+{
+	char uri[SPIFFE_ID_MAX_LEN + 1] = "";
+	uint8_t serial[X509SVID_SERIAL_BYTES];
+	struct x509svid_fields fields;
+	int rc;
+
+	if (ret_cert)
+		*ret_cert = NULL;
+	if (!issuer || !request || !ret_cert)
+		return wd_error_set(err, WD_EINVAL, "X.509-SVID issue: missing argument");
+	wd_error_clear(err);
+	WD_GUARD(prepare_fields(issuer, request, uri, serial, &fields, err));
+	WD_GUARD(issue_with_openssl(issuer, &fields, ret_cert, err));
+	rc = 0;
+out:
 	if (rc < 0 && err && err->code != rc)
 		wd_error_set(err, rc, "building the X.509-SVID for \"%.300s\" failed", uri);
+	ERR_clear_error();
+	return rc;
+}
+
+void x509svid_issued_clear(struct x509svid_issued *issued)
+{
+	if (!issued)
+		return;
+	free(issued->der);
+	free(issued->pem);
+	*issued = (struct x509svid_issued){ 0 };
+}
+
+/* Encodes a certificate of the OpenSSL path into a malloc'd DER buffer. */
+static int encode_cert(X509 *cert, uint8_t **ret_der, size_t *ret_len)
+{
+	int len = i2d_X509(cert, NULL);
+	uint8_t *der;
+	unsigned char *p;
+
+	if (len <= 0)
+		return WD_EINTERNAL;
+	der = malloc((size_t)len);
+	if (!der)
+		return WD_ENOMEM;
+	p = der;
+	if (i2d_X509(cert, &p) != len) {
+		free(der);
+		return WD_EINTERNAL;
+	}
+	*ret_der = der;
+	*ret_len = (size_t)len;
+	return 0;
+}
+
+int x509svid_issuer_issue_der(struct x509svid_issuer *issuer,
+	const struct x509svid_request *request, struct x509svid_issued *ret_issued,
+	struct wd_error *err)
+{
+	char uri[SPIFFE_ID_MAX_LEN + 1] = "";
+	uint8_t serial[X509SVID_SERIAL_BYTES];
+	struct x509svid_issued issued = { 0 };
+	struct x509svid_fields fields;
+	X509 *cert = NULL;
+	int rc;
+
+	if (ret_issued)
+		*ret_issued = (struct x509svid_issued){ 0 };
+	if (!issuer || !request || !ret_issued)
+		return wd_error_set(err, WD_EINVAL, "X.509-SVID issue: missing argument");
+	wd_error_clear(err);
+	WD_GUARD(prepare_fields(issuer, request, uri, serial, &fields, err));
+
+	rc = x509svid_der_issue(issuer, &fields, &issued.der, &issued.der_len);
+	if (rc == 0) {
+		issued.from_template = true;
+	} else if (rc == WD_EUNSUPPORTED) {
+		WD_GUARD(issue_with_openssl(issuer, &fields, &cert, err));
+		WD_GUARD(encode_cert(cert, &issued.der, &issued.der_len));
+	} else if (rc == WD_ECRYPTO) {
+		rc = wd_error_set(err, rc, "signing the certificate failed");
+		goto out;
+	} else {
+		goto out;
+	}
+	WD_GUARD(x509svid_der_to_pem(issued.der, issued.der_len, &issued.pem));
+	serial_to_hex(serial, issued.serial_hex);
+	issued.not_after = fields.not_after;
+
+	*ret_issued = issued;
+	issued = (struct x509svid_issued){ 0 };
+	rc = 0;
+out:
+	if (rc < 0 && err && err->code != rc)
+		wd_error_set(err, rc, "building the X.509-SVID for \"%.300s\" failed", uri);
+	x509svid_issued_clear(&issued);
 	X509_free(cert);
 	ERR_clear_error();
 	return rc;

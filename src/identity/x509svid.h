@@ -4,6 +4,7 @@
  * cRLSign whose SPIFFE ID has no path. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,10 +45,51 @@ struct x509svid_issuer;
 WD_MUST_CHECK int x509svid_issuer_new(X509 *ca_cert, EVP_PKEY *ca_key,
 	struct x509svid_issuer **ret_issuer, struct wd_error *err);
 
-/* Signs an X.509-SVID for request, with the same certificate profile as
- * x509svid_issue. */
+/* Signs an X.509-SVID for request through the OpenSSL X509 API, with the
+ * same certificate profile as x509svid_issue. */
 WD_MUST_CHECK int x509svid_issuer_issue(struct x509svid_issuer *issuer,
 	const struct x509svid_request *request, X509 **ret_cert, struct wd_error *err);
+
+/* Serial numbers are 16 random bytes with the top bit cleared: positive,
+ * at most 16 octets in DER and never 0 (RFC 5280 section 4.1.2.2). */
+#define X509SVID_SERIAL_BYTES 16
+
+/* The serial in lowercase hex without leading zeros, plus the NUL. */
+#define X509SVID_SERIAL_HEX_SIZE (2 * X509SVID_SERIAL_BYTES + 1)
+
+/* An issued X.509-SVID in its encoded forms; release with
+ * x509svid_issued_clear. */
+struct x509svid_issued {
+	uint8_t *der;          /* the Certificate */
+	size_t der_len;
+	char *pem;             /* one CERTIFICATE block */
+	char serial_hex[X509SVID_SERIAL_HEX_SIZE];
+	int64_t not_after;     /* Unix seconds, cut to the CA's notAfter */
+	bool from_template;    /* true: the DER-template path encoded it */
+};
+
+/* Frees the buffers of issued and zeroes it; accepts NULL. */
+void x509svid_issued_clear(struct x509svid_issued *issued);
+
+/* Signs an X.509-SVID for request with the same profile, and returns DER
+ * and PEM without building an X509 object. EC P-256 and P-384 subject keys
+ * take the DER-template path. Other keys, RSA among them, take
+ * x509svid_issuer_issue's path, and the result is encoded from it. Same
+ * errors as x509svid_issuer_issue. */
+WD_MUST_CHECK int x509svid_issuer_issue_der(struct x509svid_issuer *issuer,
+	const struct x509svid_request *request, struct x509svid_issued *ret_issued,
+	struct wd_error *err);
+
+/* Writes X509SVID_SERIAL_BYTES serial bytes; the issuer then clears the top
+ * bit. Returns 0 or a negative error code. */
+typedef int (*x509svid_serial_fn)(void *context, uint8_t serial[X509SVID_SERIAL_BYTES]);
+
+/* Replaces the issuer's serial source (RAND_bytes) with source, so tests
+ * can issue the same certificate twice; NULL restores RAND_bytes. A source
+ * that yields 0 after the top bit is cleared fails the signing with
+ * WD_EINTERNAL. */
+void x509svid_issuer_set_serial_source(struct x509svid_issuer *issuer,
+	x509svid_serial_fn source, void *context);
 
 /* Frees the issuer; accepts NULL. */
 void x509svid_issuer_free(struct x509svid_issuer *issuer);

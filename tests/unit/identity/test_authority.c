@@ -105,7 +105,7 @@ static void sign_and_verify_both(struct fixture *f, int64_t now)
 	int64_t expires_at = 0;
 
 	issue_svid(f, "spiffe://example.org/web", NULL, 0, now, &svid);
-	assert_int_equal(verify_with_bundle(f, svid.cert, now), 0);
+	assert_int_equal(verify_with_bundle(f, authority_x509_svid_cert(&svid), now), 0);
 	authority_x509_svid_clear(&svid);
 
 	assert_int_equal(authority_sign_jwt(f->authority, &id, audience, 1, 0, now, &token,
@@ -290,18 +290,20 @@ static void sign_x509_fields(void **state)
 
 	assert_int_equal(svid.slot_id, 1);
 	assert_int_equal(svid.not_after, T0 + 100 + 3600);
-	assert_int_equal(crypto_x509_not_after(svid.cert, &not_after), 0);
+	assert_int_equal(crypto_x509_not_after(authority_x509_svid_cert(&svid), &not_after), 0);
 	assert_int_equal(not_after, T0 + 100 + 3600);
-	assert_int_equal(crypto_x509_serial_hex(svid.cert, hex, sizeof(hex)), 0);
+	assert_int_equal(crypto_x509_serial_hex(authority_x509_svid_cert(&svid), hex,
+		sizeof(hex)), 0);
 	assert_string_equal(svid.serial_hex, hex);
 
 	/* The chain is the leaf alone: the self-signed CA travels in the bundle. */
 	assert_int_equal(crypto_x509_chain_from_pem(svid.chain_pem, strlen(svid.chain_pem), 4,
 		&parsed, &f->err), 0);
 	assert_int_equal(sk_X509_num(parsed), 1);
-	assert_int_equal(X509_cmp(sk_X509_value(parsed, 0), svid.cert), 0);
+	assert_int_equal(X509_cmp(sk_X509_value(parsed, 0), authority_x509_svid_cert(&svid)),
+		0);
 
-	assert_int_equal(verify_with_bundle(f, svid.cert, T0 + 100), 0);
+	assert_int_equal(verify_with_bundle(f, authority_x509_svid_cert(&svid), T0 + 100), 0);
 	assert_int_equal(authority_is_revoked(f->authority, svid.serial_hex, &revoked, &f->err), 0);
 	assert_false(revoked);
 	/* Plain issuance leaves the bundle sequence alone. */
@@ -343,7 +345,7 @@ static void sign_x509_rejects_bad_request(void **state)
 	assert_int_equal(authority_sign_x509(f->authority, &request, T0, &svid, &f->err),
 		WD_EINVAL);
 	assert_non_null(strstr(f->err.detail, "spiffe://other.org/web"));
-	assert_null(svid.cert);
+	assert_null(svid.der);
 
 	request.spiffe_id = &root;
 	assert_int_equal(authority_sign_x509(f->authority, &request, T0, &svid, &f->err),
@@ -368,7 +370,7 @@ static void sign_x509_rejects_bad_request(void **state)
 	request.public_key = key;
 	assert_int_equal(authority_sign_x509(f->authority, &request, T0 + 86400, &svid,
 		&f->err), WD_EUNAVAILABLE);
-	assert_null(svid.cert);
+	assert_null(svid.der);
 	EVP_PKEY_free(key);
 }
 

@@ -84,7 +84,8 @@ static void rotation_prepare_publishes(void **state)
 	issue_svid(f, "spiffe://example.org/web", NULL, 0, T0 + 302, &svid);
 	assert_int_equal(svid.slot_id, 1);
 	assert_true(sk_X509_push(old_only, slot_cert(f, 1)) > 0);
-	assert_int_equal(verify_against(svid.cert, old_only, T0 + 302, &id), 0);
+	assert_int_equal(verify_against(authority_x509_svid_cert(&svid), old_only, T0 + 302,
+		&id), 0);
 
 	/* A second tick before activation changes nothing. */
 	tick(f, T0 + 400, &changes);
@@ -136,14 +137,15 @@ static void rotation_activate_switches_signer(void **state)
 	/* The peer's bundle from the preparation already trusts the new CA. */
 	for (int i = 0; i < sk_X509_num(peer_bundle->x509_authorities); i++)
 		peer_authorities[i] = sk_X509_value(peer_bundle->x509_authorities, i);
-	assert_true(sk_X509_push(chain, svid.cert) > 0);
+	assert_true(sk_X509_push(chain, authority_x509_svid_cert(&svid)) > 0);
 	assert_int_equal(x509svid_verify(chain, peer_authorities,
 		(size_t)sk_X509_num(peer_bundle->x509_authorities), T0 + 502, &id, &f->err), 0);
 	assert_string_equal(id.path, "/web");
 
 	/* The old CA alone no longer verifies new SVIDs. */
 	assert_true(sk_X509_push(old_only, slot_cert(f, 1)) > 0);
-	assert_int_not_equal(verify_against(svid.cert, old_only, T0 + 502, &id), 0);
+	assert_int_not_equal(verify_against(authority_x509_svid_cert(&svid), old_only,
+		T0 + 502, &id), 0);
 
 	/* JWT-SVIDs switch keys too, and the peer's old bundle verifies them. */
 	assert_int_equal(authority_sign_jwt(f->authority, &jwt_id, audience, 1, 0, T0 + 502,
@@ -282,7 +284,7 @@ static void rotation_after_long_outage(void **state)
 	assert_int_equal(authority_sign_x509(f->authority, &request, T0 + 5000, &svid, &f->err),
 		0);
 	assert_int_equal(svid.slot_id, 2);
-	assert_int_equal(verify_with_bundle(f, svid.cert, T0 + 5001), 0);
+	assert_int_equal(verify_with_bundle(f, authority_x509_svid_cert(&svid), T0 + 5001), 0);
 	authority_x509_svid_clear(&svid);
 	EVP_PKEY_free(key);
 }
