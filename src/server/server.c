@@ -346,6 +346,12 @@ static void close_all(struct server_ctx *ctx)
 	if (ctx->sighup_event)
 		event_free(ctx->sighup_event);
 	net_server_free(ctx->net);
+	/* Connections close through deferred callbacks; run them before the
+	 * base goes, so no TLS state outlives it. */
+	if (ctx->base) {
+		event_base_loop(ctx->base, EVLOOP_NONBLOCK);
+		event_base_loop(ctx->base, EVLOOP_NONBLOCK);
+	}
 	net_ratelimit_free(ctx->attest_limit);
 	if (ctx->admin_socket_ino) {
 		struct stat st;
