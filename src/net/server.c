@@ -691,13 +691,15 @@ static int listener_new(struct net_server *server, enum listener_kind kind,
 		goto out;
 	}
 
-	/* NOTE: libevent 2.1.12 itself replies to a body over max_body_bytes or
-	 * headers over max_header_bytes (413) and to a malformed request (400),
-	 * with its own HTML body instead of the JSON error format. A header
-	 * callback (evhttp_request_set_header_cb) could check Content-Length
-	 * first, but libevent creates each server request internally and
-	 * offers no hook to reach it before its headers are read. */
-	evhttp_set_max_body_size(listener->http, (ev_ssize_t)limits->max_body_bytes);
+	/* libevent 2.1.12 answers a body over its own limit with an HTML 413,
+	 * and offers no hook before it reads the headers. So libevent gets
+	 * twice the configured limit, and request.c answers bodies between the
+	 * two with the JSON error that names the limit.
+	 * NOTE: a body over twice max_body_bytes, headers over max_header_bytes
+	 * and malformed requests still get libevent's HTML replies. */
+	evhttp_set_max_body_size(listener->http,
+		(ev_ssize_t)(limits->max_body_bytes > SIZE_MAX / 4 ? limits->max_body_bytes :
+		limits->max_body_bytes * 2));
 	evhttp_set_max_headers_size(listener->http, (ev_ssize_t)limits->max_header_bytes);
 	/* libevent 2.1 has one timeout per connection; it starts as the read
 	 * timeout and request_cb and track_input_cb switch it. */

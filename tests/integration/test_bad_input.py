@@ -143,6 +143,10 @@ class BadInputTest(unittest.TestCase):
             except ConnectionResetError:
                 pass
         self.assertTrue(reply.startswith(b"HTTP/1.1 413"), reply[:200])
+        # Up to twice the limit, warden itself answers, with the JSON error
+        # naming the limit.
+        self.assertIn(b"application/json", reply)
+        self.assertIn(b"request body is larger than 65536 bytes", reply)
         self.assertEqual(self.server.entry_count(), before)
 
     def test_truncated_body(self):
