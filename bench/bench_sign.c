@@ -1,5 +1,6 @@
 /* Measures in-process X.509-SVID signing: the bare certificate work
- * through the DER template (x509svid_issuer_issue_der: DER, serial, PEM)
+ * through the DER template (x509svid_issuer_issue_der: DER, serial, PEM),
+ * with the subject's SubjectPublicKeyInfo DER and with only its EVP_PKEY,
  * and through the OpenSSL X509 API, d2i_X509 of an issued SVID, the full
  * authority_sign_x509 call that the server makes (which also records the
  * serial in SQLite) with SQLite's synchronous setting as store_open leaves
@@ -46,6 +47,8 @@ struct options {
 struct fixture {
 	char *dir;                /* scratch directory, removed at exit */
 	EVP_PKEY **public_keys;
+	uint8_t **public_key_spkis;  /* the DER SubjectPublicKeyInfo of each key */
+	size_t *public_key_spki_lens;
 	size_t key_count;
 	struct spiffe_id ids[SPIFFE_ID_COUNT];
 };
@@ -72,14 +75,16 @@ static void report_error(const char *what, int rc, const struct wd_error *err)
 		wd_error_name(rc));
 }
 
-/* Generates key_count EC P-256 keys and keeps only their public halves, as
- * the server gets them from CSRs. */
+/* Generates key_count EC P-256 keys and keeps only their public halves and
+ * SubjectPublicKeyInfo DER, as the server gets them from CSRs. */
 static int make_public_keys(struct fixture *fx, size_t key_count)
 {
 	struct wd_error err = { 0 };
 
 	fx->public_keys = calloc(key_count, sizeof(fx->public_keys[0]));
-	if (!fx->public_keys)
+	fx->public_key_spkis = calloc(key_count, sizeof(fx->public_key_spkis[0]));
+	fx->public_key_spki_lens = calloc(key_count, sizeof(fx->public_key_spki_lens[0]));
+	if (!fx->public_keys || !fx->public_key_spkis || !fx->public_key_spki_lens)
 		return -1;
 	for (size_t i = 0; i < key_count; i++) {
 		EVP_PKEY *key = NULL;
@@ -98,10 +103,11 @@ static int make_public_keys(struct fixture *fx, size_t key_count)
 			return -1;
 		cursor = der;
 		fx->public_keys[i] = d2i_PUBKEY(NULL, &cursor, len);
-		OPENSSL_free(der);
+		fx->public_key_spkis[i] = der;
+		fx->public_key_spki_lens[i] = (size_t)len;
+		fx->key_count = i + 1;
 		if (!fx->public_keys[i])
 			return -1;
-		fx->key_count = i + 1;
 	}
 	return 0;
 }
@@ -125,9 +131,13 @@ static int make_ids(struct fixture *fx)
 
 static void fixture_clear(struct fixture *fx)
 {
-	for (size_t i = 0; i < fx->key_count; i++)
+	for (size_t i = 0; i < fx->key_count; i++) {
 		EVP_PKEY_free(fx->public_keys[i]);
+		OPENSSL_free(fx->public_key_spkis[i]);
+	}
 	free(fx->public_keys);
+	free(fx->public_key_spkis);
+	free(fx->public_key_spki_lens);
 	bench_tmpdir_remove(fx->dir);
 	free(fx->dir);
 }
@@ -152,11 +162,15 @@ static int make_issuer(EVP_PKEY **ret_key, X509 **ret_cert, struct x509svid_issu
 	return rc;
 }
 
+/* The request for the i-th issuance, with the subject's SubjectPublicKeyInfo
+ * DER as the server passes it from a CSR. */
 static struct x509svid_request issue_request(const struct fixture *fx, uint64_t i)
 {
 	return (struct x509svid_request){
 		.id = &fx->ids[i % SPIFFE_ID_COUNT],
 		.public_key = fx->public_keys[i % fx->key_count],
+		.public_key_spki = fx->public_key_spkis[i % fx->key_count],
+		.public_key_spki_len = fx->public_key_spki_lens[i % fx->key_count],
 		.now = wd_now(),
 		.ttl_seconds = AUTHORITY_DEFAULT_X509_SVID_TTL,
 		.backdate_seconds = AUTHORITY_DEFAULT_BACKDATE,
@@ -211,8 +225,10 @@ static int issue_der_once(struct x509svid_issuer *issuer, const struct x509svid_
 	return rc;
 }
 
-static int run_issue(const struct fixture *fx, bool openssl_api, uint64_t duration_ns,
-	struct phase_result *ret_result)
+/* With without_spki, the DER path reads the subject point from the
+ * EVP_PKEY, as for callers that have no SubjectPublicKeyInfo bytes. */
+static int run_issue(const struct fixture *fx, bool openssl_api, bool without_spki,
+	uint64_t duration_ns, struct phase_result *ret_result)
 {
 	struct x509svid_issuer *issuer = NULL;
 	EVP_PKEY *ca_key = NULL;
@@ -229,6 +245,10 @@ static int run_issue(const struct fixture *fx, bool openssl_api, uint64_t durati
 	while (bench_now_ns() < deadline) {
 		struct x509svid_request request = issue_request(fx, ops);
 
+		if (without_spki) {
+			request.public_key_spki = NULL;
+			request.public_key_spki_len = 0;
+		}
 		rc = openssl_api ? issue_openssl_once(issuer, &request)
 				 : issue_der_once(issuer, &request);
 		if (rc < 0)
@@ -374,6 +394,8 @@ static int run_sign(const struct fixture *fx, const char *name, const char *sync
 		struct authority_x509_request request = {
 			.spiffe_id = &fx->ids[ops % SPIFFE_ID_COUNT],
 			.public_key = fx->public_keys[ops % fx->key_count],
+			.public_key_spki = fx->public_key_spkis[ops % fx->key_count],
+			.public_key_spki_len = fx->public_key_spki_lens[ops % fx->key_count],
 			.entry_id = "bench-entry",
 		};
 		struct authority_x509_svid svid;
@@ -554,9 +576,9 @@ static void usage(FILE *out)
 		"usage: bench_sign [--seconds N] [--keys N] [--phase NAME]\n"
 		"  --seconds N  duration of each phase in seconds (default %d)\n"
 		"  --keys N     pre-generated subject public keys, used in turn (default %d)\n"
-		"  --phase NAME run one phase: issue, issue-openssl, decode, sign-default,\n"
-		"               sign-full, insert-default, insert-full, pubkey-set,\n"
-		"               pubkey-direct\n"
+		"  --phase NAME run one phase: issue, issue-pkey, issue-openssl, decode,\n"
+		"               sign-default, sign-full, insert-default, insert-full,\n"
+		"               pubkey-set, pubkey-direct\n"
 		"               (default: all)\n",
 		DEFAULT_SECONDS, DEFAULT_KEY_COUNT);
 }
@@ -633,12 +655,17 @@ int main(int argc, char **argv)
 	printf("setup keys=%zu seconds_per_phase=%lu\n", fx.key_count, options.seconds);
 
 	if (wanted(&options, "issue")) {
-		if (run_issue(&fx, false, duration_ns, &result) < 0)
+		if (run_issue(&fx, false, false, duration_ns, &result) < 0)
 			goto out;
 		print_result("issue", &result);
 	}
+	if (wanted(&options, "issue-pkey")) {
+		if (run_issue(&fx, false, true, duration_ns, &result) < 0)
+			goto out;
+		print_result("issue-pkey", &result);
+	}
 	if (wanted(&options, "issue-openssl")) {
-		if (run_issue(&fx, true, duration_ns, &result) < 0)
+		if (run_issue(&fx, true, false, duration_ns, &result) < 0)
 			goto out;
 		print_result("issue-openssl", &result);
 	}

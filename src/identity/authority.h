@@ -141,6 +141,11 @@ WD_MUST_CHECK int authority_tick(struct authority *authority, int64_t now,
 struct authority_x509_request {
 	const struct spiffe_id *spiffe_id;  /* must be in the trust domain */
 	EVP_PKEY *public_key;               /* the subject's key, from a CSR */
+	const uint8_t *public_key_spki;     /* optional DER SubjectPublicKeyInfo
+	                                       of public_key, from
+	                                       csr_parse_and_verify_spki; see
+	                                       struct x509svid_request */
+	size_t public_key_spki_len;
 	const char *const *dns_names;       /* optional DNS SANs */
 	size_t dns_name_count;
 	int64_t ttl_seconds;                /* 0: the configured default */

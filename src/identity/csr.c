@@ -1,6 +1,7 @@
 /* PKCS#10 certificate signing requests (RFC 2986): bounded parsing of PEM or
  * DER, the key type allowlist, then the self-signature check. */
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/err.h>
@@ -90,16 +91,55 @@ static int check_key_type(const EVP_PKEY *key, struct wd_error *err)
 	}
 }
 
+/* Encodes the request's SubjectPublicKeyInfo as it was decoded: OpenSSL
+ * keeps the algorithm and key bits of the X509_PUBKEY, so this writes the
+ * CSR's bytes back without encoding the key. */
+static int encode_spki(X509_REQ *req, uint8_t **ret_spki, size_t *ret_spki_len)
+{
+	X509_PUBKEY *spki = X509_REQ_get_X509_PUBKEY(req);
+	unsigned char *der = NULL;
+	int der_len;
+
+	if (!spki)
+		return WD_EINVAL;
+	der_len = i2d_X509_PUBKEY(spki, NULL);
+	if (der_len <= 0)
+		return WD_EINVAL;
+	der = malloc((size_t)der_len);
+	if (!der)
+		return WD_ENOMEM;
+	*ret_spki = der;
+	if (i2d_X509_PUBKEY(spki, &der) != der_len) {
+		free(*ret_spki);
+		*ret_spki = NULL;
+		return WD_EINTERNAL;
+	}
+	*ret_spki_len = (size_t)der_len;
+	return 0;
+}
+
 int csr_parse_and_verify(const void *data, size_t len, EVP_PKEY **ret_public_key,
 	struct wd_error *err)
 {
+	return csr_parse_and_verify_spki(data, len, ret_public_key, NULL, NULL, err);
+}
+
+int csr_parse_and_verify_spki(const void *data, size_t len, EVP_PKEY **ret_public_key,
+	uint8_t **ret_spki, size_t *ret_spki_len, struct wd_error *err)
+{
 	X509_REQ *req = NULL;
 	EVP_PKEY *key = NULL;
+	uint8_t *spki = NULL;
+	size_t spki_len = 0;
 	int rc;
 
 	if (ret_public_key)
 		*ret_public_key = NULL;
-	if (!ret_public_key || (!data && len > 0))
+	if (ret_spki)
+		*ret_spki = NULL;
+	if (ret_spki_len)
+		*ret_spki_len = 0;
+	if (!ret_public_key || !ret_spki != !ret_spki_len || (!data && len > 0))
 		return wd_error_set(err, WD_EINVAL, "invalid CSR: missing argument");
 	if (len == 0)
 		return wd_error_set(err, WD_EINVAL, "invalid CSR: the request is empty");
@@ -127,9 +167,19 @@ int csr_parse_and_verify(const void *data, size_t len, EVP_PKEY **ret_public_key
 			"invalid CSR: the self-signature does not verify with the request's key");
 		goto out;
 	}
+	if (ret_spki) {
+		rc = encode_spki(req, &spki, &spki_len);
+		if (rc < 0) {
+			rc = wd_error_set(err, rc, "encoding the CSR's SubjectPublicKeyInfo failed");
+			goto out;
+		}
+		*ret_spki = WD_TAKE_PTR(spki);
+		*ret_spki_len = spki_len;
+	}
 	*ret_public_key = WD_TAKE_PTR(key);
 	rc = 0;
 out:
+	free(spki);
 	EVP_PKEY_free(key);
 	X509_REQ_free(req);
 	ERR_clear_error();

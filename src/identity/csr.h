@@ -3,6 +3,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -20,3 +21,11 @@
  * WD_ECRYPTO for a bad signature, WD_ETOOBIG, each with detail. */
 WD_MUST_CHECK int csr_parse_and_verify(const void *data, size_t len,
 	EVP_PKEY **ret_public_key, struct wd_error *err);
+
+/* Like csr_parse_and_verify, and also returns the request's DER
+ * SubjectPublicKeyInfo (malloc'd, caller frees), the bytes the decoded key
+ * came from. Pass it as the public_key_spki of an X.509-SVID request so the
+ * issuer copies it instead of encoding the key again. */
+WD_MUST_CHECK int csr_parse_and_verify_spki(const void *data, size_t len,
+	EVP_PKEY **ret_public_key, uint8_t **ret_spki, size_t *ret_spki_len,
+	struct wd_error *err);

@@ -128,6 +128,8 @@ static int sign_x509_locked(struct authority *authority,
 	issue = (struct x509svid_request){
 		.id = request->spiffe_id,
 		.public_key = request->public_key,
+		.public_key_spki = request->public_key_spki,
+		.public_key_spki_len = request->public_key_spki_len,
 		.dns_names = request->dns_names,
 		.dns_name_count = request->dns_name_count,
 		.now = now,

@@ -1,6 +1,8 @@
 /* Issues X.509-SVIDs and trust-domain CA certificates with the profile of
  * the X.509-SVID standard and the key usages SPIRE sets, and reads the
  * SPIFFE ID back. */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -167,6 +169,13 @@ static int check_request(const struct x509svid_request *request, struct wd_error
 {
 	if (!request->id || !request->public_key)
 		return wd_error_set(err, WD_EINVAL, "X.509-SVID request: missing ID or public key");
+	if (request->public_key_spki && request->public_key_spki_len == 0)
+		return wd_error_set(err, WD_EINVAL,
+			"X.509-SVID request: the SubjectPublicKeyInfo is empty");
+	if (!request->public_key_spki && request->public_key_spki_len > 0)
+		return wd_error_set(err, WD_EINVAL,
+			"X.509-SVID request: missing SubjectPublicKeyInfo of %zu bytes",
+			request->public_key_spki_len);
 	if (request->id->path[0] == '\0')
 		return wd_error_set(err, WD_EINVAL,
 			"X.509-SVID request for \"spiffe://%s\": the ID needs a path, the "
@@ -228,6 +237,7 @@ void x509svid_issuer_free(struct x509svid_issuer *issuer)
 	X509_EXTENSION_free(issuer->authority_key_id);
 	EC_GROUP_free(issuer->group);
 	x509svid_template_clear(&issuer->der);
+	OPENSSL_cleanse(&issuer->serial_pool, sizeof(issuer->serial_pool));
 	free(issuer);
 }
 
@@ -421,19 +431,68 @@ void x509svid_issuer_set_serial_source(struct x509svid_issuer *issuer,
 	issuer->serial_context = context;
 }
 
-/* Draws a serial from the issuer's source, or from RAND_bytes until the
- * draw is not 0 once the top bit is cleared. */
-static int draw_serial(const struct x509svid_issuer *issuer,
+_Static_assert(X509SVID_SERIAL_POOL_BYTES % X509SVID_SERIAL_BYTES == 0,
+	"the serial pool holds whole serials");
+
+/* The count of fork() calls that led to this process since the handler was
+ * registered: the child handler adds one in each new child. */
+static atomic_ulong fork_generation;
+static bool fork_handler_registered;
+static pthread_once_t fork_handler_once = PTHREAD_ONCE_INIT;
+
+static void count_fork_in_child(void)
+{
+	atomic_fetch_add(&fork_generation, 1);
+}
+
+static void register_fork_handler(void)
+{
+	fork_handler_registered = pthread_atfork(NULL, NULL, count_fork_in_child) == 0;
+}
+
+/* Takes X509SVID_SERIAL_BYTES from the issuer's pool, refilling it from
+ * RAND_bytes when it is empty or was filled before a fork(). Without a
+ * registered fork handler every serial comes from its own RAND_bytes call. */
+static int take_pooled_random(struct x509svid_serial_pool *pool,
 	uint8_t serial[X509SVID_SERIAL_BYTES])
+{
+	unsigned long generation = atomic_load(&fork_generation);
+	uint8_t *taken;
+
+	pthread_once(&fork_handler_once, register_fork_handler);
+	if (!fork_handler_registered)
+		return RAND_bytes(serial, X509SVID_SERIAL_BYTES) == 1 ? 0 : WD_EINTERNAL;
+	if (pool->fork_generation != generation) {
+		OPENSSL_cleanse(pool->bytes, sizeof(pool->bytes));
+		pool->available = 0;
+	}
+	if (pool->available < X509SVID_SERIAL_BYTES) {
+		if (RAND_bytes(pool->bytes, sizeof(pool->bytes)) != 1) {
+			OPENSSL_cleanse(pool->bytes, sizeof(pool->bytes));
+			pool->available = 0;
+			return WD_EINTERNAL;
+		}
+		pool->available = sizeof(pool->bytes);
+		pool->fork_generation = generation;
+	}
+	taken = pool->bytes + sizeof(pool->bytes) - pool->available;
+	memcpy(serial, taken, X509SVID_SERIAL_BYTES);
+	OPENSSL_cleanse(taken, X509SVID_SERIAL_BYTES);
+	pool->available -= X509SVID_SERIAL_BYTES;
+	return 0;
+}
+
+/* Draws a serial from the issuer's source, or from its random pool until
+ * the draw is not 0 once the top bit is cleared. */
+static int draw_serial(struct x509svid_issuer *issuer, uint8_t serial[X509SVID_SERIAL_BYTES])
 {
 	bool all_zero = true;
 
 	do {
-		if (issuer->serial_source) {
+		if (issuer->serial_source)
 			WD_TRY(issuer->serial_source(issuer->serial_context, serial));
-		} else if (RAND_bytes(serial, X509SVID_SERIAL_BYTES) != 1) {
-			return WD_EINTERNAL;
-		}
+		else
+			WD_TRY(take_pooled_random(&issuer->serial_pool, serial));
 		serial[0] &= 0x7f;
 		all_zero = true;
 		for (size_t i = 0; i < X509SVID_SERIAL_BYTES; i++)
@@ -474,7 +533,7 @@ static void serial_to_hex(const uint8_t serial[X509SVID_SERIAL_BYTES],
 
 /* Checks request and computes the values both issuance paths encode. uri
  * and serial are the caller's buffers that fields then points into. */
-static int prepare_fields(const struct x509svid_issuer *issuer,
+static int prepare_fields(struct x509svid_issuer *issuer,
 	const struct x509svid_request *request, char uri[static SPIFFE_ID_MAX_LEN + 1],
 	uint8_t serial[static X509SVID_SERIAL_BYTES], struct x509svid_fields *ret_fields,
 	struct wd_error *err)
@@ -483,6 +542,8 @@ static int prepare_fields(const struct x509svid_issuer *issuer,
 		.serial = serial,
 		.uri = uri,
 		.public_key = request->public_key,
+		.public_key_spki = request->public_key_spki,
+		.public_key_spki_len = request->public_key_spki_len,
 		.dns_names = request->dns_names,
 		.dns_name_count = request->dns_name_count,
 	};
@@ -605,7 +666,7 @@ int x509svid_issuer_issue_der(struct x509svid_issuer *issuer,
 	wd_error_clear(err);
 	WD_GUARD(prepare_fields(issuer, request, uri, serial, &fields, err));
 
-	rc = x509svid_der_issue(issuer, &fields, &issued.der, &issued.der_len);
+	rc = x509svid_der_issue(issuer, &fields, &issued.der, &issued.der_len, err);
 	if (rc == 0) {
 		issued.from_template = true;
 	} else if (rc == WD_EUNSUPPORTED) {

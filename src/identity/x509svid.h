@@ -22,6 +22,16 @@
 struct x509svid_request {
 	const struct spiffe_id *id;
 	EVP_PKEY *public_key;          /* the subject's key, from a CSR */
+	/* Optional DER SubjectPublicKeyInfo of public_key, as
+	 * csr_parse_and_verify_spki returns it. x509svid_issuer_issue_der
+	 * copies an EC P-256 or P-384 one into the certificate verbatim, which
+	 * skips reading the point back from public_key (OpenSSL 3.0 converts
+	 * it to affine coordinates on every read). It must encode the same key
+	 * as public_key: the issuer checks that it is an uncompressed point on
+	 * its curve, not that it matches public_key. Other key types fall back
+	 * to public_key; x509svid_issuer_issue ignores it. */
+	const uint8_t *public_key_spki;
+	size_t public_key_spki_len;
 	const char *const *dns_names;  /* optional DNS SANs; the first also
 	                                  becomes the subject CN */
 	size_t dns_name_count;
@@ -54,6 +64,10 @@ WD_MUST_CHECK int x509svid_issuer_issue(struct x509svid_issuer *issuer,
  * at most 16 octets in DER and never 0 (RFC 5280 section 4.1.2.2). */
 #define X509SVID_SERIAL_BYTES 16
 
+/* Random bytes an issuer draws from RAND_bytes at once for its serials:
+ * one RAND_bytes call per 256 serials instead of one per serial. */
+#define X509SVID_SERIAL_POOL_BYTES 4096
+
 /* The serial in lowercase hex without leading zeros, plus the NUL. */
 #define X509SVID_SERIAL_HEX_SIZE (2 * X509SVID_SERIAL_BYTES + 1)
 
@@ -75,7 +89,9 @@ void x509svid_issued_clear(struct x509svid_issued *issued);
  * and PEM without building an X509 object. EC P-256 and P-384 subject keys
  * take the DER-template path. Other keys, RSA among them, take
  * x509svid_issuer_issue's path, and the result is encoded from it. Same
- * errors as x509svid_issuer_issue. */
+ * errors as x509svid_issuer_issue, and WD_EINVAL when public_key_spki is
+ * not DER, or names P-256 or P-384 but does not carry an uncompressed
+ * point on that curve. */
 WD_MUST_CHECK int x509svid_issuer_issue_der(struct x509svid_issuer *issuer,
 	const struct x509svid_request *request, struct x509svid_issued *ret_issued,
 	struct wd_error *err);
@@ -84,7 +100,8 @@ WD_MUST_CHECK int x509svid_issuer_issue_der(struct x509svid_issuer *issuer,
  * bit. Returns 0 or a negative error code. */
 typedef int (*x509svid_serial_fn)(void *context, uint8_t serial[X509SVID_SERIAL_BYTES]);
 
-/* Replaces the issuer's serial source (RAND_bytes) with source, so tests
+/* Replaces the issuer's serial source (a pool the issuer refills from
+ * RAND_bytes X509SVID_SERIAL_POOL_BYTES at a time) with source, so tests
  * can issue the same certificate twice; NULL restores RAND_bytes. A source
  * that yields 0 after the top bit is cleared fails the signing with
  * WD_EINTERNAL. */

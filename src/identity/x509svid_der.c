@@ -9,6 +9,7 @@
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -193,14 +194,29 @@ static void put_subject(struct der_writer *w, const char *common_name)
 	tlv_end(w, name);
 }
 
-/* An EC subject key the template encodes: the AlgorithmIdentifier of
- * id-ecPublicKey with the named curve (RFC 5480 section 2.1.1), and the
- * uncompressed point. */
+/* The AlgorithmIdentifiers of id-ecPublicKey with the named curves P-256
+ * and P-384 (RFC 5480 section 2.1.1), as OpenSSL encodes them. */
+static const uint8_t p256_algorithm[] = {
+	0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01,
+	0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07,
+};
+static const uint8_t p384_algorithm[] = {
+	0x30, 0x10, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01,
+	0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22,
+};
+
+#define P256_POINT_LEN 65
+#define P384_POINT_LEN 97
+
+/* An EC subject key the template encodes: the AlgorithmIdentifier and the
+ * uncompressed point, which points into point_storage or into the
+ * caller's SubjectPublicKeyInfo. */
 struct ec_subject_key {
 	const uint8_t *algorithm;
 	size_t algorithm_len;
-	uint8_t point[97];   /* an uncompressed P-384 point */
+	const uint8_t *point;
 	size_t point_len;
+	uint8_t point_storage[P384_POINT_LEN];
 };
 
 /* Reads key's curve and point. WD_EUNSUPPORTED for other key types and
@@ -209,14 +225,6 @@ struct ec_subject_key {
  * decoded or imported. */
 static int read_ec_subject_key(EVP_PKEY *key, struct ec_subject_key *ret_key)
 {
-	static const uint8_t p256_algorithm[] = {
-		0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01,
-		0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07,
-	};
-	static const uint8_t p384_algorithm[] = {
-		0x30, 0x10, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01,
-		0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22,
-	};
 	char group[32];
 	size_t expected_len;
 
@@ -226,19 +234,124 @@ static int read_ec_subject_key(EVP_PKEY *key, struct ec_subject_key *ret_key)
 	if (strcmp(group, "prime256v1") == 0) {
 		ret_key->algorithm = p256_algorithm;
 		ret_key->algorithm_len = sizeof(p256_algorithm);
-		expected_len = 65;
+		expected_len = P256_POINT_LEN;
 	} else if (strcmp(group, "secp384r1") == 0) {
 		ret_key->algorithm = p384_algorithm;
 		ret_key->algorithm_len = sizeof(p384_algorithm);
-		expected_len = 97;
+		expected_len = P384_POINT_LEN;
 	} else {
 		return WD_EUNSUPPORTED;
 	}
 	if (!EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY,
-		    ret_key->point, sizeof(ret_key->point), &ret_key->point_len) ||
-	    ret_key->point_len != expected_len || ret_key->point[0] != 0x04)
+		    ret_key->point_storage, sizeof(ret_key->point_storage), &ret_key->point_len) ||
+	    ret_key->point_len != expected_len || ret_key->point_storage[0] != 0x04)
 		return WD_EUNSUPPORTED;
+	ret_key->point = ret_key->point_storage;
 	return 0;
+}
+
+/* Reads the identifier octet tag and a definite length at *pos, and moves
+ * *pos to the content, which must fit in len. Accepts lengths of up to two
+ * octets in minimal form, enough for any SubjectPublicKeyInfo the server
+ * accepts (RSA-8192 is about 1 KiB). */
+static bool read_tlv_head(const uint8_t *buf, size_t len, size_t *pos, uint8_t tag,
+	size_t *ret_content_len)
+{
+	size_t p = *pos;
+	size_t content;
+
+	if (len - p < 2 || buf[p] != tag)
+		return false;
+	content = buf[p + 1];
+	p += 2;
+	if (content == 0x81) {
+		if (len - p < 1 || buf[p] < 0x80)
+			return false;
+		content = buf[p];
+		p += 1;
+	} else if (content == 0x82) {
+		if (len - p < 2 || buf[p] == 0)
+			return false;
+		content = (size_t)buf[p] << 8 | buf[p + 1];
+		p += 2;
+		if (content < 0x100)
+			return false;
+	} else if (content >= 0x80) {
+		return false;
+	}
+	if (content > len - p)
+		return false;
+	*pos = p;
+	*ret_content_len = content;
+	return true;
+}
+
+/* Checks that point is on group's curve. The point is affine, so unlike
+ * reading it from an EVP_PKEY no modular inversion is needed. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+static int check_ec_point(const EC_GROUP *group, const uint8_t *point, size_t point_len)
+{
+	EC_POINT *decoded = EC_POINT_new(group);
+	int ok;
+
+	if (!decoded)
+		return WD_ENOMEM;
+	/* EC_POINT_oct2point rejects points that are not on the curve. */
+	ok = EC_POINT_oct2point(group, decoded, point, point_len, NULL);
+	EC_POINT_free(decoded);
+	ERR_clear_error();
+	return ok ? 0 : WD_EINVAL;
+}
+#pragma GCC diagnostic pop
+
+/* Splits a DER SubjectPublicKeyInfo (RFC 5280 section 4.1) into the
+ * AlgorithmIdentifier and point that put_subject_public_key_info writes
+ * back, so the certificate carries the caller's bytes. WD_EINVAL when spki
+ * is not one DER SEQUENCE of an AlgorithmIdentifier and a BIT STRING, or
+ * names P-256 or P-384 without an uncompressed point on that curve;
+ * WD_EUNSUPPORTED for other algorithms and curves. */
+static int parse_ec_subject_spki(const struct x509svid_template *der, const uint8_t *spki,
+	size_t spki_len, struct ec_subject_key *ret_key)
+{
+	const EC_GROUP *group;
+	const uint8_t *bits;
+	size_t algorithm_start;
+	size_t expected_len;
+	size_t content_len;
+	size_t pos = 0;
+
+	if (!read_tlv_head(spki, spki_len, &pos, TAG_SEQUENCE, &content_len) ||
+	    content_len != spki_len - pos)
+		return WD_EINVAL;
+	algorithm_start = pos;
+	if (!read_tlv_head(spki, spki_len, &pos, TAG_SEQUENCE, &content_len))
+		return WD_EINVAL;
+	pos += content_len;
+	ret_key->algorithm = spki + algorithm_start;
+	ret_key->algorithm_len = pos - algorithm_start;
+	if (!read_tlv_head(spki, spki_len, &pos, TAG_BIT_STRING, &content_len) ||
+	    content_len != spki_len - pos)
+		return WD_EINVAL;
+
+	if (ret_key->algorithm_len == sizeof(p256_algorithm) &&
+	    memcmp(ret_key->algorithm, p256_algorithm, sizeof(p256_algorithm)) == 0) {
+		group = der->p256;
+		expected_len = P256_POINT_LEN;
+	} else if (ret_key->algorithm_len == sizeof(p384_algorithm) &&
+		   memcmp(ret_key->algorithm, p384_algorithm, sizeof(p384_algorithm)) == 0) {
+		group = der->p384;
+		expected_len = P384_POINT_LEN;
+	} else {
+		return WD_EUNSUPPORTED;
+	}
+	/* No unused bits, then the uncompressed point (SEC 1 section 2.3.3). */
+	bits = spki + pos;
+	if (content_len != 1 + expected_len || bits[0] != 0 || bits[1] != 0x04)
+		return WD_EINVAL;
+	ret_key->point = bits + 1;
+	ret_key->point_len = expected_len;
+	return check_ec_point(group, ret_key->point, ret_key->point_len);
 }
 
 static void put_subject_public_key_info(struct der_writer *w, const struct ec_subject_key *key)
@@ -400,7 +513,8 @@ static int put_signature(struct der_writer *w, const struct x509svid_template *d
 }
 
 int x509svid_der_issue(const struct x509svid_issuer *issuer,
-	const struct x509svid_fields *fields, uint8_t **ret_der, size_t *ret_der_len)
+	const struct x509svid_fields *fields, uint8_t **ret_der, size_t *ret_der_len,
+	struct wd_error *err)
 {
 	struct ec_subject_key key;
 	struct der_writer w = { 0 };
@@ -413,7 +527,18 @@ int x509svid_der_issue(const struct x509svid_issuer *issuer,
 	*ret_der_len = 0;
 	if (!issuer->der.ready)
 		return WD_EUNSUPPORTED;
-	WD_TRY(read_ec_subject_key(fields->public_key, &key));
+	if (fields->public_key_spki) {
+		rc = parse_ec_subject_spki(&issuer->der, fields->public_key_spki,
+			fields->public_key_spki_len, &key);
+		if (rc == WD_EINVAL)
+			return wd_error_set(err, rc, "X.509-SVID request for \"%.300s\": the "
+				"SubjectPublicKeyInfo of %zu bytes is not DER, or its P-256 or "
+				"P-384 key is not an uncompressed point on the curve", fields->uri,
+				fields->public_key_spki_len);
+		WD_TRY(rc);
+	} else {
+		WD_TRY(read_ec_subject_key(fields->public_key, &key));
+	}
 	if (!certificate_bound(issuer, fields, &key, &w.cap))
 		return WD_ETOOBIG;
 	w.buf = malloc(w.cap);
@@ -496,6 +621,8 @@ void x509svid_template_clear(struct x509svid_template *der)
 	OPENSSL_free(der->authority_key_id);
 	EVP_MD_free(der->digest);
 	EVP_PKEY_CTX_free(der->sign_ctx);
+	EC_GROUP_free(der->p256);
+	EC_GROUP_free(der->p384);
 	*der = (struct x509svid_template){ 0 };
 }
 
@@ -549,6 +676,10 @@ int x509svid_template_init(struct x509svid_issuer *issuer)
 		return 0;
 	}
 	WD_GUARD(rc);
+
+	der->p256 = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+	der->p384 = EC_GROUP_new_by_curve_name(NID_secp384r1);
+	WD_ENSURE(der->p256 && der->p384, WD_ENOMEM);
 
 	len = EVP_PKEY_get_size(issuer->ca_key);
 	WD_ENSURE(len > 0, WD_EINTERNAL);

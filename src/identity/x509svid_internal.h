@@ -27,6 +27,18 @@ struct x509svid_template {
 	size_t signature_max_len;        /* EVP_PKEY_get_size of the CA key */
 	EVP_MD *digest;                  /* the CA key's signing digest */
 	EVP_PKEY_CTX *sign_ctx;          /* EVP_PKEY_sign set up with the CA key */
+	EC_GROUP *p256;                  /* for checking subject SPKI points */
+	EC_GROUP *p384;
+};
+
+/* Random bytes for serials, drawn from RAND_bytes in blocks. A forked
+ * child must not hand out the parent's bytes, so the pool is emptied when
+ * fork_generation differs from the count of forks that the pthread_atfork
+ * child handler keeps. Taken bytes are wiped. A zeroed pool is empty. */
+struct x509svid_serial_pool {
+	uint8_t bytes[X509SVID_SERIAL_POOL_BYTES];
+	size_t available;                /* unused bytes, at the end of bytes */
+	unsigned long fork_generation;   /* the fork count when bytes were drawn */
 };
 
 /* The per-CA signing state, computed once: the leaf extensions that do
@@ -47,6 +59,7 @@ struct x509svid_issuer {
 	struct x509svid_template der;
 	x509svid_serial_fn serial_source;
 	void *serial_context;
+	struct x509svid_serial_pool serial_pool;
 };
 
 /* The per-SVID values both paths encode, already checked. */
@@ -57,6 +70,8 @@ struct x509svid_fields {
 	const char *uri;                /* the SPIFFE ID */
 	const char *common_name;        /* NULL: no CN */
 	EVP_PKEY *public_key;
+	const uint8_t *public_key_spki;  /* NULL: read the point from public_key */
+	size_t public_key_spki_len;
 	const char *const *dns_names;
 	size_t dns_name_count;
 };
@@ -71,12 +86,15 @@ WD_MUST_CHECK int x509svid_template_init(struct x509svid_issuer *issuer);
 void x509svid_template_clear(struct x509svid_template *der);
 
 /* Encodes and signs the certificate for fields into a malloc'd DER buffer.
- * WD_EUNSUPPORTED, with nothing signed, for subject keys other than
- * uncompressed EC P-256 and P-384 points and when the template is off;
- * WD_ETOOBIG when the encoding outgrows its computed bound; WD_ECRYPTO
+ * Errors: WD_EUNSUPPORTED, with nothing signed, for subject keys other
+ * than uncompressed EC P-256 and P-384 points and when the template is off.
+ * WD_EINVAL, with err set, for a public_key_spki that is not DER, or whose
+ * P-256 or P-384 point is compressed, of the wrong length or off the curve.
+ * WD_ETOOBIG when the encoding outgrows its computed bound, and WD_ECRYPTO
  * when signing fails. */
 WD_MUST_CHECK int x509svid_der_issue(const struct x509svid_issuer *issuer,
-	const struct x509svid_fields *fields, uint8_t **ret_der, size_t *ret_der_len);
+	const struct x509svid_fields *fields, uint8_t **ret_der, size_t *ret_der_len,
+	struct wd_error *err);
 
 /* Encodes der as one PEM CERTIFICATE block (malloc'd, NUL-terminated), with
  * the 64-column lines PEM_write_bio_X509 writes. */

@@ -18,26 +18,44 @@
 #define MAX_JWT_AUDIENCES 32
 #define MAX_AUDIENCE_LEN 1024
 
+/* The subject key of a CSR, decoded and as its SubjectPublicKeyInfo DER,
+ * which the issuer copies instead of encoding the key again. */
+struct csr_key {
+	EVP_PKEY *key;
+	uint8_t *spki;
+	size_t spki_len;
+};
+
+static void csr_key_clear(struct csr_key *csr)
+{
+	EVP_PKEY_free(csr->key);
+	free(csr->spki);
+	memset(csr, 0, sizeof(*csr));
+}
+
 /* Reads the "csr" field (PEM) and checks its self-signature. */
-static int read_csr(json_t *body, EVP_PKEY **ret_key, struct wd_error *err)
+static int read_csr(json_t *body, struct csr_key *ret_csr, struct wd_error *err)
 {
 	const char *csr_pem = NULL;
 
-	*ret_key = NULL;
+	memset(ret_csr, 0, sizeof(*ret_csr));
 	WD_TRY(net_json_get_string(body, "csr", true, CSR_MAX_BYTES, &csr_pem, err));
-	return csr_parse_and_verify(csr_pem, strlen(csr_pem), ret_key, err);
+	return csr_parse_and_verify_spki(csr_pem, strlen(csr_pem), &ret_csr->key, &ret_csr->spki,
+		&ret_csr->spki_len, err);
 }
 
 /* Signs an SVID for spiffe_id with the node's or entry's settings and
  * replies with {"spiffe_id","svid","serial","expires_at",...}. */
-static int sign_and_build(struct server_ctx *ctx, const char *spiffe_id_text, EVP_PKEY *key,
-	const char *const *dns_names, size_t dns_count, int64_t ttl, const char *entry_id,
-	struct authority_x509_svid *ret_svid, struct wd_error *err)
+static int sign_and_build(struct server_ctx *ctx, const char *spiffe_id_text,
+	const struct csr_key *csr, const char *const *dns_names, size_t dns_count, int64_t ttl,
+	const char *entry_id, struct authority_x509_svid *ret_svid, struct wd_error *err)
 {
 	struct spiffe_id id;
 	struct authority_x509_request request = {
 		.spiffe_id = &id,
-		.public_key = key,
+		.public_key = csr->key,
+		.public_key_spki = csr->spki,
+		.public_key_spki_len = csr->spki_len,
 		.dns_names = dns_names,
 		.dns_name_count = dns_count,
 		.ttl_seconds = ttl,
@@ -107,7 +125,7 @@ int handle_node_attest(struct net_request *req, void *arg, struct wd_error *err)
 	struct authority_x509_svid svid = { 0 };
 	struct registry_node *node = NULL;
 	json_t *body = NULL;
-	EVP_PKEY *key = NULL;
+	struct csr_key csr = { 0 };
 	const char *token = NULL;
 	char *agent_id = NULL;
 	int rc;
@@ -117,7 +135,7 @@ int handle_node_attest(struct net_request *req, void *arg, struct wd_error *err)
 	WD_TRY(attest_rate_check(ctx, req, err));
 	WD_GUARD(server_parse_body(req, fields, WD_ARRAY_LEN(fields), &body, err));
 	WD_GUARD(net_json_get_string(body, "join_token", true, 256, &token, err));
-	WD_GUARD(read_csr(body, &key, err));
+	WD_GUARD(read_csr(body, &csr, err));
 
 	/* The token is spent first, so a failure after this point still burns
 	 * it: a join token is good for one attempt, as in SPIRE. */
@@ -128,7 +146,7 @@ int handle_node_attest(struct net_request *req, void *arg, struct wd_error *err)
 		goto out;
 	}
 
-	WD_GUARD(sign_and_build(ctx, agent_id, key, NULL, 0, 0, NULL, &svid, err));
+	WD_GUARD(sign_and_build(ctx, agent_id, &csr, NULL, 0, 0, NULL, &svid, err));
 	WD_GUARD(registry_node_attest(ctx->registry, agent_id, svid.serial_hex, svid.not_after,
 		wd_now(), err));
 
@@ -142,7 +160,7 @@ out:
 			agent_id ? agent_id : "join_token", err);
 	registry_node_free(node);
 	authority_x509_svid_clear(&svid);
-	EVP_PKEY_free(key);
+	csr_key_clear(&csr);
 	free(agent_id);
 	json_decref(body);
 	return rc;
@@ -155,13 +173,13 @@ int handle_node_renew(struct net_request *req, void *arg, struct wd_error *err)
 	struct authority_x509_svid svid = { 0 };
 	struct caller caller;
 	json_t *body = NULL;
-	EVP_PKEY *key = NULL;
+	struct csr_key csr = { 0 };
 	int rc;
 
 	WD_GUARD(caller_require_agent(ctx, req, &caller, err));
 	WD_GUARD(server_parse_body(req, fields, WD_ARRAY_LEN(fields), &body, err));
-	WD_GUARD(read_csr(body, &key, err));
-	WD_GUARD(sign_and_build(ctx, caller.spiffe_id, key, NULL, 0, 0, NULL, &svid, err));
+	WD_GUARD(read_csr(body, &csr, err));
+	WD_GUARD(sign_and_build(ctx, caller.spiffe_id, &csr, NULL, 0, 0, NULL, &svid, err));
 	WD_GUARD(registry_node_renew(ctx->registry, caller.spiffe_id, svid.serial_hex, svid.not_after,
 		wd_now(), err));
 
@@ -172,7 +190,7 @@ out:
 		server_audit_failure(ctx, caller.actor[0] ? caller.actor : "unauthenticated",
 			"node.renew", caller.spiffe_id, err);
 	authority_x509_svid_clear(&svid);
-	EVP_PKEY_free(key);
+	csr_key_clear(&csr);
 	json_decref(body);
 	return rc;
 }
@@ -261,15 +279,15 @@ int handle_svid_x509(struct net_request *req, void *arg, struct wd_error *err)
 	const char *entry_id = NULL;
 	json_t *body = NULL;
 	json_t *reply = NULL;
-	EVP_PKEY *key = NULL;
+	struct csr_key csr = { 0 };
 	int rc;
 
 	WD_GUARD(caller_require_agent(ctx, req, &caller, err));
 	WD_GUARD(server_parse_body(req, fields, WD_ARRAY_LEN(fields), &body, err));
 	WD_GUARD(net_json_get_string(body, "entry_id", true, 64, &entry_id, err));
 	WD_GUARD(registry_entry_authorized(ctx->registry, caller.spiffe_id, entry_id, &entry, err));
-	WD_GUARD(read_csr(body, &key, err));
-	WD_GUARD(sign_and_build(ctx, entry->spiffe_id, key, (const char *const *)entry->dns_names,
+	WD_GUARD(read_csr(body, &csr, err));
+	WD_GUARD(sign_and_build(ctx, entry->spiffe_id, &csr, (const char *const *)entry->dns_names,
 		entry->dns_name_count, entry->x509_svid_ttl, entry->id, &svid, err));
 
 	server_audit(ctx, caller.actor, "svid.issue", entry->spiffe_id, "success", svid.serial_hex);
@@ -285,7 +303,7 @@ out:
 			"svid.issue", entry ? entry->spiffe_id : entry_id, err);
 	json_decref(reply);
 	authority_x509_svid_clear(&svid);
-	EVP_PKEY_free(key);
+	csr_key_clear(&csr);
 	registry_entry_free(entry);
 	json_decref(body);
 	return rc;

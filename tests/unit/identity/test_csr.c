@@ -4,6 +4,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,8 +76,33 @@ static char *csr_pem(X509_REQ *req, size_t *ret_len)
 	return copy;
 }
 
+/* Checks that csr_parse_and_verify_spki returns the key and its
+ * SubjectPublicKeyInfo exactly as i2d_PUBKEY encodes it. */
+static void check_spki_returned(EVP_PKEY *key, const unsigned char *der, size_t der_len)
+{
+	struct wd_error err;
+	EVP_PKEY *parsed = NULL;
+	unsigned char *expected = NULL;
+	uint8_t *spki = NULL;
+	size_t spki_len = 0;
+	int expected_len = i2d_PUBKEY(key, &expected);
+
+	wd_error_clear(&err);
+	assert_true(expected_len > 0);
+	assert_int_equal(csr_parse_and_verify_spki(der, der_len, &parsed, &spki, &spki_len, &err),
+		0);
+	assert_int_equal(EVP_PKEY_eq(parsed, key), 1);
+	assert_non_null(spki);
+	assert_int_equal(spki_len, (size_t)expected_len);
+	assert_memory_equal(spki, expected, spki_len);
+
+	free(spki);
+	OPENSSL_free(expected);
+	EVP_PKEY_free(parsed);
+}
+
 /* Parses the CSR of key in PEM and DER and checks the returned key equals
- * the CSR's key. */
+ * the CSR's key, and the returned SubjectPublicKeyInfo its encoding. */
 static void check_accepted(EVP_PKEY *key)
 {
 	X509_REQ *req = make_csr(key);
@@ -98,6 +124,7 @@ static void check_accepted(EVP_PKEY *key)
 	assert_int_equal(EVP_PKEY_eq(parsed, key), 1);
 	EVP_PKEY_free(parsed);
 
+	check_spki_returned(key, der, der_len);
 	OPENSSL_free(der);
 	free(pem);
 	X509_REQ_free(req);
@@ -190,6 +217,16 @@ static void csr_rejects_broken_signature(void **state)
 	}
 	assert_int_equal(csr_parse_and_verify(der, der_len, &parsed, &err), WD_ECRYPTO);
 	assert_null(parsed);
+	{
+		uint8_t *spki = (uint8_t *)"not reset";
+		size_t spki_len = 9;
+
+		assert_int_equal(csr_parse_and_verify_spki(der, der_len, &parsed, &spki,
+			&spki_len, &err), WD_ECRYPTO);
+		assert_null(parsed);
+		assert_null(spki);
+		assert_int_equal(spki_len, 0);
+	}
 	OPENSSL_free(der);
 	X509_REQ_free(req);
 	EVP_PKEY_free(key);

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <openssl/asn1.h>
@@ -488,6 +490,262 @@ static void der_rejects_bad_requests(void **state)
 	x509svid_issuer_free(issuer);
 }
 
+/* Returns the DER SubjectPublicKeyInfo of key (OPENSSL_malloc'd). */
+static uint8_t *encode_spki(EVP_PKEY *key, size_t *ret_len)
+{
+	unsigned char *der = NULL;
+	int len = i2d_PUBKEY(key, &der);
+
+	assert_true(len > 0);
+	*ret_len = (size_t)len;
+	return der;
+}
+
+/* Issues req through the DER path with serial_plain and checks it succeeds. */
+static void issue_der_fixed(struct x509svid_issuer *issuer, const struct x509svid_request *req,
+	struct x509svid_issued *ret_issued)
+{
+	struct wd_error err = { 0 };
+
+	x509svid_issuer_set_serial_source(issuer, fixed_serial, (void *)serial_plain);
+	if (x509svid_issuer_issue_der(issuer, req, ret_issued, &err) != 0)
+		fail_msg("x509svid_issuer_issue_der: %s", err.detail);
+}
+
+/* Passing the subject's SubjectPublicKeyInfo DER gives the same certificate
+ * as passing only its EVP_PKEY: the same TBSCertificate under every CA, the
+ * same bytes under the RSA CA. An RSA subject's SPKI falls back to the
+ * OpenSSL-API path. */
+static void der_spki_matches_pkey_path(void **state)
+{
+	struct fixture *f = *state;
+	static const enum ca_kind cas[] = { CA_P256, CA_P384, CA_RSA };
+	EVP_PKEY *rsa = NULL;
+	struct spiffe_id id;
+
+	assert_int_equal(crypto_key_generate(CRYPTO_KEY_RSA_2048, &rsa, NULL), 0);
+	assert_int_equal(spiffe_id_parse("spiffe://example.org/web", 24, &id, NULL), 0);
+	for (size_t ca = 0; ca < WD_ARRAY_LEN(cas); ca++) {
+		EVP_PKEY *subjects[] = { f->p256, f->p384, rsa };
+
+		for (size_t s = 0; s < WD_ARRAY_LEN(subjects); s++) {
+			struct x509svid_issuer *issuer = NULL;
+			struct x509svid_issued from_pkey = { 0 };
+			struct x509svid_issued from_spki = { 0 };
+			struct der_span expected[3];
+			struct der_span actual[3];
+			struct wd_error err = { 0 };
+			size_t spki_len = 0;
+			uint8_t *spki = encode_spki(subjects[s], &spki_len);
+			struct x509svid_request req = {
+				.id = &id,
+				.public_key = subjects[s],
+				.dns_names = one_dns,
+				.dns_name_count = 1,
+				.now = f->ca_now[cas[ca]],
+				.ttl_seconds = SVID_TTL,
+				.backdate_seconds = X509SVID_DEFAULT_BACKDATE_SECONDS,
+			};
+			const unsigned char *p;
+			X509 *decoded;
+
+			assert_int_equal(x509svid_issuer_new(f->cas[cas[ca]], f->ca_keys[cas[ca]],
+				&issuer, &err), 0);
+			issue_der_fixed(issuer, &req, &from_pkey);
+			req.public_key_spki = spki;
+			req.public_key_spki_len = spki_len;
+			issue_der_fixed(issuer, &req, &from_spki);
+
+			assert_int_equal(from_spki.from_template, subjects[s] != rsa);
+			assert_int_equal(from_pkey.from_template, from_spki.from_template);
+			split_certificate(from_pkey.der, from_pkey.der_len, expected);
+			split_certificate(from_spki.der, from_spki.der_len, actual);
+			assert_int_equal(actual[0].len, expected[0].len);
+			assert_memory_equal(actual[0].data, expected[0].data, expected[0].len);
+			assert_int_equal(actual[1].len, expected[1].len);
+			assert_memory_equal(actual[1].data, expected[1].data, expected[1].len);
+			if (cas[ca] == CA_RSA) {
+				assert_int_equal(from_spki.der_len, from_pkey.der_len);
+				assert_memory_equal(from_spki.der, from_pkey.der, from_pkey.der_len);
+			}
+			assert_non_null(memmem(from_spki.der, from_spki.der_len, spki, spki_len));
+
+			p = from_spki.der;
+			decoded = d2i_X509(NULL, &p, (long)from_spki.der_len);
+			assert_non_null(decoded);
+			assert_int_equal(X509_verify(decoded, f->ca_keys[cas[ca]]), 1);
+			assert_int_equal(EVP_PKEY_eq(X509_get0_pubkey(decoded), subjects[s]), 1);
+
+			X509_free(decoded);
+			OPENSSL_free(spki);
+			x509svid_issued_clear(&from_pkey);
+			x509svid_issued_clear(&from_spki);
+			x509svid_issuer_free(issuer);
+		}
+	}
+	EVP_PKEY_free(rsa);
+}
+
+/* Expects the DER path to reject spki as the subject key with WD_EINVAL. */
+static void check_spki_rejected(struct x509svid_issuer *issuer, EVP_PKEY *key,
+	const uint8_t *spki, size_t spki_len, const char *what)
+{
+	struct x509svid_issued issued = { 0 };
+	struct wd_error err = { 0 };
+	struct spiffe_id id;
+	struct x509svid_request req = {
+		.id = &id,
+		.public_key = key,
+		.public_key_spki = spki,
+		.public_key_spki_len = spki_len,
+		.now = NOW,
+		.ttl_seconds = SVID_TTL,
+	};
+	int rc;
+
+	assert_int_equal(spiffe_id_parse("spiffe://example.org/web", 24, &id, NULL), 0);
+	rc = x509svid_issuer_issue_der(issuer, &req, &issued, &err);
+	if (rc != WD_EINVAL)
+		fail_msg("%s: expected WD_EINVAL, got %d", what, rc);
+	assert_null(issued.der);
+	assert_null(issued.pem);
+	assert_non_null(strstr(err.detail, "SubjectPublicKeyInfo"));
+}
+
+/* SubjectPublicKeyInfo DER that is truncated, has trailing bytes, an
+ * indefinite length, unused bits, a compressed or wrongly prefixed point,
+ * a point off the curve, or is no DER at all. */
+static void der_rejects_malformed_spki(void **state)
+{
+	struct fixture *f = *state;
+	struct x509svid_issuer *issuer = NULL;
+	struct wd_error err = { 0 };
+	size_t p256_len = 0;
+	size_t p384_len = 0;
+	uint8_t *p256 = encode_spki(f->p256, &p256_len);
+	uint8_t *p384 = encode_spki(f->p384, &p384_len);
+	uint8_t bad[200];
+	uint8_t compressed[59];
+
+	/* P-256: SEQUENCE head (2), AlgorithmIdentifier (21), BIT STRING head
+	 * (2), unused-bits octet, then the 65-octet point. */
+	assert_int_equal(p256_len, 91);
+	assert_int_equal(p384_len, 120);
+	assert_int_equal(x509svid_issuer_new(f->cas[CA_P256], f->ca_keys[CA_P256], &issuer, &err),
+		0);
+
+	check_spki_rejected(issuer, f->p256, p256, p256_len - 1, "truncated");
+	memcpy(bad, p256, p256_len);
+	bad[p256_len] = 0;
+	check_spki_rejected(issuer, f->p256, bad, p256_len + 1, "trailing byte");
+
+	memcpy(bad, p256, p256_len);
+	bad[1] = 0x80;
+	check_spki_rejected(issuer, f->p256, bad, p256_len, "indefinite length");
+
+	memcpy(bad, p256, p256_len);
+	bad[25] = 0x01;
+	check_spki_rejected(issuer, f->p256, bad, p256_len, "unused bits");
+
+	memcpy(bad, p256, p256_len);
+	bad[26] = 0x05;
+	check_spki_rejected(issuer, f->p256, bad, p256_len, "point prefix");
+
+	memcpy(bad, p256, p256_len);
+	bad[p256_len - 1] ^= 0x01;
+	check_spki_rejected(issuer, f->p256, bad, p256_len, "P-256 point off the curve");
+
+	memcpy(bad, p384, p384_len);
+	bad[p384_len - 1] ^= 0x01;
+	check_spki_rejected(issuer, f->p384, bad, p384_len, "P-384 point off the curve");
+
+	/* The P-256 point in compressed form: 0x02 or 0x03 by the parity of y,
+	 * then x. */
+	compressed[0] = 0x30;
+	compressed[1] = 0x39;
+	memcpy(compressed + 2, p256 + 2, 21);
+	compressed[23] = 0x03;
+	compressed[24] = 0x22;
+	compressed[25] = 0x00;
+	compressed[26] = (uint8_t)(0x02 | (p256[p256_len - 1] & 1));
+	memcpy(compressed + 27, p256 + 27, 32);
+	check_spki_rejected(issuer, f->p256, compressed, sizeof(compressed), "compressed point");
+
+	check_spki_rejected(issuer, f->p256, (const uint8_t *)"garbage", 7, "not DER");
+	check_spki_rejected(issuer, f->p256, p256, 0, "empty");
+
+	OPENSSL_free(p256);
+	OPENSSL_free(p384);
+	x509svid_issuer_free(issuer);
+}
+
+/* Issues one SVID and writes its serial to serial_hex. */
+static int issue_serial(struct x509svid_issuer *issuer, EVP_PKEY *key,
+	char serial_hex[X509SVID_SERIAL_HEX_SIZE])
+{
+	struct x509svid_issued issued = { 0 };
+	struct spiffe_id id;
+	struct x509svid_request req = {
+		.id = &id,
+		.public_key = key,
+		.now = NOW,
+		.ttl_seconds = SVID_TTL,
+	};
+	int rc;
+
+	rc = spiffe_id_parse("spiffe://example.org/web", 24, &id, NULL);
+	if (rc == 0)
+		rc = x509svid_issuer_issue_der(issuer, &req, &issued, NULL);
+	if (rc == 0)
+		memcpy(serial_hex, issued.serial_hex, X509SVID_SERIAL_HEX_SIZE);
+	x509svid_issued_clear(&issued);
+	return rc;
+}
+
+/* Serials from the random pool are distinct across a refill, and a forked
+ * child does not reuse the pool its parent filled before the fork. */
+static void der_serial_pool_fork(void **state)
+{
+	struct fixture *f = *state;
+	enum { SERIAL_COUNT = 300 };
+	static char serials[SERIAL_COUNT][X509SVID_SERIAL_HEX_SIZE];
+	char child_serial[X509SVID_SERIAL_HEX_SIZE] = "";
+	struct x509svid_issuer *issuer = NULL;
+	struct wd_error err = { 0 };
+	int status = 0;
+	int fds[2];
+	pid_t pid;
+
+	assert_int_equal(x509svid_issuer_new(f->cas[CA_P256], f->ca_keys[CA_P256], &issuer, &err),
+		0);
+	for (size_t i = 0; i < SERIAL_COUNT; i++) {
+		assert_int_equal(issue_serial(issuer, f->p256, serials[i]), 0);
+		for (size_t j = 0; j < i; j++)
+			assert_string_not_equal(serials[i], serials[j]);
+	}
+
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char serial[X509SVID_SERIAL_HEX_SIZE];
+		int ok = issue_serial(issuer, f->p256, serial) == 0 &&
+			write(fds[1], serial, sizeof(serial)) == (ssize_t)sizeof(serial);
+
+		_exit(ok ? 0 : 1);
+	}
+	close(fds[1]);
+	assert_int_equal(issue_serial(issuer, f->p256, serials[0]), 0);
+	assert_int_equal(read(fds[0], child_serial, sizeof(child_serial)),
+		(ssize_t)sizeof(child_serial));
+	close(fds[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_string_not_equal(child_serial, serials[0]);
+	x509svid_issuer_free(issuer);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -499,6 +757,9 @@ int main(void)
 		cmocka_unit_test(der_fallback_keys),
 		cmocka_unit_test(der_rejects_zero_serial),
 		cmocka_unit_test(der_rejects_bad_requests),
+		cmocka_unit_test(der_spki_matches_pkey_path),
+		cmocka_unit_test(der_rejects_malformed_spki),
+		cmocka_unit_test(der_serial_pool_fork),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
