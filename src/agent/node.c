@@ -80,6 +80,7 @@ static int node_inspect(struct agent_node *node, int64_t now, struct wd_error *e
 		goto out;
 	WD_GUARD(crypto_x509_not_before(sk_X509_value(chain, 0), &node->not_before));
 	WD_GUARD(crypto_x509_not_after(sk_X509_value(chain, 0), &node->not_after));
+	node->received_at = now > node->not_before ? now : node->not_before;
 	WD_GUARD(spiffe_id_format(&id, text, sizeof(text)));
 	free(node->spiffe_id);
 	node->spiffe_id = wd_strdup(text);

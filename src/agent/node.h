@@ -29,6 +29,9 @@ struct agent_node {
 	STACK_OF(X509) *authorities; /* the trust domain's CA certificates */
 	int64_t not_before;
 	int64_t not_after;
+	/* When this agent received or loaded the SVID: the server backdates
+	 * notBefore for clock skew, so renewal counts its half life from here. */
+	int64_t received_at;
 };
 
 void agent_node_free(struct agent_node *node);

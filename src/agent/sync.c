@@ -323,8 +323,12 @@ static int mint_one(struct agent_sync *sync, struct net_client *client, const ch
 	WD_GUARD(crypto_x509_not_before(sk_X509_value(chain, 0), &not_before));
 	WD_GUARD(crypto_x509_not_after(sk_X509_value(chain, 0), &not_after));
 	WD_GUARD(key_to_pkcs8(key, &key_der, &key_len));
+	/* The server backdates notBefore for clock skew, so the half life is
+	 * counted from when the SVID arrived; counting from notBefore rotated a
+	 * 10 s SVID at once, in a loop. */
 	rc = agent_cache_set_svid(sync->cache, entry_id, chain_der, chain_len, key_der, key_len,
-		not_before, not_after, agent_rotation_time(not_before, not_after));
+		not_before, not_after,
+		agent_rotation_time(not_before > wd_now() ? not_before : wd_now(), not_after));
 	/* The entry may have been dropped meanwhile. */
 	if (rc == WD_ENOTFOUND)
 		rc = 0;
@@ -434,7 +438,8 @@ static int renew_if_due(struct agent_sync *sync, struct net_client *client, stru
 	int rc = 0;
 
 	pthread_mutex_lock(&sync->node_mutex);
-	int64_t half = sync->node->not_before + (sync->node->not_after - sync->node->not_before) / 2;
+	int64_t half = sync->node->received_at +
+		(sync->node->not_after - sync->node->received_at) / 2;
 	if (now >= half) {
 		rc = agent_node_renew(sync->node, client, err);
 		if (rc == 0)
