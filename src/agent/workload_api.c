@@ -20,6 +20,8 @@ struct wapi_stream {
 	const char *method;
 	wapi_build_fn build;
 	struct attest_peer peer;
+	bool has_process;
+	struct grpc_peer_process process; /* recorded at accept, valid with has_process */
 	uint8_t digest[SHA256_DIGEST_LENGTH];
 	struct wapi_stream *prev;
 	struct wapi_stream *next;
@@ -136,6 +138,7 @@ bool wapi_attest_call(struct workload_api *api, const struct grpc_call *call,
 	struct wapi_reply *reply)
 {
 	struct attest_peer peer = { 0 };
+	struct grpc_peer_process process;
 
 	*ret_selectors = NULL;
 	memset(ret_peer, 0, sizeof(*ret_peer));
@@ -148,18 +151,65 @@ bool wapi_attest_call(struct workload_api *api, const struct grpc_call *call,
 		return false;
 	}
 	*ret_peer = peer;
-	return wapi_reattest(api, &peer, ret_selectors, reply);
+	if (grpc_call_peer_process(call, &process) < 0)
+		return wapi_reattest(api, &peer, NULL, ret_selectors, reply);
+	return wapi_reattest(api, &peer, &process, ret_selectors, reply);
+}
+
+/* Checks that peer->pid is still the process that connected and runs the
+ * same executable. A process may connect, fork, and have the parent
+ * execve() a program that entries name by unix:path or unix:sha256 while
+ * the child calls on the inherited socket; attesting the pid alone would
+ * then give the child that program's SVIDs. */
+static bool peer_unchanged(const struct attest_peer *peer,
+	const struct grpc_peer_process *process, struct wapi_reply *reply)
+{
+	struct grpc_peer_process now;
+	int rc;
+
+	if (!process) {
+		wapi_reply_fail(reply, GRPC_STATUS_UNAVAILABLE, "workload attestation failed: "
+			"process %d not found", (int)peer->pid);
+		return false;
+	}
+	rc = grpc_peer_process_read(peer->pid, &now);
+	if (rc == WD_ENOTFOUND || (rc == 0 && now.start_time != process->start_time)) {
+		wapi_reply_fail(reply, GRPC_STATUS_UNAVAILABLE, "workload attestation failed: "
+			"process %d not found", (int)peer->pid);
+		return false;
+	}
+	if (rc < 0) {
+		wapi_reply_fail(reply, GRPC_STATUS_UNAVAILABLE, "workload attestation failed: "
+			"cannot read /proc/%d/stat: %s", (int)peer->pid, wd_strerror(rc));
+		return false;
+	}
+	if (now.has_exe != process->has_exe ||
+		(now.has_exe && (now.exe_dev != process->exe_dev || now.exe_ino != process->exe_ino))) {
+		wapi_reply_fail(reply, GRPC_STATUS_PERMISSION_DENIED, WAPI_MSG_EXE_CHANGED);
+		return false;
+	}
+	return true;
 }
 
 bool wapi_reattest(struct workload_api *api, const struct attest_peer *peer,
-	struct agent_selector_set **ret_selectors, struct wapi_reply *reply)
+	const struct grpc_peer_process *process, struct agent_selector_set **ret_selectors,
+	struct wapi_reply *reply)
 {
 	struct wd_error err = { 0 };
 	int rc;
 
 	*ret_selectors = NULL;
+	if (!peer_unchanged(peer, process, reply))
+		return false;
 	rc = attest_unix_workload(peer, api->has_attest ? &api->attest : NULL, api->attest_cache,
 		ret_selectors, &err);
+	/* Checked again after attestation, so an execve() while it ran does not
+	 * slip through either. */
+	if (rc == 0 && !peer_unchanged(peer, process, reply)) {
+		agent_selector_set_free(*ret_selectors);
+		*ret_selectors = NULL;
+		return false;
+	}
 	if (rc == 0)
 		return true;
 
@@ -324,7 +374,8 @@ static void stream_refresh(struct wapi_stream *stream)
 		stream_free(stream);
 		return;
 	}
-	if (wapi_reattest(api, &stream->peer, &selectors, &reply))
+	if (wapi_reattest(api, &stream->peer, stream->has_process ? &stream->process : NULL,
+		    &selectors, &reply))
 		stream->build(api, selectors, &reply);
 	agent_selector_set_free(selectors);
 
@@ -380,6 +431,7 @@ int wapi_stream_start(struct workload_api *api, struct grpc_call *call, const ch
 	stream->method = method;
 	stream->build = build;
 	stream->peer = peer;
+	stream->has_process = grpc_call_peer_process(call, &stream->process) == 0;
 	stream->next = api->streams;
 	if (api->streams)
 		api->streams->prev = stream;

@@ -13,6 +13,7 @@
 /* SPIRE's messages, so clients written against SPIRE read the same text. */
 #define WAPI_MSG_NO_HEADER "security header missing from request"
 #define WAPI_MSG_NO_IDENTITY "no identity issued"
+#define WAPI_MSG_EXE_CHANGED "the calling process changed its executable since it connected; reconnect"
 
 struct wapi_stream;
 struct wapi_job;
@@ -71,10 +72,15 @@ bool wapi_attest_call(struct workload_api *api, const struct grpc_call *call,
 	struct wapi_reply *reply);
 
 /* Attests peer again, as every stream message needs: the executable
- * behind a pid can change while its connection stays open. Returns true
- * with new selectors; false after setting reply. */
+ * behind a pid can change while its connection stays open. process is the
+ * identity the server recorded at accept (NULL when it has none). The
+ * process must still have that start time and executable, before and after
+ * attestation: otherwise reply gets UNAVAILABLE "process ... not found" or
+ * PERMISSION_DENIED WAPI_MSG_EXE_CHANGED. Returns true with new selectors;
+ * false after setting reply. */
 bool wapi_reattest(struct workload_api *api, const struct attest_peer *peer,
-	struct agent_selector_set **ret_selectors, struct wapi_reply *reply);
+	const struct grpc_peer_process *process, struct agent_selector_set **ret_selectors,
+	struct wapi_reply *reply);
 
 /* Matches the cache for selectors. Returns the list (freed with
  * agent_svid_list_free) when the caller has at least one identity; NULL

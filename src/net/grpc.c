@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "common/alloc.h"
 #include "net/grpc_private.h"
@@ -49,6 +50,38 @@ void grpc_server_report(struct grpc_server *server, int code, const char *fmt, .
 	vsnprintf(detail, sizeof(detail), fmt, ap);
 	va_end(ap);
 	server->error_cb(code, detail, server->error_arg);
+}
+
+static uint64_t monotonic_ms(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)now.tv_sec * 1000u + (uint64_t)now.tv_nsec / 1000000u;
+}
+
+void grpc_server_report_reject(struct grpc_server *server, enum grpc_conn_reject cause,
+	int code, const char *fmt, ...)
+{
+	struct grpc_reject_throttle *throttle = &server->rejects[cause];
+	uint64_t now = monotonic_ms();
+	char detail[400];
+	va_list ap;
+
+	if (throttle->last_report_ms != 0 && now - throttle->last_report_ms < 1000u) {
+		throttle->unreported++;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	if (throttle->unreported > 0)
+		grpc_server_report(server, code, "%s (%zu more like it since the last report)",
+			detail, throttle->unreported);
+	else
+		grpc_server_report(server, code, "%s", detail);
+	throttle->last_report_ms = now ? now : 1;
+	throttle->unreported = 0;
 }
 
 size_t grpc_server_connection_count(const struct grpc_server *server)
@@ -231,6 +264,15 @@ int grpc_call_peer_cred(const struct grpc_call *call, uid_t *ret_uid, gid_t *ret
 	*ret_uid = call->uid;
 	*ret_gid = call->gid;
 	*ret_pid = call->pid;
+	return 0;
+}
+
+int grpc_call_peer_process(const struct grpc_call *call, struct grpc_peer_process *ret_process)
+{
+	memset(ret_process, 0, sizeof(*ret_process));
+	if (!call->has_process)
+		return WD_ENOTFOUND;
+	*ret_process = call->process;
 	return 0;
 }
 
@@ -512,6 +554,8 @@ void grpc_call_on_request_done(struct grpc_call *call)
 	call->uid = call->conn->uid;
 	call->gid = call->conn->gid;
 	call->pid = call->conn->pid;
+	call->has_process = call->conn->has_process;
+	call->process = call->conn->process;
 	wd_error_clear(&err);
 	rc = call->method->handler(call, call->method->arg, &err);
 	if (rc < 0 && !call->finished && !call->closed) {

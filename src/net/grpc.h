@@ -65,6 +65,17 @@ struct grpc_limits {
 	/* Open connections per server; default 1024. Connections over it are
 	 * closed at accept. */
 	size_t max_connections;
+	/* Open connections per peer uid (SO_PEERCRED; uid 0 included, and
+	 * connections without credentials share one count); default 64.
+	 * Connections over it are closed at accept, so one local user cannot
+	 * use up max_connections. */
+	size_t max_connections_per_uid;
+	/* Milliseconds a new connection has to send the HTTP/2 preface and the
+	 * HEADERS of its first request; default 10000. */
+	unsigned preface_timeout_ms;
+	/* Milliseconds a connection may stay open without an open stream
+	 * before it is closed with GOAWAY; default 60000. */
+	unsigned idle_timeout_ms;
 };
 
 #define GRPC_DEFAULT_MAX_MESSAGE_BYTES ((size_t)4 << 20)
@@ -72,6 +83,9 @@ struct grpc_limits {
 #define GRPC_DEFAULT_MAX_HEADER_LIST_BYTES (16u << 10)
 #define GRPC_DEFAULT_MAX_SEND_QUEUE_BYTES ((size_t)16 << 20)
 #define GRPC_DEFAULT_MAX_CONNECTIONS 1024u
+#define GRPC_DEFAULT_MAX_CONNECTIONS_PER_UID 64u
+#define GRPC_DEFAULT_PREFACE_TIMEOUT_MS 10000u
+#define GRPC_DEFAULT_IDLE_TIMEOUT_MS 60000u
 
 enum grpc_method_kind {
 	GRPC_UNARY,            /* one request, one reply message, then a status */
@@ -154,6 +168,29 @@ size_t grpc_call_metadata(const struct grpc_call *call, const char *key,
  * WD_ENOTFOUND when there are none (a connection without a socket). */
 WD_MUST_CHECK int grpc_call_peer_cred(const struct grpc_call *call, uid_t *ret_uid,
 	gid_t *ret_gid, pid_t *ret_pid);
+
+/* Identity of a peer process: its start time and the file it executes. A
+ * process that calls execve() keeps its pid and start time but gets a new
+ * executable, so comparing the executable catches a connection handed to
+ * a process that then ran another program. */
+struct grpc_peer_process {
+	uint64_t start_time; /* field 22 of /proc/PID/stat, clock ticks since boot */
+	bool has_exe;        /* false when /proc/PID/exe could not be read */
+	dev_t exe_dev;       /* st_dev and st_ino of stat(/proc/PID/exe) */
+	ino_t exe_ino;
+};
+
+/* Reads the identity of process pid from /proc now. WD_ENOTFOUND when the
+ * process does not exist, WD_EIO when its stat file cannot be read or
+ * parsed. An unreadable executable (permission, a zombie) is not an error
+ * but leaves has_exe false. */
+WD_MUST_CHECK int grpc_peer_process_read(pid_t pid, struct grpc_peer_process *ret_process);
+
+/* Stores the identity of the SO_PEERCRED pid as the server read it right
+ * after accepting the connection; WD_ENOTFOUND when there is none (no
+ * credentials, or the process was gone by then). */
+WD_MUST_CHECK int grpc_call_peer_process(const struct grpc_call *call,
+	struct grpc_peer_process *ret_process);
 
 /* Queues one reply message of len bytes (copied) and sends it as the loop
  * runs, with the response headers before the first one. WD_EIO when the

@@ -136,6 +136,8 @@ struct grpc_call {
 	uid_t uid;
 	gid_t gid;
 	pid_t pid;
+	bool has_process;
+	struct grpc_peer_process process;
 
 	TAILQ_ENTRY(grpc_call) link; /* in the connection's list of open calls */
 };
@@ -150,11 +152,17 @@ struct h2_conn {
 	nghttp2_session *session;
 	struct event *flush_ev;    /* sends what calls queued, from the loop */
 	struct event *close_ev;    /* frees the connection, from the loop */
+	/* Closes the connection when the preface deadline or the idle timeout
+	 * passes; pending while no stream is open. */
+	struct event *timeout_ev;
 	struct grpc_call_list calls;
 	bool has_cred;
 	uid_t uid;
 	gid_t gid;
 	pid_t pid;
+	bool has_process;
+	struct grpc_peer_process process; /* read at accept */
+	bool got_request;          /* a request's HEADERS arrived, so the preface deadline is met */
 	int in_recv;               /* nonzero inside nghttp2_session_mem_recv */
 	bool closing;
 	TAILQ_ENTRY(h2_conn) link;
@@ -168,6 +176,22 @@ struct grpc_unix_listener {
 	struct grpc_unix_listener *next;
 };
 
+/* Causes of a connection rejected at accept or closed by the server, each
+ * with its own report throttle. */
+enum grpc_conn_reject {
+	GRPC_REJECT_MAX_CONNECTIONS,
+	GRPC_REJECT_MAX_CONNECTIONS_PER_UID,
+	GRPC_REJECT_PREFACE_TIMEOUT,
+	GRPC_REJECT_COUNT,
+};
+
+/* Report throttle of one cause: at most one report per second, which
+ * carries the number of rejections not reported since the last one. */
+struct grpc_reject_throttle {
+	uint64_t last_report_ms; /* CLOCK_MONOTONIC; 0 before the first report */
+	size_t unreported;
+};
+
 struct grpc_server {
 	struct event_base *base;
 	struct grpc_limits limits;
@@ -178,11 +202,18 @@ struct grpc_server {
 	struct grpc_unix_listener *listeners;
 	struct h2_conn_list conns;
 	size_t conn_count;
+	struct grpc_reject_throttle rejects[GRPC_REJECT_COUNT];
 };
 
 /* Reports an error through the server's error callback, if any. */
 void grpc_server_report(struct grpc_server *server, int code, const char *fmt, ...)
 	WD_PRINTF(3, 4);
+
+/* Reports a rejected or closed connection through the error callback,
+ * throttled per cause: at most one report a second, which carries the
+ * number of rejections left unreported since the previous report. */
+void grpc_server_report_reject(struct grpc_server *server, enum grpc_conn_reject cause,
+	int code, const char *fmt, ...) WD_PRINTF(4, 5);
 
 /* h2_server.c: closes the listeners and unlinks their socket files. */
 void grpc_server_close_listeners(struct grpc_server *server);

@@ -156,6 +156,12 @@ int grpc_limits_normalize(const struct grpc_limits *limits, struct grpc_limits *
 		out.max_send_queue_bytes = GRPC_DEFAULT_MAX_SEND_QUEUE_BYTES;
 	if (out.max_connections == 0)
 		out.max_connections = GRPC_DEFAULT_MAX_CONNECTIONS;
+	if (out.max_connections_per_uid == 0)
+		out.max_connections_per_uid = GRPC_DEFAULT_MAX_CONNECTIONS_PER_UID;
+	if (out.preface_timeout_ms == 0)
+		out.preface_timeout_ms = GRPC_DEFAULT_PREFACE_TIMEOUT_MS;
+	if (out.idle_timeout_ms == 0)
+		out.idle_timeout_ms = GRPC_DEFAULT_IDLE_TIMEOUT_MS;
 
 	/* The length prefix is 32 bits wide. */
 	if (out.max_message_bytes > UINT32_MAX)

@@ -20,6 +20,36 @@ static void conn_close_later(struct h2_conn *conn)
 	event_active(conn->close_ev, 0, 0);
 }
 
+static void timeout_arm(struct h2_conn *conn, unsigned timeout_ms)
+{
+	struct timeval tv = { .tv_sec = timeout_ms / 1000u,
+		.tv_usec = (suseconds_t)(timeout_ms % 1000u) * 1000 };
+
+	if (conn->bev && !conn->closing)
+		event_add(conn->timeout_ev, &tv);
+}
+
+/* Closes a connection that sent no request before the preface deadline or
+ * had no open stream for the idle timeout. The GOAWAY is written straight
+ * to the socket, best effort, because the connection is freed right after. */
+static void on_timeout_event(evutil_socket_t fd, short what, void *arg)
+{
+	struct h2_conn *conn = arg;
+
+	(void)fd;
+	(void)what;
+	if (conn->closing || !TAILQ_EMPTY(&conn->calls))
+		return;
+	if (!conn->got_request)
+		grpc_server_report_reject(conn->server, GRPC_REJECT_PREFACE_TIMEOUT, WD_ETIMEOUT,
+			"closed gRPC connection of pid %ld: no request within %u ms of connecting",
+			(long)conn->pid, conn->server->limits.preface_timeout_ms);
+	(void)nghttp2_session_terminate_session(conn->session, NGHTTP2_NO_ERROR);
+	(void)nghttp2_session_send(conn->session);
+	(void)evbuffer_write(bufferevent_get_output(conn->bev), bufferevent_getfd(conn->bev));
+	conn_close_later(conn);
+}
+
 static ssize_t on_send(nghttp2_session *session, const uint8_t *data, size_t length, int flags,
 	void *user_data)
 {
@@ -54,6 +84,8 @@ static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame
 		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
 	}
 	TAILQ_INSERT_TAIL(&conn->calls, call, link);
+	conn->got_request = true;
+	event_del(conn->timeout_ev);
 	return 0;
 }
 
@@ -129,6 +161,8 @@ static int on_stream_close(nghttp2_session *session, int32_t stream_id, uint32_t
 	TAILQ_REMOVE(&conn->calls, call, link);
 	call->conn = NULL;
 	grpc_call_on_close(call, error_code != NGHTTP2_NO_ERROR || !call->finished);
+	if (TAILQ_EMPTY(&conn->calls))
+		timeout_arm(conn, conn->server->limits.idle_timeout_ms);
 	return 0;
 }
 
@@ -374,12 +408,17 @@ int h2_conn_new(struct grpc_server *server, struct bufferevent *bev, struct h2_c
 
 	conn->flush_ev = event_new(server->base, -1, 0, on_flush_event, conn);
 	conn->close_ev = event_new(server->base, -1, 0, on_close_event, conn);
-	WD_ENSURE(conn->flush_ev && conn->close_ev, WD_ENOMEM);
+	conn->timeout_ev = event_new(server->base, -1, 0, on_timeout_event, conn);
+	WD_ENSURE(conn->flush_ev && conn->close_ev && conn->timeout_ev, WD_ENOMEM);
 	WD_GUARD(session_new(conn));
 	if (bev) {
 		bufferevent_setcb(bev, on_read, on_write, on_event, conn);
 		WD_ENSURE(bufferevent_enable(bev, EV_READ | EV_WRITE) == 0, WD_EIO);
 	}
+	/* NOTE: a client that keeps a stream open without finishing its
+	 * request keeps the connection open past both timeouts, and only the
+	 * connection ceilings bound such clients. */
+	timeout_arm(conn, server->limits.preface_timeout_ms);
 	h2_conn_flush(conn);
 	*ret_conn = conn;
 	conn = NULL;
@@ -411,5 +450,7 @@ void h2_conn_free(struct h2_conn *conn)
 		event_free(conn->flush_ev);
 	if (conn->close_ev)
 		event_free(conn->close_ev);
+	if (conn->timeout_ev)
+		event_free(conn->timeout_ev);
 	free(conn);
 }

@@ -25,6 +25,7 @@ SOURCE_ROOT = os.environ.get("WARDEN_SOURCE_ROOT", os.path.join(os.path.dirname(
 GRPC_TOOLS_PROTO = "/usr/lib/python3/dist-packages/grpc_tools/_proto"
 ROOT_ID = "spiffe://example.org/wapi/root"
 NOBODY_ID = "spiffe://example.org/wapi/nobody"
+SLEEP_ID = "spiffe://example.org/wapi/sleep"
 SYNC_INTERVAL = 1
 X509_TTL = 6
 
@@ -73,6 +74,69 @@ try:
 except grpc.RpcError as error:
     print(error.code().name)
 """
+
+
+# Exec-swap attack: connects to the socket at argv[1] while running as
+# python, forks, and the parent execs /usr/bin/sleep. Once the parent runs
+# sleep, the child speaks gRPC on the inherited connection, through a local
+# proxy socket because grpcio cannot adopt a connected fd, and prints the
+# outcome of FetchX509SVID as JSON.
+EXEC_SWAP = r"""
+import json, os, socket, sys, threading, time
+sys.path.insert(0, sys.argv[2])
+import grpc, workload_pb2, workload_pb2_grpc
+
+SLEEP = os.path.realpath("/usr/bin/sleep")
+inherited = socket.socket(socket.AF_UNIX)
+inherited.connect(sys.argv[1])
+parent = os.getpid()
+if os.fork() != 0:
+    os.execv(SLEEP, ["sleep", "5"])
+
+deadline = time.monotonic() + 5
+while os.readlink(f"/proc/{parent}/exe") != SLEEP:
+    if time.monotonic() > deadline:
+        print(json.dumps({"error": "parent did not exec sleep"}), flush=True)
+        os._exit(1)
+    time.sleep(0.01)
+
+proxy_path = os.path.join(sys.argv[3], "proxy.sock")
+listener = socket.socket(socket.AF_UNIX)
+listener.bind(proxy_path)
+listener.listen(1)
+
+def pump(source, sink):
+    while True:
+        data = source.recv(65536)
+        if not data:
+            return
+        sink.sendall(data)
+
+def proxy():
+    client, _ = listener.accept()
+    threading.Thread(target=pump, args=(inherited, client), daemon=True).start()
+    pump(client, inherited)
+
+threading.Thread(target=proxy, daemon=True).start()
+channel = grpc.insecure_channel("unix:" + proxy_path)
+stub = workload_pb2_grpc.SpiffeWorkloadAPIStub(channel)
+try:
+    stream = stub.FetchX509SVID(workload_pb2.X509SVIDRequest(),
+                                metadata=(("workload.spiffe.io", "true"),), timeout=4)
+    response = next(stream)
+    result = {"code": "OK", "svids": [s.spiffe_id for s in response.svids],
+              "has_key": any(s.x509_svid_key for s in response.svids)}
+except grpc.RpcError as error:
+    result = {"code": error.code().name, "details": error.details()}
+print(json.dumps(result), flush=True)
+os._exit(0)
+"""
+
+
+def sha256_file(path):
+    import hashlib
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
 
 
 def run_as(uid, args, **kwargs):
@@ -255,6 +319,31 @@ class WorkloadAPITest(unittest.TestCase):
         # The agent renews at about half the lifetime; allow the full TTL
         # plus a sync interval and scheduling slack.
         self.assertLess(elapsed, X509_TTL + SYNC_INTERVAL + 3)
+
+    def test_exec_swap_denied(self):
+        sleep_path = os.path.realpath("/usr/bin/sleep")
+        entry = self.server.create_entry(
+            SLEEP_ID, self.agent_id,
+            selectors=("unix:uid:0", f"unix:sha256:{sha256_file(sleep_path)}"))
+        # The entry stays until the class ends: deleting it changes what the
+        # agent sends on open streams, which test_rotation_on_stream counts.
+        # Without the agent holding the entry's SVID, a denial would prove
+        # nothing, so wait until it minted one.
+        deadline = time.monotonic() + 20
+        while f"entry_id={entry['id']}" not in self.agent.read_log():
+            self.assertLess(time.monotonic(), deadline, "agent never minted the sleep SVID")
+            time.sleep(0.2)
+
+        proxy_dir = tempfile.mkdtemp(prefix="warden-execswap-")
+        self.addCleanup(shutil.rmtree, proxy_dir, ignore_errors=True)
+        result = subprocess.run([sys.executable, "-c", EXEC_SWAP, self.agent.socket, STUB_DIR,
+                                 proxy_dir], capture_output=True, text=True, timeout=30)
+        outcome = json.loads(result.stdout.strip() or "{}")
+        self.assertEqual(outcome.get("code"), "PERMISSION_DENIED", (outcome, result.stderr))
+        self.assertEqual(outcome.get("details"), "the calling process changed its executable "
+                         "since it connected; reconnect")
+        self.assertNotIn("svids", outcome)
+        self.assertNotIn("has_key", outcome)
 
     # --- JWT ---------------------------------------------------------------
 

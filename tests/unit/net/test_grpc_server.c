@@ -14,7 +14,10 @@
 #include <cmocka.h>
 #include <event2/thread.h>
 #include <pthread.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 #include "net/grpc.h"
@@ -24,6 +27,9 @@
 #define STREAM_MESSAGES 3
 #define STREAM_INTERVAL_MS 100
 #define CONCURRENT_CALLS 20
+/* Limits of the server that setup_limited starts. */
+#define PER_UID_LIMIT 3
+#define PREFACE_TIMEOUT_MS 300
 
 static struct {
 	struct event_base *base;
@@ -34,6 +40,7 @@ static struct {
 	int cancelled_calls;   /* close callbacks with cancelled = true, atomic */
 	int held_send_rc;      /* result of a send on the held call after it closed */
 	struct grpc_call *held; /* a /Test/Forever call kept past its close */
+	int per_uid_reports;   /* error reports about the per-uid limit, atomic */
 } g;
 
 static int atomic_get(int *p)
@@ -168,6 +175,14 @@ static const struct grpc_method methods[] = {
 	{ "/Test/Forever", GRPC_SERVER_STREAMING, handle_forever, NULL },
 };
 
+static void on_server_error(int code, const char *detail, void *arg)
+{
+	(void)code;
+	(void)arg;
+	if (strstr(detail, "per-uid limit"))
+		__atomic_add_fetch(&g.per_uid_reports, 1, __ATOMIC_SEQ_CST);
+}
+
 static void *loop_run(void *arg)
 {
 	(void)arg;
@@ -175,24 +190,59 @@ static void *loop_run(void *arg)
 	return NULL;
 }
 
-static int setup(void **state)
+/* Starts g.server on its own loop thread, listening on a socket with mode
+ * in a fresh directory with mode dir_mode. */
+static int start_server(const struct grpc_limits *limits, mode_t mode, mode_t dir_mode)
 {
-	struct grpc_limits limits = { .max_message_bytes = TEST_MAX_MESSAGE };
 	struct wd_error err;
 
-	(void)state;
 	evthread_use_pthreads();
 	g.base = event_base_new();
 	assert_non_null(g.base);
 	snprintf(g.dir, sizeof(g.dir), "/tmp/grpc-test-XXXXXX");
 	assert_non_null(mkdtemp(g.dir));
+	assert_int_equal(chmod(g.dir, dir_mode), 0);
 	snprintf(g.path, sizeof(g.path), "%s/agent.sock", g.dir);
-	assert_int_equal(grpc_server_new(g.base, &limits, &g.server, &err), 0);
+	assert_int_equal(grpc_server_new(g.base, limits, &g.server, &err), 0);
 	assert_int_equal(grpc_server_add_methods(g.server, methods, WD_ARRAY_LEN(methods), &err),
 		0);
-	assert_int_equal(grpc_server_listen_unix(g.server, g.path, 0600, &err), 0);
+	grpc_server_set_error_cb(g.server, on_server_error, NULL);
+	assert_int_equal(grpc_server_listen_unix(g.server, g.path, mode, &err), 0);
 	pthread_create(&g.thread, NULL, loop_run, NULL);
 	return 0;
+}
+
+static int setup(void **state)
+{
+	struct grpc_limits limits = { .max_message_bytes = TEST_MAX_MESSAGE };
+
+	(void)state;
+	return start_server(&limits, 0600, 0700);
+}
+
+/* A server with a preface deadline of PREFACE_TIMEOUT_MS. */
+static int setup_short_preface(void **state)
+{
+	struct grpc_limits limits = {
+		.max_message_bytes = TEST_MAX_MESSAGE,
+		.preface_timeout_ms = PREFACE_TIMEOUT_MS,
+	};
+
+	(void)state;
+	return start_server(&limits, 0600, 0700);
+}
+
+/* A server with a per-uid ceiling of PER_UID_LIMIT, reachable by every uid. */
+static int setup_per_uid(void **state)
+{
+	struct grpc_limits limits = {
+		.max_message_bytes = TEST_MAX_MESSAGE,
+		.max_connections_per_uid = PER_UID_LIMIT,
+	};
+
+	(void)state;
+	__atomic_store_n(&g.per_uid_reports, 0, __ATOMIC_SEQ_CST);
+	return start_server(&limits, 0666, 0755);
 }
 
 static void free_server(evutil_socket_t fd, short what, void *arg)
@@ -595,6 +645,126 @@ static void test_grpc_python_peer(void **state)
 	wait_for_cancelled(before + 1);
 }
 
+/* Connects a plain Unix socket to the server; sends nothing. */
+static int raw_connect(void)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	assert_true(strlen(g.path) < sizeof(addr.sun_path));
+	memcpy(addr.sun_path, g.path, strlen(g.path) + 1);
+	assert_int_equal(connect(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	return fd;
+}
+
+/* Reads from fd until the server closes it. Returns the bytes read before
+ * EOF, or -1 when timeout_ms passed first or reading failed. */
+static ssize_t read_until_eof(int fd, int timeout_ms)
+{
+	struct timespec start;
+	ssize_t total = 0;
+	uint8_t buf[1024];
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		int left = timeout_ms - (int)elapsed_ms(&start);
+		ssize_t n;
+
+		if (left <= 0 || poll(&pfd, 1, left) <= 0)
+			return -1;
+		n = read(fd, buf, sizeof(buf));
+		if (n == 0)
+			return total;
+		if (n < 0)
+			return -1;
+		total += n;
+	}
+}
+
+/* Returns true when the server accepted fd: its SETTINGS frame (type 4)
+ * arrives first. */
+static bool server_sent_settings(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	uint8_t header[9];
+	size_t got = 0;
+
+	while (got < sizeof(header)) {
+		ssize_t n;
+
+		if (poll(&pfd, 1, 5000) <= 0)
+			return false;
+		n = read(fd, header + got, sizeof(header) - got);
+		if (n <= 0)
+			return false;
+		got += (size_t)n;
+	}
+	return header[3] == 4;
+}
+
+static void test_grpc_silent_connection_closed(void **state)
+{
+	struct timespec start;
+	int fd;
+	ssize_t bytes;
+
+	(void)state;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	fd = raw_connect();
+	bytes = read_until_eof(fd, 10 * PREFACE_TIMEOUT_MS);
+	close(fd);
+	/* The server's SETTINGS and GOAWAY, then EOF. */
+	assert_true(bytes > 0);
+	assert_true(elapsed_ms(&start) >= PREFACE_TIMEOUT_MS - 50);
+}
+
+static void test_grpc_per_uid_limit(void **state)
+{
+	int fds[PER_UID_LIMIT];
+	pid_t child;
+	int status;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	for (size_t i = 0; i < PER_UID_LIMIT; i++) {
+		fds[i] = raw_connect();
+		assert_true(server_sent_settings(fds[i]));
+	}
+
+	/* Further connections of this uid are closed without a byte sent. */
+	for (int i = 0; i < 5; i++) {
+		int extra = raw_connect();
+
+		assert_int_equal(read_until_eof(extra, 5000), 0);
+		close(extra);
+	}
+	/* Five rejections in quick succession give one report, or two when
+	 * a second passes between them. */
+	assert_true(__atomic_load_n(&g.per_uid_reports, __ATOMIC_SEQ_CST) >= 1);
+	assert_true(__atomic_load_n(&g.per_uid_reports, __ATOMIC_SEQ_CST) <= 2);
+
+	/* Another uid still gets in. */
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		int fd;
+
+		if (setgid(65534) != 0 || setuid(65534) != 0)
+			_exit(2);
+		fd = raw_connect();
+		_exit(server_sent_settings(fd) ? 0 : 1);
+	}
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+
+	for (size_t i = 0; i < PER_UID_LIMIT; i++)
+		close(fds[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -610,6 +780,12 @@ int main(void)
 		cmocka_unit_test(test_grpc_c_concurrent_streams),
 		cmocka_unit_test(test_grpc_python_peer),
 	};
+	const struct CMUnitTest limit_tests[] = {
+		cmocka_unit_test_setup_teardown(test_grpc_silent_connection_closed,
+			setup_short_preface, teardown),
+		cmocka_unit_test_setup_teardown(test_grpc_per_uid_limit, setup_per_uid, teardown),
+	};
+	int failed = cmocka_run_group_tests(tests, setup, teardown);
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return failed + cmocka_run_group_tests_name("connection limits", limit_tests, NULL, NULL);
 }
