@@ -424,6 +424,13 @@ int crypto_key_load(const char *path, EVP_PKEY **ret_key, struct wd_error *err)
 			path, (unsigned)(st.st_mode & 07777));
 		goto out;
 	}
+	/* A key owned by another user is in that user's hands, mode or not. */
+	if (st.st_uid != geteuid() && st.st_uid != 0) {
+		rc = wd_error_set(err, WD_EPERM,
+			"key file \"%.200s\" is owned by uid %u, not by this process's uid %u; "
+			"run chown on it", path, (unsigned)st.st_uid, (unsigned)geteuid());
+		goto out;
+	}
 
 	rc = read_bounded(fd, KEY_PEM_MAX_BYTES, &data, &len, &cap);
 	if (rc == WD_ETOOBIG) {

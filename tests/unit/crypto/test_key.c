@@ -196,6 +196,34 @@ static void key_load_rejects_open_modes(void **state)
 	EVP_PKEY_free(key);
 }
 
+static void key_load_rejects_foreign_owner(void **state)
+{
+	char path[128];
+	struct wd_error err;
+	EVP_PKEY *key = NULL;
+	EVP_PKEY *loaded = NULL;
+	char *pem = NULL;
+
+	(void)state;
+	if (geteuid() != 0) {
+		print_message("SKIP: changing a file's owner needs root\n");
+		skip();
+	}
+	assert_int_equal(crypto_key_generate(CRYPTO_KEY_EC_P256, &key, &err), 0);
+	assert_int_equal(crypto_key_to_pem(key, &pem, &err), 0);
+	snprintf(path, sizeof(path), "%s/foreign.pem", tmp_dir);
+	write_file(path, pem, 0600);
+	assert_int_equal(chown(path, 65534, 65534), 0);
+
+	assert_int_equal(crypto_key_load(path, &loaded, &err), WD_EPERM);
+	assert_null(loaded);
+	assert_non_null(strstr(err.detail, "is owned by uid 65534"));
+
+	unlink(path);
+	wd_free_secret_str(pem);
+	EVP_PKEY_free(key);
+}
+
 static void key_load_rejects_bad_files(void **state)
 {
 	char path[128];
@@ -268,6 +296,7 @@ int main(void)
 		cmocka_unit_test(key_signing_digest),
 		cmocka_unit_test(key_type_of_unsupported),
 		cmocka_unit_test(key_load_rejects_open_modes),
+		cmocka_unit_test(key_load_rejects_foreign_owner),
 		cmocka_unit_test(key_load_rejects_bad_files),
 		cmocka_unit_test(key_from_pem_hostile),
 		cmocka_unit_test(key_save_fails_cleanly),
