@@ -545,6 +545,11 @@ static void *sync_main(void *arg)
 		snprintf(seconds, sizeof(seconds), "%" PRId64, backoff);
 		sync_log(sync, LOG_LEVEL_WARN, "sync failed, serving cached svids", "error",
 			wd_error_text(&err), "retry_in_seconds", seconds);
+		/* SVIDs may expire while the server is away; streams re-read the
+		 * cache, which leaves expired SVIDs out, at every retry.
+		 * TODO: wake at the next expiry rather than the next retry, which
+		 * backoff spaces up to 60 s apart. */
+		agent_cache_notify(sync->cache);
 	}
 	return NULL;
 }
