@@ -1,6 +1,7 @@
 /* Workload API message packing and request decoding. Responses are built as
  * generated protobuf-c structs that point into the caller's data (nothing is
  * copied), packed once, and their scaffolding freed. */
+#include <stdbool.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -462,9 +463,69 @@ out:
 	return rc;
 }
 
-/* Unpacks len bytes as descriptor's message after the size check.
- * NOTE: protobuf-c 1.4 neither checks that strings are UTF-8 nor rejects a
- * NUL inside one, so "a\0b" arrives as the C string "a". */
+/* Reads a base-128 varint at *pos; false past the end or over 10 bytes. */
+static bool read_varint(const uint8_t *data, size_t len, size_t *pos, uint64_t *ret_value)
+{
+	uint64_t value = 0;
+
+	for (unsigned shift = 0; shift < 70 && *pos < len; shift += 7) {
+		uint8_t byte = data[(*pos)++];
+
+		value |= (uint64_t)(byte & 0x7f) << shift;
+		if (!(byte & 0x80)) {
+			*ret_value = value;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Fails when a length-delimited field of the message holds a NUL byte.
+ * Every length-delimited field of the Workload API requests is a string,
+ * and protobuf-c hands strings over as C strings, so "a\0b" would arrive
+ * as "a": an audience would be silently cut short. */
+static int reject_nul_in_strings(const ProtobufCMessageDescriptor *descriptor,
+	const uint8_t *data, size_t len, struct wd_error *err)
+{
+	size_t pos = 0;
+
+	while (pos < len) {
+		uint64_t key;
+		uint64_t value;
+
+		if (!read_varint(data, len, &pos, &key))
+			return 0;
+		switch (key & 7) {
+		case 0:
+			if (!read_varint(data, len, &pos, &value))
+				return 0;
+			break;
+		case 1:
+			pos += 8;
+			break;
+		case 5:
+			pos += 4;
+			break;
+		case 2:
+			if (!read_varint(data, len, &pos, &value) || value > len - pos)
+				return 0;
+			if (memchr(data + pos, 0, (size_t)value))
+				return wd_error_set(err, WD_EINVAL,
+					"invalid %s: field %llu contains a NUL byte", descriptor->name,
+					(unsigned long long)(key >> 3));
+			pos += (size_t)value;
+			break;
+		default:
+			/* Groups: protobuf-c judged the message already. */
+			return 0;
+		}
+	}
+	return 0;
+}
+
+/* Unpacks len bytes as descriptor's message after the size check, and
+ * rejects strings with NUL bytes (see reject_nul_in_strings).
+ * NOTE: protobuf-c 1.4 does not check that strings are UTF-8. */
 static int unpack_checked(const ProtobufCMessageDescriptor *descriptor, const uint8_t *data,
 	size_t len, size_t max_len, ProtobufCMessage **ret_message, struct wd_error *err)
 {
@@ -485,6 +546,10 @@ static int unpack_checked(const ProtobufCMessageDescriptor *descriptor, const ui
 	if (!message)
 		return wd_error_set(err, WD_EINVAL, "invalid %s: malformed protobuf (%zu bytes)",
 			descriptor->name, len);
+	if (data && reject_nul_in_strings(descriptor, data, len, err) < 0) {
+		protobuf_c_message_free_unpacked(message, NULL);
+		return WD_EINVAL;
+	}
 	*ret_message = message;
 	return 0;
 }

@@ -473,6 +473,30 @@ static void jwt_svid_request_round_trip(void **state)
 	free(data);
 }
 
+static void requests_reject_nul_in_strings(void **state)
+{
+	/* JWTSVIDRequest{audience: "a\0b"} and ValidateJWTSVIDRequest{audience:
+	 * "a", svid: "x\0y"}, written by hand because protobuf-c cannot pack a
+	 * NUL inside a string. */
+	static const uint8_t jwt_request[] = { 0x0a, 0x03, 'a', 0x00, 'b' };
+	static const uint8_t validate_request[] = { 0x0a, 0x01, 'a', 0x12, 0x03, 'x', 0x00, 'y' };
+	JWTSVIDRequest *jwt = (JWTSVIDRequest *)1;
+	ValidateJWTSVIDRequest *validate = (ValidateJWTSVIDRequest *)1;
+	struct wd_error err;
+
+	(void)state;
+	assert_int_equal(workload_pb_unpack_jwt_svid_request(jwt_request, sizeof(jwt_request), 0,
+		&jwt, &err), WD_EINVAL);
+	assert_null(jwt);
+	assert_string_equal(err.detail, "invalid JWTSVIDRequest: field 1 contains a NUL byte");
+
+	assert_int_equal(workload_pb_unpack_validate_jwt_svid_request(validate_request,
+		sizeof(validate_request), 0, &validate, &err), WD_EINVAL);
+	assert_null(validate);
+	assert_string_equal(err.detail,
+		"invalid ValidateJWTSVIDRequest: field 2 contains a NUL byte");
+}
+
 static void jwt_svid_request_rejects(void **state)
 {
 	JWTSVIDRequest message = JWTSVIDREQUEST__INIT;
@@ -601,6 +625,7 @@ int main(void)
 		cmocka_unit_test(empty_requests_decode),
 		cmocka_unit_test(jwt_svid_request_round_trip),
 		cmocka_unit_test(jwt_svid_request_rejects),
+		cmocka_unit_test(requests_reject_nul_in_strings),
 		cmocka_unit_test(validate_jwt_svid_request_round_trip),
 		cmocka_unit_test(requests_reject_malformed_bytes),
 	};
