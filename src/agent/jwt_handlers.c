@@ -248,7 +248,7 @@ int wapi_fetch_jwt_svid(struct grpc_call *call, void *arg, struct wd_error *err 
 		goto out;
 	data = grpc_call_request(call, &len);
 	rc = workload_pb_unpack_jwt_svid_request(data, len, 0, &request, &decode_err);
-	if (rc == WD_EINVAL && strstr(wd_error_text(&decode_err), "audience")) {
+	if (rc == WD_EINVAL && strstr(wd_error_text(&decode_err), "missing audience")) {
 		/* SPIRE's wording, which clients may match on. */
 		wapi_reply_fail(&reply, GRPC_STATUS_INVALID_ARGUMENT, "audience must be specified");
 		goto out;

@@ -385,6 +385,16 @@ class WorkloadAPITest(unittest.TestCase):
         self.assertEqual(caught.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
         self.assertEqual(caught.exception.details(), "audience must be specified")
 
+    def test_jwt_too_many_audiences(self):
+        with self.agent.channel() as channel:
+            with self.assertRaises(grpc.RpcError) as caught:
+                self.stub(channel).FetchJWTSVID(
+                    workload_pb2.JWTSVIDRequest(audience=[f"a{i}" for i in range(65)]),
+                    metadata=HEADER, timeout=10)
+        self.assertEqual(caught.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+        self.assertEqual(caught.exception.details(),
+                         "invalid JWTSVIDRequest: 65 audiences, more than the maximum 64")
+
     def test_jwt_other_spiffe_id_denied(self):
         with self.agent.channel() as channel:
             with self.assertRaises(grpc.RpcError) as caught:
