@@ -56,34 +56,6 @@
 /* The Workload API standard requires this header on every call. */
 static const struct grpc_metadata workload_header[] = { { "workload.spiffe.io", "true" } };
 
-/* Reads utime + stime of pid in clock ticks (fields 14 and 15 of
- * /proc/PID/stat, proc(5)). */
-static int read_cpu_ticks(unsigned long pid, unsigned long long *ret_ticks)
-{
-	char path[64];
-	char line[1024];
-	unsigned long long utime, stime;
-	const char *after_name;
-	FILE *file;
-	size_t len;
-
-	*ret_ticks = 0;
-	snprintf(path, sizeof(path), "/proc/%lu/stat", pid);
-	file = fopen(path, "r");
-	if (!file)
-		return -1;
-	len = fread(line, 1, sizeof(line) - 1, file);
-	fclose(file);
-	line[len] = '\0';
-	/* The command name (field 2) may contain spaces; fields resume after
-	 * the last ')'. */
-	after_name = strrchr(line, ')');
-	if (!after_name || sscanf(after_name + 2,
-		"%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2)
-		return -1;
-	*ret_ticks = utime + stime;
-	return 0;
-}
 
 /* Returns the user + system CPU time of this process, in seconds. */
 static double own_cpu_seconds(void)
@@ -394,7 +366,7 @@ static int run_fetch(int argc, char **argv)
 	/* Every connection is up before the clock starts. */
 	pthread_barrier_wait(&shared.connected);
 	if (options.agent_pid) {
-		have_ticks = read_cpu_ticks(options.agent_pid, &ticks_before) == 0;
+		have_ticks = bench_cpu_ticks(options.agent_pid, &ticks_before) == 0;
 		if (!have_ticks)
 			fprintf(stderr, "bench_agent: reading /proc/%lu/stat failed\n",
 				options.agent_pid);
@@ -409,7 +381,7 @@ static int run_fetch(int argc, char **argv)
 	}
 	elapsed_ns = bench_now_ns() - start_ns;
 	client_cpu_seconds = own_cpu_seconds() - cpu_before;
-	if (have_ticks && read_cpu_ticks(options.agent_pid, &ticks_after) == 0)
+	if (have_ticks && bench_cpu_ticks(options.agent_pid, &ticks_after) == 0)
 		agent_cpu_seconds = (double)(ticks_after - ticks_before) /
 				    (double)sysconf(_SC_CLK_TCK);
 

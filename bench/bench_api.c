@@ -287,34 +287,6 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-/* Reads utime + stime of pid in clock ticks (fields 14 and 15 of
- * /proc/PID/stat, proc(5)). */
-static int read_cpu_ticks(unsigned long pid, unsigned long long *ret_ticks)
-{
-	char path[64];
-	char line[1024];
-	unsigned long long utime, stime;
-	const char *after_name;
-	FILE *file;
-	size_t len;
-
-	*ret_ticks = 0;
-	snprintf(path, sizeof(path), "/proc/%lu/stat", pid);
-	file = fopen(path, "r");
-	if (!file)
-		return -1;
-	len = fread(line, 1, sizeof(line) - 1, file);
-	fclose(file);
-	line[len] = '\0';
-	/* The command name (field 2) may hold spaces; fields resume after the
-	 * last ')'. */
-	after_name = strrchr(line, ')');
-	if (!after_name || sscanf(after_name + 2,
-		"%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2)
-		return -1;
-	*ret_ticks = utime + stime;
-	return 0;
-}
 
 static void usage(FILE *out)
 {
@@ -456,7 +428,7 @@ int main(int argc, char **argv)
 
 	/* Every connection is up before the clock starts. */
 	pthread_barrier_wait(&shared.connected);
-	if (options.server_pid && read_cpu_ticks(options.server_pid, &ticks_before) < 0)
+	if (options.server_pid && bench_cpu_ticks(options.server_pid, &ticks_before) < 0)
 		fprintf(stderr, "bench_api: reading /proc/%lu/stat failed\n", options.server_pid);
 	start_ns = bench_now_ns();
 	shared.deadline_ns = start_ns + options.seconds * 1000000000u;
@@ -467,7 +439,7 @@ int main(int argc, char **argv)
 	}
 	elapsed_ns = bench_now_ns() - start_ns;
 	if (options.server_pid && ticks_before &&
-	    read_cpu_ticks(options.server_pid, &ticks_after) == 0)
+	    bench_cpu_ticks(options.server_pid, &ticks_after) == 0)
 		server_cpu_seconds = (double)(ticks_after - ticks_before) /
 				     (double)sysconf(_SC_CLK_TCK);
 

@@ -98,3 +98,31 @@ uint64_t bench_percentile(uint64_t *samples, size_t count, double q)
 		rank = count;
 	return samples[rank - 1];
 }
+
+int bench_cpu_ticks(unsigned long pid, unsigned long long *ret_ticks)
+{
+	char path[64];
+	char line[1024];
+	unsigned long long utime, stime;
+	const char *after_name;
+	FILE *file;
+	size_t len;
+
+	*ret_ticks = 0;
+	snprintf(path, sizeof(path), "/proc/%lu/stat", pid);
+	file = fopen(path, "r");
+	if (!file)
+		return -1;
+	len = fread(line, 1, sizeof(line) - 1, file);
+	fclose(file);
+	line[len] = '\0';
+
+	/* The command name (field 2) may contain spaces, so the fields resume
+	 * after the last ')'. */
+	after_name = strrchr(line, ')');
+	if (!after_name || sscanf(after_name + 2,
+		"%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2)
+		return -1;
+	*ret_ticks = utime + stime;
+	return 0;
+}

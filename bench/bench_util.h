@@ -10,6 +10,10 @@
 /* Returns CLOCK_MONOTONIC in nanoseconds. */
 uint64_t bench_now_ns(void);
 
+/* Reads the user + system CPU time of pid in clock ticks (fields 14 and 15
+ * of /proc/PID/stat, proc(5)); -1 when the process is gone. */
+int bench_cpu_ticks(unsigned long pid, unsigned long long *ret_ticks);
+
 /* Parses a decimal integer from min to max; prints the option name and the
  * value to stderr and returns -1 when text is not one. */
 WD_MUST_CHECK int bench_parse_uint(const char *option, const char *text, unsigned long min,

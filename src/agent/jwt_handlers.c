@@ -167,7 +167,7 @@ out:
 	return NULL;
 }
 
-/* Loop thread: the worker is done; answer the caller if it is still there. */
+/* Loop thread: the worker is done, so reply to the caller if it is still there. */
 static void job_done(evutil_socket_t fd WD_UNUSED, short what WD_UNUSED, void *arg)
 {
 	struct wapi_job *job = arg;

@@ -72,7 +72,7 @@ void wapi_reply_clear(struct wapi_reply *reply)
 
 void wapi_finish(struct grpc_call *call, int status, const char *message)
 {
-	/* WD_EIO only means the client already left, which needs no answer. */
+	/* WD_EIO only means the client already left, which needs no reply. */
 	if (grpc_call_finish(call, status, message) < 0)
 		return;
 }
@@ -214,7 +214,7 @@ bool wapi_reattest(struct workload_api *api, const struct attest_peer *peer,
 		return true;
 
 	/* A process that exited or changed under us may come back as itself:
-	 * UNAVAILABLE tells the client to retry. */
+	 * UNAVAILABLE makes the client retry. */
 	if (rc == WD_ENOTFOUND || rc == WD_ECONFLICT)
 		wapi_reply_fail(reply, GRPC_STATUS_UNAVAILABLE, "workload attestation failed: %s",
 			wd_error_text(&err));

@@ -34,7 +34,7 @@ enum {
 };
 
 /* Detail of one failure. The detail text names the bad value and is safe to
- * show to the caller: it never holds a secret. */
+ * show to the caller: it never contains a secret. */
 struct wd_error {
 	int code;
 	char detail[512];
@@ -46,7 +46,7 @@ const char *wd_strerror(int code);
 /* Returns the short symbolic name of code ("EINVAL"); never NULL. */
 const char *wd_error_name(int code);
 
-/* Returns the HTTP status an API answers with for code (400, 404, ...). */
+/* Returns the HTTP status an API replies with for code (400, 404, ...). */
 int wd_error_http_status(int code);
 
 /* Records code and a printf-style detail in err (which may be NULL) and

@@ -16,78 +16,6 @@
 #include "net/grpc_private.h"
 #include "net/net_private.h"
 
-/* Removes a socket file left by an earlier run. A socket that still accepts
- * connections and any other file type are left alone, so a second agent
- * never takes over a running one's socket and a wrong path never deletes
- * data. */
-static int unlink_stale(const char *path, struct wd_error *err)
-{
-	struct stat st;
-
-	if (lstat(path, &st) < 0) {
-		if (errno == ENOENT)
-			return 0;
-		return wd_error_set(err, WD_EIO, "cannot stat gRPC socket %s: %s", path,
-			strerror(errno));
-	}
-	if (!S_ISSOCK(st.st_mode))
-		return wd_error_set(err, WD_EINVAL, "gRPC socket path %s exists and is not a "
-			"socket", path);
-	if (unix_socket_in_use(path))
-		return wd_error_set(err, WD_ECONFLICT, "another process is listening on %s: stop "
-			"it or choose another socket path", path);
-	if (unlink(path) < 0)
-		return wd_error_set(err, WD_EIO, "cannot remove stale gRPC socket %s: %s", path,
-			strerror(errno));
-	return 0;
-}
-
-static int bind_socket(const char *path, mode_t mode, int *ret_fd, struct wd_error *err)
-{
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	size_t path_len = path ? strlen(path) : 0;
-	mode_t old_umask;
-	int fd = -1;
-	int rc = 0;
-
-	*ret_fd = -1;
-	if (path_len == 0 || path_len >= sizeof(addr.sun_path))
-		return wd_error_set(err, WD_EINVAL, "gRPC socket path \"%s\" must have 1 to %zu "
-			"bytes", path ? path : "", sizeof(addr.sun_path) - 1);
-	memcpy(addr.sun_path, path, path_len + 1);
-	WD_GUARD(unlink_stale(path, err));
-
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0) {
-		rc = wd_error_set(err, WD_EIO, "cannot create Unix socket: %s", strerror(errno));
-		goto out;
-	}
-	/* bind() creates the file with 0777 & ~umask, so the umask keeps a wider
-	 * mode from ever existing; chmod then sets the exact mode.
-	 * NOTE: umask is process-wide, so a file another thread creates during
-	 * bind gets this mask too. */
-	old_umask = umask((mode_t)~mode & 0777);
-	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-		umask(old_umask);
-		rc = wd_error_set(err, WD_EIO, "cannot bind gRPC socket %s: %s", path,
-			strerror(errno));
-		goto out;
-	}
-	umask(old_umask);
-	if (chmod(path, mode & 07777) < 0 || listen(fd, SOMAXCONN) < 0) {
-		rc = wd_error_set(err, WD_EIO, "cannot set up gRPC socket %s: %s", path,
-			strerror(errno));
-		unlink(path);
-		goto out;
-	}
-	*ret_fd = fd;
-	fd = -1;
-out:
-	if (fd >= 0)
-		close(fd);
-	return rc;
-}
-
 /* Parses field 22 (starttime) of a /proc/PID/stat line. The fields are
  * counted after the last ')', because comm (field 2) may itself contain
  * spaces and parentheses. */
@@ -247,7 +175,7 @@ int grpc_server_listen_unix(struct grpc_server *server, const char *path, mode_t
 	int fd = -1;
 	int rc = 0;
 
-	WD_GUARD(bind_socket(path, mode, &fd, err));
+	WD_GUARD(unix_socket_bind(path, mode, "gRPC socket", &fd, err));
 	entry = wd_calloc(1, sizeof(*entry));
 	WD_ENSURE(entry, WD_ENOMEM);
 	entry->path = wd_strdup(path);

@@ -88,7 +88,7 @@ int ip_key_of_socket(int fd, struct ip_key *ret_key)
 	return WD_EUNSUPPORTED;
 }
 
-/* A linear search: the table holds at most max_connections addresses and
+/* A linear search: the table contains at most max_connections addresses and
  * runs once per accept and once per close. */
 static struct ip_slot *ip_slot_find(struct net_listener *listener, const struct ip_key *key)
 {

@@ -152,7 +152,7 @@ WD_MUST_CHECK int net_listener_add_unix(struct net_server *server, const char *p
 	const uid_t *allowed_uids, size_t allowed_uid_count, const struct net_route *routes,
 	size_t route_count, struct net_listener **ret_listener, struct wd_error *err);
 
-/* Returns the number of connections the listener holds open now. */
+/* Returns the number of connections open on the listener now. */
 size_t net_listener_connection_count(const struct net_listener *listener);
 
 /* Request accessors. Returned pointers are owned by the request and valid

@@ -59,7 +59,7 @@ struct ip_slot {
 	size_t count;
 };
 
-/* Where a connection stands, which decides what its timer enforces. */
+/* The phase of a connection, which decides what its timer enforces. */
 enum track_phase {
 	TRACK_ADMIT,     /* TLS: just accepted, the per-address check is queued */
 	TRACK_HANDSHAKE, /* TLS: until the first byte of the first request */
@@ -247,5 +247,8 @@ void refusal_report(struct net_server *server, enum refusal_kind kind, const cha
 bool unix_socket_in_use(const char *path);
 
 WD_MUST_CHECK int peercred_read(int fd, uid_t *ret_uid, gid_t *ret_gid, pid_t *ret_pid);
-WD_MUST_CHECK int unix_socket_bind(const char *path, mode_t mode, int *ret_fd,
-	struct wd_error *err);
+/* Binds and listens on a Unix socket at path with exactly mode, removing a
+ * stale socket file first; label ("admin socket", "gRPC socket") names the
+ * socket in error details. */
+WD_MUST_CHECK int unix_socket_bind(const char *path, mode_t mode, const char *label,
+	int *ret_fd, struct wd_error *err);

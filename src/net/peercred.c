@@ -1,4 +1,4 @@
-/* Unix admin socket: binding with a fixed file mode and reading the peer's
+/* Unix sockets (admin and gRPC): binding with a fixed file mode and reading the peer's
  * credentials with SO_PEERCRED (unix(7)). */
 #include <errno.h>
 #include <stdbool.h>
@@ -47,29 +47,30 @@ bool unix_socket_in_use(const char *path)
 /* Removes a socket file left by an earlier run. A socket that still accepts
  * connections belongs to a running server and is left alone, and so is any
  * other file type, so a wrong path never deletes data. */
-static int unlink_stale(const char *path, struct wd_error *err)
+static int unlink_stale(const char *path, const char *label, struct wd_error *err)
 {
 	struct stat st;
 
 	if (lstat(path, &st) < 0) {
 		if (errno == ENOENT)
 			return 0;
-		return wd_error_set(err, WD_EIO, "cannot stat admin socket %s: %s", path,
+		return wd_error_set(err, WD_EIO, "cannot stat %s %s: %s", label, path,
 			strerror(errno));
 	}
 	if (!S_ISSOCK(st.st_mode))
-		return wd_error_set(err, WD_EINVAL, "admin socket path %s exists and is not a "
-			"socket", path);
+		return wd_error_set(err, WD_EINVAL, "%s path %s exists and is not a "
+			"socket", label, path);
 	if (unix_socket_in_use(path))
-		return wd_error_set(err, WD_ECONFLICT, "another process is listening on admin "
-			"socket %s: stop it or choose another path", path);
+		return wd_error_set(err, WD_ECONFLICT, "another process is listening on %s %s: "
+			"stop it or choose another path", label, path);
 	if (unlink(path) < 0)
-		return wd_error_set(err, WD_EIO, "cannot remove stale admin socket %s: %s", path,
+		return wd_error_set(err, WD_EIO, "cannot remove stale %s %s: %s", label, path,
 			strerror(errno));
 	return 0;
 }
 
-int unix_socket_bind(const char *path, mode_t mode, int *ret_fd, struct wd_error *err)
+int unix_socket_bind(const char *path, mode_t mode, const char *label, int *ret_fd,
+	struct wd_error *err)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	size_t path_len = path ? strlen(path) : 0;
@@ -79,10 +80,10 @@ int unix_socket_bind(const char *path, mode_t mode, int *ret_fd, struct wd_error
 
 	*ret_fd = -1;
 	if (path_len == 0 || path_len >= sizeof(addr.sun_path))
-		return wd_error_set(err, WD_EINVAL, "admin socket path \"%s\" must have 1 to %zu "
-			"bytes", path ? path : "", sizeof(addr.sun_path) - 1);
+		return wd_error_set(err, WD_EINVAL, "%s path \"%s\" must have 1 to %zu "
+			"bytes", label, path ? path : "", sizeof(addr.sun_path) - 1);
 	memcpy(addr.sun_path, path, path_len + 1);
-	WD_GUARD(unlink_stale(path, err));
+	WD_GUARD(unlink_stale(path, label, err));
 
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0) {
@@ -98,13 +99,13 @@ int unix_socket_bind(const char *path, mode_t mode, int *ret_fd, struct wd_error
 	old_umask = umask((mode_t)~mode & 0777);
 	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
 		umask(old_umask);
-		rc = wd_error_set(err, WD_EIO, "cannot bind admin socket %s: %s", path,
+		rc = wd_error_set(err, WD_EIO, "cannot bind %s %s: %s", label, path,
 			strerror(errno));
 		goto out;
 	}
 	umask(old_umask);
 	if (chmod(path, mode & 07777) < 0 || listen(fd, SOMAXCONN) < 0) {
-		rc = wd_error_set(err, WD_EIO, "cannot set up admin socket %s: %s", path,
+		rc = wd_error_set(err, WD_EIO, "cannot set up %s %s: %s", label, path,
 			strerror(errno));
 		unlink(path);
 		goto out;

@@ -214,7 +214,7 @@ int net_ratelimit_take(struct net_ratelimit *limit, const char *key, uint64_t no
 		ret_verdict->allowed = true;
 		return 0;
 	}
-	/* Milliseconds until the bucket holds one whole token, rounded up. */
+	/* Milliseconds until the bucket contains one whole token, rounded up. */
 	ret_verdict->retry_after_ms = (MILLI - b->milli_tokens + limit->rate - 1) / limit->rate;
 	if (!b->refusal_logged || now_ms - b->refusal_logged_ms >= 1000) {
 		b->refusal_logged = true;

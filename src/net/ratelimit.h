@@ -40,5 +40,5 @@ void net_ratelimit_free(struct net_ratelimit *limit);
 WD_MUST_CHECK int net_ratelimit_take(struct net_ratelimit *limit, const char *key,
 	uint64_t now_ms, struct net_ratelimit_verdict *ret_verdict);
 
-/* Returns the number of keys the table holds now. */
+/* Returns the number of keys in the table now. */
 size_t net_ratelimit_key_count(const struct net_ratelimit *limit);

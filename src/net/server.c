@@ -867,7 +867,7 @@ int net_listener_add_unix(struct net_server *server, const char *path, mode_t mo
 		listener->allowed_uid_count = allowed_uid_count;
 	}
 
-	WD_GUARD(unix_socket_bind(path, mode, &fd, err));
+	WD_GUARD(unix_socket_bind(path, mode, "admin socket", &fd, err));
 	listener->path = wd_strdup(path);
 	if (!listener->path) {
 		unlink(path);
