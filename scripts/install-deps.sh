@@ -6,8 +6,8 @@
 set -eu
 
 build_packages="gcc make meson ninja-build pkg-config libssl-dev libevent-dev
-libjansson-dev libyaml-dev libsqlite3-dev libnghttp2-dev libprotobuf-c-dev
-protobuf-c-compiler libprotobuf-dev openssl"
+libjansson-dev libyaml-dev libsqlite3-dev libgmp-dev libpcre2-dev tzdata
+libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler libprotobuf-dev openssl"
 test_packages="libcmocka-dev curl python3 python3-cryptography python3-jwt
 python3-grpcio python3-grpc-tools clang libclang-rt-14-dev sqlite3"
 demo_packages="openssl curl"
