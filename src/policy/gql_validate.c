@@ -3,6 +3,7 @@
  * rules, so errors come out in the order OPA reports them. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/error.h"
@@ -85,6 +86,36 @@ static bool kind_is(const struct gql_def *def, const char *kind)
 	return def && strcmp(s_or(def->kind), kind) == 0;
 }
 
+/* The names of a list of field or argument definitions, for suggestions. */
+static struct gql_list def_names(struct gql_vctx *v, const struct gql_list *defs)
+{
+	struct gql_list names = { 0 };
+
+	for (size_t i = 0; i < defs->len; i++) {
+		const struct gql_fielddef *f = defs->items[i];
+
+		if (f && gql_list_push(v->arena, &names, (void *)s_or(f->name)) < 0) {
+			v->rc = WD_ENOMEM;
+			break;
+		}
+	}
+	return names;
+}
+
+static void unknown_argument(struct gql_vctx *v, const struct gql_pos *pos, const char *what,
+			     const char *arg, const struct gql_list *defs)
+{
+	struct gql_list names = def_names(v, defs);
+	struct wd_buf msg;
+
+	wd_buf_init(&msg, 128, 4096);
+	if (wd_buf_appendf(&msg, "Unknown argument \"%s\" on %s.", arg, what) < 0 ||
+	    gql_suggest(&msg, "Did you mean", arg, &names, true) < 0)
+		v->rc = WD_ENOMEM;
+	gql_v_error(v, pos, "%s", wd_buf_str(&msg));
+	wd_buf_free(&msg);
+}
+
 /* ---- rules on fields, directives and arguments ---- */
 
 static void unique_arguments(struct gql_vctx *v, const struct gql_list *args)
@@ -129,9 +160,12 @@ static void on_directive(struct gql_vctx *v, struct gql_directive *dir)
 		for (size_t i = 0; i < dir->args.len; i++) {
 			const struct gql_argument *a = dir->args.items[i];
 
-			if (a && !gql_find_field(&dir->def->args, s_or(a->name)))
-				gql_v_error(v, &dir->pos, "Unknown argument \"%s\" on directive \"@%s\".",
-					    s_or(a->name), s_or(dir->name));
+			if (a && !gql_find_field(&dir->def->args, s_or(a->name))) {
+				char what[300];
+
+				snprintf(what, sizeof(what), "directive \"@%s\"", s_or(dir->name));
+				unknown_argument(v, &dir->pos, what, s_or(a->name), &dir->def->args);
+			}
 		}
 	}
 
@@ -178,31 +212,136 @@ static void on_directive_list(struct gql_vctx *v, const struct gql_list *dirs)
 	}
 }
 
+struct type_count {
+	const char *name;
+	size_t count;
+};
+
+static int compare_type_counts(const void *a, const void *b)
+{
+	const struct type_count *x = a, *y = b;
+
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* The types under an abstract parent that have the field, interfaces
+ * first, ordered by how many of those types implement them, then by name. */
+static size_t suggest_types(struct gql_vctx *v, const struct gql_def *parent, const char *name,
+			    struct type_count **ret)
+{
+	const struct gql_list *possible = gql_map_get(&v->schema->possible, s_or(parent->name));
+	struct gql_list objects = { 0 }, interfaces = { 0 };
+	struct gql_map counts = { 0 };
+	struct type_count *out;
+	size_t n = 0;
+
+	*ret = NULL;
+	if (!kind_is(parent, "INTERFACE") && !kind_is(parent, "UNION"))
+		return 0;
+	for (size_t i = 0; possible && i < possible->len; i++) {
+		const struct gql_def *pt = possible->items[i];
+
+		if (!pt || !gql_find_field(&pt->fields, name))
+			continue;
+		if (gql_list_push(v->arena, &objects, (void *)s_or(pt->name)) < 0)
+			goto oom;
+		for (size_t k = 0; k < pt->interfaces.len; k++) {
+			const char *intf = s_or(pt->interfaces.items[k]);
+			const struct gql_def *idef = type_named(v, intf);
+			size_t *count;
+
+			if (!idef || !gql_find_field(&idef->fields, name))
+				continue;
+			count = gql_map_get(&counts, intf);
+			if (!count) {
+				count = gql_alloc(v->arena, sizeof(*count));
+				if (!count || gql_map_put(v->arena, &counts, intf, count) < 0 ||
+				    gql_list_push(v->arena, &interfaces, (void *)intf) < 0)
+					goto oom;
+			}
+			(*count)++;
+		}
+	}
+	if (objects.len + interfaces.len == 0)
+		return 0;
+	out = gql_alloc(v->arena, (objects.len + interfaces.len) * sizeof(*out));
+	if (!out)
+		goto oom;
+	for (size_t i = 0; i < interfaces.len; i++, n++)
+		out[n].name = interfaces.items[i];
+	for (size_t i = 0; i < objects.len; i++, n++)
+		out[n].name = objects.items[i];
+	for (size_t i = 0; i < n; i++) {
+		size_t *count = gql_map_get(&counts, out[i].name);
+
+		out[i].count = count ? *count : 0;
+	}
+	qsort(out, n, sizeof(*out), compare_type_counts);
+	*ret = out;
+	return n;
+oom:
+	v->rc = WD_ENOMEM;
+	return 0;
+}
+
+static void unknown_field(struct gql_vctx *v, const struct gql_selection *field)
+{
+	const struct gql_def *parent = field->objdef;
+	struct type_count *types;
+	size_t ntypes = suggest_types(v, parent, s_or(field->name), &types);
+	struct wd_buf msg;
+	int rc;
+
+	wd_buf_init(&msg, 128, 4096);
+	rc = wd_buf_appendf(&msg, "Cannot query field \"%s\" on type \"%s\".", s_or(field->name),
+			    s_or(parent->name));
+	if (rc == 0 && ntypes) {
+		const char *names[5];
+		size_t n = ntypes < 5 ? ntypes : 5;
+
+		for (size_t i = 0; i < n; i++)
+			names[i] = types[i].name;
+		rc = gql_or_list(&msg, "Did you mean to use an inline fragment on", names, n, true);
+	} else if (rc == 0 && (kind_is(parent, "OBJECT") || kind_is(parent, "INTERFACE"))) {
+		struct gql_list names = def_names(v, &parent->fields);
+
+		rc = gql_suggest(&msg, "Did you mean", s_or(field->name), &names, true);
+	}
+	if (rc < 0)
+		v->rc = rc;
+	gql_v_error(v, &field->pos, "%s", wd_buf_str(&msg));
+	wd_buf_free(&msg);
+}
+
 static void on_field(struct gql_vctx *v, struct gql_selection *field)
 {
 	char text[256];
 
-	/* FieldsOnCorrectType.
-	 * NOTE: gqlparser adds "Did you mean ...?" suggestions here; they are
-	 * not computed. */
+	/* FieldsOnCorrectType */
 	if (field->objdef && !field->def)
-		gql_v_error(v, &field->pos, "Cannot query field \"%s\" on type \"%s\".",
-			    s_or(field->name), s_or(field->objdef->name));
+		unknown_field(v, field);
 
 	/* KnownArgumentNames */
 	if (field->def && field->objdef) {
 		for (size_t i = 0; i < field->args.len; i++) {
 			const struct gql_argument *a = field->args.items[i];
 
-			if (a && !gql_find_field(&field->def->args, s_or(a->name)))
-				gql_v_error(v, &field->pos, "Unknown argument \"%s\" on field \"%s.%s\".",
-					    s_or(a->name), s_or(field->objdef->name), s_or(field->name));
+			if (a && !gql_find_field(&field->def->args, s_or(a->name))) {
+				char what[600];
+
+				snprintf(what, sizeof(what), "field \"%s.%s\"", s_or(field->objdef->name),
+					 s_or(field->name));
+				unknown_argument(v, &field->pos, what, s_or(a->name), &field->def->args);
+			}
 		}
 	}
 
-	/* OverlappingFieldsCanBeMerged */
-	if (field->def)
-		gql_v_overlap(v, &field->selset, type_named(v, gql_type_name(field->def->type)));
+	/* OverlappingFieldsCanBeMerged, which gqlparser skips outside an
+	 * operation to avoid reporting fragment conflicts twice. */
+	if (v->op)
+		gql_v_overlap(v, &field->selset, NULL);
 
 	/* ProvidedRequiredArguments */
 	if (field->def)

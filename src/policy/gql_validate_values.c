@@ -143,19 +143,38 @@ static bool def_named(const struct gql_def *def, const char *const *names, size_
 	def_named((def), (const char *const[]){ __VA_ARGS__ }, \
 		  sizeof((const char *const[]){ __VA_ARGS__ }) / sizeof(const char *))
 
-static void wrong_type(struct gql_vctx *v, const struct gql_value *value)
+/* "Expected type T, found V.", with the enum values close to V when the
+ * expected type is an enum (suggest). */
+static void expected_type(struct gql_vctx *v, const struct gql_value *value, bool suggest)
 {
-	struct wd_buf type, text;
+	struct wd_buf msg, type, text;
+	struct gql_list names = { 0 };
 
+	wd_buf_init(&msg, 128, 8192);
 	wd_buf_init(&type, 64, 4096);
 	wd_buf_init(&text, 64, 4096);
-	if (gql_type_string(value->expected, &type) < 0 || gql_value_string(value, &text, 0) < 0)
+	if (gql_type_string(value->expected, &type) < 0 || gql_value_string(value, &text, 0) < 0 ||
+	    wd_buf_appendf(&msg, "Expected type %s, found %s.", wd_buf_str(&type), wd_buf_str(&text)) < 0)
 		v->rc = WD_ENOMEM;
-	/* NOTE: gqlparser adds "Did you mean the enum value ...?" for enums;
-	 * suggestions are not computed. */
-	gql_v_error(v, &value->pos, "Expected type %s, found %s.", wd_buf_str(&type), wd_buf_str(&text));
+	if (suggest && strcmp(s_or(value->def->kind), "ENUM") == 0) {
+		for (size_t i = 0; i < value->def->enum_values.len; i++) {
+			const struct gql_enumvalue *ev = value->def->enum_values.items[i];
+
+			if (ev && gql_list_push(v->arena, &names, (void *)s_or(ev->name)) < 0)
+				v->rc = WD_ENOMEM;
+		}
+		if (gql_suggest(&msg, "Did you mean the enum value", s_or(value->raw), &names, false) < 0)
+			v->rc = WD_ENOMEM;
+	}
+	gql_v_error(v, &value->pos, "%s", wd_buf_str(&msg));
+	wd_buf_free(&msg);
 	wd_buf_free(&type);
 	wd_buf_free(&text);
+}
+
+static void wrong_type(struct gql_vctx *v, const struct gql_value *value)
+{
+	expected_type(v, value, false);
 }
 
 static struct gql_child *find_child(const struct gql_list *children, const char *name)
@@ -167,6 +186,27 @@ static struct gql_child *find_child(const struct gql_list *children, const char 
 			return c;
 	}
 	return NULL;
+}
+
+static void undefined_input_field(struct gql_vctx *v, const struct gql_def *def,
+				  const struct gql_child *c)
+{
+	struct gql_list names = { 0 };
+	struct wd_buf msg;
+
+	for (size_t i = 0; i < def->fields.len; i++) {
+		const struct gql_fielddef *f = def->fields.items[i];
+
+		if (f && gql_list_push(v->arena, &names, (void *)s_or(f->name)) < 0)
+			v->rc = WD_ENOMEM;
+	}
+	wd_buf_init(&msg, 128, 8192);
+	if (wd_buf_appendf(&msg, "Field \"%s\" is not defined by type %s.", s_or(c->name),
+			   s_or(def->name)) < 0 ||
+	    gql_suggest(&msg, "Did you mean", s_or(c->name), &names, false) < 0)
+		v->rc = WD_ENOMEM;
+	gql_v_error(v, &c->pos, "%s", wd_buf_str(&msg));
+	wd_buf_free(&msg);
 }
 
 static void values_of_correct_type(struct gql_vctx *v, const struct gql_value *value)
@@ -202,12 +242,14 @@ static void values_of_correct_type(struct gql_vctx *v, const struct gql_value *v
 		break;
 	case GQL_STRING:
 	case GQL_BLOCK:
-		if (strcmp(kind, "ENUM") == 0 || !ONE_OF(def, "String", "ID"))
+		if (strcmp(kind, "ENUM") == 0)
+			expected_type(v, value, true);
+		else if (!ONE_OF(def, "String", "ID"))
 			wrong_type(v, value);
 		break;
 	case GQL_ENUM:
 		if (strcmp(kind, "ENUM") != 0) {
-			wrong_type(v, value);
+			expected_type(v, value, true);
 			break;
 		}
 		{
@@ -220,7 +262,7 @@ static void values_of_correct_type(struct gql_vctx *v, const struct gql_value *v
 					found = true;
 			}
 			if (!found)
-				wrong_type(v, value);
+				expected_type(v, value, true);
 		}
 		break;
 	case GQL_BOOLEAN:
@@ -247,8 +289,7 @@ static void values_of_correct_type(struct gql_vctx *v, const struct gql_value *v
 			const struct gql_child *c = value->children.items[i];
 
 			if (c && !gql_find_field(&def->fields, s_or(c->name)))
-				gql_v_error(v, &c->pos, "Field \"%s\" is not defined by type %s.",
-					    s_or(c->name), s_or(def->name));
+				undefined_input_field(v, def, c);
 		}
 		break;
 	default:
