@@ -51,13 +51,14 @@ const struct rego_token *rp_cur(const struct parser *p)
 	return &p->toks[p->s.pos];
 }
 
-/* Row and column of a byte offset, counted as the scanner counts them. */
+/* Row and column of a byte offset, counted as the scanner counts them: a
+ * newline itself stands at column 0 of the row it opens. */
 static void pos_of_offset(const struct parser *p, uint32_t offset, uint32_t *row, uint32_t *col)
 {
 	uint32_t r = 1;
 	uint32_t c = 0;
 
-	for (uint32_t i = 0; i < offset && i < p->src_len; i++) {
+	for (uint32_t i = 0; i <= offset && i < p->src_len; i++) {
 		unsigned char ch = (unsigned char)p->src[i];
 
 		if (ch == '\n') {
@@ -68,7 +69,7 @@ static void pos_of_offset(const struct parser *p, uint32_t offset, uint32_t *row
 		}
 	}
 	*row = r;
-	*col = c + 1;
+	*col = c;
 }
 
 struct rego_loc rp_cur_loc(const struct parser *p)

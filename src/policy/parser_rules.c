@@ -644,7 +644,7 @@ static struct rego_else *parse_else(struct parser *p, const struct head *parent,
 	head_flags(parent, &f, e->loc);
 	f.generated_value = false;
 	/* Wildcard arguments are renamed per branch, as OPA does. */
-	if (!fresh_args(p, parent))
+	if (parent->nargs > 0 && !fresh_args(p, parent))
 		return NULL;
 	rp_scan(p);
 
