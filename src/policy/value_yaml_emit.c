@@ -196,6 +196,58 @@ static bool is_base60_float(const char *s)
 	return s[i] == '\0';
 }
 
+/* Length of the valid UTF-8 sequence at s (1 to 4 bytes), or 0 when the
+ * bytes there are not one: overlong forms, surrogates and code points past
+ * U+10FFFF are invalid, as in Go's utf8 package. */
+static size_t utf8_sequence(const uint8_t *s, size_t left)
+{
+	uint32_t c = s[0], min;
+	size_t n;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2, min = 0x80;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, min = 0x800;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, min = 0x10000;
+	else
+		return 0;
+	if (left < n)
+		return 0;
+	c &= 0x3fu >> (n - 1);
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[i] & 0x3fu);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/* Copies text with each byte that is not valid UTF-8 replaced by U+FFFD,
+ * as encoding/json does before go-yaml sees the string. */
+static int valid_utf8(const char *text, size_t len, struct wd_buf *out)
+{
+	const uint8_t *p = (const uint8_t *)text;
+	size_t i = 0;
+
+	while (i < len) {
+		size_t n = utf8_sequence(p + i, len - i);
+
+		if (n == 0) {
+			WD_TRY(wd_buf_append(out, "\xef\xbf\xbd", 3));
+			i++;
+			continue;
+		}
+		WD_TRY(wd_buf_append(out, p + i, n));
+		i += n;
+	}
+	return 0;
+}
+
 /* A string is written plain when it would read back as a string, literal
  * when it spans lines, and double-quoted otherwise; the emitter itself
  * falls back to quoting where plain text is not allowed. */
@@ -205,16 +257,36 @@ static int emit_string(struct emitter *e, const struct rv *s)
 	size_t len = rv_str_len(s);
 	struct yaml_scalar_info sc = { .kind = YAML_SC_STRING };
 	yaml_scalar_style_t style;
+	struct wd_buf clean;
+	int rc = 0;
 
-	if (memchr(text, '\n', len))
-		return emit_scalar(e, text, len, YAML_LITERAL_SCALAR_STYLE);
-	if (strlen(text) == len)
-		WD_TRY(rv_yaml_resolve_plain(text, &sc));
-	if (sc.kind == YAML_SC_STRING && !is_base60_float(text) && strcmp(text, "<<") != 0)
-		style = YAML_PLAIN_SCALAR_STYLE;
-	else
-		style = YAML_DOUBLE_QUOTED_SCALAR_STYLE;
-	return emit_scalar(e, text, len, style);
+	wd_buf_init(&clean, len + 1, SIZE_MAX / 4);
+	for (size_t i = 0; i < len;) {
+		size_t n = utf8_sequence((const uint8_t *)text + i, len - i);
+
+		if (n == 0) {
+			WD_GUARD(valid_utf8(text, len, &clean));
+			text = wd_buf_str(&clean);
+			len = wd_buf_len(&clean);
+			break;
+		}
+		i += n;
+	}
+
+	if (memchr(text, '\n', len)) {
+		style = YAML_LITERAL_SCALAR_STYLE;
+	} else {
+		if (strlen(text) == len)
+			WD_GUARD(rv_yaml_resolve_plain(text, &sc));
+		if (sc.kind == YAML_SC_STRING && !is_base60_float(text) && strcmp(text, "<<") != 0)
+			style = YAML_PLAIN_SCALAR_STYLE;
+		else
+			style = YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+	}
+	rc = emit_scalar(e, text, len, style);
+out:
+	wd_buf_free(&clean);
+	return rc;
 }
 
 /* Numbers go through their JSON text and go-yaml's reading of it: integers
@@ -328,7 +400,9 @@ static int emit_mapping(struct emitter *e, const struct rv *v, size_t depth)
 	for (size_t i = 0; i < n; i++) {
 		struct rv *key;
 
-		rv_map_at(v, i, &key, &entries[i].value);
+		/* go-yaml's order is not total for every set of keys, so the
+		 * sort starts from OPA's order to make the result repeatable. */
+		rv_map_sorted_at(v, i, &key, &entries[i].value);
 		entries[i].key = key_text(key);
 		if (!entries[i].key)
 			WD_GUARD(WD_ENOMEM);
