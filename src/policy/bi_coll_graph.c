@@ -1,5 +1,5 @@
-/* graph.reachable, graph.reachable_paths and walk. A graph is an object
- * from node to its neighbours (an array or a set); walk lists every
+/* graph.reachable, graph.reachable_paths and walk. A graph is an object that
+ * maps each node to its neighbours, an array or a set. walk lists every
  * [path, value] pair of a value in OPA's order. */
 #include "common/alloc.h"
 #include "common/error.h"
