@@ -111,6 +111,8 @@ int server_refresh_tls(struct server_ctx *ctx, int64_t now, struct wd_error *err
 
 	WD_TRY(server_tls_material_build(ctx, now, &material, err));
 	rc = net_listener_update_tls(ctx->tls_listener, &material.config, err);
+	if (rc == 0 && ctx->policy_listener)
+		rc = net_listener_update_tls(ctx->policy_listener, &material.config, err);
 	if (rc == 0) {
 		ctx->server_svid_renew_at = material.renew_at;
 		ctx->listener_sequence = authority_bundle_sequence(ctx->authority);

@@ -65,7 +65,7 @@ class Server:
         self.admin_socket = os.path.join(self.dir, "admin.sock")
         self.log_path = os.path.join(self.dir, "server.log")
         args = [WARDEN, "server", "--trust-domain", trust_domain,
-                "--data-dir", self.data_dir, "--listen", "127.0.0.1:0",
+                "--data-dir", self.data_dir, "--listen", "127.0.0.1:0", "--policy-listen", "127.0.0.1:0",
                 "--admin-socket", self.admin_socket]
         if config is not None:
             config_path = os.path.join(self.dir, "server.yaml")
