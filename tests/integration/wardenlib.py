@@ -86,6 +86,8 @@ class Server:
                 raise RuntimeError(f"warden server exited {self.process.returncode}:\n{self.read_log()}")
             match = re.search(r"server started .*\bport=(\d+)", self.read_log())
             if match and os.path.exists(self.admin_socket):
+                policy = re.search(r"server started .*\bpolicy_port=(\d+)", self.read_log())
+                self.policy_port = int(policy.group(1)) if policy else None
                 return int(match.group(1))
             time.sleep(0.05)
         raise RuntimeError(f"warden server not ready in 20 s:\n{self.read_log()}")
