@@ -255,6 +255,11 @@ if awk -v a="$(api rate)" -v b="$(nodelay rate)" 'BEGIN { exit !(b > 1.5 * a) }'
 fi
 
 mkdir -p "$(dirname "$OUTPUT")"
+# bench/policy.sh owns a marked section of the same page; keep it.
+POLICY_SECTION=""
+if [[ -f $OUTPUT ]]; then
+	POLICY_SECTION=$(sed -n '/<!-- policy-bench:begin -->/,/<!-- policy-bench:end -->/p' "$OUTPUT")
+fi
 cat >"$OUTPUT" <<EOF
 # Benchmarks
 
@@ -427,4 +432,7 @@ No peer number: we have no published SPIRE measurement of spire-server's
 memory with 100,000 entries to compare against, and SPIRE is not installed
 here.
 EOF
+if [[ -n $POLICY_SECTION ]]; then
+	printf '\n%s\n' "$POLICY_SECTION" >>"$OUTPUT"
+fi
 progress "wrote $OUTPUT"
