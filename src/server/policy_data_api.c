@@ -156,62 +156,65 @@ int handle_opa_data_delete(struct net_request *req, void *arg, struct wd_error *
 	return net_reply_text(req, 204, "application/json", "", 0);
 }
 
-/* Applies one JSON Patch operation (RFC 6902 add, remove, replace) under
- * the request path. */
-static int patch_apply_one(struct server_ctx *ctx, char **base, size_t base_count,
-	const struct rv *op, struct rego_errors *errs, struct wd_error *err)
+/* Reads one JSON Patch operation (RFC 6902 add, remove or replace) whose
+ * pointer is relative to the request path. The path segments go to *pieces,
+ * which the caller frees. */
+static int patch_op_read(const struct rv *op, size_t index, char **base, size_t base_count,
+	struct policy_patch_op *ret_op, char ***ret_pieces, char ***ret_full,
+	struct wd_error *err)
 {
-	const struct rv *kind = rv_object_get_str(op, "op");
-	const struct rv *pointer = rv_object_get_str(op, "path");
-	const struct rv *value = rv_object_get_str(op, "value");
+	const struct rv *kind = rv_is(op, RV_OBJECT) ? rv_object_get_str(op, "op") : NULL;
+	const struct rv *pointer = rv_is(op, RV_OBJECT) ? rv_object_get_str(op, "path") : NULL;
 	char **tail = NULL;
-	char **full = NULL;
+	char **full;
 	size_t tail_count = 0;
-	int rc;
 
 	if (!rv_is(kind, RV_STRING) || !rv_is(pointer, RV_STRING))
-		return wd_error_set(err, WD_EINVAL, "each patch operation needs \"op\" and \"path\"");
+		return wd_error_set(err, WD_EINVAL, "patch operation %zu needs \"op\" and \"path\" "
+			"strings", index);
+	if (strcmp(rv_str(kind), "add") == 0)
+		ret_op->kind = POLICY_PATCH_ADD;
+	else if (strcmp(rv_str(kind), "remove") == 0)
+		ret_op->kind = POLICY_PATCH_REMOVE;
+	else if (strcmp(rv_str(kind), "replace") == 0)
+		ret_op->kind = POLICY_PATCH_REPLACE;
+	else
+		return wd_error_set(err, WD_EINVAL, "patch operation %zu: unsupported op \"%.32s\": "
+			"expected add, remove or replace", index, rv_str(kind));
+	ret_op->value = rv_object_get_str(op, "value");
+	if (ret_op->kind != POLICY_PATCH_REMOVE && !ret_op->value)
+		return wd_error_set(err, WD_EINVAL, "patch operation %zu: \"%s\" needs a \"value\"",
+			index, rv_str(kind));
+
 	WD_TRY(opa_path_split(rv_str(pointer), &tail, &tail_count));
 	full = calloc(base_count + tail_count + 1, sizeof(char *));
-	WD_ENSURE(full, WD_ENOMEM);
+	if (!full) {
+		free(tail);
+		return WD_ENOMEM;
+	}
 	for (size_t i = 0; i < base_count; i++)
 		full[i] = base[i];
 	for (size_t i = 0; i < tail_count; i++)
 		full[base_count + i] = tail[i];
-
-	if (strcmp(rv_str(kind), "remove") == 0) {
-		rc = policy_state_delete_data(ctx->policy, (const char *const *)full,
-			base_count + tail_count, errs, err);
-	} else if (strcmp(rv_str(kind), "add") == 0 || strcmp(rv_str(kind), "replace") == 0) {
-		WD_ENSURE(value, wd_error_set(err, WD_EINVAL, "patch operation \"%s\" needs a "
-			"\"value\"", rv_str(kind)));
-		if (strcmp(rv_str(kind), "replace") == 0 &&
-		    !policy_state_data_exists(ctx->policy, (const char *const *)full,
-			    base_count + tail_count)) {
-			rc = wd_error_set(err, WD_ENOTFOUND, "patch replace: no document at \"%.200s\"",
-				rv_str(pointer));
-			goto out;
-		}
-		rc = policy_state_put_data(ctx->policy, (const char *const *)full,
-			base_count + tail_count, rv_ref((struct rv *)value), errs, err);
-	} else {
-		rc = wd_error_set(err, WD_EINVAL, "unsupported patch operation \"%.32s\": expected "
-			"add, remove or replace", rv_str(kind));
-	}
-out:
-	free(full);
-	free(tail);
-	return rc;
+	ret_op->path = (const char *const *)full;
+	ret_op->path_len = base_count + tail_count;
+	*ret_pieces = tail;
+	*ret_full = full;
+	return 0;
 }
 
 int handle_opa_data_patch(struct net_request *req, void *arg, struct wd_error *err)
 {
 	struct server_ctx *ctx = arg;
 	struct rego_errors errs = { 0 };
+	struct policy_patch_op *patch = NULL;
+	char ***pieces = NULL;
+	char ***full = NULL;
 	struct caller caller;
 	struct rv *ops = NULL;
 	char **segments = NULL;
 	size_t count = 0;
+	size_t n = 0;
 	int rc = 0;
 
 	if (caller_require_admin(ctx, req, &caller, err) < 0)
@@ -223,22 +226,29 @@ int handle_opa_data_patch(struct net_request *req, void *arg, struct wd_error *e
 		return opa_reply_error(req, 400, "invalid_parameter",
 			"request body must be a JSON Patch array", NULL);
 	}
-	if (request_path(req, &segments, &count) < 0) {
-		rv_unref(ops);
-		return opa_reply_error(req, 500, "internal_error", "out of memory", NULL);
-	}
 
-	/* TODO: operations apply one by one, so a failing operation leaves the
-	 * ones before it applied; OPA applies a patch in one transaction. */
-	for (size_t i = 0; i < rv_array_len(ops) && rc == 0; i++) {
-		const struct rv *op = rv_array_at(ops, i);
-
-		if (!rv_is(op, RV_OBJECT))
-			rc = wd_error_set(err, WD_EINVAL, "patch operation %zu is not an object", i);
-		else
-			rc = patch_apply_one(ctx, segments, count, op, &errs, err);
+	n = rv_array_len(ops);
+	patch = calloc(n + 1, sizeof(*patch));
+	pieces = calloc(n + 1, sizeof(*pieces));
+	full = calloc(n + 1, sizeof(*full));
+	if (!patch || !pieces || !full || request_path(req, &segments, &count) < 0) {
+		rc = wd_error_set(err, WD_ENOMEM, "out of memory reading the patch");
+		goto out;
 	}
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = patch_op_read(rv_array_at(ops, i), i, segments, count, &patch[i], &pieces[i],
+			&full[i], err);
+	if (rc == 0)
+		rc = policy_state_patch_data(ctx->policy, patch, n, &errs, err);
 	audit_write(ctx, &caller, "policy.data.patch", net_request_param(req, "path"), rc, err);
+out:
+	for (size_t i = 0; pieces && full && i < n; i++) {
+		free(pieces[i]);
+		free(full[i]);
+	}
+	free(pieces);
+	free(full);
+	free(patch);
 	free(segments);
 	rv_unref(ops);
 	if (rc < 0)

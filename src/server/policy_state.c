@@ -36,6 +36,8 @@ static const struct store_migration policy_migrations[] = {
 /* Nesting of the stored data document; deeper JSON is refused on load. */
 #define POLICY_DATA_MAX_DEPTH 512
 
+static struct rv *value_copy(const struct rv *v, unsigned depth);
+
 struct policy_module {
 	char *id;
 	char *raw;
@@ -163,7 +165,7 @@ int policy_state_open(struct store *store, const struct rego_limits *limits,
 			goto out;
 		}
 	}
-	WD_GUARD(rego_builder_set_data(state->builder, rv_ref(state->data)));
+	WD_GUARD(rego_builder_set_data(state->builder, value_copy(state->data, 0)));
 	rc = recompile(state, &errs, err);
 	if (rc < 0) {
 		rc = wd_error_set(err, WD_ECORRUPT, "stored policies no longer compile: %s",
@@ -373,6 +375,64 @@ static struct rv *document_edit(const struct rv *doc, const char *const *path, s
 	return object_with(doc, path[0], edited);
 }
 
+/* A deep copy that shares no node with v. The engine freezes the document
+ * it is given and frees that tree, shared nodes included, when its last user
+ * goes, so the server's own copy must stay separate. */
+static struct rv *value_copy(const struct rv *v, unsigned depth)
+{
+	struct rv *copy = NULL;
+	int rc = 0;
+
+	if (depth > POLICY_DATA_MAX_DEPTH)
+		return NULL;
+	switch (rv_kind_of(v)) {
+	case RV_ARRAY:
+		copy = rv_array_new(rv_array_len(v));
+		for (size_t i = 0; copy && rc == 0 && i < rv_array_len(v); i++)
+			rc = rv_array_push(copy, value_copy(rv_array_at(v, i), depth + 1));
+		break;
+	case RV_OBJECT:
+		copy = rv_object_new(rv_len(v));
+		for (size_t i = 0; copy && rc == 0 && i < rv_len(v); i++) {
+			struct rv *key;
+			struct rv *item;
+
+			rv_map_at(v, i, &key, &item);
+			rc = rv_object_put(copy, value_copy(key, depth + 1),
+				value_copy(item, depth + 1));
+		}
+		break;
+	case RV_SET:
+		copy = rv_set_new(rv_len(v));
+		for (size_t i = 0; copy && rc == 0 && i < rv_len(v); i++) {
+			struct rv *member;
+
+			rv_map_at(v, i, &member, NULL);
+			rc = rv_set_add(copy, value_copy(member, depth + 1));
+		}
+		break;
+	case RV_STRING:
+		return rv_string(rv_str(v), rv_str_len(v));
+	default:
+		/* null, booleans and numbers: rebuilt through their JSON text,
+		 * which keeps big and decimal numbers exact. */
+		{
+			struct wd_buf text;
+
+			wd_buf_init(&text, 32, 4096);
+			if (rv_write_json(v, &text) == 0)
+				copy = rv_parse_json(wd_buf_str(&text), wd_buf_len(&text), 1, NULL);
+			wd_buf_free(&text);
+			return copy;
+		}
+	}
+	if (rc < 0) {
+		rv_unref(copy);
+		return NULL;
+	}
+	return copy;
+}
+
 /* Stores and compiles doc as the new base document; the old one stays on any
  * failure. Takes the reference. */
 static int data_replace(struct policy_state *state, struct rv *doc, struct rego_errors *errs,
@@ -383,7 +443,7 @@ static int data_replace(struct policy_state *state, struct rv *doc, struct rego_
 
 	wd_buf_init(&json, 4096, (size_t)1 << 32);
 	WD_GUARD(rv_write_json(doc, &json));
-	WD_GUARD(rego_builder_set_data(state->builder, rv_ref(doc)));
+	WD_GUARD(rego_builder_set_data(state->builder, value_copy(doc, 0)));
 	rc = recompile(state, errs, err);
 	if (rc < 0)
 		goto restore;
@@ -399,7 +459,7 @@ static int data_replace(struct policy_state *state, struct rv *doc, struct rego_
 	goto out;
 
 restore:
-	if (rego_builder_set_data(state->builder, rv_ref(state->data)) == 0) {
+	if (rego_builder_set_data(state->builder, value_copy(state->data, 0)) == 0) {
 		struct rego_errors ignored = { 0 };
 		struct wd_error ignored_err;
 
@@ -460,10 +520,9 @@ int policy_state_delete_data(struct policy_state *state, const char *const *path
 	return data_replace(state, doc, errs, err);
 }
 
-bool policy_state_data_exists(const struct policy_state *state, const char *const *path,
-	size_t path_len)
+static bool document_has(const struct rv *doc, const char *const *path, size_t path_len)
 {
-	const struct rv *node = state->data;
+	const struct rv *node = doc;
 
 	for (size_t i = 0; i < path_len; i++) {
 		if (!rv_is(node, RV_OBJECT))
@@ -473,4 +532,48 @@ bool policy_state_data_exists(const struct policy_state *state, const char *cons
 			return false;
 	}
 	return true;
+}
+
+int policy_state_patch_data(struct policy_state *state, const struct policy_patch_op *ops,
+	size_t op_count, struct rego_errors *errs, struct wd_error *err)
+{
+	struct rv *doc = rv_ref(state->data);
+
+	for (size_t i = 0; i < op_count; i++) {
+		const struct policy_patch_op *op = &ops[i];
+		bool conflict = false;
+		bool missing = false;
+		struct rv *next;
+
+		if (op->path_len == 0) {
+			rv_unref(doc);
+			return wd_error_set(err, WD_EINVAL, "patch operation %zu targets the root "
+				"document", i);
+		}
+		if (op->kind == POLICY_PATCH_REPLACE && !document_has(doc, op->path, op->path_len)) {
+			rv_unref(doc);
+			return wd_error_set(err, WD_ENOTFOUND, "patch operation %zu: replace finds "
+				"no document at its path", i);
+		}
+		next = document_edit(doc, op->path, op->path_len,
+			op->kind == POLICY_PATCH_REMOVE ? NULL : rv_ref((struct rv *)op->value),
+			&conflict, &missing);
+		rv_unref(doc);
+		if (!next && missing)
+			return wd_error_set(err, WD_ENOTFOUND, "patch operation %zu: remove finds no "
+				"document at its path", i);
+		if (!next && conflict)
+			return wd_error_set(err, WD_ECONFLICT, "patch operation %zu: the path crosses "
+				"a value that is not an object", i);
+		if (!next)
+			return wd_error_set(err, WD_ENOMEM, "out of memory applying a patch");
+		doc = next;
+	}
+	return data_replace(state, doc, errs, err);
+}
+
+bool policy_state_data_exists(const struct policy_state *state, const char *const *path,
+	size_t path_len)
+{
+	return document_has(state->data, path, path_len);
 }

@@ -51,6 +51,21 @@ WD_MUST_CHECK int policy_state_put_data(struct policy_state *state, const char *
 WD_MUST_CHECK int policy_state_delete_data(struct policy_state *state, const char *const *path,
 	size_t path_len, struct rego_errors *errs, struct wd_error *err);
 
+/* One JSON Patch operation (RFC 6902) on the base document. */
+struct policy_patch_op {
+	enum { POLICY_PATCH_ADD, POLICY_PATCH_REMOVE, POLICY_PATCH_REPLACE } kind;
+	const char *const *path;      /* full path: the request's then the pointer's */
+	size_t path_len;
+	const struct rv *value;       /* borrowed; NULL for remove */
+};
+
+/* Applies every operation in order to one working copy and installs it only
+ * when all succeed: a patch changes everything or nothing. WD_ENOTFOUND
+ * names the operation whose target is missing (remove, replace). */
+WD_MUST_CHECK int policy_state_patch_data(struct policy_state *state,
+	const struct policy_patch_op *ops, size_t op_count, struct rego_errors *errs,
+	struct wd_error *err);
+
 /* True when the base document has a value at path. */
 bool policy_state_data_exists(const struct policy_state *state, const char *const *path,
 	size_t path_len);

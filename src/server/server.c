@@ -229,8 +229,13 @@ static int open_listeners(struct server_ctx *ctx, struct wd_error *err)
 	rc = net_listener_add_tls(ctx->net, config->identity.listen, &material.config, routes,
 		route_count, &ctx->tls_listener, &ctx->port, err);
 	if (rc == 0) {
+		struct net_tls_config policy_tls = material.config;
+
+		/* Every policy route needs an SVID, so a client without one is
+		 * refused in the handshake. */
+		policy_tls.client_cert = NET_CLIENT_CERT_REQUIRED;
 		route_count = server_build_policy_routes(ctx, false, routes, 0);
-		rc = net_listener_add_tls(ctx->net, config->policy.listen, &material.config, routes,
+		rc = net_listener_add_tls(ctx->net, config->policy.listen, &policy_tls, routes,
 			route_count, &ctx->policy_listener, &ctx->policy_port, err);
 	}
 	if (rc == 0) {

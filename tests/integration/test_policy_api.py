@@ -148,7 +148,7 @@ class PolicyApiTest(unittest.TestCase):
         self.assertIn(" result=false", mine[0]["detail"])
         self.assertRegex(mine[0]["detail"], r"input_sha256=[0-9a-f]{64}")
 
-        verify = subprocess.run([wardenlib.WARDEN, "audit", "verify", "--file",
+        verify = subprocess.run([wardenlib.WARDEN, "audit", "verify",
                                  os.path.join(self.server.data_dir, "audit.log")],
                                 capture_output=True, text=True, timeout=30)
         self.assertEqual(verify.returncode, 0, verify.stdout + verify.stderr)
@@ -204,6 +204,16 @@ class PolicyApiTest(unittest.TestCase):
         self.assertEqual(status, 204, body)
         status, body = self.curl("GET", "/v1/data/bindings")
         self.assertEqual(json.loads(body)["result"], {"alice": ["writer"], "carol": ["reader"]})
+
+        # A patch whose second operation fails leaves even the first undone.
+        status, body = self.curl("PATCH", "/v1/data/bindings",
+                                 [{"op": "add", "path": "/dave", "value": ["writer"]},
+                                  {"op": "replace", "path": "/nobody", "value": []}],
+                                 cert=self.admin_cert, key=self.admin_key)
+        self.assertEqual(status, 404, body)
+        self.assertIn("patch operation 1", json.loads(body)["message"])
+        status, body = self.curl("GET", "/v1/data/bindings/dave")
+        self.assertNotIn("result", json.loads(body))
 
         status, body = self.curl("DELETE", "/v1/data/nothing/here", cert=self.admin_cert,
                                  key=self.admin_key)
