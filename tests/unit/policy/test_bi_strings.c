@@ -75,7 +75,7 @@ static void test_replace(void **state)
 	expect_ok("replace", "[\"aaaa\", \"aa\", \"b\"]", "\"bb\"");
 	expect_ok("replace", "[\"ab\", \"\", \"-\"]", "\"-a-b-\"");
 	expect_ok("strings.replace_n", "[{\"ab\": \"1\", \"a\": \"2\"}, \"abac\"]", "\"2b2c\"");
-	expect_ok("strings.replace_n", "[{\"<\": \"&lt;\"}, \"<p>\"]", "\"&lt;p>\"");
+	expect_ok("strings.replace_n", "[{\"-\": \"_\", \"x\": \"\"}, \"a-x-b\"]", "\"a__b\"");
 	expect_err("strings.replace_n", "[{\"a\": 1}, \"abc\"]", "eval_type_error",
 		   "strings.replace_n: operand 1 non-string value found in pattern object");
 	expect_err("strings.replace_n", "[[], \"abc\"]", "eval_type_error",
