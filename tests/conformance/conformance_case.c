@@ -304,35 +304,101 @@ static void describe(struct wd_buf *detail, const struct case_spec *spec, const 
 
 /* ---- running ---- */
 
-/* Evaluates input_term by querying `x := TERM` on an engine without
- * modules, so sets and other Rego-only values come out as values. */
-static int eval_input_term(const char *term, struct rv **ret, struct rego_errors *errs)
+/* What an evaluated input_term is built from, kept until the case ends:
+ * the parsed term's arena owns the constants inside the value. */
+struct input_term {
+	struct rego_arena *arena;
+	struct rego_builder *builder;
+	struct rego_engine *engine;
+	struct rego_results *results;
+};
+
+static void input_term_clear(struct input_term *it)
 {
-	struct rego_builder *b = rego_builder_new(NULL);
-	struct rego_engine *e = NULL;
-	struct rego_results *res = NULL;
+	rego_results_free(it->results);
+	rego_engine_unref(it->engine);
+	rego_builder_free(it->builder);
+	rego_arena_free(it->arena);
+	memset(it, 0, sizeof(*it));
+}
+
+/* Builds the value of a constant term (scalars, arrays, objects, sets);
+ * NULL for anything that needs evaluating. */
+static struct rv *constant_value(const struct rego_term *t)
+{
+	struct rv *out = NULL;
+
+	switch (t->kind) {
+	case RT_VALUE:
+		return rv_ref(t->u.value);
+	case RT_ARRAY:
+	case RT_SET:
+		out = t->kind == RT_ARRAY ? rv_array_new(t->u.coll.len) : rv_set_new(t->u.coll.len);
+		for (size_t i = 0; out && i < t->u.coll.len; i++) {
+			struct rv *item = constant_value(t->u.coll.items[i]);
+			int rc = t->kind == RT_ARRAY ? rv_array_push(out, item) : rv_set_add(out, item);
+
+			if (rc < 0) {
+				rv_unref(out);
+				return NULL;
+			}
+		}
+		return out;
+	case RT_OBJECT:
+		out = rv_object_new(t->u.obj.len);
+		for (size_t i = 0; out && i < t->u.obj.len; i++) {
+			if (rv_object_put(out, constant_value(t->u.obj.keys[i]),
+					  constant_value(t->u.obj.values[i])) < 0) {
+				rv_unref(out);
+				return NULL;
+			}
+		}
+		return out;
+	default:
+		return NULL;
+	}
+}
+
+/* Evaluates input_term: a constant term is converted directly, anything
+ * else by querying `x := TERM` on an engine without modules. */
+static int eval_input_term(const char *term, struct input_term *it, struct rv **ret,
+			   struct rego_errors *errs)
+{
 	struct rego_query_opts opts = { 0 };
+	struct rego_term *parsed;
+	size_t nerrs = 0;
 	struct wd_buf query;
 	int rc = 0;
 
 	*ret = NULL;
 	wd_buf_init(&query, 64, CASE_FILE_MAX);
-	if (!b)
+	it->arena = rego_arena_new();
+	if (!it->arena)
 		WD_GUARD(WD_ENOMEM);
-	e = rego_builder_compile(b, errs);
-	if (!e)
+	parsed = rego_parse_term(it->arena, term, strlen(term), errs->items, REGO_MAX_ERRORS,
+				 &nerrs);
+	errs->len = nerrs;
+	if (!parsed)
+		WD_GUARD(WD_EINVAL);
+	*ret = constant_value(parsed);
+	if (*ret)
+		goto out;
+
+	it->builder = rego_builder_new(NULL);
+	if (!it->builder)
+		WD_GUARD(WD_ENOMEM);
+	it->engine = rego_builder_compile(it->builder, errs);
+	if (!it->engine)
 		WD_GUARD(WD_EINVAL);
 	WD_GUARD(wd_buf_appendf(&query, "x := %s", term));
-	WD_GUARD(rego_engine_query(e, wd_buf_str(&query), wd_buf_len(&query), &opts, &res, errs));
-	if (res->len != 1)
+	WD_GUARD(rego_engine_query(it->engine, wd_buf_str(&query), wd_buf_len(&query), &opts,
+				   &it->results, errs));
+	if (it->results->len != 1)
 		WD_GUARD(WD_EINVAL);
-	*ret = rv_ref(rv_object_get_str(res->solutions[0].bindings, "x"));
+	*ret = rv_ref(rv_object_get_str(it->results->solutions[0].bindings, "x"));
 	if (!*ret)
 		rc = WD_EINVAL;
 out:
-	rego_results_free(res);
-	rego_engine_unref(e);
-	rego_builder_free(b);
 	wd_buf_free(&query);
 	return rc;
 }
@@ -410,6 +476,7 @@ enum case_status conformance_run_case(const struct rv *tc, bool verbose, struct 
 	struct rego_engine *e = NULL;
 	struct rego_results *res = NULL;
 	struct rego_query_opts opts = { 0 };
+	struct input_term term = { 0 };
 	struct rv *input = NULL, *want = NULL, *got = NULL;
 	enum case_status status = CASE_FAIL;
 	bool failed_with_errors = false;
@@ -426,7 +493,7 @@ enum case_status conformance_run_case(const struct rv *tc, bool verbose, struct 
 		goto judged_errors;
 	}
 	if (spec.input_term) {
-		if (eval_input_term(spec.input_term, &input, &errs) < 0) {
+		if (eval_input_term(spec.input_term, &term, &input, &errs) < 0) {
 			report(detail, "input_term could not be evaluated: ");
 			append_errors(detail, &errs);
 			goto out;
@@ -470,6 +537,7 @@ out:
 	rv_unref(want);
 	rv_unref(got);
 	rv_unref(input);
+	input_term_clear(&term);
 	rego_results_free(res);
 	rego_engine_unref(e);
 	return status;
