@@ -7,7 +7,8 @@
 #include "policy/builtin.h"
 #include "policy/jsonschema.h"
 
-/* Nesting accepted in a schema or document given as JSON text. */
+/* Nesting accepted in a schema or document given as JSON text.
+ * NOTE: deeper text is reported as invalid JSON, where OPA has no limit. */
 #define JS_MAX_JSON_DEPTH 512
 
 /* Reads an argument as gojsonschema's loaders do: JSON text, or an object

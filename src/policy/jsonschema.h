@@ -148,7 +148,8 @@ WD_MUST_CHECK int js_validate(struct rego_bctx *ctx, const struct js_compiled *c
 
 /* Appends v as Go's json.Marshal writes it after a round trip through
  * float64 (gojsonschema's marshalWithoutNumber): sorted keys, HTML-safe
- * escapes, numbers in Go's float formatting. */
+ * escapes, numbers in Go's float formatting. WD_ETOOBIG past
+ * 4 * JS_MAX_DEPTH levels of nesting. */
 WD_MUST_CHECK int js_marshal(const struct rv *v, struct wd_buf *out, int depth);
 
 /* Sets q to the exact value of a number; false for a value that is not a

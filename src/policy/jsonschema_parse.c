@@ -11,9 +11,9 @@
 #include "policy/jsonschema.h"
 
 /* NOTE: a $ref may point only into the schema document itself ("#...",
- * or the document's own $id before the "#"); gojsonschema would also load
- * other documents by URL. Keys and properties are visited in sorted order
- * where gojsonschema walks a Go map in random order. */
+ * or the document's own $id before the "#"), but gojsonschema would also
+ * load other documents by URL. Keys and properties are visited in sorted
+ * order where gojsonschema walks a Go map in random order. */
 
 struct parser {
 	struct js_compiled *c;
@@ -473,6 +473,8 @@ static int marshal_copy(struct parser *p, const struct rv *v, const char **out)
 
 	wd_buf_init(&text, 64, 1u << 24);
 	rc = js_marshal(v, &text, 0);
+	if (rc == WD_ETOOBIG)
+		rc = fail(p, "schema nesting exceeds %d levels", JS_MAX_DEPTH * 4);
 	if (rc == 0) {
 		*out = gql_strndup(&p->c->arena, wd_buf_str(&text), wd_buf_len(&text));
 		if (!*out)

@@ -149,7 +149,7 @@ static int compare_keys(const void *a, const void *b)
 
 int js_marshal(const struct rv *v, struct wd_buf *out, int depth)
 {
-	if (depth > JS_MAX_DEPTH)
+	if (depth > JS_MAX_DEPTH * 4)
 		return WD_ETOOBIG;
 	switch (rv_kind_of(v)) {
 	case RV_NULL:
@@ -508,8 +508,8 @@ bool js_format_ok(const char *format, const struct rv *value)
 			return false;
 		memcpy(buf, s, len);
 		buf[len] = '\0';
-		/* Go's net.ParseIP takes both forms; the format only asks for
-		 * a dot (ipv4) or a colon (ipv6) in the text. */
+		/* Go's net.ParseIP accepts both forms, so the format only
+		 * requires a dot (ipv4) or a colon (ipv6) in the text. */
 		if (inet_pton(AF_INET, buf, addr) != 1 && inet_pton(AF_INET6, buf, addr) != 1)
 			return false;
 		return memchr(s, v4 ? '.' : ':', len) != NULL;

@@ -131,13 +131,15 @@ static const char *marshal(struct validator *v, const struct rv *node)
 {
 	struct wd_buf text;
 	const char *out = NULL;
+	int rc;
 
 	wd_buf_init(&text, 64, 1u << 24);
-	if (js_marshal(node, &text, 0) == 0)
+	rc = js_marshal(node, &text, 0);
+	if (rc == 0)
 		out = gql_strndup(&v->arena, wd_buf_str(&text), wd_buf_len(&text));
 	wd_buf_free(&text);
-	if (!out)
-		v->rc = WD_ENOMEM;
+	if (!out && v->rc == 0)
+		v->rc = rc == WD_ETOOBIG ? WD_ETOOBIG : WD_ENOMEM;
 	return out ? out : "";
 }
 

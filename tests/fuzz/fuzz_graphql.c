@@ -1,8 +1,8 @@
 /* libFuzzer harness for the GraphQL builtins: the input is a schema and a
  * query separated by the first NUL byte (or a query alone). Both are parsed,
- * converted to Rego objects and read back, the schema is built and the query
- * validated; nothing may crash, leak or overrun, and every failure must come
- * with a message. */
+ * converted to Rego objects and read back, and the query is validated
+ * against the built schema. Nothing may crash, leak or overrun, and every
+ * failure must come with a message. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
