@@ -119,8 +119,7 @@ static struct js_schema *new_schema(struct parser *p, enum js_draft draft)
 	return s;
 }
 
-/* A child schema; when object_or_bool is set, other types are rejected by
- * the caller's message instead of parse_schema's. */
+/* Parses a child schema with its parent's draft. */
 static int child(struct parser *p, const struct rv *node, const struct js_schema *parent,
 		 struct js_schema **out, int depth)
 {
