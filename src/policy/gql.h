@@ -404,6 +404,9 @@ void *gql_map_get(const struct gql_map *map, const char *key);
 WD_MUST_CHECK int gql_map_put(struct gql_arena *arena, struct gql_map *map, const char *key,
 			      void *value);
 
+/* Empties the map and keeps its storage for reuse. */
+void gql_map_clear(struct gql_map *map);
+
 struct gql_schema {
 	struct gql_map types;           /* name -> struct gql_def */
 	struct gql_map directives;      /* name -> struct gql_dirdef */
@@ -441,6 +444,7 @@ struct gql_vctx {
 	int nerrors;
 	int rc;                         /* WD_ENOMEM once memory ran out */
 	int depth;
+	bool too_deep;                  /* the nesting error was reported */
 	struct gql_operation *op;       /* the operation being walked */
 	struct gql_map spread_walked;   /* fragments walked in this operation */
 	struct gql_map fragments;       /* name -> first struct gql_fragment */

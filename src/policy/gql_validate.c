@@ -577,17 +577,18 @@ static void walk_selection(struct gql_vctx *v, struct gql_def *parent, struct gq
 static void walk_selection_set(struct gql_vctx *v, struct gql_def *parent, const struct gql_list *selset)
 {
 	if (v->depth >= MAX_WALK_DEPTH) {
-		if (v->depth == MAX_WALK_DEPTH)
-			gql_v_error(v, NULL, "Query nesting exceeds %d levels.", MAX_WALK_DEPTH);
-		v->depth++;
+		const struct gql_selection *first = selset->len ? selset->items[0] : NULL;
+
+		if (!v->too_deep)
+			gql_v_error(v, first ? &first->pos : NULL, "Query nesting exceeds %d levels.",
+				    MAX_WALK_DEPTH);
+		v->too_deep = true;
 		return;
 	}
 	v->depth++;
 	for (size_t i = 0; i < selset->len && v->rc == 0; i++)
 		if (selset->items[i])
 			walk_selection(v, parent, selset->items[i]);
-	if (v->depth > MAX_WALK_DEPTH)
-		v->depth = MAX_WALK_DEPTH + 1;
 	v->depth--;
 }
 
@@ -863,16 +864,12 @@ int gql_validate_query(struct gql_arena *arena, struct gql_schema *schema,
 	}
 
 	for (size_t i = 0; i < doc->operations.len && v.rc == 0; i++) {
-		struct gql_map fresh = { 0 };
-
-		v.spread_walked = fresh;
+		gql_map_clear(&v.spread_walked);
 		if (doc->operations.items[i])
 			walk_operation(&v, doc->operations.items[i]);
 	}
 	for (size_t i = 0; i < doc->fragments.len && v.rc == 0; i++) {
-		struct gql_map fresh = { 0 };
-
-		v.spread_walked = fresh;
+		gql_map_clear(&v.spread_walked);
 		if (doc->fragments.items[i])
 			walk_fragment(&v, doc->fragments.items[i]);
 	}

@@ -411,15 +411,11 @@ static void conflicts_between_subsets(struct gql_overlap *o, bool exclusive, con
 		return;
 	conflicts_between(o, exclusive, ma, mb, out, depth);
 	for (size_t i = 0; i < spreads_b.len; i++) {
-		struct gql_map fresh = { 0 };
-
-		*o->compared = fresh;
+		gql_map_clear(o->compared);
 		between_fields_and_fragment(o, exclusive, ma, spreads_b.items[i], out, depth + 1);
 	}
 	for (size_t i = 0; i < spreads_a.len; i++) {
-		struct gql_map fresh = { 0 };
-
-		*o->compared = fresh;
+		gql_map_clear(o->compared);
 		between_fields_and_fragment(o, exclusive, mb, spreads_a.items[i], out, depth + 1);
 	}
 	for (size_t i = 0; i < spreads_a.len; i++)
@@ -483,9 +479,7 @@ void gql_v_overlap(struct gql_vctx *v, const struct gql_list *selset, struct gql
 
 	conflicts_within(o, fields, &conflicts);
 	{
-		struct gql_map fresh = { 0 };
-
-		*o->compared = fresh;
+		gql_map_clear(o->compared);
 	}
 	for (size_t i = 0; i < spreads.len; i++) {
 		between_fields_and_fragment(o, false, fields, spreads.items[i], &conflicts, 0);

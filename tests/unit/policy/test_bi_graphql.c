@@ -417,6 +417,28 @@ static void hostile_nesting_is_bounded(void **state)
 	free(shallow);
 }
 
+/* Fragment spreads are walked inline, so a long chain of fragments nests
+ * the validation walk; it stops with an error at a fixed depth. */
+static void hostile_fragment_chain_is_bounded(void **state)
+{
+	struct wd_buf query;
+	struct call c;
+	static const char prefix[] = "graphql.parse: Query nesting exceeds 1000 levels.\n";
+
+	(void)state;
+	wd_buf_init(&query, 1 << 16, 1 << 22);
+	assert_int_equal(wd_buf_append_str(&query, "s:{ ...F0 }\n"), 0);
+	for (int i = 0; i < 2000; i++)
+		assert_int_equal(wd_buf_appendf(&query, "fragment F%d on Query { a { ...F%d } }\n", i, i + 1), 0);
+	assert_int_equal(wd_buf_append_str(&query, "fragment F2000 on Query { b }"), 0);
+
+	c = run("graphql.parse", wd_buf_str(&query), "s:type Query { a: Query b: Int }");
+	assert_true(c.rc < 0);
+	assert_int_equal(strncmp(c.ctx.err_msg, prefix, strlen(prefix)), 0);
+	expect_json("graphql.is_valid", wd_buf_str(&query), "s:type Query { a: Query b: Int }", "false");
+	wd_buf_free(&query);
+}
+
 static void hostile_bytes_never_crash(void **state)
 {
 	static const char *const inputs[] = {
@@ -465,6 +487,7 @@ int main(void)
 		cmocka_unit_test(schema_is_valid_rules),
 		cmocka_unit_test(object_documents),
 		cmocka_unit_test(hostile_nesting_is_bounded),
+		cmocka_unit_test(hostile_fragment_chain_is_bounded),
 		cmocka_unit_test(hostile_bytes_never_crash),
 	};
 
