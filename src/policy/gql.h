@@ -453,6 +453,7 @@ struct gql_vctx {
 	struct gql_map cycle_visited;
 	struct gql_map op_names;
 	struct gql_map fragment_names;
+	struct gql_map misplaced;       /* directives reported as misplaced */
 	struct gql_fielddef typename_def;
 	struct gql_type typename_type;
 	struct gql_overlap *overlap;    /* OverlappingFieldsCanBeMerged state */

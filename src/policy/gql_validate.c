@@ -153,6 +153,25 @@ static void required_arguments(struct gql_vctx *v, const struct gql_list *defs,
 	}
 }
 
+/* A directive in a fragment is walked again with each spread; gqlparser
+ * reports a misplaced one once per name and position. */
+static void misplaced_directive(struct gql_vctx *v, const struct gql_directive *dir)
+{
+	char key[600];
+	char *stored;
+
+	snprintf(key, sizeof(key), "%s\n%d:%d", s_or(dir->name), dir->pos.line, dir->pos.col);
+	if (gql_map_get(&v->misplaced, key))
+		return;
+	stored = gql_strndup(v->arena, key, strlen(key));
+	if (!stored || gql_map_put(v->arena, &v->misplaced, stored, (void *)1) < 0) {
+		v->rc = WD_ENOMEM;
+		return;
+	}
+	gql_v_error(v, &dir->pos, "Directive \"@%s\" may not be used on %s.", s_or(dir->name),
+		    dir->location);
+}
+
 static void on_directive(struct gql_vctx *v, struct gql_directive *dir)
 {
 	/* KnownArgumentNames */
@@ -179,8 +198,7 @@ static void on_directive(struct gql_vctx *v, struct gql_directive *dir)
 			if (strcmp(s_or(dir->def->locations.items[i]), dir->location) == 0)
 				allowed = true;
 		if (!allowed)
-			gql_v_error(v, &dir->pos, "Directive \"@%s\" may not be used on %s.",
-				    s_or(dir->name), dir->location);
+			misplaced_directive(v, dir);
 	}
 
 	/* ProvidedRequiredArguments */

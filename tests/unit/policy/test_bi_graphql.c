@@ -245,6 +245,8 @@ static void parse_reports_validation_errors(void **state)
 		  "The directive \"@skip\" can only be used once at this location in GraphQL string at location 1:39" },
 		{ "{ user(id: 1) { id ... on Bot { id } } }",
 		  "Fragment cannot be spread here as objects of type \"User\" can never be of type \"Bot\" in GraphQL string at location 1:24" },
+		{ "{ user(id: 1) { ...F } }\nfragment F on User { id @deprecated }",
+		  "Directive \"@deprecated\" may not be used on FIELD in GraphQL string at location 2:26" },
 		{ "subscription { node { id } }",
 		  "Schema does not support operation type \"subscription\"\n in GraphQL string at location 1:1" },
 	};
