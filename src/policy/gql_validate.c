@@ -376,8 +376,9 @@ static void on_field(struct gql_vctx *v, struct gql_selection *field)
 				    s_or(field->name), s_or(type->name));
 		else if (type && !gql_def_is_leaf(type) && field->selset.len == 0)
 			gql_v_error(v, &field->pos,
-				    "Field \"%s\" of type \"%s\" must have a selection of subfields.",
-				    s_or(field->name), type_text(text, sizeof(text), field->def->type));
+				    "Field \"%s\" of type \"%s\" must have a selection of subfields. Did you mean \"%s { ... }\"?",
+				    s_or(field->name), type_text(text, sizeof(text), field->def->type),
+				    s_or(field->name));
 	}
 
 	/* UniqueArgumentNames */
@@ -612,6 +613,66 @@ static void walk_selection_set(struct gql_vctx *v, struct gql_def *parent, const
 
 /* ---- operation and fragment rules ---- */
 
+/* The distinct field names a subscription selects at its top level,
+ * through inline fragments and spreads, as gqlparser collects them. A spread
+ * of an unknown fragment ends the scan of its selection set. */
+static void top_fields(struct gql_vctx *v, const struct gql_list *selset, struct gql_map *spread,
+		       struct gql_map *names, struct gql_list *out, int depth)
+{
+	if (depth > GQL_MAX_DEPTH)
+		return;
+	for (size_t i = 0; i < selset->len && v->rc == 0; i++) {
+		const struct gql_selection *sel = selset->items[i];
+
+		if (!sel)
+			continue;
+		if (sel->kind == GQL_SEL_FIELD) {
+			if (gql_map_get(names, s_or(sel->name)))
+				continue;
+			if (gql_map_put(v->arena, names, s_or(sel->name), (void *)1) < 0 ||
+			    gql_list_push(v->arena, out, (void *)sel) < 0)
+				v->rc = WD_ENOMEM;
+		} else if (sel->kind == GQL_SEL_INLINE) {
+			top_fields(v, &sel->selset, spread, names, out, depth + 1);
+		} else {
+			if (!sel->frag)
+				return;
+			if (gql_map_get(spread, s_or(sel->frag->name)))
+				continue;
+			if (gql_map_put(v->arena, spread, s_or(sel->frag->name), (void *)1) < 0) {
+				v->rc = WD_ENOMEM;
+				return;
+			}
+			top_fields(v, &sel->frag->selset, spread, names, out, depth + 1);
+		}
+	}
+}
+
+static void single_field_subscription(struct gql_vctx *v, const struct gql_operation *op)
+{
+	struct gql_map spread = { 0 }, names = { 0 };
+	struct gql_list fields = { 0 };
+	char who[300];
+
+	if (s_or(op->name)[0])
+		snprintf(who, sizeof(who), "Subscription \"%s\"", op->name);
+	else
+		snprintf(who, sizeof(who), "Anonymous Subscription");
+
+	top_fields(v, &op->selset, &spread, &names, &fields, 0);
+	if (fields.len > 1) {
+		const struct gql_selection *second = fields.items[1];
+
+		gql_v_error(v, &second->pos, "%s must select only one top level field.", who);
+	}
+	for (size_t i = 0; i < fields.len; i++) {
+		const struct gql_selection *f = fields.items[i];
+
+		if (strncmp(s_or(f->name), "__", 2) == 0)
+			gql_v_error(v, &f->pos, "%s must not select an introspection top level field.", who);
+	}
+}
+
 static void on_operation(struct gql_vctx *v, struct gql_operation *op, struct gql_def *root)
 {
 	const char *name = s_or(op->name);
@@ -652,16 +713,8 @@ static void on_operation(struct gql_vctx *v, struct gql_operation *op, struct gq
 	gql_v_overlap(v, &op->selset, root);
 
 	/* SingleFieldSubscriptions */
-	if (strcmp(s_or(op->operation), "subscription") == 0 && op->selset.len > 1) {
-		const struct gql_selection *second = op->selset.items[1];
-
-		if (name[0])
-			gql_v_error(v, second ? &second->pos : NULL,
-				    "Subscription \"%s\" must select only one top level field.", name);
-		else
-			gql_v_error(v, second ? &second->pos : NULL,
-				    "Anonymous Subscription must select only one top level field.");
-	}
+	if (v->schema->subscription && strcmp(s_or(op->operation), "subscription") == 0)
+		single_field_subscription(v, op);
 
 	/* UniqueOperationNames */
 	if (seen(&v->op_names, name))
@@ -824,6 +877,33 @@ static void detect_cycles(struct gql_vctx *v, struct cycle_state *st, const stru
 		v->rc = WD_ENOMEM;
 }
 
+static int compare_strings(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* An unknown fragment type, with the schema's types close to it.
+ * NOTE: gqlparser ranks them from a Go map, so types at the same distance
+ * come in an unspecified order there; here they come in name order. */
+static void unknown_fragment_type(struct gql_vctx *v, const struct gql_fragment *frag)
+{
+	const struct gql_map *types = &v->schema->types;
+	struct gql_list names = { 0 };
+	struct wd_buf msg;
+
+	for (size_t i = 0; i < types->cap; i++)
+		if (types->keys[i] && gql_list_push(v->arena, &names, (void *)types->keys[i]) < 0)
+			v->rc = WD_ENOMEM;
+	if (names.len)
+		qsort(names.items, names.len, sizeof(*names.items), compare_strings);
+	wd_buf_init(&msg, 128, 8192);
+	if (wd_buf_appendf(&msg, "Unknown type \"%s\".", s_or(frag->type_cond)) < 0 ||
+	    gql_suggest(&msg, "Did you mean", s_or(frag->type_cond), &names, true) < 0)
+		v->rc = WD_ENOMEM;
+	gql_v_error(v, &frag->pos, "%s", wd_buf_str(&msg));
+	wd_buf_free(&msg);
+}
+
 static void on_fragment(struct gql_vctx *v, struct gql_fragment *frag)
 {
 	const char *tc = s_or(frag->type_cond);
@@ -836,7 +916,7 @@ static void on_fragment(struct gql_vctx *v, struct gql_fragment *frag)
 
 	/* KnownTypeNames */
 	if (!type_named(v, tc))
-		gql_v_error(v, &frag->pos, "Unknown type \"%s\".", tc);
+		unknown_fragment_type(v, frag);
 
 	/* NoFragmentCycles */
 	detect_cycles(v, &st, frag, 0);

@@ -224,9 +224,11 @@ static void parse_reports_validation_errors(void **state)
 		{ "{ user { id } }",
 		  "Field \"user\" argument \"id\" of type \"ID!\" is required, but it was not provided in GraphQL string at location 1:3" },
 		{ "{ user(id: 1) }",
-		  "Field \"user\" of type \"User\" must have a selection of subfields in GraphQL string at location 1:3" },
+		  "Field \"user\" of type \"User\" must have a selection of subfields. Did you mean \"user { ... }\"?\n in GraphQL string at location 1:3" },
 		{ "{ users(first: \"ten\") { id } }",
-		  "Expected type Int, found \"ten\" in GraphQL string at location 1:17" },
+		  "Int cannot represent non-integer value: \"ten\"\n in GraphQL string at location 1:17" },
+		{ "{ users(first: null) { id } user(id: null) { id } }",
+		  "Expected value of type \"ID!\", found null in GraphQL string at location 1:38" },
 		{ "query Q($x: Int) { users { id } }",
 		  "Variable \"$x\" is never used in operation \"Q\" in GraphQL string at location 1:9" },
 		{ "{ users(first: $n) { id } }",
@@ -257,6 +259,49 @@ static void parse_reports_validation_errors(void **state)
 
 		snprintf(query, sizeof(query), "s:%s", cases[i].query);
 		snprintf(schema, sizeof(schema), "s:%s", schema_text);
+		snprintf(want, sizeof(want), "graphql.parse: %s", cases[i].message);
+		expect_error("graphql.parse", query, schema, "eval_builtin_error", want);
+	}
+}
+
+/* Literal checks and subscriptions, worded as gqlparser (after graphql-js)
+ * words them. */
+static void parse_reports_value_errors(void **state)
+{
+	static const char schema[] =
+		"s:type Query { color(c: Color): Int in(i: In): Int n(x: Int): Int }\n"
+		"enum Color { RED GREEN }\ninput In { a: Int! b: String }\n"
+		"type Subscription { ev: Int other: Int }";
+	static const struct {
+		const char *query;
+		const char *message;
+	} cases[] = {
+		{ "{ color(c: \"RED\") }",
+		  "Enum \"Color\" cannot represent non-enum value: \"RED\". Did you mean the enum value \"RED\"?\n in GraphQL string at location 1:13" },
+		{ "{ color(c: red) }",
+		  "Value \"red\" does not exist in \"Color\" enum. Did you mean the enum value \"RED\"?\n in GraphQL string at location 1:12" },
+		{ "{ color(c: 1.5) }",
+		  "Enum \"Color\" cannot represent non-enum value: 1.5 in GraphQL string at location 1:12" },
+		{ "{ n(x: 99999999999999999999) }",
+		  "Int cannot represent non 32-bit signed integer value: 99999999999999999999\n"
+		  " in GraphQL string at location 1:8" },
+		{ "{ in(i: {b: \"x\", c: 1}) }",
+		  "Field \"In.a\" of required type \"Int!\" was not provided.\n"
+		  "input:1:18: Field \"c\" is not defined by type \"In\". Did you mean \"a\" or \"b\"?\n"
+		  " in GraphQL string at location 1:9" },
+		{ "subscription S { ev ... { other } }",
+		  "Subscription \"S\" must select only one top level field in GraphQL string at location 1:27" },
+		{ "subscription { __typename }",
+		  "Anonymous Subscription must not select an introspection top level field in GraphQL string at location 1:16" },
+		{ "{ ...F }\nfragment F on Quer { n }",
+		  "Unknown type \"Quer\". Did you mean \"Query\"?\n in GraphQL string at location 2:1" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char query[256], want[700];
+
+		snprintf(query, sizeof(query), "s:%s", cases[i].query);
 		snprintf(want, sizeof(want), "graphql.parse: %s", cases[i].message);
 		expect_error("graphql.parse", query, schema, "eval_builtin_error", want);
 	}
@@ -482,6 +527,7 @@ int main(void)
 		cmocka_unit_test(parse_schema_syntax_errors),
 		cmocka_unit_test(is_valid_accepts_and_rejects),
 		cmocka_unit_test(parse_reports_validation_errors),
+		cmocka_unit_test(parse_reports_value_errors),
 		cmocka_unit_test(parse_reports_every_error),
 		cmocka_unit_test(parse_reports_schema_errors),
 		cmocka_unit_test(parse_returns_both_documents),
