@@ -882,9 +882,9 @@ static int compare_strings(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* An unknown fragment type, with the schema's types close to it.
+/* Reports an unknown fragment type with the schema's types close to it.
  * NOTE: gqlparser ranks them from a Go map, so types at the same distance
- * come in an unspecified order there; here they come in name order. */
+ * come in an unspecified order there. Here they come in name order. */
 static void unknown_fragment_type(struct gql_vctx *v, const struct gql_fragment *frag)
 {
 	const struct gql_map *types = &v->schema->types;
