@@ -290,5 +290,5 @@ WD_MUST_CHECK int rv_write_yaml(const struct rv *v, struct wd_buf *out);
  *
  * rv_parse_json with max_depth 0 allows 1000 levels of nesting.
  *
- * rv_freeze sorts every object and set in place: afterwards rv_map_at
- * iterates in the same order as rv_map_sorted_at. */
+ * rv_freeze builds every sorted order, so rv_map_sorted_at on a frozen value
+ * never allocates; rv_map_at may then follow either order. */
