@@ -4,6 +4,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/error.h"
 #include "policy/value.h"
@@ -24,8 +27,16 @@
 #define NUM_CACHE_TEXT 22
 #define NUM_CACHE_SLOTS (1u << 16)
 
+/* The caches hold no references: that would cost a write to the evicted
+ * value on every miss. Nothing is freed while parsing except values replaced
+ * by a duplicate key, and the first duplicate turns the caches off. */
+struct str_entry {
+	uint64_t hash;
+	struct rv *value;
+};
+
 struct num_entry {
-	struct rv *value;       /* one reference */
+	struct rv *value;
 	uint8_t len;
 	char text[NUM_CACHE_TEXT];
 };
@@ -36,6 +47,9 @@ struct num_entry {
 
 /* Direct-mapped cache of object shapes by key sequence. */
 #define SHAPE_SLOTS (1u << 12)
+
+/* A mapped file is handed back in steps of this many parsed bytes. */
+#define RELEASE_STEP ((size_t)8 << 20)
 
 /* Inputs from this size on are parsed into arena chunks. */
 #define ARENA_MIN_INPUT ((size_t)64 * 1024)
@@ -59,13 +73,17 @@ struct parser {
 	size_t depth;
 	size_t frames_cap;
 
-	struct rv **intern;     /* direct-mapped cache, one reference each */
+	struct str_entry *intern;       /* direct-mapped cache of short strings */
 	size_t intern_slots;
 	struct num_entry *numbers;      /* likewise, for numbers */
+	bool no_cache;                  /* a value was freed: caches are off */
 	struct rv_shape **shapes;       /* likewise, for object shapes */
 
 	char *scratch;          /* decoded bytes of strings with escapes */
 	size_t scratch_cap;
+
+	bool mapped;            /* text is a private file mapping */
+	size_t released;        /* bytes of it handed back to the system */
 
 	const char *msg;        /* static error text */
 	size_t err_pos;
@@ -121,10 +139,11 @@ static bool push(struct parser *ps, struct rv *v)
 
 static struct rv *make_string(struct parser *ps, const char *data, size_t len)
 {
+	struct str_entry *slot;
+	struct rv *v;
 	uint64_t h;
-	struct rv **slot, *v;
 
-	if (len > INTERN_MAX_LEN)
+	if (len > INTERN_MAX_LEN || ps->no_cache)
 		return rv_string(data, len);
 
 	if (!ps->intern) {
@@ -139,8 +158,8 @@ static struct rv *make_string(struct parser *ps, const char *data, size_t len)
 	}
 	h = rv_string_hash(data, len);
 	slot = &ps->intern[h & (ps->intern_slots - 1)];
-	v = *slot;
-	if (v && v->hash == h && v->u.str.len == len && memcmp(v->u.str.data, data, len) == 0 &&
+	v = slot->value;
+	if (v && slot->hash == h && v->u.str.len == len && memcmp(v->u.str.data, data, len) == 0 &&
 	    v->refs < INTERN_MAX_REFS)
 		return rv_ref(v);
 
@@ -148,8 +167,8 @@ static struct rv *make_string(struct parser *ps, const char *data, size_t len)
 	if (!v)
 		return NULL;
 	v->hash = h;
-	rv_unref(*slot);
-	*slot = rv_ref(v);
+	slot->hash = h;
+	slot->value = v;
 	return v;
 }
 
@@ -392,7 +411,8 @@ static bool read_number(struct parser *ps)
 	text = (const char *)ps->p + start;
 
 	/* Small integers are shared statics already; cache the rest. */
-	if (len <= NUM_CACHE_TEXT && ps->len >= ARENA_MIN_INPUT && !(len <= 3 && text[0] != '-')) {
+	if (len <= NUM_CACHE_TEXT && ps->len >= ARENA_MIN_INPUT && !ps->no_cache &&
+	    !(len <= 3 && text[0] != '-')) {
 		if (!ps->numbers)
 			ps->numbers = calloc(NUM_CACHE_SLOTS, sizeof(*ps->numbers));
 		if (ps->numbers) {
@@ -412,8 +432,7 @@ static bool read_number(struct parser *ps)
 		return fail(ps, "invalid number");
 	}
 	if (e) {
-		rv_unref(e->value);
-		e->value = rv_ref(v);
+		e->value = v;
 		e->len = (uint8_t)len;
 		memcpy(e->text, text, len);
 	}
@@ -535,6 +554,9 @@ static struct rv *close_object(struct parser *ps, size_t base)
 			break;
 		}
 	}
+	/* Replaced values were freed and may still sit in a cache. */
+	if (!v || rv_len(v) < n)
+		ps->no_cache = true;
 	for (; i < n; i++) {
 		rv_unref(ps->stack[base + 2 * i]);
 		rv_unref(ps->stack[base + 2 * i + 1]);
@@ -559,6 +581,20 @@ static bool read_key(struct parser *ps)
 		return fail(ps, "expected ':'");
 	ps->pos++;
 	return true;
+}
+
+/* Drops the pages of a mapped file already parsed, so that the text and the
+ * values are not both resident. Parsed strings are copies; a page read
+ * again would come back from the file. */
+static void release_read(struct parser *ps)
+{
+	uintptr_t base = (uintptr_t)ps->p;
+	uintptr_t from = (base + ps->released + 4095) & ~(uintptr_t)4095;
+	uintptr_t to = (base + ps->pos) & ~(uintptr_t)4095;
+
+	if (to > from)
+		(void)madvise((void *)from, to - from, MADV_DONTNEED);
+	ps->released = ps->pos;
 }
 
 /* Reads one value at the top level or inside containers; loops instead of
@@ -648,16 +684,20 @@ static bool parse(struct parser *ps)
 			ps->depth--;
 			if (!push(ps, done))
 				return false;
+			if (ps->mapped && ps->pos - ps->released >= RELEASE_STEP)
+				release_read(ps);
 		}
 	}
 }
 
-struct rv *rv_parse_json(const char *text, size_t len, size_t max_depth, struct wd_buf *err)
+static struct rv *parse_text(const char *text, size_t len, size_t max_depth, bool mapped,
+			     struct wd_buf *err)
 {
 	struct parser ps = {
 		.p = (const unsigned char *)text,
 		.len = len,
 		.max_depth = max_depth ? max_depth : JSON_DEFAULT_DEPTH,
+		.mapped = mapped,
 	};
 	struct rv *result = NULL;
 	bool ok;
@@ -698,15 +738,7 @@ struct rv *rv_parse_json(const char *text, size_t len, size_t max_depth, struct 
 
 	for (size_t i = 0; i < ps.sp; i++)
 		rv_unref(ps.stack[i]);
-	if (ps.intern) {
-		for (size_t i = 0; i < ps.intern_slots; i++)
-			rv_unref(ps.intern[i]);
-	}
 	free(ps.intern);
-	if (ps.numbers) {
-		for (size_t i = 0; i < NUM_CACHE_SLOTS; i++)
-			rv_unref(ps.numbers[i].value);
-	}
 	free(ps.numbers);
 	if (ps.shapes) {
 		for (size_t i = 0; i < SHAPE_SLOTS; i++)
@@ -717,6 +749,72 @@ struct rv *rv_parse_json(const char *text, size_t len, size_t max_depth, struct 
 	free(ps.frames);
 	free(ps.scratch);
 	return result;
+}
+
+struct rv *rv_parse_json(const char *text, size_t len, size_t max_depth, struct wd_buf *err)
+{
+	return parse_text(text, len, max_depth, false, err);
+}
+
+static struct rv *parse_stream(int fd, size_t max_bytes, size_t max_depth, struct wd_buf *err)
+{
+	struct wd_buf text;
+	struct rv *v = NULL;
+	char chunk[65536];
+	int rc = 0;
+
+	wd_buf_init(&text, sizeof(chunk), max_bytes);
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+
+		if (n < 0) {
+			rc = WD_EIO;
+			break;
+		}
+		if (n == 0)
+			break;
+		rc = wd_buf_append(&text, chunk, (size_t)n);
+		if (rc < 0)
+			break;
+	}
+	if (rc == WD_ETOOBIG)
+		rc = wd_buf_appendf(err, "JSON document larger than %zu bytes", max_bytes);
+	else if (rc < 0)
+		rc = wd_buf_append_str(err, "cannot read JSON document");
+	else
+		v = parse_text((const char *)wd_buf_str(&text), wd_buf_len(&text), max_depth, false,
+			       err);
+	(void)rc;
+	wd_buf_free(&text);
+	return v;
+}
+
+struct rv *rv_parse_json_fd(int fd, size_t max_bytes, size_t max_depth, struct wd_buf *err)
+{
+	struct wd_buf scratch;
+	struct stat st;
+	struct rv *v;
+	void *map;
+	int rc;
+
+	if (!err) {
+		wd_buf_init(&scratch, 0, 0);
+		err = &scratch;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0)
+		return parse_stream(fd, max_bytes, max_depth, err);
+	if ((uint64_t)st.st_size > max_bytes) {
+		rc = wd_buf_appendf(err, "JSON document larger than %zu bytes", max_bytes);
+		(void)rc;
+		return NULL;
+	}
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (map == MAP_FAILED)
+		return parse_stream(fd, max_bytes, max_depth, err);
+	(void)madvise(map, (size_t)st.st_size, MADV_SEQUENTIAL);
+	v = parse_text(map, (size_t)st.st_size, max_depth, true, err);
+	munmap(map, (size_t)st.st_size);
+	return v;
 }
 
 /* ---- jansson ---- */
