@@ -54,6 +54,7 @@ bench:
 	@$(MAKE) --no-print-directory build
 	bench/run.sh $(BUILD_DIR)
 	bench/agent.sh $(BUILD_DIR)
+	bench/policy.sh $(BUILD_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(FUZZ_DIR)
