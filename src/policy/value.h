@@ -276,6 +276,14 @@ struct rv *rv_parse_yaml(const char *text, size_t len, struct wd_buf *err);
 /* Appends the value as a YAML document (yaml.marshal). */
 WD_MUST_CHECK int rv_write_yaml(const struct rv *v, struct wd_buf *out);
 
+/* ---- values: additions ---- */
+
+/* Parses the JSON document read from fd (a file, pipe or socket) as
+ * rv_parse_json does. A regular file is mapped and its pages handed back
+ * as parsing passes them, so a large data document never sits in memory
+ * next to its values. Fails with a message past max_bytes. */
+struct rv *rv_parse_json_fd(int fd, size_t max_bytes, size_t max_depth, struct wd_buf *err);
+
 /* ---- values: notes on the contracts above ---- */
 
 /* rv_num_div and rv_num_rem set *ret_div_zero for a zero divisor ("divide by
@@ -291,6 +299,5 @@ WD_MUST_CHECK int rv_write_yaml(const struct rv *v, struct wd_buf *out);
  *
  * rv_parse_json with max_depth 0 allows 1000 levels of nesting.
  *
- * rv_freeze sorts every object and set in place: afterwards rv_map_at
- * iterates in the same order as rv_map_sorted_at. */
-
+ * rv_freeze builds every sorted order, so rv_map_sorted_at on a frozen value
+ * never allocates; rv_map_at may then follow either order. */
