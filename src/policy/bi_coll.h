@@ -54,5 +54,15 @@ BI_COLL_FN(bi_object_subset);
 
 /* bi_coll_graph.c */
 BI_COLL_FN(bi_graph_reachable);
-BI_COLL_FN(bi_graph_reachable_paths);
 BI_COLL_FN(bi_walk);
+
+/* The neighbours of a graph node: the items of an array or set value (set
+ * members in sorted order); any other value has none, as in OPA. */
+size_t bi_coll_edge_count(const struct rv *edges);
+struct rv *bi_coll_edge_at(const struct rv *edges, size_t i);
+
+/* Checks the operands of graph.reachable and graph.reachable_paths. */
+int bi_coll_want_graph(struct rego_bctx *ctx, struct rv *const *args);
+
+/* bi_coll_paths.c */
+BI_COLL_FN(bi_graph_reachable_paths);

@@ -17,7 +17,9 @@ static const struct rv *find_path(const struct rv *value, const struct rv *path)
 			value = rv_object_get(value, step);
 			break;
 		case RV_ARRAY:
-			/* Only an integer literal indexes an array: 0.0 does not. */
+			/* OPA indexes an array only with an integer literal, so
+			 * 1.0 fails there. NOTE: values hold 1.0 as the integer 1,
+			 * so here it indexes. */
 			if (rv_is(step, RV_NUMBER) && step->num_repr == RV_NUM_INT &&
 			    step->u.num.i >= 0 && (uint64_t)step->u.num.i < rv_array_len(value))
 				value = rv_array_at(value, (size_t)step->u.num.i);
