@@ -4,8 +4,8 @@
 
 #include "policy/builtin.h"
 
-/* Records an out-of-memory failure (or an exhausted value budget) and
- * returns WD_ENOMEM. */
+/* Returns WD_ENOMEM for a failed allocation (or an exhausted value budget)
+ * with no error recorded in ctx. */
 int bi_coll_oom(struct rego_bctx *ctx);
 
 /* Cleanup helper: `_wd_cleanup_(bi_coll_unrefp) struct rv *v = NULL;`. */

@@ -6,8 +6,8 @@
 
 #include "policy/builtin.h"
 
-/* Records an out-of-memory failure (or an exhausted value budget) and
- * returns WD_ENOMEM. */
+/* Returns WD_ENOMEM for a failed allocation (or an exhausted value budget)
+ * with no error recorded in ctx. */
 int bi_num_oom(struct rego_bctx *ctx);
 
 /* Reads an integral number into out (initialised by the caller). Returns 0,
