@@ -20,9 +20,10 @@ static inline void bi_coll_unrefp(struct rv **v)
  * stack. */
 #define BI_COLL_MAX_DEPTH 4096
 
-/* The most steps graph.reachable_paths takes. OPA has no limit: the number
- * of paths in a graph can grow exponentially with its size. */
-#define BI_COLL_PATHS_MAX_STEPS (1u << 20)
+/* The most steps graph.reachable_paths takes, counting each node visited
+ * and each item of the paths it records. OPA has no limit, and its repeated
+ * cycle paths grow quadratically with a node's neighbours. */
+#define BI_COLL_PATHS_MAX_STEPS (1u << 22)
 
 #define BI_COLL_FN(name)                                                       \
 	int name(struct rego_bctx *ctx, struct rv *const *args, size_t nargs,  \

@@ -1,6 +1,5 @@
-/* graph.reachable_paths: every path from the initial nodes that ends at a
- * node without neighbours, outside the graph, or before a cycle, as OPA's
- * pathBuilder finds them. */
+/* graph.reachable_paths: the paths from the initial nodes that OPA 1.20's
+ * depth-first pathBuilder records, quirks included (see paths_from). */
 #include <stdlib.h>
 
 #include "common/alloc.h"
@@ -8,7 +7,7 @@
 #include "policy/bi_coll.h"
 
 /* A hash index from graph key to its entry number, so that the walk can
- * mark which nodes are on the current path and test a neighbour in O(1). */
+ * mark reached nodes and test a neighbour in O(1). */
 struct node_index {
 	const struct rv *graph;
 	size_t mask;
@@ -60,10 +59,13 @@ static long node_index_find(const struct node_index *ix, struct rv *node)
 struct path_walk {
 	struct node_index index;
 	struct rv *result;          /* set of path arrays */
-	bool *on_path;              /* by graph entry number */
+	bool *reached;              /* by graph entry number */
+	size_t *touched;            /* entries set in reached, to clear them */
+	size_t touched_len;
 	struct rv **path;           /* nodes of the current path */
 	size_t *entry;              /* entry[i]: graph entry number of path[i] */
 	size_t *next;               /* next[i]: the next neighbour of path[i] to visit */
+	size_t *commits;            /* commits[i]: cycle commits made at path[i] */
 	size_t len, cap;
 	size_t steps;
 };
@@ -76,17 +78,30 @@ static const struct rv *entry_edges(const struct path_walk *w, size_t entry)
 	return value;
 }
 
-/* Adds the current path to the result. */
-static int emit_path(struct path_walk *w)
+/* Counts work against BI_COLL_PATHS_MAX_STEPS. */
+static int charge(struct path_walk *w, size_t steps)
 {
-	struct rv *arr = rv_array_new(w->len);
+	if (steps > BI_COLL_PATHS_MAX_STEPS - w->steps)
+		return WD_ETOOBIG;
+	w->steps += steps;
+	return 0;
+}
 
+/* Adds the current path, written repeat times in a row, to the result. */
+static int emit_path(struct path_walk *w, size_t repeat)
+{
+	struct rv *arr;
+
+	WD_TRY(charge(w, w->len * repeat));
+	arr = rv_array_new(w->len * repeat);
 	if (!arr)
 		return WD_ENOMEM;
-	for (size_t i = 0; i < w->len; i++) {
-		if (rv_array_push(arr, rv_ref(w->path[i])) < 0) {
-			rv_unref(arr);
-			return WD_ENOMEM;
+	for (size_t r = 0; r < repeat; r++) {
+		for (size_t i = 0; i < w->len; i++) {
+			if (rv_array_push(arr, rv_ref(w->path[i])) < 0) {
+				rv_unref(arr);
+				return WD_ENOMEM;
+			}
 		}
 	}
 	return rv_set_add(w->result, arr);
@@ -97,7 +112,7 @@ static int push_node(struct path_walk *w, struct rv *node, size_t entry)
 	if (w->len == w->cap) {
 		size_t cap = w->cap ? w->cap * 2 : 16;
 		struct rv **path = wd_reallocarray(w->path, cap, sizeof(*path));
-		size_t *entries, *next;
+		size_t *entries, *next, *commits;
 
 		if (!path)
 			return WD_ENOMEM;
@@ -110,20 +125,32 @@ static int push_node(struct path_walk *w, struct rv *node, size_t entry)
 		if (!next)
 			return WD_ENOMEM;
 		w->next = next;
+		commits = wd_reallocarray(w->commits, cap, sizeof(*commits));
+		if (!commits)
+			return WD_ENOMEM;
+		w->commits = commits;
 		w->cap = cap;
 	}
 	w->path[w->len] = node;
 	w->entry[w->len] = entry;
 	w->next[w->len] = 0;
-	w->on_path[entry] = true;
+	w->commits[w->len] = 0;
 	w->len++;
 	return 0;
 }
 
-static void pop_node(struct path_walk *w)
+static void mark_reached(struct path_walk *w, size_t entry)
 {
-	w->len--;
-	w->on_path[w->entry[w->len]] = false;
+	if (w->reached[entry])
+		return;
+	w->reached[entry] = true;
+	w->touched[w->touched_len++] = entry;
+}
+
+static void clear_reached(struct path_walk *w)
+{
+	while (w->touched_len > 0)
+		w->reached[w->touched[--w->touched_len]] = false;
 }
 
 /* Steps onto node from the end of the current path: a node outside the
@@ -133,47 +160,53 @@ static int visit(struct path_walk *w, struct rv *node)
 {
 	long entry = node_index_find(&w->index, node);
 
-	if (++w->steps > BI_COLL_PATHS_MAX_STEPS)
-		return WD_ETOOBIG;
+	WD_TRY(charge(w, 1));
 	if (entry < 0)
-		return emit_path(w);
+		return emit_path(w, 1);
 
 	WD_TRY(push_node(w, node, (size_t)entry));
 	if (bi_coll_edge_count(entry_edges(w, (size_t)entry)) == 0) {
-		int rc = emit_path(w);
+		int rc = emit_path(w, 1);
 
-		pop_node(w);
+		w->len--;
 		return rc;
 	}
 	return 0;
 }
 
-/* Walks depth-first from one initial node with an explicit stack, so a long
- * chain cannot exhaust the C stack. */
-static int paths_from(struct path_walk *w, struct rv *start, size_t entry)
+/* Follows OPA's pathBuilder from start (path[0]) through neighbor, with an
+ * explicit stack so that a long chain cannot exhaust the C stack. Like OPA,
+ * one set of reached nodes is shared by the whole walk from this neighbor:
+ * a node counts as reached once it steps on to an unreached neighbor, and
+ * reaching an already reached neighbor commits the current path. Each such
+ * commit at the same node appends the path once more to what it commits, so
+ * the second one records the path twice in a row. */
+static int paths_from(struct path_walk *w, struct rv *neighbor)
 {
-	WD_TRY(push_node(w, start, entry));
+	clear_reached(w);
+	mark_reached(w, w->entry[0]);
+	WD_TRY(visit(w, neighbor));
 
-	while (w->len > 0) {
+	while (w->len > 1) {
 		size_t top = w->len - 1;
 		const struct rv *edges = entry_edges(w, w->entry[top]);
-		struct rv *neighbor;
-		long neighbor_entry;
+		struct rv *next;
+		long next_entry;
 
 		if (w->next[top] == bi_coll_edge_count(edges)) {
-			pop_node(w);
+			w->len--;
 			continue;
 		}
-		neighbor = bi_coll_edge_at(edges, w->next[top]++);
+		next = bi_coll_edge_at(edges, w->next[top]++);
+		next_entry = node_index_find(&w->index, next);
 
-		/* OPA checks for a cycle from the second node on: the start
-		 * node's own edges are followed unchecked, so {"x": {"x"}}
-		 * gives the path ["x", "x"]. */
-		neighbor_entry = top > 0 ? node_index_find(&w->index, neighbor) : -1;
-		if (neighbor_entry >= 0 && w->on_path[neighbor_entry])
-			WD_TRY(emit_path(w));
-		else
-			WD_TRY(visit(w, neighbor));
+		if (next_entry >= 0 && w->reached[next_entry]) {
+			w->commits[top]++;
+			WD_TRY(emit_path(w, w->commits[top]));
+		} else {
+			mark_reached(w, w->entry[top]);
+			WD_TRY(visit(w, next));
+		}
 	}
 	return 0;
 }
@@ -183,16 +216,24 @@ static int all_paths(struct path_walk *w, const struct rv *initial)
 	for (size_t i = 0; i < bi_coll_edge_count(initial); i++) {
 		struct rv *node = bi_coll_edge_at(initial, i);
 		long entry = node_index_find(&w->index, node);
+		const struct rv *edges;
 
 		if (entry < 0)
 			continue;
-		if (bi_coll_edge_count(entry_edges(w, (size_t)entry)) == 0) {
-			WD_TRY(push_node(w, node, (size_t)entry));
-			WD_TRY(emit_path(w));
-			pop_node(w);
+
+		w->len = 0;
+		WD_TRY(push_node(w, node, (size_t)entry));
+		edges = entry_edges(w, (size_t)entry);
+		if (bi_coll_edge_count(edges) == 0) {
+			WD_TRY(emit_path(w, 1));
 			continue;
 		}
-		WD_TRY(paths_from(w, node, (size_t)entry));
+
+		/* OPA starts afresh from each neighbour of an initial node, and
+		 * follows these first edges without a reached check, so
+		 * {"x": ["x"]} gives the path ["x", "x"]. */
+		for (size_t j = 0; j < bi_coll_edge_count(edges); j++)
+			WD_TRY(paths_from(w, bi_coll_edge_at(edges, j)));
 	}
 	return 0;
 }
@@ -201,27 +242,32 @@ int bi_graph_reachable_paths(struct rego_bctx *ctx, struct rv *const *args, size
 			     struct rv **ret)
 {
 	struct path_walk w = { 0 };
+	size_t nodes;
 	int rc;
 
 	(void)nargs;
 	WD_TRY(bi_coll_want_graph(ctx, args));
+	nodes = rv_len(args[0]) + 1;
 
 	rc = node_index_build(&w.index, args[0]);
 	if (rc == 0) {
-		w.on_path = wd_calloc(rv_len(args[0]) + 1, sizeof(*w.on_path));
+		w.reached = wd_calloc(nodes, sizeof(*w.reached));
+		w.touched = wd_calloc(nodes, sizeof(*w.touched));
 		w.result = rv_set_new(0);
-		rc = w.on_path && w.result ? all_paths(&w, args[1]) : WD_ENOMEM;
+		rc = w.reached && w.touched && w.result ? all_paths(&w, args[1]) : WD_ENOMEM;
 	}
 
 	free(w.index.slots);
-	free(w.on_path);
+	free(w.reached);
+	free(w.touched);
 	free(w.path);
 	free(w.entry);
 	free(w.next);
+	free(w.commits);
 	if (rc < 0) {
 		rv_unref(w.result);
 		if (rc == WD_ETOOBIG)
-			return rego_bi_error(ctx, "graph has more than %u path steps",
+			return rego_bi_error(ctx, "path search exceeds the limit of %u steps",
 					     BI_COLL_PATHS_MAX_STEPS);
 		return bi_coll_oom(ctx);
 	}
