@@ -20,8 +20,8 @@ static inline void bi_coll_unrefp(struct rv **v)
  * stack. */
 #define BI_COLL_MAX_DEPTH 4096
 
-/* The most steps graph.reachable_paths takes, counting each node visited
- * and each item of the paths it records. OPA has no limit, and its repeated
+/* The maximum number of steps of graph.reachable_paths, counting each node
+ * visited and each item of the paths it records. OPA has no limit, and its repeated
  * cycle paths grow quadratically with a node's neighbours. */
 #define BI_COLL_PATHS_MAX_STEPS (1u << 22)
 
@@ -57,8 +57,8 @@ BI_COLL_FN(bi_object_subset);
 BI_COLL_FN(bi_graph_reachable);
 BI_COLL_FN(bi_walk);
 
-/* The neighbours of a graph node: the items of an array or set value (set
- * members in sorted order); any other value has none, as in OPA. */
+/* The neighbours of a graph node are the items of an array or set value, set
+ * members in sorted order. As in OPA, any other value has none. */
 size_t bi_coll_edge_count(const struct rv *edges);
 struct rv *bi_coll_edge_at(const struct rv *edges, size_t i);
 

@@ -181,7 +181,7 @@ static int walk_value(struct walk_state *s, struct rv *value)
 	return 0;
 }
 
-/* A relation: the result array holds one output per solution. */
+/* A relation: each item of the result array is the output of one solution. */
 int bi_walk(struct rego_bctx *ctx, struct rv *const *args, size_t nargs, struct rv **ret)
 {
 	struct walk_state s = { 0 };

@@ -91,7 +91,7 @@ static int fold_integers(struct rego_bctx *ctx, const struct rv *coll, bool mult
 
 /* Folds with the arithmetic of plus and mul when some element is not
  * integral. NOTE: OPA accumulates such sums in one 64-bit-mantissa float,
- * while this rounds after each step; the two differ only when a partial
+ * while this rounds after each step. The two differ only when a partial
  * result becomes an integer too large for that mantissa. */
 static int fold_numbers(struct rego_bctx *ctx, const struct rv *coll, bool multiply,
 			struct rv **ret)
@@ -140,7 +140,7 @@ int bi_product(struct rego_bctx *ctx, struct rv *const *args, size_t nargs, stru
 }
 
 /* max and min: undefined on an empty collection. Among equal elements of an
- * array (1 and 1.0) OPA keeps the last one; a set holds no equal members. */
+ * array (1 and 1.0) OPA keeps the last one; a set contains no equal members. */
 static int extreme(struct rego_bctx *ctx, struct rv *const *args, bool want_max,
 		   struct rv **ret)
 {

@@ -160,6 +160,24 @@ static void test_to_number(void **state)
 		     "array", "to_number", "[]");
 }
 
+/* The parse error quotes the text as Go does: valid UTF-8 as is, invalid
+ * bytes and control characters as \x escapes. */
+static void test_to_number_quoting(void **state)
+{
+	struct rv *arg = rv_string("\xc3\xa9\xff\x01\xed\xa0\x80", 7);
+	struct rego_bctx ctx = { .name = "to_number" };
+	struct rv *ret = NULL;
+
+	(void)state;
+	assert_non_null(arg);
+	assert_true(rego_builtin_find("to_number")->fn(&ctx, &arg, 1, &ret) < 0);
+	assert_string_equal(ctx.err_code, BUILTIN_ERR);
+	assert_string_equal(ctx.err_msg, "to_number: strconv.ParseFloat: parsing "
+			    "\"\xc3\xa9\\xff\\x01\\xed\\xa0\\x80\": invalid syntax");
+	assert_null(ret);
+	rv_unref(arg);
+}
+
 static void test_bits(void **state)
 {
 	(void)state;
@@ -303,6 +321,7 @@ int main(void)
 		cmocka_unit_test(test_rounding),
 		cmocka_unit_test(test_comparison),
 		cmocka_unit_test(test_to_number),
+		cmocka_unit_test(test_to_number_quoting),
 		cmocka_unit_test(test_bits),
 		cmocka_unit_test(test_numbers_range),
 		cmocka_unit_test(test_numbers_range_huge_bound),
