@@ -34,6 +34,11 @@ WD_MUST_CHECK int bi_num_big_operand(struct rego_bctx *ctx, struct rv *const *ar
 WD_MUST_CHECK int bi_num_int_operand(struct rego_bctx *ctx, struct rv *const *args,
 				     size_t argno, int64_t *ret);
 
+/* Multiplies n numbers, not all integral, as OPA's product does: returns 0
+ * with the result, or 1 when a value is outside the range this follows
+ * exactly (or memory runs out), for the caller to fall back. */
+int bi_num_product_float(const struct rv *const *items, size_t n, struct rv **ret);
+
 /* The builtins, by file. */
 #define BI_NUM_FN(name)                                                        \
 	int name(struct rego_bctx *ctx, struct rv *const *args, size_t nargs,  \

@@ -35,6 +35,14 @@ static void test_sum_product(void **state)
 	check_value("1", "product", "[]");
 	check_value("24", "product", "{\"$set\": [1, 2, 3, 4]}");
 	check_value("5", "product", "[2, 2.5]");
+	/* OPA's product rounds to a 53-bit mantissa at each step while reading
+	 * each factor with 64 bits, so this is not the float64 product
+	 * 0.006000000000000001. */
+	check_value("0.006", "product", "[0.1, 0.2, 0.3]");
+	check_value("0.000231", "product", "[0.1, 0.7, 3.3, 1e-3]");
+	check_value("1499999999999999889089448902656", "product", "[1.5, 1e30]");
+	check_value("0", "product", "[0.5, 0]");
+	check_value("-0.25", "product", "{\"$set\": [-0.5, 0.5]}");
 	check_value("340282366920938463463374607431768211456", "product",
 		     "[18446744073709551616, 18446744073709551616]");
 
