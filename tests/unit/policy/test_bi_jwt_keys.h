@@ -125,8 +125,9 @@ static inline X509 *tk_certificate(EVP_PKEY *key, EVP_PKEY *signer, const char *
 	assert_non_null(cert);
 	assert_int_equal(X509_set_version(cert, 2), 1);
 	assert_int_equal(ASN1_INTEGER_set(X509_get_serialNumber(cert), 4242), 1);
-	assert_non_null(X509_gmtime_adj(X509_getm_notBefore(cert), -3600));
-	assert_non_null(X509_time_adj_ex(X509_getm_notAfter(cert), 3650, 0, NULL));
+	/* Valid from 2020-01-01 to 2030-01-01, around TB_NOW_NS. */
+	assert_non_null(ASN1_TIME_set(X509_getm_notBefore(cert), 1577836800));
+	assert_non_null(ASN1_TIME_set(X509_getm_notAfter(cert), 1893456000));
 	assert_int_equal(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
 						    (const unsigned char *)cn, -1, -1, 0), 1);
 	assert_int_equal(X509_NAME_add_entry_by_txt(issuer, "CN", MBSTRING_UTF8,
