@@ -12,7 +12,6 @@
 
 #include "common/buf.h"
 #include "policy/ast.h"
-#include "value_standin.h"
 #include "parser_dump.h"
 
 struct parse_case {

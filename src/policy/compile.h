@@ -1,0 +1,204 @@
+/* The compiled form of a module set: the rule tree under `data`, per-rule
+ * annotations and the callee encoding shared by the compiler and evaluator. */
+#pragma once
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "policy/ast.h"
+#include "policy/builtin.h"
+#include "policy/policy.h"
+#include "policy/value.h"
+
+/* Slots of the root documents; locals have slots >= 0. */
+#define SLOT_UNRESOLVED (-1)
+#define SLOT_DATA (-2)
+#define SLOT_INPUT (-3)
+
+/* A resolved call operator is rewritten to an RT_VAR whose slot encodes the
+ * callee: the kind in the top bits and an index below. */
+#define CALLEE_KIND_SHIFT 24
+#define CALLEE_BUILTIN 1   /* index into the registry's list (builtin_index) */
+#define CALLEE_EVAL 2      /* index into the evaluator's own table */
+#define CALLEE_USER 3      /* node id of a user function */
+#define CALLEE_ENCODE(kind, idx) ((int32_t)(((uint32_t)(kind) << CALLEE_KIND_SHIFT) | (uint32_t)(idx)))
+#define CALLEE_KIND(slot) ((uint32_t)(slot) >> CALLEE_KIND_SHIFT)
+#define CALLEE_INDEX(slot) ((uint32_t)(slot) & ((1u << CALLEE_KIND_SHIFT) - 1))
+
+/* What a node of the rule tree holds. */
+enum cnode_kind {
+	CN_NAMESPACE = 0,  /* only children and base data */
+	CN_COMPLETE,       /* complete rules: one value */
+	CN_SET,            /* multi-value rules: a set */
+	CN_OBJECT,         /* rules with a dynamic head suffix: an object */
+	CN_FUNCTION,       /* function definitions */
+};
+
+struct rule_index;
+
+/* One node of the tree under data: a package, a rule or an intermediate
+ * segment of a rule's head. */
+struct cnode {
+	struct rv *key;               /* frozen segment; NULL for data itself */
+	char *path;                   /* "data.a.b" */
+	struct cnode *parent;
+	struct cnode **children;
+	size_t children_len;
+	size_t children_cap;
+	struct rego_rule **rules;     /* rules whose ground head prefix ends here */
+	size_t rules_len;
+	size_t rules_cap;
+	struct rego_rule *default_rule;
+	enum cnode_kind kind;
+	uint32_t id;                  /* index into per-query caches */
+	uint32_t arity;               /* CN_FUNCTION */
+	/* All rules have the same constant value, so the first success decides
+	 * the document (OPA's early exit). */
+	bool early_exit;
+	struct rule_index *index;     /* NULL when the rules are not indexed */
+	/* Recursion check state. */
+	uint8_t visit;
+};
+
+/* Per-rule annotations, stored in rule->index. */
+struct crule {
+	struct cnode *node;           /* node of the ground head prefix */
+	struct rego_term **suffix;    /* head terms after the ground prefix */
+	size_t suffix_len;
+	bool set_leaf;                /* multi-value: key is a set member */
+	bool const_value;             /* value is a constant */
+	struct rv *value_const;       /* frozen constant value, when const_value */
+};
+
+/* The immutable base data shared by a builder and the engines built from
+ * it; freed when the last holder lets go. */
+struct data_holder {
+	atomic_uint refs;
+	struct rv *data;              /* frozen object */
+};
+
+struct rego_engine {
+	atomic_uint refs;
+	struct rego_limits limits;
+	struct rego_module **modules;
+	size_t modules_len;
+	struct data_holder *data;
+	struct cnode *root;           /* data */
+	struct cnode **nodes;         /* by id */
+	size_t nodes_len;
+	struct rego_arena *arena;     /* compiler-made terms and strings */
+	struct rv **owned;            /* frozen values the compiler made */
+	size_t owned_len;
+	size_t owned_cap;
+};
+
+/* Freezes v and keeps it until the engine is freed; returns v, or NULL
+ * (and drops v) when memory runs out. */
+struct rv *engine_own(struct rego_engine *e, struct rv *v);
+
+/* ---- compile.c ---- */
+
+/* Builds the rule tree and checks every module; fills errs on failure. */
+WD_MUST_CHECK int compile_modules(struct rego_engine *e, struct rego_errors *errs);
+
+/* Finds the node at a dotted path below root ("data.a.b"); NULL if absent. */
+struct cnode *cnode_find_path(struct cnode *root, const char *path);
+
+/* The frozen-ready value of a term without variables, refs or calls; NULL
+ * when it has any or memory runs out. */
+struct rv *term_const_value(const struct rego_term *t);
+
+/* Child of node with the given key; NULL if absent. */
+struct cnode *cnode_child(const struct cnode *node, const struct rv *key);
+
+/* Frees the tree (not the rules, which live in module arenas). */
+void cnode_free(struct cnode *node);
+
+/* ---- compile_resolve.c ---- */
+
+/* Names visible without qualification in a module: its package's rules and
+ * its imports. */
+struct resolve_env {
+	struct rego_engine *engine;
+	struct rego_module *module;   /* NULL for a query */
+	struct rego_arena *arena;     /* for new terms */
+	struct rego_errors *errs;
+	struct cnode *package;        /* the module's package node */
+};
+
+/* Resolves names, assigns local slots and reorders a rule for safety. */
+WD_MUST_CHECK int compile_rule(struct resolve_env *env, struct rego_rule *rule);
+
+/* ---- compile_check.c ---- */
+
+/* Rejects recursion between rules and functions. */
+WD_MUST_CHECK int compile_check_recursion(struct rego_engine *e, struct rego_errors *errs);
+
+/* Builtin lookup by global index (the registry order plus nothing else). */
+const struct rego_builtin *builtin_by_index(uint32_t idx);
+int32_t builtin_index_of(const struct rego_builtin *bi);
+
+/* ---- eval_builtins.c ---- */
+
+/* The builtins the evaluator owns; looked up before the registry. */
+const struct rego_builtin *eval_builtin_find(const char *name);
+const struct rego_builtin *eval_builtin_at(uint32_t idx);
+int32_t eval_builtin_index_of(const struct rego_builtin *bi);
+
+/* ---- compile_index.c ---- */
+
+/* Builds the input-equality index of a node's rules when it pays off. */
+WD_MUST_CHECK int compile_index_node(struct cnode *node);
+void rule_index_free(struct rule_index *index);
+
+/* Shared helpers for a ref's name, "data.a.b" or "count" (only leading
+ * var and string items); false when it has other items. */
+bool ref_static_name(const struct rego_term *ref, struct wd_buf *out);
+
+/* A user variable of a query, reported in its bindings. */
+struct query_var {
+	const char *name;
+	int32_t slot;
+};
+
+struct query_vars {
+	struct query_var *items;      /* malloc'd */
+	size_t len;
+};
+
+/* Resolves and reorders a query body; lists its user variables. */
+WD_MUST_CHECK int compile_query_body(struct resolve_env *env, struct rego_body *body,
+				     int32_t *ret_slots, struct query_vars *ret_vars);
+
+/* ---- compile_safety.c ---- */
+
+/* A nested body's own slots: [start, end). */
+struct scope_range {
+	const struct rego_body *body;
+	int32_t start;
+	int32_t end;
+};
+
+struct safety_ctx {
+	struct rego_engine *engine;
+	struct rego_errors *errs;
+	int32_t nslots;
+	struct scope_range *ranges;
+	size_t ranges_len;
+	int rc;
+};
+
+/* Reorders body so every variable is bound before use, starting with the
+ * slots set in bound (a bitset of nslots bits); adds the variables the body
+ * binds to bound. Unsafe variables are reported as rego_unsafe_var_error. */
+WD_MUST_CHECK int safety_body(struct safety_ctx *sc, struct rego_body *body, uint64_t *bound);
+
+/* Reports head terms whose variables the body does not bind. */
+WD_MUST_CHECK int safety_head_term(struct safety_ctx *sc, struct rego_term *t,
+				   const uint64_t *bound);
+
+/* Sets the bits of every local variable in t (not inside nested bodies,
+ * but including their free variables). */
+void safety_term_vars(struct safety_ctx *sc, const struct rego_term *t, uint64_t *set);
