@@ -344,6 +344,29 @@ static int key_from_jwk(const json_t *jwk, struct jwt_key *key, char *err, size_
 	return 0;
 }
 
+/* Wipes the private members of a JWK or JWK set before jansson frees it:
+ * jansson's string copies are plain heap memory. */
+static void wipe_private_members(json_t *node)
+{
+	static const char *const members[] = { "d", "p", "q", "dp", "dq", "qi", "k" };
+	json_t *keys = json_object_get(node, "keys");
+
+	if (json_is_array(keys)) {
+		for (size_t i = 0; i < json_array_size(keys); i++)
+			wipe_private_members(json_array_get(keys, i));
+		return;
+	}
+	if (!json_is_object(node))
+		return;
+	for (size_t i = 0; i < WD_ARRAY_LEN(members); i++) {
+		json_t *value = json_object_get(node, members[i]);
+
+		if (json_is_string(value))
+			OPENSSL_cleanse((char *)(uintptr_t)json_string_value(value),
+					json_string_length(value));
+	}
+}
+
 int jwt_jwks_parse(const char *text, size_t len, struct jwt_keyset *ret_keys, char *err,
 		   size_t err_cap)
 {
@@ -354,8 +377,11 @@ int jwt_jwks_parse(const char *text, size_t len, struct jwt_keyset *ret_keys, ch
 	int rc = 0;
 
 	memset(ret_keys, 0, sizeof(*ret_keys));
+	/* jansson's message quotes the text near the error, which may be key
+	 * material: only the position is reported. */
 	if (!root)
-		return set_error(err, err_cap, "failed to unmarshal JSON: %s", jerr.text);
+		return set_error(err, err_cap, "failed to unmarshal JSON: invalid JSON at byte %d",
+				 jerr.position);
 
 	list = json_object_get(root, "keys");
 	count = json_is_array(list) ? json_array_size(list) : 1;
@@ -375,6 +401,7 @@ int jwt_jwks_parse(const char *text, size_t len, struct jwt_keyset *ret_keys, ch
 out:
 	if (rc < 0)
 		jwt_keyset_free(ret_keys);
+	wipe_private_members(root);
 	json_decref(root);
 	return rc;
 }

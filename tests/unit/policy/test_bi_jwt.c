@@ -512,6 +512,11 @@ static void encode_sign_checks(void **state)
 			    wd_buf_str(&args));
 	assert_string_equal(call_strings("io.jwt.encode_sign_raw", 3, "{\"alg\":\"RS256\"}", "{}", jwk),
 			    "io.jwt.encode_sign_raw: failed to sign payload: key does not suit RS256");
+	/* A broken key is reported by position, never by its text. */
+	assert_string_equal(call_strings("io.jwt.encode_sign_raw", 3, "{\"alg\":\"HS256\"}", "{}",
+					 "{\"kty\":\"oct\",\"k\":\"c2VjcmV0"),
+			    "io.jwt.encode_sign_raw: failed to parse jwk: failed to unmarshal JSON: "
+			    "invalid JSON at byte 26");
 	assert_string_equal(call_strings("io.jwt.encode_sign_raw", 3, "{\"alg\":\"HS256\"}", "{}",
 					 "{\"keys\":[]}"),
 			    "io.jwt.encode_sign_raw: no keys found in JWK set");
