@@ -598,8 +598,11 @@ int x509_cert_value(X509 *cert, bool with_uri_strings, struct rv **ret)
 	 * are no basic constraints. */
 	WD_GUARD(x509_put(obj, "BasicConstraintsValid", rv_bool(flags & EXFLAG_BCONS)));
 	WD_GUARD(x509_put(obj, "IsCA", rv_bool(flags & EXFLAG_CA)));
-	WD_GUARD(x509_put(obj, "MaxPathLen",
-			  rv_int(flags & EXFLAG_BCONS ? (pathlen < 0 ? -1 : pathlen) : 0)));
+	if (!(flags & EXFLAG_BCONS))
+		pathlen = 0;
+	else if (pathlen < 0)
+		pathlen = -1;
+	WD_GUARD(x509_put(obj, "MaxPathLen", rv_int(pathlen)));
 	WD_GUARD(x509_put(obj, "MaxPathLenZero",
 			  rv_bool((flags & EXFLAG_BCONS) && pathlen == 0)));
 	WD_GUARD(x509_put(obj, "SubjectKeyId", octets_or_null(X509_get0_subject_key_id(cert))));

@@ -473,7 +473,7 @@ int jwt_keys_load(const char *text, size_t len, struct jwt_keyset *ret_keys, cha
 		return set_error(err, err_cap, "failed to parse a JWK key (set): %s", detail);
 	WD_TRY(rc);
 
-	/* Keys naming an algorithm OPA does not know are skipped. */
+	/* Keys naming an algorithm OPA does not support are skipped. */
 	size_t kept = 0;
 
 	for (size_t i = 0; i < ret_keys->count; i++) {

@@ -1,6 +1,6 @@
 /* Keys and JWS algorithms for the io.jwt.* builtins: loading PEM
  * certificates, PEM public keys and JWK (sets), and signing and verifying
- * with each algorithm OPA knows. */
+ * with each algorithm OPA supports. */
 #pragma once
 
 #include <stdbool.h>
@@ -29,7 +29,7 @@ struct jwt_alg {
 };
 
 /* Returns the algorithm named name (len bytes), or NULL for one OPA does not
- * know. */
+ * support. */
 const struct jwt_alg *jwt_alg_find(const char *name, size_t len);
 
 /* A verification or signing key: an OpenSSL key, or an HMAC secret. */

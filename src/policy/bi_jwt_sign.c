@@ -185,7 +185,7 @@ int bi_jwt_encode_sign(struct rego_bctx *ctx, struct rv *const *args, size_t nar
 	int rc = 0;
 
 	(void)nargs;
-	/* The key JSON holds private members: its copy is wiped. */
+	/* The key JSON contains private members, so its copy is wiped. */
 	wd_buf_init(&text[0], 256, BI_DECODE_MAX);
 	wd_buf_init(&text[1], 256, BI_DECODE_MAX);
 	wd_buf_init_secret(&text[2], 256, BI_DECODE_MAX);

@@ -1,5 +1,5 @@
 /* Helpers for the crypto, JWT, time and net builtin tests: arguments written
- * as JSON (an object {"$set": [...]} stands for a set), calls through the
+ * as JSON (an object {"$set": [...]} is read as a set), calls through the
  * registry, and exact checks of results and error messages. */
 #pragma once
 

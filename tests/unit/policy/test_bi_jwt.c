@@ -361,7 +361,7 @@ static const char *decode_verify(const char *token, const char *constraints_fmt,
 	assert_int_equal(wd_buf_append_byte(&args, '['), 0);
 	tb_json_string(&args, token);
 	assert_int_equal(wd_buf_append_byte(&args, ','), 0);
-	/* constraints_fmt holds one "%s", replaced by the cert string. */
+	/* constraints_fmt contains one "%s", replaced by the cert string. */
 	{
 		const char *mark = strstr(constraints_fmt, "%s");
 

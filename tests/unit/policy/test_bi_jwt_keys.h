@@ -71,7 +71,12 @@ static inline void tk_jwk(struct wd_buf *out, EVP_PKEY *key, bool private_key, c
 		}
 	} else if (EVP_PKEY_is_a(key, "EC")) {
 		size_t width = ((size_t)EVP_PKEY_get_bits(key) + 7) / 8;
-		const char *crv = width == 32 ? "P-256" : width == 48 ? "P-384" : "P-521";
+		const char *crv = "P-521";
+
+		if (width == 32)
+			crv = "P-256";
+		else if (width == 48)
+			crv = "P-384";
 
 		assert_int_equal(wd_buf_appendf(out, "{\"kty\":\"EC\",\"crv\":\"%s\"", crv), 0);
 		tk_member_bn(out, "x", key, OSSL_PKEY_PARAM_EC_PUB_X, width);
