@@ -442,6 +442,8 @@ int jwt_keys_load(const char *text, size_t len, struct jwt_keyset *ret_keys, cha
 	int rc;
 
 	memset(ret_keys, 0, sizeof(*ret_keys));
+	if (len > BI_DECODE_MAX)
+		return set_error(err, err_cap, "key text is longer than %u bytes", BI_DECODE_MAX);
 	wd_buf_init(&block.der, 4096, BI_DECODE_MAX);
 	rc = bi_pem_decode(text, len, &block, &end);
 	if (rc == 1) {

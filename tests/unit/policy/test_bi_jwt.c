@@ -143,6 +143,25 @@ static void decode_errors(void **state)
 			"string: A");
 	tb_expect_error("io.jwt.decode", "[1]", TYE,
 			"io.jwt.decode: operand 1 must be string but got number");
+
+	/* Input past the 16 MiB ceiling is rejected before decoding. */
+	{
+		size_t len = (16u << 20) + 1;
+		char *big = malloc(len);
+		struct rv *args = rv_array_new(1);
+
+		assert_non_null(big);
+		memset(big, 'a', len);
+		big[len / 2] = '.';
+		big[len / 2 + 1] = '.';
+		assert_int_equal(rv_array_push(args, rv_string(big, len)), 0);
+		tb_call_values("io.jwt.decode", args, &res);
+		assert_true(res.rc < 0);
+		assert_string_equal(res.message,
+				    "io.jwt.decode: encoded JWT is longer than 16777216 bytes");
+		rv_unref(args);
+		free(big);
+	}
 }
 
 static void verify_hmac(void **state)
