@@ -552,7 +552,7 @@ static size_t ec_coordinate_size(const EVP_PKEY *pkey)
 }
 
 static int pkey_verify(const struct jwt_alg *alg, EVP_PKEY *pkey, const uint8_t *msg,
-		       size_t msg_len, const uint8_t *sig, size_t sig_len)
+		       size_t msg_len, const uint8_t *sig, size_t sig_len, bool strict)
 {
 	EVP_MD_CTX *mctx = EVP_MD_CTX_new();
 	EVP_PKEY_CTX *pctx = NULL;
@@ -563,7 +563,8 @@ static int pkey_verify(const struct jwt_alg *alg, EVP_PKEY *pkey, const uint8_t 
 	ok = EVP_DigestVerifyInit_ex(mctx, &pctx, alg->digest, NULL, NULL, pkey, NULL) == 1;
 	if (ok && alg->kind == JWT_RSA_PSS)
 		ok = EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
-		     EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_AUTO) == 1;
+		     EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, strict ? RSA_PSS_SALTLEN_DIGEST
+								   : RSA_PSS_SALTLEN_AUTO) == 1;
 	if (ok && alg->kind == JWT_RSA_PKCS1)
 		ok = EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) == 1;
 	if (ok)
@@ -573,7 +574,7 @@ static int pkey_verify(const struct jwt_alg *alg, EVP_PKEY *pkey, const uint8_t 
 }
 
 int jwt_verify(const struct jwt_alg *alg, const struct jwt_key *key, const uint8_t *msg,
-	       size_t msg_len, const uint8_t *sig, size_t sig_len, bool exact_length)
+	       size_t msg_len, const uint8_t *sig, size_t sig_len, bool strict)
 {
 	uint8_t mac[EVP_MAX_MD_SIZE];
 	unsigned int mac_len = 0;
@@ -592,14 +593,14 @@ int jwt_verify(const struct jwt_alg *alg, const struct jwt_key *key, const uint8
 		return rc;
 	case JWT_ECDSA:
 		if (sig_len == 0 ||
-		    (exact_length && sig_len != 2 * ec_coordinate_size(key->pkey)))
+		    (strict && sig_len != 2 * ec_coordinate_size(key->pkey)))
 			return 0;
 		WD_TRY(ecdsa_raw_to_der(sig, sig_len, &der, &der_len));
-		rc = pkey_verify(alg, key->pkey, msg, msg_len, der, (size_t)der_len);
+		rc = pkey_verify(alg, key->pkey, msg, msg_len, der, (size_t)der_len, strict);
 		OPENSSL_free(der);
 		return rc;
 	default:
-		return pkey_verify(alg, key->pkey, msg, msg_len, sig, sig_len);
+		return pkey_verify(alg, key->pkey, msg, msg_len, sig, sig_len, strict);
 	}
 }
 

@@ -489,6 +489,42 @@ static void decode_verify_errors(void **state)
 	wd_buf_free(&token);
 }
 
+/* A PS256 token whose salt is shorter than the hash: OPA's verify_ps256
+ * accepts any salt length, decode_verify's JWS library only the hash's. */
+static void pss_salt_length(void **state)
+{
+	EVP_PKEY *key = tk_generate("RSA", "2048");
+	EVP_MD_CTX *mctx = EVP_MD_CTX_new();
+	EVP_PKEY_CTX *pctx = NULL;
+	struct wd_buf token, pub;
+	uint8_t sig[256];
+	size_t sig_len = sizeof(sig);
+
+	(void)state;
+	wd_buf_init(&token, 1024, 1 << 16);
+	wd_buf_init(&pub, 1024, 1 << 16);
+	tk_public_pem(&pub, key);
+	make_token(&token, "{\"alg\":\"PS256\"}", "{\"sub\":\"svc\"}", (const uint8_t *)"", 0);
+	wd_buf_truncate(&token, wd_buf_len(&token) - 1);
+	assert_int_equal(EVP_DigestSignInit(mctx, &pctx, EVP_sha256(), NULL, key), 1);
+	assert_int_equal(EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING), 1);
+	assert_int_equal(EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, 8), 1);
+	assert_int_equal(EVP_DigestSign(mctx, sig, &sig_len, wd_buf_data(&token), wd_buf_len(&token)),
+			 1);
+	assert_int_equal(wd_buf_append_byte(&token, '.'), 0);
+	tk_b64url(&token, sig, sig_len);
+
+	assert_string_equal(call_strings("io.jwt.verify_ps256", 2, wd_buf_str(&token),
+					 wd_buf_str(&pub)),
+			    "true");
+	assert_string_equal(decode_verify(wd_buf_str(&token), "{\"cert\":%s}", wd_buf_str(&pub)),
+			    UNVERIFIED);
+	EVP_MD_CTX_free(mctx);
+	EVP_PKEY_free(key);
+	wd_buf_free(&token);
+	wd_buf_free(&pub);
+}
+
 static void encode_sign_checks(void **state)
 {
 	static const char jwk[] = "{\"kty\":\"oct\",\"k\":\"c2VjcmV0LWtleQ\"}";
@@ -554,6 +590,7 @@ int main(void)
 		cmocka_unit_test(verify_with_jwks_and_errors),
 		cmocka_unit_test(decode_verify_claims),
 		cmocka_unit_test(decode_verify_errors),
+		cmocka_unit_test(pss_salt_length),
 		cmocka_unit_test(encode_sign_checks),
 	};
 
