@@ -194,6 +194,41 @@ static void parse_certificates_fields(void **state)
 	chain_free(&c);
 }
 
+static void certificate_policies(void **state)
+{
+	EVP_PKEY *key = tk_generate("EC", "P-256");
+	X509 *cert = tk_certificate(key, key, "policy", "policy", false, NULL);
+	CERTIFICATEPOLICIES *policies = sk_POLICYINFO_new_null();
+	POLICYINFO *info = POLICYINFO_new();
+	struct wd_buf pem;
+	struct rv *certs;
+	int rc;
+
+	(void)state;
+	assert_non_null(policies);
+	assert_non_null(info);
+	ASN1_OBJECT_free(info->policyid);
+	info->policyid = OBJ_txt2obj("2.23.140.1.2.1", 1);
+	assert_true(sk_POLICYINFO_push(policies, info) > 0);
+	assert_int_equal(X509_add1_ext_i2d(cert, NID_certificate_policies, policies, 0,
+					   X509V3_ADD_DEFAULT), 1);
+	assert_true(X509_sign(cert, key, EVP_sha256()) > 0);
+	wd_buf_init(&pem, 1024, 1 << 16);
+	tk_cert_pem(&pem, cert);
+
+	certs = call_value("crypto.x509.parse_certificates", wd_buf_str(&pem), NULL, &rc, NULL);
+	assert_int_equal(rc, 0);
+	expect_member(certs, "0.PolicyIdentifiers", "[[2,23,140,1,2,1]]");
+	expect_member(certs, "0.Policies", "[\"2.23.140.1.2.1\"]");
+	expect_member(certs, "0.Extensions.0.Id", "[2,5,29,32]");
+	expect_member(certs, "0.Extensions.0.Critical", "false");
+	rv_unref(certs);
+	CERTIFICATEPOLICIES_free(policies);
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	wd_buf_free(&pem);
+}
+
 static void parse_certificates_errors(void **state)
 {
 	(void)state;
@@ -462,6 +497,7 @@ int main(void)
 		cmocka_unit_test(digests),
 		cmocka_unit_test(hmacs),
 		cmocka_unit_test(parse_certificates_fields),
+		cmocka_unit_test(certificate_policies),
 		cmocka_unit_test(parse_certificates_errors),
 		cmocka_unit_test(verify_chains),
 		cmocka_unit_test(verify_with_options),
