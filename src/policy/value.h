@@ -36,9 +36,9 @@ struct rv_map;
  * the caller one new reference unless its contract says "borrowed". Values
  * are immutable once shared; the builders below may only be used on a value
  * the caller just created (refs == 1). A frozen value (rv_freeze) is shared
- * across threads read-only and ignores rv_ref/rv_unref. */
+ * across threads read-only and counts its references atomically. */
 struct rv {
-	uint32_t refs;          /* RV_REFS_FROZEN for frozen values */
+	uint32_t refs;          /* count; RV_REFS_FROZEN: static, never counted */
 	uint8_t kind;           /* enum rv_kind */
 	uint8_t num_repr;       /* enum rv_num_repr, for RV_NUMBER */
 	uint8_t pad[2];
@@ -72,11 +72,12 @@ struct rv *rv_ref(struct rv *v);
 /* Drops a reference, freeing v and its children at zero; accepts NULL. */
 void rv_unref(struct rv *v);
 
-/* Marks v and everything under it frozen: immortal, shareable read-only
- * between threads. Used for loaded data documents and compiled constants. */
+/* Marks v and everything under it frozen: immutable and shareable read-only
+ * between threads, with reference counts that change atomically. Used for
+ * loaded data documents and compiled constants. */
 void rv_freeze(struct rv *v);
 
-/* Frees a frozen tree; only for its single owner at shutdown. */
+/* Drops the reference to a frozen tree (the same as rv_unref). */
 void rv_free_frozen(struct rv *v);
 
 /* ---- memory budget (per thread, for query limits) ---- */
@@ -292,3 +293,4 @@ WD_MUST_CHECK int rv_write_yaml(const struct rv *v, struct wd_buf *out);
  *
  * rv_freeze sorts every object and set in place: afterwards rv_map_at
  * iterates in the same order as rv_map_sorted_at. */
+
