@@ -14,10 +14,28 @@
 #include "common/encoding.h"
 #include "test_bi_crypto_support.h"
 
+/* RSA keys take long to generate: the tests share three, handed out in
+ * turn, so two calls in a row give two different keys. */
+static inline EVP_PKEY *tk_shared_rsa(void)
+{
+	static EVP_PKEY *pool[3];
+	static size_t next;
+	EVP_PKEY *key;
+
+	if (!pool[next % 3])
+		pool[next % 3] = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+	key = pool[next++ % 3];
+	assert_non_null(key);
+	assert_int_equal(EVP_PKEY_up_ref(key), 1);
+	return key;
+}
+
 static inline EVP_PKEY *tk_generate(const char *type, const char *param)
 {
 	EVP_PKEY *key = NULL;
 
+	if (strcmp(type, "RSA") == 0 && strcmp(param, "2048") == 0)
+		return tk_shared_rsa();
 	if (strcmp(type, "RSA") == 0)
 		key = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)atoi(param));
 	else if (strcmp(type, "EC") == 0)
