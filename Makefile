@@ -61,6 +61,7 @@ bench:
 	@$(MAKE) --no-print-directory build
 	bench/run.sh $(BUILD_DIR)
 	bench/agent.sh $(BUILD_DIR)
+	bench/policy.sh $(BUILD_DIR)
 
 # Runs the conformance runner of build directory $(1), or explains the skip.
 define run_conformance
