@@ -106,7 +106,7 @@ static int marshal_double(double d, struct wd_buf *out)
 	while (nd > 1 && digits[nd - 1] == '0')
 		nd--;
 	digits[nd] = '\0';
-	exp10 = atoi(e + 1);
+	exp10 = (int)strtol(e + 1, NULL, 10);
 
 	if (d < 0)
 		WD_TRY(wd_buf_append_byte(out, '-'));
