@@ -518,6 +518,10 @@ int rv_array_push(struct rv *arr, struct rv *item)
 		rv_unref(item);
 		return WD_ENOMEM;
 	}
+	if (arr->refs == RV_REFS_FROZEN) {
+		rv_unref(item);
+		return WD_EINVAL;
+	}
 	if (arr->u.arr.len == arr->u.arr.cap && array_grow(arr) < 0) {
 		rv_unref(item);
 		return WD_ENOMEM;

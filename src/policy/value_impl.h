@@ -174,18 +174,20 @@ int rv_map_compare(const struct rv *a, const struct rv *b);
 
 /* ---- numbers (number.c) ---- */
 
-/* Integers that fit int64 are RV_NUM_INT; larger integers with at most
- * RV_BIG_DIGITS digits are RV_NUM_BIG (mpz after the struct). Everything
- * else is RV_NUM_DECIMAL: mantissa * 10^exp with the mantissa not divisible
- * by ten. A decimal whose mantissa fits int64 and exponent int8 keeps both in
- * the struct (u.num.i and pad[1], u.num.big NULL); others point
- * u.num.big at a struct rv_bigdec after the struct. Each value has exactly one
- * form, so equal numbers look alike, which hashing relies on. */
+/* Integers written without fraction or exponent are RV_NUM_INT when they fit
+ * int64, else RV_NUM_BIG (mpz after the struct). Literals with a fraction or
+ * an exponent are RV_NUM_DECIMAL at their written scale (1.0 is 10 * 10^-1),
+ * as are results that are not integers. A decimal whose mantissa fits int64
+ * and exponent int8 keeps both in the struct (u.num.i and pad[1], u.num.big
+ * NULL); others point u.num.big at a struct rv_bigdec after the struct.
+ * Arithmetic results are normalized: integers with up to RV_BIG_DIGITS digits
+ * become INT or BIG, other decimals lose trailing zeros. Hashing normalizes
+ * too, so that 1, 1.0 and 1e0 hash alike. */
 #define RV_BIG_DIGITS 1000
 
-/* Largest exponent magnitude a decimal may have; literals beyond are refused
- * so that no operation has to expand 10^exp. */
-#define RV_MAX_EXP 100000
+/* Largest position of a literal's leading digit; the exponent arithmetic of
+ * parsing cannot overflow below it. */
+#define RV_MAX_EXP 999999999
 
 struct rv_bigdec {
 	mpz_t m;
@@ -204,6 +206,9 @@ void rv_dec_clear(struct rv_dec *d);
 /* Builds the canonical number for m * 10^exp; consumes nothing. */
 struct rv *rv_number_from_dec(const mpz_t m, int64_t exp);
 struct rv *rv_number_from_mpz(const mpz_t z);
+
+/* Builds the decimal m * 10^exp at that scale, as a literal is kept. */
+struct rv *rv_number_decimal(const mpz_t m, int64_t exp);
 
 int rv_number_compare(const struct rv *a, const struct rv *b);
 uint64_t rv_number_hash(const struct rv *n);

@@ -410,9 +410,11 @@ static bool read_number(struct parser *ps)
 	len = ps->pos - start;
 	text = (const char *)ps->p + start;
 
-	/* Small integers are shared statics already; cache the rest. */
+	/* Integers of up to three digits are shared statics already; cache
+	 * the rest. */
 	if (len <= NUM_CACHE_TEXT && ps->len >= ARENA_MIN_INPUT && !ps->no_cache &&
-	    !(len <= 3 && text[0] != '-')) {
+	    !(len <= 3 && memchr(text, '.', len) == NULL && memchr(text, 'e', len) == NULL &&
+	      memchr(text, 'E', len) == NULL && text[0] != '-')) {
 		if (!ps->numbers)
 			ps->numbers = calloc(NUM_CACHE_SLOTS, sizeof(*ps->numbers));
 		if (ps->numbers) {

@@ -442,6 +442,11 @@ int rv_object_put(struct rv *obj, struct rv *key, struct rv *value)
 		rv_unref(value);
 		return WD_ENOMEM;
 	}
+	if (obj->refs == RV_REFS_FROZEN) {
+		rv_unref(key);
+		rv_unref(value);
+		return WD_EINVAL;
+	}
 
 	h = rv_hash(key);
 	i = find_value(obj, key, h);
@@ -473,6 +478,10 @@ int rv_set_add(struct rv *set, struct rv *item)
 	if (!set || !item || set->kind != RV_SET) {
 		rv_unref(item);
 		return WD_ENOMEM;
+	}
+	if (set->refs == RV_REFS_FROZEN) {
+		rv_unref(item);
+		return WD_EINVAL;
 	}
 
 	h = rv_hash(item);

@@ -266,6 +266,9 @@ static void value_freeze(void **state)
 	assert_string_equal(rv_str(rv_object_get_str(doc, "s")), "shared");
 	v = rv_object_get_str(doc, "b");
 	assert_int_equal(v->refs, RV_REFS_FROZEN);
+	assert_int_equal(rv_array_push(v, rv_cstring("no")), WD_EINVAL);
+	assert_int_equal(rv_object_put(doc, rv_cstring("x"), rv_null()), WD_EINVAL);
+	assert_int_equal(rv_len(doc), 3);
 	rv_free_frozen(doc);
 	rv_free_frozen(NULL);
 	rv_freeze(NULL);

@@ -61,7 +61,7 @@ static void json_parse_values(void **state)
 	assert_roundtrip(" null ", "null");
 	assert_roundtrip("true", "true");
 	assert_roundtrip("[false, true,null]", "[false,true,null]");
-	assert_roundtrip("{\"b\": 1, \"a\": [1.50, -0, 1e2, 1E-2]}", "{\"a\":[1.5,0,100,0.01],\"b\":1}");
+	assert_roundtrip("{\"b\": 1, \"a\": [1.50, -0, 1e2, 1E-2]}", "{\"a\":[1.50,0,100,0.01],\"b\":1}");
 	assert_roundtrip("123456789012345678901234567890", "123456789012345678901234567890");
 	assert_roundtrip("0.1000000000000000000000000001", "0.1000000000000000000000000001");
 	assert_roundtrip("{\"a\":1,\"a\":2}", "{\"a\":2}");
