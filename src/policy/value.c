@@ -294,11 +294,27 @@ static bool is_static(const struct rv *v)
 	return RV_FLAGS(v) & RVF_STATIC;
 }
 
-/* ---- reference counting ---- */
+/* ---- reference counting ----
+ *
+ * A frozen value keeps its count in the low 31 bits of refs, with
+ * RV_FROZEN_BIT set; other threads may reference it, so its count changes
+ * atomically. Counting (rather than making frozen values immortal) lets
+ * frozen trees share nodes with each other and with values the caller
+ * still holds: each node goes when its last holder lets go. RV_REFS_FROZEN
+ * itself stays the mark of static values that are never counted. */
+
+static bool is_frozen(const struct rv *v)
+{
+	return (rv_refs_load(v) & RV_FROZEN_BIT) != 0;
+}
 
 struct rv *rv_ref(struct rv *v)
 {
-	if (v && v->refs != RV_REFS_FROZEN)
+	if (!v || rv_refs_load(v) == RV_REFS_FROZEN)
+		return v;
+	if (is_frozen(v))
+		__atomic_add_fetch(&v->refs, 1, __ATOMIC_RELAXED);
+	else
 		v->refs++;
 	return v;
 }
@@ -333,18 +349,23 @@ static void value_free(struct rv *v)
 
 void rv_unref(struct rv *v)
 {
-	if (!v || v->refs == RV_REFS_FROZEN)
+	if (!v || rv_refs_load(v) == RV_REFS_FROZEN)
 		return;
+	if (is_frozen(v)) {
+		if (__atomic_sub_fetch(&v->refs, 1, __ATOMIC_ACQ_REL) == RV_FROZEN_BIT)
+			value_free(v);
+		return;
+	}
 	if (--v->refs > 0)
 		return;
 	value_free(v);
 }
 
 /* Freezing computes every hash and sorts every map, so that readers on other
- * threads never write to a frozen value. */
+ * threads never write to a frozen value except its atomic count. */
 void rv_freeze(struct rv *v)
 {
-	if (!v || v->refs == RV_REFS_FROZEN)
+	if (!v || rv_refs_load(v) == RV_REFS_FROZEN || is_frozen(v) || is_static(v))
 		return;
 
 	switch (v->kind) {
@@ -361,42 +382,11 @@ void rv_freeze(struct rv *v)
 		break;
 	}
 	(void)rv_hash(v);
-	v->refs = RV_REFS_FROZEN;
-}
-
-/* Turns the frozen marks back into counts (a subtree shared n times gets n),
- * so that rv_unref can free each node once. */
-static void thaw(struct rv *v)
-{
-	if (!v || is_static(v))
-		return;
-	if (v->refs != RV_REFS_FROZEN) {
-		v->refs++;
-		return;
-	}
-	v->refs = 1;
-
-	switch (v->kind) {
-	case RV_ARRAY:
-		for (size_t i = 0; i < v->u.arr.len; i++)
-			thaw(v->u.arr.items[i]);
-		break;
-	case RV_OBJECT:
-	case RV_SET:
-		rv_map_thaw_children(v, thaw);
-		break;
-	default:
-		break;
-	}
+	v->refs |= RV_FROZEN_BIT;
 }
 
 void rv_free_frozen(struct rv *v)
 {
-	if (!v || is_static(v))
-		return;
-	if (v->refs != RV_REFS_FROZEN)
-		return;
-	thaw(v);
 	rv_unref(v);
 }
 
@@ -518,7 +508,7 @@ int rv_array_push(struct rv *arr, struct rv *item)
 		rv_unref(item);
 		return WD_ENOMEM;
 	}
-	if (arr->refs == RV_REFS_FROZEN) {
+	if (rv_refs_load(arr) & RV_FROZEN_BIT) {
 		rv_unref(item);
 		return WD_EINVAL;
 	}
@@ -763,7 +753,7 @@ uint64_t rv_hash(struct rv *v)
 	h = hash_compute(v);
 	if (!h)
 		h = 1;
-	if (v->refs != RV_REFS_FROZEN)
+	if (!(rv_refs_load(v) & RV_FROZEN_BIT))
 		v->hash = h;
 	return h;
 }

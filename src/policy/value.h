@@ -36,9 +36,9 @@ struct rv_map;
  * the caller one new reference unless its contract says "borrowed". Values
  * are immutable once shared; the builders below may only be used on a value
  * the caller just created (refs == 1). A frozen value (rv_freeze) is shared
- * across threads read-only and ignores rv_ref/rv_unref. */
+ * across threads read-only and counts its references atomically. */
 struct rv {
-	uint32_t refs;          /* RV_REFS_FROZEN for frozen values */
+	uint32_t refs;          /* count; RV_REFS_FROZEN: static, never counted */
 	uint8_t kind;           /* enum rv_kind */
 	uint8_t num_repr;       /* enum rv_num_repr, for RV_NUMBER */
 	uint8_t pad[2];
@@ -72,11 +72,12 @@ struct rv *rv_ref(struct rv *v);
 /* Drops a reference, freeing v and its children at zero; accepts NULL. */
 void rv_unref(struct rv *v);
 
-/* Marks v and everything under it frozen: immortal, shareable read-only
- * between threads. Used for loaded data documents and compiled constants. */
+/* Marks v and everything under it frozen: immutable and shareable read-only
+ * between threads, with reference counts that change atomically. Used for
+ * loaded data documents and compiled constants. */
 void rv_freeze(struct rv *v);
 
-/* Frees a frozen tree; only for its single owner at shutdown. */
+/* Drops the reference to a frozen tree (the same as rv_unref). */
 void rv_free_frozen(struct rv *v);
 
 /* ---- memory budget (per thread, for query limits) ---- */
@@ -268,9 +269,15 @@ const char *rv_type_name(const struct rv *v);
 /* ---- YAML (value_yaml.c) ---- */
 
 /* Parses one YAML document (libyaml) into a value: mappings become objects,
- * sequences arrays, plain scalars null/booleans/numbers/strings by YAML 1.2
- * core rules as OPA's yaml.unmarshal does. NULL with a message in err. */
+ * sequences arrays, plain scalars null/booleans/numbers/strings by the YAML
+ * 1.1 rules of go-yaml v2, as OPA's yaml.unmarshal does (yes, on and y are
+ * booleans). NULL with a message in err. */
 struct rv *rv_parse_yaml(const char *text, size_t len, struct wd_buf *err);
+
+/* Like rv_parse_yaml with YAML 1.2's core schema, as yaml.v3 reads files:
+ * y, n, yes, no, on and off stay strings. For configuration and test case
+ * files rather than yaml.unmarshal. */
+struct rv *rv_parse_yaml_core(const char *text, size_t len, struct wd_buf *err);
 
 /* Appends the value as a YAML document (yaml.marshal). */
 WD_MUST_CHECK int rv_write_yaml(const struct rv *v, struct wd_buf *out);
@@ -300,8 +307,8 @@ struct rv *rv_number_normalize(const struct rv *n);
  * both operands before the call; any other NULL means memory ran out. The
  * rv_num_* functions return NULL for operands that are not numbers.
  *
- * rv_number_parse rejects literals whose magnitude passes 1e100000 or
- * 1e-100000. Arithmetic returns NULL for an operand whose decimal exponent
+ * rv_number_parse rejects literals whose leading digit sits beyond 10^999999999
+ * either way. Arithmetic returns NULL for an operand whose decimal exponent
  * passes 400000 (products can reach that) and for a float result beyond
  * about 2^1400000, so that no operation expands megabytes of digits.
  *

@@ -23,6 +23,16 @@ enum {
 
 #define RV_FLAGS(v) ((v)->pad[0])
 
+/* The bit of refs that marks a frozen value (see value.c); static values
+ * (RV_REFS_FROZEN) have it too. */
+#define RV_FROZEN_BIT 0x80000000u
+
+/* Reads refs; other threads may be changing a frozen value's count. */
+static inline uint32_t rv_refs_load(const struct rv *v)
+{
+	return __atomic_load_n(&v->refs, __ATOMIC_RELAXED);
+}
+
 /* Strings up to this many bytes live in the unused third word of the union,
  * so a short string costs one 40-byte block. */
 #define RV_SHORT_STR 7
@@ -96,11 +106,12 @@ void rv_map_release(struct rv *v);   /* unrefs entries, frees the map */
  * stores each record's keys once, and each record is its struct plus one
  * pointer a value. Shapes are immutable; only their count changes. */
 struct rv_shape {
-	uint32_t refs;
+	uint32_t refs;          /* changed atomically: frozen objects holding
+				 * the shape may be freed on any thread */
 	uint32_t len;
 	uint32_t mask;          /* index slots - 1; 0 without an index */
 	uint8_t in_order;       /* keys already sorted */
-	uint8_t frozen;         /* keys frozen (see rv_map_freeze_children) */
+	uint8_t frozen;         /* keys already frozen */
 	uint8_t pad[2];
 	void *slots;            /* as struct rv_map's */
 	uint32_t *order;        /* sorted permutation, NULL when in order */
@@ -159,9 +170,6 @@ size_t rv_map_len(const struct rv *v);
 
 /* Freezes every key and value (a shape's keys once) with rv_freeze. */
 void rv_map_freeze_children(struct rv *v);
-
-/* Calls fn on every key and value (a shape's keys once per thaw). */
-void rv_map_thaw_children(struct rv *v, void (*fn)(struct rv *));
 
 /* Sorts the entries in place and builds the index, for rv_freeze. */
 void rv_map_freeze_order(struct rv *v);

@@ -40,7 +40,7 @@ struct num_entry {
 };
 
 /* A shared string is not reused past this many references, so refs never
- * reaches RV_REFS_FROZEN. */
+ * reaches RV_FROZEN_BIT. */
 #define INTERN_MAX_REFS (1u << 30)
 
 /* Direct-mapped cache of object shapes by key sequence. */

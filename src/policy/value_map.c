@@ -442,7 +442,7 @@ int rv_object_put(struct rv *obj, struct rv *key, struct rv *value)
 		rv_unref(value);
 		return WD_ENOMEM;
 	}
-	if (obj->refs == RV_REFS_FROZEN) {
+	if (rv_refs_load(obj) & RV_FROZEN_BIT) {
 		rv_unref(key);
 		rv_unref(value);
 		return WD_EINVAL;
@@ -479,7 +479,7 @@ int rv_set_add(struct rv *set, struct rv *item)
 		rv_unref(item);
 		return WD_ENOMEM;
 	}
-	if (set->refs == RV_REFS_FROZEN) {
+	if (rv_refs_load(set) & RV_FROZEN_BIT) {
 		rv_unref(item);
 		return WD_EINVAL;
 	}
@@ -599,26 +599,6 @@ void rv_map_freeze_children(struct rv *v)
 	}
 	for (size_t i = 0; i < (size_t)v->u.map->len * v->u.map->stride; i++)
 		rv_freeze(v->u.map->items[i]);
-}
-
-/* The shape holds one reference to each key however many objects share it,
- * so its keys are thawed once. */
-void rv_map_thaw_children(struct rv *v, void (*fn)(struct rv *))
-{
-	if (is_shaped(v)) {
-		struct rv_shape *shape = rv_shape_of(v);
-
-		for (uint32_t i = 0; i < shape->len; i++)
-			fn(rv_shaped_values(v)[i]);
-		if (shape->frozen) {
-			for (uint32_t i = 0; i < shape->len; i++)
-				fn(shape->keys[i]);
-			shape->frozen = 0;
-		}
-		return;
-	}
-	for (size_t i = 0; i < (size_t)v->u.map->len * v->u.map->stride; i++)
-		fn(v->u.map->items[i]);
 }
 
 /* ---- order between maps ---- */

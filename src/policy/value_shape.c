@@ -105,7 +105,10 @@ struct rv_shape *rv_shape_new(struct rv *const *keys, size_t n)
 
 void rv_shape_unref(struct rv_shape *s)
 {
-	if (!s || --s->refs > 0)
+	if (!s)
+		return;
+	/* Objects of a frozen shape may be released on any thread. */
+	if (s->frozen ? __atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) > 0 : --s->refs > 0)
 		return;
 	for (uint32_t i = 0; i < s->len; i++)
 		rv_unref(s->keys[i]);
@@ -119,7 +122,7 @@ struct rv *rv_object_new_shaped(struct rv_shape *shape, struct rv *const *values
 	if (!v)
 		return NULL;
 	RV_FLAGS(v) |= RVF_SHAPED;
-	shape->refs++;
+	__atomic_add_fetch(&shape->refs, 1, __ATOMIC_RELAXED);
 	v->u.map = (struct rv_map *)(void *)shape;
 	if (shape->len)
 		memcpy(rv_shaped_values(v), values, shape->len * sizeof(struct rv *));

@@ -36,8 +36,6 @@ static const struct store_migration policy_migrations[] = {
 /* Nesting of the stored data document; deeper JSON is refused on load. */
 #define POLICY_DATA_MAX_DEPTH 512
 
-static struct rv *value_copy(const struct rv *v, unsigned depth);
-
 struct policy_module {
 	char *id;
 	char *raw;
@@ -165,7 +163,7 @@ int policy_state_open(struct store *store, const struct rego_limits *limits,
 			goto out;
 		}
 	}
-	WD_GUARD(rego_builder_set_data(state->builder, value_copy(state->data, 0)));
+	WD_GUARD(rego_builder_set_data(state->builder, rv_ref(state->data)));
 	rc = recompile(state, &errs, err);
 	if (rc < 0) {
 		rc = wd_error_set(err, WD_ECORRUPT, "stored policies no longer compile: %s",
@@ -375,64 +373,6 @@ static struct rv *document_edit(const struct rv *doc, const char *const *path, s
 	return object_with(doc, path[0], edited);
 }
 
-/* A deep copy that shares no node with v. The engine freezes the document
- * it is given and frees that tree, shared nodes included, when its last user
- * goes, so the server's own copy must stay separate. */
-static struct rv *value_copy(const struct rv *v, unsigned depth)
-{
-	struct rv *copy = NULL;
-	int rc = 0;
-
-	if (depth > POLICY_DATA_MAX_DEPTH)
-		return NULL;
-	switch (rv_kind_of(v)) {
-	case RV_ARRAY:
-		copy = rv_array_new(rv_array_len(v));
-		for (size_t i = 0; copy && rc == 0 && i < rv_array_len(v); i++)
-			rc = rv_array_push(copy, value_copy(rv_array_at(v, i), depth + 1));
-		break;
-	case RV_OBJECT:
-		copy = rv_object_new(rv_len(v));
-		for (size_t i = 0; copy && rc == 0 && i < rv_len(v); i++) {
-			struct rv *key;
-			struct rv *item;
-
-			rv_map_at(v, i, &key, &item);
-			rc = rv_object_put(copy, value_copy(key, depth + 1),
-				value_copy(item, depth + 1));
-		}
-		break;
-	case RV_SET:
-		copy = rv_set_new(rv_len(v));
-		for (size_t i = 0; copy && rc == 0 && i < rv_len(v); i++) {
-			struct rv *member;
-
-			rv_map_at(v, i, &member, NULL);
-			rc = rv_set_add(copy, value_copy(member, depth + 1));
-		}
-		break;
-	case RV_STRING:
-		return rv_string(rv_str(v), rv_str_len(v));
-	default:
-		/* null, booleans and numbers: rebuilt through their JSON text,
-		 * which keeps big and decimal numbers exact. */
-		{
-			struct wd_buf text;
-
-			wd_buf_init(&text, 32, 4096);
-			if (rv_write_json(v, &text) == 0)
-				copy = rv_parse_json(wd_buf_str(&text), wd_buf_len(&text), 1, NULL);
-			wd_buf_free(&text);
-			return copy;
-		}
-	}
-	if (rc < 0) {
-		rv_unref(copy);
-		return NULL;
-	}
-	return copy;
-}
-
 /* Stores and compiles doc as the new base document; the old one stays on any
  * failure. Takes the reference. */
 static int data_replace(struct policy_state *state, struct rv *doc, struct rego_errors *errs,
@@ -443,7 +383,7 @@ static int data_replace(struct policy_state *state, struct rv *doc, struct rego_
 
 	wd_buf_init(&json, 4096, (size_t)1 << 32);
 	WD_GUARD(rv_write_json(doc, &json));
-	WD_GUARD(rego_builder_set_data(state->builder, value_copy(doc, 0)));
+	WD_GUARD(rego_builder_set_data(state->builder, rv_ref(doc)));
 	rc = recompile(state, errs, err);
 	if (rc < 0)
 		goto restore;
@@ -459,7 +399,7 @@ static int data_replace(struct policy_state *state, struct rv *doc, struct rego_
 	goto out;
 
 restore:
-	if (rego_builder_set_data(state->builder, value_copy(state->data, 0)) == 0) {
+	if (rego_builder_set_data(state->builder, rv_ref(state->data)) == 0) {
 		struct rego_errors ignored = { 0 };
 		struct wd_error ignored_err;
 
