@@ -1,5 +1,5 @@
-/* Rego numbers: exact integers of any size and exact decimals, each value in
- * one canonical form; parsing, printing, order and hashing. */
+/* Rego numbers: exact integers of any size and exact decimals kept at their
+ * written scale, with parsing, printing, order and hashing. */
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -74,7 +74,7 @@ static size_t exact_digits(const mpz_t z)
 	size_t n = mpz_sizeinbase(z, 10);
 	mpz_t p;
 
-	/* sizeinbase may be one too large; compare with 10^(n-1). */
+	/* sizeinbase may be one too large, so compare with 10^(n-1). */
 	if (n <= 1)
 		return 1;
 	mpz_init(p);
@@ -96,7 +96,7 @@ static struct rv *make_big(const mpz_t z)
 	mpz_init_set(big, z);
 	v->num_repr = RV_NUM_BIG;
 	v->u.num.big = big;
-	/* The limbs are GMP's own allocation; charge them all the same. */
+	/* The limbs are GMP's own allocation, charged all the same. */
 	if (!rv_mem_charge(mpz_size(big) * sizeof(mp_limb_t))) {
 		mpz_clear(big);
 		rv_free_block(v);
@@ -246,7 +246,7 @@ static bool is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
-/* Exponents are read up to this magnitude; larger ones are refused. */
+/* Exponents are read up to this magnitude, and larger ones are rejected. */
 #define EXP_READ_MAX 1000000000LL
 
 struct rv *rv_number_parse(const char *text, size_t len)
@@ -382,7 +382,7 @@ struct rv *rv_double(double d)
 /* ---- accessors ---- */
 
 /* Strips the trailing zeros of a decimal's mantissa into its exponent, so
- * that each value has one (m, exp); zero becomes (0, 0). */
+ * that each value has one (m, exp). Zero becomes (0, 0). */
 static void dec_normalize(struct rv_dec *d)
 {
 	mpz_t ten;
@@ -496,9 +496,10 @@ double rv_number_to_double(const struct rv *n)
 
 /* ---- printing ---- */
 
-/* Integers print with all their digits. Other numbers print like Go's
- * encoding/json prints a float64: plain between 1e-6 and 1e21, otherwise
- * with an exponent ("1.5e-7", "1e+21"). */
+/* Integers print with all their digits. Decimals print their digits at the
+ * stored scale (1.0, 2.50, 1e3 as 1000), plain between 1e-6 and 1e21 as Go's
+ * encoding/json prints a float64, otherwise with an exponent ("1.5e-7",
+ * "1e+21"). */
 int rv_number_format(const struct rv *n, struct wd_buf *out)
 {
 	struct rv_dec d;

@@ -9,11 +9,11 @@
 #include "policy/value_impl.h"
 
 /* OPA turns a number into a big.Float with SetString, which gives it 64
- * mantissa bits; results of +, -, * and / keep that precision and round to
+ * mantissa bits. Results of +, -, * and / keep that precision and round to
  * nearest, ties to even. */
 #define FLOAT_PREC 64
 
-/* Binary exponents beyond this are refused (NULL): printing such a float
+/* Binary exponents beyond this are rejected (NULL): printing such a float
  * exactly would take megabytes, and no literal gets near it. */
 #define FLOAT_MAX_EXP2 1400000
 
@@ -36,7 +36,7 @@ static void fl_clear(struct fl *f)
 	mpz_clear(f->mant);
 }
 
-/* Sets f to sign * n * 2^exp2 rounded to FLOAT_PREC bits; sticky tells that
+/* Sets f to sign * n * 2^exp2 rounded to FLOAT_PREC bits. sticky tells that
  * nonzero bits were already dropped below n. n is consumed (modified). */
 static void fl_round(struct fl *f, int sign, mpz_t n, int64_t exp2, bool sticky)
 {
@@ -366,7 +366,7 @@ static struct rv *fl_to_number(const struct fl *f)
 
 /* ---- operand limits ---- */
 
-/* Operations that expand m * 10^exp into digits refuse operands with an
+/* Operations that expand m * 10^exp into digits reject operands with an
  * exponent beyond this (NULL): 10^400000 is a 166 KB integer, and products
  * could otherwise double the exponent on every step. */
 #define ARITH_MAX_EXP 400000
@@ -459,7 +459,7 @@ static bool is_zero(const struct rv *v)
 	return false;
 }
 
-/* The value of an integral number as an mpz; the caller checked it is
+/* Sets ret to the value of an integral number. The caller checked it is
  * integral and not too wide. */
 static void integer_of(mpz_t ret, const struct rv *n)
 {
@@ -619,7 +619,7 @@ struct rv *rv_num_neg(const struct rv *a)
 	return v;
 }
 
-/* Unary operations keep integers exact; on other numbers they run on the
+/* Unary operations keep integers exact. On other numbers they run on the
  * 64-bit float as OPA's do. */
 enum unary { UN_ABS, UN_ROUND, UN_CEIL, UN_FLOOR };
 

@@ -27,7 +27,8 @@ enum {
  * (RV_REFS_FROZEN) have it too. */
 #define RV_FROZEN_BIT 0x80000000u
 
-/* Reads refs; other threads may be changing a frozen value's count. */
+/* Reads refs atomically, because other threads may be changing a frozen
+ * value's count. */
 static inline uint32_t rv_refs_load(const struct rv *v)
 {
 	return __atomic_load_n(&v->refs, __ATOMIC_RELAXED);

@@ -145,7 +145,7 @@ static struct rv *make_string(struct parser *ps, const char *data, size_t len)
 		return rv_string(data, len);
 
 	if (!ps->intern) {
-		/* A quarter-million slots suit a 100 MB document; small
+		/* A quarter-million slots suit a 100 MB document, and small
 		 * inputs get a small table. */
 		ps->intern_slots = INTERN_SLOTS_MIN;
 		while (ps->intern_slots < INTERN_SLOTS_MAX && ps->intern_slots * 256 < ps->len)
@@ -241,7 +241,7 @@ static size_t utf8_put(char *out, uint32_t c)
 	return 4;
 }
 
-/* Checks one multi-byte UTF-8 sequence at pos; returns its length or 0. */
+/* Returns the length of the valid UTF-8 sequence at pos, or 0. */
 static size_t utf8_valid_at(const struct parser *ps, size_t pos)
 {
 	size_t size;
@@ -344,7 +344,7 @@ static bool read_escaped(struct parser *ps, size_t start, struct rv **ret)
 	return true;
 }
 
-/* Reads a string; the opening quote is at pos. */
+/* Reads the string whose opening quote is at pos. */
 static bool read_string(struct parser *ps, struct rv **ret)
 {
 	size_t start;
@@ -408,8 +408,8 @@ static bool read_number(struct parser *ps)
 	len = ps->pos - start;
 	text = (const char *)ps->p + start;
 
-	/* Integers of up to three digits are shared statics already; cache
-	 * the rest. */
+	/* Integers of up to three digits are shared statics already, so only
+	 * the rest go through the cache. */
 	if (len <= NUM_CACHE_TEXT && ps->len >= ARENA_MIN_INPUT && !ps->no_cache &&
 	    !(len <= 3 && memchr(text, '.', len) == NULL && memchr(text, 'e', len) == NULL &&
 	      memchr(text, 'E', len) == NULL && text[0] != '-')) {
@@ -461,7 +461,7 @@ static bool open_frame(struct parser *ps, uint8_t kind)
 	return true;
 }
 
-/* Builds the array from the stack; its items sit right after the struct,
+/* Builds the array from the stack with its items right after the struct,
  * since a parsed array usually never grows. */
 static struct rv *close_array(struct parser *ps, size_t base)
 {
@@ -484,7 +484,7 @@ static struct rv *close_array(struct parser *ps, size_t base)
 /* The shape for the keys at stack[base], stride 2: from the cache when the
  * same key values came before (keys are shared strings, so comparing
  * pointers is enough), else a new one. NULL for duplicate keys or no
- * memory; the caller then builds an ordinary map. */
+ * memory, and the caller then builds an ordinary map. */
 static struct rv_shape *shape_for(struct parser *ps, size_t base, size_t n)
 {
 	struct rv *keys[RV_SHAPE_MAX_KEYS];
@@ -584,7 +584,7 @@ static bool read_key(struct parser *ps)
 }
 
 /* Drops the pages of a mapped file already parsed, so that the text and the
- * values are not both resident. Parsed strings are copies; a page read
+ * values are not both resident. Parsed strings are copies, and a page read
  * again would come back from the file. */
 static void release_read(struct parser *ps)
 {
@@ -708,7 +708,7 @@ static struct rv *parse_text(const char *text, size_t len, size_t max_depth, boo
 		ps.p = (const unsigned char *)"";
 	}
 
-	/* Large documents go to arena chunks; a small request body would only
+	/* Large documents go to arena chunks. A small request body would only
 	 * map a chunk to use a page of it. */
 	if (len >= ARENA_MIN_INPUT)
 		rv_arena_begin();
@@ -724,7 +724,7 @@ static struct rv *parse_text(const char *text, size_t len, size_t max_depth, boo
 			result = ps.stack[--ps.sp];
 	}
 
-	/* A message that does not fit the caller's buffer is left out; the
+	/* A message that does not fit the caller's buffer is left out, and the
 	 * NULL result still tells the failure. */
 	if (!result && err) {
 		int rc;

@@ -80,8 +80,8 @@ struct rv_shape *rv_shape_new(struct rv *const *keys, size_t n)
 		tail += rv_slots_bytes(slots);
 	}
 
-	/* Keys in strictly ascending order cannot repeat; others are
-	 * checked while the index fills. */
+	/* Keys in strictly ascending order cannot repeat. Others are checked
+	 * while the index fills. */
 	if (!in_order) {
 		for (uint32_t i = 0; i < n; i++) {
 			if (repeats_before(s, i)) {

@@ -310,7 +310,7 @@ static void number_limits(void **state)
 	eight = rv_num_mul(four, four);
 	assert_non_null(eight);
 	assert_shows(rv_ref(eight), "1e+799992");
-	/* Sums and floats would expand 10^799992: refused. */
+	/* Sums and floats would expand 10^799992, so they are rejected. */
 	assert_null(rv_num_add(eight, one));
 	assert_null(rv_num_sub(one, eight));
 	assert_null(rv_num_div(eight, one, &div_zero));
