@@ -682,13 +682,16 @@ static inline uint64_t load64(const unsigned char *p)
 	return x;
 }
 
+/* One multiply per eight bytes and a full mix at the end: strings are
+ * hashed once (the hash is cached), but a large document has millions. */
 uint64_t rv_hash_bytes(const void *data, size_t len, uint64_t seed)
 {
 	const unsigned char *p = data;
 	uint64_t h = seed ^ (len * 0x9e3779b97f4a7c15ULL);
 
 	while (len >= 8) {
-		h = (h ^ rv_mix64(load64(p))) * 0x9e3779b97f4a7c15ULL;
+		h = (h ^ load64(p)) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 29;
 		p += 8;
 		len -= 8;
 	}
@@ -696,7 +699,8 @@ uint64_t rv_hash_bytes(const void *data, size_t len, uint64_t seed)
 		uint64_t tail = 0;
 
 		memcpy(&tail, p, len);
-		h = (h ^ rv_mix64(tail ^ ((uint64_t)len << 56))) * 0x9e3779b97f4a7c15ULL;
+		h = (h ^ tail) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 29;
 	}
 	return rv_mix64(h);
 }
