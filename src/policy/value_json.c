@@ -53,9 +53,15 @@ struct num_entry {
 #define ARENA_MIN_INPUT ((size_t)64 * 1024)
 
 struct frame {
-	uint8_t kind;   /* RV_ARRAY or RV_OBJECT */
-	size_t base;    /* first stack slot of this container's items */
+	uint8_t kind;           /* RV_ARRAY or RV_OBJECT */
+	size_t base;            /* first stack slot of this container's items */
+	struct rv *partial;     /* the container so far, once items spilled */
 };
+
+/* A container with this many items on the stack moves them into the value
+ * it is building, so that a long array does not sit in memory twice: on the
+ * doubling stack and in the final array. */
+#define SPILL_ITEMS ((size_t)1 << 16)
 
 struct parser {
 	const unsigned char *p;
@@ -457,9 +463,77 @@ static bool open_frame(struct parser *ps, uint8_t kind)
 	}
 	ps->frames[ps->depth].kind = kind;
 	ps->frames[ps->depth].base = ps->sp;
+	ps->frames[ps->depth].partial = NULL;
 	ps->depth++;
 	ps->pos++;
 	return true;
+}
+
+/* Moves the frame's items from the stack into its partial container. */
+static bool spill(struct parser *ps, struct frame *f)
+{
+	size_t n = ps->sp - f->base;
+
+	if (!f->partial) {
+		f->partial = f->kind == RV_ARRAY ? rv_array_new(n) : rv_object_new(n / 2);
+		if (!f->partial)
+			return fail_oom(ps);
+	}
+	if (f->kind == RV_ARRAY) {
+		for (size_t i = 0; i < n; i++) {
+			struct rv *item = ps->stack[f->base + i];
+
+			ps->stack[f->base + i] = NULL;
+			if (rv_array_push(f->partial, item) < 0) {
+				for (size_t j = i + 1; j < n; j++)
+					rv_unref(ps->stack[f->base + j]);
+				ps->sp = f->base;
+				return fail_oom(ps);
+			}
+		}
+	} else {
+		size_t before = rv_len(f->partial);
+
+		for (size_t i = 0; i + 1 < n; i += 2) {
+			struct rv *key = ps->stack[f->base + i];
+			struct rv *value = ps->stack[f->base + i + 1];
+
+			if (rv_object_put(f->partial, key, value) < 0) {
+				for (size_t j = i + 2; j < n; j++)
+					rv_unref(ps->stack[f->base + j]);
+				ps->sp = f->base;
+				return fail_oom(ps);
+			}
+		}
+		/* A duplicate key freed the value it replaced. */
+		if (rv_len(f->partial) < before + n / 2)
+			ps->no_cache = true;
+	}
+	ps->sp = f->base;
+	return true;
+}
+
+/* Finishes a container whose items were spilled; the array gives back the
+ * capacity it grew by doubling. */
+static struct rv *close_partial(struct parser *ps, struct frame *f)
+{
+	struct rv *v;
+
+	if (ps->sp > f->base && !spill(ps, f))
+		return NULL;
+	v = f->partial;
+	f->partial = NULL;
+	if (v->kind == RV_ARRAY && v->u.arr.cap > v->u.arr.len) {
+		struct rv **items = rv_mem_realloc(v->u.arr.items,
+						   v->u.arr.cap * sizeof(struct rv *),
+						   v->u.arr.len * sizeof(struct rv *));
+
+		if (items) {
+			v->u.arr.items = items;
+			v->u.arr.cap = v->u.arr.len;
+		}
+	}
+	return v;
 }
 
 /* Builds the array from the stack with its items right after the struct,
@@ -670,13 +744,20 @@ static bool parse(struct parser *ps)
 				return fail(ps, "unexpected end of input");
 			c = ps->p[ps->pos];
 
-			if (c == ',' && ps->sp > f->base) {
+			if (c == ',' && (ps->sp > f->base || f->partial)) {
+				if (ps->sp - f->base >= SPILL_ITEMS && !spill(ps, f))
+					return false;
 				ps->pos++;
 				if (f->kind == RV_OBJECT && !read_key(ps))
 					return false;
 				break;
 			}
-			if (f->kind == RV_ARRAY && c == ']') {
+			if (f->partial && (c == ']' || c == '}') &&
+			    c == (f->kind == RV_ARRAY ? ']' : '}')) {
+				done = close_partial(ps, f);
+				if (!done)
+					return false;
+			} else if (f->kind == RV_ARRAY && c == ']') {
 				done = close_array(ps, f->base);
 			} else if (f->kind == RV_OBJECT && c == '}') {
 				done = close_object(ps, f->base);
@@ -740,6 +821,8 @@ static struct rv *parse_text(const char *text, size_t len, size_t max_depth, boo
 
 	for (size_t i = 0; i < ps.sp; i++)
 		rv_unref(ps.stack[i]);
+	for (size_t i = 0; i < ps.depth; i++)
+		rv_unref(ps.frames[i].partial);
 	free(ps.intern);
 	free(ps.numbers);
 	if (ps.shapes) {
