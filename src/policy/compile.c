@@ -355,7 +355,8 @@ static int finish_tree(struct tree_ctx *tc, struct cnode *node, struct cnode **n
 {
 	int rc = 0;
 
-	qsort(node->children, node->children_len, sizeof(*node->children), cmp_children);
+	if (node->children_len)
+		qsort(node->children, node->children_len, sizeof(*node->children), cmp_children);
 	node->id = (*next)++;
 	nodes[node->id] = node;
 	rc = classify_node(tc, node);
