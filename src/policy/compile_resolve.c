@@ -244,13 +244,39 @@ static bool is_assign_call(const struct rego_term *t)
 	return false;
 }
 
+static bool op_name(const struct rego_term *op, struct wd_buf *out);
+
+/* True when a with value names a builtin or a package rule (`with count
+ * as mock_count`) rather than using variables. */
+static bool names_function(struct rctx *c, const struct rego_term *t)
+{
+	struct wd_buf name;
+	bool yes = false;
+
+	if (t->kind != RT_VAR && t->kind != RT_REF)
+		return false;
+	wd_buf_init(&name, 64, 4096);
+	if (op_name(t, &name)) {
+		const char *n = wd_buf_str(&name);
+		const char *head = t->kind == RT_VAR ? t->u.var.name
+						     : t->u.ref.items[0]->u.var.name;
+
+		yes = !lookup(c, head) &&
+		      (eval_builtin_find(n) || rego_builtin_find(n) ||
+		       (global_find(c, head) && strcmp(head, n) == 0));
+	}
+	wd_buf_free(&name);
+	return yes;
+}
+
 static void collect_body(struct rctx *c, const struct rego_body *body)
 {
 	for (size_t i = 0; i < body->len; i++) {
 		const struct rego_expr *e = body->exprs[i];
 
 		for (size_t w = 0; w < e->with_len; w++)
-			collect_term(c, e->with[w]->value);
+			if (!names_function(c, e->with[w]->value))
+				collect_term(c, e->with[w]->value);
 		switch (e->kind) {
 		case RE_TERM:
 			/* `x := v` declares x; only the value side uses names. */
@@ -323,6 +349,36 @@ static void declare_pattern(struct rctx *c, struct rego_term *t, bool assign)
 			error_at(c, "rego_compile_error", &t->loc, "cannot assign to ref");
 		break;
 	default:
+		break;
+	}
+}
+
+/* Declares the variables of a function's argument patterns. */
+static void declare_args(struct rctx *c, const struct rego_term *t)
+{
+	struct sym *s;
+
+	switch (t->kind) {
+	case RT_VAR:
+		if (is_root_name(t->u.var.name))
+			return;
+		s = scope_find(c->cur, t->u.var.name);
+		if (!s)
+			s = scope_add(c, t->u.var.name);
+		if (s)
+			s->declared = true;
+		break;
+	case RT_ARRAY:
+	case RT_SET:
+		for (size_t i = 0; i < t->u.coll.len; i++)
+			declare_args(c, t->u.coll.items[i]);
+		break;
+	case RT_OBJECT:
+		for (size_t i = 0; i < t->u.obj.len; i++)
+			declare_args(c, t->u.obj.values[i]);
+		break;
+	default:
+		collect_term(c, t);
 		break;
 	}
 }
@@ -617,13 +673,13 @@ static void resolve_with(struct rctx *c, struct rego_with *w)
 	struct rego_term *target = w->target;
 	struct wd_buf name;
 
-	resolve_term(c, w->value);
-
 	/* A value naming a function (`with f as g`) becomes a callee. */
-	if ((w->value->kind == RT_REF || w->value->kind == RT_VAR)) {
+	if ((w->value->kind == RT_REF || w->value->kind == RT_VAR) &&
+	    !(w->value->kind == RT_VAR && lookup(c, w->value->u.var.name)) &&
+	    !(w->value->kind == RT_REF && w->value->u.ref.items[0]->kind == RT_VAR &&
+	      lookup(c, w->value->u.ref.items[0]->u.var.name))) {
 		wd_buf_init(&name, 64, 4096);
-		if (op_name(w->value, &name) && !lookup(c, wd_buf_str(&name)) &&
-		    strchr(wd_buf_str(&name), '$') == NULL) {
+		if (op_name(w->value, &name)) {
 			int32_t slot;
 			uint32_t arity;
 			bool variadic;
@@ -639,6 +695,7 @@ static void resolve_with(struct rctx *c, struct rego_with *w)
 		}
 		wd_buf_free(&name);
 	}
+	resolve_term(c, w->value);
 
 	if (target->kind == RT_VAR && is_root_name(target->u.var.name)) {
 		resolve_var(c, target);
@@ -936,18 +993,13 @@ int compile_rule(struct resolve_env *env, struct rego_rule *rule)
 
 	scope_push(&c, &sc);
 	/* Function arguments are declared first: they shadow rules. */
-	for (size_t i = 0; i < rule->args_len; i++) {
-		collect_term(&c, rule->args[i]);
-		for (size_t k = 0; k < c.cur->len; k++)
-			c.cur->syms[k].declared = true;
-	}
+	for (size_t i = 0; i < rule->args_len; i++)
+		declare_args(&c, rule->args[i]);
 	for (size_t i = 0; i < rule->args_len; i++)
 		resolve_term(&c, rule->args[i]);
+	/* Head variables are bound by the body; a name first met in the
+	 * head does not capture same-named variables of comprehensions. */
 	collect_body(&c, rule->body);
-	for (size_t i = 0; cr && i < cr->suffix_len; i++)
-		collect_term(&c, cr->suffix[i]);
-	collect_term(&c, rule->key);
-	collect_term(&c, rule->value);
 
 	for (size_t i = 0; i < rule->body->len; i++)
 		resolve_expr(&c, rule->body->exprs[i]);
@@ -962,7 +1014,6 @@ int compile_rule(struct resolve_env *env, struct rego_rule *rule)
 
 		scope_push(&c, &esc);
 		collect_body(&c, el->body);
-		collect_term(&c, el->value);
 		for (size_t i = 0; i < el->body->len; i++)
 			resolve_expr(&c, el->body->exprs[i]);
 		resolve_term(&c, el->value);

@@ -305,26 +305,81 @@ static int call_result(struct q *q, struct call_env *ce, struct rv *ret)
 	return ce->k(q, ret, ce->env);
 }
 
-static int call_dispatch(struct q *q, struct call_env *ce, int32_t callee, const char *name,
-			 int hops);
-
-static int call_builtin(struct q *q, struct call_env *ce, const struct rego_builtin *bi)
+/* Computes a call's result (NULL: undefined) without continuing; *ret_bi
+ * is set for builtins so relations can be spread. */
+static int call_compute(struct q *q, struct call_env *ce, int32_t callee, const char *name,
+			int hops, struct rv **ret, const struct rego_builtin **ret_bi)
 {
-	struct rv *ret = NULL;
-	int rc = eval_builtin_call(q, bi, ce->t, ce->args, ce->nin, &ret);
+	const struct fn_override *ov = q->fov_len ? eval_fn_override(q, name) : NULL;
+	const struct rego_builtin *bi = NULL;
+	int rc;
 
-	if (rc != 0)
-		return rc == REGO_UNDEFINED ? 0 : rc;
+	*ret = NULL;
+	*ret_bi = NULL;
+
+	/* `with f as g` replaces f by a value or another function. The
+	 * replacement runs without any replacements, as in OPA: a mock can
+	 * call the original and never another mock. */
+	if (ov && hops < 8) {
+		struct fn_override *saved = q->fov;
+		size_t saved_len = q->fov_len;
+
+		if (ov->value) {
+			*ret = rv_ref(ov->value);
+			return 0;
+		}
+		q->fov = NULL;
+		q->fov_len = 0;
+		rc = call_compute(q, ce, ov->callee->u.var.slot, ov->callee->u.var.name, hops + 1,
+				  ret, ret_bi);
+		q->fov = saved;
+		q->fov_len = saved_len;
+		return rc;
+	}
+
+	switch (CALLEE_KIND(callee)) {
+	case CALLEE_BUILTIN:
+		bi = builtin_by_index(CALLEE_INDEX(callee));
+		break;
+	case CALLEE_EVAL:
+		bi = eval_builtin_at(CALLEE_INDEX(callee));
+		break;
+	case CALLEE_USER: {
+		uint32_t id = CALLEE_INDEX(callee);
+
+		if (id >= q->e->nodes_len)
+			return 0;
+		return eval_function(q, q->e->nodes[id], ce->args, ce->nin, &ce->t->loc, ret);
+	}
+	default:
+		return 0;
+	}
+	if (!bi)
+		return 0;
+	rc = eval_builtin_call(q, bi, ce->t, ce->args, ce->nin, ret);
+	if (rc == REGO_UNDEFINED) {
+		*ret = NULL;
+		return 0;
+	}
+	*ret_bi = bi;
+	return rc;
+}
+
+static int call_dispatch(struct q *q, struct call_env *ce)
+{
+	const struct rego_builtin *bi = NULL;
+	struct rv *ret = NULL;
+	int rc;
+
+	WD_TRY(call_compute(q, ce, ce->callee, ce->name, 0, &ret, &bi));
 	if (!ret)
 		return 0;
 
 	/* A relation (walk) returns each of its outputs as a solution. */
-	if ((bi->flags & REGO_BI_RELATION) && rv_is(ret, RV_ARRAY)) {
-		for (size_t i = 0; i < rv_array_len(ret); i++) {
+	if (bi && (bi->flags & REGO_BI_RELATION) && rv_is(ret, RV_ARRAY)) {
+		rc = 0;
+		for (size_t i = 0; i < rv_array_len(ret) && rc == 0; i++)
 			rc = call_result(q, ce, rv_array_at(ret, i));
-			if (rc != 0)
-				break;
-		}
 		rv_unref(ret);
 		return rc;
 	}
@@ -333,56 +388,13 @@ static int call_builtin(struct q *q, struct call_env *ce, const struct rego_buil
 	return rc;
 }
 
-static int call_dispatch(struct q *q, struct call_env *ce, int32_t callee, const char *name,
-			 int hops)
-{
-	const struct fn_override *ov = q->fov_len ? eval_fn_override(q, name) : NULL;
-	struct rv *ret = NULL;
-	int rc;
-
-	/* `with f as g` replaces f by a value or another function. */
-	if (ov && hops < 8) {
-		if (ov->value)
-			return call_result(q, ce, ov->value);
-		return call_dispatch(q, ce, ov->callee->u.var.slot, ov->callee->u.var.name,
-				     hops + 1);
-	}
-
-	switch (CALLEE_KIND(callee)) {
-	case CALLEE_BUILTIN: {
-		const struct rego_builtin *bi = builtin_by_index(CALLEE_INDEX(callee));
-
-		return bi ? call_builtin(q, ce, bi) : 0;
-	}
-	case CALLEE_EVAL: {
-		const struct rego_builtin *bi = eval_builtin_at(CALLEE_INDEX(callee));
-
-		return bi ? call_builtin(q, ce, bi) : 0;
-	}
-	case CALLEE_USER: {
-		uint32_t id = CALLEE_INDEX(callee);
-
-		if (id >= q->e->nodes_len)
-			return 0;
-		WD_TRY(eval_function(q, q->e->nodes[id], ce->args, ce->nin, &ce->t->loc, &ret));
-		if (!ret)
-			return 0;
-		rc = call_result(q, ce, ret);
-		rv_unref(ret);
-		return rc;
-	}
-	default:
-		return 0;
-	}
-}
-
 static int call_args_next(struct q *q, struct call_env *ce)
 {
 	const struct rego_term *arg;
 	struct rv *v;
 
 	if (ce->i == ce->nin)
-		return call_dispatch(q, ce, ce->callee, ce->name, 0);
+		return call_dispatch(q, ce);
 	arg = ce->t->u.call.args[ce->i];
 	v = term_direct_value(q, arg);
 	if (v)
