@@ -19,6 +19,7 @@
 struct route_segment {
 	char *literal; /* NULL for a {name} parameter */
 	char *param_name;
+	bool rest;     /* {name...}: the last segment, matching all that follow */
 };
 
 struct compiled_route {

@@ -109,10 +109,19 @@ static void route_free_segments(struct compiled_route *route)
 
 static int segment_compile(const char *text, size_t len, struct route_segment *ret_segment)
 {
-	if (len >= 3 && text[0] == '{' && text[len - 1] == '}') {
-		if (memchr(text + 1, '{', len - 2) || memchr(text + 1, '}', len - 2))
+	size_t tail = 1;
+
+	if (len >= 6 && text[0] == '{' && memcmp(text + len - 4, "...}", 4) == 0) {
+		ret_segment->rest = true;
+		tail = 4;
+	}
+	if (len >= 2 + tail && text[0] == '{' && text[len - 1] == '}') {
+		size_t name_len = len - 1 - tail;
+
+		if (memchr(text + 1, '{', name_len) || memchr(text + 1, '}', name_len) ||
+		    memchr(text + 1, '.', name_len))
 			return WD_EINVAL;
-		ret_segment->param_name = wd_strndup(text + 1, len - 2);
+		ret_segment->param_name = wd_strndup(text + 1, name_len);
 		return ret_segment->param_name ? 0 : WD_ENOMEM;
 	}
 	if (len == 0 || memchr(text, '{', len) || memchr(text, '}', len))
@@ -142,6 +151,9 @@ static int pattern_compile(const char *pattern, struct compiled_route *route)
 		route->segment_count++;
 		if (!slash)
 			break;
+		/* A {name...} segment swallows the rest of the path, so it must
+		 * come last. */
+		WD_ENSURE(!route->segments[route->segment_count - 1].rest, WD_EINVAL);
 		p = slash + 1;
 	}
 out:
@@ -179,7 +191,7 @@ int router_compile(struct router *router, const struct net_route *routes, size_t
 		rc = pattern_compile(src->pattern, route);
 		if (rc < 0) {
 			rc = wd_error_set(err, rc, "route pattern \"%s\" is invalid: segments "
-				"must be non-empty literals or {name}, at most %u", src->pattern,
+				"must be non-empty literals, {name} or a final {name...}, at most %u", src->pattern,
 				ROUTER_MAX_SEGMENTS);
 			goto out;
 		}
@@ -232,12 +244,26 @@ static int path_split(const char *path, struct path_segments *ret_segments)
 	}
 }
 
+static bool route_has_rest(const struct compiled_route *route)
+{
+	return route->segment_count > 0 && route->segments[route->segment_count - 1].rest;
+}
+
 static bool route_matches_path(const struct compiled_route *route,
 	const struct path_segments *segments)
 {
-	if (route->segment_count != segments->count)
+	bool rest = route_has_rest(route);
+
+	if (rest ? segments->count < route->segment_count
+		 : route->segment_count != segments->count)
 		return false;
 	for (size_t i = 0; i < segments->count; i++) {
+		if (i >= route->segment_count) {
+			/* Segments under a {name...} parameter: none may be empty. */
+			if (segments->len[i] == 0)
+				return false;
+			continue;
+		}
 		const struct route_segment *seg = &route->segments[i];
 
 		if (seg->literal) {
@@ -264,7 +290,15 @@ static int params_decode(const struct compiled_route *route,
 
 		if (seg->literal)
 			continue;
-		raw = wd_strndup(segments->start[i], segments->len[i]);
+		if (seg->rest) {
+			const char *end = segments->start[segments->count - 1] +
+					  segments->len[segments->count - 1];
+
+			raw = wd_strndup(segments->start[i], (size_t)(end - segments->start[i]));
+			i = segments->count;
+		} else {
+			raw = wd_strndup(segments->start[i], segments->len[i]);
+		}
 		if (!raw)
 			return WD_ENOMEM;
 		value = evhttp_uridecode(raw, 0, &value_len);

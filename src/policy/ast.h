@@ -88,6 +88,10 @@ struct rego_term {
 			 * parts are RT_VALUE strings, the rest are terms. */
 			struct rego_term **parts;
 			size_t len;
+			/* Parallel to parts: the whole expression of each
+			 * embedded part (it may carry `with` modifiers), NULL
+			 * for literal text and for constant scalars. */
+			struct rego_expr **exprs;
 		} tmpl;
 	} u;
 };
@@ -231,3 +235,21 @@ WD_MUST_CHECK int rego_expr_write(const struct rego_expr *expr, struct wd_buf *o
 
 /* Converts a module to OPA's JSON AST shape (rego.parse_module). */
 struct rv *rego_module_to_value(const struct rego_module *module);
+
+/* ---- parser additions ---- */
+
+/* Ceilings of the parser: rego_parse_module refuses larger sources, and
+ * deeper nesting fails with "max parsing recursion depth exceeded". */
+#define REGO_MAX_MODULE_BYTES ((size_t)4 << 20)
+#define REGO_MAX_PARSE_DEPTH 1000u
+
+/* Like rego_parse_module with a caller-chosen ceiling on the source size
+ * (0 = REGO_MAX_MODULE_BYTES). */
+struct rego_module *rego_parse_module_max(const char *file, const char *source, size_t len,
+					  size_t max_bytes, struct rego_error *errs,
+					  size_t errs_cap, size_t *ret_errs_len);
+
+/* Freezes v and ties its lifetime to the arena, which frees it; returns v,
+ * or NULL (v released) when memory runs out. Values in a tree belong to its
+ * arena: whoever keeps one longer than the module must copy it. */
+struct rv *rego_arena_keep_value(struct rego_arena *arena, struct rv *v);

@@ -274,3 +274,21 @@ struct rv *rv_parse_yaml(const char *text, size_t len, struct wd_buf *err);
 
 /* Appends the value as a YAML document (yaml.marshal). */
 WD_MUST_CHECK int rv_write_yaml(const struct rv *v, struct wd_buf *out);
+
+/* ---- values: notes on the contracts above ---- */
+
+/* rv_num_div and rv_num_rem set *ret_div_zero for a zero divisor ("divide by
+ * zero", "modulo by zero"). rv_num_rem also returns NULL, with *ret_div_zero
+ * false, when an operand is not integral: OPA's "modulo on floating-point
+ * number". A caller tells the three apart by checking rv_number_is_int on
+ * both operands before the call; any other NULL means memory ran out. The
+ * rv_num_* functions return NULL for operands that are not numbers.
+ *
+ * rv_number_parse refuses literals whose magnitude passes 1e100000 or
+ * 1e-100000, and float arithmetic whose result would pass about 2^1400000
+ * returns NULL, so that no value needs megabytes of digits.
+ *
+ * rv_parse_json with max_depth 0 allows 1000 levels of nesting.
+ *
+ * rv_freeze sorts every object and set in place: afterwards rv_map_at
+ * iterates in the same order as rv_map_sorted_at. */

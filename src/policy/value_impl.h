@@ -1,0 +1,139 @@
+/* Private layout of Rego values, shared by value*.c and number.c: allocation
+ * with budget accounting, flags, the map structure and number forms. */
+#pragma once
+
+#include <gmp.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "policy/value.h"
+
+/* Bits of pad[0] for strings, arrays, objects and sets. Numbers use both pad
+ * bytes for a decimal's small exponent instead. */
+enum {
+	RVF_STATIC = 1,        /* statically allocated: never freed */
+	RVF_EXT_DATA = 2,      /* string bytes in their own malloc'd block */
+	RVF_INLINE_ITEMS = 4,  /* array items allocated after the struct */
+};
+
+#define RV_FLAGS(v) ((v)->pad[0])
+
+/* Strings up to this many bytes live in the unused third word of the union,
+ * so a short string costs one 40-byte block. */
+#define RV_SHORT_STR 7
+
+static inline char *rv_short_str_slot(struct rv *v)
+{
+	return (char *)v + offsetof(struct rv, u) + 2 * sizeof(size_t);
+}
+
+/* ---- allocation (value.c) ---- */
+
+/* malloc/free charged to the thread's budget; rv_mem_alloc returns NULL once
+ * the budget is spent. */
+void *rv_mem_alloc(size_t size);
+void *rv_mem_realloc(void *p, size_t old_size, size_t new_size);
+void rv_mem_free(void *p, size_t size);
+bool rv_mem_charge(size_t size);
+void rv_mem_uncharge(size_t size);
+
+/* Allocates a zeroed value of the kind with extra bytes after the struct. */
+struct rv *rv_alloc_value(enum rv_kind kind, size_t extra);
+
+/* Bytes to uncharge when v itself (not its children) is freed. */
+size_t rv_value_size(const struct rv *v);
+
+/* ---- maps (value_map.c) ---- */
+
+/* Entries are kept in insertion order as a flat array of pointers (key,
+ * value for objects; member for sets). Maps above RV_MAP_LINEAR entries get
+ * an open-addressing index of entry numbers; smaller ones are scanned, which
+ * is faster than hashing at that size and costs no memory. */
+#define RV_MAP_LINEAR 8
+
+struct rv_map {
+	uint32_t len;
+	uint32_t cap;
+	uint32_t mask;          /* index slots - 1; 0 without an index */
+	uint8_t stride;         /* 2 for objects, 1 for sets */
+	uint8_t in_order;       /* entries already sorted by rv_compare */
+	uint8_t pad[2];
+	uint32_t *slots;        /* entry number + 1, 0 = empty */
+	uint32_t *order;        /* sorted permutation, built on demand */
+	struct rv *items[];
+};
+
+struct rv *rv_map_new(enum rv_kind kind, size_t cap_hint);
+void rv_map_release(struct rv *v);   /* unrefs entries, frees the map */
+
+/* Sorts the entries in place and builds the index, for rv_freeze. */
+void rv_map_freeze_order(struct rv *v);
+
+/* Makes sure the sorted order exists (no-op when in order). */
+WD_MUST_CHECK int rv_map_ensure_order(const struct rv *v);
+
+/* Compares two objects or two sets as OPA does. */
+int rv_map_compare(const struct rv *a, const struct rv *b);
+
+/* ---- numbers (number.c) ---- */
+
+/* Integers that fit int64 are RV_NUM_INT; larger integers with at most
+ * RV_BIG_DIGITS digits are RV_NUM_BIG (mpz after the struct). Everything
+ * else is RV_NUM_DECIMAL: mantissa * 10^exp with the mantissa not divisible
+ * by ten. A decimal whose mantissa fits int64 and exponent int16 keeps both in
+ * the struct (u.num.i and the pad bytes, u.num.big NULL); others point
+ * u.num.big at a struct rv_bigdec after the struct. Each value has exactly one
+ * form, so equal numbers look alike, which hashing relies on. */
+#define RV_BIG_DIGITS 1000
+
+/* Largest exponent magnitude a decimal may have; literals beyond are refused
+ * so that no operation has to expand 10^exp. */
+#define RV_MAX_EXP 100000
+
+struct rv_bigdec {
+	mpz_t m;
+	int64_t exp;
+};
+
+/* An exact decimal for arithmetic: m * 10^exp. */
+struct rv_dec {
+	mpz_t m;
+	int64_t exp;
+};
+
+void rv_dec_init_from(struct rv_dec *d, const struct rv *n);
+void rv_dec_clear(struct rv_dec *d);
+
+/* Builds the canonical number for m * 10^exp; consumes nothing. */
+struct rv *rv_number_from_dec(const mpz_t m, int64_t exp);
+struct rv *rv_number_from_mpz(const mpz_t z);
+
+int rv_number_compare(const struct rv *a, const struct rv *b);
+uint64_t rv_number_hash(const struct rv *n);
+void rv_number_release(struct rv *n);
+
+/* ---- hashing helpers (value.c) ---- */
+
+static inline uint64_t rv_mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return x;
+}
+
+uint64_t rv_hash_bytes(const void *data, size_t len, uint64_t seed);
+
+/* Hash of a string value with these bytes, equal to rv_hash of it. */
+uint64_t rv_string_hash(const char *data, size_t len);
+
+/* Go's utf8.RuneCountInString: each invalid byte counts as one. */
+size_t rv_utf8_count(const char *s, size_t len);
+
+/* Decodes one UTF-8 sequence as Go does: on an invalid sequence returns
+ * U+FFFD with *ret_size 1. */
+uint32_t rv_utf8_decode(const unsigned char *s, size_t len, size_t *ret_size);

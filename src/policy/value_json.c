@@ -1,0 +1,756 @@
+/* JSON into values: a bounded, non-recursive parser that keeps numbers exact
+ * and shares repeated short strings, and conversion from and to jansson. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "policy/value.h"
+#include "policy/value_impl.h"
+
+/* Nesting limit when the caller passes 0. Values are freed and compared
+ * recursively, so depth must stay well below what the stack holds. */
+#define JSON_DEFAULT_DEPTH 1000
+
+/* Strings up to this length go through the sharing cache: object keys and
+ * enumerations repeat throughout real documents. */
+#define INTERN_MAX_LEN 32
+#define INTERN_SLOTS (1u << 16)
+
+/* A shared string is not reused past this many references, so refs never
+ * reaches RV_REFS_FROZEN. */
+#define INTERN_MAX_REFS (1u << 30)
+
+struct frame {
+	uint8_t kind;   /* RV_ARRAY or RV_OBJECT */
+	size_t base;    /* first stack slot of this container's items */
+};
+
+struct parser {
+	const unsigned char *p;
+	size_t len;
+	size_t pos;
+	size_t max_depth;
+
+	struct rv **stack;      /* finished values (and keys) not yet placed */
+	size_t sp;
+	size_t stack_cap;
+
+	struct frame *frames;
+	size_t depth;
+	size_t frames_cap;
+
+	struct rv **intern;     /* direct-mapped cache, one reference each */
+
+	char *scratch;          /* decoded bytes of strings with escapes */
+	size_t scratch_cap;
+
+	const char *msg;        /* static error text */
+	size_t err_pos;
+	bool oom;
+};
+
+static bool fail(struct parser *ps, const char *msg)
+{
+	if (!ps->msg) {
+		ps->msg = msg;
+		ps->err_pos = ps->pos;
+	}
+	return false;
+}
+
+static bool fail_oom(struct parser *ps)
+{
+	ps->oom = true;
+	return fail(ps, "out of memory");
+}
+
+static void skip_ws(struct parser *ps)
+{
+	while (ps->pos < ps->len) {
+		unsigned char c = ps->p[ps->pos];
+
+		if (c != ' ' && c != '\n' && c != '\r' && c != '\t')
+			break;
+		ps->pos++;
+	}
+}
+
+static bool push(struct parser *ps, struct rv *v)
+{
+	if (!v)
+		return fail_oom(ps);
+	if (ps->sp == ps->stack_cap) {
+		size_t cap = ps->stack_cap ? ps->stack_cap * 2 : 64;
+		struct rv **s = realloc(ps->stack, cap * sizeof(*s));
+
+		if (!s) {
+			rv_unref(v);
+			return fail_oom(ps);
+		}
+		ps->stack = s;
+		ps->stack_cap = cap;
+	}
+	ps->stack[ps->sp++] = v;
+	return true;
+}
+
+/* ---- strings ---- */
+
+static struct rv *make_string(struct parser *ps, const char *data, size_t len)
+{
+	uint64_t h;
+	struct rv **slot, *v;
+
+	if (len > INTERN_MAX_LEN)
+		return rv_string(data, len);
+
+	if (!ps->intern) {
+		ps->intern = calloc(INTERN_SLOTS, sizeof(*ps->intern));
+		if (!ps->intern)
+			return rv_string(data, len);
+	}
+	h = rv_string_hash(data, len);
+	slot = &ps->intern[h & (INTERN_SLOTS - 1)];
+	v = *slot;
+	if (v && v->hash == h && v->u.str.len == len && memcmp(v->u.str.data, data, len) == 0 &&
+	    v->refs < INTERN_MAX_REFS)
+		return rv_ref(v);
+
+	v = rv_string(data, len);
+	if (!v)
+		return NULL;
+	v->hash = h;
+	rv_unref(*slot);
+	*slot = rv_ref(v);
+	return v;
+}
+
+static bool scratch_reserve(struct parser *ps, size_t need)
+{
+	char *s;
+	size_t cap;
+
+	if (need <= ps->scratch_cap)
+		return true;
+	cap = ps->scratch_cap ? ps->scratch_cap : 256;
+	while (cap < need)
+		cap *= 2;
+	s = realloc(ps->scratch, cap);
+	if (!s)
+		return false;
+	ps->scratch = s;
+	ps->scratch_cap = cap;
+	return true;
+}
+
+static int hex_digit(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static bool read_hex4(struct parser *ps, uint32_t *ret)
+{
+	uint32_t x = 0;
+
+	if (ps->len - ps->pos < 4)
+		return fail(ps, "truncated \\u escape");
+	for (int i = 0; i < 4; i++) {
+		int d = hex_digit(ps->p[ps->pos + (size_t)i]);
+
+		if (d < 0)
+			return fail(ps, "invalid \\u escape");
+		x = (x << 4) | (uint32_t)d;
+	}
+	ps->pos += 4;
+	*ret = x;
+	return true;
+}
+
+static size_t utf8_put(char *out, uint32_t c)
+{
+	if (c < 0x80) {
+		out[0] = (char)c;
+		return 1;
+	}
+	if (c < 0x800) {
+		out[0] = (char)(0xc0 | (c >> 6));
+		out[1] = (char)(0x80 | (c & 0x3f));
+		return 2;
+	}
+	if (c < 0x10000) {
+		out[0] = (char)(0xe0 | (c >> 12));
+		out[1] = (char)(0x80 | ((c >> 6) & 0x3f));
+		out[2] = (char)(0x80 | (c & 0x3f));
+		return 3;
+	}
+	out[0] = (char)(0xf0 | (c >> 18));
+	out[1] = (char)(0x80 | ((c >> 12) & 0x3f));
+	out[2] = (char)(0x80 | ((c >> 6) & 0x3f));
+	out[3] = (char)(0x80 | (c & 0x3f));
+	return 4;
+}
+
+/* Checks one multi-byte UTF-8 sequence at pos; returns its length or 0. */
+static size_t utf8_valid_at(const struct parser *ps, size_t pos)
+{
+	size_t size;
+	uint32_t c = rv_utf8_decode(ps->p + pos, ps->len - pos, &size);
+
+	if (c == 0xfffd && size == 1)
+		return 0;
+	return size;
+}
+
+/* Decodes a string whose opening quote is at pos - 1, from the first escape
+ * at `start + done` on. Escapes follow JSON; a lone surrogate becomes
+ * U+FFFD as Go's decoder makes it. */
+static bool read_escaped(struct parser *ps, size_t start, struct rv **ret)
+{
+	size_t out = ps->pos - start;
+
+	if (!scratch_reserve(ps, out + 64))
+		return fail_oom(ps);
+	memcpy(ps->scratch, ps->p + start, out);
+
+	for (;;) {
+		unsigned char c;
+
+		if (ps->pos >= ps->len)
+			return fail(ps, "unterminated string");
+		if (!scratch_reserve(ps, out + 8))
+			return fail_oom(ps);
+		c = ps->p[ps->pos];
+		if (c == '"') {
+			ps->pos++;
+			break;
+		}
+		if (c < 0x20)
+			return fail(ps, "control character in string");
+		if (c >= 0x80) {
+			size_t n = utf8_valid_at(ps, ps->pos);
+
+			if (!n)
+				return fail(ps, "invalid UTF-8 in string");
+			memcpy(ps->scratch + out, ps->p + ps->pos, n);
+			out += n;
+			ps->pos += n;
+			continue;
+		}
+		if (c != '\\') {
+			ps->scratch[out++] = (char)c;
+			ps->pos++;
+			continue;
+		}
+
+		ps->pos++;
+		if (ps->pos >= ps->len)
+			return fail(ps, "unterminated string");
+		c = ps->p[ps->pos++];
+		switch (c) {
+		case '"': ps->scratch[out++] = '"'; break;
+		case '\\': ps->scratch[out++] = '\\'; break;
+		case '/': ps->scratch[out++] = '/'; break;
+		case 'b': ps->scratch[out++] = '\b'; break;
+		case 'f': ps->scratch[out++] = '\f'; break;
+		case 'n': ps->scratch[out++] = '\n'; break;
+		case 'r': ps->scratch[out++] = '\r'; break;
+		case 't': ps->scratch[out++] = '\t'; break;
+		case 'u': {
+			uint32_t cp, lo;
+
+			if (!read_hex4(ps, &cp))
+				return false;
+			if (cp >= 0xd800 && cp <= 0xdbff && ps->len - ps->pos >= 6 &&
+			    ps->p[ps->pos] == '\\' && ps->p[ps->pos + 1] == 'u') {
+				size_t save = ps->pos;
+
+				ps->pos += 2;
+				if (!read_hex4(ps, &lo))
+					return false;
+				if (lo >= 0xdc00 && lo <= 0xdfff) {
+					cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+				} else {
+					/* Not a pair: this one is lone and
+					 * the next is read on its own. */
+					cp = 0xfffd;
+					ps->pos = save;
+				}
+			} else if (cp >= 0xd800 && cp <= 0xdfff) {
+				cp = 0xfffd;
+			}
+			out += utf8_put(ps->scratch + out, cp);
+			break;
+		}
+		default:
+			ps->pos--;
+			return fail(ps, "invalid escape in string");
+		}
+	}
+
+	*ret = make_string(ps, ps->scratch, out);
+	if (!*ret)
+		return fail_oom(ps);
+	return true;
+}
+
+/* Reads a string; the opening quote is at pos. */
+static bool read_string(struct parser *ps, struct rv **ret)
+{
+	size_t start;
+
+	ps->pos++;
+	start = ps->pos;
+	while (ps->pos < ps->len) {
+		unsigned char c = ps->p[ps->pos];
+
+		if (c == '"') {
+			*ret = make_string(ps, (const char *)ps->p + start, ps->pos - start);
+			ps->pos++;
+			if (!*ret)
+				return fail_oom(ps);
+			return true;
+		}
+		if (c == '\\')
+			return read_escaped(ps, start, ret);
+		if (c < 0x20)
+			return fail(ps, "control character in string");
+		if (c >= 0x80) {
+			size_t n = utf8_valid_at(ps, ps->pos);
+
+			if (!n)
+				return fail(ps, "invalid UTF-8 in string");
+			ps->pos += n;
+			continue;
+		}
+		ps->pos++;
+	}
+	return fail(ps, "unterminated string");
+}
+
+/* ---- scalars ---- */
+
+static bool read_literal(struct parser *ps, const char *word, struct rv *v)
+{
+	size_t n = strlen(word);
+
+	if (ps->len - ps->pos < n || memcmp(ps->p + ps->pos, word, n) != 0)
+		return fail(ps, "invalid literal");
+	ps->pos += n;
+	return push(ps, v);
+}
+
+static bool read_number(struct parser *ps)
+{
+	size_t start = ps->pos;
+	struct rv *v;
+
+	while (ps->pos < ps->len) {
+		unsigned char c = ps->p[ps->pos];
+
+		if (!((c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' ||
+		      c == 'E'))
+			break;
+		ps->pos++;
+	}
+	v = rv_number_parse((const char *)ps->p + start, ps->pos - start);
+	if (!v) {
+		if (rv_budget_hit())
+			return fail_oom(ps);
+		ps->pos = start;
+		return fail(ps, "invalid number");
+	}
+	return push(ps, v);
+}
+
+/* ---- containers ---- */
+
+static bool open_frame(struct parser *ps, uint8_t kind)
+{
+	if (ps->depth >= ps->max_depth)
+		return fail(ps, "nesting too deep");
+	if (ps->depth == ps->frames_cap) {
+		size_t cap = ps->frames_cap ? ps->frames_cap * 2 : 16;
+		struct frame *f = realloc(ps->frames, cap * sizeof(*f));
+
+		if (!f)
+			return fail_oom(ps);
+		ps->frames = f;
+		ps->frames_cap = cap;
+	}
+	ps->frames[ps->depth].kind = kind;
+	ps->frames[ps->depth].base = ps->sp;
+	ps->depth++;
+	ps->pos++;
+	return true;
+}
+
+/* Builds the array from the stack; its items sit right after the struct,
+ * since a parsed array usually never grows. */
+static struct rv *close_array(struct parser *ps, size_t base)
+{
+	size_t n = ps->sp - base;
+	struct rv *v;
+
+	v = rv_alloc_value(RV_ARRAY, n * sizeof(struct rv *));
+	if (!v)
+		return NULL;
+	RV_FLAGS(v) |= RVF_INLINE_ITEMS;
+	v->u.arr.items = (struct rv **)(v + 1);
+	v->u.arr.len = n;
+	v->u.arr.cap = n;
+	if (n)
+		memcpy(v->u.arr.items, ps->stack + base, n * sizeof(struct rv *));
+	ps->sp = base;
+	return v;
+}
+
+/* Duplicate keys: the last value wins, as with Go's decoder. */
+static struct rv *close_object(struct parser *ps, size_t base)
+{
+	size_t n = (ps->sp - base) / 2;
+	struct rv *v = rv_object_new(n);
+	size_t i;
+
+	if (!v)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		struct rv *key = ps->stack[base + 2 * i];
+		struct rv *value = ps->stack[base + 2 * i + 1];
+
+		ps->stack[base + 2 * i] = NULL;
+		ps->stack[base + 2 * i + 1] = NULL;
+		if (rv_object_put(v, key, value) < 0) {
+			rv_unref(v);
+			v = NULL;
+			break;
+		}
+	}
+	for (; i < n; i++) {
+		rv_unref(ps->stack[base + 2 * i]);
+		rv_unref(ps->stack[base + 2 * i + 1]);
+	}
+	ps->sp = base;
+	return v;
+}
+
+static bool read_key(struct parser *ps)
+{
+	struct rv *key;
+
+	skip_ws(ps);
+	if (ps->pos >= ps->len || ps->p[ps->pos] != '"')
+		return fail(ps, "expected string key");
+	if (!read_string(ps, &key))
+		return false;
+	if (!push(ps, key))
+		return false;
+	skip_ws(ps);
+	if (ps->pos >= ps->len || ps->p[ps->pos] != ':')
+		return fail(ps, "expected ':'");
+	ps->pos++;
+	return true;
+}
+
+/* Reads one value at the top level or inside containers; loops instead of
+ * recursing, so only max_depth bounds nesting. */
+static bool parse(struct parser *ps)
+{
+	for (;;) {
+		/* A value is expected here. */
+		skip_ws(ps);
+		if (ps->pos >= ps->len)
+			return fail(ps, "unexpected end of input");
+
+		switch (ps->p[ps->pos]) {
+		case '{':
+			if (!open_frame(ps, RV_OBJECT))
+				return false;
+			skip_ws(ps);
+			if (ps->pos < ps->len && ps->p[ps->pos] == '}')
+				break;
+			if (!read_key(ps))
+				return false;
+			continue;
+		case '[':
+			if (!open_frame(ps, RV_ARRAY))
+				return false;
+			skip_ws(ps);
+			if (ps->pos < ps->len && ps->p[ps->pos] == ']')
+				break;
+			continue;
+		case '"': {
+			struct rv *s;
+
+			if (!read_string(ps, &s) || !push(ps, s))
+				return false;
+			break;
+		}
+		case 't':
+			if (!read_literal(ps, "true", rv_bool(true)))
+				return false;
+			break;
+		case 'f':
+			if (!read_literal(ps, "false", rv_bool(false)))
+				return false;
+			break;
+		case 'n':
+			if (!read_literal(ps, "null", rv_null()))
+				return false;
+			break;
+		default:
+			if (ps->p[ps->pos] != '-' && (ps->p[ps->pos] < '0' || ps->p[ps->pos] > '9'))
+				return fail(ps, "expected a value");
+			if (!read_number(ps))
+				return false;
+			break;
+		}
+
+		/* A value was completed (or an empty container is about to
+		 * close): close containers until one wants more. */
+		for (;;) {
+			struct frame *f;
+			unsigned char c;
+			struct rv *done;
+
+			if (ps->depth == 0)
+				return true;
+			f = &ps->frames[ps->depth - 1];
+			skip_ws(ps);
+			if (ps->pos >= ps->len)
+				return fail(ps, "unexpected end of input");
+			c = ps->p[ps->pos];
+
+			if (c == ',' && ps->sp > f->base) {
+				ps->pos++;
+				if (f->kind == RV_OBJECT && !read_key(ps))
+					return false;
+				break;
+			}
+			if (f->kind == RV_ARRAY && c == ']') {
+				done = close_array(ps, f->base);
+			} else if (f->kind == RV_OBJECT && c == '}') {
+				done = close_object(ps, f->base);
+			} else {
+				return fail(ps, f->kind == RV_ARRAY ? "expected ',' or ']'"
+								    : "expected ',' or '}'");
+			}
+			ps->pos++;
+			ps->depth--;
+			if (!push(ps, done))
+				return false;
+		}
+	}
+}
+
+struct rv *rv_parse_json(const char *text, size_t len, size_t max_depth, struct wd_buf *err)
+{
+	struct parser ps = {
+		.p = (const unsigned char *)text,
+		.len = len,
+		.max_depth = max_depth ? max_depth : JSON_DEFAULT_DEPTH,
+	};
+	struct rv *result = NULL;
+
+	if (!text) {
+		ps.len = 0;
+		ps.p = (const unsigned char *)"";
+	}
+
+	if (parse(&ps)) {
+		skip_ws(&ps);
+		if (ps.pos != ps.len)
+			fail(&ps, "unexpected data after the value");
+		else
+			result = ps.stack[--ps.sp];
+	}
+
+	/* A message that does not fit the caller's buffer is left out; the
+	 * NULL result still tells the failure. */
+	if (!result && err) {
+		int rc;
+
+		if (ps.oom)
+			rc = wd_buf_append_str(err, "out of memory parsing JSON");
+		else
+			rc = wd_buf_appendf(err, "invalid JSON at byte %zu: %s", ps.err_pos,
+					    ps.msg ? ps.msg : "syntax error");
+		(void)rc;
+	}
+
+	for (size_t i = 0; i < ps.sp; i++)
+		rv_unref(ps.stack[i]);
+	if (ps.intern) {
+		for (size_t i = 0; i < INTERN_SLOTS; i++)
+			rv_unref(ps.intern[i]);
+	}
+	free(ps.intern);
+	free(ps.stack);
+	free(ps.frames);
+	free(ps.scratch);
+	return result;
+}
+
+/* ---- jansson ---- */
+
+struct rv *rv_from_json(const json_t *json)
+{
+	struct rv *v;
+
+	if (!json)
+		return NULL;
+
+	switch (json_typeof(json)) {
+	case JSON_NULL:
+		return rv_null();
+	case JSON_TRUE:
+		return rv_bool(true);
+	case JSON_FALSE:
+		return rv_bool(false);
+	case JSON_INTEGER:
+		return rv_int(json_integer_value(json));
+	case JSON_REAL:
+		return rv_double(json_real_value(json));
+	case JSON_STRING:
+		return rv_string(json_string_value(json), json_string_length(json));
+	case JSON_ARRAY: {
+		size_t n = json_array_size(json);
+
+		v = rv_array_new(n);
+		if (!v)
+			return NULL;
+		for (size_t i = 0; i < n; i++) {
+			if (rv_array_push(v, rv_from_json(json_array_get(json, i))) < 0) {
+				rv_unref(v);
+				return NULL;
+			}
+		}
+		return v;
+	}
+	case JSON_OBJECT: {
+		const char *key;
+		size_t key_len;
+		json_t *value;
+
+		v = rv_object_new(json_object_size(json));
+		if (!v)
+			return NULL;
+		json_object_keylen_foreach((json_t *)json, key, key_len, value) {
+			if (rv_object_put(v, rv_string(key, key_len), rv_from_json(value)) < 0) {
+				rv_unref(v);
+				return NULL;
+			}
+		}
+		return v;
+	}
+	default:
+		return NULL;
+	}
+}
+
+static json_t *number_to_json(const struct rv *v)
+{
+	int64_t i;
+
+	if (rv_number_to_i64(v, &i))
+		return json_integer(i);
+	return json_real(rv_number_to_double(v));
+}
+
+/* An object key as OPA writes it: strings as they are, anything else as its
+ * compact JSON text. */
+static char *key_text(const struct rv *key, size_t *ret_len)
+{
+	struct wd_buf buf;
+	char *s;
+
+	wd_buf_init(&buf, 64, SIZE_MAX / 2);
+	if (rv_write_json(key, &buf) < 0) {
+		wd_buf_free(&buf);
+		return NULL;
+	}
+	s = wd_buf_take(&buf, ret_len);
+	wd_buf_free(&buf);
+	return s;
+}
+
+json_t *rv_to_json(const struct rv *v)
+{
+	json_t *out;
+
+	if (!v)
+		return NULL;
+
+	switch (v->kind) {
+	case RV_NULL:
+		return json_null();
+	case RV_BOOL:
+		return json_boolean(v->u.boolean);
+	case RV_NUMBER:
+		return number_to_json(v);
+	case RV_STRING:
+		return json_stringn_nocheck(v->u.str.data, v->u.str.len);
+	case RV_ARRAY:
+		out = json_array();
+		for (size_t i = 0; out && i < v->u.arr.len; i++) {
+			if (json_array_append_new(out, rv_to_json(v->u.arr.items[i])) < 0) {
+				json_decref(out);
+				return NULL;
+			}
+		}
+		return out;
+	case RV_SET:
+		out = json_array();
+		for (size_t i = 0; out && i < rv_len(v); i++) {
+			struct rv *member;
+
+			rv_map_sorted_at(v, i, &member, NULL);
+			if (json_array_append_new(out, rv_to_json(member)) < 0) {
+				json_decref(out);
+				return NULL;
+			}
+		}
+		return out;
+	default:
+		out = json_object();
+		/* Sorted order, so that when two keys write the same text the
+		 * later one wins as in OPA's conversion. */
+		for (size_t i = 0; out && i < rv_len(v); i++) {
+			struct rv *key, *value;
+			json_t *jv;
+			int rc;
+
+			rv_map_sorted_at(v, i, &key, &value);
+			jv = rv_to_json(value);
+			if (!jv) {
+				json_decref(out);
+				return NULL;
+			}
+			if (key->kind == RV_STRING) {
+				rc = json_object_setn_new_nocheck(out, key->u.str.data, key->u.str.len,
+								  jv);
+			} else {
+				size_t len;
+				char *text = key_text(key, &len);
+
+				if (!text) {
+					json_decref(jv);
+					json_decref(out);
+					return NULL;
+				}
+				rc = json_object_setn_new_nocheck(out, text, len, jv);
+				free(text);
+			}
+			if (rc < 0) {
+				json_decref(out);
+				return NULL;
+			}
+		}
+		return out;
+	}
+}
