@@ -130,26 +130,32 @@ static int deps_body(struct rec_ctx *rc, const struct rego_body *body)
 	return 0;
 }
 
+/* A ref depends on the rules its path can reach: variable operands match
+ * any child, so `data[x].allow` does not reach `data.test.p`. */
+static int deps_match(struct rec_ctx *rc, struct cnode *node, const struct rego_term *t, size_t i)
+{
+	const struct rego_term *it;
+
+	if (node->kind != CN_NAMESPACE || i == t->u.ref.len)
+		return visit_subtree(rc, node);
+	it = t->u.ref.items[i];
+	if (it->kind == RT_VALUE) {
+		struct cnode *child = cnode_child(node, it->u.value);
+
+		return child ? deps_match(rc, child, t, i + 1) : 0;
+	}
+	for (size_t c = 0; c < node->children_len && !rc->found; c++)
+		WD_TRY(deps_match(rc, node->children[c], t, i + 1));
+	return 0;
+}
+
 static int deps_ref(struct rec_ctx *rc, const struct rego_term *t)
 {
 	const struct rego_term *head = t->u.ref.items[0];
-	struct cnode *node = rc->e->root;
-	size_t i;
 
 	if (head->kind != RT_VAR || head->u.var.slot != SLOT_DATA)
 		return 0;
-	for (i = 1; i < t->u.ref.len && node->kind == CN_NAMESPACE; i++) {
-		const struct rego_term *it = t->u.ref.items[i];
-		struct cnode *child;
-
-		if (it->kind != RT_VALUE)
-			break;
-		child = cnode_child(node, it->u.value);
-		if (!child)
-			return 0;
-		node = child;
-	}
-	return visit_subtree(rc, node);
+	return deps_match(rc, rc->e->root, t, 1);
 }
 
 static int deps_term(struct rec_ctx *rc, const struct rego_term *t)

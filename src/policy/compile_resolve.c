@@ -388,6 +388,7 @@ static void declare_args(struct rctx *c, const struct rego_term *t)
 static void resolve_term(struct rctx *c, struct rego_term *t);
 static void resolve_body_in_scope(struct rctx *c, struct rego_body *body,
 				  struct rego_term *head1, struct rego_term *head2);
+static void resolve_with(struct rctx *c, struct rego_with *w);
 
 /* Replaces items[0] of a ref by the global's items. */
 static void splice_global(struct rctx *c, struct rego_term *t, const struct global *g,
@@ -660,8 +661,13 @@ static void resolve_term(struct rctx *c, struct rego_term *t)
 		resolve_call(c, t);
 		break;
 	case RT_TEMPLATE:
-		for (size_t i = 0; i < t->u.tmpl.len; i++)
+		for (size_t i = 0; i < t->u.tmpl.len; i++) {
+			struct rego_expr *e = t->u.tmpl.exprs ? t->u.tmpl.exprs[i] : NULL;
+
+			for (size_t w = 0; e && w < e->with_len; w++)
+				resolve_with(c, e->with[w]);
 			resolve_term(c, t->u.tmpl.parts[i]);
+		}
 		break;
 	}
 }

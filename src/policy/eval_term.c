@@ -157,6 +157,24 @@ int eval_collect(struct q *q, const struct rego_term *t, struct rv **ret_set)
 	return 0;
 }
 
+/* Collects the values of an embedded expression with `with` modifiers. */
+static int collect_expr(struct q *q, const struct rego_expr *e, struct rv **ret_set)
+{
+	struct collect_env ce = { rv_set_new(4) };
+	int rc;
+
+	*ret_set = NULL;
+	if (!ce.set)
+		return eval_nomem(q);
+	rc = eval_with(q, e, collect_one, &ce);
+	if (rc < 0) {
+		rv_unref(ce.set);
+		return rc;
+	}
+	*ret_set = ce.set;
+	return 0;
+}
+
 /* Each expression part shows its value; an undefined one shows
  * "<undefined>", as OPA's string templates do. */
 static int eval_template(struct q *q, const struct rego_term *t, kv_fn k, void *env)
@@ -175,7 +193,10 @@ static int eval_template(struct q *q, const struct rego_term *t, kv_fn k, void *
 					       rv_str_len(part->u.value)));
 			continue;
 		}
-		WD_GUARD(eval_collect(q, part, &vals));
+		if (t->u.tmpl.exprs && t->u.tmpl.exprs[i] && t->u.tmpl.exprs[i]->with_len)
+			WD_GUARD(collect_expr(q, t->u.tmpl.exprs[i], &vals));
+		else
+			WD_GUARD(eval_collect(q, part, &vals));
 		if (rv_len(vals) == 0) {
 			rc = wd_buf_append_str(&out, "<undefined>");
 		} else {
