@@ -149,6 +149,65 @@ struct cnode *cnode_find_path(struct cnode *root, const char *path)
 
 /* ---- constants ---- */
 
+/* A private, unfrozen copy of v (see compile.h). */
+struct rv *value_deep_copy(const struct rv *v)
+{
+	struct rv *c = NULL;
+	size_t n;
+
+	switch (rv_kind_of(v)) {
+	case RV_NULL:
+		return rv_null();
+	case RV_BOOL:
+		return rv_bool(v->u.boolean);
+	case RV_NUMBER: {
+		struct wd_buf text;
+		int64_t i;
+
+		if (rv_number_to_i64(v, &i) && v->num_repr == RV_NUM_INT)
+			return rv_int(i);
+		wd_buf_init(&text, 32, (size_t)16 << 20);
+		if (rv_number_format(v, &text) == 0)
+			c = rv_number_parse(wd_buf_str(&text), wd_buf_len(&text));
+		wd_buf_free(&text);
+		return c;
+	}
+	case RV_STRING:
+		return rv_string(rv_str(v), rv_str_len(v));
+	case RV_ARRAY:
+		n = rv_array_len(v);
+		c = rv_array_new(n);
+		for (size_t i = 0; c && i < n; i++) {
+			struct rv *item = value_deep_copy(rv_array_at(v, i));
+
+			if (rv_array_push(c, item) < 0) {
+				rv_unref(c);
+				return NULL;
+			}
+		}
+		return c;
+	case RV_OBJECT:
+	case RV_SET:
+		n = rv_len(v);
+		c = rv_is(v, RV_SET) ? rv_set_new(n) : rv_object_new(n);
+		for (size_t i = 0; c && i < n; i++) {
+			struct rv *key, *val;
+			struct rv *ck;
+
+			rv_map_at(v, i, &key, &val);
+			ck = value_deep_copy(key);
+			if (rv_is(v, RV_SET) ? rv_set_add(c, ck) < 0
+					     : rv_object_put(c, ck, ck ? value_deep_copy(val) : NULL) < 0) {
+				rv_unref(c);
+				return NULL;
+			}
+		}
+		return c;
+	}
+	return NULL;
+}
+
+
 /* The frozen value of a term without variables, refs or calls; NULL when it
  * has any (or memory runs out). */
 struct rv *term_const_value(const struct rego_term *t)
@@ -157,7 +216,7 @@ struct rv *term_const_value(const struct rego_term *t)
 
 	switch (t->kind) {
 	case RT_VALUE:
-		return rv_ref(t->u.value);
+		return value_deep_copy(t->u.value);
 	case RT_ARRAY:
 		v = rv_array_new(t->u.coll.len);
 		for (size_t i = 0; v && i < t->u.coll.len; i++) {
@@ -399,11 +458,11 @@ static int finish_rules(struct rego_engine *e, struct cnode *node)
 		struct rego_rule *r = node->rules[i];
 		struct crule *cr = r->index;
 
-		if (r->value) {
-			cr->value_const = engine_own(e, term_const_value(r->value));
-		} else {
+		/* Folding made every constant value an RT_VALUE. */
+		if (r->value)
+			cr->value_const = r->value->kind == RT_VALUE ? r->value->u.value : NULL;
+		else
 			cr->value_const = rv_bool(true);
-		}
 		cr->const_value = cr->value_const != NULL;
 		if (!cr->const_value || r->else_chain) {
 			same = false;
@@ -418,9 +477,10 @@ static int finish_rules(struct rego_engine *e, struct cnode *node)
 	if (node->default_rule) {
 		struct crule *cr = node->default_rule->index;
 
-		cr->value_const = node->default_rule->value
-					  ? engine_own(e, term_const_value(node->default_rule->value))
-					  : rv_bool(true);
+		cr->value_const = !node->default_rule->value ? rv_bool(true)
+				  : node->default_rule->value->kind == RT_VALUE
+					  ? node->default_rule->value->u.value
+					  : NULL;
 		cr->const_value = cr->value_const != NULL;
 	}
 	if (node->kind == CN_COMPLETE || node->kind == CN_SET || node->kind == CN_OBJECT)

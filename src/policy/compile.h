@@ -106,6 +106,11 @@ WD_MUST_CHECK int compile_modules(struct rego_engine *e, struct rego_errors *err
 /* Finds the node at a dotted path below root ("data.a.b"); NULL if absent. */
 struct cnode *cnode_find_path(struct cnode *root, const char *path);
 
+/* A private, unfrozen deep copy of v: for values that must outlive the
+ * syntax tree or engine they came from, or be frozen by a new owner.
+ * NULL when memory runs out. */
+struct rv *value_deep_copy(const struct rv *v);
+
 /* The frozen-ready value of a term without variables, refs or calls; NULL
  * when it has any or memory runs out. */
 struct rv *term_const_value(const struct rego_term *t);
@@ -171,6 +176,12 @@ struct query_vars {
 /* Resolves and reorders a query body; lists its user variables. */
 WD_MUST_CHECK int compile_query_body(struct resolve_env *env, struct rego_body *body,
 				     int32_t *ret_slots, struct query_vars *ret_vars);
+
+/* ---- compile_fold.c ---- */
+
+/* Replaces constant arrays, objects and sets by frozen values. */
+void compile_fold_rule(struct resolve_env *env, struct rego_rule *rule);
+void compile_fold_body(struct resolve_env *env, struct rego_body *body);
 
 /* ---- compile_safety.c ---- */
 

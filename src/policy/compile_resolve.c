@@ -1030,6 +1030,7 @@ int compile_rule(struct resolve_env *env, struct rego_rule *rule)
 
 	rule->slots = c.nslots;
 	WD_GUARD(run_safety(&c, rule));
+	compile_fold_rule(env, rule);
 out:
 	if (c.cur)
 		scope_pop(&c);
@@ -1061,6 +1062,7 @@ int compile_query_body(struct resolve_env *env, struct rego_body *body, int32_t 
 		goto out;
 	}
 	WD_GUARD(safety_body(&sctx, body, bound));
+	compile_fold_body(env, body);
 
 	ret_vars->items = wd_calloc(sc.len ? sc.len : 1, sizeof(struct query_var));
 	if (!ret_vars->items) {

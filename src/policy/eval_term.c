@@ -31,6 +31,13 @@ struct coll_env {
 
 static int coll_next(struct q *q, struct coll_env *ce);
 
+static const struct rego_term *coll_term(const struct coll_env *ce, size_t i)
+{
+	if (ce->t->kind == RT_OBJECT)
+		return (i % 2 == 0) ? ce->items[i / 2] : ce->values[i / 2];
+	return ce->items[i];
+}
+
 static int coll_item(struct q *q, struct rv *v, void *env)
 {
 	struct coll_env *ce = env;
@@ -74,25 +81,34 @@ static int coll_next(struct q *q, struct coll_env *ce)
 {
 	const struct rego_term *item;
 	struct rv *v;
+	size_t start = ce->i;
 	int rc;
 
-	if (ce->i == ce->n) {
+	/* Items at hand are taken in a loop, not a nested call each, so long
+	 * literals do not deepen the stack. */
+	while (ce->i < ce->n) {
+		item = coll_term(ce, ce->i);
+		v = term_direct_value(q, item);
+		if (!v)
+			break;
+		ce->vals[ce->i++] = v;
+	}
+	if (ce->i < ce->n) {
+		item = coll_term(ce, ce->i);
+		rc = eval_term(q, item, coll_item, ce);
+		ce->i = start;
+		return rc;
+	}
+
+	{
 		v = coll_build(ce);
+		ce->i = start;
 		if (!v)
 			return eval_nomem(q);
 		rc = ce->k(q, v, ce->env);
 		rv_unref(v);
 		return rc;
 	}
-	if (ce->t->kind == RT_OBJECT)
-		item = (ce->i % 2 == 0) ? ce->items[ce->i / 2] : ce->values[ce->i / 2];
-	else
-		item = ce->items[ce->i];
-
-	v = term_direct_value(q, item);
-	if (v)
-		return coll_item(q, v, ce);
-	return eval_term(q, item, coll_item, ce);
 }
 
 static int eval_coll(struct q *q, const struct rego_term *t, kv_fn k, void *env)

@@ -314,65 +314,6 @@ void rego_results_free(struct rego_results *r)
 	free(r);
 }
 
-/* A private copy of v. Results outlive the query's syntax tree and may
- * outlive the engine, whose constants and data they could share. */
-static struct rv *value_copy(const struct rv *v)
-{
-	struct rv *c = NULL;
-	size_t n;
-
-	switch (rv_kind_of(v)) {
-	case RV_NULL:
-		return rv_null();
-	case RV_BOOL:
-		return rv_bool(v->u.boolean);
-	case RV_NUMBER: {
-		struct wd_buf text;
-		int64_t i;
-
-		if (rv_number_to_i64(v, &i) && v->num_repr == RV_NUM_INT)
-			return rv_int(i);
-		wd_buf_init(&text, 32, (size_t)16 << 20);
-		if (rv_number_format(v, &text) == 0)
-			c = rv_number_parse(wd_buf_str(&text), wd_buf_len(&text));
-		wd_buf_free(&text);
-		return c;
-	}
-	case RV_STRING:
-		return rv_string(rv_str(v), rv_str_len(v));
-	case RV_ARRAY:
-		n = rv_array_len(v);
-		c = rv_array_new(n);
-		for (size_t i = 0; c && i < n; i++) {
-			struct rv *item = value_copy(rv_array_at(v, i));
-
-			if (rv_array_push(c, item) < 0) {
-				rv_unref(c);
-				return NULL;
-			}
-		}
-		return c;
-	case RV_OBJECT:
-	case RV_SET:
-		n = rv_len(v);
-		c = rv_is(v, RV_SET) ? rv_set_new(n) : rv_object_new(n);
-		for (size_t i = 0; c && i < n; i++) {
-			struct rv *key, *val;
-			struct rv *ck;
-
-			rv_map_at(v, i, &key, &val);
-			ck = value_copy(key);
-			if (rv_is(v, RV_SET) ? rv_set_add(c, ck) < 0
-					     : rv_object_put(c, ck, ck ? value_copy(val) : NULL) < 0) {
-				rv_unref(c);
-				return NULL;
-			}
-		}
-		return c;
-	}
-	return NULL;
-}
-
 struct solution_env {
 	struct rego_results *res;
 	const struct query_vars *vars;
@@ -399,7 +340,7 @@ static int solution_add(struct q *q, void *env)
 		if (!v)
 			continue;
 		name = rv_cstring(se->vars->items[i].name);
-		if (!name || rv_object_put(sol.bindings, name, value_copy(v)) < 0) {
+		if (!name || rv_object_put(sol.bindings, name, value_deep_copy(v)) < 0) {
 			rv_unref(sol.bindings);
 			return eval_nomem(q);
 		}
@@ -412,7 +353,7 @@ static int solution_add(struct q *q, void *env)
 		return WD_ENOMEM;
 	}
 	for (size_t i = 0; i < q->expr_vals_len; i++) {
-		sol.expressions[i] = value_copy(q->expr_vals[i] ? q->expr_vals[i] : rv_bool(true));
+		sol.expressions[i] = value_deep_copy(q->expr_vals[i] ? q->expr_vals[i] : rv_bool(true));
 		if (!sol.expressions[i]) {
 			rv_unref(sol.bindings);
 			for (size_t j = 0; j < i; j++)
