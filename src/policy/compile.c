@@ -414,7 +414,9 @@ static int finish_tree(struct tree_ctx *tc, struct cnode *node, struct cnode **n
 {
 	int rc = 0;
 
-	qsort(node->children, node->children_len, sizeof(*node->children), cmp_children);
+	if (node->children_len > 1)
+		qsort(node->children, node->children_len, sizeof(*node->children),
+		      cmp_children);
 	node->id = (*next)++;
 	nodes[node->id] = node;
 	rc = classify_node(tc, node);

@@ -74,8 +74,10 @@ static int vref_enumerate(struct q *q, struct vref_env *ve, const struct rego_te
 	case RV_ARRAY:
 		n = rv_array_len(v);
 		for (size_t i = 0; i < n && rc == 0; i++) {
-			struct rv *key = rv_int((int64_t)i);
+			struct rv *key;
 
+			WD_TRY(eval_step(q, &ve->t->loc));
+			key = rv_int((int64_t)i);
 			if (!key)
 				return eval_nomem(q);
 			if (is_local_var(op)) {
@@ -96,6 +98,7 @@ static int vref_enumerate(struct q *q, struct vref_env *ve, const struct rego_te
 		for (size_t i = 0; i < n && rc == 0; i++) {
 			struct rv *key, *val;
 
+			WD_TRY(eval_step(q, &ve->t->loc));
 			rv_map_sorted_at(v, i, &key, &val);
 			if (!val)
 				val = key;
