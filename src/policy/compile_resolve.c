@@ -577,6 +577,46 @@ static struct rego_term *callee_term(struct rctx *c, const struct rego_loc *loc,
 	return t;
 }
 
+/* The kind a term evaluates to when the syntax alone tells; -1 if not. */
+static int static_kind(const struct rego_term *t)
+{
+	switch (t->kind) {
+	case RT_VALUE:
+		return (int)rv_kind_of(t->u.value);
+	case RT_ARRAY:
+	case RT_ARRAY_COMPR:
+		return RV_ARRAY;
+	case RT_OBJECT:
+	case RT_OBJECT_COMPR:
+		return RV_OBJECT;
+	case RT_SET:
+	case RT_SET_COMPR:
+		return RV_SET;
+	case RT_TEMPLATE:
+		return RV_STRING;
+	default:
+		return -1;
+	}
+}
+
+/* Rejects constant arguments of the wrong kind, as OPA's type checker
+ * does before evaluation (`count(1)`). */
+static void check_arg_types(struct rctx *c, const struct rego_term *t,
+			    const struct rego_builtin *bi)
+{
+	if (!bi || (bi->flags & REGO_BI_VARIADIC))
+		return;
+	for (size_t i = 0; i < bi->arity && i < t->u.call.len && i < REGO_BUILTIN_MAX_ARGS; i++) {
+		int kind = static_kind(t->u.call.args[i]);
+		unsigned mask = bi->arg_types[i];
+
+		if (kind < 0 || mask == 0 || (mask & (1u << kind)))
+			continue;
+		error_at(c, "rego_type_error", &t->loc, "%s: invalid argument(s)", bi->name);
+		return;
+	}
+}
+
 static void resolve_call(struct rctx *c, struct rego_term *t)
 {
 	struct wd_buf name;
@@ -616,6 +656,8 @@ static void resolve_call(struct rctx *c, struct rego_term *t)
 		error_at(c, "rego_type_error", &t->loc, "%s: too many arguments", full);
 		goto args;
 	}
+	if (CALLEE_KIND(slot) == CALLEE_BUILTIN)
+		check_arg_types(c, t, builtin_by_index(CALLEE_INDEX(slot)));
 	t->u.call.op = callee_term(c, &op->loc, full, slot);
 args:
 	wd_buf_free(&name);
@@ -1072,7 +1114,7 @@ int compile_query_body(struct resolve_env *env, struct rego_body *body, int32_t 
 	for (size_t i = 0; i < sc.len; i++) {
 		const char *name = sc.syms[i].name;
 
-		if (sc.syms[i].slot < 0 || name[0] == '_' || name[0] == '$')
+		if (sc.syms[i].slot < 0 || name[0] == '$' || strncmp(name, "__local", 7) == 0)
 			continue;
 		ret_vars->items[ret_vars->len++] =
 			(struct query_var){ name, sc.syms[i].slot };

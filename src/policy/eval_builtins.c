@@ -198,11 +198,6 @@ void eval_nondet_free(struct nondet_memo *m)
 	}
 }
 
-void eval_fmemo_free(struct fmemo *m)
-{
-	(void)m;
-}
-
 static struct rv *args_array(struct rv **args, size_t nargs)
 {
 	struct rv *a = rv_array_new(nargs);

@@ -56,6 +56,7 @@ struct q {
 	struct rv *input;             /* current input (NULL: undefined) */
 	struct rv *data;              /* current base data */
 	struct cache *cache;
+	struct cache *root_cache;     /* the cache outside every `with` */
 
 	struct data_override *dov;
 	size_t dov_len;
@@ -206,4 +207,16 @@ WD_MUST_CHECK int eval_builtin_call(struct q *q, const struct rego_builtin *bi,
 				    struct rv **ret);
 
 void eval_nondet_free(struct nondet_memo *m);
+
+/* ---- eval_memo.c ---- */
+
 void eval_fmemo_free(struct fmemo *m);
+
+/* The memo key for a call's arguments (a new array), NULL on memory. */
+struct rv *eval_memo_args(struct rv *const *args, size_t nargs);
+
+/* A remembered result (*ret NULL: undefined); false when not known. */
+bool eval_memo_get(struct q *q, uint32_t node, struct rv *args, struct rv **ret);
+
+/* Remembers a result (NULL: undefined); silently skipped past the cap. */
+void eval_memo_put(struct q *q, uint32_t node, struct rv *args, struct rv *result);

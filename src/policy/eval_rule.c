@@ -287,12 +287,28 @@ int eval_function(struct q *q, struct cnode *node, struct rv *const *args, size_
 		  const struct rego_loc *loc, struct rv **ret)
 {
 	struct value_env ve = { .conflict = MSG_FUNCTION_CONFLICT };
+	struct rv *key = NULL;
 	int rc = 0;
 
 	*ret = NULL;
 	if (nargs != node->arity)
 		return 0;
-	WD_TRY(depth_enter(q, loc));
+
+	/* Results are remembered outside `with`, where functions are pure. */
+	if (q->cache == q->root_cache && !q->fov) {
+		key = eval_memo_args(args, nargs);
+		if (!key)
+			return eval_nomem(q);
+		if (eval_memo_get(q, node->id, key, ret)) {
+			rv_unref(key);
+			return 0;
+		}
+	}
+	rc = depth_enter(q, loc);
+	if (rc < 0) {
+		rv_unref(key);
+		return rc;
+	}
 	for (size_t i = 0; i < node->rules_len; i++) {
 		const struct rego_rule *r = node->rules[i];
 		struct fargs_env fe = { r, args, 0, &ve, 0 };
@@ -308,9 +324,12 @@ int eval_function(struct q *q, struct cnode *node, struct rv *const *args, size_
 	}
 	if (!ve.result && node->default_rule)
 		WD_GUARD(default_value(q, node->default_rule, &ve.result));
+	if (key)
+		eval_memo_put(q, node->id, key, ve.result);
 	*ret = ve.result;
 	ve.result = NULL;
 out:
+	rv_unref(key);
 	rv_unref(ve.result);
 	q->depth--;
 	return rc;

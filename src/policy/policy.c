@@ -515,6 +515,7 @@ int rego_engine_query(struct rego_engine *e, const char *query, size_t len,
 	q.input = opts->input;
 	q.data = e->data->data;
 	q.cache = &cache;
+	q.root_cache = &cache;
 	q.max_steps = limits.max_steps;
 	q.max_depth = limits.max_depth;
 	q.max_memory = limits.max_memory;
