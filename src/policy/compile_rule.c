@@ -1,0 +1,256 @@
+/* Resolution entry points: a module's globals (rules and imports), then
+ * each rule or query resolved, checked for safety and folded. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/buf.h"
+#include "common/error.h"
+#include "policy/compile_resolve.h"
+
+/* ---- globals of a module ---- */
+
+static int global_add(struct rctx *c, const char *name, struct rego_term **items, size_t len)
+{
+	if (rs_global_find(c, name))
+		return 0;
+	if (c->globals_len == c->globals_cap) {
+		size_t cap = c->globals_cap ? c->globals_cap * 2 : 16;
+		struct global *n = wd_reallocarray(c->globals, cap, sizeof(*n));
+
+		if (!n)
+			return WD_ENOMEM;
+		c->globals = n;
+		c->globals_cap = cap;
+	}
+	c->globals[c->globals_len++] = (struct global){ name, items, len };
+	return 0;
+}
+
+static int globals_build(struct rctx *c)
+{
+	struct rego_module *m = c->env->module;
+	struct cnode *pkg = c->env->package;
+
+	if (!m)
+		return 0;
+
+	for (size_t i = 0; i < m->imports_len; i++) {
+		struct rego_import *imp = m->imports[i];
+		struct rego_term *path = imp->path;
+		struct rego_term *head;
+		const char *name;
+
+		if (path->kind == RT_VAR) {
+			continue; /* `import input` / `import data` change nothing */
+		}
+		if (path->kind != RT_REF || path->u.ref.len < 1)
+			continue;
+		head = path->u.ref.items[0];
+		if (head->kind != RT_VAR)
+			continue;
+		if (strcmp(head->u.var.name, "data") == 0)
+			head->u.var.slot = SLOT_DATA;
+		else if (strcmp(head->u.var.name, "input") == 0)
+			head->u.var.slot = SLOT_INPUT;
+		else
+			continue; /* future.keywords, rego.v1 */
+		if (imp->alias) {
+			name = imp->alias;
+		} else {
+			struct rego_term *last = path->u.ref.items[path->u.ref.len - 1];
+
+			if (path->u.ref.len == 1 || last->kind != RT_VALUE ||
+			    !rv_is(last->u.value, RV_STRING))
+				continue;
+			name = rv_str(last->u.value);
+		}
+		WD_TRY(global_add(c, name, path->u.ref.items, path->u.ref.len));
+	}
+
+	/* Every rule of the package, from any module, by its first name. */
+	for (size_t i = 0; pkg && i < pkg->children_len; i++) {
+		struct cnode *child = pkg->children[i];
+		struct rego_term **items;
+		size_t depth = 0, k;
+
+		if (!rv_is(child->key, RV_STRING))
+			continue;
+		for (struct cnode *n = child; n; n = n->parent)
+			depth++;
+		items = rego_arena_alloc(c->env->arena, depth * sizeof(*items));
+		if (!items)
+			return WD_ENOMEM;
+		k = depth;
+		for (struct cnode *n = child; n; n = n->parent) {
+			k--;
+			if (n->parent) {
+				items[k] = rs_new_term(c, RT_VALUE, NULL);
+				if (!items[k])
+					return WD_ENOMEM;
+				items[k]->u.value = n->key;
+			} else {
+				items[k] = rs_new_term(c, RT_VAR, NULL);
+				if (!items[k])
+					return WD_ENOMEM;
+				items[k]->u.var.name = "data";
+				items[k]->u.var.slot = SLOT_DATA;
+			}
+		}
+		WD_TRY(global_add(c, rv_str(child->key), items, depth));
+	}
+	return 0;
+}
+
+static void rctx_free(struct rctx *c)
+{
+	free(c->globals);
+	free(c->ranges);
+}
+
+/* ---- rules ---- */
+
+static int run_safety(struct rctx *c, struct rego_rule *rule)
+{
+	struct safety_ctx sc = {
+		.engine = c->env->engine,
+		.errs = c->env->errs,
+		.nslots = c->nslots,
+		.ranges = c->ranges,
+		.ranges_len = c->ranges_len,
+	};
+	size_t words = ((size_t)c->nslots + 63) / 64 + 1;
+	uint64_t *bound0 = calloc(words, sizeof(uint64_t));
+	uint64_t *bound = calloc(words, sizeof(uint64_t));
+	struct crule *cr = rule->index;
+	int rc = 0;
+
+	if (!bound0 || !bound) {
+		rc = WD_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < rule->args_len; i++)
+		safety_term_vars(&sc, rule->args[i], bound0);
+
+	memcpy(bound, bound0, words * sizeof(uint64_t));
+	WD_GUARD(safety_body(&sc, rule->body, bound));
+	if (rule->key)
+		WD_GUARD(safety_head_term(&sc, rule->key, bound));
+	if (rule->value)
+		WD_GUARD(safety_head_term(&sc, rule->value, bound));
+	for (size_t i = 0; cr && i < cr->suffix_len; i++)
+		WD_GUARD(safety_head_term(&sc, cr->suffix[i], bound));
+
+	for (struct rego_else *el = rule->else_chain; el; el = el->next) {
+		memcpy(bound, bound0, words * sizeof(uint64_t));
+		WD_GUARD(safety_body(&sc, el->body, bound));
+		if (el->value)
+			WD_GUARD(safety_head_term(&sc, el->value, bound));
+	}
+out:
+	free(bound0);
+	free(bound);
+	return rc;
+}
+
+int compile_rule(struct resolve_env *env, struct rego_rule *rule)
+{
+	struct rctx c = { .env = env };
+	struct scope sc;
+	struct crule *cr = rule->index;
+	int rc = 0;
+
+	WD_GUARD(globals_build(&c));
+
+	rs_scope_push(&c, &sc);
+	/* Function arguments are declared first: they shadow rules. */
+	for (size_t i = 0; i < rule->args_len; i++)
+		rs_declare_args(&c, rule->args[i]);
+	for (size_t i = 0; i < rule->args_len; i++)
+		rs_resolve_term(&c, rule->args[i]);
+	/* Head variables are bound by the body; a name first met in the
+	 * head does not capture same-named variables of comprehensions. */
+	rs_collect_body(&c, rule->body);
+
+	for (size_t i = 0; i < rule->body->len; i++)
+		rs_resolve_expr(&c, rule->body->exprs[i]);
+	for (size_t i = 0; cr && i < cr->suffix_len; i++)
+		rs_resolve_term(&c, cr->suffix[i]);
+	rs_resolve_term(&c, rule->key);
+	rs_resolve_term(&c, rule->value);
+
+	/* Else branches see the arguments and the rule's names. */
+	for (struct rego_else *el = rule->else_chain; el; el = el->next) {
+		struct scope esc;
+
+		rs_scope_push(&c, &esc);
+		rs_collect_body(&c, el->body);
+		for (size_t i = 0; i < el->body->len; i++)
+			rs_resolve_expr(&c, el->body->exprs[i]);
+		rs_resolve_term(&c, el->value);
+		rs_scope_pop(&c);
+	}
+	rs_scope_pop(&c);
+	WD_GUARD(c.rc);
+
+	rule->slots = c.nslots;
+	WD_GUARD(run_safety(&c, rule));
+	compile_fold_rule(env, rule);
+out:
+	if (c.cur)
+		rs_scope_pop(&c);
+	rctx_free(&c);
+	return rc < 0 ? rc : c.rc;
+}
+
+int compile_query_body(struct resolve_env *env, struct rego_body *body, int32_t *ret_slots,
+		       struct query_vars *ret_vars)
+{
+	struct rctx c = { .env = env };
+	struct scope sc;
+	struct safety_ctx sctx;
+	uint64_t *bound = NULL;
+	int rc = 0;
+
+	*ret_vars = (struct query_vars){ 0 };
+	rs_scope_push(&c, &sc);
+	rs_collect_body(&c, body);
+	for (size_t i = 0; i < body->len; i++)
+		rs_resolve_expr(&c, body->exprs[i]);
+	WD_GUARD(c.rc);
+
+	sctx = (struct safety_ctx){ .engine = env->engine, .errs = env->errs, .nslots = c.nslots,
+				    .ranges = c.ranges, .ranges_len = c.ranges_len };
+	bound = calloc(((size_t)c.nslots + 63) / 64 + 1, sizeof(uint64_t));
+	if (!bound) {
+		rc = WD_ENOMEM;
+		goto out;
+	}
+	WD_GUARD(safety_body(&sctx, body, bound));
+	compile_fold_body(env, body);
+
+	ret_vars->items = wd_calloc(sc.len ? sc.len : 1, sizeof(struct query_var));
+	if (!ret_vars->items) {
+		rc = WD_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < sc.len; i++) {
+		const char *name = sc.syms[i].name;
+
+		if (sc.syms[i].slot < 0 || name[0] == '$' || strncmp(name, "__local", 7) == 0)
+			continue;
+		ret_vars->items[ret_vars->len++] =
+			(struct query_var){ name, sc.syms[i].slot };
+	}
+	*ret_slots = c.nslots;
+out:
+	free(bound);
+	rs_scope_pop(&c);
+	rctx_free(&c);
+	if (rc < 0) {
+		free(ret_vars->items);
+		*ret_vars = (struct query_vars){ 0 };
+	}
+	return rc;
+}
