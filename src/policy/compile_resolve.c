@@ -410,8 +410,8 @@ static void resolve_with(struct rctx *c, struct rego_with *w)
 		c->env->errs = saved;
 		wd_buf_init(&fullname, 64, 4096);
 		if (full_name(c, wd_buf_str(&name), &fullname) &&
-		    strncmp(wd_buf_str(&fullname), "data", 4) == 0 &&
-		    (wd_buf_str(&fullname)[4] == '\0' || wd_buf_str(&fullname)[4] == '.')) {
+		    (strcmp(wd_buf_str(&fullname), "data") == 0 ||
+		     strncmp(wd_buf_str(&fullname), "data.", 5) == 0)) {
 			if (target->kind == RT_VAR) {
 				const struct global *g = rs_global_find(c, target->u.var.name);
 
