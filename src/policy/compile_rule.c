@@ -154,6 +154,79 @@ out:
 	return rc;
 }
 
+/* True for terms a call's argument can be matched against directly. */
+static bool is_pattern(const struct rego_term *t)
+{
+	switch (t->kind) {
+	case RT_VAR:
+	case RT_VALUE:
+		return true;
+	case RT_ARRAY:
+		for (size_t i = 0; i < t->u.coll.len; i++)
+			if (!is_pattern(t->u.coll.items[i]))
+				return false;
+		return true;
+	case RT_OBJECT:
+		for (size_t i = 0; i < t->u.obj.len; i++)
+			if (t->u.obj.keys[i]->kind != RT_VALUE || !is_pattern(t->u.obj.values[i]))
+				return false;
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* An argument that is not a pattern (`f($"{x}") := ...`, `f(x + 1)`)
+ * becomes a fresh variable and a body expression comparing it, so it is
+ * evaluated once the body has bound its variables, as OPA rewrites it. */
+static int hoist_args(struct rctx *c, struct rego_rule *rule)
+{
+	struct rego_arena *arena = c->env->arena;
+
+	for (size_t i = 0; i < rule->args_len; i++) {
+		struct rego_term *arg = rule->args[i];
+		struct rego_term *var, *op, *call, **args;
+		struct rego_expr *e, **exprs;
+		char name[32];
+		struct rego_body *body = rule->body;
+
+		if (is_pattern(arg))
+			continue;
+		snprintf(name, sizeof(name), "$arg%zu", i);
+		var = rs_new_term(c, RT_VAR, &arg->loc);
+		op = rs_new_term(c, RT_VAR, &arg->loc);
+		call = rs_new_term(c, RT_CALL, &arg->loc);
+		args = rego_arena_alloc(arena, 2 * sizeof(*args));
+		e = rego_arena_alloc(arena, sizeof(*e));
+		exprs = rego_arena_alloc(arena, (body->len + 1) * sizeof(*exprs));
+		if (!var || !op || !call || !args || !e || !exprs)
+			return WD_ENOMEM;
+		var->u.var.name = rego_arena_strndup(arena, name, strlen(name));
+		if (!var->u.var.name)
+			return WD_ENOMEM;
+		var->u.var.slot = SLOT_UNRESOLVED;
+		var->u.var.generated = true;
+		op->u.var.name = "eq";
+		op->u.var.slot = SLOT_UNRESOLVED;
+		args[0] = var;
+		args[1] = arg;
+		call->u.call.op = op;
+		call->u.call.args = args;
+		call->u.call.len = 2;
+		e->kind = RE_TERM;
+		e->loc = arg->loc;
+		e->u.term = call;
+		e->index = (int32_t)body->len;
+		if (body->len)
+			memcpy(exprs, body->exprs, body->len * sizeof(*exprs));
+		exprs[body->len] = e;
+		body->exprs = exprs;
+		body->len++;
+		rule->args[i] = var;
+	}
+	return 0;
+}
+
 int compile_rule(struct resolve_env *env, struct rego_rule *rule)
 {
 	struct rctx c = { .env = env };
@@ -162,6 +235,7 @@ int compile_rule(struct resolve_env *env, struct rego_rule *rule)
 	int rc = 0;
 
 	WD_GUARD(globals_build(&c));
+	WD_GUARD(hoist_args(&c, rule));
 
 	rs_scope_push(&c, &sc);
 	/* Function arguments are declared first: they shadow rules. */
