@@ -111,6 +111,19 @@ static int each_member(struct q *q, struct rv *domain, struct member_env *me)
 {
 	size_t n;
 	int rc = 0;
+	struct rv *bound_key = me->key ? term_direct_value(q, me->key) : NULL;
+
+	/* A bound key is a lookup, not a scan: `some k, v in xs` with k
+	 * known visits one member. */
+	if (bound_key) {
+		struct rv *val = eval_lookup(domain, bound_key);
+
+		if (!val || (rv_is(domain, RV_SET) && !rv_equal(val, bound_key)))
+			return 0;
+		WD_TRY(eval_step(q, NULL));
+		me->value_v = val;
+		return member_value(q, me);
+	}
 
 	switch (rv_kind_of(domain)) {
 	case RV_ARRAY:

@@ -542,11 +542,11 @@ int eval_rule_doc(struct q *q, struct cnode *node, struct rv *const *keys, size_
 	*ret = NULL;
 	if (node->kind == CN_COMPLETE)
 		nkeys = 0;
-	if (nkeys == 0) {
-		*ret = cache_get(q, node, &hit);
-		if (hit)
-			return 0;
-	}
+
+	/* The full document, once known, answers lookups too. */
+	*ret = cache_get(q, node, &hit);
+	if (hit)
+		return 0;
 
 	WD_TRY(depth_enter(q, node->rules_len ? &node->rules[0]->loc : NULL));
 	switch (node->kind) {
