@@ -315,6 +315,8 @@ static int attach_rule(struct tree_ctx *tc, struct cnode *pkg, struct rego_rule 
 	if (!first)
 		return WD_ENOMEM;
 	node = child_get(tc, pkg, first);
+	if (node)
+		node->rule_head = true;
 	for (i = 1; node && head->kind == RT_REF && i < len && is_ground_item(items[i]); i++)
 		node = child_get(tc, node, items[i]->u.value);
 	if (!node)
@@ -549,11 +551,14 @@ int compile_modules(struct rego_engine *e, struct rego_errors *errs)
 		for (size_t r = 0; r < mod->rules_len; r++) {
 			int rr = compile_rule(&env, mod->rules[r]);
 
-			if (rr == WD_ENOMEM)
+			if (rr == WD_ENOMEM) {
+				resolve_env_free(&env);
 				return rr;
+			}
 			if (rr < 0)
 				rc = rr;
 		}
+		resolve_env_free(&env);
 	}
 	if (rc < 0)
 		return rc;

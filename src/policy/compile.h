@@ -60,6 +60,9 @@ struct cnode {
 	struct rule_index *index;     /* NULL when the rules are not indexed */
 	/* Recursion check state. */
 	uint8_t visit;
+	/* The first segment of a rule head (not a subpackage): its name is
+	 * visible unqualified inside the package. */
+	bool rule_head;
 };
 
 /* Per-rule annotations, stored in rule->index. */
@@ -123,15 +126,24 @@ void cnode_free(struct cnode *node);
 
 /* ---- compile_resolve.c ---- */
 
-/* Names visible without qualification in a module: its package's rules and
- * its imports. */
+struct global;
+
+/* What resolution works in: the engine, the module (NULL for a query) and
+ * the names visible in it without qualification, built once per module. */
 struct resolve_env {
 	struct rego_engine *engine;
 	struct rego_module *module;   /* NULL for a query */
 	struct rego_arena *arena;     /* for new terms */
 	struct rego_errors *errs;
 	struct cnode *package;        /* the module's package node */
+	struct global *globals;       /* sorted by name; freed by resolve_env_free */
+	size_t globals_len;
+	size_t globals_cap;
+	bool globals_ready;
 };
+
+/* Frees what resolution cached in env. */
+void resolve_env_free(struct resolve_env *env);
 
 /* Resolves names, assigns local slots and reorders a rule for safety. */
 WD_MUST_CHECK int compile_rule(struct resolve_env *env, struct rego_rule *rule);

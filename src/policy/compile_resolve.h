@@ -33,14 +33,14 @@ struct global {
 	const char *name;
 	struct rego_term **items;
 	size_t len;
+	size_t order;                 /* imports first, then rules */
 };
 
 /* One resolution: a rule or query with its globals, scopes and slots. */
 struct rctx {
 	struct resolve_env *env;
-	struct global *globals;
+	const struct global *globals; /* borrowed from env, sorted by name */
 	size_t globals_len;
-	size_t globals_cap;
 	struct scope *cur;
 	int32_t nslots;
 	struct scope_range *ranges;

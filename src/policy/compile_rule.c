@@ -13,19 +13,54 @@
 
 static int global_add(struct rctx *c, const char *name, struct rego_term **items, size_t len)
 {
-	if (rs_global_find(c, name))
-		return 0;
-	if (c->globals_len == c->globals_cap) {
-		size_t cap = c->globals_cap ? c->globals_cap * 2 : 16;
-		struct global *n = wd_reallocarray(c->globals, cap, sizeof(*n));
+	struct resolve_env *env = c->env;
+
+	if (env->globals_len == env->globals_cap) {
+		size_t cap = env->globals_cap ? env->globals_cap * 2 : 16;
+		struct global *n = wd_reallocarray(env->globals, cap, sizeof(*n));
 
 		if (!n)
 			return WD_ENOMEM;
-		c->globals = n;
-		c->globals_cap = cap;
+		env->globals = n;
+		env->globals_cap = cap;
 	}
-	c->globals[c->globals_len++] = (struct global){ name, items, len };
+	env->globals[env->globals_len] = (struct global){ name, items, len, env->globals_len };
+	env->globals_len++;
 	return 0;
+}
+
+static int cmp_global(const void *a, const void *b)
+{
+	const struct global *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	if (c != 0)
+		return c;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* Sorts the names and keeps the first definition of each: an import
+ * hides a rule of the same name. */
+static void globals_sort(struct resolve_env *env)
+{
+	size_t out = 0;
+
+	qsort(env->globals, env->globals_len, sizeof(*env->globals), cmp_global);
+	for (size_t i = 0; i < env->globals_len; i++) {
+		if (out > 0 && strcmp(env->globals[out - 1].name, env->globals[i].name) == 0)
+			continue;
+		env->globals[out++] = env->globals[i];
+	}
+	env->globals_len = out;
+}
+
+void resolve_env_free(struct resolve_env *env)
+{
+	free(env->globals);
+	env->globals = NULL;
+	env->globals_len = 0;
+	env->globals_cap = 0;
+	env->globals_ready = false;
 }
 
 static int globals_build(struct rctx *c)
@@ -33,8 +68,11 @@ static int globals_build(struct rctx *c)
 	struct rego_module *m = c->env->module;
 	struct cnode *pkg = c->env->package;
 
-	if (!m)
+	if (!m || c->env->globals_ready) {
+		c->globals = c->env->globals;
+		c->globals_len = c->env->globals_len;
 		return 0;
+	}
 
 	for (size_t i = 0; i < m->imports_len; i++) {
 		struct rego_import *imp = m->imports[i];
@@ -75,7 +113,7 @@ static int globals_build(struct rctx *c)
 		struct rego_term **items;
 		size_t depth = 0, k;
 
-		if (!rv_is(child->key, RV_STRING))
+		if (!rv_is(child->key, RV_STRING) || !child->rule_head)
 			continue;
 		for (struct cnode *n = child; n; n = n->parent)
 			depth++;
@@ -100,12 +138,15 @@ static int globals_build(struct rctx *c)
 		}
 		WD_TRY(global_add(c, rv_str(child->key), items, depth));
 	}
+	globals_sort(c->env);
+	c->env->globals_ready = true;
+	c->globals = c->env->globals;
+	c->globals_len = c->env->globals_len;
 	return 0;
 }
 
 static void rctx_free(struct rctx *c)
 {
-	free(c->globals);
 	free(c->ranges);
 }
 

@@ -104,9 +104,19 @@ int32_t rs_sym_slot(struct rctx *c, struct sym *s)
 
 const struct global *rs_global_find(struct rctx *c, const char *name)
 {
-	for (size_t i = 0; i < c->globals_len; i++)
-		if (strcmp(c->globals[i].name, name) == 0)
-			return &c->globals[i];
+	size_t lo = 0, hi = c->globals_len;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int cmp = strcmp(c->globals[mid].name, name);
+
+		if (cmp == 0)
+			return &c->globals[mid];
+		if (cmp < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NULL;
 }
 

@@ -144,6 +144,50 @@ static void imports_and_aliases(void **state)
 	rego_engine_unref(e);
 }
 
+/* A subpackage's name is not a rule of its parent package, so it can be
+ * a local variable there. */
+static void subpackage_names_not_global(void **state)
+{
+	static const char *const mods[] = {
+		"package top\n"
+		"p := b if b := 7\n",
+		"package top.b\n"
+		"q := 1\n",
+		NULL,
+	};
+	struct rego_errors errs;
+	struct rego_engine *e = te_compile(mods, NULL, &errs);
+
+	(void)state;
+	assert_non_null(e);
+	TE_EXPECT(e, "x := data.top.p", NULL, "[{\"x\":7}]");
+	TE_EXPECT(e, "x := data.top.b.q", NULL, "[{\"x\":1}]");
+	rego_engine_unref(e);
+}
+
+/* Thousands of distinct rule names compile without quadratic cost. */
+static void many_rule_names(void **state)
+{
+	struct wd_buf src;
+	const char *mods[2];
+	struct rego_errors errs;
+	struct rego_engine *e;
+
+	(void)state;
+	wd_buf_init(&src, 1u << 16, 1u << 24);
+	assert_int_equal(wd_buf_append_str(&src, "package many\n"), 0);
+	for (int i = 0; i < 5000; i++)
+		assert_int_equal(wd_buf_appendf(&src, "r%d := r%d + 1\n", i, i + 1), 0);
+	assert_int_equal(wd_buf_append_str(&src, "r5000 := 0\n"), 0);
+	mods[0] = wd_buf_str(&src);
+	mods[1] = NULL;
+	e = te_compile(mods, NULL, &errs);
+	assert_non_null(e);
+	TE_EXPECT(e, "x := data.many.r4990", NULL, "[{\"x\":10}]");
+	rego_engine_unref(e);
+	wd_buf_free(&src);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -154,6 +198,8 @@ int main(void)
 		cmocka_unit_test(locals_and_conflicts),
 		cmocka_unit_test(parse_and_query_errors),
 		cmocka_unit_test(imports_and_aliases),
+		cmocka_unit_test(subpackage_names_not_global),
+		cmocka_unit_test(many_rule_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
