@@ -9,7 +9,14 @@ FUZZ_SECONDS ?= 60
 # CI builds with -Werror; a local build only warns.
 WERROR := $(if $(CI),--werror,)
 
-.PHONY: all build asan test demo fuzz bench clean deps
+# OPA's conformance cases: OPA_CASES names the folder of case folders;
+# CONFORMANCE_MIN is the pass percentage below which the run fails, and
+# CONFORMANCE_ARGS passes more options (-v, folder names) to the runner.
+OPA_CASES ?=
+CONFORMANCE_MIN ?= 0
+CONFORMANCE_ARGS ?=
+
+.PHONY: all build asan test demo fuzz bench clean deps conformance conformance-asan
 
 all: build
 
@@ -54,6 +61,25 @@ bench:
 	@$(MAKE) --no-print-directory build
 	bench/run.sh $(BUILD_DIR)
 	bench/agent.sh $(BUILD_DIR)
+	bench/policy.sh $(BUILD_DIR)
+
+# Runs the conformance runner of build directory $(1), or explains the skip.
+define run_conformance
+	@if [ -z "$(OPA_CASES)" ]; then \
+		echo "conformance: OPA_CASES is not set: give the folder of OPA's case folders (make conformance OPA_CASES=DIR); skipping"; \
+	elif [ ! -d "$(OPA_CASES)" ]; then \
+		echo "conformance: the folder $(OPA_CASES) is absent; skipping"; \
+	else \
+		$(1)/tests/conformance/rego-conformance --min-pass $(CONFORMANCE_MIN) \
+			"$(OPA_CASES)" $(CONFORMANCE_ARGS); \
+	fi
+endef
+
+conformance: build
+	$(call run_conformance,$(BUILD_DIR))
+
+conformance-asan: asan
+	$(call run_conformance,$(ASAN_DIR))
 
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(FUZZ_DIR)

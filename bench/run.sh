@@ -87,7 +87,7 @@ start_server() {
 	SERVER_DIR=$WORK/$name
 	mkdir -p "$SERVER_DIR"
 	LD_PRELOAD=$preload "$WARDEN" server --trust-domain "$TRUST_DOMAIN" \
-		--data-dir "$SERVER_DIR/data" --listen 127.0.0.1:0 \
+		--data-dir "$SERVER_DIR/data" --listen 127.0.0.1:0 --policy-listen 127.0.0.1:0 \
 		--admin-socket "$SERVER_DIR/admin.sock" >"$SERVER_DIR/server.log" 2>&1 &
 	SERVER_PID=$!
 	for _ in $(seq 200); do
@@ -255,6 +255,11 @@ if awk -v a="$(api rate)" -v b="$(nodelay rate)" 'BEGIN { exit !(b > 1.5 * a) }'
 fi
 
 mkdir -p "$(dirname "$OUTPUT")"
+# bench/policy.sh owns a marked section of the same page; keep it.
+POLICY_SECTION=""
+if [[ -f $OUTPUT ]]; then
+	POLICY_SECTION=$(sed -n '/<!-- policy-bench:begin -->/,/<!-- policy-bench:end -->/p' "$OUTPUT")
+fi
 cat >"$OUTPUT" <<EOF
 # Benchmarks
 
@@ -366,7 +371,7 @@ Where the rest of the time goes:
 ## 2. X.509-SVIDs through the HTTPS API
 
 The script starts \`warden server --trust-domain $TRUST_DOMAIN --data-dir D
---listen 127.0.0.1:0 --admin-socket S\`, takes the port from its
+--listen 127.0.0.1:0 --policy-listen 127.0.0.1:0 --admin-socket S\`, takes the port from its
 \`server started ... port=N\` line, creates a join token
 (\`POST /v1/tokens\` on the admin socket), attests a node
 (\`POST /v1/node/attest\`, bench/bench_admin.py) and creates one entry
@@ -427,4 +432,7 @@ No peer number: we have no published SPIRE measurement of spire-server's
 memory with 100,000 entries to compare against, and SPIRE is not installed
 here.
 EOF
+if [[ -n $POLICY_SECTION ]]; then
+	printf '\n%s\n' "$POLICY_SECTION" >>"$OUTPUT"
+fi
 progress "wrote $OUTPUT"

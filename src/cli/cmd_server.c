@@ -20,6 +20,8 @@ static void print_server_usage(FILE *out)
 		"  --trust-domain NAME    trust domain, e.g. example.org\n"
 		"  --data-dir DIR         datastore, keys and audit log (default /var/lib/warden)\n"
 		"  --listen ADDR:PORT     identity API address (default 0.0.0.0:8081; port 0 picks one)\n"
+		"  --policy-listen ADDR:PORT\n"
+		"                         OPA-compatible policy API address (default 0.0.0.0:8181)\n"
 		"  --admin-socket PATH    admin Unix socket (default /run/warden/admin.sock)\n"
 		"  --log-format FORMAT    text or json\n"
 		"  --log-level LEVEL      debug, info, warn or error\n");
@@ -35,13 +37,14 @@ static void print_config_report(const struct config_report *report)
 
 int cmd_server(int argc, char **argv)
 {
-	enum { OPT_CONFIG = 256, OPT_TRUST_DOMAIN, OPT_DATA_DIR, OPT_LISTEN, OPT_ADMIN_SOCKET,
+	enum { OPT_CONFIG = 256, OPT_TRUST_DOMAIN, OPT_DATA_DIR, OPT_LISTEN, OPT_POLICY_LISTEN, OPT_ADMIN_SOCKET,
 		OPT_LOG_FORMAT, OPT_LOG_LEVEL };
 	static const struct option options[] = {
 		{ "config", required_argument, NULL, OPT_CONFIG },
 		{ "trust-domain", required_argument, NULL, OPT_TRUST_DOMAIN },
 		{ "data-dir", required_argument, NULL, OPT_DATA_DIR },
 		{ "listen", required_argument, NULL, OPT_LISTEN },
+		{ "policy-listen", required_argument, NULL, OPT_POLICY_LISTEN },
 		{ "admin-socket", required_argument, NULL, OPT_ADMIN_SOCKET },
 		{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
 		{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
@@ -93,6 +96,9 @@ int cmd_server(int argc, char **argv)
 		rc |= server_config_set(&config.data_dir, flag_values[OPT_DATA_DIR - OPT_CONFIG]);
 	if (flag_values[OPT_LISTEN - OPT_CONFIG])
 		rc |= server_config_set(&config.identity.listen, flag_values[OPT_LISTEN - OPT_CONFIG]);
+	if (flag_values[OPT_POLICY_LISTEN - OPT_CONFIG])
+		rc |= server_config_set(&config.policy.listen,
+			flag_values[OPT_POLICY_LISTEN - OPT_CONFIG]);
 	if (flag_values[OPT_ADMIN_SOCKET - OPT_CONFIG])
 		rc |= server_config_set(&config.admin.socket, flag_values[OPT_ADMIN_SOCKET - OPT_CONFIG]);
 	if (rc < 0) {

@@ -25,3 +25,7 @@ int cmd_jwt(int argc, char **argv);
 int cmd_bundle(int argc, char **argv);
 int cmd_crl(int argc, char **argv);
 int cmd_ca(int argc, char **argv);
+/* Rego policy tools under `warden policy` (cmd_policy*.c). */
+int cmd_policy(int argc, char **argv);
+int cmd_policy_test(int argc, char **argv);
+int cmd_policy_check(int argc, char **argv);

@@ -23,6 +23,7 @@ static const struct cli_command commands[] = {
 	{ "bundle", "print the trust bundle", cmd_bundle },
 	{ "crl", "print the certificate revocation lists", cmd_crl },
 	{ "ca", "print the CA's key slots", cmd_ca },
+	{ "policy", "evaluate, test and check Rego policies", cmd_policy },
 };
 
 static void print_usage(FILE *out)

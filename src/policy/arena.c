@@ -119,7 +119,7 @@ struct rv *rego_arena_keep_value(struct rego_arena *arena, struct rv *v)
 {
 	if (!v)
 		return NULL;
-	/* null and the booleans are shared singletons that nobody frees. */
+	/* null and the booleans are shared singletons, never freed. */
 	if (v->kind == RV_NULL || v->kind == RV_BOOL)
 		return v;
 	if (arena->values_len == arena->values_cap) {

@@ -190,7 +190,19 @@ static int translate(const char *s, size_t len, struct wd_buf *out, const char *
 				i = k;
 				continue;
 			}
-			if (strchr("afnrtxpPdDwWbBAz", e) != NULL || (e == 's' || e == 'S')) {
+			if ((e == 'x' || e == 'p' || e == 'P') && i + 2 < len && s[i + 2] == '{') {
+				/* \x{hex}, \p{Name}: copy the braces with the escape. */
+				const char *close = memchr(s + i + 2, '}', len - i - 2);
+
+				if (!close) {
+					*ret_err = "invalid escape sequence";
+					return WD_EINVAL;
+				}
+				rc = wd_buf_append(out, s + i, (size_t)(close - s) + 1 - i);
+				i = (size_t)(close - s) + 1;
+				continue;
+			}
+			if ((e != '\0' && strchr("afnrtxpPdDwWbBAz", e) != NULL) || (e == 's' || e == 'S')) {
 				if ((e == 'b' || e == 'B' || e == 'A' || e == 'z') && in_class) {
 					*ret_err = "invalid escape sequence";
 					return WD_EINVAL;
@@ -252,23 +264,31 @@ static int translate(const char *s, size_t len, struct wd_buf *out, const char *
 				size_t k = i + 2;
 
 				if (k < len && (s[k] == '<' || (s[k] == 'P' && k + 1 < len && s[k + 1] == '<'))) {
+					const char *gt;
+
 					if (s[k] == '<' && k + 1 < len && (s[k + 1] == '=' || s[k + 1] == '!')) {
 						*ret_err = "invalid or unsupported Perl syntax";
 						return WD_EINVAL;
 					}
-					rc = wd_buf_append_byte(out, '(');
-					i++;
+					gt = memchr(s + k, '>', len - k);
+					if (!gt) {
+						*ret_err = "invalid named capture";
+						return WD_EINVAL;
+					}
+					rc = wd_buf_append(out, s + i, (size_t)(gt - s) + 1 - i);
+					i = (size_t)(gt - s) + 1;
 					continue;
 				}
 				/* Flags: [imsU-]* then ':' or ')'. */
-				while (k < len && strchr("imsU-", s[k]) != NULL)
+				while (k < len && s[k] != '\0' && strchr("imsU-", s[k]) != NULL)
 					k++;
-				if (k >= len || (s[k] != ':' && s[k] != ')') || k == i + 2) {
+				if (k >= len || (s[k] != ':' && s[k] != ')') || (s[k] == ')' && k == i + 2)) {
 					*ret_err = "invalid or unsupported Perl syntax";
 					return WD_EINVAL;
 				}
-				if (s[k] == ')')
-					can_repeat = false;
+				rc = wd_buf_append(out, s + i, k + 1 - i);
+				i = k + 1;
+				continue;
 			}
 			rc = wd_buf_append_byte(out, '(');
 			i++;

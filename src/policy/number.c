@@ -57,17 +57,14 @@ struct rv *rv_int(int64_t i)
 
 /* ---- decimal exponent of the small form ---- */
 
-static int16_t small_exp(const struct rv *n)
+static int small_exp(const struct rv *n)
 {
-	int16_t e;
-
-	memcpy(&e, n->pad, sizeof(e));
-	return e;
+	return (int8_t)n->pad[1];
 }
 
-static void set_small_exp(struct rv *n, int16_t e)
+static void set_small_exp(struct rv *n, int e)
 {
-	memcpy(n->pad, &e, sizeof(e));
+	n->pad[1] = (uint8_t)(int8_t)e;
 }
 
 /* ---- canonical construction ---- */
@@ -102,7 +99,7 @@ static struct rv *make_big(const mpz_t z)
 	/* The limbs are GMP's own allocation; charge them all the same. */
 	if (!rv_mem_charge(mpz_size(big) * sizeof(mp_limb_t))) {
 		mpz_clear(big);
-		rv_mem_free(v, rv_value_size(v));
+		rv_free_block(v);
 		return NULL;
 	}
 	return v;
@@ -113,14 +110,14 @@ static struct rv *make_decimal(const mpz_t m, int64_t exp)
 	struct rv_bigdec *bd;
 	struct rv *v;
 
-	if (mpz_fits_slong_p(m) && exp >= INT16_MIN && exp <= INT16_MAX) {
+	if (mpz_fits_slong_p(m) && exp >= INT8_MIN && exp <= INT8_MAX) {
 		v = rv_alloc_value(RV_NUMBER, 0);
 		if (!v)
 			return NULL;
 		v->num_repr = RV_NUM_DECIMAL;
 		v->u.num.i = mpz_get_si(m);
 		v->u.num.big = NULL;
-		set_small_exp(v, (int16_t)exp);
+		set_small_exp(v, (int)exp);
 		return v;
 	}
 
@@ -134,7 +131,7 @@ static struct rv *make_decimal(const mpz_t m, int64_t exp)
 	v->u.num.big = bd;
 	if (!rv_mem_charge(mpz_size(bd->m) * sizeof(mp_limb_t))) {
 		mpz_clear(bd->m);
-		rv_mem_free(v, rv_value_size(v));
+		rv_free_block(v);
 		return NULL;
 	}
 	return v;

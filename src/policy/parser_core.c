@@ -231,6 +231,8 @@ int rp_tvec_push(struct parser *p, struct tvec *v, struct rego_term *t)
 	return 0;
 }
 
+static char *vformat(struct parser *p, const char *fmt, va_list ap) WD_PRINTF(2, 0);
+
 static char *vformat(struct parser *p, const char *fmt, va_list ap)
 {
 	char small[512];

@@ -155,12 +155,6 @@ const char *rp_value_name(const struct rego_term *t)
 	return "term";
 }
 
-static bool body_is_ground(const struct rego_body *b)
-{
-	(void)b;
-	return false;
-}
-
 bool rp_term_is_ground(const struct rego_term *t)
 {
 	switch (t->kind) {
@@ -203,7 +197,9 @@ bool rp_term_is_ground(const struct rego_term *t)
 		}
 		return true;
 	default:
-		return body_is_ground(t->u.compr.body);
+		/* Comprehensions count as not ground, since their bodies bind
+		 * variables. */
+		return false;
 	}
 }
 
@@ -358,7 +354,7 @@ static struct rego_term *parse_string(struct parser *p)
 	return rp_new_string(p, decoded, decoded_len, rp_cur_loc(p));
 }
 
-/* Rough size of a decimal literal's power of ten, to refuse numbers whose
+/* Rough size of a decimal literal's power of ten, to reject numbers whose
  * exponent OPA finds too big (beyond 2^100000). */
 static bool number_too_big(const char *s, size_t len)
 {
@@ -433,7 +429,7 @@ static struct rego_term *parse_number(struct parser *p)
 	lit = p->src + t->offset;
 	lit_len = t->end - t->offset;
 
-	/* OPA refuses leading zeros except in 0.x and 0e... */
+	/* OPA rejects leading zeros except in 0.x and 0e... */
 	if (!dot && lit_len > 1 && lit[0] == '0' && lit[1] != '.' &&
 	    !(lit_len > 2 && (lit[1] == 'e' || lit[1] == 'E'))) {
 		rp_illegal(p, "expected number without leading zero");

@@ -409,7 +409,7 @@ static int results_describe(struct rego_results *res, const struct rego_body *bo
 
 /* The lowest stack address evaluation may reach in this thread, leaving
  * room for builtins and libraries below it. */
-static uintptr_t stack_floor(void)
+static uintptr_t stack_floor_compute(void)
 {
 	pthread_attr_t attr;
 	void *addr = NULL;
@@ -428,6 +428,17 @@ static uintptr_t stack_floor(void)
 	if (margin > size / 2)
 		margin = size / 2;
 	return (uintptr_t)addr + margin;
+}
+
+/* pthread_getattr_np reads /proc/self/maps for the main thread, which costs
+ * more than a whole decision, so each thread asks once. */
+static uintptr_t stack_floor(void)
+{
+	static _Thread_local uintptr_t floor;
+
+	if (!floor)
+		floor = stack_floor_compute();
+	return floor;
 }
 
 static int64_t clock_ns(void)

@@ -55,7 +55,9 @@ WD_MUST_CHECK int rego_builder_add_module(struct rego_builder *b, const char *fi
 /* Removes the module named file; WD_ENOTFOUND when absent. */
 WD_MUST_CHECK int rego_builder_remove_module(struct rego_builder *b, const char *file);
 
-/* Sets the base data document (an object; takes the reference). */
+/* Sets the base data document (an object; takes the reference). The tree is
+ * frozen: it stays immutable and may be shared with the caller's other
+ * references, which keep counting. */
 WD_MUST_CHECK int rego_builder_set_data(struct rego_builder *b, struct rv *data);
 
 /* Compiles everything added so far: import resolution, safety, type and

@@ -36,9 +36,9 @@ struct rv_map;
  * the caller one new reference unless its contract says "borrowed". Values
  * are immutable once shared; the builders below may only be used on a value
  * the caller just created (refs == 1). A frozen value (rv_freeze) is shared
- * across threads read-only and ignores rv_ref/rv_unref. */
+ * across threads read-only and counts its references atomically. */
 struct rv {
-	uint32_t refs;          /* RV_REFS_FROZEN for frozen values */
+	uint32_t refs;          /* count; RV_REFS_FROZEN: static, never counted */
 	uint8_t kind;           /* enum rv_kind */
 	uint8_t num_repr;       /* enum rv_num_repr, for RV_NUMBER */
 	uint8_t pad[2];
@@ -72,11 +72,12 @@ struct rv *rv_ref(struct rv *v);
 /* Drops a reference, freeing v and its children at zero; accepts NULL. */
 void rv_unref(struct rv *v);
 
-/* Marks v and everything under it frozen: immortal, shareable read-only
- * between threads. Used for loaded data documents and compiled constants. */
+/* Marks v and everything under it frozen: immutable and shareable read-only
+ * between threads, with reference counts that change atomically. Used for
+ * loaded data documents and compiled constants. */
 void rv_freeze(struct rv *v);
 
-/* Frees a frozen tree; only for its single owner at shutdown. */
+/* Drops the reference to a frozen tree (the same as rv_unref). */
 void rv_free_frozen(struct rv *v);
 
 /* ---- memory budget (per thread, for query limits) ---- */
@@ -275,6 +276,14 @@ struct rv *rv_parse_yaml(const char *text, size_t len, struct wd_buf *err);
 /* Appends the value as a YAML document (yaml.marshal). */
 WD_MUST_CHECK int rv_write_yaml(const struct rv *v, struct wd_buf *out);
 
+/* ---- values: additions ---- */
+
+/* Parses the JSON document read from fd (a file, pipe or socket) as
+ * rv_parse_json does. A regular file is mapped and its pages handed back
+ * as parsing passes them, so a large data document never sits in memory
+ * next to its values. Fails with a message past max_bytes. */
+struct rv *rv_parse_json_fd(int fd, size_t max_bytes, size_t max_depth, struct wd_buf *err);
+
 /* ---- values: notes on the contracts above ---- */
 
 /* rv_num_div and rv_num_rem set *ret_div_zero for a zero divisor ("divide by
@@ -290,5 +299,5 @@ WD_MUST_CHECK int rv_write_yaml(const struct rv *v, struct wd_buf *out);
  *
  * rv_parse_json with max_depth 0 allows 1000 levels of nesting.
  *
- * rv_freeze sorts every object and set in place: afterwards rv_map_at
- * iterates in the same order as rv_map_sorted_at. */
+ * rv_freeze builds every sorted order, so rv_map_sorted_at on a frozen value
+ * never allocates; rv_map_at may then follow either order. */

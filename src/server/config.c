@@ -57,6 +57,29 @@ static const struct config_field identity_fields[] = {
 	{ 0 },
 };
 
+static const struct config_field policy_fields[] = {
+	{ .key = "listen", .type = CONFIG_STRING,
+	  .offset = offsetof(struct server_policy_config, listen),
+	  .help = "address:port of the OPA-compatible policy API (TLS)" },
+	{ .key = "max_steps", .type = CONFIG_INT,
+	  .offset = offsetof(struct server_policy_config, max_steps),
+	  .help = "most evaluation steps of one decision", .min = 1000, .max = INT64_C(1) << 40 },
+	{ .key = "max_depth", .type = CONFIG_INT,
+	  .offset = offsetof(struct server_policy_config, max_depth),
+	  .help = "deepest nesting of rule and function calls", .min = 10, .max = 100000 },
+	{ .key = "max_memory", .type = CONFIG_SIZE,
+	  .offset = offsetof(struct server_policy_config, max_memory),
+	  .help = "most memory the values of one decision may take",
+	  .min = 1 << 20, .max = INT64_C(1) << 40 },
+	{ .key = "max_module_bytes", .type = CONFIG_SIZE,
+	  .offset = offsetof(struct server_policy_config, max_module_bytes),
+	  .help = "largest policy module", .min = 1024, .max = (int64_t)1 << 30 },
+	{ .key = "audit_allows", .type = CONFIG_BOOL,
+	  .offset = offsetof(struct server_policy_config, audit_allows),
+	  .help = "write every decision to the audit log, not only failed ones" },
+	{ 0 },
+};
+
 static const struct config_field admin_fields[] = {
 	{ .key = "socket", .type = CONFIG_STRING, .offset = offsetof(struct server_admin_config, socket),
 	  .help = "path of the admin Unix socket" },
@@ -114,6 +137,8 @@ static const struct config_field server_fields[] = {
 	  .fields = log_fields },
 	{ .key = "identity", .type = CONFIG_SECTION, .offset = offsetof(struct server_config, identity),
 	  .fields = identity_fields },
+	{ .key = "policy", .type = CONFIG_SECTION, .offset = offsetof(struct server_config, policy),
+	  .fields = policy_fields },
 	{ .key = "admin", .type = CONFIG_SECTION, .offset = offsetof(struct server_config, admin),
 	  .fields = admin_fields },
 	{ .key = "limits", .type = CONFIG_SECTION, .offset = offsetof(struct server_config, limits),
@@ -139,6 +164,13 @@ void server_config_init(struct server_config *config)
 	config->identity.clock_skew = 10;
 	config->identity.refresh_hint = 300;
 	config->identity.crl_next_update = 3600;
+
+	config->policy.listen = (char *)"0.0.0.0:8181";
+	config->policy.max_steps = 10000000;
+	config->policy.max_depth = 1000;
+	config->policy.max_memory = (uint64_t)512 << 20;
+	config->policy.max_module_bytes = (uint64_t)4 << 20;
+	config->policy.audit_allows = true;
 
 	config->admin.socket = (char *)"/run/warden/admin.sock";
 
@@ -202,6 +234,8 @@ int server_config_validate(const struct server_config *config, struct wd_error *
 		return wd_error_set(err, WD_ECONFIG, "missing data_dir");
 	if (!config->identity.listen || !config->identity.listen[0])
 		return wd_error_set(err, WD_ECONFIG, "missing identity.listen");
+	if (!config->policy.listen || !config->policy.listen[0])
+		return wd_error_set(err, WD_ECONFIG, "missing policy.listen");
 	if (!config->admin.socket || config->admin.socket[0] != '/')
 		return wd_error_set(err, WD_ECONFIG,
 			"invalid admin.socket '%s': expected an absolute path",

@@ -1,6 +1,7 @@
 /* The route tables of the identity listener (TLS) and the admin socket. */
 #include <string.h>
 
+#include "server/policy_api.h"
 #include "server/server_internal.h"
 
 struct route_spec {
@@ -52,6 +53,50 @@ size_t server_build_routes(struct server_ctx *ctx, bool admin,
 
 	for (size_t i = 0; i < WD_ARRAY_LEN(route_specs) && count < SERVER_MAX_ROUTES; i++) {
 		const struct route_spec *spec = &route_specs[i];
+
+		if (admin ? !spec->on_admin : !spec->on_tls)
+			continue;
+		routes[count++] = (struct net_route){
+			.method = spec->method,
+			.pattern = spec->pattern,
+			.handler = spec->handler,
+			.arg = ctx,
+			.auth = admin ? NET_AUTH_UNIX : spec->tls_auth,
+		};
+	}
+	return count;
+}
+
+/* OPA's REST API. Reads and decisions take any client SVID of the trust
+ * domain; the handlers require an admin for writes. */
+static const struct route_spec policy_route_specs[] = {
+	{ "GET", "/v1/data", handle_opa_data_get, true, true, NET_AUTH_CLIENT_CERT },
+	{ "POST", "/v1/data", handle_opa_data_post, true, true, NET_AUTH_CLIENT_CERT },
+	{ "PUT", "/v1/data", handle_opa_data_put, true, true, NET_AUTH_CLIENT_CERT },
+	{ "DELETE", "/v1/data", handle_opa_data_delete, true, true, NET_AUTH_CLIENT_CERT },
+	{ "PATCH", "/v1/data", handle_opa_data_patch, true, true, NET_AUTH_CLIENT_CERT },
+	{ "GET", "/v1/data/{path...}", handle_opa_data_get, true, true, NET_AUTH_CLIENT_CERT },
+	{ "POST", "/v1/data/{path...}", handle_opa_data_post, true, true, NET_AUTH_CLIENT_CERT },
+	{ "PUT", "/v1/data/{path...}", handle_opa_data_put, true, true, NET_AUTH_CLIENT_CERT },
+	{ "DELETE", "/v1/data/{path...}", handle_opa_data_delete, true, true, NET_AUTH_CLIENT_CERT },
+	{ "PATCH", "/v1/data/{path...}", handle_opa_data_patch, true, true, NET_AUTH_CLIENT_CERT },
+	{ "GET", "/v1/policies", handle_opa_policy_list, true, true, NET_AUTH_CLIENT_CERT },
+	{ "GET", "/v1/policies/{id...}", handle_opa_policy_get, true, true, NET_AUTH_CLIENT_CERT },
+	{ "PUT", "/v1/policies/{id...}", handle_opa_policy_put, true, true, NET_AUTH_CLIENT_CERT },
+	{ "DELETE", "/v1/policies/{id...}", handle_opa_policy_delete, true, true,
+	  NET_AUTH_CLIENT_CERT },
+	{ "GET", "/v1/query", handle_opa_query, true, true, NET_AUTH_CLIENT_CERT },
+	{ "POST", "/v1/query", handle_opa_query, true, true, NET_AUTH_CLIENT_CERT },
+	{ "POST", "/", handle_opa_main, true, false, NET_AUTH_CLIENT_CERT },
+	{ "GET", "/health", handle_opa_health, true, true, NET_AUTH_CLIENT_CERT },
+};
+
+size_t server_build_policy_routes(struct server_ctx *ctx, bool admin,
+	struct net_route routes[static SERVER_MAX_ROUTES], size_t count)
+{
+	for (size_t i = 0; i < WD_ARRAY_LEN(policy_route_specs) && count < SERVER_MAX_ROUTES;
+	     i++) {
+		const struct route_spec *spec = &policy_route_specs[i];
 
 		if (admin ? !spec->on_admin : !spec->on_tls)
 			continue;

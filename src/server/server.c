@@ -19,6 +19,7 @@
 #include "crypto/key.h"
 #include "crypto/x509.h"
 #include "identity/x509svid.h"
+#include "server/policy_state.h"
 #include "server/server_internal.h"
 
 static const enum crypto_key_type key_types[] = {
@@ -132,6 +133,7 @@ static int open_state(struct server_ctx *ctx, struct wd_error *err)
 	const struct server_config *config = ctx->config;
 	struct authority_config authority_config;
 	struct registry_options registry_options = { 0 };
+	struct rego_limits policy_limits = { 0 };
 	struct authority_changes changes;
 	char path[PATH_MAX];
 
@@ -173,6 +175,12 @@ static int open_state(struct server_ctx *ctx, struct wd_error *err)
 
 	registry_options.trust_domain = config->trust_domain;
 	WD_TRY(registry_open(ctx->store, &registry_options, &ctx->registry, err));
+
+	policy_limits.max_steps = (uint64_t)config->policy.max_steps;
+	policy_limits.max_depth = (uint32_t)config->policy.max_depth;
+	policy_limits.max_memory = (size_t)config->policy.max_memory;
+	policy_limits.max_module_bytes = (size_t)config->policy.max_module_bytes;
+	WD_TRY(policy_state_open(ctx->store, &policy_limits, &ctx->policy, err));
 	return 0;
 }
 
@@ -221,6 +229,16 @@ static int open_listeners(struct server_ctx *ctx, struct wd_error *err)
 	rc = net_listener_add_tls(ctx->net, config->identity.listen, &material.config, routes,
 		route_count, &ctx->tls_listener, &ctx->port, err);
 	if (rc == 0) {
+		struct net_tls_config policy_tls = material.config;
+
+		/* Every policy route needs an SVID, so a client without one is
+		 * refused in the handshake. */
+		policy_tls.client_cert = NET_CLIENT_CERT_REQUIRED;
+		route_count = server_build_policy_routes(ctx, false, routes, 0);
+		rc = net_listener_add_tls(ctx->net, config->policy.listen, &policy_tls, routes,
+			route_count, &ctx->policy_listener, &ctx->policy_port, err);
+	}
+	if (rc == 0) {
 		ctx->server_svid_renew_at = material.renew_at;
 		ctx->listener_sequence = authority_bundle_sequence(ctx->authority);
 	}
@@ -248,6 +266,7 @@ static int open_listeners(struct server_ctx *ctx, struct wd_error *err)
 
 	WD_TRY(parse_uids(&config->admin.allowed_uids, uids, WD_ARRAY_LEN(uids), &uid_count));
 	route_count = server_build_routes(ctx, true, routes);
+	route_count = server_build_policy_routes(ctx, true, routes, route_count);
 
 	/* Root alone needs no one else to connect. With allowed uids the file
 	 * is open to all and SO_PEERCRED decides, since the allowed users need
@@ -320,6 +339,7 @@ static void log_started(struct server_ctx *ctx)
 	STACK_OF(X509) *authorities = NULL;
 	char fingerprint[65] = "";
 	char port[8];
+	char policy_port[8];
 
 	if (authority_x509_authorities(ctx->authority, &authorities, NULL) == 0 &&
 		sk_X509_num(authorities) > 0 &&
@@ -329,8 +349,10 @@ static void log_started(struct server_ctx *ctx)
 	sk_X509_pop_free(authorities, X509_free);
 
 	snprintf(port, sizeof(port), "%u", ctx->port);
+	snprintf(policy_port, sizeof(policy_port), "%u", ctx->policy_port);
 	log_info("server", "server started", "trust_domain", ctx->config->trust_domain,
-		"listen", ctx->config->identity.listen, "port", port, "admin_socket",
+		"listen", ctx->config->identity.listen, "port", port, "policy_listen",
+		ctx->config->policy.listen, "policy_port", policy_port, "admin_socket",
 		ctx->config->admin.socket, "data_dir", ctx->config->data_dir, "ca_sha256",
 		fingerprint);
 }
@@ -360,6 +382,7 @@ static void close_all(struct server_ctx *ctx)
 			st.st_ino == ctx->admin_socket_ino)
 			unlink(ctx->config->admin.socket);
 	}
+	policy_state_free(ctx->policy);
 	registry_close(ctx->registry);
 	authority_close(ctx->authority);
 	audit_close(ctx->audit);

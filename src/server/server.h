@@ -36,6 +36,15 @@ struct server_config {
 		struct config_strings dns_names;  /* DNS SANs of the server's own SVID */
 	} identity;
 
+	struct server_policy_config {
+		char *listen;            /* "0.0.0.0:8181", OPA's REST API (TLS) */
+		int64_t max_steps;       /* evaluation steps per decision */
+		int64_t max_depth;       /* rule and function call depth */
+		uint64_t max_memory;     /* bytes of values per decision */
+		uint64_t max_module_bytes;
+		bool audit_allows;       /* audit every decision, not only errors */
+	} policy;
+
 	struct server_admin_config {
 		char *socket;
 		struct config_strings allowed_uids;  /* decimal uids besides root */

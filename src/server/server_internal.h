@@ -18,6 +18,8 @@
 #include "server/server.h"
 #include "store/store.h"
 
+struct policy_state;
+
 /* Path of the server's own SPIFFE ID, which its TLS listener presents. */
 #define SERVER_SPIFFE_PATH "/warden/server"
 
@@ -26,6 +28,8 @@ struct server_ctx {
 	struct event_base *base;
 	struct net_server *net;
 	struct net_listener *tls_listener;
+	struct net_listener *policy_listener;   /* OPA's REST API */
+	struct policy_state *policy;
 	struct store *store;
 	struct audit_log *audit;
 	struct authority *authority;
@@ -41,6 +45,7 @@ struct server_ctx {
 	int64_t last_token_prune;
 
 	uint16_t port;
+	uint16_t policy_port;
 	struct event *tick_event;
 	struct event *sigterm_event;
 	struct event *sigint_event;
@@ -125,12 +130,18 @@ void server_tick(evutil_socket_t fd, short events, void *arg);
 #define SERVER_ATTEST_RATE_KEYS 4096
 
 /* Maximum routes of one listener. */
-#define SERVER_MAX_ROUTES 32
+#define SERVER_MAX_ROUTES 64
 
 /* Fills routes with the route table of the TLS listener (admin false) or
  * the admin socket (admin true), each bound to ctx; returns the count. */
 size_t server_build_routes(struct server_ctx *ctx, bool admin,
 	struct net_route routes[static SERVER_MAX_ROUTES]);
+
+/* Fills routes with OPA's REST API for the policy listener (admin false)
+ * or for the admin socket (admin true, appended after count existing
+ * routes); returns the new count. */
+size_t server_build_policy_routes(struct server_ctx *ctx, bool admin,
+	struct net_route routes[static SERVER_MAX_ROUTES], size_t count);
 
 /* Request body decoding shared by the handlers: parses the body as an object
  * and rejects fields outside allowed. */

@@ -111,6 +111,12 @@ int server_refresh_tls(struct server_ctx *ctx, int64_t now, struct wd_error *err
 
 	WD_TRY(server_tls_material_build(ctx, now, &material, err));
 	rc = net_listener_update_tls(ctx->tls_listener, &material.config, err);
+	if (rc == 0 && ctx->policy_listener) {
+		struct net_tls_config policy_tls = material.config;
+
+		policy_tls.client_cert = NET_CLIENT_CERT_REQUIRED;
+		rc = net_listener_update_tls(ctx->policy_listener, &policy_tls, err);
+	}
 	if (rc == 0) {
 		ctx->server_svid_renew_at = material.renew_at;
 		ctx->listener_sequence = authority_bundle_sequence(ctx->authority);

@@ -65,7 +65,7 @@ class Server:
         self.admin_socket = os.path.join(self.dir, "admin.sock")
         self.log_path = os.path.join(self.dir, "server.log")
         args = [WARDEN, "server", "--trust-domain", trust_domain,
-                "--data-dir", self.data_dir, "--listen", "127.0.0.1:0",
+                "--data-dir", self.data_dir, "--listen", "127.0.0.1:0", "--policy-listen", "127.0.0.1:0",
                 "--admin-socket", self.admin_socket]
         if config is not None:
             config_path = os.path.join(self.dir, "server.yaml")
@@ -86,6 +86,8 @@ class Server:
                 raise RuntimeError(f"warden server exited {self.process.returncode}:\n{self.read_log()}")
             match = re.search(r"server started .*\bport=(\d+)", self.read_log())
             if match and os.path.exists(self.admin_socket):
+                policy = re.search(r"server started .*\bpolicy_port=(\d+)", self.read_log())
+                self.policy_port = int(policy.group(1)) if policy else None
                 return int(match.group(1))
             time.sleep(0.05)
         raise RuntimeError(f"warden server not ready in 20 s:\n{self.read_log()}")

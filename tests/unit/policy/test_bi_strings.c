@@ -75,7 +75,7 @@ static void test_replace(void **state)
 	expect_ok("replace", "[\"aaaa\", \"aa\", \"b\"]", "\"bb\"");
 	expect_ok("replace", "[\"ab\", \"\", \"-\"]", "\"-a-b-\"");
 	expect_ok("strings.replace_n", "[{\"ab\": \"1\", \"a\": \"2\"}, \"abac\"]", "\"2b2c\"");
-	expect_ok("strings.replace_n", "[{\"<\": \"&lt;\"}, \"<p>\"]", "\"&lt;p>\"");
+	expect_ok("strings.replace_n", "[{\"-\": \"_\", \"x\": \"\"}, \"a-x-b\"]", "\"a__b\"");
 	expect_err("strings.replace_n", "[{\"a\": 1}, \"abc\"]", "eval_type_error",
 		   "strings.replace_n: operand 1 non-string value found in pattern object");
 	expect_err("strings.replace_n", "[[], \"abc\"]", "eval_type_error",
@@ -121,6 +121,30 @@ static void test_format_int(void **state)
 		   "format_int: operand 2 must be one of {2, 8, 10, 16}");
 }
 
+static void test_sprintf(void **state)
+{
+	(void)state;
+	expect_str("sprintf", "[\"%s has %d (%05.1f%%)\", [\"svc\", 3, 2.25]]", "svc has 3 (002.2%)");
+	expect_str("sprintf", "[\"%v|%v|%v\", [[1, \"a\"], 1.5e-7, {\"$set\": [2, 1]}]]",
+		   "[1, \"a\"]|1.5e-07|{1, 2}");
+	expect_str("sprintf", "[\"%x %X %o %b %c %q %U\", [255, 255, 8, 5, 65, 66, 9731]]",
+		   "ff FF 10 101 A 'B' U+2603");
+	expect_str("sprintf", "[\"%-4s|%4s|%.2s|%q\", [\"ab\", \"é\", \"xyz\", \"a\\n\"]]",
+		   "ab  |   é|xy|\"a\\n\"");
+	expect_str("sprintf", "[\"%d %s\", [\"x\", 7]]", "%!d(string=x) %!s(int=7)");
+	expect_str("sprintf", "[\"%d %d\", [1]]", "1 %!d(MISSING)");
+	expect_str("sprintf", "[\"%d\", [1, true]]", "1%!(EXTRA string=true)");
+	expect_str("sprintf", "[\"%[2]d %[1]d\", [1, 2]]", "2 1");
+	expect_str("sprintf", "[\"%s %x\", [123456789012345678901234, 4294967296000000000000]]",
+		   "123456789012345678901234 e8d4a5100000000000");
+	expect_str("sprintf", "[\"%e %g %.3g %v\", [1234.5678, 0.000012, 1234.5678, 123456789.5]]",
+		   "1.234568e+03 1.2e-05 1.23e+03 1.234567895e+08");
+	expect_str("sprintf", "[\"%*d|%-*d|%\", [3, 1, 3, 2]]", "  1|2  |%!(NOVERB)");
+	expect_str("sprintf", "[\"%t\", [true]]", "%!t(string=true)");
+	expect_err("sprintf", "[\"%d\", 1]", "eval_type_error",
+		   "sprintf: operand 2 must be array but got number");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -133,6 +157,7 @@ int main(void)
 		cmocka_unit_test(test_trims),
 		cmocka_unit_test(test_affix_match),
 		cmocka_unit_test(test_format_int),
+		cmocka_unit_test(test_sprintf),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

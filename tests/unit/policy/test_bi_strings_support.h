@@ -130,3 +130,18 @@ static int ts_call(const char *name, const char *args_json, struct rego_bctx *ct
 		free(text_);                                                           \
 		assert_int_equal(rc_, REGO_UNDEFINED);                                 \
 	} while (0)
+
+/* name(args) must return a string whose bytes equal want. */
+#define expect_str(bname, args, want)                                                   \
+	do {                                                                           \
+		const struct rego_builtin *bi_ = rego_builtin_find(bname);              \
+		struct rv *args_ = ts_value(args);                                     \
+		struct rv *res_ = NULL;                                                \
+		struct rego_bctx ctx_ = { .name = (bname) };                            \
+		assert_non_null(bi_);                                                  \
+		assert_int_equal(bi_->fn(&ctx_, args_->u.arr.items, rv_array_len(args_), &res_), 0); \
+		assert_true(rv_is(res_, RV_STRING));                                   \
+		assert_string_equal(rv_str(res_), (want));                             \
+		rv_unref(res_);                                                        \
+		rv_unref(args_);                                                       \
+	} while (0)

@@ -73,7 +73,7 @@ static const struct parse_case valid_cases[] = {
 	{ "package p\nw := data.x.if\nnot.foo := 1\nif.bar contains 2",
 	  "complete w := data.x[\"if\"] {}\ncomplete not.foo := 1 {}\nset if.bar key=2 {}" },
 	{ "package p\nn := 123456789012345678901234567890\nm := -1.5e10\nk := .5",
-	  "complete n := 123456789012345678901234567890 {}\ncomplete m := -1.5e10 {}\ncomplete k := 0.5 {}" },
+	  "complete n := 123456789012345678901234567890 {}\ncomplete m := -15000000000 {}\ncomplete k := 0.5 {}" },
 	{ "package p\ns := `raw\\n`\ne := \"esc\\t\\\"\\u00e9\\ud83d\\ude00\"",
 	  "complete s := \"raw\\\\n\" {}\ncomplete e := \"esc\\t\\\"é😀\" {}" },
 	{ "package p\ns := set()\no := {}\na := []\nx := [1,]\ny := {1,}",

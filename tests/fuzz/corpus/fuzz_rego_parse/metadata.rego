@@ -1,0 +1,5 @@
+package p
+# METADATA
+# title: Allow
+# description: lets readers in
+allow if input.ok

@@ -1,0 +1,3 @@
+package p
+p { true }
+q[x] { x := 1 }
