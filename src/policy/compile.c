@@ -208,8 +208,8 @@ struct rv *value_deep_copy(const struct rv *v)
 }
 
 
-/* The frozen value of a term without variables, refs or calls; NULL when it
- * has any (or memory runs out). */
+/* Builds a new, unfrozen value for a term without variables, refs or calls,
+ * copying its constants. Returns NULL when it has any or memory runs out. */
 struct rv *term_const_value(const struct rego_term *t)
 {
 	struct rv *v = NULL;

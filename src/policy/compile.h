@@ -114,8 +114,8 @@ struct cnode *cnode_find_path(struct cnode *root, const char *path);
  * NULL when memory runs out. */
 struct rv *value_deep_copy(const struct rv *v);
 
-/* The frozen-ready value of a term without variables, refs or calls; NULL
- * when it has any or memory runs out. */
+/* Builds a new, unfrozen value for a term without variables, refs or calls;
+ * NULL when it has any or memory runs out. */
 struct rv *term_const_value(const struct rego_term *t);
 
 /* Child of node with the given key; NULL if absent. */

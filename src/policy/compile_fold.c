@@ -58,7 +58,7 @@ static void fold_term(struct resolve_env *env, struct rego_term *t)
 	if (!all)
 		return;
 
-	/* Out of memory leaves the term as it was: still correct. */
+	/* When memory runs out the term stays as it was, which is still correct. */
 	v = term_const_value(t);
 	if (!v)
 		return;
