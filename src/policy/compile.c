@@ -207,7 +207,6 @@ struct rv *value_deep_copy(const struct rv *v)
 	return NULL;
 }
 
-
 /* Builds a new, unfrozen value for a term without variables, refs or calls,
  * copying its constants. Returns NULL when it has any or memory runs out. */
 struct rv *term_const_value(const struct rego_term *t)

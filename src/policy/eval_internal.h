@@ -118,6 +118,12 @@ struct rv *term_direct_value(struct q *q, const struct rego_term *t);
 /* Appends a value as string templates and print show it. */
 WD_MUST_CHECK int eval_format_value(const struct rv *v, struct wd_buf *out);
 
+/* ---- eval_print.c ---- */
+
+/* print(a, b, ...): writes its arguments' values to the print hook and
+ * passes true. */
+WD_MUST_CHECK int eval_print(struct q *q, const struct rego_term *t, kv_fn k, void *env);
+
 /* ---- eval_unify.c ---- */
 
 WD_MUST_CHECK int eval_unify(struct q *q, const struct rego_term *a, const struct rego_term *b,

@@ -467,8 +467,6 @@ static size_t call_inputs(struct q *q, const struct rego_term *t)
 	return bi->arity;
 }
 
-static int eval_print(struct q *q, const struct rego_term *t, kv_fn k, void *env);
-
 int eval_call(struct q *q, const struct rego_term *t, kv_fn k, void *env)
 {
 	struct call_env ce = { .t = t, .k = k, .env = env };
@@ -497,44 +495,5 @@ int eval_call(struct q *q, const struct rego_term *t, kv_fn k, void *env)
 	rc = call_args_next(q, &ce);
 	if (ce.args != ce.vals)
 		free(ce.args);
-	return rc;
-}
-
-/* print(a, b, ...) writes one line: each argument's value (strings bare),
- * "<undefined>" for an undefined one, separated by spaces. It is always
- * true. */
-static int eval_print(struct q *q, const struct rego_term *t, kv_fn k, void *env)
-{
-	struct wd_buf line;
-	int rc = 0;
-
-	wd_buf_init(&line, 64, (size_t)16 << 20);
-	for (size_t i = 0; i < t->u.call.len; i++) {
-		struct rv *vals = NULL;
-
-		if (i > 0)
-			WD_GUARD(wd_buf_append_byte(&line, ' '));
-		WD_GUARD(eval_collect(q, t->u.call.args[i], &vals));
-		if (rv_len(vals) == 0) {
-			rc = wd_buf_append_str(&line, "<undefined>");
-		} else {
-			for (size_t j = 0; j < rv_len(vals) && rc == 0; j++) {
-				struct rv *v, *unused;
-
-				rv_map_sorted_at(vals, j, &v, &unused);
-				if (j > 0)
-					rc = wd_buf_append_byte(&line, ' ');
-				if (rc == 0)
-					rc = eval_format_value(v, &line);
-			}
-		}
-		rv_unref(vals);
-		WD_GUARD(rc);
-	}
-	if (q->bctx.print)
-		q->bctx.print(q->bctx.print_arg, wd_buf_str(&line), wd_buf_len(&line));
-	rc = k(q, rv_bool(true), env);
-out:
-	wd_buf_free(&line);
 	return rc;
 }

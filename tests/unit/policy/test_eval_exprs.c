@@ -103,7 +103,8 @@ static void templates_and_print(void **state)
 		"package t\n"
 		"who := \"ann\"\n"
 		"msg := $\"{who} has {count([1, 2])} items, set {{1}}, miss {input.none}\"\n"
-		"shout if print(\"value\", who, [1], input.none)\n");
+		"shout if print(\"value\", who, [1], input.none)\n"
+		"each if print([1, 2][_], {\"a\"})\n");
 	struct wd_buf printed;
 	struct te_opts o = { .input = "{}", .print = &printed };
 	struct rego_errors errs;
@@ -118,6 +119,14 @@ static void templates_and_print(void **state)
 	assert_non_null(got);
 	assert_string_equal(got, "[{}]");
 	assert_string_equal(wd_buf_str(&printed), "value ann [1] <undefined>\n");
+	free(got);
+
+	/* One line per combination of the arguments' values. */
+	wd_buf_reset(&printed);
+	got = te_query_opts(e, "data.t.each", &o, &errs, NULL);
+	assert_non_null(got);
+	assert_string_equal(got, "[{}]");
+	assert_string_equal(wd_buf_str(&printed), "1 {\"a\"}\n2 {\"a\"}\n");
 	free(got);
 	wd_buf_free(&printed);
 	rego_engine_unref(e);
