@@ -207,6 +207,18 @@ bool eval_index_candidates(struct q *q, const struct cnode *node,
 
 /* ---- eval_builtins.c ---- */
 
+/* Positions in the evaluator's builtin table that calls test for. */
+#define EVAL_BI_EQ 0
+#define EVAL_BI_ASSIGN 1
+#define EVAL_BI_PRINT 4
+#define EVAL_BI_INTERNAL_PRINT 5
+
+static inline bool eval_callee_is(int32_t slot, uint32_t index)
+{
+	return slot >= (1 << CALLEE_KIND_SHIFT) && CALLEE_KIND(slot) == CALLEE_EVAL &&
+	       CALLEE_INDEX(slot) == index;
+}
+
 /* Calls a builtin with evaluator context. */
 WD_MUST_CHECK int eval_builtin_call(struct q *q, const struct rego_builtin *bi,
 				    const struct rego_term *t, struct rv **args, size_t nargs,

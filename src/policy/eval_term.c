@@ -479,12 +479,14 @@ int eval_call(struct q *q, const struct rego_term *t, kv_fn k, void *env)
 	ce.name = op->u.var.name;
 
 	if (CALLEE_KIND(ce.callee) == CALLEE_EVAL) {
-		if (strcmp(ce.name, "eq") == 0 || strcmp(ce.name, "assign") == 0) {
+		if (eval_callee_is(ce.callee, EVAL_BI_EQ) ||
+		    eval_callee_is(ce.callee, EVAL_BI_ASSIGN)) {
 			struct out_env oe = { k, env };
 
 			return eval_unify(q, t->u.call.args[0], t->u.call.args[1], out_true, &oe);
 		}
-		if (strcmp(ce.name, "print") == 0 || strcmp(ce.name, "internal.print") == 0)
+		if (eval_callee_is(ce.callee, EVAL_BI_PRINT) ||
+		    eval_callee_is(ce.callee, EVAL_BI_INTERNAL_PRINT))
 			return eval_print(q, t, k, env);
 	}
 

@@ -2,6 +2,8 @@
  * with, string templates, print, builtin errors and expression values. */
 #include "test_eval_support.h"
 
+#include "policy/eval_internal.h"
+
 static struct rego_engine *one(const char *module)
 {
 	const char *mods[] = { module, NULL };
@@ -181,6 +183,18 @@ static void expression_values(void **state)
 	rego_engine_unref(e);
 }
 
+/* The evaluator tests calls by table position; the positions must name
+ * the builtins they stand for. */
+static void eval_builtin_positions(void **state)
+{
+	(void)state;
+	assert_string_equal(eval_builtin_at(EVAL_BI_EQ)->name, "eq");
+	assert_string_equal(eval_builtin_at(EVAL_BI_ASSIGN)->name, "assign");
+	assert_string_equal(eval_builtin_at(EVAL_BI_PRINT)->name, "print");
+	assert_string_equal(eval_builtin_at(EVAL_BI_INTERNAL_PRINT)->name, "internal.print");
+	assert_null(eval_builtin_find("no.such.builtin"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -191,6 +205,7 @@ int main(void)
 		cmocka_unit_test(templates_and_print),
 		cmocka_unit_test(builtin_errors),
 		cmocka_unit_test(expression_values),
+		cmocka_unit_test(eval_builtin_positions),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
