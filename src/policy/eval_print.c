@@ -1,5 +1,6 @@
 /* print(): each argument's values are collected, and one line is written
- * per combination of them, as OPA's print does; it never fails. */
+ * per combination of them, as OPA's print does. A print call is true even
+ * when an argument is undefined. */
 #include <stdlib.h>
 
 #include "common/buf.h"
