@@ -122,7 +122,7 @@ static struct rego_module *parse_module(const char *file, const char *source, si
 				"module %s is %zu bytes, over the limit of %zu", file, len, max_bytes);
 		return NULL;
 	}
-	m = rego_parse_module(file, source, len, perrs, REGO_MAX_ERRORS, &n);
+	m = rego_parse_module_max(file, source, len, max_bytes, perrs, REGO_MAX_ERRORS, &n);
 	if (!m)
 		copy_parse_errors(errs, perrs, n);
 	return m;
