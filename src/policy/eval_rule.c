@@ -536,6 +536,7 @@ out:
 int eval_rule_doc(struct q *q, struct cnode *node, struct rv *const *keys, size_t nkeys,
 		  struct rv **ret)
 {
+	struct rv *memo_key = NULL;
 	bool hit;
 	int rc;
 
@@ -548,7 +549,24 @@ int eval_rule_doc(struct q *q, struct cnode *node, struct rv *const *keys, size_
 	if (hit)
 		return 0;
 
-	WD_TRY(depth_enter(q, node->rules_len ? &node->rules[0]->loc : NULL));
+	/* A lookup by one key is remembered by that key; deeper keys only
+	 * narrow the work further, so they are left out of the memo. */
+	if (nkeys > 0) {
+		nkeys = 1;
+		memo_key = eval_memo_args(keys, 1);
+		if (!memo_key)
+			return eval_nomem(q);
+		if (eval_memo_get(q, node->id, memo_key, ret)) {
+			rv_unref(memo_key);
+			return 0;
+		}
+	}
+
+	rc = depth_enter(q, node->rules_len ? &node->rules[0]->loc : NULL);
+	if (rc < 0) {
+		rv_unref(memo_key);
+		return rc;
+	}
 	switch (node->kind) {
 	case CN_COMPLETE:
 		rc = complete_doc(q, node, ret);
@@ -564,6 +582,9 @@ int eval_rule_doc(struct q *q, struct cnode *node, struct rv *const *keys, size_
 		break;
 	}
 	q->depth--;
+	if (rc == 0 && memo_key)
+		eval_memo_put(q, node->id, memo_key, *ret);
+	rv_unref(memo_key);
 	if (rc < 0)
 		return rc;
 	if (nkeys == 0)
