@@ -9,8 +9,10 @@
 #include "common/error.h"
 #include "policy/compile.h"
 
-/* Bounds the tree a hostile module set can make. */
+/* Bounds the tree a hostile module set can make: its size, and its depth,
+ * which the compiler's tree walks recurse over. */
 #define MAX_NODES (1u << 22)
+#define MAX_TREE_DEPTH 256
 
 struct tree_ctx {
 	struct rego_engine *e;
@@ -73,13 +75,52 @@ struct cnode *cnode_child(const struct cnode *node, const struct rv *key)
 	return NULL;
 }
 
+/* Children are found by a scan while few, then by a hash table kept
+ * until the tree is finished, so wide packages build in linear time. */
+#define CHILD_HASH_MIN 16
+
+static struct cnode **child_slot(struct cnode *node, const struct rv *key)
+{
+	size_t mask = node->child_hash_cap - 1;
+	size_t i = (size_t)rv_hash((struct rv *)key) & mask;
+
+	while (node->child_hash[i] && !rv_equal(node->child_hash[i]->key, key))
+		i = (i + 1) & mask;
+	return &node->child_hash[i];
+}
+
+static int child_hash_grow(struct cnode *node)
+{
+	size_t cap = node->child_hash_cap ? node->child_hash_cap * 2 : 64;
+	struct cnode **old = node->child_hash;
+
+	while (cap < node->children_len * 2 + 2)
+		cap *= 2;
+	node->child_hash = wd_calloc(cap, sizeof(*node->child_hash));
+	if (!node->child_hash) {
+		node->child_hash = old;
+		return WD_ENOMEM;
+	}
+	node->child_hash_cap = cap;
+	free(old);
+	for (size_t i = 0; i < node->children_len; i++)
+		*child_slot(node, node->children[i]->key) = node->children[i];
+	return 0;
+}
+
 static struct cnode *child_get(struct tree_ctx *tc, struct cnode *node, struct rv *key)
 {
 	struct cnode *c;
 
-	for (size_t i = 0; i < node->children_len; i++)
-		if (rv_equal(node->children[i]->key, key))
-			return node->children[i];
+	if (node->child_hash) {
+		c = *child_slot(node, key);
+		if (c)
+			return c;
+	} else {
+		for (size_t i = 0; i < node->children_len; i++)
+			if (rv_equal(node->children[i]->key, key))
+				return node->children[i];
+	}
 	if (node->children_len == node->children_cap) {
 		size_t cap = node->children_cap ? node->children_cap * 2 : 4;
 		struct cnode **n = wd_reallocarray(node->children, cap, sizeof(*n));
@@ -93,6 +134,13 @@ static struct cnode *child_get(struct tree_ctx *tc, struct cnode *node, struct r
 	if (!c)
 		return NULL;
 	node->children[node->children_len++] = c;
+	if (node->children_len >= CHILD_HASH_MIN &&
+	    node->children_len * 2 >= node->child_hash_cap) {
+		if (child_hash_grow(node) < 0)
+			return NULL;
+	} else if (node->child_hash) {
+		*child_slot(node, key) = c;
+	}
 	return c;
 }
 
@@ -118,6 +166,7 @@ void cnode_free(struct cnode *node)
 	for (size_t i = 0; i < node->children_len; i++)
 		cnode_free(node->children[i]);
 	free(node->children);
+	free(node->child_hash);
 	free(node->rules);
 	free(node->path);
 	rule_index_free(node->index);
@@ -269,6 +318,11 @@ static struct cnode *package_node(struct tree_ctx *tc, const struct rego_module 
 
 	if (!pkg || pkg->kind != RT_REF)
 		return node;
+	if (pkg->u.ref.len > MAX_TREE_DEPTH / 2) {
+		rego_errors_add(tc->errs, "rego_compile_error", &pkg->loc,
+				"package path has more than %d segments", MAX_TREE_DEPTH / 2);
+		return NULL;
+	}
 	for (size_t i = 1; node && i < pkg->u.ref.len; i++) {
 		const struct rego_term *it = pkg->u.ref.items[i];
 
@@ -297,6 +351,11 @@ static int attach_rule(struct tree_ctx *tc, struct cnode *pkg, struct rego_rule 
 
 	if (!cr)
 		return WD_ENOMEM;
+	if (head->kind == RT_REF && head->u.ref.len > MAX_TREE_DEPTH / 2) {
+		rego_errors_add(tc->errs, "rego_compile_error", &rule->loc,
+				"rule head has more than %d segments", MAX_TREE_DEPTH / 2);
+		return WD_EINVAL;
+	}
 	rule->index = cr;
 	cr->set_leaf = rule->kind == RR_PARTIAL_SET;
 
@@ -415,6 +474,9 @@ static int finish_tree(struct tree_ctx *tc, struct cnode *node, struct cnode **n
 {
 	int rc = 0;
 
+	free(node->child_hash);
+	node->child_hash = NULL;
+	node->child_hash_cap = 0;
 	if (node->children_len > 1)
 		qsort(node->children, node->children_len, sizeof(*node->children),
 		      cmp_children);
@@ -518,7 +580,7 @@ int compile_modules(struct rego_engine *e, struct rego_errors *errs)
 		struct cnode *pkg = package_node(&tc, mod);
 
 		if (!pkg)
-			return WD_ENOMEM;
+			return errs && errs->len ? WD_EINVAL : WD_ENOMEM;
 		for (size_t r = 0; r < mod->rules_len; r++) {
 			int rr = attach_rule(&tc, pkg, mod->rules[r], mod->arena);
 

@@ -47,6 +47,8 @@ struct cnode {
 	struct cnode **children;
 	size_t children_len;
 	size_t children_cap;
+	struct cnode **child_hash;    /* while building: children by key */
+	size_t child_hash_cap;
 	struct rego_rule **rules;     /* rules whose ground head prefix ends here */
 	size_t rules_len;
 	size_t rules_cap;

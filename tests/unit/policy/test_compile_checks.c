@@ -1,5 +1,7 @@
 /* Compiler tests: safety reordering and unsafe variables, recursion,
  * undefined functions and arity, local redeclaration and rule conflicts. */
+#include <pthread.h>
+
 #include "test_eval_support.h"
 
 /* Compiles one module and asserts the first error. */
@@ -188,6 +190,64 @@ static void many_rule_names(void **state)
 	wd_buf_free(&src);
 }
 
+struct chain_job {
+	const char *source;
+	bool compiled;
+};
+
+static void *compile_chain(void *arg)
+{
+	struct chain_job *job = arg;
+	const char *mods[] = { job->source, NULL };
+	struct rego_errors errs;
+	struct rego_engine *e = te_compile(mods, NULL, &errs);
+
+	job->compiled = e != NULL;
+	rego_engine_unref(e);
+	return NULL;
+}
+
+/* The recursion check walks a long chain of rules with its own stack: a
+ * thread with 512 KiB of stack compiles twenty thousand chained rules. */
+static void long_rule_chain_small_stack(void **state)
+{
+	struct wd_buf src;
+	struct chain_job job = { 0 };
+	pthread_attr_t attr;
+	pthread_t thread;
+
+	(void)state;
+	wd_buf_init(&src, 1u << 16, 1u << 24);
+	assert_int_equal(wd_buf_append_str(&src, "package chain\n"), 0);
+	for (int i = 0; i < 20000; i++)
+		assert_int_equal(wd_buf_appendf(&src, "p%d := p%d\n", i, i + 1), 0);
+	assert_int_equal(wd_buf_append_str(&src, "p20000 := 1\n"), 0);
+	job.source = wd_buf_str(&src);
+
+	assert_int_equal(pthread_attr_init(&attr), 0);
+	assert_int_equal(pthread_attr_setstacksize(&attr, 512u << 10), 0);
+	assert_int_equal(pthread_create(&thread, &attr, compile_chain, &job), 0);
+	assert_int_equal(pthread_join(thread, NULL), 0);
+	pthread_attr_destroy(&attr);
+	assert_true(job.compiled);
+	wd_buf_free(&src);
+}
+
+static void deep_heads_rejected(void **state)
+{
+	struct wd_buf src;
+
+	(void)state;
+	wd_buf_init(&src, 4096, 1u << 20);
+	assert_int_equal(wd_buf_append_str(&src, "package d\n"), 0);
+	for (int i = 0; i < 200; i++)
+		assert_int_equal(wd_buf_append_str(&src, "a."), 0);
+	assert_int_equal(wd_buf_append_str(&src, "b := 1\n"), 0);
+	expect_compile_error(wd_buf_str(&src), "rego_compile_error",
+			     "rule head has more than 128 segments", 2);
+	wd_buf_free(&src);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -200,6 +260,8 @@ int main(void)
 		cmocka_unit_test(imports_and_aliases),
 		cmocka_unit_test(subpackage_names_not_global),
 		cmocka_unit_test(many_rule_names),
+		cmocka_unit_test(long_rule_chain_small_stack),
+		cmocka_unit_test(deep_heads_rejected),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
