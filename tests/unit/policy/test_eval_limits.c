@@ -129,6 +129,34 @@ static void indexed_rules_at_scale(void **state)
 	wd_buf_free(&src);
 }
 
+/* The index uses the path most rules test, even when the first rule tests
+ * none, and keeps unconditional rules in every candidate list. */
+static void index_picks_common_path(void **state)
+{
+	struct wd_buf src;
+	const char *mods[2];
+	struct rego_errors errs;
+	struct rego_engine *e;
+
+	(void)state;
+	wd_buf_init(&src, 4096, 1u << 20);
+	assert_int_equal(wd_buf_append_str(&src, "package ix\nallow if input.admin\n"), 0);
+	for (int i = 0; i < 40; i++)
+		assert_int_equal(wd_buf_appendf(&src, "allow if input.op == \"op%d\"\n", i), 0);
+	assert_int_equal(wd_buf_append_str(&src, "allow if input.user == \"root\"\n"), 0);
+	mods[0] = wd_buf_str(&src);
+	mods[1] = NULL;
+	e = te_compile(mods, NULL, &errs);
+	assert_non_null(e);
+	TE_EXPECT(e, "data.ix.allow", "{\"op\": \"op39\"}", "[{}]");
+	TE_EXPECT(e, "data.ix.allow", "{\"op\": \"op40\"}", "[]");
+	TE_EXPECT(e, "data.ix.allow", "{\"admin\": true}", "[{}]");
+	TE_EXPECT(e, "data.ix.allow", "{\"op\": \"op1\", \"user\": \"root\"}", "[{}]");
+	TE_EXPECT(e, "data.ix.allow", "{\"op\": \"none\", \"user\": \"root\"}", "[{}]");
+	rego_engine_unref(e);
+	wd_buf_free(&src);
+}
+
 static void hostile_queries(void **state)
 {
 	static const char *const mods[] = { "package h\n", NULL };
@@ -167,6 +195,7 @@ int main(void)
 		cmocka_unit_test(depth_limit),
 		cmocka_unit_test(memory_limit),
 		cmocka_unit_test(indexed_rules_at_scale),
+		cmocka_unit_test(index_picks_common_path),
 		cmocka_unit_test(hostile_queries),
 	};
 
