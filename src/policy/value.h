@@ -269,9 +269,15 @@ const char *rv_type_name(const struct rv *v);
 /* ---- YAML (value_yaml.c) ---- */
 
 /* Parses one YAML document (libyaml) into a value: mappings become objects,
- * sequences arrays, plain scalars null/booleans/numbers/strings by YAML 1.2
- * core rules as OPA's yaml.unmarshal does. NULL with a message in err. */
+ * sequences arrays, plain scalars null/booleans/numbers/strings by the YAML
+ * 1.1 rules of go-yaml v2, as OPA's yaml.unmarshal does (yes, on and y are
+ * booleans). NULL with a message in err. */
 struct rv *rv_parse_yaml(const char *text, size_t len, struct wd_buf *err);
+
+/* Like rv_parse_yaml with YAML 1.2's core schema, as yaml.v3 reads files:
+ * y, n, yes, no, on and off stay strings. For configuration and test case
+ * files rather than yaml.unmarshal. */
+struct rv *rv_parse_yaml_core(const char *text, size_t len, struct wd_buf *err);
 
 /* Appends the value as a YAML document (yaml.marshal). */
 WD_MUST_CHECK int rv_write_yaml(const struct rv *v, struct wd_buf *out);

@@ -42,7 +42,7 @@ struct rv *conformance_load_cases(const char *path, struct wd_buf *err)
 		report(err, "%s", wd_error_text(&ferr));
 		return NULL;
 	}
-	doc = rv_parse_yaml((const char *)text, len, err);
+	doc = rv_parse_yaml_core((const char *)text, len, err);
 	free(text);
 	if (!doc)
 		return NULL;
