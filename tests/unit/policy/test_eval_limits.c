@@ -69,7 +69,8 @@ static void memory_limit(void **state)
 {
 	static const char *const mods[] = {
 		"package m\n"
-		"big := [sprintf(\"%d-padding-padding-padding\", [i]) | some i in numbers.range(1, 200000)]\n",
+		"big := [concat(\"-\", [format_int(i, 10), \"padding-padding-padding\"]) |\n"
+		"\tsome i in numbers.range(1, 200000)]\n",
 		NULL,
 	};
 	struct rego_limits limits = { .max_memory = 1u << 20 };
