@@ -215,15 +215,29 @@ static int default_value(struct q *q, const struct rego_rule *def, struct rv **r
 	return 0;
 }
 
+/* The document table is allocated at the first document, so a `with`
+ * that computes none costs nothing. A failed allocation only skips
+ * caching. */
 static void cache_put(struct q *q, const struct cnode *node, struct rv *v)
 {
-	if (node->id < q->cache->len && !q->cache->docs[node->id])
-		q->cache->docs[node->id] = v ? rv_ref(v) : UNDEF_MARK;
+	struct cache *c = q->cache;
+
+	if (!c->docs) {
+		c->len = q->e->nodes_len;
+		c->docs = wd_calloc(c->len ? c->len : 1, sizeof(*c->docs));
+		if (!c->docs) {
+			c->len = 0;
+			return;
+		}
+	}
+	if (node->id < c->len && !c->docs[node->id])
+		c->docs[node->id] = v ? rv_ref(v) : UNDEF_MARK;
 }
 
 static struct rv *cache_get(struct q *q, const struct cnode *node, bool *ret_hit)
 {
-	struct rv *v = node->id < q->cache->len ? q->cache->docs[node->id] : NULL;
+	struct rv *v = q->cache->docs && node->id < q->cache->len ? q->cache->docs[node->id]
+								  : NULL;
 
 	*ret_hit = v != NULL;
 	if (v == UNDEF_MARK)

@@ -514,11 +514,9 @@ int rego_engine_query(struct rego_engine *e, const char *query, size_t len,
 	}
 	WD_GUARD(results_describe(res, body));
 
-	cache.len = e->nodes_len;
-	cache.docs = wd_calloc(cache.len ? cache.len : 1, sizeof(*cache.docs));
 	q.slots = wd_calloc(nslots > 0 ? (size_t)nslots : 1, sizeof(*q.slots));
 	q.expr_vals = wd_calloc(body->len ? body->len : 1, sizeof(*q.expr_vals));
-	if (!cache.docs || !q.slots || !q.expr_vals) {
+	if (!q.slots || !q.expr_vals) {
 		rc = WD_ENOMEM;
 		goto out;
 	}
