@@ -180,6 +180,10 @@ struct rego_rule {
 	int32_t slots;                    /* local variable slots needed */
 	const char *path;                 /* full dotted path: "data.pkg.p" */
 	void *index;                      /* evaluator-private rule index data */
+	/* METADATA blocks attached to the rule (scopes rule and document):
+	 * an array of annotation objects in source order, kept by the
+	 * module's arena; NULL when none. */
+	struct rv *annotations;
 };
 
 struct rego_import {
@@ -199,6 +203,9 @@ struct rego_module {
 	struct rego_rule **rules;
 	size_t rules_len;
 	bool rego_v1;                     /* always true: v1 syntax is the only one */
+	/* METADATA blocks attached to the package (scopes package and
+	 * subpackages), as for rego_rule.annotations. */
+	struct rv *annotations;
 };
 
 /* Parse errors carry OPA's code, the location and a message. */

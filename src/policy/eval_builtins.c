@@ -73,27 +73,6 @@ static int bi_true(struct rego_bctx *ctx, struct rv *const *args, size_t nargs, 
 	return 0;
 }
 
-static int bi_metadata_rule(struct rego_bctx *ctx, struct rv *const *args, size_t nargs,
-			    struct rv **ret)
-{
-	(void)ctx;
-	(void)args;
-	(void)nargs;
-	/* NOTE: annotations are not parsed, so every rule has none. */
-	*ret = rv_object_new(0);
-	return *ret ? 0 : WD_ENOMEM;
-}
-
-static int bi_metadata_chain(struct rego_bctx *ctx, struct rv *const *args, size_t nargs,
-			     struct rv **ret)
-{
-	(void)ctx;
-	(void)args;
-	(void)nargs;
-	*ret = rv_array_new(0);
-	return *ret ? 0 : WD_ENOMEM;
-}
-
 /* Joins an array of parts: strings as they are, other values as Rego
  * text, as string templates print them. */
 static int bi_template_string(struct rego_bctx *ctx, struct rv *const *args, size_t nargs,
@@ -150,9 +129,9 @@ static const struct rego_builtin eval_builtins[] = {
 	{ .name = "internal.template_string", .arity = 1, .arg_types = { RK_ARRAY },
 	  .result_type = RK_STRING, .fn = bi_template_string },
 	{ .name = "rego.metadata.rule", .arity = 0, .result_type = RK_ANY,
-	  .fn = bi_metadata_rule },
+	  .fn = eval_metadata_rule },
 	{ .name = "rego.metadata.chain", .arity = 0, .result_type = RK_ARRAY,
-	  .fn = bi_metadata_chain },
+	  .fn = eval_metadata_chain },
 	{ .name = "internal.test_case", .arity = 1, .arg_types = { RK_OBJECT },
 	  .result_type = RK_BOOL, .fn = bi_true },
 	{ .name = NULL },
@@ -233,6 +212,7 @@ int eval_builtin_call(struct q *q, const struct rego_builtin *bi, const struct r
 	}
 
 	q->bctx.name = bi->name;
+	q->bi_call = t;
 	q->bctx.err_code = NULL;
 	q->bctx.err_msg[0] = '\0';
 	rc = bi->fn(&q->bctx, args, nargs, ret);

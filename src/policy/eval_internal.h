@@ -79,6 +79,9 @@ struct q {
 	const struct rego_body *qbody;
 	struct rv **expr_vals;        /* by expression index, borrowed */
 	size_t expr_vals_len;
+
+	/* The builtin call being evaluated (rego.metadata finds its rule). */
+	const struct rego_term *bi_call;
 };
 
 /* ---- eval.c ---- */
@@ -238,3 +241,12 @@ bool eval_memo_get(struct q *q, uint32_t node, struct rv *args, struct rv **ret)
 
 /* Remembers a result (NULL: undefined); silently skipped past the cap. */
 void eval_memo_put(struct q *q, uint32_t node, struct rv *args, struct rv *result);
+
+/* ---- eval_metadata.c ---- */
+
+/* rego.metadata.rule() and rego.metadata.chain(): the METADATA annotations
+ * of the rule whose text holds the call. */
+int eval_metadata_rule(struct rego_bctx *ctx, struct rv *const *args, size_t nargs,
+		       struct rv **ret);
+int eval_metadata_chain(struct rego_bctx *ctx, struct rv *const *args, size_t nargs,
+			struct rv **ret);

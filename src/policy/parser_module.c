@@ -7,6 +7,7 @@
 #include "common/error.h"
 #include "policy/builtin.h"
 #include "policy/parser.h"
+#include "policy/parser_metadata.h"
 
 enum stmt_kind {
 	ST_PACKAGE,
@@ -309,7 +310,8 @@ static int module_push_import(struct parser *p, struct rego_module *m, size_t *c
 }
 
 /* Forms the module from its statements; errors go to the parser. */
-static struct rego_module *build_module(struct parser *p, struct stmt_vec *stmts)
+static struct rego_module *build_module(struct parser *p, struct stmt_vec *stmts,
+					const struct meta_blocks *blocks)
 {
 	struct rego_module *m = rp_alloc(p, sizeof(*m));
 	struct check_list checks = { 0 };
@@ -374,6 +376,9 @@ static struct rego_module *build_module(struct parser *p, struct stmt_vec *stmts
 			rp_error(p, c->loc, "%s", c->msg);
 	}
 	(void)checks;
+	if (p->s.nerrs > 0 || p->oom)
+		return NULL;
+	rp_metadata_attach(p, m, blocks);
 	if (p->s.nerrs > 0 || p->oom)
 		return NULL;
 	return m;
@@ -449,6 +454,7 @@ struct rego_module *rego_parse_module_max(const char *file, const char *source, 
 	struct rego_tokens toks = { 0 };
 	struct parser p;
 	struct stmt_vec stmts = { 0 };
+	struct meta_blocks blocks = { 0 };
 	struct rego_module *m = NULL;
 	char *file_copy;
 	char *src_copy;
@@ -481,8 +487,12 @@ struct rego_module *rego_parse_module_max(const char *file, const char *source, 
 
 	parse_statements(&p, &stmts, false);
 	ensure_depth_error(&p);
+	/* OPA reads METADATA blocks after the statements, so their errors
+	 * follow the syntax errors. */
+	if (!p.oom)
+		rp_metadata_parse(&p, &blocks);
 	if (p.s.nerrs == 0 && !p.oom)
-		m = build_module(&p, &stmts);
+		m = build_module(&p, &stmts, &blocks);
 	if (m) {
 		m->arena = arena;
 		m->file = file_copy;
