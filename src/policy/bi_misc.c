@@ -427,6 +427,8 @@ const struct rego_builtin rego_builtins_misc[] = {
 	  .result_type = RK_NUMBER, .fn = bi_rand_intn },
 	{ .name = "opa.runtime", .arity = 0, .flags = REGO_BI_NONDET, .result_type = RK_OBJECT,
 	  .fn = bi_opa_runtime },
+	{ .name = "rego.parse_module", .arity = 2, .arg_types = { S, S },
+	  .result_type = RK_OBJECT, .fn = rego_bi_parse_module },
 	{ .name = "http.send", .arity = 1, .flags = REGO_BI_NONDET | REGO_BI_NETWORK,
 	  .arg_types = { RK_OBJECT }, .result_type = RK_OBJECT, .fn = bi_network_disabled },
 	{ .name = "net.lookup_ip_addr", .arity = 1, .flags = REGO_BI_NONDET | REGO_BI_NETWORK,

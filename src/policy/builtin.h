@@ -111,3 +111,10 @@ extern const struct rego_builtin rego_builtins_time[];        /* time.* */
 extern const struct rego_builtin rego_builtins_net[];         /* net.cidr_* */
 extern const struct rego_builtin rego_builtins_graphql[];     /* graphql.* */
 extern const struct rego_builtin rego_builtins_schema[];      /* json.match_schema, json.verify_schema */
+
+/* ---- METADATA and rego.parse_module part ---- */
+
+/* rego.parse_module(filename, source): the module as OPA's JSON AST, or
+ * eval_builtin_error with OPA's "N error(s) occurred: ..." text. */
+int rego_bi_parse_module(struct rego_bctx *ctx, struct rv *const *args, size_t nargs,
+			 struct rv **ret);
