@@ -273,7 +273,9 @@ int policy_load_paths(struct policy_load *load, char *const *paths, size_t count
 	}
 	if (rc < 0)
 		return rc;
-	rc = rego_builder_set_data(load->builder, rv_ref(load->data));
+	/* The builder freezes the document and frees it with the engine, so it
+	 * gets the only reference. */
+	rc = rego_builder_set_data(load->builder, WD_TAKE_PTR(load->data));
 	if (rc < 0)
 		fprintf(stderr, "warden policy: cannot set the data document: %s\n",
 			wd_strerror(rc));

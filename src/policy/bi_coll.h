@@ -4,8 +4,8 @@
 
 #include "policy/builtin.h"
 
-/* Records an out-of-memory failure (or an exhausted value budget) and
- * returns WD_ENOMEM. */
+/* Returns WD_ENOMEM for a failed allocation (or an exhausted value budget)
+ * with no error recorded in ctx. */
 int bi_coll_oom(struct rego_bctx *ctx);
 
 /* Cleanup helper: `_wd_cleanup_(bi_coll_unrefp) struct rv *v = NULL;`. */
@@ -20,9 +20,10 @@ static inline void bi_coll_unrefp(struct rv **v)
  * stack. */
 #define BI_COLL_MAX_DEPTH 4096
 
-/* The most steps graph.reachable_paths takes. OPA has no limit: the number
- * of paths in a graph can grow exponentially with its size. */
-#define BI_COLL_PATHS_MAX_STEPS (1u << 20)
+/* The maximum number of steps of graph.reachable_paths, counting each node
+ * visited and each item of the paths it records. OPA has no limit, and its repeated
+ * cycle paths grow quadratically with a node's neighbours. */
+#define BI_COLL_PATHS_MAX_STEPS (1u << 22)
 
 #define BI_COLL_FN(name)                                                       \
 	int name(struct rego_bctx *ctx, struct rv *const *args, size_t nargs,  \
@@ -54,5 +55,15 @@ BI_COLL_FN(bi_object_subset);
 
 /* bi_coll_graph.c */
 BI_COLL_FN(bi_graph_reachable);
-BI_COLL_FN(bi_graph_reachable_paths);
 BI_COLL_FN(bi_walk);
+
+/* The neighbours of a graph node are the items of an array or set value, set
+ * members in sorted order. As in OPA, any other value has none. */
+size_t bi_coll_edge_count(const struct rv *edges);
+struct rv *bi_coll_edge_at(const struct rv *edges, size_t i);
+
+/* Checks the operands of graph.reachable and graph.reachable_paths. */
+int bi_coll_want_graph(struct rego_bctx *ctx, struct rv *const *args);
+
+/* bi_coll_paths.c */
+BI_COLL_FN(bi_graph_reachable_paths);

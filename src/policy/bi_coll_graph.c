@@ -1,13 +1,11 @@
-/* graph.reachable, graph.reachable_paths and walk. A graph is an object that
- * maps each node to its neighbours, an array or a set. walk lists every
- * [path, value] pair of a value in OPA's order. */
+/* graph.reachable and walk. A graph is an object that maps each node to its
+ * neighbours, an array or a set. walk lists every [path, value] pair of a
+ * value in OPA's order. */
 #include "common/alloc.h"
 #include "common/error.h"
 #include "policy/bi_coll.h"
 
-/* The neighbours of a node: the items of an array or set value; anything
- * else has none, as in OPA. */
-static size_t edge_count(const struct rv *edges)
+size_t bi_coll_edge_count(const struct rv *edges)
 {
 	if (rv_is(edges, RV_ARRAY))
 		return rv_array_len(edges);
@@ -16,7 +14,7 @@ static size_t edge_count(const struct rv *edges)
 	return 0;
 }
 
-static struct rv *edge_at(const struct rv *edges, size_t i)
+struct rv *bi_coll_edge_at(const struct rv *edges, size_t i)
 {
 	struct rv *member, *unused;
 
@@ -26,7 +24,7 @@ static struct rv *edge_at(const struct rv *edges, size_t i)
 	return member;
 }
 
-static int want_graph(struct rego_bctx *ctx, struct rv *const *args)
+int bi_coll_want_graph(struct rego_bctx *ctx, struct rv *const *args)
 {
 	WD_TRY(rego_bi_want(ctx, args, 1, RK_OBJECT));
 	if (!rv_is(args[1], RV_ARRAY) && !rv_is(args[1], RV_SET))
@@ -46,15 +44,15 @@ int bi_graph_reachable(struct rego_bctx *ctx, struct rv *const *args, size_t nar
 	struct rv *reached = NULL;
 
 	(void)nargs;
-	WD_TRY(want_graph(ctx, args));
+	WD_TRY(bi_coll_want_graph(ctx, args));
 
-	cap = edge_count(initial) + 16;
+	cap = bi_coll_edge_count(initial) + 16;
 	queue = wd_calloc(cap, sizeof(*queue));
 	reached = rv_set_new(0);
 	if (!queue || !reached)
 		goto oom;
-	for (size_t i = 0; i < edge_count(initial); i++)
-		queue[tail++] = edge_at(initial, i);
+	for (size_t i = 0; i < bi_coll_edge_count(initial); i++)
+		queue[tail++] = bi_coll_edge_at(initial, i);
 
 	while (head < tail) {
 		struct rv *node = queue[head++];
@@ -64,9 +62,9 @@ int bi_graph_reachable(struct rego_bctx *ctx, struct rv *const *args, size_t nar
 		if (!edges || rv_set_has(reached, node))
 			continue;
 
-		n = edge_count(edges);
+		n = bi_coll_edge_count(edges);
 		for (size_t i = 0; i < n; i++) {
-			struct rv *neighbor = edge_at(edges, i);
+			struct rv *neighbor = bi_coll_edge_at(edges, i);
 
 			if (rv_set_has(reached, neighbor))
 				continue;
@@ -89,165 +87,6 @@ int bi_graph_reachable(struct rego_bctx *ctx, struct rv *const *args, size_t nar
 oom:
 	rv_unref(reached);
 	return bi_coll_oom(ctx);
-}
-
-/* ---- graph.reachable_paths ---- */
-
-struct path_walk {
-	const struct rv *graph;
-	struct rv *result;          /* set of path arrays */
-	struct rv **path;           /* nodes of the current path */
-	const struct rv **edges;    /* edges[i]: neighbours of path[i] */
-	size_t *next;               /* next[i]: the next neighbour to visit */
-	size_t len, cap;
-	size_t steps;
-};
-
-/* Adds the current path to the result. */
-static int emit_path(struct path_walk *w)
-{
-	struct rv *arr = rv_array_new(w->len);
-
-	if (!arr)
-		return WD_ENOMEM;
-	for (size_t i = 0; i < w->len; i++)
-		if (rv_array_push(arr, rv_ref(w->path[i])) < 0) {
-			rv_unref(arr);
-			return WD_ENOMEM;
-		}
-	return rv_set_add(w->result, arr);
-}
-
-static int push_node(struct path_walk *w, struct rv *node, const struct rv *edges)
-{
-	if (w->len == w->cap) {
-		size_t cap = w->cap ? w->cap * 2 : 16;
-		struct rv **path = wd_reallocarray(w->path, cap, sizeof(*path));
-		const struct rv **edges_arr;
-		size_t *next;
-
-		if (!path)
-			return WD_ENOMEM;
-		w->path = path;
-		edges_arr = wd_reallocarray(w->edges, cap, sizeof(*edges_arr));
-		if (!edges_arr)
-			return WD_ENOMEM;
-		w->edges = edges_arr;
-		next = wd_reallocarray(w->next, cap, sizeof(*next));
-		if (!next)
-			return WD_ENOMEM;
-		w->next = next;
-		w->cap = cap;
-	}
-	w->path[w->len] = node;
-	w->edges[w->len] = edges;
-	w->next[w->len] = 0;
-	w->len++;
-	return 0;
-}
-
-static bool path_contains(const struct path_walk *w, const struct rv *node)
-{
-	for (size_t i = 0; i < w->len; i++)
-		if (rv_equal(w->path[i], node))
-			return true;
-	return false;
-}
-
-/* Steps onto node from the end of the current path, as OPA's pathBuilder:
- * a node outside the graph ends the path before it, a node without
- * neighbours ends the path after it. */
-static int visit(struct path_walk *w, struct rv *node)
-{
-	const struct rv *edges = rv_object_get(w->graph, node);
-
-	if (++w->steps > BI_COLL_PATHS_MAX_STEPS)
-		return WD_ETOOBIG;
-	if (!edges)
-		return emit_path(w);
-
-	WD_TRY(push_node(w, node, edges));
-	if (edge_count(edges) == 0) {
-		int rc = emit_path(w);
-
-		w->len--;
-		return rc;
-	}
-	return 0;
-}
-
-/* Depth-first from one initial node with an explicit stack, so a long chain
- * cannot exhaust the C stack. */
-static int paths_from(struct path_walk *w, struct rv *start, const struct rv *edges)
-{
-	w->len = 0;
-	WD_TRY(push_node(w, start, edges));
-
-	while (w->len > 0) {
-		size_t top = w->len - 1;
-		struct rv *neighbor;
-
-		if (w->next[top] == edge_count(w->edges[top])) {
-			w->len--;
-			continue;
-		}
-		neighbor = edge_at(w->edges[top], w->next[top]++);
-
-		/* OPA checks for a cycle from the second node on: the start
-		 * node's own edges are followed unchecked, so {"x": {"x"}}
-		 * gives the path ["x", "x"]. */
-		if (top > 0 && path_contains(w, neighbor))
-			WD_TRY(emit_path(w));
-		else
-			WD_TRY(visit(w, neighbor));
-	}
-	return 0;
-}
-
-int bi_graph_reachable_paths(struct rego_bctx *ctx, struct rv *const *args, size_t nargs,
-			     struct rv **ret)
-{
-	struct path_walk w = { .graph = args[0] };
-	const struct rv *initial = args[1];
-	int rc = 0;
-
-	(void)nargs;
-	WD_TRY(want_graph(ctx, args));
-
-	w.result = rv_set_new(0);
-	if (!w.result)
-		return bi_coll_oom(ctx);
-
-	for (size_t i = 0; i < edge_count(initial) && rc == 0; i++) {
-		struct rv *node = edge_at(initial, i);
-		const struct rv *edges = rv_object_get(w.graph, node);
-
-		if (!edges)
-			continue;
-		if (edge_count(edges) == 0) {
-			w.len = 0;
-			rc = push_node(&w, node, edges);
-			if (rc == 0)
-				rc = emit_path(&w);
-			continue;
-		}
-		rc = paths_from(&w, node, edges);
-	}
-
-	free(w.path);
-	free(w.edges);
-	free(w.next);
-	if (rc == WD_ETOOBIG) {
-		rv_unref(w.result);
-		return rego_bi_error(ctx, "graph has more than %u path steps",
-				     BI_COLL_PATHS_MAX_STEPS);
-	}
-	if (rc < 0) {
-		rv_unref(w.result);
-		return bi_coll_oom(ctx);
-	}
-	*ret = w.result;
-	return 0;
 }
 
 /* ---- walk ---- */
@@ -342,7 +181,7 @@ static int walk_value(struct walk_state *s, struct rv *value)
 	return 0;
 }
 
-/* A relation: the result array holds one output per solution. */
+/* A relation: each item of the result array is the output of one solution. */
 int bi_walk(struct rego_bctx *ctx, struct rv *const *args, size_t nargs, struct rv **ret)
 {
 	struct walk_state s = { 0 };

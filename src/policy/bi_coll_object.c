@@ -17,7 +17,9 @@ static const struct rv *find_path(const struct rv *value, const struct rv *path)
 			value = rv_object_get(value, step);
 			break;
 		case RV_ARRAY:
-			/* Only an integer literal indexes an array: 0.0 does not. */
+			/* OPA indexes an array only with an integer literal, so
+			 * 1.0 fails there. NOTE: values hold 1.0 as the integer 1,
+			 * so here it indexes. */
 			if (rv_is(step, RV_NUMBER) && step->num_repr == RV_NUM_INT &&
 			    step->u.num.i >= 0 && (uint64_t)step->u.num.i < rv_array_len(value))
 				value = rv_array_at(value, (size_t)step->u.num.i);
@@ -155,10 +157,10 @@ int bi_object_filter(struct rego_bctx *ctx, struct rv *const *args, size_t nargs
 	return filter_entries(ctx, args, true, ret);
 }
 
-/* Merges b over a as OPA's object.union does: where both values of a key are
- * objects they merge recursively, otherwise b's value wins; a key keeps the
- * spelling it has in a (1 over 1.0). Returns NULL when memory runs out, with
- * *ret_too_deep set when the nesting passes BI_COLL_MAX_DEPTH. */
+/* Merges b over a as OPA's object.union does. Where both values of a key are
+ * objects they merge recursively, otherwise b's value wins, and a key keeps
+ * the spelling it has in a (1 over 1.0). Returns NULL when memory runs out,
+ * with *ret_too_deep set when the nesting passes BI_COLL_MAX_DEPTH. */
 static struct rv *merge_objects(const struct rv *a, const struct rv *b, size_t depth,
 				bool *ret_too_deep)
 {
@@ -235,8 +237,8 @@ int bi_object_union(struct rego_bctx *ctx, struct rv *const *args, size_t nargs,
 }
 
 /* object.union_n: the objects merged left to right. OPA merges right to left
- * and freezes keys a later non-object value overwrote, which gives the same
- * result; it also reports the last non-object item, so the check runs in
+ * and freezes keys that a later non-object value overwrote, which gives the
+ * same result. It reports the last non-object item, so the check runs in
  * that order. */
 int bi_object_union_n(struct rego_bctx *ctx, struct rv *const *args, size_t nargs,
 		      struct rv **ret)

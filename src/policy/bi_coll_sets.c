@@ -3,9 +3,11 @@
 #include "common/error.h"
 #include "policy/bi_coll.h"
 
+/* Leaves no error record: the evaluator reports a failure without one as
+ * out of memory (or an exhausted budget) instead of a builtin error. */
 int bi_coll_oom(struct rego_bctx *ctx)
 {
-	rego_bi_error_code(ctx, "eval_internal_error", "out of memory");
+	ctx->err_code = NULL;
 	return WD_ENOMEM;
 }
 

@@ -38,9 +38,9 @@ static bool array_subset(const struct rv *super, const struct rv *sub)
 	return false;
 }
 
-/* OPA counts the items of super that are members of sub and answers true once
+/* OPA counts the items of super that are members of sub and returns true once
  * the count reaches the size of sub. So a repeated item counts twice, and an
- * empty super never answers true, not even for an empty sub. */
+ * empty super never returns true, not even for an empty sub. */
 static bool array_set_subset(const struct rv *super, const struct rv *sub)
 {
 	size_t unmatched = rv_len(sub);

@@ -1,5 +1,5 @@
 /* Built-in functions: arrays, sets, objects, types, casts, graph.* and walk.
- * This file holds the group's table and the type tests and casts; the other
+ * This file contains the group's table, the type tests and the casts; the other
  * builtins live in bi_coll_*.c. */
 #include "policy/bi_coll.h"
 

@@ -173,6 +173,8 @@ static int certs_from_string(struct rego_bctx *ctx, const char *text, size_t len
 	char err[128];
 	int rc;
 
+	if (len > BI_DECODE_MAX)
+		return rego_bi_error(ctx, "input is longer than %u bytes", BI_DECODE_MAX);
 	if (bi_has_prefix(text, len, "-----BEGIN"))
 		return certs_from_pem(ctx, text, len, list);
 
@@ -518,6 +520,8 @@ static int bi_parse_certificate_request(struct rego_bctx *ctx, struct rv *const 
 
 	(void)nargs;
 	WD_TRY(rego_bi_string(ctx, args, 1, &text, &len));
+	if (len > BI_DECODE_MAX)
+		return rego_bi_error(ctx, "input is longer than %u bytes", BI_DECODE_MAX);
 	wd_buf_init(&raw, 2048, BI_DECODE_MAX);
 	wd_buf_init(&block.der, 2048, BI_DECODE_MAX);
 
@@ -595,6 +599,8 @@ static int private_keys(struct rego_bctx *ctx, const char *text, size_t len, EVP
 	int rc = 0;
 
 	*ret_count = 0;
+	if (len > BI_DECODE_MAX)
+		return rego_bi_error(ctx, "input is longer than %u bytes", BI_DECODE_MAX);
 	wd_buf_init_secret(&decoded, 4096, BI_DECODE_MAX);
 	wd_buf_init_secret(&block.der, 4096, BI_DECODE_MAX);
 	if (bi_b64_decode_go(text, len, false, &decoded, NULL, 0) == 0) {
@@ -654,6 +660,8 @@ static int bi_parse_rsa_private_key(struct rego_bctx *ctx, struct rv *const *arg
 	WD_TRY(rego_bi_string(ctx, args, 1, &text, &len));
 	if (len == 0)
 		return rego_bi_error(ctx, "input PEM data was empty");
+	if (len > BI_DECODE_MAX)
+		return rego_bi_error(ctx, "input is longer than %u bytes", BI_DECODE_MAX);
 
 	wd_buf_init_secret(&decoded, 4096, BI_DECODE_MAX);
 	if (!bi_has_prefix(text, len, "-----BEGIN")) {

@@ -19,6 +19,8 @@ static int unwrap(struct rego_bctx *ctx, const char *text, size_t len, struct wd
 	int rc;
 
 	*ret_der = false;
+	if (len > BI_DECODE_MAX)
+		return rego_bi_error(ctx, "input is longer than %u bytes", BI_DECODE_MAX);
 	if (bi_has_prefix(text, len, "-----BEGIN "))
 		return wd_buf_append(out, text, len);
 	rc = bi_b64_decode_go(text, len, false, out, err, sizeof(err));

@@ -97,7 +97,11 @@ static int decode_quantum(const uint8_t *src, size_t len, size_t *pos, bool url,
 		       (uint32_t)dbuf[2] << 6 | dbuf[3];
 	uint8_t bytes[3] = { (uint8_t)(val >> 16), (uint8_t)(val >> 8), (uint8_t)val };
 
-	WD_TRY(wd_buf_append(out, bytes, dlen - 1));
+	if (wd_buf_append(out, bytes, dlen - 1) < 0) {
+		if (err && err_cap)
+			snprintf(err, err_cap, "decoded data is larger than %u bytes", BI_DECODE_MAX);
+		return WD_EINVAL;
+	}
 	*pos = si;
 	return rc;
 }

@@ -16,8 +16,9 @@
 /* Decodes padded base64 (standard alphabet, or URL-safe when url is true)
  * as Go's base64.StdEncoding / URLEncoding.DecodeString: CR and LF are
  * skipped, trailing bits are not checked. On a bad character stores "illegal
- * base64 data at input byte N" in err and returns WD_EINVAL; out then holds
- * the bytes decoded before the error. WD_ETOOBIG past BI_DECODE_MAX. */
+ * base64 data at input byte N" in err and returns WD_EINVAL, and out then contains
+ * the bytes decoded before the error. Output past BI_DECODE_MAX (or out's
+ * smaller ceiling, or memory running out) is reported the same way. */
 WD_MUST_CHECK int bi_b64_decode_go(const char *text, size_t len, bool url, struct wd_buf *out,
 				   char *err, size_t err_cap);
 

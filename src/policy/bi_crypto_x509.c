@@ -495,7 +495,7 @@ static int put_defaults(struct rv *obj)
 		"ExtraExtensions", "UnhandledCriticalExtensions", "PermittedDNSDomains",
 		"ExcludedDNSDomains", "PermittedIPRanges", "ExcludedIPRanges",
 		"PermittedEmailAddresses", "ExcludedEmailAddresses", "PermittedURIDomains",
-		"ExcludedURIDomains", "Policies", "PolicyMappings",
+		"ExcludedURIDomains", "PolicyMappings",
 	};
 	static const char *const falses[] = {
 		"PermittedDNSDomainsCritical", "InhibitAnyPolicyZero", "InhibitPolicyMappingZero",
@@ -514,21 +514,30 @@ static int put_defaults(struct rv *obj)
 	return 0;
 }
 
-static struct rv *policy_identifiers(X509 *cert)
+/* The certificate policies, as PolicyIdentifiers (arrays of OID arcs) and
+ * Policies (Go's x509.OID, which marshals as dotted text). */
+static int put_policies(X509 *cert, struct rv *obj)
 {
 	CERTIFICATEPOLICIES *policies = X509_get_ext_d2i(cert, NID_certificate_policies, NULL,
 							NULL);
-	struct rv *list = NULL;
+	struct rv *ids = NULL, *texts = NULL;
+	int rc = 0;
 
 	for (int i = 0; policies && i < sk_POLICYINFO_num(policies); i++) {
-		if (list_push(&list, oid_value(sk_POLICYINFO_value(policies, i)->policyid)) < 0) {
-			rv_unref(list);
-			list = NULL;
-			break;
-		}
+		const ASN1_OBJECT *oid = sk_POLICYINFO_value(policies, i)->policyid;
+		char text[256];
+
+		WD_GUARD(list_push(&ids, oid_value(oid)));
+		WD_ENSURE(OBJ_obj2txt(text, sizeof(text), oid, 1) > 0, WD_EINVAL);
+		WD_GUARD(list_push(&texts, rv_cstring(text)));
 	}
+	WD_GUARD(x509_put(obj, "PolicyIdentifiers", ids ? WD_TAKE_PTR(ids) : rv_null()));
+	WD_GUARD(x509_put(obj, "Policies", texts ? WD_TAKE_PTR(texts) : rv_null()));
+out:
+	rv_unref(ids);
+	rv_unref(texts);
 	CERTIFICATEPOLICIES_free(policies);
-	return list ? list : rv_null();
+	return rc;
 }
 
 /* The TBSCertificate inside a certificate's DER: the first element of the
@@ -598,8 +607,11 @@ int x509_cert_value(X509 *cert, bool with_uri_strings, struct rv **ret)
 	 * are no basic constraints. */
 	WD_GUARD(x509_put(obj, "BasicConstraintsValid", rv_bool(flags & EXFLAG_BCONS)));
 	WD_GUARD(x509_put(obj, "IsCA", rv_bool(flags & EXFLAG_CA)));
-	WD_GUARD(x509_put(obj, "MaxPathLen",
-			  rv_int(flags & EXFLAG_BCONS ? (pathlen < 0 ? -1 : pathlen) : 0)));
+	if (!(flags & EXFLAG_BCONS))
+		pathlen = 0;
+	else if (pathlen < 0)
+		pathlen = -1;
+	WD_GUARD(x509_put(obj, "MaxPathLen", rv_int(pathlen)));
 	WD_GUARD(x509_put(obj, "MaxPathLenZero",
 			  rv_bool((flags & EXFLAG_BCONS) && pathlen == 0)));
 	WD_GUARD(x509_put(obj, "SubjectKeyId", octets_or_null(X509_get0_subject_key_id(cert))));
@@ -609,7 +621,7 @@ int x509_cert_value(X509 *cert, bool with_uri_strings, struct rv **ret)
 	WD_GUARD(x509_put(obj, "IssuingCertificateURL", aia_list(cert, NID_ad_ca_issuers)));
 	WD_GUARD(alt_names(sans, obj, with_uri_strings));
 	WD_GUARD(x509_put(obj, "CRLDistributionPoints", crl_points(cert)));
-	WD_GUARD(x509_put(obj, "PolicyIdentifiers", policy_identifiers(cert)));
+	WD_GUARD(put_policies(cert, obj));
 	WD_GUARD(put_defaults(obj));
 
 	*ret = WD_TAKE_PTR(obj);

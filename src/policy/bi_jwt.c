@@ -15,6 +15,8 @@ int jwt_split(struct rego_bctx *ctx, const char *token, size_t len, struct jwt_p
 	const char *dots[2];
 	size_t count = 0;
 
+	if (len > BI_DECODE_MAX)
+		return rego_bi_error(ctx, "encoded JWT is longer than %u bytes", BI_DECODE_MAX);
 	for (size_t i = 0; i < len; i++) {
 		if (token[i] != '.')
 			continue;

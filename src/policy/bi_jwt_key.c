@@ -344,6 +344,29 @@ static int key_from_jwk(const json_t *jwk, struct jwt_key *key, char *err, size_
 	return 0;
 }
 
+/* Wipes the private members of a JWK or JWK set before jansson frees it:
+ * jansson's string copies are plain heap memory. */
+static void wipe_private_members(json_t *node)
+{
+	static const char *const members[] = { "d", "p", "q", "dp", "dq", "qi", "k" };
+	json_t *keys = json_object_get(node, "keys");
+
+	if (json_is_array(keys)) {
+		for (size_t i = 0; i < json_array_size(keys); i++)
+			wipe_private_members(json_array_get(keys, i));
+		return;
+	}
+	if (!json_is_object(node))
+		return;
+	for (size_t i = 0; i < WD_ARRAY_LEN(members); i++) {
+		json_t *value = json_object_get(node, members[i]);
+
+		if (json_is_string(value))
+			OPENSSL_cleanse((char *)(uintptr_t)json_string_value(value),
+					json_string_length(value));
+	}
+}
+
 int jwt_jwks_parse(const char *text, size_t len, struct jwt_keyset *ret_keys, char *err,
 		   size_t err_cap)
 {
@@ -354,8 +377,11 @@ int jwt_jwks_parse(const char *text, size_t len, struct jwt_keyset *ret_keys, ch
 	int rc = 0;
 
 	memset(ret_keys, 0, sizeof(*ret_keys));
+	/* jansson's message quotes the text near the error, which may be key
+	 * material: only the position is reported. */
 	if (!root)
-		return set_error(err, err_cap, "failed to unmarshal JSON: %s", jerr.text);
+		return set_error(err, err_cap, "failed to unmarshal JSON: invalid JSON at byte %d",
+				 jerr.position);
 
 	list = json_object_get(root, "keys");
 	count = json_is_array(list) ? json_array_size(list) : 1;
@@ -375,6 +401,7 @@ int jwt_jwks_parse(const char *text, size_t len, struct jwt_keyset *ret_keys, ch
 out:
 	if (rc < 0)
 		jwt_keyset_free(ret_keys);
+	wipe_private_members(root);
 	json_decref(root);
 	return rc;
 }
@@ -410,11 +437,27 @@ int jwt_keys_load(const char *text, size_t len, struct jwt_keyset *ret_keys, cha
 		  size_t err_cap)
 {
 	struct bi_pem_block block;
+	EVP_PKEY *cached;
 	size_t end = 0;
 	char detail[256] = "";
 	int rc;
 
 	memset(ret_keys, 0, sizeof(*ret_keys));
+	if (len > BI_DECODE_MAX)
+		return set_error(err, err_cap, "key text is longer than %u bytes", BI_DECODE_MAX);
+
+	cached = jwt_pem_cache_find(text, len);
+	if (cached) {
+		ret_keys->keys = wd_calloc(1, sizeof(*ret_keys->keys));
+		if (!ret_keys->keys) {
+			EVP_PKEY_free(cached);
+			return WD_ENOMEM;
+		}
+		ret_keys->keys[0].pkey = cached;
+		ret_keys->count = 1;
+		return 0;
+	}
+
 	wd_buf_init(&block.der, 4096, BI_DECODE_MAX);
 	rc = bi_pem_decode(text, len, &block, &end);
 	if (rc == 1) {
@@ -432,6 +475,7 @@ int jwt_keys_load(const char *text, size_t len, struct jwt_keyset *ret_keys, cha
 			} else {
 				ret_keys->keys[0].pkey = pkey;
 				ret_keys->count = 1;
+				jwt_pem_cache_add(text, len, pkey);
 			}
 		}
 		wd_buf_free(&block.der);
@@ -446,7 +490,7 @@ int jwt_keys_load(const char *text, size_t len, struct jwt_keyset *ret_keys, cha
 		return set_error(err, err_cap, "failed to parse a JWK key (set): %s", detail);
 	WD_TRY(rc);
 
-	/* Keys naming an algorithm OPA does not know are skipped. */
+	/* Keys naming an algorithm OPA does not support are skipped. */
 	size_t kept = 0;
 
 	for (size_t i = 0; i < ret_keys->count; i++) {
@@ -523,7 +567,7 @@ static size_t ec_coordinate_size(const EVP_PKEY *pkey)
 }
 
 static int pkey_verify(const struct jwt_alg *alg, EVP_PKEY *pkey, const uint8_t *msg,
-		       size_t msg_len, const uint8_t *sig, size_t sig_len)
+		       size_t msg_len, const uint8_t *sig, size_t sig_len, bool strict)
 {
 	EVP_MD_CTX *mctx = EVP_MD_CTX_new();
 	EVP_PKEY_CTX *pctx = NULL;
@@ -534,7 +578,8 @@ static int pkey_verify(const struct jwt_alg *alg, EVP_PKEY *pkey, const uint8_t 
 	ok = EVP_DigestVerifyInit_ex(mctx, &pctx, alg->digest, NULL, NULL, pkey, NULL) == 1;
 	if (ok && alg->kind == JWT_RSA_PSS)
 		ok = EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
-		     EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_AUTO) == 1;
+		     EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, strict ? RSA_PSS_SALTLEN_DIGEST
+								   : RSA_PSS_SALTLEN_AUTO) == 1;
 	if (ok && alg->kind == JWT_RSA_PKCS1)
 		ok = EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) == 1;
 	if (ok)
@@ -544,7 +589,7 @@ static int pkey_verify(const struct jwt_alg *alg, EVP_PKEY *pkey, const uint8_t 
 }
 
 int jwt_verify(const struct jwt_alg *alg, const struct jwt_key *key, const uint8_t *msg,
-	       size_t msg_len, const uint8_t *sig, size_t sig_len, bool exact_length)
+	       size_t msg_len, const uint8_t *sig, size_t sig_len, bool strict)
 {
 	uint8_t mac[EVP_MAX_MD_SIZE];
 	unsigned int mac_len = 0;
@@ -563,14 +608,14 @@ int jwt_verify(const struct jwt_alg *alg, const struct jwt_key *key, const uint8
 		return rc;
 	case JWT_ECDSA:
 		if (sig_len == 0 ||
-		    (exact_length && sig_len != 2 * ec_coordinate_size(key->pkey)))
+		    (strict && sig_len != 2 * ec_coordinate_size(key->pkey)))
 			return 0;
 		WD_TRY(ecdsa_raw_to_der(sig, sig_len, &der, &der_len));
-		rc = pkey_verify(alg, key->pkey, msg, msg_len, der, (size_t)der_len);
+		rc = pkey_verify(alg, key->pkey, msg, msg_len, der, (size_t)der_len, strict);
 		OPENSSL_free(der);
 		return rc;
 	default:
-		return pkey_verify(alg, key->pkey, msg, msg_len, sig, sig_len);
+		return pkey_verify(alg, key->pkey, msg, msg_len, sig, sig_len, strict);
 	}
 }
 

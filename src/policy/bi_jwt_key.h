@@ -1,6 +1,6 @@
 /* Keys and JWS algorithms for the io.jwt.* builtins: loading PEM
  * certificates, PEM public keys and JWK (sets), and signing and verifying
- * with each algorithm OPA knows. */
+ * with each algorithm OPA supports. */
 #pragma once
 
 #include <stdbool.h>
@@ -29,7 +29,7 @@ struct jwt_alg {
 };
 
 /* Returns the algorithm named name (len bytes), or NULL for one OPA does not
- * know. */
+ * support. */
 const struct jwt_alg *jwt_alg_find(const char *name, size_t len);
 
 /* A verification or signing key: an OpenSSL key, or an HMAC secret. */
@@ -61,16 +61,23 @@ WD_MUST_CHECK int jwt_keys_load(const char *text, size_t len, struct jwt_keyset 
 WD_MUST_CHECK int jwt_jwks_parse(const char *text, size_t len, struct jwt_keyset *ret_keys,
 				 char *err, size_t err_cap);
 
+/* The per-thread cache of public keys parsed from PEM text (bi_jwt_cache.c):
+ * find returns a new reference or NULL; add keeps its own reference. */
+EVP_PKEY *jwt_pem_cache_find(const char *text, size_t len);
+void jwt_pem_cache_add(const char *text, size_t len, EVP_PKEY *pkey);
+
 /* Frees the keys (wiping secrets); accepts an empty set. */
 void jwt_keyset_free(struct jwt_keyset *keys);
 
 /* Checks sig over msg with alg and key. Returns 1 when valid, 0 when not
  * (including a key of the wrong type), or a negative code when memory runs
- * out. For ECDSA, exact_length requires r || s of twice the curve size;
- * otherwise the signature is split in halves as OPA's verify_es* does. */
+ * out. strict follows the JWS library of decode_verify: ECDSA needs r || s
+ * of twice the curve size and RSA-PSS a salt as long as the hash. Otherwise
+ * the rules of OPA's verify_* builtins apply: the signature is split in
+ * halves and any PSS salt length is accepted. */
 WD_MUST_CHECK int jwt_verify(const struct jwt_alg *alg, const struct jwt_key *key,
 			     const uint8_t *msg, size_t msg_len, const uint8_t *sig, size_t sig_len,
-			     bool exact_length);
+			     bool strict);
 
 /* Signs msg with alg and key into sig (raw r || s for ECDSA). WD_EINVAL with
  * a message in err when the key does not suit the algorithm. */

@@ -113,6 +113,11 @@ static int encode_sign(struct rego_bctx *ctx, const char *header, size_t header_
 
 	wd_buf_init(&compact, 1024, 4 * BI_DECODE_MAX);
 	wd_buf_init(&sig, 512, 4096);
+	if (header_len > BI_DECODE_MAX || payload_len > BI_DECODE_MAX || jwk_len > BI_DECODE_MAX) {
+		rc = rego_bi_error(ctx, "header, payload or key is longer than %u bytes",
+				   BI_DECODE_MAX);
+		goto out;
+	}
 
 	rc = jwt_jwks_parse(jwk, jwk_len, &keys, err, sizeof(err));
 	if (rc == WD_EINVAL)
@@ -185,14 +190,18 @@ int bi_jwt_encode_sign(struct rego_bctx *ctx, struct rv *const *args, size_t nar
 	int rc = 0;
 
 	(void)nargs;
-	/* The key JSON holds private members: its copy is wiped. */
+	/* The key JSON contains private members, so its copy is wiped. */
 	wd_buf_init(&text[0], 256, BI_DECODE_MAX);
 	wd_buf_init(&text[1], 256, BI_DECODE_MAX);
 	wd_buf_init_secret(&text[2], 256, BI_DECODE_MAX);
 
 	for (size_t i = 0; i < 3; i++) {
 		WD_GUARD(rego_bi_want(ctx, args, i + 1, RK_OBJECT));
-		WD_GUARD(marshal_go(args[i], &text[i]));
+		rc = marshal_go(args[i], &text[i]);
+		if (rc == WD_ETOOBIG)
+			rc = rego_bi_error(ctx, "operand %zu is longer than %u bytes as JSON", i + 1,
+					   BI_DECODE_MAX);
+		WD_GUARD(rc);
 	}
 	rc = encode_sign(ctx, wd_buf_str(&text[0]), wd_buf_len(&text[0]), wd_buf_str(&text[1]),
 			 wd_buf_len(&text[1]), wd_buf_str(&text[2]), wd_buf_len(&text[2]), ret);

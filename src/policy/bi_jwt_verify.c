@@ -341,6 +341,10 @@ int bi_jwt_decode_verify(struct rego_bctx *ctx, struct rv *const *args, size_t n
 	WD_GUARD(rego_bi_want(ctx, args, 2, RK_OBJECT));
 	WD_GUARD(constraints_parse(ctx, args[1], &c));
 	WD_GUARD(rego_bi_want(ctx, args, 1, RK_STRING));
+	if (rv_str_len(args[0]) > BI_DECODE_MAX) {
+		rc = rego_bi_error(ctx, "encoded JWT is longer than %u bytes", BI_DECODE_MAX);
+		goto out;
+	}
 	WD_GUARD(wd_buf_append(&token, rv_str(args[0]), rv_str_len(args[0])));
 
 	/* A "cty": "JWT" header (any case) nests a token in the payload, which

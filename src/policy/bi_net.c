@@ -45,7 +45,7 @@ static int cidr_contains(struct rego_bctx *ctx, const struct rv *a, const struct
 				     "not a valid textual representation of an IP address or CIDR: %s",
 				     rv_str(b));
 
-	/* a contains b when it holds b's first and last addresses. */
+	/* a contains b when it contains b's first and last addresses. */
 	struct net_addr last = b_net.addr;
 
 	net_addr_fill_host(&last, net_prefix_bits128(&b_net), true);
@@ -275,7 +275,12 @@ static int merge_element(struct rego_bctx *ctx, const struct rv *item, struct ra
 		if (!ip.v4)
 			return rego_bi_error(ctx, "IPv6 invalid: needs prefix length");
 		ret->net.addr = ip;
-		ret->net.bits = ip.b[12] < 0x80 ? 8 : ip.b[12] < 0xc0 ? 16 : 24;
+		if (ip.b[12] < 0x80)
+			ret->net.bits = 8;
+		else if (ip.b[12] < 0xc0)
+			ret->net.bits = 16;
+		else
+			ret->net.bits = 24;
 	} else if (!net_parse_cidr(rv_str(item), rv_str_len(item), &ip, &ret->net)) {
 		return rego_bi_error(ctx, "invalid CIDR address: %s", rv_str(item));
 	}

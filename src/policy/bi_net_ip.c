@@ -152,7 +152,7 @@ void net_addr_fill_host(struct net_addr *addr, unsigned bits128, bool ones)
 
 		if (bits128 >= first + 8)
 			continue;
-		host_mask = bits128 <= first ? 0xff : (uint8_t)(0xff >> (bits128 - first));
+		host_mask = (uint8_t)(bits128 <= first ? 0xffu : 0xffu >> (bits128 - first));
 		if (ones)
 			addr->b[i] |= host_mask;
 		else

@@ -6,8 +6,8 @@
 
 #include "policy/builtin.h"
 
-/* Records an out-of-memory failure (or an exhausted value budget) and
- * returns WD_ENOMEM. */
+/* Returns WD_ENOMEM for a failed allocation (or an exhausted value budget)
+ * with no error recorded in ctx. */
 int bi_num_oom(struct rego_bctx *ctx);
 
 /* Reads an integral number into out (initialised by the caller). Returns 0,
@@ -18,8 +18,8 @@ WD_MUST_CHECK int bi_num_to_mpz(const struct rv *n, mpz_t out);
 /* Builds a number value from z; NULL when memory runs out. */
 struct rv *bi_num_from_mpz(const mpz_t z);
 
-/* The most decimal digits an integer may take when a builtin has to expand
- * it from an exponent form such as 1e100000. */
+/* The maximum number of decimal digits of an integer that a builtin expands
+ * from an exponent form such as 1e99999. */
 #define BI_NUM_MAX_DIGITS 100000
 
 /* OPA's BigIntOperand: a number with an integral value (2.0 counts), with
@@ -33,6 +33,11 @@ WD_MUST_CHECK int bi_num_big_operand(struct rego_bctx *ctx, struct rv *const *ar
  * but got floating-point number" as its errors. */
 WD_MUST_CHECK int bi_num_int_operand(struct rego_bctx *ctx, struct rv *const *args,
 				     size_t argno, int64_t *ret);
+
+/* Multiplies n numbers, not all integral, as OPA's product does: returns 0
+ * with the result, or 1 when a value is outside the range this follows
+ * exactly (or memory runs out), for the caller to fall back. */
+int bi_num_product_float(const struct rv *const *items, size_t n, struct rv **ret);
 
 /* The builtins, by file. */
 #define BI_NUM_FN(name)                                                        \
@@ -73,10 +78,10 @@ BI_NUM_FN(bi_bits_rsh);
 BI_NUM_FN(bi_numbers_range);
 BI_NUM_FN(bi_numbers_range_step);
 
-/* The most numbers numbers.range and numbers.range_step produce; OPA has no
- * such limit and runs until the query times out. */
+/* The maximum length of the arrays numbers.range and numbers.range_step
+ * return. OPA has no such limit and runs until the query times out. */
 #define BI_NUM_RANGE_MAX (1u << 22)
 
-/* The most bits bits.lsh may add; OPA has no limit and fails only when
- * memory runs out. */
+/* The maximum shift of bits.lsh, in bits. OPA has no limit and fails only
+ * when memory runs out. */
 #define BI_NUM_SHIFT_MAX (1u << 20)

@@ -91,8 +91,9 @@ static int fold_integers(struct rego_bctx *ctx, const struct rv *coll, bool mult
 
 /* Folds with the arithmetic of plus and mul when some element is not
  * integral. NOTE: OPA accumulates such sums in one 64-bit-mantissa float,
- * while this rounds after each step; the two differ only when a partial
- * result becomes an integer too large for that mantissa. */
+ * while this rounds after each step. The two differ only when a partial
+ * result becomes an integer too large for that mantissa. A product takes
+ * this path only beyond the range of bi_num_product_float. */
 static int fold_numbers(struct rego_bctx *ctx, const struct rv *coll, bool multiply,
 			struct rv **ret)
 {
@@ -124,6 +125,18 @@ static int sum_or_product(struct rego_bctx *ctx, struct rv *const *args, bool mu
 	WD_TRY(numeric_elements(ctx, coll, &integral));
 	if (integral)
 		return fold_integers(ctx, coll, multiply, ret);
+	if (multiply) {
+		_wd_cleanup_(wd_freep) const struct rv **items = NULL;
+		size_t n = element_count(coll);
+
+		items = wd_calloc(n, sizeof(*items));
+		if (!items)
+			return bi_num_oom(ctx);
+		for (size_t i = 0; i < n; i++)
+			items[i] = element_at(coll, i);
+		if (bi_num_product_float(items, n, ret) == 0)
+			return 0;
+	}
 	return fold_numbers(ctx, coll, multiply, ret);
 }
 
@@ -140,7 +153,7 @@ int bi_product(struct rego_bctx *ctx, struct rv *const *args, size_t nargs, stru
 }
 
 /* max and min: undefined on an empty collection. Among equal elements of an
- * array (1 and 1.0) OPA keeps the last one; a set holds no equal members. */
+ * array (1 and 1.0) OPA keeps the last one; a set contains no equal members. */
 static int extreme(struct rego_bctx *ctx, struct rv *const *args, bool want_max,
 		   struct rv **ret)
 {

@@ -2,6 +2,7 @@
  * round, ceil, floor and to_number, with OPA's results and messages. */
 #include <ctype.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,6 +129,40 @@ int bi_floor(struct rego_bctx *ctx, struct rv *const *args, size_t nargs, struct
 
 /* ---- to_number ---- */
 
+/* Returns the length of the valid UTF-8 sequence at s (at most len bytes),
+ * or 0 for an invalid one: overlong forms, surrogates and values past
+ * U+10FFFF are invalid, as in Go. */
+static size_t utf8_sequence_len(const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t n;
+	uint32_t cp;
+
+	if (u[0] >= 0xc2 && u[0] <= 0xdf) {
+		n = 2;
+		cp = u[0] & 0x1fu;
+	} else if (u[0] >= 0xe0 && u[0] <= 0xef) {
+		n = 3;
+		cp = u[0] & 0x0fu;
+	} else if (u[0] >= 0xf0 && u[0] <= 0xf4) {
+		n = 4;
+		cp = u[0] & 0x07u;
+	} else {
+		return 0;
+	}
+	if (len < n)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((u[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (u[i] & 0x3fu);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
 /* Appends s quoted as Go's strconv.Quote does, which OPA's parse errors
  * print: printable text as is, the rest escaped. */
 static int append_go_quoted(struct wd_buf *out, const char *s, size_t len)
@@ -153,10 +188,19 @@ static int append_go_quoted(struct wd_buf *out, const char *s, size_t len)
 			WD_TRY(wd_buf_append_str(out, esc));
 		} else if (c < 0x20 || c == 0x7f) {
 			WD_TRY(wd_buf_appendf(out, "\\x%02x", c));
-		} else {
-			/* NOTE: multi-byte UTF-8 passes through unchanged; Go also
-			 * escapes invalid sequences and non-printable runes. */
+		} else if (c < 0x80) {
 			WD_TRY(wd_buf_append_byte(out, c));
+		} else {
+			size_t n = utf8_sequence_len(s + i, len - i);
+
+			/* NOTE: valid sequences pass through unchanged, while Go
+			 * also escapes runes it does not count as printable. */
+			if (n == 0)
+				WD_TRY(wd_buf_appendf(out, "\\x%02x", c));
+			else
+				WD_TRY(wd_buf_append(out, s + i, n));
+			if (n > 1)
+				i += n - 1;
 		}
 	}
 	return wd_buf_append_byte(out, '"');
@@ -168,9 +212,9 @@ static bool is_digit_of(char c, bool hex)
 }
 
 /* Checks s against the syntax Go's strconv.ParseFloat accepts for finite
- * numbers (decimal, or hexadecimal with a p exponent; underscores between
- * digits) and writes it without underscores or a leading '+' to out, a
- * buffer of at least len + 3 bytes. */
+ * numbers: decimal, or hexadecimal with a p exponent, with underscores
+ * allowed between digits. Writes s without underscores or a leading '+' to
+ * out, a buffer of at least len + 3 bytes. */
 static bool go_float_syntax(const char *s, size_t len, char *out, bool *ret_hex)
 {
 	size_t i = 0, o = 0, mant_digits = 0;
@@ -312,7 +356,7 @@ static int string_to_number(struct rego_bctx *ctx, const struct rv *arg, struct 
 		}
 	}
 
-	wd_buf_init(&msg, 128, sizeof(ctx->err_msg));
+	wd_buf_init(&msg, 128, (size_t)1 << 16);
 	rc = wd_buf_append_str(&msg, "strconv.ParseFloat: parsing ");
 	if (rc == 0)
 		rc = append_go_quoted(&msg, s, len);

@@ -13,33 +13,36 @@ static int bits_finish(struct rego_bctx *ctx, const mpz_t z, struct rv **ret)
 }
 
 /* Shifts x in place by count bits; returns 0, or a negative code after
- * recording the error. */
+ * recording the error. Like OPA, which reads the count with big.Int.Uint64,
+ * a count of 2^64 or more shifts by its low 64 bits only. */
 static int bits_shift(struct rego_bctx *ctx, enum bits_op op, mpz_t x, const mpz_t count)
 {
-	mp_bitcnt_t bits;
+	unsigned long bits;
 
 	if (mpz_sgn(count) < 0)
 		return rego_bi_error_code(ctx, "eval_type_error",
 					  "operand 2 must be an unsigned integer number but "
 					  "got a negative integer");
 
+	/* mpz_get_ui returns the low bits of a value too large for it. */
+	bits = mpz_get_ui(count);
+
 	if (op == BITS_RSH) {
 		/* Shifting out every bit leaves the sign: 0 or -1. */
-		if (!mpz_fits_ulong_p(count) || mpz_get_ui(count) > mpz_sizeinbase(x, 2)) {
+		if (bits > mpz_sizeinbase(x, 2)) {
 			mpz_set_si(x, mpz_sgn(x) < 0 ? -1 : 0);
 			return 0;
 		}
-		mpz_fdiv_q_2exp(x, x, (mp_bitcnt_t)mpz_get_ui(count));
+		mpz_fdiv_q_2exp(x, x, (mp_bitcnt_t)bits);
 		return 0;
 	}
 
 	if (mpz_sgn(x) == 0)
 		return 0;
-	if (!mpz_fits_ulong_p(count) || mpz_get_ui(count) > BI_NUM_SHIFT_MAX)
+	if (bits > BI_NUM_SHIFT_MAX)
 		return rego_bi_error(ctx, "shift count exceeds the limit of %u bits",
 				     BI_NUM_SHIFT_MAX);
-	bits = (mp_bitcnt_t)mpz_get_ui(count);
-	mpz_mul_2exp(x, x, bits);
+	mpz_mul_2exp(x, x, (mp_bitcnt_t)bits);
 	return 0;
 }
 

@@ -7,9 +7,11 @@
 #include "common/error.h"
 #include "policy/bi_num.h"
 
+/* Leaves no error record: the evaluator reports a failure without one as
+ * out of memory (or an exhausted budget) instead of a builtin error. */
 int bi_num_oom(struct rego_bctx *ctx)
 {
-	rego_bi_error_code(ctx, "eval_internal_error", "out of memory");
+	ctx->err_code = NULL;
 	return WD_ENOMEM;
 }
 
@@ -169,7 +171,8 @@ int bi_num_int_operand(struct rego_bctx *ctx, struct rv *const *args, size_t arg
 
 	WD_TRY(rego_bi_want(ctx, args, argno, RK_NUMBER));
 
-	/* OPA parses the literal as an int64: 2.0 and 2^64 both fail. */
+	/* OPA parses the literal as an int64: 2.0 and 2^64 both fail. NOTE:
+	 * values hold an integral 2.0 as the integer 2, which passes here. */
 	if (v->num_repr != RV_NUM_INT)
 		return rego_bi_error_code(ctx, "eval_type_error",
 					  "operand %zu must be integer number but got "

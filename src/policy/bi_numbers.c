@@ -1,5 +1,5 @@
 /* Built-in functions: arithmetic, comparison, aggregates, bits and numbers.*.
- * This file holds the group's table and the comparison operators; the other
+ * This file contains the group's table and the comparison operators; the other
  * builtins live in bi_num_*.c. */
 #include "policy/bi_num.h"
 

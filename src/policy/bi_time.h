@@ -85,9 +85,9 @@ const char *time_layout_named(const char *layout);
 WD_MUST_CHECK int time_format(const struct tm_go *t, const char *layout, size_t layout_len,
 			      struct wd_buf *out);
 
-/* Parses value with a Go layout as time.Parse (other zones than UTC and
- * numeric offsets are taken as UTC); stores seconds and nanoseconds since
- * the epoch. On failure stores Go's message in err and returns WD_EINVAL. */
+/* Parses value with a Go layout as time.Parse does when the local zone is
+ * UTC, and stores seconds and nanoseconds since the epoch. On failure
+ * stores Go's message in err and returns WD_EINVAL. */
 WD_MUST_CHECK int time_parse(const char *layout, size_t layout_len, const char *value,
 			     size_t value_len, int64_t *ret_sec, int32_t *ret_nsec, char *err,
 			     size_t err_cap);

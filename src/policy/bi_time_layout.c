@@ -167,7 +167,12 @@ static struct chunk next_chunk(const char *l, size_t len)
 		case '3':
 		case '4':
 		case '5':
-			c.std = l[i] == '3' ? STD_HOUR12 : l[i] == '4' ? STD_MINUTE : STD_SECOND;
+			if (l[i] == '3')
+				c.std = STD_HOUR12;
+			else if (l[i] == '4')
+				c.std = STD_MINUTE;
+			else
+				c.std = STD_SECOND;
 			c.std_len = 1;
 			return c;
 		case 'P':
@@ -800,8 +805,8 @@ static bool parse_element(const struct chunk *c, const char *rest_layout, size_t
 	return false;
 }
 
-/* Converts the parsed fields to seconds since the epoch; zone names other
- * than UTC carry the offset Go would give them with a UTC local zone. */
+/* Converts the parsed fields to seconds since the epoch. A zone name other
+ * than UTC gets the offset Go gives it when the local zone is UTC. */
 static int fields_to_unix(const struct parse_state *ps, struct fields *f, const char *rest,
 			  size_t rest_len, int64_t *ret_sec, int32_t *ret_nsec)
 {

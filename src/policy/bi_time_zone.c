@@ -206,7 +206,9 @@ static const char *tz_clock(const char *s, int64_t *ret)
 		}
 		if (digits == 0)
 			return NULL;
-		value += n * (part == 0 ? 3600 : part == 1 ? 60 : 1);
+		static const int64_t unit[] = { 3600, 60, 1 };
+
+		value += n * unit[part];
 	}
 	*ret = sign * value;
 	return s;

@@ -1,7 +1,9 @@
 /* Rego values: allocation under the thread's memory budget, reference
  * counting and freezing, strings and arrays, OPA's order and hashing. */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "common/error.h"
 #include "policy/value.h"
@@ -104,6 +106,95 @@ void rv_mem_free(void *p, size_t size)
 	free(p);
 }
 
+/* ---- parse arenas ---- */
+
+/* Values of a large parsed document are carved out of 256 KiB chunks: no
+ * per-block malloc header or size-class rounding, which on a document of
+ * small strings and numbers is a third of the memory. A chunk counts its
+ * live values and goes back to the system when the last one is freed, from
+ * whichever thread. */
+#define ARENA_CHUNK ((size_t)256 * 1024)
+#define ARENA_MAX_BLOCK ((size_t)4096)
+
+struct arena_chunk {
+	_Atomic uint32_t live;  /* values in it, plus one while it is filled */
+	uint32_t unused;
+	size_t used;            /* bytes handed out, header included */
+};
+
+static _Thread_local struct arena_chunk *arena_cur;
+static _Thread_local unsigned arena_depth;
+
+static void chunk_release(struct arena_chunk *c)
+{
+	if (atomic_fetch_sub_explicit(&c->live, 1, memory_order_acq_rel) == 1) {
+		rv_mem_uncharge(ARENA_CHUNK);
+		munmap(c, ARENA_CHUNK);
+	}
+}
+
+/* Maps a chunk aligned to its size, so that a value finds its chunk by
+ * masking its address. */
+static struct arena_chunk *chunk_new(void)
+{
+	uint8_t *p, *aligned;
+	size_t head, tail;
+
+	if (!rv_mem_charge(ARENA_CHUNK))
+		return NULL;
+	p = mmap(NULL, 2 * ARENA_CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		rv_mem_uncharge(ARENA_CHUNK);
+		return NULL;
+	}
+	aligned = (uint8_t *)(((uintptr_t)p + ARENA_CHUNK - 1) & ~(uintptr_t)(ARENA_CHUNK - 1));
+	head = (size_t)(aligned - p);
+	tail = ARENA_CHUNK - head;
+	if (head)
+		munmap(p, head);
+	if (tail)
+		munmap(aligned + ARENA_CHUNK, tail);
+
+	struct arena_chunk *c = (struct arena_chunk *)aligned;
+
+	atomic_init(&c->live, 1);
+	c->used = sizeof(*c);
+	return c;
+}
+
+static void *arena_alloc(size_t size)
+{
+	struct arena_chunk *c = arena_cur;
+	void *p;
+
+	size = (size + 7) & ~(size_t)7;
+	if (!c || c->used + size > ARENA_CHUNK) {
+		c = chunk_new();
+		if (!c)
+			return NULL;
+		if (arena_cur)
+			chunk_release(arena_cur);
+		arena_cur = c;
+	}
+	p = (uint8_t *)c + c->used;
+	c->used += size;
+	atomic_fetch_add_explicit(&c->live, 1, memory_order_relaxed);
+	return p;
+}
+
+void rv_arena_begin(void)
+{
+	arena_depth++;
+}
+
+void rv_arena_end(void)
+{
+	if (arena_depth && --arena_depth == 0 && arena_cur) {
+		chunk_release(arena_cur);
+		arena_cur = NULL;
+	}
+}
+
 struct rv *rv_alloc_value(enum rv_kind kind, size_t extra)
 {
 	struct rv *v;
@@ -111,13 +202,34 @@ struct rv *rv_alloc_value(enum rv_kind kind, size_t extra)
 
 	if (__builtin_add_overflow(sizeof(*v), extra, &size))
 		return NULL;
-	v = rv_mem_alloc(size);
-	if (!v)
-		return NULL;
-	memset(v, 0, sizeof(*v));
+	if (arena_depth && size <= ARENA_MAX_BLOCK) {
+		v = arena_alloc(size);
+		if (!v)
+			return NULL;
+		memset(v, 0, sizeof(*v));
+		RV_FLAGS(v) = RVF_ARENA;
+	} else {
+		v = rv_mem_alloc(size);
+		if (!v)
+			return NULL;
+		memset(v, 0, sizeof(*v));
+	}
 	v->refs = 1;
 	v->kind = (uint8_t)kind;
 	return v;
+}
+
+static void free_block_sized(struct rv *v, size_t size)
+{
+	if (RV_FLAGS(v) & RVF_ARENA)
+		chunk_release((struct arena_chunk *)((uintptr_t)v & ~(uintptr_t)(ARENA_CHUNK - 1)));
+	else
+		rv_mem_free(v, size);
+}
+
+void rv_free_block(struct rv *v)
+{
+	free_block_sized(v, rv_value_size(v));
 }
 
 size_t rv_value_size(const struct rv *v)
@@ -126,11 +238,20 @@ size_t rv_value_size(const struct rv *v)
 
 	switch (v->kind) {
 	case RV_STRING:
-		if (v->u.str.len > RV_SHORT_STR || (RV_FLAGS(v) & RVF_EXT_DATA))
+		if (RV_FLAGS(v) & RVF_EXT_DATA)
 			size += v->u.str.len + 1;
+		else if (v->u.str.len > RV_SHORT_STR)
+			size += v->u.str.len - RV_SHORT_STR;
 		break;
 	case RV_ARRAY:
 		size += v->u.arr.cap * sizeof(struct rv *);
+		break;
+	case RV_OBJECT:
+	case RV_SET:
+		if ((RV_FLAGS(v) & RVF_SHAPED) && v->u.map)
+			size += rv_shape_of(v)->len * sizeof(struct rv *);
+		else if ((RV_FLAGS(v) & RVF_INLINE_MAP) && v->u.map)
+			size += rv_map_inline_size(v->u.map);
 		break;
 	case RV_NUMBER:
 		if (v->num_repr == RV_NUM_BIG)
@@ -170,11 +291,6 @@ struct rv *rv_bool(bool b)
 
 static bool is_static(const struct rv *v)
 {
-	if (v->kind == RV_NULL || v->kind == RV_BOOL)
-		return true;
-	/* A decimal's pad bytes hold its exponent, not flags. */
-	if (v->kind == RV_NUMBER && v->num_repr == RV_NUM_DECIMAL)
-		return false;
 	return RV_FLAGS(v) & RVF_STATIC;
 }
 
@@ -187,16 +303,14 @@ static bool is_static(const struct rv *v)
  * still holds: each node goes when its last holder lets go. RV_REFS_FROZEN
  * itself stays the mark of static values that are never counted. */
 
-#define RV_FROZEN_BIT 0x80000000u
-
 static bool is_frozen(const struct rv *v)
 {
-	return (v->refs & RV_FROZEN_BIT) != 0;
+	return (rv_refs_load(v) & RV_FROZEN_BIT) != 0;
 }
 
 struct rv *rv_ref(struct rv *v)
 {
-	if (!v || v->refs == RV_REFS_FROZEN)
+	if (!v || rv_refs_load(v) == RV_REFS_FROZEN)
 		return v;
 	if (is_frozen(v))
 		__atomic_add_fetch(&v->refs, 1, __ATOMIC_RELAXED);
@@ -230,12 +344,12 @@ static void value_free(struct rv *v)
 	default:
 		break;
 	}
-	rv_mem_free(v, size);
+	free_block_sized(v, size);
 }
 
 void rv_unref(struct rv *v)
 {
-	if (!v || v->refs == RV_REFS_FROZEN)
+	if (!v || rv_refs_load(v) == RV_REFS_FROZEN)
 		return;
 	if (is_frozen(v)) {
 		if (__atomic_sub_fetch(&v->refs, 1, __ATOMIC_ACQ_REL) == RV_FROZEN_BIT)
@@ -251,7 +365,7 @@ void rv_unref(struct rv *v)
  * threads never write to a frozen value except its atomic count. */
 void rv_freeze(struct rv *v)
 {
-	if (!v || v->refs == RV_REFS_FROZEN || is_frozen(v) || is_static(v))
+	if (!v || rv_refs_load(v) == RV_REFS_FROZEN || is_frozen(v) || is_static(v))
 		return;
 
 	switch (v->kind) {
@@ -260,14 +374,10 @@ void rv_freeze(struct rv *v)
 			rv_freeze(v->u.arr.items[i]);
 		break;
 	case RV_OBJECT:
-	case RV_SET: {
-		struct rv_map *m = v->u.map;
-
-		for (size_t i = 0; i < (size_t)m->len * m->stride; i++)
-			rv_freeze(m->items[i]);
+	case RV_SET:
+		rv_map_freeze_children(v);
 		rv_map_freeze_order(v);
 		break;
-	}
 	default:
 		break;
 	}
@@ -282,6 +392,9 @@ void rv_free_frozen(struct rv *v)
 
 /* ---- strings ---- */
 
+/* The bytes start in the last word of the struct and run on past its end,
+ * so a string of len bytes takes 33 + len bytes, and one of up to seven
+ * bytes just the struct. */
 struct rv *rv_string(const char *data, size_t len)
 {
 	struct rv *v;
@@ -289,19 +402,12 @@ struct rv *rv_string(const char *data, size_t len)
 
 	if (!data && len)
 		return NULL;
-	if (len <= RV_SHORT_STR) {
-		v = rv_alloc_value(RV_STRING, 0);
-		if (!v)
-			return NULL;
-		dst = rv_short_str_slot(v);
-	} else {
-		if (len > SIZE_MAX - sizeof(*v) - 1)
-			return NULL;
-		v = rv_alloc_value(RV_STRING, len + 1);
-		if (!v)
-			return NULL;
-		dst = (char *)(v + 1);
-	}
+	if (len > SIZE_MAX - sizeof(*v) - 1)
+		return NULL;
+	v = rv_alloc_value(RV_STRING, len > RV_SHORT_STR ? len - RV_SHORT_STR : 0);
+	if (!v)
+		return NULL;
+	dst = rv_short_str_slot(v);
 	if (len)
 		memcpy(dst, data, len);
 	dst[len] = '\0';
@@ -359,7 +465,7 @@ struct rv *rv_array_new(size_t cap_hint)
 			cap_hint = 16;
 		v->u.arr.items = rv_mem_alloc(cap_hint * sizeof(struct rv *));
 		if (!v->u.arr.items) {
-			rv_mem_free(v, sizeof(*v));
+			rv_free_block(v);
 			return NULL;
 		}
 		v->u.arr.cap = cap_hint;
@@ -402,6 +508,10 @@ int rv_array_push(struct rv *arr, struct rv *item)
 		rv_unref(item);
 		return WD_ENOMEM;
 	}
+	if (rv_refs_load(arr) & RV_FROZEN_BIT) {
+		rv_unref(item);
+		return WD_EINVAL;
+	}
 	if (arr->u.arr.len == arr->u.arr.cap && array_grow(arr) < 0) {
 		rv_unref(item);
 		return WD_ENOMEM;
@@ -419,7 +529,7 @@ size_t rv_len(const struct rv *v)
 	switch (v->kind) {
 	case RV_OBJECT:
 	case RV_SET:
-		return v->u.map->len;
+		return rv_map_len(v);
 	case RV_ARRAY:
 		return v->u.arr.len;
 	case RV_STRING:
@@ -572,13 +682,16 @@ static inline uint64_t load64(const unsigned char *p)
 	return x;
 }
 
+/* One multiply per eight bytes and a full mix at the end: strings are
+ * hashed once (the hash is cached), but a large document has millions. */
 uint64_t rv_hash_bytes(const void *data, size_t len, uint64_t seed)
 {
 	const unsigned char *p = data;
 	uint64_t h = seed ^ (len * 0x9e3779b97f4a7c15ULL);
 
 	while (len >= 8) {
-		h = (h ^ rv_mix64(load64(p))) * 0x9e3779b97f4a7c15ULL;
+		h = (h ^ load64(p)) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 29;
 		p += 8;
 		len -= 8;
 	}
@@ -586,7 +699,8 @@ uint64_t rv_hash_bytes(const void *data, size_t len, uint64_t seed)
 		uint64_t tail = 0;
 
 		memcpy(&tail, p, len);
-		h = (h ^ rv_mix64(tail ^ ((uint64_t)len << 56))) * 0x9e3779b97f4a7c15ULL;
+		h = (h ^ tail) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 29;
 	}
 	return rv_mix64(h);
 }
@@ -612,22 +726,19 @@ static uint64_t hash_compute(struct rv *v)
 		for (size_t i = 0; i < v->u.arr.len; i++)
 			h = rv_mix64(h ^ rv_hash(v->u.arr.items[i])) + i;
 		return h;
-	case RV_OBJECT: {
-		struct rv_map *m = v->u.map;
-
-		/* Order-independent: objects equal as maps hash alike whatever
-		 * order their entries were inserted in. */
-		h = 0x4f424a454354ULL + m->len;
-		for (size_t i = 0; i < m->len; i++)
-			h += rv_mix64(rv_hash(m->items[2 * i]) * 31 + rv_hash(m->items[2 * i + 1]));
-		return rv_mix64(h);
-	}
+	case RV_OBJECT:
 	case RV_SET: {
-		struct rv_map *m = v->u.map;
+		size_t n = rv_map_len(v);
 
-		h = 0x534554ULL + m->len;
-		for (size_t i = 0; i < m->len; i++)
-			h += rv_mix64(rv_hash(m->items[i]));
+		/* Order-independent: maps equal as maps hash alike whatever
+		 * order their entries were inserted in. */
+		h = (v->kind == RV_OBJECT ? 0x4f424a454354ULL : 0x534554ULL) + n;
+		for (size_t i = 0; i < n; i++) {
+			struct rv *key, *value;
+
+			rv_map_at(v, i, &key, &value);
+			h += rv_mix64(rv_hash(key) * 31 + (value ? rv_hash(value) : 0));
+		}
 		return rv_mix64(h);
 	}
 	case RV_BOOL:
@@ -646,7 +757,7 @@ uint64_t rv_hash(struct rv *v)
 	h = hash_compute(v);
 	if (!h)
 		h = 1;
-	if (v->refs != RV_REFS_FROZEN)
+	if (!(rv_refs_load(v) & RV_FROZEN_BIT))
 		v->hash = h;
 	return h;
 }

@@ -269,12 +269,34 @@ const char *rv_type_name(const struct rv *v);
 /* ---- YAML (value_yaml.c) ---- */
 
 /* Parses one YAML document (libyaml) into a value: mappings become objects,
- * sequences arrays, plain scalars null/booleans/numbers/strings by YAML 1.2
- * core rules as OPA's yaml.unmarshal does. NULL with a message in err. */
+ * sequences arrays, plain scalars null/booleans/numbers/strings by the YAML
+ * 1.1 rules of go-yaml v2, as OPA's yaml.unmarshal does (yes, on and y are
+ * booleans). NULL with a message in err. */
 struct rv *rv_parse_yaml(const char *text, size_t len, struct wd_buf *err);
+
+/* Like rv_parse_yaml with YAML 1.2's core schema, as yaml.v3 reads files:
+ * y, n, yes, no, on and off stay strings. For configuration and test case
+ * files rather than yaml.unmarshal. */
+struct rv *rv_parse_yaml_core(const char *text, size_t len, struct wd_buf *err);
 
 /* Appends the value as a YAML document (yaml.marshal). */
 WD_MUST_CHECK int rv_write_yaml(const struct rv *v, struct wd_buf *out);
+
+/* ---- values: additions ---- */
+
+/* Parses the JSON document read from fd (a file, pipe or socket) as
+ * rv_parse_json does. A regular file is mapped and its pages handed back
+ * as parsing passes them, so a large data document never sits in memory
+ * next to its values. Fails with a message past max_bytes. */
+struct rv *rv_parse_json_fd(int fd, size_t max_bytes, size_t max_depth, struct wd_buf *err);
+
+/* The number in the plain form OPA gives computed results: an integral value
+ * as RV_NUM_INT (or RV_NUM_BIG), anything else as a decimal without trailing
+ * zeros. rv_number_parse keeps a literal's written form ("1.0", "2.50",
+ * "1e3" are RV_NUM_DECIMAL and print as 1.0, 2.50 and 1000), as OPA keeps the
+ * literal text; a builtin that computes a number through text calls this on
+ * the parsed result. NULL for a non-number or on memory. */
+struct rv *rv_number_normalize(const struct rv *n);
 
 /* ---- values: notes on the contracts above ---- */
 
@@ -285,12 +307,15 @@ WD_MUST_CHECK int rv_write_yaml(const struct rv *v, struct wd_buf *out);
  * both operands before the call; any other NULL means memory ran out. The
  * rv_num_* functions return NULL for operands that are not numbers.
  *
- * rv_number_parse refuses literals whose magnitude passes 1e100000 or
- * 1e-100000, and float arithmetic whose result would pass about 2^1400000
- * returns NULL, so that no value needs megabytes of digits.
+ * rv_number_parse rejects literals whose leading digit sits beyond 10^999999999
+ * either way. Arithmetic returns NULL for an operand whose decimal exponent
+ * passes 400000 (products can reach that) and for a float result beyond
+ * about 2^1400000, so that no operation expands megabytes of digits.
+ *
+ * The builders return WD_EINVAL (and still consume their arguments) for a
+ * frozen container, which other threads may be reading.
  *
  * rv_parse_json with max_depth 0 allows 1000 levels of nesting.
  *
- * rv_freeze sorts every object and set in place: afterwards rv_map_at
- * iterates in the same order as rv_map_sorted_at. */
-
+ * rv_freeze builds every sorted order, so rv_map_sorted_at on a frozen value
+ * never allocates; rv_map_at may then follow either order. */

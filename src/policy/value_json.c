@@ -1,7 +1,10 @@
-/* JSON into values: a bounded, non-recursive parser that keeps numbers exact
- * and shares repeated short strings, and conversion from and to jansson. */
+/* JSON into values: a bounded, non-recursive parser that keeps numbers exact,
+ * shares repeated strings, numbers and object shapes, and reads files. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/error.h"
 #include "policy/value.h"
@@ -14,16 +17,51 @@
 /* Strings up to this length go through the sharing cache: object keys and
  * enumerations repeat throughout real documents. */
 #define INTERN_MAX_LEN 32
-#define INTERN_SLOTS (1u << 16)
+#define INTERN_SLOTS_MIN (1u << 12)
+#define INTERN_SLOTS_MAX (1u << 16)
+
+/* Numbers written with up to this many characters are shared the same way:
+ * prices, scores and counts repeat as much as enumerations do. */
+#define NUM_CACHE_TEXT 22
+#define NUM_CACHE_SLOTS (1u << 16)
+
+/* The caches hold no references: that would cost a write to the evicted
+ * value on every miss. Nothing is freed while parsing except values replaced
+ * by a duplicate key, and the first duplicate turns the caches off. */
+struct str_entry {
+	uint64_t hash;
+	struct rv *value;
+};
+
+struct num_entry {
+	struct rv *value;
+	uint8_t len;
+	char text[NUM_CACHE_TEXT];
+};
 
 /* A shared string is not reused past this many references, so refs never
- * reaches RV_REFS_FROZEN. */
+ * reaches RV_FROZEN_BIT. */
 #define INTERN_MAX_REFS (1u << 30)
 
+/* Direct-mapped cache of object shapes by key sequence. */
+#define SHAPE_SLOTS (1u << 12)
+
+/* A mapped file is handed back in steps of this many parsed bytes. */
+#define RELEASE_STEP ((size_t)8 << 20)
+
+/* Inputs from this size on are parsed into arena chunks. */
+#define ARENA_MIN_INPUT ((size_t)64 * 1024)
+
 struct frame {
-	uint8_t kind;   /* RV_ARRAY or RV_OBJECT */
-	size_t base;    /* first stack slot of this container's items */
+	uint8_t kind;           /* RV_ARRAY or RV_OBJECT */
+	size_t base;            /* first stack slot of this container's items */
+	struct rv *partial;     /* the container so far, once items spilled */
 };
+
+/* A container with this many items on the stack moves them into the value
+ * it is building, so that a long array does not sit in memory twice: on the
+ * doubling stack and in the final array. */
+#define SPILL_ITEMS ((size_t)1 << 16)
 
 struct parser {
 	const unsigned char *p;
@@ -39,10 +77,17 @@ struct parser {
 	size_t depth;
 	size_t frames_cap;
 
-	struct rv **intern;     /* direct-mapped cache, one reference each */
+	struct str_entry *intern;       /* direct-mapped cache of short strings */
+	size_t intern_slots;
+	struct num_entry *numbers;      /* likewise, for numbers */
+	bool no_cache;                  /* a value was freed: caches are off */
+	struct rv_shape **shapes;       /* likewise, for object shapes */
 
 	char *scratch;          /* decoded bytes of strings with escapes */
 	size_t scratch_cap;
+
+	bool mapped;            /* text is a private file mapping */
+	size_t released;        /* bytes of it handed back to the system */
 
 	const char *msg;        /* static error text */
 	size_t err_pos;
@@ -98,21 +143,28 @@ static bool push(struct parser *ps, struct rv *v)
 
 static struct rv *make_string(struct parser *ps, const char *data, size_t len)
 {
+	struct str_entry *slot;
+	struct rv *v;
 	uint64_t h;
-	struct rv **slot, *v;
 
-	if (len > INTERN_MAX_LEN)
+	if (len > INTERN_MAX_LEN || ps->no_cache)
 		return rv_string(data, len);
 
 	if (!ps->intern) {
-		ps->intern = calloc(INTERN_SLOTS, sizeof(*ps->intern));
+		/* The table grows with the input up to 64Ki slots (1 MiB),
+		 * which stays in cache: a larger one shared a few more strings
+		 * of a 100 MB document but parsed it a fifth slower. */
+		ps->intern_slots = INTERN_SLOTS_MIN;
+		while (ps->intern_slots < INTERN_SLOTS_MAX && ps->intern_slots * 256 < ps->len)
+			ps->intern_slots *= 2;
+		ps->intern = calloc(ps->intern_slots, sizeof(*ps->intern));
 		if (!ps->intern)
 			return rv_string(data, len);
 	}
 	h = rv_string_hash(data, len);
-	slot = &ps->intern[h & (INTERN_SLOTS - 1)];
-	v = *slot;
-	if (v && v->hash == h && v->u.str.len == len && memcmp(v->u.str.data, data, len) == 0 &&
+	slot = &ps->intern[h & (ps->intern_slots - 1)];
+	v = slot->value;
+	if (v && slot->hash == h && v->u.str.len == len && memcmp(v->u.str.data, data, len) == 0 &&
 	    v->refs < INTERN_MAX_REFS)
 		return rv_ref(v);
 
@@ -120,8 +172,8 @@ static struct rv *make_string(struct parser *ps, const char *data, size_t len)
 	if (!v)
 		return NULL;
 	v->hash = h;
-	rv_unref(*slot);
-	*slot = rv_ref(v);
+	slot->hash = h;
+	slot->value = v;
 	return v;
 }
 
@@ -196,7 +248,7 @@ static size_t utf8_put(char *out, uint32_t c)
 	return 4;
 }
 
-/* Checks one multi-byte UTF-8 sequence at pos; returns its length or 0. */
+/* Returns the length of the valid UTF-8 sequence at pos, or 0. */
 static size_t utf8_valid_at(const struct parser *ps, size_t pos)
 {
 	size_t size;
@@ -299,7 +351,7 @@ static bool read_escaped(struct parser *ps, size_t start, struct rv **ret)
 	return true;
 }
 
-/* Reads a string; the opening quote is at pos. */
+/* Reads the string whose opening quote is at pos. */
 static bool read_string(struct parser *ps, struct rv **ret)
 {
 	size_t start;
@@ -347,7 +399,9 @@ static bool read_literal(struct parser *ps, const char *word, struct rv *v)
 
 static bool read_number(struct parser *ps)
 {
-	size_t start = ps->pos;
+	size_t start = ps->pos, len;
+	struct num_entry *e = NULL;
+	const char *text;
 	struct rv *v;
 
 	while (ps->pos < ps->len) {
@@ -358,12 +412,36 @@ static bool read_number(struct parser *ps)
 			break;
 		ps->pos++;
 	}
-	v = rv_number_parse((const char *)ps->p + start, ps->pos - start);
+	len = ps->pos - start;
+	text = (const char *)ps->p + start;
+
+	/* Integers of up to three digits are shared statics already, so only
+	 * the rest go through the cache. */
+	if (len <= NUM_CACHE_TEXT && ps->len >= ARENA_MIN_INPUT && !ps->no_cache &&
+	    !(len <= 3 && memchr(text, '.', len) == NULL && memchr(text, 'e', len) == NULL &&
+	      memchr(text, 'E', len) == NULL && text[0] != '-')) {
+		if (!ps->numbers)
+			ps->numbers = calloc(NUM_CACHE_SLOTS, sizeof(*ps->numbers));
+		if (ps->numbers) {
+			e = &ps->numbers[rv_hash_bytes(text, len, 0x4e554dULL) &
+					 (NUM_CACHE_SLOTS - 1)];
+			if (e->value && e->len == len && memcmp(e->text, text, len) == 0 &&
+			    e->value->refs < INTERN_MAX_REFS)
+				return push(ps, rv_ref(e->value));
+		}
+	}
+
+	v = rv_number_parse(text, len);
 	if (!v) {
 		if (rv_budget_hit())
 			return fail_oom(ps);
 		ps->pos = start;
 		return fail(ps, "invalid number");
+	}
+	if (e) {
+		e->value = v;
+		e->len = (uint8_t)len;
+		memcpy(e->text, text, len);
 	}
 	return push(ps, v);
 }
@@ -385,12 +463,80 @@ static bool open_frame(struct parser *ps, uint8_t kind)
 	}
 	ps->frames[ps->depth].kind = kind;
 	ps->frames[ps->depth].base = ps->sp;
+	ps->frames[ps->depth].partial = NULL;
 	ps->depth++;
 	ps->pos++;
 	return true;
 }
 
-/* Builds the array from the stack; its items sit right after the struct,
+/* Moves the frame's items from the stack into its partial container. */
+static bool spill(struct parser *ps, struct frame *f)
+{
+	size_t n = ps->sp - f->base;
+
+	if (!f->partial) {
+		f->partial = f->kind == RV_ARRAY ? rv_array_new(n) : rv_object_new(n / 2);
+		if (!f->partial)
+			return fail_oom(ps);
+	}
+	if (f->kind == RV_ARRAY) {
+		for (size_t i = 0; i < n; i++) {
+			struct rv *item = ps->stack[f->base + i];
+
+			ps->stack[f->base + i] = NULL;
+			if (rv_array_push(f->partial, item) < 0) {
+				for (size_t j = i + 1; j < n; j++)
+					rv_unref(ps->stack[f->base + j]);
+				ps->sp = f->base;
+				return fail_oom(ps);
+			}
+		}
+	} else {
+		size_t before = rv_len(f->partial);
+
+		for (size_t i = 0; i + 1 < n; i += 2) {
+			struct rv *key = ps->stack[f->base + i];
+			struct rv *value = ps->stack[f->base + i + 1];
+
+			if (rv_object_put(f->partial, key, value) < 0) {
+				for (size_t j = i + 2; j < n; j++)
+					rv_unref(ps->stack[f->base + j]);
+				ps->sp = f->base;
+				return fail_oom(ps);
+			}
+		}
+		/* A duplicate key freed the value it replaced. */
+		if (rv_len(f->partial) < before + n / 2)
+			ps->no_cache = true;
+	}
+	ps->sp = f->base;
+	return true;
+}
+
+/* Finishes a container whose items were spilled; the array gives back the
+ * capacity it grew by doubling. */
+static struct rv *close_partial(struct parser *ps, struct frame *f)
+{
+	struct rv *v;
+
+	if (ps->sp > f->base && !spill(ps, f))
+		return NULL;
+	v = f->partial;
+	f->partial = NULL;
+	if (v->kind == RV_ARRAY && v->u.arr.cap > v->u.arr.len) {
+		struct rv **items = rv_mem_realloc(v->u.arr.items,
+						   v->u.arr.cap * sizeof(struct rv *),
+						   v->u.arr.len * sizeof(struct rv *));
+
+		if (items) {
+			v->u.arr.items = items;
+			v->u.arr.cap = v->u.arr.len;
+		}
+	}
+	return v;
+}
+
+/* Builds the array from the stack with its items right after the struct,
  * since a parsed array usually never grows. */
 static struct rv *close_array(struct parser *ps, size_t base)
 {
@@ -410,13 +556,65 @@ static struct rv *close_array(struct parser *ps, size_t base)
 	return v;
 }
 
+/* The shape for the keys at stack[base], stride 2: from the cache when the
+ * same key values came before (keys are shared strings, so comparing
+ * pointers is enough), else a new one. NULL for duplicate keys or no
+ * memory, and the caller then builds an ordinary map. */
+static struct rv_shape *shape_for(struct parser *ps, size_t base, size_t n)
+{
+	struct rv *keys[RV_SHAPE_MAX_KEYS];
+	uint64_t h = 0x5348415045ULL + n;
+	struct rv_shape **slot, *shape;
+
+	if (n > RV_SHAPE_MAX_KEYS)
+		return NULL;
+	if (!ps->shapes) {
+		ps->shapes = calloc(SHAPE_SLOTS, sizeof(*ps->shapes));
+		if (!ps->shapes)
+			return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		keys[i] = ps->stack[base + 2 * i];
+		h = rv_mix64(h ^ (uint64_t)(uintptr_t)keys[i]);
+	}
+	slot = &ps->shapes[h & (SHAPE_SLOTS - 1)];
+	shape = *slot;
+	if (shape && shape->len == n && shape->refs < INTERN_MAX_REFS &&
+	    memcmp(shape->keys, keys, n * sizeof(keys[0])) == 0)
+		return shape;
+
+	shape = rv_shape_new(keys, n);
+	if (!shape)
+		return NULL;
+	rv_shape_unref(*slot);
+	*slot = shape;
+	return shape;
+}
+
 /* Duplicate keys: the last value wins, as with Go's decoder. */
 static struct rv *close_object(struct parser *ps, size_t base)
 {
 	size_t n = (ps->sp - base) / 2;
-	struct rv *v = rv_object_new(n);
+	struct rv_shape *shape = shape_for(ps, base, n);
+	struct rv *v;
 	size_t i;
 
+	if (shape) {
+		struct rv *values[RV_SHAPE_MAX_KEYS];
+
+		for (i = 0; i < n; i++)
+			values[i] = ps->stack[base + 2 * i + 1];
+		v = rv_object_new_shaped(shape, values);
+		if (!v)
+			return NULL;
+		/* The shape holds its own references to the keys. */
+		for (i = 0; i < n; i++)
+			rv_unref(ps->stack[base + 2 * i]);
+		ps->sp = base;
+		return v;
+	}
+
+	v = rv_map_new_inline(RV_OBJECT, n);
 	if (!v)
 		return NULL;
 	for (i = 0; i < n; i++) {
@@ -431,6 +629,9 @@ static struct rv *close_object(struct parser *ps, size_t base)
 			break;
 		}
 	}
+	/* Replaced values were freed and may still sit in a cache. */
+	if (!v || rv_len(v) < n)
+		ps->no_cache = true;
 	for (; i < n; i++) {
 		rv_unref(ps->stack[base + 2 * i]);
 		rv_unref(ps->stack[base + 2 * i + 1]);
@@ -457,11 +658,28 @@ static bool read_key(struct parser *ps)
 	return true;
 }
 
+/* Drops the pages of a mapped file already parsed, so that the text and the
+ * values are not both resident. Parsed strings are copies, and a page read
+ * again would come back from the file. */
+static void release_read(struct parser *ps)
+{
+	uintptr_t base = (uintptr_t)ps->p;
+	uintptr_t from = (base + ps->released + 4095) & ~(uintptr_t)4095;
+	uintptr_t to = (base + ps->pos) & ~(uintptr_t)4095;
+
+	if (to > from)
+		(void)madvise((void *)from, to - from, MADV_DONTNEED);
+	ps->released = ps->pos;
+}
+
 /* Reads one value at the top level or inside containers; loops instead of
  * recursing, so only max_depth bounds nesting. */
 static bool parse(struct parser *ps)
 {
 	for (;;) {
+		if (ps->mapped && ps->pos - ps->released >= RELEASE_STEP)
+			release_read(ps);
+
 		/* A value is expected here. */
 		skip_ws(ps);
 		if (ps->pos >= ps->len)
@@ -526,13 +744,20 @@ static bool parse(struct parser *ps)
 				return fail(ps, "unexpected end of input");
 			c = ps->p[ps->pos];
 
-			if (c == ',' && ps->sp > f->base) {
+			if (c == ',' && (ps->sp > f->base || f->partial)) {
+				if (ps->sp - f->base >= SPILL_ITEMS && !spill(ps, f))
+					return false;
 				ps->pos++;
 				if (f->kind == RV_OBJECT && !read_key(ps))
 					return false;
 				break;
 			}
-			if (f->kind == RV_ARRAY && c == ']') {
+			if (f->partial && (c == ']' || c == '}') &&
+			    c == (f->kind == RV_ARRAY ? ']' : '}')) {
+				done = close_partial(ps, f);
+				if (!done)
+					return false;
+			} else if (f->kind == RV_ARRAY && c == ']') {
 				done = close_array(ps, f->base);
 			} else if (f->kind == RV_OBJECT && c == '}') {
 				done = close_object(ps, f->base);
@@ -548,21 +773,32 @@ static bool parse(struct parser *ps)
 	}
 }
 
-struct rv *rv_parse_json(const char *text, size_t len, size_t max_depth, struct wd_buf *err)
+static struct rv *parse_text(const char *text, size_t len, size_t max_depth, bool mapped,
+			     struct wd_buf *err)
 {
 	struct parser ps = {
 		.p = (const unsigned char *)text,
 		.len = len,
 		.max_depth = max_depth ? max_depth : JSON_DEFAULT_DEPTH,
+		.mapped = mapped,
 	};
 	struct rv *result = NULL;
+	bool ok;
 
 	if (!text) {
 		ps.len = 0;
 		ps.p = (const unsigned char *)"";
 	}
 
-	if (parse(&ps)) {
+	/* Large documents go to arena chunks. A small request body would only
+	 * map a chunk to use a page of it. */
+	if (len >= ARENA_MIN_INPUT)
+		rv_arena_begin();
+	ok = parse(&ps);
+	if (len >= ARENA_MIN_INPUT)
+		rv_arena_end();
+
+	if (ok) {
 		skip_ws(&ps);
 		if (ps.pos != ps.len)
 			fail(&ps, "unexpected data after the value");
@@ -570,7 +806,7 @@ struct rv *rv_parse_json(const char *text, size_t len, size_t max_depth, struct 
 			result = ps.stack[--ps.sp];
 	}
 
-	/* A message that does not fit the caller's buffer is left out; the
+	/* A message that does not fit the caller's buffer is left out, and the
 	 * NULL result still tells the failure. */
 	if (!result && err) {
 		int rc;
@@ -585,172 +821,83 @@ struct rv *rv_parse_json(const char *text, size_t len, size_t max_depth, struct 
 
 	for (size_t i = 0; i < ps.sp; i++)
 		rv_unref(ps.stack[i]);
-	if (ps.intern) {
-		for (size_t i = 0; i < INTERN_SLOTS; i++)
-			rv_unref(ps.intern[i]);
-	}
+	for (size_t i = 0; i < ps.depth; i++)
+		rv_unref(ps.frames[i].partial);
 	free(ps.intern);
+	free(ps.numbers);
+	if (ps.shapes) {
+		for (size_t i = 0; i < SHAPE_SLOTS; i++)
+			rv_shape_unref(ps.shapes[i]);
+	}
+	free(ps.shapes);
 	free(ps.stack);
 	free(ps.frames);
 	free(ps.scratch);
 	return result;
 }
 
-/* ---- jansson ---- */
-
-struct rv *rv_from_json(const json_t *json)
+struct rv *rv_parse_json(const char *text, size_t len, size_t max_depth, struct wd_buf *err)
 {
+	return parse_text(text, len, max_depth, false, err);
+}
+
+static struct rv *parse_stream(int fd, size_t max_bytes, size_t max_depth, struct wd_buf *err)
+{
+	struct wd_buf text;
+	struct rv *v = NULL;
+	char chunk[65536];
+	int rc = 0;
+
+	wd_buf_init(&text, sizeof(chunk), max_bytes);
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+
+		if (n < 0) {
+			rc = WD_EIO;
+			break;
+		}
+		if (n == 0)
+			break;
+		rc = wd_buf_append(&text, chunk, (size_t)n);
+		if (rc < 0)
+			break;
+	}
+	if (rc == WD_ETOOBIG)
+		rc = wd_buf_appendf(err, "JSON document larger than %zu bytes", max_bytes);
+	else if (rc < 0)
+		rc = wd_buf_append_str(err, "cannot read JSON document");
+	else
+		v = parse_text((const char *)wd_buf_str(&text), wd_buf_len(&text), max_depth, false,
+			       err);
+	(void)rc;
+	wd_buf_free(&text);
+	return v;
+}
+
+struct rv *rv_parse_json_fd(int fd, size_t max_bytes, size_t max_depth, struct wd_buf *err)
+{
+	struct wd_buf scratch;
+	struct stat st;
 	struct rv *v;
+	void *map;
+	int rc;
 
-	if (!json)
-		return NULL;
-
-	switch (json_typeof(json)) {
-	case JSON_NULL:
-		return rv_null();
-	case JSON_TRUE:
-		return rv_bool(true);
-	case JSON_FALSE:
-		return rv_bool(false);
-	case JSON_INTEGER:
-		return rv_int(json_integer_value(json));
-	case JSON_REAL:
-		return rv_double(json_real_value(json));
-	case JSON_STRING:
-		return rv_string(json_string_value(json), json_string_length(json));
-	case JSON_ARRAY: {
-		size_t n = json_array_size(json);
-
-		v = rv_array_new(n);
-		if (!v)
-			return NULL;
-		for (size_t i = 0; i < n; i++) {
-			if (rv_array_push(v, rv_from_json(json_array_get(json, i))) < 0) {
-				rv_unref(v);
-				return NULL;
-			}
-		}
-		return v;
+	if (!err) {
+		wd_buf_init(&scratch, 0, 0);
+		err = &scratch;
 	}
-	case JSON_OBJECT: {
-		const char *key;
-		size_t key_len;
-		json_t *value;
-
-		v = rv_object_new(json_object_size(json));
-		if (!v)
-			return NULL;
-		json_object_keylen_foreach((json_t *)json, key, key_len, value) {
-			if (rv_object_put(v, rv_string(key, key_len), rv_from_json(value)) < 0) {
-				rv_unref(v);
-				return NULL;
-			}
-		}
-		return v;
-	}
-	default:
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0)
+		return parse_stream(fd, max_bytes, max_depth, err);
+	if ((uint64_t)st.st_size > max_bytes) {
+		rc = wd_buf_appendf(err, "JSON document larger than %zu bytes", max_bytes);
+		(void)rc;
 		return NULL;
 	}
-}
-
-static json_t *number_to_json(const struct rv *v)
-{
-	int64_t i;
-
-	if (rv_number_to_i64(v, &i))
-		return json_integer(i);
-	return json_real(rv_number_to_double(v));
-}
-
-/* An object key as OPA writes it: strings as they are, anything else as its
- * compact JSON text. */
-static char *key_text(const struct rv *key, size_t *ret_len)
-{
-	struct wd_buf buf;
-	char *s;
-
-	wd_buf_init(&buf, 64, SIZE_MAX / 2);
-	if (rv_write_json(key, &buf) < 0) {
-		wd_buf_free(&buf);
-		return NULL;
-	}
-	s = wd_buf_take(&buf, ret_len);
-	wd_buf_free(&buf);
-	return s;
-}
-
-json_t *rv_to_json(const struct rv *v)
-{
-	json_t *out;
-
-	if (!v)
-		return NULL;
-
-	switch (v->kind) {
-	case RV_NULL:
-		return json_null();
-	case RV_BOOL:
-		return json_boolean(v->u.boolean);
-	case RV_NUMBER:
-		return number_to_json(v);
-	case RV_STRING:
-		return json_stringn_nocheck(v->u.str.data, v->u.str.len);
-	case RV_ARRAY:
-		out = json_array();
-		for (size_t i = 0; out && i < v->u.arr.len; i++) {
-			if (json_array_append_new(out, rv_to_json(v->u.arr.items[i])) < 0) {
-				json_decref(out);
-				return NULL;
-			}
-		}
-		return out;
-	case RV_SET:
-		out = json_array();
-		for (size_t i = 0; out && i < rv_len(v); i++) {
-			struct rv *member;
-
-			rv_map_sorted_at(v, i, &member, NULL);
-			if (json_array_append_new(out, rv_to_json(member)) < 0) {
-				json_decref(out);
-				return NULL;
-			}
-		}
-		return out;
-	default:
-		out = json_object();
-		/* Sorted order, so that when two keys write the same text the
-		 * later one wins as in OPA's conversion. */
-		for (size_t i = 0; out && i < rv_len(v); i++) {
-			struct rv *key, *value;
-			json_t *jv;
-			int rc;
-
-			rv_map_sorted_at(v, i, &key, &value);
-			jv = rv_to_json(value);
-			if (!jv) {
-				json_decref(out);
-				return NULL;
-			}
-			if (key->kind == RV_STRING) {
-				rc = json_object_setn_new_nocheck(out, key->u.str.data, key->u.str.len,
-								  jv);
-			} else {
-				size_t len;
-				char *text = key_text(key, &len);
-
-				if (!text) {
-					json_decref(jv);
-					json_decref(out);
-					return NULL;
-				}
-				rc = json_object_setn_new_nocheck(out, text, len, jv);
-				free(text);
-			}
-			if (rc < 0) {
-				json_decref(out);
-				return NULL;
-			}
-		}
-		return out;
-	}
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (map == MAP_FAILED)
+		return parse_stream(fd, max_bytes, max_depth, err);
+	(void)madvise(map, (size_t)st.st_size, MADV_SEQUENTIAL);
+	v = parse_text(map, (size_t)st.st_size, max_depth, true, err);
+	munmap(map, (size_t)st.st_size);
+	return v;
 }

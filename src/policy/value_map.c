@@ -10,8 +10,8 @@
 #include "policy/value.h"
 #include "policy/value_impl.h"
 
-/* Entry numbers are 32-bit; a ceiling far below that keeps the index sizes
- * in range. */
+/* Entry numbers are 32-bit, and a ceiling far below that keeps the index
+ * sizes in range. */
 #define MAP_MAX_ENTRIES (UINT32_MAX / 4)
 
 static size_t map_bytes(uint32_t cap, uint8_t stride)
@@ -19,9 +19,55 @@ static size_t map_bytes(uint32_t cap, uint8_t stride)
 	return sizeof(struct rv_map) + (size_t)cap * stride * sizeof(struct rv *);
 }
 
+/* Slots hold entry numbers + 1 of at most half as many entries as slots, so
+ * a byte is enough up to 256 slots and two bytes up to 65536. */
+size_t rv_slots_bytes(size_t slots)
+{
+	return slots * (slots <= 256 ? 1 : slots <= 65536 ? 2 : 4);
+}
+
+static size_t slots_bytes_for(size_t slots)
+{
+	return rv_slots_bytes(slots);
+}
+
 static size_t slots_bytes(const struct rv_map *m)
 {
-	return m->mask ? ((size_t)m->mask + 1) * sizeof(uint32_t) : 0;
+	return m->mask ? slots_bytes_for((size_t)m->mask + 1) : 0;
+}
+
+static inline uint32_t slot_get(const struct rv_map *m, uint32_t s)
+{
+	return rv_slot_get(m->slots, m->mask, s);
+}
+
+static inline void slot_set(struct rv_map *m, uint32_t s, uint32_t e)
+{
+	rv_slot_set(m->slots, m->mask, s, e);
+}
+
+/* The slot count for n entries: a power of two, at least twice n, so probes
+ * stay short at a load factor of at most one half. */
+size_t rv_slots_for(size_t n)
+{
+	size_t slots = 16;
+
+	while (slots < n * 2)
+		slots *= 2;
+	return slots;
+}
+
+static size_t slots_for(size_t n)
+{
+	return rv_slots_for(n);
+}
+
+static void free_slots(struct rv_map *m)
+{
+	if (!m->inline_slots)
+		rv_mem_free(m->slots, slots_bytes(m));
+	m->slots = NULL;
+	m->inline_slots = 0;
 }
 
 struct rv *rv_map_new(enum rv_kind kind, size_t cap_hint)
@@ -40,13 +86,48 @@ struct rv *rv_map_new(enum rv_kind kind, size_t cap_hint)
 		return NULL;
 	m = rv_mem_alloc(map_bytes((uint32_t)cap_hint, stride));
 	if (!m) {
-		rv_mem_free(v, sizeof(*v));
+		rv_free_block(v);
 		return NULL;
 	}
 	memset(m, 0, sizeof(*m));
 	m->cap = (uint32_t)cap_hint;
 	m->stride = stride;
 	m->in_order = 1;
+	v->u.map = m;
+	return v;
+}
+
+size_t rv_map_inline_size(const struct rv_map *m)
+{
+	return map_bytes(m->cap, m->stride) + (m->inline_slots ? slots_bytes(m) : 0);
+}
+
+struct rv *rv_map_new_inline(enum rv_kind kind, size_t cap)
+{
+	uint8_t stride = kind == RV_OBJECT ? 2 : 1;
+	size_t slots = cap > RV_MAP_LINEAR ? slots_for(cap) : 0;
+	size_t bytes, sb = slots ? slots_bytes_for(slots) : 0;
+	struct rv_map *m;
+	struct rv *v;
+
+	if (cap > UINT32_MAX / 4)
+		return NULL;
+	bytes = map_bytes((uint32_t)cap, stride);
+	v = rv_alloc_value(kind, bytes + sb);
+	if (!v)
+		return NULL;
+	m = (struct rv_map *)(v + 1);
+	memset(m, 0, sizeof(*m));
+	m->cap = (uint32_t)cap;
+	m->stride = stride;
+	m->in_order = 1;
+	if (slots) {
+		m->slots = (uint8_t *)m + bytes;
+		m->mask = (uint32_t)(slots - 1);
+		m->inline_slots = 1;
+		memset(m->slots, 0, sb);
+	}
+	RV_FLAGS(v) |= RVF_INLINE_MAP;
 	v->u.map = m;
 	return v;
 }
@@ -61,16 +142,33 @@ struct rv *rv_set_new(size_t cap_hint)
 	return rv_map_new(RV_SET, cap_hint);
 }
 
+static inline bool is_shaped(const struct rv *v)
+{
+	return RV_FLAGS(v) & RVF_SHAPED;
+}
+
 void rv_map_release(struct rv *v)
 {
 	struct rv_map *m = v->u.map;
 
 	if (!m)
 		return;
+	if (is_shaped(v)) {
+		struct rv_shape *shape = rv_shape_of(v);
+
+		for (uint32_t i = 0; i < shape->len; i++)
+			rv_unref(rv_shaped_values(v)[i]);
+		rv_shape_unref(shape);
+		v->u.map = NULL;
+		return;
+	}
 	for (size_t i = 0; i < (size_t)m->len * m->stride; i++)
 		rv_unref(m->items[i]);
-	rv_mem_free(m->slots, slots_bytes(m));
 	free(m->order);
+	m->order = NULL;
+	free_slots(m);
+	if (RV_FLAGS(v) & RVF_INLINE_MAP)
+		return;
 	rv_mem_free(m, map_bytes(m->cap, m->stride));
 	v->u.map = NULL;
 }
@@ -82,29 +180,39 @@ static inline struct rv *entry_key(const struct rv_map *m, uint32_t i)
 	return m->items[(size_t)i * m->stride];
 }
 
-/* Returns the entry number of key, or -1. */
-static int64_t find_value(const struct rv_map *m, const struct rv *key, uint64_t h)
+/* The keys of either layout, for lookups. */
+struct keys {
+	struct rv *const *keys;
+	size_t stride;
+	uint32_t len;
+	uint32_t mask;
+	const void *slots;
+};
+
+static void keys_of(const struct rv *v, struct keys *k)
 {
-	if (!m->mask) {
-		for (uint32_t i = 0; i < m->len; i++) {
-			struct rv *k = entry_key(m, i);
+	if (is_shaped(v)) {
+		const struct rv_shape *s = rv_shape_of(v);
 
-			if (k == key || (k->hash == h && rv_compare(k, key) == 0))
-				return i;
-		}
-		return -1;
+		k->keys = s->keys;
+		k->stride = 1;
+		k->len = s->len;
+		k->mask = s->mask;
+		k->slots = s->slots;
+	} else {
+		const struct rv_map *m = v->u.map;
+
+		k->keys = m->items;
+		k->stride = m->stride;
+		k->len = m->len;
+		k->mask = m->mask;
+		k->slots = m->slots;
 	}
+}
 
-	for (uint32_t s = (uint32_t)h & m->mask;; s = (s + 1) & m->mask) {
-		uint32_t e = m->slots[s];
-		struct rv *k;
-
-		if (!e)
-			return -1;
-		k = entry_key(m, e - 1);
-		if (k == key || (k->hash == h && rv_compare(k, key) == 0))
-			return e - 1;
-	}
+static inline bool key_is(const struct rv *k, const struct rv *key, uint64_t h)
+{
+	return k == key || (k->hash == h && rv_compare(k, key) == 0);
 }
 
 static bool key_is_str(const struct rv *k, uint64_t h, const char *s, size_t len)
@@ -113,26 +221,46 @@ static bool key_is_str(const struct rv *k, uint64_t h, const char *s, size_t len
 	       memcmp(k->u.str.data, s, len) == 0;
 }
 
-static int64_t find_str(const struct rv_map *m, const char *s, size_t len)
+/* Returns the entry number of key (key_is) or of the string s (key == NULL),
+ * or -1. */
+static int64_t find_in(const struct keys *k, const struct rv *key, const char *s, size_t len,
+		       uint64_t h)
 {
-	uint64_t h = rv_string_hash(s, len);
+	if (!k->mask) {
+		for (uint32_t i = 0; i < k->len; i++) {
+			const struct rv *e = k->keys[i * k->stride];
 
-	if (!m->mask) {
-		for (uint32_t i = 0; i < m->len; i++) {
-			if (key_is_str(entry_key(m, i), h, s, len))
+			if (key ? key_is(e, key, h) : key_is_str(e, h, s, len))
 				return i;
 		}
 		return -1;
 	}
 
-	for (uint32_t slot = (uint32_t)h & m->mask;; slot = (slot + 1) & m->mask) {
-		uint32_t e = m->slots[slot];
+	for (uint32_t slot = (uint32_t)h & k->mask;; slot = (slot + 1) & k->mask) {
+		uint32_t e = rv_slot_get(k->slots, k->mask, slot);
+		const struct rv *ek;
 
 		if (!e)
 			return -1;
-		if (key_is_str(entry_key(m, e - 1), h, s, len))
+		ek = k->keys[(size_t)(e - 1) * k->stride];
+		if (key ? key_is(ek, key, h) : key_is_str(ek, h, s, len))
 			return e - 1;
 	}
+}
+
+static int64_t find_value(const struct rv *v, const struct rv *key, uint64_t h)
+{
+	struct keys k;
+
+	keys_of(v, &k);
+	return find_in(&k, key, NULL, 0, h);
+}
+
+static struct rv **value_slot(const struct rv *v, int64_t i)
+{
+	if (is_shaped(v))
+		return &rv_shaped_values(v)[i];
+	return &v->u.map->items[2 * i + 1];
 }
 
 struct rv *rv_object_get(const struct rv *obj, const struct rv *key)
@@ -143,25 +271,34 @@ struct rv *rv_object_get(const struct rv *obj, const struct rv *key)
 		return NULL;
 	/* The key's hash is cached on it: frozen keys already carry one and
 	 * others belong to the calling thread. */
-	i = find_value(obj->u.map, key, rv_hash((struct rv *)key));
-	return i < 0 ? NULL : obj->u.map->items[2 * i + 1];
+	i = find_value(obj, key, rv_hash((struct rv *)key));
+	return i < 0 ? NULL : *value_slot(obj, i);
 }
 
 struct rv *rv_object_get_str(const struct rv *obj, const char *key)
 {
+	struct keys k;
+	size_t len;
 	int64_t i;
 
 	if (!obj || !key || obj->kind != RV_OBJECT)
 		return NULL;
-	i = find_str(obj->u.map, key, strlen(key));
-	return i < 0 ? NULL : obj->u.map->items[2 * i + 1];
+	len = strlen(key);
+	keys_of(obj, &k);
+	i = find_in(&k, NULL, key, len, rv_string_hash(key, len));
+	return i < 0 ? NULL : *value_slot(obj, i);
 }
 
 bool rv_set_has(const struct rv *set, const struct rv *item)
 {
 	if (!set || !item || set->kind != RV_SET)
 		return false;
-	return find_value(set->u.map, item, rv_hash((struct rv *)item)) >= 0;
+	return find_value(set, item, rv_hash((struct rv *)item)) >= 0;
+}
+
+size_t rv_map_len(const struct rv *v)
+{
+	return is_shaped(v) ? rv_shape_of(v)->len : v->u.map->len;
 }
 
 /* ---- insertion ---- */
@@ -170,25 +307,21 @@ static void index_insert(struct rv_map *m, uint32_t entry, uint64_t h)
 {
 	uint32_t s = (uint32_t)h & m->mask;
 
-	while (m->slots[s])
+	while (slot_get(m, s))
 		s = (s + 1) & m->mask;
-	m->slots[s] = entry + 1;
+	slot_set(m, s, entry + 1);
 }
 
-/* Builds the index with at least twice as many slots as entries, so probes
- * stay short at a load factor of at most one half. */
 static int index_rebuild(struct rv_map *m, uint32_t want_entries)
 {
-	size_t slots = 16;
-	uint32_t *table;
+	size_t slots = slots_for(want_entries);
+	void *table;
 
-	while (slots < (size_t)want_entries * 2)
-		slots *= 2;
-	table = rv_mem_alloc(slots * sizeof(uint32_t));
+	table = rv_mem_alloc(slots_bytes_for(slots));
 	if (!table)
 		return WD_ENOMEM;
-	memset(table, 0, slots * sizeof(uint32_t));
-	rv_mem_free(m->slots, slots_bytes(m));
+	memset(table, 0, slots_bytes_for(slots));
+	free_slots(m);
 	m->slots = table;
 	m->mask = (uint32_t)(slots - 1);
 	for (uint32_t i = 0; i < m->len; i++)
@@ -196,6 +329,8 @@ static int index_rebuild(struct rv_map *m, uint32_t want_entries)
 	return 0;
 }
 
+/* Doubles the entry space. An inline map moves to a block of its own, and its
+ * index stays where it is until the next rebuild. */
 static int map_grow(struct rv *v)
 {
 	struct rv_map *m = v->u.map;
@@ -206,9 +341,17 @@ static int map_grow(struct rv *v)
 		return WD_ETOOBIG;
 	if (cap > MAP_MAX_ENTRIES)
 		cap = MAP_MAX_ENTRIES;
-	bigger = rv_mem_realloc(m, map_bytes(m->cap, m->stride), map_bytes(cap, m->stride));
-	if (!bigger)
-		return WD_ENOMEM;
+	if (RV_FLAGS(v) & RVF_INLINE_MAP) {
+		bigger = rv_mem_alloc(map_bytes(cap, m->stride));
+		if (!bigger)
+			return WD_ENOMEM;
+		memcpy(bigger, m, map_bytes(m->len, m->stride));
+		RV_FLAGS(v) &= (uint8_t)~RVF_INLINE_MAP;
+	} else {
+		bigger = rv_mem_realloc(m, map_bytes(m->cap, m->stride), map_bytes(cap, m->stride));
+		if (!bigger)
+			return WD_ENOMEM;
+	}
 	bigger->cap = cap;
 	v->u.map = bigger;
 	return 0;
@@ -220,8 +363,40 @@ static void order_drop(struct rv_map *m)
 	m->order = NULL;
 }
 
-/* Adds a new entry at the end; key and value are owned by the map after a
- * successful return. */
+/* Gives a shaped object a map of its own before it changes. The values'
+ * space after the struct is left unused. */
+static int unshare(struct rv *v)
+{
+	struct rv_shape *shape = rv_shape_of(v);
+	uint32_t n = shape->len;
+	struct rv_map *m;
+
+	m = rv_mem_alloc(map_bytes(n, 2));
+	if (!m)
+		return WD_ENOMEM;
+	memset(m, 0, sizeof(*m));
+	m->cap = n;
+	m->len = n;
+	m->stride = 2;
+	m->in_order = shape->in_order;
+	for (uint32_t i = 0; i < n; i++) {
+		m->items[2 * i] = shape->keys[i];
+		m->items[2 * i + 1] = rv_shaped_values(v)[i];
+	}
+	if (n > RV_MAP_LINEAR && index_rebuild(m, n) < 0) {
+		rv_mem_free(m, map_bytes(n, 2));
+		return WD_ENOMEM;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		rv_ref(shape->keys[i]);
+	RV_FLAGS(v) &= (uint8_t)~RVF_SHAPED;
+	v->u.map = m;
+	rv_shape_unref(shape);
+	return 0;
+}
+
+/* Adds a new entry at the end. The map owns key and value after a successful
+ * return. */
 static int map_append(struct rv *v, struct rv *key, struct rv *value, uint64_t h)
 {
 	struct rv_map *m = v->u.map;
@@ -267,12 +442,17 @@ int rv_object_put(struct rv *obj, struct rv *key, struct rv *value)
 		rv_unref(value);
 		return WD_ENOMEM;
 	}
+	if (rv_refs_load(obj) & RV_FROZEN_BIT) {
+		rv_unref(key);
+		rv_unref(value);
+		return WD_EINVAL;
+	}
 
 	h = rv_hash(key);
-	i = find_value(obj->u.map, key, h);
+	i = find_value(obj, key, h);
 	if (i >= 0) {
 		/* OPA keeps the first key and the last value. */
-		struct rv **slot = &obj->u.map->items[2 * i + 1];
+		struct rv **slot = value_slot(obj, i);
 
 		rv_unref(*slot);
 		*slot = value;
@@ -280,7 +460,9 @@ int rv_object_put(struct rv *obj, struct rv *key, struct rv *value)
 		return 0;
 	}
 
-	rc = map_append(obj, key, value, h);
+	rc = is_shaped(obj) ? unshare(obj) : 0;
+	if (rc == 0)
+		rc = map_append(obj, key, value, h);
 	if (rc < 0) {
 		rv_unref(key);
 		rv_unref(value);
@@ -297,9 +479,13 @@ int rv_set_add(struct rv *set, struct rv *item)
 		rv_unref(item);
 		return WD_ENOMEM;
 	}
+	if (rv_refs_load(set) & RV_FROZEN_BIT) {
+		rv_unref(item);
+		return WD_EINVAL;
+	}
 
 	h = rv_hash(item);
-	if (find_value(set->u.map, item, h) >= 0) {
+	if (find_value(set, item, h) >= 0) {
 		rv_unref(item);
 		return 0;
 	}
@@ -315,6 +501,13 @@ int rv_set_add(struct rv *set, struct rv *item)
 void rv_map_at(const struct rv *v, size_t i, struct rv **ret_key, struct rv **ret_value)
 {
 	const struct rv_map *m = v->u.map;
+
+	if (is_shaped(v)) {
+		*ret_key = rv_shape_of(v)->keys[i];
+		if (ret_value)
+			*ret_value = rv_shaped_values(v)[i];
+		return;
+	}
 
 	*ret_key = m->items[i * m->stride];
 	if (ret_value)
@@ -336,7 +529,7 @@ int rv_map_ensure_order(const struct rv *v)
 	struct rv_map *m = v->u.map;
 	uint32_t *order;
 
-	if (m->in_order || m->order)
+	if (is_shaped(v) || m->in_order || m->order)
 		return 0;
 	order = malloc((size_t)m->len * sizeof(uint32_t));
 	if (!order)
@@ -352,8 +545,15 @@ void rv_map_sorted_at(const struct rv *v, size_t i, struct rv **ret_key, struct 
 {
 	const struct rv_map *m = v->u.map;
 
-	/* Without memory for the order, insertion order is the only answer
-	 * left; it is still a complete iteration. */
+	if (is_shaped(v)) {
+		const struct rv_shape *shape = rv_shape_of(v);
+
+		rv_map_at(v, shape->order ? shape->order[i] : i, ret_key, ret_value);
+		return;
+	}
+
+	/* Without memory for the order, fall back to insertion order, which
+	 * still visits every entry once. */
 	if (!m->in_order && rv_map_ensure_order(v) == 0 && m->order)
 		i = m->order[i];
 	rv_map_at(v, i, ret_key, ret_value);
@@ -368,6 +568,9 @@ void rv_map_freeze_order(struct rv *v)
 {
 	struct rv_map *m = v->u.map;
 
+	/* A shape's order is built with it. */
+	if (is_shaped(v))
+		return;
 	if (!m->in_order) {
 		qsort(m->items, m->len, m->stride * sizeof(struct rv *), entry_cmp);
 		m->in_order = 1;
@@ -380,13 +583,31 @@ void rv_map_freeze_order(struct rv *v)
 	order_drop(m);
 }
 
+void rv_map_freeze_children(struct rv *v)
+{
+	if (is_shaped(v)) {
+		struct rv_shape *shape = rv_shape_of(v);
+
+		for (uint32_t i = 0; i < shape->len; i++)
+			rv_freeze(rv_shaped_values(v)[i]);
+		if (!shape->frozen) {
+			for (uint32_t i = 0; i < shape->len; i++)
+				rv_freeze(shape->keys[i]);
+			shape->frozen = 1;
+		}
+		return;
+	}
+	for (size_t i = 0; i < (size_t)v->u.map->len * v->u.map->stride; i++)
+		rv_freeze(v->u.map->items[i]);
+}
+
 /* ---- order between maps ---- */
 
 /* OPA compares objects pair by pair in sorted key order (key, then value),
  * sets member by member, and the shorter prefix first. */
 int rv_map_compare(const struct rv *a, const struct rv *b)
 {
-	size_t la = a->u.map->len, lb = b->u.map->len;
+	size_t la = rv_map_len(a), lb = rv_map_len(b);
 	size_t n = la < lb ? la : lb;
 
 	for (size_t i = 0; i < n; i++) {

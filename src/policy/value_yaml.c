@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <yaml.h>
 
@@ -40,6 +41,7 @@ struct frame {
 
 struct loader {
 	yaml_parser_t parser;
+	bool core_schema;       /* YAML 1.2 core: only true/false are booleans */
 	struct wd_buf *err;
 	struct frame stack[YAML_MAX_DEPTH];
 	size_t depth;
@@ -601,6 +603,11 @@ static int scalar_event_value(struct loader *loader, const yaml_event_t *event, 
 		rc = rv_yaml_resolve_plain(text, &sc);
 		if (rc < 0)
 			return rc;
+		/* YAML 1.2's core schema reads y, n, yes, no, on and off as
+		 * strings; only the spellings of true and false are booleans. */
+		if (loader->core_schema && sc.kind == YAML_SC_BOOL && strcasecmp(text, "true") != 0 &&
+		    strcasecmp(text, "false") != 0)
+			sc.kind = YAML_SC_STRING;
 	}
 	if (name && strcmp(name, "null") && strcmp(name, "bool") && strcmp(name, "int") &&
 	    strcmp(name, "float"))
@@ -876,7 +883,7 @@ static int on_event(struct loader *loader, const yaml_event_t *event)
 	}
 }
 
-struct rv *rv_parse_yaml(const char *text, size_t len, struct wd_buf *err)
+static struct rv *parse_yaml(const char *text, size_t len, bool core_schema, struct wd_buf *err)
 {
 	struct loader *loader = calloc(1, sizeof(*loader));
 	struct rv *result = NULL;
@@ -884,6 +891,7 @@ struct rv *rv_parse_yaml(const char *text, size_t len, struct wd_buf *err)
 
 	if (!loader)
 		return NULL;
+	loader->core_schema = core_schema;
 	loader->err = err;
 	loader->anchors = rv_object_new(0);
 	loader->alias_limit = YAML_ALIAS_ALLOWANCE;
@@ -925,4 +933,14 @@ out:
 	yaml_parser_delete(&loader->parser);
 	free(loader);
 	return result;
+}
+
+struct rv *rv_parse_yaml(const char *text, size_t len, struct wd_buf *err)
+{
+	return parse_yaml(text, len, false, err);
+}
+
+struct rv *rv_parse_yaml_core(const char *text, size_t len, struct wd_buf *err)
+{
+	return parse_yaml(text, len, true, err);
 }

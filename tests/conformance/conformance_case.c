@@ -42,7 +42,7 @@ struct rv *conformance_load_cases(const char *path, struct wd_buf *err)
 		report(err, "%s", wd_error_text(&ferr));
 		return NULL;
 	}
-	doc = rv_parse_yaml((const char *)text, len, err);
+	doc = rv_parse_yaml_core((const char *)text, len, err);
 	free(text);
 	if (!doc)
 		return NULL;
@@ -403,6 +403,58 @@ out:
 	return rc;
 }
 
+/* Copies a value node by node. The builder freezes the data it is given
+ * and frees that tree with the engine, whoever else holds a reference, so
+ * it must not share nodes with the case file. */
+static struct rv *deep_copy(struct rv *v)
+{
+	struct rv *out = NULL;
+	struct wd_buf text;
+	int64_t i64;
+
+	switch (rv_kind_of(v)) {
+	case RV_NULL:
+		return rv_null();
+	case RV_BOOL:
+		return rv_bool(rv_is_true(v));
+	case RV_NUMBER:
+		if (rv_number_to_i64(v, &i64))
+			return rv_int(i64);
+		wd_buf_init(&text, 32, DETAIL_MAX);
+		if (rv_number_format(v, &text) == 0)
+			out = rv_number_parse(wd_buf_str(&text), wd_buf_len(&text));
+		wd_buf_free(&text);
+		return out;
+	case RV_STRING:
+		return rv_string(rv_str(v), rv_str_len(v));
+	case RV_ARRAY:
+		out = rv_array_new(rv_array_len(v));
+		for (size_t i = 0; out && i < rv_array_len(v); i++) {
+			if (rv_array_push(out, deep_copy(rv_array_at(v, i))) < 0)
+				goto fail;
+		}
+		return out;
+	case RV_OBJECT:
+	case RV_SET:
+		out = rv_is(v, RV_SET) ? rv_set_new(rv_len(v)) : rv_object_new(rv_len(v));
+		for (size_t i = 0; out && i < rv_len(v); i++) {
+			struct rv *key, *value;
+			int rc;
+
+			rv_map_at(v, i, &key, &value);
+			rc = rv_is(v, RV_SET) ? rv_set_add(out, deep_copy(key)) :
+						rv_object_put(out, deep_copy(key), deep_copy(value));
+			if (rc < 0)
+				goto fail;
+		}
+		return out;
+	}
+	return NULL;
+fail:
+	rv_unref(out);
+	return NULL;
+}
+
 /* Compiles the case's modules and data; NULL with errs filled. */
 static struct rego_engine *compile_case(const struct case_spec *spec, struct rego_errors *errs)
 {
@@ -423,7 +475,7 @@ static struct rego_engine *compile_case(const struct case_spec *spec, struct reg
 		if (rego_builder_add_module(b, name, rv_str(src), rv_str_len(src), errs) < 0)
 			goto out;
 	}
-	data = spec->data ? rv_ref((struct rv *)spec->data) : rv_object_new(0);
+	data = spec->data ? deep_copy((struct rv *)spec->data) : rv_object_new(0);
 	if (rego_builder_set_data(b, data) < 0)
 		goto out;
 	e = rego_builder_compile(b, errs);

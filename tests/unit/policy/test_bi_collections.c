@@ -7,75 +7,75 @@
 static void test_set_operators(void **state)
 {
 	(void)state;
-	expect_value("{2,3}", "and", SET("1, 2, 3"), SET("2, 3, 4"));
-	expect_value("set()", "and", SET("1"), SET("2"));
-	expect_value("{1}", "and", SET("1"), SET("1.0, 5"));
-	expect_value("{1,2,3,4}", "or", SET("1, 2, 3"), SET("2, 3, 4"));
-	expect_value("{[1],{\"a\":1}}", "or", SET("[1]"), SET("{\"a\": 1}"));
-	expect_value("{1}", "set_diff", SET("1, 2"), SET("2, 3"));
-	expect_error(TYPE_ERR, "and: operand 1 must be set but got array", "and", "[1]", SET("1"));
-	expect_error(TYPE_ERR, "or: operand 2 must be set but got object", "or", SET("1"), "{}");
-	expect_error(TYPE_ERR, "set_diff: operand 2 must be set but got number", "set_diff",
+	check_value("{2,3}", "and", SET("1, 2, 3"), SET("2, 3, 4"));
+	check_value("set()", "and", SET("1"), SET("2"));
+	check_value("{1}", "and", SET("1"), SET("1.0, 5"));
+	check_value("{1,2,3,4}", "or", SET("1, 2, 3"), SET("2, 3, 4"));
+	check_value("{[1],{\"a\":1}}", "or", SET("[1]"), SET("{\"a\": 1}"));
+	check_value("{1}", "set_diff", SET("1, 2"), SET("2, 3"));
+	check_error(TYPE_ERR, "and: operand 1 must be set but got array", "and", "[1]", SET("1"));
+	check_error(TYPE_ERR, "or: operand 2 must be set but got object", "or", SET("1"), "{}");
+	check_error(TYPE_ERR, "set_diff: operand 2 must be set but got number", "set_diff",
 		     SET("1"), "1");
 }
 
 static void test_intersection_union(void **state)
 {
 	(void)state;
-	expect_value("set()", "intersection", SET(""));
-	expect_value("{2}", "intersection", SET(SET("1, 2, 3") "," SET("2")));
-	expect_value("set()", "intersection", SET(SET("1, 2") "," SET("3") "," SET("1")));
-	expect_value("{\"d\"}", "intersection",
+	check_value("set()", "intersection", SET(""));
+	check_value("{2}", "intersection", SET(SET("1, 2, 3") "," SET("2")));
+	check_value("set()", "intersection", SET(SET("1, 2") "," SET("3") "," SET("1")));
+	check_value("{\"d\"}", "intersection",
 		     SET(SET("\"a\", \"d\"") "," SET("\"b\", \"d\"") "," SET("\"d\"")));
-	expect_value("set()", "union", SET(""));
-	expect_value("{1,2,3}", "union", SET(SET("1, 2") "," SET("3") "," SET("")));
-	expect_error(TYPE_ERR, "intersection: operand 1 must be set but got number",
+	check_value("set()", "union", SET(""));
+	check_value("{1,2,3}", "union", SET(SET("1, 2") "," SET("3") "," SET("")));
+	check_error(TYPE_ERR, "intersection: operand 1 must be set but got number",
 		     "intersection", SET("1," SET("1")));
-	expect_error(TYPE_ERR, "union: operand 1 must be set but got array", "union",
+	check_error(TYPE_ERR, "union: operand 1 must be set but got array", "union",
 		     SET("[1]"));
-	expect_error(TYPE_ERR, "union: operand 1 must be set but got array", "union", "[]");
+	check_error(TYPE_ERR, "union: operand 1 must be set but got array", "union", "[]");
 }
 
 static void test_array_concat_reverse_flatten(void **state)
 {
 	(void)state;
-	expect_value("[1,2,3,4]", "array.concat", "[1, 2]", "[3, 4]");
-	expect_value("[]", "array.concat", "[]", "[]");
-	expect_value("[[1],[2]]", "array.concat", "[[1]]", "[[2]]");
-	expect_error(TYPE_ERR, "array.concat: operand 2 must be array but got object",
+	check_value("[1,2,3,4]", "array.concat", "[1, 2]", "[3, 4]");
+	check_value("[]", "array.concat", "[]", "[]");
+	check_value("[[1],[2]]", "array.concat", "[[1]]", "[[2]]");
+	check_error(TYPE_ERR, "array.concat: operand 2 must be array but got object",
 		     "array.concat", "[1]", "{\"a\": 1}");
-	expect_error(TYPE_ERR, "array.concat: operand 1 must be array but got set",
+	check_error(TYPE_ERR, "array.concat: operand 1 must be array but got set",
 		     "array.concat", SET("1"), "[]");
 
-	expect_value("[3,2,1]", "array.reverse", "[1, 2, 3]");
-	expect_value("[]", "array.reverse", "[]");
-	expect_error(TYPE_ERR, "array.reverse: operand 1 must be array but got string",
+	check_value("[3,2,1]", "array.reverse", "[1, 2, 3]");
+	check_value("[]", "array.reverse", "[]");
+	check_error(TYPE_ERR, "array.reverse: operand 1 must be array but got string",
 		     "array.reverse", "\"abc\"");
 
-	expect_value("[1,[2],3,{1}]", "array.flatten", "[[1, [2]], 3, [], " SET("1") "]");
-	expect_value("[]", "array.flatten", "[[], []]");
-	expect_error(TYPE_ERR, "array.flatten: operand 1 must be array but got set",
+	check_value("[1,[2],3,{1}]", "array.flatten", "[[1, [2]], 3, [], " SET("1") "]");
+	check_value("[]", "array.flatten", "[[], []]");
+	check_error(TYPE_ERR, "array.flatten: operand 1 must be array but got set",
 		     "array.flatten", SET("[1]"));
 }
 
 static void test_array_slice(void **state)
 {
 	(void)state;
-	expect_value("[2,3]", "array.slice", "[1, 2, 3, 4, 5]", "1", "3");
-	expect_value("[1,2]", "array.slice", "[1, 2, 3, 4, 5]", "-1", "2");
-	expect_value("[4,5]", "array.slice", "[1, 2, 3, 4, 5]", "3", "6");
-	expect_value("[]", "array.slice", "[1, 2, 3, 4, 5]", "4", "1");
-	expect_value("[]", "array.slice", "[1, 2, 3, 4, 5]", "-4", "-1");
-	expect_value("[]", "array.slice", "[1, 2, 3]", "1000", "2000");
-	expect_value("[1,2,3]", "array.slice", "[1, 2, 3]", "-9223372036854775808",
+	check_value("[2,3]", "array.slice", "[1, 2, 3, 4, 5]", "1", "3");
+	check_value("[1,2]", "array.slice", "[1, 2, 3, 4, 5]", "-1", "2");
+	check_value("[4,5]", "array.slice", "[1, 2, 3, 4, 5]", "3", "6");
+	check_value("[]", "array.slice", "[1, 2, 3, 4, 5]", "4", "1");
+	check_value("[]", "array.slice", "[1, 2, 3, 4, 5]", "-4", "-1");
+	check_value("[]", "array.slice", "[1, 2, 3]", "1000", "2000");
+	check_value("[1,2,3]", "array.slice", "[1, 2, 3]", "-9223372036854775808",
 		     "9223372036854775807");
-	expect_error(TYPE_ERR, "array.slice: operand 2 must be integer number but got "
+	check_error(TYPE_ERR, "array.slice: operand 2 must be integer number but got "
 		     "floating-point number", "array.slice", "[1]", "0.5", "1");
-	expect_error(TYPE_ERR, "array.slice: operand 3 must be integer number but got "
+	check_error(TYPE_ERR, "array.slice: operand 3 must be integer number but got "
 		     "floating-point number", "array.slice", "[1]", "0", "18446744073709551616");
-	expect_error(TYPE_ERR, "array.slice: operand 2 must be number but got string",
+	check_error(TYPE_ERR, "array.slice: operand 2 must be number but got string",
 		     "array.slice", "[1]", "\"0\"", "1");
-	expect_error(TYPE_ERR, "array.slice: operand 1 must be array but got null",
+	check_error(TYPE_ERR, "array.slice: operand 1 must be array but got null",
 		     "array.slice", "null", "0", "1");
 }
 
@@ -96,35 +96,35 @@ static void test_type_tests(void **state)
 	(void)state;
 	for (size_t t = 0; t < 7; t++) {
 		for (size_t v = 0; v < 7; v++)
-			expect_value(t == v ? "true" : "false", tests[t], values[v]);
-		expect_value(names[t], "type_name", values[t]);
+			check_value(t == v ? "true" : "false", tests[t], values[v]);
+		check_value(names[t], "type_name", values[t]);
 	}
-	expect_value("\"set\"", "type_name", SET(""));
-	expect_value("\"object\"", "type_name", "{}");
+	check_value("\"set\"", "type_name", SET(""));
+	check_value("\"object\"", "type_name", "{}");
 }
 
 static void test_casts(void **state)
 {
 	(void)state;
-	expect_value("[1,2]", "cast_array", "[1, 2]");
-	expect_value("[1,2,3]", "cast_array", SET("3, 1, 2"));
-	expect_error(TYPE_ERR, "cast_array: operand 1 must be one of {array, set} but got object",
+	check_value("[1,2]", "cast_array", "[1, 2]");
+	check_value("[1,2,3]", "cast_array", SET("3, 1, 2"));
+	check_error(TYPE_ERR, "cast_array: operand 1 must be one of {array, set} but got object",
 		     "cast_array", "{}");
-	expect_value("{1,2}", "cast_set", "[2, 1, 2]");
-	expect_value("{1}", "cast_set", SET("1"));
-	expect_error(TYPE_ERR, "cast_set: operand 1 must be one of {array, set} but got string",
+	check_value("{1,2}", "cast_set", "[2, 1, 2]");
+	check_value("{1}", "cast_set", SET("1"));
+	check_error(TYPE_ERR, "cast_set: operand 1 must be one of {array, set} but got string",
 		     "cast_set", "\"ab\"");
-	expect_value("\"x\"", "cast_string", "\"x\"");
-	expect_error(TYPE_ERR, "cast_string: operand 1 must be string but got number",
+	check_value("\"x\"", "cast_string", "\"x\"");
+	check_error(TYPE_ERR, "cast_string: operand 1 must be string but got number",
 		     "cast_string", "1");
-	expect_value("true", "cast_boolean", "true");
-	expect_error(TYPE_ERR, "cast_boolean: operand 1 must be boolean but got string",
+	check_value("true", "cast_boolean", "true");
+	check_error(TYPE_ERR, "cast_boolean: operand 1 must be boolean but got string",
 		     "cast_boolean", "\"true\"");
-	expect_value("null", "cast_null", "null");
-	expect_error(TYPE_ERR, "cast_null: operand 1 must be null but got boolean", "cast_null",
+	check_value("null", "cast_null", "null");
+	check_error(TYPE_ERR, "cast_null: operand 1 must be null but got boolean", "cast_null",
 		     "false");
-	expect_value("{\"a\":1}", "cast_object", "{\"a\": 1}");
-	expect_error(TYPE_ERR, "cast_object: operand 1 must be object but got array",
+	check_value("{\"a\":1}", "cast_object", "{\"a\": 1}");
+	check_error(TYPE_ERR, "cast_object: operand 1 must be object but got array",
 		     "cast_object", "[]");
 }
 

@@ -114,7 +114,7 @@ static void tshow_into(const struct rv *v, struct wd_buf *out)
 /* The result of one builtin call. */
 struct tcall {
 	int rc;
-	char shown[4096];
+	char shown[1 << 16];
 	struct rego_bctx ctx;
 };
 
@@ -151,7 +151,7 @@ static void tcall_run(struct tcall *call, const char *name, const char *const *a
 	(sizeof((const char *const[]){ __VA_ARGS__ }) / sizeof(const char *))
 
 /* Asserts that name(args...) returns the value printed as want. */
-#define expect_value(want, name, ...)                                          \
+#define check_value(want, name, ...)                                          \
 	do {                                                                   \
 		struct tcall call_;                                            \
 		tcall_run(&call_, name, TARGS(__VA_ARGS__));                   \
@@ -162,7 +162,7 @@ static void tcall_run(struct tcall *call, const char *name, const char *const *a
 	} while (0)
 
 /* Asserts that name(args...) has no result. */
-#define expect_undefined(name, ...)                                            \
+#define check_undefined(name, ...)                                            \
 	do {                                                                   \
 		struct tcall call_;                                            \
 		tcall_run(&call_, name, TARGS(__VA_ARGS__));                   \
@@ -170,7 +170,7 @@ static void tcall_run(struct tcall *call, const char *name, const char *const *a
 	} while (0)
 
 /* Asserts that name(args...) fails with OPA's error code and message. */
-#define expect_error(code, message, name, ...)                                 \
+#define check_error(code, message, name, ...)                                 \
 	do {                                                                   \
 		struct tcall call_;                                            \
 		tcall_run(&call_, name, TARGS(__VA_ARGS__));                   \

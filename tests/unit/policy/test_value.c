@@ -261,14 +261,18 @@ static void value_freeze(void **state)
 	assert_int_equal(doc->refs, 0x80000001u);
 	assert_int_equal(inner->refs, 0x80000002u);
 	assert_true(doc->hash != 0);
-	/* Frozen maps iterate in sorted order. */
-	rv_map_at(doc, 0, &k, &v);
+	rv_map_sorted_at(doc, 0, &k, &v);
 	assert_string_equal(rv_str(k), "a");
 
 	rv_ref(doc);
 	assert_int_equal(doc->refs, 0x80000002u);
 	rv_unref(doc);
 	assert_string_equal(rv_str(rv_object_get_str(doc, "s")), "shared");
+
+	/* Builders reject frozen containers and still consume the item. */
+	assert_int_equal(rv_array_push(inner, rv_cstring("no")), WD_EINVAL);
+	assert_int_equal(rv_object_put(doc, rv_cstring("x"), rv_null()), WD_EINVAL);
+	assert_int_equal(rv_len(doc), 3);
 
 	/* Freeing the tree leaves the node held elsewhere alive (ASan checks). */
 	rv_free_frozen(doc);

@@ -4,8 +4,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -59,7 +61,7 @@ static void json_parse_values(void **state)
 	assert_roundtrip(" null ", "null");
 	assert_roundtrip("true", "true");
 	assert_roundtrip("[false, true,null]", "[false,true,null]");
-	assert_roundtrip("{\"b\": 1, \"a\": [1.50, -0, 1e2, 1E-2]}", "{\"a\":[1.5,0,100,0.01],\"b\":1}");
+	assert_roundtrip("{\"b\": 1, \"a\": [1.50, -0, 1e2, 1E-2]}", "{\"a\":[1.50,0,100,0.01],\"b\":1}");
 	assert_roundtrip("123456789012345678901234567890", "123456789012345678901234567890");
 	assert_roundtrip("0.1000000000000000000000000001", "0.1000000000000000000000000001");
 	assert_roundtrip("{\"a\":1,\"a\":2}", "{\"a\":2}");
@@ -236,6 +238,191 @@ static void json_jansson(void **state)
 	assert_null(rv_to_json(NULL));
 }
 
+/* A document above the arena threshold: records sharing one shape, shared
+ * strings and numbers. */
+static char *large_doc(size_t records, size_t *ret_len)
+{
+	struct wd_buf buf;
+
+	wd_buf_init(&buf, 1 << 16, 1 << 26);
+	assert_int_equal(wd_buf_append_str(&buf, "{\"records\":["), 0);
+	for (size_t i = 0; i < records; i++) {
+		assert_int_equal(wd_buf_appendf(&buf,
+			"%s{\"id\":%zu,\"name\":\"n%zu\",\"tags\":[\"a\",\"b\"],"
+			"\"score\":1.5,\"big\":12345678901,\"nested\":{\"k\":%zu},"
+			"\"a\":0,\"b\":1,\"c\":2,\"d\":3}",
+			i ? "," : "", i, i % 10, i), 0);
+	}
+	assert_int_equal(wd_buf_append_str(&buf, "]}"), 0);
+	return wd_buf_take(&buf, ret_len);
+}
+
+static void json_large_document(void **state)
+{
+	size_t len;
+	char *text = large_doc(2000, &len);
+	struct rv *doc, *records, *r0, *r1, *k0, *k1, *v0, *v1, *copy;
+
+	(void)state;
+	assert_true(len > 64 * 1024);
+	doc = js(text);
+	records = rv_object_get_str(doc, "records");
+	assert_int_equal(rv_array_len(records), 2000);
+	r0 = rv_array_at(records, 0);
+	r1 = rv_array_at(records, 1999);
+	assert_int_equal(rv_len(r1), 10);
+	assert_text(rv_write_json, rv_ref(r1),
+		    "{\"a\":0,\"b\":1,\"big\":12345678901,\"c\":2,\"d\":3,\"id\":1999,"
+		    "\"name\":\"n9\",\"nested\":{\"k\":1999},\"score\":1.5,\"tags\":[\"a\",\"b\"]}");
+
+	/* Records share their keys, small strings and numbers. */
+	rv_map_at(r0, 4, &k0, &v0);
+	rv_map_at(r1, 4, &k1, &v1);
+	assert_string_equal(rv_str(k0), "big");
+	assert_true(k0 == k1);
+	assert_true(v0 == v1);
+	assert_string_equal(rv_str(rv_object_get_str(r1, "name")), "n9");
+	assert_null(rv_object_get_str(r1, "missing"));
+	assert_true(rv_object_get(r1, k0) == v1);
+
+	/* Equal to the same record built by hand, hash included. */
+	copy = js("{\"d\":3,\"c\":2,\"b\":1,\"a\":0,\"nested\":{\"k\":1999},"
+		  "\"big\":12345678901,\"score\":1.5,\"tags\":[\"a\",\"b\"],\"name\":\"n9\","
+		  "\"id\":1999}");
+	assert_int_equal(rv_compare(copy, r1), 0);
+	assert_true(rv_hash(copy) == rv_hash(r1));
+	rv_unref(copy);
+
+	/* A parsed record changes like any fresh object. */
+	r1 = rv_ref(r1);
+	rv_unref(doc);
+	assert_int_equal(rv_object_put(r1, rv_cstring("name"), rv_cstring("renamed")), 0);
+	assert_int_equal(rv_object_put(r1, rv_cstring("extra"), rv_int(7)), 0);
+	assert_int_equal(rv_len(r1), 11);
+	assert_string_equal(rv_str(rv_object_get_str(r1, "name")), "renamed");
+	assert_int_equal(rv_array_push(rv_object_get_str(r1, "tags"), rv_cstring("c")), 0);
+	assert_text(rv_write_json, r1,
+		    "{\"a\":0,\"b\":1,\"big\":12345678901,\"c\":2,\"d\":3,\"extra\":7,"
+		    "\"id\":1999,\"name\":\"renamed\",\"nested\":{\"k\":1999},\"score\":1.5,"
+		    "\"tags\":[\"a\",\"b\",\"c\"]}");
+
+	/* Frozen, then freed once though shapes and strings are shared. */
+	doc = js(text);
+	rv_freeze(doc);
+	records = rv_object_get_str(doc, "records");
+	rv_map_sorted_at(rv_array_at(records, 5), 9, &k0, &v0);
+	assert_string_equal(rv_str(k0), "tags");
+	rv_free_frozen(doc);
+	free(text);
+}
+
+static void json_large_duplicate_keys(void **state)
+{
+	struct wd_buf buf;
+	struct rv *v;
+
+	(void)state;
+	/* The first "a" and its strings are freed by the second; the strings
+	 * after it must not come from a stale cache. */
+	wd_buf_init(&buf, 1 << 17, 1 << 20);
+	for (int i = 0; i < 70000; i++)
+		assert_int_equal(wd_buf_append_byte(&buf, ' '), 0);
+	assert_int_equal(wd_buf_append_str(&buf,
+		"{\"a\":{\"s\":\"word\",\"n\":2.5},\"a\":[\"word\",2.5],\"x\":\"word\","
+		"\"y\":2.5,\"z\":{\"s\":\"word\",\"n\":2.5}}"), 0);
+	v = rv_parse_json(wd_buf_str(&buf), wd_buf_len(&buf), 0, NULL);
+	assert_non_null(v);
+	assert_text(rv_write_json, v,
+		    "{\"a\":[\"word\",2.5],\"x\":\"word\",\"y\":2.5,\"z\":{\"n\":2.5,\"s\":\"word\"}}");
+	wd_buf_free(&buf);
+}
+
+/* Containers of more than 65536 items move them off the parse stack while
+ * they grow; the result is the same. */
+static void json_long_containers(void **state)
+{
+	struct wd_buf buf;
+	struct rv *v, *arr, *obj;
+
+	(void)state;
+	wd_buf_init(&buf, 1 << 20, 1 << 24);
+	assert_int_equal(wd_buf_append_str(&buf, "{\"arr\":["), 0);
+	for (int i = 0; i < 200000; i++)
+		assert_int_equal(wd_buf_appendf(&buf, "%s%d", i ? "," : "", i), 0);
+	assert_int_equal(wd_buf_append_str(&buf, "],\"obj\":{"), 0);
+	for (int i = 0; i < 100000; i++)
+		assert_int_equal(wd_buf_appendf(&buf, "%s\"k%d\":\"v%d\"", i ? "," : "", i, i % 100),
+				 0);
+	/* A duplicate far from the first: the last value wins. */
+	assert_int_equal(wd_buf_append_str(&buf, ",\"k5\":\"again\"}}"), 0);
+
+	v = rv_parse_json(wd_buf_str(&buf), wd_buf_len(&buf), 0, NULL);
+	assert_non_null(v);
+	arr = rv_object_get_str(v, "arr");
+	obj = rv_object_get_str(v, "obj");
+	assert_int_equal(rv_array_len(arr), 200000);
+	assert_int_equal(rv_compare(rv_array_at(arr, 199999), rv_array_at(arr, 199999)), 0);
+	assert_true(rv_number_to_double(rv_array_at(arr, 123456)) == 123456.0);
+	assert_int_equal(rv_len(obj), 100000);
+	assert_string_equal(rv_str(rv_object_get_str(obj, "k5")), "again");
+	assert_string_equal(rv_str(rv_object_get_str(obj, "k99999")), "v99");
+	assert_int_equal(rv_array_push(arr, rv_int(7)), 0);
+	rv_unref(v);
+
+	/* An error after a spill frees what was built. */
+	wd_buf_truncate(&buf, 600000);
+	assert_null(rv_parse_json(wd_buf_str(&buf), wd_buf_len(&buf), 0, NULL));
+	wd_buf_free(&buf);
+}
+
+static void json_parse_fd(void **state)
+{
+	char path[] = "/tmp/test_value_json_XXXXXX";
+	int fd = mkstemp(path), fds[2];
+	size_t len;
+	char *text = large_doc(3000, &len);
+	struct wd_buf err;
+	struct rv *v;
+
+	(void)state;
+	assert_true(fd >= 0);
+	unlink(path);
+	assert_int_equal(write(fd, text, len), (ssize_t)len);
+	v = rv_parse_json_fd(fd, len, 0, NULL);
+	assert_non_null(v);
+	assert_int_equal(rv_array_len(rv_object_get_str(v, "records")), 3000);
+	rv_unref(v);
+
+	wd_buf_init(&err, 64, 4096);
+	assert_null(rv_parse_json_fd(fd, len - 1, 0, &err));
+	assert_string_equal(wd_buf_str(&err), "JSON document larger than 342792 bytes");
+	wd_buf_free(&err);
+	assert_true(len == 342793);
+	close(fd);
+	free(text);
+
+	/* Pipes are read to the end, with the same ceiling. */
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(write(fds[1], "[1, {\"a\": \"b\"}]", 15), 15);
+	close(fds[1]);
+	assert_text(rv_write_json, rv_parse_json_fd(fds[0], 100, 0, NULL), "[1,{\"a\":\"b\"}]");
+	close(fds[0]);
+
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(write(fds[1], "[1, 2, 3]", 9), 9);
+	close(fds[1]);
+	wd_buf_init(&err, 64, 4096);
+	assert_null(rv_parse_json_fd(fds[0], 4, 0, &err));
+	assert_string_equal(wd_buf_str(&err), "JSON document larger than 4 bytes");
+	wd_buf_free(&err);
+	close(fds[0]);
+
+	wd_buf_init(&err, 64, 4096);
+	assert_null(rv_parse_json_fd(-1, 4, 0, &err));
+	assert_string_equal(wd_buf_str(&err), "cannot read JSON document");
+	wd_buf_free(&err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -248,6 +435,10 @@ int main(void)
 		cmocka_unit_test(json_write_pretty),
 		cmocka_unit_test(json_write_rego),
 		cmocka_unit_test(json_jansson),
+		cmocka_unit_test(json_large_document),
+		cmocka_unit_test(json_large_duplicate_keys),
+		cmocka_unit_test(json_long_containers),
+		cmocka_unit_test(json_parse_fd),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -67,6 +67,28 @@ static void check_yaml(const char *json, const char *expected)
 	free(got);
 }
 
+/* The core schema (case and configuration files) keeps the YAML 1.1 word
+ * booleans as strings, in keys and values alike. */
+static void yaml_core_schema_booleans(void **state)
+{
+	static const char text[] = "y: yes\nn: [no, on, off, Y]\nt: true\nf: FALSE\nv: 1\n";
+	struct wd_buf out;
+	struct rv *v;
+
+	(void)state;
+	wd_buf_init(&out, 64, 4096);
+	v = rv_parse_yaml_core(text, strlen(text), NULL);
+	assert_non_null(v);
+	assert_int_equal(rv_write_json(v, &out), 0);
+	assert_string_equal(wd_buf_str(&out),
+		"{\"f\":false,\"n\":[\"no\",\"on\",\"off\",\"Y\"],\"t\":true,\"v\":1,\"y\":\"yes\"}");
+	rv_unref(v);
+	wd_buf_free(&out);
+
+	/* yaml.unmarshal reads the same text by YAML 1.1: the key n is false. */
+	check_json("n: [no, on]\n", "{\"false\":[false,true]}");
+}
+
 static void yaml_plain_booleans_and_null(void **state)
 {
 	(void)state;
@@ -328,6 +350,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(yaml_plain_booleans_and_null),
+		cmocka_unit_test(yaml_core_schema_booleans),
 		cmocka_unit_test(yaml_plain_integers),
 		cmocka_unit_test(yaml_plain_floats),
 		cmocka_unit_test(yaml_strings_stay_strings),
