@@ -1,0 +1,96 @@
+/* Hostile policies against the engine's limits: each must end with a
+ * parse, compile or eval_cancel_error naming the limit, or with the right
+ * value, and never crash, hang or run out of memory. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common/buf.h"
+#include "common/error.h"
+#include "policy/policy.h"
+
+/* Compiles src as one module named "t.rego"; NULL with errs filled when
+ * it does not compile. */
+static struct rego_engine *compile_src(const char *src, const struct rego_limits *limits,
+				       struct rego_errors *errs)
+{
+	struct rego_builder *b = rego_builder_new(limits);
+	struct rego_engine *e = NULL;
+
+	assert_non_null(b);
+	memset(errs, 0, sizeof(*errs));
+	if (rego_builder_add_module(b, "t.rego", src, strlen(src), errs) == 0)
+		e = rego_builder_compile(b, errs);
+	rego_builder_free(b);
+	return e;
+}
+
+/* Evaluates ref on a compiled src and returns the query's return code. */
+static int eval_src(const char *src, const char *ref, bool strict, struct rv **ret_value,
+		    struct rego_errors *errs)
+{
+	struct rego_query_opts opts = { .strict_builtin_errors = strict };
+	struct rego_engine *e = compile_src(src, NULL, errs);
+	int rc;
+
+	*ret_value = NULL;
+	assert_non_null(e);
+	rc = rego_engine_eval_ref(e, ref, &opts, ret_value, errs);
+	rego_engine_unref(e);
+	return rc;
+}
+
+/* Builds "package t\n" + head + body repeated n times + tail. */
+static char *repeat_src(const char *head, const char *body, size_t n, const char *tail)
+{
+	size_t len = strlen(head) + strlen(body) * n + strlen(tail) + 1;
+	char *s = malloc(len);
+	char *p = s;
+
+	assert_non_null(s);
+	p += snprintf(p, len, "%s", head);
+	for (size_t i = 0; i < n; i++)
+		p += snprintf(p, len - (size_t)(p - s), "%s", body);
+	snprintf(p, len - (size_t)(p - s), "%s", tail);
+	return s;
+}
+
+static void assert_int_value(const struct rv *v, int64_t want)
+{
+	int64_t got = 0;
+
+	assert_non_null(v);
+	assert_true(rv_number_to_i64(v, &got));
+	assert_int_equal(got, want);
+}
+
+/* 100,000 else branches parse in a loop and evaluate to the last one. */
+static void test_else_chain_long(void **state)
+{
+	char *src = repeat_src("package t\nr := 1 if false\n", "else := 1 if false\n", 100000,
+			       "else := 7\n");
+	struct rego_errors errs;
+	struct rv *v = NULL;
+
+	(void)state;
+	assert_int_equal(eval_src(src, "data.t.r", false, &v, &errs), 0);
+	assert_int_equal(errs.len, 0);
+	assert_int_value(v, 7);
+	rv_unref(v);
+	free(src);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_else_chain_long),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
