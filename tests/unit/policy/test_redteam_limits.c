@@ -46,7 +46,7 @@ static int eval_src(const char *src, const char *ref, bool strict, struct rv **r
 	return rc;
 }
 
-/* Builds "package t\n" + head + body repeated n times + tail. */
+/* Builds head, then body repeated n times, then tail. */
 static char *repeat_src(const char *head, const char *body, size_t n, const char *tail)
 {
 	size_t len = strlen(head) + strlen(body) * n + strlen(tail) + 1;
@@ -86,10 +86,46 @@ static void test_else_chain_long(void **state)
 	free(src);
 }
 
+/* `1 + 1 + ...` nests one call per operator: past the parser's depth limit
+ * it is a parse error, not a stack overflow in the compiler. */
+static void test_operator_chain_deep(void **state)
+{
+	char *src = repeat_src("package t\nr := 1", " + 1", 200000, "\n");
+	struct rego_errors errs;
+	struct rego_engine *e;
+
+	(void)state;
+	e = compile_src(src, NULL, &errs);
+	assert_null(e);
+	assert_int_equal(errs.len, 1);
+	assert_string_equal(errs.items[0].code, "rego_parse_error");
+	assert_string_equal(errs.items[0].message, "max parsing recursion depth exceeded");
+	assert_string_equal(errs.items[0].file, "t.rego");
+	assert_int_equal(errs.items[0].row, 2);
+	assert_int_equal(errs.items[0].col, 7978);
+	free(src);
+}
+
+/* A chain below the limit still evaluates. */
+static void test_operator_chain_ok(void **state)
+{
+	char *src = repeat_src("package t\nr := 1", " + 1", 1500, "\n");
+	struct rego_errors errs;
+	struct rv *v = NULL;
+
+	(void)state;
+	assert_int_equal(eval_src(src, "data.t.r", false, &v, &errs), 0);
+	assert_int_value(v, 1501);
+	rv_unref(v);
+	free(src);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_else_chain_long),
+		cmocka_unit_test(test_operator_chain_deep),
+		cmocka_unit_test(test_operator_chain_ok),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
