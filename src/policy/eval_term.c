@@ -70,29 +70,45 @@ static struct rv *coll_build(const struct coll_env *ce)
 	}
 }
 
+/* Items with a direct value (constants, bound variables) are taken in a
+ * loop, so that a literal of a million constants does not nest a million
+ * calls on the stack; only items that need evaluation recurse. */
 static int coll_next(struct q *q, struct coll_env *ce)
 {
 	const struct rego_term *item;
+	size_t start = ce->i;
 	struct rv *v;
 	int rc;
 
-	if (ce->i == ce->n) {
-		v = coll_build(ce);
-		if (!v)
-			return eval_nomem(q);
-		rc = ce->k(q, v, ce->env);
-		rv_unref(v);
-		return rc;
-	}
-	if (ce->t->kind == RT_OBJECT)
-		item = (ce->i % 2 == 0) ? ce->items[ce->i / 2] : ce->values[ce->i / 2];
-	else
-		item = ce->items[ce->i];
+	for (;;) {
+		if (ce->i == ce->n) {
+			v = coll_build(ce);
+			if (!v) {
+				rc = eval_nomem(q);
+				break;
+			}
+			rc = ce->k(q, v, ce->env);
+			rv_unref(v);
+			break;
+		}
+		if (ce->t->kind == RT_OBJECT)
+			item = (ce->i % 2 == 0) ? ce->items[ce->i / 2] : ce->values[ce->i / 2];
+		else
+			item = ce->items[ce->i];
 
-	v = term_direct_value(q, item);
-	if (v)
-		return coll_item(q, v, ce);
-	return eval_term(q, item, coll_item, ce);
+		v = term_direct_value(q, item);
+		if (!v) {
+			/* The recursion through eval_term checks the stack as
+			 * every step does. */
+			rc = eval_step(q, &item->loc);
+			if (rc == 0)
+				rc = eval_term(q, item, coll_item, ce);
+			break;
+		}
+		ce->vals[ce->i++] = v;
+	}
+	ce->i = start;
+	return rc;
 }
 
 static int eval_coll(struct q *q, const struct rego_term *t, kv_fn k, void *env)

@@ -31,11 +31,12 @@ static struct rego_engine *compile_src(const char *src, const struct rego_limits
 	return e;
 }
 
-/* Evaluates ref on a compiled src and returns the query's return code. */
-static int eval_src(const char *src, const char *ref, bool strict, struct rv **ret_value,
-		    struct rego_errors *errs)
+/* Evaluates ref on a compiled src with input (NULL for none) and returns
+ * the query's return code. */
+static int eval_src_input(const char *src, const char *ref, struct rv *input, bool strict,
+			  struct rv **ret_value, struct rego_errors *errs)
 {
-	struct rego_query_opts opts = { .strict_builtin_errors = strict };
+	struct rego_query_opts opts = { .input = input, .strict_builtin_errors = strict };
 	struct rego_engine *e = compile_src(src, NULL, errs);
 	int rc;
 
@@ -44,6 +45,12 @@ static int eval_src(const char *src, const char *ref, bool strict, struct rv **r
 	rc = rego_engine_eval_ref(e, ref, &opts, ret_value, errs);
 	rego_engine_unref(e);
 	return rc;
+}
+
+static int eval_src(const char *src, const char *ref, bool strict, struct rv **ret_value,
+		    struct rego_errors *errs)
+{
+	return eval_src_input(src, ref, NULL, strict, ret_value, errs);
 }
 
 /* Builds head, then body repeated n times, then tail. */
@@ -120,12 +127,50 @@ static void test_operator_chain_ok(void **state)
 	free(src);
 }
 
+/* An array literal of 200,000 constants is built in a loop, not by one
+ * nested call per item. */
+static void test_array_literal_constants(void **state)
+{
+	char *src = repeat_src("package t\nr := count([0", ",1", 199999, "])\n");
+	struct rego_errors errs;
+	struct rv *v = NULL;
+
+	(void)state;
+	assert_int_equal(eval_src(src, "data.t.r", false, &v, &errs), 0);
+	assert_int_value(v, 200000);
+	rv_unref(v);
+	free(src);
+}
+
+/* Items that need evaluation still nest, so too many of them end with the
+ * stack check's eval_cancel_error instead of a stack overflow. */
+static void test_array_literal_refs(void **state)
+{
+	char *src = repeat_src("package t\nr := count([input.a", ",input.a", 199999, "])\n");
+	struct rv *input = rv_parse_json("{\"a\": 1}", 8, 0, NULL);
+	struct rego_errors errs;
+	struct rv *v = NULL;
+
+	(void)state;
+	assert_non_null(input);
+	assert_int_equal(eval_src_input(src, "data.t.r", input, false, &v, &errs), WD_EINVAL);
+	assert_null(v);
+	assert_int_equal(errs.len, 1);
+	assert_string_equal(errs.items[0].code, "eval_cancel_error");
+	assert_string_equal(errs.items[0].message,
+			    "caller cancelled query execution: evaluation nested too deeply");
+	rv_unref(input);
+	free(src);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_else_chain_long),
 		cmocka_unit_test(test_operator_chain_deep),
 		cmocka_unit_test(test_operator_chain_ok),
+		cmocka_unit_test(test_array_literal_constants),
+		cmocka_unit_test(test_array_literal_refs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
