@@ -437,6 +437,7 @@ int jwt_keys_load(const char *text, size_t len, struct jwt_keyset *ret_keys, cha
 		  size_t err_cap)
 {
 	struct bi_pem_block block;
+	EVP_PKEY *cached;
 	size_t end = 0;
 	char detail[256] = "";
 	int rc;
@@ -444,6 +445,19 @@ int jwt_keys_load(const char *text, size_t len, struct jwt_keyset *ret_keys, cha
 	memset(ret_keys, 0, sizeof(*ret_keys));
 	if (len > BI_DECODE_MAX)
 		return set_error(err, err_cap, "key text is longer than %u bytes", BI_DECODE_MAX);
+
+	cached = jwt_pem_cache_find(text, len);
+	if (cached) {
+		ret_keys->keys = wd_calloc(1, sizeof(*ret_keys->keys));
+		if (!ret_keys->keys) {
+			EVP_PKEY_free(cached);
+			return WD_ENOMEM;
+		}
+		ret_keys->keys[0].pkey = cached;
+		ret_keys->count = 1;
+		return 0;
+	}
+
 	wd_buf_init(&block.der, 4096, BI_DECODE_MAX);
 	rc = bi_pem_decode(text, len, &block, &end);
 	if (rc == 1) {
@@ -461,6 +475,7 @@ int jwt_keys_load(const char *text, size_t len, struct jwt_keyset *ret_keys, cha
 			} else {
 				ret_keys->keys[0].pkey = pkey;
 				ret_keys->count = 1;
+				jwt_pem_cache_add(text, len, pkey);
 			}
 		}
 		wd_buf_free(&block.der);

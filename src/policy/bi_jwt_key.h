@@ -61,6 +61,11 @@ WD_MUST_CHECK int jwt_keys_load(const char *text, size_t len, struct jwt_keyset 
 WD_MUST_CHECK int jwt_jwks_parse(const char *text, size_t len, struct jwt_keyset *ret_keys,
 				 char *err, size_t err_cap);
 
+/* The per-thread cache of public keys parsed from PEM text (bi_jwt_cache.c):
+ * find returns a new reference or NULL; add keeps its own reference. */
+EVP_PKEY *jwt_pem_cache_find(const char *text, size_t len);
+void jwt_pem_cache_add(const char *text, size_t len, EVP_PKEY *pkey);
+
 /* Frees the keys (wiping secrets); accepts an empty set. */
 void jwt_keyset_free(struct jwt_keyset *keys);
 

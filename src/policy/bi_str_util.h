@@ -84,7 +84,7 @@ struct rv *bi_mpz_to_number(const mpz_t z);
 
 /* ---- entry points defined in helper files ---- */
 
-/* sprintf (bi_str_sprintf.c). */
+/* The sprintf builtin (bi_str_sprintf.c). */
 int bi_sprintf(struct rego_bctx *ctx, struct rv *const *args, size_t nargs, struct rv **ret);
 
 /* strings.render_template (bi_str_template.c). */

@@ -9,8 +9,10 @@
 #include "common/error.h"
 #include "policy/compile.h"
 
-/* Bounds the tree a hostile module set can make. */
+/* Bounds the tree a hostile module set can make: its size, and its depth,
+ * which the compiler's tree walks recurse over. */
 #define MAX_NODES (1u << 22)
+#define MAX_TREE_DEPTH 256
 
 struct tree_ctx {
 	struct rego_engine *e;
@@ -73,13 +75,52 @@ struct cnode *cnode_child(const struct cnode *node, const struct rv *key)
 	return NULL;
 }
 
+/* Children are found by a scan while few, then by a hash table kept
+ * until the tree is finished, so wide packages build in linear time. */
+#define CHILD_HASH_MIN 16
+
+static struct cnode **child_slot(struct cnode *node, const struct rv *key)
+{
+	size_t mask = node->child_hash_cap - 1;
+	size_t i = (size_t)rv_hash((struct rv *)key) & mask;
+
+	while (node->child_hash[i] && !rv_equal(node->child_hash[i]->key, key))
+		i = (i + 1) & mask;
+	return &node->child_hash[i];
+}
+
+static int child_hash_grow(struct cnode *node)
+{
+	size_t cap = node->child_hash_cap ? node->child_hash_cap * 2 : 64;
+	struct cnode **old = node->child_hash;
+
+	while (cap < node->children_len * 2 + 2)
+		cap *= 2;
+	node->child_hash = wd_calloc(cap, sizeof(*node->child_hash));
+	if (!node->child_hash) {
+		node->child_hash = old;
+		return WD_ENOMEM;
+	}
+	node->child_hash_cap = cap;
+	free(old);
+	for (size_t i = 0; i < node->children_len; i++)
+		*child_slot(node, node->children[i]->key) = node->children[i];
+	return 0;
+}
+
 static struct cnode *child_get(struct tree_ctx *tc, struct cnode *node, struct rv *key)
 {
 	struct cnode *c;
 
-	for (size_t i = 0; i < node->children_len; i++)
-		if (rv_equal(node->children[i]->key, key))
-			return node->children[i];
+	if (node->child_hash) {
+		c = *child_slot(node, key);
+		if (c)
+			return c;
+	} else {
+		for (size_t i = 0; i < node->children_len; i++)
+			if (rv_equal(node->children[i]->key, key))
+				return node->children[i];
+	}
 	if (node->children_len == node->children_cap) {
 		size_t cap = node->children_cap ? node->children_cap * 2 : 4;
 		struct cnode **n = wd_reallocarray(node->children, cap, sizeof(*n));
@@ -93,6 +134,13 @@ static struct cnode *child_get(struct tree_ctx *tc, struct cnode *node, struct r
 	if (!c)
 		return NULL;
 	node->children[node->children_len++] = c;
+	if (node->children_len >= CHILD_HASH_MIN &&
+	    node->children_len * 2 >= node->child_hash_cap) {
+		if (child_hash_grow(node) < 0)
+			return NULL;
+	} else if (node->child_hash) {
+		*child_slot(node, key) = c;
+	}
 	return c;
 }
 
@@ -118,6 +166,7 @@ void cnode_free(struct cnode *node)
 	for (size_t i = 0; i < node->children_len; i++)
 		cnode_free(node->children[i]);
 	free(node->children);
+	free(node->child_hash);
 	free(node->rules);
 	free(node->path);
 	rule_index_free(node->index);
@@ -149,15 +198,73 @@ struct cnode *cnode_find_path(struct cnode *root, const char *path)
 
 /* ---- constants ---- */
 
-/* The frozen value of a term without variables, refs or calls; NULL when it
- * has any (or memory runs out). */
+/* A private, unfrozen copy of v (see compile.h). */
+struct rv *value_deep_copy(const struct rv *v)
+{
+	struct rv *c = NULL;
+	size_t n;
+
+	switch (rv_kind_of(v)) {
+	case RV_NULL:
+		return rv_null();
+	case RV_BOOL:
+		return rv_bool(v->u.boolean);
+	case RV_NUMBER: {
+		struct wd_buf text;
+		int64_t i;
+
+		if (rv_number_to_i64(v, &i) && v->num_repr == RV_NUM_INT)
+			return rv_int(i);
+		wd_buf_init(&text, 32, (size_t)16 << 20);
+		if (rv_number_format(v, &text) == 0)
+			c = rv_number_parse(wd_buf_str(&text), wd_buf_len(&text));
+		wd_buf_free(&text);
+		return c;
+	}
+	case RV_STRING:
+		return rv_string(rv_str(v), rv_str_len(v));
+	case RV_ARRAY:
+		n = rv_array_len(v);
+		c = rv_array_new(n);
+		for (size_t i = 0; c && i < n; i++) {
+			struct rv *item = value_deep_copy(rv_array_at(v, i));
+
+			if (rv_array_push(c, item) < 0) {
+				rv_unref(c);
+				return NULL;
+			}
+		}
+		return c;
+	case RV_OBJECT:
+	case RV_SET:
+		n = rv_len(v);
+		c = rv_is(v, RV_SET) ? rv_set_new(n) : rv_object_new(n);
+		for (size_t i = 0; c && i < n; i++) {
+			struct rv *key, *val;
+			struct rv *ck;
+
+			rv_map_at(v, i, &key, &val);
+			ck = value_deep_copy(key);
+			if (rv_is(v, RV_SET) ? rv_set_add(c, ck) < 0
+					     : rv_object_put(c, ck, ck ? value_deep_copy(val) : NULL) < 0) {
+				rv_unref(c);
+				return NULL;
+			}
+		}
+		return c;
+	}
+	return NULL;
+}
+
+/* Builds a new, unfrozen value for a term without variables, refs or calls,
+ * copying its constants. Returns NULL when it has any or memory runs out. */
 struct rv *term_const_value(const struct rego_term *t)
 {
 	struct rv *v = NULL;
 
 	switch (t->kind) {
 	case RT_VALUE:
-		return rv_ref(t->u.value);
+		return value_deep_copy(t->u.value);
 	case RT_ARRAY:
 		v = rv_array_new(t->u.coll.len);
 		for (size_t i = 0; v && i < t->u.coll.len; i++) {
@@ -211,6 +318,11 @@ static struct cnode *package_node(struct tree_ctx *tc, const struct rego_module 
 
 	if (!pkg || pkg->kind != RT_REF)
 		return node;
+	if (pkg->u.ref.len > MAX_TREE_DEPTH / 2) {
+		rego_errors_add(tc->errs, "rego_compile_error", &pkg->loc,
+				"package path has more than %d segments", MAX_TREE_DEPTH / 2);
+		return NULL;
+	}
 	for (size_t i = 1; node && i < pkg->u.ref.len; i++) {
 		const struct rego_term *it = pkg->u.ref.items[i];
 
@@ -239,6 +351,11 @@ static int attach_rule(struct tree_ctx *tc, struct cnode *pkg, struct rego_rule 
 
 	if (!cr)
 		return WD_ENOMEM;
+	if (head->kind == RT_REF && head->u.ref.len > MAX_TREE_DEPTH / 2) {
+		rego_errors_add(tc->errs, "rego_compile_error", &rule->loc,
+				"rule head has more than %d segments", MAX_TREE_DEPTH / 2);
+		return WD_EINVAL;
+	}
 	rule->index = cr;
 	cr->set_leaf = rule->kind == RR_PARTIAL_SET;
 
@@ -256,6 +373,8 @@ static int attach_rule(struct tree_ctx *tc, struct cnode *pkg, struct rego_rule 
 	if (!first)
 		return WD_ENOMEM;
 	node = child_get(tc, pkg, first);
+	if (node)
+		node->rule_head = true;
 	for (i = 1; node && head->kind == RT_REF && i < len && is_ground_item(items[i]); i++)
 		node = child_get(tc, node, items[i]->u.value);
 	if (!node)
@@ -355,7 +474,12 @@ static int finish_tree(struct tree_ctx *tc, struct cnode *node, struct cnode **n
 {
 	int rc = 0;
 
-	qsort(node->children, node->children_len, sizeof(*node->children), cmp_children);
+	free(node->child_hash);
+	node->child_hash = NULL;
+	node->child_hash_cap = 0;
+	if (node->children_len > 1)
+		qsort(node->children, node->children_len, sizeof(*node->children),
+		      cmp_children);
 	node->id = (*next)++;
 	nodes[node->id] = node;
 	rc = classify_node(tc, node);
@@ -399,11 +523,11 @@ static int finish_rules(struct rego_engine *e, struct cnode *node)
 		struct rego_rule *r = node->rules[i];
 		struct crule *cr = r->index;
 
-		if (r->value) {
-			cr->value_const = engine_own(e, term_const_value(r->value));
-		} else {
+		/* Folding made every constant value an RT_VALUE. */
+		if (r->value)
+			cr->value_const = r->value->kind == RT_VALUE ? r->value->u.value : NULL;
+		else
 			cr->value_const = rv_bool(true);
-		}
 		cr->const_value = cr->value_const != NULL;
 		if (!cr->const_value || r->else_chain) {
 			same = false;
@@ -418,9 +542,10 @@ static int finish_rules(struct rego_engine *e, struct cnode *node)
 	if (node->default_rule) {
 		struct crule *cr = node->default_rule->index;
 
-		cr->value_const = node->default_rule->value
-					  ? engine_own(e, term_const_value(node->default_rule->value))
-					  : rv_bool(true);
+		cr->value_const = !node->default_rule->value ? rv_bool(true)
+				  : node->default_rule->value->kind == RT_VALUE
+					  ? node->default_rule->value->u.value
+					  : NULL;
 		cr->const_value = cr->value_const != NULL;
 	}
 	if (node->kind == CN_COMPLETE || node->kind == CN_SET || node->kind == CN_OBJECT)
@@ -455,7 +580,7 @@ int compile_modules(struct rego_engine *e, struct rego_errors *errs)
 		struct cnode *pkg = package_node(&tc, mod);
 
 		if (!pkg)
-			return WD_ENOMEM;
+			return errs && errs->len ? WD_EINVAL : WD_ENOMEM;
 		for (size_t r = 0; r < mod->rules_len; r++) {
 			int rr = attach_rule(&tc, pkg, mod->rules[r], mod->arena);
 
@@ -487,11 +612,14 @@ int compile_modules(struct rego_engine *e, struct rego_errors *errs)
 		for (size_t r = 0; r < mod->rules_len; r++) {
 			int rr = compile_rule(&env, mod->rules[r]);
 
-			if (rr == WD_ENOMEM)
+			if (rr == WD_ENOMEM) {
+				resolve_env_free(&env);
 				return rr;
+			}
 			if (rr < 0)
 				rc = rr;
 		}
+		resolve_env_free(&env);
 	}
 	if (rc < 0)
 		return rc;

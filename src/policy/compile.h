@@ -47,6 +47,8 @@ struct cnode {
 	struct cnode **children;
 	size_t children_len;
 	size_t children_cap;
+	struct cnode **child_hash;    /* while building: children by key */
+	size_t child_hash_cap;
 	struct rego_rule **rules;     /* rules whose ground head prefix ends here */
 	size_t rules_len;
 	size_t rules_cap;
@@ -60,6 +62,9 @@ struct cnode {
 	struct rule_index *index;     /* NULL when the rules are not indexed */
 	/* Recursion check state. */
 	uint8_t visit;
+	/* The first segment of a rule head (not a subpackage): its name is
+	 * visible unqualified inside the package. */
+	bool rule_head;
 };
 
 /* Per-rule annotations, stored in rule->index. */
@@ -106,8 +111,13 @@ WD_MUST_CHECK int compile_modules(struct rego_engine *e, struct rego_errors *err
 /* Finds the node at a dotted path below root ("data.a.b"); NULL if absent. */
 struct cnode *cnode_find_path(struct cnode *root, const char *path);
 
-/* The frozen-ready value of a term without variables, refs or calls; NULL
- * when it has any or memory runs out. */
+/* A private, unfrozen deep copy of v: for values that must outlive the
+ * syntax tree or engine they came from, or be frozen by a new owner.
+ * NULL when memory runs out. */
+struct rv *value_deep_copy(const struct rv *v);
+
+/* Builds a new, unfrozen value for a term without variables, refs or calls;
+ * NULL when it has any or memory runs out. */
 struct rv *term_const_value(const struct rego_term *t);
 
 /* Child of node with the given key; NULL if absent. */
@@ -118,15 +128,24 @@ void cnode_free(struct cnode *node);
 
 /* ---- compile_resolve.c ---- */
 
-/* Names visible without qualification in a module: its package's rules and
- * its imports. */
+struct global;
+
+/* What resolution works in: the engine, the module (NULL for a query) and
+ * the names visible in it without qualification, built once per module. */
 struct resolve_env {
 	struct rego_engine *engine;
 	struct rego_module *module;   /* NULL for a query */
 	struct rego_arena *arena;     /* for new terms */
 	struct rego_errors *errs;
 	struct cnode *package;        /* the module's package node */
+	struct global *globals;       /* sorted by name; freed by resolve_env_free */
+	size_t globals_len;
+	size_t globals_cap;
+	bool globals_ready;
 };
+
+/* Frees what resolution cached in env. */
+void resolve_env_free(struct resolve_env *env);
 
 /* Resolves names, assigns local slots and reorders a rule for safety. */
 WD_MUST_CHECK int compile_rule(struct resolve_env *env, struct rego_rule *rule);
@@ -171,6 +190,12 @@ struct query_vars {
 /* Resolves and reorders a query body; lists its user variables. */
 WD_MUST_CHECK int compile_query_body(struct resolve_env *env, struct rego_body *body,
 				     int32_t *ret_slots, struct query_vars *ret_vars);
+
+/* ---- compile_fold.c ---- */
+
+/* Replaces constant arrays, objects and sets by frozen values. */
+void compile_fold_rule(struct resolve_env *env, struct rego_rule *rule);
+void compile_fold_body(struct resolve_env *env, struct rego_body *body);
 
 /* ---- compile_safety.c ---- */
 

@@ -84,15 +84,46 @@ int32_t builtin_index_of(const struct rego_builtin *bi)
 
 /* ---- recursion ---- */
 
+/* The walk keeps its own stack, not the C stack, so a chain of a hundred
+ * thousand rules is checked without recursion. */
+struct rec_frame {
+	struct cnode *node;
+	struct cnode **deps;          /* rule nodes this node reads or calls */
+	size_t deps_len;
+	size_t deps_cap;
+	size_t next;                  /* next dependency to follow */
+};
+
 struct rec_ctx {
 	struct rego_engine *e;
 	struct rego_errors *errs;
-	struct cnode **stack;
+	struct rec_frame *stack;
 	size_t stack_len;
+	struct rec_frame *cur;        /* frame whose dependencies are collected */
 	bool found;
 };
 
-static int visit_node(struct rec_ctx *rc, struct cnode *node);
+static int dep_add(struct rec_ctx *rc, struct cnode *node)
+{
+	struct rec_frame *f = rc->cur;
+
+	if (f->deps_len == f->deps_cap) {
+		size_t cap = f->deps_cap ? f->deps_cap * 2 : 8;
+		struct cnode **n = wd_reallocarray(f->deps, cap, sizeof(*n));
+
+		if (!n)
+			return WD_ENOMEM;
+		f->deps = n;
+		f->deps_cap = cap;
+	}
+	f->deps[f->deps_len++] = node;
+	return 0;
+}
+
+static int visit_node(struct rec_ctx *rc, struct cnode *node)
+{
+	return dep_add(rc, node);
+}
 
 static int visit_subtree(struct rec_ctx *rc, struct cnode *node)
 {
@@ -130,26 +161,32 @@ static int deps_body(struct rec_ctx *rc, const struct rego_body *body)
 	return 0;
 }
 
+/* A ref depends on the rules its path can reach: variable operands match
+ * any child, so `data[x].allow` does not reach `data.test.p`. */
+static int deps_match(struct rec_ctx *rc, struct cnode *node, const struct rego_term *t, size_t i)
+{
+	const struct rego_term *it;
+
+	if (node->kind != CN_NAMESPACE || i == t->u.ref.len)
+		return visit_subtree(rc, node);
+	it = t->u.ref.items[i];
+	if (it->kind == RT_VALUE) {
+		struct cnode *child = cnode_child(node, it->u.value);
+
+		return child ? deps_match(rc, child, t, i + 1) : 0;
+	}
+	for (size_t c = 0; c < node->children_len && !rc->found; c++)
+		WD_TRY(deps_match(rc, node->children[c], t, i + 1));
+	return 0;
+}
+
 static int deps_ref(struct rec_ctx *rc, const struct rego_term *t)
 {
 	const struct rego_term *head = t->u.ref.items[0];
-	struct cnode *node = rc->e->root;
-	size_t i;
 
 	if (head->kind != RT_VAR || head->u.var.slot != SLOT_DATA)
 		return 0;
-	for (i = 1; i < t->u.ref.len && node->kind == CN_NAMESPACE; i++) {
-		const struct rego_term *it = t->u.ref.items[i];
-		struct cnode *child;
-
-		if (it->kind != RT_VALUE)
-			break;
-		child = cnode_child(node, it->u.value);
-		if (!child)
-			return 0;
-		node = child;
-	}
-	return visit_subtree(rc, node);
+	return deps_match(rc, rc->e->root, t, 1);
 }
 
 static int deps_term(struct rec_ctx *rc, const struct rego_term *t)
@@ -229,11 +266,11 @@ static int report_cycle(struct rec_ctx *rc, struct cnode *node)
 	const struct rego_loc *loc = node->rules_len ? &node->rules[0]->loc : NULL;
 
 	for (size_t i = 0; i < rc->stack_len; i++)
-		if (rc->stack[i] == node)
+		if (rc->stack[i].node == node)
 			start = i;
 	wd_buf_init(&msg, 128, 4096);
 	for (size_t i = start; i < rc->stack_len; i++) {
-		if (wd_buf_append_str(&msg, rc->stack[i]->path) < 0 ||
+		if (wd_buf_append_str(&msg, rc->stack[i].node->path) < 0 ||
 		    wd_buf_append_str(&msg, " -> ") < 0)
 			break;
 	}
@@ -246,24 +283,45 @@ static int report_cycle(struct rec_ctx *rc, struct cnode *node)
 	return 0;
 }
 
-static int visit_node(struct rec_ctx *rc, struct cnode *node)
+/* Opens a frame for node and collects what its rules depend on. */
+static int push_node(struct rec_ctx *rc, struct cnode *node)
 {
-	if (rc->found || node->visit == 2)
-		return 0;
-	if (node->visit == 1)
-		return report_cycle(rc, node);
+	struct rec_frame *f = &rc->stack[rc->stack_len++];
 
+	*f = (struct rec_frame){ .node = node };
 	node->visit = 1;
-	rc->stack[rc->stack_len++] = node;
-	for (size_t i = 0; i < node->rules_len && !rc->found; i++)
+	rc->cur = f;
+	for (size_t i = 0; i < node->rules_len; i++)
 		WD_TRY(deps_rule(rc, node->rules[i]));
-	if (node->default_rule && !rc->found)
+	if (node->default_rule)
 		WD_TRY(deps_rule(rc, node->default_rule));
 	/* A rule node's children (ref heads below it) are part of it. */
-	for (size_t i = 0; i < node->children_len && !rc->found; i++)
+	for (size_t i = 0; i < node->children_len; i++)
 		WD_TRY(visit_subtree(rc, node->children[i]));
-	rc->stack_len--;
-	node->visit = 2;
+	return 0;
+}
+
+/* Depth-first search from start; a node met again while still open closes
+ * a cycle. */
+static int walk_from(struct rec_ctx *rc, struct cnode *start)
+{
+	WD_TRY(push_node(rc, start));
+	while (rc->stack_len > 0 && !rc->found) {
+		struct rec_frame *f = &rc->stack[rc->stack_len - 1];
+		struct cnode *next;
+
+		if (f->next == f->deps_len) {
+			f->node->visit = 2;
+			free(f->deps);
+			rc->stack_len--;
+			continue;
+		}
+		next = f->deps[f->next++];
+		if (next->visit == 1)
+			return report_cycle(rc, next);
+		if (next->visit == 0)
+			WD_TRY(push_node(rc, next));
+	}
 	return 0;
 }
 
@@ -275,13 +333,13 @@ int compile_check_recursion(struct rego_engine *e, struct rego_errors *errs)
 	rc.stack = wd_calloc(e->nodes_len + 1, sizeof(*rc.stack));
 	if (!rc.stack)
 		return WD_ENOMEM;
-	for (size_t i = 0; i < e->nodes_len && !rc.found; i++) {
-		if (e->nodes[i]->kind == CN_NAMESPACE)
+	for (size_t i = 0; i < e->nodes_len && !rc.found && r == 0; i++) {
+		if (e->nodes[i]->kind == CN_NAMESPACE || e->nodes[i]->visit)
 			continue;
-		r = visit_node(&rc, e->nodes[i]);
-		if (r < 0)
-			break;
+		r = walk_from(&rc, e->nodes[i]);
 	}
+	for (size_t i = 0; i < rc.stack_len; i++)
+		free(rc.stack[i].deps);
 	free(rc.stack);
 	if (r < 0)
 		return r;

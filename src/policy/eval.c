@@ -78,10 +78,10 @@ static bool is_unify_call(const struct rego_term *t)
 	if (t->kind != RT_CALL || t->u.call.len != 2)
 		return false;
 	op = t->u.call.op;
-	if (op->kind != RT_VAR || op->u.var.slot < (1 << CALLEE_KIND_SHIFT) ||
-	    CALLEE_KIND(op->u.var.slot) != CALLEE_EVAL)
+	if (op->kind != RT_VAR)
 		return false;
-	return strcmp(op->u.var.name, "eq") == 0 || strcmp(op->u.var.name, "assign") == 0;
+	return eval_callee_is(op->u.var.slot, EVAL_BI_EQ) ||
+	       eval_callee_is(op->u.var.slot, EVAL_BI_ASSIGN);
 }
 
 int eval_expr_core(struct q *q, const struct rego_expr *e, kv_fn kv, void *env)

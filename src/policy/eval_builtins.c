@@ -132,6 +132,7 @@ static int bi_template_string(struct rego_bctx *ctx, struct rv *const *args, siz
 	return rc;
 }
 
+/* The order is fixed: EVAL_BI_* in eval_internal.h name positions. */
 static const struct rego_builtin eval_builtins[] = {
 	{ .name = "eq", .infix = "=", .arity = 2, .flags = REGO_BI_INFIX,
 	  .arg_types = { RK_ANY, RK_ANY }, .result_type = RK_BOOL },
@@ -196,11 +197,6 @@ void eval_nondet_free(struct nondet_memo *m)
 		free(m);
 		m = next;
 	}
-}
-
-void eval_fmemo_free(struct fmemo *m)
-{
-	(void)m;
 }
 
 static struct rv *args_array(struct rv **args, size_t nargs)

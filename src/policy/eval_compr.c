@@ -57,6 +57,7 @@ static int compr_solution(struct q *q, void *env)
 {
 	struct compr_env *ce = env;
 
+	WD_TRY(eval_step(q, &ce->t->loc));
 	if (ce->t->kind == RT_OBJECT_COMPR)
 		return eval_term(q, ce->t->u.compr.key, compr_key, ce);
 	return eval_term(q, ce->t->u.compr.head, compr_value, ce);
@@ -110,11 +111,25 @@ static int each_member(struct q *q, struct rv *domain, struct member_env *me)
 {
 	size_t n;
 	int rc = 0;
+	struct rv *bound_key = me->key ? term_direct_value(q, me->key) : NULL;
+
+	/* A bound key is a lookup, not a scan: `some k, v in xs` with k
+	 * known visits one member. */
+	if (bound_key) {
+		struct rv *val = eval_lookup(domain, bound_key);
+
+		if (!val || (rv_is(domain, RV_SET) && !rv_equal(val, bound_key)))
+			return 0;
+		WD_TRY(eval_step(q, NULL));
+		me->value_v = val;
+		return member_value(q, me);
+	}
 
 	switch (rv_kind_of(domain)) {
 	case RV_ARRAY:
 		n = rv_array_len(domain);
 		for (size_t i = 0; i < n && rc == 0; i++) {
+			WD_TRY(eval_step(q, NULL));
 			me->value_v = rv_array_at(domain, i);
 			if (me->key) {
 				struct rv *idx = rv_int((int64_t)i);
@@ -134,6 +149,7 @@ static int each_member(struct q *q, struct rv *domain, struct member_env *me)
 		for (size_t i = 0; i < n && rc == 0; i++) {
 			struct rv *key, *val;
 
+			WD_TRY(eval_step(q, NULL));
 			rv_map_sorted_at(domain, i, &key, &val);
 			me->value_v = val ? val : key;
 			if (me->key)

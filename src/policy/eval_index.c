@@ -117,20 +117,60 @@ static int bucket_add(struct ibucket *b, struct rego_rule *r)
 	return 0;
 }
 
+static bool same_ref_path(const struct rego_term *a, const struct rego_term *b)
+{
+	if (a->u.ref.len != b->u.ref.len)
+		return false;
+	for (size_t i = 1; i < a->u.ref.len; i++)
+		if (!rv_equal(a->u.ref.items[i]->u.value, b->u.ref.items[i]->u.value))
+			return false;
+	return true;
+}
+
+/* The input path that most of node's rules test against a constant (among
+ * the first few distinct paths seen); NULL when none does. */
+static const struct rego_term *most_tested_path(const struct cnode *node)
+{
+	const struct rego_term *paths[8];
+	size_t counts[8] = { 0 };
+	size_t npaths = 0, best = 0;
+
+	for (size_t r = 0; r < node->rules_len; r++) {
+		const struct rego_body *body = node->rules[r]->body;
+
+		for (size_t i = 0; i < body->len; i++) {
+			const struct rego_term *ref;
+			struct rv *c;
+			size_t p;
+
+			if (!expr_input_test(body->exprs[i], &ref, &c))
+				continue;
+			for (p = 0; p < npaths && !same_ref_path(ref, paths[p]); p++)
+				;
+			if (p == npaths) {
+				if (npaths == WD_ARRAY_LEN(paths))
+					continue;
+				paths[npaths++] = ref;
+			}
+			counts[p]++;
+		}
+	}
+	for (size_t p = 1; p < npaths; p++)
+		if (counts[p] > counts[best])
+			best = p;
+	return npaths ? paths[best] : NULL;
+}
+
 int compile_index_node(struct cnode *node)
 {
 	struct rule_index *ix;
-	const struct rego_term *ref = NULL;
-	struct rv *c;
+	const struct rego_term *ref;
 	size_t tested = 0, cap = 16;
 
 	if (node->rules_len < INDEX_MIN_RULES)
 		return 0;
 
-	/* The first rule's test picks the path. */
-	for (size_t i = 0; i < node->rules[0]->body->len && !ref; i++)
-		if (!expr_input_test(node->rules[0]->body->exprs[i], &ref, &c))
-			ref = NULL;
+	ref = most_tested_path(node);
 	if (!ref)
 		return 0;
 

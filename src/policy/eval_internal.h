@@ -56,6 +56,7 @@ struct q {
 	struct rv *input;             /* current input (NULL: undefined) */
 	struct rv *data;              /* current base data */
 	struct cache *cache;
+	struct cache *root_cache;     /* the cache outside every `with` */
 
 	struct data_override *dov;
 	size_t dov_len;
@@ -116,6 +117,12 @@ struct rv *term_direct_value(struct q *q, const struct rego_term *t);
 
 /* Appends a value as string templates and print show it. */
 WD_MUST_CHECK int eval_format_value(const struct rv *v, struct wd_buf *out);
+
+/* ---- eval_print.c ---- */
+
+/* print(a, b, ...): writes its arguments' values to the print hook and
+ * passes true. */
+WD_MUST_CHECK int eval_print(struct q *q, const struct rego_term *t, kv_fn k, void *env);
 
 /* ---- eval_unify.c ---- */
 
@@ -200,10 +207,34 @@ bool eval_index_candidates(struct q *q, const struct cnode *node,
 
 /* ---- eval_builtins.c ---- */
 
+/* Positions in the evaluator's builtin table that calls test for. */
+#define EVAL_BI_EQ 0
+#define EVAL_BI_ASSIGN 1
+#define EVAL_BI_PRINT 4
+#define EVAL_BI_INTERNAL_PRINT 5
+
+static inline bool eval_callee_is(int32_t slot, uint32_t index)
+{
+	return slot >= (1 << CALLEE_KIND_SHIFT) && CALLEE_KIND(slot) == CALLEE_EVAL &&
+	       CALLEE_INDEX(slot) == index;
+}
+
 /* Calls a builtin with evaluator context. */
 WD_MUST_CHECK int eval_builtin_call(struct q *q, const struct rego_builtin *bi,
 				    const struct rego_term *t, struct rv **args, size_t nargs,
 				    struct rv **ret);
 
 void eval_nondet_free(struct nondet_memo *m);
+
+/* ---- eval_memo.c ---- */
+
 void eval_fmemo_free(struct fmemo *m);
+
+/* The memo key for a call's arguments (a new array), NULL on memory. */
+struct rv *eval_memo_args(struct rv *const *args, size_t nargs);
+
+/* A remembered result (*ret NULL: undefined); false when not known. */
+bool eval_memo_get(struct q *q, uint32_t node, struct rv *args, struct rv **ret);
+
+/* Remembers a result (NULL: undefined); silently skipped past the cap. */
+void eval_memo_put(struct q *q, uint32_t node, struct rv *args, struct rv *result);

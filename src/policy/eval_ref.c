@@ -74,8 +74,10 @@ static int vref_enumerate(struct q *q, struct vref_env *ve, const struct rego_te
 	case RV_ARRAY:
 		n = rv_array_len(v);
 		for (size_t i = 0; i < n && rc == 0; i++) {
-			struct rv *key = rv_int((int64_t)i);
+			struct rv *key;
 
+			WD_TRY(eval_step(q, &ve->t->loc));
+			key = rv_int((int64_t)i);
 			if (!key)
 				return eval_nomem(q);
 			if (is_local_var(op)) {
@@ -96,6 +98,7 @@ static int vref_enumerate(struct q *q, struct vref_env *ve, const struct rego_te
 		for (size_t i = 0; i < n && rc == 0; i++) {
 			struct rv *key, *val;
 
+			WD_TRY(eval_step(q, &ve->t->loc));
 			rv_map_sorted_at(v, i, &key, &val);
 			if (!val)
 				val = key;
@@ -132,6 +135,53 @@ int eval_value_ref(struct q *q, struct rv *v, const struct rego_term *t, size_t 
 	if (eval_term_evaluable(q, op))
 		return eval_term(q, op, vref_key, &ve);
 	return vref_enumerate(q, &ve, op);
+}
+
+/* ---- base documents ---- */
+
+/* Looks key up in base data, where OPA's store reads a number as the
+ * object key of its text: data.x[2] finds {"2": ...}. */
+static struct rv *base_lookup(struct q *q, struct rv *v, struct rv *key, int *ret_rc)
+{
+	struct rv *child = eval_lookup(v, key);
+	struct wd_buf text;
+	struct rv *skey;
+
+	*ret_rc = 0;
+	if (child || !rv_is(v, RV_OBJECT) || !rv_is(key, RV_NUMBER))
+		return child;
+	wd_buf_init(&text, 32, 1024);
+	if (rv_number_format(key, &text) < 0) {
+		wd_buf_free(&text);
+		return NULL;
+	}
+	skey = rv_string(wd_buf_str(&text), wd_buf_len(&text));
+	wd_buf_free(&text);
+	if (!skey) {
+		*ret_rc = eval_nomem(q);
+		return NULL;
+	}
+	child = rv_object_get(v, skey);
+	rv_unref(skey);
+	return child;
+}
+
+/* Continues a ref from operand i over base data. */
+static int base_value_ref(struct q *q, struct rv *v, const struct rego_term *t, size_t i,
+			  kv_fn k, void *env)
+{
+	struct rv *key, *child;
+	int rc;
+
+	if (i == t->u.ref.len)
+		return k(q, v, env);
+	key = term_direct_value(q, t->u.ref.items[i]);
+	if (!key)
+		return eval_value_ref(q, v, t, i, k, env);
+	child = base_lookup(q, v, key, &rc);
+	if (rc < 0)
+		return rc;
+	return child ? base_value_ref(q, child, t, i + 1, k, env) : 0;
 }
 
 /* ---- namespaces ---- */
@@ -261,12 +311,17 @@ static int dref_key(struct q *q, struct rv *key, void *env)
 {
 	struct dref_env *de = env;
 	struct cnode *child = cnode_child(de->node, key);
-	struct rv *b = base_child(de->base, key);
+	struct rv *b = NULL;
+	int rc = 0;
 
+	if (de->base && rv_is(de->base, RV_OBJECT))
+		b = base_lookup(q, de->base, key, &rc);
+	if (rc < 0)
+		return rc;
 	if (child)
 		return data_ref(q, child, b, de->t, de->i + 1, de->k, de->env);
 	if (b)
-		return eval_value_ref(q, b, de->t, de->i + 1, de->k, de->env);
+		return base_value_ref(q, b, de->t, de->i + 1, de->k, de->env);
 	return 0;
 }
 

@@ -215,15 +215,29 @@ static int default_value(struct q *q, const struct rego_rule *def, struct rv **r
 	return 0;
 }
 
+/* The document table is allocated at the first document, so a `with`
+ * that computes none costs nothing. A failed allocation only skips
+ * caching. */
 static void cache_put(struct q *q, const struct cnode *node, struct rv *v)
 {
-	if (node->id < q->cache->len && !q->cache->docs[node->id])
-		q->cache->docs[node->id] = v ? rv_ref(v) : UNDEF_MARK;
+	struct cache *c = q->cache;
+
+	if (!c->docs) {
+		c->len = q->e->nodes_len;
+		c->docs = wd_calloc(c->len ? c->len : 1, sizeof(*c->docs));
+		if (!c->docs) {
+			c->len = 0;
+			return;
+		}
+	}
+	if (node->id < c->len && !c->docs[node->id])
+		c->docs[node->id] = v ? rv_ref(v) : UNDEF_MARK;
 }
 
 static struct rv *cache_get(struct q *q, const struct cnode *node, bool *ret_hit)
 {
-	struct rv *v = node->id < q->cache->len ? q->cache->docs[node->id] : NULL;
+	struct rv *v = q->cache->docs && node->id < q->cache->len ? q->cache->docs[node->id]
+								  : NULL;
 
 	*ret_hit = v != NULL;
 	if (v == UNDEF_MARK)
@@ -287,12 +301,28 @@ int eval_function(struct q *q, struct cnode *node, struct rv *const *args, size_
 		  const struct rego_loc *loc, struct rv **ret)
 {
 	struct value_env ve = { .conflict = MSG_FUNCTION_CONFLICT };
+	struct rv *key = NULL;
 	int rc = 0;
 
 	*ret = NULL;
 	if (nargs != node->arity)
 		return 0;
-	WD_TRY(depth_enter(q, loc));
+
+	/* Results are remembered outside `with`, where functions are pure. */
+	if (q->cache == q->root_cache && !q->fov) {
+		key = eval_memo_args(args, nargs);
+		if (!key)
+			return eval_nomem(q);
+		if (eval_memo_get(q, node->id, key, ret)) {
+			rv_unref(key);
+			return 0;
+		}
+	}
+	rc = depth_enter(q, loc);
+	if (rc < 0) {
+		rv_unref(key);
+		return rc;
+	}
 	for (size_t i = 0; i < node->rules_len; i++) {
 		const struct rego_rule *r = node->rules[i];
 		struct fargs_env fe = { r, args, 0, &ve, 0 };
@@ -308,9 +338,12 @@ int eval_function(struct q *q, struct cnode *node, struct rv *const *args, size_
 	}
 	if (!ve.result && node->default_rule)
 		WD_GUARD(default_value(q, node->default_rule, &ve.result));
+	if (key)
+		eval_memo_put(q, node->id, key, ve.result);
 	*ret = ve.result;
 	ve.result = NULL;
 out:
+	rv_unref(key);
 	rv_unref(ve.result);
 	q->depth--;
 	return rc;
@@ -517,19 +550,37 @@ out:
 int eval_rule_doc(struct q *q, struct cnode *node, struct rv *const *keys, size_t nkeys,
 		  struct rv **ret)
 {
+	struct rv *memo_key = NULL;
 	bool hit;
 	int rc;
 
 	*ret = NULL;
 	if (node->kind == CN_COMPLETE)
 		nkeys = 0;
-	if (nkeys == 0) {
-		*ret = cache_get(q, node, &hit);
-		if (hit)
+
+	/* The full document, once known, answers lookups too. */
+	*ret = cache_get(q, node, &hit);
+	if (hit)
+		return 0;
+
+	/* A lookup by one key is remembered by that key; deeper keys only
+	 * narrow the work further, so they are left out of the memo. */
+	if (nkeys > 0) {
+		nkeys = 1;
+		memo_key = eval_memo_args(keys, 1);
+		if (!memo_key)
+			return eval_nomem(q);
+		if (eval_memo_get(q, node->id, memo_key, ret)) {
+			rv_unref(memo_key);
 			return 0;
+		}
 	}
 
-	WD_TRY(depth_enter(q, node->rules_len ? &node->rules[0]->loc : NULL));
+	rc = depth_enter(q, node->rules_len ? &node->rules[0]->loc : NULL);
+	if (rc < 0) {
+		rv_unref(memo_key);
+		return rc;
+	}
 	switch (node->kind) {
 	case CN_COMPLETE:
 		rc = complete_doc(q, node, ret);
@@ -545,6 +596,9 @@ int eval_rule_doc(struct q *q, struct cnode *node, struct rv *const *keys, size_
 		break;
 	}
 	q->depth--;
+	if (rc == 0 && memo_key)
+		eval_memo_put(q, node->id, memo_key, *ret);
+	rv_unref(memo_key);
 	if (rc < 0)
 		return rc;
 	if (nkeys == 0)

@@ -31,6 +31,13 @@ struct coll_env {
 
 static int coll_next(struct q *q, struct coll_env *ce);
 
+static const struct rego_term *coll_term(const struct coll_env *ce, size_t i)
+{
+	if (ce->t->kind == RT_OBJECT)
+		return (i % 2 == 0) ? ce->items[i / 2] : ce->values[i / 2];
+	return ce->items[i];
+}
+
 static int coll_item(struct q *q, struct rv *v, void *env)
 {
 	struct coll_env *ce = env;
@@ -70,45 +77,42 @@ static struct rv *coll_build(const struct coll_env *ce)
 	}
 }
 
-/* Items with a direct value (constants, bound variables) are taken in a
- * loop, so that a literal of a million constants does not nest a million
- * calls on the stack; only items that need evaluation recurse. */
 static int coll_next(struct q *q, struct coll_env *ce)
 {
 	const struct rego_term *item;
-	size_t start = ce->i;
 	struct rv *v;
+	size_t start = ce->i;
 	int rc;
 
-	for (;;) {
-		if (ce->i == ce->n) {
-			v = coll_build(ce);
-			if (!v) {
-				rc = eval_nomem(q);
-				break;
-			}
-			rc = ce->k(q, v, ce->env);
-			rv_unref(v);
-			break;
-		}
-		if (ce->t->kind == RT_OBJECT)
-			item = (ce->i % 2 == 0) ? ce->items[ce->i / 2] : ce->values[ce->i / 2];
-		else
-			item = ce->items[ce->i];
-
+	/* Items at hand are taken in a loop, not a nested call each, so long
+	 * literals do not deepen the stack. */
+	while (ce->i < ce->n) {
+		item = coll_term(ce, ce->i);
 		v = term_direct_value(q, item);
-		if (!v) {
-			/* The recursion through eval_term checks the stack as
-			 * every step does. */
-			rc = eval_step(q, &item->loc);
-			if (rc == 0)
-				rc = eval_term(q, item, coll_item, ce);
+		if (!v)
 			break;
-		}
 		ce->vals[ce->i++] = v;
 	}
-	ce->i = start;
-	return rc;
+	if (ce->i < ce->n) {
+		item = coll_term(ce, ce->i);
+		/* Items that need evaluation still nest, so the stack is
+		 * checked here as on every step. */
+		rc = eval_step(q, &item->loc);
+		if (rc == 0)
+			rc = eval_term(q, item, coll_item, ce);
+		ce->i = start;
+		return rc;
+	}
+
+	{
+		v = coll_build(ce);
+		ce->i = start;
+		if (!v)
+			return eval_nomem(q);
+		rc = ce->k(q, v, ce->env);
+		rv_unref(v);
+		return rc;
+	}
 }
 
 static int eval_coll(struct q *q, const struct rego_term *t, kv_fn k, void *env)
@@ -173,6 +177,24 @@ int eval_collect(struct q *q, const struct rego_term *t, struct rv **ret_set)
 	return 0;
 }
 
+/* Collects the values of an embedded expression with `with` modifiers. */
+static int collect_expr(struct q *q, const struct rego_expr *e, struct rv **ret_set)
+{
+	struct collect_env ce = { rv_set_new(4) };
+	int rc;
+
+	*ret_set = NULL;
+	if (!ce.set)
+		return eval_nomem(q);
+	rc = eval_with(q, e, collect_one, &ce);
+	if (rc < 0) {
+		rv_unref(ce.set);
+		return rc;
+	}
+	*ret_set = ce.set;
+	return 0;
+}
+
 /* Each expression part shows its value; an undefined one shows
  * "<undefined>", as OPA's string templates do. */
 static int eval_template(struct q *q, const struct rego_term *t, kv_fn k, void *env)
@@ -191,7 +213,10 @@ static int eval_template(struct q *q, const struct rego_term *t, kv_fn k, void *
 					       rv_str_len(part->u.value)));
 			continue;
 		}
-		WD_GUARD(eval_collect(q, part, &vals));
+		if (t->u.tmpl.exprs && t->u.tmpl.exprs[i] && t->u.tmpl.exprs[i]->with_len)
+			WD_GUARD(collect_expr(q, t->u.tmpl.exprs[i], &vals));
+		else
+			WD_GUARD(eval_collect(q, part, &vals));
 		if (rv_len(vals) == 0) {
 			rc = wd_buf_append_str(&out, "<undefined>");
 		} else {
@@ -321,26 +346,81 @@ static int call_result(struct q *q, struct call_env *ce, struct rv *ret)
 	return ce->k(q, ret, ce->env);
 }
 
-static int call_dispatch(struct q *q, struct call_env *ce, int32_t callee, const char *name,
-			 int hops);
-
-static int call_builtin(struct q *q, struct call_env *ce, const struct rego_builtin *bi)
+/* Computes a call's result (NULL: undefined) without continuing; *ret_bi
+ * is set for builtins so relations can be spread. */
+static int call_compute(struct q *q, struct call_env *ce, int32_t callee, const char *name,
+			int hops, struct rv **ret, const struct rego_builtin **ret_bi)
 {
-	struct rv *ret = NULL;
-	int rc = eval_builtin_call(q, bi, ce->t, ce->args, ce->nin, &ret);
+	const struct fn_override *ov = q->fov_len ? eval_fn_override(q, name) : NULL;
+	const struct rego_builtin *bi = NULL;
+	int rc;
 
-	if (rc != 0)
-		return rc == REGO_UNDEFINED ? 0 : rc;
+	*ret = NULL;
+	*ret_bi = NULL;
+
+	/* `with f as g` replaces f by a value or another function. The
+	 * replacement runs without any replacements, as in OPA: a mock can
+	 * call the original and never another mock. */
+	if (ov && hops < 8) {
+		struct fn_override *saved = q->fov;
+		size_t saved_len = q->fov_len;
+
+		if (ov->value) {
+			*ret = rv_ref(ov->value);
+			return 0;
+		}
+		q->fov = NULL;
+		q->fov_len = 0;
+		rc = call_compute(q, ce, ov->callee->u.var.slot, ov->callee->u.var.name, hops + 1,
+				  ret, ret_bi);
+		q->fov = saved;
+		q->fov_len = saved_len;
+		return rc;
+	}
+
+	switch (CALLEE_KIND(callee)) {
+	case CALLEE_BUILTIN:
+		bi = builtin_by_index(CALLEE_INDEX(callee));
+		break;
+	case CALLEE_EVAL:
+		bi = eval_builtin_at(CALLEE_INDEX(callee));
+		break;
+	case CALLEE_USER: {
+		uint32_t id = CALLEE_INDEX(callee);
+
+		if (id >= q->e->nodes_len)
+			return 0;
+		return eval_function(q, q->e->nodes[id], ce->args, ce->nin, &ce->t->loc, ret);
+	}
+	default:
+		return 0;
+	}
+	if (!bi)
+		return 0;
+	rc = eval_builtin_call(q, bi, ce->t, ce->args, ce->nin, ret);
+	if (rc == REGO_UNDEFINED) {
+		*ret = NULL;
+		return 0;
+	}
+	*ret_bi = bi;
+	return rc;
+}
+
+static int call_dispatch(struct q *q, struct call_env *ce)
+{
+	const struct rego_builtin *bi = NULL;
+	struct rv *ret = NULL;
+	int rc;
+
+	WD_TRY(call_compute(q, ce, ce->callee, ce->name, 0, &ret, &bi));
 	if (!ret)
 		return 0;
 
 	/* A relation (walk) returns each of its outputs as a solution. */
-	if ((bi->flags & REGO_BI_RELATION) && rv_is(ret, RV_ARRAY)) {
-		for (size_t i = 0; i < rv_array_len(ret); i++) {
+	if (bi && (bi->flags & REGO_BI_RELATION) && rv_is(ret, RV_ARRAY)) {
+		rc = 0;
+		for (size_t i = 0; i < rv_array_len(ret) && rc == 0; i++)
 			rc = call_result(q, ce, rv_array_at(ret, i));
-			if (rc != 0)
-				break;
-		}
 		rv_unref(ret);
 		return rc;
 	}
@@ -349,56 +429,13 @@ static int call_builtin(struct q *q, struct call_env *ce, const struct rego_buil
 	return rc;
 }
 
-static int call_dispatch(struct q *q, struct call_env *ce, int32_t callee, const char *name,
-			 int hops)
-{
-	const struct fn_override *ov = q->fov_len ? eval_fn_override(q, name) : NULL;
-	struct rv *ret = NULL;
-	int rc;
-
-	/* `with f as g` replaces f by a value or another function. */
-	if (ov && hops < 8) {
-		if (ov->value)
-			return call_result(q, ce, ov->value);
-		return call_dispatch(q, ce, ov->callee->u.var.slot, ov->callee->u.var.name,
-				     hops + 1);
-	}
-
-	switch (CALLEE_KIND(callee)) {
-	case CALLEE_BUILTIN: {
-		const struct rego_builtin *bi = builtin_by_index(CALLEE_INDEX(callee));
-
-		return bi ? call_builtin(q, ce, bi) : 0;
-	}
-	case CALLEE_EVAL: {
-		const struct rego_builtin *bi = eval_builtin_at(CALLEE_INDEX(callee));
-
-		return bi ? call_builtin(q, ce, bi) : 0;
-	}
-	case CALLEE_USER: {
-		uint32_t id = CALLEE_INDEX(callee);
-
-		if (id >= q->e->nodes_len)
-			return 0;
-		WD_TRY(eval_function(q, q->e->nodes[id], ce->args, ce->nin, &ce->t->loc, &ret));
-		if (!ret)
-			return 0;
-		rc = call_result(q, ce, ret);
-		rv_unref(ret);
-		return rc;
-	}
-	default:
-		return 0;
-	}
-}
-
 static int call_args_next(struct q *q, struct call_env *ce)
 {
 	const struct rego_term *arg;
 	struct rv *v;
 
 	if (ce->i == ce->nin)
-		return call_dispatch(q, ce, ce->callee, ce->name, 0);
+		return call_dispatch(q, ce);
 	arg = ce->t->u.call.args[ce->i];
 	v = term_direct_value(q, arg);
 	if (v)
@@ -434,8 +471,6 @@ static size_t call_inputs(struct q *q, const struct rego_term *t)
 	return bi->arity;
 }
 
-static int eval_print(struct q *q, const struct rego_term *t, kv_fn k, void *env);
-
 int eval_call(struct q *q, const struct rego_term *t, kv_fn k, void *env)
 {
 	struct call_env ce = { .t = t, .k = k, .env = env };
@@ -448,12 +483,14 @@ int eval_call(struct q *q, const struct rego_term *t, kv_fn k, void *env)
 	ce.name = op->u.var.name;
 
 	if (CALLEE_KIND(ce.callee) == CALLEE_EVAL) {
-		if (strcmp(ce.name, "eq") == 0 || strcmp(ce.name, "assign") == 0) {
+		if (eval_callee_is(ce.callee, EVAL_BI_EQ) ||
+		    eval_callee_is(ce.callee, EVAL_BI_ASSIGN)) {
 			struct out_env oe = { k, env };
 
 			return eval_unify(q, t->u.call.args[0], t->u.call.args[1], out_true, &oe);
 		}
-		if (strcmp(ce.name, "print") == 0 || strcmp(ce.name, "internal.print") == 0)
+		if (eval_callee_is(ce.callee, EVAL_BI_PRINT) ||
+		    eval_callee_is(ce.callee, EVAL_BI_INTERNAL_PRINT))
 			return eval_print(q, t, k, env);
 	}
 
@@ -464,44 +501,5 @@ int eval_call(struct q *q, const struct rego_term *t, kv_fn k, void *env)
 	rc = call_args_next(q, &ce);
 	if (ce.args != ce.vals)
 		free(ce.args);
-	return rc;
-}
-
-/* print(a, b, ...) writes one line: each argument's value (strings bare),
- * "<undefined>" for an undefined one, separated by spaces. It is always
- * true. */
-static int eval_print(struct q *q, const struct rego_term *t, kv_fn k, void *env)
-{
-	struct wd_buf line;
-	int rc = 0;
-
-	wd_buf_init(&line, 64, (size_t)16 << 20);
-	for (size_t i = 0; i < t->u.call.len; i++) {
-		struct rv *vals = NULL;
-
-		if (i > 0)
-			WD_GUARD(wd_buf_append_byte(&line, ' '));
-		WD_GUARD(eval_collect(q, t->u.call.args[i], &vals));
-		if (rv_len(vals) == 0) {
-			rc = wd_buf_append_str(&line, "<undefined>");
-		} else {
-			for (size_t j = 0; j < rv_len(vals) && rc == 0; j++) {
-				struct rv *v, *unused;
-
-				rv_map_sorted_at(vals, j, &v, &unused);
-				if (j > 0)
-					rc = wd_buf_append_byte(&line, ' ');
-				if (rc == 0)
-					rc = eval_format_value(v, &line);
-			}
-		}
-		rv_unref(vals);
-		WD_GUARD(rc);
-	}
-	if (q->bctx.print)
-		q->bctx.print(q->bctx.print_arg, wd_buf_str(&line), wd_buf_len(&line));
-	rc = k(q, rv_bool(true), env);
-out:
-	wd_buf_free(&line);
 	return rc;
 }

@@ -199,6 +199,58 @@ static int pairs_next(struct q *q, void *env)
 	return rc;
 }
 
+/* {"x": x, "y": 2} = {"x": 1, "y": y}: values are paired by their
+ * constant keys. */
+struct objpairs_env {
+	const struct rego_term **left;
+	const struct rego_term **right;
+	size_t len;
+	size_t i;
+	k_fn k;
+	void *env;
+};
+
+static int objpairs_next(struct q *q, void *env)
+{
+	struct objpairs_env *oe = env;
+	size_t i = oe->i;
+	int rc;
+
+	if (i == oe->len)
+		return oe->k(q, oe->env);
+	oe->i++;
+	rc = eval_unify(q, oe->left[i], oe->right[i], objpairs_next, oe);
+	oe->i--;
+	return rc;
+}
+
+static int unify_objects(struct q *q, const struct rego_term *a, const struct rego_term *b,
+			 k_fn k, void *env)
+{
+	size_t n = a->u.obj.len;
+	const struct rego_term *left[n + 1], *right[n + 1];
+	struct objpairs_env oe = { left, right, n, 0, k, env };
+
+	for (size_t i = 0; i < n; i++) {
+		struct rv *ka = term_direct_value(q, a->u.obj.keys[i]);
+		size_t j;
+
+		if (!ka)
+			return 0;
+		for (j = 0; j < n; j++) {
+			struct rv *kb = term_direct_value(q, b->u.obj.keys[j]);
+
+			if (kb && rv_equal(ka, kb))
+				break;
+		}
+		if (j == n)
+			return 0;
+		left[i] = a->u.obj.values[i];
+		right[i] = b->u.obj.values[j];
+	}
+	return objpairs_next(q, &oe);
+}
+
 int eval_unify(struct q *q, const struct rego_term *a, const struct rego_term *b, k_fn k,
 	       void *env)
 {
@@ -219,6 +271,9 @@ int eval_unify(struct q *q, const struct rego_term *a, const struct rego_term *b
 
 		return pairs_next(q, &pe);
 	}
+	if (a->kind == RT_OBJECT && b->kind == RT_OBJECT && a->u.obj.len == b->u.obj.len &&
+	    (!eval_term_evaluable(q, a) || !eval_term_evaluable(q, b)))
+		return unify_objects(q, a, b, k, env);
 	if (eval_term_evaluable(q, b)) {
 		te = (struct tt_env){ a, k, env };
 		return eval_term(q, b, tt_value, &te);

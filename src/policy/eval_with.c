@@ -139,7 +139,6 @@ struct with_env {
 	void *env;
 	struct with_state outside;
 	struct cache cache;           /* fresh documents for the inside */
-	bool cache_made;
 };
 
 static int with_next(struct q *q, struct with_env *we);
@@ -247,14 +246,6 @@ static int with_next(struct q *q, struct with_env *we)
 
 	if (we->wi == we->e->with_len) {
 		/* Documents computed under the modifiers are private to them. */
-		if (!we->cache_made) {
-			we->cache.len = q->e->nodes_len;
-			we->cache.docs = wd_calloc(we->cache.len ? we->cache.len : 1,
-						   sizeof(*we->cache.docs));
-			if (!we->cache.docs)
-				return WD_ENOMEM;
-			we->cache_made = true;
-		}
 		q->cache = &we->cache;
 		return eval_expr_core(q, we->e, with_outside, we);
 	}
@@ -273,12 +264,10 @@ int eval_with(struct q *q, const struct rego_expr *e, kv_fn kv, void *env)
 	state_save(q, &we.outside);
 	rc = with_next(q, &we);
 	state_load(q, &we.outside);
-	if (we.cache_made) {
-		for (size_t i = 0; i < we.cache.len; i++)
-			if (we.cache.docs[i] != UNDEF_MARK)
-				rv_unref(we.cache.docs[i]);
-		free(we.cache.docs);
-		eval_fmemo_free(we.cache.fmemo);
-	}
+	for (size_t i = 0; we.cache.docs && i < we.cache.len; i++)
+		if (we.cache.docs[i] != UNDEF_MARK)
+			rv_unref(we.cache.docs[i]);
+	free(we.cache.docs);
+	eval_fmemo_free(we.cache.fmemo);
 	return rc;
 }

@@ -404,6 +404,9 @@ void *gql_map_get(const struct gql_map *map, const char *key);
 WD_MUST_CHECK int gql_map_put(struct gql_arena *arena, struct gql_map *map, const char *key,
 			      void *value);
 
+/* Empties the map and keeps its storage for reuse. */
+void gql_map_clear(struct gql_map *map);
+
 struct gql_schema {
 	struct gql_map types;           /* name -> struct gql_def */
 	struct gql_map directives;      /* name -> struct gql_dirdef */
@@ -431,6 +434,8 @@ WD_MUST_CHECK int gql_schema_check(struct gql_arena *arena, struct gql_schema *s
 
 /* ---- query validator state shared by gql_validate*.c ---- */
 
+struct gql_overlap;
+
 struct gql_vctx {
 	struct gql_arena *arena;
 	struct gql_schema *schema;
@@ -439,6 +444,7 @@ struct gql_vctx {
 	int nerrors;
 	int rc;                         /* WD_ENOMEM once memory ran out */
 	int depth;
+	bool too_deep;                  /* the nesting error was reported */
 	struct gql_operation *op;       /* the operation being walked */
 	struct gql_map spread_walked;   /* fragments walked in this operation */
 	struct gql_map fragments;       /* name -> first struct gql_fragment */
@@ -447,8 +453,10 @@ struct gql_vctx {
 	struct gql_map cycle_visited;
 	struct gql_map op_names;
 	struct gql_map fragment_names;
+	struct gql_map misplaced;       /* directives reported as misplaced */
 	struct gql_fielddef typename_def;
 	struct gql_type typename_type;
+	struct gql_overlap *overlap;    /* OverlappingFieldsCanBeMerged state */
 };
 
 /* Records one validation error; pos may be NULL. */
@@ -468,3 +476,15 @@ void gql_v_overlap(struct gql_vctx *v, const struct gql_list *selset, struct gql
 /* gqlparser's Type.IsCompatible: same named type and list shape, and t is
  * non-null wherever other is. */
 bool gql_type_compatible(const struct gql_type *t, const struct gql_type *other, int depth);
+
+/* ---- suggestions (gql_suggest.c) ---- */
+
+/* Appends " PREFIX A, B, or C?" for the first five names, quoted when
+ * asked, as gqlparser's QuotedOrList and OrList; nothing for no names. */
+WD_MUST_CHECK int gql_or_list(struct wd_buf *out, const char *prefix, const char *const *names,
+			      size_t n, bool quoted);
+
+/* Appends the options within edit distance of typed (half the longer
+ * length, at least 1), closest first, through gql_or_list. */
+WD_MUST_CHECK int gql_suggest(struct wd_buf *out, const char *prefix, const char *typed,
+			      const struct gql_list *options, bool quoted);

@@ -1,4 +1,4 @@
-/* GraphQL documents: the arena that holds one document's tree, node lists,
+/* GraphQL documents: the arena that stores one document's tree, node lists,
  * error records and Go-style quoting for parser messages. */
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /* GraphQL documents read back from Rego objects, as OPA does by encoding the
- * object to JSON and decoding it into gqlparser's structs: member names
- * match case-insensitively except in the four types with their own JSON
+ * object to JSON and decoding it into gqlparser's structs. Member names
+ * match case-insensitively, except in the four types with their own JSON
  * decoders, and a member of the wrong JSON type fails the whole document. */
 #include <stdarg.h>
 #include <stdio.h>

@@ -296,7 +296,8 @@ struct rv *gql_query_to_value(const struct gql_query_doc *doc)
 
 /* ---- schema documents ---- */
 
-static struct rv *enc_fielddef_common(struct enc *e, const struct gql_fielddef *f, bool args)
+/* The members an argument definition shares with a field definition. */
+static struct rv *enc_fielddef_common(struct enc *e, const struct gql_fielddef *f)
 {
 	struct rv *obj = new_object(e);
 
@@ -309,19 +310,18 @@ static struct rv *enc_fielddef_common(struct enc *e, const struct gql_fielddef *
 	if (f->type)
 		put(e, obj, "Type", enc_type(e, f->type));
 	put(e, obj, "Directives", list_value(e, &f->directives, enc_directive));
-	(void)args;
 	return obj;
 }
 
 static struct rv *enc_argdef(struct enc *e, const void *node)
 {
-	return enc_fielddef_common(e, node, false);
+	return enc_fielddef_common(e, node);
 }
 
 static struct rv *enc_fielddef(struct enc *e, const void *node)
 {
 	const struct gql_fielddef *f = node;
-	struct rv *obj = enc_fielddef_common(e, f, true);
+	struct rv *obj = enc_fielddef_common(e, f);
 
 	if (obj)
 		put(e, obj, "Arguments", list_value(e, &f->args, enc_argdef));

@@ -66,6 +66,13 @@ static size_t rune_width(const unsigned char *s, size_t left)
 	return n;
 }
 
+/* A decoded string is at most three times its source: an invalid byte
+ * becomes U+FFFD. */
+static size_t value_ceiling(const struct gql_lexer *lx)
+{
+	return lx->len > (SIZE_MAX - 16) / 3 ? SIZE_MAX : lx->len * 3 + 16;
+}
+
 static int make_token(struct gql_lexer *lx, enum gql_token_kind kind, const char *value,
 		      size_t len, struct gql_token *tok)
 {
@@ -268,7 +275,7 @@ static int read_string(struct gql_lexer *lx, struct gql_token *tok)
 	bool escaped = false;
 	int rc = 0;
 
-	wd_buf_init(&buf, 64, lx->len + 16);
+	wd_buf_init(&buf, 64, value_ceiling(lx));
 	lx->start++;
 	lx->start_runes++;
 
@@ -460,7 +467,7 @@ static int read_block_string(struct gql_lexer *lx, struct gql_token *tok)
 	struct wd_buf buf;
 	int rc = 0;
 
-	wd_buf_init(&buf, 64, lx->len + 16);
+	wd_buf_init(&buf, 64, value_ceiling(lx));
 	lx->start += 3;
 	lx->start_runes += 3;
 	lx->end += 2;

@@ -96,6 +96,15 @@ int gql_map_put(struct gql_arena *arena, struct gql_map *map, const char *key, v
 	return 0;
 }
 
+void gql_map_clear(struct gql_map *map)
+{
+	if (map->cap) {
+		memset(map->keys, 0, map->cap * sizeof(*map->keys));
+		memset(map->values, 0, map->cap * sizeof(*map->values));
+	}
+	map->len = 0;
+}
+
 const char *gql_type_name(const struct gql_type *type)
 {
 	for (int depth = 0; type && depth <= GQL_MAX_DEPTH + 1; depth++) {

@@ -3,6 +3,7 @@
  * rules, so errors come out in the order OPA reports them. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/error.h"
@@ -85,6 +86,36 @@ static bool kind_is(const struct gql_def *def, const char *kind)
 	return def && strcmp(s_or(def->kind), kind) == 0;
 }
 
+/* The names of a list of field or argument definitions, for suggestions. */
+static struct gql_list def_names(struct gql_vctx *v, const struct gql_list *defs)
+{
+	struct gql_list names = { 0 };
+
+	for (size_t i = 0; i < defs->len; i++) {
+		const struct gql_fielddef *f = defs->items[i];
+
+		if (f && gql_list_push(v->arena, &names, (void *)s_or(f->name)) < 0) {
+			v->rc = WD_ENOMEM;
+			break;
+		}
+	}
+	return names;
+}
+
+static void unknown_argument(struct gql_vctx *v, const struct gql_pos *pos, const char *what,
+			     const char *arg, const struct gql_list *defs)
+{
+	struct gql_list names = def_names(v, defs);
+	struct wd_buf msg;
+
+	wd_buf_init(&msg, 128, 4096);
+	if (wd_buf_appendf(&msg, "Unknown argument \"%s\" on %s.", arg, what) < 0 ||
+	    gql_suggest(&msg, "Did you mean", arg, &names, true) < 0)
+		v->rc = WD_ENOMEM;
+	gql_v_error(v, pos, "%s", wd_buf_str(&msg));
+	wd_buf_free(&msg);
+}
+
 /* ---- rules on fields, directives and arguments ---- */
 
 static void unique_arguments(struct gql_vctx *v, const struct gql_list *args)
@@ -122,6 +153,25 @@ static void required_arguments(struct gql_vctx *v, const struct gql_list *defs,
 	}
 }
 
+/* A directive in a fragment is walked again with each spread; gqlparser
+ * reports a misplaced one once per name and position. */
+static void misplaced_directive(struct gql_vctx *v, const struct gql_directive *dir)
+{
+	char key[600];
+	char *stored;
+
+	snprintf(key, sizeof(key), "%s\n%d:%d", s_or(dir->name), dir->pos.line, dir->pos.col);
+	if (gql_map_get(&v->misplaced, key))
+		return;
+	stored = gql_strndup(v->arena, key, strlen(key));
+	if (!stored || gql_map_put(v->arena, &v->misplaced, stored, (void *)1) < 0) {
+		v->rc = WD_ENOMEM;
+		return;
+	}
+	gql_v_error(v, &dir->pos, "Directive \"@%s\" may not be used on %s.", s_or(dir->name),
+		    dir->location);
+}
+
 static void on_directive(struct gql_vctx *v, struct gql_directive *dir)
 {
 	/* KnownArgumentNames */
@@ -129,9 +179,12 @@ static void on_directive(struct gql_vctx *v, struct gql_directive *dir)
 		for (size_t i = 0; i < dir->args.len; i++) {
 			const struct gql_argument *a = dir->args.items[i];
 
-			if (a && !gql_find_field(&dir->def->args, s_or(a->name)))
-				gql_v_error(v, &dir->pos, "Unknown argument \"%s\" on directive \"@%s\".",
-					    s_or(a->name), s_or(dir->name));
+			if (a && !gql_find_field(&dir->def->args, s_or(a->name))) {
+				char what[300];
+
+				snprintf(what, sizeof(what), "directive \"@%s\"", s_or(dir->name));
+				unknown_argument(v, &dir->pos, what, s_or(a->name), &dir->def->args);
+			}
 		}
 	}
 
@@ -145,8 +198,7 @@ static void on_directive(struct gql_vctx *v, struct gql_directive *dir)
 			if (strcmp(s_or(dir->def->locations.items[i]), dir->location) == 0)
 				allowed = true;
 		if (!allowed)
-			gql_v_error(v, &dir->pos, "Directive \"@%s\" may not be used on %s.",
-				    s_or(dir->name), dir->location);
+			misplaced_directive(v, dir);
 	}
 
 	/* ProvidedRequiredArguments */
@@ -178,31 +230,136 @@ static void on_directive_list(struct gql_vctx *v, const struct gql_list *dirs)
 	}
 }
 
+struct type_count {
+	const char *name;
+	size_t count;
+};
+
+static int compare_type_counts(const void *a, const void *b)
+{
+	const struct type_count *x = a, *y = b;
+
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* The types under an abstract parent that have the field, interfaces
+ * first, ordered by how many of those types implement them, then by name. */
+static size_t suggest_types(struct gql_vctx *v, const struct gql_def *parent, const char *name,
+			    struct type_count **ret)
+{
+	const struct gql_list *possible = gql_map_get(&v->schema->possible, s_or(parent->name));
+	struct gql_list objects = { 0 }, interfaces = { 0 };
+	struct gql_map counts = { 0 };
+	struct type_count *out;
+	size_t n = 0;
+
+	*ret = NULL;
+	if (!kind_is(parent, "INTERFACE") && !kind_is(parent, "UNION"))
+		return 0;
+	for (size_t i = 0; possible && i < possible->len; i++) {
+		const struct gql_def *pt = possible->items[i];
+
+		if (!pt || !gql_find_field(&pt->fields, name))
+			continue;
+		if (gql_list_push(v->arena, &objects, (void *)s_or(pt->name)) < 0)
+			goto oom;
+		for (size_t k = 0; k < pt->interfaces.len; k++) {
+			const char *intf = s_or(pt->interfaces.items[k]);
+			const struct gql_def *idef = type_named(v, intf);
+			size_t *count;
+
+			if (!idef || !gql_find_field(&idef->fields, name))
+				continue;
+			count = gql_map_get(&counts, intf);
+			if (!count) {
+				count = gql_alloc(v->arena, sizeof(*count));
+				if (!count || gql_map_put(v->arena, &counts, intf, count) < 0 ||
+				    gql_list_push(v->arena, &interfaces, (void *)intf) < 0)
+					goto oom;
+			}
+			(*count)++;
+		}
+	}
+	if (objects.len + interfaces.len == 0)
+		return 0;
+	out = gql_alloc(v->arena, (objects.len + interfaces.len) * sizeof(*out));
+	if (!out)
+		goto oom;
+	for (size_t i = 0; i < interfaces.len; i++, n++)
+		out[n].name = interfaces.items[i];
+	for (size_t i = 0; i < objects.len; i++, n++)
+		out[n].name = objects.items[i];
+	for (size_t i = 0; i < n; i++) {
+		size_t *count = gql_map_get(&counts, out[i].name);
+
+		out[i].count = count ? *count : 0;
+	}
+	qsort(out, n, sizeof(*out), compare_type_counts);
+	*ret = out;
+	return n;
+oom:
+	v->rc = WD_ENOMEM;
+	return 0;
+}
+
+static void unknown_field(struct gql_vctx *v, const struct gql_selection *field)
+{
+	const struct gql_def *parent = field->objdef;
+	struct type_count *types;
+	size_t ntypes = suggest_types(v, parent, s_or(field->name), &types);
+	struct wd_buf msg;
+	int rc;
+
+	wd_buf_init(&msg, 128, 4096);
+	rc = wd_buf_appendf(&msg, "Cannot query field \"%s\" on type \"%s\".", s_or(field->name),
+			    s_or(parent->name));
+	if (rc == 0 && ntypes) {
+		const char *names[5];
+		size_t n = ntypes < 5 ? ntypes : 5;
+
+		for (size_t i = 0; i < n; i++)
+			names[i] = types[i].name;
+		rc = gql_or_list(&msg, "Did you mean to use an inline fragment on", names, n, true);
+	} else if (rc == 0 && (kind_is(parent, "OBJECT") || kind_is(parent, "INTERFACE"))) {
+		struct gql_list names = def_names(v, &parent->fields);
+
+		rc = gql_suggest(&msg, "Did you mean", s_or(field->name), &names, true);
+	}
+	if (rc < 0)
+		v->rc = rc;
+	gql_v_error(v, &field->pos, "%s", wd_buf_str(&msg));
+	wd_buf_free(&msg);
+}
+
 static void on_field(struct gql_vctx *v, struct gql_selection *field)
 {
 	char text[256];
 
-	/* FieldsOnCorrectType.
-	 * NOTE: gqlparser adds "Did you mean ...?" suggestions here; they are
-	 * not computed. */
+	/* FieldsOnCorrectType */
 	if (field->objdef && !field->def)
-		gql_v_error(v, &field->pos, "Cannot query field \"%s\" on type \"%s\".",
-			    s_or(field->name), s_or(field->objdef->name));
+		unknown_field(v, field);
 
 	/* KnownArgumentNames */
 	if (field->def && field->objdef) {
 		for (size_t i = 0; i < field->args.len; i++) {
 			const struct gql_argument *a = field->args.items[i];
 
-			if (a && !gql_find_field(&field->def->args, s_or(a->name)))
-				gql_v_error(v, &field->pos, "Unknown argument \"%s\" on field \"%s.%s\".",
-					    s_or(a->name), s_or(field->objdef->name), s_or(field->name));
+			if (a && !gql_find_field(&field->def->args, s_or(a->name))) {
+				char what[600];
+
+				snprintf(what, sizeof(what), "field \"%s.%s\"", s_or(field->objdef->name),
+					 s_or(field->name));
+				unknown_argument(v, &field->pos, what, s_or(a->name), &field->def->args);
+			}
 		}
 	}
 
-	/* OverlappingFieldsCanBeMerged */
-	if (field->def)
-		gql_v_overlap(v, &field->selset, type_named(v, gql_type_name(field->def->type)));
+	/* OverlappingFieldsCanBeMerged, which gqlparser skips outside an
+	 * operation to avoid reporting fragment conflicts twice. */
+	if (v->op)
+		gql_v_overlap(v, &field->selset, NULL);
 
 	/* ProvidedRequiredArguments */
 	if (field->def)
@@ -219,8 +376,9 @@ static void on_field(struct gql_vctx *v, struct gql_selection *field)
 				    s_or(field->name), s_or(type->name));
 		else if (type && !gql_def_is_leaf(type) && field->selset.len == 0)
 			gql_v_error(v, &field->pos,
-				    "Field \"%s\" of type \"%s\" must have a selection of subfields.",
-				    s_or(field->name), type_text(text, sizeof(text), field->def->type));
+				    "Field \"%s\" of type \"%s\" must have a selection of subfields. Did you mean \"%s { ... }\"?",
+				    s_or(field->name), type_text(text, sizeof(text), field->def->type),
+				    s_or(field->name));
 	}
 
 	/* UniqueArgumentNames */
@@ -438,21 +596,82 @@ static void walk_selection(struct gql_vctx *v, struct gql_def *parent, struct gq
 static void walk_selection_set(struct gql_vctx *v, struct gql_def *parent, const struct gql_list *selset)
 {
 	if (v->depth >= MAX_WALK_DEPTH) {
-		if (v->depth == MAX_WALK_DEPTH)
-			gql_v_error(v, NULL, "Query nesting exceeds %d levels.", MAX_WALK_DEPTH);
-		v->depth++;
+		const struct gql_selection *first = selset->len ? selset->items[0] : NULL;
+
+		if (!v->too_deep)
+			gql_v_error(v, first ? &first->pos : NULL, "Query nesting exceeds %d levels.",
+				    MAX_WALK_DEPTH);
+		v->too_deep = true;
 		return;
 	}
 	v->depth++;
 	for (size_t i = 0; i < selset->len && v->rc == 0; i++)
 		if (selset->items[i])
 			walk_selection(v, parent, selset->items[i]);
-	if (v->depth > MAX_WALK_DEPTH)
-		v->depth = MAX_WALK_DEPTH + 1;
 	v->depth--;
 }
 
 /* ---- operation and fragment rules ---- */
+
+/* The distinct field names a subscription selects at its top level,
+ * through inline fragments and spreads, as gqlparser collects them. A spread
+ * of an unknown fragment ends the scan of its selection set. */
+static void top_fields(struct gql_vctx *v, const struct gql_list *selset, struct gql_map *spread,
+		       struct gql_map *names, struct gql_list *out, int depth)
+{
+	if (depth > GQL_MAX_DEPTH)
+		return;
+	for (size_t i = 0; i < selset->len && v->rc == 0; i++) {
+		const struct gql_selection *sel = selset->items[i];
+
+		if (!sel)
+			continue;
+		if (sel->kind == GQL_SEL_FIELD) {
+			if (gql_map_get(names, s_or(sel->name)))
+				continue;
+			if (gql_map_put(v->arena, names, s_or(sel->name), (void *)1) < 0 ||
+			    gql_list_push(v->arena, out, (void *)sel) < 0)
+				v->rc = WD_ENOMEM;
+		} else if (sel->kind == GQL_SEL_INLINE) {
+			top_fields(v, &sel->selset, spread, names, out, depth + 1);
+		} else {
+			if (!sel->frag)
+				return;
+			if (gql_map_get(spread, s_or(sel->frag->name)))
+				continue;
+			if (gql_map_put(v->arena, spread, s_or(sel->frag->name), (void *)1) < 0) {
+				v->rc = WD_ENOMEM;
+				return;
+			}
+			top_fields(v, &sel->frag->selset, spread, names, out, depth + 1);
+		}
+	}
+}
+
+static void single_field_subscription(struct gql_vctx *v, const struct gql_operation *op)
+{
+	struct gql_map spread = { 0 }, names = { 0 };
+	struct gql_list fields = { 0 };
+	char who[300];
+
+	if (s_or(op->name)[0])
+		snprintf(who, sizeof(who), "Subscription \"%s\"", op->name);
+	else
+		snprintf(who, sizeof(who), "Anonymous Subscription");
+
+	top_fields(v, &op->selset, &spread, &names, &fields, 0);
+	if (fields.len > 1) {
+		const struct gql_selection *second = fields.items[1];
+
+		gql_v_error(v, &second->pos, "%s must select only one top level field.", who);
+	}
+	for (size_t i = 0; i < fields.len; i++) {
+		const struct gql_selection *f = fields.items[i];
+
+		if (strncmp(s_or(f->name), "__", 2) == 0)
+			gql_v_error(v, &f->pos, "%s must not select an introspection top level field.", who);
+	}
+}
 
 static void on_operation(struct gql_vctx *v, struct gql_operation *op, struct gql_def *root)
 {
@@ -494,16 +713,8 @@ static void on_operation(struct gql_vctx *v, struct gql_operation *op, struct gq
 	gql_v_overlap(v, &op->selset, root);
 
 	/* SingleFieldSubscriptions */
-	if (strcmp(s_or(op->operation), "subscription") == 0 && op->selset.len > 1) {
-		const struct gql_selection *second = op->selset.items[1];
-
-		if (name[0])
-			gql_v_error(v, second ? &second->pos : NULL,
-				    "Subscription \"%s\" must select only one top level field.", name);
-		else
-			gql_v_error(v, second ? &second->pos : NULL,
-				    "Anonymous Subscription must select only one top level field.");
-	}
+	if (v->schema->subscription && strcmp(s_or(op->operation), "subscription") == 0)
+		single_field_subscription(v, op);
 
 	/* UniqueOperationNames */
 	if (seen(&v->op_names, name))
@@ -666,6 +877,33 @@ static void detect_cycles(struct gql_vctx *v, struct cycle_state *st, const stru
 		v->rc = WD_ENOMEM;
 }
 
+static int compare_strings(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Reports an unknown fragment type with the schema's types close to it.
+ * NOTE: gqlparser ranks them from a Go map, so types at the same distance
+ * come in an unspecified order there. Here they come in name order. */
+static void unknown_fragment_type(struct gql_vctx *v, const struct gql_fragment *frag)
+{
+	const struct gql_map *types = &v->schema->types;
+	struct gql_list names = { 0 };
+	struct wd_buf msg;
+
+	for (size_t i = 0; i < types->cap; i++)
+		if (types->keys[i] && gql_list_push(v->arena, &names, (void *)types->keys[i]) < 0)
+			v->rc = WD_ENOMEM;
+	if (names.len)
+		qsort(names.items, names.len, sizeof(*names.items), compare_strings);
+	wd_buf_init(&msg, 128, 8192);
+	if (wd_buf_appendf(&msg, "Unknown type \"%s\".", s_or(frag->type_cond)) < 0 ||
+	    gql_suggest(&msg, "Did you mean", s_or(frag->type_cond), &names, true) < 0)
+		v->rc = WD_ENOMEM;
+	gql_v_error(v, &frag->pos, "%s", wd_buf_str(&msg));
+	wd_buf_free(&msg);
+}
+
 static void on_fragment(struct gql_vctx *v, struct gql_fragment *frag)
 {
 	const char *tc = s_or(frag->type_cond);
@@ -678,7 +916,7 @@ static void on_fragment(struct gql_vctx *v, struct gql_fragment *frag)
 
 	/* KnownTypeNames */
 	if (!type_named(v, tc))
-		gql_v_error(v, &frag->pos, "Unknown type \"%s\".", tc);
+		unknown_fragment_type(v, frag);
 
 	/* NoFragmentCycles */
 	detect_cycles(v, &st, frag, 0);
@@ -724,16 +962,12 @@ int gql_validate_query(struct gql_arena *arena, struct gql_schema *schema,
 	}
 
 	for (size_t i = 0; i < doc->operations.len && v.rc == 0; i++) {
-		struct gql_map fresh = { 0 };
-
-		v.spread_walked = fresh;
+		gql_map_clear(&v.spread_walked);
 		if (doc->operations.items[i])
 			walk_operation(&v, doc->operations.items[i]);
 	}
 	for (size_t i = 0; i < doc->fragments.len && v.rc == 0; i++) {
-		struct gql_map fresh = { 0 };
-
-		v.spread_walked = fresh;
+		gql_map_clear(&v.spread_walked);
 		if (doc->fragments.items[i])
 			walk_fragment(&v, doc->fragments.items[i]);
 	}

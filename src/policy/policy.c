@@ -122,7 +122,7 @@ static struct rego_module *parse_module(const char *file, const char *source, si
 				"module %s is %zu bytes, over the limit of %zu", file, len, max_bytes);
 		return NULL;
 	}
-	m = rego_parse_module(file, source, len, perrs, REGO_MAX_ERRORS, &n);
+	m = rego_parse_module_max(file, source, len, max_bytes, perrs, REGO_MAX_ERRORS, &n);
 	if (!m)
 		copy_parse_errors(errs, perrs, n);
 	return m;
@@ -340,7 +340,7 @@ static int solution_add(struct q *q, void *env)
 		if (!v)
 			continue;
 		name = rv_cstring(se->vars->items[i].name);
-		if (!name || rv_object_put(sol.bindings, name, rv_ref(v)) < 0) {
+		if (!name || rv_object_put(sol.bindings, name, value_deep_copy(v)) < 0) {
 			rv_unref(sol.bindings);
 			return eval_nomem(q);
 		}
@@ -352,8 +352,16 @@ static int solution_add(struct q *q, void *env)
 		rv_unref(sol.bindings);
 		return WD_ENOMEM;
 	}
-	for (size_t i = 0; i < q->expr_vals_len; i++)
-		sol.expressions[i] = rv_ref(q->expr_vals[i] ? q->expr_vals[i] : rv_bool(true));
+	for (size_t i = 0; i < q->expr_vals_len; i++) {
+		sol.expressions[i] = value_deep_copy(q->expr_vals[i] ? q->expr_vals[i] : rv_bool(true));
+		if (!sol.expressions[i]) {
+			rv_unref(sol.bindings);
+			for (size_t j = 0; j < i; j++)
+				rv_unref(sol.expressions[j]);
+			free(sol.expressions);
+			return eval_nomem(q);
+		}
+	}
 
 	if (res->len == se->cap) {
 		size_t cap = se->cap ? se->cap * 2 : 4;
@@ -506,11 +514,9 @@ int rego_engine_query(struct rego_engine *e, const char *query, size_t len,
 	}
 	WD_GUARD(results_describe(res, body));
 
-	cache.len = e->nodes_len;
-	cache.docs = wd_calloc(cache.len ? cache.len : 1, sizeof(*cache.docs));
 	q.slots = wd_calloc(nslots > 0 ? (size_t)nslots : 1, sizeof(*q.slots));
 	q.expr_vals = wd_calloc(body->len ? body->len : 1, sizeof(*q.expr_vals));
-	if (!cache.docs || !q.slots || !q.expr_vals) {
+	if (!q.slots || !q.expr_vals) {
 		rc = WD_ENOMEM;
 		goto out;
 	}
@@ -518,6 +524,7 @@ int rego_engine_query(struct rego_engine *e, const char *query, size_t len,
 	q.input = opts->input;
 	q.data = e->data->data;
 	q.cache = &cache;
+	q.root_cache = &cache;
 	q.max_steps = limits.max_steps;
 	q.max_depth = limits.max_depth;
 	q.max_memory = limits.max_memory;

@@ -114,7 +114,7 @@ static void expect_member(const struct rv *v, const char *path, const char *want
 
 		snprintf(part, sizeof(part), "%.*s", (int)n, path);
 		if (rv_is(v, RV_ARRAY))
-			v = rv_array_at(v, (size_t)atoi(part));
+			v = rv_array_at(v, (size_t)strtoul(part, NULL, 10));
 		else
 			v = rv_object_get_str(v, part);
 		if (!v)

@@ -37,7 +37,7 @@ static inline EVP_PKEY *tk_generate(const char *type, const char *param)
 	if (strcmp(type, "RSA") == 0 && strcmp(param, "2048") == 0)
 		return tk_shared_rsa();
 	if (strcmp(type, "RSA") == 0)
-		key = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)atoi(param));
+		key = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)strtoul(param, NULL, 10));
 	else if (strcmp(type, "EC") == 0)
 		key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", param);
 	else
