@@ -28,6 +28,8 @@ static struct rego_engine *compile_src(const char *src, const struct rego_limits
 	if (rego_builder_add_module(b, "t.rego", src, strlen(src), errs) == 0)
 		e = rego_builder_compile(b, errs);
 	rego_builder_free(b);
+	if (!e && errs->len > 0)
+		print_message("compile: %s: %s\n", errs->items[0].code, errs->items[0].message);
 	return e;
 }
 
@@ -163,6 +165,48 @@ static void test_array_literal_refs(void **state)
 	free(src);
 }
 
+struct limit_case {
+	const char *src;
+	const char *message;  /* the expected eval_cancel_error message */
+	uint32_t row;
+	uint32_t col;
+};
+
+/* A builtin that reaches a resource limit fails the query even without
+ * strict-builtin-errors. Before, the call was undefined, so `not deny`
+ * held and each of these policies allowed. */
+static const struct limit_case builtin_limit_cases[] = {
+	{ "package t\na100 := concat(\"\", [\"a\" | some _ in numbers.range(1, 100)])\n"
+	  "deny if regex.match(\"(a+)+$\", concat(\"\", [a100, \"!\"]))\nallow if not deny\n",
+	  "regex.match: regular expression exceeded its match limit", 3, 9 },
+	{ "package t\ndeny if count(numbers.range(0, 1000000000)) > 0\nallow if not deny\n",
+	  "numbers.range: range of more than 4194304 numbers", 2, 15 },
+	{ "package t\ns1 := concat(\"\", [\"0123456789abcdef\" | some _ in numbers.range(1, 65536)])\n"
+	  "deny if count(concat(\"\", [s1 | some _ in numbers.range(1, 65)])) > 0\n"
+	  "allow if not deny\n",
+	  "concat: result exceeds the limit of 67108864 bytes", 3, 15 },
+	{ "package t\ndeny if bits.lsh(1, 1048577) > 0\nallow if not deny\n",
+	  "bits.lsh: shift count exceeds the limit of 1048576 bits", 2, 9 },
+};
+
+static void test_builtin_limit_not_undefined(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(builtin_limit_cases) / sizeof(builtin_limit_cases[0]); i++) {
+		const struct limit_case *c = &builtin_limit_cases[i];
+		struct rego_errors errs;
+		struct rv *v = NULL;
+
+		assert_int_equal(eval_src(c->src, "data.t.allow", false, &v, &errs), WD_EINVAL);
+		assert_null(v);
+		assert_int_equal(errs.len, 1);
+		assert_string_equal(errs.items[0].code, "eval_cancel_error");
+		assert_string_equal(errs.items[0].message, c->message);
+		assert_int_equal(errs.items[0].row, c->row);
+		assert_int_equal(errs.items[0].col, c->col);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -171,6 +215,7 @@ int main(void)
 		cmocka_unit_test(test_operator_chain_ok),
 		cmocka_unit_test(test_array_literal_constants),
 		cmocka_unit_test(test_array_literal_refs),
+		cmocka_unit_test(test_builtin_limit_not_undefined),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
