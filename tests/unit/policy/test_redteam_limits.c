@@ -207,6 +207,30 @@ static void test_builtin_limit_not_undefined(void **state)
 	}
 }
 
+/* A function of 100,000 arguments fails on the local variable limit in
+ * about linear time. The parser's term cache and the scope lookups were
+ * quadratic in the argument count, so it took minutes. */
+static void test_function_args_many(void **state)
+{
+	struct wd_buf src;
+	struct rego_errors errs;
+	struct rego_engine *e;
+
+	(void)state;
+	wd_buf_init(&src, 1u << 20, 1u << 22);
+	assert_int_equal(wd_buf_append_str(&src, "package t\nf(x0"), 0);
+	for (int i = 1; i < 100000; i++)
+		assert_int_equal(wd_buf_appendf(&src, ", x%d", i), 0);
+	assert_int_equal(wd_buf_append_str(&src, ") := 1\nr := 1\n"), 0);
+
+	e = compile_src(wd_buf_str(&src), NULL, &errs);
+	assert_null(e);
+	assert_int_equal(errs.len, 1);
+	assert_string_equal(errs.items[0].code, "rego_compile_error");
+	assert_string_equal(errs.items[0].message, "too many local variables (max 4096)");
+	wd_buf_free(&src);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -216,6 +240,7 @@ int main(void)
 		cmocka_unit_test(test_array_literal_constants),
 		cmocka_unit_test(test_array_literal_refs),
 		cmocka_unit_test(test_builtin_limit_not_undefined),
+		cmocka_unit_test(test_function_args_many),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
