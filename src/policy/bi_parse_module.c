@@ -11,6 +11,9 @@
 /* Enough parse errors to word the message; OPA stops at ten as well. */
 #define PARSE_ERRORS_MAX 10
 
+/* Bytes of a source line shown under an error. */
+#define SOURCE_LINE_MAX 1024u
+
 /* Errors OPA raises while forming the module from its statements carry no
  * source line below the message; syntax errors do. */
 static bool has_source_line(const char *msg)
@@ -69,10 +72,15 @@ static int append_source_line(struct wd_buf *out, const char *src, size_t len,
 	while (begin + tabs < end && src[begin + tabs] == '\t')
 		tabs++;
 
+	/* The builtin's message holds about 1 KiB, so a longer line would
+	 * only be cut there; cut it here so that huge lines cost nothing. */
+	if (end - begin - tabs > SOURCE_LINE_MAX)
+		end = begin + tabs + SOURCE_LINE_MAX;
+
 	WD_TRY(wd_buf_append_str(out, "\n\t"));
 	WD_TRY(wd_buf_append(out, src + begin + tabs, end - begin - tabs));
 	WD_TRY(wd_buf_append_str(out, "\n\t"));
-	for (size_t i = begin + tabs; i < off; i++)
+	for (size_t i = begin + tabs; i < off && i < end; i++)
 		WD_TRY(wd_buf_append_byte(out, ' '));
 	return wd_buf_append_byte(out, '^');
 }
@@ -91,7 +99,9 @@ static int format_errors(struct wd_buf *out, const char *src, size_t len,
 
 		if (i > 0)
 			WD_TRY(wd_buf_append_byte(out, '\n'));
-		if (e->file[0] && e->row)
+		/* As OPA's Error.Error: a module-level error without a row
+		 * still names the file, as FILE:0. */
+		if (e->file[0])
 			WD_TRY(wd_buf_appendf(out, "%s:%u: ", e->file, e->row));
 		else if (e->row)
 			WD_TRY(wd_buf_appendf(out, "%u:%u: ", e->row, e->col));
