@@ -440,7 +440,7 @@ static struct rv *annotations_json(const struct rv *list, struct rv *into)
 }
 
 /* True when the else branch at el assigns its value with `:=`; the tree
- * does not keep the operator, so the source text after `else` tells. */
+ * does not keep the operator, so the source text after `else` shows it. */
 static bool else_assigns(const struct rego_module *m, const struct rego_else *el)
 {
 	size_t i = (size_t)el->loc.offset + 4;

@@ -8,7 +8,7 @@
 #include "policy/builtin.h"
 #include "policy/compile.h"
 
-/* Enough parse errors to word the message; OPA stops at ten as well. */
+/* Parse errors kept for the message; later ones are dropped. */
 #define PARSE_ERRORS_MAX 10
 
 /* Bytes of a source line shown under an error. */
@@ -72,8 +72,8 @@ static int append_source_line(struct wd_buf *out, const char *src, size_t len,
 	while (begin + tabs < end && src[begin + tabs] == '\t')
 		tabs++;
 
-	/* The builtin's message holds about 1 KiB, so a longer line would
-	 * only be cut there; cut it here so that huge lines cost nothing. */
+	/* The builtin's message is cut at 1 KiB (rego_bctx.err_msg), so a
+	 * longer line is cut here already and a huge line costs nothing. */
 	if (end - begin - tabs > SOURCE_LINE_MAX)
 		end = begin + tabs + SOURCE_LINE_MAX;
 

@@ -245,7 +245,7 @@ void eval_memo_put(struct q *q, uint32_t node, struct rv *args, struct rv *resul
 /* ---- eval_metadata.c ---- */
 
 /* rego.metadata.rule() and rego.metadata.chain(): the METADATA annotations
- * of the rule whose text holds the call. */
+ * of the rule whose text contains the call. */
 int eval_metadata_rule(struct rego_bctx *ctx, struct rv *const *args, size_t nargs,
 		       struct rv **ret);
 int eval_metadata_chain(struct rego_bctx *ctx, struct rv *const *args, size_t nargs,

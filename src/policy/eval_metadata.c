@@ -1,12 +1,12 @@
 /* rego.metadata.rule() and rego.metadata.chain(): the METADATA annotations
- * of the rule that holds the call, found by the call's source position. */
+ * of the rule that contains the call, found by the call's source position. */
 #include <string.h>
 
 #include "common/error.h"
 #include "policy/eval_internal.h"
 
-/* Where a call sits: its rule, and whether it is in an else branch (OPA
- * treats each else branch as a rule without annotations). */
+/* The site of a call: its rule, and whether it is in an else branch,
+ * because OPA treats each else branch as a rule without annotations. */
 struct call_site {
 	const struct rego_module *module;
 	const struct rego_rule *rule;

@@ -7,7 +7,7 @@
 
 #include "policy/parser.h"
 
-/* One parsed block. The fields object holds every annotation but the scope,
+/* One parsed block. The fields object contains every annotation but the scope,
  * frozen and kept by the parser's arena. */
 struct meta_block {
 	struct rego_loc loc;          /* the `# METADATA` comment */
