@@ -262,3 +262,12 @@ struct rego_module *rego_parse_module_max(const char *file, const char *source, 
  * or NULL (v released) when memory runs out. Values in a tree belong to its
  * arena: whoever keeps one longer than the module must copy it. */
 struct rv *rego_arena_keep_value(struct rego_arena *arena, struct rv *v);
+
+/* ---- METADATA and rego.parse_module part ---- */
+
+/* Like rego_parse_module but leaves `# METADATA` blocks as plain comments:
+ * no annotations and no annotation errors, as OPA's ast.ParseModule (which
+ * rego.parse_module calls) parses without ProcessAnnotation. */
+struct rego_module *rego_parse_module_without_metadata(const char *file, const char *source,
+						       size_t len, struct rego_error *errs,
+						       size_t errs_cap, size_t *ret_errs_len);

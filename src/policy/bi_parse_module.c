@@ -127,10 +127,15 @@ int rego_bi_parse_module(struct rego_bctx *ctx, struct rv *const *args, size_t n
 
 	(void)nargs;
 	*ret = NULL;
+	/* OPA checks both arguments as "operand 1". */
 	WD_TRY(rego_bi_string(ctx, args, 1, &file, &file_len));
-	WD_TRY(rego_bi_string(ctx, args, 2, &src, &src_len));
+	if (!rv_is(args[1], RV_STRING))
+		return rego_bi_type_error(ctx, 1, "string", args[1]);
+	src = rv_str(args[1]);
+	src_len = rv_str_len(args[1]);
 
-	m = rego_parse_module(file, src, src_len, errs, PARSE_ERRORS_MAX, &nerrs);
+	m = rego_parse_module_without_metadata(file, src, src_len, errs, PARSE_ERRORS_MAX,
+						&nerrs);
 	if (!m) {
 		if (nerrs == 0)
 			return WD_ENOMEM;

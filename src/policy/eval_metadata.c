@@ -13,6 +13,28 @@ struct call_site {
 	bool in_else;
 };
 
+/* The rule whose text covers byte off; the parser lists a module's rules
+ * in source order, so a binary search finds the last one starting there
+ * or before. */
+static const struct rego_rule *rule_at_offset(const struct rego_module *m, uint32_t off)
+{
+	size_t lo = 0, hi = m->rules_len;
+	const struct rego_rule *r;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (m->rules[mid]->loc.offset <= off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		return NULL;
+	r = m->rules[lo - 1];
+	return off - r->loc.offset < r->loc.len ? r : NULL;
+}
+
 static bool find_call_site(const struct q *q, struct call_site *ret)
 {
 	const struct rego_term *t = q->bi_call;
@@ -27,16 +49,14 @@ static bool find_call_site(const struct q *q, struct call_site *ret)
 
 		if (m->file != t->loc.file && strcmp(m->file, t->loc.file) != 0)
 			continue;
-		for (size_t k = 0; k < m->rules_len; k++) {
-			const struct rego_rule *r = m->rules[k];
+		const struct rego_rule *r = rule_at_offset(m, off);
 
-			if (off < r->loc.offset || off - r->loc.offset >= r->loc.len)
-				continue;
-			ret->module = m;
-			ret->rule = r;
-			ret->in_else = r->else_chain && off >= r->else_chain->loc.offset;
-			return true;
-		}
+		if (!r)
+			continue;
+		ret->module = m;
+		ret->rule = r;
+		ret->in_else = r->else_chain && off >= r->else_chain->loc.offset;
+		return true;
 	}
 	return false;
 }

@@ -446,9 +446,9 @@ static void ensure_depth_error(struct parser *p)
 	}
 }
 
-struct rego_module *rego_parse_module_max(const char *file, const char *source, size_t len,
-					  size_t max_bytes, struct rego_error *errs,
-					  size_t errs_cap, size_t *ret_errs_len)
+static struct rego_module *parse_module(const char *file, const char *source, size_t len,
+					size_t max_bytes, bool metadata, struct rego_error *errs,
+					size_t errs_cap, size_t *ret_errs_len)
 {
 	struct rego_arena *arena = NULL;
 	struct rego_tokens toks = { 0 };
@@ -489,7 +489,7 @@ struct rego_module *rego_parse_module_max(const char *file, const char *source, 
 	ensure_depth_error(&p);
 	/* OPA reads METADATA blocks after the statements, so their errors
 	 * follow the syntax errors. */
-	if (!p.oom)
+	if (metadata && !p.oom)
 		rp_metadata_parse(&p, &blocks);
 	if (p.s.nerrs == 0 && !p.oom)
 		m = build_module(&p, &stmts, &blocks);
@@ -507,11 +507,25 @@ struct rego_module *rego_parse_module_max(const char *file, const char *source, 
 	return m;
 }
 
+struct rego_module *rego_parse_module_max(const char *file, const char *source, size_t len,
+					  size_t max_bytes, struct rego_error *errs,
+					  size_t errs_cap, size_t *ret_errs_len)
+{
+	return parse_module(file, source, len, max_bytes, true, errs, errs_cap, ret_errs_len);
+}
+
 struct rego_module *rego_parse_module(const char *file, const char *source, size_t len,
 				      struct rego_error *errs, size_t errs_cap,
 				      size_t *ret_errs_len)
 {
-	return rego_parse_module_max(file, source, len, 0, errs, errs_cap, ret_errs_len);
+	return parse_module(file, source, len, 0, true, errs, errs_cap, ret_errs_len);
+}
+
+struct rego_module *rego_parse_module_without_metadata(const char *file, const char *source,
+						       size_t len, struct rego_error *errs,
+						       size_t errs_cap, size_t *ret_errs_len)
+{
+	return parse_module(file, source, len, 0, false, errs, errs_cap, ret_errs_len);
 }
 
 void rego_module_free(struct rego_module *module)
