@@ -357,6 +357,7 @@ static int attach_rule(struct tree_ctx *tc, struct cnode *pkg, struct rego_rule 
 		return WD_EINVAL;
 	}
 	rule->index = cr;
+	cr->package = pkg;
 	cr->set_leaf = rule->kind == RR_PARTIAL_SET;
 
 	/* A set rule's member is its key, not a path segment. */
@@ -625,5 +626,7 @@ int compile_modules(struct rego_engine *e, struct rego_errors *errs)
 		return rc;
 
 	WD_TRY(finish_rules(e, e->root));
+	for (size_t m = 0; m < e->modules_len; m++)
+		WD_TRY(compile_annotations(e, e->modules[m]));
 	return compile_check_recursion(e, errs);
 }

@@ -75,6 +75,9 @@ struct crule {
 	bool set_leaf;                /* multi-value: key is a set member */
 	bool const_value;             /* value is a constant */
 	struct rv *value_const;       /* frozen constant value, when const_value */
+	struct cnode *package;        /* node of the rule's package */
+	struct rv *annotations;       /* METADATA of the rule, or NULL */
+	struct rv *package_annotations; /* METADATA of its package, or NULL */
 };
 
 /* The immutable base data shared by a builder and the engines built from
@@ -190,6 +193,11 @@ struct query_vars {
 /* Resolves and reorders a query body; lists its user variables. */
 WD_MUST_CHECK int compile_query_body(struct resolve_env *env, struct rego_body *body,
 				     int32_t *ret_slots, struct query_vars *ret_vars);
+
+/* ---- compile_annotations.c ---- */
+
+/* Reads module m's METADATA comment blocks onto its rules. */
+WD_MUST_CHECK int compile_annotations(struct rego_engine *e, struct rego_module *m);
 
 /* ---- compile_fold.c ---- */
 

@@ -53,6 +53,7 @@ struct nondet_memo;
 struct q {
 	struct rego_engine *e;
 	struct rv **slots;            /* the current frame */
+	const struct rego_rule *rule; /* the rule being evaluated, or NULL */
 	struct rv *input;             /* current input (NULL: undefined) */
 	struct rv *data;              /* current base data */
 	struct cache *cache;
