@@ -7,6 +7,7 @@
 #include <openssl/rand.h>
 
 #include "common/error.h"
+#include "policy/bi_aws.h"
 #include "policy/bi_str_util.h"
 
 /* ---- semver (OPA's vendored coreos/go-semver) ---- */
@@ -396,7 +397,7 @@ static int bi_opa_runtime(struct rego_bctx *ctx, struct rv *const *args, size_t 
 	return bi_ret(ctx, rv_object_new(0), ret);
 }
 
-/* http.send, net.lookup_ip_addr and providers.aws.sign_req: warden evaluates
+/* http.send and net.lookup_ip_addr: warden evaluates
  * policies without network access, so these fail instead of reaching out. */
 static int bi_network_disabled(struct rego_bctx *ctx, struct rv *const *args, size_t nargs,
 			       struct rv **ret)
@@ -430,8 +431,8 @@ const struct rego_builtin rego_builtins_misc[] = {
 	  .arg_types = { RK_OBJECT }, .result_type = RK_OBJECT, .fn = bi_network_disabled },
 	{ .name = "net.lookup_ip_addr", .arity = 1, .flags = REGO_BI_NONDET | REGO_BI_NETWORK,
 	  .arg_types = { S }, .result_type = RK_SET, .fn = bi_network_disabled },
-	{ .name = "providers.aws.sign_req", .arity = 3, .flags = REGO_BI_NETWORK,
+	{ .name = "providers.aws.sign_req", .arity = 3,
 	  .arg_types = { RK_OBJECT, RK_OBJECT, RK_NUMBER }, .result_type = RK_OBJECT,
-	  .fn = bi_network_disabled },
+	  .fn = bi_aws_sign_req },
 	{ .name = NULL },
 };

@@ -1,5 +1,5 @@
-/* Rego numbers: exact integers of any size and exact decimals, each value in
- * one canonical form; parsing, printing, order and hashing. */
+/* Rego numbers: exact integers of any size and exact decimals kept at their
+ * written scale, with parsing, printing, order and hashing. */
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -74,7 +74,7 @@ static size_t exact_digits(const mpz_t z)
 	size_t n = mpz_sizeinbase(z, 10);
 	mpz_t p;
 
-	/* sizeinbase may be one too large; compare with 10^(n-1). */
+	/* sizeinbase may be one too large, so compare with 10^(n-1). */
 	if (n <= 1)
 		return 1;
 	mpz_init(p);
@@ -96,7 +96,7 @@ static struct rv *make_big(const mpz_t z)
 	mpz_init_set(big, z);
 	v->num_repr = RV_NUM_BIG;
 	v->u.num.big = big;
-	/* The limbs are GMP's own allocation; charge them all the same. */
+	/* The limbs are GMP's own allocation, charged all the same. */
 	if (!rv_mem_charge(mpz_size(big) * sizeof(mp_limb_t))) {
 		mpz_clear(big);
 		rv_free_block(v);
@@ -169,6 +169,26 @@ struct rv *rv_number_from_dec(const mpz_t m, int64_t exp)
 	return v;
 }
 
+struct rv *rv_number_normalize(const struct rv *n)
+{
+	struct rv_dec d;
+	struct rv *v;
+
+	if (!n || n->kind != RV_NUMBER)
+		return NULL;
+	if (n->num_repr != RV_NUM_DECIMAL)
+		return rv_ref((struct rv *)n);
+	rv_dec_init_from(&d, n);
+	v = rv_number_from_dec(d.m, d.exp);
+	rv_dec_clear(&d);
+	return v;
+}
+
+struct rv *rv_number_decimal(const mpz_t m, int64_t exp)
+{
+	return make_decimal(m, exp);
+}
+
 struct rv *rv_number_from_mpz(const mpz_t z)
 {
 	if (mpz_fits_slong_p(z))
@@ -226,13 +246,13 @@ static bool is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
-/* Exponents are read up to this magnitude; larger ones are refused. */
+/* Exponents are read up to this magnitude, and larger ones are rejected. */
 #define EXP_READ_MAX 1000000000LL
 
 struct rv *rv_number_parse(const char *text, size_t len)
 {
 	size_t i = 0, int_start, int_end, frac_start = 0, frac_end = 0;
-	bool neg = false, exp_neg = false;
+	bool neg = false, exp_neg = false, decimal_form = false;
 	int64_t exp = 0;
 	struct rv *v = NULL;
 	char *digits = NULL;
@@ -268,6 +288,7 @@ struct rv *rv_number_parse(const char *text, size_t len)
 	}
 
 	if (i < len && text[i] == '.') {
+		decimal_form = true;
 		i++;
 		frac_start = i;
 		while (i < len && is_digit(text[i]))
@@ -279,6 +300,7 @@ struct rv *rv_number_parse(const char *text, size_t len)
 	if (i < len && (text[i] == 'e' || text[i] == 'E')) {
 		size_t exp_start;
 
+		decimal_form = true;
 		i++;
 		if (i < len && (text[i] == '+' || text[i] == '-')) {
 			exp_neg = text[i] == '-';
@@ -313,24 +335,25 @@ struct rv *rv_number_parse(const char *text, size_t len)
 			digits[nd++] = text[k];
 	}
 	exp -= (int64_t)(frac_end - frac_start);
-	if (nd == 0) {
-		free(digits);
-		return rv_int(0);
-	}
+	if (nd == 0)
+		digits[nd++] = '0';
 	digits[nd] = '\0';
 
-	/* The magnitude (position of the leading digit) must stay within
-	 * RV_MAX_EXP so that later arithmetic never expands 10^exp. */
+	/* The position of the leading digit stays within RV_MAX_EXP, so the
+	 * exponent arithmetic below cannot overflow. */
 	if (exp + (int64_t)nd > RV_MAX_EXP || exp + (int64_t)nd < -RV_MAX_EXP) {
 		free(digits);
 		return NULL;
 	}
 
+	/* A literal with a fraction or an exponent stays a decimal at the
+	 * scale it was written in, as OPA keeps the literal's text: 1.0 prints
+	 * as 1.0 and is not an integer index, though it equals 1. */
 	mpz_init(m);
 	if (mpz_set_str(m, digits, 10) == 0) {
 		if (neg)
 			mpz_neg(m, m);
-		v = rv_number_from_dec(m, exp);
+		v = decimal_form ? make_decimal(m, exp) : rv_number_from_mpz(m);
 	}
 	mpz_clear(m);
 	free(digits);
@@ -358,23 +381,68 @@ struct rv *rv_double(double d)
 
 /* ---- accessors ---- */
 
+/* Strips the trailing zeros of a decimal's mantissa into its exponent, so
+ * that each value has one (m, exp). Zero becomes (0, 0). */
+static void dec_normalize(struct rv_dec *d)
+{
+	mpz_t ten;
+
+	if (mpz_sgn(d->m) == 0) {
+		d->exp = 0;
+		return;
+	}
+	mpz_init_set_ui(ten, 10);
+	d->exp += (int64_t)mpz_remove(d->m, d->m, ten);
+	mpz_clear(ten);
+}
+
 bool rv_number_is_int(const struct rv *n)
 {
+	struct rv_dec d;
+	bool integral;
+
 	if (!n || n->kind != RV_NUMBER)
 		return false;
 	if (n->num_repr != RV_NUM_DECIMAL)
 		return true;
-	if (n->u.num.big)
-		return ((const struct rv_bigdec *)n->u.num.big)->exp >= 0;
-	return small_exp(n) >= 0;
+	if (!n->u.num.big && small_exp(n) >= 0)
+		return true;
+	rv_dec_init_from(&d, n);
+	dec_normalize(&d);
+	integral = d.exp >= 0;
+	rv_dec_clear(&d);
+	return integral;
 }
 
 bool rv_number_to_i64(const struct rv *n, int64_t *ret)
 {
-	if (!n || n->kind != RV_NUMBER || n->num_repr != RV_NUM_INT)
+	struct rv_dec d;
+	bool ok = false;
+
+	if (!n || n->kind != RV_NUMBER || n->num_repr == RV_NUM_BIG)
 		return false;
-	*ret = n->u.num.i;
-	return true;
+	if (n->num_repr == RV_NUM_INT) {
+		*ret = n->u.num.i;
+		return true;
+	}
+
+	/* An integral decimal such as 3.0 or 1e3. */
+	rv_dec_init_from(&d, n);
+	dec_normalize(&d);
+	if (d.exp >= 0 && d.exp <= 18) {
+		mpz_t p;
+
+		mpz_init(p);
+		mpz_ui_pow_ui(p, 10, (unsigned long)d.exp);
+		mpz_mul(d.m, d.m, p);
+		mpz_clear(p);
+		if (mpz_fits_slong_p(d.m)) {
+			*ret = mpz_get_si(d.m);
+			ok = true;
+		}
+	}
+	rv_dec_clear(&d);
+	return ok;
 }
 
 /* Writes m * 10^exp as "<digits>e<exp>" in a malloc'd string for strtod. */
@@ -428,9 +496,10 @@ double rv_number_to_double(const struct rv *n)
 
 /* ---- printing ---- */
 
-/* Integers print with all their digits. Other numbers print like Go's
- * encoding/json prints a float64: plain between 1e-6 and 1e21, otherwise
- * with an exponent ("1.5e-7", "1e+21"). */
+/* Integers print with all their digits. Decimals print their digits at the
+ * stored scale (1.0, 2.50, 1e3 as 1000), plain between 1e-6 and 1e21 as Go's
+ * encoding/json prints a float64, otherwise with an exponent ("1.5e-7",
+ * "1e+21"). */
 int rv_number_format(const struct rv *n, struct wd_buf *out)
 {
 	struct rv_dec d;
@@ -458,7 +527,15 @@ int rv_number_format(const struct rv *n, struct wd_buf *out)
 	nd = strlen(s);
 	point = (int64_t)nd + d.exp;
 
-	if (d.exp >= 0 && n->num_repr == RV_NUM_BIG) {
+	if (mpz_sgn(d.m) == 0) {
+		/* 0.00 keeps its scale, 0e5 is 0. */
+		WD_GUARD(wd_buf_append_byte(out, '0'));
+		if (d.exp < 0 && d.exp > -1000) {
+			WD_GUARD(wd_buf_append_byte(out, '.'));
+			for (int64_t k = 0; k < -d.exp; k++)
+				WD_GUARD(wd_buf_append_byte(out, '0'));
+		}
+	} else if (d.exp >= 0 && n->num_repr == RV_NUM_BIG) {
 		WD_GUARD(wd_buf_append(out, s, nd));
 	} else if (point >= -5 && point <= 21) {
 		if (d.exp >= 0) {
@@ -574,21 +651,32 @@ uint64_t rv_number_hash(const struct rv *n)
 	case RV_NUM_BIG:
 		h = mpz_hash(n->u.num.big, 0x424947ULL);
 		break;
-	default:
-		if (n->u.num.big) {
-			const struct rv_bigdec *bd = n->u.num.big;
+	default: {
+		/* A decimal hashes as the integer it may equal (1.0 as 1, 1e30
+		 * as that BIG), otherwise by its normalized mantissa and
+		 * exponent, so every scale of a value hashes alike. */
+		struct rv_dec d;
 
-			if (mpz_fits_slong_p(bd->m))
-				h = rv_mix64((uint64_t)mpz_get_si(bd->m) ^ 0x444543ULL) ^
-				    rv_mix64((uint64_t)bd->exp + 0x9e37ULL);
+		rv_dec_init_from(&d, n);
+		dec_normalize(&d);
+		if (d.exp >= 0 && d.exp <= RV_BIG_DIGITS &&
+		    exact_digits(d.m) + (size_t)d.exp <= RV_BIG_DIGITS) {
+			mpz_t p;
+
+			mpz_init(p);
+			mpz_ui_pow_ui(p, 10, (unsigned long)d.exp);
+			mpz_mul(d.m, d.m, p);
+			mpz_clear(p);
+			if (mpz_fits_slong_p(d.m))
+				h = int_hash(mpz_get_si(d.m));
 			else
-				h = mpz_hash(bd->m, 0x444543ULL) ^
-				    rv_mix64((uint64_t)bd->exp + 0x9e37ULL);
+				h = mpz_hash(d.m, 0x424947ULL);
 		} else {
-			h = rv_mix64((uint64_t)n->u.num.i ^ 0x444543ULL) ^
-			    rv_mix64((uint64_t)((int64_t)small_exp(n) + 0x9e37));
+			h = mpz_hash(d.m, 0x444543ULL) ^ rv_mix64((uint64_t)d.exp + 0x9e37ULL);
 		}
+		rv_dec_clear(&d);
 		break;
+	}
 	}
 	return h ? h : 1;
 }

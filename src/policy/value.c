@@ -303,16 +303,14 @@ static bool is_static(const struct rv *v)
  * still holds: each node goes when its last holder lets go. RV_REFS_FROZEN
  * itself stays the mark of static values that are never counted. */
 
-#define RV_FROZEN_BIT 0x80000000u
-
 static bool is_frozen(const struct rv *v)
 {
-	return (v->refs & RV_FROZEN_BIT) != 0;
+	return (rv_refs_load(v) & RV_FROZEN_BIT) != 0;
 }
 
 struct rv *rv_ref(struct rv *v)
 {
-	if (!v || v->refs == RV_REFS_FROZEN)
+	if (!v || rv_refs_load(v) == RV_REFS_FROZEN)
 		return v;
 	if (is_frozen(v))
 		__atomic_add_fetch(&v->refs, 1, __ATOMIC_RELAXED);
@@ -351,7 +349,7 @@ static void value_free(struct rv *v)
 
 void rv_unref(struct rv *v)
 {
-	if (!v || v->refs == RV_REFS_FROZEN)
+	if (!v || rv_refs_load(v) == RV_REFS_FROZEN)
 		return;
 	if (is_frozen(v)) {
 		if (__atomic_sub_fetch(&v->refs, 1, __ATOMIC_ACQ_REL) == RV_FROZEN_BIT)
@@ -367,7 +365,7 @@ void rv_unref(struct rv *v)
  * threads never write to a frozen value except its atomic count. */
 void rv_freeze(struct rv *v)
 {
-	if (!v || v->refs == RV_REFS_FROZEN || is_frozen(v) || is_static(v))
+	if (!v || rv_refs_load(v) == RV_REFS_FROZEN || is_frozen(v) || is_static(v))
 		return;
 
 	switch (v->kind) {
@@ -509,6 +507,10 @@ int rv_array_push(struct rv *arr, struct rv *item)
 	if (!arr || !item || arr->kind != RV_ARRAY) {
 		rv_unref(item);
 		return WD_ENOMEM;
+	}
+	if (rv_refs_load(arr) & RV_FROZEN_BIT) {
+		rv_unref(item);
+		return WD_EINVAL;
 	}
 	if (arr->u.arr.len == arr->u.arr.cap && array_grow(arr) < 0) {
 		rv_unref(item);
@@ -680,13 +682,16 @@ static inline uint64_t load64(const unsigned char *p)
 	return x;
 }
 
+/* One multiply per eight bytes and a full mix at the end: strings are
+ * hashed once (the hash is cached), but a large document has millions. */
 uint64_t rv_hash_bytes(const void *data, size_t len, uint64_t seed)
 {
 	const unsigned char *p = data;
 	uint64_t h = seed ^ (len * 0x9e3779b97f4a7c15ULL);
 
 	while (len >= 8) {
-		h = (h ^ rv_mix64(load64(p))) * 0x9e3779b97f4a7c15ULL;
+		h = (h ^ load64(p)) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 29;
 		p += 8;
 		len -= 8;
 	}
@@ -694,7 +699,8 @@ uint64_t rv_hash_bytes(const void *data, size_t len, uint64_t seed)
 		uint64_t tail = 0;
 
 		memcpy(&tail, p, len);
-		h = (h ^ rv_mix64(tail ^ ((uint64_t)len << 56))) * 0x9e3779b97f4a7c15ULL;
+		h = (h ^ tail) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 29;
 	}
 	return rv_mix64(h);
 }
@@ -751,7 +757,7 @@ uint64_t rv_hash(struct rv *v)
 	h = hash_compute(v);
 	if (!h)
 		h = 1;
-	if (v->refs != RV_REFS_FROZEN)
+	if (!(rv_refs_load(v) & RV_FROZEN_BIT))
 		v->hash = h;
 	return h;
 }

@@ -290,6 +290,14 @@ WD_MUST_CHECK int rv_write_yaml(const struct rv *v, struct wd_buf *out);
  * next to its values. Fails with a message past max_bytes. */
 struct rv *rv_parse_json_fd(int fd, size_t max_bytes, size_t max_depth, struct wd_buf *err);
 
+/* The number in the plain form OPA gives computed results: an integral value
+ * as RV_NUM_INT (or RV_NUM_BIG), anything else as a decimal without trailing
+ * zeros. rv_number_parse keeps a literal's written form ("1.0", "2.50",
+ * "1e3" are RV_NUM_DECIMAL and print as 1.0, 2.50 and 1000), as OPA keeps the
+ * literal text; a builtin that computes a number through text calls this on
+ * the parsed result. NULL for a non-number or on memory. */
+struct rv *rv_number_normalize(const struct rv *n);
+
 /* ---- values: notes on the contracts above ---- */
 
 /* rv_num_div and rv_num_rem set *ret_div_zero for a zero divisor ("divide by
@@ -299,9 +307,13 @@ struct rv *rv_parse_json_fd(int fd, size_t max_bytes, size_t max_depth, struct w
  * both operands before the call; any other NULL means memory ran out. The
  * rv_num_* functions return NULL for operands that are not numbers.
  *
- * rv_number_parse refuses literals whose magnitude passes 1e100000 or
- * 1e-100000, and float arithmetic whose result would pass about 2^1400000
- * returns NULL, so that no value needs megabytes of digits.
+ * rv_number_parse rejects literals whose leading digit sits beyond 10^999999999
+ * either way. Arithmetic returns NULL for an operand whose decimal exponent
+ * passes 400000 (products can reach that) and for a float result beyond
+ * about 2^1400000, so that no operation expands megabytes of digits.
+ *
+ * The builders return WD_EINVAL (and still consume their arguments) for a
+ * frozen container, which other threads may be reading.
  *
  * rv_parse_json with max_depth 0 allows 1000 levels of nesting.
  *

@@ -9,11 +9,11 @@
 #include "policy/value_impl.h"
 
 /* OPA turns a number into a big.Float with SetString, which gives it 64
- * mantissa bits; results of +, -, * and / keep that precision and round to
+ * mantissa bits. Results of +, -, * and / keep that precision and round to
  * nearest, ties to even. */
 #define FLOAT_PREC 64
 
-/* Binary exponents beyond this are refused (NULL): printing such a float
+/* Binary exponents beyond this are rejected (NULL): printing such a float
  * exactly would take megabytes, and no literal gets near it. */
 #define FLOAT_MAX_EXP2 1400000
 
@@ -36,7 +36,7 @@ static void fl_clear(struct fl *f)
 	mpz_clear(f->mant);
 }
 
-/* Sets f to sign * n * 2^exp2 rounded to FLOAT_PREC bits; sticky tells that
+/* Sets f to sign * n * 2^exp2 rounded to FLOAT_PREC bits. sticky tells that
  * nonzero bits were already dropped below n. n is consumed (modified). */
 static void fl_round(struct fl *f, int sign, mpz_t n, int64_t exp2, bool sticky)
 {
@@ -364,6 +364,26 @@ static struct rv *fl_to_number(const struct fl *f)
 	return v;
 }
 
+/* ---- operand limits ---- */
+
+/* Operations that expand m * 10^exp into digits reject operands with an
+ * exponent beyond this (NULL): 10^400000 is a 166 KB integer, and products
+ * could otherwise double the exponent on every step. */
+#define ARITH_MAX_EXP 400000
+
+static bool too_wide(const struct rv *n)
+{
+	struct rv_dec d;
+	bool wide;
+
+	if (n->num_repr != RV_NUM_DECIMAL || !n->u.num.big)
+		return false;
+	rv_dec_init_from(&d, n);
+	wide = d.exp > ARITH_MAX_EXP || d.exp < -ARITH_MAX_EXP;
+	rv_dec_clear(&d);
+	return wide;
+}
+
 /* ---- exact integer arithmetic ---- */
 
 enum op { OP_ADD, OP_SUB, OP_MUL };
@@ -390,6 +410,9 @@ static struct rv *exact_op(const struct rv *a, const struct rv *b, enum op op)
 		if (!overflow)
 			return rv_int(z);
 	}
+
+	if (op != OP_MUL && (too_wide(a) || too_wide(b)))
+		return NULL;
 
 	rv_dec_init_from(&da, a);
 	rv_dec_init_from(&db, b);
@@ -424,9 +447,36 @@ static bool is_number(const struct rv *v)
 	return v && v->kind == RV_NUMBER;
 }
 
+/* Zero in any form: 0, 0.0 or 0e5. */
 static bool is_zero(const struct rv *v)
 {
-	return v->num_repr == RV_NUM_INT && v->u.num.i == 0;
+	if (v->num_repr == RV_NUM_INT)
+		return v->u.num.i == 0;
+	if (v->num_repr == RV_NUM_DECIMAL && !v->u.num.big)
+		return v->u.num.i == 0;
+	if (v->num_repr == RV_NUM_DECIMAL)
+		return mpz_sgn(((const struct rv_bigdec *)v->u.num.big)->m) == 0;
+	return false;
+}
+
+/* Sets ret to the value of an integral number. The caller checked it is
+ * integral and not too wide. */
+static void integer_of(mpz_t ret, const struct rv *n)
+{
+	struct rv_dec d;
+	mpz_t p;
+
+	rv_dec_init_from(&d, n);
+	mpz_init(p);
+	if (d.exp >= 0) {
+		mpz_ui_pow_ui(p, 10, (unsigned long)d.exp);
+		mpz_mul(ret, d.m, p);
+	} else {
+		mpz_ui_pow_ui(p, 10, (unsigned long)-d.exp);
+		mpz_tdiv_q(ret, d.m, p);
+	}
+	mpz_clear(p);
+	rv_dec_clear(&d);
 }
 
 static struct rv *float_op(const struct rv *a, const struct rv *b, char op)
@@ -434,6 +484,8 @@ static struct rv *float_op(const struct rv *a, const struct rv *b, char op)
 	struct fl x, y, z;
 	struct rv *v;
 
+	if (too_wide(a) || too_wide(b))
+		return NULL;
 	fl_init(&x);
 	fl_init(&y);
 	fl_init(&z);
@@ -512,9 +564,8 @@ struct rv *rv_num_div(const struct rv *a, const struct rv *b, bool *ret_div_zero
 
 struct rv *rv_num_rem(const struct rv *a, const struct rv *b, bool *ret_div_zero)
 {
-	struct rv_dec da, db;
 	struct rv *v;
-	mpz_t p;
+	mpz_t x, y;
 
 	if (ret_div_zero)
 		*ret_div_zero = false;
@@ -535,18 +586,16 @@ struct rv *rv_num_rem(const struct rv *a, const struct rv *b, bool *ret_div_zero
 	}
 
 	/* Truncated remainder (sign of the dividend), as Go's big.Int Rem. */
-	rv_dec_init_from(&da, a);
-	rv_dec_init_from(&db, b);
-	mpz_init(p);
-	mpz_ui_pow_ui(p, 10, (unsigned long)da.exp);
-	mpz_mul(da.m, da.m, p);
-	mpz_ui_pow_ui(p, 10, (unsigned long)db.exp);
-	mpz_mul(db.m, db.m, p);
-	mpz_tdiv_r(da.m, da.m, db.m);
-	v = rv_number_from_mpz(da.m);
-	mpz_clear(p);
-	rv_dec_clear(&da);
-	rv_dec_clear(&db);
+	if (too_wide(a) || too_wide(b))
+		return NULL;
+	mpz_init(x);
+	mpz_init(y);
+	integer_of(x, a);
+	integer_of(y, b);
+	mpz_tdiv_r(x, x, y);
+	v = rv_number_from_mpz(x);
+	mpz_clear(x);
+	mpz_clear(y);
 	return v;
 }
 
@@ -559,14 +608,18 @@ struct rv *rv_num_neg(const struct rv *a)
 		return NULL;
 	if (a->num_repr == RV_NUM_INT && a->u.num.i != INT64_MIN)
 		return rv_int(-a->u.num.i);
+	/* -(3.00) is -3.00: negation keeps a decimal's written scale. */
 	rv_dec_init_from(&d, a);
 	mpz_neg(d.m, d.m);
-	v = rv_number_from_dec(d.m, d.exp);
+	if (a->num_repr == RV_NUM_DECIMAL)
+		v = rv_number_decimal(d.m, d.exp);
+	else
+		v = rv_number_from_mpz(d.m);
 	rv_dec_clear(&d);
 	return v;
 }
 
-/* Unary operations keep integers exact; on other numbers they run on the
+/* Unary operations keep integers exact. On other numbers they run on the
  * 64-bit float as OPA's do. */
 enum unary { UN_ABS, UN_ROUND, UN_CEIL, UN_FLOOR };
 
@@ -577,6 +630,8 @@ static struct rv *unary_float(const struct rv *a, enum unary op)
 	mpz_t i;
 	int c;
 
+	if (too_wide(a))
+		return NULL;
 	fl_init(&x);
 	fl_init(&half);
 	fl_init(&t);
@@ -634,18 +689,32 @@ static struct rv *unary_float(const struct rv *a, enum unary op)
 	return v;
 }
 
+/* OPA keeps plain integers as they are and sends every other number through
+ * a float, so an integral decimal such as 2.0 comes back as the integer 2. */
 static struct rv *unary(const struct rv *a, enum unary op)
 {
+	struct rv *v;
+	mpz_t z;
+
 	if (!is_number(a))
 		return NULL;
-	if (rv_number_is_int(a)) {
-		if (op != UN_ABS)
-			return rv_ref((struct rv *)a);
-		if (rv_compare(a, rv_int(0)) >= 0)
+	if (a->num_repr == RV_NUM_INT || a->num_repr == RV_NUM_BIG) {
+		if (op != UN_ABS || rv_compare(a, rv_int(0)) >= 0)
 			return rv_ref((struct rv *)a);
 		return rv_num_neg(a);
 	}
-	return unary_float(a, op);
+	if (!rv_number_is_int(a))
+		return unary_float(a, op);
+	if (too_wide(a))
+		return NULL;
+
+	mpz_init(z);
+	integer_of(z, a);
+	if (op == UN_ABS)
+		mpz_abs(z, z);
+	v = rv_number_from_mpz(z);
+	mpz_clear(z);
+	return v;
 }
 
 struct rv *rv_num_abs(const struct rv *a)

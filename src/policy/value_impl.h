@@ -23,6 +23,17 @@ enum {
 
 #define RV_FLAGS(v) ((v)->pad[0])
 
+/* The bit of refs that marks a frozen value (see value.c); static values
+ * (RV_REFS_FROZEN) have it too. */
+#define RV_FROZEN_BIT 0x80000000u
+
+/* Reads refs atomically, because other threads may be changing a frozen
+ * value's count. */
+static inline uint32_t rv_refs_load(const struct rv *v)
+{
+	return __atomic_load_n(&v->refs, __ATOMIC_RELAXED);
+}
+
 /* Strings up to this many bytes live in the unused third word of the union,
  * so a short string costs one 40-byte block. */
 #define RV_SHORT_STR 7
@@ -96,11 +107,12 @@ void rv_map_release(struct rv *v);   /* unrefs entries, frees the map */
  * stores each record's keys once, and each record is its struct plus one
  * pointer a value. Shapes are immutable; only their count changes. */
 struct rv_shape {
-	uint32_t refs;
+	uint32_t refs;          /* changed atomically: frozen objects holding
+				 * the shape may be freed on any thread */
 	uint32_t len;
 	uint32_t mask;          /* index slots - 1; 0 without an index */
 	uint8_t in_order;       /* keys already sorted */
-	uint8_t frozen;         /* keys frozen (see rv_map_freeze_children) */
+	uint8_t frozen;         /* keys already frozen */
 	uint8_t pad[2];
 	void *slots;            /* as struct rv_map's */
 	uint32_t *order;        /* sorted permutation, NULL when in order */
@@ -171,18 +183,20 @@ int rv_map_compare(const struct rv *a, const struct rv *b);
 
 /* ---- numbers (number.c) ---- */
 
-/* Integers that fit int64 are RV_NUM_INT; larger integers with at most
- * RV_BIG_DIGITS digits are RV_NUM_BIG (mpz after the struct). Everything
- * else is RV_NUM_DECIMAL: mantissa * 10^exp with the mantissa not divisible
- * by ten. A decimal whose mantissa fits int64 and exponent int8 keeps both in
- * the struct (u.num.i and pad[1], u.num.big NULL); others point
- * u.num.big at a struct rv_bigdec after the struct. Each value has exactly one
- * form, so equal numbers look alike, which hashing relies on. */
+/* Integers written without fraction or exponent are RV_NUM_INT when they fit
+ * int64, else RV_NUM_BIG (mpz after the struct). Literals with a fraction or
+ * an exponent are RV_NUM_DECIMAL at their written scale (1.0 is 10 * 10^-1),
+ * as are results that are not integers. A decimal whose mantissa fits int64
+ * and exponent int8 keeps both in the struct (u.num.i and pad[1], u.num.big
+ * NULL); others point u.num.big at a struct rv_bigdec after the struct.
+ * Arithmetic results are normalized: integers with up to RV_BIG_DIGITS digits
+ * become INT or BIG, other decimals lose trailing zeros. Hashing normalizes
+ * too, so that 1, 1.0 and 1e0 hash alike. */
 #define RV_BIG_DIGITS 1000
 
-/* Largest exponent magnitude a decimal may have; literals beyond are refused
- * so that no operation has to expand 10^exp. */
-#define RV_MAX_EXP 100000
+/* Largest position of a literal's leading digit; the exponent arithmetic of
+ * parsing cannot overflow below it. */
+#define RV_MAX_EXP 999999999
 
 struct rv_bigdec {
 	mpz_t m;
@@ -201,6 +215,9 @@ void rv_dec_clear(struct rv_dec *d);
 /* Builds the canonical number for m * 10^exp; consumes nothing. */
 struct rv *rv_number_from_dec(const mpz_t m, int64_t exp);
 struct rv *rv_number_from_mpz(const mpz_t z);
+
+/* Builds the decimal m * 10^exp at that scale, as a literal is kept. */
+struct rv *rv_number_decimal(const mpz_t m, int64_t exp);
 
 int rv_number_compare(const struct rv *a, const struct rv *b);
 uint64_t rv_number_hash(const struct rv *n);

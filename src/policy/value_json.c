@@ -1,7 +1,5 @@
-/* JSON into values: a bounded, non-recursive parser that keeps numbers exact
- * and shares repeated short strings, and conversion from and to jansson. */
-#include <float.h>
-#include <math.h>
+/* JSON into values: a bounded, non-recursive parser that keeps numbers exact,
+ * shares repeated strings, numbers and object shapes, and reads files. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -20,7 +18,7 @@
  * enumerations repeat throughout real documents. */
 #define INTERN_MAX_LEN 32
 #define INTERN_SLOTS_MIN (1u << 12)
-#define INTERN_SLOTS_MAX (1u << 18)
+#define INTERN_SLOTS_MAX (1u << 16)
 
 /* Numbers written with up to this many characters are shared the same way:
  * prices, scores and counts repeat as much as enumerations do. */
@@ -42,7 +40,7 @@ struct num_entry {
 };
 
 /* A shared string is not reused past this many references, so refs never
- * reaches RV_REFS_FROZEN. */
+ * reaches RV_FROZEN_BIT. */
 #define INTERN_MAX_REFS (1u << 30)
 
 /* Direct-mapped cache of object shapes by key sequence. */
@@ -55,9 +53,15 @@ struct num_entry {
 #define ARENA_MIN_INPUT ((size_t)64 * 1024)
 
 struct frame {
-	uint8_t kind;   /* RV_ARRAY or RV_OBJECT */
-	size_t base;    /* first stack slot of this container's items */
+	uint8_t kind;           /* RV_ARRAY or RV_OBJECT */
+	size_t base;            /* first stack slot of this container's items */
+	struct rv *partial;     /* the container so far, once items spilled */
 };
+
+/* A container with this many items on the stack moves them into the value
+ * it is building, so that a long array does not sit in memory twice: on the
+ * doubling stack and in the final array. */
+#define SPILL_ITEMS ((size_t)1 << 16)
 
 struct parser {
 	const unsigned char *p;
@@ -147,8 +151,9 @@ static struct rv *make_string(struct parser *ps, const char *data, size_t len)
 		return rv_string(data, len);
 
 	if (!ps->intern) {
-		/* A quarter-million slots suit a 100 MB document; small
-		 * inputs get a small table. */
+		/* The table grows with the input up to 64Ki slots (1 MiB),
+		 * which stays in cache: a larger one shared a few more strings
+		 * of a 100 MB document but parsed it a fifth slower. */
 		ps->intern_slots = INTERN_SLOTS_MIN;
 		while (ps->intern_slots < INTERN_SLOTS_MAX && ps->intern_slots * 256 < ps->len)
 			ps->intern_slots *= 2;
@@ -243,7 +248,7 @@ static size_t utf8_put(char *out, uint32_t c)
 	return 4;
 }
 
-/* Checks one multi-byte UTF-8 sequence at pos; returns its length or 0. */
+/* Returns the length of the valid UTF-8 sequence at pos, or 0. */
 static size_t utf8_valid_at(const struct parser *ps, size_t pos)
 {
 	size_t size;
@@ -346,7 +351,7 @@ static bool read_escaped(struct parser *ps, size_t start, struct rv **ret)
 	return true;
 }
 
-/* Reads a string; the opening quote is at pos. */
+/* Reads the string whose opening quote is at pos. */
 static bool read_string(struct parser *ps, struct rv **ret)
 {
 	size_t start;
@@ -410,9 +415,11 @@ static bool read_number(struct parser *ps)
 	len = ps->pos - start;
 	text = (const char *)ps->p + start;
 
-	/* Small integers are shared statics already; cache the rest. */
+	/* Integers of up to three digits are shared statics already, so only
+	 * the rest go through the cache. */
 	if (len <= NUM_CACHE_TEXT && ps->len >= ARENA_MIN_INPUT && !ps->no_cache &&
-	    !(len <= 3 && text[0] != '-')) {
+	    !(len <= 3 && memchr(text, '.', len) == NULL && memchr(text, 'e', len) == NULL &&
+	      memchr(text, 'E', len) == NULL && text[0] != '-')) {
 		if (!ps->numbers)
 			ps->numbers = calloc(NUM_CACHE_SLOTS, sizeof(*ps->numbers));
 		if (ps->numbers) {
@@ -456,12 +463,80 @@ static bool open_frame(struct parser *ps, uint8_t kind)
 	}
 	ps->frames[ps->depth].kind = kind;
 	ps->frames[ps->depth].base = ps->sp;
+	ps->frames[ps->depth].partial = NULL;
 	ps->depth++;
 	ps->pos++;
 	return true;
 }
 
-/* Builds the array from the stack; its items sit right after the struct,
+/* Moves the frame's items from the stack into its partial container. */
+static bool spill(struct parser *ps, struct frame *f)
+{
+	size_t n = ps->sp - f->base;
+
+	if (!f->partial) {
+		f->partial = f->kind == RV_ARRAY ? rv_array_new(n) : rv_object_new(n / 2);
+		if (!f->partial)
+			return fail_oom(ps);
+	}
+	if (f->kind == RV_ARRAY) {
+		for (size_t i = 0; i < n; i++) {
+			struct rv *item = ps->stack[f->base + i];
+
+			ps->stack[f->base + i] = NULL;
+			if (rv_array_push(f->partial, item) < 0) {
+				for (size_t j = i + 1; j < n; j++)
+					rv_unref(ps->stack[f->base + j]);
+				ps->sp = f->base;
+				return fail_oom(ps);
+			}
+		}
+	} else {
+		size_t before = rv_len(f->partial);
+
+		for (size_t i = 0; i + 1 < n; i += 2) {
+			struct rv *key = ps->stack[f->base + i];
+			struct rv *value = ps->stack[f->base + i + 1];
+
+			if (rv_object_put(f->partial, key, value) < 0) {
+				for (size_t j = i + 2; j < n; j++)
+					rv_unref(ps->stack[f->base + j]);
+				ps->sp = f->base;
+				return fail_oom(ps);
+			}
+		}
+		/* A duplicate key freed the value it replaced. */
+		if (rv_len(f->partial) < before + n / 2)
+			ps->no_cache = true;
+	}
+	ps->sp = f->base;
+	return true;
+}
+
+/* Finishes a container whose items were spilled; the array gives back the
+ * capacity it grew by doubling. */
+static struct rv *close_partial(struct parser *ps, struct frame *f)
+{
+	struct rv *v;
+
+	if (ps->sp > f->base && !spill(ps, f))
+		return NULL;
+	v = f->partial;
+	f->partial = NULL;
+	if (v->kind == RV_ARRAY && v->u.arr.cap > v->u.arr.len) {
+		struct rv **items = rv_mem_realloc(v->u.arr.items,
+						   v->u.arr.cap * sizeof(struct rv *),
+						   v->u.arr.len * sizeof(struct rv *));
+
+		if (items) {
+			v->u.arr.items = items;
+			v->u.arr.cap = v->u.arr.len;
+		}
+	}
+	return v;
+}
+
+/* Builds the array from the stack with its items right after the struct,
  * since a parsed array usually never grows. */
 static struct rv *close_array(struct parser *ps, size_t base)
 {
@@ -484,7 +559,7 @@ static struct rv *close_array(struct parser *ps, size_t base)
 /* The shape for the keys at stack[base], stride 2: from the cache when the
  * same key values came before (keys are shared strings, so comparing
  * pointers is enough), else a new one. NULL for duplicate keys or no
- * memory; the caller then builds an ordinary map. */
+ * memory, and the caller then builds an ordinary map. */
 static struct rv_shape *shape_for(struct parser *ps, size_t base, size_t n)
 {
 	struct rv *keys[RV_SHAPE_MAX_KEYS];
@@ -584,7 +659,7 @@ static bool read_key(struct parser *ps)
 }
 
 /* Drops the pages of a mapped file already parsed, so that the text and the
- * values are not both resident. Parsed strings are copies; a page read
+ * values are not both resident. Parsed strings are copies, and a page read
  * again would come back from the file. */
 static void release_read(struct parser *ps)
 {
@@ -602,6 +677,9 @@ static void release_read(struct parser *ps)
 static bool parse(struct parser *ps)
 {
 	for (;;) {
+		if (ps->mapped && ps->pos - ps->released >= RELEASE_STEP)
+			release_read(ps);
+
 		/* A value is expected here. */
 		skip_ws(ps);
 		if (ps->pos >= ps->len)
@@ -666,13 +744,20 @@ static bool parse(struct parser *ps)
 				return fail(ps, "unexpected end of input");
 			c = ps->p[ps->pos];
 
-			if (c == ',' && ps->sp > f->base) {
+			if (c == ',' && (ps->sp > f->base || f->partial)) {
+				if (ps->sp - f->base >= SPILL_ITEMS && !spill(ps, f))
+					return false;
 				ps->pos++;
 				if (f->kind == RV_OBJECT && !read_key(ps))
 					return false;
 				break;
 			}
-			if (f->kind == RV_ARRAY && c == ']') {
+			if (f->partial && (c == ']' || c == '}') &&
+			    c == (f->kind == RV_ARRAY ? ']' : '}')) {
+				done = close_partial(ps, f);
+				if (!done)
+					return false;
+			} else if (f->kind == RV_ARRAY && c == ']') {
 				done = close_array(ps, f->base);
 			} else if (f->kind == RV_OBJECT && c == '}') {
 				done = close_object(ps, f->base);
@@ -684,8 +769,6 @@ static bool parse(struct parser *ps)
 			ps->depth--;
 			if (!push(ps, done))
 				return false;
-			if (ps->mapped && ps->pos - ps->released >= RELEASE_STEP)
-				release_read(ps);
 		}
 	}
 }
@@ -707,7 +790,7 @@ static struct rv *parse_text(const char *text, size_t len, size_t max_depth, boo
 		ps.p = (const unsigned char *)"";
 	}
 
-	/* Large documents go to arena chunks; a small request body would only
+	/* Large documents go to arena chunks. A small request body would only
 	 * map a chunk to use a page of it. */
 	if (len >= ARENA_MIN_INPUT)
 		rv_arena_begin();
@@ -723,7 +806,7 @@ static struct rv *parse_text(const char *text, size_t len, size_t max_depth, boo
 			result = ps.stack[--ps.sp];
 	}
 
-	/* A message that does not fit the caller's buffer is left out; the
+	/* A message that does not fit the caller's buffer is left out, and the
 	 * NULL result still tells the failure. */
 	if (!result && err) {
 		int rc;
@@ -738,6 +821,8 @@ static struct rv *parse_text(const char *text, size_t len, size_t max_depth, boo
 
 	for (size_t i = 0; i < ps.sp; i++)
 		rv_unref(ps.stack[i]);
+	for (size_t i = 0; i < ps.depth; i++)
+		rv_unref(ps.frames[i].partial);
 	free(ps.intern);
 	free(ps.numbers);
 	if (ps.shapes) {
@@ -815,169 +900,4 @@ struct rv *rv_parse_json_fd(int fd, size_t max_bytes, size_t max_depth, struct w
 	v = parse_text(map, (size_t)st.st_size, max_depth, true, err);
 	munmap(map, (size_t)st.st_size);
 	return v;
-}
-
-/* ---- jansson ---- */
-
-struct rv *rv_from_json(const json_t *json)
-{
-	struct rv *v;
-
-	if (!json)
-		return NULL;
-
-	switch (json_typeof(json)) {
-	case JSON_NULL:
-		return rv_null();
-	case JSON_TRUE:
-		return rv_bool(true);
-	case JSON_FALSE:
-		return rv_bool(false);
-	case JSON_INTEGER:
-		return rv_int(json_integer_value(json));
-	case JSON_REAL:
-		return rv_double(json_real_value(json));
-	case JSON_STRING:
-		return rv_string(json_string_value(json), json_string_length(json));
-	case JSON_ARRAY: {
-		size_t n = json_array_size(json);
-
-		v = rv_array_new(n);
-		if (!v)
-			return NULL;
-		for (size_t i = 0; i < n; i++) {
-			if (rv_array_push(v, rv_from_json(json_array_get(json, i))) < 0) {
-				rv_unref(v);
-				return NULL;
-			}
-		}
-		return v;
-	}
-	case JSON_OBJECT: {
-		const char *key;
-		size_t key_len;
-		json_t *value;
-
-		v = rv_object_new(json_object_size(json));
-		if (!v)
-			return NULL;
-		json_object_keylen_foreach((json_t *)json, key, key_len, value) {
-			if (rv_object_put(v, rv_string(key, key_len), rv_from_json(value)) < 0) {
-				rv_unref(v);
-				return NULL;
-			}
-		}
-		return v;
-	}
-	default:
-		return NULL;
-	}
-}
-
-/* jansson holds int64 and finite doubles only: larger magnitudes become the
- * largest double of their sign (rv_write_json keeps them exact). */
-static json_t *number_to_json(const struct rv *v)
-{
-	int64_t i;
-	double d;
-
-	if (rv_number_to_i64(v, &i))
-		return json_integer(i);
-	d = rv_number_to_double(v);
-	if (isinf(d))
-		d = d < 0 ? -DBL_MAX : DBL_MAX;
-	return json_real(d);
-}
-
-/* An object key as OPA writes it: strings as they are, anything else as its
- * compact JSON text. */
-static char *key_text(const struct rv *key, size_t *ret_len)
-{
-	struct wd_buf buf;
-	char *s;
-
-	wd_buf_init(&buf, 64, SIZE_MAX / 2);
-	if (rv_write_json(key, &buf) < 0) {
-		wd_buf_free(&buf);
-		return NULL;
-	}
-	s = wd_buf_take(&buf, ret_len);
-	wd_buf_free(&buf);
-	return s;
-}
-
-json_t *rv_to_json(const struct rv *v)
-{
-	json_t *out;
-
-	if (!v)
-		return NULL;
-
-	switch (v->kind) {
-	case RV_NULL:
-		return json_null();
-	case RV_BOOL:
-		return json_boolean(v->u.boolean);
-	case RV_NUMBER:
-		return number_to_json(v);
-	case RV_STRING:
-		return json_stringn_nocheck(v->u.str.data, v->u.str.len);
-	case RV_ARRAY:
-		out = json_array();
-		for (size_t i = 0; out && i < v->u.arr.len; i++) {
-			if (json_array_append_new(out, rv_to_json(v->u.arr.items[i])) < 0) {
-				json_decref(out);
-				return NULL;
-			}
-		}
-		return out;
-	case RV_SET:
-		out = json_array();
-		for (size_t i = 0; out && i < rv_len(v); i++) {
-			struct rv *member;
-
-			rv_map_sorted_at(v, i, &member, NULL);
-			if (json_array_append_new(out, rv_to_json(member)) < 0) {
-				json_decref(out);
-				return NULL;
-			}
-		}
-		return out;
-	default:
-		out = json_object();
-		/* Sorted order, so that when two keys write the same text the
-		 * later one wins as in OPA's conversion. */
-		for (size_t i = 0; out && i < rv_len(v); i++) {
-			struct rv *key, *value;
-			json_t *jv;
-			int rc;
-
-			rv_map_sorted_at(v, i, &key, &value);
-			jv = rv_to_json(value);
-			if (!jv) {
-				json_decref(out);
-				return NULL;
-			}
-			if (key->kind == RV_STRING) {
-				rc = json_object_setn_new_nocheck(out, key->u.str.data, key->u.str.len,
-								  jv);
-			} else {
-				size_t len;
-				char *text = key_text(key, &len);
-
-				if (!text) {
-					json_decref(jv);
-					json_decref(out);
-					return NULL;
-				}
-				rc = json_object_setn_new_nocheck(out, text, len, jv);
-				free(text);
-			}
-			if (rc < 0) {
-				json_decref(out);
-				return NULL;
-			}
-		}
-		return out;
-	}
 }

@@ -10,8 +10,8 @@
 #include "policy/value.h"
 #include "policy/value_impl.h"
 
-/* Entry numbers are 32-bit; a ceiling far below that keeps the index sizes
- * in range. */
+/* Entry numbers are 32-bit, and a ceiling far below that keeps the index
+ * sizes in range. */
 #define MAP_MAX_ENTRIES (UINT32_MAX / 4)
 
 static size_t map_bytes(uint32_t cap, uint8_t stride)
@@ -329,7 +329,7 @@ static int index_rebuild(struct rv_map *m, uint32_t want_entries)
 	return 0;
 }
 
-/* Doubles the entry space. An inline map moves to a block of its own; its
+/* Doubles the entry space. An inline map moves to a block of its own, and its
  * index stays where it is until the next rebuild. */
 static int map_grow(struct rv *v)
 {
@@ -363,7 +363,7 @@ static void order_drop(struct rv_map *m)
 	m->order = NULL;
 }
 
-/* Gives a shaped object a map of its own before it changes; the values'
+/* Gives a shaped object a map of its own before it changes. The values'
  * space after the struct is left unused. */
 static int unshare(struct rv *v)
 {
@@ -395,8 +395,8 @@ static int unshare(struct rv *v)
 	return 0;
 }
 
-/* Adds a new entry at the end; key and value are owned by the map after a
- * successful return. */
+/* Adds a new entry at the end. The map owns key and value after a successful
+ * return. */
 static int map_append(struct rv *v, struct rv *key, struct rv *value, uint64_t h)
 {
 	struct rv_map *m = v->u.map;
@@ -442,6 +442,11 @@ int rv_object_put(struct rv *obj, struct rv *key, struct rv *value)
 		rv_unref(value);
 		return WD_ENOMEM;
 	}
+	if (rv_refs_load(obj) & RV_FROZEN_BIT) {
+		rv_unref(key);
+		rv_unref(value);
+		return WD_EINVAL;
+	}
 
 	h = rv_hash(key);
 	i = find_value(obj, key, h);
@@ -473,6 +478,10 @@ int rv_set_add(struct rv *set, struct rv *item)
 	if (!set || !item || set->kind != RV_SET) {
 		rv_unref(item);
 		return WD_ENOMEM;
+	}
+	if (rv_refs_load(set) & RV_FROZEN_BIT) {
+		rv_unref(item);
+		return WD_EINVAL;
 	}
 
 	h = rv_hash(item);
@@ -543,8 +552,8 @@ void rv_map_sorted_at(const struct rv *v, size_t i, struct rv **ret_key, struct 
 		return;
 	}
 
-	/* Without memory for the order, insertion order is the only answer
-	 * left; it is still a complete iteration. */
+	/* Without memory for the order, fall back to insertion order, which
+	 * still visits every entry once. */
 	if (!m->in_order && rv_map_ensure_order(v) == 0 && m->order)
 		i = m->order[i];
 	rv_map_at(v, i, ret_key, ret_value);

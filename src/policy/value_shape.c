@@ -80,8 +80,8 @@ struct rv_shape *rv_shape_new(struct rv *const *keys, size_t n)
 		tail += rv_slots_bytes(slots);
 	}
 
-	/* Keys in strictly ascending order cannot repeat; others are
-	 * checked while the index fills. */
+	/* Keys in strictly ascending order cannot repeat. Others are checked
+	 * while the index fills. */
 	if (!in_order) {
 		for (uint32_t i = 0; i < n; i++) {
 			if (repeats_before(s, i)) {
@@ -122,7 +122,7 @@ struct rv *rv_object_new_shaped(struct rv_shape *shape, struct rv *const *values
 	if (!v)
 		return NULL;
 	RV_FLAGS(v) |= RVF_SHAPED;
-	shape->refs++;
+	__atomic_add_fetch(&shape->refs, 1, __ATOMIC_RELAXED);
 	v->u.map = (struct rv_map *)(void *)shape;
 	if (shape->len)
 		memcpy(rv_shaped_values(v), values, shape->len * sizeof(struct rv *));

@@ -116,7 +116,7 @@ static void text_entries_free(struct text_entry *e, size_t n)
 }
 
 /* OPA turns each key into a string (non-strings as their JSON text), then
- * Go's encoder sorts those strings; where two keys give the same text, the
+ * Go's encoder sorts those strings. Where two keys give the same text, the
  * one later in OPA's order wins. */
 static int text_entries(const struct rv *obj, struct text_entry **ret, size_t *ret_n)
 {

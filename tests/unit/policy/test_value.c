@@ -269,6 +269,11 @@ static void value_freeze(void **state)
 	rv_unref(doc);
 	assert_string_equal(rv_str(rv_object_get_str(doc, "s")), "shared");
 
+	/* Builders reject frozen containers and still consume the item. */
+	assert_int_equal(rv_array_push(inner, rv_cstring("no")), WD_EINVAL);
+	assert_int_equal(rv_object_put(doc, rv_cstring("x"), rv_null()), WD_EINVAL);
+	assert_int_equal(rv_len(doc), 3);
+
 	/* Freeing the tree leaves the node held elsewhere alive (ASan checks). */
 	rv_free_frozen(doc);
 	assert_int_equal(inner->refs, 0x80000001u);

