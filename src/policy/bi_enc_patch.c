@@ -421,6 +421,10 @@ static struct rv *apply_last(const struct rv *c, const struct rv *seg, enum patc
 
 		if (op != OP_ADD && !present)
 			return NULL;
+
+		/* OPA adds to a set only the member its path names. */
+		if (op == OP_ADD && value && !rv_equal(seg, value))
+			return NULL;
 		out = rv_set_new(rv_len(c) + 1);
 		for (size_t i = 0; out && i < rv_len(c); i++) {
 			struct rv *m = bi_member_at(c, i);
@@ -477,13 +481,12 @@ static const struct rv *get_at(const struct rv *doc, const struct rv *segs)
 	return doc;
 }
 
-/* A patch path: a JSON pointer must be empty or start with '/'. */
+/* A patch path. OPA trims leading slashes before splitting, so "a/b" and
+ * "/a/b" name the same place. */
 static struct rv *patch_path(const struct rv *p)
 {
 	bool bad;
 
-	if (rv_is(p, RV_STRING) && rv_str_len(p) > 0 && rv_str(p)[0] != '/')
-		return NULL;
 	return parse_path(p, &bad);
 }
 

@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "policy/bi_str_util.h"
+#include "policy/bi_tmpl.h"
 
 /* ---- search ---- */
 
@@ -832,7 +833,7 @@ const struct rego_builtin rego_builtins_strings[] = {
 	{ .name = "strings.split_n", .arity = 3, .arg_types = { S, S, N },
 	  .result_type = RK_ARRAY, .fn = bi_split_n },
 	{ .name = "strings.render_template", .arity = 2, .arg_types = { S, RK_OBJECT },
-	  .result_type = S, .fn = bi_render_template },
+	  .result_type = S, .fn = bi_tmpl_render },
 	{ .name = "substring", .arity = 3, .arg_types = { S, N, N }, .result_type = S,
 	  .fn = bi_substring },
 	{ .name = "trim", .arity = 2, .arg_types = { S, S }, .result_type = S, .fn = bi_trim },

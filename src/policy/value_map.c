@@ -212,7 +212,15 @@ static void keys_of(const struct rv *v, struct keys *k)
 
 static inline bool key_is(const struct rv *k, const struct rv *key, uint64_t h)
 {
-	return k == key || (k->hash == h && rv_compare(k, key) == 0);
+	if (k == key)
+		return true;
+	if (k->hash != h)
+		return false;
+	/* String keys are the common case: skip the general comparison. */
+	if (k->kind == RV_STRING && key->kind == RV_STRING)
+		return k->u.str.len == key->u.str.len &&
+		       memcmp(k->u.str.data, key->u.str.data, k->u.str.len) == 0;
+	return rv_compare(k, key) == 0;
 }
 
 static bool key_is_str(const struct rv *k, uint64_t h, const char *s, size_t len)

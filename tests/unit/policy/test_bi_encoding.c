@@ -97,7 +97,8 @@ static void test_json_patch(void **state)
 	expect_undefined("json.patch", "[{\"a\": 1}, [{\"op\": \"test\", \"path\": \"/a\", \"value\": 2}]]");
 	expect_undefined("json.patch", "[[1, 2], [{\"op\": \"add\", \"path\": \"/01\", \"value\": 0}]]");
 	expect_undefined("json.patch", "[[1, 2], [{\"op\": \"remove\", \"path\": \"/2\"}]]");
-	expect_undefined("json.patch", "[{}, [{\"op\": \"add\", \"path\": \"a\", \"value\": 0}]]");
+	expect_ok("json.patch", "[{}, [{\"op\": \"add\", \"path\": \"a\", \"value\": 0}]]",
+		  "{\"a\":0}");
 	expect_undefined("json.patch", "[{\"a\": {}}, [{\"op\": \"move\", \"from\": \"/a\", \"path\": \"/a/b\"}]]");
 }
 
