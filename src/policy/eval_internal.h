@@ -66,6 +66,7 @@ struct q {
 
 	uint64_t steps;
 	uint64_t max_steps;
+	const struct rego_loc *last_loc; /* of the latest step, for limit errors */
 	uint32_t depth;
 	uint32_t max_depth;
 	size_t max_memory;
