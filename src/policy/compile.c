@@ -390,13 +390,9 @@ static int attach_rule(struct tree_ctx *tc, struct cnode *pkg, struct rego_rule 
 				"function name must be a ground ref");
 		return WD_EINVAL;
 	}
-	{
-		char path[512];
-		int n = snprintf(path, sizeof(path), "%s", node->path);
-
-		(void)n;
-		rule->path = rego_arena_strndup(arena, path, strlen(path));
-	}
+	rule->path = rego_arena_strndup(arena, node->path, strlen(node->path));
+	if (!rule->path)
+		return WD_ENOMEM;
 
 	if (rule->is_default) {
 		if (node->default_rule) {
