@@ -424,7 +424,7 @@ struct obj_env {
 	struct rv *const *keys;
 	size_t nkeys;
 	size_t i;                     /* suffix terms matched or evaluated */
-	struct rv *vals[16];
+	struct rv *vals[128];         /* rule heads have at most 128 segments */
 };
 
 static int obj_leaf(struct q *q, struct rv *leaf, void *env)
