@@ -32,10 +32,13 @@ struct cache {
 	struct cache *parent;
 };
 
+/* Segments a `with` target path may have, as many as a rule head. */
+#define WITH_MAX_PATH 128
+
 /* Active `with` overrides form lists, newest first, whose entries live in
  * the stack frames of eval_with. */
 struct data_override {
-	struct rv *keys[16];          /* path below data */
+	struct rv *keys[WITH_MAX_PATH]; /* path below data */
 	size_t len;
 	struct rv *value;
 	struct data_override *next;
