@@ -13,6 +13,11 @@ struct aws_url {
 	char *host;         /* authority without userinfo, unescaped, port kept */
 	char *escaped_path; /* url.URL.EscapedPath() */
 	char *raw_query;    /* text between '?' and '#', as written */
+	char *scheme;       /* lowercased, "" when none */
+	char *path;         /* unescaped; "" for none and for opaque URLs */
+	char *raw_path;     /* url.URL.RawPath: the written path when it differs
+			     * from the default escaping, else "" */
+	char *fragment;     /* unescaped text after '#', "" when none */
 };
 
 /* Parses text as Go's url.Parse. On failure appends Go's message

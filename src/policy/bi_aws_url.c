@@ -1,5 +1,6 @@
-/* The subset of Go's net/url.Parse that AWS SigV4 signing reads: host, escaped
- * path and raw query, with Go's checks and error texts. */
+/* The subset of Go's net/url.Parse that AWS SigV4 signing and the uri
+ * builtins read: scheme, host, path, raw query and fragment, with Go's
+ * checks and error texts. */
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -267,14 +268,17 @@ static int set_path(struct aws_url *url, const char *s, size_t len, char *reason
 	 * escaping and is a valid encoding, "*" as is, else the default. */
 	path_is_star = wd_buf_len(&path) == 1 && wd_buf_str(&path)[0] == '*';
 	if (wd_buf_len(&escaped) != len || memcmp(wd_buf_str(&escaped), s, len) != 0) {
-		if (valid_encoded_path(s, len))
+		if (valid_encoded_path(s, len)) {
 			url->escaped_path = strndup(s, len);
-		else
+			url->raw_path = strndup(s, len);
+		} else {
 			url->escaped_path = strdup(path_is_star ? "*" : wd_buf_str(&escaped));
+		}
 	} else {
 		url->escaped_path = strdup(path_is_star ? "*" : wd_buf_str(&escaped));
 	}
-	rc = url->escaped_path ? 0 : WD_ENOMEM;
+	url->path = strdup(wd_buf_str(&path));
+	rc = url->escaped_path && url->path ? 0 : WD_ENOMEM;
 out:
 	wd_buf_free(&path);
 	wd_buf_free(&escaped);
@@ -311,6 +315,12 @@ static int parse_main(struct aws_url *url, const char *s, size_t len, char *reas
 	}
 	rest = scheme_len ? s + scheme_len + 1 : s;
 	rest_len = scheme_len ? len - scheme_len - 1 : len;
+	url->scheme = strndup(s, scheme_len);
+	if (!url->scheme)
+		return WD_ENOMEM;
+	for (char *p = url->scheme; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
 
 	/* A lone trailing '?' forces an empty query; otherwise the query is
 	 * everything after the first '?'. */
@@ -363,6 +373,10 @@ void aws_url_free(struct aws_url *url)
 	free(url->host);
 	free(url->escaped_path);
 	free(url->raw_query);
+	free(url->scheme);
+	free(url->path);
+	free(url->raw_path);
+	free(url->fragment);
 	memset(url, 0, sizeof(*url));
 }
 
@@ -390,6 +404,10 @@ int aws_url_parse(const char *text, size_t len, struct aws_url *ret_url, struct 
 		wd_buf_init(&frag, 64, BI_STR_MAX);
 		rc = url_unescape(hash + 1, len - main_len - 1, MODE_FRAGMENT, &frag, reason,
 				  sizeof(reason));
+		if (rc == 0) {
+			url.fragment = strdup(wd_buf_str(&frag));
+			rc = url.fragment ? 0 : WD_ENOMEM;
+		}
 		wd_buf_free(&frag);
 		if (rc == WD_EINVAL)
 			rc = url_error(err, text, len, reason);
@@ -399,7 +417,11 @@ int aws_url_parse(const char *text, size_t len, struct aws_url *ret_url, struct 
 
 	if ((!url.host && !(url.host = strdup(""))) ||
 	    (!url.escaped_path && !(url.escaped_path = strdup(""))) ||
-	    (!url.raw_query && !(url.raw_query = strdup("")))) {
+	    (!url.raw_query && !(url.raw_query = strdup(""))) ||
+	    (!url.scheme && !(url.scheme = strdup(""))) ||
+	    (!url.path && !(url.path = strdup(""))) ||
+	    (!url.raw_path && !(url.raw_path = strdup(""))) ||
+	    (!url.fragment && !(url.fragment = strdup("")))) {
 		rc = WD_ENOMEM;
 		goto out;
 	}

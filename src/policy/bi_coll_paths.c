@@ -267,7 +267,7 @@ int bi_graph_reachable_paths(struct rego_bctx *ctx, struct rv *const *args, size
 	if (rc < 0) {
 		rv_unref(w.result);
 		if (rc == WD_ETOOBIG)
-			return rego_bi_error(ctx, "path search exceeds the limit of %u steps",
+			return rego_bi_limit_error(ctx, "path search exceeds the limit of %u steps",
 					     BI_COLL_PATHS_MAX_STEPS);
 		return bi_coll_oom(ctx);
 	}

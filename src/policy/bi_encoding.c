@@ -8,6 +8,7 @@
 #include "common/error.h"
 #include "policy/bi_enc.h"
 #include "policy/bi_str_util.h"
+#include "policy/bi_uri.h"
 
 /* ---- base64 ---- */
 
@@ -572,6 +573,10 @@ const struct rego_builtin rego_builtins_encoding[] = {
 	  .fn = bi_urlquery_encode },
 	{ .name = "urlquery.decode", .arity = 1, .arg_types = { S }, .result_type = S,
 	  .fn = bi_urlquery_decode },
+	{ .name = "uri.parse", .arity = 1, .arg_types = { RK_STRING }, .result_type = RK_OBJECT,
+	  .fn = bi_uri_parse },
+	{ .name = "uri.is_valid", .arity = 1, .arg_types = { RK_ANY }, .result_type = RK_BOOL,
+	  .fn = bi_uri_is_valid },
 	{ .name = "urlquery.encode_object", .arity = 1, .arg_types = { RK_OBJECT },
 	  .result_type = S, .fn = bi_urlquery_encode_object },
 	{ .name = "urlquery.decode_object", .arity = 1, .arg_types = { S },

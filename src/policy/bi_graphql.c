@@ -47,7 +47,7 @@ static void error_text(const struct gql_error *err, char *out, size_t cap)
 
 static int report_memory(struct rego_bctx *ctx)
 {
-	return rego_bi_error(ctx, "GraphQL document exceeds the memory limit of %u bytes",
+	return rego_bi_limit_error(ctx, "GraphQL document exceeds the memory limit of %u bytes",
 			     GQL_MAX_ARENA);
 }
 

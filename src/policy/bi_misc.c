@@ -397,6 +397,87 @@ static int bi_opa_runtime(struct rego_bctx *ctx, struct rv *const *args, size_t 
 	return bi_ret(ctx, rv_object_new(0), ret);
 }
 
+static int bi_network_disabled(struct rego_bctx *ctx, struct rv *const *args, size_t nargs,
+			       struct rv **ret);
+
+/* The request keys OPA's http.send accepts, and the ones it requires. */
+static const char *const http_send_keys[] = {
+	"body", "cache", "cache_ignored_headers", "caching_mode", "enable_redirect",
+	"force_cache", "force_cache_duration_seconds", "force_json_decode",
+	"force_yaml_decode", "headers", "max_retry_attempts", "method", "raise_error",
+	"raw_body", "timeout", "tls_ca_cert", "tls_ca_cert_env_variable", "tls_ca_cert_file",
+	"tls_client_cert", "tls_client_cert_env_variable", "tls_client_cert_file",
+	"tls_client_key", "tls_client_key_env_variable", "tls_client_key_file",
+	"tls_insecure_skip_verify", "tls_server_name", "tls_use_system_certs", "url",
+};
+static const char *const http_send_required[] = { "method", "url" };
+
+static bool http_send_key_known(const struct rv *key)
+{
+	if (!rv_is(key, RV_STRING))
+		return false;
+	for (size_t i = 0; i < WD_ARRAY_LEN(http_send_keys); i++)
+		if (strcmp(rv_str(key), http_send_keys[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Writes the names as OPA's set notation, {"a", "b"}. */
+static int names_text(struct wd_buf *out, const struct rv *const *names, size_t count)
+{
+	WD_TRY(wd_buf_append_byte(out, '{'));
+	for (size_t i = 0; i < count; i++) {
+		if (i)
+			WD_TRY(wd_buf_append_str(out, ", "));
+		WD_TRY(rv_write_json(names[i], out));
+	}
+	return wd_buf_append_byte(out, '}');
+}
+
+/* http.send checks its request object as OPA does, so a policy with a
+ * malformed request gets OPA's type error, and only a well-formed request
+ * reaches the refusal below. */
+static int bi_http_send(struct rego_bctx *ctx, struct rv *const *args, size_t nargs,
+			struct rv **ret)
+{
+	const struct rv *req = args[0];
+	const struct rv *bad[8];
+	struct rv *missing[WD_ARRAY_LEN(http_send_required)] = { 0 };
+	size_t bad_count = 0, missing_count = 0;
+	struct wd_buf text;
+	int rc;
+
+	WD_TRY(rego_bi_want(ctx, args, 1, RK_OBJECT));
+	for (size_t i = 0; i < rv_len(req) && bad_count < WD_ARRAY_LEN(bad); i++) {
+		struct rv *key;
+
+		rv_map_sorted_at(req, i, &key, NULL);
+		if (!http_send_key_known(key))
+			bad[bad_count++] = key;
+	}
+	for (size_t i = 0; i < WD_ARRAY_LEN(http_send_required); i++)
+		if (!rv_object_get_str(req, http_send_required[i])) {
+			missing[missing_count] = rv_cstring(http_send_required[i]);
+			if (!missing[missing_count])
+				return WD_ENOMEM;
+			missing_count++;
+		}
+	if (!bad_count && !missing_count)
+		return bi_network_disabled(ctx, args, nargs, ret);
+
+	wd_buf_init(&text, 64, 4096);
+	rc = bad_count ? names_text(&text, bad, bad_count)
+		       : names_text(&text, (const struct rv *const *)missing, missing_count);
+	if (rc == 0)
+		rc = rego_bi_error_code(ctx, "eval_type_error", "%s request parameters(s): %s",
+					bad_count ? "invalid" : "missing required",
+					wd_buf_str(&text));
+	for (size_t i = 0; i < missing_count; i++)
+		rv_unref(missing[i]);
+	wd_buf_free(&text);
+	return rc;
+}
+
 /* http.send and net.lookup_ip_addr: warden evaluates
  * policies without network access, so these fail instead of reaching out. */
 static int bi_network_disabled(struct rego_bctx *ctx, struct rv *const *args, size_t nargs,
@@ -428,7 +509,7 @@ const struct rego_builtin rego_builtins_misc[] = {
 	{ .name = "opa.runtime", .arity = 0, .flags = REGO_BI_NONDET, .result_type = RK_OBJECT,
 	  .fn = bi_opa_runtime },
 	{ .name = "http.send", .arity = 1, .flags = REGO_BI_NONDET | REGO_BI_NETWORK,
-	  .arg_types = { RK_OBJECT }, .result_type = RK_OBJECT, .fn = bi_network_disabled },
+	  .arg_types = { RK_OBJECT }, .result_type = RK_OBJECT, .fn = bi_http_send },
 	{ .name = "net.lookup_ip_addr", .arity = 1, .flags = REGO_BI_NONDET | REGO_BI_NETWORK,
 	  .arg_types = { S }, .result_type = RK_SET, .fn = bi_network_disabled },
 	{ .name = "providers.aws.sign_req", .arity = 3,

@@ -122,6 +122,7 @@ static struct rv *rat_to_number(const mpq_t q)
 {
 	mpz_t ip, rem, scale;
 	struct rv *v = NULL;
+	struct rv *parsed = NULL;
 	char *ip_text = NULL, *frac_text = NULL, *text = NULL;
 	size_t len;
 	bool neg = mpq_sgn(q) < 0;
@@ -160,7 +161,11 @@ static struct rv *rat_to_number(const mpq_t q)
 		goto out;
 	snprintf(text, len, "%s%s.%.*s%s", neg ? "-" : "", ip_text,
 		 (int)(10 - strlen(frac_text)), "0000000000", frac_text);
-	v = rv_number_parse(text, strlen(text));
+	/* The text has ten fraction digits; OPA's result has no trailing
+	 * zeros. */
+	parsed = rv_number_parse(text, strlen(text));
+	v = parsed ? rv_number_normalize(parsed) : NULL;
+	rv_unref(parsed);
 out:
 	free(ip_text);
 	free(frac_text);

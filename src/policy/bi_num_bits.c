@@ -40,7 +40,7 @@ static int bits_shift(struct rego_bctx *ctx, enum bits_op op, mpz_t x, const mpz
 	if (mpz_sgn(x) == 0)
 		return 0;
 	if (bits > BI_NUM_SHIFT_MAX)
-		return rego_bi_error(ctx, "shift count exceeds the limit of %u bits",
+		return rego_bi_limit_error(ctx, "shift count exceeds the limit of %u bits",
 				     BI_NUM_SHIFT_MAX);
 	mpz_mul_2exp(x, x, (mp_bitcnt_t)bits);
 	return 0;

@@ -23,7 +23,7 @@ static int build_range(struct rego_bctx *ctx, const mpz_t x, const mpz_t y, cons
 	mpz_fdiv_q(count, count, step);
 	mpz_add_ui(count, count, 1);
 	if (mpz_cmp_ui(count, BI_NUM_RANGE_MAX) > 0) {
-		rc = rego_bi_error(ctx, "range of more than %u numbers", BI_NUM_RANGE_MAX);
+		rc = rego_bi_limit_error(ctx, "range of more than %u numbers", BI_NUM_RANGE_MAX);
 		goto out;
 	}
 	n = (size_t)mpz_get_ui(count);

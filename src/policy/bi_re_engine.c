@@ -511,7 +511,7 @@ int bi_regex_exec(struct rego_bctx *ctx, const struct bi_regex *re, const char *
 		pcre2_match_data_free(md);
 		if (n == PCRE2_ERROR_MATCHLIMIT || n == PCRE2_ERROR_DEPTHLIMIT ||
 		    n == PCRE2_ERROR_HEAPLIMIT)
-			return rego_bi_error(ctx, "regular expression exceeded its match limit");
+			return rego_bi_limit_error(ctx, "regular expression exceeded its match limit");
 		return rego_bi_error(ctx, "regular expression match failed (PCRE2 error %d)", n);
 	}
 

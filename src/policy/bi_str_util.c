@@ -125,7 +125,7 @@ int bi_fail(struct rego_bctx *ctx, int rc)
 	if (rc >= 0)
 		return 0;
 	if (rc == WD_ETOOBIG)
-		rego_bi_error(ctx, "result exceeds the limit of %zu bytes", BI_STR_MAX);
+		rego_bi_limit_error(ctx, "result exceeds the limit of %zu bytes", BI_STR_MAX);
 	else if (rc == WD_ENOMEM)
 		rego_bi_error(ctx, "out of memory");
 	else if (!ctx->err_code)

@@ -87,10 +87,6 @@ struct rv *bi_mpz_to_number(const mpz_t z);
 /* The sprintf builtin (bi_str_sprintf.c). */
 int bi_sprintf(struct rego_bctx *ctx, struct rv *const *args, size_t nargs, struct rv **ret);
 
-/* strings.render_template (bi_str_template.c). */
-int bi_render_template(struct rego_bctx *ctx, struct rv *const *args, size_t nargs,
-		       struct rv **ret);
-
 /* units.parse and units.parse_bytes (bi_misc_units.c). */
 int bi_units_parse(struct rego_bctx *ctx, struct rv *const *args, size_t nargs, struct rv **ret);
 int bi_units_parse_bytes(struct rego_bctx *ctx, struct rv *const *args, size_t nargs,

@@ -27,9 +27,14 @@ static inline int64_t floor_div(int64_t a, int64_t b)
 	return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
 }
 
+/* From the remainder, so INT64_MIN nanoseconds cannot overflow. */
 static inline int64_t floor_mod(int64_t a, int64_t b)
 {
-	return a - floor_div(a, b) * b;
+	int64_t r = a % b;
+
+	if (r != 0 && ((r < 0) != (b < 0)))
+		r += b;
+	return r;
 }
 
 /* ---- zones, bi_time_zone.c ---- */

@@ -86,6 +86,11 @@ int rego_bi_type_error(struct rego_bctx *ctx, size_t argno, const char *want,
 /* Records "NAME: MESSAGE" as eval_builtin_error and returns WD_EINVAL. */
 int rego_bi_error(struct rego_bctx *ctx, const char *fmt, ...) WD_PRINTF(2, 3);
 
+/* Records "NAME: MESSAGE" as eval_cancel_error and returns WD_EINVAL, for
+ * a resource limit of the builtin. The query then fails even without
+ * strict-builtin-errors, so that a limit never reads as undefined. */
+int rego_bi_limit_error(struct rego_bctx *ctx, const char *fmt, ...) WD_PRINTF(2, 3);
+
 /* Records "NAME: MESSAGE" with an explicit code and returns WD_EINVAL. */
 int rego_bi_error_code(struct rego_bctx *ctx, const char *code, const char *fmt, ...)
 	WD_PRINTF(3, 4);

@@ -112,6 +112,17 @@ int rego_bi_error(struct rego_bctx *ctx, const char *fmt, ...)
 	return rc;
 }
 
+int rego_bi_limit_error(struct rego_bctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = record_error(ctx, "eval_cancel_error", fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
 int rego_bi_error_code(struct rego_bctx *ctx, const char *code, const char *fmt, ...)
 {
 	va_list ap;

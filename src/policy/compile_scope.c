@@ -73,6 +73,16 @@ struct sym *rs_scope_add(struct rctx *c, const char *name)
 {
 	struct scope *sc = c->cur;
 
+	/* Each symbol takes a slot, so a scope past MAX_SLOTS cannot compile.
+	 * Failing here keeps the linear lookups from going quadratic on a
+	 * function with 100,000 arguments. */
+	if (sc->len >= MAX_SLOTS) {
+		if (c->rc == 0)
+			rego_errors_add(c->env->errs, "rego_compile_error", NULL,
+					"too many local variables (max %d)", MAX_SLOTS);
+		rs_fail(c, WD_ETOOBIG);
+		return NULL;
+	}
 	if (sc->len == sc->cap) {
 		size_t cap = sc->cap ? sc->cap * 2 : 8;
 		struct sym *n = wd_reallocarray(sc->syms, cap, sizeof(*n));

@@ -305,11 +305,15 @@ int eval_builtin_call(struct q *q, const struct rego_builtin *bi, const struct r
 	if (rc < 0) {
 		rv_unref(key);
 		*ret = NULL;
+		/* A limit ends the query whatever the mode: read as undefined,
+		 * it could turn a deny into an allow. */
+		if (rv_budget_hit())
+			return eval_nomem(q);
 		if (!q->bctx.err_code)
-			return rv_budget_hit() ? eval_nomem(q) : rc;
-		/* OPA reports builtin errors only with strict-builtin-errors;
-		 * otherwise the call is undefined. */
-		if (!q->strict)
+			return rc;
+		/* OPA reports other builtin errors only with
+		 * strict-builtin-errors; otherwise the call is undefined. */
+		if (!q->strict && strcmp(q->bctx.err_code, "eval_cancel_error") != 0)
 			return REGO_UNDEFINED;
 		return eval_error(q, q->bctx.err_code, &t->loc, "%s", q->bctx.err_msg);
 	}

@@ -95,7 +95,11 @@ static int coll_next(struct q *q, struct coll_env *ce)
 	}
 	if (ce->i < ce->n) {
 		item = coll_term(ce, ce->i);
-		rc = eval_term(q, item, coll_item, ce);
+		/* Items that need evaluation still nest, so the stack is
+		 * checked here as on every step. */
+		rc = eval_step(q, &item->loc);
+		if (rc == 0)
+			rc = eval_term(q, item, coll_item, ce);
 		ce->i = start;
 		return rc;
 	}

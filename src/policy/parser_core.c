@@ -327,21 +327,30 @@ struct rego_loc rp_loc_span(struct rego_loc loc, uint32_t end)
 bool rp_cache_lookup(struct parser *p, struct rego_term **ret)
 {
 	uint32_t pos = p->s.pos;
+	size_t lo = 0, hi = p->cache_len;
+	struct pcache_entry *e;
 
 	if (p->s.at_ws)
 		return false;
-	for (size_t i = p->cache_len; i > 0; i--) {
-		struct pcache_entry *e = &p->cache[i - 1];
+	/* rp_cache_push keeps the entries in strictly increasing pos, so a
+	 * binary search finds the one entry at pos. A backward scan was
+	 * quadratic when a long argument list was parsed twice. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
 
-		if (e->pos < pos)
-			break;
-		if (e->pos == pos && e->as_ident == p->s.as_ident) {
-			*ret = e->term;
-			p->s = e->post;
-			return true;
-		}
+		if (p->cache[mid].pos < pos)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	return false;
+	if (lo == p->cache_len)
+		return false;
+	e = &p->cache[lo];
+	if (e->pos != pos || e->as_ident != p->s.as_ident)
+		return false;
+	*ret = e->term;
+	p->s = e->post;
+	return true;
 }
 
 void rp_cache_push(struct parser *p, struct rego_term *t, const struct pstate *before)

@@ -698,13 +698,26 @@ static struct rego_else *parse_else(struct parser *p, const struct head *parent,
 	e->loc = rp_loc_span(e->loc, p->s.last_end);
 	f.loc = e->loc;
 	rp_v1_checks(p, checks, &f);
-
-	if (rp_tok(p) == TK_ELSE) {
-		e->next = parse_else(p, parent, checks);
-		if (!e->next)
-			return NULL;
-	}
 	return e;
+}
+
+/* Parses the else branches that follow a rule. A loop, not recursion, so
+ * that a long chain cannot overflow the stack. */
+static struct rego_else *parse_else_chain(struct parser *p, const struct head *parent,
+					  struct check_list *checks)
+{
+	struct rego_else *first = NULL;
+	struct rego_else **tail = &first;
+
+	while (rp_tok(p) == TK_ELSE) {
+		struct rego_else *e = parse_else(p, parent, checks);
+
+		if (!e)
+			return NULL;
+		*tail = e;
+		tail = &e->next;
+	}
+	return first;
 }
 
 static bool ref_is_ground(const struct head *h)
@@ -837,7 +850,7 @@ bool rp_parse_rules(struct parser *p, struct rule_out *out)
 			rp_error(p, rp_cur_loc(p), "else keyword cannot be used on multi-value rules");
 			return false;
 		}
-		rule->else_chain = parse_else(p, h, &out->checks);
+		rule->else_chain = parse_else_chain(p, h, &out->checks);
 		if (!rule->else_chain)
 			return false;
 		rule->loc = rp_loc_span(rule->loc, p->s.last_end);

@@ -1157,6 +1157,7 @@ static struct rego_term *level(struct parser *p, struct rego_term *lhs, const en
 {
 	struct rego_term *op;
 	struct rego_term *rhs;
+	size_t folds = 0;
 
 	if (!rp_enter(p))
 		return NULL;
@@ -1169,8 +1170,17 @@ static struct rego_term *level(struct parser *p, struct rego_term *lhs, const en
 		rhs = term_operands ? rp_parse_term(p) : below(p, NULL);
 		if (!rhs)
 			break;
+		/* Each operator nests the tree one call deeper, and the later
+		 * passes recurse over it, so it counts as a level of nesting. */
+		if (!rp_enter(p)) {
+			lhs = NULL;
+			break;
+		}
+		folds++;
 		lhs = binary(p, op, lhs, rhs);
 	}
+	for (; folds > 0; folds--)
+		rp_leave(p);
 	rp_leave(p);
 	return lhs;
 }

@@ -98,8 +98,14 @@ static void test_rand_runtime_network(void **state)
 	expect_err("rand.intn", "[\"k\", 2.5]", "eval_type_error",
 		   "rand.intn: operand 2 must be integer number but got floating-point number");
 	expect_ok("opa.runtime", "[]", "{}");
-	expect_err("http.send", "[{\"url\": \"http://127.0.0.1\"}]", "eval_builtin_error",
+	expect_err("http.send", "[{\"method\": \"get\", \"url\": \"http://127.0.0.1\"}]",
+		   "eval_builtin_error",
 		   "http.send: network access is disabled in warden's policy engine");
+	/* A malformed request gets OPA's type error before the refusal. */
+	expect_err("http.send", "[{\"url\": \"http://127.0.0.1\"}]", "eval_type_error",
+		   "http.send: missing required request parameters(s): {\"method\"}");
+	expect_err("http.send", "[{\"method\": \"get\", \"url\": \"u\", \"zz\": 1, \"aa\": 2}]",
+		   "eval_type_error", "http.send: invalid request parameters(s): {\"aa\", \"zz\"}");
 	expect_err("net.lookup_ip_addr", "[\"localhost\"]", "eval_builtin_error",
 		   "net.lookup_ip_addr: network access is disabled in warden's policy engine");
 }

@@ -182,3 +182,4 @@ static void tcall_run(struct tcall *call, const char *name, const char *const *a
 
 #define TYPE_ERR "eval_type_error"
 #define BUILTIN_ERR "eval_builtin_error"
+#define CANCEL_ERR "eval_cancel_error"
