@@ -357,6 +357,7 @@ static int attach_rule(struct tree_ctx *tc, struct cnode *pkg, struct rego_rule 
 		return WD_EINVAL;
 	}
 	rule->index = cr;
+	cr->package = pkg;
 	cr->set_leaf = rule->kind == RR_PARTIAL_SET;
 
 	/* A set rule's member is its key, not a path segment. */
@@ -389,13 +390,9 @@ static int attach_rule(struct tree_ctx *tc, struct cnode *pkg, struct rego_rule 
 				"function name must be a ground ref");
 		return WD_EINVAL;
 	}
-	{
-		char path[512];
-		int n = snprintf(path, sizeof(path), "%s", node->path);
-
-		(void)n;
-		rule->path = rego_arena_strndup(arena, path, strlen(path));
-	}
+	rule->path = rego_arena_strndup(arena, node->path, strlen(node->path));
+	if (!rule->path)
+		return WD_ENOMEM;
 
 	if (rule->is_default) {
 		if (node->default_rule) {
@@ -468,6 +465,43 @@ static int cmp_children(const void *a, const void *b)
 	return rv_compare(x->key, y->key);
 }
 
+/* Appends the paths of rule nodes below node to out, comma-separated. */
+static void rule_paths_below(const struct cnode *node, struct wd_buf *out)
+{
+	for (size_t i = 0; i < node->children_len; i++) {
+		const struct cnode *child = node->children[i];
+
+		if (child->rules_len || child->default_rule) {
+			if ((wd_buf_len(out) && wd_buf_append_str(out, ", ") < 0) ||
+			    wd_buf_append_str(out, child->path) < 0)
+				return;
+		}
+		rule_paths_below(child, out);
+	}
+}
+
+/* A rule whose value is one document (complete, set or function) leaves
+ * no room for rules below its path, as OPA's compiler reports. */
+static int check_nested_rules(struct tree_ctx *tc, const struct cnode *node)
+{
+	struct wd_buf below;
+	int rc = 0;
+
+	if (node->kind != CN_COMPLETE && node->kind != CN_SET && node->kind != CN_FUNCTION)
+		return 0;
+	wd_buf_init(&below, 128, 4096);
+	rule_paths_below(node, &below);
+	if (wd_buf_len(&below)) {
+		const struct rego_rule *r = node->rules_len ? node->rules[0] : node->default_rule;
+
+		rego_errors_add(tc->errs, "rego_type_error", r ? &r->loc : NULL,
+				"rule %s conflicts with [%s]", node->path, wd_buf_str(&below));
+		rc = WD_EINVAL;
+	}
+	wd_buf_free(&below);
+	return rc;
+}
+
 /* Sorts children, classifies nodes and numbers them depth first. */
 static int finish_tree(struct tree_ctx *tc, struct cnode *node, struct cnode **nodes,
 		       uint32_t *next)
@@ -489,6 +523,8 @@ static int finish_tree(struct tree_ctx *tc, struct cnode *node, struct cnode **n
 		if (r < 0 && rc == 0)
 			rc = r;
 	}
+	if (rc == 0)
+		rc = check_nested_rules(tc, node);
 	return rc;
 }
 
@@ -625,5 +661,7 @@ int compile_modules(struct rego_engine *e, struct rego_errors *errs)
 		return rc;
 
 	WD_TRY(finish_rules(e, e->root));
+	for (size_t m = 0; m < e->modules_len; m++)
+		WD_TRY(compile_annotations(e, e->modules[m]));
 	return compile_check_recursion(e, errs);
 }

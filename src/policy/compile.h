@@ -2,6 +2,7 @@
  * annotations and the callee encoding shared by the compiler and evaluator. */
 #pragma once
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -75,6 +76,9 @@ struct crule {
 	bool set_leaf;                /* multi-value: key is a set member */
 	bool const_value;             /* value is a constant */
 	struct rv *value_const;       /* frozen constant value, when const_value */
+	struct cnode *package;        /* node of the rule's package */
+	struct rv *annotations;       /* METADATA of the rule, or NULL */
+	struct rv *package_annotations; /* METADATA of its package, or NULL */
 };
 
 /* The immutable base data shared by a builder and the engines built from
@@ -83,6 +87,11 @@ struct data_holder {
 	atomic_uint refs;
 	struct rv *data;              /* frozen object */
 };
+
+/* Slots of an engine's cache of compiled queries (one entry per slot). */
+#define QUERY_CACHE_SLOTS 64
+
+struct compiled_query;
 
 struct rego_engine {
 	atomic_uint refs;
@@ -97,6 +106,8 @@ struct rego_engine {
 	struct rv **owned;            /* frozen values the compiler made */
 	size_t owned_len;
 	size_t owned_cap;
+	pthread_mutex_t qlock;        /* guards qcache and entry references */
+	struct compiled_query *qcache[QUERY_CACHE_SLOTS];
 };
 
 /* Freezes v and keeps it until the engine is freed; returns v, or NULL
@@ -191,11 +202,43 @@ struct query_vars {
 WD_MUST_CHECK int compile_query_body(struct resolve_env *env, struct rego_body *body,
 				     int32_t *ret_slots, struct query_vars *ret_vars);
 
+/* ---- compile_annotations.c ---- */
+
+/* Reads module m's METADATA comment blocks onto its rules. */
+WD_MUST_CHECK int compile_annotations(struct rego_engine *e, struct rego_module *m);
+
 /* ---- compile_fold.c ---- */
 
 /* Replaces constant arrays, objects and sets by frozen values. */
 void compile_fold_rule(struct resolve_env *env, struct rego_rule *rule);
 void compile_fold_body(struct resolve_env *env, struct rego_body *body);
+
+/* ---- compile_query_cache.c ---- */
+
+/* A parsed and compiled query, shared read-only by the queries running it;
+ * refs is guarded by the engine's qlock. */
+struct compiled_query {
+	char *text;
+	size_t len;
+	uint64_t hash;
+	struct rego_arena *arena;
+	struct rego_body *body;
+	int32_t nslots;
+	struct query_vars vars;
+	unsigned refs;
+};
+
+/* Returns the compiled form of a query, from the cache or made now, with a
+ * reference for the caller; NULL with *ret_rc set (WD_EINVAL with parse or
+ * compile errors in errs, or WD_ENOMEM). */
+struct compiled_query *query_cache_acquire(struct rego_engine *e, const char *text, size_t len,
+					   struct rego_errors *errs, int *ret_rc);
+
+/* Drops the caller's reference. */
+void query_cache_release(struct rego_engine *e, struct compiled_query *cq);
+
+/* Drops every cached entry; only for the engine's last owner. */
+void query_cache_free(struct rego_engine *e);
 
 /* ---- compile_safety.c ---- */
 

@@ -53,6 +53,7 @@ static void resolve_var(struct rctx *c, struct rego_term *t)
 	s = rs_lookup(c, name);
 	if (s) {
 		s->used = true;
+		s->unused_some = false;
 		t->u.var.slot = rs_sym_slot(c, s);
 		return;
 	}
@@ -462,8 +463,17 @@ void rs_resolve_expr(struct rctx *c, struct rego_expr *e)
 		rs_resolve_term(c, e->u.term);
 		break;
 	case RE_SOME_DECL:
-		for (size_t i = 0; i < e->u.decl.len; i++)
-			rs_declare_pattern(c, e->u.decl.vars[i], false);
+		for (size_t i = 0; i < e->u.decl.len; i++) {
+			struct rego_term *v = e->u.decl.vars[i];
+			struct sym *s;
+
+			rs_declare_pattern(c, v, false);
+			s = v->kind == RT_VAR ? rs_scope_find(c->cur, v->u.var.name) : NULL;
+			if (s && !v->u.var.wildcard) {
+				s->unused_some = true;
+				s->decl_loc = &v->loc;
+			}
+		}
 		break;
 	case RE_SOME_IN:
 		rs_resolve_term(c, e->u.some_in.domain);

@@ -18,6 +18,8 @@ struct sym {
 	int32_t slot;           /* -1 until first use */
 	bool declared;          /* some, :=, function argument, some-in */
 	bool used;              /* referenced before any := */
+	bool unused_some;       /* declared by `some x` and not referenced yet */
+	const struct rego_loc *decl_loc;
 };
 
 /* The names of one body; nested bodies (comprehensions, every) nest. */

@@ -219,7 +219,8 @@ static bool is_pattern(const struct rego_term *t)
 
 /* An argument that is not a pattern (`f($"{x}") := ...`, `f(x + 1)`)
  * becomes a fresh variable and a body expression comparing it, so it is
- * evaluated once the body has bound its variables, as OPA rewrites it. */
+ * evaluated once the body has bound its variables, as OPA rewrites it.
+ * NOTE: else branches do not get the comparison. */
 static int hoist_args(struct rctx *c, struct rego_rule *rule)
 {
 	struct rego_arena *arena = c->env->arena;

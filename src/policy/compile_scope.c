@@ -140,6 +140,11 @@ void rs_scope_pop(struct rctx *c)
 {
 	struct scope *sc = c->cur;
 
+	/* OPA rejects `some x` when nothing uses x. */
+	for (size_t i = 0; i < sc->len && c->rc == 0; i++)
+		if (sc->syms[i].unused_some)
+			rs_error_at(c, "rego_compile_error", sc->syms[i].decl_loc,
+				    "declared var %s unused", sc->syms[i].name);
 	c->cur = sc->parent;
 	free(sc->syms);
 	sc->syms = NULL;

@@ -36,6 +36,12 @@ int eval_step(struct q *q, const struct rego_loc *loc)
 {
 	char here;
 
+	/* Steps inside an enumeration report the expression being run. */
+	if (loc)
+		q->last_loc = loc;
+	else
+		loc = q->last_loc;
+
 	if (++q->steps > q->max_steps)
 		return eval_error(q, "eval_cancel_error", loc,
 				  "caller cancelled query execution: step limit of %llu exceeded",

@@ -73,6 +73,89 @@ static int bi_true(struct rego_bctx *ctx, struct rv *const *args, size_t nargs, 
 	return 0;
 }
 
+static const struct crule *current_rule(const struct rego_bctx *ctx)
+{
+	const struct q *q = ctx->eval;
+
+	return q && q->rule ? q->rule->index : NULL;
+}
+
+/* The METADATA of the rule being evaluated; {} when it has none. */
+static int bi_metadata_rule(struct rego_bctx *ctx, struct rv *const *args, size_t nargs,
+			    struct rv **ret)
+{
+	const struct crule *cr = current_rule(ctx);
+
+	(void)args;
+	(void)nargs;
+	*ret = cr && cr->annotations ? rv_ref(cr->annotations) : rv_object_new(0);
+	return *ret ? 0 : WD_ENOMEM;
+}
+
+/* The path of node below and including data, as an array of strings. */
+static struct rv *node_path_value(const struct cnode *node)
+{
+	size_t depth = 0, i;
+	struct rv *path;
+	const struct cnode *n;
+
+	for (n = node; n; n = n->parent)
+		depth++;
+	path = rv_array_new(depth);
+	if (!path)
+		return NULL;
+	/* Walks from the root down by repeated ascent: depth is small. */
+	for (i = depth; i > 0; i--) {
+		struct rv *seg;
+		size_t up = i - 1;
+
+		n = node;
+		while (up-- > 0)
+			n = n->parent;
+		seg = n->parent ? rv_ref(n->key) : rv_cstring("data");
+		if (rv_array_push(path, seg) < 0)
+			return NULL;
+	}
+	return path;
+}
+
+static int chain_add(struct rv *chain, const struct cnode *node, struct rv *annotations)
+{
+	struct rv *entry = rv_object_new(2);
+
+	if (!entry)
+		return WD_ENOMEM;
+	if (rv_object_put(entry, rv_cstring("path"), node_path_value(node)) < 0 ||
+	    (annotations &&
+	     rv_object_put(entry, rv_cstring("annotations"), rv_ref(annotations)) < 0)) {
+		rv_unref(entry);
+		return WD_ENOMEM;
+	}
+	return rv_array_push(chain, entry) < 0 ? WD_ENOMEM : 0;
+}
+
+/* The rule's entry, then its package's when annotated, as OPA's
+ * rego.metadata.chain() lists them. */
+static int bi_metadata_chain(struct rego_bctx *ctx, struct rv *const *args, size_t nargs,
+			     struct rv **ret)
+{
+	const struct crule *cr = current_rule(ctx);
+	struct rv *chain = rv_array_new(2);
+
+	(void)args;
+	(void)nargs;
+	if (!chain)
+		return WD_ENOMEM;
+	if (cr && (chain_add(chain, cr->node, cr->annotations) < 0 ||
+		   (cr->package_annotations &&
+		    chain_add(chain, cr->package, cr->package_annotations) < 0))) {
+		rv_unref(chain);
+		return WD_ENOMEM;
+	}
+	*ret = chain;
+	return 0;
+}
+
 /* Joins an array of parts: strings as they are, other values as Rego
  * text, as string templates print them. */
 static int bi_template_string(struct rego_bctx *ctx, struct rv *const *args, size_t nargs,

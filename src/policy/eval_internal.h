@@ -32,10 +32,13 @@ struct cache {
 	struct cache *parent;
 };
 
+/* Segments a `with` target path may have, as many as a rule head. */
+#define WITH_MAX_PATH 128
+
 /* Active `with` overrides form lists, newest first, whose entries live in
  * the stack frames of eval_with. */
 struct data_override {
-	struct rv *keys[16];          /* path below data */
+	struct rv *keys[WITH_MAX_PATH]; /* path below data */
 	size_t len;
 	struct rv *value;
 	struct data_override *next;
@@ -53,6 +56,7 @@ struct nondet_memo;
 struct q {
 	struct rego_engine *e;
 	struct rv **slots;            /* the current frame */
+	const struct rego_rule *rule; /* the rule being evaluated, or NULL */
 	struct rv *input;             /* current input (NULL: undefined) */
 	struct rv *data;              /* current base data */
 	struct cache *cache;
@@ -65,6 +69,7 @@ struct q {
 
 	uint64_t steps;
 	uint64_t max_steps;
+	const struct rego_loc *last_loc; /* of the latest step, for limit errors */
 	uint32_t depth;
 	uint32_t max_depth;
 	size_t max_memory;

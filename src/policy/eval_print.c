@@ -42,13 +42,13 @@ static int print_product(struct print_env *pe, size_t i)
 		WD_TRY(print_product(pe, i + 1));
 	}
 	for (size_t j = 0; j < n && pe->lines < PRINT_MAX_LINES; j++) {
-		size_t here = wd_buf_len(&pe->line);
+		size_t value_start = wd_buf_len(&pe->line);
 		struct rv *v, *unused;
 
 		rv_map_sorted_at(pe->sets[i], j, &v, &unused);
 		WD_TRY(eval_format_value(v, &pe->line));
 		WD_TRY(print_product(pe, i + 1));
-		wd_buf_truncate(&pe->line, here);
+		wd_buf_truncate(&pe->line, value_start);
 	}
 	wd_buf_truncate(&pe->line, mark);
 	return 0;

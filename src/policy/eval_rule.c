@@ -84,6 +84,7 @@ int doc_insert(struct rv *obj, struct rv *const *keys, size_t nkeys, struct rv *
 /* ---- frames ---- */
 
 struct frame {
+	const struct rego_rule *saved_rule;
 	struct rv **saved;
 	struct rv **slots;
 	size_t n;
@@ -103,6 +104,8 @@ static int frame_push(struct q *q, struct frame *f, const struct rego_rule *r)
 	}
 	f->saved = q->slots;
 	q->slots = f->slots;
+	f->saved_rule = q->rule;
+	q->rule = r;
 	return 0;
 }
 
@@ -113,6 +116,7 @@ static void frame_pop(struct q *q, struct frame *f)
 	if (f->slots != f->small)
 		free(f->slots);
 	q->slots = f->saved;
+	q->rule = f->saved_rule;
 }
 
 static int depth_enter(struct q *q, const struct rego_loc *loc)
@@ -420,7 +424,7 @@ struct obj_env {
 	struct rv *const *keys;
 	size_t nkeys;
 	size_t i;                     /* suffix terms matched or evaluated */
-	struct rv *vals[16];
+	struct rv *vals[128];         /* rule heads have at most 128 segments */
 };
 
 static int obj_leaf(struct q *q, struct rv *leaf, void *env)

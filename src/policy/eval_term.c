@@ -222,6 +222,8 @@ static int eval_template(struct q *q, const struct rego_term *t, kv_fn k, void *
 		} else {
 			struct rv *first, *unused;
 
+			/* NOTE: a part with several values shows the smallest;
+			 * OPA's behaviour for that case is not pinned down. */
 			rv_map_sorted_at(vals, 0, &first, &unused);
 			rc = eval_format_value(first, &out);
 		}

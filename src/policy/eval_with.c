@@ -169,7 +169,7 @@ static bool target_keys(struct q *q, const struct rego_term *t, struct rv **keys
 	for (size_t i = 1; i < t->u.ref.len; i++) {
 		struct rv *k = term_direct_value(q, t->u.ref.items[i]);
 
-		if (!k || n >= 16)
+		if (!k || n >= WITH_MAX_PATH)
 			return false;
 		keys[n++] = k;
 	}
@@ -209,7 +209,7 @@ static int with_apply(struct q *q, struct rv *v, void *env)
 		q->fov = &fov;
 		q->fov_len++;
 	} else if (slot == SLOT_INPUT) {
-		struct rv *keys[16];
+		struct rv *keys[WITH_MAX_PATH];
 		size_t n;
 
 		if (!target_keys(q, target, keys, &n))

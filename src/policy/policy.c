@@ -219,6 +219,8 @@ int rego_builder_set_data(struct rego_builder *b, struct rv *data)
 
 static void engine_free(struct rego_engine *e)
 {
+	query_cache_free(e);
+	pthread_mutex_destroy(&e->qlock);
 	cnode_free(e->root);
 	free(e->nodes);
 	for (size_t i = 0; i < e->modules_len; i++)
@@ -240,6 +242,10 @@ struct rego_engine *rego_builder_compile(struct rego_builder *b, struct rego_err
 	if (!e)
 		return NULL;
 	atomic_init(&e->refs, 1);
+	if (pthread_mutex_init(&e->qlock, NULL) != 0) {
+		free(e);
+		return NULL;
+	}
 	e->limits = b->limits;
 	e->data = b->data;
 	atomic_fetch_add(&b->data->refs, 1);
@@ -463,12 +469,9 @@ int rego_engine_query(struct rego_engine *e, const char *query, size_t len,
 		      struct rego_errors *errs)
 {
 	struct rego_query_opts none = { 0 };
-	struct rego_arena *arena = NULL;
-	struct rego_body *body;
-	struct rego_error perrs[REGO_MAX_ERRORS];
-	size_t nperrs = 0;
-	struct query_vars vars = { 0 };
-	int32_t nslots = 0;
+	struct compiled_query *cq = NULL;
+	const struct rego_body *body;
+	int32_t nslots;
 	struct rego_results *res = NULL;
 	struct cache cache = { 0 };
 	struct q q = { 0 };
@@ -481,31 +484,16 @@ int rego_engine_query(struct rego_engine *e, const char *query, size_t len,
 		opts = &none;
 	limits_fill(&limits, opts->limits ? opts->limits : &e->limits);
 
-	arena = rego_arena_new();
-	if (!arena)
-		return WD_ENOMEM;
 	if (len > limits.max_module_bytes) {
 		rego_errors_add(errs, "rego_parse_error", NULL, "query is %zu bytes, over the limit",
 				len);
-		rc = WD_EINVAL;
-		goto out;
+		return WD_EINVAL;
 	}
-	body = rego_parse_query(arena, query, len, perrs, REGO_MAX_ERRORS, &nperrs);
-	if (!body) {
-		copy_parse_errors(errs, perrs, nperrs);
-		rc = WD_EINVAL;
-		goto out;
-	}
-	{
-		struct resolve_env env = { .engine = e, .arena = arena, .errs = errs };
-
-		rc = compile_query_body(&env, body, &nslots, &vars);
-		if (rc < 0) {
-			if (rc != WD_ENOMEM)
-				rc = WD_EINVAL;
-			goto out;
-		}
-	}
+	cq = query_cache_acquire(e, query, len, errs, &rc);
+	if (!cq)
+		return rc;
+	body = cq->body;
+	nslots = cq->nslots;
 
 	res = calloc(1, sizeof(*res));
 	if (!res) {
@@ -541,7 +529,7 @@ int rego_engine_query(struct rego_engine *e, const char *query, size_t len,
 	q.bctx.eval = &q;
 
 	se.res = res;
-	se.vars = &vars;
+	se.vars = &cq->vars;
 	rv_budget_begin(limits.max_memory);
 	rc = eval_body(&q, body, 0, solution_add, &se);
 	if (rc == WD_ENOMEM && rv_budget_hit())
@@ -561,8 +549,7 @@ out:
 	free(q.expr_vals);
 	eval_nondet_free(q.nondet);
 	cache_clear(&cache);
-	free(vars.items);
-	rego_arena_free(arena);
+	query_cache_release(e, cq);
 	if (rc < 0) {
 		rego_results_free(res);
 		return rc;

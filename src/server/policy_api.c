@@ -256,7 +256,7 @@ int opa_decide(struct server_ctx *ctx, struct net_request *req, const struct cal
 		value ? "success" : "undefined", NULL);
 
 	if (!wrap_result) {
-		/* POST / answers with the document itself, and 404 when it is
+		/* POST / replies with the document itself, and 404 when it is
 		 * undefined, as OPA's default decision does. */
 		if (!value) {
 			rc = opa_reply_error(req, 404, "undefined_document",

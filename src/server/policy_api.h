@@ -14,7 +14,7 @@ int opa_reply_error(struct net_request *req, int status, const char *code, const
  * refused caller, 404, 400 or 500. */
 int opa_reply_wd_error(struct net_request *req, const struct wd_error *err);
 
-/* Replies 200 with the JSON text in body. */
+/* Replies with status and the JSON text in body. */
 int opa_reply_text(struct net_request *req, int status, const struct wd_buf *body);
 
 /* Parses the request body as JSON into a value; NULL body -> *ret_value NULL.

@@ -112,7 +112,7 @@ int handle_opa_data_put(struct net_request *req, void *arg, struct wd_error *err
 		return opa_reply_error(req, 500, "internal_error", "out of memory", NULL);
 	}
 
-	/* If-None-Match: * asks not to overwrite, and OPA answers 304. */
+	/* If-None-Match: * forbids overwriting, and OPA replies 304. */
 	if (net_request_header(req, "If-None-Match") &&
 	    strcmp(net_request_header(req, "If-None-Match"), "*") == 0 &&
 	    policy_state_data_exists(ctx->policy, (const char *const *)segments, count)) {

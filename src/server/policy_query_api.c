@@ -1,4 +1,4 @@
-/* OPA's Query API: evaluates an ad-hoc query and answers with the bindings
+/* OPA's Query API: evaluates an ad hoc query and replies with the bindings
  * of each solution, {"result": [{"x": 1}, ...]}. */
 #include <stdlib.h>
 #include <string.h>

@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """OPA's REST API on the server's policy listener, driven with curl over
-mutual TLS: policies and data are written by an admin SVID, decisions are
-asked by a workload SVID, every decision lands in the audit chain, and
-everything survives a restart."""
+mutual TLS. An admin SVID writes policies and data, and a workload SVID
+asks for decisions. Every decision lands in the audit chain, and the state
+survives a restart."""
 import json
 import os
 import subprocess
@@ -94,7 +94,7 @@ class PolicyApiTest(unittest.TestCase):
         with open(os.path.join(self.server.data_dir, "audit.log")) as f:
             return [json.loads(line) for line in f if line.strip()]
 
-    def test_1_policies_and_data_are_written_by_an_admin(self):
+    def test_1_admin_writes(self):
         status, body = self.put_policy("example/authz", AUTHZ_POLICY)
         self.assertEqual((status, json.loads(body)), (200, {}))
         status, body = self.put_policy("system/main", MAIN_POLICY)
@@ -110,7 +110,7 @@ class PolicyApiTest(unittest.TestCase):
         self.assertEqual(json.loads(body)["result"]["raw"], AUTHZ_POLICY)
         self.assertEqual(json.loads(body)["result"]["id"], "example/authz")
 
-    def test_2_decisions_follow_the_policy(self):
+    def test_2_decisions(self):
         status, body = self.curl("POST", "/v1/data/example/authz/allow",
                                  {"input": {"user": "alice", "action": "write"}})
         self.assertEqual(status, 200, body)
@@ -132,11 +132,11 @@ class PolicyApiTest(unittest.TestCase):
         status, body = self.curl("GET", "/v1/data/roles/reader")
         self.assertEqual(json.loads(body)["result"], ["read"])
 
-        # POST / answers with data.system.main itself, input unwrapped.
+        # POST / replies with data.system.main itself, input unwrapped.
         status, body = self.curl("POST", "/", {"user": "alice", "action": "read"})
         self.assertEqual((status, json.loads(body)), (200, {"allowed": True}))
 
-    def test_3_decisions_are_audited(self):
+    def test_3_decisions_audited(self):
         status, body = self.curl("POST", "/v1/data/example/authz/allow",
                                  {"input": {"user": "carol", "action": "read"}})
         decision_id = json.loads(body)["decision_id"]
@@ -163,7 +163,7 @@ class PolicyApiTest(unittest.TestCase):
         self.assertEqual(json.loads(body)["code"], "invalid_parameter")
         self.assertEqual(json.loads(body)["errors"][0]["code"], "rego_parse_error")
 
-    def test_5_bad_policy_changes_nothing(self):
+    def test_5_bad_policy_refused(self):
         status, body = self.put_policy("broken", "package broken\n\nallow if {\n")
         self.assertEqual(status, 400, body)
         reply = json.loads(body)
@@ -179,7 +179,7 @@ class PolicyApiTest(unittest.TestCase):
         ids = sorted(p["id"] for p in json.loads(body)["result"])
         self.assertEqual(ids, ["example/authz", "system/main"])
 
-    def test_6_writes_need_an_admin(self):
+    def test_6_writes_need_admin(self):
         status, body = self.put_policy("example/authz", "package example.authz\n\nallow := true\n",
                                        cert=self.work_cert, key=self.work_key)
         self.assertEqual(status, 403, body)
@@ -196,7 +196,7 @@ class PolicyApiTest(unittest.TestCase):
                               capture_output=True, text=True, timeout=30)
         self.assertNotEqual(proc.returncode, 0)
 
-    def test_7_patch_and_delete_data(self):
+    def test_7_patch_and_delete(self):
         status, body = self.curl("PATCH", "/v1/data/bindings",
                                  [{"op": "add", "path": "/carol", "value": ["reader"]},
                                   {"op": "remove", "path": "/bob"}],
@@ -220,7 +220,7 @@ class PolicyApiTest(unittest.TestCase):
         self.assertEqual(status, 404)
         self.assertEqual(json.loads(body)["code"], "resource_not_found")
 
-    def test_8_state_survives_a_restart(self):
+    def test_8_restart_keeps_state(self):
         status, before = self.curl("POST", "/v1/data/example/authz/allow",
                                    {"input": {"user": "carol", "action": "read"}})
         self.assertIs(json.loads(before)["result"], True)

@@ -89,6 +89,10 @@ static void locals_and_conflicts(void **state)
 			     "conflicting rules data.l.p found", 2);
 	expect_compile_error("package l\ndefault p := 1\ndefault p := 2\n", "rego_type_error",
 			     "multiple default rules data.l.p found", 3);
+	expect_compile_error("package l\np if {\n\tsome x\n\ttrue\n}\n", "rego_compile_error",
+			     "declared var x unused", 3);
+	expect_compile_error("package l\np := 1\np.q := 2\np.r.s := 3\n", "rego_type_error",
+			     "rule data.l.p conflicts with [data.l.p.q, data.l.p.r.s]", 2);
 }
 
 static void parse_and_query_errors(void **state)

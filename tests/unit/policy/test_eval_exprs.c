@@ -183,6 +183,42 @@ static void expression_values(void **state)
 	rego_engine_unref(e);
 }
 
+static void metadata_annotations(void **state)
+{
+	struct rego_engine *e = one(
+		"# METADATA\n"
+		"# title: Pkg\n"
+		"package meta\n"
+		"\n"
+		"# METADATA\n"
+		"# title: Allow rule\n"
+		"# authors:\n"
+		"# - Ann Lee <ann@example.com>\n"
+		"# - Bo\n"
+		"# related_resources:\n"
+		"# - https://example.com/doc\n"
+		"allow := rego.metadata.rule()\n"
+		"\n"
+		"plain := rego.metadata.rule()\n"
+		"\n"
+		"# METADATA\n"
+		"# title: [unclosed\n"
+		"broken := rego.metadata.rule()\n"
+		"chain := [e.path | some e in rego.metadata.chain()]\n");
+
+	(void)state;
+	TE_EXPECT(e, "x := data.meta.allow", NULL,
+		  "[{\"x\":{\"authors\":[{\"email\":\"ann@example.com\",\"name\":\"Ann Lee\"},"
+		  "{\"name\":\"Bo\"}],\"related_resources\":[{\"ref\":\"https://example.com/doc\"}],"
+		  "\"scope\":\"rule\",\"title\":\"Allow rule\"}}]");
+	TE_EXPECT(e, "x := data.meta.plain", NULL, "[{\"x\":{}}]");
+	/* A block that is not valid YAML is ignored. */
+	TE_EXPECT(e, "x := data.meta.broken", NULL, "[{\"x\":{}}]");
+	TE_EXPECT(e, "x := data.meta.chain", NULL,
+		  "[{\"x\":[[\"data\",\"meta\",\"chain\"],[\"data\",\"meta\"]]}]");
+	rego_engine_unref(e);
+}
+
 /* The evaluator tests calls by table position; the positions must name
  * the builtins they stand for. */
 static void eval_builtin_positions(void **state)
@@ -206,6 +242,7 @@ int main(void)
 		cmocka_unit_test(builtin_errors),
 		cmocka_unit_test(expression_values),
 		cmocka_unit_test(eval_builtin_positions),
+		cmocka_unit_test(metadata_annotations),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
