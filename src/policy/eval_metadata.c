@@ -13,9 +13,8 @@ struct call_site {
 	bool in_else;
 };
 
-/* The rule whose text covers byte off; the parser lists a module's rules
- * in source order, so a binary search finds the last one starting there
- * or before. */
+/* The rule whose text covers byte off. The parser lists a module's rules
+ * in source order, so a binary search finds the last one starting there. */
 static const struct rego_rule *rule_at_offset(const struct rego_module *m, uint32_t off)
 {
 	size_t lo = 0, hi = m->rules_len;
