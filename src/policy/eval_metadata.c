@@ -118,6 +118,13 @@ static struct rv *last_with_scope(const struct rv *list, const char *scope)
 	return NULL;
 }
 
+/* OPA's error for a call outside every rule: in a query. */
+static int outside_rule(struct rego_bctx *ctx)
+{
+	return rego_bi_error(ctx, "the %s function must only be called within the scope of a rule",
+			     ctx->name);
+}
+
 int eval_metadata_rule(struct rego_bctx *ctx, struct rv *const *args, size_t nargs,
 		       struct rv **ret)
 {
@@ -126,7 +133,10 @@ int eval_metadata_rule(struct rego_bctx *ctx, struct rv *const *args, size_t nar
 
 	(void)args;
 	(void)nargs;
-	if (find_call_site(ctx->eval, &site) && !site.in_else)
+	*ret = NULL;
+	if (!find_call_site(ctx->eval, &site))
+		return outside_rule(ctx);
+	if (!site.in_else)
 		a = last_with_scope(site.rule->annotations, "rule");
 	*ret = a ? rv_ref(a) : rv_object_new(0);
 	return *ret ? 0 : WD_ENOMEM;
@@ -268,8 +278,11 @@ int eval_metadata_chain(struct rego_bctx *ctx, struct rv *const *args, size_t na
 	*ret = NULL;
 	if (!chain)
 		return WD_ENOMEM;
-	if (find_call_site(ctx->eval, &site))
-		rc = build_chain(ctx->eval, &site, chain);
+	if (!find_call_site(ctx->eval, &site)) {
+		rv_unref(chain);
+		return outside_rule(ctx);
+	}
+	rc = build_chain(ctx->eval, &site, chain);
 	if (rc < 0) {
 		rv_unref(chain);
 		return rc;

@@ -402,6 +402,33 @@ static void test_chain_without_annotations(void **state)
 	free(out);
 }
 
+static void test_builtins_in_query(void **state)
+{
+	static const char *const mods[] = { "package q\np := 1\n", NULL };
+	struct rego_errors errs;
+	struct rego_engine *e = te_compile(mods, NULL, &errs);
+	struct te_opts o = { .strict = true };
+	char *out;
+	int rc = 0;
+
+	(void)state;
+	assert_non_null(e);
+	out = te_query_opts(e, "x := rego.metadata.chain()", &o, &errs, &rc);
+	assert_null(out);
+	assert_int_equal(errs.len, 1);
+	assert_string_equal(errs.items[0].code, "eval_builtin_error");
+	assert_string_equal(errs.items[0].message,
+			    "rego.metadata.chain: the rego.metadata.chain function must only be "
+			    "called within the scope of a rule");
+
+	/* Without strict errors the call is undefined. */
+	out = te_query(e, "x := rego.metadata.rule()", NULL, &errs, &rc);
+	assert_non_null(out);
+	assert_string_equal(out, "[]");
+	free(out);
+	rego_engine_unref(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -418,6 +445,7 @@ int main(void)
 		cmocka_unit_test(test_rule_closest_block),
 		cmocka_unit_test(test_chain_full),
 		cmocka_unit_test(test_chain_without_annotations),
+		cmocka_unit_test(test_builtins_in_query),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
