@@ -661,7 +661,5 @@ int compile_modules(struct rego_engine *e, struct rego_errors *errs)
 		return rc;
 
 	WD_TRY(finish_rules(e, e->root));
-	for (size_t m = 0; m < e->modules_len; m++)
-		WD_TRY(compile_annotations(e, e->modules[m]));
 	return compile_check_recursion(e, errs);
 }

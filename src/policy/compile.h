@@ -1,5 +1,5 @@
 /* The compiled form of a module set: the rule tree under `data`, per-rule
- * annotations and the callee encoding shared by the compiler and evaluator. */
+ * data and the callee encoding shared by the compiler and evaluator. */
 #pragma once
 
 #include <pthread.h>
@@ -68,7 +68,7 @@ struct cnode {
 	bool rule_head;
 };
 
-/* Per-rule annotations, stored in rule->index. */
+/* Per-rule compiled data, stored in rule->index. */
 struct crule {
 	struct cnode *node;           /* node of the ground head prefix */
 	struct rego_term **suffix;    /* head terms after the ground prefix */
@@ -77,8 +77,6 @@ struct crule {
 	bool const_value;             /* value is a constant */
 	struct rv *value_const;       /* frozen constant value, when const_value */
 	struct cnode *package;        /* node of the rule's package */
-	struct rv *annotations;       /* METADATA of the rule, or NULL */
-	struct rv *package_annotations; /* METADATA of its package, or NULL */
 };
 
 /* The immutable base data shared by a builder and the engines built from
@@ -201,11 +199,6 @@ struct query_vars {
 /* Resolves and reorders a query body; lists its user variables. */
 WD_MUST_CHECK int compile_query_body(struct resolve_env *env, struct rego_body *body,
 				     int32_t *ret_slots, struct query_vars *ret_vars);
-
-/* ---- compile_annotations.c ---- */
-
-/* Reads module m's METADATA comment blocks onto its rules. */
-WD_MUST_CHECK int compile_annotations(struct rego_engine *e, struct rego_module *m);
 
 /* ---- compile_fold.c ---- */
 
