@@ -85,10 +85,12 @@ lines += [
     "",
     "Against OPA: no OPA build can run on this machine (Debian packages no OPA and "
     "the machine reaches no other registry), so the comparison is with OPA's "
-    "published figures. OPA's policy performance documentation "
-    "(openpolicyagent.org/docs/policy-performance) reports about "
-    f"{opa_rbac_us:.0f} µs per decision for its RBAC example and about "
-    f"{opa_data_ratio:.0f}x the JSON size in memory for data loaded into it.",
+    "published figures, not a side-by-side run. The figures are those of OPA's "
+    "Policy Performance page (openpolicyagent.org/docs/latest/policy-performance, "
+    f"its benchmarking and resource utilization sections): about {opa_rbac_us:.0f} µs "
+    f"per decision for its RBAC example and about {opa_data_ratio:.0f}x the JSON size "
+    "in memory for data loaded into OPA. They were measured on other hardware, so "
+    "the ratios below are estimates.",
     "",
     "| target | measured | OPA's figure | ratio |",
     "| --- | ---: | ---: | ---: |",
