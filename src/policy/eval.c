@@ -118,6 +118,58 @@ static int eval_expr_v(struct q *q, const struct rego_expr *e, kv_fn kv, void *e
 	return eval_expr_core(q, e, kv, env);
 }
 
+/* OPA's iteration test: a ref with a variable operand after its head, not
+ * counting comprehensions, which iterate inside their own value. */
+static bool term_iterates(const struct rego_term *t)
+{
+	if (!t)
+		return false;
+	switch (t->kind) {
+	case RT_REF:
+		for (size_t i = 1; i < t->u.ref.len; i++)
+			if (t->u.ref.items[i]->kind == RT_VAR)
+				return true;
+		for (size_t i = 0; i < t->u.ref.len; i++)
+			if (term_iterates(t->u.ref.items[i]))
+				return true;
+		return false;
+	case RT_ARRAY:
+	case RT_SET:
+		for (size_t i = 0; i < t->u.coll.len; i++)
+			if (term_iterates(t->u.coll.items[i]))
+				return true;
+		return false;
+	case RT_OBJECT:
+		for (size_t i = 0; i < t->u.obj.len; i++)
+			if (term_iterates(t->u.obj.keys[i]) || term_iterates(t->u.obj.values[i]))
+				return true;
+		return false;
+	case RT_CALL:
+		for (size_t i = 0; i < t->u.call.len; i++)
+			if (term_iterates(t->u.call.args[i]))
+				return true;
+		return false;
+	case RT_TEMPLATE:
+		for (size_t i = 0; i < t->u.tmpl.len; i++)
+			if (term_iterates(t->u.tmpl.parts[i]))
+				return true;
+		return false;
+	default:
+		return false;
+	}
+}
+
+bool eval_query_keeps_false(const struct rego_body *body)
+{
+	const struct rego_expr *e;
+
+	if (body->len != 1)
+		return false;
+	e = body->exprs[0];
+	return e->kind == RE_TERM && !e->negated && !is_unify_call(e->u.term) &&
+	       !term_iterates(e->u.term);
+}
+
 static int found_one(struct q *q, struct rv *v, void *env)
 {
 	(void)q;
@@ -136,7 +188,10 @@ static int expr_value(struct q *q, struct rv *v, void *env)
 	struct rv *saved = NULL;
 	int rc;
 
-	if (rv_is(v, RV_BOOL) && !v->u.boolean)
+	/* A query of one expression without iteration reports a false value
+	 * as its answer, as OPA does (opa eval data.p.allow prints false);
+	 * everywhere else false fails the expression. */
+	if (rv_is(v, RV_BOOL) && !v->u.boolean && !(record && q->keep_false))
 		return 0;
 	if (record) {
 		saved = q->expr_vals[e->index];

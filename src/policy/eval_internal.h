@@ -76,6 +76,7 @@ struct q {
 	uintptr_t stack_floor;        /* lowest stack address we may reach */
 
 	bool strict;
+	bool keep_false;   /* the query's one expression may be false */
 	struct rego_bctx bctx;
 	struct nondet_memo *nondet;
 	struct rego_errors *errs;
@@ -90,6 +91,10 @@ struct q {
 };
 
 /* ---- eval.c ---- */
+
+/* True for a query whose single expression reports false rather than
+ * failing: no negation, no unification and no iteration (OPA's rule). */
+bool eval_query_keeps_false(const struct rego_body *body);
 
 WD_MUST_CHECK int eval_body(struct q *q, const struct rego_body *body, size_t i, k_fn k,
 			    void *env);

@@ -518,6 +518,7 @@ int rego_engine_query(struct rego_engine *e, const char *query, size_t len,
 	q.max_memory = limits.max_memory;
 	q.stack_floor = stack_floor();
 	q.strict = opts->strict_builtin_errors;
+	q.keep_false = eval_query_keeps_false(body);
 	q.errs = errs;
 	q.qbody = body;
 	q.expr_vals_len = body->len;

@@ -216,6 +216,24 @@ static void metadata_annotations(void **state)
 	rego_engine_unref(e);
 }
 
+/* A query of one expression without iteration answers false with a
+ * solution, as opa eval prints "value": false; every other false fails. */
+static void single_false_expression(void **state)
+{
+	struct rego_engine *e = one("package d\n\ndefault allow := false\n\n"
+				    "allow if input.x == 1\n");
+
+	(void)state;
+	TE_EXPECT(e, "data.d.allow", NULL, "[{}]");
+	TE_EXPECT(e, "1 == 2", NULL, "[{}]");
+	TE_EXPECT(e, "data.d.allow; true", NULL, "[]");
+	TE_EXPECT(e, "not true", NULL, "[]");
+	TE_EXPECT(e, "[1, 2][_] == 3", NULL, "[]");
+	TE_EXPECT(e, "x := false", NULL, "[{\"x\":false}]");
+	TE_EXPECT(e, "x = data.d.allow", NULL, "[{\"x\":false}]");
+	rego_engine_unref(e);
+}
+
 /* The evaluator tests calls by table position; the positions must name
  * the builtins they stand for. */
 static void eval_builtin_positions(void **state)
@@ -240,6 +258,7 @@ int main(void)
 		cmocka_unit_test(expression_values),
 		cmocka_unit_test(eval_builtin_positions),
 		cmocka_unit_test(metadata_annotations),
+		cmocka_unit_test(single_false_expression),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
