@@ -1,5 +1,6 @@
 /* Request accessors and the replies handlers send: JSON, JSON errors and
  * raw bytes. */
+#include <stdlib.h>
 #include <string.h>
 
 #include <event2/buffer.h>
@@ -44,6 +45,58 @@ static int body_copy(struct net_request *req, struct evhttp_request *ev, size_t 
 	return 0;
 }
 
+/* Decodes one query string component ('+' is a space); NULL when memory
+ * runs out or the text decodes to a NUL byte. */
+static char *query_component(const char *text, size_t len)
+{
+	char *raw = wd_strndup(text, len);
+	char *decoded;
+	size_t decoded_len = 0;
+
+	if (!raw)
+		return NULL;
+	decoded = evhttp_uridecode(raw, 1, &decoded_len);
+	free(raw);
+	if (decoded && strlen(decoded) != decoded_len) {
+		free(decoded);
+		return NULL;
+	}
+	return decoded;
+}
+
+/* Splits a query string into name/value pairs. Unlike libevent's parser, a
+ * name without '=' is accepted with an empty value, because OPA's clients
+ * send flags such as ?pretty and ?strict-builtin-errors that way. */
+static int query_parse(const char *query, struct evkeyvalq *out)
+{
+	const char *p = query;
+
+	while (*p) {
+		size_t len = strcspn(p, "&");
+		const char *eq = memchr(p, '=', len);
+		char *name = NULL;
+		char *value = NULL;
+		int rc = 0;
+
+		if (len > 0) {
+			name = query_component(p, eq ? (size_t)(eq - p) : len);
+			value = eq ? query_component(eq + 1, len - (size_t)(eq + 1 - p))
+				   : wd_strdup("");
+			if (!name || !value || name[0] == '\0')
+				rc = WD_EINVAL;
+			else if (evhttp_add_header(out, name, value) < 0)
+				rc = WD_EINVAL;
+		}
+		free(name);
+		free(value);
+		WD_TRY(rc);
+		p += len;
+		if (*p == '&')
+			p++;
+	}
+	return 0;
+}
+
 int request_init(struct net_request *req, struct evhttp_request *ev,
 	struct net_listener *listener, struct conn_track *track, struct wd_error *err)
 {
@@ -70,7 +123,7 @@ int request_init(struct net_request *req, struct evhttp_request *ev,
 		return wd_error_set(err, WD_EINVAL, "request path contains an encoded NUL byte");
 
 	if (query) {
-		if (evhttp_parse_query_str(query, &req->query) < 0)
+		if (query_parse(query, &req->query) < 0)
 			return wd_error_set(err, WD_EINVAL, "malformed query string");
 		req->query_parsed = true;
 	}

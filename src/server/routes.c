@@ -87,7 +87,7 @@ static const struct route_spec policy_route_specs[] = {
 	  NET_AUTH_CLIENT_CERT },
 	{ "GET", "/v1/query", handle_opa_query, true, true, NET_AUTH_CLIENT_CERT },
 	{ "POST", "/v1/query", handle_opa_query, true, true, NET_AUTH_CLIENT_CERT },
-	{ "POST", "/", handle_opa_main, true, false, NET_AUTH_CLIENT_CERT },
+	{ "POST", "/", handle_opa_main, true, true, NET_AUTH_CLIENT_CERT },
 	{ "GET", "/health", handle_opa_health, true, true, NET_AUTH_CLIENT_CERT },
 };
 

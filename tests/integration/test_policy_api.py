@@ -132,9 +132,16 @@ class PolicyApiTest(unittest.TestCase):
         status, body = self.curl("GET", "/v1/data/roles/reader")
         self.assertEqual(json.loads(body)["result"], ["read"])
 
-        # POST / replies with data.system.main itself, input unwrapped.
+        # POST / replies with data.system.main itself, input unwrapped, on
+        # the TLS listener and on the admin socket alike.
         status, body = self.curl("POST", "/", {"user": "alice", "action": "read"})
         self.assertEqual((status, json.loads(body)), (200, {"allowed": True}))
+        response = self.server.admin("POST", "/", {"user": "bob", "action": "write"})
+        self.assertEqual((response.status, response.json()), (200, {"allowed": False}))
+
+        # OPA's flags come without a value.
+        status, body = self.curl("GET", "/v1/data/roles/reader?pretty&strict-builtin-errors")
+        self.assertEqual((status, json.loads(body)["result"]), (200, ["read"]))
 
     def test_3_decisions_audited(self):
         status, body = self.curl("POST", "/v1/data/example/authz/allow",

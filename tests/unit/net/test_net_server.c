@@ -307,6 +307,15 @@ static void route_param_json(void **state)
 	expect_response(resp, 200, "{\"id\":\"ab/c d\",\"q\":\"x\"}");
 	expect_response(fetch(g.port_none, AS_NOBODY, "GET", "/v1/entries/7", NULL), 200,
 		"{\"id\":\"7\",\"q\":null}");
+
+	/* A flag without '=' (OPA clients send ?pretty) reads as empty, and
+	 * '+' and escapes decode in values. */
+	expect_response(fetch(g.port_none, AS_NOBODY, "GET", "/v1/entries/7?pretty&q=a+b%21",
+		NULL), 200, "{\"id\":\"7\",\"q\":\"a b!\"}");
+	expect_response(fetch(g.port_none, AS_NOBODY, "GET", "/v1/entries/7?q", NULL), 200,
+		"{\"id\":\"7\",\"q\":\"\"}");
+	expect_response(fetch(g.port_none, AS_NOBODY, "GET", "/v1/entries/7?q=%00", NULL), 400,
+		"{\"error\":{\"code\":\"EINVAL\",\"message\":\"malformed query string\"}}");
 }
 
 static void unknown_path_404(void **state)
