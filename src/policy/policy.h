@@ -73,6 +73,13 @@ void rego_engine_unref(struct rego_engine *e);              /* accepts NULL */
 size_t rego_engine_module_count(const struct rego_engine *e);
 const struct rego_module *rego_engine_module_at(const struct rego_engine *e, size_t i);
 
+/* True when a rule defines the document at path (segments under data), one
+ * of its prefixes, or anything below it: the base document cannot be
+ * written there. ret_rule (may be NULL) receives the rule's path, such as
+ * "data.app.allow". */
+bool rego_engine_path_has_rules(const struct rego_engine *e, const char *const *path,
+				size_t path_len, char *ret_rule, size_t rule_cap);
+
 /* Per-query options. */
 struct rego_query_opts {
 	struct rv *input;          /* borrowed; NULL = no input (input is undefined) */

@@ -414,6 +414,19 @@ out:
 	return rc;
 }
 
+/* A base document may not be written where a rule defines the document,
+ * above it or below it, as OPA's server refuses such writes. */
+static int check_rule_conflict(struct policy_state *state, const char *const *path,
+	size_t path_len, struct wd_error *err)
+{
+	char rule[256];
+
+	if (!rego_engine_path_has_rules(state->engine, path, path_len, rule, sizeof(rule)))
+		return 0;
+	return wd_error_set(err, WD_EINVAL, "conflicting rule for data path: %s is defined by a "
+		"policy, so the base document cannot be written there", rule);
+}
+
 int policy_state_put_data(struct policy_state *state, const char *const *path, size_t path_len,
 	struct rv *value, struct rego_errors *errs, struct wd_error *err)
 {
@@ -427,6 +440,10 @@ int policy_state_put_data(struct policy_state *state, const char *const *path, s
 			return wd_error_set(err, WD_EINVAL, "the root data document must be an object");
 		}
 		return data_replace(state, value, errs, err);
+	}
+	if (check_rule_conflict(state, path, path_len, err) < 0) {
+		rv_unref(value);
+		return err->code;
 	}
 
 	doc = document_edit(state->data, path, path_len, value, &conflict, &missing);
@@ -489,6 +506,11 @@ int policy_state_patch_data(struct policy_state *state, const struct policy_patc
 			rv_unref(doc);
 			return wd_error_set(err, WD_EINVAL, "patch operation %zu targets the root "
 				"document", i);
+		}
+		if (op->kind != POLICY_PATCH_REMOVE &&
+		    check_rule_conflict(state, op->path, op->path_len, err) < 0) {
+			rv_unref(doc);
+			return err->code;
 		}
 		if (op->kind == POLICY_PATCH_REPLACE && !document_has(doc, op->path, op->path_len)) {
 			rv_unref(doc);

@@ -186,6 +186,25 @@ class PolicyApiTest(unittest.TestCase):
         ids = sorted(p["id"] for p in json.loads(body)["result"])
         self.assertEqual(ids, ["example/authz", "system/main"])
 
+    def test_5b_data_cannot_shadow_rules(self):
+        for path in ("/v1/data/example/authz/allow", "/v1/data/example"):
+            status, body = self.curl("PUT", path, {"allow": True}, cert=self.admin_cert,
+                                     key=self.admin_key)
+            self.assertEqual(status, 400, body)
+            self.assertIn("conflicting rule for data path: data.example.authz.allow",
+                          json.loads(body)["message"])
+        status, body = self.curl("PATCH", "/v1/data",
+                                 [{"op": "add", "path": "/example/authz/allow", "value": 1}],
+                                 cert=self.admin_cert, key=self.admin_key)
+        self.assertEqual(status, 400, body)
+
+        # Data beside the rules, in the same package, is fine.
+        status, body = self.curl("PUT", "/v1/data/example/authz/limits", {"max": 3},
+                                 cert=self.admin_cert, key=self.admin_key)
+        self.assertEqual(status, 204, body)
+        status, body = self.curl("GET", "/v1/data/example/authz/limits/max")
+        self.assertEqual(json.loads(body)["result"], 3)
+
     def test_6_writes_need_admin(self):
         status, body = self.put_policy("example/authz", "package example.authz\n\nallow := true\n",
                                        cert=self.work_cert, key=self.work_key)
