@@ -1,5 +1,5 @@
-/* Where an engine's rules live under data, so that writers of the base
- * document can refuse a path that a rule owns, as OPA's server does. */
+/* The paths an engine's rules own under data, so that writers of the base
+ * document can refuse them, as OPA's server does. */
 #include <stdio.h>
 #include <string.h>
 
