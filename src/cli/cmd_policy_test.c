@@ -242,7 +242,12 @@ static void print_results(const struct test_result *results, size_t len, bool ve
 		for (size_t e = 0; t->outcome == TEST_ERROR && e < t->errs.len; e++) {
 			const struct rego_error *err = &t->errs.items[e];
 
-			printf("  %s: %s\n", err->code, err->message);
+			/* As opa test prints them: where, then what. */
+			if (err->file[0] && err->row)
+				printf("  %s:%u: %s: %s\n", err->file, err->row, err->code,
+				       err->message);
+			else
+				printf("  %s: %s\n", err->code, err->message);
 		}
 		printed = true;
 	}

@@ -148,6 +148,26 @@ sed -i 's/shop.total == 1/shop.total == 3/' "$TMP/policies/shop/shop_test.rego"
 out=$("$WARDEN" policy test "$TMP/policies")
 expect_eq "test all pass" "$out" "PASS: 3/3"
 
+# test: an evaluation error is an ERROR with the file and row of its cause.
+mkdir -p "$TMP/erring"
+cat > "$TMP/erring/conflict_test.rego" <<'EOF'
+package conflict
+
+p := 1
+p := 2 if true
+
+test_conflict if p == 1
+EOF
+status=0
+out=$("$WARDEN" policy test "$TMP/erring") || status=$?
+expect_eq "test error status" "$status" "1"
+expected="$TMP/erring/conflict_test.rego:
+data.conflict.test_conflict: ERROR
+  $TMP/erring/conflict_test.rego:4: eval_conflict_error: complete rules must not produce multiple outputs
+--------------------------------------------------------------------------------
+ERROR: 1/1"
+expect_eq "test error output" "$out" "$expected"
+
 # check: a good tree is silent; a parse error is printed and exits 1.
 out=$("$WARDEN" policy check "$TMP/policies")
 expect_eq "check good" "$out" ""
