@@ -8,7 +8,7 @@
  *           path
  *   rules   10,000 rules that each compare input.id with a constant
  *   bigdata load a JSON data document of --mb megabytes, report load time
- *           and resident memory, then answer one lookup */
+ *           and resident memory, then evaluate one lookup */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -32,7 +32,7 @@ struct workload {
 	struct rv **inputs;       /* cycled through, one per decision */
 	size_t input_count;
 	const char *query;        /* a ref such as data.rbac.allow */
-	const char *expect;       /* JSON of the answer for inputs[0] */
+	const char *expect;       /* expected JSON result for inputs[0] */
 };
 
 static long rss_kib(void)
@@ -115,7 +115,7 @@ static void rbac_build(struct workload *w)
 			"{\"action\":\"write\",\"type\":\"t%d\"}]", i ? "," : "", i, i % 50,
 			i % 7) < 0)
 			die("out of memory", NULL);
-	/* User j holds roles j % 1000 and (j * 7) % 1000. */
+	/* User j has roles j % 1000 and (j * 7) % 1000. */
 	if (wd_buf_append_str(&json, "},\"bindings\":{") < 0)
 		die("out of memory", NULL);
 	for (int j = 0; j < 10000; j++)
@@ -139,7 +139,7 @@ static void rbac_build(struct workload *w)
 		w->inputs[k] = json_value(text);
 	}
 	w->query = "data.rbac.allow";
-	w->expect = "true";   /* user-0 holds role-0, which reads t0 */
+	w->expect = "true";   /* user-0 has role-0, which reads t0 */
 }
 
 /* ---- (b) JWT + method and path ---- */
@@ -297,7 +297,7 @@ static void run_decisions(const char *name, struct workload *w, double seconds)
 	struct rego_errors errs = { 0 };
 	struct wd_buf first;
 
-	/* The first answer is checked, so a broken engine cannot post a
+	/* The first result is checked, so a broken engine cannot post a
 	 * fast number. */
 	wd_buf_init(&first, 64, 1 << 20);
 	{

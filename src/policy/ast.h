@@ -260,7 +260,7 @@ struct rego_module *rego_parse_module_max(const char *file, const char *source, 
 
 /* Freezes v and ties its lifetime to the arena, which frees it; returns v,
  * or NULL (v released) when memory runs out. Values in a tree belong to its
- * arena: whoever keeps one longer than the module must copy it. */
+ * arena: a caller that keeps one longer than the module must copy it. */
 struct rv *rego_arena_keep_value(struct rego_arena *arena, struct rv *v);
 
 /* ---- METADATA and rego.parse_module part ---- */

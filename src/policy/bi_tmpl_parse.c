@@ -147,8 +147,26 @@ static enum tok_type keyword(const char *s, size_t n)
 }
 
 /* Scans a quoted string, raw string or character constant. */
+/* The token type of a one-character punctuation mark: | ( ) , or =. */
+static enum tok_type punct_type(char c)
+{
+	switch (c) {
+	case '|':
+		return T_PIPE;
+	case '(':
+		return T_LPAREN;
+	case ')':
+		return T_RPAREN;
+	case ',':
+		return T_COMMA;
+	default:
+		return T_ASSIGN;
+	}
+}
+
 static int lex_quoted(struct parser *p, struct token *tok, char quote)
 {
+	const char *unterminated;
 	size_t i = p->pos + 1;
 
 	for (; i < p->len && p->s[i] != quote; i++) {
@@ -159,11 +177,18 @@ static int lex_quoted(struct parser *p, struct token *tok, char quote)
 		if (quote != '`' && p->s[i] == '\n')
 			break;
 	}
+	if (quote == '`') {
+		tok->type = T_RAW;
+		unterminated = "unterminated raw quoted string";
+	} else if (quote == '"') {
+		tok->type = T_STRING;
+		unterminated = "unterminated quoted string";
+	} else {
+		tok->type = T_CHAR;
+		unterminated = "unterminated character constant";
+	}
 	if (i >= p->len || p->s[i] != quote)
-		return perr(p, p->pos, quote == '`' ? "unterminated raw quoted string" :
-			    quote == '"' ? "unterminated quoted string" :
-			    "unterminated character constant");
-	tok->type = quote == '`' ? T_RAW : quote == '"' ? T_STRING : T_CHAR;
+		return perr(p, p->pos, "%s", unterminated);
 	p->pos = i + 1;
 	return 0;
 }
@@ -200,8 +225,7 @@ static int lex(struct parser *p, struct token *tok)
 		tok->type = T_DECLARE;
 		p->pos += 2;
 	} else if ((c = p->s[p->pos]) == '|' || c == '(' || c == ')' || c == ',' || c == '=') {
-		tok->type = c == '|' ? T_PIPE : c == '(' ? T_LPAREN : c == ')' ? T_RPAREN :
-			    c == ',' ? T_COMMA : T_ASSIGN;
+		tok->type = punct_type(c);
 		p->pos++;
 	} else if (c == '"' || c == '`' || c == '\'') {
 		WD_TRY(lex_quoted(p, tok, c));
@@ -739,7 +763,7 @@ static int vec_push(struct node_vec *v, struct tmpl_node *node)
 	return 0;
 }
 
-/* How a list ended. */
+/* The token that ended a list. */
 enum list_end { END_EOF, END_END, END_ELSE };
 
 static int parse_list(struct parser *p, struct tmpl_node ***ret_list, size_t *ret_len,

@@ -36,7 +36,7 @@ enum rego_builtin_flags {
 	REGO_BI_NETWORK = 1u << 5,  /* needs the network: always errors here */
 };
 
-/* What a builtin may see of the query it runs in. Filled by the evaluator;
+/* The query context a builtin may read. Filled by the evaluator;
  * unit tests fill it by hand. */
 struct rego_bctx {
 	const char *name;           /* the builtin being called, for messages */
@@ -54,9 +54,9 @@ struct rego_bctx {
 	struct rv *runtime;         /* opa.runtime() value, borrowed; NULL = {} */
 };
 
-/* A builtin: args are borrowed; on success stores a new reference in *ret and
- * returns 0; REGO_UNDEFINED for no result; a negative WD_E* code after
- * calling rego_bi_error or rego_bi_type_error. */
+/* A builtin function. The args are borrowed. On success it stores a new
+ * reference in *ret and returns 0. It returns REGO_UNDEFINED for no result,
+ * or a negative WD_E* code after calling rego_bi_error or rego_bi_type_error. */
 typedef int (*rego_builtin_fn)(struct rego_bctx *ctx, struct rv *const *args, size_t nargs,
 			       struct rv **ret);
 

@@ -28,7 +28,7 @@
 #define CALLEE_KIND(slot) ((uint32_t)(slot) >> CALLEE_KIND_SHIFT)
 #define CALLEE_INDEX(slot) ((uint32_t)(slot) & ((1u << CALLEE_KIND_SHIFT) - 1))
 
-/* What a node of the rule tree holds. */
+/* A node of the rule tree. */
 enum cnode_kind {
 	CN_NAMESPACE = 0,  /* only children and base data */
 	CN_COMPLETE,       /* complete rules: one value */
@@ -139,7 +139,7 @@ void cnode_free(struct cnode *node);
 
 struct global;
 
-/* What resolution works in: the engine, the module (NULL for a query) and
+/* The context of name resolution: the engine, the module (NULL for a query) and
  * the names visible in it without qualification, built once per module. */
 struct resolve_env {
 	struct rego_engine *engine;

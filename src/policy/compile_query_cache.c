@@ -1,4 +1,4 @@
-/* Compiled queries kept per engine: a server asks the same few queries for
+/* Compiled queries kept per engine: a server evaluates the same few queries for
  * every decision, so parsing and compiling each one once saves about half
  * of a small decision's time. Entries are shared read-only between threads. */
 #include <stdlib.h>

@@ -203,7 +203,7 @@ static struct rego_term *callee_term(struct rctx *c, const struct rego_loc *loc,
 	return t;
 }
 
-/* The kind a term evaluates to when the syntax alone tells; -1 if not. */
+/* The kind a term evaluates to when the syntax alone determines it; -1 if not. */
 static int static_kind(const struct rego_term *t)
 {
 	switch (t->kind) {

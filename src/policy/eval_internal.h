@@ -81,7 +81,7 @@ struct q {
 	struct nondet_memo *nondet;
 	struct rego_errors *errs;
 
-	/* The query being answered. */
+	/* The query being evaluated. */
 	const struct rego_body *qbody;
 	struct rv **expr_vals;        /* by expression index, borrowed */
 	size_t expr_vals_len;

@@ -562,7 +562,7 @@ int eval_rule_doc(struct q *q, struct cnode *node, struct rv *const *keys, size_
 	if (node->kind == CN_COMPLETE)
 		nkeys = 0;
 
-	/* The full document, once known, answers lookups too. */
+	/* The full document, once known, serves lookups too. */
 	*ret = cache_get(q, node, &hit);
 	if (hit)
 		return 0;

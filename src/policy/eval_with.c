@@ -64,7 +64,7 @@ struct rv *eval_data_override_at(struct q *q, const struct cnode *node)
 		if (o->len != depth || !path_prefix_of_node(node, depth, o->keys, o->len))
 			continue;
 
-		/* The patched base data holds every override in order. */
+		/* The patched base data contains every override in order. */
 		for (size_t i = 0; v && i < o->len; i++)
 			v = rv_is(v, RV_OBJECT) ? rv_object_get(v, o->keys[i]) : NULL;
 		return v;
