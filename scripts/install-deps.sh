@@ -9,9 +9,10 @@ build_packages="gcc make meson ninja-build pkg-config libssl-dev libevent-dev
 libjansson-dev libyaml-dev libsqlite3-dev libgmp-dev libpcre2-dev tzdata
 libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler libprotobuf-dev openssl"
 test_packages="libcmocka-dev curl python3 python3-cryptography python3-jwt
-python3-grpcio python3-grpc-tools clang libclang-rt-14-dev sqlite3"
-demo_packages="openssl curl"
-bench_packages="openssl procps"
+python3-grpcio python3-grpc-tools clang libclang-rt-14-dev sqlite3
+nginx-light wrk"
+demo_packages="openssl curl nginx-light"
+bench_packages="openssl procps curl nginx-light wrk haproxy stunnel4"
 fuzz_packages="clang libclang-rt-14-dev"
 
 wanted=""
