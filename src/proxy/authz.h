@@ -13,11 +13,14 @@
 #include "proxy/http1.h"
 #include "proxy/identity.h"
 
-/* SPIFFE ID patterns. "*" matches within one path segment, a final "/**"
- * matches any number of further segments (none included), and everything
- * else matches literally, the trust domain included:
- * "spiffe://example.org/ns/*" matches "spiffe://example.org/ns/web" but not
- * "spiffe://example.org/ns/web/x". The pattern "*" alone matches any ID. */
+// SPIFFE ID patterns (line comments, because the examples contain the
+// characters that open a block comment). "*" matches within one path
+// segment, a final "/**" matches any number of further segments (none
+// included), and everything else matches literally, the trust domain
+// included: "spiffe://example.org/ns/*" matches "spiffe://example.org/ns/web"
+// but not "spiffe://example.org/ns/web/x". The pattern "*" alone matches any
+// ID. Validation also requires the pattern, with each "*" read as a letter,
+// to be a valid SPIFFE ID, and allows "*" only in the path.
 WD_MUST_CHECK int proxy_pattern_validate(const char *pattern, struct wd_error *err);
 bool proxy_pattern_match(const char *pattern, const char *spiffe_id);
 
@@ -38,6 +41,26 @@ struct proxy_jwt_verifier;
 WD_MUST_CHECK int proxy_jwt_verifier_new(const struct proxy_jwt_config *config,
 	struct proxy_jwt_verifier **ret_verifier, struct wd_error *err);
 void proxy_jwt_verifier_free(struct proxy_jwt_verifier *verifier); /* accepts NULL */
+
+struct rv;
+
+/* Tokens longer than this are rejected before any decoding. */
+#define PROXY_JWT_MAX_LEN 16384
+
+/* Verifies a compact JWS token at time now (Unix seconds): alg one of
+ * RS256/384/512, PS256/384/512, ES256/384/512 or EdDSA ("none" and HMAC are
+ * rejected), no "crit" header, the key chosen by kid (every key when the
+ * token has none) and matching alg in type, curve and its own "alg", exp
+ * present and not passed, nbf not in the future (both with the leeway),
+ * then iss and aud as configured. Stores the claims as a frozen value in
+ * ret_claims. Recently verified tokens are cached until their exp, so a
+ * repeated token costs a lookup; the time checks run on every call. The
+ * JWKS file is stat'ed at most once a second and reloaded when it changed;
+ * a file that no longer loads is logged and the last good keys stay.
+ * WD_EINVAL for a malformed token, WD_ECRYPTO for a bad signature or no
+ * key, WD_EEXPIRED, WD_EAUTH for iss, aud or nbf. Thread-safe. */
+WD_MUST_CHECK int proxy_jwt_verify(struct proxy_jwt_verifier *verifier, const char *token,
+	size_t len, int64_t now, struct rv **ret_claims, struct wd_error *err);
 
 /* Where the policy comes from. Set exactly one of path and server_url. */
 struct proxy_policy_config {
