@@ -12,11 +12,11 @@
 #include "policy/value.h"
 #include "proxy/authz.h"
 
-/* JWKS files larger than this are rejected; 1 MiB holds hundreds of RSA
- * keys. */
+/* JWKS files larger than this are rejected; 1 MiB has room for hundreds
+ * of RSA keys. */
 #define JWT_JWKS_MAX_BYTES ((size_t)1 << 20)
 
-/* How often, at most, the JWKS file is stat'ed (milliseconds). */
+/* Minimum interval between two stat calls on the JWKS file (milliseconds). */
 #define JWT_JWKS_CHECK_MS 1000
 
 /* Verified tokens kept, in a direct-mapped table. */

@@ -186,7 +186,7 @@ static void mismatched_keys_rejected(void **state)
 		"JWT RS256 signature does not verify with any key of its kid");
 	expect_rejected(f, fixture_token("ES256", "ec384", f->ec256, claims), WD_ECRYPTO,
 		"JWT ES256 signature does not verify with any key of its kid");
-	// ES512 needs a P-521 key (RFC 7518 section 3.4), and this JWK says ES384.
+	// ES512 needs a P-521 key (RFC 7518 section 3.4), and this JWK names ES384.
 	expect_rejected(f, fixture_token("ES512", "ec384", f->ec384, claims), WD_ECRYPTO,
 		"JWT ES512 signature does not verify with any key of its kid");
 	expect_rejected(f, fixture_token("ES256", "nope", f->ec256, claims), WD_ECRYPTO,
