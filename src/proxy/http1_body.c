@@ -103,7 +103,8 @@ static int chunked_byte(struct http1_body *body, uint8_t c, struct wd_error *err
 	switch ((enum chunked_state)body->state) {
 	case CHUNK_SIZE_FIRST:
 	case CHUNK_SIZE:
-		WD_TRY(line_byte(body, c, err));
+		if (c != '\r')
+			WD_TRY(line_byte(body, c, err));
 		digit = hex_value(c);
 		if (digit >= 0) {
 			if (body->remaining > (MAX_CHUNK_SIZE - (uint64_t)digit) / 16) {
@@ -137,10 +138,12 @@ static int chunked_byte(struct http1_body *body, uint8_t c, struct wd_error *err
 		return 0;
 
 	case CHUNK_EXT:
-		WD_TRY(line_byte(body, c, err));
-		if (c == '\r')
+		if (c == '\r') {
 			body->state = CHUNK_SIZE_LF;
-		else if (!http1_char_is(c, HTTP1_CHAR_VALUE))
+			return 0;
+		}
+		WD_TRY(line_byte(body, c, err));
+		if (!http1_char_is(c, HTTP1_CHAR_VALUE))
 			return chunked_fail(body, "invalid byte in chunk extension", c, err);
 		return 0;
 
@@ -191,10 +194,12 @@ static int chunked_byte(struct http1_body *body, uint8_t c, struct wd_error *err
 		return 0;
 
 	case CHUNK_TRAILER_VALUE:
-		WD_TRY(line_byte(body, c, err));
-		if (c == '\r')
+		if (c == '\r') {
 			body->state = CHUNK_TRAILER_LF;
-		else if (!http1_char_is(c, HTTP1_CHAR_VALUE))
+			return 0;
+		}
+		WD_TRY(line_byte(body, c, err));
+		if (!http1_char_is(c, HTTP1_CHAR_VALUE))
 			return chunked_fail(body, "invalid byte in trailer field", c, err);
 		return 0;
 
