@@ -72,11 +72,14 @@ static int group_bundle(STACK_OF(X509) *cas, const char *own_domain,
 	return 0;
 }
 
-/* Adds the path to err's detail. */
+/* Adds the path to err's detail. A file that is missing or unreadable is
+ * WD_EIO, as proxy_identity_source_start promises. */
 static int name_file(int rc, const char *path, struct wd_error *err)
 {
 	char detail[sizeof(err->detail)];
 
+	if (rc == WD_ENOTFOUND || rc == WD_EPERM)
+		rc = WD_EIO;
 	if (!err)
 		return rc;
 	snprintf(detail, sizeof(detail), "%s", wd_error_text(err));
@@ -121,7 +124,8 @@ static int read_crls(const char *path, STACK_OF(X509_CRL) **ret_crls, struct wd_
 
 	*ret_crls = NULL;
 	WD_ENSURE(crls, wd_error_set(err, WD_ENOMEM, "out of memory reading %s", path));
-	WD_GUARD(wd_file_read(path, IDENTITY_MAX_FILE_BYTES, &data, &len, err));
+	rc = wd_file_read(path, IDENTITY_MAX_FILE_BYTES, &data, &len, err);
+	WD_ENSURE(rc == 0, name_file(rc, path, err));
 	WD_GUARD(identity_parse_crls(data, len, path, crls, err));
 	*ret_crls = WD_TAKE_PTR(crls);
 	rc = 0;
