@@ -12,7 +12,7 @@
 #define DEFAULT_START_TIMEOUT_MS 30000u
 /* How long proxy_identity_source_free waits for the thread before leaving
  * it to exit on its own. */
-#define STOP_JOIN_MS 2000
+#define STOP_JOIN_MS 200
 
 static void timespec_after(clockid_t clock, unsigned ms, struct timespec *ret_time)
 {
