@@ -254,9 +254,9 @@ void proxy_identity_source_free(struct proxy_identity_source *source)
 
 	if (source->thread_started) {
 		timespec_after(CLOCK_REALTIME, STOP_JOIN_MS, &deadline);
-		/* A Workload API thread blocked on an idle stream sees the stop
-		 * only at its next message, so it is detached and drops its own
-		 * reference then. */
+		/* A Workload API thread blocked on an idle stream notices the
+		 * stop only at its next message, so it is detached and drops
+		 * its own reference then. */
 		if (pthread_timedjoin_np(source->thread, NULL, &deadline) != 0)
 			pthread_detach(source->thread);
 	}
