@@ -187,8 +187,8 @@ out:
 
 /* --- the watching thread --- */
 
-/* What stat(2) says about one file; a change in any field means the file
- * was rewritten or replaced (a rename over it changes the inode). */
+/* The stat(2) fields of one file. A change in any of them means the file
+ * was rewritten or replaced, because a rename over it changes the inode. */
 struct file_stamp {
 	bool present;
 	dev_t dev;
@@ -269,7 +269,7 @@ static void *watch_files(void *arg)
 		memcpy(attempted, now, sizeof(attempted));
 
 		/* A half-written set (a new certificate before its key) fails
-		 * here and is tried again at the next tick; the last good
+		 * here and is tried again at the next tick. The last good
 		 * snapshot stays current meanwhile. */
 		if (proxy_identity_load_files(&config, &identity, &err) < 0) {
 			if (!retry || strcmp(last_warning, wd_error_text(&err)) != 0)

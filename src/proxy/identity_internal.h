@@ -112,9 +112,9 @@ WD_MUST_CHECK int identity_parse_crls(const uint8_t *data, size_t len, const cha
 	STACK_OF(X509_CRL) *crls, struct wd_error *err);
 
 /* The shared state of a running source, referenced by its owner and by
- * its thread: a Workload API thread blocked on the stream cannot be woken,
- * so proxy_identity_source_free may leave it to exit and free the source
- * at its next message. */
+ * its thread. A Workload API thread blocked on the stream cannot be woken,
+ * so proxy_identity_source_free may leave it to exit, and to free the
+ * source, when its next message or the end of the stream arrives. */
 struct proxy_identity_source {
 	atomic_uint refs;
 	pthread_mutex_t lock;              /* guards current, last_error */

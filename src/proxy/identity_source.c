@@ -12,7 +12,7 @@
 #define DEFAULT_START_TIMEOUT_MS 30000u
 /* How long proxy_identity_source_free waits for the thread before leaving
  * it to exit on its own. */
-#define STOP_JOIN_MS 2000
+#define STOP_JOIN_MS 200
 
 static void timespec_after(clockid_t clock, unsigned ms, struct timespec *ret_time)
 {
@@ -254,9 +254,9 @@ void proxy_identity_source_free(struct proxy_identity_source *source)
 
 	if (source->thread_started) {
 		timespec_after(CLOCK_REALTIME, STOP_JOIN_MS, &deadline);
-		/* A Workload API thread blocked on an idle stream sees the stop
-		 * only at its next message, so it is detached and drops its own
-		 * reference then. */
+		/* A Workload API thread blocked on an idle stream notices the
+		 * stop only at its next message, so it is detached and drops
+		 * its own reference then. */
 		if (pthread_timedjoin_np(source->thread, NULL, &deadline) != 0)
 			pthread_detach(source->thread);
 	}

@@ -98,7 +98,7 @@ static int verify_certificate(X509_STORE_CTX *store, void *arg)
 		return 0;
 	}
 	/* The untrusted stack is the peer's whole Certificate message, leaf
-	 * included; the chain passed on is the leaf, then the rest in order. */
+	 * included. The chain passed on is the leaf, then the rest in order. */
 	if (leaf && !sk_X509_push(chain, leaf))
 		goto oom;
 	for (int i = 0; untrusted && i < sk_X509_num(untrusted); i++) {

@@ -216,7 +216,7 @@ static int on_response(const uint8_t *bytes, size_t len, void *arg)
 	return 0;
 }
 
-/* Runs one stream until it ends; err holds why. */
+/* Runs one stream until it ends, and stores the reason it ended in err. */
 static int run_stream(struct stream_context *context, struct wd_error *err)
 {
 	struct proxy_identity_source *source = context->source;

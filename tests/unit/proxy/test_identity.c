@@ -36,7 +36,7 @@ struct fixture {
 	char dir[64];
 	int64_t now;
 	struct ca example;   /* the trust domain example.org */
-	struct ca other;     /* other.org, trusted by nobody but the other client */
+	struct ca other;     /* other.org, in the bundle of the other.org client only */
 	struct ca impostor;  /* a second "example.org" CA outside every bundle */
 };
 
