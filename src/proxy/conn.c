@@ -432,14 +432,36 @@ static int advance_setup(struct conn *c)
 	return 0;
 }
 
+/* Tells an HTTP caller why its connection goes away when the upstream
+ * could not be reached or verified: one best-effort 502 write, since the
+ * connection closes right after. */
+static void reply_bad_gateway(struct conn *c, const char *message)
+{
+	uint8_t response[512];
+	size_t len = 0;
+	uint32_t written;
+
+	if (!c->http || c->down.state != SIDE_OPEN || c->down.bytes_out > 0)
+		return;
+	if (http1_error_response(502, "bad_gateway", message, true, response, sizeof(response),
+		    &len) < 0)
+		return;
+	(void)side_write(&c->down, response, (uint32_t)len, &written);
+}
+
 /* Moves bytes in both directions until nothing moves. */
 void conn_pump(struct conn *c)
 {
 	bool error = false;
 	bool moved;
 	int guard = 0;
+	int rc = advance_setup(c);
 
-	if (advance_setup(c) < 0) {
+	if (rc < 0) {
+		if (rc == WD_EIO)
+			reply_bad_gateway(c, "the upstream could not be reached");
+		else if (c->down.state == SIDE_OPEN)
+			reply_bad_gateway(c, "the upstream was not accepted");
 		conn_close(c, "setup failed");
 		return;
 	}
