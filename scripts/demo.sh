@@ -265,15 +265,16 @@ for user, groups in (("alice", ["admin"]), ("bob", ["dev"])):
         f.write(jwt.encode(claims, key, algorithm="ES256", headers={"kid": "demo"}))
 PY
 
-# Starts a proxy in the background and prints the port it listens on.
+# Starts a proxy in the background and sets PROXY_PORT to the port it
+# listens on. It runs in this shell, not in $(...), so cleanup sees its pid.
 start_proxy() {
 	log=$1
 	shift
 	"$WARDEN" proxy --workers 1 "$@" >"$log" 2>&1 &
 	PROXY_PIDS="$PROXY_PIDS $!"
 	for _ in $(seq 1 100); do
-		port=$(sed -n 's/.*proxy listening .*address=[0-9.]*:\([0-9]*\).*/\1/p' "$log")
-		[ -n "$port" ] && { echo "$port"; return 0; }
+		PROXY_PORT=$(sed -n 's/.*proxy listening .*address=[0-9.]*:\([0-9]*\).*/\1/p' "$log")
+		[ -n "$PROXY_PORT" ] && return 0
 		sleep 0.1
 	done
 	echo "demo: the proxy did not start; its log:" >&2
@@ -284,18 +285,19 @@ start_proxy() {
 echo "\$ warden proxy --inbound 127.0.0.1:0 --forward 127.0.0.1:$APP_PORT --http" \
 	"--allow 'spiffe://example.org/*' --policy deploy/proxy/policy.rego --jwks jwks.json" \
 	"--audit proxy-audit.log --cert svc-b/svid.pem --key svc-b/svid.key --bundle bundle.pem"
-IN_PORT=$(start_proxy "$WORK/proxy-in.log" --inbound 127.0.0.1:0 --forward "127.0.0.1:$APP_PORT" \
+start_proxy "$WORK/proxy-in.log" --inbound 127.0.0.1:0 --forward "127.0.0.1:$APP_PORT" \
 	--http --allow 'spiffe://example.org/*' --policy "$(dirname "$0")/../deploy/proxy/policy.rego" \
 	--jwks "$WORK/jwks.json" --audit "$WORK/proxy-audit.log" --audit-allow-sample 1 \
 	--access-log "$WORK/proxy-access.log" \
-	--cert "$WORK/svc-b/svid.pem" --key "$WORK/svc-b/svid.key" --bundle "$WORK/bundle.pem")
+	--cert "$WORK/svc-b/svid.pem" --key "$WORK/svc-b/svid.key" --bundle "$WORK/bundle.pem"
+IN_PORT=$PROXY_PORT
 for name in a reports; do
 	echo "\$ warden proxy --outbound 127.0.0.1:0 --upstream 127.0.0.1:$IN_PORT --http" \
 		"--expect spiffe://example.org/b --cert svc-$name/svid.pem ..."
-	port=$(start_proxy "$WORK/proxy-$name.log" --outbound 127.0.0.1:0 --upstream "127.0.0.1:$IN_PORT" \
+	start_proxy "$WORK/proxy-$name.log" --outbound 127.0.0.1:0 --upstream "127.0.0.1:$IN_PORT" \
 		--http --expect spiffe://example.org/b \
-		--cert "$WORK/svc-$name/svid.pem" --key "$WORK/svc-$name/svid.key" --bundle "$WORK/bundle.pem")
-	eval "OUT_PORT_$name=$port"
+		--cert "$WORK/svc-$name/svid.pem" --key "$WORK/svc-$name/svid.key" --bundle "$WORK/bundle.pem"
+	eval "OUT_PORT_$name=$PROXY_PORT"
 done
 
 call() {
