@@ -1,0 +1,322 @@
+#!/usr/bin/python3
+"""`warden proxy` end to end: curl -> outbound proxy (spiffe://example.org/a)
+-> mTLS -> inbound proxy (spiffe://example.org/b) -> nginx, in TCP and in
+HTTP mode; the flagship Rego policy with JWTs from PyJWT, its audit records
+and metrics; and X-Forwarded-Client-Cert spoofing."""
+import json
+import os
+import sys
+import unittest
+
+import proxylib
+import wardenlib
+from proxylib import DATA_BODY, ID_A, ID_B, ID_C
+
+SKIP_REASON = proxylib.missing_tools(proxylib.NGINX, proxylib.CURL)
+
+
+def values_of(record):
+    """Every string value in a JSON object, nested ones included."""
+    if isinstance(record, dict):
+        for value in record.values():
+            yield from values_of(value)
+    elif isinstance(record, list):
+        for value in record:
+            yield from values_of(value)
+    elif isinstance(record, str):
+        yield record
+
+
+class ChainTest(unittest.TestCase):
+    """One outbound/inbound pair per mode, shared by the tests of a class."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.work = proxylib.WorkDir("warden-proxy-")
+        cls.addClassCleanup(cls.work.cleanup)
+        cls.pki = proxylib.TestPKI(cls.work.path)
+        cls.cred_a = cls.pki.svid("a", ID_A)
+        cls.cred_b = cls.pki.svid("b", ID_B)
+        cls.cred_c = cls.pki.svid("c", ID_C)
+        cls.nginx = proxylib.Nginx(cls.work.path)
+        cls.addClassCleanup(cls.nginx.stop)
+
+    @classmethod
+    def start_proxy(cls, name, args):
+        proxy = proxylib.Proxy(cls.work.path, name, args)
+        cls.addClassCleanup(proxy.stop)
+        return proxy
+
+    @classmethod
+    def start_inbound(cls, name, http=False, allow=(), extra=()):
+        return cls.start_proxy(name, proxylib.inbound_args("127.0.0.1:0", cls.nginx.address,
+                                                           allow=allow, http=http)
+                               + cls.cred_b.args(cls.pki.bundle_path) + list(extra))
+
+    @classmethod
+    def start_outbound(cls, name, inbound, credentials=None, http=False, expect=(ID_B,)):
+        credentials = credentials or cls.cred_a
+        return cls.start_proxy(name, proxylib.outbound_args("127.0.0.1:0", inbound.address(),
+                                                            expect=expect, http=http)
+                               + credentials.args(cls.pki.bundle_path))
+
+
+@unittest.skipIf(SKIP_REASON is not None, SKIP_REASON or "")
+class TransportTest(ChainTest):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.policy_path = proxylib.write_file(cls.work.join("allow-a.rego"),
+                                              proxylib.ALLOW_A_POLICY)
+        cls.tcp_in = cls.start_inbound("tcp-in", allow=(ID_A,))
+        cls.tcp_out = cls.start_outbound("tcp-out", cls.tcp_in)
+        cls.http_in = cls.start_inbound("http-in", http=True,
+                                        extra=("--policy", cls.policy_path))
+        cls.http_out = cls.start_outbound("http-out", cls.http_in, http=True)
+
+    def assert_access_log_names(self, proxy, caller, callee):
+        lines = proxy.access_log()
+        self.assertTrue(lines, f"{proxy.name}: empty access log")
+        last = list(values_of(lines[-1]))
+        self.assertIn(caller, last, (proxy.name, lines[-1]))
+        self.assertIn(callee, last, (proxy.name, lines[-1]))
+
+    def test_tcp_chain(self):
+        result = proxylib.curl(f"http://{self.tcp_out.address()}/v1/data")
+        self.assertEqual(result.exit_code, 0, result)
+        self.assertEqual(result.status, 200, result)
+        self.assertEqual(result.body, DATA_BODY)
+        self.assertEqual(result.headers.get("content-type"), "application/json")
+
+    def test_tcp_chain_access_logs(self):
+        result = proxylib.curl(f"http://{self.tcp_out.address()}/v1/data")
+        self.assertEqual(result.status, 200, result)
+        # TCP access log lines are written when the connection closes.
+        proxylib.wait_until(lambda: self.tcp_in.access_log() and self.tcp_out.access_log())
+        self.assert_access_log_names(self.tcp_in, ID_A, ID_B)
+        self.assert_access_log_names(self.tcp_out, ID_A, ID_B)
+
+    def test_tcp_chain_not_found_passes_through(self):
+        result = proxylib.curl(f"http://{self.tcp_out.address()}/missing")
+        self.assertEqual(result.status, 404, result)
+        self.assertEqual(result.body, b"no such path\n")
+
+    def test_tcp_chain_post_body(self):
+        # nginx answers a POST to a "return" location without reading the
+        # body, and the body must not corrupt the stream either way.
+        result = proxylib.curl(f"http://{self.tcp_out.address()}/v1/data", method="POST",
+                               data=b"x" * 100000)
+        self.assertEqual(result.status, 200, result)
+        self.assertEqual(result.body, DATA_BODY)
+
+    def test_http_chain(self):
+        result = proxylib.curl(f"http://{self.http_out.address()}/v1/data")
+        self.assertEqual(result.exit_code, 0, result)
+        self.assertEqual(result.status, 200, result)
+        self.assertEqual(result.body, DATA_BODY)
+        self.assertEqual(result.headers.get("content-type"), "application/json")
+
+    def test_http_chain_access_logs(self):
+        result = proxylib.curl(f"http://{self.http_out.address()}/v1/data")
+        self.assertEqual(result.status, 200, result)
+        proxylib.wait_until(lambda: self.http_in.access_log() and self.http_out.access_log())
+        self.assert_access_log_names(self.http_in, ID_A, ID_B)
+        self.assert_access_log_names(self.http_out, ID_A, ID_B)
+
+    def test_http_chain_keep_alive(self):
+        # Three requests on one client connection: curl reuses it for URLs
+        # given together.
+        url = f"http://{self.http_out.address()}/v1/data"
+        result = proxylib.run_curl_args(["-sS", "--max-time", "10", url, url, url])
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(result.stdout, DATA_BODY * 3)
+
+    def test_xfcc_set_by_inbound(self):
+        result = proxylib.curl(f"http://{self.http_out.address()}/v1/echo-xfcc")
+        self.assertEqual(result.status, 200, result)
+        self.assertEqual(result.body.decode(),
+                         f"By={ID_B};Hash={self.cred_a.der_sha256};URI={ID_A}")
+
+    def test_xfcc_spoofed_header_replaced(self):
+        spoofed = "By=spiffe://example.org/b;Hash=00;URI=spiffe://example.org/admin"
+        for headers in ([f"X-Forwarded-Client-Cert: {spoofed}"],
+                        [f"x-forwarded-client-cert: {spoofed}"],
+                        [f"X-Forwarded-Client-Cert: {spoofed}",
+                         "X-Forwarded-Client-Cert: URI=spiffe://example.org/root"]):
+            with self.subTest(headers=headers):
+                result = proxylib.curl(f"http://{self.http_out.address()}/v1/echo-xfcc",
+                                       headers=headers)
+                self.assertEqual(result.status, 200, result)
+                self.assertEqual(result.body.decode(),
+                                 f"By={ID_B};Hash={self.cred_a.der_sha256};URI={ID_A}")
+
+    def test_xfcc_spoofed_directly_at_inbound(self):
+        # A caller that speaks mTLS to the inbound itself, skipping the
+        # outbound, cannot forward a header either.
+        context = proxylib.tls_client_context(self.pki.bundle_path, self.cred_a)
+        response, _ = proxylib.tls_exchange(
+            self.http_in.port, context,
+            proxylib.http_request_bytes("/v1/echo-xfcc", headers=[
+                "X-Forwarded-Client-Cert: By=x;URI=spiffe://example.org/admin"]))
+        self.assertEqual(proxylib.status_of(response), 200, response)
+        self.assertEqual(proxylib.body_of(response).decode(),
+                         f"By={ID_B};Hash={self.cred_a.der_sha256};URI={ID_A}")
+
+
+@unittest.skipIf(SKIP_REASON is not None, SKIP_REASON or "")
+class FlagshipPolicyTest(ChainTest):
+    """GET /v1/data on B, allowed only for spiffe://example.org/a with a JWT
+    whose scope has data:read and whose groups have admin."""
+
+    ISSUER = "https://issuer.example.org"
+    AUDIENCE = "service-b"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.jwt_issuer = proxylib.JWTIssuer()
+        cls.jwks_path = proxylib.write_file(cls.work.join("jwks.json"), cls.jwt_issuer.jwks())
+        cls.policy_path = proxylib.write_file(cls.work.join("policy.rego"),
+                                              proxylib.FLAGSHIP_POLICY)
+        cls.audit_path = cls.work.join("audit.log")
+        cls.inbound = cls.start_inbound("flagship-in", http=True, extra=(
+            "--policy", cls.policy_path, "--jwks", cls.jwks_path,
+            "--jwt-issuer", cls.ISSUER, "--jwt-audience", cls.AUDIENCE,
+            "--audit", cls.audit_path, "--audit-allow-sample", "1"))
+        cls.out_a = cls.start_outbound("flagship-out-a", cls.inbound, http=True)
+        cls.out_c = cls.start_outbound("flagship-out-c", cls.inbound, credentials=cls.cred_c,
+                                       http=True)
+
+    def good_token(self, **claims):
+        body = {"scope": "openid data:read", "groups": ["staff", "admin"]}
+        body.update(claims)
+        return self.jwt_issuer.token(body)
+
+    def request(self, method="GET", path="/v1/data", token=None, outbound=None, data=None):
+        headers = [f"Authorization: Bearer {token}"] if token is not None else []
+        outbound = outbound or self.out_a
+        return proxylib.curl(f"http://{outbound.address()}{path}", method=method,
+                             headers=headers, data=data)
+
+    def assert_allowed(self, result):
+        self.assertEqual(result.exit_code, 0, result)
+        self.assertEqual(result.status, 200, result)
+        self.assertEqual(result.body, DATA_BODY)
+
+    def assert_forbidden(self, result):
+        self.assertEqual(result.status, 403, result)
+        self.assertEqual(result.headers.get("content-type"), "application/json", result.headers)
+        self.assertEqual(result.headers.get("connection"), "close", result.headers)
+        body = result.json()
+        self.assertEqual(sorted(body), ["code", "message"], body)
+        self.assertEqual(body["code"], "forbidden")
+        self.assertIsInstance(body["message"], str)
+        self.assertNotEqual(body["message"], "")
+
+    def denied_cases(self):
+        other_key = proxylib.JWTIssuer(kid=self.jwt_issuer.kid)
+        unknown_kid = proxylib.JWTIssuer(kid="unknown-key")
+        good_claims = {"scope": "data:read", "groups": ["admin"]}
+        return [
+            ("no JWT", {}),
+            ("wrong scope", {"token": self.good_token(scope="data:write openid")}),
+            ("scope as prefix", {"token": self.good_token(scope="data:readx")}),
+            ("not admin", {"token": self.good_token(groups=["staff"])}),
+            ("admin as a string", {"token": self.good_token(groups="administrators")}),
+            ("POST", {"method": "POST", "token": self.good_token(), "data": b"{}"}),
+            ("DELETE", {"method": "DELETE", "token": self.good_token()}),
+            ("other path", {"path": "/v1/other", "token": self.good_token()}),
+            ("path with suffix", {"path": "/v1/data/x", "token": self.good_token()}),
+            ("signed by another key", {"token": other_key.token(good_claims)}),
+            ("unknown kid", {"token": unknown_kid.token(good_claims)}),
+            ("expired", {"token": self.jwt_issuer.token(good_claims, lifetime=-600)}),
+            ("not yet valid", {"token": self.jwt_issuer.token(
+                good_claims, nbf=int(proxylib.time.time()) + 600)}),
+            ("wrong issuer", {"token": self.good_token(iss="https://evil.example.org")}),
+            ("wrong audience", {"token": self.good_token(aud="service-x")}),
+            ("alg none", {"token": unsigned_token(good_claims)}),
+            ("garbage token", {"token": "not.a.jwt"}),
+            ("caller c", {"token": self.good_token(), "outbound": self.out_c}),
+        ]
+
+    def test_allowed(self):
+        self.assert_allowed(self.request(token=self.good_token()))
+
+    def test_allowed_with_query(self):
+        # The policy compares the path without the query string.
+        self.assert_allowed(self.request(path="/v1/data?page=2", token=self.good_token()))
+
+    def test_denied(self):
+        for name, case in self.denied_cases():
+            with self.subTest(case=name):
+                self.assert_forbidden(self.request(**case))
+
+    def test_audit_and_metrics(self):
+        before_allow = self.inbound.metric("warden_proxy_decisions_total", decision="allow")
+        before_deny = self.inbound.metric("warden_proxy_decisions_total", decision="deny")
+        before_records = len(proxylib.audit_records(self.audit_path)) \
+            if os.path.exists(self.audit_path) else 0
+
+        self.assert_allowed(self.request(token=self.good_token()))
+        self.assert_forbidden(self.request())
+        self.assert_forbidden(self.request(method="POST", token=self.good_token(), data=b"{}"))
+        self.assert_forbidden(self.request(path="/v1/other", token=self.good_token()))
+        self.assert_forbidden(self.request(token=self.good_token(), outbound=self.out_c))
+
+        self.assertEqual(self.inbound.metric("warden_proxy_decisions_total", decision="allow"),
+                         before_allow + 1)
+        self.assertEqual(self.inbound.metric("warden_proxy_decisions_total", decision="deny"),
+                         before_deny + 4)
+
+        code, output = proxylib.audit_verify(self.audit_path)
+        self.assertEqual(code, 0, output)
+        records = [r for r in proxylib.audit_records(self.audit_path)[before_records:]
+                   if r["action"] == "proxy.request"]
+        self.assertEqual([(r["object"], r["outcome"]) for r in records], [
+            ("GET /v1/data", "success"),
+            ("GET /v1/data", "denied"),
+            ("POST /v1/data", "denied"),
+            ("GET /v1/other", "denied"),
+            ("GET /v1/data", "denied"),
+        ])
+        for record in records:
+            self.assertRegex(record.get("detail", ""), proxylib.DECISION_DETAIL)
+        decision_ids = [r["detail"].split(":")[0] for r in records]
+        self.assertEqual(len(set(decision_ids)), len(decision_ids), decision_ids)
+        self.assertEqual(records[-1]["actor"], ID_C, records[-1])
+        self.assertEqual(records[0]["actor"], ID_A, records[0])
+
+    def test_audit_chain_detects_edit(self):
+        self.assert_forbidden(self.request())
+        code, output = proxylib.audit_verify(self.audit_path)
+        self.assertEqual(code, 0, output)
+        copy = self.work.join("audit-edited.log")
+        with open(self.audit_path) as source:
+            lines = source.readlines()
+        record = json.loads(lines[-1])
+        record["outcome"] = "success"
+        lines[-1] = json.dumps(record) + "\n"
+        with open(copy, "w") as f:
+            f.writelines(lines)
+        code, output = proxylib.audit_verify(copy)
+        self.assertEqual(code, 1, output)
+
+
+def unsigned_token(claims):
+    """A JWT with "alg": "none" and no signature (RFC 7519 section 6)."""
+    import base64
+
+    def encode(data):
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+    now = int(proxylib.time.time())
+    body = {"iss": FlagshipPolicyTest.ISSUER, "aud": FlagshipPolicyTest.AUDIENCE,
+            "exp": now + 300, "iat": now}
+    body.update(claims)
+    return f"{encode({'alg': 'none', 'typ': 'JWT'})}.{encode(body)}."
+
+
+if __name__ == "__main__":
+    if SKIP_REASON is not None:
+        print(f"SKIP: {SKIP_REASON}")
+        sys.exit(wardenlib.SKIP_EXIT)
+    wardenlib.main()
