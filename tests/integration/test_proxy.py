@@ -5,6 +5,7 @@ HTTP mode; the flagship Rego policy with JWTs from PyJWT, its audit records
 and metrics; and X-Forwarded-Client-Cert spoofing."""
 import json
 import os
+import subprocess
 import sys
 import unittest
 
@@ -13,18 +14,6 @@ import wardenlib
 from proxylib import DATA_BODY, ID_A, ID_B, ID_C
 
 SKIP_REASON = proxylib.missing_tools(proxylib.NGINX, proxylib.CURL)
-
-
-def values_of(record):
-    """Every string value in a JSON object, nested ones included."""
-    if isinstance(record, dict):
-        for value in record.values():
-            yield from values_of(value)
-    elif isinstance(record, list):
-        for value in record:
-            yield from values_of(value)
-    elif isinstance(record, str):
-        yield record
 
 
 class ChainTest(unittest.TestCase):
@@ -74,12 +63,20 @@ class TransportTest(ChainTest):
                                         extra=("--policy", cls.policy_path))
         cls.http_out = cls.start_outbound("http-out", cls.http_in, http=True)
 
-    def assert_access_log_names(self, proxy, caller, callee):
-        lines = proxy.access_log()
-        self.assertTrue(lines, f"{proxy.name}: empty access log")
-        last = list(values_of(lines[-1]))
-        self.assertIn(caller, last, (proxy.name, lines[-1]))
-        self.assertIn(callee, last, (proxy.name, lines[-1]))
+    def assert_access_log_names(self, proxy, direction, **fields):
+        """Waits for an access log line of proxy naming both SPIFFE IDs of
+        the chain, then checks the fields given."""
+        def matching():
+            return [line for line in proxy.access_log()
+                    if line.get("source_spiffe_id") == ID_A
+                    and line.get("destination_spiffe_id") == ID_B]
+        lines = proxylib.wait_until(matching, 10)
+        self.assertTrue(lines, f"{proxy.name}: no access log line from {ID_A} to {ID_B}:"
+                               f" {proxy.access_log()}")
+        line = lines[-1]
+        self.assertEqual(line.get("direction"), direction, line)
+        for key, value in fields.items():
+            self.assertEqual(line.get(key), value, line)
 
     def test_tcp_chain(self):
         result = proxylib.curl(f"http://{self.tcp_out.address()}/v1/data")
@@ -92,9 +89,8 @@ class TransportTest(ChainTest):
         result = proxylib.curl(f"http://{self.tcp_out.address()}/v1/data")
         self.assertEqual(result.status, 200, result)
         # TCP access log lines are written when the connection closes.
-        proxylib.wait_until(lambda: self.tcp_in.access_log() and self.tcp_out.access_log())
-        self.assert_access_log_names(self.tcp_in, ID_A, ID_B)
-        self.assert_access_log_names(self.tcp_out, ID_A, ID_B)
+        self.assert_access_log_names(self.tcp_in, "inbound", decision="allow")
+        self.assert_access_log_names(self.tcp_out, "outbound", decision="allow")
 
     def test_tcp_chain_not_found_passes_through(self):
         result = proxylib.curl(f"http://{self.tcp_out.address()}/missing")
@@ -119,9 +115,10 @@ class TransportTest(ChainTest):
     def test_http_chain_access_logs(self):
         result = proxylib.curl(f"http://{self.http_out.address()}/v1/data")
         self.assertEqual(result.status, 200, result)
-        proxylib.wait_until(lambda: self.http_in.access_log() and self.http_out.access_log())
-        self.assert_access_log_names(self.http_in, ID_A, ID_B)
-        self.assert_access_log_names(self.http_out, ID_A, ID_B)
+        self.assert_access_log_names(self.http_in, "inbound", method="GET", path="/v1/data",
+                                     decision="allow", status=200)
+        self.assert_access_log_names(self.http_out, "outbound", method="GET", path="/v1/data",
+                                     status=200)
 
     def test_http_chain_keep_alive(self):
         # Three requests on one client connection: curl reuses it for URLs
@@ -239,6 +236,22 @@ class FlagshipPolicyTest(ChainTest):
             ("caller c", {"token": self.good_token(), "outbound": self.out_c}),
         ]
 
+    def settled_audit_count(self, decisions):
+        """Waits until the audit log holds one proxy.request record per
+        decision made so far (every allow is sampled), so records of earlier
+        tests cannot appear later; returns the number of records."""
+        def records():
+            if not os.path.exists(self.audit_path):
+                return []
+            return proxylib.audit_records(self.audit_path)
+
+        def settled():
+            requests = [r for r in records() if r["action"] == "proxy.request"]
+            return len(requests) == decisions
+        self.assertTrue(proxylib.wait_until(settled, 10),
+                        f"audit log has not caught up with {decisions} decisions")
+        return len(records())
+
     def test_allowed(self):
         self.assert_allowed(self.request(token=self.good_token()))
 
@@ -254,8 +267,7 @@ class FlagshipPolicyTest(ChainTest):
     def test_audit_and_metrics(self):
         before_allow = self.inbound.metric("warden_proxy_decisions_total", decision="allow")
         before_deny = self.inbound.metric("warden_proxy_decisions_total", decision="deny")
-        before_records = len(proxylib.audit_records(self.audit_path)) \
-            if os.path.exists(self.audit_path) else 0
+        before_records = self.settled_audit_count(before_allow + before_deny)
 
         self.assert_allowed(self.request(token=self.good_token()))
         self.assert_forbidden(self.request())
@@ -268,10 +280,13 @@ class FlagshipPolicyTest(ChainTest):
         self.assertEqual(self.inbound.metric("warden_proxy_decisions_total", decision="deny"),
                          before_deny + 4)
 
+        # A separate thread appends audit records after the responses.
+        def new_records():
+            return [r for r in proxylib.audit_records(self.audit_path)[before_records:]
+                    if r["action"] == "proxy.request"]
+        records = proxylib.wait_until(lambda: len(new_records()) >= 5 and new_records(), 10)
         code, output = proxylib.audit_verify(self.audit_path)
         self.assertEqual(code, 0, output)
-        records = [r for r in proxylib.audit_records(self.audit_path)[before_records:]
-                   if r["action"] == "proxy.request"]
         self.assertEqual([(r["object"], r["outcome"]) for r in records], [
             ("GET /v1/data", "success"),
             ("GET /v1/data", "denied"),
@@ -288,6 +303,8 @@ class FlagshipPolicyTest(ChainTest):
 
     def test_audit_chain_detects_edit(self):
         self.assert_forbidden(self.request())
+        proxylib.wait_until(lambda: os.path.exists(self.audit_path)
+                            and proxylib.audit_records(self.audit_path), 10)
         code, output = proxylib.audit_verify(self.audit_path)
         self.assertEqual(code, 0, output)
         copy = self.work.join("audit-edited.log")
@@ -300,6 +317,100 @@ class FlagshipPolicyTest(ChainTest):
             f.writelines(lines)
         code, output = proxylib.audit_verify(copy)
         self.assertEqual(code, 1, output)
+
+
+CONFIG_POLICY = """package proxy
+
+import rego.v1
+
+default allow := false
+
+allow if {
+	input.source.spiffe_id == "spiffe://example.org/b"
+	input.destination.spiffe_id == "spiffe://example.org/b"
+	input.request.path == "/v1/data"
+}
+"""
+
+CONFIG_YAML = """identity:
+  cert: {cert}
+  key: {key}
+  bundle: {bundle}
+policy:
+  path: {policy}
+timeouts:
+  handshake: 5s
+  header: 5s
+  idle: 1m
+metrics_listen: 127.0.0.1:{metrics_port}
+access_log: {access_log}
+listeners:
+  - name: app-in
+    direction: inbound
+    protocol: http
+    listen: 127.0.0.1:0
+    forward: {nginx}
+    allow: ["spiffe://example.org/b"]
+    policy: true
+  - name: app-out
+    direction: outbound
+    protocol: http
+    listen: 127.0.0.1:0
+    upstream: {inbound}
+    expect: ["spiffe://example.org/b"]
+"""
+
+
+@unittest.skipIf(SKIP_REASON is not None, SKIP_REASON or "")
+class ConfigFileTest(ChainTest):
+    """One process with an inbound and an outbound listener from --config;
+    the outbound calls the inbound of the same process."""
+
+    def write_config(self, text):
+        return proxylib.write_file(self.work.join("proxy.yaml"), text)
+
+    def test_two_listeners(self):
+        policy = proxylib.write_file(self.work.join("config-policy.rego"), CONFIG_POLICY)
+        # The outbound's upstream is the inbound of the same process, whose
+        # port is known only once it listens: reserve one first.
+        inbound_port = proxylib.free_port()
+        text = CONFIG_YAML.format(
+            cert=self.cred_b.cert_path, key=self.cred_b.key_path, bundle=self.pki.bundle_path,
+            policy=policy, metrics_port=proxylib.free_port(),
+            access_log=self.work.join("config.access.jsonl"), nginx=self.nginx.address,
+            inbound=f"127.0.0.1:{inbound_port}")
+        text = text.replace("listen: 127.0.0.1:0\n    forward",
+                            f"listen: 127.0.0.1:{inbound_port}\n    forward")
+        proxy = proxylib.Proxy(self.work.path, "config", ["--config", self.write_config(text)],
+                               listener_count=2, metrics=False, access_log=False)
+        self.addCleanup(proxy.stop)
+        self.assertEqual(sorted(proxy.listeners), ["app-in", "app-out"])
+        self.assertEqual(proxy.listeners["app-in"], ("127.0.0.1", inbound_port))
+
+        allowed = proxylib.curl(f"http://{proxy.address('app-out')}/v1/data")
+        self.assertEqual(allowed.status, 200, allowed)
+        self.assertEqual(allowed.body, DATA_BODY)
+        denied = proxylib.curl(f"http://{proxy.address('app-out')}/v1/echo-xfcc")
+        self.assertEqual(denied.status, 403, denied)
+        self.assertEqual(denied.json()["code"], "forbidden")
+
+    def test_unknown_key_rejected(self):
+        path = self.write_config("identity:\n  cert: /nonexistent\n  colour: blue\n"
+                                 "listeners: []\n")
+        result = subprocess.run([wardenlib.WARDEN, "proxy", "--config", path],
+                                capture_output=True, text=True, timeout=30)
+        self.assertNotEqual(result.returncode, 0, result)
+        self.assertIn("colour", result.stderr)
+
+    def test_bad_direction_rejected(self):
+        path = self.write_config(
+            f"identity:\n  cert: {self.cred_b.cert_path}\n  key: {self.cred_b.key_path}\n"
+            f"  bundle: {self.pki.bundle_path}\nlisteners:\n  - name: x\n"
+            "    direction: sideways\n    listen: 127.0.0.1:0\n    forward: 127.0.0.1:1\n")
+        result = subprocess.run([wardenlib.WARDEN, "proxy", "--config", path],
+                                capture_output=True, text=True, timeout=30)
+        self.assertNotEqual(result.returncode, 0, result)
+        self.assertIn("sideways", result.stderr)
 
 
 def unsigned_token(claims):

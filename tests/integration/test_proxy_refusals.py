@@ -21,6 +21,8 @@ from proxylib import DATA_BODY, ID_A, ID_B, ID_C
 SKIP_REASON = proxylib.missing_tools(proxylib.NGINX, proxylib.CURL, proxylib.OPENSSL)
 
 HEADER_TIMEOUT = 1.0
+HANDSHAKE_TIMEOUT = 1.0
+MAX_CONNECTIONS = 2
 CRL_RELOAD_WAIT = 15
 
 
@@ -52,10 +54,13 @@ class RefusalTest(unittest.TestCase):
         cls.http_in = cls.start(
             "http-in", proxylib.inbound_args("127.0.0.1:0", cls.nginx.address, http=True)
             + identity + ["--policy", cls.policy_path, "--header-timeout", "1s",
-                          "--audit", cls.audit_path])
+                          "--handshake-timeout", "1s", "--audit", cls.audit_path])
         cls.tcp_in = cls.start(
             "tcp-in", proxylib.inbound_args("127.0.0.1:0", cls.nginx.address, allow=(ID_A,))
             + identity)
+        cls.limited_in = cls.start(
+            "limited-in", proxylib.inbound_args("127.0.0.1:0", cls.nginx.address)
+            + identity + ["--max-connections", str(MAX_CONNECTIONS)])
         cls.wrong_expect_out = cls.start(
             "wrong-expect-out", proxylib.outbound_args("127.0.0.1:0", cls.http_in.address(),
                                                        expect=(ID_C,))
@@ -217,11 +222,47 @@ class RefusalTest(unittest.TestCase):
                     f"refused tls counter {self.refused_tls()}, expected {before + 1}")
                 self.assert_good_client_works()
 
-    def test_silent_client_times_out(self):
-        # Connects and sends nothing: the default handshake timeout is 10 s,
-        # so this only checks that a silent peer does not block others.
-        with socket.create_connection(("127.0.0.1", self.http_in.port)):
+    def test_silent_client_handshake_timeout(self):
+        # Connects and sends nothing: closed after --handshake-timeout,
+        # while another client gets through meanwhile.
+        before = self.http_in.metric("warden_proxy_timeouts_total", kind="handshake")
+        with socket.create_connection(("127.0.0.1", self.http_in.port), timeout=10) as silent:
+            started = time.monotonic()
             self.assert_good_client_works()
+            try:
+                reply = silent.recv(4096)
+            except ConnectionResetError:
+                reply = b""
+            elapsed = time.monotonic() - started
+        self.assertEqual(reply, b"")
+        self.assertGreaterEqual(elapsed, HANDSHAKE_TIMEOUT - 0.2)
+        self.assertLess(elapsed, HANDSHAKE_TIMEOUT + 1.5)
+        self.assertEqual(proxylib.wait_until(lambda: self.http_in.metric(
+            "warden_proxy_timeouts_total", kind="handshake") == before + 1, 5), True)
+
+    def test_max_connections(self):
+        before = self.limited_in.metric("warden_proxy_connections_refused_total",
+                                        reason="max_connections")
+        context = proxylib.tls_client_context(self.pki.bundle_path, self.cred_a)
+        held = []
+        try:
+            for _ in range(MAX_CONNECTIONS):
+                raw = socket.create_connection(("127.0.0.1", self.limited_in.port), timeout=5)
+                held.append(context.wrap_socket(raw))
+            self.assertEqual(proxylib.wait_until(lambda: self.limited_in.metric(
+                "warden_proxy_connections_active") == MAX_CONNECTIONS, 5), True)
+            response, error = self.exchange(self.cred_a, self.limited_in)
+            self.assertEqual(response, b"", error)
+            self.assertEqual(self.limited_in.metric("warden_proxy_connections_refused_total",
+                                                    reason="max_connections"), before + 1)
+        finally:
+            for tls in held:
+                tls.close()
+        # Once the held connections close, new ones are served again.
+        served = proxylib.wait_until(
+            lambda: proxylib.status_of(self.exchange(self.cred_a, self.limited_in)[0]) == 200,
+            5, 0.2)
+        self.assertTrue(served)
 
     def test_slowloris_header_timeout(self):
         before = self.http_in.metric("warden_proxy_timeouts_total", kind="header")
