@@ -4,7 +4,9 @@
 HTTP mode; the flagship Rego policy with JWTs from PyJWT, its audit records
 and metrics; and X-Forwarded-Client-Cert spoofing."""
 import json
+import http.client
 import os
+import socket
 import subprocess
 import sys
 import unittest
@@ -127,6 +129,33 @@ class TransportTest(ChainTest):
         result = proxylib.run_curl_args(["-sS", "--max-time", "10", url, url, url])
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertEqual(result.stdout, DATA_BODY * 3)
+
+    def test_http_chain_post_chunked(self):
+        # curl sends a body read from stdin with chunked transfer coding.
+        result = subprocess.run(
+            [proxylib.CURL, "-sS", "--max-time", "10", "-X", "POST", "-H",
+             "Transfer-Encoding: chunked", "--data-binary", "@-",
+             f"http://{self.http_out.address()}/v1/data"],
+            input=b"y" * 200000, capture_output=True, timeout=20)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(result.stdout, DATA_BODY)
+
+    def test_http_chain_smuggling_rejected(self):
+        # Content-Length and Transfer-Encoding together let two parsers
+        # disagree on where the request ends (RFC 9112 section 6.3).
+        request = (b"POST /v1/data HTTP/1.1\r\nHost: b\r\nContent-Length: 5\r\n"
+                   b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /v1/echo-xfcc HTTP/1.1\r\n"
+                   b"Host: b\r\n\r\n")
+        with socket.create_connection(("127.0.0.1", self.http_out.port), timeout=5) as sock:
+            sock.sendall(request)
+            reply = b""
+            while True:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                reply += chunk
+        self.assertEqual(proxylib.status_of(reply), 400, reply)
+        self.assertEqual(reply.count(b"HTTP/1.1 "), 1, reply)
 
     def test_xfcc_set_by_inbound(self):
         result = proxylib.curl(f"http://{self.http_out.address()}/v1/echo-xfcc")
@@ -259,6 +288,22 @@ class FlagshipPolicyTest(ChainTest):
         # The policy compares the path without the query string.
         self.assert_allowed(self.request(path="/v1/data?page=2", token=self.good_token()))
 
+    def test_each_request_on_connection_decided(self):
+        # An allowed first request must not open the connection for the next.
+        conn = http.client.HTTPConnection("127.0.0.1", self.out_a.port, timeout=10)
+        try:
+            headers = {"Authorization": f"Bearer {self.good_token()}"}
+            conn.request("GET", "/v1/data", headers=headers)
+            first = conn.getresponse()
+            self.assertEqual(first.status, 200)
+            self.assertEqual(first.read(), DATA_BODY)
+            conn.request("GET", "/v1/echo-xfcc", headers=headers)
+            second = conn.getresponse()
+            self.assertEqual(second.status, 403)
+            self.assertEqual(json.loads(second.read())["code"], "forbidden")
+        finally:
+            conn.close()
+
     def test_denied(self):
         for name, case in self.denied_cases():
             with self.subTest(case=name):
@@ -317,6 +362,42 @@ class FlagshipPolicyTest(ChainTest):
             f.writelines(lines)
         code, output = proxylib.audit_verify(copy)
         self.assertEqual(code, 1, output)
+
+
+@unittest.skipIf(SKIP_REASON is not None, SKIP_REASON or "")
+class AuditSampleTest(ChainTest):
+    """--audit-allow-sample N writes one allowed request in N to the audit
+    log, counted across connections; every denial is written."""
+
+    SAMPLE = 3
+
+    def test_one_allowed_request_in_n(self):
+        policy = proxylib.write_file(self.work.join("allow-a.rego"), proxylib.ALLOW_A_POLICY)
+        audit_path = self.work.join("sample-audit.log")
+        inbound = self.start_inbound("sample-in", http=True, extra=(
+            "--policy", policy, "--audit", audit_path,
+            "--audit-allow-sample", str(self.SAMPLE), "--workers", "1"))
+        allowed = proxylib.tls_client_context(self.pki.bundle_path, self.cred_a)
+        denied = proxylib.tls_client_context(self.pki.bundle_path, self.cred_c)
+
+        # Each request on its own connection, as clients without keep-alive send them.
+        for _ in range(2 * self.SAMPLE):
+            response, error = proxylib.tls_exchange(inbound.port, allowed,
+                                                    proxylib.http_request_bytes())
+            self.assertEqual(proxylib.status_of(response), 200, (response, error))
+        response, error = proxylib.tls_exchange(inbound.port, denied,
+                                                proxylib.http_request_bytes())
+        self.assertEqual(proxylib.status_of(response), 403, (response, error))
+
+        def outcomes():
+            if not os.path.exists(audit_path):
+                return []
+            return [(r["actor"], r["outcome"]) for r in proxylib.audit_records(audit_path)
+                    if r["action"] == "proxy.request"]
+        proxylib.wait_until(lambda: (ID_C, "denied") in outcomes(), 10)
+        self.assertEqual(outcomes(), [(ID_A, "success"), (ID_A, "success"), (ID_C, "denied")])
+        self.assertEqual(inbound.metric("warden_proxy_decisions_total", decision="allow"),
+                         2 * self.SAMPLE)
 
 
 CONFIG_POLICY = """package proxy

@@ -43,6 +43,8 @@ class RefusalTest(unittest.TestCase):
         cls.cred_expired = pki.expired("expired", ID_A)
         cls.cred_two_uris = pki.svid("two-uris", [ID_A, "spiffe://example.org/admin"])
         cls.cred_revocable = pki.svid("revocable", ID_A)
+        cls.cred_resumer = pki.svid("resumer", ID_A)
+        cls.revoked_serials = []
         cls.crl_path = proxylib.write_file(cls.work.join("crl.pem"), pki.ca.crl())
         cls.policy_path = proxylib.write_file(cls.work.join("allow-a.rego"),
                                               proxylib.ALLOW_A_POLICY)
@@ -90,19 +92,59 @@ class RefusalTest(unittest.TestCase):
         self.assertEqual(response, b"", error)
         return error
 
+    def revoke(self, credentials):
+        """Rewrites the CRL file, which the proxies watch, with one more serial."""
+        self.revoked_serials.append(credentials.cert.serial_number)
+        proxylib.write_file(self.crl_path, self.pki.ca.crl(self.revoked_serials))
+
+    def exchange_session(self, context, session=None):
+        """Sends one request, offering session for resumption; returns
+        (response, the session to resume next time, whether the handshake
+        resumed, error)."""
+        received = b""
+        try:
+            with socket.create_connection(("127.0.0.1", self.http_in.port), timeout=5) as raw:
+                with context.wrap_socket(raw, session=session) as tls:
+                    tls.sendall(proxylib.http_request_bytes())
+                    while True:
+                        chunk = tls.recv(65536)
+                        if not chunk:
+                            return received, tls.session, tls.session_reused, None
+                        received += chunk
+        except (OSError, ssl.SSLError) as error:
+            return received, None, False, repr(error)
+
     def refused_tls(self, proxy=None):
         return (proxy or self.http_in).metric("warden_proxy_connections_refused_total",
                                               reason="tls")
 
     def audit_handshake_records(self):
+        if not os.path.exists(self.audit_path):
+            return []
         code, output = proxylib.audit_verify(self.audit_path)
         self.assertEqual(code, 0, output)
         return [r for r in proxylib.audit_records(self.audit_path)
                 if r["action"] == "proxy.handshake"]
 
+    def settled_audit_count(self):
+        """Waits until the audit thread has written one record for every
+        refused connection so far; returns the count of proxy.handshake
+        records."""
+        def refusals():
+            if not os.path.exists(self.audit_path):
+                return []
+            return [r for r in proxylib.audit_records(self.audit_path)
+                    if r["action"] in ("proxy.handshake", "proxy.connect")]
+        settled = proxylib.wait_until(
+            lambda: len(refusals()) == self.refused_tls()
+            + self.http_in.metric("warden_proxy_connections_refused_total", reason="spiffe_id"),
+            10)
+        self.assertTrue(settled, "the audit log has not caught up with the refusals")
+        return len(self.audit_handshake_records())
+
     def check_tls_refusal(self, credentials, reason_words):
         before = self.refused_tls()
-        before_audit = len(self.audit_handshake_records())
+        before_audit = self.settled_audit_count()
         self.assert_refused(credentials)
         self.assertEqual(proxylib.wait_until(lambda: self.refused_tls() == before + 1, 5),
                          True, f"refused tls counter stayed at {self.refused_tls()}")
@@ -138,7 +180,7 @@ class RefusalTest(unittest.TestCase):
         before = self.refused_tls()
         result = subprocess.run(
             [proxylib.OPENSSL, "s_client", "-connect", f"127.0.0.1:{self.http_in.port}",
-             "-CAfile", self.pki.bundle_path, "-tls1_3", "-quiet", "-no_ign_eof"],
+             "-CAfile", self.pki.bundle_path, "-tls1_3", "-quiet"],
             input=proxylib.http_request_bytes(), capture_output=True, timeout=15)
         self.assertNotIn(b"HTTP/1.1", result.stdout, result)
         self.assertIn(b"certificate required", result.stderr, result.stderr)
@@ -148,7 +190,7 @@ class RefusalTest(unittest.TestCase):
     def test_no_client_certificate_tls12(self):
         result = subprocess.run(
             [proxylib.OPENSSL, "s_client", "-connect", f"127.0.0.1:{self.http_in.port}",
-             "-CAfile", self.pki.bundle_path, "-tls1_2", "-quiet", "-no_ign_eof"],
+             "-CAfile", self.pki.bundle_path, "-tls1_2", "-quiet"],
             input=proxylib.http_request_bytes(), capture_output=True, timeout=15)
         self.assertNotIn(b"HTTP/1.1", result.stdout, result)
         self.assertNotEqual(result.returncode, 0, result)
@@ -161,8 +203,7 @@ class RefusalTest(unittest.TestCase):
         response, error = self.exchange(self.cred_revocable)
         self.assertEqual(proxylib.status_of(response), 200, (response, error))
 
-        proxylib.write_file(self.crl_path,
-                            self.pki.ca.crl([self.cred_revocable.cert.serial_number]))
+        self.revoke(self.cred_revocable)
         refused = proxylib.wait_until(lambda: self.exchange(self.cred_revocable)[0] == b"",
                                       CRL_RELOAD_WAIT, 0.3)
         self.assertTrue(refused, f"still accepted {CRL_RELOAD_WAIT} s after the CRL update")
@@ -172,6 +213,44 @@ class RefusalTest(unittest.TestCase):
         self.assertTrue(records and "revoked" in records[-1].get("detail", "").lower(), records)
         self.assert_good_client_works()
         self.assert_good_client_works(self.tcp_in)
+
+    # Session resumption skips certificate verification, so it must not
+    # outlive the certificate's validity or revocation.
+
+    def test_resumed_session_refused_after_revocation(self):
+        context = proxylib.tls_client_context(self.pki.bundle_path, self.cred_resumer)
+        response, session, _, error = self.exchange_session(context)
+        self.assertEqual(proxylib.status_of(response), 200, error)
+        response, session, resumed, error = self.exchange_session(context, session)
+        self.assertEqual(proxylib.status_of(response), 200, error)
+        self.assertTrue(resumed, "the proxy did not resume a TLS session")
+
+        self.revoke(self.cred_resumer)
+        fresh_refused = proxylib.wait_until(
+            lambda: self.exchange_session(context)[0] == b"", CRL_RELOAD_WAIT, 0.3)
+        self.assertTrue(fresh_refused, f"still accepted {CRL_RELOAD_WAIT} s after the CRL update")
+        response, _, resumed, error = self.exchange_session(context, session)
+        self.assertEqual(response, b"", error)
+        self.assertFalse(resumed)
+        self.assert_good_client_works()
+
+    def test_resumed_session_refused_after_expiry(self):
+        lifetime = 3
+        now = proxylib._now()
+        short = self.pki.svid("short-lived", ID_A,
+                              not_after=now + proxylib.datetime.timedelta(seconds=lifetime))
+        context = proxylib.tls_client_context(self.pki.bundle_path, short)
+        response, session, _, error = self.exchange_session(context)
+        self.assertEqual(proxylib.status_of(response), 200, error)
+        response, session, resumed, error = self.exchange_session(context, session)
+        self.assertEqual(proxylib.status_of(response), 200, error)
+        self.assertTrue(resumed, "the proxy did not resume a TLS session")
+
+        time.sleep(max(0.0, (now.timestamp() + lifetime + 1.2) - time.time()))
+        response, _, resumed, error = self.exchange_session(context, session)
+        self.assertEqual(response, b"", error)
+        self.assertFalse(resumed)
+        self.assert_good_client_works()
 
     # L4 allow-list --------------------------------------------------------------
 
