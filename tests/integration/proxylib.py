@@ -373,7 +373,8 @@ class Proxy:
         try:
             self.listeners = self._wait_listening(listener_count)
         except RuntimeError:
-            self.stop()
+            stop_process(self.process)
+            self.log.close()
             raise
 
     def _wait_listening(self, count, timeout=20):
@@ -430,9 +431,24 @@ class Proxy:
         return parse_metric(self.metrics_text(), name, **labels)
 
     def stop(self):
+        """Stops the proxy with SIGTERM and raises AssertionError when it
+        did not exit with status 0 or a sanitizer reported an error."""
+        if self.log.closed:
+            return self.process.returncode
         code = stop_process(self.process)
         self.log.close()
+        log = self.read_log()
+        for marker in SANITIZER_MARKERS:
+            if marker in log:
+                raise AssertionError(f"warden proxy {self.name}: {marker} in its log:\n{log}")
+        if code != 0:
+            raise AssertionError(f"warden proxy {self.name} exited {code} on SIGTERM:\n"
+                                 f"{log[-3000:]}")
         return code
+
+
+# Lines that ASan, LSan and UBSan builds print on stderr.
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 
 
 def parse_metric(text, name, **labels):

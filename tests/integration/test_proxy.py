@@ -1,14 +1,16 @@
 #!/usr/bin/python3
 """`warden proxy` end to end: curl -> outbound proxy (spiffe://example.org/a)
 -> mTLS -> inbound proxy (spiffe://example.org/b) -> nginx, in TCP and in
-HTTP mode; the flagship Rego policy with JWTs from PyJWT, its audit records
-and metrics; and X-Forwarded-Client-Cert spoofing."""
+HTTP mode. Also covers the flagship Rego policy with JWTs from PyJWT, its
+audit records and metrics, X-Forwarded-Client-Cert spoofing, reloads and
+--config files."""
 import json
 import http.client
 import os
 import socket
 import subprocess
 import sys
+import time
 import unittest
 
 import proxylib
@@ -100,8 +102,8 @@ class TransportTest(ChainTest):
         self.assertEqual(result.body, b"no such path\n")
 
     def test_tcp_chain_post_body(self):
-        # nginx answers a POST to a "return" location without reading the
-        # body, and the body must not corrupt the stream either way.
+        # nginx returns 200 for a POST to a "return" location without
+        # reading the body, which must not corrupt the stream either way.
         result = proxylib.curl(f"http://{self.tcp_out.address()}/v1/data", method="POST",
                                data=b"x" * 100000)
         self.assertEqual(result.status, 200, result)
@@ -266,7 +268,7 @@ class FlagshipPolicyTest(ChainTest):
         ]
 
     def settled_audit_count(self, decisions):
-        """Waits until the audit log holds one proxy.request record per
+        """Waits until the audit log contains one proxy.request record per
         decision made so far (every allow is sampled), so records of earlier
         tests cannot appear later; returns the number of records."""
         def records():
@@ -303,6 +305,19 @@ class FlagshipPolicyTest(ChainTest):
             self.assertEqual(json.loads(second.read())["code"], "forbidden")
         finally:
             conn.close()
+
+    def test_bearer_scheme_case_insensitive(self):
+        # RFC 9110 section 11.1: the authentication scheme is case-insensitive.
+        result = proxylib.curl(f"http://{self.out_a.address()}/v1/data",
+                               headers=[f"authorization: bearer {self.good_token()}"])
+        self.assert_allowed(result)
+
+    def test_second_authorization_header_ignored(self):
+        # A bad token first and a good one second must not be allowed.
+        result = proxylib.curl(f"http://{self.out_a.address()}/v1/data", headers=[
+            "Authorization: Bearer not.a.jwt",
+            f"Authorization: Bearer {self.good_token()}"])
+        self.assert_forbidden(result)
 
     def test_denied(self):
         for name, case in self.denied_cases():
@@ -398,6 +413,68 @@ class AuditSampleTest(ChainTest):
         self.assertEqual(outcomes(), [(ID_A, "success"), (ID_A, "success"), (ID_C, "denied")])
         self.assertEqual(inbound.metric("warden_proxy_decisions_total", decision="allow"),
                          2 * self.SAMPLE)
+
+
+DENY_ALL_POLICY = """package proxy
+
+import rego.v1
+
+default allow := false
+"""
+
+
+@unittest.skipIf(SKIP_REASON is not None, SKIP_REASON or "")
+class ReloadTest(ChainTest):
+    """The policy and the JWKS are files reloaded while the proxy runs."""
+
+    RELOAD_WAIT = 10
+
+    def test_policy_and_jwks_reload(self):
+        policy = proxylib.write_file(self.work.join("reload.rego"), proxylib.ALLOW_A_POLICY)
+        first_key = proxylib.JWTIssuer(kid="first")
+        jwks = proxylib.write_file(self.work.join("reload-jwks.json"), first_key.jwks())
+        inbound = self.start_inbound("reload-in", http=True, extra=(
+            "--policy", policy, "--jwks", jwks))
+        outbound = self.start_outbound("reload-out", inbound, http=True)
+        url = f"http://{outbound.address()}/v1/data"
+        self.assertEqual(proxylib.curl(url).status, 200)
+
+        proxylib.write_file(policy, DENY_ALL_POLICY)
+        self.assertTrue(proxylib.wait_until(lambda: proxylib.curl(url).status == 403,
+                                            self.RELOAD_WAIT, 0.2), "deny-all never applied")
+
+        # A policy that does not compile leaves the last good one in force.
+        proxylib.write_file(policy, "package proxy\n\nallow if {\n")
+        time.sleep(3)
+        self.assertEqual(proxylib.curl(url).status, 403)
+
+        # Requires a JWT with role=reader: signed by the first key, then by
+        # a key that replaced it in the JWKS file.
+        proxylib.write_file(policy, JWT_ROLE_POLICY)
+        first_token = first_key.token({"role": "reader"})
+        header = [f"Authorization: Bearer {first_token}"]
+        self.assertTrue(proxylib.wait_until(
+            lambda: proxylib.curl(url, headers=header).status == 200, self.RELOAD_WAIT, 0.2),
+            "JWT policy never applied")
+        self.assertEqual(proxylib.curl(url).status, 403)
+
+        second_key = proxylib.JWTIssuer(kid="second")
+        proxylib.write_file(jwks, second_key.jwks())
+        second = [f"Authorization: Bearer {second_key.token({'role': 'reader'})}"]
+        self.assertTrue(proxylib.wait_until(
+            lambda: proxylib.curl(url, headers=second).status == 200, self.RELOAD_WAIT, 0.2),
+            "the new JWKS never applied")
+        self.assertEqual(proxylib.curl(url, headers=header).status, 403)
+
+
+JWT_ROLE_POLICY = """package proxy
+
+import rego.v1
+
+default allow := false
+
+allow if input.request.jwt.role == "reader"
+"""
 
 
 CONFIG_POLICY = """package proxy
