@@ -39,6 +39,7 @@ static void side_init(struct side *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->fd = -1;
+	s->readable = true;
 }
 
 static int side_register(struct conn *c, struct side *s)
@@ -177,7 +178,7 @@ static bool flow_read(struct conn *c, struct side *src, struct pbuf *in, bool *r
 	uint32_t cap = w->engine->buffer_bytes;
 	bool moved = false;
 
-	while (!src->read_eof && src->state == SIDE_OPEN) {
+	while (!src->read_eof && src->state == SIDE_OPEN && src->readable) {
 		uint32_t n;
 		enum io_result r;
 
@@ -202,6 +203,8 @@ static bool flow_read(struct conn *c, struct side *src, struct pbuf *in, bool *r
 		if (r == IO_EOF) {
 			src->read_eof = true;
 			moved = true;
+		} else if (r == IO_AGAIN) {
+			src->readable = false;
 		} else if (r == IO_ERROR) {
 			*ret_error = true;
 		}
@@ -232,8 +235,10 @@ static bool flow_write(struct conn *c, struct side *dst, struct pbuf *out, bool 
 		dst->write_blocked = true;
 		break;
 	}
-	if (out->data && pbuf_len(out) == 0)
+	if (out->data && pbuf_len(out) == 0) {
+		dst->write_blocked = false;
 		pbuf_release(c->worker, out);
+	}
 	return moved;
 }
 
@@ -432,14 +437,36 @@ static int advance_setup(struct conn *c)
 	return 0;
 }
 
+/* Tells an HTTP caller why its connection goes away when the upstream
+ * could not be reached or verified: one best-effort 502 write, since the
+ * connection closes right after. */
+static void reply_bad_gateway(struct conn *c, const char *message)
+{
+	uint8_t response[512];
+	size_t len = 0;
+	uint32_t written;
+
+	if (!c->http || c->down.state != SIDE_OPEN || c->down.bytes_out > 0)
+		return;
+	if (http1_error_response(502, "bad_gateway", message, true, response, sizeof(response),
+		    &len) < 0)
+		return;
+	(void)side_write(&c->down, response, (uint32_t)len, &written);
+}
+
 /* Moves bytes in both directions until nothing moves. */
 void conn_pump(struct conn *c)
 {
 	bool error = false;
 	bool moved;
 	int guard = 0;
+	int rc = advance_setup(c);
 
-	if (advance_setup(c) < 0) {
+	if (rc < 0) {
+		if (rc == WD_EIO)
+			reply_bad_gateway(c, "the upstream could not be reached");
+		else if (c->down.state == SIDE_OPEN)
+			reply_bad_gateway(c, "the upstream was not accepted");
 		conn_close(c, "setup failed");
 		return;
 	}
@@ -498,12 +525,19 @@ void conn_pump(struct conn *c)
 		event_active(&c->down.ev, EV_READ, 0);
 }
 
+/* With edge-triggered events a socket reports writable after every ACK
+ * that frees buffer space; such an event matters only while bytes wait for
+ * it, so the pump, and its read attempts, run only then. */
 static void on_side_event(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
+	struct side *s = fd == c->down.fd ? &c->down : &c->up;
 
-	(void)fd;
-	(void)what;
+	if (what & EV_READ)
+		s->readable = true;
+	else if (s->state == SIDE_OPEN && !s->write_blocked && c->down.state == SIDE_OPEN &&
+		 c->up.state == SIDE_OPEN)
+		return;
 	c->last_io_ms = c->worker->now_ms = wd_monotonic_ms();
 	conn_pump(c);
 }
@@ -538,6 +572,7 @@ static int start_connect(struct conn *c)
 			return WD_ENOMEM;
 		c->up.ssl = ssl;
 		SSL_set_mode(ssl, SSL_MODE_RELEASE_BUFFERS);
+		SSL_set_read_ahead(ssl, 1);
 		if (SSL_set_fd(ssl, fd) != 1)
 			return WD_EINTERNAL;
 		SSL_set_connect_state(ssl);
@@ -622,6 +657,7 @@ void conn_accept(struct worker *w, const struct listener *l, int fd,
 		}
 		c->down.ssl = ssl;
 		SSL_set_mode(ssl, SSL_MODE_RELEASE_BUFFERS);
+		SSL_set_read_ahead(ssl, 1);
 		if (SSL_set_fd(ssl, fd) != 1) {
 			conn_close(c, "TLS setup failed");
 			return;

@@ -55,7 +55,8 @@ struct side {
 	enum side_state state;
 	bool read_eof;       /* the peer sent its last byte */
 	bool write_shut;     /* we sent our last byte */
-	bool write_blocked;  /* the last write would block */
+	bool readable;       /* no read has hit EAGAIN since the last read event */
+	bool write_blocked;  /* bytes wait for the socket to become writable */
 	uint32_t retry_len;  /* SSL_write length to repeat after WANT_WRITE */
 	uint64_t bytes_in;   /* read from this side */
 	uint64_t bytes_out;  /* written to this side */

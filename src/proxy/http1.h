@@ -102,7 +102,7 @@ void http1_body_init(struct http1_body *body, const struct http1_head *head);
 /* Consumes the bytes at data that belong to the message body (chunk sizes,
  * extensions and trailers included, to be forwarded unchanged) and writes
  * their count to ret_consumed; bytes after the end of the message are left
- * for the next one. Sets body->done at the end of the message; an
+ * for the next one. Sets body->done at the end of the message. An
  * HTTP1_BODY_UNTIL_CLOSE body consumes everything and is never done.
  * WD_EINVAL for malformed chunked framing or an X-Forwarded-Client-Cert
  * trailer field (which the proxy could not remove), WD_ETOOBIG for a chunk

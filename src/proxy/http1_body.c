@@ -6,8 +6,8 @@
 
 /* Largest chunk size accepted; the header states 2^62. */
 #define MAX_CHUNK_SIZE (UINT64_C(1) << 62)
-/* Longest chunk-size line (with extensions) or trailer line, CRLF
- * excluded. */
+/* Maximum length of a chunk-size line (with extensions) or a trailer line,
+ * CRLF excluded. */
 #define MAX_LINE_BYTES 4096u
 
 /* The trailer field name the proxy sets itself in heads. A body is

@@ -95,11 +95,12 @@ const char *http1_quote(const char *bytes, size_t len, char out[static HTTP1_QUO
 bool http1_list_next(struct http1_slice *list, struct http1_slice *ret_element)
 {
 	const char *start = list->ptr;
-	const char *end = list->ptr + list->len;
+	const char *end;
 	const char *comma;
 
 	if (!list->ptr)
 		return false;
+	end = list->ptr + list->len;
 	comma = list->len > 0 ? memchr(start, ',', list->len) : NULL;
 	if (comma) {
 		/* A trailing comma leaves a non-NULL empty rest, which yields one

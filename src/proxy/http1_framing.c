@@ -5,7 +5,7 @@
 
 #include "proxy/http1_private.h"
 
-/* What the framing step learns from the header fields. */
+/* Facts the framing step collects from the header fields. */
 struct framing_fields {
 	bool has_length;
 	uint64_t length;
@@ -20,8 +20,8 @@ struct framing_fields {
 };
 
 /* Content-Length = 1*DIGIT (RFC 9110 section 8.6). A list of identical
- * values, in one field or several, stands for that value; differing values
- * are rejected because each side of a proxy could pick another. */
+ * values, in one field or several, means that value. Differing values are
+ * rejected because each side of a proxy could pick another one. */
 static int content_length_add(struct framing_fields *fields, struct http1_slice value,
 	struct wd_error *err)
 {
@@ -74,7 +74,7 @@ static void connection_add(struct framing_fields *fields, struct http1_slice val
 
 /* Host must be present once in an HTTP/1.1 request and hold only
  * uri-host [ ":" port ] bytes (RFC 9112 section 3.2), so that policy
- * matching on Host sees the value the application sees. */
+ * matching on Host reads the same value as the application. */
 static int host_check(struct http1_slice value, struct wd_error *err)
 {
 	char shown[HTTP1_QUOTE_SIZE];
@@ -133,8 +133,8 @@ static int fields_collect(const struct http1_head *head, bool is_request,
 
 /* Accepts exactly one Transfer-Encoding field whose value is "chunked"
  * (RFC 9112 section 6.1). The proxy passes bodies through without decoding
- * them, so other codings before chunked are unsupported; a list that does not
- * end in chunked leaves the length undetermined and is invalid. */
+ * them, so other codings before chunked are unsupported. A list that does
+ * not end in chunked leaves the length undetermined and is invalid. */
 static int transfer_encoding_check(const struct framing_fields *fields, struct wd_error *err)
 {
 	char shown[HTTP1_QUOTE_SIZE];

@@ -54,7 +54,8 @@ bool http1_list_next(struct http1_slice *list, struct http1_slice *ret_element);
 
 /* Sets head's framing, content_length, keep_alive, expect_continue and
  * upgrade from its headers and start line (RFC 9112 section 6.3).
- * request_method is NULL for a request, else the method of the request a
- * response answers. WD_EINVAL or WD_EUNSUPPORTED as the parse functions. */
+ * request_method is NULL for a request, else the method of the request
+ * that the response replies to. Returns WD_EINVAL or WD_EUNSUPPORTED as
+ * the parse functions do. */
 WD_MUST_CHECK int http1_framing_resolve(struct http1_head *head,
 	const struct http1_slice *request_method, struct wd_error *err);

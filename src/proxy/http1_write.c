@@ -106,7 +106,7 @@ int http1_head_write(const struct http1_head *head, const char *const *drop_name
 	version[7] = head->version_minor == 0 ? '0' : '1';
 
 	/* The start line and fields are written from the parsed slices, so the
-	 * next hop sees one SP between parts and no whitespace around values
+	 * next hop receives one SP between parts and no whitespace around values
 	 * whatever the client sent. */
 	if (head->method.len > 0) {
 		put_slice(&w, head->method);
