@@ -4,6 +4,7 @@ application behind the inbound proxy, `warden proxy` processes with their
 listen addresses, metrics and logs, and ES256 JWTs with their JWKS.
 
 Every process is started here and ended by its own pid."""
+import base64
 import datetime
 import hashlib
 import http.client
@@ -260,6 +261,10 @@ class TestPKI:
 
 # --- JWT -------------------------------------------------------------------
 
+def base64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
 class JWTIssuer:
     """An ES256 signing key and the JWKS file that publishes it."""
 
@@ -268,8 +273,13 @@ class JWTIssuer:
         self.key = ec.generate_private_key(ec.SECP256R1())
 
     def jwks(self):
-        jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(self.key.public_key()))
-        jwk.update({"kid": self.kid, "alg": "ES256", "use": "sig"})
+        # RFC 7518 section 6.2.1.2 requires x and y at the full 32 bytes of
+        # P-256, but PyJWT 2.6's to_jwk drops leading zero bytes, so the
+        # coordinates are encoded here.
+        numbers = self.key.public_key().public_numbers()
+        jwk = {"kty": "EC", "crv": "P-256", "x": base64url(numbers.x.to_bytes(32, "big")),
+               "y": base64url(numbers.y.to_bytes(32, "big")), "kid": self.kid,
+               "alg": "ES256", "use": "sig"}
         return json.dumps({"keys": [jwk]})
 
     def token(self, claims=None, lifetime=300, **extra):
