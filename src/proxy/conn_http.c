@@ -182,7 +182,6 @@ static bool authorize(struct conn *c, const struct http1_head *head, struct pend
 {
 	struct proxy_engine *e = c->worker->engine;
 	const struct proxy_listener_config *lc = c->listener->config;
-	struct http_state *h = c->http;
 	struct proxy_decision decision;
 	const char *own = proxy_identity_spiffe_id(c->identity);
 	struct proxy_request_info info = {
@@ -203,7 +202,7 @@ static bool authorize(struct conn *c, const struct http1_head *head, struct pend
 
 		req->decision = 'a';
 		proxy_metric_add(e->metrics, PM_REQUESTS_ALLOWED, 1);
-		if (sample > 0 && h->allow_counter++ % sample == 0) {
+		if (sample > 0 && c->worker->allow_counter++ % sample == 0) {
 			char detail[320];
 
 			(void)snprintf(detail, sizeof(detail), "decision %s: allowed",

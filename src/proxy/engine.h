@@ -91,7 +91,6 @@ struct http_state {
 	int resp_status;
 	uint64_t resp_bytes;       /* of the response being forwarded */
 	bool close_after_response; /* the upstream said Connection: close */
-	unsigned allow_counter;    /* for sampling allowed decisions */
 	char *local_response;      /* an answer of the proxy's, waiting its turn */
 	size_t local_response_len;
 	char *xfcc_line;           /* "X-Forwarded-Client-Cert: ..." (inbound) */
@@ -136,6 +135,10 @@ struct worker {
 	uint64_t *session_generation;
 	struct wd_buf access_log;
 	int64_t now_ms;
+	/* Allowed decisions of this worker, for --audit-allow-sample. Counted
+	 * per worker, not per connection, because most clients send one
+	 * request per connection and would all be sampled. */
+	uint64_t allow_counter;
 };
 
 struct proxy_engine {
