@@ -44,6 +44,7 @@ enum proxy_option {
 	OPT_HEADER_TIMEOUT,
 	OPT_IDLE_TIMEOUT,
 	OPT_TOTAL_TIMEOUT,
+	OPT_CONNECT_TIMEOUT,
 	OPT_NO_RESUME,
 	OPT_LOG_LEVEL,
 	OPT_HELP,
@@ -82,6 +83,7 @@ static const struct option longopts[] = {
 	{ "header-timeout", required_argument, NULL, OPT_HEADER_TIMEOUT },
 	{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
 	{ "total-timeout", required_argument, NULL, OPT_TOTAL_TIMEOUT },
+	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
 	{ "no-resume", no_argument, NULL, OPT_NO_RESUME },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -127,7 +129,8 @@ static void usage(FILE *out)
 		"  --workers N               worker threads (default: one per core)\n"
 		"  --max-connections N       open caller connections (default 10000)\n"
 		"  --handshake-timeout D     e.g. 10s (default); also --header-timeout 10s,\n"
-		"                            --idle-timeout 5m, --total-timeout 0 (none)\n"
+		"                            --idle-timeout 5m, --total-timeout 0 (none),\n"
+		"                            --connect-timeout 5s (to the forward or upstream)\n"
 		"  --no-resume               no TLS session resumption\n"
 		"  --metrics-listen ADDR     Prometheus /metrics on a loopback address\n"
 		"  --access-log PATH         JSON lines per connection or request ('-': stderr,\n"
@@ -291,6 +294,8 @@ static int apply_option(int ch, const char *arg, struct proxy_config *c, struct 
 		return parse_duration_flag("--idle-timeout", arg, &c->timeouts.idle_ms);
 	case OPT_TOTAL_TIMEOUT:
 		return parse_duration_flag("--total-timeout", arg, &c->timeouts.total_ms);
+	case OPT_CONNECT_TIMEOUT:
+		return parse_duration_flag("--connect-timeout", arg, &c->timeouts.connect_ms);
 	case OPT_NO_RESUME:
 		c->session_resumption = false;
 		return CLI_CONTINUE;

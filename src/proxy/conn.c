@@ -564,6 +564,7 @@ static int start_connect(struct conn *c)
 		return WD_EIO;
 	}
 	c->up.state = SIDE_CONNECTING;
+	c->connect_started_ms = w->now_ms;
 
 	if (lc->direction == PROXY_OUTBOUND) {
 		SSL *ssl = SSL_new(proxy_identity_client_ctx(c->identity));
@@ -725,7 +726,14 @@ void conn_sweep(struct worker *w)
 		struct conn *next = c->next;
 		bool established = c->down.state == SIDE_OPEN && c->up.state == SIDE_OPEN;
 
-		if (!established && t->handshake_ms && now - c->accepted_ms > t->handshake_ms) {
+		if (c->up.state == SIDE_CONNECTING && t->connect_ms &&
+		    now - c->connect_started_ms > t->connect_ms) {
+			proxy_metric_add(m, PM_UPSTREAM_FAILURES, 1);
+			log_warn("proxy", "upstream connect timed out", "listener",
+				c->listener->config->name, "target", c->listener->config->target, NULL);
+			reply_bad_gateway(c, "connecting to the upstream timed out");
+			conn_close(c, "connect timeout");
+		} else if (!established && t->handshake_ms && now - c->accepted_ms > t->handshake_ms) {
 			proxy_metric_add(m, PM_TIMEOUT_HANDSHAKE, 1);
 			conn_close(c, "handshake timeout");
 		} else if (c->http && c->http->head_started_ms && t->header_ms &&

@@ -108,6 +108,7 @@ struct conn {
 	const char *peer_id;          /* verified SPIFFE ID of the mTLS peer */
 	char source_address[64];
 	int64_t accepted_ms, established_ms, last_io_ms;
+	int64_t connect_started_ms;
 	struct http_state *http;      /* NULL for L4 */
 	const char *close_reason;     /* static text for the access log */
 	const char *decision;         /* "allow", "deny" or NULL */

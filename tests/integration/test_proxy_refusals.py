@@ -4,6 +4,7 @@ an impostor CA, expired and revoked SVIDs (the CRL rewritten while the
 proxy runs), no client certificate, two URI SANs, a SPIFFE ID outside
 --allow, garbage bytes, a slowloris client, and an upstream that fails
 --expect. After each refusal a good client must still get through."""
+import json
 import os
 import select
 import socket
@@ -63,6 +64,27 @@ class RefusalTest(unittest.TestCase):
         cls.limited_in = cls.start(
             "limited-in", proxylib.inbound_args("127.0.0.1:0", cls.nginx.address)
             + identity + ["--max-connections", str(MAX_CONNECTIONS)])
+        # A listener whose accept queue is full drops new SYNs, so a
+        # connect to it neither succeeds nor fails until it times out.
+        cls.blackhole = socket.socket()
+        cls.blackhole.bind(("127.0.0.1", 0))
+        cls.blackhole.listen(0)
+        cls.addClassCleanup(cls.blackhole.close)
+        cls.queued = []
+        for _ in range(3):
+            queued = socket.socket()
+            queued.setblocking(False)
+            queued.connect_ex(cls.blackhole.getsockname())
+            cls.queued.append(queued)
+            cls.addClassCleanup(queued.close)
+        cls.blackhole_out = cls.start(
+            "blackhole-out", proxylib.outbound_args(
+                "127.0.0.1:0", "127.0.0.1:%d" % cls.blackhole.getsockname()[1], http=True)
+            + cls.cred_a.args(pki.bundle_path) + ["--connect-timeout", "500ms"])
+        cls.wrong_expect_http_out = cls.start(
+            "wrong-expect-http-out", proxylib.outbound_args(
+                "127.0.0.1:0", cls.http_in.address(), expect=(ID_C,), http=True)
+            + cls.cred_a.args(pki.bundle_path))
         cls.wrong_expect_out = cls.start(
             "wrong-expect-out", proxylib.outbound_args("127.0.0.1:0", cls.http_in.address(),
                                                        expect=(ID_C,))
@@ -400,6 +422,23 @@ class RefusalTest(unittest.TestCase):
         self.assertIn(result.exit_code, (52, 56), result)
         self.assertEqual(self.wrong_expect_out.metric("warden_proxy_connections_refused_total",
                                                       reason="spiffe_id"), before + 1)
+
+    def test_outbound_http_unexpected_upstream_502(self):
+        result = proxylib.curl(f"http://{self.wrong_expect_http_out.address()}/v1/data")
+        self.assertEqual(result.status, 502, result)
+        self.assertEqual(json.loads(result.body), {
+            "code": "bad_gateway", "message": "the upstream was not accepted"})
+
+    def test_outbound_connect_timeout_502(self):
+        started = time.monotonic()
+        result = proxylib.curl(f"http://{self.blackhole_out.address()}/v1/data")
+        elapsed = time.monotonic() - started
+        self.assertEqual(result.status, 502, result)
+        self.assertEqual(json.loads(result.body), {
+            "code": "bad_gateway", "message": "connecting to the upstream timed out"})
+        # 500 ms of timeout, checked by a sweep every 200 ms.
+        self.assertLess(elapsed, 3.0)
+        self.assertGreaterEqual(elapsed, 0.5)
 
 
 if __name__ == "__main__":
