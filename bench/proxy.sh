@@ -424,6 +424,22 @@ run_checks() {
 	record_check "$name" negotiated "TLS 1.3" "$observed" "$([[ $observed == TLSv1.3* ]] && echo PASS || echo FAIL)"
 }
 
+# Appends to idle-notes.tsv the distinct log messages of the running
+# proxies that tell of a limit or a rejected connection (stunnel logs "too
+# many clients" when its client limit is reached), with their counts and
+# without timestamps.
+record_limit_messages() {
+	local name=$1 pid
+	for pid in "${!ROLE_OF[@]}"; do
+		[[ ${ROLE_OF[$pid]} == inbound || ${ROLE_OF[$pid]} == outbound ]] || continue
+		{ grep -iE 'too many|limit|reject|refus|accept.*fail' "$RUN_DIR/${LABEL_OF[$pid]}.log" || true; } |
+			sed -E 's/^[0-9.:T -]+//' | sort | uniq -c | sort -rn | head -n 3 |
+			while read -r count message; do
+				printf '%s\t%s\t%s\t%s\n' "$name" "${LABEL_OF[$pid]}" "$count" "$message" >>"$WORK/idle-notes.tsv"
+			done
+	done
+}
+
 # Opens IDLE_CONNECTIONS keep-alive connections through the chain, keeps
 # them idle and records the proxies' memory before and during that time.
 measure_idle_memory() {
@@ -448,6 +464,7 @@ measure_idle_memory() {
 	read -r out_held out_threads < <(role_memory outbound)
 	stop_pid "$client"
 	[[ -f $final ]] || fail "the idle-connection client wrote no final status"
+	record_limit_messages "$name"
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$IDLE_CONNECTIONS" \
 		"$(tr -d '\n' <"$status")" "$(tr -d '\n' <"$final")" \
 		"$in_idle" "$out_idle" "$in_held" "$out_held" "$in_threads" "$out_threads" >>"$WORK/memory.tsv"
@@ -488,6 +505,7 @@ start_backend
 : >"$WORK/checks.tsv"
 : >"$WORK/memory.tsv"
 : >"$WORK/incidents.txt"
+: >"$WORK/idle-notes.tsv"
 
 for ((rep = 1; rep <= REPS; rep++)); do
 	for name in $CONTENDERS; do
@@ -503,6 +521,10 @@ for ((rep = 1; rep <= REPS; rep++)); do
 		sleep 1
 	done
 done
+
+# Read before the idle-connection test: stunnel's thread per connection
+# raises the load average by thousands of tasks.
+printf 'loadavg_end\t%s\n' "$(cut -d' ' -f1 /proc/loadavg)" >>"$WORK/machine.tsv"
 
 if ((IDLE_CONNECTIONS > 0)); then
 	for name in $CONTENDERS; do

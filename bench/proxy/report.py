@@ -211,7 +211,8 @@ def build_section(args):
         "| stunnel | %s |" % machine["stunnel"],
         "| nginx | %s |" % machine["nginx"],
         "| wrk | %s |" % machine["wrk"],
-        "| load average (1 min) when the run started | %s |" % machine["loadavg"],
+        "| load average (1 min) at the start and the end of the load runs | %s, %s |" % (
+            machine["loadavg"], machine["loadavg_end"]),
         "",
         "The chain: wrk sends HTTP/1.1 to the outbound sidecar's plain listener; the "
         "outbound opens mutual TLS 1.3 to the inbound sidecar, which forwards plain "
@@ -286,6 +287,13 @@ def build_section(args):
         if args.idle_note:
             lines += [args.idle_note, ""]
         lines += memory_table(memory_rows) + [""]
+        notes = read_tsv(os.path.join(work, "idle-notes.tsv"))
+        if notes:
+            lines += ["Messages the proxies logged about limits or rejected connections "
+                      "during this test (count, process, message):", ""]
+            for name, label, count, message in notes:
+                lines.append("- %s × `%s`: `%s`" % (count, label, message.replace("`", "'")))
+            lines.append("")
 
     with open(os.path.join(work, "incidents.txt")) as f:
         incidents = [line.strip() for line in f if line.strip()]
