@@ -1,7 +1,8 @@
 #!/bin/sh
 # The main job on real input: a warden server issues SPIFFE identities that
 # OpenSSL's own tools verify, use for mutual TLS, and see revoked; then a
-# node agent hands two workloads their own SVIDs through the Workload API.
+# node agent hands two workloads their own SVIDs through the Workload API,
+# and two services talk through warden proxies that a Rego policy guards.
 # The agent step needs root, to run one workload as nobody.
 #
 # usage: scripts/demo.sh [path/to/warden]
@@ -14,9 +15,11 @@ SERVER_PID=""
 OTHER_PID=""
 TLS_SERVER_PID=""
 AGENT_PID=""
+PROXY_PIDS=""
+NGINX_PID=""
 
 cleanup() {
-	for pid in $AGENT_PID $TLS_SERVER_PID $OTHER_PID $SERVER_PID; do
+	for pid in $PROXY_PIDS $NGINX_PID $AGENT_PID $TLS_SERVER_PID $OTHER_PID $SERVER_PID; do
 		kill "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
 	done
@@ -207,5 +210,114 @@ echo "nobody (uid 65534) got $NOBODY_ID"
 [ "$ROOT_ID" = spiffe://example.org/workload/root ] &&
 	[ "$NOBODY_ID" = spiffe://example.org/workload/nobody ] ||
 	{ echo "demo: the workloads got the wrong SPIFFE IDs" >&2; exit 1; }
+
+step "two services talk through warden proxies over mutual TLS; Rego decides each request"
+# Service b is nginx behind an inbound proxy that evaluates
+# deploy/proxy/policy.rego: a may GET /v1/data with an admin's JWT that
+# carries the data:read scope; reports may not call b at all.
+for name in a b reports; do
+	"$WARDEN" svid mint --spiffe-id "spiffe://example.org/$name" --out "$WORK/svc-$name" >/dev/null
+done
+APP_PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+mkdir -p "$WORK/nginx"
+cat >"$WORK/nginx/nginx.conf" <<NGINX
+daemon off;
+master_process off;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log warn;
+events { worker_connections 64; }
+http {
+	access_log off;
+	client_body_temp_path $WORK/nginx/body;
+	proxy_temp_path $WORK/nginx/proxy;
+	fastcgi_temp_path $WORK/nginx/fastcgi;
+	uwsgi_temp_path $WORK/nginx/uwsgi;
+	scgi_temp_path $WORK/nginx/scgi;
+	server {
+		listen 127.0.0.1:$APP_PORT;
+		location = /v1/data {
+			default_type application/json;
+			return 200 '{"orders": 3, "caller": "\$http_x_forwarded_client_cert"}\n';
+		}
+	}
+}
+NGINX
+nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" &
+NGINX_PID=$!
+
+# JWTs from a stand-in identity provider: alice is an admin, bob is not.
+/usr/bin/python3 - "$WORK" <<'PY'
+import json, sys, time
+import jwt
+from cryptography.hazmat.primitives.asymmetric import ec
+from jwt.algorithms import ECAlgorithm
+
+work = sys.argv[1]
+key = ec.generate_private_key(ec.SECP256R1())
+public = json.loads(ECAlgorithm.to_jwk(key.public_key()))
+public.update(kid="demo", alg="ES256", use="sig")
+with open(f"{work}/jwks.json", "w") as f:
+    json.dump({"keys": [public]}, f)
+now = int(time.time())
+for user, groups in (("alice", ["admin"]), ("bob", ["dev"])):
+    claims = {"sub": user, "scope": "data:read", "groups": groups, "iat": now, "exp": now + 600}
+    with open(f"{work}/{user}.jwt", "w") as f:
+        f.write(jwt.encode(claims, key, algorithm="ES256", headers={"kid": "demo"}))
+PY
+
+# Starts a proxy in the background and sets PROXY_PORT to the port it
+# listens on. It runs in this shell, not in $(...), so cleanup sees its pid.
+start_proxy() {
+	log=$1
+	shift
+	"$WARDEN" proxy --workers 1 "$@" >"$log" 2>&1 &
+	PROXY_PIDS="$PROXY_PIDS $!"
+	for _ in $(seq 1 100); do
+		PROXY_PORT=$(sed -n 's/.*proxy listening .*address=[0-9.]*:\([0-9]*\).*/\1/p' "$log")
+		[ -n "$PROXY_PORT" ] && return 0
+		sleep 0.1
+	done
+	echo "demo: the proxy did not start; its log:" >&2
+	cat "$log" >&2
+	exit 1
+}
+
+echo "\$ warden proxy --inbound 127.0.0.1:0 --forward 127.0.0.1:$APP_PORT --http" \
+	"--allow 'spiffe://example.org/*' --policy deploy/proxy/policy.rego --jwks jwks.json" \
+	"--audit proxy-audit.log --cert svc-b/svid.pem --key svc-b/svid.key --bundle bundle.pem"
+start_proxy "$WORK/proxy-in.log" --inbound 127.0.0.1:0 --forward "127.0.0.1:$APP_PORT" \
+	--http --allow 'spiffe://example.org/*' --policy "$(dirname "$0")/../deploy/proxy/policy.rego" \
+	--jwks "$WORK/jwks.json" --audit "$WORK/proxy-audit.log" --audit-allow-sample 1 \
+	--access-log "$WORK/proxy-access.log" \
+	--cert "$WORK/svc-b/svid.pem" --key "$WORK/svc-b/svid.key" --bundle "$WORK/bundle.pem"
+IN_PORT=$PROXY_PORT
+for name in a reports; do
+	echo "\$ warden proxy --outbound 127.0.0.1:0 --upstream 127.0.0.1:$IN_PORT --http" \
+		"--expect spiffe://example.org/b --cert svc-$name/svid.pem ..."
+	start_proxy "$WORK/proxy-$name.log" --outbound 127.0.0.1:0 --upstream "127.0.0.1:$IN_PORT" \
+		--http --expect spiffe://example.org/b \
+		--cert "$WORK/svc-$name/svid.pem" --key "$WORK/svc-$name/svid.key" --bundle "$WORK/bundle.pem"
+	eval "OUT_PORT_$name=$PROXY_PORT"
+done
+
+call() {
+	label=$1 port=$2 token=$3 expected=$4
+	status=$(curl -s -o "$WORK/reply.txt" -w '%{http_code}' -m 5 \
+		-H "Authorization: Bearer $(cat "$WORK/$token.jwt")" "http://127.0.0.1:$port/v1/data")
+	printf '%-36s -> %s %s\n' "$label" "$status" "$(cat "$WORK/reply.txt")"
+	[ "$status" = "$expected" ] || { echo "demo: expected $expected" >&2; exit 1; }
+}
+call "a, alice (admin) GET /v1/data" "$OUT_PORT_a" alice 200
+call "a, bob (not admin) GET /v1/data" "$OUT_PORT_a" bob 403
+call "reports, alice GET /v1/data" "$OUT_PORT_reports" alice 403
+
+echo "the proxy's audit trail:"
+show "$WARDEN" audit verify "$WORK/proxy-audit.log"
+/usr/bin/python3 - "$WORK/proxy-audit.log" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    print(f"  #{r['seq']} {r['actor']:<32} {r['object']:<14} {r['outcome']:<8} {r['detail']}")
+PY
 
 printf '\ndemo finished\n'

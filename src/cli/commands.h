@@ -29,3 +29,6 @@ int cmd_ca(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
 int cmd_policy_test(int argc, char **argv);
 int cmd_policy_check(int argc, char **argv);
+
+/* The mTLS sidecar proxy (cmd_proxy.c). */
+int cmd_proxy(int argc, char **argv);

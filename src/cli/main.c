@@ -24,6 +24,7 @@ static const struct cli_command commands[] = {
 	{ "crl", "print the certificate revocation lists", cmd_crl },
 	{ "ca", "print the CA's key slots", cmd_ca },
 	{ "policy", "evaluate, test and check Rego policies", cmd_policy },
+	{ "proxy", "run the mTLS sidecar proxy", cmd_proxy },
 };
 
 static void print_usage(FILE *out)

@@ -13,11 +13,14 @@
 #include "proxy/http1.h"
 #include "proxy/identity.h"
 
-/* SPIFFE ID patterns. "*" matches within one path segment, a final "/**"
- * matches any number of further segments (none included), and everything
- * else matches literally, the trust domain included:
- * "spiffe://example.org/ns/*" matches "spiffe://example.org/ns/web" but not
- * "spiffe://example.org/ns/web/x". The pattern "*" alone matches any ID. */
+// SPIFFE ID patterns (line comments, because the examples contain the
+// characters that open a block comment). "*" matches within one path
+// segment, a final "/**" matches any number of further segments (none
+// included), and everything else matches literally, the trust domain
+// included: "spiffe://example.org/ns/*" matches "spiffe://example.org/ns/web"
+// but not "spiffe://example.org/ns/web/x". The pattern "*" alone matches any
+// ID. Validation also requires the pattern, with each "*" read as a letter,
+// to be a valid SPIFFE ID, and allows "*" only in the path.
 WD_MUST_CHECK int proxy_pattern_validate(const char *pattern, struct wd_error *err);
 bool proxy_pattern_match(const char *pattern, const char *spiffe_id);
 
@@ -38,6 +41,27 @@ struct proxy_jwt_verifier;
 WD_MUST_CHECK int proxy_jwt_verifier_new(const struct proxy_jwt_config *config,
 	struct proxy_jwt_verifier **ret_verifier, struct wd_error *err);
 void proxy_jwt_verifier_free(struct proxy_jwt_verifier *verifier); /* accepts NULL */
+
+struct rv;
+
+/* Tokens longer than this are rejected before any decoding. */
+#define PROXY_JWT_MAX_LEN 16384
+
+/* Verifies a compact JWS token at time now (Unix seconds). The alg must be
+ * one of RS256/384/512, PS256/384/512, ES256/384/512 or EdDSA ("none" and
+ * HMAC are rejected), and the header must have no "crit". The key is
+ * chosen by kid (every key when the token has none) and must match alg in
+ * type, curve and its own "alg". Then exp must be present and not passed
+ * and nbf not in the future, both with the leeway, and iss and aud must
+ * match the configuration. Stores the claims as a frozen value in
+ * ret_claims. Recently verified tokens are cached until their exp, so a
+ * repeated token costs a lookup; the time checks run on every call. The
+ * JWKS file is stat'ed at most once a second and reloaded when it changed;
+ * a file that no longer loads is logged and the last good keys stay.
+ * WD_EINVAL for a malformed token, WD_ECRYPTO for a bad signature or no
+ * key, WD_EEXPIRED, WD_EAUTH for iss, aud or nbf. Thread-safe. */
+WD_MUST_CHECK int proxy_jwt_verify(struct proxy_jwt_verifier *verifier, const char *token,
+	size_t len, int64_t now, struct rv **ret_claims, struct wd_error *err);
 
 /* Where the policy comes from. Set exactly one of path and server_url. */
 struct proxy_policy_config {
@@ -73,7 +97,11 @@ struct proxy_authz;
  * (jwt may be NULL: then request.jwt is never set). identity_source gives
  * the SVID for the server's policy API; it may be NULL in file mode.
  * WD_EINVAL naming the file and position when the policy does not compile.
- * A later bad policy is logged and the last good one stays in force. */
+ * A later bad policy is logged and the last good one stays in force. In
+ * server mode the first fetch happens here and its failure is returned.
+ * Only modules come from the server (GET /v1/policies), with an empty data
+ * document, so policies served to proxies must keep their constants in the
+ * policy. */
 WD_MUST_CHECK int proxy_authz_new(const struct proxy_policy_config *policy,
 	const struct proxy_jwt_config *jwt, struct proxy_identity_source *identity_source,
 	struct proxy_authz **ret_authz, struct wd_error *err);
@@ -85,9 +113,14 @@ void proxy_authz_free(struct proxy_authz *authz); /* accepts NULL */
  * each parameter to the list of its percent-decoded values, headers maps
  * each lower-case name to its value (repeated names joined with ", "), and
  * jwt holds the verified claims of an "Authorization: Bearer" token and is
- * absent when there is none or it does not verify. The decision is true
- * or an object whose "allow" is true to allow; anything else, undefined
- * and evaluation errors included, denies. */
+ * absent when there is none or it does not verify. request.path is the
+ * path as sent, not percent-decoded. The decision is true or an object
+ * whose "allow" is true to allow; anything else, undefined and evaluation
+ * errors included, denies. The reason is the object's "reason" string, or
+ * "allowed by DECISION", "denied by DECISION", "policy DECISION is
+ * undefined" or the evaluation error ("CODE: message"). A denial after a
+ * bearer token failed verification gets " (JWT not accepted: why)"
+ * appended. eval_ns covers the Rego evaluation only. */
 void proxy_authz_decide(struct proxy_authz *authz, const struct proxy_request_info *request,
 	struct proxy_decision *ret_decision);
 

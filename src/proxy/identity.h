@@ -83,9 +83,12 @@ struct proxy_identity_config {
 	const char *crl_path;            /* optional PEM or DER CRL(s) */
 	unsigned reload_interval_ms;     /* file mode: how often to stat the files; 0: 1000 */
 	unsigned start_timeout_ms;       /* how long start waits for the first SVID; 0: 30000 */
+	const char *spiffe_id;           /* Workload API mode: the SVID to use; NULL: the first */
 };
 
-/* Called from the source's thread after each new snapshot. */
+/* Called from the source's thread after each snapshot that replaces the
+ * current one (not for the first, which start returns). It must not call
+ * proxy_identity_source_free. */
 typedef void (*proxy_identity_change_fn)(struct proxy_identity *identity, void *arg);
 
 struct proxy_identity_source;

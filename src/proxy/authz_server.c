@@ -1,0 +1,253 @@
+/* Policies from the warden server's OPA-compatible policy API: GET
+ * /v1/policies over mTLS with the proxy's SVID, the server checked by its
+ * SPIFFE ID. Only modules are fetched. The server's base data document is
+ * not: GET /v1/data returns the evaluated document (rule results included)
+ * and records a decision, so it is no copy of the base data, and the
+ * policies served to proxies must be data-free (constants in the policy). */
+#include <stdio.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "identity/spiffe_id.h"
+#include "identity/x509svid.h"
+#include "net/net_client.h"
+#include "proxy/authz_internal.h"
+
+/* The policy API replies quickly; a slow server only delays the next
+ * reload, never a request. */
+#define SERVER_TIMEOUT_MS 5000u
+
+/* Modules larger than this in one response are refused. */
+#define SERVER_MAX_RESPONSE_BYTES ((size_t)16 << 20)
+
+struct authz_server {
+	char host[256];
+	uint16_t port;
+	char expected_id[SPIFFE_ID_MAX_LEN + 1];
+	struct net_client *client;
+	uint64_t identity_generation;
+};
+
+void authz_server_free(struct authz_server *server)
+{
+	if (!server)
+		return;
+	net_client_free(server->client);
+	free(server);
+}
+
+/* Reads "https://host:port" with an optional final "/"; the host may be an
+ * IPv6 address in brackets. */
+static int parse_url(const char *url, struct authz_server *server, struct wd_error *err)
+{
+	const char *host, *end, *port_text;
+	size_t host_len;
+	unsigned long port = 443;
+	char *port_end;
+
+	if (strncmp(url, "https://", 8) != 0)
+		return wd_error_set(err, WD_ECONFIG, "policy server URL \"%.200s\" does not start with https://",
+			url);
+	host = url + 8;
+	if (host[0] == '[') {
+		end = strchr(host, ']');
+		if (!end)
+			return wd_error_set(err, WD_ECONFIG, "policy server URL \"%.200s\" has no closing ]",
+				url);
+		host++;
+		host_len = (size_t)(end - host);
+		port_text = end + 1;
+	} else {
+		host_len = strcspn(host, ":/");
+		port_text = host + host_len;
+	}
+	if (host_len == 0 || host_len >= sizeof(server->host))
+		return wd_error_set(err, WD_ECONFIG, "policy server URL \"%.200s\" has an invalid host", url);
+	memcpy(server->host, host, host_len);
+	server->host[host_len] = '\0';
+
+	if (port_text[0] == ':') {
+		port = strtoul(port_text + 1, &port_end, 10);
+		if (port_end == port_text + 1 || port == 0 || port > 65535)
+			return wd_error_set(err, WD_ECONFIG, "policy server URL \"%.200s\" has an invalid port",
+				url);
+		port_text = port_end;
+	}
+	if (strcmp(port_text, "") != 0 && strcmp(port_text, "/") != 0)
+		return wd_error_set(err, WD_ECONFIG,
+			"policy server URL \"%.200s\" has a path; give only https://host:port", url);
+	server->port = (uint16_t)port;
+	return 0;
+}
+
+/* Accepts the server only when its leaf carries the expected SPIFFE ID;
+ * net_client has validated the chain against the trust domain's CAs. */
+static int verify_server(STACK_OF(X509) *chain, void *arg, struct wd_error *err)
+{
+	const struct authz_server *server = arg;
+	struct spiffe_id id;
+	char text[SPIFFE_ID_MAX_LEN + 1];
+
+	if (sk_X509_num(chain) < 1)
+		return wd_error_set(err, WD_ECRYPTO, "policy server sent no certificate");
+	WD_TRY(x509svid_spiffe_id(sk_X509_value(chain, 0), &id, err));
+	WD_TRY(spiffe_id_format(&id, text, sizeof(text)));
+	if (strcmp(text, server->expected_id) != 0)
+		return wd_error_set(err, WD_ECRYPTO, "policy server is %s; expected %s", text,
+			server->expected_id);
+	return 0;
+}
+
+static int connect_server(struct proxy_authz *authz, struct authz_server *server,
+	struct proxy_identity *identity, struct wd_error *err)
+{
+	struct net_client_config config = { 0 };
+	struct spiffe_id own, expected;
+	X509 *const *authorities;
+	size_t authority_count = 0;
+	const char *own_text = proxy_identity_spiffe_id(identity);
+
+	WD_TRY(spiffe_id_parse(own_text, strlen(own_text), &own, err));
+	if (authz->server_id)
+		snprintf(server->expected_id, sizeof(server->expected_id), "%s", authz->server_id);
+	else
+		snprintf(server->expected_id, sizeof(server->expected_id),
+			"spiffe://%s/warden/server", own.trust_domain);
+	WD_TRY(spiffe_id_parse(server->expected_id, strlen(server->expected_id), &expected, err));
+
+	authorities = proxy_identity_authorities(identity, expected.trust_domain, &authority_count);
+	if (authority_count == 0)
+		return wd_error_set(err, WD_ECRYPTO, "no CA certificates for trust domain %s of %s",
+			expected.trust_domain, server->expected_id);
+
+	config.host = server->host;
+	config.port = server->port;
+	config.trust_anchors = authorities;
+	config.trust_anchor_count = authority_count;
+	config.cert_chain_pem = proxy_identity_chain_pem(identity, &config.cert_chain_len);
+	config.key = proxy_identity_key(identity);
+	config.verify = verify_server;
+	config.verify_arg = server;
+	config.timeout_ms = SERVER_TIMEOUT_MS;
+	config.max_response_bytes = SERVER_MAX_RESPONSE_BYTES;
+	return net_client_connect(&config, &server->client, err);
+}
+
+static int compare_modules(const void *a, const void *b)
+{
+	const json_t *left = *(const json_t *const *)a;
+	const json_t *right = *(const json_t *const *)b;
+
+	return strcmp(json_string_value(json_object_get(left, "id")),
+		json_string_value(json_object_get(right, "id")));
+}
+
+static uint64_t fnv_add(uint64_t hash, const char *text)
+{
+	for (size_t i = 0, len = strlen(text) + 1; i < len; i++) {
+		hash ^= (uint8_t)text[i];
+		hash *= 1099511628211ull;
+	}
+	return hash;
+}
+
+/* Compiles the modules of a {"result": [{"id", "raw"}...]} body when they
+ * differ from the ones compiled last. */
+static int compile_changed(struct proxy_authz *authz, const json_t *body,
+	struct rego_engine **ret_engine, struct wd_error *err)
+{
+	const json_t *result = json_object_get(body, "result");
+	size_t count = json_array_size(result);
+	const json_t **modules = NULL;
+	const char **ids = NULL, **sources = NULL;
+	uint64_t hash = 14695981039346656037ull;
+	int rc;
+
+	if (!json_is_array(result))
+		return wd_error_set(err, WD_EINVAL, "policy server response has no result array");
+	modules = wd_calloc(count ? count : 1, sizeof(*modules));
+	ids = wd_calloc(count ? count : 1, sizeof(*ids));
+	sources = wd_calloc(count ? count : 1, sizeof(*sources));
+	WD_ENSURE(modules && ids && sources, WD_ENOMEM);
+	for (size_t i = 0; i < count; i++) {
+		modules[i] = json_array_get(result, i);
+		if (!json_is_string(json_object_get(modules[i], "id")) ||
+		    !json_is_string(json_object_get(modules[i], "raw"))) {
+			rc = wd_error_set(err, WD_EINVAL, "policy server module %zu has no id or raw string",
+				i);
+			goto out;
+		}
+	}
+	qsort(modules, count, sizeof(*modules), compare_modules);
+	for (size_t i = 0; i < count; i++) {
+		ids[i] = json_string_value(json_object_get(modules[i], "id"));
+		sources[i] = json_string_value(json_object_get(modules[i], "raw"));
+		hash = fnv_add(fnv_add(hash, ids[i]), sources[i]);
+	}
+
+	rc = 0;
+	if (authz->engine && hash == authz->source_fingerprint)
+		goto out;
+	/* A set that fails to compile is remembered too, so it is reported
+	 * once rather than at every poll. */
+	authz->source_fingerprint = hash;
+	WD_GUARD(authz_modules_compile(ids, sources, count, &authz->limits, ret_engine, err));
+out:
+	free(sources);
+	free(ids);
+	free(modules);
+	return rc;
+}
+
+int authz_server_poll(struct proxy_authz *authz, struct rego_engine **ret_engine,
+	struct wd_error *err)
+{
+	struct authz_server *server = authz->server;
+	struct proxy_identity *identity = NULL;
+	struct net_response *response = NULL;
+	json_t *body = NULL;
+	int rc;
+
+	*ret_engine = NULL;
+	if (!server) {
+		server = calloc(1, sizeof(*server));
+		if (!server)
+			return WD_ENOMEM;
+		rc = parse_url(authz->server_url, server, err);
+		if (rc < 0) {
+			free(server);
+			return rc;
+		}
+		authz->server = server;
+	}
+	if (!authz->identity_source)
+		return wd_error_set(err, WD_ECONFIG, "policy server mode needs the proxy's identity");
+
+	identity = proxy_identity_source_current(authz->identity_source);
+	WD_ENSURE(identity, WD_EUNAVAILABLE);
+	/* A rotated SVID gets a new connection, so the server receives it. */
+	if (server->client && (!net_client_is_open(server->client) ||
+		server->identity_generation != proxy_identity_generation(identity))) {
+		net_client_free(server->client);
+		server->client = NULL;
+	}
+	if (!server->client) {
+		WD_GUARD(connect_server(authz, server, identity, err));
+		server->identity_generation = proxy_identity_generation(identity);
+	}
+
+	WD_GUARD(net_client_request(server->client, "GET", "/v1/policies", NULL, 0, NULL, NULL, 0,
+		&response, err));
+	if (response->status != 200) {
+		rc = wd_error_set(err, WD_EUNAVAILABLE, "policy server %s returned HTTP %d for GET /v1/policies",
+			authz->server_url, response->status);
+		goto out;
+	}
+	WD_GUARD(net_response_json(response, &body, err));
+	WD_GUARD(compile_changed(authz, body, ret_engine, err));
+out:
+	json_decref(body);
+	net_response_free(response);
+	proxy_identity_unref(identity);
+	return rc;
+}
