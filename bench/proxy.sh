@@ -483,6 +483,9 @@ write_machine_facts() {
 		printf 'stunnel\t%s\n' "$(stunnel4 -version 2>&1 | awk '/^stunnel [0-9]/ { print $2; exit }')"
 		printf 'nginx\t%s\n' "$(nginx -v 2>&1 | sed 's|.*nginx/||')"
 		printf 'wrk\t%s\n' "$(wrk -v 2>&1 | awk 'NR == 1 { print $2 }')"
+		printf 'build_type\t%s\n' "$(meson introspect "$BUILD_DIR" --buildoptions 2>/dev/null |
+			"$PYTHON" -c 'import json, sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"] == "buildtype"))' \
+			2>/dev/null || echo unknown)"
 		printf 'loadavg\t%s\n' "$(cut -d' ' -f1 /proc/loadavg)"
 		printf 'tcp_tw_reuse\t%s\n' "$(cat /proc/sys/net/ipv4/tcp_tw_reuse)"
 		printf 'files\t%s\n' "$(ulimit -n)"

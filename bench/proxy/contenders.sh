@@ -9,7 +9,7 @@
 # $BACKEND_PORT. The inbound requires a client certificate from ca.crt with
 # the SPIFFE ID $CLIENT_ID; the outbound checks the server's chain and name.
 # A new outbound connection makes a full handshake: HAProxy gets
-# no-ssl-reuse and stunnel sessionResume = no.
+# no-ssl-reuse, stunnel sessionResume = no and warden --no-resume.
 #
 # Also reads: $PKI, $PROXY_THREADS, $MAX_CONNECTIONS, $IDLE_TIMEOUT_SECONDS,
 # $WARDEN, $CLIENT_ID, $SERVER_ID, $SERVER_NAME.
@@ -139,20 +139,24 @@ EOF
 }
 
 # Starts warden proxy on both sides. LAYER is tcp (bytes relayed after the
-# handshake) or http (HTTP/1.1 parsed, upstream connections pooled).
+# handshake) or http (each HTTP/1.1 request parsed and checked against the
+# allow-list, no Rego policy). --no-resume makes every new connection a full
+# handshake, as the other contenders are set up.
 start_warden() {
-	local layer=$1 http_flag=()
-	[[ $layer == http ]] && http_flag=(--http)
+	local layer=$1 layer_flags=() engine_flags
+	[[ $layer == http ]] && layer_flags=(--http)
+	engine_flags=(--workers "$PROXY_THREADS" --max-connections "$MAX_CONNECTIONS"
+		--idle-timeout "${IDLE_TIMEOUT_SECONDS}s" --no-resume --access-log off)
 	spawn inbound "warden-$layer-inbound" "$WARDEN" proxy \
 		--inbound "127.0.0.1:$INBOUND_PORT" --forward "127.0.0.1:$BACKEND_PORT" \
-		"${http_flag[@]}" --allow "$CLIENT_ID" \
+		"${layer_flags[@]}" --allow "$CLIENT_ID" \
 		--cert "$PKI/server.crt" --key "$PKI/server.key" --bundle "$PKI/ca.crt" \
-		--workers "$PROXY_THREADS" --access-log off
+		"${engine_flags[@]}"
 	spawn outbound "warden-$layer-outbound" "$WARDEN" proxy \
 		--outbound "127.0.0.1:$OUTBOUND_PORT" --upstream "127.0.0.1:$INBOUND_PORT" \
-		"${http_flag[@]}" --expect "$SERVER_ID" --server-name "$SERVER_NAME" \
+		"${layer_flags[@]}" --expect "$SERVER_ID" --server-name "$SERVER_NAME" \
 		--cert "$PKI/client.crt" --key "$PKI/client.key" --bundle "$PKI/ca.crt" \
-		--workers "$PROXY_THREADS" --access-log off
+		"${engine_flags[@]}"
 	ENTRY_PORT=$OUTBOUND_PORT
 }
 

@@ -21,7 +21,9 @@ DESCRIPTIONS = {
                     "so the outbound pools its mTLS connections",
     "stunnel": "stunnel client to stunnel server (thread per connection)",
     "warden-tcp": "`warden proxy` on both sides, layer 4",
-    "warden-http": "`warden proxy --http` on both sides, layer 7",
+    "warden-http": "`warden proxy --http` on both sides, layer 7 without a Rego "
+                   "policy; the outbound opens one mTLS connection per client "
+                   "connection, with no pool shared between them",
 }
 
 MODE_TITLES = {
@@ -114,11 +116,14 @@ def mode_table(mode, names, groups, args):
 
 
 def target_rows(names, groups):
-    """Return the table rows of the project's targets for warden's chains."""
+    """Return the table rows of the project's targets for warden's chains,
+    compared with HAProxy at the same layer and warden-http also with
+    HAProxy in TCP mode."""
     rows = []
-    for name in ("warden-tcp", "warden-http"):
-        reference = reference_of(name, names)
-        if name not in names or reference is None:
+    pairs = [("warden-tcp", "haproxy"), ("warden-http", "haproxy-http"),
+             ("warden-http", "haproxy")]
+    for name, reference in pairs:
+        if name not in names or reference not in names:
             continue
         keep = groups.get((name, "keepalive"))
         keep_ref = groups.get((reference, "keepalive"))
@@ -211,6 +216,7 @@ def build_section(args):
         "| stunnel | %s |" % machine["stunnel"],
         "| nginx | %s |" % machine["nginx"],
         "| wrk | %s |" % machine["wrk"],
+        "| warden build type | %s |" % machine["build_type"],
         "| load average (1 min) at the start and the end of the load runs | %s, %s |" % (
             machine["loadavg"], machine["loadavg_end"]),
         "",
@@ -229,7 +235,8 @@ def build_section(args):
         "`--workers`. stunnel starts a thread per connection and has no such "
         "setting." % args.threads,
         "- A new outbound connection makes a full handshake: HAProxy runs with "
-        "`no-ssl-reuse` and stunnel with `sessionResume = no`.",
+        "`no-ssl-reuse`, stunnel with `sessionResume = no` and warden with "
+        "`--no-resume`.",
         "- wrk runs closed-loop: %s s of keep-alive warm-up, then %s s per mode, %s "
         "repetitions interleaved (every contender once, then again). Latencies are "
         "wrk's percentiles, averaged over the repetitions." % (
