@@ -26,7 +26,8 @@
 #                           BUILD_DIR/warden has no proxy command, unless
 #                           the variable names them explicitly
 #   BENCH_PROXY_MODES       [keepalive close c1]
-#   BENCH_PROXY_REPS        [2] repetitions of each contender and mode
+#   BENCH_PROXY_REPS        [3] repetitions of each contender and mode; the
+#                           report gives the median
 #   BENCH_PROXY_SECONDS     [10] length of one measured run
 #   BENCH_PROXY_WARMUP      [2] seconds of keep-alive load before measuring
 #   BENCH_PROXY_THREADS     [1] threads (HAProxy nbthread, warden --workers)
@@ -55,7 +56,7 @@ PYTHON=/usr/bin/python3
 DEFAULT_CONTENDERS="direct haproxy haproxy-http stunnel warden-tcp warden-http"
 CONTENDERS=${BENCH_PROXY_CONTENDERS:-$DEFAULT_CONTENDERS}
 MODES=${BENCH_PROXY_MODES:-keepalive close c1}
-REPS=${BENCH_PROXY_REPS:-2}
+REPS=${BENCH_PROXY_REPS:-3}
 RUN_SECONDS=${BENCH_PROXY_SECONDS:-10}
 WARMUP_SECONDS=${BENCH_PROXY_WARMUP:-2}
 PROXY_THREADS=${BENCH_PROXY_THREADS:-1}
@@ -444,7 +445,7 @@ record_limit_messages() {
 # them idle and records the proxies' memory before and during that time.
 measure_idle_memory() {
 	local name=$1 status=$WORK/idle-status.json final=$WORK/idle-final.json client i
-	local in_idle out_idle in_held out_held
+	local in_idle out_idle in_held out_held in_threads out_threads mtls_open backend_open
 	rm -f "$status" "$final"
 	read -r in_idle _ < <(role_memory inbound)
 	read -r out_idle _ < <(role_memory outbound)
@@ -462,12 +463,17 @@ measure_idle_memory() {
 	sleep 2
 	read -r in_held in_threads < <(role_memory inbound)
 	read -r out_held out_threads < <(role_memory outbound)
+	# Connections open on the two inner hops: a proxy that pools or closes
+	# idle upstream connections holds fewer than the client opened.
+	mtls_open=$(ss -Htn state established "( dport = :$INBOUND_PORT )" | wc -l)
+	backend_open=$(ss -Htn state established "( dport = :$BACKEND_PORT )" | wc -l)
 	stop_pid "$client"
 	[[ -f $final ]] || fail "the idle-connection client wrote no final status"
 	record_limit_messages "$name"
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$IDLE_CONNECTIONS" \
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$IDLE_CONNECTIONS" \
 		"$(tr -d '\n' <"$status")" "$(tr -d '\n' <"$final")" \
-		"$in_idle" "$out_idle" "$in_held" "$out_held" "$in_threads" "$out_threads" >>"$WORK/memory.tsv"
+		"$in_idle" "$out_idle" "$in_held" "$out_held" "$in_threads" "$out_threads" \
+		"$mtls_open" "$backend_open" >>"$WORK/memory.tsv"
 	progress "  $(awk '{ print $0 }' "$status"); RSS inbound $((in_held / 1024)) MiB," \
 		"outbound $((out_held / 1024)) MiB"
 }

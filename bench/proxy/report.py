@@ -10,6 +10,7 @@ when the page has none.
 import argparse
 import json
 import os
+import statistics
 
 BEGIN = "<!-- proxy-bench:begin -->"
 END = "<!-- proxy-bench:end -->"
@@ -72,10 +73,12 @@ def summarize(rows, clock_ticks):
         g["non2xx"] += int(non2xx)
         g["in_ticks"] += int(in_ticks)
         g["out_ticks"] += int(out_ticks)
+    # Medians, because another process on the machine can spoil one
+    # repetition and a mean would carry that into every ratio.
     for g in groups.values():
-        g["rate"] = sum(g["rates"]) / len(g["rates"])
-        g["p50_mean"] = sum(g["p50"]) / len(g["p50"])
-        g["p99_mean"] = sum(g["p99"]) / len(g["p99"])
+        g["rate"] = statistics.median(g["rates"])
+        g["p50_median"] = statistics.median(g["p50"])
+        g["p99_median"] = statistics.median(g["p99"])
         per_request = 1e6 / clock_ticks / max(g["requests"], 1)
         g["in_us"] = g["in_ticks"] * per_request
         g["out_us"] = g["out_ticks"] * per_request
@@ -91,9 +94,9 @@ def mode_table(mode, names, groups, args):
     lines = [
         "### " + MODE_TITLES[mode].format(threads=threads, connections=connections),
         "",
-        "| contender | req/s | req/s per rep | ÷ HAProxy | p50 | p99 | p99 ÷ HAProxy "
-        "| proxy CPU µs/req (in + out) | socket errors | non-2xx |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| contender | req/s | req/s per rep | ÷ HAProxy | p50 | p99 | p99 per rep (ms) "
+        "| p99 ÷ HAProxy | proxy CPU µs/req (in + out) | socket errors | non-2xx |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for name in names:
         g = groups.get((name, mode))
@@ -103,15 +106,16 @@ def mode_table(mode, names, groups, args):
         rate_ratio = p99_ratio = "—"
         if reference is not None:
             rate_ratio = "%.2f" % (g["rate"] / reference["rate"])
-            p99_ratio = "%.2f" % (g["p99_mean"] / reference["p99_mean"])
+            p99_ratio = "%.2f" % (g["p99_median"] / reference["p99_median"])
         cpu = "—"
         if name != "direct":
             cpu = "%.0f (%.0f + %.0f)" % (g["in_us"] + g["out_us"], g["in_us"], g["out_us"])
-        per_rep = " / ".join("%.0f" % r for r in g["rates"])
-        lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %d | %d |" % (
+        per_rep = " / ".join("{:,.0f}".format(r) for r in g["rates"])
+        p99_per_rep = " / ".join("%.3g" % p for p in g["p99"])
+        lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %d | %d |" % (
             name, "{:,.0f}".format(g["rate"]), per_rep, rate_ratio,
-            milliseconds(g["p50_mean"]), milliseconds(g["p99_mean"]), p99_ratio,
-            cpu, g["errors"], g["non2xx"]))
+            milliseconds(g["p50_median"]), milliseconds(g["p99_median"]), p99_per_rep,
+            p99_ratio, cpu, g["errors"], g["non2xx"]))
     return lines + [""]
 
 
@@ -131,7 +135,7 @@ def target_rows(names, groups):
             ratio = keep["rate"] / keep_ref["rate"]
             rows.append("| keep-alive req/s ≥ %s | %s | %.2f | %s |" % (
                 reference, name, ratio, "met" if ratio >= 1 else "missed"))
-            ratio = keep["p99_mean"] / keep_ref["p99_mean"]
+            ratio = keep["p99_median"] / keep_ref["p99_median"]
             rows.append("| keep-alive p99 ≤ %s | %s | %.2f | %s |" % (
                 reference, name, ratio, "met" if ratio <= 1 else "missed"))
         close = groups.get((name, "close"))
@@ -146,21 +150,23 @@ def target_rows(names, groups):
 def memory_table(rows):
     lines = [
         "| contender | connections held / requested | time to open | closed by a peer while held "
+        "| mTLS connections open | nginx connections open "
         "| inbound RSS idle → held | outbound RSS idle → held | both, held | KiB per connection "
         "(both) | threads in / out |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for (name, requested, status, final, in_idle, out_idle, in_held, out_held,
-         in_threads, out_threads) in rows:
+         in_threads, out_threads, mtls_open, backend_open) in rows:
         status = json.loads(status)
         final = json.loads(final)
         held = status["established"]
         growth = int(in_held) + int(out_held) - int(in_idle) - int(out_idle)
         per_connection = "%.1f" % (growth / held) if held else "—"
-        lines.append("| %s | %s / %s | %.1f s | %d | %.1f → %.1f MiB | %.1f → %.1f MiB "
-                     "| %.1f MiB | %s | %s / %s |" % (
+        lines.append("| %s | %s / %s | %.1f s | %d | %s | %s | %.1f → %.1f MiB "
+                     "| %.1f → %.1f MiB | %.1f MiB | %s | %s / %s |" % (
                          name, "{:,}".format(held), "{:,}".format(int(requested)),
                          status["seconds"], final["closed_by_peer"],
+                         "{:,}".format(int(mtls_open)), "{:,}".format(int(backend_open)),
                          int(in_idle) / 1024, int(in_held) / 1024,
                          int(out_idle) / 1024, int(out_held) / 1024,
                          (int(in_held) + int(out_held)) / 1024, per_connection,
@@ -238,8 +244,8 @@ def build_section(args):
         "`no-ssl-reuse`, stunnel with `sessionResume = no` and warden with "
         "`--no-resume`.",
         "- wrk runs closed-loop: %s s of keep-alive warm-up, then %s s per mode, %s "
-        "repetitions interleaved (every contender once, then again). Latencies are "
-        "wrk's percentiles, averaged over the repetitions." % (
+        "repetitions interleaved (every contender once, then again). req/s, p50 "
+        "and p99 are medians over the repetitions of wrk's figures." % (
             args.warmup, args.seconds, args.reps),
         "- Proxy CPU µs/req: utime + stime of the inbound and the outbound process "
         "(from /proc/PID/stat, read before and after each run) divided by the "
@@ -284,11 +290,13 @@ def build_section(args):
             "",
             "`bench/proxy/idle_conns.py` opens the connections to the outbound, %s "
             "at a time, sends one keep-alive GET on each and reads the response, "
-            "so each one also holds an mTLS connection to the inbound and a "
-            "connection to nginx. RSS is VmRSS from /proc/PID/status, sampled "
-            "before the client starts and 2 s after the last connection opened; "
-            "KiB per connection is the growth of both proxies together divided by "
-            "the connections held." % args.idle_concurrency,
+            "so every hop of the chain has been set up for it. RSS is VmRSS from "
+            "/proc/PID/status, sampled before the client starts and 2 s after the "
+            "last connection opened. KiB per connection is the growth of both "
+            "proxies together divided by the connections held. The mTLS and nginx "
+            "columns count the established connections to the inbound's and "
+            "nginx's ports at the same moment (`ss`): a proxy that closes or pools "
+            "idle upstream connections keeps fewer open than the client holds." % args.idle_concurrency,
             "",
         ]
         if args.idle_note:
