@@ -262,10 +262,11 @@ def build_section(args):
         "",
         "SPIFFE ID checks: warden's inbound allows the client ID with `--allow` and "
         "its outbound requires the server ID with `--expect`. HAProxy 2.6 has no "
-        "fetch for a URI SAN, so its inbound rejects a session unless the client "
-        "certificate's DER contains the GeneralName of spiffe://example.org/client "
-        "(`ssl_c_der,hex -m sub`), a byte match that suits only a CA one controls; "
-        "its outbound checks the server's DNS name (`verifyhost`). stunnel 5.68 can "
+        "fetch for a URI SAN. Its inbound therefore rejects a session unless the "
+        "client certificate's DER contains the GeneralName of "
+        "spiffe://example.org/client (`ssl_c_der,hex -m sub`), a byte match that "
+        "suits only a CA one controls. Its outbound checks the server's DNS name "
+        "(`verifyhost`). stunnel 5.68 can "
         "check DNS names, IP addresses and email addresses but no URI SAN, so its "
         "inbound accepts any certificate from the CA, and its outbound checks the "
         "DNS name (`checkHost`).",
