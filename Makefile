@@ -62,6 +62,7 @@ bench:
 	bench/run.sh $(BUILD_DIR)
 	bench/agent.sh $(BUILD_DIR)
 	bench/policy.sh $(BUILD_DIR)
+	bench/proxy.sh $(BUILD_DIR)
 
 # Runs the conformance runner of build directory $(1), or explains the skip.
 define run_conformance

@@ -255,10 +255,13 @@ if awk -v a="$(api rate)" -v b="$(nodelay rate)" 'BEGIN { exit !(b > 1.5 * a) }'
 fi
 
 mkdir -p "$(dirname "$OUTPUT")"
-# bench/policy.sh owns a marked section of the same page; keep it.
+# bench/policy.sh and bench/proxy.sh own marked sections of the same page;
+# keep them.
 POLICY_SECTION=""
+PROXY_SECTION=""
 if [[ -f $OUTPUT ]]; then
 	POLICY_SECTION=$(sed -n '/<!-- policy-bench:begin -->/,/<!-- policy-bench:end -->/p' "$OUTPUT")
+	PROXY_SECTION=$(sed -n '/<!-- proxy-bench:begin -->/,/<!-- proxy-bench:end -->/p' "$OUTPUT")
 fi
 cat >"$OUTPUT" <<EOF
 # Benchmarks
@@ -434,5 +437,8 @@ here.
 EOF
 if [[ -n $POLICY_SECTION ]]; then
 	printf '\n%s\n' "$POLICY_SECTION" >>"$OUTPUT"
+fi
+if [[ -n $PROXY_SECTION ]]; then
+	printf '\n%s\n' "$PROXY_SECTION" >>"$OUTPUT"
 fi
 progress "wrote $OUTPUT"

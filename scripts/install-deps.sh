@@ -12,7 +12,8 @@ test_packages="libcmocka-dev curl python3 python3-cryptography python3-jwt
 python3-grpcio python3-grpc-tools clang libclang-rt-14-dev sqlite3
 nginx-light wrk"
 demo_packages="openssl curl nginx-light python3 python3-jwt python3-cryptography"
-bench_packages="openssl procps curl nginx-light wrk haproxy stunnel4"
+bench_packages="openssl procps curl nginx-light wrk haproxy stunnel4 python3
+iproute2"
 fuzz_packages="clang libclang-rt-14-dev"
 
 wanted=""
