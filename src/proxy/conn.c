@@ -30,6 +30,31 @@ enum io_result {
 
 static void on_side_event(evutil_socket_t fd, short what, void *arg);
 
+/* Records whether OpenSSL's last recv on a TLS side was short, which tells
+ * flow_read that the socket is drained without another recv. */
+static long on_bio_io(BIO *bio, int oper, const char *argp, size_t len, int argi, long argl,
+	int ret, size_t *processed)
+{
+	struct side *s = (struct side *)BIO_get_callback_arg(bio);
+
+	(void)argp;
+	(void)argi;
+	(void)argl;
+	if (s && oper == (BIO_CB_READ | BIO_CB_RETURN) && ret > 0 && processed)
+		s->short_read = *processed < len;
+	return ret;
+}
+
+static void watch_reads(struct side *s)
+{
+	BIO *bio = SSL_get_rbio(s->ssl);
+
+	if (!bio)
+		return;
+	BIO_set_callback_arg(bio, (char *)s);
+	BIO_set_callback_ex(bio, on_bio_io);
+}
+
 static int64_t now_ms(struct conn *c)
 {
 	return c->worker->now_ms;
@@ -44,8 +69,8 @@ static void side_init(struct side *s)
 
 static int side_register(struct conn *c, struct side *s)
 {
-	if (event_assign(&s->ev, c->worker->base, s->fd, EV_READ | EV_WRITE | EV_ET | EV_PERSIST,
-		    on_side_event, c) != 0)
+	if (event_assign(&s->ev, c->worker->base, s->fd,
+		    EV_READ | EV_WRITE | EV_CLOSED | EV_ET | EV_PERSIST, on_side_event, c) != 0)
 		return WD_EINTERNAL;
 	if (event_add(&s->ev, NULL) != 0)
 		return WD_EINTERNAL;
@@ -104,6 +129,7 @@ static enum io_result side_read(struct side *s, struct pbuf *b, uint32_t cap, ui
 
 		if (n > 0) {
 			*ret_n = (uint32_t)n;
+			s->short_read = (uint32_t)n < room;
 			return IO_DONE;
 		}
 		if (n == 0)
@@ -198,6 +224,15 @@ static bool flow_read(struct conn *c, struct side *src, struct pbuf *in, bool *r
 			in->end += n;
 			src->bytes_in += n;
 			moved = true;
+			/* A short recv drained the socket: the next one would only
+			 * return EAGAIN, and new bytes raise a new edge. A FIN that
+			 * came with the data raises none, so EPOLLRDHUP keeps the
+			 * side readable until the EOF is read. */
+			if (src->short_read && !src->peer_closed &&
+			    (!src->ssl || !SSL_has_pending(src->ssl))) {
+				src->readable = false;
+				break;
+			}
 			continue;
 		}
 		if (r == IO_EOF) {
@@ -533,7 +568,9 @@ static void on_side_event(evutil_socket_t fd, short what, void *arg)
 	struct conn *c = arg;
 	struct side *s = fd == c->down.fd ? &c->down : &c->up;
 
-	if (what & EV_READ)
+	if (what & EV_CLOSED)
+		s->peer_closed = true;
+	if (what & (EV_READ | EV_CLOSED))
 		s->readable = true;
 	else if (s->state == SIDE_OPEN && !s->write_blocked && c->down.state == SIDE_OPEN &&
 		 c->up.state == SIDE_OPEN)
@@ -576,6 +613,7 @@ static int start_connect(struct conn *c)
 		SSL_set_read_ahead(ssl, 1);
 		if (SSL_set_fd(ssl, fd) != 1)
 			return WD_EINTERNAL;
+		watch_reads(&c->up);
 		SSL_set_connect_state(ssl);
 		if (lc->server_name)
 			(void)SSL_set_tlsext_host_name(ssl, lc->server_name);
@@ -663,6 +701,7 @@ void conn_accept(struct worker *w, const struct listener *l, int fd,
 			conn_close(c, "TLS setup failed");
 			return;
 		}
+		watch_reads(&c->down);
 		SSL_set_accept_state(ssl);
 		c->down.state = SIDE_HANDSHAKE;
 		if (side_register(c, &c->down) < 0) {

@@ -56,6 +56,8 @@ struct side {
 	bool read_eof;       /* the peer sent its last byte */
 	bool write_shut;     /* we sent our last byte */
 	bool readable;       /* no read has hit EAGAIN since the last read event */
+	bool short_read;     /* the last recv returned less than it asked for */
+	bool peer_closed;    /* EPOLLRDHUP seen: a FIN may wait behind the data */
 	bool write_blocked;  /* bytes wait for the socket to become writable */
 	uint32_t retry_len;  /* SSL_write length to repeat after WANT_WRITE */
 	uint64_t bytes_in;   /* read from this side */
