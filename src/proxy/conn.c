@@ -580,7 +580,9 @@ static void on_side_event(evutil_socket_t fd, short what, void *arg)
 }
 
 
-/* Opens the upstream side: a TCP connect and, outbound, a TLS client. */
+/* Opens the upstream side: a TCP connect and, outbound, a TLS client.
+ * TODO: HTTP outbounds could share pooled upstream connections between
+ * client connections; each client connection gets its own for now. */
 static int start_connect(struct conn *c)
 {
 	const struct listener *l = c->listener;
