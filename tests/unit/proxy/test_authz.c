@@ -452,9 +452,13 @@ static void directory_reload_and_bad_policy(void **state)
 	assert_int_equal(proxy_authz_policy_generation(f->authz), 3);
 	decide(f, &r, true, "allowed by data.proxy.allow");
 
-	// Fixing it loads again; removing the caller denies.
-	write_policy(f, "zz_broken.rego", "package proxy\n");
+	// Fixing it loads again; removing the caller denies. The data goes
+	// first: while the module is broken no reload succeeds, so both
+	// changes arrive in the same generation.
 	write_policy(f, "proxy/data.json", "{\"callers\": []}");
+	usleep(300 * 1000);
+	assert_int_equal(proxy_authz_policy_generation(f->authz), 3);
+	write_policy(f, "zz_broken.rego", "package proxy\n");
 	wait_generation(f, 4);
 	decide(f, &r, false, "policy data.proxy.allow is undefined");
 }
