@@ -63,7 +63,7 @@ struct rv;
 WD_MUST_CHECK int proxy_jwt_verify(struct proxy_jwt_verifier *verifier, const char *token,
 	size_t len, int64_t now, struct rv **ret_claims, struct wd_error *err);
 
-/* Where the policy comes from. Set exactly one of path and server_url. */
+/* The policy source: set exactly one of path and server_url. */
 struct proxy_policy_config {
 	const char *path;        /* a .rego file or a directory of them (and
 	                            data.json / data.yaml files) */
@@ -76,7 +76,7 @@ struct proxy_policy_config {
 	uint64_t max_steps;      /* evaluation steps per request; 0: engine default */
 };
 
-/* What the policy sees of one request, all borrowed. */
+/* The parts of one request that go into the policy input, all borrowed. */
 struct proxy_request_info {
 	const char *source_id;        /* caller's SPIFFE ID */
 	const char *source_address;   /* "ip:port" */

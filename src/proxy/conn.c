@@ -30,8 +30,8 @@ enum io_result {
 
 static void on_side_event(evutil_socket_t fd, short what, void *arg);
 
-/* Records whether OpenSSL's last recv on a TLS side was short, which tells
- * flow_read that the socket is drained without another recv. */
+/* Records whether OpenSSL's last recv on a TLS side was short. A short recv
+ * means the socket is drained, so flow_read can stop without another recv. */
 static long on_bio_io(BIO *bio, int oper, const char *argp, size_t len, int argi, long argl,
 	int ret, size_t *processed)
 {
@@ -53,11 +53,6 @@ static void watch_reads(struct side *s)
 		return;
 	BIO_set_callback_arg(bio, (char *)s);
 	BIO_set_callback_ex(bio, on_bio_io);
-}
-
-static int64_t now_ms(struct conn *c)
-{
-	return c->worker->now_ms;
 }
 
 static void side_init(struct side *s)
@@ -448,8 +443,6 @@ static int advance_setup(struct conn *c)
 				return errno == ENOTCONN ? 0 : WD_EIO;
 		}
 		c->up.state = c->up.ssl ? SIDE_HANDSHAKE : SIDE_OPEN;
-		if (c->up.state == SIDE_OPEN)
-			c->established_ms = now_ms(c);
 	}
 
 	if (c->up.state == SIDE_HANDSHAKE) {
@@ -467,7 +460,6 @@ static int advance_setup(struct conn *c)
 		if (check_peer(c, &c->up) < 0)
 			return WD_EPERM;
 		c->up.state = SIDE_OPEN;
-		c->established_ms = now_ms(c);
 	}
 	return 0;
 }
@@ -561,8 +553,8 @@ void conn_pump(struct conn *c)
 }
 
 /* With edge-triggered events a socket reports writable after every ACK
- * that frees buffer space; such an event matters only while bytes wait for
- * it, so the pump, and its read attempts, run only then. */
+ * that frees buffer space. Such an event matters only while bytes wait for
+ * it, so only then does it run the pump and its read attempts. */
 static void on_side_event(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;

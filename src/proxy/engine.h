@@ -33,8 +33,8 @@ struct listener {
 	size_t index;
 };
 
-/* A byte queue of the worker's buffer size; data is NULL while empty, so
- * an idle connection holds no buffer. */
+/* A byte queue of the worker's buffer size. data is NULL while the queue
+ * is empty, so an idle connection keeps no buffer. */
 struct pbuf {
 	uint8_t *data;
 	uint32_t start, end;
@@ -71,7 +71,7 @@ struct pending_request {
 	char method[16];
 	char path[128];
 	char decision;       /* 'a' allowed, 'd' denied, 'e' refused as malformed */
-	int local_status;    /* != 0: answered by the proxy, not forwarded */
+	int local_status;    /* != 0: the status of the proxy's own response; not forwarded */
 	int64_t start_ms;
 	uint64_t bytes_before; /* bytes sent to the client before its response */
 };
@@ -81,7 +81,7 @@ enum http_phase {
 	HTTP_BODY,
 	HTTP_TUNNEL,  /* after 101 Switching Protocols: bytes pass unchanged */
 	HTTP_WAIT,    /* after an Upgrade request, until its response */
-	HTTP_STOPPED, /* the proxy answered; nothing more is read */
+	HTTP_STOPPED, /* the proxy sent its own response; nothing more is read */
 };
 
 struct http_state {
@@ -92,8 +92,8 @@ struct http_state {
 	int64_t head_started_ms;   /* first byte of the current request head */
 	int resp_status;
 	uint64_t resp_bytes;       /* of the response being forwarded */
-	bool close_after_response; /* the upstream said Connection: close */
-	char *local_response;      /* an answer of the proxy's, waiting its turn */
+	bool close_after_response; /* the upstream sent Connection: close */
+	char *local_response;      /* the proxy's own response, waiting its turn */
 	size_t local_response_len;
 	char *xfcc_line;           /* "X-Forwarded-Client-Cert: ..." (inbound) */
 };
@@ -109,7 +109,7 @@ struct conn {
 	struct proxy_identity *identity;
 	const char *peer_id;          /* verified SPIFFE ID of the mTLS peer */
 	char source_address[64];
-	int64_t accepted_ms, established_ms, last_io_ms;
+	int64_t accepted_ms, last_io_ms;
 	int64_t connect_started_ms;
 	struct http_state *http;      /* NULL for L4 */
 	const char *close_reason;     /* static text for the access log */

@@ -50,7 +50,8 @@ EVP_PKEY *proxy_identity_key(const struct proxy_identity *identity);
 X509 *const *proxy_identity_authorities(const struct proxy_identity *identity,
 	const char *trust_domain, size_t *ret_count);
 
-/* Why a peer was refused, for the access log and the audit chain. */
+/* Size of the reason text for a rejected peer, as written to the access
+ * log and the audit chain. */
 #define PROXY_REFUSAL_MAX 256
 
 /* Verifies a peer chain (leaf first) at time now: the leaf has exactly one
@@ -73,8 +74,8 @@ const char *proxy_identity_peer_id(const SSL *ssl);
  * peer, or NULL when it did not run or accepted. */
 const char *proxy_identity_refusal(const SSL *ssl);
 
-/* Where the identity comes from. Set either workload_api_socket or the
- * three file paths. */
+/* The identity source: set either workload_api_socket or the three file
+ * paths. */
 struct proxy_identity_config {
 	const char *workload_api_socket; /* Unix socket path of the agent */
 	const char *cert_path;           /* PEM chain, leaf first */

@@ -41,7 +41,6 @@ struct proxy_metrics {
 	int64_t active_connections;
 	uint64_t identity_generation;
 	int64_t identity_not_after;
-	uint64_t policy_generation;
 };
 
 static inline void proxy_metric_add(struct proxy_metrics *m, enum proxy_counter counter,
