@@ -7,11 +7,13 @@ set -eu
 
 build_packages="gcc make meson ninja-build pkg-config libssl-dev libevent-dev
 libjansson-dev libyaml-dev libsqlite3-dev libgmp-dev libpcre2-dev tzdata
-libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler libprotobuf-dev openssl"
+libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler libprotobuf-dev openssl
+libpq-dev"
 test_packages="libcmocka-dev curl python3 python3-cryptography python3-jwt
 python3-grpcio python3-grpc-tools clang libclang-rt-14-dev sqlite3
-nginx-light wrk"
-demo_packages="openssl curl nginx-light python3 python3-jwt python3-cryptography"
+nginx-light wrk postgresql python3-hvac"
+demo_packages="openssl curl nginx-light python3 python3-jwt python3-cryptography
+postgresql postgresql-client"
 bench_packages="openssl procps curl nginx-light wrk haproxy stunnel4 python3
 iproute2"
 fuzz_packages="clang libclang-rt-14-dev"

@@ -1,0 +1,62 @@
+/* The secrets service: a Vault-compatible HTTP API (KV, dynamic PostgreSQL
+ * credentials, leases, tokens, ACL policies) over an encrypted barrier.
+ * This header is what the server sees; the parts share secrets_internal.h. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#include "audit/audit.h"
+#include "common/error.h"
+#include "common/macros.h"
+#include "net/net.h"
+#include "store/store.h"
+
+struct secrets;
+struct authority;
+
+/* Vault's system defaults: 768 hours for both the default and the maximum
+ * lease TTL. */
+#define SECRETS_DEFAULT_LEASE_TTL (768 * 3600)
+#define SECRETS_MAX_LEASE_TTL (768 * 3600)
+
+/* Most routes secrets_build_routes writes. */
+#define SECRETS_MAX_ROUTES 8
+
+struct secrets_config {
+	/* Initialize with one unseal share, unseal and wipe earlier barrier
+	 * state at start: nothing survives a restart. For demos only. */
+	bool dev;
+	/* Root token id in dev mode; NULL makes a random one. */
+	const char *dev_root_token;
+	int64_t default_lease_ttl;  /* seconds; 0: SECRETS_DEFAULT_LEASE_TTL */
+	int64_t max_lease_ttl;      /* seconds; 0: SECRETS_MAX_LEASE_TTL */
+	/* Optional Rego module consulted after the ACL allows a request; NULL
+	 * disables it. Its query is data.warden.secrets.allow. */
+	const char *rego_policy_path;
+};
+
+/* Opens the service on the server's store, audit chain and event loop.
+ * authority gives the trust bundle that cert and JWT login check against.
+ * Creates the barrier tables on first use. Sealed unless config->dev; a
+ * dev start prints the unseal key and root token to stderr. */
+WD_MUST_CHECK int secrets_open(struct store *store, struct audit_log *audit,
+	struct event_base *base, struct authority *authority, const struct secrets_config *config,
+	struct secrets **ret_secrets, struct wd_error *err);
+
+/* Seals the barrier (wiping keys), stops timers and frees; accepts NULL. */
+void secrets_free(struct secrets *secrets);
+
+/* Fills routes with the catch-all routes of the Vault API ("/v1/{path...}"
+ * for every verb Vault clients send) and returns how many. */
+size_t secrets_build_routes(struct secrets *secrets,
+	struct net_route routes[static SECRETS_MAX_ROUTES]);
+
+/* Runs once a second from the server's tick: lease expiry and retries. */
+void secrets_tick(struct secrets *secrets, int64_t now);
+
+/* Whether the barrier is unsealed, for /v1/health and logs. */
+bool secrets_unsealed(const struct secrets *secrets);
