@@ -32,3 +32,6 @@ int cmd_policy_check(int argc, char **argv);
 
 /* The mTLS sidecar proxy (cmd_proxy.c). */
 int cmd_proxy(int argc, char **argv);
+
+/* The database secrets engine client (cmd_db*.c). */
+int cmd_db(int argc, char **argv);
