@@ -48,6 +48,9 @@ void server_tick(evutil_socket_t fd, short events, void *arg)
 
 	/* Lease expiry first: it must not wait behind a failing CA step. */
 	secrets_tick(ctx->secrets, now);
+	if (audit_flush(ctx->audit, &err) < 0)
+		log_error("audit", "deferred audit records not flushed", "error", wd_error_text(&err));
+	wd_error_clear(&err);
 
 	if (authority_tick(ctx->authority, now, &changes, &err) < 0) {
 		log_error("server", "CA rotation step failed", "error", wd_error_text(&err));
