@@ -145,15 +145,14 @@ void barrier_shares_free(uint8_t **shares, unsigned count)
 {
 	if (!shares)
 		return;
-	/* Every share is allocated BARRIER_SHARE_LEN bytes, also the 32-byte
-	 * whole key of a 1-of-1 configuration, so the wipe length is fixed. */
 	for (unsigned i = 0; i < count; i++)
 		wd_free_secret(shares[i], BARRIER_SHARE_LEN);
 	free(shares);
 }
 
-/* Splits the unseal key into malloc'd shares; with a threshold of 1 the
- * single share is the key itself, as in Vault. */
+/* Splits the unseal key into malloc'd shares. A threshold of 1 does not
+ * split: the one share is the key itself, in the share layout with x = 1,
+ * so every share has BARRIER_SHARE_LEN bytes. */
 static int unseal_key_split(const uint8_t *unseal_key, unsigned shares, unsigned threshold,
 	uint8_t ***ret_shares)
 {
@@ -166,10 +165,12 @@ static int unseal_key_split(const uint8_t *unseal_key, unsigned shares, unsigned
 		out[i] = calloc(1, BARRIER_SHARE_LEN);
 		WD_ENSURE(out[i], WD_ENOMEM);
 	}
-	if (threshold == 1)
+	if (threshold == 1) {
 		memcpy(out[0], unseal_key, BARRIER_KEY_LEN);
-	else
+		out[0][BARRIER_KEY_LEN] = 1;
+	} else {
 		WD_GUARD(shamir_split(unseal_key, BARRIER_KEY_LEN, shares, threshold, out));
+	}
 	*ret_shares = WD_TAKE_PTR(out);
 
 out:

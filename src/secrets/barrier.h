@@ -29,13 +29,6 @@ struct barrier;
 #define BARRIER_KEY_LEN 32
 #define BARRIER_SHARE_LEN (BARRIER_KEY_LEN + 1)
 
-/* Bytes of each unseal share under threshold: with shares = threshold = 1
- * the one share is the whole key, as in Vault. */
-static inline size_t barrier_share_len(unsigned threshold)
-{
-	return threshold == 1 ? BARRIER_KEY_LEN : BARRIER_SHARE_LEN;
-}
-
 struct barrier_status {
 	bool initialized;
 	bool sealed;
@@ -57,9 +50,10 @@ bool barrier_sealed(const struct barrier *barrier);
 
 /* Creates the unseal key, root key and first keyring term, stores them,
  * and returns the unseal key split into `shares` shares of
- * barrier_share_len(threshold) bytes (ret_shares[i], each malloc'd; free
- * with barrier_shares_free). Leaves the barrier sealed. WD_EEXIST when
- * already initialized, WD_EINVAL for bad counts. */
+ * BARRIER_SHARE_LEN bytes (ret_shares[i], each malloc'd; free with
+ * barrier_shares_free). With shares = threshold = 1 the one share is the
+ * whole key followed by the x-coordinate 1. Leaves the barrier sealed.
+ * WD_EEXIST when already initialized, WD_EINVAL for bad counts. */
 WD_MUST_CHECK int barrier_init(struct barrier *barrier, unsigned shares, unsigned threshold,
 	uint8_t ***ret_shares, struct wd_error *err);
 
@@ -70,7 +64,7 @@ void barrier_shares_free(uint8_t **shares, unsigned count);
  * and tried: on success the barrier is unsealed and *ret_unsealed is true
  * (it stays false when the barrier was unsealed before the call, which
  * ignores the share). reset discards the shares so far and ignores share.
- * A share of the wrong length (barrier_share_len) or a
+ * A share of the wrong length or a
  * repeated share is WD_EINVAL; a combination that does not open the root
  * key is WD_ECRYPTO and resets the progress. WD_ECONFLICT when not
  * initialized. */

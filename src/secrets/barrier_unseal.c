@@ -77,21 +77,17 @@ out:
 static int share_add(struct barrier *barrier, const uint8_t *share, size_t len,
 	struct wd_error *err)
 {
-	size_t expected = barrier_share_len(barrier->threshold);
-
-	if (!share || len != expected)
-		return wd_error_set(err, WD_EINVAL, "unseal key is %zu bytes, expected %zu", len,
-			expected);
+	if (!share || len != BARRIER_SHARE_LEN)
+		return wd_error_set(err, WD_EINVAL, "unseal key is %zu bytes, expected %d", len,
+			BARRIER_SHARE_LEN);
 
 	/* Shares differ in their last byte, the x-coordinate; two shares with
 	 * the same one cannot be combined. */
-	if (barrier->threshold > 1) {
-		for (unsigned i = 0; i < barrier->progress; i++) {
-			if (barrier->scratch->shares[i][BARRIER_KEY_LEN] == share[BARRIER_KEY_LEN])
-				return wd_error_set(err, WD_EINVAL,
-					"this key share was already submitted; submit %u more distinct shares",
-					barrier->threshold - barrier->progress);
-		}
+	for (unsigned i = 0; i < barrier->progress; i++) {
+		if (barrier->scratch->shares[i][BARRIER_KEY_LEN] == share[BARRIER_KEY_LEN])
+			return wd_error_set(err, WD_EINVAL,
+				"this key share was already submitted; submit %u more distinct shares",
+				barrier->threshold - barrier->progress);
 	}
 
 	if (barrier->progress == 0)

@@ -722,28 +722,29 @@ static void test_reopen_from_disk(void **state)
 	assert_get(f, "logical/kv/db", "user=app");
 }
 
-/* With one share the key is not split: the share is the 32-byte key. */
+/* With one share the key is not split: the share is the 32-byte key and
+ * the x-coordinate 1. */
 static void test_one_of_one(void **state)
 {
 	struct fixture *f = *state;
 	struct wd_error err;
 	bool unsealed = false;
 
-	assert_int_equal(barrier_share_len(1), BARRIER_KEY_LEN);
-	assert_int_equal(barrier_share_len(2), BARRIER_SHARE_LEN);
 	init_ok(f, 1, 1);
+	assert_int_equal(f->shares[0][BARRIER_KEY_LEN], 1);
 
-	assert_int_equal(barrier_unseal(f->barrier, f->shares[0], BARRIER_SHARE_LEN, false,
+	assert_int_equal(barrier_unseal(f->barrier, f->shares[0], BARRIER_KEY_LEN, false,
 		&unsealed, &err), WD_EINVAL);
-	assert_string_equal(wd_error_text(&err), "unseal key is 33 bytes, expected 32");
-	assert_int_equal(barrier_unseal(f->barrier, f->shares[0], BARRIER_KEY_LEN, false, &unsealed,
-		&err), 0);
+	assert_string_equal(wd_error_text(&err), "unseal key is 32 bytes, expected 33");
+	assert_int_equal(barrier_unseal(f->barrier, f->shares[0], BARRIER_SHARE_LEN, false,
+		&unsealed, &err), 0);
 	assert_true(unsealed);
 	put_ok(f, "x", "y");
 
-	/* The same key unseals through the dev-mode call. */
+	/* The key part unseals through the dev-mode call. */
 	barrier_seal(f->barrier);
 	assert_int_equal(barrier_unseal_key(f->barrier, f->shares[0], 31, &err), WD_EINVAL);
+	assert_string_equal(wd_error_text(&err), "unseal key is 31 bytes, expected 32");
 	assert_int_equal(barrier_unseal_key(f->barrier, f->shares[0], BARRIER_KEY_LEN, &err), 0);
 	assert_get(f, "x", "y");
 }
