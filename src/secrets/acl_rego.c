@@ -233,7 +233,6 @@ int acl_rego_check(struct secrets *secrets, const struct vault_request *req,
 	struct rego_query_opts opts = { 0 };
 	struct rego_errors errs = { 0 };
 	struct rv *input, *result = NULL;
-	char detail[400];
 	int rc;
 
 	if (!hook)
@@ -246,9 +245,13 @@ int acl_rego_check(struct secrets *secrets, const struct vault_request *req,
 	opts.limits = &hook->limits;
 
 	rc = rego_engine_eval_ref(hook->engine, allow_rule, &opts, &result, &errs);
-	if (rc < 0) {
-		format_errors(&errs, detail, sizeof(detail));
-		rc = wd_error_set(err, WD_EPERM, "permission denied by policy: %s", detail);
+	if (rc < 0 && errs.len > 0) {
+		/* The reply names the error code and line only: the message may
+		 * quote input values, and the module's path is the server's. */
+		rc = wd_error_set(err, WD_EPERM, "permission denied by policy (%s at line %u)",
+			errs.items[0].code ? errs.items[0].code : "evaluation error", errs.items[0].row);
+	} else if (rc < 0) {
+		rc = wd_error_set(err, WD_EPERM, "permission denied by policy (%s)", wd_strerror(rc));
 	} else if (!rv_is_true(result)) {
 		rc = wd_error_set(err, WD_EPERM, "permission denied by policy");
 	}
