@@ -7,7 +7,6 @@
 
 #include "common/alloc.h"
 #include "common/log.h"
-#include "common/random.h"
 #include "common/time.h"
 #include "secrets/barrier.h"
 #include "secrets/expire_internal.h"
@@ -163,27 +162,6 @@ void expire_unload(struct secrets *secrets)
 
 /* --- Register, update, forget --- */
 
-/* Fills out with len random characters of [0-9A-Za-z] and a NUL, drawing
- * bytes below 248 (4 x 62) so that every character is equally likely.
- * TODO: switch to vault_random_base62 once util.c lands on main. */
-static int random_base62(char *out, size_t len)
-{
-	static const char alphabet[] =
-		"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-	size_t used = 0;
-
-	while (used < len) {
-		uint8_t bytes[32];
-
-		WD_TRY(wd_random_bytes(bytes, sizeof(bytes)));
-		for (size_t i = 0; i < sizeof(bytes) && used < len; i++)
-			if (bytes[i] < 248)
-				out[used++] = alphabet[bytes[i] % 62];
-	}
-	out[len] = '\0';
-	return 0;
-}
-
 static int make_lease_id(const char *path, char *out, size_t len, struct wd_error *err)
 {
 	char suffix[VAULT_RANDOM_ID_LEN + 1];
@@ -195,7 +173,7 @@ static int make_lease_id(const char *path, char *out, size_t len, struct wd_erro
 		path_len--;
 	if (path_len == 0)
 		return wd_error_set(err, WD_EINVAL, "a lease needs a request path");
-	if (random_base62(suffix, VAULT_RANDOM_ID_LEN) < 0)
+	if (vault_random_base62(suffix, VAULT_RANDOM_ID_LEN) < 0)
 		return wd_error_set(err, WD_EINTERNAL, "random lease id not generated");
 
 	n = snprintf(out, len, "%.*s/%s", (int)path_len, path, suffix);
