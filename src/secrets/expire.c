@@ -139,8 +139,8 @@ int expire_restore(struct secrets *secrets, struct wd_error *err)
 	log_info("expire", "leases restored", "count", loaded, "expired", expired, "irrevocable",
 		irrevocable, "skipped", skipped);
 
-	/* Expired leases are revoked by the tick at a bounded rate, so say
-	 * how long the backlog takes rather than leave it silent. */
+	/* The tick revokes expired leases at a bounded rate, so log how long
+	 * the backlog takes. */
 	if (state.expired > EXPIRE_TICK_REVOCATIONS) {
 		char seconds[24];
 
@@ -326,7 +326,6 @@ int expire_revoke(struct secrets *secrets, const char *lease_id, bool force,
 struct prefix_state {
 	struct secrets *secrets;
 	bool force;
-	size_t done;
 	size_t revoked;
 	struct wd_error *err;
 };
@@ -335,10 +334,8 @@ static int revoke_listed(void *context, const char *lease_id)
 {
 	struct prefix_state *state = context;
 	struct lease *lease = NULL;
-	char detail[sizeof(state->err->detail)];
 	int rc;
 
-	state->done++;
 	rc = expire_lease_load(state->secrets, lease_id, &lease, state->err);
 	if (rc == WD_ENOTFOUND)
 		return 0;
@@ -353,11 +350,8 @@ static int revoke_listed(void *context, const char *lease_id)
 	if (rc == 0)
 		rc = expire_revoke_lease(state->secrets, lease, state->force, state->err);
 	expire_lease_free(lease);
-	if (rc < 0) {
-		snprintf(detail, sizeof(detail), "%s", wd_error_text(state->err));
-		return wd_error_set(state->err, rc, "failed to revoke \"%s\" (lease %zu): %s",
-			lease_id, state->done, detail);
-	}
+	if (rc < 0)
+		return rc;
 	state->revoked++;
 	return 0;
 }

@@ -1,7 +1,7 @@
-/* What the files of the expiration manager share: the lease record as
- * stored in the barrier (expire_store.c), the in-memory schedule of due
- * revocations (expire_schedule.c) and the revocation step that the tick,
- * the API and token revocation all use (expire.c). */
+/* Declarations the files of the expiration manager share: the lease
+ * record as stored in the barrier (expire_store.c), the in-memory schedule
+ * of due revocations (expire_schedule.c), and the revocation step that the
+ * tick, the API and token revocation use (expire_revoke.c). */
 #pragma once
 
 #include <stdbool.h>
@@ -145,7 +145,7 @@ size_t expire_schedule_irrevocable_count(const struct expire_schedule *schedule)
 WD_MUST_CHECK int expire_schedule_each_irrevocable(const struct expire_schedule *schedule,
 	expire_lease_fn on_lease, void *context);
 
-/* --- Revocation (expire.c) --- */
+/* --- Revocation (expire_revoke.c and expire.c) --- */
 
 /* Backoff before retry number attempts + 1, in seconds:
  * 2^attempts x EXPIRE_BACKOFF_BASE_SECONDS, +-50 % at random. */

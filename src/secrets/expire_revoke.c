@@ -17,9 +17,16 @@
 
 int64_t expire_backoff_seconds(int64_t attempts)
 {
-	int64_t shift = attempts < 0 ? 0 : attempts > 20 ? 20 : attempts;
-	int64_t base = ((int64_t)1 << shift) * EXPIRE_BACKOFF_BASE_SECONDS;
+	int64_t shift = attempts;
+	int64_t base;
 	uint32_t r = 0;
+
+	/* 2^20 x 10 s is four months: no lease waits longer. */
+	if (shift < 0)
+		shift = 0;
+	if (shift > 20)
+		shift = 20;
+	base = ((int64_t)1 << shift) * EXPIRE_BACKOFF_BASE_SECONDS;
 
 	/* Jitter spreads the retries of leases that expired together. Without
 	 * randomness the midpoint is still a valid backoff. */
@@ -28,7 +35,7 @@ int64_t expire_backoff_seconds(int64_t attempts)
 	return base / 2 + (int64_t)(r % (uint32_t)(base + 1));
 }
 
-/* Calls the backend's lease_revoke. *ret_unrecoverable tells whether a
+/* Calls the backend's lease_revoke. *ret_unrecoverable is set when the
  * failure is one that retrying cannot fix: the mount is gone, cannot
  * revoke, or rejects the request as invalid (as Vault's ErrInvalidRequest
  * and ErrUnsupportedOperation). */
@@ -101,7 +108,14 @@ static void set_revoke_err(struct lease *lease, const char *prefix, const char *
 		while (start > 0 && ((unsigned char)text[start] & 0xc0) == 0x80)
 			start--;
 		lead = (unsigned char)text[start];
-		need = lead < 0x80 ? 1 : lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+		if (lead < 0x80)
+			need = 1;
+		else if (lead >= 0xf0)
+			need = 4;
+		else if (lead >= 0xe0)
+			need = 3;
+		else
+			need = 2;
 		if (start + need > len)
 			text[start] = '\0';
 	}

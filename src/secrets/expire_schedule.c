@@ -1,7 +1,7 @@
-/* The in-memory schedule of the expiration manager: a binary min-heap of
- * (due time, lease id) for the tick, and a hash table from lease id to the
- * same entries so that renewals and revocations move or drop an entry in
- * O(log n). The schedule is rebuilt from the barrier after each unseal. */
+/* The in-memory schedule of the expiration manager. A binary min-heap of
+ * (due time, lease id) serves the tick. A hash table from lease id to the
+ * same entries lets renewals and revocations move or drop an entry in
+ * O(log n). expire_restore rebuilds it from the barrier after each unseal. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -87,7 +87,7 @@ static struct entry *find(const struct expire_schedule *schedule, const char *le
 	return NULL;
 }
 
-/* Doubles the table when it holds more entries than buckets. A failed
+/* Doubles the table when it contains more entries than buckets. A failed
  * growth only makes chains longer, so it is not an error. */
 static void maybe_grow_buckets(struct expire_schedule *schedule)
 {

@@ -51,8 +51,14 @@ int expire_token_key(const char *token_hash, const char *lease_id, char *out, si
 	/* Escape '/' so that the lease id stays one segment, and '%' so that
 	 * the escaping can be reversed. */
 	for (const char *c = lease_id; *c; c++) {
-		const char *piece = *c == '/' ? "%2F" : *c == '%' ? "%25" : NULL;
-		size_t piece_len = piece ? 3 : 1;
+		const char *piece = NULL;
+		size_t piece_len;
+
+		if (*c == '/')
+			piece = "%2F";
+		else if (*c == '%')
+			piece = "%25";
+		piece_len = piece ? 3 : 1;
 
 		if (used + piece_len >= len)
 			return WD_ETOOBIG;
@@ -169,9 +175,12 @@ static int lease_from_json(const json_t *obj, struct lease **ret_lease, struct w
 	*ret_lease = WD_TAKE_PTR(lease);
 	rc = 0;
 out:
-	if (rc == WD_EINVAL)
-		rc = wd_error_set(err, WD_ECORRUPT, "stored lease is malformed: %s",
-			wd_error_text(err));
+	if (rc == WD_EINVAL) {
+		char detail[sizeof(err->detail)];
+
+		snprintf(detail, sizeof(detail), "%s", err ? wd_error_text(err) : "");
+		rc = wd_error_set(err, WD_ECORRUPT, "stored lease is malformed: %s", detail);
+	}
 	else if (rc == WD_ECORRUPT)
 		rc = wd_error_set(err, WD_ECORRUPT, "stored lease has no internal data");
 	else if (rc == WD_ENOMEM)

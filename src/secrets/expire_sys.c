@@ -211,8 +211,8 @@ static int check_renewable(const struct lease *lease, int64_t now, struct wd_err
 	return 0;
 }
 
-/* Asks the backend for a TTL and caps it at the lease's issue time plus
- * the mount's maximum; a capped TTL adds Vault's warning to resp. */
+/* Gets a TTL from the backend and caps it so that the lease ends by its
+ * issue time plus the mount's maximum. Capping adds Vault's warning. */
 static int renew_ttl(struct secrets *secrets, const struct lease *lease, int64_t increment,
 	int64_t now, int64_t *ret_ttl, struct vault_response *resp, struct wd_error *err)
 {
@@ -288,7 +288,7 @@ static int handle_revoke(struct secrets *secrets, struct vault_request *req, con
 	WD_TRY(request_lease_id(req, param, &id, err));
 
 	/* Vault's code defaults sync to true (its docs say false): 204 once
-	 * revoked. sync=false queues the lease and answers 202. */
+	 * revoked. sync=false queues the lease and replies 202. */
 	WD_TRY(request_bool(req, "sync", true, &sync, err));
 	if (sync)
 		return expire_revoke(secrets, id, false, err);
@@ -446,7 +446,7 @@ static int handle_tidy(struct secrets *secrets, struct vault_request *req, const
 	}
 	log_info("expire", "lease index tidied", "checked", checked, "removed", removed);
 
-	/* Vault answers 202 with this warning; the work here is already done
+	/* Vault replies 202 with this warning. Here the work is already done
 	 * when it is sent. */
 	resp->status = 202;
 	if (vault_response_warn(resp, "Tidy operation successfully started. Any information from "
@@ -464,8 +464,8 @@ static const char *mount_accessor(struct secrets *secrets, const char *lease_id)
 	return mount ? mount->accessor : MOUNT_NOT_FOUND;
 }
 
-/* Whether the request asks for type=irrevocable, the only type Vault
- * serves; others are a 404 with no errors. */
+/* Checks that the request names type=irrevocable, the only type Vault
+ * serves. Other types are a 404 with no errors. */
 static int check_irrevocable_type(const struct vault_request *req, struct wd_error *err)
 {
 	const char *type = request_field(req, "type");
@@ -494,10 +494,11 @@ static int count_one(void *context, const char *lease_id)
 static int handle_count(struct secrets *secrets, struct vault_request *req, const char *param,
 	struct vault_response *resp, struct wd_error *err)
 {
-	struct count_state state = { .secrets = secrets, .counts = json_object() };
+	struct count_state state = { .secrets = secrets };
 
 	(void)param;
 	WD_TRY(check_irrevocable_type(req, err));
+	state.counts = json_object();
 	if (!state.counts ||
 		expire_schedule_each_irrevocable(secrets->expiration->schedule, count_one, &state) < 0) {
 		json_decref(state.counts);
