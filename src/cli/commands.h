@@ -32,3 +32,6 @@ int cmd_policy_check(int argc, char **argv);
 
 /* The mTLS sidecar proxy (cmd_proxy.c). */
 int cmd_proxy(int argc, char **argv);
+
+/* Leases of the secrets API (cmd_lease.c). */
+int cmd_lease(int argc, char **argv);
