@@ -228,6 +228,11 @@ static int renew_ttl(struct secrets *secrets, const struct lease *lease, int64_t
 
 	WD_TRY(mount->backend->lease_renew(secrets, mount, lease->internal, lease->issue_time,
 		increment, &granted, err));
+
+	/* A zero grant would fall back to the mount's default TTL below,
+	 * extending a lease the backend did not extend. */
+	if (granted <= 0)
+		return renew_error(err, "lease is not renewable");
 	WD_TRY(vault_calculate_ttl(secrets, mount, now, lease->issue_time, granted, 0, 0, ret_ttl,
 		warning, err));
 	if (warning[0] && vault_response_warn(resp, "%s", warning) < 0)
