@@ -235,6 +235,18 @@ static int renew_ttl(struct secrets *secrets, const struct lease *lease, int64_t
 		return renew_error(err, "lease is not renewable");
 	WD_TRY(vault_calculate_ttl(secrets, mount, now, lease->issue_time, granted, 0, 0, ret_ttl,
 		warning, err));
+
+	/* A backend that capped the increment itself (at a role's max_ttl,
+	 * say) returns less than requested: warn as Vault's CalculateTTL does,
+	 * naming the TTL that was left. */
+	if (!warning[0] && increment > *ret_ttl) {
+		char requested[32], left[32];
+
+		vault_format_duration(increment, requested, sizeof(requested));
+		vault_format_duration(*ret_ttl, left, sizeof(left));
+		snprintf(warning, sizeof(warning), "TTL of \"%s\" exceeded the effective max_ttl of "
+			"\"%s\"; TTL value is capped accordingly", requested, left);
+	}
 	if (warning[0] && vault_response_warn(resp, "%s", warning) < 0)
 		return wd_error_set(err, WD_ENOMEM, "out of memory");
 	return 0;

@@ -848,6 +848,39 @@ static void test_renew_caps_ttl_with_warning(void **state)
 	f->mount.max_lease_ttl = 0;
 }
 
+static void test_renew_capped_by_backend(void **state)
+{
+	struct fixture *f = *state;
+	char id[VAULT_LEASE_ID_MAX];
+	char body[VAULT_LEASE_ID_MAX + 64];
+	struct vault_response resp;
+	struct wd_error err;
+
+	/* The backend grants less than requested, as a role's max_ttl would. */
+	register_lease(f, "test/creds/app", NULL, 60, true, "v-role-cap", id);
+	backend.renew_ttl = 50;
+	snprintf(body, sizeof(body), "{\"lease_id\":\"%s\",\"increment\":3600}", id);
+	assert_int_equal(call_sys(f, VAULT_OP_UPDATE, "leases/renew", body, &resp, &err), 0);
+	assert_int_equal(resp.lease_duration, 50);
+	assert_int_equal(json_array_size(resp.warnings), 1);
+	assert_string_equal(json_string_value(json_array_get(resp.warnings, 0)),
+		"TTL of \"1h0m0s\" exceeded the effective max_ttl of \"50s\"; TTL value is capped "
+		"accordingly");
+	vault_response_clear(&resp);
+
+	/* No increment requested: nothing was capped, so no warning. */
+	snprintf(body, sizeof(body), "{\"lease_id\":\"%s\"}", id);
+	assert_int_equal(call_sys(f, VAULT_OP_UPDATE, "leases/renew", body, &resp, &err), 0);
+	assert_null(resp.warnings);
+	vault_response_clear(&resp);
+
+	/* A zero grant is a refusal, not the mount's default TTL. */
+	backend.renew_ttl = 0;
+	assert_int_equal(call_sys(f, VAULT_OP_UPDATE, "leases/renew", body, &resp, &err),
+		WD_EINVAL);
+	assert_string_equal(err.detail, "lease is not renewable");
+}
+
 static void test_renew_refusals(void **state)
 {
 	struct fixture *f = *state;
@@ -1153,6 +1186,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lookup_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_renew, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_renew_caps_ttl_with_warning, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_renew_capped_by_backend, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_renew_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_renew_irrevocable_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_revoke_endpoint, setup, teardown),
