@@ -97,7 +97,7 @@ trap 'exit 130' INT TERM
 start_server() {
 	mkdir -p "$WORK/server"
 	"$WARDEN" server --trust-domain "$TRUST_DOMAIN" --data-dir "$WORK/server/data" \
-		--listen 127.0.0.1:0 --policy-listen 127.0.0.1:0 --admin-socket "$ADMIN_SOCKET" >"$WORK/server/server.log" 2>&1 &
+		--listen 127.0.0.1:0 --policy-listen 127.0.0.1:0 --secrets-listen 127.0.0.1:0 --admin-socket "$ADMIN_SOCKET" >"$WORK/server/server.log" 2>&1 &
 	SERVER_PID=$!
 	for _ in $(seq 200); do
 		kill -0 "$SERVER_PID" 2>/dev/null ||

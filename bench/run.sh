@@ -87,7 +87,7 @@ start_server() {
 	SERVER_DIR=$WORK/$name
 	mkdir -p "$SERVER_DIR"
 	LD_PRELOAD=$preload "$WARDEN" server --trust-domain "$TRUST_DOMAIN" \
-		--data-dir "$SERVER_DIR/data" --listen 127.0.0.1:0 --policy-listen 127.0.0.1:0 \
+		--data-dir "$SERVER_DIR/data" --listen 127.0.0.1:0 --policy-listen 127.0.0.1:0 --secrets-listen 127.0.0.1:0 \
 		--admin-socket "$SERVER_DIR/admin.sock" >"$SERVER_DIR/server.log" 2>&1 &
 	SERVER_PID=$!
 	for _ in $(seq 200); do
@@ -374,7 +374,7 @@ Where the rest of the time goes:
 ## 2. X.509-SVIDs through the HTTPS API
 
 The script starts \`warden server --trust-domain $TRUST_DOMAIN --data-dir D
---listen 127.0.0.1:0 --policy-listen 127.0.0.1:0 --admin-socket S\`, takes the port from its
+--listen 127.0.0.1:0 --policy-listen 127.0.0.1:0 --secrets-listen 127.0.0.1:0 --admin-socket S\`, takes the port from its
 \`server started ... port=N\` line, creates a join token
 (\`POST /v1/tokens\` on the admin socket), attests a node
 (\`POST /v1/node/attest\`, bench/bench_admin.py) and creates one entry

@@ -43,7 +43,7 @@ start_server() {
 	dir=$WORK/$trust_domain
 	mkdir -p "$dir"
 	"$WARDEN" server --trust-domain "$trust_domain" --data-dir "$dir/data" \
-		--listen 127.0.0.1:0 --policy-listen 127.0.0.1:0 --admin-socket "$dir/admin.sock" \
+		--listen 127.0.0.1:0 --policy-listen 127.0.0.1:0 --secrets-listen 127.0.0.1:0 --admin-socket "$dir/admin.sock" \
 		>"$dir/server.log" 2>&1 &
 	started_pid=$!
 	for _ in $(seq 1 100); do

@@ -22,6 +22,7 @@ struct audit_log {
 	uint64_t seq; /* seq of the last record, 0 for an empty log */
 	char hash[AUDIT_HASH_HEX_LEN + 1];
 	bool failed;  /* a write or fdatasync failed: the file state is unknown */
+	bool unsynced; /* deferred records not yet flushed or anchored */
 };
 
 /* Reads all len bytes at offset. WD_EIO on error or a short file. */
@@ -165,8 +166,15 @@ static int lock_file(struct audit_log *log, struct wd_error *err)
 	return 0;
 }
 
+static int flush_locked(struct audit_log *log, struct wd_error *err);
+
 void audit_close(struct audit_log *log)
 {
+	struct wd_error ignored;
+
+	/* Deferred records become durable before the log goes. */
+	if (log && !log->failed && log->unsynced)
+		(void)flush_locked(log, &ignored);
 	if (!log)
 		return;
 	/* Closing the descriptor releases the flock. */
@@ -258,12 +266,32 @@ static int write_line(struct audit_log *log, const char *line, size_t len, uint6
 		(unsigned long long)seq, log->path, strerror(saved));
 }
 
-static int append_locked(struct audit_log *log, const struct audit_event *event,
+/* Makes every record written so far durable and points the head anchor at
+ * the last one. */
+static int flush_locked(struct audit_log *log, struct wd_error *err)
+{
+	struct wd_error anchor_err;
+
+	if (fdatasync(log->fd) < 0) {
+		/* After a failed fdatasync the kernel may have dropped the dirty
+		 * pages, so nothing later can be trusted to follow this record. */
+		log->failed = true;
+		return wd_error_set(err, WD_EIO, "flushing record %llu of audit log %s failed: %s",
+			(unsigned long long)log->seq, log->path, strerror(errno));
+	}
+	log->unsynced = false;
+	if (audit_anchor_write(log->path, log->seq, log->hash, &anchor_err) < 0)
+		return wd_error_set(err, WD_EIO,
+			"record %llu was stored in %s, but the head anchor was not updated: %s",
+			(unsigned long long)log->seq, log->path, wd_error_text(&anchor_err));
+	return 0;
+}
+
+static int append_locked(struct audit_log *log, const struct audit_event *event, bool sync,
 	struct wd_error *err)
 {
 	_wd_cleanup_(wd_freep) char *line = NULL;
 	struct audit_record rec = { 0 };
-	struct wd_error anchor_err;
 	char timestamp[AUDIT_TIME_LEN + 1];
 	size_t len;
 
@@ -290,26 +318,18 @@ static int append_locked(struct audit_log *log, const struct audit_event *event,
 	WD_TRY(audit_record_format(&rec, &line, &len, err));
 
 	WD_TRY(write_line(log, line, len, rec.seq, err));
-	if (fdatasync(log->fd) < 0) {
-		/* After a failed fdatasync the kernel may have dropped the dirty
-		 * pages, so nothing later can be trusted to follow this record. */
-		log->failed = true;
-		return wd_error_set(err, WD_EIO, "flushing record %llu of audit log %s failed: %s",
-			(unsigned long long)rec.seq, log->path, strerror(errno));
-	}
-
 	log->size += (off_t)len;
 	log->seq = rec.seq;
 	memcpy(log->hash, rec.hash, sizeof(log->hash));
-
-	if (audit_anchor_write(log->path, rec.seq, rec.hash, &anchor_err) < 0)
-		return wd_error_set(err, WD_EIO,
-			"record %llu was stored in %s, but the head anchor was not updated: %s",
-			(unsigned long long)rec.seq, log->path, wd_error_text(&anchor_err));
-	return 0;
+	if (!sync) {
+		log->unsynced = true;
+		return 0;
+	}
+	return flush_locked(log, err);
 }
 
-int audit_append(struct audit_log *log, const struct audit_event *event, struct wd_error *err)
+static int append(struct audit_log *log, const struct audit_event *event, bool sync,
+	struct wd_error *err)
 {
 	int rc;
 
@@ -318,7 +338,34 @@ int audit_append(struct audit_log *log, const struct audit_event *event, struct 
 	WD_TRY(event_check(event, err));
 
 	pthread_mutex_lock(&log->lock);
-	rc = append_locked(log, event, err);
+	rc = append_locked(log, event, sync, err);
+	pthread_mutex_unlock(&log->lock);
+	return rc;
+}
+
+int audit_append(struct audit_log *log, const struct audit_event *event, struct wd_error *err)
+{
+	return append(log, event, true, err);
+}
+
+int audit_append_deferred(struct audit_log *log, const struct audit_event *event,
+	struct wd_error *err)
+{
+	return append(log, event, false, err);
+}
+
+int audit_flush(struct audit_log *log, struct wd_error *err)
+{
+	int rc = 0;
+
+	if (!log)
+		return 0;
+	pthread_mutex_lock(&log->lock);
+	if (log->failed)
+		rc = wd_error_set(err, WD_EIO,
+			"audit log %s failed earlier and its state is unknown; reopen it", log->path);
+	else if (log->unsynced)
+		rc = flush_locked(log, err);
 	pthread_mutex_unlock(&log->lock);
 	return rc;
 }

@@ -100,6 +100,19 @@ void audit_close(struct audit_log *log);
 WD_MUST_CHECK int audit_append(struct audit_log *log, const struct audit_event *event,
 	struct wd_error *err);
 
+/* Appends one record with a single write() but defers the fdatasync and
+ * the head anchor to the next audit_flush or synchronous append: a process
+ * crash loses nothing, since the bytes are in the page cache, but a power
+ * loss may lose the records since the last flush. For high-rate records
+ * (every secrets API request) with a flush once a second. Errors as
+ * audit_append's. */
+WD_MUST_CHECK int audit_append_deferred(struct audit_log *log, const struct audit_event *event,
+	struct wd_error *err);
+
+/* fdatasync()s deferred records and updates the head anchor; does nothing
+ * when none are pending. Accepts NULL. */
+WD_MUST_CHECK int audit_flush(struct audit_log *log, struct wd_error *err);
+
 /* Copies the last record's seq (0 for an empty log) and hash (64 zeros for
  * an empty log) into ret_seq and ret_hash. */
 void audit_head(struct audit_log *log, uint64_t *ret_seq,

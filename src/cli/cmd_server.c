@@ -22,6 +22,12 @@ static void print_server_usage(FILE *out)
 		"  --listen ADDR:PORT     identity API address (default 0.0.0.0:8081; port 0 picks one)\n"
 		"  --policy-listen ADDR:PORT\n"
 		"                         OPA-compatible policy API address (default 0.0.0.0:8181)\n"
+		"  --secrets-listen ADDR:PORT\n"
+		"                         Vault-compatible secrets API address (default 0.0.0.0:8200)\n"
+		"  --dev                  secrets barrier initialized and unsealed in memory, state\n"
+		"                         wiped at every start; prints the unseal key and root token.\n"
+		"                         For demos and tests only\n"
+		"  --dev-root-token ID    root token id in dev mode (default: random)\n"
 		"  --admin-socket PATH    admin Unix socket (default /run/warden/admin.sock)\n"
 		"  --log-format FORMAT    text or json\n"
 		"  --log-level LEVEL      debug, info, warn or error\n");
@@ -38,7 +44,7 @@ static void print_config_report(const struct config_report *report)
 int cmd_server(int argc, char **argv)
 {
 	enum { OPT_CONFIG = 256, OPT_TRUST_DOMAIN, OPT_DATA_DIR, OPT_LISTEN, OPT_POLICY_LISTEN, OPT_ADMIN_SOCKET,
-		OPT_LOG_FORMAT, OPT_LOG_LEVEL };
+		OPT_SECRETS_LISTEN, OPT_DEV, OPT_DEV_ROOT_TOKEN, OPT_LOG_FORMAT, OPT_LOG_LEVEL };
 	static const struct option options[] = {
 		{ "config", required_argument, NULL, OPT_CONFIG },
 		{ "trust-domain", required_argument, NULL, OPT_TRUST_DOMAIN },
@@ -46,6 +52,9 @@ int cmd_server(int argc, char **argv)
 		{ "listen", required_argument, NULL, OPT_LISTEN },
 		{ "policy-listen", required_argument, NULL, OPT_POLICY_LISTEN },
 		{ "admin-socket", required_argument, NULL, OPT_ADMIN_SOCKET },
+		{ "secrets-listen", required_argument, NULL, OPT_SECRETS_LISTEN },
+		{ "dev", no_argument, NULL, OPT_DEV },
+		{ "dev-root-token", required_argument, NULL, OPT_DEV_ROOT_TOKEN },
 		{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
 		{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 		{ "help", no_argument, NULL, 'h' },
@@ -58,6 +67,7 @@ int cmd_server(int argc, char **argv)
 	const char *flag_values[OPT_LOG_LEVEL - OPT_CONFIG + 1] = { 0 };
 	enum log_level level;
 	enum log_format format;
+	bool dev = false;
 	int option;
 	int rc;
 
@@ -71,7 +81,10 @@ int cmd_server(int argc, char **argv)
 			print_server_usage(stderr);
 			return 2;
 		}
-		flag_values[option - OPT_CONFIG] = optarg;
+		if (option == OPT_DEV)
+			dev = true;
+		else
+			flag_values[option - OPT_CONFIG] = optarg;
 	}
 	if (optind < argc) {
 		fprintf(stderr, "warden: unexpected argument '%s'\n", argv[optind]);
@@ -101,6 +114,19 @@ int cmd_server(int argc, char **argv)
 			flag_values[OPT_POLICY_LISTEN - OPT_CONFIG]);
 	if (flag_values[OPT_ADMIN_SOCKET - OPT_CONFIG])
 		rc |= server_config_set(&config.admin.socket, flag_values[OPT_ADMIN_SOCKET - OPT_CONFIG]);
+	if (flag_values[OPT_SECRETS_LISTEN - OPT_CONFIG])
+		rc |= server_config_set(&config.secrets.listen,
+			flag_values[OPT_SECRETS_LISTEN - OPT_CONFIG]);
+	if (flag_values[OPT_DEV_ROOT_TOKEN - OPT_CONFIG]) {
+		if (!dev) {
+			fprintf(stderr, "warden: --dev-root-token needs --dev\n");
+			server_config_free(&config);
+			return 2;
+		}
+		rc |= server_config_set(&config.secrets.dev_root_token,
+			flag_values[OPT_DEV_ROOT_TOKEN - OPT_CONFIG]);
+	}
+	config.secrets.dev = dev;
 	if (rc < 0) {
 		fprintf(stderr, "warden: out of memory\n");
 		server_config_free(&config);

@@ -704,11 +704,12 @@ static int listener_new(struct net_server *server, enum listener_kind kind,
 	/* libevent 2.1 has one timeout per connection; it starts as the read
 	 * timeout and request_cb and track_input_cb switch it. */
 	evhttp_set_timeout_tv(listener->http, &read_tv);
-	/* TRACE and CONNECT get 501 from libevent; the rest reach the router,
+	/* TRACE and CONNECT get 501 from libevent; the rest, including methods
+	 * libevent does not know (bit 15, see router.c), reach the router,
 	 * which answers 405 with Allow. */
 	evhttp_set_allowed_methods(listener->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD |
 		EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH |
-		EVHTTP_REQ_OPTIONS);
+		EVHTTP_REQ_OPTIONS | (1 << 15));
 	evhttp_set_default_content_type(listener->http, "application/json");
 	evhttp_set_gencb(listener->http, request_cb, listener);
 	*ret_listener = WD_TAKE_PTR(listener);

@@ -192,6 +192,9 @@ WD_MUST_CHECK int vault_mount_remove(struct secrets *secrets, const char *path,
  * auth/token/ and (on a new barrier) secret/ as KV v2. */
 WD_MUST_CHECK int vault_mounts_load(struct secrets *secrets, struct wd_error *err);
 
+/* Stores the table again after a mount's TTLs changed in place. */
+WD_MUST_CHECK int vault_mount_retune(struct secrets *secrets, struct wd_error *err);
+
 /* Closes every mount; run when sealing. */
 void vault_mounts_unload(struct secrets *secrets);
 
@@ -278,3 +281,22 @@ bool sys_seal_unauthenticated(const char *rel);
 /* sys/mounts[/path], sys/auth[/path] (mounts.c). */
 WD_MUST_CHECK int sys_mounts_handle(struct secrets *secrets, struct vault_request *req,
 	struct vault_response *resp, struct wd_error *err);
+
+/* --- Request decoding (request.c) --- */
+
+/* Nesting accepted in request bodies. */
+#define VAULT_BODY_MAX_DEPTH 32
+
+/* Decodes an HTTP request into req: method ("GET", "LIST", ...; NULL or
+ * unknown means LIST for an extension verb libevent could not name, see
+ * core.c), the decoded path (must start with "/v1/"), the value of the
+ * "list" query parameter (NULL when absent), the body and its
+ * Content-Type. The path is cleaned: no empty, "." or ".." segments and no
+ * control bytes. WD_EINVAL naming the bad part; WD_ENOTFOUND for a path
+ * outside /v1/; WD_EUNSUPPORTED for a verb Vault does not serve. */
+WD_MUST_CHECK int vault_request_decode(const char *method, const char *path,
+	const char *list_query, const void *body, size_t body_len, const char *content_type,
+	struct vault_request *req, struct wd_error *err);
+
+/* Frees what vault_request_decode allocated and clears req. */
+void vault_request_clear(struct vault_request *req);

@@ -80,6 +80,24 @@ static const struct config_field policy_fields[] = {
 	{ 0 },
 };
 
+static const struct config_field secrets_fields[] = {
+	{ .key = "listen", .type = CONFIG_STRING,
+	  .offset = offsetof(struct server_secrets_config, listen),
+	  .help = "address:port of the Vault-compatible secrets API (TLS)" },
+	{ .key = "rego_policy", .type = CONFIG_STRING,
+	  .offset = offsetof(struct server_secrets_config, rego_policy),
+	  .help = "Rego module whose data.warden.secrets.allow is consulted after the ACL" },
+	{ .key = "default_lease_ttl", .type = CONFIG_DURATION,
+	  .offset = offsetof(struct server_secrets_config, default_lease_ttl),
+	  .help = "lease TTL when neither the mount nor the role sets one",
+	  .min = 1, .max = INT64_C(10) * 365 * 86400 },
+	{ .key = "max_lease_ttl", .type = CONFIG_DURATION,
+	  .offset = offsetof(struct server_secrets_config, max_lease_ttl),
+	  .help = "longest lease, counted from its issue", .min = 1,
+	  .max = INT64_C(10) * 365 * 86400 },
+	{ 0 },
+};
+
 static const struct config_field admin_fields[] = {
 	{ .key = "socket", .type = CONFIG_STRING, .offset = offsetof(struct server_admin_config, socket),
 	  .help = "path of the admin Unix socket" },
@@ -139,6 +157,8 @@ static const struct config_field server_fields[] = {
 	  .fields = identity_fields },
 	{ .key = "policy", .type = CONFIG_SECTION, .offset = offsetof(struct server_config, policy),
 	  .fields = policy_fields },
+	{ .key = "secrets", .type = CONFIG_SECTION, .offset = offsetof(struct server_config, secrets),
+	  .fields = secrets_fields },
 	{ .key = "admin", .type = CONFIG_SECTION, .offset = offsetof(struct server_config, admin),
 	  .fields = admin_fields },
 	{ .key = "limits", .type = CONFIG_SECTION, .offset = offsetof(struct server_config, limits),
@@ -171,6 +191,9 @@ void server_config_init(struct server_config *config)
 	config->policy.max_memory = (uint64_t)512 << 20;
 	config->policy.max_module_bytes = (uint64_t)4 << 20;
 	config->policy.audit_allows = true;
+	config->secrets.listen = (char *)"0.0.0.0:8200";
+	config->secrets.default_lease_ttl = 768 * 3600;
+	config->secrets.max_lease_ttl = 768 * 3600;
 
 	config->admin.socket = (char *)"/run/warden/admin.sock";
 
@@ -236,6 +259,12 @@ int server_config_validate(const struct server_config *config, struct wd_error *
 		return wd_error_set(err, WD_ECONFIG, "missing identity.listen");
 	if (!config->policy.listen || !config->policy.listen[0])
 		return wd_error_set(err, WD_ECONFIG, "missing policy.listen");
+	if (!config->secrets.listen || !config->secrets.listen[0])
+		return wd_error_set(err, WD_ECONFIG, "missing secrets.listen");
+	if (config->secrets.default_lease_ttl > config->secrets.max_lease_ttl)
+		return wd_error_set(err, WD_ECONFIG, "secrets.default_lease_ttl %lld is above "
+			"secrets.max_lease_ttl %lld", (long long)config->secrets.default_lease_ttl,
+			(long long)config->secrets.max_lease_ttl);
 	if (!config->admin.socket || config->admin.socket[0] != '/')
 		return wd_error_set(err, WD_ECONFIG,
 			"invalid admin.socket '%s': expected an absolute path",

@@ -19,6 +19,7 @@
 #include "crypto/key.h"
 #include "crypto/x509.h"
 #include "identity/x509svid.h"
+#include "secrets/secrets.h"
 #include "server/policy_state.h"
 #include "server/server_internal.h"
 
@@ -184,6 +185,21 @@ static int open_state(struct server_ctx *ctx, struct wd_error *err)
 	return 0;
 }
 
+static int open_secrets(struct server_ctx *ctx, struct wd_error *err)
+{
+	const struct server_config *config = ctx->config;
+	struct secrets_config secrets_config = {
+		.dev = config->secrets.dev,
+		.dev_root_token = config->secrets.dev_root_token,
+		.default_lease_ttl = config->secrets.default_lease_ttl,
+		.max_lease_ttl = config->secrets.max_lease_ttl,
+		.rego_policy_path = config->secrets.rego_policy,
+	};
+
+	return secrets_open(ctx->store, ctx->audit, ctx->base, ctx->authority, &secrets_config,
+		&ctx->secrets, err);
+}
+
 static int parse_uids(const struct config_strings *list, uid_t *uids, size_t max,
 	size_t *ret_count)
 {
@@ -237,6 +253,15 @@ static int open_listeners(struct server_ctx *ctx, struct wd_error *err)
 		route_count = server_build_policy_routes(ctx, false, routes, 0);
 		rc = net_listener_add_tls(ctx->net, config->policy.listen, &policy_tls, routes,
 			route_count, &ctx->policy_listener, &ctx->policy_port, err);
+	}
+	if (rc == 0) {
+		struct net_route secrets_routes[SECRETS_MAX_ROUTES];
+
+		/* Tokens are the usual credential here; a client certificate is
+		 * asked for but optional, for cert login. */
+		route_count = secrets_build_routes(ctx->secrets, secrets_routes);
+		rc = net_listener_add_tls(ctx->net, config->secrets.listen, &material.config,
+			secrets_routes, route_count, &ctx->secrets_listener, &ctx->secrets_port, err);
 	}
 	if (rc == 0) {
 		ctx->server_svid_renew_at = material.renew_at;
@@ -340,6 +365,7 @@ static void log_started(struct server_ctx *ctx)
 	char fingerprint[65] = "";
 	char port[8];
 	char policy_port[8];
+	char secrets_port[8];
 
 	if (authority_x509_authorities(ctx->authority, &authorities, NULL) == 0 &&
 		sk_X509_num(authorities) > 0 &&
@@ -350,9 +376,12 @@ static void log_started(struct server_ctx *ctx)
 
 	snprintf(port, sizeof(port), "%u", ctx->port);
 	snprintf(policy_port, sizeof(policy_port), "%u", ctx->policy_port);
+	snprintf(secrets_port, sizeof(secrets_port), "%u", ctx->secrets_port);
 	log_info("server", "server started", "trust_domain", ctx->config->trust_domain,
 		"listen", ctx->config->identity.listen, "port", port, "policy_listen",
-		ctx->config->policy.listen, "policy_port", policy_port, "admin_socket",
+		ctx->config->policy.listen, "policy_port", policy_port, "secrets_listen",
+		ctx->config->secrets.listen, "secrets_port", secrets_port, "secrets_sealed",
+		secrets_unsealed(ctx->secrets) ? "false" : "true", "admin_socket",
 		ctx->config->admin.socket, "data_dir", ctx->config->data_dir, "ca_sha256",
 		fingerprint);
 }
@@ -375,6 +404,7 @@ static void close_all(struct server_ctx *ctx)
 		event_base_loop(ctx->base, EVLOOP_NONBLOCK);
 	}
 	net_ratelimit_free(ctx->attest_limit);
+	secrets_free(ctx->secrets);
 	if (ctx->admin_socket_ino) {
 		struct stat st;
 
@@ -403,6 +433,7 @@ int server_run(const struct server_config *config, struct wd_error *err)
 	WD_GUARD(open_state(&ctx, err));
 	ctx.base = event_base_new();
 	WD_ENSURE(ctx.base, WD_ENOMEM);
+	WD_GUARD(open_secrets(&ctx, err));
 	WD_GUARD(open_listeners(&ctx, err));
 	net_server_set_error_cb(ctx.net, on_net_error, &ctx);
 	WD_GUARD(start_events(&ctx));

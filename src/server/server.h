@@ -45,6 +45,15 @@ struct server_config {
 		bool audit_allows;       /* audit every decision, not only errors */
 	} policy;
 
+	struct server_secrets_config {
+		char *listen;            /* "0.0.0.0:8200", the Vault-compatible API (TLS) */
+		bool dev;                /* unsealed in memory; state wiped at start */
+		char *dev_root_token;    /* root token id in dev mode; NULL: random */
+		char *rego_policy;       /* optional Rego module consulted after the ACL */
+		int64_t default_lease_ttl;
+		int64_t max_lease_ttl;
+	} secrets;
+
 	struct server_admin_config {
 		char *socket;
 		struct config_strings allowed_uids;  /* decimal uids besides root */

@@ -19,6 +19,7 @@
 #include "store/store.h"
 
 struct policy_state;
+struct secrets;
 
 /* Path of the server's own SPIFFE ID, which its TLS listener presents. */
 #define SERVER_SPIFFE_PATH "/warden/server"
@@ -29,6 +30,8 @@ struct server_ctx {
 	struct net_server *net;
 	struct net_listener *tls_listener;
 	struct net_listener *policy_listener;   /* OPA's REST API */
+	struct net_listener *secrets_listener;  /* Vault's HTTP API */
+	struct secrets *secrets;
 	struct policy_state *policy;
 	struct store *store;
 	struct audit_log *audit;
@@ -46,6 +49,7 @@ struct server_ctx {
 
 	uint16_t port;
 	uint16_t policy_port;
+	uint16_t secrets_port;
 	struct event *tick_event;
 	struct event *sigterm_event;
 	struct event *sigint_event;

@@ -5,6 +5,7 @@
 
 #include "common/log.h"
 #include "common/time.h"
+#include "secrets/secrets.h"
 #include "server/server_internal.h"
 
 /* Expired join tokens are pruned this often, in seconds. */
@@ -43,6 +44,12 @@ void server_tick(evutil_socket_t fd, short events, void *arg)
 
 	(void)fd;
 	(void)events;
+	wd_error_clear(&err);
+
+	/* Lease expiry first: it must not wait behind a failing CA step. */
+	secrets_tick(ctx->secrets, now);
+	if (audit_flush(ctx->audit, &err) < 0)
+		log_error("audit", "deferred audit records not flushed", "error", wd_error_text(&err));
 	wd_error_clear(&err);
 
 	if (authority_tick(ctx->authority, now, &changes, &err) < 0) {

@@ -117,6 +117,8 @@ int server_refresh_tls(struct server_ctx *ctx, int64_t now, struct wd_error *err
 		policy_tls.client_cert = NET_CLIENT_CERT_REQUIRED;
 		rc = net_listener_update_tls(ctx->policy_listener, &policy_tls, err);
 	}
+	if (rc == 0 && ctx->secrets_listener)
+		rc = net_listener_update_tls(ctx->secrets_listener, &material.config, err);
 	if (rc == 0) {
 		ctx->server_svid_renew_at = material.renew_at;
 		ctx->listener_sequence = authority_bundle_sequence(ctx->authority);

@@ -7,7 +7,7 @@ start_server() {
 	shift 2
 	mkdir -p "$dir"
 	"$WARDEN" server --trust-domain "$trust_domain" --data-dir "$dir/data" \
-		--listen 127.0.0.1:0 --policy-listen 127.0.0.1:0 --admin-socket "$dir/admin.sock" "$@" >"$dir/server.log" 2>&1 &
+		--listen 127.0.0.1:0 --policy-listen 127.0.0.1:0 --secrets-listen 127.0.0.1:0 --admin-socket "$dir/admin.sock" "$@" >"$dir/server.log" 2>&1 &
 	SERVER_PID=$!
 	BACKGROUND_PIDS="$BACKGROUND_PIDS $SERVER_PID"
 	for _ in $(seq 1 100); do

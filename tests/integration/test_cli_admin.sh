@@ -8,7 +8,7 @@ set -eu
 command -v openssl >/dev/null 2>&1 || skip "openssl is not installed"
 
 SOCK=$TMP/admin.sock
-"$WARDEN" server --trust-domain example.org --data-dir "$TMP/data" --listen 127.0.0.1:0 --policy-listen 127.0.0.1:0 \
+"$WARDEN" server --trust-domain example.org --data-dir "$TMP/data" --listen 127.0.0.1:0 --policy-listen 127.0.0.1:0 --secrets-listen 127.0.0.1:0 \
 	--admin-socket "$SOCK" >"$TMP/server.log" 2>&1 &
 SERVER_PID=$!
 BACKGROUND_PIDS="$BACKGROUND_PIDS $SERVER_PID"

@@ -256,7 +256,7 @@ class PolicyApiTest(unittest.TestCase):
         self.server.process = subprocess.Popen(
             [wardenlib.WARDEN, "server", "--trust-domain", "example.org", "--data-dir",
              self.server.data_dir, "--listen", "127.0.0.1:0", "--policy-listen",
-             "127.0.0.1:0", "--admin-socket", self.server.admin_socket, "--config",
+             "127.0.0.1:0", "--secrets-listen", "127.0.0.1:0", "--admin-socket", self.server.admin_socket, "--config",
              os.path.join(self.server.dir, "server.yaml")],
             stdout=self.server.log, stderr=subprocess.STDOUT)
         open(self.server.log_path, "w").close()

@@ -57,7 +57,7 @@ kill "$SERVER_PID"
 wait "$SERVER_PID" 2>/dev/null || true
 status=0
 "$WARDEN" server --trust-domain other.example --data-dir "$TMP/good/data" \
-	--admin-socket "$TMP/other.sock" --listen 127.0.0.1:0 --policy-listen 127.0.0.1:0 >"$TMP/out" 2>&1 || status=$?
+	--admin-socket "$TMP/other.sock" --listen 127.0.0.1:0 --policy-listen 127.0.0.1:0 --secrets-listen 127.0.0.1:0 >"$TMP/out" 2>&1 || status=$?
 expect_eq "foreign data dir exit status" "$status" "1"
 expect_grep "foreign data dir named" "holds the CA of trust domain good.example, not other.example" "$TMP/out"
 

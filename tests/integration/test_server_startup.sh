@@ -11,7 +11,7 @@ first_pid=$SERVER_PID
 
 # A second server must not take over the running server's socket.
 status=0
-"$WARDEN" server --trust-domain b.example --data-dir "$TMP/b/data" --listen 127.0.0.1:0 --policy-listen 127.0.0.1:0 \
+"$WARDEN" server --trust-domain b.example --data-dir "$TMP/b/data" --listen 127.0.0.1:0 --policy-listen 127.0.0.1:0 --secrets-listen 127.0.0.1:0 \
 	--admin-socket "$TMP/a/admin.sock" >"$TMP/second.out" 2>&1 || status=$?
 expect_eq "second server exit status" "$status" "1"
 expect_grep "busy socket named" "another process is listening on admin socket $TMP/a/admin.sock" "$TMP/second.out"
@@ -38,7 +38,7 @@ wait "$first_pid" 2>/dev/null || true
 cp "$TMP/a/data/audit.log" "$TMP/audit.good"
 sed -i 's/"server.start"/"server.started"/' "$TMP/a/data/audit.log"
 status=0
-"$WARDEN" server --trust-domain a.example --data-dir "$TMP/a/data" --listen 127.0.0.1:0 --policy-listen 127.0.0.1:0 \
+"$WARDEN" server --trust-domain a.example --data-dir "$TMP/a/data" --listen 127.0.0.1:0 --policy-listen 127.0.0.1:0 --secrets-listen 127.0.0.1:0 \
 	--admin-socket "$TMP/a/admin.sock" >"$TMP/tampered.out" 2>&1 || status=$?
 expect_eq "tampered audit exit status" "$status" "1"
 expect_grep "tampered record named" "audit chain .* is broken at record 1" "$TMP/tampered.out"
@@ -46,7 +46,7 @@ expect_grep "tampered record named" "audit chain .* is broken at record 1" "$TMP
 # A deleted audit log with a populated datastore stops it too.
 rm -f "$TMP/a/data/audit.log" "$TMP/a/data/audit.log.head"
 status=0
-"$WARDEN" server --trust-domain a.example --data-dir "$TMP/a/data" --listen 127.0.0.1:0 --policy-listen 127.0.0.1:0 \
+"$WARDEN" server --trust-domain a.example --data-dir "$TMP/a/data" --listen 127.0.0.1:0 --policy-listen 127.0.0.1:0 --secrets-listen 127.0.0.1:0 \
 	--admin-socket "$TMP/a/admin.sock" >"$TMP/deleted.out" 2>&1 || status=$?
 expect_eq "deleted audit exit status" "$status" "1"
 expect_grep "missing audit log named" "audit log .* is missing but the datastore" "$TMP/deleted.out"
@@ -55,7 +55,7 @@ expect_grep "missing audit log named" "audit log .* is missing but the datastore
 mkdir -p "$TMP/open"
 chmod 777 "$TMP/open"
 status=0
-"$WARDEN" server --trust-domain a.example --data-dir "$TMP/open" --listen 127.0.0.1:0 --policy-listen 127.0.0.1:0 \
+"$WARDEN" server --trust-domain a.example --data-dir "$TMP/open" --listen 127.0.0.1:0 --policy-listen 127.0.0.1:0 --secrets-listen 127.0.0.1:0 \
 	--admin-socket "$TMP/open.sock" >"$TMP/open.out" 2>&1 || status=$?
 expect_eq "open data dir exit status" "$status" "1"
 expect_grep "open data dir named" "writable by group or others (mode 0777)" "$TMP/open.out"

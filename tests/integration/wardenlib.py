@@ -58,7 +58,8 @@ class Response:
 class Server:
     """A warden server process with its own data directory and admin socket."""
 
-    def __init__(self, trust_domain="example.org", config=None, extra_args=()):
+    def __init__(self, trust_domain="example.org", config=None, extra_args=(), dev_root_token=None,
+                 localhost_name=None):
         self.dir = tempfile.mkdtemp(prefix="warden-it-")
         self.trust_domain = trust_domain
         self.data_dir = os.path.join(self.dir, "data")
@@ -66,7 +67,16 @@ class Server:
         self.log_path = os.path.join(self.dir, "server.log")
         args = [WARDEN, "server", "--trust-domain", trust_domain,
                 "--data-dir", self.data_dir, "--listen", "127.0.0.1:0", "--policy-listen", "127.0.0.1:0",
-                "--admin-socket", self.admin_socket]
+                "--secrets-listen", "127.0.0.1:0", "--admin-socket", self.admin_socket]
+        self.root_token = dev_root_token
+        if dev_root_token is not None:
+            args += ["--dev", "--dev-root-token", dev_root_token]
+        if localhost_name is None:
+            localhost_name = dev_root_token is not None
+        if config is None and localhost_name:
+            # Vault clients check the host name, so the serving SVID names
+            # localhost besides its SPIFFE ID.
+            config = "identity:\n  dns_names: [localhost]\n"
         if config is not None:
             config_path = os.path.join(self.dir, "server.yaml")
             with open(config_path, "w") as f:
@@ -88,6 +98,8 @@ class Server:
             if match and os.path.exists(self.admin_socket):
                 policy = re.search(r"server started .*\bpolicy_port=(\d+)", self.read_log())
                 self.policy_port = int(policy.group(1)) if policy else None
+                secrets = re.search(r"server started .*\bsecrets_port=(\d+)", self.read_log())
+                self.secrets_port = int(secrets.group(1)) if secrets else None
                 return int(match.group(1))
             time.sleep(0.05)
         raise RuntimeError(f"warden server not ready in 20 s:\n{self.read_log()}")
@@ -150,6 +162,28 @@ class Server:
             conn.close()
 
     # Identity flows --------------------------------------------------------
+
+    @property
+    def vault_url(self):
+        return f"https://localhost:{self.secrets_port}"
+
+    def vault(self, token=None, cert=None):
+        """An hvac client (Debian's python3-hvac) for the secrets API. token
+        defaults to the dev root token; cert is (cert_path, key_path)."""
+        import hvac
+        return hvac.Client(url=self.vault_url, token=token if token is not None else self.root_token,
+                           verify=self.bundle_path, cert=cert)
+
+    def vault_raw(self, method, path, body=None, token=None, raw=None, headers=None):
+        """One request to the secrets API without hvac, to see exact statuses
+        and bodies. path starts with /v1/."""
+        all_headers = dict(headers or {})
+        token = token if token is not None else self.root_token
+        if token:
+            all_headers["X-Vault-Token"] = token
+        conn = http.client.HTTPSConnection("127.0.0.1", self.secrets_port, timeout=10,
+                                           context=self.tls_context())
+        return self._request(conn, method, path, body, raw, all_headers)
 
     def join_token(self, ttl=None):
         response = self.admin("POST", "/v1/tokens", {"ttl": ttl} if ttl else None)
