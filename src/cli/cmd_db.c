@@ -1,5 +1,5 @@
 /* `warden db`: dynamic PostgreSQL credentials from the secrets API's
- * database engine. This file dispatches the group, holds the helpers the
+ * database engine. This file dispatches the group, defines the helpers the
  * subcommands share, and runs `creds` and `rotate-root`. */
 #include <inttypes.h>
 #include <stdio.h>
@@ -10,7 +10,7 @@
 #include "cli/cmd_db.h"
 #include "cli/commands.h"
 
-/* Longest request path built here, in bytes. */
+/* Maximum length of a request path built here, in bytes. */
 #define DB_CLI_PATH_MAX 1024
 
 bool db_cli_option(struct db_cli *cli, int id, const char *value)

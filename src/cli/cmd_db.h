@@ -22,7 +22,7 @@
 	{ "mount", "PATH", DB_CLI_OPT_MOUNT,                                    \
 	  "mount path of the database secrets engine (default " DB_CLI_DEFAULT_MOUNT ")" }
 
-/* Where requests go. */
+/* Server options and mount path of the requests. */
 struct db_cli {
 	struct cli_vault_options vault;
 	const char *mount;       /* NULL: DB_CLI_DEFAULT_MOUNT */

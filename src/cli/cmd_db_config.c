@@ -12,7 +12,7 @@
 #include "cli/commands.h"
 #include "common/file.h"
 
-/* Longest root password read, in bytes. */
+/* Maximum length of the root password read, in bytes. */
 #define PASSWORD_FILE_MAX 1024
 
 enum config_option {

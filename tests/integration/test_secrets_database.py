@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """The database secrets engine against a real PostgreSQL 15, driven with
-hvac (Debian's python3-hvac 0.11) and `warden db`: connection configs,
-roles, credentials that log in with exactly the role's grants, revocation
-that drops the user and ends its sessions, expiry, TTL capping, renewal,
-rollback of a failed creation and root rotation.
+hvac (Debian's python3-hvac 0.11) and `warden db`. The tests cover
+connection configs, roles, credentials that log in with exactly the role's
+grants, and revocation that drops the user and ends its sessions. They
+also cover expiry, TTL capping, renewal, rollback of a failed creation,
+root rotation and recovery after a crash.
 
 Skips (exit 77) when PostgreSQL 15 or hvac is missing."""
 import datetime
@@ -202,7 +203,7 @@ class DatabaseEngineTest(unittest.TestCase):
         self.assertNotIn(username, self.pg.roles())
         self.assertFalse(session.alive())
         self.assertIn("terminating connection due to administrator command", session.close())
-        # PostgreSQL says "password authentication failed" for a missing role.
+        # PostgreSQL reports "password authentication failed" for a missing role.
         self.assertIn("password authentication failed",
                       self.assert_login_fails(username, password))
 
@@ -375,6 +376,27 @@ class DatabaseEngineTest(unittest.TestCase):
         self.assertEqual(self.server.vault_raw("GET", "/v1/database/roles/reader").status, 404)
         self.assertEqual(self.server.vault_raw("GET", "/v1/database/roles/a/b").status, 404)
 
+    def test_scram_password_and_unmount(self):
+        # With scram-sha-256 the server stores the verifier warden computed.
+        self.configure(allowed_roles=["reader"], password_authentication="scram-sha-256")
+        self.create_role("reader")
+        reply = self.creds("reader")
+        username = reply["data"]["username"]
+        self.assertEqual(self.pg.psql("SELECT id FROM allowed_table", user=username,
+                                      password=reply["data"]["password"]), [["7"]])
+        verifier = self.pg.psql(f"SELECT rolpassword FROM pg_authid WHERE rolname = '{username}'")
+        self.assertTrue(verifier[0][0].startswith("SCRAM-SHA-256$4096:"), verifier)
+
+        response = self.server.vault_raw("POST", "/v1/database/reset/pg")
+        self.assertEqual(response.status, 204, response)
+        response = self.server.vault_raw("POST", "/v1/database/reset/nosuch")
+        self.assertEqual(response.status, 400, response)
+        self.assertEqual(response.json(), {"errors": ['unknown database config: "nosuch"']})
+
+        # Unmounting revokes the mount's leases, so the user goes too.
+        self.client.sys.disable_secrets_engine("database")
+        self.assertNotIn(username, self.pg.roles())
+
     # Connections ------------------------------------------------------
 
     def test_broken_connection_reopens_once(self):
@@ -402,7 +424,7 @@ class DatabaseEngineTest(unittest.TestCase):
                       self.assert_login_fails("rotator", "Rotator-Initial-1"))
         self.assertNotIn("Rotator-Initial-1", self.server.read_log())
 
-        # The server logs in with the new password it alone knows.
+        # The server logs in with the new password, which only it has.
         reply = self.client.secrets.database.generate_credentials("reader")
         self.assertEqual(self.pg.psql("SELECT id FROM allowed_table",
                                       user=reply["data"]["username"],
@@ -410,6 +432,43 @@ class DatabaseEngineTest(unittest.TestCase):
         self.client.secrets.database.rotate_root_credentials("rotating")
         self.client.sys.revoke_lease(reply["lease_id"])
         self.assertNotIn(reply["data"]["username"], self.pg.roles())
+
+    # Crash recovery ------------------------------------------------------
+
+    def test_crash_recovery_revokes_expired_lease(self):
+        # A server whose barrier survives restarts, unlike the dev server.
+        server = Server(localhost_name=True)
+        self.addCleanup(server.cleanup)
+        init = server.vault(token="").sys.initialize(secret_shares=1, secret_threshold=1)
+        server.vault(token="").sys.submit_unseal_key(init["keys"][0])
+        client = server.vault(token=init["root_token"])
+        client.sys.enable_secrets_engine("database")
+        client.secrets.database.configure(
+            CONFIG, "postgresql-database-plugin", allowed_roles=["short"],
+            connection_url=self.pg.connection_url(), username=self.pg.admin_user,
+            password=self.pg.admin_password)
+        client.secrets.database.create_role("short", CONFIG, READER_STATEMENTS, default_ttl=2)
+        username = client.secrets.database.generate_credentials("short")["data"]["username"]
+
+        # The lease expires while the server is down; after the unseal the
+        # restored lease is due at once.
+        server.process.kill()
+        server.process.wait()
+        server.log.close()
+        time.sleep(3)
+        self.assertIn(username, self.pg.roles())
+        server.log = open(server.log_path, "a")
+        server.process = subprocess.Popen(
+            [wardenlib.WARDEN, "server", "--trust-domain", server.trust_domain, "--data-dir",
+             server.data_dir, "--listen", "127.0.0.1:0", "--policy-listen", "127.0.0.1:0",
+             "--secrets-listen", "127.0.0.1:0", "--admin-socket", server.admin_socket,
+             "--config", os.path.join(server.dir, "server.yaml")],
+            stdout=server.log, stderr=subprocess.STDOUT)
+        open(server.log_path, "w").close()
+        server.port = server._wait_ready()
+        server.vault(token="").sys.submit_unseal_key(init["keys"][0])
+        self.assertTrue(wait_for(lambda: username not in self.pg.roles(), 10),
+                        server.read_log()[-2000:])
 
     # The CLI ------------------------------------------------------------
 
