@@ -37,3 +37,6 @@ int cmd_proxy(int argc, char **argv);
  * (cmd_operator*.c). */
 int cmd_operator(int argc, char **argv);
 int cmd_operator_unseal(int argc, char **argv);
+
+/* Leases of the secrets API (cmd_lease.c). */
+int cmd_lease(int argc, char **argv);

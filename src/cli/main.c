@@ -26,6 +26,7 @@ static const struct cli_command commands[] = {
 	{ "policy", "evaluate, test and check Rego policies", cmd_policy },
 	{ "proxy", "run the mTLS sidecar proxy", cmd_proxy },
 	{ "operator", "initialize, unseal and seal the secrets service", cmd_operator },
+	{ "lease", "look up, renew and revoke leases of the secrets API", cmd_lease },
 };
 
 static void print_usage(FILE *out)
