@@ -322,6 +322,7 @@ size_t secrets_build_routes(struct secrets *secrets,
 			.handler = handle,
 			.arg = secrets,
 			.auth = NET_AUTH_NONE,
+			.trailing_slash = true,
 		};
 	}
 	return count;
