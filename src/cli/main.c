@@ -25,6 +25,7 @@ static const struct cli_command commands[] = {
 	{ "ca", "print the CA's key slots", cmd_ca },
 	{ "policy", "evaluate, test and check Rego policies", cmd_policy },
 	{ "proxy", "run the mTLS sidecar proxy", cmd_proxy },
+	{ "kv", "read and write secrets of the KV engine", cmd_kv },
 };
 
 static void print_usage(FILE *out)
