@@ -464,7 +464,7 @@ out:
 
 static int cmd_kv_list(int argc, char **argv)
 {
-	char path[KV_PATH_MAX];
+	char path[KV_PATH_MAX], request[KV_PATH_MAX];
 	char **operands = NULL, **copy = NULL, **owned = NULL;
 	struct kv_target target;
 	struct kv_reply reply = { 0 };
@@ -485,7 +485,10 @@ static int cmd_kv_list(int argc, char **argv)
 	if (path[len - 1] != '/')
 		memcpy(path + len, "/", 2);
 
-	rc = kv_call(&args.cli, "LIST", path, NULL, &reply);
+	/* The request leaves the folder's slash out: the server adds it to a
+	 * list, and its router takes no path that ends in '/'. */
+	snprintf(request, sizeof(request), "%.*s", (int)(strlen(path) - 1), path);
+	rc = kv_call(&args.cli, "LIST", request, NULL, &reply);
 	if (rc != CLI_EXIT_OK)
 		goto out;
 	if (reply.status == 200) {
