@@ -24,6 +24,7 @@ enum kv_option {
 	OPT_CAS_REQUIRED,
 	OPT_DELETE_AFTER,
 	OPT_CUSTOM_METADATA,
+	OPT_KV_VERSION,
 };
 
 #define KV_COMMON_OPTIONS                                                          \
@@ -31,6 +32,9 @@ enum kv_option {
 	  "KV mount; PATH is then the key below it\n"                              \
 	  "(default: the mount PATH starts with)" },                               \
 	{ "format", "FORMAT", OPT_FORMAT, "table (default) or json" },            \
+	{ "kv-version", "1|2", OPT_KV_VERSION,                                     \
+	  "the mount's KV version, instead of reading\n"                          \
+	  "it from sys/mounts" },                                                  \
 	CLI_VAULT_OPTIONS
 
 static const struct cli_option get_options[] = {
@@ -88,7 +92,7 @@ KV_SPEC(put_spec, "kv put", "PATH KEY=VALUE|KEY=@FILE|KEY=-|@FILE|-...",
 	"Writes a secret, replacing all its data (a new version on KV v2).\n"
 	"A value may come from a file (@FILE) or standard input (-); @FILE\n"
 	"and - alone read a JSON object.\n",
-	put_options, 2, SIZE_MAX);
+	put_options, 1, SIZE_MAX);
 KV_SPEC(list_spec, "kv list", "[PATH]",
 	"Lists the keys and folders (ending in /) below a path.\n",
 	list_options, 0, 1);
@@ -117,6 +121,7 @@ struct kv_args {
 	const struct cli_spec *spec;
 	struct kv_cli cli;
 	const char *mount;
+	int kv_version;                /* 0: read it from sys/mounts */
 	bool json;
 	bool has_version;
 	int64_t version;
@@ -155,6 +160,12 @@ static int kv_option(void *ctx, int id, const char *value)
 	switch (id) {
 	case OPT_MOUNT:
 		args->mount = value;
+		return CLI_CONTINUE;
+	case OPT_KV_VERSION:
+		if (strcmp(value, "1") != 0 && strcmp(value, "2") != 0)
+			return cli_usage_error(args->spec, "invalid --kv-version '%s': expected 1 "
+				"or 2", value);
+		args->kv_version = value[0] - '0';
 		return CLI_CONTINUE;
 	case OPT_FORMAT:
 		if (strcmp(value, "table") != 0 && strcmp(value, "json") != 0)
@@ -289,7 +300,7 @@ static int kv_target_of(struct kv_args *args, char **operands, size_t count,
 
 	if (count == 0 && !args->mount)
 		return cli_usage_error(args->spec, "missing PATH");
-	return kv_resolve(&args->cli, args->mount, path, target);
+	return kv_resolve(&args->cli, args->mount, path, args->kv_version, target);
 }
 
 /* Prints the warnings of a response on stderr as the vault CLI does. */
@@ -411,6 +422,11 @@ static int cmd_kv_put(int argc, char **argv)
 	rc = kv_parse(&put_spec, argc, argv, &args, &operands, &count, &copy, &owned);
 	if (rc != CLI_CONTINUE)
 		goto out;
+	if (count < 2) {
+		rc = cli_usage_error(&put_spec, "missing data: give KEY=VALUE, KEY=@FILE, @FILE "
+			"or - after PATH");
+		goto out;
+	}
 	if (kv_parse_data(operands + 1, count - 1, stdin, &data, &err) < 0) {
 		rc = cli_usage_error(&put_spec, "%s", wd_error_text(&err));
 		goto out;
@@ -545,7 +561,7 @@ static json_t *versions_body(const struct kv_args *args)
 	return versions ? json_pack("{s:o}", "versions", versions) : NULL;
 }
 
-/* What one of delete, undelete and destroy sends. */
+/* The endpoint and success message of delete, undelete or destroy. */
 struct versions_action {
 	const char *endpoint;       /* "delete", "undelete", "destroy" */
 	bool required;              /* --versions is required */

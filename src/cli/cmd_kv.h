@@ -1,5 +1,5 @@
-/* What the files of `warden kv` share: the secret's mount and key, the
- * vault-CLI-style output, and the key=value arguments of `kv put`. */
+/* Declarations shared by the files of `warden kv`: the secret's mount and
+ * key, the vault-CLI-style output, and the key=value arguments of `kv put`. */
 #pragma once
 
 #include <stdbool.h>
@@ -13,7 +13,7 @@
 #include "common/error.h"
 #include "common/macros.h"
 
-/* Longest mount path and key the command accepts, in bytes (the server's
+/* Maximum lengths of a mount path and a key, in bytes (the server's
  * VAULT_MOUNT_PATH_MAX and VAULT_PATH_MAX). */
 #define KV_CLI_MOUNT_MAX 128
 #define KV_CLI_KEY_MAX 1024
@@ -21,7 +21,7 @@
  * default request size limit of 32 MiB. */
 #define KV_CLI_VALUE_MAX ((size_t)32 << 20)
 
-/* Where a command points: a KV mount, its engine version and a key. */
+/* The target of a command: a KV mount, its engine version and a key. */
 struct kv_target {
 	char mount[KV_CLI_MOUNT_MAX + 2];  /* "secret/", always ends in '/' */
 	int version;                       /* 1 or 2 */
@@ -58,9 +58,11 @@ void kv_reply_clear(struct kv_reply *reply);
 
 /* Finds the KV mount of path in GET sys/mounts: the mount named by
  * mount_flag ("secret", with path the key below it), or else the longest
- * mount path lies under. Returns CLI_CONTINUE with ret_target filled, or
+ * mount path lies under. A version of 1 or 2 skips the request, which
+ * needs read access to sys/mounts: the mount is then mount_flag or the
+ * first segment of path. Returns CLI_CONTINUE with ret_target filled, or
  * an exit code after printing why. */
-int kv_resolve(const struct kv_cli *cli, const char *mount_flag, const char *path,
+int kv_resolve(const struct kv_cli *cli, const char *mount_flag, const char *path, int version,
 	struct kv_target *ret_target);
 
 /* --- Output in the layout of the vault CLI (cmd_kv_output.c) --- */
@@ -71,7 +73,7 @@ int kv_resolve(const struct kv_cli *cli, const char *mount_flag, const char *pat
 WD_MUST_CHECK int kv_format_value(const json_t *value, struct wd_buf *out);
 
 /* Prints "<= padding> Title <= padding>" sized for a path, the path and a
- * blank line ("== Secret Path ==" above "secret/data/app"). */
+ * blank line ("=== Secret Path ===" above "secret/data/cli/app"). */
 void kv_print_path(FILE *out, const char *title, const char *path);
 
 /* Prints the "=== Title ===" line above a key/value table of map, its

@@ -153,8 +153,38 @@ static int target_fill(const struct kv_cli *cli, const json_t *mount, const char
 	return CLI_CONTINUE;
 }
 
+/* Fills target without asking the server: the mount is mount_flag or the
+ * first segment of path, and version is the caller's. */
+static int target_given(const struct kv_cli *cli, const char *name, const char *path,
+	int version, struct kv_target *target)
+{
+	size_t len = strcspn(path, "/");
+	const char *key = path;
+
+	if (!name[0]) {
+		if (len == 0 || len > KV_CLI_MOUNT_MAX) {
+			fprintf(stderr, "warden %s: PATH must start with a mount name\n",
+				cli->command);
+			return CLI_EXIT_USAGE;
+		}
+		memcpy(target->mount, path, len);
+		memcpy(target->mount + len, "/", 2);
+		key = path[len] ? path + len + 1 : path + len;
+	} else {
+		snprintf(target->mount, sizeof(target->mount), "%s", name);
+	}
+	if (strlen(key) > KV_CLI_KEY_MAX) {
+		fprintf(stderr, "warden %s: the key is longer than %d bytes\n", cli->command,
+			KV_CLI_KEY_MAX);
+		return CLI_EXIT_FAILURE;
+	}
+	snprintf(target->key, sizeof(target->key), "%s", key);
+	target->version = version;
+	return CLI_CONTINUE;
+}
+
 int kv_resolve(const struct kv_cli *cli, const char *mount_flag, const char *path,
-	struct kv_target *ret_target)
+	int version, struct kv_target *ret_target)
 {
 	char name[KV_CLI_MOUNT_MAX + 2] = "";
 	const char *mount_path = NULL;
@@ -182,6 +212,9 @@ int kv_resolve(const struct kv_cli *cli, const char *mount_flag, const char *pat
 		memcpy(name + len, "/", 2);
 	}
 
+	if (version != 0)
+		return target_given(cli, name, path, version, ret_target);
+
 	rc = kv_call(cli, "GET", "sys/mounts", NULL, &reply);
 	if (rc != CLI_EXIT_OK)
 		return rc;
@@ -191,8 +224,8 @@ int kv_resolve(const struct kv_cli *cli, const char *mount_flag, const char *pat
 		return rc;
 	}
 
-	/* Vault answers sys/mounts with the table both at the top level and
-	 * under "data"; read "data" when there is one. */
+	/* Vault returns the sys/mounts table both at the top level and under
+	 * "data", so read "data" when there is one. */
 	mounts = json_object_get(reply.json, "data");
 	if (!json_is_object(mounts))
 		mounts = reply.json;

@@ -155,7 +155,7 @@ void kv_print_map_header(FILE *out, const char *title, const json_t *map)
 	fputc('\n', out);
 }
 
-/* Whether a key holds a duration in seconds (looksLikeDuration). */
+/* Whether the value under key is a duration in seconds (looksLikeDuration). */
 static bool looks_like_duration(const char *key)
 {
 	static const char *const suffixes[] = { "_period", "_ttl", "_duration" };
@@ -236,10 +236,15 @@ static void print_columns(FILE *out, char *const *left, char *const *right, size
 	}
 }
 
-static void free_cells(char **cells, size_t count)
+/* Frees count cells; secret cells (values) are wiped first. */
+static void free_cells(char **cells, size_t count, bool secret)
 {
-	for (size_t i = 0; cells && i < count; i++)
-		free(cells[i]);
+	for (size_t i = 0; cells && i < count; i++) {
+		if (secret)
+			wd_free_secret_str(cells[i]);
+		else
+			free(cells[i]);
+	}
 	free(cells);
 }
 
@@ -279,13 +284,13 @@ int kv_print_table(FILE *out, const json_t *map)
 out:
 	/* Values are secrets: wipe the formatting buffer. */
 	wd_buf_free_secret(&text);
-	free_cells(left, rows);
-	free_cells(right, rows);
+	free_cells(left, rows, false);
+	free_cells(right, rows, true);
 	free(keys);
 	return rc;
 }
 
-/* Orders two JSON strings bytewise, for qsort. */
+/* Compares two C strings bytewise, for qsort. */
 static int compare_strings(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -311,7 +316,7 @@ int kv_print_keys(FILE *out, const json_t *keys)
 	for (i = 0; i < count; i++)
 		fprintf(out, "%s\n", cells[i]);
 out:
-	free_cells(cells, count);
+	free_cells(cells, count, false);
 	return rc;
 }
 

@@ -1,8 +1,8 @@
 #!/usr/bin/python3
-"""The KV secrets engine through hvac (Debian's python3-hvac 0.11) and
-`warden kv`, on a dev-mode server: KV v2 at secret/ (versions,
-check-and-set, soft delete, undelete, destroy, metadata, lists) and a KV
-v1 mount at kv1/, then the CLI's exact output for both."""
+"""Tests of the KV secrets engine on a dev-mode server. hvac (Debian's
+python3-hvac 0.11) drives KV v2 at secret/ (versions, check-and-set, soft
+delete, undelete, destroy, metadata, lists) and a KV v1 mount at kv1/.
+Then `warden kv` runs against both, and its output is compared exactly."""
 import json
 import os
 import subprocess
@@ -192,8 +192,8 @@ class KvV2Test(unittest.TestCase):
         self.assertEqual(response.json()["data"]["subkeys"], {"a": None, "b": {"d": None}})
 
     def test_create_needs_create_capability(self):
-        # A token that may create but not update: the existence check tells
-        # a first write (create) from a second one (update).
+        # A token that may create but not update: the existence check makes
+        # a first write a create and the second one an update.
         self.client.sys.create_or_update_policy(
             name="kv-create-only",
             policy='path "secret/data/v2create/*" { capabilities = ["create", "read"] }')
@@ -414,9 +414,32 @@ class KvCliTest(unittest.TestCase):
                            "warden kv get: no mount at nomount/x\n", 1)
         self.assert_output(self.kv("get", "sys/x"), "",
                            "warden kv get: sys/ is a system mount, not a KV mount\n", 1)
-        result = self.kv("put", "secret/cli/bad", "novalue")
-        self.assertEqual(result.returncode, 2)
-        self.assertIn("invalid data argument 1: expected key=value", result.stderr)
+        self.assert_output(self.kv("put", "secret/cli/bad", "novalue"), "",
+                           "warden kv put: invalid data argument 1: expected key=value, "
+                           "key=@file, key=-, @file or -\n"
+                           "Run 'warden kv put --help' for its options.\n", 2)
+        self.assert_output(self.kv("put", "secret/cli/bad"), "",
+                           "warden kv put: missing data: give KEY=VALUE, KEY=@FILE, @FILE or - "
+                           "after PATH\nRun 'warden kv put --help' for its options.\n", 2)
+        self.assert_output(self.kv("get", "--token", "bad-token", "secret/cli/cas"), "",
+                           "warden kv get: the server answered 403: permission denied\n", 1)
+
+    def test_kv_version_skips_mount_lookup(self):
+        # A token that may read the secret but not sys/mounts.
+        self.client.sys.create_or_update_policy(
+            name="kv-cli-reader", policy='path "secret/data/cli/lim" { capabilities = ["read"] }')
+        token = self.client.auth.token.create(policies=["kv-cli-reader"])["auth"]["client_token"]
+        self.client.secrets.kv.v2.create_or_update_secret(path="cli/lim", secret={"a": "1"})
+        self.env["VAULT_TOKEN"] = token
+
+        self.assert_output(self.kv("get", "secret/cli/lim"), "",
+                           "warden kv get: the server answered 403: permission denied\n", 1)
+        result = self.kv("get", "--kv-version", "2", "secret/cli/lim")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertTrue(result.stdout.endswith("== Data ==\nKey    Value\n---    -----\na      1\n"),
+                        result.stdout)
+        result = self.kv("get", "--kv-version", "2", "--mount", "secret", "cli/lim")
+        self.assertEqual(result.returncode, 0, result.stderr)
 
     def test_put_from_stdin(self):
         result = self.kv("put", "secret/cli/stdin", "-", stdin='{"a": "1", "b": {"c": 2}}')

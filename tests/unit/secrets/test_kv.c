@@ -148,7 +148,7 @@ static json_int_t data_int(struct fixture *f, const char *first, const char *sec
 	return json_integer_value(value);
 }
 
-/* Whether the barrier holds a value at "<v2 prefix>versions/<key>/<n>". */
+/* Whether the barrier has a value at "<v2 prefix>versions/<key>/<n>". */
 static bool version_stored(struct fixture *f, const char *key, uint64_t number)
 {
 	char path[KV_STORAGE_KEY_MAX];
@@ -325,7 +325,7 @@ static void v2_soft_delete_latest(void **state)
 	assert_null(f->resp.data);
 	assert_int_equal(f->resp.status, 0);
 
-	/* The deleted version answers 404 with the full body and null data. */
+	/* The deleted version gets 404 with the full body and null data. */
 	assert_int_equal(call(f, &f->v2, VAULT_OP_READ, "data/app", NULL), 0);
 	assert_int_equal(f->resp.status, 404);
 	assert_true(json_is_null(json_object_get(f->resp.data, "data")));
@@ -489,7 +489,7 @@ static void v2_patch_merges(void **state)
 	assert_int_equal(call(f, &f->v2, VAULT_OP_PATCH, "data/app", "{}"), WD_EINVAL);
 	assert_string_equal(f->err.detail, "no data provided");
 
-	/* A deleted current version answers 404 with its flat metadata. */
+	/* A deleted current version gets 404 with its flat metadata. */
 	assert_int_equal(call(f, &f->v2, VAULT_OP_DELETE, "data/app", NULL), 0);
 	assert_int_equal(call(f, &f->v2, VAULT_OP_PATCH, "data/app",
 		"{\"data\":{\"a\":\"9\"}}"), 0);
