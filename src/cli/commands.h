@@ -30,6 +30,10 @@ int cmd_policy(int argc, char **argv);
 int cmd_policy_test(int argc, char **argv);
 int cmd_policy_check(int argc, char **argv);
 
+/* The KV secrets engine: get, put, list, delete, undelete, destroy and
+ * metadata (cmd_kv*.c). */
+int cmd_kv(int argc, char **argv);
+
 /* The mTLS sidecar proxy (cmd_proxy.c). */
 int cmd_proxy(int argc, char **argv);
 

@@ -28,6 +28,7 @@ static const struct cli_command commands[] = {
 	{ "operator", "initialize, unseal and seal the secrets service", cmd_operator },
 	{ "lease", "look up, renew and revoke leases of the secrets API", cmd_lease },
 	{ "db", "manage dynamic PostgreSQL credentials of the secrets API", cmd_db },
+	{ "kv", "read and write secrets of the KV engine", cmd_kv },
 };
 
 static void print_usage(FILE *out)
