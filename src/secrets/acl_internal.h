@@ -87,9 +87,6 @@ bool acl_params_allow(const struct acl_params *params, enum vault_op op, const j
 /* The capability bit that op needs (HEAD needs read). */
 unsigned acl_op_capability(enum vault_op op);
 
-/* Returns "read", "list", "create", "update", "delete", "patch" or "head". */
-const char *acl_op_name(enum vault_op op);
-
 /* Appends the names of caps to array in Vault's sorted order, or "deny"
  * when caps has ACL_CAP_DENY or nothing. */
 WD_MUST_CHECK int acl_caps_to_json(unsigned caps, json_t *array);

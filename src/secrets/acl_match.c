@@ -376,27 +376,6 @@ unsigned acl_op_capability(enum vault_op op)
 	return 0;
 }
 
-const char *acl_op_name(enum vault_op op)
-{
-	switch (op) {
-	case VAULT_OP_READ:
-		return "read";
-	case VAULT_OP_LIST:
-		return "list";
-	case VAULT_OP_CREATE:
-		return "create";
-	case VAULT_OP_UPDATE:
-		return "update";
-	case VAULT_OP_DELETE:
-		return "delete";
-	case VAULT_OP_PATCH:
-		return "patch";
-	case VAULT_OP_HEAD:
-		return "head";
-	}
-	return "unknown";
-}
-
 int acl_caps_to_json(unsigned caps, json_t *array)
 {
 	/* Vault sorts the names (Core.Capabilities). */

@@ -208,7 +208,7 @@ static struct rv *build_input(const struct vault_request *req, int64_t now_ns)
 	if (!input)
 		return NULL;
 	if (put(input, "identity", identity_value(req->token)) < 0 ||
-	    put(input, "operation", rv_cstring(acl_op_name(req->op))) < 0 ||
+	    put(input, "operation", rv_cstring(vault_op_name(req->op))) < 0 ||
 	    put(input, "path", string_or_empty(req->path)) < 0 ||
 	    put(input, "time_ns", rv_int(now_ns)) < 0 ||
 	    put(input, "request", request_value(req)) < 0) {

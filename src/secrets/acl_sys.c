@@ -30,7 +30,7 @@ static bool is_write(enum vault_op op)
 static int unsupported(const struct vault_request *req, struct wd_error *err)
 {
 	return wd_error_set(err, WD_EUNSUPPORTED, "unsupported operation %s on sys/%s",
-		acl_op_name(req->op), req->rel);
+		vault_op_name(req->op), req->rel);
 }
 
 /* Copies the name from the path, lowercased as Vault stores names. */
