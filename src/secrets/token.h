@@ -30,7 +30,9 @@ struct vault_token {
 	int64_t expire_time;      /* unix seconds; 0 never */
 	int64_t explicit_max_ttl;
 	int64_t period;
-	int64_t num_uses;         /* 0 unlimited */
+	int64_t num_uses;         /* 0 unlimited; -1 when this request is the last use */
+	int64_t max_ttl;          /* seconds; the auth method role's cap, 0 none */
+	int64_t last_renewal_time; /* unix seconds; 0 never renewed */
 	bool renewable;
 	bool orphan;
 };
@@ -49,6 +51,7 @@ struct token_params {
 	int64_t explicit_max_ttl;
 	int64_t period;
 	int64_t num_uses;
+	int64_t max_ttl;                /* 0: no cap below the mount's; a login role's token_max_ttl */
 	bool root;                      /* policies ["root"], no TTL */
 };
 
