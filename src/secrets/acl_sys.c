@@ -161,9 +161,10 @@ static int handle_read(struct secrets *secrets, const char *name, bool legacy,
 	json_t *stored = NULL, *data = NULL, *text;
 	int rc;
 
-	/* root has no text; Vault answers "No policy named: root". */
+	/* Vault answers a missing policy, and root, which has no text, with an
+	 * empty error list. */
 	if (strcmp(name, "root") == 0)
-		return wd_error_set(err, WD_ENOTFOUND, "no policy named \"root\"");
+		return wd_error_set(err, WD_ENOTFOUND, "%s", "");
 
 	policy_path(name, path, sizeof(path));
 	rc = barrier_get_json(secrets->barrier, path, &stored, err);
@@ -171,7 +172,7 @@ static int handle_read(struct secrets *secrets, const char *name, bool legacy,
 		stored = json_pack("{ss}", "policy", acl_default_policy_text);
 		rc = stored ? 0 : WD_ENOMEM;
 	} else if (rc == WD_ENOTFOUND) {
-		return wd_error_set(err, WD_ENOTFOUND, "no policy named \"%s\"", name);
+		return wd_error_set(err, WD_ENOTFOUND, "%s", "");
 	}
 	if (rc < 0)
 		goto out;
