@@ -160,6 +160,21 @@ class AclTest(unittest.TestCase):
                                           {"path": "secret/data/app/x"})
         self.assertEqual(response.json()["data"]["capabilities"], ["root"])
 
+        # Another token's capabilities, by the token or by its accessor.
+        response = self.server.vault_raw("POST", "/v1/sys/capabilities",
+                                          {"token": caps.token, "paths": ["secret/data/app/x"]})
+        self.assertEqual(response.status, 200, response)
+        self.assertEqual(response.json()["data"]["capabilities"], ["create", "read", "update"])
+        accessor = caps.auth.token.lookup_self()["data"]["accessor"]
+        response = self.server.vault_raw("POST", "/v1/sys/capabilities-accessor",
+                                          {"accessor": accessor, "paths": "secret/data/app/locked"})
+        self.assertEqual(response.status, 200, response)
+        self.assertEqual(response.json()["data"]["capabilities"], ["deny"])
+        response = self.server.vault_raw("POST", "/v1/sys/capabilities-accessor",
+                                          {"accessor": "nope", "paths": "x"})
+        self.assertEqual(response.status, 400, response)
+        self.assertEqual(response.json(), {"errors": ["invalid accessor"]})
+
 
 class RegoHookTest(unittest.TestCase):
     @classmethod
