@@ -1,7 +1,8 @@
-/* Which rule applies to a path, following Vault's ACL (vault/acl.go): an
- * exact pattern wins outright; otherwise every matching prefix ("x*") and
- * segment ("a/+/b") pattern competes, and only the highest-priority one
- * counts. Rules with the same pattern in several policies are merged. */
+/* Selection of the rule that applies to a path, following Vault's ACL
+ * (vault/acl.go). An exact pattern wins outright. Otherwise every matching
+ * prefix ("x*") and segment ("a/+/b") pattern competes, and only the
+ * highest-priority one counts. Rules with the same pattern in several
+ * policies are merged. */
 #include <string.h>
 
 #include "secrets/acl_internal.h"
@@ -56,9 +57,13 @@ static bool rule_matches(const struct acl_rule *rule, const char *path, size_t p
 		memcmp(path, rule->pattern, rule->stem_len) == 0;
 }
 
-/* Positive when a has priority over b. Vault's order, lowest first: the
- * first wildcard comes earlier; the pattern ends in '*'; it has more "+"
- * segments; it is shorter; it is lexically smaller. */
+/* Positive when a has priority over b. Vault's order, lowest first, by the
+ * first rule that differs:
+ * 1. the first wildcard comes earlier,
+ * 2. the pattern ends in '*',
+ * 3. it has more "+" segments,
+ * 4. it is shorter,
+ * 5. it is lexically smaller. */
 static int compare_priority(const struct acl_rule *a, const struct acl_rule *b)
 {
 	if (a->first_wildcard != b->first_wildcard)

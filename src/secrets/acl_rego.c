@@ -99,7 +99,7 @@ int acl_rego_open(const char *module_path, struct policy_hook **ret_hook, struct
 	hook->limits.max_module_bytes = ACL_REGO_MAX_BYTES;
 	WD_GUARD(compile_module(module_path, text, len, &hook->limits, &engine, err));
 
-	/* A module without the rule would deny every request; say so at start. */
+	/* A module without the rule would deny every request, so reject it at start. */
 	if (!rego_engine_path_has_rules(engine, rule_path, WD_ARRAY_LEN(rule_path), NULL, 0)) {
 		rc = wd_error_set(err, WD_EINVAL, "Rego module %s defines no rule %s", module_path,
 			allow_rule);

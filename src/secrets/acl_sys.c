@@ -161,8 +161,8 @@ static int handle_read(struct secrets *secrets, const char *name, bool legacy,
 	json_t *stored = NULL, *data = NULL, *text;
 	int rc;
 
-	/* Vault answers a missing policy, and root, which has no text, with an
-	 * empty error list. */
+	/* Vault returns 404 with an empty error list for a missing policy and
+	 * for root, which has no text. */
 	if (strcmp(name, "root") == 0)
 		return wd_error_set(err, WD_ENOTFOUND, "%s", "");
 
@@ -395,7 +395,7 @@ static int capability_token(struct secrets *secrets, struct vault_request *req, 
 		rc = token_lookup_accessor(secrets, id, ret_owned, err);
 	} else {
 		id = json_string_value(json_object_get(req->body, "token"));
-		/* Without "token", answer for the caller, like capabilities-self. */
+		/* Without "token", use the caller's token, like capabilities-self. */
 		if (!id || !id[0])
 			return req->token ? 0 : wd_error_set(err, WD_EPERM, "permission denied");
 		rc = token_lookup(secrets, id, ret_owned, err);
