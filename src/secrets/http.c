@@ -220,7 +220,7 @@ static int authorize(struct secrets *secrets, struct vault_request *req, struct 
 		if (!exists)
 			req->op = VAULT_OP_CREATE;
 	}
-	WD_TRY(acl_check(secrets, req->token, req->path, req->op, needs_sudo(req->path), err));
+	WD_TRY(acl_check_request(secrets, req, needs_sudo(req->path), err));
 	if (secrets->rego)
 		WD_TRY(acl_rego_check(secrets, req, err));
 	return 0;
