@@ -295,7 +295,11 @@ answer:
 			message = status == 403 ? "permission denied" : err.detail[0] ? err.detail :
 				status == 404 ? "" : wd_strerror(rc);
 		wd_error_clear(&audit_err);
-		if (audit_response(secrets, &req, &resp, status, message, &audit_err) < 0 &&
+		/* The audit record keeps why a request was refused (a Rego rule, an
+		 * expired token), which the caller is not told. */
+		if (audit_response(secrets, &req, &resp, status,
+			rc < 0 && status == 403 && err.detail[0] ? err.detail : message,
+			&audit_err) < 0 &&
 			rc == 0) {
 			rc = audit_err.code;
 			status = 500;
