@@ -112,6 +112,18 @@ static int read_ttls_and_type(json_t *role, const json_t *body, bool created,
 			return WD_ENOMEM;
 	}
 
+	/* Checked on the merged role, so an update of one field is held to the
+	 * other's stored value, as Vault does. */
+	{
+		json_int_t default_ttl = json_integer_value(json_object_get(role, "default_ttl"));
+		json_int_t max_ttl = json_integer_value(json_object_get(role, "max_ttl"));
+
+		if (max_ttl > 0 && default_ttl > max_ttl)
+			return wd_error_set(err, WD_EINVAL, "ttl cannot be greater than max_ttl: "
+				"default_ttl %lld is above max_ttl %lld", (long long)default_ttl,
+				(long long)max_ttl);
+	}
+
 	if ((rc = db_field_string(body, "credential_type", 64, &credential_type, err)) < 0)
 		return rc;
 	if (rc && strcmp(credential_type, "password") != 0)
