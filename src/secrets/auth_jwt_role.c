@@ -128,9 +128,14 @@ static int read_bound_claims(const json_t *body, json_t **slot, struct wd_error 
 static int read_leeway(const json_t *body, const char *name, int64_t *inout,
 	struct wd_error *err)
 {
+	const json_t *value = json_object_get(body, name);
 	int64_t seconds = *inout;
 
-	WD_TRY(vault_json_ttl(body, name, &seconds, err));
+	/* -1 is not a duration, so it is read before the duration parser. */
+	if (json_is_integer(value) && json_integer_value(value) == -1)
+		seconds = -1;
+	else
+		WD_TRY(vault_json_ttl(body, name, &seconds, err));
 	if (seconds < -1 || seconds > JWT_LEEWAY_MAX)
 		return wd_error_set(err, WD_EINVAL, "field \"%s\" must be -1 (none), 0 (the "
 			"default) or up to %d seconds", name, JWT_LEEWAY_MAX);

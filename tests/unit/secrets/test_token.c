@@ -450,7 +450,7 @@ static void test_renew_capped_by_explicit_max(void **state)
 	char id[TOKEN_ID_MAX], warning[256];
 
 	make_token(f, &params, T0, id, &token);
-	assert_int_equal(token_renew_at(f->secrets, token, 2 * HOUR, T0 + HOUR, warning,
+	assert_int_equal(token_renew_at(f->secrets, token, 2 * HOUR, T0 + 1800, warning,
 		&f->err), 0);
 	assert_int_equal(token->expire_time, T0 + 2 * HOUR);
 	assert_string_equal(warning, "TTL of \"2h0m0s\" exceeded the effective max_ttl of "
