@@ -32,3 +32,11 @@ int cmd_policy_check(int argc, char **argv);
 
 /* The mTLS sidecar proxy (cmd_proxy.c). */
 int cmd_proxy(int argc, char **argv);
+
+/* The seal life cycle of the secrets service under `warden operator`
+ * (cmd_operator*.c). */
+int cmd_operator(int argc, char **argv);
+int cmd_operator_unseal(int argc, char **argv);
+
+/* Leases of the secrets API (cmd_lease.c). */
+int cmd_lease(int argc, char **argv);

@@ -25,6 +25,8 @@ static const struct cli_command commands[] = {
 	{ "ca", "print the CA's key slots", cmd_ca },
 	{ "policy", "evaluate, test and check Rego policies", cmd_policy },
 	{ "proxy", "run the mTLS sidecar proxy", cmd_proxy },
+	{ "operator", "initialize, unseal and seal the secrets service", cmd_operator },
+	{ "lease", "look up, renew and revoke leases of the secrets API", cmd_lease },
 };
 
 static void print_usage(FILE *out)

@@ -43,6 +43,12 @@ void acl_store_free(struct acl_store *store);
 WD_MUST_CHECK int acl_check(struct secrets *secrets, const struct vault_token *token,
 	const char *path, enum vault_op op, bool root_protected, struct wd_error *err);
 
+/* acl_check for req's token, path and op that also enforces the required,
+ * denied and allowed parameters of the matching rule on the keys and
+ * values of req->body, as Vault does for read, create, update and patch. */
+WD_MUST_CHECK int acl_check_request(struct secrets *secrets, const struct vault_request *req,
+	bool root_protected, struct wd_error *err);
+
 /* The sys/policies/acl/:name and sys/policy/:name handlers (rel is the
  * path below "sys/"). */
 WD_MUST_CHECK int acl_handle_sys(struct secrets *secrets, struct vault_request *req,

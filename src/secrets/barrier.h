@@ -51,8 +51,9 @@ bool barrier_sealed(const struct barrier *barrier);
 /* Creates the unseal key, root key and first keyring term, stores them,
  * and returns the unseal key split into `shares` shares of
  * BARRIER_SHARE_LEN bytes (ret_shares[i], each malloc'd; free with
- * barrier_shares_free). Leaves the barrier sealed. WD_EEXIST when already
- * initialized, WD_EINVAL for bad counts. */
+ * barrier_shares_free). With shares = threshold = 1 the one share is the
+ * whole key followed by the x-coordinate 1. Leaves the barrier sealed.
+ * WD_EEXIST when already initialized, WD_EINVAL for bad counts. */
 WD_MUST_CHECK int barrier_init(struct barrier *barrier, unsigned shares, unsigned threshold,
 	uint8_t ***ret_shares, struct wd_error *err);
 
@@ -60,8 +61,10 @@ WD_MUST_CHECK int barrier_init(struct barrier *barrier, unsigned shares, unsigne
 void barrier_shares_free(uint8_t **shares, unsigned count);
 
 /* Submits one share. When the threshold is reached the key is combined
- * and tried: on success the barrier is unsealed and *ret_unsealed is true.
- * reset discards the shares so far. A share of the wrong length or a
+ * and tried: on success the barrier is unsealed and *ret_unsealed is true
+ * (it stays false when the barrier was unsealed before the call, which
+ * ignores the share). reset discards the shares so far and ignores share.
+ * A share of the wrong length or a
  * repeated share is WD_EINVAL; a combination that does not open the root
  * key is WD_ECRYPTO and resets the progress. WD_ECONFLICT when not
  * initialized. */
@@ -116,10 +119,13 @@ WD_MUST_CHECK int barrier_commit(struct barrier *barrier, struct wd_error *err);
 void barrier_rollback(struct barrier *barrier);
 
 /* Splits secret (len bytes) into `shares` shares of len + 1 bytes each,
- * any `threshold` of which combine back (GF(2^8), x-coordinate last). */
+ * any `threshold` of which combine back (GF(2^8), x-coordinate last).
+ * ret_shares holds `shares` pointers to caller-owned buffers of len + 1
+ * bytes. WD_EINVAL unless 2 <= threshold <= shares <= 255 and len > 0. */
 WD_MUST_CHECK int shamir_split(const uint8_t *secret, size_t len, unsigned shares,
 	unsigned threshold, uint8_t **ret_shares);
 /* Combines count shares of len bytes each into ret_secret (len - 1 bytes).
- * WD_EINVAL for fewer than 2 shares, differing lengths or repeated x. */
+ * WD_EINVAL for fewer than 2 shares, len below 2, or an x-coordinate that
+ * is repeated or 0. */
 WD_MUST_CHECK int shamir_combine(const uint8_t *const *shares, size_t count, size_t len,
 	uint8_t *ret_secret);

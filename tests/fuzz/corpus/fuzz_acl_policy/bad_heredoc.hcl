@@ -1,0 +1,4 @@
+path "a" { policy = <<EOF
+read
+EOF
+}
