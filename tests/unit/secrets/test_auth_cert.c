@@ -355,5 +355,5 @@ int main(void)
 		cmocka_unit_test(test_glob),
 	};
 
-	return FIXTURE_RUN(tests);
+	return cmocka_run_group_tests(tests, NULL, NULL);
 }

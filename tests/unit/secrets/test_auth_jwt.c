@@ -521,5 +521,5 @@ int main(void)
 		cmocka_unit_test(test_claim_lookup),
 	};
 
-	return FIXTURE_RUN(tests);
+	return cmocka_run_group_tests(tests, NULL, NULL);
 }

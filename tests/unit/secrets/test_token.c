@@ -624,5 +624,5 @@ int main(void)
 		TEST(test_has_policy),
 	};
 
-	return FIXTURE_RUN(tests);
+	return cmocka_run_group_tests(tests, NULL, NULL);
 }

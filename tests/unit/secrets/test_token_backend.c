@@ -349,5 +349,5 @@ int main(void)
 		TEST(test_routes_and_warnings),
 	};
 
-	return FIXTURE_RUN(tests);
+	return cmocka_run_group_tests(tests, NULL, NULL);
 }

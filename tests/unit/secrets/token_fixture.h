@@ -84,38 +84,6 @@ static inline int fixture_setup(void **state)
 	return 0;
 }
 
-/* Exit status that makes meson count a test as skipped. */
-#define FIXTURE_SKIP 77
-
-/* Whether the barrier is built rather than the placeholder, which answers
- * every call with WD_EUNSUPPORTED.
- * TODO: drop this check once the barrier is on main. */
-static inline bool fixture_barrier_built(void)
-{
-	char dir[64] = "/tmp/wd-token-probe-XXXXXX";
-	char path[128];
-	struct barrier *barrier = NULL;
-	struct store *store = NULL;
-	bool built = true;
-
-	if (!mkdtemp(dir))
-		return true;
-	snprintf(path, sizeof(path), "%s/probe.db", dir);
-	if (store_open(path, NULL, &store, NULL) == 0) {
-		built = barrier_open(store, &barrier, NULL) != WD_EUNSUPPORTED;
-		barrier_free(barrier);
-		store_close(store);
-	}
-	nftw(dir, fixture_remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-	return built;
-}
-
-/* Runs the tests, or skips them all while the barrier is a placeholder. */
-#define FIXTURE_RUN(tests)                                                     \
-	(fixture_barrier_built() ? cmocka_run_group_tests(tests, NULL, NULL)   \
-				 : (printf("skipped: the secrets barrier is not built yet\n"), \
-					   FIXTURE_SKIP))
-
 static inline int fixture_teardown(void **state)
 {
 	struct fixture *f = *state;
