@@ -6,6 +6,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "secrets/expire.h"
+
 /* A fixed time so that expected TTLs are exact (2026-01-01T00:00:00Z). */
 #define T0 ((int64_t)1767225600)
 #define HOUR 3600
@@ -413,6 +415,63 @@ static void test_revoke_orphan_keeps_children(void **state)
 	token_free(grand);
 }
 
+/* A backend whose leases count their revocations. */
+static int revoked_leases;
+
+static int count_lease_revoke(struct secrets *secrets, struct vault_mount *mount,
+	const json_t *internal, struct wd_error *err)
+{
+	(void)secrets;
+	(void)mount;
+	(void)err;
+	assert_string_equal(json_str(internal, "user"), "v-token-1");
+	revoked_leases++;
+	return 0;
+}
+
+static const struct vault_backend counting_backend = {
+	.type = "counting",
+	.lease_revoke = count_lease_revoke,
+};
+
+static void test_revoke_revokes_leases(void **state)
+{
+	struct fixture *f = *state;
+	char parent_id[TOKEN_ID_MAX], child_id[TOKEN_ID_MAX];
+	struct vault_token *parent = make_child(f, NULL, parent_id);
+	struct vault_token *child = make_child(f, parent, child_id);
+	struct vault_mount *mount = vault_mount_lookup(f->secrets, "secret/");
+	const struct vault_backend *kv = mount->backend;
+	json_t *internal = json_pack("{s:s}", "user", "v-token-1");
+	struct vault_request req = { .path = "secret/creds/x", .mount = mount, .token = child };
+	struct vault_response resp = { 0 };
+	char path[VAULT_LEASE_ID_MAX + 32];
+	json_t *lease = NULL;
+
+	/* A lease made with the child's token, on a mount that counts. */
+	mount->backend = &counting_backend;
+	revoked_leases = 0;
+	assert_int_equal(expire_register(f->secrets, &req, HOUR, true, internal, &resp, &f->err),
+		0);
+	snprintf(path, sizeof(path), "sys/expire/id/%s", resp.lease_id);
+	assert_int_equal(barrier_get_json(f->secrets->barrier, path, &lease, &f->err), 0);
+	json_decref(lease);
+
+	/* Revoking the parent makes the child's lease due; the tick revokes it
+	 * in the backend and forgets it. */
+	assert_int_equal(token_revoke(f->secrets, parent, &f->err), 0);
+	expire_tick(f->secrets, token_now());
+	assert_int_equal(revoked_leases, 1);
+	assert_int_equal(barrier_get_json(f->secrets->barrier, path, &lease, &f->err),
+		WD_ENOTFOUND);
+
+	mount->backend = kv;
+	vault_response_clear(&resp);
+	json_decref(internal);
+	token_free(parent);
+	token_free(child);
+}
+
 static void test_renew(void **state)
 {
 	struct fixture *f = *state;
@@ -615,6 +674,7 @@ int main(void)
 		TEST(test_custom_id),
 		TEST(test_revoke_tree),
 		TEST(test_revoke_orphan_keeps_children),
+		TEST(test_revoke_revokes_leases),
 		TEST(test_renew),
 		TEST(test_renew_capped_by_explicit_max),
 		TEST(test_renew_refusals),
