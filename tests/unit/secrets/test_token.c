@@ -472,6 +472,65 @@ static void test_revoke_revokes_leases(void **state)
 	token_free(child);
 }
 
+static void test_child_dies_with_expired_parent(void **state)
+{
+	struct fixture *f = *state;
+	struct token_params params = { .ttl = 60, .renewable = true };
+	struct vault_token *parent = NULL, *child = NULL, *found = NULL;
+	char parent_id[TOKEN_ID_MAX], child_id[TOKEN_ID_MAX];
+
+	make_token(f, &params, T0, parent_id, &parent);
+	params = (struct token_params){ .parent = parent, .ttl = HOUR, .renewable = true };
+	make_token(f, &params, T0, child_id, &child);
+
+	assert_int_equal(token_lookup_at(f->secrets, child_id, T0 + 59, true, &found, &f->err), 0);
+	token_free(found);
+	found = NULL;
+
+	/* The parent expired: presenting the child revokes the whole tree. */
+	assert_int_equal(token_lookup_at(f->secrets, child_id, T0 + 60, true, &found, &f->err),
+		WD_EPERM);
+	assert_int_equal(token_record_load(f->secrets, parent->hash, &found, &f->err),
+		WD_ENOTFOUND);
+	assert_int_equal(token_record_load(f->secrets, child->hash, &found, &f->err),
+		WD_ENOTFOUND);
+	token_free(parent);
+	token_free(child);
+}
+
+static void test_tidy_revokes_unused_expired(void **state)
+{
+	struct fixture *f = *state;
+	struct token_params short_lived = { .ttl = 60, .renewable = true };
+	struct token_params long_lived = { .ttl = HOUR, .renewable = true };
+	struct vault_token *expired = NULL, *child = NULL, *alive = NULL, *found = NULL;
+	char expired_id[TOKEN_ID_MAX], child_id[TOKEN_ID_MAX], alive_id[TOKEN_ID_MAX];
+
+	make_token(f, &short_lived, T0, expired_id, &expired);
+	long_lived.parent = expired;
+	make_token(f, &long_lived, T0, child_id, &child);
+	long_lived.parent = NULL;
+	make_token(f, &long_lived, T0, alive_id, &alive);
+
+	/* Before the expiry the sweep keeps everything. */
+	token_tidy(f->secrets, T0 + 30);
+	assert_int_equal(count_under(f, "sys/token/id/"), 4);
+
+	/* The sweep waits out its interval, then revokes the expired token and
+	 * its child; the fixture's root token and the live one stay. */
+	token_tidy(f->secrets, T0 + 61);
+	assert_int_equal(count_under(f, "sys/token/id/"), 4);
+	token_tidy(f->secrets, T0 + 30 + TOKEN_TIDY_INTERVAL);
+	assert_int_equal(count_under(f, "sys/token/id/"), 2);
+	assert_int_equal(token_record_load(f->secrets, alive->hash, &found, &f->err), 0);
+	token_free(found);
+	assert_int_equal(count_under(f, "sys/token/parent/"), 0);
+
+	token_free(expired);
+	token_free(child);
+	token_free(alive);
+}
+
 static void test_renew(void **state)
 {
 	struct fixture *f = *state;
@@ -675,6 +734,8 @@ int main(void)
 		TEST(test_revoke_tree),
 		TEST(test_revoke_orphan_keeps_children),
 		TEST(test_revoke_revokes_leases),
+		TEST(test_child_dies_with_expired_parent),
+		TEST(test_tidy_revokes_unused_expired),
 		TEST(test_renew),
 		TEST(test_renew_capped_by_explicit_max),
 		TEST(test_renew_refusals),
