@@ -9,11 +9,11 @@
 #include "secrets/auth_jwt_internal.h"
 #include "secrets/barrier.h"
 
-/* Longest user_claim and bound_subject, in bytes. */
+/* Maximum length of user_claim and of bound_subject, in bytes. */
 #define CLAIM_NAME_MAX 256
 #define SUBJECT_MAX 4096
 
-/* Most claims in bound_claims. */
+/* Maximum number of claims in bound_claims. */
 #define BOUND_CLAIMS_MAX 64
 
 void jwt_role_free(struct jwt_role *role)
@@ -44,8 +44,8 @@ static struct jwt_role *role_new(const char *name)
 	return role;
 }
 
-/* Only "jwt" roles exist here; Vault's default type is "oidc", so a new
- * role must say "jwt". */
+/* Only "jwt" roles exist here. Vault's default type is "oidc", so a new
+ * role must set role_type "jwt". */
 static int read_role_type(const json_t *body, bool is_new, struct wd_error *err)
 {
 	const char *type = NULL;

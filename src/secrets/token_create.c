@@ -141,10 +141,10 @@ static int final_policies(const struct token_params *params, json_t **ret_polici
 	return 0;
 }
 
-/* Vault's token TTL (handleCreateCommon): a root token without ttl or
- * period never expires; otherwise CalculateTTL from the token's mount
- * (found by the creating path), where a period replaces the TTL. Root
- * tokens stay bound by explicit_max_ttl. */
+/* Computes Vault's token TTL (handleCreateCommon). A root token without ttl
+ * or period never expires. Other tokens get CalculateTTL from the mount of
+ * the creating path, where a period replaces the TTL. Root tokens stay bound
+ * by explicit_max_ttl. */
 static int creation_ttl(struct secrets *secrets, const struct token_params *params,
 	bool is_root, const char *path, int64_t now, int64_t *ret_ttl, char *ret_warning,
 	struct wd_error *err)

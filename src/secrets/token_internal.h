@@ -1,6 +1,7 @@
-/* What the token store's files share: the barrier layout, the salt, record
- * encoding, and the steps behind token.h that the token backend also calls
- * with an explicit time. Not used outside the token store and its backend. */
+/* Declarations the token store's files share: the barrier layout, the salt,
+ * record encoding, and the steps behind token.h that the token backend also
+ * calls with an explicit time. Not used outside the token store and its
+ * backend. */
 #pragma once
 
 #include <stdbool.h>
@@ -109,7 +110,7 @@ WD_MUST_CHECK int token_policies_sanitize(const json_t *policies, bool add_defau
 bool token_policies_subset(const json_t *set, const json_t *subset);
 
 /* token_create at time now; a TTL capping warning (or "") goes to
- * ret_warning, which holds 256 bytes. */
+ * ret_warning, which has room for 256 bytes. */
 WD_MUST_CHECK int token_create_at(struct secrets *secrets, const struct token_params *params,
 	int64_t now, char ret_id[static TOKEN_ID_MAX], struct vault_token **ret_token,
 	char *ret_warning, struct wd_error *err);

@@ -16,7 +16,7 @@
 #include "secrets/barrier.h"
 #include "secrets/token_internal.h"
 
-/* Longest accessor accepted in a request; ours have TOKEN_ACCESSOR_LEN. */
+/* Maximum length of an accessor in a request; ours have TOKEN_ACCESSOR_LEN. */
 #define ACCESSOR_INPUT_MAX 64
 
 /* Reads the salt, or creates and stores one when the barrier has none. */
@@ -312,7 +312,7 @@ static void revoke_dead(struct secrets *secrets, const struct vault_token *token
 }
 
 /* Whether an ancestor of token within TOKEN_ANCESTOR_CHECK_MAX levels is
- * dead or gone. A dead one is revoked with its whole tree, which holds
+ * dead or gone. A dead one is revoked with its whole tree, which contains
  * token, as Vault revokes the children of an expired token with it. */
 static int ancestors_dead(struct secrets *secrets, const struct vault_token *token,
 	int64_t now, bool *ret_dead, struct wd_error *err)

@@ -1,5 +1,5 @@
-/* The sweep that revokes tokens nobody looks up any more: an expired token
- * is otherwise revoked only when a request presents it. */
+/* The sweep that revokes tokens no request presents any more. Without it an
+ * expired token is revoked only when a request presents it. */
 #include <stdio.h>
 #include <string.h>
 

@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 """Tokens and login on the secrets API, driven with hvac (Debian's
-python3-hvac 0.11) against a dev server: token create, lookup, renew and
-revoke (a child goes with its parent), refusals of bad and missing tokens,
-cert login with an X.509-SVID the server mints, and JWT login with a
-JWT-SVID it mints."""
+python3-hvac 0.11) against a dev server. The tests cover token create,
+lookup, renew and revoke (a child goes with its parent), rejection of bad
+and missing tokens, cert login with an X.509-SVID the server mints, and JWT
+login with a JWT-SVID it mints."""
 import time
 import unittest
 
@@ -151,13 +151,13 @@ class LoginTest(unittest.TestCase):
         self.assertEqual(auth["metadata"]["cert_name"], "web")
         self.assertEqual(auth["metadata"]["spiffe_id"], "spiffe://example.org/web/frontend")
 
-        # The client now holds the new token.
+        # The client now uses the new token.
         data = client.auth.token.lookup_self()["data"]
         self.assertEqual(data["display_name"], "cert-web")
         self.assertEqual(data["path"], "auth/cert/login")
         self.assertIs(data["orphan"], True)
 
-    def test_cert_login_refusals(self):
+    def test_cert_login_rejections(self):
         cert, key = self.svid_files("spiffe://example.org/db", "db")
         with self.assertRaises(hvac.exceptions.InvalidRequest) as caught:
             self.server.vault(token="").auth.cert.login(cert_pem=cert, key_pem=key)
@@ -180,7 +180,7 @@ class LoginTest(unittest.TestCase):
         self.assertEqual(data["display_name"], "jwt-spiffe://example.org/web")
         self.assertEqual(data["path"], "auth/jwt/login")
 
-    def test_jwt_login_refusals(self):
+    def test_jwt_login_rejections(self):
         client = self.server.vault(token="")
         cases = [
             ("web", self.jwt_svid("spiffe://example.org/web", "other"),

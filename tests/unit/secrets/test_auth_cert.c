@@ -209,7 +209,7 @@ static void test_login_with_svid(void **state)
 	OPENSSL_free(serial_text);
 	BN_free(serial);
 
-	/* The token works and says where it came from. */
+	/* The token works and records the login path and role. */
 	assert_int_equal(token_lookup(f->secrets, json_str(c.resp.auth, "client_token"), &token,
 		&f->err), 0);
 	assert_string_equal(token->display_name, "cert-web");
@@ -219,7 +219,7 @@ static void test_login_with_svid(void **state)
 	client_free(&client);
 }
 
-static void test_login_refusals(void **state)
+static void test_login_rejections(void **state)
 {
 	struct fixture *f = *state;
 	struct client client;
@@ -348,7 +348,7 @@ int main(void)
 		TEST(test_role_crud),
 		TEST(test_role_invalid_fields),
 		TEST(test_login_with_svid),
-		TEST(test_login_refusals),
+		TEST(test_login_rejections),
 		TEST(test_login_picks_role),
 		TEST(test_login_common_names),
 		cmocka_unit_test(test_login_unauthenticated),

@@ -191,7 +191,7 @@ static void test_login_with_jwt_svid(void **state)
 	free(jwt);
 }
 
-static void test_jwt_svid_refusals(void **state)
+static void test_jwt_svid_rejections(void **state)
 {
 	struct fixture *f = *state;
 	char *other_aud = svid_jwt(f, "spiffe://example.org/web", "other");
@@ -330,7 +330,7 @@ static void test_login_with_configured_key(void **state)
 	keyed_free(&k);
 }
 
-static void test_configured_key_refusals(void **state)
+static void test_configured_key_rejections(void **state)
 {
 	struct fixture *f = *state;
 	struct keyed k;
@@ -512,9 +512,9 @@ int main(void)
 		TEST(test_role_validation),
 		TEST(test_role_crud),
 		TEST(test_login_with_jwt_svid),
-		TEST(test_jwt_svid_refusals),
+		TEST(test_jwt_svid_rejections),
 		TEST(test_login_with_configured_key),
-		TEST(test_configured_key_refusals),
+		TEST(test_configured_key_rejections),
 		TEST(test_glob_bound_claims),
 		TEST(test_config_endpoint),
 		TEST(test_supported_algs_limit_svids),

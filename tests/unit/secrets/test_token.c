@@ -458,7 +458,7 @@ static void test_revoke_revokes_leases(void **state)
 	json_decref(lease);
 
 	/* Revoking the parent makes the child's lease due; the tick revokes it
-	 * in the backend and forgets it. */
+	 * in the backend and deletes it. */
 	assert_int_equal(token_revoke(f->secrets, parent, &f->err), 0);
 	expire_tick(f->secrets, token_now());
 	assert_int_equal(revoked_leases, 1);
@@ -576,7 +576,7 @@ static void test_renew_capped_by_explicit_max(void **state)
 	token_free(token);
 }
 
-static void test_renew_refusals(void **state)
+static void test_renew_rejections(void **state)
 {
 	struct fixture *f = *state;
 	struct token_params params = { .ttl = HOUR, .renewable = false };
@@ -738,7 +738,7 @@ int main(void)
 		TEST(test_tidy_revokes_unused_expired),
 		TEST(test_renew),
 		TEST(test_renew_capped_by_explicit_max),
-		TEST(test_renew_refusals),
+		TEST(test_renew_rejections),
 		TEST(test_periodic_renew),
 		TEST(test_auth_block),
 		TEST(test_lookup_data),

@@ -1,8 +1,8 @@
-/* Shared setup for the token and auth tests: a dev-mode secrets service on
- * a temporary SQLite store (barrier unsealed, root token "root-test",
- * auth/cert/ and auth/jwt/ mounted) with a trust-domain authority for
- * example.org, and a helper that sends one request to a backend as the
- * request core does. */
+/* Shared setup for the token and auth tests. Each test gets a dev-mode
+ * secrets service on a temporary SQLite store (barrier unsealed, root token
+ * "root-test", auth/cert/ and auth/jwt/ mounted) with a trust-domain
+ * authority for example.org. call_backend sends one request to a backend as
+ * the request core does. */
 #pragma once
 
 #include <ftw.h>
@@ -98,7 +98,7 @@ static inline int fixture_teardown(void **state)
 	return 0;
 }
 
-/* One request and what the backend answered. */
+/* One request and the backend's response. */
 struct call {
 	struct vault_request req;
 	struct vault_response resp;
@@ -117,9 +117,10 @@ static inline void call_clear(struct call *c)
 }
 
 /* Sends op on path (below /v1/) with a JSON body (NULL: none) and a client
- * token (NULL: none), through the token lookup, the existence check and
- * the mount's backend as the request core runs them (the ACL is left to
- * its own tests). Returns the backend's result; c keeps the response. */
+ * token (NULL: none). The request passes the token lookup, the existence
+ * check and the mount's backend as in the request core, but not the ACL,
+ * which has its own tests. Returns the backend's result; c keeps the
+ * response. */
 static inline int call_backend(struct fixture *f, struct call *c, enum vault_op op,
 	const char *path, const char *body, const char *client_token)
 {
