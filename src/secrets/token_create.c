@@ -16,10 +16,12 @@
  * 62^24 values means the random source is broken. */
 #define ACCESSOR_TRIES 3
 
-/* Most metadata pairs on one token, and the longest key and value. */
+/* Maximum metadata pairs on one token, and maximum key and value lengths in
+ * bytes. A value has room for a SPIFFE ID of the maximum length (2048 bytes
+ * of path after the trust domain). */
 #define META_COUNT_MAX 64
 #define META_KEY_MAX 128
-#define META_VALUE_MAX 512
+#define META_VALUE_MAX 4096
 
 /* Fills out with len random characters of [0-9A-Za-z] and a NUL. Bytes of
  * 248 and above are drawn again so that every character is equally likely

@@ -318,6 +318,28 @@ static void test_login_common_names(void **state)
 	client_free(&client);
 }
 
+static void test_disable_revokes_tokens(void **state)
+{
+	struct fixture *f = *state;
+	struct client client;
+	struct vault_token *token = NULL;
+	char id[TOKEN_ID_MAX];
+	struct call c;
+
+	write_role(f, "web", "{\"allowed_uri_sans\": \"spiffe://example.org/web\"}");
+	client_issue(f, "spiffe://example.org/web", NULL, &client);
+	assert_int_equal(login(f, &c, client.chain, NULL), 0);
+	snprintf(id, sizeof(id), "%s", json_str(c.resp.auth, "client_token"));
+	call_clear(&c);
+
+	/* A token made by root survives; the login token goes with the mount. */
+	assert_int_equal(vault_mount_remove(f->secrets, "auth/cert", &f->err), 0);
+	assert_int_equal(token_lookup(f->secrets, id, &token, &f->err), WD_EPERM);
+	assert_int_equal(token_lookup(f->secrets, ROOT_TOKEN, &token, &f->err), 0);
+	token_free(token);
+	client_free(&client);
+}
+
 static void test_login_unauthenticated(void **state)
 {
 	(void)state;
@@ -351,6 +373,7 @@ int main(void)
 		TEST(test_login_rejections),
 		TEST(test_login_picks_role),
 		TEST(test_login_common_names),
+		TEST(test_disable_revokes_tokens),
 		cmocka_unit_test(test_login_unauthenticated),
 		cmocka_unit_test(test_glob),
 	};
