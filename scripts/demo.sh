@@ -3,7 +3,10 @@
 # OpenSSL's own tools verify, use for mutual TLS, and see revoked; then a
 # node agent hands two workloads their own SVIDs through the Workload API,
 # and two services talk through warden proxies that a Rego policy guards.
-# The agent step needs root, to run one workload as nobody.
+# Last, a workload logs in to the Vault-compatible secrets API with its
+# SVID and gets a PostgreSQL user that disappears when its lease ends.
+# The agent step needs root, to run one workload as nobody, and the
+# secrets step runs PostgreSQL as the postgres user.
 #
 # usage: scripts/demo.sh [path/to/warden]
 set -eu
@@ -17,8 +20,13 @@ TLS_SERVER_PID=""
 AGENT_PID=""
 PROXY_PIDS=""
 NGINX_PID=""
+PG_DIR=""
 
 cleanup() {
+	if [ -n "$PG_DIR" ]; then
+		runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D "$PG_DIR/data" \
+			-m immediate stop >/dev/null 2>&1 || true
+	fi
 	for pid in $PROXY_PIDS $NGINX_PID $AGENT_PID $TLS_SERVER_PID $OTHER_PID $SERVER_PID; do
 		kill "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
@@ -42,7 +50,9 @@ start_server() {
 	trust_domain=$1
 	dir=$WORK/$trust_domain
 	mkdir -p "$dir"
-	"$WARDEN" server --trust-domain "$trust_domain" --data-dir "$dir/data" \
+	# Vault clients check the host name: the serving SVID names localhost.
+	printf 'identity:\n  dns_names: [localhost]\n' >"$dir/server.yaml"
+	"$WARDEN" server --config "$dir/server.yaml" --trust-domain "$trust_domain" --data-dir "$dir/data" \
 		--listen 127.0.0.1:0 --policy-listen 127.0.0.1:0 --secrets-listen 127.0.0.1:0 --admin-socket "$dir/admin.sock" \
 		>"$dir/server.log" 2>&1 &
 	started_pid=$!
@@ -273,7 +283,9 @@ start_proxy() {
 	"$WARDEN" proxy --workers 1 "$@" >"$log" 2>&1 &
 	PROXY_PIDS="$PROXY_PIDS $!"
 	for _ in $(seq 1 100); do
-		PROXY_PORT=$(sed -n 's/.*proxy listening .*address=[0-9.]*:\([0-9]*\).*/\1/p' "$log")
+		# The background job may not have created the log yet.
+		PROXY_PORT=$(sed -n 's/.*proxy listening .*address=[0-9.]*:\([0-9]*\).*/\1/p' "$log" \
+			2>/dev/null || true)
 		[ -n "$PROXY_PORT" ] && return 0
 		sleep 0.1
 	done
@@ -319,5 +331,94 @@ for line in open(sys.argv[1]):
     r = json.loads(line)
     print(f"  #{r['seq']} {r['actor']:<32} {r['object']:<14} {r['outcome']:<8} {r['detail']}")
 PY
+
+
+step "a workload logs in with its SVID and gets a just-in-time PostgreSQL user"
+PG_BIN=/usr/lib/postgresql/15/bin
+PG_DIR=$WORK/pg
+mkdir -p "$PG_DIR"
+chown postgres "$PG_DIR"
+runuser -u postgres -- "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres --auth=trust >/dev/null
+runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -w -l "$PG_DIR/log" \
+	-o "-c listen_addresses='' -c unix_socket_directories='$PG_DIR'" start >/dev/null
+psql_admin() {
+	runuser -u postgres -- psql -h "$PG_DIR" -U postgres -d app -v ON_ERROR_STOP=1 -qAt "$@"
+}
+runuser -u postgres -- psql -h "$PG_DIR" -U postgres -qc "CREATE DATABASE app"
+psql_admin -c "CREATE ROLE vault_admin WITH LOGIN SUPERUSER PASSWORD 'demo-root-password'"
+psql_admin -c "CREATE TABLE orders (id int, item text); INSERT INTO orders VALUES (1, 'book'), (2, 'lamp')"
+echo "PostgreSQL 15 runs on the Unix socket in $PG_DIR"
+
+SECRETS_PORT=$(sed -n 's/.*server started .*secrets_port=\([0-9]*\).*/\1/p' "$WORK/example.org/server.log")
+export VAULT_ADDR="https://localhost:$SECRETS_PORT" VAULT_CACERT="$WORK/bundle.pem"
+echo "the secrets API listens at $VAULT_ADDR; a new server is sealed:"
+show "$WARDEN" operator status
+echo "\$ warden operator init --key-shares 1 --key-threshold 1 --format json >init.json"
+"$WARDEN" operator init --key-shares 1 --key-threshold 1 --format json >"$WORK/init.json"
+UNSEAL_KEY=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["unseal_keys_b64"][0])' "$WORK/init.json")
+VAULT_TOKEN=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["root_token"])' "$WORK/init.json")
+export VAULT_TOKEN
+echo "\$ warden operator unseal <init.json's key>"
+echo "$UNSEAL_KEY" | "$WARDEN" operator unseal | grep -E '^(Sealed|Unseal Progress)' 
+echo "unsealed with the one share; the operator configures Vault's way, with curl:"
+vault_api() {
+	method=$1 path=$2
+	shift 2
+	curl -sS --fail-with-body --cacert "$VAULT_CACERT" -H "X-Vault-Token: $VAULT_TOKEN" \
+		-X "$method" "$VAULT_ADDR/v1/$path" "$@"
+}
+vault_api POST sys/mounts/database -d '{"type":"database"}'
+vault_api POST database/config/app -d "{\"plugin_name\":\"postgresql-database-plugin\",
+	\"connection_url\":\"postgresql://{{username}}:{{password}}@/app?host=$PG_DIR\",
+	\"username\":\"vault_admin\",\"password\":\"demo-root-password\",\"allowed_roles\":\"reader\"}"
+vault_api POST database/roles/reader -d '{"db_name":"app","default_ttl":"8s","max_ttl":"1m",
+	"creation_statements":["CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '"'"'{{password}}'"'"' VALID UNTIL '"'"'{{expiration}}'"'"'; GRANT SELECT ON orders TO \"{{name}}\";"]}'
+vault_api PUT sys/policies/acl/orders-reader \
+	-d '{"policy":"path \"database/creds/reader\" { capabilities = [\"read\"] }"}'
+vault_api POST sys/auth/cert -d '{"type":"cert"}'
+vault_api POST auth/cert/certs/orders -d '{"allowed_uri_sans":"spiffe://example.org/orders",
+	"token_policies":"orders-reader","token_ttl":"5m"}'
+echo "database/ mounted, role reader (TTL 8 s), policy orders-reader, cert login for spiffe://example.org/orders"
+
+echo "\$ warden svid mint --spiffe-id spiffe://example.org/orders --out orders"
+"$WARDEN" svid mint --spiffe-id spiffe://example.org/orders --out "$WORK/orders" >/dev/null
+echo "the workload logs in with its X.509-SVID over mutual TLS and asks for credentials:"
+echo "\$ curl --cert orders/svid.pem --key orders/svid.key -X POST \$VAULT_ADDR/v1/auth/cert/login"
+WORKLOAD_TOKEN=$(curl -sS --fail-with-body --cacert "$VAULT_CACERT" --cert "$WORK/orders/svid.pem" \
+	--key "$WORK/orders/svid.key" -X POST "$VAULT_ADDR/v1/auth/cert/login" |
+	/usr/bin/python3 -c 'import json,sys; a=json.load(sys.stdin)["auth"]; print(a["client_token"]); print("  token policies:", a["policies"], file=sys.stderr)')
+curl -sS --fail-with-body --cacert "$VAULT_CACERT" -H "X-Vault-Token: $WORKLOAD_TOKEN" \
+	"$VAULT_ADDR/v1/database/creds/reader" >"$WORK/creds.json"
+DB_USER=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["data"]["username"])' "$WORK/creds.json")
+DB_PASSWORD=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["data"]["password"])' "$WORK/creds.json")
+LEASE_ID=$(/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["lease_id"]); print("  lease", d["lease_id"], "for", d["lease_duration"], "s", file=sys.stderr)' "$WORK/creds.json")
+echo "  user $DB_USER"
+echo "psql logs in with them; SELECT works, INSERT is refused:"
+PGPASSWORD=$DB_PASSWORD psql -h "$PG_DIR" -U "$DB_USER" -d app -qAt -c "SELECT count(*) || ' orders' FROM orders"
+if PGPASSWORD=$DB_PASSWORD psql -h "$PG_DIR" -U "$DB_USER" -d app -qAt \
+	-c "INSERT INTO orders VALUES (3, 'x')" 2>"$WORK/insert.err"; then
+	echo "demo: the INSERT succeeded, but the role grants SELECT only" >&2
+	exit 1
+fi
+sed 's/^/  /' "$WORK/insert.err"
+show "$WARDEN" lease lookup "$LEASE_ID"
+echo "a session stays open while the lease runs out..."
+PGPASSWORD=$DB_PASSWORD psql -h "$PG_DIR" -U "$DB_USER" -d app -qAt -c "SELECT pg_sleep(60)" \
+	>"$WORK/session.out" 2>&1 &
+SESSION_PID=$!
+for _ in $(seq 1 30); do
+	[ -z "$(psql_admin -c "SELECT 1 FROM pg_roles WHERE rolname = '$DB_USER'")" ] && break
+	sleep 1
+done
+wait "$SESSION_PID" 2>/dev/null || true
+if [ -n "$(psql_admin -c "SELECT 1 FROM pg_roles WHERE rolname = '$DB_USER'")" ]; then
+	echo "demo: $DB_USER still exists after its lease ended" >&2
+	exit 1
+fi
+echo "the lease ended: $DB_USER is gone from pg_roles, and its open session was ended:"
+sed 's/^/  /' "$WORK/session.out"
+echo "each secrets request is in the server's audit chain, its strings HMAC'd:"
+grep -c '"action":"vault.request"' "$WORK/example.org/data/audit.log" | sed 's/^/  vault.request records: /'
+grep '"object":"database/creds/reader"' "$WORK/example.org/data/audit.log" | tail -1 | cut -c1-220 | sed 's/^/  /'
 
 printf '\ndemo finished\n'

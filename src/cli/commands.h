@@ -30,6 +30,10 @@ int cmd_policy(int argc, char **argv);
 int cmd_policy_test(int argc, char **argv);
 int cmd_policy_check(int argc, char **argv);
 
+/* The KV secrets engine: get, put, list, delete, undelete, destroy and
+ * metadata (cmd_kv*.c). */
+int cmd_kv(int argc, char **argv);
+
 /* The mTLS sidecar proxy (cmd_proxy.c). */
 int cmd_proxy(int argc, char **argv);
 
@@ -40,3 +44,6 @@ int cmd_operator_unseal(int argc, char **argv);
 
 /* Leases of the secrets API (cmd_lease.c). */
 int cmd_lease(int argc, char **argv);
+
+/* The database secrets engine client (cmd_db*.c). */
+int cmd_db(int argc, char **argv);

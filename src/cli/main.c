@@ -27,6 +27,8 @@ static const struct cli_command commands[] = {
 	{ "proxy", "run the mTLS sidecar proxy", cmd_proxy },
 	{ "operator", "initialize, unseal and seal the secrets service", cmd_operator },
 	{ "lease", "look up, renew and revoke leases of the secrets API", cmd_lease },
+	{ "db", "manage dynamic PostgreSQL credentials of the secrets API", cmd_db },
+	{ "kv", "read and write secrets of the KV engine", cmd_kv },
 };
 
 static void print_usage(FILE *out)

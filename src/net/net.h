@@ -106,6 +106,9 @@ struct net_route {
 	net_handler_fn handler;
 	void *arg;
 	enum net_auth auth;
+	/* A final {name...} segment also matches a path ending in '/'; the
+	 * value then ends in '/'. */
+	bool trailing_slash;
 };
 
 /* Reports an error that no caller can receive (a failed accept, a failed

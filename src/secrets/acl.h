@@ -49,8 +49,9 @@ WD_MUST_CHECK int acl_check(struct secrets *secrets, const struct vault_token *t
 WD_MUST_CHECK int acl_check_request(struct secrets *secrets, const struct vault_request *req,
 	bool root_protected, struct wd_error *err);
 
-/* The sys/policies/acl/:name and sys/policy/:name handlers (rel is the
- * path below "sys/"). */
+/* The sys/policies/acl/:name, sys/policy/:name and sys/capabilities,
+ * capabilities-self and capabilities-accessor handlers (rel is the path
+ * below "sys/"). */
 WD_MUST_CHECK int acl_handle_sys(struct secrets *secrets, struct vault_request *req,
 	struct vault_response *resp, struct wd_error *err);
 

@@ -1,6 +1,6 @@
-/* What the ACL files share: parsed path rules, the selection of the rule
- * that applies to a path, parameter checks and the policy store's cache.
- * Not part of the public interface. */
+/* Definitions the ACL files share: parsed path rules, the selection of the
+ * rule that applies to a path, parameter checks and the policy store's
+ * cache. Not part of the public interface. */
 #pragma once
 
 #include <stdbool.h>
@@ -19,7 +19,7 @@
 #define ACL_POLICY_MAX_DEPTH 16u
 #define ACL_POLICY_MAX_VALUES 65536u
 
-/* Longest policy name accepted by the sys/policy endpoints, in bytes. */
+/* Maximum length of a policy name at the sys/policy endpoints, in bytes. */
 #define ACL_POLICY_NAME_MAX 128u
 
 /* Every capability except deny: what root may do. */
@@ -28,8 +28,8 @@
 		ACL_CAP_SUDO | ACL_CAP_PATCH)
 
 /* Parameter limits of one rule, as Vault keeps them. allowed and denied
- * map a lowercased body key (or "*") to an array of values, where an
- * empty array means any value; required is an array of lowercased keys.
+ * map a lowercased body key (or "*") to an array of values. An empty
+ * array means any value. required is an array of lowercased keys. Each is
  * NULL when the rule sets none. */
 struct acl_params {
 	json_t *allowed;
@@ -44,7 +44,7 @@ struct acl_rule {
 	bool is_prefix;         /* the pattern ends in '*' */
 	bool has_plus;          /* a whole segment is "+" */
 	unsigned plus_count;    /* segments that are "+" */
-	size_t first_wildcard;  /* offset of the first '+', or stem_len for a prefix */
+	size_t first_wildcard;  /* offset of the first "+" segment, else stem_len */
 	unsigned caps;          /* ACL_CAP_* bits; ACL_CAP_DENY alone when denied */
 	struct acl_params params;
 	unsigned line;
@@ -80,15 +80,12 @@ void acl_params_clear(struct acl_params *params);
 
 /* Whether body (a JSON object, may be NULL) passes params for op:
  * required keys present, no denied key with a denied value, and only
- * allowed keys with allowed values. Read, create, update and patch are
- * checked; other operations always pass. */
+ * allowed keys with allowed values. Read (and HEAD), create, update and
+ * patch are checked, and other operations always pass. */
 bool acl_params_allow(const struct acl_params *params, enum vault_op op, const json_t *body);
 
 /* The capability bit that op needs (HEAD needs read). */
 unsigned acl_op_capability(enum vault_op op);
-
-/* Returns "read", "list", "create", "update", "delete", "patch" or "head". */
-const char *acl_op_name(enum vault_op op);
 
 /* Appends the names of caps to array in Vault's sorted order, or "deny"
  * when caps has ACL_CAP_DENY or nothing. */

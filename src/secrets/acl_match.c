@@ -1,7 +1,9 @@
-/* Which rule applies to a path, following Vault's ACL (vault/acl.go): an
- * exact pattern wins outright; otherwise every matching prefix ("x*") and
- * segment ("a/+/b") pattern competes, and only the highest-priority one
- * counts. Rules with the same pattern in several policies are merged. */
+/* Selection of the rule that applies to a path, following Vault's ACL
+ * (vault/acl.go). An exact pattern wins outright. Otherwise every matching
+ * prefix ("x*") and segment ("a/+/b") pattern competes, and only the
+ * highest-priority one counts. Rules with the same pattern in several
+ * policies are merged. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "secrets/acl_internal.h"
@@ -56,9 +58,13 @@ static bool rule_matches(const struct acl_rule *rule, const char *path, size_t p
 		memcmp(path, rule->pattern, rule->stem_len) == 0;
 }
 
-/* Positive when a has priority over b. Vault's order, lowest first: the
- * first wildcard comes earlier; the pattern ends in '*'; it has more "+"
- * segments; it is shorter; it is lexically smaller. */
+/* Positive when a has priority over b. Vault's order, lowest first, by the
+ * first rule that differs:
+ * 1. the first wildcard comes earlier,
+ * 2. the pattern ends in '*',
+ * 3. it has more "+" segments,
+ * 4. it is shorter,
+ * 5. it is lexically smaller. */
 static int compare_priority(const struct acl_rule *a, const struct acl_rule *b)
 {
 	if (a->first_wildcard != b->first_wildcard)
@@ -187,7 +193,9 @@ static int merge_parameter_map(json_t **merged, const json_t *add)
 	return 0;
 }
 
-static int merge_required(json_t **merged, const json_t *add)
+/* Appends the keys of add that merged lacks; seen is the set of merged's
+ * keys, so long lists merge in linear time. */
+static int merge_required(json_t **merged, json_t *seen, const json_t *add)
 {
 	size_t i;
 	json_t *key;
@@ -197,14 +205,12 @@ static int merge_required(json_t **merged, const json_t *add)
 	if (!*merged && !(*merged = json_array()))
 		return WD_ENOMEM;
 	json_array_foreach((json_t *)add, i, key) {
-		bool present = false;
-		size_t k;
-		json_t *have;
+		const char *name = json_string_value(key);
 
-		json_array_foreach(*merged, k, have) {
-			present = present || json_equal(have, key);
-		}
-		if (!present && json_array_append(*merged, key) < 0)
+		if (!name || json_object_get(seen, name))
+			continue;
+		if (json_object_set(seen, name, json_true()) < 0 ||
+		    json_array_append(*merged, key) < 0)
 			return WD_ENOMEM;
 	}
 	return 0;
@@ -214,11 +220,15 @@ int acl_params_merge(struct acl_policy *const *policies, size_t count,
 	const struct acl_selection *selection, struct acl_params *ret_params)
 {
 	struct acl_params merged = { 0 };
+	json_t *seen = NULL;
 	int rc = 0;
 
 	memset(ret_params, 0, sizeof(*ret_params));
 	if (!selection->pattern || selection->caps & ACL_CAP_DENY)
 		return 0;
+	seen = json_object();
+	if (!seen)
+		return WD_ENOMEM;
 
 	for (size_t i = 0; i < count; i++) {
 		for (size_t j = 0; policies[i] && j < policies[i]->count; j++) {
@@ -228,12 +238,14 @@ int acl_params_merge(struct acl_policy *const *policies, size_t count,
 				continue;
 			WD_GUARD(merge_parameter_map(&merged.allowed, rule->params.allowed));
 			WD_GUARD(merge_parameter_map(&merged.denied, rule->params.denied));
-			WD_GUARD(merge_required(&merged.required, rule->params.required));
+			WD_GUARD(merge_required(&merged.required, seen, rule->params.required));
 		}
 	}
+	json_decref(seen);
 	*ret_params = merged;
 	return 0;
 out:
+	json_decref(seen);
 	acl_params_clear(&merged);
 	return rc;
 }
@@ -281,24 +293,29 @@ static bool value_in_list(const json_t *value, const json_t *list)
 }
 
 /* Looks key up in params by its lowercased form, as Vault does; the keys
- * of params are lowercase already. */
-static json_t *get_lowercase(const json_t *params, const char *key)
+ * of params are lowercase already. WD_ENOMEM when the copy fails. */
+static int get_lowercase(const json_t *params, const char *key, json_t **ret_values)
 {
-	const char *name;
-	json_t *values;
+	char *lower;
 
-	json_object_foreach((json_t *)params, name, values) {
-		size_t i = 0;
-
-		while (key[i] && name[i] ==
-			(key[i] >= 'A' && key[i] <= 'Z' ? (char)(key[i] - 'A' + 'a') : key[i]))
-			i++;
-		if (key[i] == '\0' && name[i] == '\0')
-			return values;
+	*ret_values = NULL;
+	if (!strpbrk(key, "ABCDEFGHIJKLMNOPQRSTUVWXYZ")) {
+		*ret_values = json_object_get(params, key);
+		return 0;
 	}
-	return NULL;
+	lower = strdup(key);
+	if (!lower)
+		return WD_ENOMEM;
+	for (size_t i = 0; lower[i]; i++) {
+		if (lower[i] >= 'A' && lower[i] <= 'Z')
+			lower[i] = (char)(lower[i] - 'A' + 'a');
+	}
+	*ret_values = json_object_get(params, lower);
+	free(lower);
+	return 0;
 }
 
+/* Denies on a body key with a denied value, and when memory runs out. */
 static bool denied_parameters_pass(const json_t *denied, const json_t *body)
 {
 	const char *key;
@@ -309,8 +326,10 @@ static bool denied_parameters_pass(const json_t *denied, const json_t *body)
 	if (json_object_get(denied, "*"))
 		return false;
 	json_object_foreach((json_t *)body, key, value) {
-		json_t *list = get_lowercase(denied, key);
+		json_t *list;
 
+		if (get_lowercase(denied, key, &list) < 0)
+			return false;
 		if (list && value_in_list(value, list))
 			return false;
 	}
@@ -326,8 +345,10 @@ static bool allowed_parameters_pass(const json_t *allowed, const json_t *body)
 	if (json_object_size(allowed) == 0 || (allowed_all && json_object_size(allowed) == 1))
 		return true;
 	json_object_foreach((json_t *)body, key, value) {
-		json_t *list = get_lowercase(allowed, key);
+		json_t *list;
 
+		if (get_lowercase(allowed, key, &list) < 0)
+			return false;
 		if (!list && !allowed_all)
 			return false;
 		if (list && !value_in_list(value, list))
@@ -374,27 +395,6 @@ unsigned acl_op_capability(enum vault_op op)
 		return ACL_CAP_PATCH;
 	}
 	return 0;
-}
-
-const char *acl_op_name(enum vault_op op)
-{
-	switch (op) {
-	case VAULT_OP_READ:
-		return "read";
-	case VAULT_OP_LIST:
-		return "list";
-	case VAULT_OP_CREATE:
-		return "create";
-	case VAULT_OP_UPDATE:
-		return "update";
-	case VAULT_OP_DELETE:
-		return "delete";
-	case VAULT_OP_PATCH:
-		return "patch";
-	case VAULT_OP_HEAD:
-		return "head";
-	}
-	return "unknown";
 }
 
 int acl_caps_to_json(unsigned caps, json_t *array)

@@ -231,15 +231,18 @@ static double parse_ttl_seconds(const struct acl_value *value)
 		{ "ns", 1e-9 }, { "us", 1e-6 }, { "ms", 1e-3 }, { "s", 1 }, { "m", 60 }, { "h", 3600 },
 		{ "d", 86400 },
 	};
-	const char *s = value->text, *end = value->text + value->len;
+	const char *s, *end;
 	double total = 0;
 
 	if (value->kind == ACL_VALUE_NUMBER) {
 		total = strtod(value->text, NULL);
 		return total < 0 ? -1 : total;
 	}
+	/* Lists and blocks have no text. */
 	if (value->kind != ACL_VALUE_STRING || value->len == 0)
 		return -1;
+	s = value->text;
+	end = value->text + value->len;
 	if (strspn(s, "0123456789") == value->len)
 		return strtod(s, NULL);
 

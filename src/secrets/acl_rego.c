@@ -99,7 +99,7 @@ int acl_rego_open(const char *module_path, struct policy_hook **ret_hook, struct
 	hook->limits.max_module_bytes = ACL_REGO_MAX_BYTES;
 	WD_GUARD(compile_module(module_path, text, len, &hook->limits, &engine, err));
 
-	/* A module without the rule would deny every request; say so at start. */
+	/* A module without the rule would deny every request, so reject it at start. */
 	if (!rego_engine_path_has_rules(engine, rule_path, WD_ARRAY_LEN(rule_path), NULL, 0)) {
 		rc = wd_error_set(err, WD_EINVAL, "Rego module %s defines no rule %s", module_path,
 			allow_rule);
@@ -208,7 +208,7 @@ static struct rv *build_input(const struct vault_request *req, int64_t now_ns)
 	if (!input)
 		return NULL;
 	if (put(input, "identity", identity_value(req->token)) < 0 ||
-	    put(input, "operation", rv_cstring(acl_op_name(req->op))) < 0 ||
+	    put(input, "operation", rv_cstring(vault_op_name(req->op))) < 0 ||
 	    put(input, "path", string_or_empty(req->path)) < 0 ||
 	    put(input, "time_ns", rv_int(now_ns)) < 0 ||
 	    put(input, "request", request_value(req)) < 0) {

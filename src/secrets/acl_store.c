@@ -138,6 +138,12 @@ int acl_store_get(struct secrets *secrets, const char *name, struct acl_policy *
 	*ret_policy = NULL;
 	if (!store)
 		return wd_error_set(err, WD_EINTERNAL, "the policy store is not open");
+	/* Fail closed while sealed, and forget what the barrier held: a dev
+	 * mode reset may bring different policies with the next unseal. */
+	if (!secrets->barrier || barrier_sealed(secrets->barrier)) {
+		cache_flush(store);
+		return wd_error_set(err, WD_EUNAVAILABLE, "Vault is sealed");
+	}
 	entry = cache_find(store, name);
 	if (entry) {
 		*ret_policy = entry->policy;

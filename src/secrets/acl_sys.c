@@ -30,7 +30,7 @@ static bool is_write(enum vault_op op)
 static int unsupported(const struct vault_request *req, struct wd_error *err)
 {
 	return wd_error_set(err, WD_EUNSUPPORTED, "unsupported operation %s on sys/%s",
-		acl_op_name(req->op), req->rel);
+		vault_op_name(req->op), req->rel);
 }
 
 /* Copies the name from the path, lowercased as Vault stores names. */
@@ -161,9 +161,10 @@ static int handle_read(struct secrets *secrets, const char *name, bool legacy,
 	json_t *stored = NULL, *data = NULL, *text;
 	int rc;
 
-	/* root has no text; Vault answers "No policy named: root". */
+	/* Vault returns 404 with an empty error list for a missing policy and
+	 * for root, which has no text. */
 	if (strcmp(name, "root") == 0)
-		return wd_error_set(err, WD_ENOTFOUND, "no policy named \"root\"");
+		return wd_error_set(err, WD_ENOTFOUND, "%s", "");
 
 	policy_path(name, path, sizeof(path));
 	rc = barrier_get_json(secrets->barrier, path, &stored, err);
@@ -171,7 +172,7 @@ static int handle_read(struct secrets *secrets, const char *name, bool legacy,
 		stored = json_pack("{ss}", "policy", acl_default_policy_text);
 		rc = stored ? 0 : WD_ENOMEM;
 	} else if (rc == WD_ENOTFOUND) {
-		return wd_error_set(err, WD_ENOTFOUND, "no policy named \"%s\"", name);
+		return wd_error_set(err, WD_ENOTFOUND, "%s", "");
 	}
 	if (rc < 0)
 		goto out;
@@ -394,7 +395,7 @@ static int capability_token(struct secrets *secrets, struct vault_request *req, 
 		rc = token_lookup_accessor(secrets, id, ret_owned, err);
 	} else {
 		id = json_string_value(json_object_get(req->body, "token"));
-		/* Without "token", answer for the caller, like capabilities-self. */
+		/* Without "token", use the caller's token, like capabilities-self. */
 		if (!id || !id[0])
 			return req->token ? 0 : wd_error_set(err, WD_EPERM, "permission denied");
 		rc = token_lookup(secrets, id, ret_owned, err);

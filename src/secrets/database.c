@@ -1,6 +1,6 @@
 /* The database secrets engine (mount type "database"): Vault's API for
  * dynamic PostgreSQL users. This file routes a request to its handler and
- * holds the mount's state; db_*.c do the work. */
+ * keeps the mount's state. The db_*.c files do the work. */
 #include <stdlib.h>
 #include <string.h>
 

@@ -4,7 +4,7 @@
  *
  * libpq calls block, and they run on the server's event loop thread like
  * every handler, so each connection gets bounded waits: connect_timeout=5
- * and tcp_user_timeout=10000 ms whatever the URL says, and a
+ * and tcp_user_timeout=10000 ms whatever the URL sets, and a
  * statement_timeout of 30 s unless the URL sets its own "options". */
 #include <ctype.h>
 #include <stdio.h>
@@ -157,6 +157,26 @@ out:
 	return rc;
 }
 
+/* Replaces the root password in err, both as it is and as it appears in
+ * the connection string, since libpq may quote a bad URI component. */
+static void scrub_password(struct wd_error *err, const json_t *config, const char *password)
+{
+	const char *url = db_config_detail(config, "connection_url");
+	const json_t *details = json_object_get(config, "connection_details");
+	struct wd_buf escaped;
+
+	if (!password)
+		password = db_config_detail(config, "password");
+	if (!password || !*password)
+		return;
+	db_error_scrub(err, password);
+	wd_buf_init_secret(&escaped, 64, 4 * DB_ROOT_PASSWORD_MAX);
+	if (escape_credential(password, url && is_uri(url),
+		json_is_true(json_object_get(details, "disable_escaping")), &escaped) == 0)
+		db_error_scrub(err, wd_buf_str(&escaped));
+	wd_buf_free_secret(&escaped);
+}
+
 /* Opens a connection with the stored root password or, when password is
  * not NULL, with that one. */
 static int conn_open(const json_t *config, const char *password, PGconn **ret_pg,
@@ -194,7 +214,7 @@ static int conn_open(const json_t *config, const char *password, PGconn **ret_pg
 		rc = wd_error_set(err, WD_EIO, "failed to connect to database \"%.64s\" at \"%.128s\": "
 			"%.*s", PQdb(pg) ? PQdb(pg) : "", PQhost(pg) ? PQhost(pg) : "",
 			(int)strcspn(message, "\n"), message);
-		db_error_scrub(err, password ? password : db_config_detail(config, "password"));
+		scrub_password(err, config, password);
 		PQfinish(pg);
 		goto out;
 	}

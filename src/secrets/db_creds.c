@@ -136,7 +136,7 @@ static int load_role_and_config(const struct db_call *call, json_t **ret_role,
 			"\"%.128s\"", db_name ? db_name : "");
 	WD_TRY(rc);
 
-	/* Vault answers this with a plain error, so 500, not 403. */
+	/* Vault returns this as a plain error, so the status is 500, not 403. */
 	if (!db_config_allows_role(*ret_config, call->name))
 		return wd_error_set(err, WD_EIO, "\"%s\" is not an allowed role", call->name);
 	return 0;

@@ -1,7 +1,8 @@
-/* What the files of the database secrets engine share: its limits, the
- * mount's state, the request context of a handler, and the calls between
- * configuration, roles, credentials, PostgreSQL connections, statement
- * handling and templates. Only src/secrets/db_*.c and database.c include it. */
+/* Declarations shared by the files of the database secrets engine: its
+ * limits, the mount's state, the request context of a handler, and the
+ * calls between configuration, roles, credentials, PostgreSQL connections,
+ * statement handling and templates. Only src/secrets/db_*.c and database.c
+ * include it. */
 #pragma once
 
 #include <stdbool.h>
@@ -19,7 +20,7 @@
 /* The only plugin this engine provides, by Vault's name for it. */
 #define DB_PLUGIN_NAME "postgresql-database-plugin"
 
-/* Longest config or role name, in bytes. */
+/* Maximum length of a config or role name, in bytes. */
 #define DB_NAME_MAX 256
 /* PostgreSQL keeps NAMEDATALEN - 1 = 63 bytes of a role name. */
 #define DB_USERNAME_MAX 63
@@ -38,7 +39,7 @@
 #define DB_STATEMENTS_MAX 256
 #define DB_STATEMENT_BYTES_MAX (64 * 1024)
 #define DB_QUERIES_MAX 1024
-/* Longest connection_url and root username, in bytes. */
+/* Maximum lengths of connection_url and the root credentials, in bytes. */
 #define DB_URL_MAX 4096
 #define DB_ROOT_USERNAME_MAX 1024
 #define DB_ROOT_PASSWORD_MAX 1024
@@ -102,7 +103,7 @@ bool db_name_valid(const char *name);
 void db_storage_path(const struct db_state *state, const char *kind, const char *name,
 	char out[static VAULT_PATH_MAX]);
 
-/* Loads the stored config or role; the caller owns *ret_value.
+/* Loads the stored config or role, which the caller owns.
  * WD_ENOTFOUND when there is none. */
 WD_MUST_CHECK int db_config_load(struct db_state *state, const char *name, json_t **ret_config,
 	struct wd_error *err);
@@ -143,19 +144,19 @@ WD_MUST_CHECK int db_warn_unknown_fields(const json_t *body, const char *const *
 /* --- Statements (db_statements.c) --- */
 
 /* Reads a statements field of a request: a JSON array of strings, or one
- * string, which becomes a one-entry list (it may hold base64, a JSON array
- * or several statements; see db_statements_expand). Entries are trimmed
- * and empty ones dropped. Returns 1 when set, 0 when absent or null, and
- * WD_EINVAL or WD_ETOOBIG naming the field. */
+ * string, which becomes a one-entry list. An entry may contain base64, a
+ * JSON array or several statements (see db_statements_expand). Entries are
+ * trimmed and empty ones dropped. Returns 1 when set, 0 when absent or
+ * null, and WD_EINVAL or WD_ETOOBIG naming the field. */
 WD_MUST_CHECK int db_statements_field(const json_t *body, const char *field, json_t **ret_list,
 	struct wd_error *err);
 
 /* Turns a stored statements list into the queries to run, in order. Each
  * entry is trimmed, then decoded when it is valid base64, then read as a
- * JSON array of strings when it is one; otherwise it is split on ';'
- * outside quotes, comments and dollar quotes, unless it contains the word
- * END outside single and double quotes, when it runs whole (DO blocks).
- * Empty queries are dropped. The caller owns *ret_queries. */
+ * JSON array of strings when it is one. Otherwise it is split on ';'
+ * outside quotes, comments and dollar quotes. An entry that contains the
+ * word END outside single and double quotes runs whole (DO blocks). Empty
+ * queries are dropped. The caller owns *ret_queries. */
 WD_MUST_CHECK int db_statements_expand(const json_t *list, json_t **ret_queries,
 	struct wd_error *err);
 
@@ -191,9 +192,9 @@ WD_MUST_CHECK int db_template_render(const char *text, const struct db_template_
 
 /* Makes a username from template (NULL or "": the default template), cut
  * to DB_USERNAME_MAX bytes at a UTF-8 character boundary, as PostgreSQL
- * cuts names. WD_EINVAL when the result is empty, is not UTF-8, or holds a
- * quote, a backslash or a control character, since statements substitute
- * it between quotes. */
+ * cuts names. WD_EINVAL when the result is empty, is not UTF-8, or has a
+ * quote, a backslash or a control character, since statements put it
+ * between quotes. */
 WD_MUST_CHECK int db_username_generate(const char *template_text,
 	const struct db_template_data *data, char ret_username[static DB_USERNAME_MAX + 1],
 	struct wd_error *err);
@@ -258,7 +259,7 @@ void db_conn_close_all(struct db_state *state);
 WD_MUST_CHECK int db_conn_string(const json_t *config, const char *password, struct wd_buf *out,
 	struct wd_error *err);
 
-/* Runs one statement without parameters; WD_EIO with the PostgreSQL
+/* Runs one statement without parameters. WD_EIO with the PostgreSQL
  * message when it fails. */
 WD_MUST_CHECK int db_exec(PGconn *pg, const char *sql, struct wd_error *err);
 
@@ -268,7 +269,7 @@ WD_MUST_CHECK int db_exec_params(PGconn *pg, const char *sql, int count,
 	const char *const *values, PGresult **ret_result, struct wd_error *err);
 
 /* Runs queries (from db_statements_expand) with subs substituted, one by
- * one, inside BEGIN ... COMMIT; rolls back on the first failure. The
+ * one, inside BEGIN ... COMMIT, and rolls back on the first failure. The
  * substituted text lives in a wiped buffer and error messages have
  * `secret` (may be NULL) replaced by "[password]". */
 WD_MUST_CHECK int db_exec_transaction(PGconn *pg, const json_t *queries,
@@ -286,9 +287,9 @@ WD_MUST_CHECK int db_terminate_sessions(PGconn *pg, const char *value, bool by_o
 	struct wd_error *err);
 
 /* Revokes the role's privileges and drops it as Vault's PostgreSQL plugin
- * does by default: REVOKE on every schema where it holds grants, on public
- * and CONNECT on the current database, each continuing past failures, then
- * DROP ROLE IF EXISTS when all succeeded (db_revoke.c). */
+ * does by default (db_revoke.c). The REVOKEs cover every schema where it
+ * has grants, public and CONNECT on the current database, and continue
+ * past failures. DROP ROLE IF EXISTS follows when all succeeded. */
 WD_MUST_CHECK int db_revoke_default(PGconn *pg, const char *username, struct wd_error *err);
 
 /* Replaces every occurrence of secret in err's detail with "[password]". */

@@ -1,7 +1,7 @@
-/* Renewal of a database lease, as Vault's secretCredsRenew: the role is
- * loaded again (a deleted role cannot renew), the TTL is computed from the
- * lease's issue time, and the renew statements move the user's VALID UNTIL
- * to the new end plus the 5 s buffer. */
+/* Renewal of a database lease, as Vault's secretCredsRenew. The role is
+ * loaded again, so a deleted role cannot renew. The TTL is computed from
+ * the lease's issue time, and the renew statements move the user's VALID
+ * UNTIL to the new end plus the 5 s buffer. */
 #include <string.h>
 
 #include "common/log.h"

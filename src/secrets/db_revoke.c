@@ -12,7 +12,7 @@
 #include "common/log.h"
 #include "secrets/db_internal.h"
 
-/* Schemas where the role holds privileges: the information_schema views
+/* Schemas where the role has privileges: the information_schema views
  * Vault reads (which show only grants that involve the current user's
  * roles), and the ACLs of tables and schemas in pg_catalog, which show
  * every grant. $1 is the role's name, $2 its oid. */
@@ -49,7 +49,7 @@ static int add_revoke(PGconn *pg, json_t *statements, const char *privileges,
 	return rc;
 }
 
-/* The privileges revoked in every schema where the role holds some, and
+/* The privileges revoked in every schema where the role has some, and
  * in public in any case, as Vault does (plus sequences in every schema). */
 static const char *const schema_privileges[] = {
 	"ALL PRIVILEGES ON ALL TABLES IN SCHEMA ",

@@ -1,5 +1,5 @@
 /* database/rotate-root/<name>: gives the config's root user a new random
- * password in PostgreSQL and stores it. Nobody sees the new password.
+ * password in PostgreSQL and stores it. No reply or log contains it.
  *
  * Crash safety: the new password is first stored as pending_root_password,
  * then changed in PostgreSQL, then stored as the password. A crash between

@@ -100,8 +100,9 @@ bool db_statement_has_end(const char *text, size_t len)
 				continue;
 			}
 		}
-		/* Any case: PQexec runs a text of several statements whole, so
-		 * not splitting a lower-case "do ... end" block is always safe. */
+		/* Any case, unlike Vault: PQexec runs a text of several
+		 * statements in order, so a lower-case "do ... end" block also
+		 * runs whole instead of being cut at its inner semicolons. */
 		if (len - i >= 3 && !strncasecmp(text + i, "END", 3) &&
 			(i == 0 || !is_word_char(text[i - 1])) &&
 			(len - i == 3 || !is_word_char(text[i + 3])))

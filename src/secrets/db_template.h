@@ -1,5 +1,5 @@
-/* What the username template interpreter (db_template.c) shares with its
- * functions (db_template_funcs.c). */
+/* Types shared by the username template interpreter (db_template.c) and
+ * its functions (db_template_funcs.c). */
 #pragma once
 
 #include <stdbool.h>

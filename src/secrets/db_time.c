@@ -124,9 +124,14 @@ int db_format_go_time(const char *layout, int64_t now_ms, struct wd_buf *out)
 			WD_TRY(wd_buf_appendf(out, "%d", tm.tm_sec));
 			p++;
 		} else if (layout_has(p, "PM") || layout_has(p, "pm")) {
-			const char *half = tm.tm_hour >= 12 ? "PM" : "AM";
+			bool afternoon = tm.tm_hour >= 12;
+			const char *half;
 
-			WD_TRY(wd_buf_append_str(out, *p == 'P' ? half : tm.tm_hour >= 12 ? "pm" : "am"));
+			if (*p == 'P')
+				half = afternoon ? "PM" : "AM";
+			else
+				half = afternoon ? "pm" : "am";
+			WD_TRY(wd_buf_append_str(out, half));
 			p += 2;
 		} else if (layout_has(p, "Z07:00") || layout_has(p, "Z0700") || layout_has(p, "Z07")) {
 			/* Z-forms print "Z" for UTC. */

@@ -1,6 +1,6 @@
-/* What the files of the KV secrets engine share: the engine version of a
- * mount, key checks, barrier keys, the stored key metadata of KV v2 and
- * the handlers kv.c dispatches to.
+/* Declarations shared by the files of the KV secrets engine: the engine
+ * version of a mount, key checks, barrier keys, the stored key metadata of
+ * KV v2 and the handlers kv.c dispatches to.
  *
  * Barrier layout under the mount's prefix ("logical/<uuid>/"):
  *   values/<key>             KV v1: the secret, a JSON object
@@ -61,7 +61,7 @@ WD_MUST_CHECK int kv_mount_version(const struct vault_mount *mount, int *ret_ver
  * WD_EINVAL naming the path. */
 WD_MUST_CHECK int kv_check_key(const char *key, bool allow_empty, struct wd_error *err);
 
-/* Copies a list path without its trailing '/' into out (holds
+/* Copies a list path without its trailing '/' into out (room for
  * VAULT_PATH_MAX + 1 bytes) and checks it with kv_check_key. */
 WD_MUST_CHECK int kv_list_key(const char *rel, char *out, size_t len, struct wd_error *err);
 
@@ -74,9 +74,9 @@ WD_MUST_CHECK int kv_storage_key(char *out, size_t len, const struct vault_mount
 WD_MUST_CHECK int kv_version_key(char *out, size_t len, const struct vault_mount *mount,
 	const char *key, uint64_t version);
 
-/* Reads an integer request parameter from the query string, or else from
- * the body (the core may merge query parameters there, and tests set them
- * so). Accepts a JSON integer or a decimal string. Returns 1 when set, 0
+/* Reads an integer request parameter from the query string, else from the
+ * body, where unit tests (which have no HTTP request) put it. Accepts a
+ * JSON integer or a decimal string. Returns 1 when set, 0
  * when absent, WD_EINVAL naming the parameter when invalid or outside
  * [min, max]. */
 WD_MUST_CHECK int kv_request_int(const struct vault_request *req, const char *name,
@@ -199,7 +199,7 @@ WD_MUST_CHECK int kv_meta_add_version(struct kv_meta *meta, int64_t now, int64_t
 json_t *kv_version_json(const struct kv_meta *meta, const struct kv_version *version);
 
 /* Formats a delete_version_after value as Go prints a duration ("0s",
- * "1h0m0s", "-1s" when disabled). out holds 32 bytes. */
+ * "1h0m0s", "-1s" when disabled). out has room for 32 bytes. */
 void kv_format_delete_after(int64_t seconds, char *out, size_t len);
 
 /* --- JSON helpers (kv_json.c) --- */
@@ -253,16 +253,16 @@ WD_MUST_CHECK int kv_v2_destroy_versions(struct secrets *secrets, struct vault_r
 WD_MUST_CHECK int kv_v2_metadata(struct secrets *secrets, struct vault_request *req,
 	const char *key, struct vault_response *resp, struct wd_error *err);
 
-/* Applies Vault's check-and-set rules of a data write or patch: a "cas"
- * in options (may be NULL) must equal the current version; without one,
- * the engine's or the key's cas_required rejects the write. WD_EINVAL with
+/* Applies Vault's check-and-set rules of a data write or patch. A "cas" in
+ * options (may be NULL) must equal the current version. Without one, the
+ * engine's or the key's cas_required rejects the write. WD_EINVAL with
  * Vault's message. */
 WD_MUST_CHECK int kv_v2_check_cas(const struct kv_config *config, const struct kv_meta *meta,
 	const json_t *options, struct wd_error *err);
 
 /* Writes data (an object the caller keeps) as the next version of key,
  * deletes the data of versions past max_versions and stores meta, all in
- * one barrier transaction; then fills resp with the new version's
+ * one barrier transaction. Then fills resp with the new version's
  * metadata. Shared by data writes and patches (kv_v2_write.c). */
 WD_MUST_CHECK int kv_v2_write_version(struct secrets *secrets, const struct vault_mount *mount,
 	const char *key, const struct kv_config *config, struct kv_meta *meta, const json_t *data,

@@ -65,7 +65,7 @@ static json_t *strip(const json_t *obj, int64_t depth, int64_t max_depth)
 	json_object_foreach((json_t *)obj, name, value) {
 		json_t *child;
 
-		/* A non-empty object above the depth limit keeps its keys; every
+		/* A non-empty object above the depth limit keeps its keys. Every
 		 * other value, an empty object included, becomes null so no
 		 * secret value is returned. */
 		if (json_is_object(value) && json_object_size(value) > 0 &&

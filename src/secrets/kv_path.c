@@ -256,9 +256,9 @@ int kv_field_duration(const json_t *obj, const char *name, bool allow_negative,
 	if (!value || json_is_null(value))
 		return 0;
 
-	/* vault_json_ttl reads durations of zero or more; a negative one is
-	 * told apart first, since it disables the setting in the engine
-	 * config and is an error elsewhere. */
+	/* vault_json_ttl rejects negative durations, so a negative value is
+	 * caught first: it disables the setting in the engine config and is an
+	 * error elsewhere. */
 	if (json_is_integer(value) && json_integer_value(value) < 0) {
 		negative = true;
 	} else if (json_is_string(value) && json_string_value(value)[0] == '-') {

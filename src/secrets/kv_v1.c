@@ -82,7 +82,7 @@ static int list_collect(void *context, const char *rest)
 	return json_array_append_new(context, json_string(rest)) < 0 ? WD_ENOMEM : 0;
 }
 
-/* LIST: the keys and folders ("name/") one level below the path; an empty
+/* LIST: the keys and folders ("name/") one level below the path. An empty
  * folder is a 404. */
 static int v1_list(struct secrets *secrets, struct vault_request *req,
 	struct vault_response *resp, struct wd_error *err)

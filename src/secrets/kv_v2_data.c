@@ -22,8 +22,8 @@ static void version_read_clear(struct version_read *read)
 
 /* Loads the version of key named by the "version" parameter (the current
  * one when absent or not positive). WD_ENOTFOUND without detail when the
- * key or the version does not exist; success with read->data NULL when it
- * was deleted or destroyed. */
+ * key or the version does not exist. Succeeds with read->data NULL when
+ * the version was deleted or destroyed. */
 static int version_load(struct secrets *secrets, struct vault_request *req, const char *key,
 	struct version_read *read, struct wd_error *err)
 {
@@ -61,8 +61,8 @@ out:
 	return rc;
 }
 
-/* Fills resp with {<field>: value or null, metadata: {...}}; a deleted or
- * destroyed version answers 404 with that body, as Vault does. */
+/* Fills resp with {<field>: value or null, metadata: {...}}. A deleted or
+ * destroyed version gets status 404 with that body, as in Vault. */
 static int read_reply(struct version_read *read, const char *field, json_t *value,
 	struct vault_response *resp, struct wd_error *err)
 {
@@ -162,8 +162,8 @@ out:
 	return rc;
 }
 
-/* Fills resp with the flat metadata of the current version and 404, as
- * Vault answers a patch of a deleted or destroyed version. */
+/* Fills resp with the flat metadata of the current version and status
+ * 404, Vault's reply to a patch of a deleted or destroyed version. */
 static int patch_gone(const struct kv_meta *meta, const struct kv_version *version,
 	struct vault_response *resp, struct wd_error *err)
 {

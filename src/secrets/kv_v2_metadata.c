@@ -221,8 +221,8 @@ static int patch_custom(struct kv_meta *meta, const json_t *patch, struct wd_err
 	return 0;
 }
 
-/* PATCH: a JSON merge patch of the settings of an existing key; a null
- * field resets it, a null custom_metadata entry removes that entry. */
+/* PATCH: a JSON merge patch of the settings of an existing key. A null
+ * field resets it, and a null custom_metadata entry removes that entry. */
 static int metadata_patch(struct secrets *secrets, struct vault_request *req, const char *key,
 	struct vault_response *resp, struct wd_error *err)
 {

@@ -1,13 +1,13 @@
 /* KV v2 delete/<key>, undelete/<key> and destroy/<key>: soft-delete,
  * restore or permanently remove the versions a body {"versions": [...]}
  * names. Versions that do not exist are skipped, as in Vault, and each
- * call answers 204. */
+ * call replies 204. */
 #include <stdlib.h>
 
 #include "secrets/barrier.h"
 #include "secrets/kv_internal.h"
 
-/* What one endpoint does to a version. */
+/* The change one endpoint makes to a version. */
 enum versions_action {
 	ACTION_DELETE,
 	ACTION_UNDELETE,

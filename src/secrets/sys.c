@@ -41,6 +41,7 @@ static int system_handle(struct secrets *secrets, struct vault_request *req,
 		return sys_seal_handle(secrets, req, resp, err);
 	if (starts_with_segment(rel, "policies") || starts_with_segment(rel, "policy") ||
 		starts_with_segment(rel, "capabilities-self") ||
+		starts_with_segment(rel, "capabilities-accessor") ||
 		starts_with_segment(rel, "capabilities"))
 		return acl_handle_sys(secrets, req, resp, err);
 	if (starts_with_segment(rel, "leases") || starts_with_segment(rel, "renew") ||

@@ -332,8 +332,9 @@ int vault_calculate_ttl(struct secrets *secrets, const struct vault_mount *mount
 		char asked[32];
 		char limit[32];
 
+		/* Vault names the time left until the maximum, not the maximum. */
 		vault_format_duration(ttl, asked, sizeof(asked));
-		vault_format_duration(max_ttl, limit, sizeof(limit));
+		vault_format_duration(max_valid - now, limit, sizeof(limit));
 		if (ret_warning)
 			snprintf(ret_warning, 256, "TTL of \"%s\" exceeded the effective max_ttl of "
 				"\"%s\"; TTL value is capped accordingly", asked, limit);

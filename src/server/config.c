@@ -287,4 +287,7 @@ int server_config_validate(const struct server_config *config, struct wd_error *
 void server_config_free(struct server_config *config)
 {
 	config_free(server_fields, config);
+	/* Set by --dev-root-token only, so the field table does not list it. */
+	free(config->secrets.dev_root_token);
+	config->secrets.dev_root_token = NULL;
 }

@@ -61,8 +61,8 @@ static int handle_status(struct net_request *req, void *arg, struct wd_error *er
 }
 
 static const struct net_route routes[] = {
-	{ "GET", "/v1/status", handle_status, NULL, NET_AUTH_UNIX },
-	{ "POST", "/v1/status", handle_status, NULL, NET_AUTH_UNIX },
+	{ "GET", "/v1/status", handle_status, NULL, NET_AUTH_UNIX, false },
+	{ "POST", "/v1/status", handle_status, NULL, NET_AUTH_UNIX, false },
 };
 
 static int group_setup(void **state)

@@ -146,12 +146,12 @@ static int handle_peer(struct net_request *req, void *arg, struct wd_error *err)
 }
 
 static const struct net_route routes[] = {
-	{ "GET", "/v1/entries/{id}", handle_get_entry, NULL, NET_AUTH_NONE },
-	{ "PUT", "/v1/entries/{id}", handle_put_entry, NULL, NET_AUTH_NONE },
-	{ "POST", "/v1/echo", handle_echo, NULL, NET_AUTH_NONE },
-	{ "GET", "/v1/peer", handle_peer, NULL, NET_AUTH_NONE },
-	{ "GET", "/v1/large", handle_large, NULL, NET_AUTH_NONE },
-	{ "GET", "/v1/whoami", handle_peer, NULL, NET_AUTH_CLIENT_CERT },
+	{ "GET", "/v1/entries/{id}", handle_get_entry, NULL, NET_AUTH_NONE, false },
+	{ "PUT", "/v1/entries/{id}", handle_put_entry, NULL, NET_AUTH_NONE, false },
+	{ "POST", "/v1/echo", handle_echo, NULL, NET_AUTH_NONE, false },
+	{ "GET", "/v1/peer", handle_peer, NULL, NET_AUTH_NONE, false },
+	{ "GET", "/v1/large", handle_large, NULL, NET_AUTH_NONE, false },
+	{ "GET", "/v1/whoami", handle_peer, NULL, NET_AUTH_CLIENT_CERT, false },
 };
 
 static struct net_tls_config tls_config(const struct test_cert *server_cert,

@@ -19,10 +19,10 @@ static int dummy_handler(struct net_request *req, void *arg, struct wd_error *er
 }
 
 static const struct net_route test_routes[] = {
-	{ "GET", "/v1/data", dummy_handler, NULL, NET_AUTH_NONE },
-	{ "GET", "/v1/data/{path...}", dummy_handler, NULL, NET_AUTH_NONE },
-	{ "PUT", "/v1/policies/{id...}", dummy_handler, NULL, NET_AUTH_NONE },
-	{ "GET", "/v1/entries/{id}", dummy_handler, NULL, NET_AUTH_NONE },
+	{ "GET", "/v1/data", dummy_handler, NULL, NET_AUTH_NONE, false },
+	{ "GET", "/v1/data/{path...}", dummy_handler, NULL, NET_AUTH_NONE, false },
+	{ "PUT", "/v1/policies/{id...}", dummy_handler, NULL, NET_AUTH_NONE, false },
+	{ "GET", "/v1/entries/{id}", dummy_handler, NULL, NET_AUTH_NONE, false },
 };
 
 static void request_clear(struct net_request *req)
@@ -91,6 +91,22 @@ static void rest_parameter_refuses_empty_segments(void **state)
 	assert_int_equal(rc, WD_ENOTFOUND);
 	assert_int_equal(match(&router, EVHTTP_REQ_GET, "/v1/data/a/", &req, &rc), -1);
 	assert_int_equal(rc, WD_ENOTFOUND);
+	/* A route that allows it takes one trailing slash, never an empty
+	 * segment in the middle. */
+	router_clear(&router);
+	{
+		struct net_route vault_routes[] = { test_routes[1] };
+
+		vault_routes[0].trailing_slash = true;
+		assert_int_equal(router_compile(&router, vault_routes, 1, NULL), 0);
+		assert_int_equal(match(&router, EVHTTP_REQ_GET, "/v1/data/a/", &req, &rc), 0);
+		assert_string_equal(req.params[0].value, "a/");
+		request_clear(&req);
+		assert_int_equal(match(&router, EVHTTP_REQ_GET, "/v1/data/a//", &req, &rc), -1);
+		assert_int_equal(match(&router, EVHTTP_REQ_GET, "/v1/data/a//b", &req, &rc), -1);
+		router_clear(&router);
+		assert_int_equal(router_compile(&router, test_routes, 4, NULL), 0);
+	}
 	/* A plain {name} still matches exactly one segment. */
 	assert_int_equal(match(&router, EVHTTP_REQ_GET, "/v1/entries/a/b", &req, &rc), -1);
 	assert_int_equal(rc, WD_ENOTFOUND);
@@ -102,7 +118,7 @@ static void rest_parameter_refuses_empty_segments(void **state)
 static void rest_parameter_must_be_last(void **state)
 {
 	static const struct net_route bad[] = {
-		{ "GET", "/v1/{path...}/tail", dummy_handler, NULL, NET_AUTH_NONE },
+		{ "GET", "/v1/{path...}/tail", dummy_handler, NULL, NET_AUTH_NONE, false },
 	};
 	struct router router;
 	struct wd_error err = { 0 };

@@ -309,6 +309,10 @@ static void reject_bad_parameters(void **state)
 		"allowed_parameters: number out of range at line 1");
 	expect_error("path \"a\" { min_wrapping_ttl = \"soon\" }", WD_EINVAL,
 		"\"min_wrapping_ttl\" is not a valid duration at line 1");
+	expect_error("path \"a\" { max_wrapping_ttl = [1] }", WD_EINVAL,
+		"\"max_wrapping_ttl\" is not a valid duration at line 1");
+	expect_error("path \"a\" { max_wrapping_ttl = -5 }", WD_EINVAL,
+		"\"max_wrapping_ttl\" is not a valid duration at line 1");
 	expect_error("path \"a\" {\n min_wrapping_ttl = \"1h\"\n max_wrapping_ttl = \"1m\" }", WD_EINVAL,
 		"max_wrapping_ttl cannot be less than min_wrapping_ttl in path \"a\" at line 1");
 }

@@ -223,7 +223,8 @@ static void template_functions_match_vault(void **state)
 	assert_renders("{{ \"ab\" | replace \"\" \"-\" }}", "-a-b-");
 	assert_renders("{{ .RoleName | truncate 4 }}", "read");
 	assert_renders("{{ .RoleName | truncate 40 }}", "readonly");
-	/* sha256("abc") starts ba7816bf, sha256("nly") is the tail's hash. */
+	/* sha256("abc") is FIPS 180-2's test vector. truncate_sha256 keeps "ab"
+	 * and the first 8 hex digits of sha256("cdefghijkl"). */
 	assert_renders("{{ \"abc\" | sha256 }}",
 		"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 	assert_renders("{{ .RoleName | truncate_sha256 20 }}", "readonly");

@@ -131,7 +131,7 @@ static void test_calculate_ttl(void **state)
 		warning, &err), 0);
 	assert_int_equal(ttl, 200);
 	assert_string_equal(warning, "TTL of \"8m20s\" exceeded the effective max_ttl of "
-		"\"5m0s\"; TTL value is capped accordingly");
+		"\"3m20s\"; TTL value is capped accordingly");
 
 	/* The mount's max is below the role's. */
 	mount.max_lease_ttl = 100;

@@ -1,0 +1,1 @@
+path "a" { max_wrapping_ttl = [1] }
