@@ -12,7 +12,7 @@
 #include "secrets/auth_cert_internal.h"
 #include "secrets/barrier.h"
 
-/* Longest display name, in bytes. */
+/* Maximum length of a display name, in bytes. */
 #define DISPLAY_NAME_MAX 256
 
 void cert_role_free(struct cert_role *role)
@@ -43,7 +43,7 @@ static struct cert_role *role_new(const char *name)
 	return role;
 }
 
-/* Checks that a PEM text holds 1 to CERT_PEM_MAX_CERTS certificates. */
+/* Checks that a PEM text contains 1 to CERT_PEM_MAX_CERTS certificates. */
 static int check_certificate(const char *pem, struct wd_error *err)
 {
 	STACK_OF(X509) *certs = NULL;

@@ -1,4 +1,4 @@
-/* TLS certificate auth (auth/cert/): the roles that say which client
+/* TLS certificate auth (auth/cert/): the roles that decide which client
  * certificates may log in and with what token, shared by the role
  * endpoints (auth_cert.c) and the login (auth_cert_login.c). */
 #pragma once

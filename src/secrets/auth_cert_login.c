@@ -1,7 +1,7 @@
-/* Login with a TLS client certificate: the chain the listener verified is
+/* Login with a TLS client certificate. The chain the listener verified is
  * checked again against each role's CA certificates (or the trust bundle),
- * then against the role's URI SAN and common name globs; the first role
- * that passes gives the token. */
+ * then against the role's URI SAN and common name globs. The first role that
+ * accepts it gives the token. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +25,7 @@
 /* Longest common name and key id shown in token metadata, in bytes. */
 #define META_FIELD_MAX 256
 
-/* What one login checks roles against. */
+/* The state of one login: the chain and the trust bundle roles check against. */
 struct login_context {
 	STACK_OF(X509) *chain;
 	int64_t now;

@@ -9,7 +9,7 @@
 #include "secrets/auth_common.h"
 #include "secrets/barrier.h"
 
-/* Longest warning about ignored fields, in bytes. */
+/* Maximum length of the warning about ignored fields, in bytes. */
 #define UNKNOWN_WARNING_MAX 1024
 
 /* Most names one LIST reply carries. */

@@ -1,4 +1,4 @@
-/* What the auth backends (token, cert, jwt) share: the token_* fields of a
+/* Helpers the auth backends (token, cert, jwt) share: the token_* fields of a
  * login role, issuing a login token, role names and storage, globs, and
  * Vault's warning about request fields that an endpoint ignores. */
 #pragma once
@@ -13,14 +13,14 @@
 #include "common/macros.h"
 #include "secrets/secrets_internal.h"
 
-/* Longest role name, in bytes. */
+/* Maximum length of a role name, in bytes. */
 #define AUTH_ROLE_NAME_MAX 128
 
 /* Ceiling on the items of any list field of a role (policies, allowed
  * names, audiences, claim values). */
 #define AUTH_LIST_MAX 256
 
-/* Longest item of a role's list field, in bytes. */
+/* Maximum length of an item of a role's list field, in bytes. */
 #define AUTH_LIST_ITEM_MAX 1024
 
 /* The token settings of a role (Vault's tokenutil.TokenParams). Durations
@@ -77,7 +77,7 @@ WD_MUST_CHECK int auth_role_name_check(const char *name, struct wd_error *err);
 WD_MUST_CHECK int auth_storage_path(const struct vault_mount *mount, const char *folder,
 	const char *name, char *out, size_t len, struct wd_error *err);
 
-/* Answers a LIST of the names stored under folder with data {"keys":
+/* Replies to a LIST of the names stored under folder with data {"keys":
  * [...]}, or WD_ENOTFOUND when there are none (Vault replies 404). */
 WD_MUST_CHECK int auth_list_names(struct secrets *secrets, const struct vault_mount *mount,
 	const char *folder, struct vault_response *resp, struct wd_error *err);

@@ -8,7 +8,8 @@
 #include "secrets/auth_jwt_internal.h"
 #include "secrets/token_internal.h"
 
-/* Longest user claim value kept in metadata and the display name. */
+/* Maximum length of the user claim value kept in metadata and the display
+ * name, in bytes. */
 #define USER_VALUE_MAX 1024
 
 static const char *const login_fields[] = { "role", "jwt" };
@@ -51,8 +52,8 @@ static int verify_login(struct secrets *secrets, const struct jwt_config *config
 	return 0;
 }
 
-/* Issues the token: metadata holds the role and the user claim under its
- * own name (the role wins when the user claim is called "role"). */
+/* Issues the token. Its metadata contains the role and the user claim under
+ * the claim's name (the role wins when the user claim is called "role"). */
 static int issue_token(struct secrets *secrets, struct vault_request *req,
 	const struct jwt_role *role, const char *user, struct vault_response *resp,
 	struct wd_error *err)

@@ -91,14 +91,21 @@ static int numeric_date(const json_t *claims, const char *name, bool *ret_presen
 	if (json_is_integer(value)) {
 		json_int_t t = json_integer_value(value);
 
-		*ret_time = t > TIME_LIMIT ? TIME_LIMIT : t < -TIME_LIMIT ? -TIME_LIMIT : t;
+		if (t > TIME_LIMIT)
+			t = TIME_LIMIT;
+		if (t < -TIME_LIMIT)
+			t = -TIME_LIMIT;
+		*ret_time = t;
 		return 0;
 	}
 	real = json_is_real(value) ? json_real_value(value) : NAN;
 	if (isfinite(real)) {
-		*ret_time = real > (double)TIME_LIMIT    ? TIME_LIMIT
-			    : real < -(double)TIME_LIMIT ? -TIME_LIMIT
-							 : (int64_t)real;
+		if (real > (double)TIME_LIMIT)
+			*ret_time = TIME_LIMIT;
+		else if (real < -(double)TIME_LIMIT)
+			*ret_time = -TIME_LIMIT;
+		else
+			*ret_time = (int64_t)real;
 		return 0;
 	}
 	snprintf(reason, sizeof(reason), "claim %s is not a NumericDate", name);

@@ -11,7 +11,7 @@
 #include "secrets/auth_jwt_internal.h"
 #include "secrets/barrier.h"
 
-/* Longest bound_issuer, in bytes. */
+/* Maximum length of bound_issuer, in bytes. */
 #define ISSUER_MAX 2048
 
 /* Vault's ways to fetch keys over the network. Keys come from the config or

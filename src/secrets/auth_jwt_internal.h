@@ -17,11 +17,12 @@
 #define JWT_CONFIG_NAME "config"
 #define JWT_ROLE_FOLDER "role/"
 
-/* Longest token accepted at login, in bytes (the JWT-SVID verifier's
- * ceiling, so both key sources accept the same tokens). */
+/* Maximum length of a token at login, in bytes: the JWT-SVID verifier's
+ * ceiling, so both key sources accept the same tokens. */
 #define JWT_TOKEN_MAX 16384
 
-/* Most keys in jwt_validation_pubkeys, and the longest PEM of one. */
+/* Maximum number of keys in jwt_validation_pubkeys, and maximum length of
+ * one PEM key in bytes. */
 #define JWT_PUBKEYS_MAX 32
 #define JWT_PUBKEY_PEM_MAX 16384
 
@@ -78,7 +79,7 @@ WD_MUST_CHECK int jwt_handle_role(struct secrets *secrets, struct vault_request 
 	const char *name, struct vault_response *resp, struct wd_error *err);
 
 /* Parses a PEM public key, or the key of a PEM certificate; NULL when
- * pem holds neither. */
+ * pem contains neither. */
 EVP_PKEY *jwt_public_key_parse(const char *pem);
 
 /* Decodes the claims of a compact JWS without checking its signature, to

@@ -9,11 +9,11 @@
 #include "secrets/auth_jwt_internal.h"
 #include "secrets/barrier.h"
 
-/* Longest user_claim and bound_subject, in bytes. */
+/* Maximum length of user_claim and of bound_subject, in bytes. */
 #define CLAIM_NAME_MAX 256
 #define SUBJECT_MAX 4096
 
-/* Most claims in bound_claims. */
+/* Maximum number of claims in bound_claims. */
 #define BOUND_CLAIMS_MAX 64
 
 void jwt_role_free(struct jwt_role *role)
@@ -44,8 +44,8 @@ static struct jwt_role *role_new(const char *name)
 	return role;
 }
 
-/* Only "jwt" roles exist here; Vault's default type is "oidc", so a new
- * role must say "jwt". */
+/* Only "jwt" roles exist here. Vault's default type is "oidc", so a new
+ * role must set role_type "jwt". */
 static int read_role_type(const json_t *body, bool is_new, struct wd_error *err)
 {
 	const char *type = NULL;
@@ -128,9 +128,14 @@ static int read_bound_claims(const json_t *body, json_t **slot, struct wd_error 
 static int read_leeway(const json_t *body, const char *name, int64_t *inout,
 	struct wd_error *err)
 {
+	const json_t *value = json_object_get(body, name);
 	int64_t seconds = *inout;
 
-	WD_TRY(vault_json_ttl(body, name, &seconds, err));
+	/* -1 is not a duration, so it is read before the duration parser. */
+	if (json_is_integer(value) && json_integer_value(value) == -1)
+		seconds = -1;
+	else
+		WD_TRY(vault_json_ttl(body, name, &seconds, err));
 	if (seconds < -1 || seconds > JWT_LEEWAY_MAX)
 		return wd_error_set(err, WD_EINVAL, "field \"%s\" must be -1 (none), 0 (the "
 			"default) or up to %d seconds", name, JWT_LEEWAY_MAX);

@@ -61,7 +61,7 @@ static int split_token(const char *token, size_t len, struct part parts[static 3
 	return 0;
 }
 
-/* Decodes a part that holds a JSON object; duplicate names are rejected
+/* Decodes a part that contains a JSON object; duplicate names are rejected
  * so that no two parsers read different values from one token. */
 static int decode_object(const struct part *part, const char *what, json_t **ret_obj,
 	struct wd_error *err)
@@ -243,7 +243,7 @@ out:
 	return rc;
 }
 
-/* True when the aud claim (a string or a list of strings) holds name. */
+/* True when the aud claim (a string or a list of strings) contains name. */
 static bool aud_contains(const json_t *aud, const char *name)
 {
 	const json_t *item;

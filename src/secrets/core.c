@@ -175,6 +175,8 @@ void secrets_free(struct secrets *secrets)
 
 void secrets_tick(struct secrets *secrets, int64_t now)
 {
-	if (secrets_unsealed(secrets))
+	if (secrets_unsealed(secrets)) {
 		expire_tick(secrets, now);
+		token_tidy(secrets, now);
+	}
 }

@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "secrets/barrier.h"
 #include "secrets/expire.h"
+#include "secrets/token.h"
 #include "secrets/secrets_internal.h"
 
 #define MOUNTS_PATH "core/mounts"
@@ -311,6 +312,9 @@ int vault_mount_remove(struct secrets *secrets, const char *path, struct wd_erro
 	if (mount->builtin)
 		return wd_error_set(err, WD_EPERM, "cannot unmount built-in \"%s\"", normalized);
 
+	/* The tokens of an auth method go with it, as in Vault. */
+	if (mount->backend->is_auth)
+		WD_TRY(token_revoke_prefix(secrets, normalized, err));
 	/* Leases first, while the backend can still undo what they stand for. */
 	WD_TRY(expire_revoke_prefix(secrets, normalized, true, err));
 	vault_mount_storage_prefix(mount, prefix, sizeof(prefix));

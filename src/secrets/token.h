@@ -78,6 +78,17 @@ void token_free(struct vault_token *token);
 WD_MUST_CHECK int token_revoke(struct secrets *secrets, const struct vault_token *token,
 	struct wd_error *err);
 
+/* Revokes tokens that expired or used up their uses without being looked
+ * up since, with their trees and leases: at most 500 records per call, a
+ * full sweep about once a minute. Call it from the tick while
+ * unsealed; failures are logged. */
+void token_tidy(struct secrets *secrets, int64_t now);
+
+/* Revokes every token made at a path under prefix ("auth/cert/"), with its
+ * tree and leases, as Vault does when an auth method is disabled. */
+WD_MUST_CHECK int token_revoke_prefix(struct secrets *secrets, const char *prefix,
+	struct wd_error *err);
+
 /* Whether token carries policy name. */
 bool token_has_policy(const struct vault_token *token, const char *name);
 

@@ -9,7 +9,8 @@
 #include "secrets/auth_common.h"
 #include "secrets/token_internal.h"
 
-/* Longest display name accepted, in bytes, before the "token-" prefix. */
+/* Maximum length of a requested display name, in bytes, before the "token-"
+ * prefix. */
 #define DISPLAY_NAME_MAX 256
 
 /* Largest num_uses accepted. */
@@ -98,15 +99,15 @@ static int parse_create(const json_t *body, struct create_request *c, struct wd_
 
 /* Vault names created tokens "token-<name>" with every byte outside
  * [A-Za-z0-9-] replaced by '-' and a trailing '-' dropped. */
-static void display_name_of(const char *given, char *out, size_t len)
+static void display_name_of(const char *requested, char *out, size_t len)
 {
 	size_t n;
 
-	if (!given || given[0] == '\0') {
+	if (!requested || requested[0] == '\0') {
 		snprintf(out, len, "token");
 		return;
 	}
-	snprintf(out, len, "token-%s", given);
+	snprintf(out, len, "token-%s", requested);
 	for (char *p = out; *p; p++) {
 		char ch = *p;
 
@@ -120,12 +121,12 @@ static void display_name_of(const char *given, char *out, size_t len)
 }
 
 /* Decides the policies of the child and whether "default" is added, as
- * Vault does without a token role: no list inherits the parent's; a
- * caller without sudo may only pick among the parent's. */
+ * Vault does without a token role. Without a list the child inherits the
+ * parent's policies, and a caller without sudo may only pick among them. */
 static int choose_policies(const struct vault_token *parent, const struct create_request *c,
 	bool is_sudo, const json_t **ret_policies, bool *ret_add_default, struct wd_error *err)
 {
-	json_t *wanted = NULL, *held = NULL;
+	json_t *requested = NULL, *parent_policies = NULL;
 	bool subset;
 
 	*ret_policies = NULL;
@@ -142,14 +143,14 @@ static int choose_policies(const struct vault_token *parent, const struct create
 		return 0;
 	}
 
-	WD_TRY(token_policies_sanitize(c->policies, false, &wanted, err));
-	if (token_policies_sanitize(parent->policies, false, &held, err) < 0) {
-		json_decref(wanted);
+	WD_TRY(token_policies_sanitize(c->policies, false, &requested, err));
+	if (token_policies_sanitize(parent->policies, false, &parent_policies, err) < 0) {
+		json_decref(requested);
 		return err->code;
 	}
-	subset = token_policies_subset(held, wanted);
-	json_decref(wanted);
-	json_decref(held);
+	subset = token_policies_subset(parent_policies, requested);
+	json_decref(requested);
+	json_decref(parent_policies);
 	if (!subset)
 		return wd_error_set(err, WD_EINVAL, "child policies must be subset of parent");
 	*ret_add_default = !c->no_default_policy && token_has_policy(parent, "default");
@@ -246,7 +247,7 @@ int token_handle_create(struct secrets *secrets, struct vault_request *req,
 		.parent = (orphan_path || c.no_parent) ? NULL : parent,
 		.policies = final,
 		.meta = (json_t *)c.meta,
-		/* final holds "default" exactly when it belongs there. Without it,
+		/* final contains "default" exactly when it belongs there. Without it,
 		 * token_create must neither add it nor keep a listed one (Vault
 		 * strips it when the request asks for no default policy). */
 		.no_default_policy = !add_default,

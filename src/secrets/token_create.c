@@ -16,10 +16,12 @@
  * 62^24 values means the random source is broken. */
 #define ACCESSOR_TRIES 3
 
-/* Most metadata pairs on one token, and the longest key and value. */
+/* Maximum metadata pairs on one token, and maximum key and value lengths in
+ * bytes. A value has room for a SPIFFE ID of the maximum length (2048 bytes
+ * of path after the trust domain). */
 #define META_COUNT_MAX 64
 #define META_KEY_MAX 128
-#define META_VALUE_MAX 512
+#define META_VALUE_MAX 4096
 
 /* Fills out with len random characters of [0-9A-Za-z] and a NUL. Bytes of
  * 248 and above are drawn again so that every character is equally likely
@@ -141,10 +143,10 @@ static int final_policies(const struct token_params *params, json_t **ret_polici
 	return 0;
 }
 
-/* Vault's token TTL (handleCreateCommon): a root token without ttl or
- * period never expires; otherwise CalculateTTL from the token's mount
- * (found by the creating path), where a period replaces the TTL. Root
- * tokens stay bound by explicit_max_ttl. */
+/* Computes Vault's token TTL (handleCreateCommon). A root token without ttl
+ * or period never expires. Other tokens get CalculateTTL from the mount of
+ * the creating path, where a period replaces the TTL. Root tokens stay bound
+ * by explicit_max_ttl. */
 static int creation_ttl(struct secrets *secrets, const struct token_params *params,
 	bool is_root, const char *path, int64_t now, int64_t *ret_ttl, char *ret_warning,
 	struct wd_error *err)

@@ -1,6 +1,7 @@
-/* What the token store's files share: the barrier layout, the salt, record
- * encoding, and the steps behind token.h that the token backend also calls
- * with an explicit time. Not used outside the token store and its backend. */
+/* Declarations the token store's files share: the barrier layout, the salt,
+ * record encoding, and the steps behind token.h that the token backend also
+ * calls with an explicit time. Not used outside the token store and its
+ * backend. */
 #pragma once
 
 #include <stdbool.h>
@@ -32,6 +33,15 @@
  * retry continues where it stopped. */
 #define TOKEN_REVOKE_MAX_TREE 100000
 
+/* Ancestors a lookup checks for expiry. A deeper token learns of an
+ * expired ancestor from the sweep (token_tidy) instead. */
+#define TOKEN_ANCESTOR_CHECK_MAX 16
+
+/* Records the sweep loads per call, and the pause between full sweeps in
+ * seconds. */
+#define TOKEN_TIDY_BATCH 500
+#define TOKEN_TIDY_INTERVAL 60
+
 /* Stored num_uses of a token whose last use has begun: the next lookup
  * revokes it (Vault's tokenRevocationPending). */
 #define TOKEN_USES_EXHAUSTED (-1)
@@ -39,6 +49,8 @@
 struct token_store {
 	uint8_t salt[TOKEN_SALT_LEN];
 	bool salt_loaded;
+	int64_t next_tidy;                     /* unix seconds of the next sweep step */
+	char tidy_cursor[TOKEN_HASH_HEX_LEN + 1]; /* last hash swept; "" to start over */
 };
 
 /* Loads the salt from the barrier, creating it on first use. */
@@ -69,6 +81,10 @@ static inline int64_t token_min_nonzero(int64_t a, int64_t b)
 	return a < b ? a : b;
 }
 
+/* Whether token can no longer be used at now: past its expiry, or its last
+ * use already spent. */
+bool token_is_dead(const struct vault_token *token, int64_t now);
+
 /* Unix seconds now. */
 int64_t token_now(void);
 
@@ -94,7 +110,7 @@ WD_MUST_CHECK int token_policies_sanitize(const json_t *policies, bool add_defau
 bool token_policies_subset(const json_t *set, const json_t *subset);
 
 /* token_create at time now; a TTL capping warning (or "") goes to
- * ret_warning, which holds 256 bytes. */
+ * ret_warning, which has room for 256 bytes. */
 WD_MUST_CHECK int token_create_at(struct secrets *secrets, const struct token_params *params,
 	int64_t now, char ret_id[static TOKEN_ID_MAX], struct vault_token **ret_token,
 	char *ret_warning, struct wd_error *err);

@@ -7,7 +7,8 @@
 #include "common/alloc.h"
 #include "secrets/token_internal.h"
 
-/* Longest policy name kept, in bytes, and most policies on one token. */
+/* Maximum length of a policy name, in bytes, and maximum policies on one
+ * token. */
 #define POLICY_NAME_MAX 128
 #define POLICY_COUNT_MAX 256
 

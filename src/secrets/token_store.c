@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -13,10 +12,11 @@
 #include "common/alloc.h"
 #include "common/log.h"
 #include "common/random.h"
+#include "common/time.h"
 #include "secrets/barrier.h"
 #include "secrets/token_internal.h"
 
-/* Longest accessor accepted in a request; ours have TOKEN_ACCESSOR_LEN. */
+/* Maximum length of an accessor in a request; ours have TOKEN_ACCESSOR_LEN. */
 #define ACCESSOR_INPUT_MAX 64
 
 /* Reads the salt, or creates and stores one when the barrier has none. */
@@ -132,7 +132,7 @@ bool token_hash_valid(const char *text)
 
 int64_t token_now(void)
 {
-	return (int64_t)time(NULL);
+	return wd_now();
 }
 
 void token_free(struct vault_token *token)
@@ -292,17 +292,16 @@ static int permission_denied(struct wd_error *err)
 	return wd_error_set(err, WD_EPERM, "permission denied");
 }
 
-/* Whether token can no longer be used at now: past its expiry, or its last
- * use already spent. */
-static bool token_is_dead(const struct vault_token *token, int64_t now)
+bool token_is_dead(const struct vault_token *token, int64_t now)
 {
 	if (token->num_uses == TOKEN_USES_EXHAUSTED)
 		return true;
 	return token->expire_time != 0 && now >= token->expire_time;
 }
 
-/* Revokes a dead token found during a lookup. A failure is logged and not
- * returned: the caller is denied either way, and the next lookup retries. */
+/* Revokes a dead token found during a lookup, with its tree. A failure is
+ * logged and not returned: the caller is denied either way, and the next
+ * lookup or sweep retries. */
 static void revoke_dead(struct secrets *secrets, const struct vault_token *token)
 {
 	struct wd_error err = { 0 };
@@ -310,6 +309,58 @@ static void revoke_dead(struct secrets *secrets, const struct vault_token *token
 	if (token_revoke(secrets, token, &err) < 0)
 		log_warn("secrets", "revoking an expired token failed", "accessor", token->accessor,
 			"error", wd_error_text(&err));
+}
+
+/* Whether an ancestor of token within TOKEN_ANCESTOR_CHECK_MAX levels is
+ * dead or gone. A dead one is revoked with its whole tree, which contains
+ * token, as Vault revokes the children of an expired token with it. */
+static int ancestors_dead(struct secrets *secrets, const struct vault_token *token,
+	int64_t now, bool *ret_dead, struct wd_error *err)
+{
+	char hash[TOKEN_HASH_HEX_LEN + 1];
+	struct vault_token *ancestor = NULL;
+	int rc;
+
+	*ret_dead = false;
+	memcpy(hash, token->parent_hash, sizeof(hash));
+	for (int depth = 0; depth < TOKEN_ANCESTOR_CHECK_MAX && hash[0]; depth++) {
+		rc = token_record_load(secrets, hash, &ancestor, err);
+		/* A revocation removes children before their parent, so a missing
+		 * parent means a revocation stopped halfway: finish it here. */
+		if (rc == WD_ENOTFOUND) {
+			wd_error_clear(err);
+			revoke_dead(secrets, token);
+			*ret_dead = true;
+			return 0;
+		}
+		if (rc < 0)
+			return rc;
+		if (token_is_dead(ancestor, now)) {
+			revoke_dead(secrets, ancestor);
+			token_free(ancestor);
+			*ret_dead = true;
+			return 0;
+		}
+		memcpy(hash, ancestor->parent_hash, sizeof(hash));
+		token_free(ancestor);
+		ancestor = NULL;
+	}
+	return 0;
+}
+
+/* Checks a loaded token and its ancestors at now. Returns 0 when it may be
+ * used, 1 when it or an ancestor is dead (and now revoked). */
+static int check_alive(struct secrets *secrets, const struct vault_token *token, int64_t now,
+	struct wd_error *err)
+{
+	bool dead = false;
+
+	if (token_is_dead(token, now)) {
+		revoke_dead(secrets, token);
+		return 1;
+	}
+	WD_TRY(ancestors_dead(secrets, token, now, &dead, err));
+	return dead ? 1 : 0;
 }
 
 /* Spends one use of a token with limited uses. The last use leaves the
@@ -343,10 +394,10 @@ int token_lookup_at(struct secrets *secrets, const char *id, int64_t now, bool c
 	if (rc < 0)
 		return rc;
 
-	if (token_is_dead(token, now)) {
-		revoke_dead(secrets, token);
+	rc = check_alive(secrets, token, now, err);
+	if (rc != 0) {
 		token_free(token);
-		return permission_denied(err);
+		return rc < 0 ? rc : permission_denied(err);
 	}
 	if (count_use) {
 		rc = spend_use(secrets, token, err);
@@ -411,10 +462,10 @@ int token_lookup_accessor_at(struct secrets *secrets, const char *accessor, int6
 	if (rc < 0)
 		return rc;
 
-	if (token_is_dead(token, now)) {
-		revoke_dead(secrets, token);
+	rc = check_alive(secrets, token, now, err);
+	if (rc != 0) {
 		token_free(token);
-		return wd_error_set(err, WD_ENOTFOUND, "invalid accessor");
+		return rc < 0 ? rc : wd_error_set(err, WD_ENOTFOUND, "invalid accessor");
 	}
 	*ret_token = token;
 	return 0;
