@@ -197,7 +197,7 @@ static int parse_body(const struct net_response *response, json_t **ret_body,
 		return 0;
 	*ret_body = json_loadb((const char *)response->body, response->body_len, 0, &json_err);
 	if (!*ret_body)
-		return wd_error_set(err, WD_EINVAL, "the server answered %d with a body that is not "
+		return wd_error_set(err, WD_EINVAL, "the server returned %d with a body that is not "
 			"JSON: %s", response->status, json_err.text);
 	return 0;
 }
@@ -267,7 +267,7 @@ int cli_vault_print_error(const char *command, int status, const json_t *body)
 	const json_t *item;
 	bool first = true;
 
-	fprintf(stderr, "warden %s: the server answered %d", command, status);
+	fprintf(stderr, "warden %s: the server returned %d", command, status);
 	json_array_foreach(errors, index, item) {
 		if (!json_is_string(item))
 			continue;

@@ -1,7 +1,7 @@
-/* Audit records of the secrets API: every string of a request or response
- * is replaced by its HMAC-SHA256 under a salt kept in the barrier, so the
+/* Audit records of the secrets API. Every string of a request or response
+ * is replaced by its HMAC-SHA256 under a salt kept in the barrier. The
  * chain shows that a value was read or written, and which one when the
- * operator hashes a candidate, but never the value. */
+ * operator hashes a candidate, but never the value itself. */
 #include <stdio.h>
 #include <string.h>
 

@@ -1,6 +1,6 @@
 /* One HTTP request through the secrets service: decode, check the seal,
- * authenticate, authorize, audit, dispatch, audit the answer and reply in
- * Vault's shapes. */
+ * authenticate, authorize, audit, dispatch, audit the response and reply
+ * in Vault's shapes. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +15,8 @@
  * larger one is cut, since the chain caps each field. */
 #define AUDIT_DETAIL_MAX (AUDIT_FIELD_MAX - 64)
 
-/* Same as core.c's list: paths that need sudo besides their capability. */
+/* Paths that need sudo besides their capability, as Vault's root-protected
+ * paths. */
 static bool needs_sudo(const char *path)
 {
 	static const char *const exact[] = {
@@ -258,7 +259,7 @@ static int handle(struct net_request *net, void *arg, struct wd_error *unused)
 		return reply_errors(net, 500, "out of memory");
 	}
 
-	/* Sealed: only the seal paths answer, and they need no mount table. */
+	/* Sealed: only the seal paths are served, and they need no mount table. */
 	if (barrier_sealed(secrets->barrier)) {
 		if (!is_seal_path(req.path)) {
 			vault_request_clear(&req);
@@ -286,8 +287,8 @@ answer:
 	status = rc < 0 ? vault_error_status(rc) : resp.status ? resp.status :
 		(resp.data || resp.auth || resp.raw || resp.warnings) ? 200 : 204;
 	{
-		/* Refusals say only "permission denied", whatever the cause, and a
-		 * missing key reads as an empty error list, as Vault's do. */
+		/* A refusal returns only "permission denied", whatever the cause,
+		 * and a missing key returns an empty error list, as in Vault. */
 		const char *message = NULL;
 		struct wd_error audit_err;
 
@@ -295,8 +296,8 @@ answer:
 			message = status == 403 ? "permission denied" : err.detail[0] ? err.detail :
 				status == 404 ? "" : wd_strerror(rc);
 		wd_error_clear(&audit_err);
-		/* The audit record keeps why a request was refused (a Rego rule, an
-		 * expired token), which the caller is not told. */
+		/* The audit record keeps the reason for a refusal (a Rego rule, an
+		 * expired token), which the reply leaves out. */
 		if (audit_response(secrets, &req, &resp, status,
 			rc < 0 && status == 403 && err.detail[0] ? err.detail : message,
 			&audit_err) < 0 &&

@@ -1,6 +1,6 @@
 /* The secrets service: a Vault-compatible HTTP API (KV, dynamic PostgreSQL
  * credentials, leases, tokens, ACL policies) over an encrypted barrier.
- * This header is what the server sees; the parts share secrets_internal.h. */
+ * This header is the server's interface; the parts share secrets_internal.h. */
 #pragma once
 
 #include <stdbool.h>

@@ -2,8 +2,8 @@
  * response, the mount table, the backends each mount type provides and the
  * service context. Not part of the public interface.
  *
- * Flow of one request (core.c): the HTTP verb and path become a vault_request;
- * a sealed barrier answers 503 except on the seal paths; the token is looked
+ * Flow of one request (http.c): the HTTP verb and path become a vault_request;
+ * a sealed barrier returns 503 except on the seal paths; the token is looked
  * up (token.c) unless the backend calls the path unauthenticated; the ACL
  * (acl.c) and then the optional Rego hook decide; the request is audited;
  * the backend of the longest matching mount fills a vault_response; the
@@ -72,7 +72,7 @@ struct vault_request {
 	char request_id[37];     /* UUID of the request, also in the response */
 };
 
-/* What a backend answers. status 0 means 200 when data or auth is set and
+/* The response a backend fills in. status 0 means 200 when data or auth is set and
  * 204 otherwise. A backend that sets raw replies with that object as the
  * whole body (sys/init, sys/seal-status). */
 struct vault_response {

@@ -86,7 +86,7 @@ static int tune(struct secrets *secrets, struct vault_request *req, const char *
 			"%lld", (long long)default_ttl, (long long)max_ttl);
 	mount->default_lease_ttl = default_ttl;
 	mount->max_lease_ttl = max_ttl;
-	/* Persist by re-adding nothing: the table writer stores every mount. */
+	/* The mount was changed in place; store the whole table again. */
 	return vault_mount_retune(secrets, err);
 }
 

@@ -508,7 +508,7 @@ class DatabaseEngineTest(unittest.TestCase):
 
         result = warden_db("creds", "nosuch")
         self.assertEqual(result.returncode, 1)
-        self.assertEqual(result.stderr, "warden db creds: the server answered 400: "
+        self.assertEqual(result.stderr, "warden db creds: the server returned 400: "
                                         "unknown role: nosuch\n")
         result = warden_db("config", "read", "cli")
         self.assertNotIn(self.pg.admin_password, result.stdout)

@@ -408,7 +408,7 @@ class KvCliTest(unittest.TestCase):
                            "warden kv get: no value found at secret/data/cli/missing\n", 1)
         self.client.secrets.kv.v2.create_or_update_secret(path="cli/cas", secret={"a": "1"})
         self.assert_output(self.kv("put", "--cas", "0", "secret/cli/cas", "a=2"), "",
-                           "warden kv put: the server answered 400: check-and-set parameter "
+                           "warden kv put: the server returned 400: check-and-set parameter "
                            "did not match the current version\n", 1)
         self.assert_output(self.kv("get", "nomount/x"), "",
                            "warden kv get: no mount at nomount/x\n", 1)
@@ -422,7 +422,7 @@ class KvCliTest(unittest.TestCase):
                            "warden kv put: missing data: give KEY=VALUE, KEY=@FILE, @FILE or - "
                            "after PATH\nRun 'warden kv put --help' for its options.\n", 2)
         self.assert_output(self.kv("get", "--token", "bad-token", "secret/cli/cas"), "",
-                           "warden kv get: the server answered 403: permission denied\n", 1)
+                           "warden kv get: the server returned 403: permission denied\n", 1)
 
     def test_kv_version_skips_mount_lookup(self):
         # A token that may read the secret but not sys/mounts.
@@ -433,7 +433,7 @@ class KvCliTest(unittest.TestCase):
         self.env["VAULT_TOKEN"] = token
 
         self.assert_output(self.kv("get", "secret/cli/lim"), "",
-                           "warden kv get: the server answered 403: permission denied\n", 1)
+                           "warden kv get: the server returned 403: permission denied\n", 1)
         result = self.kv("get", "--kv-version", "2", "secret/cli/lim")
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertTrue(result.stdout.endswith("== Data ==\nKey    Value\n---    -----\na      1\n"),
