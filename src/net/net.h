@@ -106,9 +106,10 @@ struct net_route {
 	net_handler_fn handler;
 	void *arg;
 	enum net_auth auth;
-	/* A final {name...} segment also matches a path ending in '/'; the
-	 * value then ends in '/'. */
-	bool trailing_slash;
+	/* A final {name...} segment also matches empty segments ("a//b" and a
+	 * trailing '/'), which Vault's clients send; the handler cleans the
+	 * path itself. */
+	bool rest_empty_segments;
 };
 
 /* Reports an error that no caller can receive (a failed accept, a failed

@@ -265,11 +265,10 @@ static bool route_matches_path(const struct compiled_route *route,
 		return false;
 	for (size_t i = 0; i < segments->count; i++) {
 		if (i >= route->segment_count) {
-			/* Segments under a {name...} parameter: none may be empty,
-			 * except a final one where the route allows a trailing '/'
-			 * (Vault's folder paths: "LIST /v1/secret/metadata/"). */
-			if (segments->len[i] == 0 &&
-			    (i + 1 < segments->count || !route->route.trailing_slash))
+			/* Segments under a {name...} parameter may be empty only
+			 * where the route allows it (Vault's folder paths:
+			 * "LIST /v1/secret/metadata/"). */
+			if (segments->len[i] == 0 && !route->route.rest_empty_segments)
 				return false;
 			continue;
 		}

@@ -17,6 +17,12 @@ void vault_audit_hash(const struct secrets *secrets, const char *text, char *out
 	static const char hex[] = "0123456789abcdef";
 	char digits[2 * EVP_MAX_MD_SIZE + 1];
 
+	/* Responses of sys/init hold the root token and the unseal keys while
+	 * no salt exists; a hash under a zero key would reveal them. */
+	if (!secrets->audit_salt_loaded) {
+		snprintf(out, len, "redacted");
+		return;
+	}
 	if (!HMAC(EVP_sha256(), secrets->audit_salt, sizeof(secrets->audit_salt),
 		(const unsigned char *)text, strlen(text), mac, &mac_len)) {
 		snprintf(out, len, "hmac-sha256:error");

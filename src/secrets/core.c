@@ -28,8 +28,10 @@ static int load_audit_salt(struct secrets *secrets, struct wd_error *err)
 	if (rc == WD_ENOTFOUND) {
 		if (RAND_bytes(secrets->audit_salt, sizeof(secrets->audit_salt)) != 1)
 			return wd_error_set(err, WD_ECRYPTO, "no randomness for the audit salt");
-		return barrier_put(secrets->barrier, AUDIT_SALT_PATH, secrets->audit_salt,
+		rc = barrier_put(secrets->barrier, AUDIT_SALT_PATH, secrets->audit_salt,
 			sizeof(secrets->audit_salt), err);
+		secrets->audit_salt_loaded = rc == 0;
+		return rc;
 	}
 	WD_TRY(rc);
 	if (len != sizeof(secrets->audit_salt)) {
@@ -38,6 +40,7 @@ static int load_audit_salt(struct secrets *secrets, struct wd_error *err)
 	}
 	memcpy(secrets->audit_salt, value, len);
 	barrier_value_free(value, len);
+	secrets->audit_salt_loaded = true;
 	return 0;
 }
 
@@ -67,6 +70,7 @@ void secrets_before_seal(struct secrets *secrets)
 	expire_unload(secrets);
 	vault_mounts_unload(secrets);
 	OPENSSL_cleanse(secrets->audit_salt, sizeof(secrets->audit_salt));
+	secrets->audit_salt_loaded = false;
 }
 
 bool secrets_unsealed(const struct secrets *secrets)
@@ -106,9 +110,9 @@ static int start_dev(struct secrets *secrets, struct wd_error *err)
 		rc = wd_error_set(err, WD_EINTERNAL, "cannot encode the unseal key");
 	if (rc == 0) {
 		fprintf(stderr,
-			"WARNING! dev mode is enabled! The secrets barrier lives in this process's\n"
-			"memory, is unsealed, and its state is wiped at the next start. Do not run\n"
-			"a dev server in production or put real secrets in it.\n\n"
+			"WARNING! dev mode is enabled! The secrets barrier is unsealed with the key\n"
+			"printed below, and its state is wiped at the next start. Do not run a dev\n"
+			"server in production or put real secrets in it.\n\n"
 			"Unseal Key: %s\nRoot Token: %s\n\n", key_b64, root_id);
 		log_warn("secrets", "dev mode: barrier unsealed with a printed key; not for "
 			"production");

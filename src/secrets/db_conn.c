@@ -157,6 +157,33 @@ out:
 	return rc;
 }
 
+/* Replaces a password written literally in a URL ("scheme://user:pw@host")
+ * in err, since libpq quotes the whole URI when it cannot parse it. */
+static void scrub_url_password(struct wd_error *err, const char *url)
+{
+	const char *scheme_end = url ? strstr(url, "://") : NULL;
+	const char *authority;
+	const char *at;
+	const char *colon;
+	char secret[DB_URL_MAX + 1];
+	size_t len;
+
+	if (!scheme_end)
+		return;
+	authority = scheme_end + 3;
+	len = strcspn(authority, "/?#");
+	at = memrchr(authority, '@', len);
+	colon = at ? memchr(authority, ':', (size_t)(at - authority)) : NULL;
+	if (!colon || at - colon - 1 <= 0 || (size_t)(at - colon - 1) > DB_URL_MAX)
+		return;
+	len = (size_t)(at - colon - 1);
+	memcpy(secret, colon + 1, len);
+	secret[len] = '\0';
+	if (strcmp(secret, "{{password}}") != 0)
+		db_error_scrub(err, secret);
+	OPENSSL_cleanse(secret, len);
+}
+
 /* Replaces the root password in err, both as it is and as it appears in
  * the connection string, since libpq may quote a bad URI component. */
 static void scrub_password(struct wd_error *err, const json_t *config, const char *password)
@@ -165,6 +192,7 @@ static void scrub_password(struct wd_error *err, const json_t *config, const cha
 	const json_t *details = json_object_get(config, "connection_details");
 	struct wd_buf escaped;
 
+	scrub_url_password(err, url);
 	if (!password)
 		password = db_config_detail(config, "password");
 	if (!password || !*password)

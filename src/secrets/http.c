@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/log.h"
 #include "secrets/acl.h"
@@ -227,6 +228,15 @@ static int authorize(struct secrets *secrets, struct vault_request *req, struct 
 	return 0;
 }
 
+static bool is_merge_patch(const char *content_type)
+{
+	static const char expected[] = "application/merge-patch+json";
+
+	return content_type && strncasecmp(content_type, expected, sizeof(expected) - 1) == 0 &&
+		(content_type[sizeof(expected) - 1] == '\0' ||
+		 content_type[sizeof(expected) - 1] == ';');
+}
+
 static bool is_seal_path(const char *path)
 {
 	return strncmp(path, "sys/", 4) == 0 && sys_seal_unauthenticated(path + 4);
@@ -259,6 +269,18 @@ static int handle(struct net_request *net, void *arg, struct wd_error *unused)
 		return reply_errors(net, 500, "out of memory");
 	}
 
+	/* Refused rather than ignored: a client that asked for a wrapped
+	 * response must not get the secret in clear. */
+	if (net_request_header(net, "X-Vault-Wrap-TTL")) {
+		vault_request_clear(&req);
+		return reply_errors(net, 400, "response wrapping is not supported");
+	}
+	if (req.op == VAULT_OP_PATCH && !is_merge_patch(net_request_header(net, "Content-Type"))) {
+		vault_request_clear(&req);
+		return reply_errors(net, 415, "PATCH requires Content-Type: "
+			"application/merge-patch+json");
+	}
+
 	/* Sealed: only the seal paths are served, and they need no mount table. */
 	if (barrier_sealed(secrets->barrier)) {
 		if (!is_seal_path(req.path)) {
@@ -266,7 +288,9 @@ static int handle(struct net_request *net, void *arg, struct wd_error *unused)
 			return reply_errors(net, 503, "Vault is sealed");
 		}
 		req.rel = req.path + 4;
-		rc = sys_seal_handle(secrets, &req, &resp, &err);
+		rc = audit_request(secrets, &req, &err);
+		if (rc == 0)
+			rc = sys_seal_handle(secrets, &req, &resp, &err);
 		goto answer;
 	}
 
@@ -277,8 +301,17 @@ static int handle(struct net_request *net, void *arg, struct wd_error *unused)
 	if (rc == 0 && !req.mount)
 		rc = wd_error_set(&err, WD_ENOTFOUND, "no handler for route \"%.128s\". route entry "
 			"not found.", req.path);
-	if (rc == 0)
-		rc = audit_request(secrets, &req, &err);
+	/* Refused requests get their request record too, with the token's
+	 * accessor when it was found, so the chain shows who was refused. */
+	{
+		struct wd_error audit_err;
+
+		wd_error_clear(&audit_err);
+		if (audit_request(secrets, &req, &audit_err) < 0 && rc == 0) {
+			rc = audit_err.code;
+			err = audit_err;
+		}
+	}
 	if (rc == 0)
 		rc = req.mount->backend->handle ? req.mount->backend->handle(secrets, &req, &resp, &err) :
 			wd_error_set(&err, WD_EUNSUPPORTED, "unsupported path");
@@ -328,7 +361,7 @@ size_t secrets_build_routes(struct secrets *secrets,
 			.handler = handle,
 			.arg = secrets,
 			.auth = NET_AUTH_NONE,
-			.trailing_slash = true,
+			.rest_empty_segments = true,
 		};
 	}
 	return count;

@@ -1,5 +1,6 @@
 /* Turns an HTTP request into a vault_request the way Vault's handler does:
  * verb to operation, "?list=true" to a list, a cleaned path, a JSON body. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -147,9 +148,13 @@ int vault_request_decode(const char *method, const char *path, const char *list_
 	}
 	rc = net_json_parse_object(body, body_len, VAULT_BODY_MAX_DEPTH, &req->body, err);
 	if (rc < 0) {
+		/* wd_error_set formats into err->detail, so the reason is copied
+		 * out first. */
+		char reason[sizeof(err->detail)];
+
+		snprintf(reason, sizeof(reason), "%s", wd_error_text(err));
 		vault_request_clear(req);
-		return wd_error_set(err, WD_EINVAL, "failed to parse JSON input: %s",
-			wd_error_text(err));
+		return wd_error_set(err, WD_EINVAL, "failed to parse JSON input: %s", reason);
 	}
 	return 0;
 }

@@ -166,9 +166,11 @@ struct secrets {
 	struct vault_mount **mounts;       /* sorted by path, longest first for lookup */
 	size_t mount_count;
 
-	/* HMAC key of audit records, kept in the barrier at core/audit-salt;
-	 * all zero while sealed. */
+	/* HMAC key of audit records, kept in the barrier at core/audit-salt,
+	 * and whether it is loaded: while sealed there is none, and strings
+	 * are then left out of records rather than hashed under a known key. */
 	uint8_t audit_salt[32];
+	bool audit_salt_loaded;
 };
 
 /* --- Mount table (mounts.c) --- */
@@ -208,9 +210,14 @@ void vault_mount_storage_prefix(const struct vault_mount *mount, char *out, size
  * 404, EUNSUPPORTED 405, EUNAVAILABLE 503 (sealed), ETOOBIG 413, others 500. */
 int vault_error_status(int code);
 
+/* Longest TTL any field accepts: 100 years, far above any lease maximum,
+ * and small enough that adding it to a Unix time cannot overflow. */
+#define VAULT_TTL_MAX (INT64_C(100) * 365 * 86400)
+
 /* Parses a TTL field: a JSON integer of seconds, a decimal string or a Go
  * duration ("1h30m", "90s", "768h"). Absent or null leaves *ret_seconds
- * unchanged and returns 0; returns 1 when set. WD_EINVAL naming field. */
+ * unchanged and returns 0; returns 1 when set. WD_EINVAL naming field,
+ * also for a value above VAULT_TTL_MAX. */
 WD_MUST_CHECK int vault_json_ttl(const json_t *obj, const char *field, int64_t *ret_seconds,
 	struct wd_error *err);
 
@@ -252,7 +259,7 @@ WD_MUST_CHECK int vault_calculate_ttl(struct secrets *secrets, const struct vaul
 /* --- Audit (audit_vault.c) --- */
 
 /* Returns "hmac-sha256:<hex>" of text under the audit salt in out (holds
- * 80 bytes). */
+ * 80 bytes), or "redacted" while the salt is not loaded (sealed). */
 void vault_audit_hash(const struct secrets *secrets, const char *text, char *out, size_t len);
 
 /* Returns a deep copy of value with every string replaced by its

@@ -129,6 +129,11 @@ int sys_mounts_handle(struct secrets *secrets, struct vault_request *req,
 		return list_mounts(secrets, auth, resp);
 	}
 	rest++;
+	/* Auth methods live under sys/auth/, which needs sudo; reaching them
+	 * through sys/mounts/auth/ would bypass that. */
+	if (!auth && (strncmp(rest, "auth/", 5) == 0 || strcmp(rest, "auth") == 0))
+		return wd_error_set(err, WD_EINVAL, "auth methods are managed at sys/auth/, not "
+			"sys/mounts/auth/");
 	len = strlen(rest);
 	if (len >= sizeof(path))
 		return wd_error_set(err, WD_EINVAL, "mount path too long");

@@ -179,6 +179,9 @@ int vault_json_ttl(const json_t *obj, const char *field, int64_t *ret_seconds,
 	if (seconds < 0)
 		return wd_error_set(err, WD_EINVAL, "%s: negative duration %" PRId64, field,
 			seconds);
+	if (seconds > VAULT_TTL_MAX)
+		return wd_error_set(err, WD_EINVAL, "%s: duration of %" PRId64 " seconds is above "
+			"the limit of %" PRId64, field, seconds, VAULT_TTL_MAX);
 	*ret_seconds = seconds;
 	return 1;
 }
@@ -325,10 +328,13 @@ int vault_calculate_ttl(struct secrets *secrets, const struct vault_mount *mount
 	else
 		ttl = system_default;
 
-	max_valid = issue_time + max_ttl;
+	/* Inputs come from stored leases and parsed fields, both bounded by
+	 * VAULT_TTL_MAX; compare by subtraction all the same, so no sum can
+	 * overflow. */
+	max_valid = issue_time + (max_ttl > VAULT_TTL_MAX ? VAULT_TTL_MAX : max_ttl);
 	if (now >= max_valid)
 		return wd_error_set(err, WD_EINVAL, "past the max TTL, cannot renew");
-	if (now + ttl > max_valid) {
+	if (ttl > max_valid - now) {
 		char asked[32];
 		char limit[32];
 

@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """Requests the secrets API must refuse without changing anything: a sealed
 server (503), a missing, unknown or expired token (403), malformed JSON
-(400), an unknown database role (400) and a role whose TTL is above its
-maximum (400). Each test compares the barrier's rows, the PostgreSQL roles
+(400), an unknown database role (400), a role whose TTL is above its
+maximum (400), a login role that grants root, auth mounts outside
+sys/auth, response wrapping and a PATCH without merge-patch+json. Each test compares the barrier's rows, the PostgreSQL roles
 and the leases before and after the refused request.
 
 Skips (exit 77) when PostgreSQL 15 or hvac is missing."""
@@ -126,12 +127,58 @@ class RefusalTest(unittest.TestCase):
         self.assertEqual(self.server.vault_raw("GET", "/v1/database/roles/greedy").status, 404)
         self.assertEqual(self.state(), before)
 
+    def test_login_role_with_root_policy_is_400(self):
+        self.client.sys.enable_auth_method("cert")
+        try:
+            self.client.write("auth/cert/certs/escalate", token_policies=" Root ",
+                              allowed_uri_sans="spiffe://example.org/escalate")
+            minted = self.server.mint("spiffe://example.org/escalate")
+            cert = self.server.write("escalate.pem", minted["svid"])
+            key = self.server.write("escalate.key", minted["private_key"])
+            before = self.state()
+            client = self.server.vault(token="")
+            with self.assertRaises(hvac.exceptions.InvalidRequest) as caught:
+                client.auth.cert.login(cert_pem=cert, key_pem=key)
+            self.assertIn("auth methods cannot create root tokens", str(caught.exception))
+            self.assertEqual(self.state(), before)
+        finally:
+            self.client.sys.disable_auth_method("cert")
+
+    def test_auth_mounts_outside_sys_auth_are_400(self):
+        before = self.state()
+        for method, path, body in (("POST", "/v1/sys/mounts/auth/jwt2", {"type": "jwt"}),
+                                   ("DELETE", "/v1/sys/mounts/auth/token", None),
+                                   ("POST", "/v1/sys/mounts/auth/token/tune",
+                                    {"max_lease_ttl": "1000h"}),
+                                   ("POST", "/v1/sys/mounts/cubbyhole", {"type": "kv"}),
+                                   ("POST", "/v1/sys/mounts/identity", {"type": "kv"})):
+            with self.subTest(method=method, path=path):
+                response = self.server.vault_raw(method, path, body)
+                self.assertEqual(response.status, 400, response)
+        self.assertEqual(self.state(), before)
+
+    def test_wrapping_and_plain_patch_are_refused(self):
+        before = self.state()
+        self.assert_refused(self.server.vault_raw("GET", "/v1/secret/data/app",
+                                                  headers={"X-Vault-Wrap-TTL": "60s"}),
+                            400, "response wrapping is not supported")
+        self.assert_refused(self.server.vault_raw("PATCH", "/v1/secret/data/app",
+                                                  {"data": {"k": "patched"}}),
+                            415, "PATCH requires Content-Type: application/merge-patch+json")
+        self.assertEqual(self.state(), before)
+
     def test_sealed_server_is_503(self):
         # A server of its own: sealing the shared one would end the others.
         server = Server(localhost_name=True)
         try:
             client = server.vault()
             init = client.sys.initialize(secret_shares=1, secret_threshold=1)
+            # Written while sealed: no salt exists, so the root token and
+            # the keys are left out of the record rather than hashed.
+            with open(f"{server.data_dir}/audit.log") as log:
+                audit = log.read()
+            self.assertNotIn(init["root_token"], audit)
+            self.assertIn('\\"root_token\\":\\"redacted\\"', audit)
             client.sys.submit_unseal_key(init["keys"][0])
             client.token = init["root_token"]
             client.secrets.kv.v2.create_or_update_secret(path="app", secret={"k": "v1"})

@@ -91,19 +91,20 @@ static void rest_parameter_refuses_empty_segments(void **state)
 	assert_int_equal(rc, WD_ENOTFOUND);
 	assert_int_equal(match(&router, EVHTTP_REQ_GET, "/v1/data/a/", &req, &rc), -1);
 	assert_int_equal(rc, WD_ENOTFOUND);
-	/* A route that allows it takes one trailing slash, never an empty
-	 * segment in the middle. */
+	/* A route that allows it takes empty segments under its rest
+	 * parameter: a trailing slash and "//". */
 	router_clear(&router);
 	{
 		struct net_route vault_routes[] = { test_routes[1] };
 
-		vault_routes[0].trailing_slash = true;
+		vault_routes[0].rest_empty_segments = true;
 		assert_int_equal(router_compile(&router, vault_routes, 1, NULL), 0);
 		assert_int_equal(match(&router, EVHTTP_REQ_GET, "/v1/data/a/", &req, &rc), 0);
 		assert_string_equal(req.params[0].value, "a/");
 		request_clear(&req);
-		assert_int_equal(match(&router, EVHTTP_REQ_GET, "/v1/data/a//", &req, &rc), -1);
-		assert_int_equal(match(&router, EVHTTP_REQ_GET, "/v1/data/a//b", &req, &rc), -1);
+		assert_int_equal(match(&router, EVHTTP_REQ_GET, "/v1/data/a//b", &req, &rc), 0);
+		assert_string_equal(req.params[0].value, "a//b");
+		request_clear(&req);
 		router_clear(&router);
 		assert_int_equal(router_compile(&router, test_routes, 4, NULL), 0);
 	}

@@ -66,7 +66,9 @@ static void test_refusals(void **state)
 	assert_string_equal(err.detail, "invalid value for \"list\": \"maybe\"");
 	assert_int_equal(decode("BREW", "/v1/a", NULL, NULL, &req, &err), WD_EUNSUPPORTED);
 	assert_int_equal(decode("POST", "/v1/a", NULL, "{\"a\":", &req, &err), WD_EINVAL);
-	assert_non_null(strstr(err.detail, "failed to parse JSON input"));
+	assert_int_equal(strncmp(err.detail, "failed to parse JSON input: invalid JSON at line 1",
+		50), 0);
+	assert_null(strstr(err.detail + 10, "failed to parse"));
 	assert_int_equal(decode("POST", "/v1/a", NULL, "[1]", &req, &err), WD_EINVAL);
 	assert_int_equal(decode("POST", "/v1/a", NULL, "{\"a\":1,\"a\":2}", &req, &err), WD_EINVAL);
 }
@@ -104,6 +106,21 @@ static void test_ttl_and_durations(void **state)
 	assert_int_equal(vault_parse_duration("10x", &seconds), WD_EINVAL);
 	assert_int_equal(vault_parse_duration("-5s", &seconds), WD_EINVAL);
 	assert_int_equal(vault_parse_duration("", &seconds), WD_EINVAL);
+	{
+		json_t *body = json_pack("{s:I, s:s, s:I}", "huge", (json_int_t)INT64_MAX,
+			"century", "876000h", "negative", (json_int_t)-1);
+		struct wd_error err;
+
+		wd_error_clear(&err);
+		assert_int_equal(vault_json_ttl(body, "huge", &seconds, &err), WD_EINVAL);
+		assert_string_equal(err.detail, "huge: duration of 9223372036854775807 seconds is "
+			"above the limit of 3153600000");
+		assert_int_equal(vault_json_ttl(body, "century", &seconds, &err), 1);
+		assert_int_equal(seconds, 3153600000);
+		assert_int_equal(vault_json_ttl(body, "negative", &seconds, &err), WD_EINVAL);
+		assert_int_equal(vault_json_ttl(body, "absent", &seconds, &err), 0);
+		json_decref(body);
+	}
 	vault_format_duration(2764800, text, sizeof(text));
 	assert_string_equal(text, "768h0m0s");
 	vault_format_duration(61, text, sizeof(text));
