@@ -143,8 +143,8 @@ out:
 	return rc;
 }
 
-/* Keeps the CRL in the slot's row, so that a sealed start, which cannot
- * sign a new one, serves it; an expired slot's CRL is cleared. */
+/* Keeps the CRL in the slot's row, so that a start with sealed keys, which
+ * cannot sign a new one, serves it. An expired slot's CRL is cleared. */
 static int store_crl(struct store *store, int64_t slot_id, X509_CRL *crl,
 	struct wd_error *err)
 {

@@ -145,7 +145,7 @@ static int save_key(const struct authority *authority, EVP_PKEY *key, const char
 	return crypto_key_save(key, path, err);
 }
 
-/* Encrypted once the authority holds a KEK, plaintext PEM before. */
+/* Encrypted once the authority has a KEK, plaintext PEM before. */
 static int save_keys(const struct authority *authority, const struct authority_slot *slot,
 	struct wd_error *err)
 {
@@ -290,7 +290,7 @@ int ca_slot_load_key(const struct authority *authority, const uint8_t *kek, int6
 		err));
 
 	/* A plaintext file that is still there after its encrypted copy was
-	 * written holds the same key: a crash came before the unlink. */
+	 * written contains the same key: a crash came before the unlink. */
 	rc = crypto_key_load(plain_path, &key, err);
 	if (rc == WD_ENOTFOUND) {
 		path = encrypted_path;

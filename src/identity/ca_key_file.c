@@ -29,7 +29,7 @@
 #define TAG_LEN 16
 #define HEADER_FIXED_LEN (MAGIC_LEN + 1 + NONCE_LEN + 4)
 
-/* Ceiling of a key file: an RSA-2048 key takes about 1.6 KiB. */
+/* Ceiling of a key file: an RSA-2048 key takes about 1.5 KiB. */
 #define KEY_FILE_MAX ((size_t)64 << 10)
 
 /* A key file split into its parts; the pointers borrow the file's bytes. */
