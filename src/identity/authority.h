@@ -268,10 +268,10 @@ struct authority_revocation {
  * hex and may have leading zeros. reason is optional free text of at most
  * AUTHORITY_REASON_MAX_LEN bytes, kept in the store because the CRL carries
  * no reason code. Revoking twice succeeds and sets already_revoked. The call
- * reissues the issuing slot's CRL and bumps the bundle sequence. Errors:
- * WD_EINVAL for malformed hex, WD_ENOTFOUND naming the serial when this
- * authority never issued it, WD_EUNAVAILABLE while the keys are sealed, since
- * the CRL cannot be signed (nothing is revoked then). */
+ * reissues the issuing slot's CRL and bumps the bundle sequence; while the
+ * keys are sealed it only records the revocation, and authority_keys_unlock
+ * reissues the CRLs. Errors: WD_EINVAL for malformed hex, WD_ENOTFOUND naming
+ * the serial when this authority never issued it. */
 WD_MUST_CHECK int authority_revoke_serial(struct authority *authority, const char *serial_hex,
 	const char *reason, int64_t now, struct authority_revocation *ret_revocation,
 	struct wd_error *err);
@@ -288,7 +288,8 @@ void authority_serial_list_clear(struct authority_serial_list *list);
 
 /* Revokes every live (unexpired at now, not yet revoked) serial issued to
  * spiffe_id and returns those serials; an empty list is success. Reissues
- * CRLs and bumps the sequence when it revoked any. */
+ * CRLs and bumps the sequence when it revoked any, or leaves that to
+ * authority_keys_unlock while the keys are sealed. */
 WD_MUST_CHECK int authority_revoke_spiffe_id(struct authority *authority,
 	const struct spiffe_id *spiffe_id, const char *reason, int64_t now,
 	struct authority_serial_list *ret_serials, struct wd_error *err);

@@ -33,7 +33,7 @@ void server_on_secrets_seal(void *arg)
 		return;
 	authority_keys_lock(ctx->authority);
 	/* Keys that live in plaintext files stay loaded. */
-	if (!authority_keys_sealed(ctx->authority))
+	if (ctx->stopping || !authority_keys_sealed(ctx->authority))
 		return;
 	log_info("server", "CA keys sealed: SVID signing, CRL reissue and CA rotation wait for the "
 		"next unseal");

@@ -430,6 +430,9 @@ static void close_all(struct server_ctx *ctx)
 		event_base_loop(ctx->base, EVLOOP_NONBLOCK);
 	}
 	net_ratelimit_free(ctx->attest_limit);
+	/* The seal inside secrets_free only wipes the CA keys: the server has
+	 * already logged and audited its stop. */
+	ctx->stopping = true;
 	secrets_free(ctx->secrets);
 	if (ctx->admin_socket_ino) {
 		struct stat st;

@@ -47,6 +47,8 @@ struct server_ctx {
 	/* The listeners serve the saved certificate or a placeholder, because
 	 * the CA keys were sealed; the tick mints once they are unsealed. */
 	bool serving_from_file;
+	/* Set by shutdown, which seals the secrets service as it frees it. */
+	bool stopping;
 	/* Bundle sequence that the TLS listener's trust anchors reflect. */
 	uint64_t listener_sequence;
 	int64_t last_token_prune;

@@ -13,6 +13,8 @@ import subprocess
 import time
 import unittest
 
+from cryptography import x509
+
 import wardenlib
 from wardenlib import Server, load_certs
 
@@ -79,6 +81,12 @@ class CaKeysTest(unittest.TestCase):
             self.assertTrue(data.startswith(b"WDCAKEY\x01"), name)
             self.assertNotIn(b"PRIVATE KEY", data, name)
 
+    def crl_serials(self):
+        response = self.server.admin("GET", "/v1/crl")
+        self.assertEqual(response.status, 200, response)
+        crl = x509.load_pem_x509_crl(response.body)
+        return {entry.serial_number for entry in crl}
+
     def bundle_pem(self):
         response = self.server.admin("GET", "/v1/bundle?format=pem")
         self.assertEqual(response.status, 200, response)
@@ -93,6 +101,7 @@ class CaKeysTest(unittest.TestCase):
         client.sys.submit_unseal_key(result["keys"][0])
         self.assert_keys_encrypted()
         self.assert_minted_by_bundle_ca()
+        serial = self.mint().json()["serial"]
         bundle = self.bundle_pem()
         serving = os.path.join(self.server.data_dir, "serving.pem")
         self.assertEqual(os.stat(serving).st_mode & 0o7777, 0o600)
@@ -107,12 +116,17 @@ class CaKeysTest(unittest.TestCase):
         self.assert_unavailable_sealed(self.mint())
         self.assert_unavailable_sealed(self.mint_jwt())
         self.assertEqual(self.bundle_pem(), bundle)
-        self.assertEqual(self.server.admin("GET", "/v1/crl").status, 200)
+        self.assertEqual(self.crl_serials(), set())
+        # A revocation is recorded while sealed; the CRL follows the unseal.
+        response = self.server.admin("POST", "/v1/svid/revoke", {"serial": serial})
+        self.assertEqual(response.status, 200, response)
+        self.assertEqual(self.crl_serials(), set())
 
         status = client.sys.submit_unseal_key(result["keys"][0])
         self.assertIs(status["sealed"], False)
         self.assert_minted_by_bundle_ca()
         self.assertEqual(load_certs(self.bundle_pem()), load_certs(bundle))
+        self.assertEqual(self.crl_serials(), {int(serial, 16)})
         self.assert_keys_encrypted()
 
     def test_unseal_over_admin_socket(self):
@@ -184,6 +198,7 @@ class CaKeysTest(unittest.TestCase):
         try:
             key_dir = os.path.join(server.data_dir, "authority")
             self.assertEqual(sorted(os.listdir(key_dir)), PLAINTEXT_FILES)
+            self.assertFalse(os.path.exists(os.path.join(server.data_dir, "serving.pem")))
             self.assertIn("dev mode: the CA keys stay unencrypted", server.read_log())
             self.assertEqual(server.mint("spiffe://example.org/app")["spiffe_id"],
                              "spiffe://example.org/app")

@@ -1,8 +1,13 @@
-/* Unit tests for CA keys encrypted at rest: the encrypted key file format
- * (round trip, wrong key-encryption key, renamed or damaged files), the
- * conversion of plaintext key files, and an authority that opens sealed,
- * refuses to sign, and signs again with the same CA once unlocked. */
+/* Unit tests for CA keys encrypted at rest. They cover the encrypted key
+ * file format (round trip, wrong key-encryption key, renamed or damaged
+ * files) and the conversion of plaintext key files. An authority that opens
+ * sealed rejects signing and records revocations, and once unlocked it signs
+ * again with the same CA. */
+#include <ctype.h>
 #include <dirent.h>
+
+#include <openssl/bn.h>
+#include <openssl/err.h>
 
 #include "authority_fixture.h"
 #include "common/alloc.h"
@@ -310,11 +315,10 @@ static void unlock_converts_plaintext(void **state)
 	assert_int_equal(sign_jwt_at(f, T0 + 2), 0);
 }
 
-static void reopen_sealed_refuses_signing(void **state)
+static void reopen_sealed_rejects_signing(void **state)
 {
 	struct fixture *f = *state;
 	struct authority_x509_svid svid = { 0 };
-	struct authority_revocation revocation;
 	struct authority_changes changes;
 	struct jwt_authority *jwt = NULL;
 	size_t jwt_count = 0;
@@ -322,7 +326,6 @@ static void reopen_sealed_refuses_signing(void **state)
 	char *bundle_after = NULL;
 	char *crl_before = NULL;
 	char *crl_after = NULL;
-	bool revoked = true;
 
 	f->config.ca_ttl_seconds = 600;
 	f->config.x509_svid_ttl_seconds = 60;
@@ -349,10 +352,6 @@ static void reopen_sealed_refuses_signing(void **state)
 	assert_int_equal(try_sign_x509(f, T0 + 3), WD_EUNAVAILABLE);
 	assert_string_equal(f->err.detail, "the CA keys are sealed: unseal the secrets barrier");
 	assert_int_equal(sign_jwt_at(f, T0 + 3), WD_EUNAVAILABLE);
-	assert_int_equal(authority_revoke_serial(f->authority, svid.serial_hex, NULL, T0 + 3,
-		&revocation, &f->err), WD_EUNAVAILABLE);
-	assert_int_equal(authority_is_revoked(f->authority, svid.serial_hex, &revoked, &f->err), 0);
-	assert_false(revoked);
 
 	/* Past the preparation point (300 s left) the tick still waits. */
 	assert_int_equal(authority_tick(f->authority, T0 + 400, &changes, &f->err), 0);
@@ -366,6 +365,78 @@ static void reopen_sealed_refuses_signing(void **state)
 	free(bundle_after);
 	free(crl_before);
 	free(crl_after);
+}
+
+/* Whether the current CRLs list serial_hex. */
+static bool crl_lists(struct fixture *f, const char *serial_hex)
+{
+	char *pem = NULL;
+	BIO *bio;
+	X509_CRL *crl;
+	bool found = false;
+
+	assert_int_equal(authority_crl_pem(f->authority, &pem, &f->err), 0);
+	bio = BIO_new_mem_buf(pem, -1);
+	assert_non_null(bio);
+	while ((crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL)) != NULL) {
+		STACK_OF(X509_REVOKED) *revoked = X509_CRL_get_REVOKED(crl);
+
+		for (int i = 0; i < sk_X509_REVOKED_num(revoked); i++) {
+			const ASN1_INTEGER *serial =
+				X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(revoked, i));
+			BIGNUM *bn = ASN1_INTEGER_to_BN(serial, NULL);
+			char *hex = BN_bn2hex(bn);
+
+			for (char *c = hex; *c; c++)
+				*c = (char)tolower((unsigned char)*c);
+			found = found || strcmp(hex, serial_hex) == 0;
+			OPENSSL_free(hex);
+			BN_free(bn);
+		}
+		X509_CRL_free(crl);
+	}
+	ERR_clear_error();
+	BIO_free(bio);
+	free(pem);
+	return found;
+}
+
+/* A revocation while sealed is recorded at once; its CRL follows the
+ * unlock. */
+static void revoke_while_sealed_recorded(void **state)
+{
+	struct fixture *f = *state;
+	struct authority_x509_svid svid = { 0 };
+	struct authority_revocation revocation;
+	char *crl_before = NULL;
+	char *crl_sealed = NULL;
+	bool revoked = false;
+
+	fixture_open(f, T0);
+	unlock(f, kek_a, T0);
+	issue_svid(f, "spiffe://example.org/web", NULL, 0, T0 + 1, &svid);
+	fixture_reopen(f, T0 + 2);
+	assert_true(authority_keys_sealed(f->authority));
+	assert_int_equal(authority_crl_pem(f->authority, &crl_before, &f->err), 0);
+
+	assert_int_equal(authority_revoke_serial(f->authority, svid.serial_hex, "test", T0 + 3,
+		&revocation, &f->err), 0);
+	assert_false(revocation.already_revoked);
+	assert_int_equal(revocation.revoked_at, T0 + 3);
+	assert_int_equal(authority_is_revoked(f->authority, svid.serial_hex, &revoked, &f->err), 0);
+	assert_true(revoked);
+	assert_int_equal(authority_crl_pem(f->authority, &crl_sealed, &f->err), 0);
+	assert_string_equal(crl_sealed, crl_before);
+	assert_false(crl_lists(f, svid.serial_hex));
+	assert_int_equal(authority_bundle_sequence(f->authority), 1);
+
+	unlock(f, kek_a, T0 + 4);
+	assert_true(crl_lists(f, svid.serial_hex));
+	assert_int_equal(authority_bundle_sequence(f->authority), 2);
+
+	authority_x509_svid_clear(&svid);
+	free(crl_before);
+	free(crl_sealed);
 }
 
 static void unlock_after_reopen_signs(void **state)
@@ -532,7 +603,7 @@ static void swapped_encrypted_key_rejected(void **state)
 	authority_close(f->authority);
 	f->authority = NULL;
 
-	/* The JWT file now holds the CA key: its public half no longer gives
+	/* The JWT file now contains the CA key, whose public half does not give
 	 * the stored kid. */
 	encrypted_path(f, 1, "x509-ca", x509_path, sizeof(x509_path));
 	encrypted_path(f, 1, "jwt", jwt_path, sizeof(jwt_path));
@@ -553,7 +624,9 @@ int main(void)
 			fixture_teardown),
 		cmocka_unit_test_setup_teardown(unlock_converts_plaintext, fixture_setup,
 			fixture_teardown),
-		cmocka_unit_test_setup_teardown(reopen_sealed_refuses_signing, fixture_setup,
+		cmocka_unit_test_setup_teardown(reopen_sealed_rejects_signing, fixture_setup,
+			fixture_teardown),
+		cmocka_unit_test_setup_teardown(revoke_while_sealed_recorded, fixture_setup,
 			fixture_teardown),
 		cmocka_unit_test_setup_teardown(unlock_after_reopen_signs, fixture_setup,
 			fixture_teardown),
