@@ -249,7 +249,9 @@ static int install_stored_crl(void *context, const struct store_row *row)
 		if (authority->slots[i]->id != id)
 			continue;
 		/* Only the CRL is served while sealed. The times stay 0, which
-		 * makes authority_crl_due reissue it as soon as tick can sign. */
+		 * makes authority_crl_due reissue it as soon as tick can sign.
+		 * NOTE: a seal longer than crl_next_update leaves clients a CRL
+		 * past its nextUpdate. */
 		authority_crl_release(&authority->slots[i]->crl);
 		authority->slots[i]->crl = (struct authority_crl){
 			.crl = WD_TAKE_PTR(crl),

@@ -13,7 +13,9 @@
 
 #define IDENTITY_KEK_PATH "core/identity-kek"
 
-/* Reads the identity CA's key-encryption key, or makes it when absent. */
+/* Reads the identity CA's key-encryption key, or makes it when absent.
+ * NOTE: nothing rotates the key yet; the CA key files stay under the first
+ * one. */
 static int load_identity_kek(struct secrets *secrets,
 	uint8_t kek[static SECRETS_IDENTITY_KEK_LEN], struct wd_error *err)
 {
