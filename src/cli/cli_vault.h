@@ -13,11 +13,16 @@
 /* Default address of the secrets API. */
 #define CLI_VAULT_DEFAULT_ADDR "https://127.0.0.1:8200"
 
+/* Prefix of an address that names a Unix socket, as Vault's CLI accepts:
+ * "unix:///run/warden/admin.sock" reaches the seal endpoints on the admin
+ * socket. */
+#define CLI_VAULT_UNIX_SCHEME "unix://"
+
 /* Where and how to connect. NULL fields fall back to the environment:
  * address VAULT_ADDR, token VAULT_TOKEN then ~/.vault-token, ca_cert
  * VAULT_CACERT, client_cert VAULT_CLIENT_CERT, client_key VAULT_CLIENT_KEY. */
 struct cli_vault_options {
-	const char *address;      /* "https://host:port" */
+	const char *address;      /* "https://host:port" or "unix:///path" */
 	const char *token;
 	const char *ca_cert;      /* PEM file of the CA certificates to trust */
 	const char *client_cert;  /* PEM chain for cert login, optional */

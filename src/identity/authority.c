@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "common/alloc.h"
 #include "identity/authority_internal.h"
 
@@ -110,6 +112,7 @@ void authority_close(struct authority *authority)
 	for (size_t i = 0; i < authority->slot_count; i++)
 		ca_slot_free(authority->slots[i]);
 	pthread_mutex_destroy(&authority->lock);
+	OPENSSL_cleanse(authority->kek, sizeof(authority->kek));
 	free(authority->trust_domain);
 	free(authority->data_dir);
 	free(authority->key_dir);
@@ -175,9 +178,9 @@ out:
 	return rc;
 }
 
-/* Issues a fresh CRL for every slot and bumps the sequence, so an agent
- * holding a CRL from before the restart fetches the new one. */
-static int issue_initial_crls(struct authority *authority, int64_t now, struct wd_error *err)
+/* The sequence is bumped so that an agent holding a CRL from before the
+ * restart or the unlock fetches the new one. */
+int authority_crls_issue_all(struct authority *authority, int64_t now, struct wd_error *err)
 {
 	struct authority_crl_stage stage = { 0 };
 	bool which[AUTHORITY_MAX_SLOTS];
@@ -257,7 +260,10 @@ int authority_open(const struct authority_config *config, struct store *store, i
 	WD_GUARD(ca_slots_load(authority, err));
 	if (authority->slot_count == 0)
 		WD_GUARD(create_first_slot(authority, now, err));
-	WD_GUARD(issue_initial_crls(authority, now, err));
+	if (authority_sealed_locked(authority))
+		WD_GUARD(authority_crls_load_stored(authority, err));
+	else
+		WD_GUARD(authority_crls_issue_all(authority, now, err));
 
 	*ret_authority = WD_TAKE_PTR(authority);
 	rc = 0;

@@ -6,6 +6,13 @@
  * who may call it: the server layer does both, with the slot ids, serials and
  * SPIFFE IDs that these calls return.
  *
+ * Once authority_keys_unlock has given the authority a key-encryption key
+ * (KEK), the key files are encrypted under it (slot-N-x509-ca.key.enc,
+ * slot-N-jwt.key.enc) and plaintext key files are converted. An authority
+ * that opens on encrypted key files is sealed: it publishes its bundle and
+ * serves its last CRLs, but everything that needs a private key fails with
+ * WD_EUNAVAILABLE until it is unlocked.
+ *
  * Rotation follows SPIRE's CA manager. Once the active slot's remaining life
  * is under min(lifetime/2, 30 d), the next slot is prepared: its keys and CA
  * certificate are made and published in the bundle, but it signs nothing.
@@ -48,6 +55,9 @@
  * CAs) to ten years. */
 #define AUTHORITY_MIN_CA_TTL 60
 #define AUTHORITY_MAX_CA_TTL 315360000
+
+/* Bytes of the key-encryption key of the CA key files (AES-256). */
+#define AUTHORITY_KEK_LEN 32
 
 /* Max published slots. Regular rotation keeps at most three (old, active,
  * prepared); tick prunes before it prepares, so the cap is reached only with a
@@ -104,7 +114,9 @@ const char *authority_slot_state_name(enum authority_slot_state state);
 /* Applies the authority's migrations to store, then loads the published
  * slots and their keys, or on first start creates the first slot (CA key,
  * self-signed CA certificate, JWT key of the same type) and activates it.
- * Builds a CRL per unexpired slot. Borrows store, which must outlive the
+ * Builds a CRL per unexpired slot. When a key file is encrypted, the
+ * authority opens sealed instead: it loads only the public keys and the CRLs
+ * stored at their last issue. Borrows store, which must outlive the
  * authority. Does not rotate: call authority_tick right after it. Errors:
  * WD_ECONFIG for a bad config value (named), WD_EPERM for a key directory or
  * key file that group or others can access, WD_ECORRUPT for stored state
@@ -114,6 +126,31 @@ WD_MUST_CHECK int authority_open(const struct authority_config *config, struct s
 
 /* Frees the authority and its keys; accepts NULL. The store stays open. */
 void authority_close(struct authority *authority);
+
+/* Loads the private keys of a sealed authority from their encrypted files,
+ * then keeps a copy of kek and from then on writes every key file encrypted
+ * under it, mode 0600. Plaintext key files are converted: the encrypted copy
+ * is written and fsync'd before the plaintext file is unlinked, so a crash
+ * leaves at least one of them. A sealed authority then reissues every CRL and
+ * bumps the bundle sequence, as authority_open does. Calling it again with
+ * the same kek does nothing. Errors: WD_ECRYPTO when an encrypted file fails
+ * authentication (another KEK, or a modified or renamed file), WD_ECORRUPT
+ * when a decrypted key does not match its slot, WD_ECONFLICT when unlocked
+ * with another KEK, WD_EIO; all of these leave the authority as it was. A
+ * failed conversion or CRL issue is returned after the keys are unlocked:
+ * the authority signs, and the files left in plaintext are converted at the
+ * next unlock. */
+WD_MUST_CHECK int authority_keys_unlock(struct authority *authority,
+	const uint8_t kek[static AUTHORITY_KEK_LEN], int64_t now, struct wd_error *err);
+
+/* Drops the private keys and wipes the KEK, so the authority is sealed
+ * until the next authority_keys_unlock. Does nothing unless a KEK was given:
+ * keys that live in plaintext files stay loaded. */
+void authority_keys_lock(struct authority *authority);
+
+/* Whether a slot's private keys are not loaded: signing, CRL reissue and
+ * rotation wait for authority_keys_unlock. */
+bool authority_keys_sealed(struct authority *authority);
 
 /* The changes one authority_tick made; slot ids are 0 where nothing happened. */
 struct authority_changes {
@@ -133,7 +170,8 @@ struct authority_changes {
  * activate happen in one tick when the active CA is already past its
  * activation point, as after a long outage. Bumps the bundle sequence once
  * when the bundle or a CRL changed. The tick is one store transaction: when
- * it fails nothing changes, and a new slot's key files are removed again. */
+ * it fails nothing changes, and a new slot's key files are removed again.
+ * While the keys are sealed the tick changes nothing and returns 0. */
 WD_MUST_CHECK int authority_tick(struct authority *authority, int64_t now,
 	struct authority_changes *ret_changes, struct wd_error *err);
 
@@ -177,7 +215,7 @@ X509 *authority_x509_svid_cert(struct authority_x509_svid *svid);
 /* Signs an X.509-SVID with the active slot and records its serial, SPIFFE ID,
  * entry id, slot, notAfter and issue time. WD_EINVAL for an ID of another
  * trust domain or a negative TTL, WD_EUNAVAILABLE when the active CA has
- * expired (authority_tick rotates it). */
+ * expired (authority_tick rotates it) or the keys are sealed. */
 WD_MUST_CHECK int authority_sign_x509(struct authority *authority,
 	const struct authority_x509_request *request, int64_t now,
 	struct authority_x509_svid *ret_svid, struct wd_error *err);
@@ -230,9 +268,10 @@ struct authority_revocation {
  * hex and may have leading zeros. reason is optional free text of at most
  * AUTHORITY_REASON_MAX_LEN bytes, kept in the store because the CRL carries
  * no reason code. Revoking twice succeeds and sets already_revoked. The call
- * reissues the issuing slot's CRL and bumps the bundle sequence. Errors:
- * WD_EINVAL for malformed hex, WD_ENOTFOUND naming the serial when this
- * authority never issued it. */
+ * reissues the issuing slot's CRL and bumps the bundle sequence; while the
+ * keys are sealed it only records the revocation, and authority_keys_unlock
+ * reissues the CRLs. Errors: WD_EINVAL for malformed hex, WD_ENOTFOUND naming
+ * the serial when this authority never issued it. */
 WD_MUST_CHECK int authority_revoke_serial(struct authority *authority, const char *serial_hex,
 	const char *reason, int64_t now, struct authority_revocation *ret_revocation,
 	struct wd_error *err);
@@ -249,7 +288,8 @@ void authority_serial_list_clear(struct authority_serial_list *list);
 
 /* Revokes every live (unexpired at now, not yet revoked) serial issued to
  * spiffe_id and returns those serials; an empty list is success. Reissues
- * CRLs and bumps the sequence when it revoked any. */
+ * CRLs and bumps the sequence when it revoked any, or leaves that to
+ * authority_keys_unlock while the keys are sealed. */
 WD_MUST_CHECK int authority_revoke_spiffe_id(struct authority *authority,
 	const struct spiffe_id *spiffe_id, const char *reason, int64_t now,
 	struct authority_serial_list *ret_serials, struct wd_error *err);

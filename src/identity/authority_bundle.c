@@ -46,7 +46,7 @@ static void bundle_view_locked(const struct authority *authority, struct bundle_
 		arrays->certs[i] = ordered[i]->cert;
 		arrays->jwt[i] = (struct jwt_authority){
 			.kid = ordered[i]->jwt_kid,
-			.key = ordered[i]->jwt_key,
+			.key = ordered[i]->jwt_public,
 		};
 	}
 	arrays->view = (struct bundle_view){
@@ -133,10 +133,10 @@ void authority_jwt_authorities_free(struct jwt_authority *authorities, size_t co
 	free(authorities);
 }
 
-/* Returns a key holding only the public half of key: an EVP_PKEY cannot drop
- * its private half, so the SubjectPublicKeyInfo is encoded and parsed again.
- * The signing keys never leave the authority this way. */
-static EVP_PKEY *public_copy(EVP_PKEY *key)
+/* An EVP_PKEY cannot drop its private half, so the SubjectPublicKeyInfo is
+ * encoded and parsed again. The signing keys never leave the authority this
+ * way. */
+EVP_PKEY *authority_public_key_copy(EVP_PKEY *key)
 {
 	unsigned char *der = NULL;
 	const unsigned char *cursor;
@@ -170,7 +170,7 @@ int authority_jwt_authorities(struct authority *authority,
 	WD_ENSURE(copies, WD_ENOMEM);
 	for (; filled < count; filled++) {
 		char *kid = wd_strdup(ordered[filled]->jwt_kid);
-		EVP_PKEY *key = public_copy(ordered[filled]->jwt_key);
+		EVP_PKEY *key = authority_public_key_copy(ordered[filled]->jwt_public);
 
 		if (!kid || !key) {
 			free(kid);

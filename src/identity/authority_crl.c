@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include "common/alloc.h"
@@ -116,6 +118,9 @@ static int build_one(struct authority *authority, const struct authority_slot *s
 	if (now >= slot->not_after)
 		return 0;
 
+	if (ca_slot_sealed(slot))
+		return wd_error_set(err, WD_EUNAVAILABLE, AUTHORITY_SEALED_MESSAGE);
+
 	validity = authority->config.crl_next_update_seconds;
 	if (slot->not_after - now < validity)
 		validity = slot->not_after - now;
@@ -138,10 +143,30 @@ out:
 	return rc;
 }
 
+/* Keeps the CRL in the slot's row, so that a start with sealed keys, which
+ * cannot sign a new one, serves it. An expired slot's CRL is cleared. */
+static int store_crl(struct store *store, int64_t slot_id, X509_CRL *crl,
+	struct wd_error *err)
+{
+	_wd_cleanup_(wd_freep) char *pem = NULL;
+	int rc;
+
+	if (crl) {
+		rc = crl_to_pem(crl, &pem);
+		if (rc < 0)
+			return wd_error_set(err, rc, "encoding the CRL of CA slot %" PRId64 " failed",
+				slot_id);
+	}
+
+	struct store_value params[] = { STORE_TEXT_VALUE(pem), STORE_INT_VALUE(slot_id) };
+	return store_exec(store, "UPDATE authority_slots SET crl_pem = $1 WHERE id = $2",
+		params, WD_ARRAY_LEN(params), NULL, err);
+}
+
 /* Every CRL gets the next cRLNumber, so the numbers increase across all
  * slots and restarts (RFC 5280 section 5.2.3 requires an increasing
- * sequence per issuer). The last number used is written to the store in the
- * caller's transaction. */
+ * sequence per issuer). The last number used and the CRLs are written to the
+ * store in the caller's transaction. */
 int authority_crl_stage_build(struct authority *authority,
 	struct authority_slot *const *slots, size_t slot_count, const bool *which, int64_t now,
 	struct authority_crl_stage *stage, struct wd_error *err)
@@ -157,6 +182,7 @@ int authority_crl_stage_build(struct authority *authority,
 		number++;
 		WD_GUARD(build_one(authority, slots[i], number, now, &stage->crls[i], err));
 		stage->built[i] = true;
+		WD_GUARD(store_crl(authority->store, slots[i]->id, stage->crls[i].crl, err));
 	}
 
 	if (number != authority->crl_number)
@@ -190,6 +216,59 @@ void authority_crl_stage_release(struct authority_crl_stage *stage)
 		authority_crl_release(&stage->crls[i]);
 		stage->built[i] = false;
 	}
+}
+
+struct stored_crls {
+	struct authority *authority;
+	struct wd_error *err;
+};
+
+/* Columns: id, crl_pem. */
+static int install_stored_crl(void *context, const struct store_row *row)
+{
+	struct stored_crls *stored = context;
+	struct authority *authority = stored->authority;
+	const char *pem = store_row_text(row, 1);
+	int64_t id = store_row_int(row, 0);
+	X509_CRL *crl = NULL;
+	BIO *bio;
+
+	if (!pem)
+		return 0;
+	bio = BIO_new_mem_buf(pem, -1);
+	if (!bio)
+		return wd_error_set(stored->err, WD_ENOMEM, "loading the stored CRLs: out of memory");
+	crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	ERR_clear_error();
+	if (!crl)
+		return wd_error_set(stored->err, WD_ECORRUPT,
+			"the stored CRL of CA slot %" PRId64 " is invalid", id);
+
+	for (size_t i = 0; i < authority->slot_count; i++) {
+		if (authority->slots[i]->id != id)
+			continue;
+		/* Only the CRL is served while sealed. The times stay 0, which
+		 * makes authority_crl_due reissue it as soon as tick can sign.
+		 * NOTE: a seal longer than crl_next_update leaves clients a CRL
+		 * past its nextUpdate. */
+		authority_crl_release(&authority->slots[i]->crl);
+		authority->slots[i]->crl = (struct authority_crl){
+			.crl = WD_TAKE_PTR(crl),
+			.earliest_expiry = INT64_MAX,
+		};
+	}
+	X509_CRL_free(crl);
+	return 0;
+}
+
+int authority_crls_load_stored(struct authority *authority, struct wd_error *err)
+{
+	struct stored_crls stored = { .authority = authority, .err = err };
+
+	return store_query(authority->store,
+		"SELECT id, crl_pem FROM authority_slots WHERE state <> 'pruned'", NULL, 0,
+		install_stored_crl, &stored, err);
 }
 
 int authority_crl_pem(struct authority *authority, char **ret_pem, struct wd_error *err)

@@ -36,7 +36,8 @@ struct authority_crl {
 };
 
 /* One rotation slot: a CA key and certificate plus a JWT key, both with the
- * certificate's lifetime. */
+ * certificate's lifetime. While the keys are sealed x509_key and jwt_key are
+ * NULL, and the public halves in cert and jwt_public serve the bundle. */
 struct authority_slot {
 	int64_t id;
 	enum authority_slot_state state;
@@ -44,6 +45,7 @@ struct authority_slot {
 	X509 *cert;
 	EVP_PKEY *x509_key;
 	EVP_PKEY *jwt_key;
+	EVP_PKEY *jwt_public;  /* the public half of jwt_key, never NULL */
 	char jwt_kid[AUTHORITY_KID_SIZE];
 	char fingerprint[AUTHORITY_FINGERPRINT_SIZE];
 	int64_t issued_at;   /* when the slot was made: the base of its lifetime
@@ -65,7 +67,22 @@ struct authority {
 	size_t slot_count;
 	uint64_t sequence;
 	int64_t crl_number;              /* the last one used */
+	/* Key-encryption key of the key files; wiped while kek_set is false,
+	 * when key files are written in plaintext. */
+	uint8_t kek[AUTHORITY_KEK_LEN];
+	bool kek_set;
 };
+
+static inline bool ca_slot_sealed(const struct authority_slot *slot)
+{
+	return !slot->x509_key || !slot->jwt_key;
+}
+
+/* Whether any slot is sealed; the caller holds the lock. */
+bool authority_sealed_locked(const struct authority *authority);
+
+/* The message of every refusal that needs a sealed private key. */
+#define AUTHORITY_SEALED_MESSAGE "the CA keys are sealed: unseal the secrets barrier"
 
 /* authority_schema.c */
 WD_MUST_CHECK int authority_schema_migrate(struct store *store, struct wd_error *err);
@@ -75,7 +92,23 @@ WD_MUST_CHECK int authority_state_set(struct store *store, const char *name, int
 	struct wd_error *err);
 
 /* ca.c: slots, their key files and rows. */
+enum ca_key_role {
+	CA_KEY_ROLE_X509,
+	CA_KEY_ROLE_JWT,
+};
+
 WD_MUST_CHECK int ca_key_dir_prepare(const char *key_dir, struct wd_error *err);
+/* Writes the path of a slot's key file: the plaintext PEM, or with
+ * encrypted the file that ca_key_file_write makes. WD_ECONFIG when it does
+ * not fit. */
+WD_MUST_CHECK int ca_key_path(const struct authority *authority, int64_t id,
+	enum ca_key_role role, bool encrypted, char *out, size_t out_len, struct wd_error *err);
+/* Loads one key of a slot and checks its type: the plaintext file when it
+ * exists, else the encrypted one, decrypted with kek or, when kek is NULL,
+ * only its public half, with *ret_sealed set. */
+WD_MUST_CHECK int ca_slot_load_key(const struct authority *authority, const uint8_t *kek,
+	int64_t id, enum ca_key_role role, enum crypto_key_type expected_type,
+	EVP_PKEY **ret_key, bool *ret_sealed, struct wd_error *err);
 WD_MUST_CHECK int ca_slot_create(const struct authority *authority, int64_t id, int64_t now,
 	struct authority_slot **ret_slot, struct wd_error *err);
 WD_MUST_CHECK int ca_slot_insert(struct store *store, const struct authority_slot *slot,
@@ -86,6 +119,19 @@ WD_MUST_CHECK int ca_slots_load(struct authority *authority, struct wd_error *er
 void ca_slot_remove_keys(const struct authority *authority, int64_t id);
 void ca_slot_free(struct authority_slot *slot);
 struct authority_slot *ca_active_slot(const struct authority *authority);
+
+/* ca_key_file.c: encrypted key files. Reads fail with WD_ENOTFOUND for a
+ * missing file, WD_EPERM for one that group or others can access,
+ * WD_ECORRUPT for a malformed one and WD_ECRYPTO when authentication fails. */
+WD_MUST_CHECK int ca_key_file_write(const uint8_t kek[static AUTHORITY_KEK_LEN], EVP_PKEY *key,
+	const char *path, struct wd_error *err);
+WD_MUST_CHECK int ca_key_file_read_public(const char *path, EVP_PKEY **ret_public,
+	struct wd_error *err);
+WD_MUST_CHECK int ca_key_file_read_private(const uint8_t kek[static AUTHORITY_KEK_LEN],
+	const char *path, EVP_PKEY **ret_key, struct wd_error *err);
+
+/* Returns a new key holding only the public half of key, or NULL. */
+EVP_PKEY *authority_public_key_copy(EVP_PKEY *key);
 
 /* ca_rotation.c */
 int64_t ca_preparation_threshold(const struct authority_slot *slot);
@@ -107,6 +153,14 @@ WD_MUST_CHECK int authority_crl_stage_build(struct authority *authority,
 void authority_crl_stage_install(struct authority *authority,
 	struct authority_slot *const *slots, size_t slot_count, struct authority_crl_stage *stage);
 void authority_crl_stage_release(struct authority_crl_stage *stage);
+/* Installs the CRLs that the last stage stored, for a sealed start. */
+WD_MUST_CHECK int authority_crls_load_stored(struct authority *authority,
+	struct wd_error *err);
+
+/* authority.c: issues a fresh CRL for every slot and bumps the sequence in
+ * one transaction, at open and after an unlock. */
+WD_MUST_CHECK int authority_crls_issue_all(struct authority *authority, int64_t now,
+	struct wd_error *err);
 
 /* authority.c: writes sequence + 1 to the store; the caller sets
  * authority->sequence after its transaction commits. */

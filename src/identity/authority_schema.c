@@ -65,11 +65,16 @@ static const char serials_postgres[] =
 	"CREATE INDEX authority_serials_revoked ON authority_serials (slot_id)"
 	" WHERE revoked_at IS NOT NULL;";
 
+/* The CRL each slot last issued, which a start with sealed keys serves. */
+static const char crls_sql[] = "ALTER TABLE authority_slots ADD COLUMN crl_pem TEXT;";
+
 static const struct store_migration migrations[] = {
 	{ .version = 1, .name = "authority slots and counters",
 	  .sql_sqlite = slots_sqlite, .sql_postgres = slots_postgres },
 	{ .version = 2, .name = "authority issued serials",
 	  .sql_sqlite = serials_sqlite, .sql_postgres = serials_postgres },
+	{ .version = 3, .name = "authority stored CRLs",
+	  .sql_sqlite = crls_sql, .sql_postgres = crls_sql },
 };
 
 int authority_schema_migrate(struct store *store, struct wd_error *err)

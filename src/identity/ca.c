@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
 #include <openssl/x509.h>
 
 #include "common/alloc.h"
@@ -16,19 +17,23 @@
 #include "identity/authority_internal.h"
 #include "identity/x509svid.h"
 
-enum key_role {
-	KEY_ROLE_X509,
-	KEY_ROLE_JWT,
-};
-
-static int key_path(const char *key_dir, int64_t id, enum key_role role, char *out,
-	size_t out_len)
+static int key_path(const char *key_dir, int64_t id, enum ca_key_role role, bool encrypted,
+	char *out, size_t out_len)
 {
-	int n = snprintf(out, out_len, "%s/slot-%" PRId64 "-%s.pem", key_dir, id,
-		role == KEY_ROLE_X509 ? "x509-ca" : "jwt");
+	int n = snprintf(out, out_len, "%s/slot-%" PRId64 "-%s.%s", key_dir, id,
+		role == CA_KEY_ROLE_X509 ? "x509-ca" : "jwt", encrypted ? "key.enc" : "pem");
 
 	if (n < 0 || (size_t)n >= out_len)
 		return WD_ETOOBIG;
+	return 0;
+}
+
+int ca_key_path(const struct authority *authority, int64_t id, enum ca_key_role role,
+	bool encrypted, char *out, size_t out_len, struct wd_error *err)
+{
+	if (key_path(authority->key_dir, id, role, encrypted, out, out_len) < 0)
+		return wd_error_set(err, WD_ECONFIG, "key directory path \"%.200s\" is too long",
+			authority->key_dir);
 	return 0;
 }
 
@@ -88,6 +93,7 @@ void ca_slot_free(struct authority_slot *slot)
 	X509_free(slot->cert);
 	EVP_PKEY_free(slot->x509_key);
 	EVP_PKEY_free(slot->jwt_key);
+	EVP_PKEY_free(slot->jwt_public);
 	authority_crl_release(&slot->crl);
 	free(slot);
 }
@@ -98,10 +104,14 @@ void ca_slot_remove_keys(const struct authority *authority, int64_t id)
 
 	/* NOTE: a failed unlink leaves the key file of an expired CA on disk
 	 * until an operator removes it. */
-	if (key_path(authority->key_dir, id, KEY_ROLE_X509, path, sizeof(path)) == 0)
-		(void)unlink(path);
-	if (key_path(authority->key_dir, id, KEY_ROLE_JWT, path, sizeof(path)) == 0)
-		(void)unlink(path);
+	for (int encrypted = 0; encrypted <= 1; encrypted++) {
+		if (key_path(authority->key_dir, id, CA_KEY_ROLE_X509, encrypted, path,
+			    sizeof(path)) == 0)
+			(void)unlink(path);
+		if (key_path(authority->key_dir, id, CA_KEY_ROLE_JWT, encrypted, path,
+			    sizeof(path)) == 0)
+			(void)unlink(path);
+	}
 }
 
 struct authority_slot *ca_active_slot(const struct authority *authority)
@@ -121,12 +131,21 @@ static int slot_describe(struct authority_slot *slot, struct wd_error *err)
 	    crypto_x509_fingerprint(slot->cert, slot->fingerprint, sizeof(slot->fingerprint)) < 0)
 		return wd_error_set(err, WD_EINTERNAL,
 			"reading the CA certificate of slot %" PRId64 " failed", slot->id);
-	if (jwtsvid_key_id(slot->jwt_key, slot->jwt_kid, sizeof(slot->jwt_kid)) < 0)
+	if (jwtsvid_key_id(slot->jwt_public, slot->jwt_kid, sizeof(slot->jwt_kid)) < 0)
 		return wd_error_set(err, WD_EINTERNAL,
 			"computing the JWT key id of slot %" PRId64 " failed", slot->id);
 	return 0;
 }
 
+static int save_key(const struct authority *authority, EVP_PKEY *key, const char *path,
+	struct wd_error *err)
+{
+	if (authority->kek_set)
+		return ca_key_file_write(authority->kek, key, path, err);
+	return crypto_key_save(key, path, err);
+}
+
+/* Encrypted once the authority has a KEK, plaintext PEM before. */
 static int save_keys(const struct authority *authority, const struct authority_slot *slot,
 	struct wd_error *err)
 {
@@ -134,14 +153,13 @@ static int save_keys(const struct authority *authority, const struct authority_s
 	char jwt_path[PATH_MAX];
 	int rc;
 
-	if (key_path(authority->key_dir, slot->id, KEY_ROLE_X509, x509_path,
-		    sizeof(x509_path)) < 0 ||
-	    key_path(authority->key_dir, slot->id, KEY_ROLE_JWT, jwt_path, sizeof(jwt_path)) < 0)
-		return wd_error_set(err, WD_ECONFIG, "key directory path \"%.200s\" is too long",
-			authority->key_dir);
+	WD_TRY(ca_key_path(authority, slot->id, CA_KEY_ROLE_X509, authority->kek_set, x509_path,
+		sizeof(x509_path), err));
+	WD_TRY(ca_key_path(authority, slot->id, CA_KEY_ROLE_JWT, authority->kek_set, jwt_path,
+		sizeof(jwt_path), err));
 
-	WD_GUARD(crypto_key_save(slot->x509_key, x509_path, err));
-	WD_GUARD(crypto_key_save(slot->jwt_key, jwt_path, err));
+	WD_GUARD(save_key(authority, slot->x509_key, x509_path, err));
+	WD_GUARD(save_key(authority, slot->jwt_key, jwt_path, err));
 out:
 	if (rc < 0)
 		ca_slot_remove_keys(authority, slot->id);
@@ -169,6 +187,8 @@ int ca_slot_create(const struct authority *authority, int64_t id, int64_t now,
 
 	WD_GUARD(crypto_key_generate(config->ca_key_type, &slot->x509_key, err));
 	WD_GUARD(crypto_key_generate(config->ca_key_type, &slot->jwt_key, err));
+	slot->jwt_public = authority_public_key_copy(slot->jwt_key);
+	WD_ENSURE(slot->jwt_public, WD_ENOMEM);
 	WD_GUARD(x509svid_ca_create(slot->x509_key, authority->trust_domain, now,
 		config->ca_ttl_seconds, config->x509_backdate_seconds, &slot->cert, err));
 	WD_GUARD(slot_describe(slot, err));
@@ -240,34 +260,100 @@ static int parse_state(const char *text, enum authority_slot_state *ret_state)
 	return WD_ECORRUPT;
 }
 
-static int load_key(const struct authority *authority, int64_t id, enum key_role role,
-	enum crypto_key_type expected_type, EVP_PKEY **ret_key, struct wd_error *err)
+static int check_key_type(const char *path, int64_t id, EVP_PKEY *key,
+	enum crypto_key_type expected_type, struct wd_error *err)
 {
 	enum crypto_key_type type;
-	char path[PATH_MAX];
-	EVP_PKEY *key = NULL;
-	int rc;
 
-	*ret_key = NULL;
-	if (key_path(authority->key_dir, id, role, path, sizeof(path)) < 0)
-		return wd_error_set(err, WD_ECONFIG, "key directory path \"%.200s\" is too long",
-			authority->key_dir);
-
-	rc = crypto_key_load(path, &key, err);
-	if (rc == WD_ENOTFOUND)
-		return wd_error_set(err, WD_ECORRUPT,
-			"key file \"%.200s\" of CA slot %" PRId64 " is missing", path, id);
-	if (rc < 0)
-		return rc;
-
-	if (crypto_key_type_of(key, &type) < 0 || type != expected_type) {
-		EVP_PKEY_free(key);
+	if (crypto_key_type_of(key, &type) < 0 || type != expected_type)
 		return wd_error_set(err, WD_ECORRUPT,
 			"key file \"%.200s\" does not hold the %s key that CA slot %" PRId64
 			" records", path, crypto_key_type_name(expected_type), id);
+	return 0;
+}
+
+int ca_slot_load_key(const struct authority *authority, const uint8_t *kek, int64_t id,
+	enum ca_key_role role, enum crypto_key_type expected_type, EVP_PKEY **ret_key,
+	bool *ret_sealed, struct wd_error *err)
+{
+	char plain_path[PATH_MAX];
+	char encrypted_path[PATH_MAX];
+	const char *path = plain_path;
+	EVP_PKEY *key = NULL;
+	bool sealed = false;
+	int rc;
+
+	*ret_key = NULL;
+	*ret_sealed = false;
+	WD_TRY(ca_key_path(authority, id, role, false, plain_path, sizeof(plain_path), err));
+	WD_TRY(ca_key_path(authority, id, role, true, encrypted_path, sizeof(encrypted_path),
+		err));
+
+	/* A plaintext file that is still there after its encrypted copy was
+	 * written contains the same key: a crash came before the unlink. */
+	rc = crypto_key_load(plain_path, &key, err);
+	if (rc == WD_ENOTFOUND) {
+		path = encrypted_path;
+		sealed = !kek;
+		rc = kek ? ca_key_file_read_private(kek, encrypted_path, &key, err)
+			 : ca_key_file_read_public(encrypted_path, &key, err);
+	}
+	if (rc == WD_ENOTFOUND)
+		return wd_error_set(err, WD_ECORRUPT,
+			"key file \"%.200s\" of CA slot %" PRId64 " is missing, and so is its "
+			"encrypted form \"%.200s\"", plain_path, id, encrypted_path);
+	if (rc < 0)
+		return rc;
+
+	rc = check_key_type(path, id, key, expected_type, err);
+	if (rc < 0) {
+		EVP_PKEY_free(key);
+		return rc;
 	}
 	*ret_key = key;
+	*ret_sealed = sealed;
 	return 0;
+}
+
+/* Loads the slot's keys, or only their public halves when a key file is
+ * encrypted, and checks them against the stored certificate. */
+static int load_slot_keys(const struct authority *authority, struct authority_slot *slot,
+	struct wd_error *err)
+{
+	EVP_PKEY *x509_key = NULL;
+	EVP_PKEY *jwt_key = NULL;
+	bool x509_sealed = false;
+	bool jwt_sealed = false;
+	int rc;
+
+	WD_GUARD(ca_slot_load_key(authority, NULL, slot->id, CA_KEY_ROLE_X509, slot->key_type,
+		&x509_key, &x509_sealed, err));
+	WD_GUARD(ca_slot_load_key(authority, NULL, slot->id, CA_KEY_ROLE_JWT, slot->key_type,
+		&jwt_key, &jwt_sealed, err));
+	/* Compares the public halves, so it works on a sealed key too. */
+	if (X509_check_private_key(slot->cert, x509_key) != 1) {
+		ERR_clear_error();
+		rc = wd_error_set(err, WD_ECORRUPT,
+			"the CA key file of slot %" PRId64 " does not match its certificate",
+			slot->id);
+		goto out;
+	}
+	slot->jwt_public = authority_public_key_copy(jwt_key);
+	WD_ENSURE(slot->jwt_public, WD_ENOMEM);
+
+	/* A slot signs only with both keys, so one encrypted file seals it. */
+	if (!x509_sealed && !jwt_sealed) {
+		slot->x509_key = WD_TAKE_PTR(x509_key);
+		slot->jwt_key = WD_TAKE_PTR(jwt_key);
+	}
+	rc = 0;
+out:
+	if (rc == WD_ENOMEM)
+		wd_error_set(err, rc, "loading the keys of CA slot %" PRId64 ": out of memory",
+			slot->id);
+	EVP_PKEY_free(x509_key);
+	EVP_PKEY_free(jwt_key);
+	return rc;
 }
 
 struct load_context {
@@ -318,16 +404,7 @@ static int load_slot_row(void *context, const struct store_row *row)
 	}
 	slot->cert = sk_X509_shift(chain);
 
-	WD_GUARD(load_key(authority, slot->id, KEY_ROLE_X509, slot->key_type, &slot->x509_key,
-		err));
-	WD_GUARD(load_key(authority, slot->id, KEY_ROLE_JWT, slot->key_type, &slot->jwt_key,
-		err));
-	if (X509_check_private_key(slot->cert, slot->x509_key) != 1) {
-		rc = wd_error_set(err, WD_ECORRUPT,
-			"the CA key file of slot %" PRId64 " does not match its certificate",
-			slot->id);
-		goto out;
-	}
+	WD_GUARD(load_slot_keys(authority, slot, err));
 	WD_GUARD(slot_describe(slot, err));
 	if (!kid || strcmp(kid, slot->jwt_kid) != 0) {
 		rc = wd_error_set(err, WD_ECORRUPT,

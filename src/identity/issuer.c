@@ -88,6 +88,8 @@ static int active_slot_at(struct authority *authority, int64_t now,
 	*ret_slot = NULL;
 	if (!active)
 		return wd_error_set(err, WD_EINTERNAL, "the authority has no active CA slot");
+	if (ca_slot_sealed(active))
+		return wd_error_set(err, WD_EUNAVAILABLE, AUTHORITY_SEALED_MESSAGE);
 	if (now >= active->not_after)
 		return wd_error_set(err, WD_EUNAVAILABLE,
 			"the active CA (slot %" PRId64 ") expired at %" PRId64 "; it is rotated on "

@@ -88,6 +88,12 @@ static int finish_revocation(struct authority *authority, const bool *which, int
 	uint64_t sequence = 0;
 	int rc;
 
+	/* Sealed keys cannot sign a CRL. The revocation is recorded all the
+	 * same, so authority_is_revoked reports it at once, and
+	 * authority_keys_unlock reissues every CRL. */
+	if (authority_sealed_locked(authority))
+		return store_commit(authority->store, err);
+
 	WD_GUARD(authority_crl_stage_build(authority, authority->slots, authority->slot_count,
 		which, now, &stage, err));
 	WD_GUARD(authority_sequence_bump(authority, &sequence, err));

@@ -67,6 +67,8 @@ int secrets_after_unseal(struct secrets *secrets, struct wd_error *err)
 
 void secrets_before_seal(struct secrets *secrets)
 {
+	if (secrets->config.on_seal)
+		secrets->config.on_seal(secrets->config.callback_arg);
 	expire_unload(secrets);
 	vault_mounts_unload(secrets);
 	OPENSSL_cleanse(secrets->audit_salt, sizeof(secrets->audit_salt));

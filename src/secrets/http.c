@@ -366,3 +366,28 @@ size_t secrets_build_routes(struct secrets *secrets,
 	}
 	return count;
 }
+
+size_t secrets_build_seal_routes(struct secrets *secrets,
+	struct net_route routes[static SECRETS_MAX_SEAL_ROUTES])
+{
+	/* hvac and warden operator unseal send PUT; Vault also takes POST. */
+	static const struct {
+		const char *method;
+		const char *pattern;
+	} seal_routes[SECRETS_MAX_SEAL_ROUTES] = {
+		{ "PUT", "/v1/sys/unseal" },
+		{ "POST", "/v1/sys/unseal" },
+		{ "GET", "/v1/sys/seal-status" },
+	};
+
+	for (size_t i = 0; i < SECRETS_MAX_SEAL_ROUTES; i++) {
+		routes[i] = (struct net_route){
+			.method = seal_routes[i].method,
+			.pattern = seal_routes[i].pattern,
+			.handler = handle,
+			.arg = secrets,
+			.auth = NET_AUTH_NONE,
+		};
+	}
+	return SECRETS_MAX_SEAL_ROUTES;
+}

@@ -26,6 +26,12 @@ struct authority;
 /* Most routes secrets_build_routes writes. */
 #define SECRETS_MAX_ROUTES 8
 
+/* Most routes secrets_build_seal_routes writes. */
+#define SECRETS_MAX_SEAL_ROUTES 3
+
+/* Bytes of the key-encryption key of the identity CA's key files. */
+#define SECRETS_IDENTITY_KEK_LEN 32
+
 struct secrets_config {
 	/* Initialize with one unseal share, unseal and wipe earlier barrier
 	 * state at start: nothing survives a restart. For demos only. */
@@ -37,6 +43,15 @@ struct secrets_config {
 	/* Optional Rego module consulted after the ACL allows a request; NULL
 	 * disables it. Its query is data.warden.secrets.allow. */
 	const char *rego_policy_path;
+	/* Called after every unseal through sys/unseal with the key-encryption
+	 * key of the identity CA's key files, which the barrier keeps at
+	 * core/identity-kek; the first such unseal creates it. The callee
+	 * copies the key, which is wiped after the call. NULL: the key is
+	 * neither created nor read, as dev mode needs. */
+	void (*on_unseal)(void *arg, const uint8_t kek[SECRETS_IDENTITY_KEK_LEN]);
+	/* Called before every seal, shutdown included; may be NULL. */
+	void (*on_seal)(void *arg);
+	void *callback_arg;
 };
 
 /* Opens the service on the server's store, audit chain and event loop.
@@ -54,6 +69,12 @@ void secrets_free(struct secrets *secrets);
  * for every verb Vault clients send) and returns how many. */
 size_t secrets_build_routes(struct secrets *secrets,
 	struct net_route routes[static SECRETS_MAX_ROUTES]);
+
+/* Fills routes with the routes of sys/unseal and sys/seal-status alone, for
+ * the admin socket: they must stay reachable when clients cannot verify the
+ * TLS listeners' certificate. Returns how many; the caller sets .auth. */
+size_t secrets_build_seal_routes(struct secrets *secrets,
+	struct net_route routes[static SECRETS_MAX_SEAL_ROUTES]);
 
 /* Runs once a second from the server's tick: lease expiry and retries. */
 void secrets_tick(struct secrets *secrets, int64_t now);

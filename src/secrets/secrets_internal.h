@@ -272,8 +272,16 @@ json_t *vault_audit_redact(const struct secrets *secrets, const json_t *value);
  * store's state and every lease. On failure the barrier is sealed again. */
 WD_MUST_CHECK int secrets_after_unseal(struct secrets *secrets, struct wd_error *err);
 
-/* Before sealing: unloads leases and mounts and wipes the salt. */
+/* Before sealing: calls config.on_seal, unloads leases and mounts and wipes
+ * the salt. */
 void secrets_before_seal(struct secrets *secrets);
+
+/* After an operator's unseal (identity_kek.c): hands config.on_unseal the
+ * identity CA's key-encryption key, creating it on the first call, and logs
+ * a failure. Not called for the unseal inside sys/init: a failed init wipes
+ * the barrier, and with it a key that CA key files may already be encrypted
+ * under. */
+void secrets_unlock_identity(struct secrets *secrets);
 
 /* --- The system backend's parts (sys.c dispatches to them) --- */
 

@@ -285,6 +285,7 @@ static int handle_unseal(struct secrets *secrets, struct vault_request *req,
 	if (unsealed) {
 		WD_TRY(secrets_after_unseal(secrets, err));
 		log_info("secrets", "barrier unsealed", "remote", req->remote_address);
+		secrets_unlock_identity(secrets);
 	}
 	return reply_status(secrets, resp, err);
 }

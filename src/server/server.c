@@ -196,6 +196,15 @@ static int open_secrets(struct server_ctx *ctx, struct wd_error *err)
 		.rego_policy_path = config->secrets.rego_policy,
 	};
 
+	WD_TRY(server_check_ca_keys(ctx, err));
+	if (config->secrets.dev) {
+		log_info("server", "dev mode: the CA keys stay unencrypted, because the dev barrier "
+			"that would keep their key-encryption key is wiped at every start");
+	} else {
+		secrets_config.on_unseal = server_on_secrets_unseal;
+		secrets_config.on_seal = server_on_secrets_seal;
+		secrets_config.callback_arg = ctx;
+	}
 	return secrets_open(ctx->store, ctx->audit, ctx->base, ctx->authority, &secrets_config,
 		&ctx->secrets, err);
 }
@@ -209,6 +218,21 @@ static int parse_uids(const struct config_strings *list, uid_t *uids, size_t max
 		uids[count++] = (uid_t)strtoul(list->items[i], NULL, 10);
 	*ret_count = count;
 	return 0;
+}
+
+/* sys/unseal and sys/seal-status on the admin socket, for a restart whose
+ * sealed CA cannot give the TLS listeners a certificate clients trust. */
+static size_t add_seal_routes(struct server_ctx *ctx,
+	struct net_route routes[static SERVER_MAX_ROUTES], size_t count)
+{
+	struct net_route seal_routes[SECRETS_MAX_SEAL_ROUTES];
+	size_t seal_count = secrets_build_seal_routes(ctx->secrets, seal_routes);
+
+	for (size_t i = 0; i < seal_count && count < SERVER_MAX_ROUTES; i++) {
+		seal_routes[i].auth = NET_AUTH_UNIX;
+		routes[count++] = seal_routes[i];
+	}
+	return count;
 }
 
 static int open_listeners(struct server_ctx *ctx, struct wd_error *err)
@@ -265,6 +289,7 @@ static int open_listeners(struct server_ctx *ctx, struct wd_error *err)
 	}
 	if (rc == 0) {
 		ctx->server_svid_renew_at = material.renew_at;
+		ctx->serving_from_file = material.from_file;
 		ctx->listener_sequence = authority_bundle_sequence(ctx->authority);
 	}
 	server_tls_material_clear(&material);
@@ -292,6 +317,7 @@ static int open_listeners(struct server_ctx *ctx, struct wd_error *err)
 	WD_TRY(parse_uids(&config->admin.allowed_uids, uids, WD_ARRAY_LEN(uids), &uid_count));
 	route_count = server_build_routes(ctx, true, routes);
 	route_count = server_build_policy_routes(ctx, true, routes, route_count);
+	route_count = add_seal_routes(ctx, routes, route_count);
 
 	/* Root alone needs no one else to connect. With allowed uids the file
 	 * is open to all and SO_PEERCRED decides, since the allowed users need
@@ -404,6 +430,9 @@ static void close_all(struct server_ctx *ctx)
 		event_base_loop(ctx->base, EVLOOP_NONBLOCK);
 	}
 	net_ratelimit_free(ctx->attest_limit);
+	/* The seal inside secrets_free only wipes the CA keys: the server has
+	 * already logged and audited its stop. */
+	ctx->stopping = true;
 	secrets_free(ctx->secrets);
 	if (ctx->admin_socket_ino) {
 		struct stat st;

@@ -15,6 +15,7 @@
 #include "identity/spiffe_id.h"
 #include "net/net.h"
 #include "net/ratelimit.h"
+#include "secrets/secrets.h"
 #include "server/server.h"
 #include "store/store.h"
 
@@ -43,6 +44,11 @@ struct server_ctx {
 	/* The serving SVID, renewed at half life and after a CA activation. */
 	EVP_PKEY *server_key;
 	int64_t server_svid_renew_at;
+	/* The listeners serve the saved certificate or a placeholder, because
+	 * the CA keys were sealed; the tick mints once they are unsealed. */
+	bool serving_from_file;
+	/* Set by shutdown, which seals the secrets service as it frees it. */
+	bool stopping;
 	/* Bundle sequence that the TLS listener's trust anchors reflect. */
 	uint64_t listener_sequence;
 	int64_t last_token_prune;
@@ -114,10 +120,13 @@ struct server_tls_material {
 	X509 *anchors[AUTHORITY_MAX_SLOTS];
 	struct net_tls_config config;   /* points into the fields above */
 	int64_t renew_at;               /* half life of the serving SVID */
+	bool from_file;                 /* not minted: the CA keys are sealed */
 };
 
 /* Mints a serving SVID for spiffe://<td>/warden/server with the server's
- * key and collects the trust anchors. */
+ * key, saves it with server_serving_save and collects the trust anchors.
+ * While the CA keys are sealed it takes the saved certificate instead, or a
+ * placeholder that no client trusts, and logs which. */
 WD_MUST_CHECK int server_tls_material_build(struct server_ctx *ctx, int64_t now,
 	struct server_tls_material *ret_material, struct wd_error *err);
 
@@ -125,6 +134,24 @@ void server_tls_material_clear(struct server_tls_material *material);
 
 /* Rebuilds the TLS material and installs it for new handshakes. */
 WD_MUST_CHECK int server_refresh_tls(struct server_ctx *ctx, int64_t now, struct wd_error *err);
+
+/* serving_file.c: DATA_DIR/serving.pem, the serving chain followed by the
+ * server's key, mode 0600. save writes it atomically. load reads it, checks
+ * that the leaf is current and matches the key, and replaces
+ * ctx->server_key with that key. placeholder makes a self-signed
+ * certificate for ctx->server_key. */
+WD_MUST_CHECK int server_serving_save(struct server_ctx *ctx, const char *chain_pem,
+	struct wd_error *err);
+WD_MUST_CHECK int server_serving_load(struct server_ctx *ctx, int64_t now, char **ret_chain_pem,
+	int64_t *ret_not_after, struct wd_error *err);
+WD_MUST_CHECK int server_serving_placeholder(struct server_ctx *ctx, int64_t now,
+	char **ret_chain_pem, struct wd_error *err);
+
+/* ca_seal.c: the secrets service's seal callbacks, which unlock and lock
+ * the CA keys, and the start-up check of the CA keys against dev mode. */
+void server_on_secrets_unseal(void *arg, const uint8_t kek[SECRETS_IDENTITY_KEK_LEN]);
+void server_on_secrets_seal(void *arg);
+WD_MUST_CHECK int server_check_ca_keys(struct server_ctx *ctx, struct wd_error *err);
 
 /* Runs once a second: CA rotation, serving-SVID renewal, token pruning. */
 void server_tick(evutil_socket_t fd, short events, void *arg);

@@ -60,9 +60,11 @@ void server_tick(evutil_socket_t fd, short events, void *arg)
 
 	/* A new CA in the bundle must become a client trust anchor at once, and
 	 * a newly active CA must sign the serving SVID, so peers that only hold
-	 * the newest bundle can still verify the server. */
-	if (changes.activated_slot || now >= ctx->server_svid_renew_at ||
-		authority_bundle_sequence(ctx->authority) != ctx->listener_sequence) {
+	 * the newest bundle can still verify the server. Sealed CA keys can
+	 * sign nothing, and once unsealed they replace the saved certificate. */
+	if (!authority_keys_sealed(ctx->authority) &&
+		(ctx->serving_from_file || changes.activated_slot || now >= ctx->server_svid_renew_at ||
+		authority_bundle_sequence(ctx->authority) != ctx->listener_sequence)) {
 		if (server_refresh_tls(ctx, now, &err) < 0)
 			log_error("server", "serving certificate not renewed", "error",
 				wd_error_text(&err));

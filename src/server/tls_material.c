@@ -1,5 +1,8 @@
 /* The identity listener's own certificate and trust anchors, rebuilt when
- * the serving SVID reaches half life or the bundle changes. */
+ * the serving SVID reaches half life or the bundle changes. While the CA
+ * keys are sealed, the certificate saved at the last mint is served. */
+#include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,16 +38,15 @@ out:
 	return rc;
 }
 
-int server_tls_material_build(struct server_ctx *ctx, int64_t now,
-	struct server_tls_material *ret_material, struct wd_error *err)
+/* Mints the serving SVID and saves it with its key for a sealed restart. */
+static int mint_chain(struct server_ctx *ctx, int64_t now, X509 *active_ca,
+	struct server_tls_material *material, struct wd_error *err)
 {
-	struct server_tls_material material = { 0 };
 	struct authority_x509_svid svid = { 0 };
-	struct spiffe_id id;
 	const struct config_strings *dns = &ctx->config->identity.dns_names;
+	struct wd_error save_err;
+	struct spiffe_id id;
 	int rc;
-
-	memset(ret_material, 0, sizeof(*ret_material));
 
 	snprintf(id.trust_domain, sizeof(id.trust_domain), "%s", ctx->config->trust_domain);
 	snprintf(id.path, sizeof(id.path), "%s", SERVER_SPIFFE_PATH);
@@ -58,15 +60,67 @@ int server_tls_material_build(struct server_ctx *ctx, int64_t now,
 
 		WD_GUARD(authority_sign_x509(ctx->authority, &request, now, &svid, err));
 	}
-	material.renew_at = now + (svid.not_after - now) / 2;
-
-	WD_GUARD(authority_x509_authorities(ctx->authority, &material.authorities, err));
+	material->renew_at = now + (svid.not_after - now) / 2;
 
 	/* The active CA (first in the list) follows the leaf, so that an agent
 	 * bootstrapping with only a pinned CA fingerprint can find the CA in
 	 * the handshake. Peers that already trust it ignore the extra copy. */
-	WD_GUARD(append_ca_pem(svid.chain_pem, sk_X509_value(material.authorities, 0),
-		&material.chain_pem, err));
+	WD_GUARD(append_ca_pem(svid.chain_pem, active_ca, &material->chain_pem, err));
+
+	/* Dev mode never seals the CA keys, so it never reads the file. */
+	wd_error_clear(&save_err);
+	if (!ctx->config->secrets.dev &&
+		server_serving_save(ctx, material->chain_pem, &save_err) < 0)
+		log_warn("server", "serving certificate not saved; a restart with sealed CA keys "
+			"cannot serve it", "error", wd_error_text(&save_err));
+	rc = 0;
+out:
+	authority_x509_svid_clear(&svid);
+	return rc;
+}
+
+/* With sealed CA keys: the saved chain, or else a placeholder that no
+ * client trusts, so that the listeners still open. */
+static int sealed_chain(struct server_ctx *ctx, int64_t now,
+	struct server_tls_material *material, struct wd_error *err)
+{
+	struct wd_error load_err;
+	int64_t not_after = 0;
+	char expires[24];
+	char hint[PATH_MAX + 64];
+
+	material->from_file = true;
+	/* Renewal waits for the unseal; the tick does not refresh before. */
+	material->renew_at = INT64_MAX;
+	wd_error_clear(&load_err);
+	if (server_serving_load(ctx, now, &material->chain_pem, &not_after, &load_err) == 0) {
+		snprintf(expires, sizeof(expires), "%" PRId64, not_after);
+		log_warn("server", "CA keys sealed: serving the saved certificate until the secrets "
+			"barrier is unsealed", "file", "serving.pem", "not_after", expires);
+		return 0;
+	}
+	snprintf(hint, sizeof(hint), "VAULT_ADDR=unix://%s warden operator unseal",
+		ctx->config->admin.socket);
+	log_error("server", "CA keys sealed and no valid saved serving certificate: TLS clients "
+		"cannot verify this server until the secrets barrier is unsealed over the admin "
+		"socket", "error", wd_error_text(&load_err), "hint", hint);
+	return server_serving_placeholder(ctx, now, &material->chain_pem, err);
+}
+
+int server_tls_material_build(struct server_ctx *ctx, int64_t now,
+	struct server_tls_material *ret_material, struct wd_error *err)
+{
+	struct server_tls_material material = { 0 };
+	int rc;
+
+	memset(ret_material, 0, sizeof(*ret_material));
+
+	WD_GUARD(authority_x509_authorities(ctx->authority, &material.authorities, err));
+	if (authority_keys_sealed(ctx->authority))
+		WD_GUARD(sealed_chain(ctx, now, &material, err));
+	else
+		WD_GUARD(mint_chain(ctx, now, sk_X509_value(material.authorities, 0), &material,
+			err));
 	for (int i = 0; i < sk_X509_num(material.authorities) && i < AUTHORITY_MAX_SLOTS; i++)
 		material.anchors[i] = sk_X509_value(material.authorities, i);
 
@@ -90,7 +144,6 @@ int server_tls_material_build(struct server_ctx *ctx, int64_t now,
 	memset(&material, 0, sizeof(material));
 	rc = 0;
 out:
-	authority_x509_svid_clear(&svid);
 	server_tls_material_clear(&material);
 	return rc;
 }
@@ -121,6 +174,7 @@ int server_refresh_tls(struct server_ctx *ctx, int64_t now, struct wd_error *err
 		rc = net_listener_update_tls(ctx->secrets_listener, &material.config, err);
 	if (rc == 0) {
 		ctx->server_svid_renew_at = material.renew_at;
+		ctx->serving_from_file = material.from_file;
 		ctx->listener_sequence = authority_bundle_sequence(ctx->authority);
 	}
 	server_tls_material_clear(&material);

@@ -528,6 +528,54 @@ static void test_seal(void **state)
 	assert_int_equal(doubles.before_seal_calls, 1);
 }
 
+/* What the identity callback received. */
+static struct {
+	int calls;
+	uint8_t kek[SECRETS_IDENTITY_KEK_LEN];
+} identity;
+
+static void record_identity_kek(void *arg, const uint8_t kek[SECRETS_IDENTITY_KEK_LEN])
+{
+	(void)arg;
+	identity.calls++;
+	memcpy(identity.kek, kek, SECRETS_IDENTITY_KEK_LEN);
+}
+
+/* The identity key-encryption key is made by the first operator unseal, not
+ * by the unseal inside init, and handed out again after each unseal. */
+static void test_unseal_hands_identity_kek(void **state)
+{
+	static const uint8_t zero[SECRETS_IDENTITY_KEK_LEN] = { 0 };
+	struct fixture *f = *state;
+	struct vault_response resp;
+	struct wd_error err;
+	uint8_t first[SECRETS_IDENTITY_KEK_LEN];
+	uint8_t *stored = NULL;
+	size_t stored_len = 0;
+
+	memset(&identity, 0, sizeof(identity));
+	f->secrets.config.on_unseal = record_identity_kek;
+	init_ok(f, 1, 1);
+	assert_int_equal(identity.calls, 0);
+
+	assert_int_equal(unseal(f, key_at(f->keys, 0), &resp, &err), 0);
+	vault_response_clear(&resp);
+	assert_int_equal(identity.calls, 1);
+	assert_memory_not_equal(identity.kek, zero, sizeof(zero));
+	assert_int_equal(barrier_get(f->secrets.barrier, "core/identity-kek", &stored, &stored_len,
+		&err), 0);
+	assert_int_equal(stored_len, SECRETS_IDENTITY_KEK_LEN);
+	assert_memory_equal(stored, identity.kek, SECRETS_IDENTITY_KEK_LEN);
+	barrier_value_free(stored, stored_len);
+	memcpy(first, identity.kek, sizeof(first));
+
+	assert_int_equal(call(f, VAULT_OP_UPDATE, "seal", NULL, &resp, &err), 0);
+	assert_int_equal(unseal(f, key_at(f->keys, 0), &resp, &err), 0);
+	vault_response_clear(&resp);
+	assert_int_equal(identity.calls, 2);
+	assert_memory_equal(identity.kek, first, sizeof(first));
+}
+
 static void test_health_states(void **state)
 {
 	struct fixture *f = *state;
@@ -640,6 +688,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cluster_identity_stable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unseal_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seal, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unseal_hands_identity_kek, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_health_states, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_health_code_overrides, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_routes, setup, teardown),
