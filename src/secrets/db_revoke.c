@@ -12,13 +12,26 @@
 #include "common/log.h"
 #include "secrets/db_internal.h"
 
-/* Schemas where the role has privileges: the information_schema views
- * Vault reads (which show only grants that involve the current user's
- * roles), and the ACLs of tables and schemas in pg_catalog, which show
- * every grant. $1 is the role's name, $2 its oid. */
+/* Schemas where the role has privileges. Vault reads the information_schema
+ * views role_table_grants and role_column_grants. The rows of the second are
+ * those of the first (for tables with columns) plus explicit column grants,
+ * so the attacl part below stands in for it with the view's own filters:
+ * user columns of tables, views, foreign and partitioned tables, and grants
+ * whose grantor or grantee the current user has USAGE of. The view builds a
+ * row for every column of every table: 20 to 35 ms per call on a near-empty
+ * PostgreSQL 15 database on a 2-core VM, against 1 to 2 ms for this query.
+ * The ACLs of tables and schemas in pg_catalog show every grant. $1 is the
+ * role's name, $2 its oid. */
 static const char schemas_query[] =
-	"SELECT table_schema FROM information_schema.role_column_grants WHERE grantee = $1 "
-	"UNION SELECT table_schema FROM information_schema.role_table_grants WHERE grantee = $1 "
+	"SELECT table_schema FROM information_schema.role_table_grants WHERE grantee = $1 "
+	"UNION SELECT n.nspname FROM pg_catalog.pg_attribute t "
+	"JOIN pg_catalog.pg_class c ON c.oid = t.attrelid "
+	"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+	"CROSS JOIN LATERAL pg_catalog.aclexplode(t.attacl) a "
+	"WHERE t.attacl IS NOT NULL AND t.attnum > 0 AND NOT t.attisdropped "
+	"AND c.relkind IN ('r', 'v', 'f', 'p') AND a.grantee = $2::oid "
+	"AND (pg_catalog.pg_has_role(a.grantor, 'USAGE') "
+	"OR pg_catalog.pg_has_role(a.grantee, 'USAGE')) "
 	"UNION SELECT n.nspname FROM pg_catalog.pg_class c "
 	"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
 	"CROSS JOIN LATERAL pg_catalog.aclexplode(c.relacl) a WHERE a.grantee = $2::oid "
