@@ -12,7 +12,8 @@
  * concurrently updated" once the first commits. The lock makes them wait
  * for each other instead; --no-lock leaves it out and runs a transaction
  * that lost such a conflict again. Prints one line of key=value results:
- * cycles per second, p50/p99 latency of a cycle and the conflicts. The
+ * cycles per second, p50/p99 latency of a cycle, the conflicts, and the
+ * CPU time of this client and of the whole machine over the run. The
  * password of the connection comes from PGPASSWORD or ~/.pgpass, as for
  * psql. */
 #include <getopt.h>
@@ -313,7 +314,8 @@ static int quote_table(struct shared *shared)
 	return 0;
 }
 
-static void report(const struct options *options, struct worker *workers, uint64_t elapsed_ns)
+static void report(const struct options *options, struct worker *workers, uint64_t elapsed_ns,
+	const struct bench_window *window)
 {
 	uint64_t cycles = 0, errors = 0, conflicts = 0;
 	size_t total = 0, filled = 0;
@@ -333,11 +335,13 @@ static void report(const struct options *options, struct worker *workers, uint64
 		filled += workers[i].sample_count;
 	}
 	printf("mode=baseline threads=%lu lock=%d seconds=%.3f ops=%" PRIu64 " errors=%" PRIu64
-	       " conflicts=%" PRIu64 " rate=%.1f p50_ms=%.3f p99_ms=%.3f\n",
+	       " conflicts=%" PRIu64 " rate=%.1f p50_ms=%.3f p99_ms=%.3f",
 		options->threads, options->lock, seconds, cycles, errors, conflicts,
 		(double)cycles / seconds,
 		(double)bench_percentile(samples, filled, 0.50) / 1e6,
 		(double)bench_percentile(samples, filled, 0.99) / 1e6);
+	bench_window_print(window);
+	printf("\n");
 	free(samples);
 }
 
@@ -346,6 +350,7 @@ int main(int argc, char **argv)
 	struct options options;
 	struct shared shared = { 0 };
 	struct worker *workers = NULL;
+	struct bench_window window;
 	uint64_t start_ns, elapsed_ns;
 	bool failed = false;
 	int status = 1;
@@ -376,6 +381,7 @@ int main(int argc, char **argv)
 
 	/* Every connection is up before the clock starts. */
 	pthread_barrier_wait(&shared.connected);
+	bench_window_start(&window);
 	start_ns = bench_now_ns();
 	shared.deadline_ns = start_ns + options.seconds * 1000000000u;
 	pthread_barrier_wait(&shared.go);
@@ -385,7 +391,7 @@ int main(int argc, char **argv)
 	}
 	elapsed_ns = bench_now_ns() - start_ns;
 
-	report(&options, workers, elapsed_ns);
+	report(&options, workers, elapsed_ns, &window);
 	status = failed ? 1 : 0;
 out:
 	if (workers) {

@@ -6,8 +6,9 @@
  *   kv-write  POST /v1/MOUNT/data/bench-N {"data": {"value": ...}}
  *   creds     GET /v1/DB_MOUNT/creds/ROLE, then PUT /v1/sys/leases/revoke
  *             with the lease id: one full cycle of a dynamic credential
- * Prints one line of key=value results: the rate, p50/p99 latency and,
- * given --server-pid, the server's CPU time per operation. */
+ * Prints one line of key=value results: the rate, p50/p99 latency, the CPU
+ * time of this client and of the whole machine over the run and, given
+ * --server-pid, the server's CPU time per operation. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -529,7 +530,7 @@ static void print_percentiles(const struct options *options, struct worker *work
 }
 
 static void report(const struct options *options, struct worker *workers, uint64_t elapsed_ns,
-	double server_cpu_seconds)
+	double server_cpu_seconds, const struct bench_window *window)
 {
 	uint64_t ops = 0, errors = 0;
 	double seconds = (double)elapsed_ns / 1e9;
@@ -549,6 +550,7 @@ static void report(const struct options *options, struct worker *workers, uint64
 	if (server_cpu_seconds >= 0)
 		printf(" server_cpu_s=%.2f server_cpu_us_per_op=%.1f", server_cpu_seconds,
 			ops ? 1e6 * server_cpu_seconds / (double)ops : 0.0);
+	bench_window_print(window);
 	printf("\n");
 }
 
@@ -569,6 +571,7 @@ int main(int argc, char **argv)
 	struct shared shared = { 0 };
 	struct worker *workers = NULL;
 	unsigned long long ticks_before = 0, ticks_after = 0;
+	struct bench_window window;
 	double server_cpu_seconds = -1;
 	uint64_t start_ns, elapsed_ns;
 	bool failed = false;
@@ -607,6 +610,7 @@ int main(int argc, char **argv)
 	pthread_barrier_wait(&shared.connected);
 	if (options.server_pid && bench_cpu_ticks(options.server_pid, &ticks_before) < 0)
 		fprintf(stderr, "bench_secrets: reading /proc/%lu/stat failed\n", options.server_pid);
+	bench_window_start(&window);
 	start_ns = bench_now_ns();
 	shared.deadline_ns = start_ns + options.seconds * 1000000000u;
 	pthread_barrier_wait(&shared.go);
@@ -620,7 +624,7 @@ int main(int argc, char **argv)
 		server_cpu_seconds = (double)(ticks_after - ticks_before) /
 				     (double)sysconf(_SC_CLK_TCK);
 
-	report(&options, workers, elapsed_ns, server_cpu_seconds);
+	report(&options, workers, elapsed_ns, server_cpu_seconds, &window);
 	status = failed ? 1 : 0;
 out:
 	workers_free(workers, options.threads);

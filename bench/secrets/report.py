@@ -75,6 +75,32 @@ def per_op(runs, key, scale=1.0):
     return statistics.median(values) if values else None
 
 
+def others_share(run, clock):
+    """Return the share of all CPUs that processes other than the client,
+    warden and PostgreSQL used during a run, or None without the figures.
+    PostgreSQL's time is read over a slightly longer span than the rest, so
+    the share may come out a little low; it is never below 0."""
+    if "machine_total_s" not in run or float(run["machine_total_s"]) <= 0:
+        return None
+    ours = (float(run.get("client_cpu_s", 0)) + float(run.get("server_cpu_s", 0)) +
+            float(run.get("pg_cpu_ticks", 0)) / clock)
+    return max(0.0, float(run["machine_busy_s"]) - ours) / float(run["machine_total_s"])
+
+
+def load_summary(runs, clock):
+    """Describe how much of the CPUs other work and the hypervisor took."""
+    all_runs = [run for group in runs.values() for run in group]
+    shares = [share for share in (others_share(run, clock) for run in all_runs)
+              if share is not None]
+    steals = [float(run["machine_steal_s"]) / float(run["machine_total_s"])
+              for run in all_runs if float(run.get("machine_total_s", 0)) > 0]
+    if not shares:
+        return "not measured"
+    return (f"{100 * statistics.median(shares):.0f}% (median; {100 * min(shares):.0f}% to "
+            f"{100 * max(shares):.0f}% across runs); hypervisor steal "
+            f"{100 * statistics.median(steals):.0f}%")
+
+
 def number(value, digits=0):
     if value is None:
         return "—"
@@ -172,10 +198,13 @@ def write_section(args, runs, machine):
         f"at the end | {machine.get('loadavg_start', '?')}; "
         f"{min(loads, default=0):.2f} to {max(loads, default=0):.2f}; "
         f"{machine.get('loadavg_end', '?')} |",
+        "| share of all CPUs used by other processes during the measured runs | "
+        f"{load_summary(runs, clock)} |",
         "",
-        "The machine is shared with other work, and the load averages include this "
-        "benchmark's own processes of the run before. Every figure below moves with the "
-        "load, the fsync-bound ones most.",
+        "The machine is shared with other work. The load averages include this benchmark's "
+        "own processes; the share of other processes is the machine's busy time "
+        "(/proc/stat) minus the CPU time of the client, warden and PostgreSQL over each run. "
+        "Every figure below moves with that load, the fsync-bound ones most.",
         "",
         "Setup: `warden server --dev` (barrier unsealed in memory; lease and KV records in its "
         "SQLite datastore, WAL with synchronous=NORMAL; audit records flushed once a second) "
