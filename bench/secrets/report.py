@@ -96,9 +96,9 @@ def load_summary(runs, clock):
               for run in all_runs if float(run.get("machine_total_s", 0)) > 0]
     if not shares:
         return "not measured"
-    return (f"{100 * statistics.median(shares):.0f}% (median; {100 * min(shares):.0f}% to "
-            f"{100 * max(shares):.0f}% across runs); hypervisor steal "
-            f"{100 * statistics.median(steals):.0f}%")
+    return (f"{100 * statistics.median(shares):.1f}% (median; {100 * min(shares):.1f}% to "
+            f"{100 * max(shares):.1f}% across runs); hypervisor steal "
+            f"{100 * statistics.median(steals):.1f}%")
 
 
 def number(value, digits=0):
