@@ -63,6 +63,7 @@ bench:
 	bench/agent.sh $(BUILD_DIR)
 	bench/policy.sh $(BUILD_DIR)
 	bench/proxy.sh $(BUILD_DIR)
+	bench/secrets.sh $(BUILD_DIR)
 
 # Runs the conformance runner of build directory $(1), or explains the skip.
 define run_conformance

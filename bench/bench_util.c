@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bench_util.h"
 
@@ -125,4 +127,55 @@ int bench_cpu_ticks(unsigned long pid, unsigned long long *ret_ticks)
 		return -1;
 	*ret_ticks = utime + stime;
 	return 0;
+}
+
+int bench_machine_ticks(struct bench_machine_ticks *ret_ticks)
+{
+	unsigned long long user, nice, system, idle, iowait, irq, softirq, steal;
+	FILE *file = fopen("/proc/stat", "r");
+	int fields;
+
+	*ret_ticks = (struct bench_machine_ticks){ 0 };
+	if (!file)
+		return -1;
+	fields = fscanf(file, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &user, &nice, &system,
+		&idle, &iowait, &irq, &softirq, &steal);
+	fclose(file);
+	if (fields != 8)
+		return -1;
+	ret_ticks->busy = user + nice + system + irq + softirq;
+	ret_ticks->steal = steal;
+	ret_ticks->total = ret_ticks->busy + steal + idle + iowait;
+	return 0;
+}
+
+double bench_self_cpu_seconds(void)
+{
+	struct rusage usage;
+
+	if (getrusage(RUSAGE_SELF, &usage) < 0)
+		return 0;
+	return (double)usage.ru_utime.tv_sec + (double)usage.ru_utime.tv_usec / 1e6 +
+	       (double)usage.ru_stime.tv_sec + (double)usage.ru_stime.tv_usec / 1e6;
+}
+
+void bench_window_start(struct bench_window *ret_window)
+{
+	if (bench_machine_ticks(&ret_window->machine) < 0)
+		fprintf(stderr, "bench: reading /proc/stat failed\n");
+	ret_window->self_cpu_s = bench_self_cpu_seconds();
+}
+
+void bench_window_print(const struct bench_window *window)
+{
+	struct bench_machine_ticks now;
+	double tick = 1.0 / (double)sysconf(_SC_CLK_TCK);
+
+	if (bench_machine_ticks(&now) < 0 || window->machine.total == 0)
+		return;
+	printf(" client_cpu_s=%.2f machine_busy_s=%.2f machine_steal_s=%.2f machine_total_s=%.2f",
+		bench_self_cpu_seconds() - window->self_cpu_s,
+		(double)(now.busy - window->machine.busy) * tick,
+		(double)(now.steal - window->machine.steal) * tick,
+		(double)(now.total - window->machine.total) * tick);
 }

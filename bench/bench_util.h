@@ -14,6 +14,36 @@ uint64_t bench_now_ns(void);
  * of /proc/PID/stat, proc(5)); -1 when the process is gone. */
 int bench_cpu_ticks(unsigned long pid, unsigned long long *ret_ticks);
 
+/* CPU time of the whole machine since boot, from the first line of
+ * /proc/stat (proc(5)), in clock ticks summed over all CPUs. */
+struct bench_machine_ticks {
+	unsigned long long busy;   /* user, nice, system, irq and softirq */
+	unsigned long long steal;  /* taken by the hypervisor for other guests */
+	unsigned long long total;  /* busy, steal, idle and iowait */
+};
+
+/* Reads the machine's CPU time; -1 when /proc/stat cannot be read. */
+int bench_machine_ticks(struct bench_machine_ticks *ret_ticks);
+
+/* Returns the user + system CPU time of this process in seconds
+ * (getrusage). */
+double bench_self_cpu_seconds(void);
+
+/* The machine's and this process's CPU time at the start of a measured
+ * window. */
+struct bench_window {
+	struct bench_machine_ticks machine;
+	double self_cpu_s;
+};
+
+/* Records the start of a measured window. */
+void bench_window_start(struct bench_window *ret_window);
+
+/* Prints " client_cpu_s=C machine_busy_s=B machine_steal_s=S
+ * machine_total_s=T" to stdout: this process's CPU time and the machine's
+ * since window started, in CPU seconds summed over all CPUs. */
+void bench_window_print(const struct bench_window *window);
+
 /* Parses a decimal integer from min to max; prints the option name and the
  * value to stderr and returns -1 when text is not one. */
 WD_MUST_CHECK int bench_parse_uint(const char *option, const char *text, unsigned long min,

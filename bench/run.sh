@@ -255,13 +255,15 @@ if awk -v a="$(api rate)" -v b="$(nodelay rate)" 'BEGIN { exit !(b > 1.5 * a) }'
 fi
 
 mkdir -p "$(dirname "$OUTPUT")"
-# bench/policy.sh and bench/proxy.sh own marked sections of the same page;
-# keep them.
+# bench/policy.sh, bench/proxy.sh and bench/secrets.sh own marked sections
+# of the same page; keep them.
 POLICY_SECTION=""
 PROXY_SECTION=""
+SECRETS_SECTION=""
 if [[ -f $OUTPUT ]]; then
 	POLICY_SECTION=$(sed -n '/<!-- policy-bench:begin -->/,/<!-- policy-bench:end -->/p' "$OUTPUT")
 	PROXY_SECTION=$(sed -n '/<!-- proxy-bench:begin -->/,/<!-- proxy-bench:end -->/p' "$OUTPUT")
+	SECRETS_SECTION=$(sed -n '/<!-- secrets-bench:begin -->/,/<!-- secrets-bench:end -->/p' "$OUTPUT")
 fi
 cat >"$OUTPUT" <<EOF
 # Benchmarks
@@ -440,5 +442,8 @@ if [[ -n $POLICY_SECTION ]]; then
 fi
 if [[ -n $PROXY_SECTION ]]; then
 	printf '\n%s\n' "$PROXY_SECTION" >>"$OUTPUT"
+fi
+if [[ -n $SECRETS_SECTION ]]; then
+	printf '\n%s\n' "$SECRETS_SECTION" >>"$OUTPUT"
 fi
 progress "wrote $OUTPUT"

@@ -260,6 +260,21 @@ class DatabaseEngineTest(unittest.TestCase):
         self.client.sys.revoke_lease(reply["lease_id"])
         self.assertNotIn(username, self.pg.roles())
 
+    def test_default_revocation_clears_column_grants(self):
+        # A column grant in a schema where the user holds nothing else shows
+        # only in the columns' ACLs; without a REVOKE there, PostgreSQL
+        # refuses to drop the user.
+        self.pg.psql("CREATE SCHEMA IF NOT EXISTS ledger; "
+                     "CREATE TABLE IF NOT EXISTS ledger.entries (id int, amount int)")
+        self.create_role("reader", [READER_STATEMENTS[0] +
+                                    " GRANT SELECT (id) ON ledger.entries TO \"{{name}}\";"])
+        reply = self.creds("reader")
+        username = reply["data"]["username"]
+        self.assertEqual(self.pg.psql(f"SELECT has_column_privilege('{username}', "
+                                      "'ledger.entries', 'id', 'SELECT')"), [["t"]])
+        self.client.sys.revoke_lease(reply["lease_id"])
+        self.assertNotIn(username, self.pg.roles())
+
     # Failures and rollback --------------------------------------------
 
     def test_failed_creation_rolls_back(self):
