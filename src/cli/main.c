@@ -4,6 +4,7 @@
 
 #include "cli/commands.h"
 #include "common/macros.h"
+#include "net/net_json.h"
 
 int cmd_version(int argc WD_UNUSED, char **argv WD_UNUSED)
 {
@@ -41,6 +42,9 @@ static void print_usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+	/* Before any command parses JSON, which may hold secrets. */
+	net_json_wipe_on_free();
+
 	if (argc < 2) {
 		print_usage(stderr);
 		return 2;

@@ -1,7 +1,10 @@
 /* JSON request bodies: strict parsing with a nesting ceiling and typed
  * field getters whose errors name the field. */
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/crypto.h>
 
 #include "common/alloc.h"
 #include "net/net_json.h"
@@ -52,6 +55,26 @@ static bool depth_within(const json_t *value, size_t depth, size_t max_depth)
 			return false;
 	}
 	return true;
+}
+
+static void *json_block_alloc(size_t size)
+{
+	return malloc(size);
+}
+
+static void json_block_free(void *block)
+{
+	if (!block)
+		return;
+	/* jansson passes no size, so the allocator's own record of it is used;
+	 * the whole usable block is wiped, which covers what jansson wrote. */
+	OPENSSL_cleanse(block, malloc_usable_size(block));
+	free(block);
+}
+
+void net_json_wipe_on_free(void)
+{
+	json_set_alloc_funcs(json_block_alloc, json_block_free);
 }
 
 int net_json_parse_object(const void *body, size_t len, size_t max_depth, json_t **ret_obj,

@@ -10,6 +10,11 @@
 #include "common/error.h"
 #include "common/macros.h"
 
+/* Makes jansson wipe every block it frees, so secrets parsed from request
+ * and response bodies (KV values, passwords, tokens) do not linger in freed
+ * heap memory. Call once at process start, before any JSON exists. */
+void net_json_wipe_on_free(void);
+
 /* Nesting ceiling of request bodies when the caller passes 0. */
 #define NET_JSON_DEFAULT_MAX_DEPTH 32u
 
