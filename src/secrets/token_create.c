@@ -23,29 +23,6 @@
 #define META_KEY_MAX 128
 #define META_VALUE_MAX 4096
 
-/* Fills out with len random characters of [0-9A-Za-z] and a NUL. Bytes of
- * 248 and above are drawn again so that every character is equally likely
- * (248 = 4 x 62).
- * TODO: switch to vault_random_base62 once util.c is on main. */
-static int random_base62(char *out, size_t len)
-{
-	static const char alphabet[] =
-		"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-	uint8_t bytes[64];
-	size_t filled = 0;
-
-	while (filled < len) {
-		WD_TRY(wd_random_bytes(bytes, sizeof(bytes)));
-		for (size_t i = 0; i < sizeof(bytes) && filled < len; i++) {
-			if (bytes[i] < 248)
-				out[filled++] = alphabet[bytes[i] % 62];
-		}
-	}
-	out[len] = '\0';
-	OPENSSL_cleanse(bytes, sizeof(bytes));
-	return 0;
-}
-
 /* A caller-chosen id (dev mode's root token, create {"id"}) must fit and
  * be printable ASCII without spaces, since clients send it in a header. */
 static int check_custom_id(const char *id, struct wd_error *err)
@@ -178,7 +155,7 @@ static int new_accessor(struct secrets *secrets, char out[static TOKEN_ACCESSOR_
 	int rc;
 
 	for (int i = 0; i < ACCESSOR_TRIES; i++) {
-		WD_TRY(random_base62(out, TOKEN_ACCESSOR_LEN));
+		WD_TRY(vault_random_base62(out, TOKEN_ACCESSOR_LEN));
 		snprintf(path, sizeof(path), TOKEN_ACCESSOR_PREFIX "%s", out);
 		rc = barrier_get_json(secrets->barrier, path, &existing, err);
 		json_decref(existing);
@@ -204,7 +181,7 @@ static int choose_id(struct secrets *secrets, const struct token_params *params,
 		snprintf(id, TOKEN_ID_MAX, "%s", params->id);
 	} else {
 		memcpy(id, TOKEN_SERVICE_PREFIX, sizeof(TOKEN_SERVICE_PREFIX) - 1);
-		WD_TRY(random_base62(id + sizeof(TOKEN_SERVICE_PREFIX) - 1, VAULT_RANDOM_ID_LEN));
+		WD_TRY(vault_random_base62(id + sizeof(TOKEN_SERVICE_PREFIX) - 1, VAULT_RANDOM_ID_LEN));
 	}
 	WD_TRY(token_hash_id(secrets, id, hash, err));
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include "secrets/secrets_internal.h"
@@ -260,6 +261,8 @@ int vault_random_base62(char *out, size_t len)
 			if (bytes[i] < 248)
 				out[filled++] = alphabet[bytes[i] % 62];
 		}
+		/* The characters may form a token id, a secret. */
+		OPENSSL_cleanse(bytes, sizeof(bytes));
 	}
 	out[len] = '\0';
 	return 0;
