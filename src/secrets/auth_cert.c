@@ -292,16 +292,10 @@ static int cert_exists(struct secrets *secrets, const struct vault_request *req,
 	return 0;
 }
 
-static bool cert_unauthenticated(const char *rel, enum vault_op op)
-{
-	(void)op;
-	return strcmp(rel, "login") == 0;
-}
-
 const struct vault_backend vault_backend_cert = {
 	.type = "cert",
 	.is_auth = true,
 	.handle = cert_handle,
 	.exists = cert_exists,
-	.unauthenticated = cert_unauthenticated,
+	.unauthenticated = auth_login_unauthenticated,
 };

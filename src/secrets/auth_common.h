@@ -94,3 +94,7 @@ WD_MUST_CHECK int auth_warn_unknown_fields(struct vault_response *resp, const js
  * null. */
 WD_MUST_CHECK int auth_json_list(const json_t *body, const char *field, json_t **ret_list,
 	struct wd_error *err);
+
+/* The unauthenticated() of an auth method: its login path needs no token,
+ * since it is how a caller gets one. */
+bool auth_login_unauthenticated(const char *rel, enum vault_op op);

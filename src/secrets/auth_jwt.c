@@ -157,16 +157,10 @@ static int jwt_exists(struct secrets *secrets, const struct vault_request *req,
 	return 0;
 }
 
-static bool jwt_unauthenticated(const char *rel, enum vault_op op)
-{
-	(void)op;
-	return strcmp(rel, "login") == 0;
-}
-
 const struct vault_backend vault_backend_jwt = {
 	.type = "jwt",
 	.is_auth = true,
 	.handle = jwt_handle,
 	.exists = jwt_exists,
-	.unauthenticated = jwt_unauthenticated,
+	.unauthenticated = auth_login_unauthenticated,
 };
