@@ -91,11 +91,24 @@ int sbom_json_finish(json_t *root, char **ret_text, struct wd_error *err)
 	char *text;
 
 	*ret_text = NULL;
+	size_t len;
+	char *with_newline;
+
 	text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
 	json_decref(root);
 	if (!text)
 		return wd_error_set(err, WD_ENOMEM, "out of memory for the SBOM document");
-	*ret_text = text;
+
+	/* A text file ends with a newline, which json_dumps leaves out. */
+	len = strlen(text);
+	with_newline = realloc(text, len + 2);
+	if (!with_newline) {
+		free(text);
+		return wd_error_set(err, WD_ENOMEM, "out of memory for the SBOM document");
+	}
+	with_newline[len] = '\n';
+	with_newline[len + 1] = '\0';
+	*ret_text = with_newline;
 	return 0;
 }
 

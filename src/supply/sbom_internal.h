@@ -21,7 +21,8 @@ WD_MUST_CHECK int sbom_document_uuid(const struct sbom_catalog *catalog,
 WD_MUST_CHECK int sbom_package_id(const struct sbom_package *pkg, const char *kind,
 	char *ret_id, size_t size, struct wd_error *err);
 
-/* Serializes root (indented, keys sorted) into ret_text and releases root. */
+/* Serializes root (indented, keys sorted, ending in a newline) into
+ * ret_text and releases root. */
 WD_MUST_CHECK int sbom_json_finish(json_t *root, char **ret_text, struct wd_error *err);
 
 /* Sets key of object to a new string of value; -1 when memory runs out. */
