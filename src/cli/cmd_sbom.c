@@ -154,9 +154,13 @@ int cmd_sbom(int argc, char **argv)
 		fputs(sbom_usage, stderr);
 		return 2;
 	}
-	if (stat(argv[optind], &st) < 0 || !S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "warden sbom: %s is not a directory%s%s\n", argv[optind],
-			errno ? ": " : "", errno ? strerror(errno) : "");
+	if (stat(argv[optind], &st) < 0) {
+		fprintf(stderr, "warden sbom: cannot read %s: %s\n", argv[optind], strerror(errno));
+		return 1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "warden sbom: %s is not a directory: pass a directory or an "
+				"unpacked root filesystem\n", argv[optind]);
 		return 1;
 	}
 	if (creation_time(&created) < 0)

@@ -54,8 +54,8 @@ static bool is_blank(char c)
 	return c == ' ' || c == '\t';
 }
 
-/* Returns the slot of a field name; dpkg compares field names without
- * regard to case. NULL for a field the catalog does not keep. */
+/* Returns the slot of a field name, or NULL for a field the catalog does
+ * not keep. Names match without regard to case, as dpkg reads them. */
 static char **stanza_slot(struct stanza *stanza, const char *name, size_t name_len)
 {
 	for (size_t i = 0; i < WD_ARRAY_LEN(field_slots); i++) {
@@ -115,8 +115,9 @@ static int stanza_finish(struct stanza *stanza, bool require_status,
 	if (!stanza->seen)
 		goto out;
 
-	/* Only "install ok installed" is on disk; "deinstall ok config-files"
-	 * and half-installed states are not part of the system. */
+	/* Only "install ok installed" packages are on disk. Removed packages
+	 * with their configuration kept ("deinstall ok config-files") and
+	 * half-installed ones are not. */
 	if (stanza->status ? strcmp(stanza->status, "install ok installed") != 0 : require_status)
 		goto out;
 
@@ -285,7 +286,8 @@ static int list_status_d(const char *dir_path, char ***ret_names, size_t *ret_co
 	}
 
 	while ((entry = readdir(dir))) {
-		/* Syft reads the same files: md5sums lists sit beside them. */
+		/* Distroless images keep each package's file checksums beside its
+		 * stanza, in <package>.md5sums, which is not a stanza. */
 		if (entry->d_name[0] == '.' || has_suffix(entry->d_name, ".md5sums"))
 			continue;
 		WD_ENSURE(count < SBOM_MAX_STATUS_D_FILES, wd_error_set(err, WD_ETOOBIG,

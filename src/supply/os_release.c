@@ -1,5 +1,5 @@
 /* os-release(5): the distribution a root filesystem belongs to. The file is
- * KEY=value lines in shell syntax; values may be quoted, and inside double
+ * KEY=value lines in shell syntax. Values may be quoted, and inside double
  * quotes a backslash escapes $, ", \ and `. */
 #include <stdbool.h>
 #include <stdio.h>

@@ -91,7 +91,7 @@ void sbom_distro_free(struct sbom_distro *distro);
 WD_MUST_CHECK int sbom_catalog_set_purls(struct sbom_catalog *catalog,
 	const struct sbom_distro *distro, struct wd_error *err);
 
-/* What a document describes and how it is stamped. */
+/* The subject and stamp of a document: the target, the tool and the time. */
 struct sbom_subject {
 	const char *name;         /* the target as the user named it */
 	const char *tool_version; /* warden's version */

@@ -161,7 +161,9 @@ class FixtureRoot(unittest.TestCase):
     def test_rejects_bad_arguments(self):
         cases = [
             (["sbom", "rootfs", "-o", "xml"], EPOCH, 2, "unknown output format \"xml\""),
-            (["sbom", "missing"], EPOCH, 1, "missing is not a directory"),
+            (["sbom", "missing"], EPOCH, 1, "cannot read missing: No such file or directory"),
+            (["sbom", "rootfs/etc/os-release"], EPOCH, 1,
+             "rootfs/etc/os-release is not a directory"),
             (["sbom", "rootfs"], "yesterday", 2, "invalid SOURCE_DATE_EPOCH \"yesterday\""),
             (["sbom"], EPOCH, 2, "usage: warden sbom"),
         ]
