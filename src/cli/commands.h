@@ -47,3 +47,6 @@ int cmd_lease(int argc, char **argv);
 
 /* The database secrets engine client (cmd_db*.c). */
 int cmd_db(int argc, char **argv);
+
+/* The SBOM of a directory or root filesystem (cmd_sbom.c). */
+int cmd_sbom(int argc, char **argv);

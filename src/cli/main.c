@@ -30,6 +30,7 @@ static const struct cli_command commands[] = {
 	{ "lease", "look up, renew and revoke leases of the secrets API", cmd_lease },
 	{ "db", "manage dynamic PostgreSQL credentials of the secrets API", cmd_db },
 	{ "kv", "read and write secrets of the KV engine", cmd_kv },
+	{ "sbom", "list the packages of a directory or root filesystem", cmd_sbom },
 };
 
 static void print_usage(FILE *out)

@@ -1,0 +1,174 @@
+/* `warden sbom TARGET`: the software bill of materials of a directory or
+ * root filesystem, as SPDX 2.3 JSON, CycloneDX 1.5 JSON or a table. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "cli/commands.h"
+#include "common/file.h"
+#include "supply/sbom.h"
+
+static const char sbom_usage[] =
+	"usage: warden sbom TARGET [-o spdx-json|cyclonedx-json|table] [--file OUT]\n"
+	"\n"
+	"Lists the Debian packages installed in TARGET, a directory or root\n"
+	"filesystem, from var/lib/dpkg/status and var/lib/dpkg/status.d.\n"
+	"\n"
+	"  -o, --output FORMAT  spdx-json, cyclonedx-json or table (default)\n"
+	"  --file OUT           write the document to OUT instead of stdout\n"
+	"\n"
+	"SOURCE_DATE_EPOCH (seconds since 1970-01-01 UTC) sets the creation time\n"
+	"of the document, so the same TARGET gives byte-identical output.\n";
+
+enum sbom_format { FORMAT_TABLE, FORMAT_SPDX, FORMAT_CYCLONEDX };
+
+static int parse_format(const char *text, enum sbom_format *ret_format)
+{
+	if (!strcmp(text, "table"))
+		*ret_format = FORMAT_TABLE;
+	else if (!strcmp(text, "spdx-json"))
+		*ret_format = FORMAT_SPDX;
+	else if (!strcmp(text, "cyclonedx-json"))
+		*ret_format = FORMAT_CYCLONEDX;
+	else
+		return -1;
+	return 0;
+}
+
+/* The creation time: SOURCE_DATE_EPOCH when set (reproducible builds
+ * specification), the current time otherwise. */
+static int creation_time(long long *ret_seconds)
+{
+	const char *epoch = getenv("SOURCE_DATE_EPOCH");
+	char *end = NULL;
+	long long value;
+
+	if (!epoch || !epoch[0]) {
+		*ret_seconds = (long long)time(NULL);
+		return 0;
+	}
+	errno = 0;
+	value = strtoll(epoch, &end, 10);
+	if (errno || *end || value < 0 || epoch[0] == '-' || epoch[0] == '+') {
+		fprintf(stderr, "warden sbom: invalid SOURCE_DATE_EPOCH \"%s\": expected "
+				"seconds since 1970-01-01 UTC\n", epoch);
+		return -1;
+	}
+	*ret_seconds = value;
+	return 0;
+}
+
+static int write_output(const char *path, const char *text, struct wd_error *err)
+{
+	if (!path) {
+		if (fputs(text, stdout) == EOF || fflush(stdout) != 0)
+			return wd_error_set(err, WD_EIO, "writing to stdout failed: %s",
+				strerror(errno));
+		return 0;
+	}
+	return wd_file_write_atomic(path, text, strlen(text), 0644, err);
+}
+
+/* Builds the catalog of target and writes it in format. */
+static int run_sbom(const char *target, enum sbom_format format, const char *out_path,
+	long long created, struct wd_error *err)
+{
+	struct sbom_catalog catalog;
+	struct sbom_distro distro = { 0 };
+	struct sbom_subject subject = {
+		.name = target,
+		.tool_version = WARDEN_VERSION,
+		.created = created,
+	};
+	char *text = NULL;
+	int rc;
+
+	sbom_catalog_init(&catalog, SBOM_MAX_PACKAGES);
+	rc = os_release_read(target, &distro, err);
+	if (rc == WD_ENOTFOUND) {
+		/* A bare directory has no distribution; the purls then name
+		 * debian without a distro qualifier. */
+		wd_error_clear(err);
+		rc = 0;
+	}
+	WD_GUARD(rc);
+	WD_GUARD(dpkg_catalog_root(target, &catalog, err));
+	sbom_catalog_sort(&catalog);
+	WD_GUARD(sbom_catalog_set_purls(&catalog, &distro, err));
+
+	if (format == FORMAT_SPDX)
+		WD_GUARD(sbom_spdx_write(&catalog, &distro, &subject, &text, err));
+	else if (format == FORMAT_CYCLONEDX)
+		WD_GUARD(sbom_cyclonedx_write(&catalog, &distro, &subject, &text, err));
+	else
+		WD_GUARD(sbom_table_write(&catalog, &text, err));
+	WD_GUARD(write_output(out_path, text, err));
+out:
+	free(text);
+	sbom_catalog_free(&catalog);
+	sbom_distro_free(&distro);
+	return rc;
+}
+
+int cmd_sbom(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "file", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	enum sbom_format format = FORMAT_TABLE;
+	const char *out_path = NULL;
+	struct wd_error err = { 0 };
+	struct stat st;
+	long long created;
+	int opt;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "o:h", options, NULL)) != -1) {
+		switch (opt) {
+		case 'o':
+			if (parse_format(optarg, &format) < 0) {
+				fprintf(stderr, "warden sbom: unknown output format \"%s\": expected "
+						"spdx-json, cyclonedx-json or table\n", optarg);
+				return 2;
+			}
+			break;
+		case 'f':
+			out_path = optarg;
+			break;
+		case 'h':
+			fputs(sbom_usage, stdout);
+			return 0;
+		default:
+			fputs(sbom_usage, stderr);
+			return 2;
+		}
+	}
+	if (optind + 1 != argc) {
+		fputs(sbom_usage, stderr);
+		return 2;
+	}
+	if (stat(argv[optind], &st) < 0) {
+		fprintf(stderr, "warden sbom: cannot read %s: %s\n", argv[optind], strerror(errno));
+		return 1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "warden sbom: %s is not a directory: pass a directory or an "
+				"unpacked root filesystem\n", argv[optind]);
+		return 1;
+	}
+	if (creation_time(&created) < 0)
+		return 2;
+
+	if (run_sbom(argv[optind], format, out_path, created, &err) < 0) {
+		fprintf(stderr, "warden sbom: %s\n", wd_error_text(&err));
+		return 1;
+	}
+	return 0;
+}

@@ -1,0 +1,120 @@
+/* The package catalog of an SBOM: the packages found in a directory or root
+ * filesystem, the distribution it belongs to, and the document writers. */
+#pragma once
+
+#include <stddef.h>
+
+#include "common/error.h"
+#include "common/macros.h"
+
+/* Ceilings on what a package database can make the catalog allocate. */
+#define SBOM_MAX_PACKAGES 100000
+#define SBOM_MAX_STATUS_BYTES (256u * 1024 * 1024)
+#define SBOM_MAX_FIELD_BYTES (64u * 1024)
+#define SBOM_MAX_STATUS_D_FILES 100000
+
+/* One installed package. Every string is malloc'd and owned by the package;
+ * optional fields are NULL when the database does not set them. */
+struct sbom_package {
+	char *name;
+	char *version;
+	char *arch;
+	char *source;          /* source package name, NULL when the same as name */
+	char *source_version;  /* the "(version)" of Source, NULL when absent */
+	char *maintainer;
+	char *installed_size;  /* kibibytes, as dpkg records it */
+	char *purl;            /* filled by sbom_catalog_set_purls */
+};
+
+/* The distribution of the target, from os-release(5). Strings are malloc'd,
+ * NULL when the file does not set them. */
+struct sbom_distro {
+	char *id;
+	char *version_id;
+	char *codename;
+	char *pretty_name;
+};
+
+struct sbom_catalog {
+	struct sbom_package *packages;
+	size_t count;
+	size_t cap;
+	size_t max;  /* ceiling on count */
+};
+
+/* Sets catalog up empty with a ceiling of max packages. */
+void sbom_catalog_init(struct sbom_catalog *catalog, size_t max);
+
+/* Frees the packages and leaves the catalog empty; accepts NULL. */
+void sbom_catalog_free(struct sbom_catalog *catalog);
+
+/* Sorts the packages by name, version and architecture, so the documents
+ * come out in the same order whatever order the database lists them in. */
+void sbom_catalog_sort(struct sbom_catalog *catalog);
+
+/* Moves pkg into the catalog (pkg is cleared). WD_ETOOBIG past the
+ * ceiling, WD_ENOMEM. On failure pkg still owns its strings. */
+WD_MUST_CHECK int sbom_catalog_add(struct sbom_catalog *catalog, struct sbom_package *pkg,
+	struct wd_error *err);
+
+/* Frees the strings of pkg and clears it; accepts NULL. */
+void sbom_package_free(struct sbom_package *pkg);
+
+/* Parses the text of a dpkg status file (deb822 stanzas, see deb-control(5))
+ * and adds every package whose Status is "install ok installed" to catalog.
+ * When require_status is false, stanzas without a Status field count as
+ * installed, as the files of var/lib/dpkg/status.d in distroless images are.
+ * WD_EINVAL (err names the line) for malformed text, WD_ETOOBIG. */
+WD_MUST_CHECK int dpkg_status_parse(const char *text, size_t len, int require_status,
+	struct sbom_catalog *catalog, struct wd_error *err);
+
+/* Adds the packages of root/var/lib/dpkg/status and of every regular file in
+ * root/var/lib/dpkg/status.d. A root without either adds nothing. */
+WD_MUST_CHECK int dpkg_catalog_root(const char *root, struct sbom_catalog *catalog,
+	struct wd_error *err);
+
+/* Parses os-release text (KEY=value lines, values optionally quoted with
+ * shell escapes) into distro, which is cleared first. */
+WD_MUST_CHECK int os_release_parse(const char *text, size_t len, struct sbom_distro *distro,
+	struct wd_error *err);
+
+/* Reads root/etc/os-release, or root/usr/lib/os-release when the first is
+ * missing. WD_ENOTFOUND when neither exists; distro stays empty then. */
+WD_MUST_CHECK int os_release_read(const char *root, struct sbom_distro *distro,
+	struct wd_error *err);
+
+/* Frees the strings of distro and clears it; accepts NULL. */
+void sbom_distro_free(struct sbom_distro *distro);
+
+/* Fills the purl of every package: pkg:deb/<distro id>/<name>@<version> with
+ * the qualifiers arch, distro=<id>-<version_id> and upstream=<source>. */
+WD_MUST_CHECK int sbom_catalog_set_purls(struct sbom_catalog *catalog,
+	const struct sbom_distro *distro, struct wd_error *err);
+
+/* The subject and stamp of a document: the target, the tool and the time. */
+struct sbom_subject {
+	const char *name;         /* the target as the user named it */
+	const char *tool_version; /* warden's version */
+	long long created;        /* seconds since the epoch (UTC) */
+};
+
+/* Writes the catalog as an SPDX 2.3 JSON document into a malloc'd,
+ * NUL-terminated string in ret_text. */
+WD_MUST_CHECK int sbom_spdx_write(const struct sbom_catalog *catalog,
+	const struct sbom_distro *distro, const struct sbom_subject *subject, char **ret_text,
+	struct wd_error *err);
+
+/* Writes the catalog as a CycloneDX 1.5 JSON document into ret_text. */
+WD_MUST_CHECK int sbom_cyclonedx_write(const struct sbom_catalog *catalog,
+	const struct sbom_distro *distro, const struct sbom_subject *subject, char **ret_text,
+	struct wd_error *err);
+
+/* Writes the catalog as a NAME VERSION TYPE table, as syft prints it. */
+WD_MUST_CHECK int sbom_table_write(const struct sbom_catalog *catalog, char **ret_text,
+	struct wd_error *err);
+
+/* Stores in ret_hex (65 bytes) the SHA-256, in lowercase hex, of the
+ * subject name and every package's name, version, architecture and purl: the
+ * content the document namespace and serial number derive from. */
+WD_MUST_CHECK int sbom_content_hash(const struct sbom_catalog *catalog,
+	const struct sbom_subject *subject, char ret_hex[static 65], struct wd_error *err);
