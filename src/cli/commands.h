@@ -47,3 +47,8 @@ int cmd_lease(int argc, char **argv);
 
 /* The database secrets engine client (cmd_db*.c). */
 int cmd_db(int argc, char **argv);
+
+/* cosign-compatible key-based blob signatures (cmd_sign*.c). */
+int cmd_keygen(int argc, char **argv);
+int cmd_sign_blob(int argc, char **argv);
+int cmd_verify_blob(int argc, char **argv);
