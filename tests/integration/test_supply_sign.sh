@@ -106,4 +106,22 @@ expect_eq "no password source" \
 	"$(status env -u COSIGN_PASSWORD setsid "$WARDEN" sign-blob --key cosign.key blob)" 1
 expect_grep "no password message" "COSIGN_PASSWORD" err.txt
 
+# The terminal prompt: script(1) gives warden a pseudo-terminal. The prompt
+# flushes typed-ahead input, so each line is sent after a pause.
+if command -v script >/dev/null; then
+	(sleep 2; printf 'typed secret\n'; sleep 1; printf 'typed secret\n'; sleep 2) |
+		env -u COSIGN_PASSWORD script -qec "'$WARDEN' keygen --output-key-prefix typed" \
+			/dev/null >prompt.txt 2>&1 || true
+	expect_grep "prompt shown" "Enter password for private key again: " prompt.txt
+	expect_eq "prompt does not echo" "$(grep -c 'typed secret' prompt.txt || true)" 0
+	(sleep 2; printf 'typed secret\n'; sleep 2) |
+		env -u COSIGN_PASSWORD script -qec \
+			"'$WARDEN' sign-blob --key typed.key --output-signature typed.b64 blob" \
+			/dev/null >prompt.txt 2>&1 || true
+	expect_eq "prompted key signs" \
+		"$(status "$WARDEN" verify-blob --key typed.pub --signature typed.b64 blob)" 0
+else
+	echo "script(1) not found: the terminal prompt is not tested"
+fi
+
 finish
