@@ -108,15 +108,18 @@ out:
 static int read_key_pem(const char *pem, size_t len, unsigned char **ret_body,
 	long *ret_body_len, struct wd_error *err)
 {
-	BIO *bio = BIO_new_mem_buf(pem, (int)len);
 	char *type = NULL;
 	char *header = NULL;
 	int rc = WD_OK;
+	BIO *bio;
 
+	if (len > SUPPLY_KEY_FILE_MAX)
+		return wd_error_set(err, WD_ETOOBIG, "private key: over %d bytes",
+			SUPPLY_KEY_FILE_MAX);
+	bio = BIO_new_mem_buf(pem, (int)len);
 	if (!bio)
 		return WD_ENOMEM;
-	if (len > SUPPLY_KEY_FILE_MAX ||
-	    !PEM_read_bio(bio, &type, &header, ret_body, ret_body_len)) {
+	if (!PEM_read_bio(bio, &type, &header, ret_body, ret_body_len)) {
 		rc = wd_error_set(err, WD_EINVAL, "private key: no PEM block found");
 	} else if (strcmp(type, SUPPLY_PEM_SIGSTORE_KEY) != 0 &&
 		   strcmp(type, SUPPLY_PEM_COSIGN_KEY) != 0) {
