@@ -126,12 +126,14 @@ static int prerelease_compare(const struct semver *va, const struct semver *vb)
 {
 	const char *a = va->prerelease;
 	const char *b = vb->prerelease;
-	const char *a_end = a + va->prerelease_len;
-	const char *b_end = b + vb->prerelease_len;
+	const char *a_end;
+	const char *b_end;
 
 	/* A version without a pre-release is newer than one with. */
 	if (!a || !b)
 		return (!a) - (!b);
+	a_end = a + va->prerelease_len;
+	b_end = b + vb->prerelease_len;
 
 	for (;;) {
 		const char *a_dot = memchr(a, '.', (size_t)(a_end - a));
