@@ -9,6 +9,8 @@ struct cli_command {
 };
 
 int cmd_version(int argc, char **argv);
+/* `warden version compare`, a debugging command (cmd_version_compare.c). */
+int cmd_version_compare(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_server(int argc, char **argv);
 int cmd_entry(int argc, char **argv);
