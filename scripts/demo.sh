@@ -3,8 +3,9 @@
 # OpenSSL's own tools verify, use for mutual TLS, and see revoked; then a
 # node agent hands two workloads their own SVIDs through the Workload API,
 # and two services talk through warden proxies that a Rego policy guards.
-# Last, a workload logs in to the Vault-compatible secrets API with its
-# SVID and gets a PostgreSQL user that disappears when its lease ends.
+# Then a workload logs in to the Vault-compatible secrets API with its SVID
+# and gets a PostgreSQL user that disappears when its lease ends. Last, an
+# SBOM of this machine and a cosign-compatible signature of a binary.
 # The agent step needs root, to run one workload as nobody, and the
 # secrets step runs PostgreSQL as the postgres user.
 #
@@ -420,5 +421,31 @@ sed 's/^/  /' "$WORK/session.out"
 echo "each secrets request is in the server's audit chain, its strings HMAC'd:"
 grep -c '"action":"vault.request"' "$WORK/example.org/data/audit.log" | sed 's/^/  vault.request records: /'
 grep '"object":"database/creds/reader"' "$WORK/example.org/data/audit.log" | tail -1 | cut -c1-220 | sed 's/^/  /'
+
+step "an SBOM of this machine, and a cosign-compatible signature of the warden binary"
+echo "\$ warden sbom / -o spdx-json --file sbom.spdx.json"
+"$WARDEN" sbom / -o spdx-json --file "$WORK/sbom.spdx.json"
+SBOM_COUNT=$(/usr/bin/python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["packages"]))' "$WORK/sbom.spdx.json")
+DPKG_COUNT=$(dpkg-query -W -f '${Status}\n' | grep -c '^install ok installed$')
+echo "the SBOM lists $SBOM_COUNT Debian packages; dpkg-query counts $DPKG_COUNT installed"
+[ "$SBOM_COUNT" = "$DPKG_COUNT" ] || { echo "demo: the SBOM and dpkg-query disagree" >&2; exit 1; }
+"$WARDEN" sbom / | sed -n '1,4p'
+cp "$WARDEN" "$WORK/warden-copy"
+export COSIGN_PASSWORD=demo-password
+show "$WARDEN" keygen --output-key-prefix "$WORK/cosign"
+show "$WARDEN" sign-blob --key "$WORK/cosign.key" --output-signature "$WORK/warden.sig" "$WORK/warden-copy"
+show "$WARDEN" verify-blob --key "$WORK/cosign.pub" --signature "$WORK/warden.sig" "$WORK/warden-copy"
+base64 -d "$WORK/warden.sig" >"$WORK/warden.sig.der"
+show openssl dgst -sha256 -verify "$WORK/cosign.pub" -signature "$WORK/warden.sig.der" "$WORK/warden-copy"
+printf 'x' >>"$WORK/warden-copy"
+echo "one byte appended to the binary:"
+if "$WARDEN" verify-blob --key "$WORK/cosign.pub" --signature "$WORK/warden.sig" "$WORK/warden-copy" 2>&1 |
+	sed 's/^/  /'; then :; fi
+if "$WARDEN" verify-blob --key "$WORK/cosign.pub" --signature "$WORK/warden.sig" \
+	"$WORK/warden-copy" >/dev/null 2>&1; then
+	echo "demo: a modified binary verified" >&2
+	exit 1
+fi
+unset COSIGN_PASSWORD
 
 printf '\ndemo finished\n'
