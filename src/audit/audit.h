@@ -101,8 +101,8 @@ WD_MUST_CHECK int audit_append(struct audit_log *log, const struct audit_event *
 	struct wd_error *err);
 
 /* Appends one record with a single write() but defers the fdatasync and
- * the head anchor to the next audit_flush or synchronous append: a process
- * crash loses nothing, since the bytes are in the page cache, but a power
+ * the head anchor to the next audit_flush or synchronous append. A process
+ * crash loses nothing, because the bytes are in the page cache, but a power
  * loss may lose the records since the last flush. For high-rate records
  * (every secrets API request) with a flush once a second. Errors as
  * audit_append's. */

@@ -18,7 +18,7 @@
  * socket. */
 #define CLI_VAULT_UNIX_SCHEME "unix://"
 
-/* Where and how to connect. NULL fields fall back to the environment:
+/* Connection settings of the client. NULL fields fall back to the environment:
  * address VAULT_ADDR, token VAULT_TOKEN then ~/.vault-token, ca_cert
  * VAULT_CACERT, client_cert VAULT_CLIENT_CERT, client_key VAULT_CLIENT_KEY. */
 struct cli_vault_options {

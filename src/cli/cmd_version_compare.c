@@ -19,7 +19,7 @@ static void print_compare_usage(FILE *out)
 		"or a version scheme (dpkg, rpm, apk, semver, pep440, go).\n");
 }
 
-/* Longest input line of --stdin: two versions and a tab. */
+/* Maximum length of an input line of --stdin: two versions and a tab. */
 #define PAIR_LINE_MAX 1024
 
 /* Compares the tab-separated pairs of stdin, one result a line, so a test

@@ -98,7 +98,7 @@ typedef int (*net_handler_fn)(struct net_request *req, void *arg, struct wd_erro
 /* One route. pattern is an absolute path whose segments are literal or
  * "{name}" (matching one non-empty segment), e.g. "/v1/entries/{id}".
  * method is "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS" or
- * "LIST"; libevent cannot name methods it does not know, so a LIST route
+ * "LIST". libevent cannot name methods it does not know, so a LIST route
  * receives every such method. */
 struct net_route {
 	const char *method;

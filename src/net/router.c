@@ -15,7 +15,7 @@ struct method_name {
 
 /* libevent 2.1 gives every request method it does not know this one type
  * and keeps no copy of the name, so a route for Vault's "LIST" verb receives
- * any such method. Listeners without a LIST route answer them 405. */
+ * any such method. Listeners without a LIST route reply 405 to them. */
 #define EVHTTP_REQ_EXTENSION ((enum evhttp_cmd_type)(1 << 15))
 
 static const struct method_name method_names[] = {

@@ -1,9 +1,7 @@
 /* The token_* fields of a login role (Vault's tokenutil) and the token a
  * successful login receives. */
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include <openssl/crypto.h>
 
@@ -169,20 +167,6 @@ int auth_token_settings_to_json(const struct auth_token_settings *settings, json
 	return rc;
 }
 
-/* Whether name is "root" once trimmed and lowercased, as the token store
- * normalizes policy names. */
-static bool is_root_policy(const char *name)
-{
-	size_t len;
-
-	while (isspace((unsigned char)*name))
-		name++;
-	len = strlen(name);
-	while (len && isspace((unsigned char)name[len - 1]))
-		len--;
-	return len == 4 && strncasecmp(name, "root", 4) == 0;
-}
-
 int auth_login_token(struct secrets *secrets, const struct vault_request *req,
 	const struct auth_token_settings *settings, const char *display_name, const json_t *meta,
 	struct vault_response *resp, struct wd_error *err)
@@ -203,20 +187,22 @@ int auth_login_token(struct secrets *secrets, const struct vault_request *req,
 		.num_uses = settings->num_uses,
 		.max_ttl = settings->max_ttl,
 	};
-	size_t index;
-	const json_t *policy;
+	json_t *sanitized = NULL;
+	bool grants_root;
 	int rc;
 
-	/* A login gives a workload's identity a token; root is only ever made
-	 * by sys/init, dev mode or a root token, as in Vault. */
-	json_array_foreach(settings->policies, index, policy) {
-		const char *name = json_string_value(policy);
-
-		if (name && is_root_policy(name)) {
-			log_warn("secrets", "login refused: the role grants the root policy", "path",
-				req->path);
-			return wd_error_set(err, WD_EINVAL, "auth methods cannot create root tokens");
-		}
+	/* A login gives a workload's identity a token, and root is only ever
+	 * made by sys/init, dev mode or a root token, as in Vault. The token
+	 * store's own normalization decides what counts as "root". */
+	WD_TRY(token_policies_sanitize(settings->policies, false, &sanitized, err));
+	/* Sanitizing reduces any list that names root to ["root"]. */
+	grants_root = json_array_size(sanitized) == 1 &&
+		strcmp(json_string_value(json_array_get(sanitized, 0)), "root") == 0;
+	json_decref(sanitized);
+	if (grants_root) {
+		log_warn("secrets", "login rejected: the role grants the root policy", "path",
+			req->path);
+		return wd_error_set(err, WD_EINVAL, "auth methods cannot create root tokens");
 	}
 	WD_GUARD(token_create_at(secrets, &params, token_now(), id, &token, warning, err));
 	rc = token_auth_block(token, id, &resp->auth);

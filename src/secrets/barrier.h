@@ -120,7 +120,7 @@ void barrier_rollback(struct barrier *barrier);
 
 /* Splits secret (len bytes) into `shares` shares of len + 1 bytes each,
  * any `threshold` of which combine back (GF(2^8), x-coordinate last).
- * ret_shares holds `shares` pointers to caller-owned buffers of len + 1
+ * ret_shares contains `shares` pointers to caller-owned buffers of len + 1
  * bytes. WD_EINVAL unless 2 <= threshold <= shares <= 255 and len > 0. */
 WD_MUST_CHECK int shamir_split(const uint8_t *secret, size_t len, unsigned shares,
 	unsigned threshold, uint8_t **ret_shares);

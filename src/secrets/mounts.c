@@ -248,8 +248,8 @@ int vault_mount_add(struct secrets *secrets, const char *path, const char *type,
 			is_auth ? "auth method" : "secrets engine", type);
 		goto out;
 	}
-	/* cubbyhole/ and identity/ are Vault's per-token and identity stores;
-	 * the default policy grants every token cubbyhole/, so a shared mount
+	/* cubbyhole/ and identity/ are Vault's per-token and identity stores.
+	 * The default policy grants every token cubbyhole/, so a shared mount
 	 * there would be readable by all. */
 	if (strncmp(normalized, "sys/", 4) == 0 || strcmp(normalized, "auth/") == 0 ||
 		strncmp(normalized, "auth/token/", 11) == 0 ||

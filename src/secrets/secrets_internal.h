@@ -2,13 +2,14 @@
  * response, the mount table, the backends each mount type provides and the
  * service context. Not part of the public interface.
  *
- * Flow of one request (http.c): the HTTP verb and path become a vault_request;
- * a sealed barrier returns 503 except on the seal paths; the token is looked
- * up (token.c) unless the backend calls the path unauthenticated; the ACL
- * (acl.c) and then the optional Rego hook decide; the request is audited;
- * the backend of the longest matching mount fills a vault_response; the
- * response is audited and written as Vault's envelope or error body. Every
- * handler runs on the server's event loop thread. */
+ * Flow of one request (http.c). The HTTP verb and path become a
+ * vault_request. A sealed barrier returns 503 except on the seal paths. The
+ * token is looked up (token.c) unless the backend marks the path
+ * unauthenticated, then the ACL (acl.c) and the optional Rego hook decide.
+ * The request is audited, the backend of the longest matching mount fills a
+ * vault_response, and the response is audited and written as Vault's
+ * envelope or error body. Every handler runs on the server's event loop
+ * thread. */
 #pragma once
 
 #include <stdbool.h>
@@ -200,8 +201,9 @@ WD_MUST_CHECK int vault_mount_retune(struct secrets *secrets, struct wd_error *e
 /* Closes every mount; run when sealing. */
 void vault_mounts_unload(struct secrets *secrets);
 
-/* Barrier prefix that holds a mount's data: "logical/<uuid>/". Backends
- * store under it so unmounting can delete everything. out holds 64 bytes. */
+/* Writes the barrier prefix of a mount's data, "logical/<uuid>/", into out
+ * (room for 64 bytes). Backends store under it so unmounting can delete
+ * everything. */
 void vault_mount_storage_prefix(const struct vault_mount *mount, char *out, size_t len);
 
 /* --- Shared helpers (util.c) --- */
@@ -240,26 +242,27 @@ WD_MUST_CHECK int vault_random_base62(char *out, size_t len);
 WD_MUST_CHECK int vault_random_uuid(char out[static 37]);
 
 /* Writes t as RFC 3339 with nanoseconds in UTC, as Vault prints times:
- * "2026-12-05T10:20:30.123456789Z". out holds 40 bytes. */
+ * "2026-12-05T10:20:30.123456789Z". out has room for 40 bytes. */
 void vault_format_time(int64_t unix_nanos, char *out, size_t len);
 
 /* Current time in nanoseconds since the epoch. */
 int64_t vault_now_nanos(void);
 
-/* Vault's TTL arithmetic (CalculateTTL). increment and backend_ttl 0 mean
- * unset. The effective maximum is the smallest non-zero of backend_max,
- * the mount's max and the system max; the result is capped so that the
- * lease ends by issue_time + maximum. ret_warning (may be NULL, holds 256
- * bytes) receives Vault's capping warning or "". WD_EINVAL "past the max
- * TTL, cannot renew" when now is already past the end. */
+/* Computes a lease TTL with Vault's arithmetic (CalculateTTL). increment
+ * and backend_ttl 0 mean unset. The effective maximum is the smallest
+ * non-zero of backend_max, the mount's max and the system max. The result
+ * is capped so that the lease ends by issue_time + maximum. ret_warning
+ * (may be NULL, room for 256 bytes) receives Vault's capping warning or "".
+ * WD_EINVAL "past the max TTL, cannot renew" when now is already past the
+ * end. */
 WD_MUST_CHECK int vault_calculate_ttl(struct secrets *secrets, const struct vault_mount *mount,
 	int64_t now, int64_t issue_time, int64_t increment, int64_t backend_ttl,
 	int64_t backend_max, int64_t *ret_ttl, char *ret_warning, struct wd_error *err);
 
 /* --- Audit (audit_vault.c) --- */
 
-/* Returns "hmac-sha256:<hex>" of text under the audit salt in out (holds
- * 80 bytes), or "redacted" while the salt is not loaded (sealed). */
+/* Writes "hmac-sha256:<hex>" of text under the audit salt into out (room
+ * for 80 bytes), or "redacted" while the salt is not loaded (sealed). */
 void vault_audit_hash(const struct secrets *secrets, const char *text, char *out, size_t len);
 
 /* Returns a deep copy of value with every string replaced by its
@@ -302,12 +305,11 @@ WD_MUST_CHECK int sys_mounts_handle(struct secrets *secrets, struct vault_reques
 /* Nesting accepted in request bodies. */
 #define VAULT_BODY_MAX_DEPTH 32
 
-/* Decodes an HTTP request into req: method ("GET", "LIST", ...; NULL or
- * unknown means LIST for an extension verb libevent could not name, see
- * core.c), the decoded path (must start with "/v1/"), the value of the
- * "list" query parameter (NULL when absent), the body and its
- * Content-Type. The path is cleaned: no empty, "." or ".." segments and no
- * control bytes. WD_EINVAL naming the bad part; WD_ENOTFOUND for a path
+/* Decodes an HTTP request into req. method is "GET", "LIST" and so on, and
+ * NULL also means LIST (the router names every method libevent does not
+ * know "LIST"). path is the decoded path and must start with "/v1/".
+ * list_query is the value of the "list" query parameter, or NULL. The path
+ * is cleaned: no empty, "." or ".." segments and no control bytes. WD_EINVAL naming the bad part; WD_ENOTFOUND for a path
  * outside /v1/; WD_EUNSUPPORTED for a verb Vault does not serve. */
 WD_MUST_CHECK int vault_request_decode(const char *method, const char *path,
 	const char *list_query, const void *body, size_t body_len, const char *content_type,

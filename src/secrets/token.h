@@ -37,7 +37,7 @@ struct vault_token {
 	bool orphan;
 };
 
-/* What token_create makes. */
+/* Parameters of a new token, for token_create. */
 struct token_params {
 	const char *id;                 /* NULL: random; the root token of dev mode */
 	const char *display_name;       /* NULL: "token" */

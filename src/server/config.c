@@ -93,7 +93,7 @@ static const struct config_field secrets_fields[] = {
 	  .min = 1, .max = INT64_C(10) * 365 * 86400 },
 	{ .key = "max_lease_ttl", .type = CONFIG_DURATION,
 	  .offset = offsetof(struct server_secrets_config, max_lease_ttl),
-	  .help = "longest lease, counted from its issue", .min = 1,
+	  .help = "maximum lease TTL, counted from the lease's issue", .min = 1,
 	  .max = INT64_C(10) * 365 * 86400 },
 	{ 0 },
 };

@@ -1,6 +1,6 @@
-/* libFuzzer harness: the input is "METHOD PATH\nLIST-QUERY\nBODY"; it goes
- * through the secrets API's request decoding, and a decoded request must
- * keep the decoder's promises about its path and body. */
+/* libFuzzer harness for the secrets API's request decoding. The input is
+ * "METHOD PATH\nLIST-QUERY\nBODY", and a decoded request must keep the
+ * decoder's promises about its path and body. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,10 +1,12 @@
 #!/usr/bin/python3
-"""Requests the secrets API must refuse without changing anything: a sealed
-server (503), a missing, unknown or expired token (403), malformed JSON
-(400), an unknown database role (400), a role whose TTL is above its
-maximum (400), a login role that grants root, auth mounts outside
-sys/auth, response wrapping and a PATCH without merge-patch+json. Each test compares the barrier's rows, the PostgreSQL roles
-and the leases before and after the refused request.
+"""Requests the secrets API must reject without changing anything.
+
+The cases: a sealed server (503), a missing, unknown or expired token
+(403), malformed JSON (400), an unknown database role (400), a role whose
+TTL is above its maximum (400), a login role that grants root, auth mounts
+outside sys/auth, response wrapping and a PATCH without merge-patch+json.
+Each test compares the barrier's rows, the PostgreSQL roles and the leases
+before and after the rejected request.
 
 Skips (exit 77) when PostgreSQL 15 or hvac is missing."""
 import hashlib
