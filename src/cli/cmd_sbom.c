@@ -99,6 +99,7 @@ static int run_sbom(const char *target, enum sbom_format format, const char *out
 	WD_GUARD(dpkg_catalog_root(target, &catalog, err));
 	sbom_catalog_sort(&catalog);
 	WD_GUARD(sbom_catalog_set_purls(&catalog, &distro, err));
+	WD_GUARD(sbom_catalog_set_cpes(&catalog, err));
 
 	if (format == FORMAT_SPDX)
 		WD_GUARD(sbom_spdx_write(&catalog, &distro, &subject, &text, err));

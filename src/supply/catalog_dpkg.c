@@ -321,12 +321,14 @@ int dpkg_catalog_root(const char *root, struct sbom_catalog *catalog, struct wd_
 {
 	char path[4096];
 	char **names = NULL;
-	size_t count = 0;
+	size_t count = 0, before;
 	int rc;
 
 	if (snprintf(path, sizeof(path), "%s/var/lib/dpkg/status", root) >= (int)sizeof(path))
 		return wd_error_set(err, WD_EINVAL, "path too long: %.64s...", root);
+	before = catalog->count;
 	WD_TRY(parse_file(path, true, true, catalog, err));
+	WD_TRY(sbom_catalog_set_location(catalog, before, "/var/lib/dpkg/status", err));
 
 	snprintf(path, sizeof(path), "%s/var/lib/dpkg/status.d", root);
 	WD_TRY(list_status_d(path, &names, &count, err));
@@ -337,8 +339,12 @@ int dpkg_catalog_root(const char *root, struct sbom_catalog *catalog, struct wd_
 		struct stat st;
 
 		snprintf(file, sizeof(file), "%s/%s", path, names[i]);
+		before = catalog->count;
 		if (rc == 0 && stat(file, &st) == 0 && S_ISREG(st.st_mode))
 			rc = parse_file(file, false, false, catalog, err);
+		if (rc == 0)
+			rc = sbom_catalog_set_location(catalog, before,
+				file + strlen(root), err);
 		free(names[i]);
 	}
 	free(names);

@@ -13,9 +13,26 @@
 #define SBOM_MAX_FIELD_BYTES (64u * 1024)
 #define SBOM_MAX_STATUS_D_FILES 100000
 
+/* Where a package was found, which decides its purl type and the version
+ * order that vulnerability matching uses. */
+enum sbom_package_type {
+	SBOM_TYPE_DEB,        /* var/lib/dpkg/status */
+	SBOM_TYPE_APK,        /* lib/apk/db/installed */
+	SBOM_TYPE_RPM,        /* the rpm database */
+	SBOM_TYPE_PYTHON,     /* *.dist-info and *.egg-info */
+	SBOM_TYPE_NPM,        /* package-lock.json and node_modules */
+	SBOM_TYPE_GO_MODULE,  /* the build information of a Go binary */
+	SBOM_TYPE_BINARY,     /* an executable known only by its digest */
+};
+
+/* The type's name as Syft prints it: "deb", "apk", "rpm", "python", "npm",
+ * "go-module" or "binary". */
+const char *sbom_package_type_name(enum sbom_package_type type);
+
 /* One installed package. Every string is malloc'd and owned by the package;
  * optional fields are NULL when the database does not set them. */
 struct sbom_package {
+	enum sbom_package_type type;
 	char *name;
 	char *version;
 	char *arch;
@@ -23,7 +40,11 @@ struct sbom_package {
 	char *source_version;  /* the "(version)" of Source, NULL when absent */
 	char *maintainer;
 	char *installed_size;  /* kibibytes, as dpkg records it */
-	char *purl;            /* filled by sbom_catalog_set_purls */
+	char *license;         /* as the package declares it, NULL when unknown */
+	char *location;        /* the file it was found in, relative to the root */
+	char *sha256;          /* lowercase hex digest of the file, for binaries */
+	char *purl;            /* set by the cataloger or sbom_catalog_set_purls */
+	char *cpe;             /* set by the cataloger or sbom_catalog_set_cpes */
 };
 
 /* The distribution of the target, from os-release(5). Strings are malloc'd,
@@ -48,7 +69,7 @@ void sbom_catalog_init(struct sbom_catalog *catalog, size_t max);
 /* Frees the packages and leaves the catalog empty; accepts NULL. */
 void sbom_catalog_free(struct sbom_catalog *catalog);
 
-/* Sorts the packages by name, version and architecture, so the documents
+/* Sorts the packages by name, version, type, architecture and location, so the documents
  * come out in the same order whatever order the database lists them in. */
 void sbom_catalog_sort(struct sbom_catalog *catalog);
 
@@ -56,6 +77,11 @@ void sbom_catalog_sort(struct sbom_catalog *catalog);
  * ceiling, WD_ENOMEM. On failure pkg still owns its strings. */
 WD_MUST_CHECK int sbom_catalog_add(struct sbom_catalog *catalog, struct sbom_package *pkg,
 	struct wd_error *err);
+
+/* Sets the location of packages[from..count) that have none to a copy of
+ * location (a path relative to the scanned root, starting with '/'). */
+WD_MUST_CHECK int sbom_catalog_set_location(struct sbom_catalog *catalog, size_t from,
+	const char *location, struct wd_error *err);
 
 /* Frees the strings of pkg and clears it; accepts NULL. */
 void sbom_package_free(struct sbom_package *pkg);
@@ -86,10 +112,17 @@ WD_MUST_CHECK int os_release_read(const char *root, struct sbom_distro *distro,
 /* Frees the strings of distro and clears it; accepts NULL. */
 void sbom_distro_free(struct sbom_distro *distro);
 
-/* Fills the purl of every package: pkg:deb/<distro id>/<name>@<version> with
- * the qualifiers arch, distro=<id>-<version_id> and upstream=<source>. */
+/* Fills the purl of every Debian package that has none:
+ * pkg:deb/<distro id>/<name>@<version> with the qualifiers arch,
+ * distro=<id>-<version_id> and upstream=<source>. Catalogers whose purls do
+ * not depend on the distribution set them themselves. */
 WD_MUST_CHECK int sbom_catalog_set_purls(struct sbom_catalog *catalog,
 	const struct sbom_distro *distro, struct wd_error *err);
+
+/* Fills the CPE of every package that has none with the CPE 2.3 formatted
+ * string cpe:2.3:a:<name>:<name>:<version>:*:*:*:*:*:*:*, the candidate
+ * Syft writes first when the database names no vendor. */
+WD_MUST_CHECK int sbom_catalog_set_cpes(struct sbom_catalog *catalog, struct wd_error *err);
 
 /* The subject and stamp of a document: the target, the tool and the time. */
 struct sbom_subject {

@@ -7,6 +7,27 @@
 
 #include "supply/sbom.h"
 
+const char *sbom_package_type_name(enum sbom_package_type type)
+{
+	switch (type) {
+	case SBOM_TYPE_DEB:
+		return "deb";
+	case SBOM_TYPE_APK:
+		return "apk";
+	case SBOM_TYPE_RPM:
+		return "rpm";
+	case SBOM_TYPE_PYTHON:
+		return "python";
+	case SBOM_TYPE_NPM:
+		return "npm";
+	case SBOM_TYPE_GO_MODULE:
+		return "go-module";
+	case SBOM_TYPE_BINARY:
+		return "binary";
+	}
+	return "unknown";
+}
+
 void sbom_catalog_init(struct sbom_catalog *catalog, size_t max)
 {
 	*catalog = (struct sbom_catalog){ .max = max };
@@ -23,7 +44,11 @@ void sbom_package_free(struct sbom_package *pkg)
 	free(pkg->source_version);
 	free(pkg->maintainer);
 	free(pkg->installed_size);
+	free(pkg->license);
+	free(pkg->location);
+	free(pkg->sha256);
 	free(pkg->purl);
+	free(pkg->cpe);
 	*pkg = (struct sbom_package){ 0 };
 }
 
@@ -66,6 +91,20 @@ int sbom_catalog_add(struct sbom_catalog *catalog, struct sbom_package *pkg,
 	return 0;
 }
 
+int sbom_catalog_set_location(struct sbom_catalog *catalog, size_t from, const char *location,
+	struct wd_error *err)
+{
+	for (size_t i = from; i < catalog->count; i++) {
+		if (catalog->packages[i].location)
+			continue;
+		catalog->packages[i].location = strdup(location);
+		if (!catalog->packages[i].location)
+			return wd_error_set(err, WD_ENOMEM, "out of memory for location %.64s",
+				location);
+	}
+	return 0;
+}
+
 static int compare_text(const char *a, const char *b)
 {
 	return strcmp(a ? a : "", b ? b : "");
@@ -79,7 +118,11 @@ static int compare_packages(const void *left, const void *right)
 	if (c == 0)
 		c = compare_text(a->version, b->version);
 	if (c == 0)
+		c = (int)a->type - (int)b->type;
+	if (c == 0)
 		c = compare_text(a->arch, b->arch);
+	if (c == 0)
+		c = compare_text(a->location, b->location);
 	return c;
 }
 
@@ -118,8 +161,10 @@ int sbom_content_hash(const struct sbom_catalog *catalog, const struct sbom_subj
 	for (size_t i = 0; i < catalog->count; i++) {
 		const struct sbom_package *pkg = &catalog->packages[i];
 
-		if (digest_field(ctx, pkg->name) < 0 || digest_field(ctx, pkg->version) < 0 ||
-		    digest_field(ctx, pkg->arch) < 0 || digest_field(ctx, pkg->purl) < 0)
+		if (digest_field(ctx, sbom_package_type_name(pkg->type)) < 0 ||
+		    digest_field(ctx, pkg->name) < 0 || digest_field(ctx, pkg->version) < 0 ||
+		    digest_field(ctx, pkg->arch) < 0 || digest_field(ctx, pkg->purl) < 0 ||
+		    digest_field(ctx, pkg->location) < 0 || digest_field(ctx, pkg->sha256) < 0)
 			goto out;
 	}
 	if (!EVP_DigestFinal_ex(ctx, digest, &digest_len) || digest_len != 32)

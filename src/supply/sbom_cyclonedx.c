@@ -21,25 +21,80 @@ static int add_property(json_t *properties, const char *name, const char *value)
 	return json_array_append_new(properties, property);
 }
 
+/* Sets "licenses": [{"license": {"name": license}}] when the package
+ * declares a license; the name form takes any text. */
+static int set_license(json_t *object, const char *license)
+{
+	json_t *licenses, *choice, *named;
+
+	if (!license)
+		return 0;
+	licenses = json_array();
+	choice = json_object();
+	named = json_object();
+	if (!licenses || !choice || !named || sbom_json_set_string(named, "name", license) < 0 ||
+	    json_object_set(choice, "license", named) < 0 ||
+	    json_array_append(licenses, choice) < 0 ||
+	    json_object_set(object, "licenses", licenses) < 0) {
+		json_decref(named);
+		json_decref(choice);
+		json_decref(licenses);
+		return -1;
+	}
+	json_decref(named);
+	json_decref(choice);
+	json_decref(licenses);
+	return 0;
+}
+
+/* Sets "hashes": [{"alg": "SHA-256", "content": hex}] for a file digest. */
+static int set_hashes(json_t *object, const char *sha256)
+{
+	json_t *hashes, *hash;
+
+	if (!sha256)
+		return 0;
+	hashes = json_array();
+	hash = json_object();
+	if (!hashes || !hash || sbom_json_set_string(hash, "alg", "SHA-256") < 0 ||
+	    sbom_json_set_string(hash, "content", sha256) < 0 ||
+	    json_array_append(hashes, hash) < 0 || json_object_set(object, "hashes", hashes) < 0) {
+		json_decref(hash);
+		json_decref(hashes);
+		return -1;
+	}
+	json_decref(hash);
+	json_decref(hashes);
+	return 0;
+}
+
 static json_t *cyclonedx_component(const struct sbom_package *pkg, struct wd_error *err)
 {
+	const char *type = sbom_package_type_name(pkg->type);
 	char ref[SBOM_MAX_FIELD_BYTES + 64];
+	char kind[64];
 	json_t *object, *properties;
 	int failed;
 
-	if (sbom_package_id(pkg, "pkg-deb", ref, sizeof(ref), err) < 0)
+	snprintf(kind, sizeof(kind), "pkg-%s", type);
+	if (sbom_package_id(pkg, kind, ref, sizeof(ref), err) < 0)
 		return NULL;
 	object = json_object();
 	properties = json_array();
 	failed = !object || !properties ||
 		 sbom_json_set_string(object, "bom-ref", ref) < 0 ||
-		 sbom_json_set_string(object, "type", "library") < 0 ||
+		 sbom_json_set_string(object, "type",
+			 pkg->type == SBOM_TYPE_BINARY ? "application" : "library") < 0 ||
 		 sbom_json_set_string(object, "name", pkg->name) < 0 ||
 		 sbom_json_set_string(object, "version", pkg->version) < 0 ||
 		 sbom_json_set_string(object, "purl", pkg->purl) < 0 ||
+		 (pkg->cpe && sbom_json_set_string(object, "cpe", pkg->cpe) < 0) ||
+		 set_license(object, pkg->license) < 0 ||
+		 set_hashes(object, pkg->sha256) < 0 ||
 		 (pkg->maintainer &&
 		  sbom_json_set_string(object, "publisher", pkg->maintainer) < 0) ||
-		 add_property(properties, "warden:package:type", "deb") < 0 ||
+		 add_property(properties, "warden:package:type", type) < 0 ||
+		 add_property(properties, "warden:location:0:path", pkg->location) < 0 ||
 		 add_property(properties, "warden:metadata:architecture", pkg->arch) < 0 ||
 		 add_property(properties, "warden:metadata:installedSize",
 			 pkg->installed_size) < 0 ||

@@ -41,15 +41,17 @@ static int package_purl(struct sbom_package *pkg, const struct sbom_distro *dist
 		.qualifier_count = count,
 	};
 
-	free(pkg->purl);
-	pkg->purl = NULL;
 	return purl_build(&parts, &pkg->purl, err);
 }
 
 int sbom_catalog_set_purls(struct sbom_catalog *catalog, const struct sbom_distro *distro,
 	struct wd_error *err)
 {
-	for (size_t i = 0; i < catalog->count; i++)
-		WD_TRY(package_purl(&catalog->packages[i], distro, err));
+	for (size_t i = 0; i < catalog->count; i++) {
+		struct sbom_package *pkg = &catalog->packages[i];
+
+		if (pkg->type == SBOM_TYPE_DEB && !pkg->purl)
+			WD_TRY(package_purl(pkg, distro, err));
+	}
 	return 0;
 }

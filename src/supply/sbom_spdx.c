@@ -1,5 +1,6 @@
 /* SPDX 2.3 JSON documents (SPDX specification 2.3, clauses 6 to 11): one
  * package per catalog entry, described by the document. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -29,13 +30,81 @@ static json_t *spdx_creation_info(const struct sbom_subject *subject, struct wd_
 	return info;
 }
 
+/* An externalRefs item: {"referenceCategory", "referenceType",
+ * "referenceLocator"}; NULL when memory runs out. */
+static json_t *spdx_external_ref(const char *category, const char *type, const char *locator)
+{
+	json_t *ref = json_object();
+
+	if (!ref || sbom_json_set_string(ref, "referenceCategory", category) < 0 ||
+	    sbom_json_set_string(ref, "referenceType", type) < 0 ||
+	    sbom_json_set_string(ref, "referenceLocator", locator) < 0) {
+		json_decref(ref);
+		return NULL;
+	}
+	return ref;
+}
+
+/* True when license is one SPDX license identifier ("MIT", "Apache-2.0"),
+ * which licenseDeclared takes as it is; free text becomes NOASSERTION. */
+static bool is_license_id(const char *license)
+{
+	if (!license || !license[0])
+		return false;
+	for (const char *p = license; *p; p++) {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '.' || *p == '-' || *p == '+'))
+			return false;
+	}
+	return true;
+}
+
+/* The package's checksums: its file's SHA-256 when the cataloger took one. */
+static int spdx_set_checksums(json_t *object, const struct sbom_package *pkg)
+{
+	json_t *checksums, *checksum;
+
+	if (!pkg->sha256)
+		return 0;
+	checksums = json_array();
+	checksum = json_object();
+	if (!checksums || !checksum || sbom_json_set_string(checksum, "algorithm", "SHA256") < 0 ||
+	    sbom_json_set_string(checksum, "checksumValue", pkg->sha256) < 0 ||
+	    json_array_append(checksums, checksum) < 0 ||
+	    json_object_set(object, "checksums", checksums) < 0) {
+		json_decref(checksum);
+		json_decref(checksums);
+		return -1;
+	}
+	json_decref(checksum);
+	json_decref(checksums);
+	return 0;
+}
+
+/* sourceInfo: the file the package was found in and, for a binary package
+ * built from a differently named source, that source. */
+static int spdx_set_source_info(json_t *object, const struct sbom_package *pkg)
+{
+	char info[3 * SBOM_MAX_FIELD_BYTES + 128];
+	int len = 0;
+
+	if (!pkg->location && !pkg->source)
+		return 0;
+	if (pkg->location)
+		len = snprintf(info, sizeof(info), "acquired package info from %s", pkg->location);
+	if (pkg->source)
+		snprintf(info + len, sizeof(info) - (size_t)len, "%sbuilt from source package %s%s%s",
+			len ? "; " : "", pkg->source, pkg->source_version ? " " : "",
+			pkg->source_version ? pkg->source_version : "");
+	return sbom_json_set_string(object, "sourceInfo", info);
+}
+
 static json_t *spdx_package(const struct sbom_package *pkg, const char *spdx_id)
 {
 	char supplier[SBOM_MAX_FIELD_BYTES + 16];
 	json_t *object = json_object();
 	json_t *refs = json_array();
-	json_t *ref = json_object();
-	int failed = !object || !refs || !ref;
+	int failed = !object || !refs;
 
 	/* deb-control(5) Maintainer is "Name <email>"; SPDX 7.5 wants the
 	 * supplier as "Person: name (email)" or NOASSERTION, and Syft writes the
@@ -51,24 +120,18 @@ static json_t *spdx_package(const struct sbom_package *pkg, const char *spdx_id)
 		 sbom_json_set_string(object, "supplier", supplier) < 0 ||
 		 sbom_json_set_string(object, "downloadLocation", "NOASSERTION") < 0 ||
 		 sbom_json_set_string(object, "licenseConcluded", "NOASSERTION") < 0 ||
-		 sbom_json_set_string(object, "licenseDeclared", "NOASSERTION") < 0 ||
+		 sbom_json_set_string(object, "licenseDeclared",
+			 is_license_id(pkg->license) ? pkg->license : "NOASSERTION") < 0 ||
 		 sbom_json_set_string(object, "copyrightText", "NOASSERTION") < 0 ||
 		 json_object_set_new(object, "filesAnalyzed", json_false()) < 0 ||
-		 sbom_json_set_string(ref, "referenceCategory", "PACKAGE-MANAGER") < 0 ||
-		 sbom_json_set_string(ref, "referenceType", "purl") < 0 ||
-		 sbom_json_set_string(ref, "referenceLocator", pkg->purl) < 0 ||
-		 json_array_append(refs, ref) < 0 ||
-		 json_object_set(object, "externalRefs", refs) < 0;
-	if (!failed && pkg->source) {
-		char info[2 * SBOM_MAX_FIELD_BYTES + 64];
+		 (pkg->cpe && json_array_append_new(refs,
+			 spdx_external_ref("SECURITY", "cpe23Type", pkg->cpe)) < 0) ||
+		 json_array_append_new(refs,
+			 spdx_external_ref("PACKAGE-MANAGER", "purl", pkg->purl)) < 0 ||
+		 json_object_set(object, "externalRefs", refs) < 0 ||
+		 spdx_set_checksums(object, pkg) < 0 ||
+		 spdx_set_source_info(object, pkg) < 0;
 
-		snprintf(info, sizeof(info), "built from source package %s%s%s", pkg->source,
-			pkg->source_version ? " " : "",
-			pkg->source_version ? pkg->source_version : "");
-		failed = sbom_json_set_string(object, "sourceInfo", info) < 0;
-	}
-
-	json_decref(ref);
 	json_decref(refs);
 	if (failed) {
 		json_decref(object);
@@ -111,10 +174,12 @@ int sbom_spdx_write(const struct sbom_catalog *catalog, const struct sbom_distro
 	WD_ENSURE(root && packages && relationships, WD_ENOMEM);
 
 	for (size_t i = 0; i < catalog->count; i++) {
+		const struct sbom_package *pkg = &catalog->packages[i];
 		char id[SBOM_MAX_FIELD_BYTES + 64];
+		char kind[64];
 
-		WD_GUARD(sbom_package_id(&catalog->packages[i], "SPDXRef-Package-deb", id,
-			sizeof(id), err));
+		snprintf(kind, sizeof(kind), "SPDXRef-Package-%s", sbom_package_type_name(pkg->type));
+		WD_GUARD(sbom_package_id(pkg, kind, id, sizeof(id), err));
 		WD_ENSURE(json_array_append_new(packages, spdx_package(&catalog->packages[i], id))
 			== 0, WD_ENOMEM);
 		WD_ENSURE(json_array_append_new(relationships, spdx_relationship(id)) == 0,

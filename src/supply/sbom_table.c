@@ -39,7 +39,8 @@ int sbom_table_write(const struct sbom_catalog *catalog, char **ret_text, struct
 			(int)version_width));
 		for (size_t i = 0; i < catalog->count; i++)
 			WD_GUARD(append_row(&out, catalog->packages[i].name,
-				catalog->packages[i].version, "deb", (int)name_width,
+				catalog->packages[i].version,
+				sbom_package_type_name(catalog->packages[i].type), (int)name_width,
 				(int)version_width));
 	}
 

@@ -196,7 +196,8 @@ class HostRoot(unittest.TestCase):
         document = json.loads(run_sbom("/", "spdx-json"))
         found = set()
         for package in document["packages"]:
-            purl = package["externalRefs"][0]["referenceLocator"]
+            purl = [ref["referenceLocator"] for ref in package["externalRefs"]
+                    if ref["referenceType"] == "purl"][0]
             arch = purl.split("?arch=")[1].split("&")[0]
             found.add((package["name"], package["versionInfo"], arch))
         self.assertEqual(found, expected)
