@@ -96,7 +96,7 @@ static int run_sbom(const char *target, enum sbom_format format, const char *out
 		rc = 0;
 	}
 	WD_GUARD(rc);
-	WD_GUARD(dpkg_catalog_root(target, &catalog, err));
+	WD_GUARD(sbom_catalog_root(target, &catalog, err));
 	sbom_catalog_sort(&catalog);
 	WD_GUARD(sbom_catalog_set_purls(&catalog, &distro, err));
 	WD_GUARD(sbom_catalog_set_cpes(&catalog, err));

@@ -99,6 +99,11 @@ WD_MUST_CHECK int dpkg_status_parse(const char *text, size_t len, int require_st
 WD_MUST_CHECK int dpkg_catalog_root(const char *root, struct sbom_catalog *catalog,
 	struct wd_error *err);
 
+/* Runs every cataloger over root, a directory or unpacked root filesystem,
+ * adding what each finds to catalog. The first failure stops the run. */
+WD_MUST_CHECK int sbom_catalog_root(const char *root, struct sbom_catalog *catalog,
+	struct wd_error *err);
+
 /* Parses os-release text (KEY=value lines, values optionally quoted with
  * shell escapes) into distro, which is cleared first. */
 WD_MUST_CHECK int os_release_parse(const char *text, size_t len, struct sbom_distro *distro,

@@ -1,0 +1,24 @@
+/* Every cataloger run over one root filesystem, in a fixed order so the
+ * catalog does not depend on which cataloger finds a package first. */
+#include "supply/sbom.h"
+
+struct cataloger {
+	const char *name;
+	int (*run)(const char *root, struct sbom_catalog *catalog, struct wd_error *err);
+};
+
+/* Catalogers add one row each here. */
+static const struct cataloger catalogers[] = {
+	{ "dpkg", dpkg_catalog_root },
+};
+
+int sbom_catalog_root(const char *root, struct sbom_catalog *catalog, struct wd_error *err)
+{
+	for (size_t i = 0; i < sizeof(catalogers) / sizeof(catalogers[0]); i++) {
+		int rc = catalogers[i].run(root, catalog, err);
+
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
