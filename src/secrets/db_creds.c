@@ -80,7 +80,7 @@ static int rollback_work(PGconn *pg, void *context, struct wd_error *err)
 
 	if (json_array_size(statements) == 0) {
 		WD_TRY(db_role_exists(pg, creation->username, &exists, oid, err));
-		return exists ? db_revoke_default(pg, creation->username, err) : 0;
+		return exists ? db_revoke_default(pg, creation->username, oid, err) : 0;
 	}
 
 	WD_TRY(db_statements_expand(statements, &queries, err));

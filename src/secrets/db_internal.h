@@ -286,11 +286,19 @@ WD_MUST_CHECK int db_role_exists(PGconn *pg, const char *username, bool *ret_exi
 WD_MUST_CHECK int db_terminate_sessions(PGconn *pg, const char *value, bool by_oid,
 	struct wd_error *err);
 
+/* The timeout argument of pg_terminate_backend (PostgreSQL 14 and later):
+ * it waits up to 2000 ms for each session to end, so a dropped role has no
+ * session left. */
+#define DB_TERMINATE_WAIT_ARGUMENT ", 2000"
+
 /* Revokes the role's privileges and drops it as Vault's PostgreSQL plugin
  * does by default (db_revoke.c). The REVOKEs cover every schema where it
- * has grants, public and CONNECT on the current database, and continue
- * past failures. DROP ROLE IF EXISTS follows when all succeeded. */
-WD_MUST_CHECK int db_revoke_default(PGconn *pg, const char *username, struct wd_error *err);
+ * owns something or has grants, public and CONNECT on the current
+ * database. They run with DROP ROLE IF EXISTS in one transaction first;
+ * when that fails, one by one past failures, with the DROP only when all
+ * succeeded. oid is the role's, as db_role_exists returns it. */
+WD_MUST_CHECK int db_revoke_default(PGconn *pg, const char *username, const char *oid,
+	struct wd_error *err);
 
 /* Replaces every occurrence of secret in err's detail with "[password]". */
 void db_error_scrub(struct wd_error *err, const char *secret);

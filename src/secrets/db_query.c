@@ -10,10 +10,6 @@
 #include "common/buf.h"
 #include "secrets/db_internal.h"
 
-/* The timeout argument of pg_terminate_backend (PostgreSQL 14 and later):
- * it waits up to 2000 ms for each session to end, so a dropped role has no
- * session left. */
-#define TERMINATE_WAIT_ARGUMENT ", 2000"
 
 void db_error_prefix(struct wd_error *err, const char *prefix)
 {
@@ -165,7 +161,7 @@ int db_terminate_sessions(PGconn *pg, const char *value, bool by_oid, struct wd_
 	snprintf(sql, sizeof(sql),
 		"SELECT pg_catalog.pg_terminate_backend(pid%s) FROM pg_catalog.pg_stat_activity "
 		"WHERE %s AND pid <> pg_catalog.pg_backend_pid()",
-		PQserverVersion(pg) >= 140000 ? TERMINATE_WAIT_ARGUMENT : "",
+		PQserverVersion(pg) >= 140000 ? DB_TERMINATE_WAIT_ARGUMENT : "",
 		by_oid ? "usesysid = $1::oid" : "usename = $1");
 	WD_TRY(db_exec_params(pg, sql, 1, values, &result, err));
 	PQclear(result);

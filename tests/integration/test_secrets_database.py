@@ -451,6 +451,35 @@ class DatabaseEngineTest(unittest.TestCase):
         self.client.sys.revoke_lease(reply["lease_id"])
         self.assertNotIn(reply["data"]["username"], self.pg.roles())
 
+    def test_revoke_without_superuser(self):
+        # An admin with CREATEROLE alone may create and drop users but not
+        # end their sessions: the revocation still drops the user and warns.
+        self.pg.psql("CREATE ROLE creator WITH LOGIN CREATEROLE PASSWORD 'Creator-Pass-1'; "
+                     "CREATE TABLE creator_table (id int); INSERT INTO creator_table VALUES (5); "
+                     "ALTER TABLE creator_table OWNER TO creator")
+        self.addCleanup(self.pg.psql, "DROP TABLE creator_table; DROP ROLE creator")
+        self.client.secrets.database.configure(
+            "limited", "postgresql-database-plugin", allowed_roles=["limited-reader"],
+            connection_url=self.pg.connection_url(), username="creator",
+            password="Creator-Pass-1")
+        self.client.secrets.database.create_role(
+            "limited-reader", "limited",
+            ["CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}'; "
+             "GRANT SELECT ON creator_table TO \"{{name}}\";"],
+            # The default revocation would fail: it revokes on every table
+            # of public, and creator owns only creator_table.
+            revocation_statements=["REVOKE ALL ON creator_table FROM \"{{name}}\"; "
+                                   "DROP ROLE \"{{name}}\";"])
+        reply = self.client.secrets.database.generate_credentials("limited-reader")
+        username = reply["data"]["username"]
+        session = self.pg.session(username, reply["data"]["password"])
+        self.addCleanup(session.close)
+        self.assertTrue(session.alive())
+
+        self.client.sys.revoke_lease(reply["lease_id"])
+        self.assertNotIn(username, self.pg.roles())
+        self.assertIn("failed to end the user's sessions", self.server.read_log())
+
     # Crash recovery ------------------------------------------------------
 
     def test_crash_recovery_revokes_expired_lease(self):
