@@ -85,7 +85,10 @@ WD_MUST_CHECK int db_role_list(const struct db_call *call, struct wd_error *err)
 
 WD_MUST_CHECK int db_creds_read(const struct db_call *call, struct wd_error *err);
 
-/* The lease callbacks of the vtable (db_revoke.c, db_renew.c). */
+/* The lease callbacks of the vtable (db_revoke.c, db_renew.c).
+ * db_lease_revoke_start runs db_lease_revoke's work on a worker thread. */
+WD_MUST_CHECK int db_lease_revoke_start(struct secrets *secrets, struct vault_mount *mount,
+	const json_t *internal, secrets_done_fn done, void *context, struct wd_error *err);
 WD_MUST_CHECK int db_lease_revoke(struct secrets *secrets, struct vault_mount *mount,
 	const json_t *internal, struct wd_error *err);
 WD_MUST_CHECK int db_lease_renew(struct secrets *secrets, struct vault_mount *mount,
@@ -239,6 +242,40 @@ typedef int (*db_conn_work_fn)(PGconn *pg, void *context, struct wd_error *err);
  * interrupted rotate-root is found to be the current one. */
 WD_MUST_CHECK int db_conn_run(struct db_state *state, const char *name, json_t *config,
 	db_conn_work_fn work, void *context, struct wd_error *err);
+
+/* Opens a connection of config with its stored root password or, when
+ * password is not NULL, with that one. Errors never contain a password. */
+WD_MUST_CHECK int db_conn_open(const json_t *config, const char *password, PGconn **ret_pg,
+	struct wd_error *err);
+
+/* Returns a counter that grows each time a config's connection is closed
+ * for a change (db_conn_close, db_conn_close_all). */
+uint64_t db_conn_epoch(void);
+
+/* Work on a worker thread's own connection of a config, then a completion
+ * on the event loop thread (db_conn_async.c). The caller embeds it in the
+ * job's context and sets work, context and done; db_conn_run_async sets
+ * the rest, and db_async_clear frees it. */
+struct db_async {
+	db_conn_work_fn work;   /* on the worker, as db_conn_run would run it */
+	void *context;
+	void (*done)(struct secrets *secrets, struct db_async *async, int rc,
+		struct wd_error *err);
+	char *key;              /* the mount's storage prefix and the config name */
+	json_t *config;         /* a copy, read by the worker alone */
+	uint64_t epoch;
+};
+
+/* Queues work for a worker thread, which opens its own connection of
+ * config name when it has none or has one from before the last change.
+ * A connection that broke is reopened once, as db_conn_run does.
+ * WD_EUNSUPPORTED when the work must run on the loop instead: no worker
+ * pool, or an interrupted rotate-root to settle first. */
+WD_MUST_CHECK int db_conn_run_async(struct db_state *state, const char *name,
+	const json_t *config, struct db_async *async, struct wd_error *err);
+
+/* Frees what db_conn_run_async set in async. */
+void db_async_clear(struct db_async *async);
 
 /* Replaces the connection of config name with a new one and runs SELECT 1
  * on it. WD_EINVAL naming the host and database (never the password) when

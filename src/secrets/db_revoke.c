@@ -6,7 +6,9 @@
  * Unlike Vault, which leaves live sessions running, revocation ends them
  * (pg_terminate_backend) before and after the statements: a session opened
  * in between would otherwise outlive its role. */
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/buf.h"
@@ -254,6 +256,101 @@ static int revoke_work(PGconn *pg, void *context, struct wd_error *err)
 		log_warn("database", "failed to end the user's late sessions", "username",
 			revocation->username, "error", wd_error_text(&terminate_err));
 	return 0;
+}
+
+/* Loads the role's statements (or the lease's copy) and the config of a
+ * lease's revocation, as db_lease_revoke and its worker variant need. */
+static int revocation_load(struct db_state *state, const json_t *internal, json_t **ret_role,
+	json_t **ret_config, struct wd_error *err)
+{
+	const char *role_name = json_string_value(json_object_get(internal, "role"));
+	const char *db_name = json_string_value(json_object_get(internal, "db_name"));
+	int rc;
+
+	*ret_role = NULL;
+	*ret_config = NULL;
+	rc = role_name ? db_role_load(state, role_name, ret_role, err) : WD_ENOTFOUND;
+	if (rc < 0 && rc != WD_ENOTFOUND)
+		return rc;
+	wd_error_clear(err);
+
+	rc = db_config_load(state, db_name, ret_config, err);
+	if (rc == WD_ENOTFOUND)
+		rc = wd_error_set(err, WD_EIO, "failed to find entry for connection with name: "
+			"\"%.128s\"", db_name);
+	return rc;
+}
+
+/* A revocation on a worker thread, with copies of what it reads. */
+struct revocation_job {
+	struct db_async async;
+	struct revocation revocation;
+	char username[DB_USERNAME_MAX + 1];
+	char mount_path[256];
+	json_t *statements;
+	secrets_done_fn done;
+	void *done_context;
+};
+
+static void revocation_job_done(struct secrets *secrets, struct db_async *async, int rc,
+	struct wd_error *err)
+{
+	struct revocation_job *job = (struct revocation_job *)((char *)async -
+		offsetof(struct revocation_job, async));
+
+	if (rc < 0)
+		err->code = rc = WD_EIO;
+	else
+		log_info("database", "user revoked", "mount", job->mount_path, "username",
+			job->username);
+	job->done(secrets, job->done_context, rc, err);
+	db_async_clear(&job->async);
+	json_decref(job->statements);
+	free(job);
+}
+
+int db_lease_revoke_start(struct secrets *secrets, struct vault_mount *mount,
+	const json_t *internal, secrets_done_fn done, void *context, struct wd_error *err)
+{
+	struct db_state *state = mount->state;
+	const char *username = json_string_value(json_object_get(internal, "username"));
+	const char *db_name = json_string_value(json_object_get(internal, "db_name"));
+	struct revocation_job *job = NULL;
+	json_t *role = NULL;
+	json_t *config = NULL;
+	int rc;
+
+	(void)secrets;
+	if (!username || !db_name || strlen(username) > DB_USERNAME_MAX)
+		return wd_error_set(err, WD_EUNSUPPORTED, "lease for the loop's revocation");
+	WD_GUARD(revocation_load(state, internal, &role, &config, err));
+
+	job = calloc(1, sizeof(*job));
+	WD_ENSURE(job, WD_ENOMEM);
+	snprintf(job->username, sizeof(job->username), "%s", username);
+	snprintf(job->mount_path, sizeof(job->mount_path), "%s", mount->path);
+	job->statements = json_deep_copy(role ? json_object_get(role, "revocation_statements") :
+		json_object_get(internal, "revocation_statements"));
+	job->revocation = (struct revocation){
+		.username = job->username,
+		.statements = job->statements,
+	};
+	job->done = done;
+	job->done_context = context;
+	job->async.work = revoke_work;
+	job->async.context = &job->revocation;
+	job->async.done = revocation_job_done;
+	rc = db_conn_run_async(state, db_name, config, &job->async, err);
+	if (rc == 0)
+		job = NULL;
+out:
+	if (job) {
+		json_decref(job->statements);
+		free(job);
+	}
+	json_decref(config);
+	json_decref(role);
+	return rc;
 }
 
 int db_lease_revoke(struct secrets *secrets, struct vault_mount *mount, const json_t *internal,
