@@ -197,7 +197,8 @@ WD_MUST_CHECK int net_request_peer_cred(const struct net_request *req, uid_t *re
  * everything req had: req itself must not be used after the handler
  * returns. NULL when memory runs out; req is unchanged then. The reply is
  * sent with a net_reply_* call, then net_request_finish frees the request.
- * Requests still open when the server is freed get 503. */
+ * Requests still open when the server is freed get a 503 reply, which is
+ * lost when their connection closes before the loop writes it. */
 struct net_request *net_request_defer(struct net_request *req);
 
 /* Ends a request returned by net_request_defer: replies 500 when no reply

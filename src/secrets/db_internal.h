@@ -328,6 +328,17 @@ WD_MUST_CHECK int db_terminate_sessions(PGconn *pg, const char *value, bool by_o
  * session left. */
 #define DB_TERMINATE_WAIT_ARGUMENT ", 2000"
 
+/* Taken before the first GRANT or REVOKE of a transaction, so that
+ * transactions changing the same object's privileges queue instead of
+ * failing. PostgreSQL updates an ACL without locking its catalog row, so of
+ * two concurrent GRANTs on one table the later fails with "tuple
+ * concurrently updated". The key is "wrdn" in ASCII. */
+#define DB_ACL_LOCK_SQL "SELECT pg_catalog.pg_advisory_xact_lock(2003985518)"
+
+/* Returns whether statement starts with GRANT or REVOKE (any case, after
+ * blanks), so that it changes privileges. */
+bool db_statement_changes_acl(const char *statement);
+
 /* Revokes the role's privileges and drops it as Vault's PostgreSQL plugin
  * does by default (db_revoke.c). The REVOKEs cover every schema where it
  * owns something or has grants, public and CONNECT on the current

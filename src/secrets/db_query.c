@@ -4,6 +4,7 @@
  * PostgreSQL's message with any password replaced. */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/crypto.h>
 
@@ -96,12 +97,20 @@ int db_exec_params(PGconn *pg, const char *sql, int count, const char *const *va
 	return 0;
 }
 
+bool db_statement_changes_acl(const char *statement)
+{
+	while (*statement == ' ' || *statement == '\t' || *statement == '\n' || *statement == '\r')
+		statement++;
+	return strncasecmp(statement, "GRANT", 5) == 0 || strncasecmp(statement, "REVOKE", 6) == 0;
+}
+
 int db_exec_transaction(PGconn *pg, const json_t *queries, const struct db_substitution *subs,
 	size_t count, const char *secret, struct wd_error *err)
 {
 	struct wd_buf sql;
 	size_t index;
 	const json_t *query;
+	bool locked = false;
 	int rc = 0;
 
 	wd_buf_init_secret(&sql, 256, DB_STATEMENT_BYTES_MAX + 4096);
@@ -114,6 +123,12 @@ int db_exec_transaction(PGconn *pg, const json_t *queries, const struct db_subst
 			rc = wd_error_set(err, rc, "statement %zu is too long after substitution",
 				index + 1);
 			break;
+		}
+		if (!locked && db_statement_changes_acl(wd_buf_str(&sql))) {
+			rc = db_exec(pg, DB_ACL_LOCK_SQL, err);
+			if (rc < 0)
+				break;
+			locked = true;
 		}
 		rc = db_exec(pg, wd_buf_str(&sql), err);
 		if (rc < 0)

@@ -116,6 +116,7 @@ static int revoke_in_one_transaction(PGconn *pg, const json_t *statements,
 	int rc = 0;
 
 	wd_buf_init(&sql, 1024, DB_STATEMENT_BYTES_MAX + 4096);
+	WD_GUARD(wd_buf_append_str(&sql, DB_ACL_LOCK_SQL ";\n"));
 	json_array_foreach(statements, index, statement) {
 		WD_GUARD(wd_buf_append_str(&sql, json_string_value(statement)));
 		WD_GUARD(wd_buf_append_str(&sql, ";\n"));
@@ -141,7 +142,12 @@ static int revoke_one_by_one(PGconn *pg, const json_t *statements, const char *d
 
 	wd_error_clear(&last_err);
 	json_array_foreach(statements, index, statement) {
-		if (db_exec(pg, json_string_value(statement), &last_err) < 0)
+		char sql[1280];
+
+		/* One query string runs as one transaction, which holds the lock
+		 * until the REVOKE commits. */
+		snprintf(sql, sizeof(sql), "%s; %s", DB_ACL_LOCK_SQL, json_string_value(statement));
+		if (db_exec(pg, sql, &last_err) < 0)
 			failed = true;
 	}
 	if (failed)

@@ -7,6 +7,7 @@ also cover expiry, TTL capping, renewal, rollback of a failed creation,
 root rotation and recovery after a crash.
 
 Skips (exit 77) when PostgreSQL 15 or hvac is missing."""
+import concurrent.futures
 import datetime
 import os
 import re
@@ -456,6 +457,29 @@ class DatabaseEngineTest(unittest.TestCase):
         self.client.secrets.database.rotate_root_credentials("rotating")
         self.client.sys.revoke_lease(reply["lease_id"])
         self.assertNotIn(reply["data"]["username"], self.pg.roles())
+
+    def test_concurrent_creds_and_revokes(self):
+        # Users are made and dropped on several worker threads at once, and
+        # every one of them changes allowed_table's privileges: none may
+        # fail with PostgreSQL's "tuple concurrently updated".
+        self.create_role("reader")
+        count = 16
+
+        def issue(_):
+            return self.server.vault().secrets.database.generate_credentials("reader")
+
+        def revoke(reply):
+            self.server.vault().sys.revoke_lease(reply["lease_id"])
+            return reply["data"]["username"]
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+            replies = list(pool.map(issue, range(count)))
+            usernames = {reply["data"]["username"] for reply in replies}
+            self.assertEqual(len(usernames), count)
+            self.assertLessEqual(usernames, self.pg.roles())
+            revoked = set(pool.map(revoke, replies))
+        self.assertEqual(revoked, usernames)
+        self.assertEqual(usernames & self.pg.roles(), set())
 
     def test_revoke_without_superuser(self):
         # An admin with CREATEROLE alone may create and drop users but not
