@@ -25,9 +25,12 @@ static int check_time(X509 *leaf, const struct supply_trust *trust, int64_t *ret
 	*ret_time = now;
 	if (trust->require_current)
 		return WD_OK;
+	/* OpenSSL counts a certificate as expired at its notAfter second
+	 * (X509_cmp_time treats equal as earlier), so the last second it
+	 * accepts is the one before. */
 	WD_TRY(crypto_x509_not_after(leaf, &not_after));
-	if (not_after < now)
-		*ret_time = not_after;
+	if (not_after <= now)
+		*ret_time = not_after - 1;
 	return WD_OK;
 }
 
