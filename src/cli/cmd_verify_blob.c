@@ -68,10 +68,11 @@ static const struct cli_spec verify_blob_spec = {
 	.description = "Verifies an ECDSA P-256 signature over the SHA-256 digest of FILE, as\n"
 		       "`cosign verify-blob` does offline: a base64 signature file or a Sigstore\n"
 		       "bundle (a message signature, or a DSSE envelope whose in-toto Statement\n"
-		       "names FILE's digest). A bundle signed with an X.509-SVID must chain to\n"
-		       "the trust bundle, with the SVID valid at the time of the check or when\n"
-		       "it expired, and name the SPIFFE ID. Transparency log entries are not\n"
-		       "checked. Prints \"Verified OK\" and exits 0, or prints why and exits 1.\n",
+		       "names FILE's digest). A bundle signed with an X.509-SVID must name the\n"
+		       "SPIFFE ID and chain to the trust bundle at a time the SVID was valid:\n"
+		       "now, or its last second once it has expired. Transparency log entries\n"
+		       "are not checked. Prints \"Verified OK\" and exits 0, or prints why and\n"
+		       "exits 1.\n",
 	.options = verify_blob_options,
 	.option_count = WD_ARRAY_LEN(verify_blob_options),
 	.min_operands = 1,

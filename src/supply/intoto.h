@@ -20,6 +20,10 @@
 #define SUPPLY_INTOTO_SUBJECTS_MAX 1024
 #define SUPPLY_INTOTO_TYPE_MAX 1024
 
+/* Ceiling on a predicate file, in bytes: the SBOM of a large root file
+ * system, with room left in SUPPLY_DSSE_PAYLOAD_MAX for the rest. */
+#define SUPPLY_INTOTO_PREDICATE_MAX (16 * 1024 * 1024)
+
 /* Resolves a predicate type name in the style of `cosign attest --type`.
  * "spdx" and "spdxjson" map to https://spdx.dev/Document, "cyclonedx" to
  * https://cyclonedx.org/bom, "openvex" to https://openvex.dev/ns.
