@@ -116,10 +116,10 @@ static int revoke_in_one_transaction(PGconn *pg, const json_t *statements,
 	int rc = 0;
 
 	wd_buf_init(&sql, 1024, DB_STATEMENT_BYTES_MAX + 4096);
-	WD_GUARD(wd_buf_append_str(&sql, DB_ACL_LOCK_SQL ";\n"));
+	WD_GUARD(wd_buf_append_str(&sql, DB_ACL_LOCK_SQL "; "));
 	json_array_foreach(statements, index, statement) {
 		WD_GUARD(wd_buf_append_str(&sql, json_string_value(statement)));
-		WD_GUARD(wd_buf_append_str(&sql, ";\n"));
+		WD_GUARD(wd_buf_append_str(&sql, "; "));
 	}
 	WD_GUARD(wd_buf_append_str(&sql, drop));
 	rc = db_exec(pg, wd_buf_str(&sql), err);
