@@ -1,7 +1,7 @@
-/* The apk installed database, lib/apk/db/installed: one record per
- * installed package, records separated by blank lines, each line a one-letter
- * field, ':' and the value (the format apk-tools' database.c reads and
- * writes, described at https://wiki.alpinelinux.org/wiki/Apk_spec). */
+/* The apk installed database, lib/apk/db/installed, in the format that
+ * apk-tools' database.c reads and writes. It has one record per installed
+ * package, records are separated by blank lines, and each line is a
+ * one-letter field, ':' and the value. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,7 +125,8 @@ static int record_field(struct record *record, const char *line, size_t len, siz
 	if (!*slot)
 		return wd_error_set(err, WD_ENOMEM, "out of memory");
 
-	/* I is the installed size in bytes, an unsigned decimal to apk-tools. */
+	/* I is the installed size in bytes, which apk-tools reads as an
+	 * unsigned decimal (apk_blob_pull_uint). */
 	if (line[0] == 'I' && (value_len > APK_MAX_SIZE_DIGITS || !is_decimal(*slot)))
 		return wd_error_set(err, WD_EINVAL, "line %zu: invalid installed size \"%.32s\"",
 			line_no, *slot);

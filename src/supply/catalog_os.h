@@ -7,10 +7,12 @@
 
 #include "supply/sbom.h"
 
-/* rpm refuses header blobs with more than 65535 index entries or a data
- * store of 256 MiB or more (lib/header.c, hdrchkTags and hdrchkData). */
+/* rpm rejects header blobs with more than 65535 index entries, a data
+ * store of 256 MiB or more, or a total of 256 MiB or more (lib/header.c:
+ * HEADER_TAGS_MAX, HEADER_DATA_MAX and headerMaxbytes). */
 #define RPM_HEADER_MAX_ENTRIES 0xffffu
 #define RPM_HEADER_MAX_DATA_BYTES 0x0fffffffu
+#define RPM_HEADER_MAX_BYTES (256u * 1024 * 1024)
 
 /* Parses the text of an apk installed database (lib/apk/db/installed):
  * records of "X:value" lines separated by blank lines. Adds one package per
@@ -36,8 +38,8 @@ WD_MUST_CHECK int rpm_header_parse(const uint8_t *blob, size_t len,
 /* Adds the packages of the SQLite rpm database at path, opened read-only
  * and immutable, skipping the gpg-pubkey entries of imported signing keys.
  * WD_EINVAL (err names the path and the row's hnum) for a malformed
- * database or header, WD_EUNSUPPORTED when a write-ahead log still holds
- * changes. */
+ * database or header, WD_EUNSUPPORTED when a write-ahead log still
+ * contains changes. */
 WD_MUST_CHECK int rpm_sqlite_read(const char *path, struct sbom_catalog *catalog,
 	struct wd_error *err);
 

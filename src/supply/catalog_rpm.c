@@ -17,19 +17,19 @@
 #include "supply/catalog_os.h"
 
 /* SQLite calls the progress handler every RPMDB_PROGRESS_OPS virtual
- * machine instructions; the query stops after RPMDB_MAX_PROGRESS_CALLS
- * calls (10^8 instructions). Reading a row takes about ten, so the budget
- * covers SBOM_MAX_PACKAGES rows many times over and bounds the CPU a
- * hostile schema (a generated blob column, say) can take. */
+ * machine instructions, and the query stops after RPMDB_MAX_PROGRESS_CALLS
+ * calls (10^8 instructions). Reading a row takes a handful (Rowid, Column,
+ * ResultRow, Next), so the budget covers SBOM_MAX_PACKAGES rows many times
+ * over and bounds the CPU a hostile schema, such as a generated blob
+ * column, can take. */
 #define RPMDB_PROGRESS_OPS 1000
 #define RPMDB_MAX_PROGRESS_CALLS 100000
 
-/* The largest blob a valid header can be: the preamble, the most index
- * entries and the largest data store rpm accepts. */
-#define RPMDB_MAX_BLOB_BYTES (8 + 16 * RPM_HEADER_MAX_ENTRIES + RPM_HEADER_MAX_DATA_BYTES)
+/* The largest blob a valid header can be. */
+#define RPMDB_MAX_BLOB_BYTES (RPM_HEADER_MAX_BYTES - 1)
 
-/* The name rpm gives the pseudo-packages that hold imported signing keys
- * (rpm --import); they are keys, not software. */
+/* The name rpm gives the pseudo-packages that contain imported signing
+ * keys (rpm --import). They are keys, not software. */
 #define RPM_PUBKEY_NAME "gpg-pubkey"
 
 struct rpmdb_dir {
@@ -60,8 +60,8 @@ static int rpmdb_uri(const char *path, char **ret_uri, struct wd_error *err)
 
 	*ret_uri = NULL;
 	wd_buf_init(&uri, 256, 3 * strlen(path) + 64);
-	/* An absolute path goes after an empty authority, "file:///..."; a
-	 * relative one directly after "file:". */
+	/* An absolute path goes after an empty authority ("file:///..."), and
+	 * a relative one directly after "file:". */
 	WD_GUARD(wd_buf_append_str(&uri, path[0] == '/' ? "file://" : "file:"));
 	for (const char *p = path; *p; p++) {
 		unsigned char c = (unsigned char)*p;
@@ -87,8 +87,8 @@ out:
 
 /* Rejects a database whose write-ahead log is not empty. An immutable
  * database is read without its log, and rpm's databases use WAL mode, so
- * changes that were never checkpointed would be missed. rpm checkpoints
- * when it closes the database and leaves an empty -wal file or none. */
+ * changes that were never checkpointed would be missed. rpm 4.18
+ * checkpoints when it closes the database and leaves an empty -wal file. */
 static int check_wal(const char *path, struct wd_error *err)
 {
 	char wal[4096 + 8];
@@ -239,8 +239,8 @@ out:
 	return rc;
 }
 
-/* Stores in ret_path the first of dir's older database files that exists,
- * BerkeleyDB's Packages or NDB's Packages.db; leaves it empty otherwise. */
+/* Stores in ret_path the first of dir's older database files that exists
+ * (BerkeleyDB's Packages or NDB's Packages.db), or "" when neither does. */
 static void find_unsupported(const char *dir, char *ret_path, size_t size)
 {
 	static const char *const names[] = { "Packages", "Packages.db" };

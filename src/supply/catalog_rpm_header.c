@@ -1,10 +1,10 @@
-/* rpm header blobs, the form in which the rpmdb stores each installed package
- * (rpm's lib/header.c, as of rpm 4.18): a preamble of two big-endian 32-bit
- * counts, il index entries and dl data bytes, then il entries of
- * {tag, type, offset, count} and the data store. The checks follow rpm's own
- * hdrblobVerifyRegion and hdrblobVerifyInfo, so a blob rpm rejects is
- * rejected here too, and every offset and length is checked against the
- * blob before a byte is read. */
+/* rpm header blobs, the form in which the rpmdb stores each installed
+ * package (rpm's lib/header.c). A blob is a preamble of two big-endian
+ * 32-bit counts, il index entries and dl data bytes, then il entries of
+ * {tag, type, offset, count} and the data store. The checks follow rpm's
+ * hdrblobInit, hdrblobVerifyRegion and hdrblobVerifyInfo, so a blob rpm
+ * rejects is rejected here too. Every offset and length is checked against
+ * the blob before a byte is read. */
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -34,6 +34,8 @@ enum rpm_type {
 /* The tags the catalog reads (rpmtag.h). Tags below HEADERI18NTABLE only
  * appear as the region tag in entry 0. */
 enum rpm_tag {
+	RPMTAG_HEADERIMAGE = 61,
+	RPMTAG_HEADERSIGNATURES = 62,
 	RPMTAG_HEADERIMMUTABLE = 63,
 	RPMTAG_HEADERI18NTABLE = 100,
 	RPMTAG_NAME = 1000,
@@ -214,13 +216,14 @@ static int entry_data_length(const struct header *header, uint32_t i,
 /* Checks the region tag of entry 0 and its trailer, as rpm's
  * hdrblobVerifyRegion does: a BIN entry of 16 bytes whose offset names a
  * trailer entry of the same tag, with minus the region's index size as its
- * offset. A header without the region tag is a legacy header. */
+ * offset. A header without a region tag is a legacy header. */
 static int check_region(struct header *header, struct wd_error *err)
 {
 	struct index_entry region = read_entry(header->index), trailer;
 	int64_t region_bytes;
 
-	if (region.tag != RPMTAG_HEADERIMMUTABLE)
+	if (region.tag != RPMTAG_HEADERIMMUTABLE && region.tag != RPMTAG_HEADERIMAGE &&
+	    region.tag != RPMTAG_HEADERSIGNATURES)
 		return 0;
 	if (region.type != RPM_BIN_TYPE || region.count != ENTRY_BYTES)
 		return entry_error(err, 0, &region, "region tag has type %" PRIu32 " and count %"
@@ -249,7 +252,8 @@ static int check_region(struct header *header, struct wd_error *err)
 
 /* Checks one index entry as rpm's hdrblobVerifyInfo does, and stores in
  * ret_end where its data ends. prev_end is where the previous entry's data
- * ended: data must not overlap, nor overlap the region trailer. */
+ * ended, and data must not overlap it. Data must not overlap the region
+ * trailer either, a check rpm's hdrblobVerifyInfo does not make. */
 static int check_entry(const struct header *header, uint32_t i, const struct index_entry *entry,
 	size_t prev_end, size_t *ret_end, struct wd_error *err)
 {
@@ -409,6 +413,9 @@ int rpm_header_parse(const uint8_t *blob, size_t len, struct sbom_package *ret_p
 		return wd_error_set(err, WD_ETOOBIG, "header byte 4: data store of %" PRIu32
 			" bytes, more than %u", header.dl, RPM_HEADER_MAX_DATA_BYTES);
 	expected = PREAMBLE_BYTES + (size_t)header.il * ENTRY_BYTES + header.dl;
+	if (expected >= RPM_HEADER_MAX_BYTES)
+		return wd_error_set(err, WD_ETOOBIG, "header byte 0: preamble gives a %zu-byte "
+			"header, more than %u", expected, RPM_HEADER_MAX_BYTES - 1);
 	if (len != expected)
 		return wd_error_set(err, WD_EINVAL, "header is %zu bytes, but its preamble gives "
 			"%zu (%" PRIu32 " index entries and %" PRIu32 " data bytes)", len, expected,

@@ -102,8 +102,8 @@ static int apk_purl(struct sbom_package *pkg, const struct sbom_distro *distro,
 }
 
 /* The namespace of an rpm purl, as Syft chooses it: the os-release ID, with
- * Red Hat's "rhel" written "redhat" and every openSUSE flavour "opensuse";
- * none for a root without an ID. */
+ * Red Hat's "rhel" written "redhat" and every openSUSE flavour "opensuse".
+ * A root without an ID gets none. */
 static void rpm_namespace(const struct sbom_distro *distro, char ret_text[static DISTRO_TEXT_BYTES])
 {
 	ret_text[0] = '\0';
@@ -116,10 +116,10 @@ static void rpm_namespace(const struct sbom_distro *distro, char ret_text[static
 		snprintf(ret_text, DISTRO_TEXT_BYTES, "opensuse");
 }
 
-/* The rpm cataloger writes the version as "[epoch:]version-release"; the
- * purl carries the epoch as a qualifier and version-release as its version.
- * The cataloger rejects a ':' in the version or release, so the first ':'
- * ends the epoch. */
+/* The rpm cataloger writes the version as "[epoch:]version-release", and
+ * the purl carries the epoch as a qualifier and version-release as its
+ * version. The cataloger rejects a ':' in the version or release, so the
+ * first ':' ends the epoch. */
 static int rpm_purl(struct sbom_package *pkg, const struct sbom_distro *distro,
 	struct wd_error *err)
 {

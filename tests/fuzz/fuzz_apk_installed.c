@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sbom_catalog_init(&catalog, 1000);
 	rc = apk_installed_parse((const char *)data, size, &catalog, &err);
 
-	/* Invariants: a failure has a detail; every package has a type, a name,
+	/* Invariants: a failure has a detail. Every package has a type, a name,
 	 * a version and no origin equal to its name, and gets an apk purl. */
 	if (rc < 0 && err.detail[0] == '\0')
 		__builtin_trap();

@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	rc = rpm_header_parse(data, size, &pkg, &err);
 
-	/* Invariants: a failure has a detail and leaves the package empty; a
+	/* Invariants: a failure has a detail and leaves the package empty. A
 	 * success has a name and a version "[epoch:]version-release". */
 	if (rc < 0) {
 		if (err.detail[0] == '\0' || pkg.name || pkg.version)

@@ -216,6 +216,26 @@ static void header_optional_fields(void **state)
 	sbom_package_free(&pkg);
 }
 
+static void header_accepts_region_tags(void **state)
+{
+	static const int32_t tags[] = { 61, 62 };
+	struct builder b;
+	struct sbom_package pkg;
+	struct wd_error err = { 0 };
+
+	(void)state;
+	/* HEADERIMAGE and HEADERSIGNATURES regions read as HEADERIMMUTABLE
+	 * does, in entry 0 and in the trailer. */
+	for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++) {
+		build_bash(&b);
+		put_u32(entry_at(&b, 0), (uint32_t)tags[i]);
+		put_u32(data_at(&b, 94), (uint32_t)tags[i]);
+		assert_int_equal(rpm_header_parse(b.blob, b.len, &pkg, &err), 0);
+		assert_string_equal(pkg.name, "bash");
+		sbom_package_free(&pkg);
+	}
+}
+
 static void header_later_entry_wins(void **state)
 {
 	static const char licenses[] = "MIT\0BSD\0";
@@ -280,12 +300,17 @@ static void header_rejects_preamble(void **state)
 	expect_failure(&b, WD_ETOOBIG, "header byte 4: data store of 268435456 bytes, more "
 		"than 268435455");
 
-	/* Counts that would overflow a 32-bit size are still compared whole. */
+	/* Counts within their own limits can still give a header over 256 MiB. */
 	build_bash(&b);
 	put_u32(b.blob, 0xffff);
 	put_u32(b.blob + 4, 0x0fffffff);
-	expect_failure(&b, WD_EINVAL, "header is 300 bytes, but its preamble gives 269484023 "
-		"(65535 index entries and 268435455 data bytes)");
+	expect_failure(&b, WD_ETOOBIG, "header byte 0: preamble gives a 269484023-byte header, "
+		"more than 268435455");
+
+	build_bash(&b);
+	put_u32(b.blob + 4, 0x0fffffff - 8 - 11 * 16);
+	expect_failure(&b, WD_EINVAL, "header is 300 bytes, but its preamble gives 268435455 "
+		"(11 index entries and 268435271 data bytes)");
 }
 
 static void header_rejects_region(void **state)
@@ -744,6 +769,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(header_parses_fields),
 		cmocka_unit_test(header_optional_fields),
+		cmocka_unit_test(header_accepts_region_tags),
 		cmocka_unit_test(header_later_entry_wins),
 		cmocka_unit_test(header_rejects_preamble),
 		cmocka_unit_test(header_rejects_region),
