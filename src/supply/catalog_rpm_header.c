@@ -333,8 +333,9 @@ static int copy_optional(const struct field_value *value, char **ret_text, struc
 }
 
 /* Checks that a required string tag is present and not empty, and, for
- * VERSION and RELEASE, free of ':', which rpm's spec parser never lets into
- * them: the purl takes the epoch from before the first ':' of the version. */
+ * VERSION and RELEASE, free of ':', which rpmbuild never lets into them
+ * (ALLOWED_CHARS_VERREL). The purl takes the epoch from before the first
+ * ':' of the version. */
 static int check_required(const struct header *header,
 	const struct field_value values[static FIELD_COUNT], enum field field,
 	struct wd_error *err)
