@@ -15,8 +15,13 @@
 static const char sbom_usage[] =
 	"usage: warden sbom TARGET [-o spdx-json|cyclonedx-json|table] [--file OUT]\n"
 	"\n"
-	"Lists the Debian packages installed in TARGET, a directory or root\n"
-	"filesystem, from var/lib/dpkg/status and var/lib/dpkg/status.d.\n"
+	"Lists the packages installed in TARGET, a directory or root filesystem,\n"
+	"from the package databases found there:\n"
+	"  var/lib/dpkg/status, var/lib/dpkg/status.d/*  Debian packages (dpkg)\n"
+	"  lib/apk/db/installed                          Alpine packages (apk)\n"
+	"  var/lib/rpm/rpmdb.sqlite,                     RPM packages (the SQLite\n"
+	"  usr/lib/sysimage/rpm/rpmdb.sqlite             rpmdb of rpm 4.16 and later)\n"
+	"An older BerkeleyDB or NDB rpm database is reported as an error.\n"
 	"\n"
 	"  -o, --output FORMAT  spdx-json, cyclonedx-json or table (default)\n"
 	"  --file OUT           write the document to OUT instead of stdout\n"
@@ -91,7 +96,8 @@ static int run_sbom(const char *target, enum sbom_format format, const char *out
 	rc = os_release_read(target, &distro, err);
 	if (rc == WD_ENOTFOUND) {
 		/* A bare directory has no distribution; the purls then name
-		 * debian without a distro qualifier. */
+		 * debian or alpine, or no namespace for rpm, without a distro
+		 * qualifier. */
 		wd_error_clear(err);
 		rc = 0;
 	}
