@@ -58,7 +58,7 @@ static char *target_name(const char *target)
 	return wd_strndup(target + start, len - start);
 }
 
-/* Finds out which layout source holds and unpacks it. A docker-archive
+/* Detects the layout that source contains and unpacks it. A docker-archive
  * written by Docker 25 or later is also an OCI layout; its manifest.json
  * is read, because it carries the RepoTags. */
 static int unpack_source(struct image_source *source, struct image_tree *tree,

@@ -1,9 +1,9 @@
 /* Applies the entries of one layer tar stream to the work tree: regular
  * files, directories and symlinks are created, whiteouts delete what lower
- * layers made, and everything else is refused. An entry that could change
- * what the catalogers see and cannot be applied safely fails the layer; an
- * entry that carries no package data (a device node, a FIFO) is skipped
- * with a warning. */
+ * layers made, and everything else is rejected. An entry that could change
+ * what the catalogers see, and cannot be applied safely, fails the layer.
+ * An entry without package data (a device node, a FIFO) is skipped with a
+ * warning. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -31,7 +31,7 @@ static void warn(struct image_tree *tree, const struct entry *e, const char *rea
 }
 
 /* Fails the entry with code: "layer N entry "NAME": reason". */
-static int refuse(struct image_tree *tree, const struct entry *e, int code, const char *reason,
+static int reject(struct image_tree *tree, const struct entry *e, int code, const char *reason,
 	struct wd_error *err)
 {
 	return wd_error_set(err, code, "layer %zu entry \"%s\": %s", tree->layer, e->quoted,
@@ -39,7 +39,7 @@ static int refuse(struct image_tree *tree, const struct entry *e, int code, cons
 }
 
 /* Prefixes the detail a helper left in err with the layer and entry. */
-static int refuse_with(struct image_tree *tree, const struct entry *e, int rc,
+static int reject_with(struct image_tree *tree, const struct entry *e, int rc,
 	struct wd_error *err)
 {
 	char detail[sizeof(err->detail)];
@@ -47,7 +47,7 @@ static int refuse_with(struct image_tree *tree, const struct entry *e, int rc,
 	if (!err)
 		return rc;
 	snprintf(detail, sizeof(detail), "%s", wd_error_text(err));
-	return refuse(tree, e, rc, detail, err);
+	return reject(tree, e, rc, detail, err);
 }
 
 /* Records an inode the current layer made or declared. */
@@ -57,9 +57,9 @@ static int remember(struct image_tree *tree, const struct entry *e, int dirfd, c
 	struct stat st;
 
 	if (fstatat(dirfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return refuse(tree, e, WD_EIO, strerror(errno), err);
+		return reject(tree, e, WD_EIO, strerror(errno), err);
 	if (image_inode_set_add(&tree->created, (uint64_t)st.st_ino, err) < 0)
-		return refuse_with(tree, e, WD_ETOOBIG, err);
+		return reject_with(tree, e, WD_ETOOBIG, err);
 	return 0;
 }
 
@@ -95,24 +95,24 @@ static int copy_data(struct image_tree *tree, const struct entry *e, struct arch
 		if (n < 0) {
 			snprintf(reason, sizeof(reason), "reading the file data failed: %s",
 				archive_error_string(tar) ? archive_error_string(tar) : "unknown error");
-			return refuse(tree, e, WD_EINVAL, reason, err);
+			return reject(tree, e, WD_EINVAL, reason, err);
 		}
 		written += (uint64_t)n;
 		tree->extracted += (uint64_t)n;
 		if (written > tree->limits.max_entry_bytes) {
 			snprintf(reason, sizeof(reason), "file exceeds max-entry-bytes (%llu bytes)",
 				(unsigned long long)tree->limits.max_entry_bytes);
-			return refuse(tree, e, WD_ETOOBIG, reason, err);
+			return reject(tree, e, WD_ETOOBIG, reason, err);
 		}
 		if (tree->extracted > tree->limits.max_extract_bytes) {
 			snprintf(reason, sizeof(reason), "extracted data exceeds max-extract-bytes "
 					"(%llu bytes)", (unsigned long long)tree->limits.max_extract_bytes);
-			return refuse(tree, e, WD_ETOOBIG, reason, err);
+			return reject(tree, e, WD_ETOOBIG, reason, err);
 		}
 		if (write_all(fd, tree->buf, (size_t)n) < 0) {
 			snprintf(reason, sizeof(reason), "writing the file failed: %s",
 				strerror(errno));
-			return refuse(tree, e, WD_EIO, reason, err);
+			return reject(tree, e, WD_EIO, reason, err);
 		}
 	}
 }
@@ -128,7 +128,7 @@ static int prepare(struct image_tree *tree, const struct entry *e, bool is_dir, 
 
 	rc = image_tree_open_parent(tree, e->path, true, ret_fd, ret_base, err);
 	if (rc < 0)
-		return refuse_with(tree, e, rc, err);
+		return reject_with(tree, e, rc, err);
 	if (is_dir && fstatat(*ret_fd, *ret_base, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    S_ISDIR(st.st_mode))
 		return 0;
@@ -136,7 +136,7 @@ static int prepare(struct image_tree *tree, const struct entry *e, bool is_dir, 
 	if (rc < 0) {
 		close(*ret_fd);
 		*ret_fd = -1;
-		return refuse_with(tree, e, rc, err);
+		return reject_with(tree, e, rc, err);
 	}
 	return 0;
 }
@@ -149,13 +149,13 @@ static int apply_file(struct image_tree *tree, struct entry *e, struct archive *
 	char reason[160];
 	int dirfd = -1, fd = -1, rc = 0;
 
-	/* Fail before writing when the header already tells. */
+	/* Fail before writing when the header already gives the size. */
 	if (archive_entry_size_is_set(e->ae) && archive_entry_size(e->ae) > 0 &&
 	    (uint64_t)archive_entry_size(e->ae) > tree->limits.max_entry_bytes) {
 		snprintf(reason, sizeof(reason), "file of %lld bytes exceeds max-entry-bytes "
 				"(%llu bytes)", (long long)archive_entry_size(e->ae),
 				(unsigned long long)tree->limits.max_entry_bytes);
-		return refuse(tree, e, WD_ETOOBIG, reason, err);
+		return reject(tree, e, WD_ETOOBIG, reason, err);
 	}
 	if (mode & (S_ISUID | S_ISGID))
 		warn(tree, e, "setuid/setgid bits dropped");
@@ -164,12 +164,12 @@ static int apply_file(struct image_tree *tree, struct entry *e, struct archive *
 	/* O_EXCL and O_NOFOLLOW: always a new inode, never an existing file or
 	 * a symlink's target. Mode 0600 until the data is in. */
 	fd = openat(dirfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	WD_ENSURE(fd >= 0, refuse(tree, e, WD_EIO, strerror(errno), err));
+	WD_ENSURE(fd >= 0, reject(tree, e, WD_EIO, strerror(errno), err));
 	WD_GUARD(copy_data(tree, e, tar, fd, err));
 	/* No setuid, setgid or sticky bit, no write for group or others; the
 	 * owner can always read, for the catalogers, and write, for removal. */
 	WD_ENSURE(fchmod(fd, (mode & 0755) | 0600) == 0,
-		refuse(tree, e, WD_EIO, strerror(errno), err));
+		reject(tree, e, WD_EIO, strerror(errno), err));
 	WD_GUARD(remember(tree, e, dirfd, base, err));
 out:
 	if (fd >= 0)
@@ -187,12 +187,12 @@ static int apply_dir(struct image_tree *tree, struct entry *e, struct wd_error *
 
 	WD_GUARD(prepare(tree, e, true, &dirfd, &base, err));
 	if (mkdirat(dirfd, base, 0700) < 0 && errno != EEXIST)
-		WD_ENSURE(0, refuse(tree, e, WD_EIO, strerror(errno), err));
+		WD_ENSURE(0, reject(tree, e, WD_EIO, strerror(errno), err));
 	fd = openat(dirfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	WD_ENSURE(fd >= 0, refuse(tree, e, WD_EIO, strerror(errno), err));
+	WD_ENSURE(fd >= 0, reject(tree, e, WD_EIO, strerror(errno), err));
 	/* The owner keeps rwx so the walks can enter and clean every directory. */
 	WD_ENSURE(fchmod(fd, (mode & 0755) | 0700) == 0,
-		refuse(tree, e, WD_EIO, strerror(errno), err));
+		reject(tree, e, WD_EIO, strerror(errno), err));
 	WD_GUARD(remember(tree, e, dirfd, base, err));
 out:
 	if (fd >= 0)
@@ -211,18 +211,18 @@ static int apply_symlink(struct image_tree *tree, struct entry *e, struct wd_err
 	int dirfd = -1, rc = 0;
 
 	if (!target)
-		return refuse(tree, e, WD_EINVAL, "symlink without a target", err);
+		return reject(tree, e, WD_EINVAL, "symlink without a target", err);
 	status = image_symlink_rewrite(e->path, target, rewritten, sizeof(rewritten));
 	if (status == IMAGE_PATH_EMPTY) {
 		warn(tree, e, "symlink with an empty target not created");
 		return 0;
 	}
 	if (status != IMAGE_PATH_OK)
-		return refuse(tree, e, WD_EINVAL, "symlink target too long", err);
+		return reject(tree, e, WD_EINVAL, "symlink target too long", err);
 
 	WD_GUARD(prepare(tree, e, false, &dirfd, &base, err));
 	WD_ENSURE(symlinkat(rewritten, dirfd, base) == 0,
-		refuse(tree, e, WD_EIO, strerror(errno), err));
+		reject(tree, e, WD_EIO, strerror(errno), err));
 	WD_GUARD(remember(tree, e, dirfd, base, err));
 out:
 	if (dirfd >= 0)
@@ -231,7 +231,7 @@ out:
 }
 
 /* A hard link to a regular file of the tree. A link to anything else is
- * refused: a link to a symlink would move the symlink to another
+ * rejected: a link to a symlink would move the symlink to another
  * directory, where its relative target could lead out of the tree. */
 static int apply_hardlink(struct image_tree *tree, struct entry *e, const char *link,
 	struct wd_error *err)
@@ -247,7 +247,7 @@ static int apply_hardlink(struct image_tree *tree, struct entry *e, const char *
 	if (status != IMAGE_PATH_OK) {
 		snprintf(reason, sizeof(reason), "hard link target \"%s\": %s", quoted,
 			image_path_reason(status));
-		return refuse(tree, e, WD_EINVAL, reason, err);
+		return reject(tree, e, WD_EINVAL, reason, err);
 	}
 	if (strcmp(target, e->path) == 0)
 		return 0;
@@ -256,19 +256,19 @@ static int apply_hardlink(struct image_tree *tree, struct entry *e, const char *
 	if (rc < 0 || fstatat(target_fd, target_base, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		snprintf(reason, sizeof(reason), "hard link target \"%s\" not found in the image",
 			quoted);
-		WD_ENSURE(0, refuse(tree, e, WD_EINVAL, reason, err));
+		WD_ENSURE(0, reject(tree, e, WD_EINVAL, reason, err));
 	}
 	if (!S_ISREG(st.st_mode)) {
 		snprintf(reason, sizeof(reason), "hard link target \"%s\" is not a regular file",
 			quoted);
-		WD_ENSURE(0, refuse(tree, e, WD_EINVAL, reason, err));
+		WD_ENSURE(0, reject(tree, e, WD_EINVAL, reason, err));
 	}
 
 	WD_GUARD(prepare(tree, e, false, &dirfd, &base, err));
 	/* Flags 0: the link is made to target_base itself, never through a
 	 * symlink. */
 	WD_ENSURE(linkat(target_fd, target_base, dirfd, base, 0) == 0,
-		refuse(tree, e, WD_EIO, strerror(errno), err));
+		reject(tree, e, WD_EIO, strerror(errno), err));
 	WD_GUARD(remember(tree, e, dirfd, base, err));
 out:
 	if (target_fd >= 0)
@@ -291,20 +291,20 @@ static int apply_whiteout(struct image_tree *tree, struct entry *e, const char *
 
 	if ((size_t)snprintf(path, sizeof(path), "%.*s%s%s", (int)dir_len, e->path,
 		dir_len ? "/" : "", name) >= sizeof(path))
-		return refuse(tree, e, WD_EINVAL, "path too long", err);
+		return reject(tree, e, WD_EINVAL, "path too long", err);
 	rc = image_tree_open_parent(tree, path, false, &dirfd, &base, err);
 	if (rc == WD_ENOTFOUND) {
 		wd_error_clear(err);
 		return 0;
 	}
 	if (rc < 0)
-		return refuse_with(tree, e, rc, err);
+		return reject_with(tree, e, rc, err);
 	rc = 0;
 	if (fstatat(dirfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    !image_inode_set_contains(&tree->created, (uint64_t)st.st_ino)) {
 		rc = image_tree_remove_at(tree, dirfd, base, path, err);
 		if (rc < 0)
-			rc = refuse_with(tree, e, rc, err);
+			rc = reject_with(tree, e, rc, err);
 	}
 	close(dirfd);
 	return rc;
@@ -326,10 +326,10 @@ static int apply_opaque(struct image_tree *tree, struct entry *e, struct wd_erro
 		return 0;
 	}
 	if (rc < 0)
-		return refuse_with(tree, e, rc, err);
+		return reject_with(tree, e, rc, err);
 	close(fd);
 	rc = image_tree_prune(tree, dir, err);
-	return rc < 0 ? refuse_with(tree, e, rc, err) : 0;
+	return rc < 0 ? reject_with(tree, e, rc, err) : 0;
 }
 
 static int apply_special(struct image_tree *tree, struct entry *e, struct wd_error *err)
@@ -346,7 +346,7 @@ static int apply_special(struct image_tree *tree, struct entry *e, struct wd_err
 		warn(tree, e, "aufs whiteout metadata ignored");
 		return 0;
 	case IMAGE_WHITEOUT_INVALID:
-		return refuse(tree, e, WD_EINVAL, "whiteout without a valid name", err);
+		return reject(tree, e, WD_EINVAL, "whiteout without a valid name", err);
 	case IMAGE_WHITEOUT_NONE:
 		break;
 	}
@@ -372,14 +372,14 @@ static int apply_entry(struct image_tree *tree, struct archive *tar, struct entr
 
 		snprintf(reason, sizeof(reason), "more entries than max-entries (%llu)",
 			(unsigned long long)tree->limits.max_entries);
-		return refuse(tree, e, WD_ETOOBIG, reason, err);
+		return reject(tree, e, WD_ETOOBIG, reason, err);
 	}
 
 	status = image_path_normalize(e->name, false, tree->max_path, e->path, sizeof(e->path));
 	if (status == IMAGE_PATH_ROOT)
 		return 0;
 	if (status != IMAGE_PATH_OK)
-		return refuse(tree, e, WD_EINVAL, image_path_reason(status), err);
+		return reject(tree, e, WD_EINVAL, image_path_reason(status), err);
 
 	rc = apply_special(tree, e, err);
 	if (rc <= 0)

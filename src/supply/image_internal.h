@@ -36,15 +36,15 @@ const char *image_path_reason(enum image_path_status status);
 
 /* Normalizes an archive entry name into ret (size bytes): components joined
  * by single slashes, without ".", empty components, ".." or a trailing
- * slash. A leading "./" is dropped. ".." removes the component before it; a
- * ".." with nothing before it is IMAGE_PATH_ESCAPES, unless clamp is set,
- * when it stays at the root as the kernel's ".." does there. Absolute names
- * are IMAGE_PATH_ABSOLUTE unless clamp is set, when they are read from the
- * root. max_len bounds the result (excluding the NUL). */
+ * slash. A leading "./" is dropped, and ".." removes the component before
+ * it. A ".." at the root is IMAGE_PATH_ESCAPES and an absolute name
+ * IMAGE_PATH_ABSOLUTE, unless clamp is set: then ".." stays at the root, as
+ * the kernel's ".." does there, and an absolute name starts at the root.
+ * max_len bounds the result (excluding the NUL). */
 enum image_path_status image_path_normalize(const char *name, bool clamp, size_t max_len,
 	char *ret, size_t size);
 
-/* What a base name means to the OCI whiteout rules (OCI image
+/* The kinds of base names under the OCI whiteout rules (OCI image
  * specification, "Representing Changes in a layer"). */
 enum image_whiteout {
 	IMAGE_WHITEOUT_NONE,      /* an ordinary name */
@@ -59,11 +59,11 @@ enum image_whiteout {
 enum image_whiteout image_whiteout_classify(const char *base, const char **ret_target);
 
 /* Rewrites the target of a symlink at link_path (a normalized entry path)
- * so that resolving it on the host stays inside the work directory: the
- * target is resolved against the image root (absolute targets from the
- * root, ".." stopping at the root, as inside the container) and written
- * relative to the link's directory, as "../" steps then plain names. A
- * target that already has that form comes back unchanged. Returns
+ * so that resolving it on the host stays inside the work directory. The
+ * target is resolved against the image root as inside the container:
+ * absolute targets start at the root, and ".." stops there. The result is
+ * the shortest path from the link's directory, "../" steps then plain
+ * names, so "python3" or "../lib/x" stay as they are. Returns
  * IMAGE_PATH_OK, IMAGE_PATH_EMPTY or IMAGE_PATH_TOO_LONG. */
 enum image_path_status image_symlink_rewrite(const char *link_path, const char *target,
 	char *ret, size_t size);
@@ -95,7 +95,7 @@ bool image_inode_set_contains(const struct image_inode_set *set, uint64_t ino);
 struct image_tree {
 	char *path;           /* absolute path of the work directory */
 	int rootfd;           /* O_DIRECTORY descriptor of path */
-	size_t max_path;      /* longest entry path that fits under path in PATH_MAX */
+	size_t max_path;      /* maximum entry path length that fits under path in PATH_MAX */
 	struct image_limits limits;
 	uint64_t extracted;   /* bytes written into files, all layers */
 	uint64_t streamed;    /* uncompressed layer bytes read, all layers */
@@ -142,9 +142,9 @@ WD_MUST_CHECK int image_tree_prune(struct image_tree *tree, const char *dir,
 	struct wd_error *err);
 
 /* Applies the entries of one layer, read from tar (a libarchive reader
- * positioned before the first header), to tree. Refused entries that
+ * positioned before the first header), to tree. Rejected entries that
  * carry no package data are reported through tree->warn and skipped; any
- * other refusal fails with err naming the layer, the entry and the reason. */
+ * other rejection fails with err naming the layer, the entry and the reason. */
 WD_MUST_CHECK int image_tree_apply(struct image_tree *tree, struct archive *tar,
 	struct wd_error *err);
 
@@ -158,8 +158,8 @@ WD_MUST_CHECK int image_tree_remove(struct image_tree *tree, const char *path,
  * end, -1 on failure with err set. */
 typedef ssize_t (*image_read_fn)(void *ctx, void *buf, size_t len, struct wd_error *err);
 
-/* What a layer blob is expected to be. Digests are "sha256:<hex>" or NULL
- * when there is nothing to check against. */
+/* The expected identity of a layer blob. Digests are "sha256:<hex>", or
+ * NULL when there is nothing to check against. */
 struct image_layer_ref {
 	const char *name;         /* the blob's path, for messages */
 	const char *digest;       /* of the bytes as stored (compressed) */
@@ -173,7 +173,7 @@ WD_MUST_CHECK int image_layer_apply(struct image_tree *tree, const struct image_
 	image_read_fn read, void *read_ctx, struct wd_error *err);
 
 /* Registers on archive the decompression filters that libarchive runs in
- * process; one that would start an external program is left out, so
+ * process. A filter that would start an external program is left out, so
  * nothing from an image is ever handed to another program. */
 WD_MUST_CHECK int image_filters_register(struct archive *archive, struct wd_error *err);
 
@@ -198,9 +198,8 @@ void image_digest_free(struct image_digest *digest);
  * field in err. */
 WD_MUST_CHECK int image_digest_check(const char *text, const char *what, struct wd_error *err);
 
-/* Where the files of an image come from: a tar archive, read again from
- * the start for each member because tar has no index, or an OCI layout
- * directory. */
+/* The origin of an image's files: a tar archive, read again from the start
+ * for each member because tar has no index, or an OCI layout directory. */
 struct image_source {
 	const char *path;
 	int dirfd;                  /* the layout directory; -1 for an archive */

@@ -184,7 +184,7 @@ int image_layer_apply(struct image_tree *tree, const struct image_layer_ref *ref
 	if (tar)
 		rc = image_tree_apply(tree, tar, err);
 	/* A failure inside a stream callback reaches libarchive as a bare
-	 * read error; the callback's own record says which limit or digest. */
+	 * read error, so the callback's own record names the limit or digest. */
 	if (rc < 0 && s->err.code) {
 		if (err)
 			*err = s->err;

@@ -185,23 +185,23 @@ static int collect(struct image_source *source, json_t *index, size_t depth,
 	return 0;
 }
 
-/* True when a candidate's "os/arch[/variant]" matches the wanted one; a
- * wanted platform without a variant matches every variant. */
-static bool platform_matches(const char *have, const char *wanted)
+/* True when a candidate's "os/arch[/variant]" matches the expected one. An
+ * expected platform without a variant matches every variant. */
+static bool platform_matches(const char *have, const char *expected)
 {
-	size_t len = strlen(wanted);
+	size_t len = strlen(expected);
 
 	if (!have)
 		return false;
-	if (strchr(wanted, '/') != strrchr(wanted, '/'))
-		return strcmp(have, wanted) == 0;
-	return strncmp(have, wanted, len) == 0 && (have[len] == '\0' || have[len] == '/');
+	if (strchr(expected, '/') != strrchr(expected, '/'))
+		return strcmp(have, expected) == 0;
+	return strncmp(have, expected, len) == 0 && (have[len] == '\0' || have[len] == '/');
 }
 
 static int choose(const struct candidates *list, const char *platform, size_t *ret_index,
 	struct wd_error *err)
 {
-	const char *wanted = platform ? platform : HOST_PLATFORM;
+	const char *expected = platform ? platform : HOST_PLATFORM;
 	size_t matches = 0;
 
 	if (list->count == 0)
@@ -211,7 +211,7 @@ static int choose(const struct candidates *list, const char *platform, size_t *r
 		return 0;
 	}
 	for (size_t i = 0; i < list->count; i++) {
-		if (platform_matches(list->items[i].platform, wanted)) {
+		if (platform_matches(list->items[i].platform, expected)) {
 			if (matches++ == 0)
 				*ret_index = i;
 		}
@@ -220,7 +220,7 @@ static int choose(const struct candidates *list, const char *platform, size_t *r
 		return 0;
 	return wd_error_set(err, WD_EINVAL, "index.json lists %zu image manifests and %s of them "
 			"match the platform %.80s: choose one with --platform OS/ARCH[/VARIANT]",
-			list->count, matches == 0 ? "none" : "several", wanted);
+			list->count, matches == 0 ? "none" : "several", expected);
 }
 
 /* How a layer's media type says it is stored; NULL when it is no layer

@@ -1,7 +1,7 @@
-/* The members of an image: files of a tar archive, found by reading the
- * archive again from the start for each one (tar has no index, and
- * libarchive seeks over the data of an uncompressed archive), or files of
- * an OCI layout directory, opened without leaving it. */
+/* The members of an image: files of a tar archive or of an OCI layout
+ * directory. A tar archive has no index, so it is read again from the
+ * start for each member; libarchive seeks over the data of an
+ * uncompressed one. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -58,9 +58,9 @@ void image_source_close_member(struct image_source *source)
 	source->member_fd = -1;
 }
 
-/* Opens name below the layout directory: openat2 keeps the resolution
- * beneath it; on a kernel without openat2 only the last component is kept
- * from being a symlink. */
+/* Opens name below the layout directory, with openat2 keeping the whole
+ * resolution beneath it. A kernel without openat2 gets O_NOFOLLOW, which
+ * only keeps the last component from being a symlink. */
 static int open_in_dir(struct image_source *source, const char *name, struct wd_error *err)
 {
 	char quoted[160];
@@ -92,7 +92,7 @@ static int open_in_dir(struct image_source *source, const char *name, struct wd_
 
 static int open_in_archive(struct image_source *source, const char *name, struct wd_error *err)
 {
-	char wanted[PATH_MAX], have[PATH_MAX], quoted[160];
+	char expected[PATH_MAX], found[PATH_MAX], quoted[160];
 	struct archive_entry *entry;
 	struct archive *archive = archive_read_new();
 	int rc = 0;
@@ -106,10 +106,10 @@ static int open_in_archive(struct image_source *source, const char *name, struct
 		ARCHIVE_OK, wd_error_set(err, WD_EINVAL, "cannot read %s as an image archive: %s",
 			source->path,
 			archive_error_string(archive) ? archive_error_string(archive) : "unknown error"));
-	if (image_path_normalize(name, true, PATH_MAX - 1, wanted, sizeof(wanted)) !=
+	if (image_path_normalize(name, true, PATH_MAX - 1, expected, sizeof(expected)) !=
 	    IMAGE_PATH_OK)
 		WD_ENSURE(0, wd_error_set(err, WD_EINVAL, "invalid member name"));
-	image_quote(wanted, quoted, sizeof(quoted));
+	image_quote(expected, quoted, sizeof(quoted));
 
 	for (;;) {
 		int r = archive_read_next_header(archive, &entry);
@@ -122,8 +122,8 @@ static int open_in_archive(struct image_source *source, const char *name, struct
 				"archive: %s", source->path, archive_error_string(archive) ?
 				archive_error_string(archive) : "unknown error"));
 		entry_name = archive_entry_pathname(entry);
-		if (!entry_name || image_path_normalize(entry_name, true, PATH_MAX - 1, have,
-			sizeof(have)) != IMAGE_PATH_OK || strcmp(have, wanted) != 0)
+		if (!entry_name || image_path_normalize(entry_name, true, PATH_MAX - 1, found,
+			sizeof(found)) != IMAGE_PATH_OK || strcmp(found, expected) != 0)
 			continue;
 		/* The first member of that name counts. */
 		WD_ENSURE(archive_entry_filetype(entry) == AE_IFREG && !archive_entry_hardlink(entry),
@@ -251,7 +251,7 @@ int image_source_read_json(struct image_source *source, const char *name, const 
 	if (ret_digest)
 		memcpy(ret_digest, actual, sizeof(actual));
 
-	/* Duplicate keys are refused: two readers could pick different ones. */
+	/* Duplicate keys are rejected: two readers could pick different ones. */
 	*ret_json = json_loadb(data, len, JSON_REJECT_DUPLICATES, &json_err);
 	if (!*ret_json) {
 		char reason[160];

@@ -193,7 +193,7 @@ static int walk_dirs(struct image_tree *tree, const char *path, bool create, int
 			if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
 				close(fd);
 				return wd_error_set(err, WD_EINVAL, "\"%s\" is a symlink: writing through "
-						"a symlink is refused", prefix);
+						"a symlink is rejected", prefix);
 			}
 			close(fd);
 			if (saved == ENOTDIR)

@@ -40,7 +40,7 @@ static void setup(void)
 	atexit(remove_base);
 }
 
-/* Traps unless dir holds exactly the names in allowed (NULL-terminated). */
+/* Traps unless dir contains exactly the names in allowed (NULL-terminated). */
 static void check_only(const char *dir, const char *const *allowed)
 {
 	DIR *d = opendir(dir);

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Integration tests of `warden sbom` on container images: docker-archive
 and OCI layouts (tarball and directory) whose layers override each other
-through whiteouts, and hostile archives that must be refused with nothing
+through whiteouts, and hostile archives that must be rejected with nothing
 written outside the work directory."""
 import gzip
 import json
@@ -53,10 +53,10 @@ LAYER1 = [
     file_entry("usr/share/doc/old-tool/copyright", "old"),
 ]
 
-# Layer 2: a new status written before the whiteout of the old one (the
-# whiteout must only hide layer 1's file), a status.d entry written before
-# the opaque marker of its directory (it must survive), and a whiteout of a
-# whole directory.
+# Layer 2: a new status written before the whiteout of the old one, which
+# must only hide layer 1's file. A status.d entry comes before the opaque
+# marker of its directory and must survive it. A whiteout removes a whole
+# directory.
 LAYER2 = [
     file_entry("var/lib/dpkg/status", "\n".join([
         stanza("bash", "5.2.15-2+b9"), stanza("zlib1g", "1:1.2.13.dfsg-1")])),
@@ -208,7 +208,7 @@ class LayerStack(Workspace):
         self.packages(path)
         self.assertFalse(os.path.exists(marker))
 
-    def test_tampered_layer_refused(self):
+    def test_tampered_layer_rejected(self):
         path = os.path.join(self.tmp, "tampered.tar")
         layers = [layer_tar(LAYER1), layer_tar(LAYER2)]
         config = imagelib.image_config(layers)
@@ -239,7 +239,7 @@ class LayerStack(Workspace):
 
 
 class Hostile(Workspace):
-    def refused(self, layer, message, *args):
+    def assert_rejected(self, layer, message, *args):
         path = self.archive("hostile.tar", [LAYER1, layer])
         result = self.run_warden(path, *args)
         self.assertEqual(result.returncode, 1, result.stderr)
@@ -248,57 +248,57 @@ class Hostile(Workspace):
         self.assert_contained()
 
     def test_traversal(self):
-        self.refused([file_entry("../canary/pwned", "x")],
+        self.assert_rejected([file_entry("../canary/pwned", "x")],
                      'layer 2 entry "../canary/pwned": path escapes the image root through ".."')
 
     def test_traversal_inside_path(self):
-        self.refused([file_entry("etc/../../canary/pwned", "x")],
+        self.assert_rejected([file_entry("etc/../../canary/pwned", "x")],
                      'layer 2 entry "etc/../../canary/pwned": path escapes the image root '
                      'through ".."')
 
     def test_absolute_path(self):
         name = os.path.join(self.canary, "pwned")
-        self.refused([file_entry(name, "x")], 'layer 2 entry "%s": absolute path' % name)
+        self.assert_rejected([file_entry(name, "x")], 'layer 2 entry "%s": absolute path' % name)
 
     def test_symlink_escape_then_write(self):
-        self.refused([symlink_entry("escape", "../canary"), file_entry("escape/pwned", "x")],
+        self.assert_rejected([symlink_entry("escape", "../canary"), file_entry("escape/pwned", "x")],
                      'layer 2 entry "escape/pwned": "escape" is a symlink: writing through a '
-                     'symlink is refused')
+                     'symlink is rejected')
 
     def test_absolute_symlink_then_write(self):
-        self.refused([symlink_entry("etc/escape", self.canary),
+        self.assert_rejected([symlink_entry("etc/escape", self.canary),
                       file_entry("etc/escape/pwned", "x")],
                      'layer 2 entry "etc/escape/pwned": "etc/escape" is a symlink: writing '
-                     'through a symlink is refused')
+                     'through a symlink is rejected')
 
     def test_symlinked_directory_then_write(self):
         # A directory replaced by a symlink to outside, then written into.
-        self.refused([symlink_entry("var/lib/dpkg", self.canary),
+        self.assert_rejected([symlink_entry("var/lib/dpkg", self.canary),
                       file_entry("var/lib/dpkg/status", "x")],
                      'layer 2 entry "var/lib/dpkg/status": "var/lib/dpkg" is a symlink: '
-                     'writing through a symlink is refused')
+                     'writing through a symlink is rejected')
 
     def test_hardlink_escape(self):
-        self.refused([hardlink_entry("stolen", "../canary/secret")],
+        self.assert_rejected([hardlink_entry("stolen", "../canary/secret")],
                      'layer 2 entry "stolen": hard link target "../canary/secret": path '
                      'escapes the image root through ".."')
 
     def test_hardlink_absolute(self):
         target = os.path.join(self.canary, "secret")
-        self.refused([hardlink_entry("stolen", target)],
+        self.assert_rejected([hardlink_entry("stolen", target)],
                      'layer 2 entry "stolen": hard link target "%s": absolute path' % target)
 
     def test_hardlink_to_symlink(self):
-        self.refused([symlink_entry("link", "/etc/os-release"),
+        self.assert_rejected([symlink_entry("link", "/etc/os-release"),
                       hardlink_entry("deeper/than/before", "link")],
                      'layer 2 entry "deeper/than/before": hard link target "link" is not a '
                      'regular file')
 
     def test_whiteout_through_symlink(self):
-        self.refused([symlink_entry("escape", "../canary"),
+        self.assert_rejected([symlink_entry("escape", "../canary"),
                       file_entry("escape/.wh.secret", "")],
                      'layer 2 entry "escape/.wh.secret": "escape" is a symlink: writing '
-                     'through a symlink is refused')
+                     'through a symlink is rejected')
 
     def test_long_path(self):
         name = "a/" * 2100 + "file"
@@ -310,7 +310,7 @@ class Hostile(Workspace):
         self.assert_contained()
 
     def test_control_bytes_quoted(self):
-        self.refused([file_entry("../\x1b[31mred", "x")],
+        self.assert_rejected([file_entry("../\x1b[31mred", "x")],
                      'layer 2 entry "../\\x1b[31mred": path escapes the image root through ".."')
 
     def test_escaping_symlink_stays_inside(self):

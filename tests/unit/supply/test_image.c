@@ -420,7 +420,7 @@ static void hostile_entries(void **state)
 		  "layer 7 entry \"dir/file/x\": \"dir/file\" is not a directory" },
 		{ "dir/link/x", AE_IFREG, NULL, WD_EINVAL,
 		  "layer 7 entry \"dir/link/x\": \"dir/link\" is a symlink: writing through a "
-		  "symlink is refused" },
+		  "symlink is rejected" },
 		{ "h", AE_IFREG, "nothere", WD_EINVAL,
 		  "layer 7 entry \"h\": hard link target \"nothere\" not found in the image" },
 		{ "h", AE_IFREG, "dir", WD_EINVAL,
@@ -481,7 +481,7 @@ static void limits_stop_layers(void **state)
 	assert_string_equal(err.detail, expected);
 }
 
-static void garbage_layer_refused(void **state)
+static void garbage_layer_rejected(void **state)
 {
 	struct fixture *f = *state;
 	struct wd_error err = { 0 };
@@ -510,7 +510,7 @@ int main(void)
 			fixture_teardown),
 		cmocka_unit_test_setup_teardown(hostile_entries, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(limits_stop_layers, fixture_setup, fixture_teardown),
-		cmocka_unit_test_setup_teardown(garbage_layer_refused, fixture_setup,
+		cmocka_unit_test_setup_teardown(garbage_layer_rejected, fixture_setup,
 			fixture_teardown),
 	};
 
