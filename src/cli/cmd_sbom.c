@@ -227,7 +227,7 @@ int cmd_sbom(int argc, char **argv)
 	};
 	struct image_options image_options = { .warn = print_warning };
 	enum sbom_format format = FORMAT_TABLE;
-	const char *out_path = NULL, *target;
+	const char *out_path = NULL, *target, *flag;
 	struct wd_error err = { 0 };
 	uint64_t *limit;
 	struct stat st;
@@ -249,15 +249,21 @@ int cmd_sbom(int argc, char **argv)
 			out_path = optarg;
 			break;
 		case OPT_MAX_EXTRACT_BYTES:
+			limit = &image_options.limits.max_extract_bytes;
+			flag = "max-extract-bytes";
+			goto parse_limit;
 		case OPT_MAX_ENTRY_BYTES:
+			limit = &image_options.limits.max_entry_bytes;
+			flag = "max-entry-bytes";
+			goto parse_limit;
 		case OPT_MAX_ENTRIES:
-			limit = opt == OPT_MAX_EXTRACT_BYTES ? &image_options.limits.max_extract_bytes :
-				opt == OPT_MAX_ENTRY_BYTES ? &image_options.limits.max_entry_bytes :
-				&image_options.limits.max_entries;
+			limit = &image_options.limits.max_entries;
+			flag = "max-entries";
+parse_limit:
 			if (parse_count(optarg, limit) < 0) {
 				fprintf(stderr, "warden sbom: invalid value \"%s\" for --%s: expected a "
 						"positive number with an optional K, M, G or T suffix\n",
-						optarg, options[opt - OPT_MAX_EXTRACT_BYTES + 2].name);
+						optarg, flag);
 				return 2;
 			}
 			break;

@@ -148,12 +148,6 @@ WD_MUST_CHECK int image_tree_prune(struct image_tree *tree, const char *dir,
 WD_MUST_CHECK int image_tree_apply(struct image_tree *tree, struct archive *tar,
 	struct wd_error *err);
 
-/* Removes the tree at path relative to the work directory (a file, a
- * symlink or a directory with everything under it). A missing path is no
- * error. */
-WD_MUST_CHECK int image_tree_remove(struct image_tree *tree, const char *path,
-	struct wd_error *err);
-
 /* Reads up to len bytes of a blob into buf; returns the count, 0 at the
  * end, -1 on failure with err set. */
 typedef ssize_t (*image_read_fn)(void *ctx, void *buf, size_t len, struct wd_error *err);

@@ -271,24 +271,6 @@ int image_tree_remove_at(struct image_tree *tree, int dirfd, const char *base, c
 	return remove_path(full, err);
 }
 
-int image_tree_remove(struct image_tree *tree, const char *path, struct wd_error *err)
-{
-	const char *base;
-	int fd = -1;
-	int rc;
-
-	rc = image_tree_open_parent(tree, path, false, &fd, &base, err);
-	if (rc == WD_ENOTFOUND) {
-		wd_error_clear(err);
-		return 0;
-	}
-	if (rc < 0)
-		return rc;
-	rc = image_tree_remove_at(tree, fd, base, path, err);
-	close(fd);
-	return rc;
-}
-
 int image_tree_prune(struct image_tree *tree, const char *dir, struct wd_error *err)
 {
 	char full[PATH_MAX];

@@ -88,10 +88,12 @@ def write_tar(path, members):
             tar.addfile(info, io.BytesIO(data))
 
 
-def docker_archive(path, layers, tags=("example.com/app:1.0",), diff_ids=True):
+def docker_archive(path, layers, tags=("example.com/app:1.0",), diff_ids=True,
+                   config_layers=None):
     """Write a classic docker-archive of uncompressed layer tarballs (bytes)
-    and return the image ID (the config digest)."""
-    config = image_config(layers, diff_ids)
+    and return the image ID (the config digest). The config lists the
+    diff_ids of config_layers when given, of layers otherwise."""
+    config = image_config(config_layers or layers, diff_ids)
     config_hex = hashlib.sha256(config).hexdigest()
     members = [(config_hex + ".json", config)]
     layer_names = []
