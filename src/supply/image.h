@@ -10,9 +10,9 @@
 #include "common/error.h"
 #include "common/macros.h"
 
-/* Default ceilings on what an image may make warden write. They are large
- * enough for images with a few GiB of libraries and stop a decompression
- * bomb long before it fills a disk; the CLI can raise or lower each. */
+/* Default ceilings on what an image may make warden write. They leave room
+ * for images with a few GiB of libraries, and a decompression bomb stops
+ * once max_extract_bytes are written. The CLI can raise or lower each. */
 #define IMAGE_DEFAULT_MAX_EXTRACT_BYTES (16ull * 1024 * 1024 * 1024)
 #define IMAGE_DEFAULT_MAX_ENTRY_BYTES (4ull * 1024 * 1024 * 1024)
 #define IMAGE_DEFAULT_MAX_ENTRIES 2000000ull

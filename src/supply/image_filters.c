@@ -1,6 +1,6 @@
 /* The decompression filters image archives and layers may use. libarchive
  * falls back to an external program (gzip, zstd, ...) for a filter it was
- * built without; warden never registers such a filter, so nothing from an
+ * built without. warden never registers such a filter, so nothing from an
  * image is handed to another program. */
 #include <archive.h>
 

@@ -39,8 +39,8 @@ int image_tree_create(struct image_tree *tree, const struct image_options *optio
 	WD_ENSURE(tree->path && tree->buf, wd_error_set(err, WD_ENOMEM,
 		"out of memory for the work directory"));
 	snprintf(tree->path, len, "%s/warden-image-XXXXXX", tmpdir);
-	/* mkdtemp creates the directory with mode 0700: only this user can
-	 * enter it, so no other process can swap a path under it. */
+	/* mkdtemp creates the directory with mode 0700, so processes of other
+	 * users (root aside) cannot swap a path under it. */
 	if (!mkdtemp(tree->path)) {
 		rc = wd_error_set(err, WD_EIO, "cannot create a work directory in %s: %s "
 				"(set TMPDIR to a writable directory)", tmpdir, strerror(errno));
