@@ -3,6 +3,7 @@
  * JSON or a table. */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -182,6 +183,27 @@ out:
 	return rc;
 }
 
+/* Set by SIGINT, SIGTERM and SIGHUP while an image is unpacked, so the
+ * run stops at the next entry and still removes its work directory. */
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int signo)
+{
+	interrupted = signo;
+}
+
+static void catch_signals(void (*handler)(int))
+{
+	struct sigaction action;
+
+	memset(&action, 0, sizeof(action));
+	action.sa_handler = handler;
+	sigemptyset(&action.sa_mask);
+	sigaction(SIGINT, &action, NULL);
+	sigaction(SIGTERM, &action, NULL);
+	sigaction(SIGHUP, &action, NULL);
+}
+
 /* Unpacks the image at target, catalogs it, and removes the work
  * directory again. */
 static int run_image_sbom(const char *target, const struct image_options *options,
@@ -194,16 +216,17 @@ static int run_image_sbom(const char *target, const struct image_options *option
 	struct image *image = NULL;
 	int rc;
 
-	/* TODO: an interrupt (SIGINT, SIGTERM) during the run leaves the work
-	 * directory under $TMPDIR behind. */
+	catch_signals(on_signal);
 	WD_GUARD(image_unpack(target, options, &image, err));
 	subject.name = image->name;
 	subject.image_digest = image->manifest_digest ? image->manifest_digest
 						      : image->config_digest;
 	subject.image_id = image->config_digest;
+	WD_ENSURE(!interrupted, wd_error_set(err, WD_EIO, "interrupted"));
 	WD_GUARD(write_sbom(image->root, &subject, format, out_path, err));
 out:
 	image_free(image);
+	catch_signals(SIG_DFL);
 	return rc;
 }
 
@@ -225,7 +248,10 @@ int cmd_sbom(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct image_options image_options = { .warn = print_warning };
+	struct image_options image_options = {
+		.warn = print_warning,
+		.cancel = &interrupted,
+	};
 	enum sbom_format format = FORMAT_TABLE;
 	const char *out_path = NULL, *target, *flag;
 	struct wd_error err = { 0 };
@@ -313,7 +339,8 @@ parse_limit:
 	}
 	if (rc < 0) {
 		fprintf(stderr, "warden sbom: %s\n", wd_error_text(&err));
-		return 1;
+		/* 128 + the signal, as a shell reports a command a signal ended. */
+		return interrupted ? 128 + interrupted : 1;
 	}
 	return 0;
 }

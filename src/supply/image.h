@@ -3,6 +3,7 @@
  * directory that the catalogers then read as a root filesystem. */
 #pragma once
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -41,6 +42,10 @@ struct image_options {
 	const char *platform;  /* "os/arch" or "os/arch/variant"; NULL for this machine's */
 	image_warn_fn warn;    /* NULL drops the warnings */
 	void *warn_ctx;
+	/* Set to nonzero (from a signal handler) to stop unpacking: the next
+	 * entry or data block fails with WD_EIO, "interrupted", and the work
+	 * directory is removed as on any failure. NULL when unused. */
+	volatile sig_atomic_t *cancel;
 };
 
 enum image_format {

@@ -97,6 +97,8 @@ static int copy_data(struct image_tree *tree, const struct entry *e, struct arch
 				archive_error_string(tar) ? archive_error_string(tar) : "unknown error");
 			return reject(tree, e, WD_EINVAL, reason, err);
 		}
+		if (tree->cancel && *tree->cancel)
+			return reject(tree, e, WD_EIO, "interrupted", err);
 		written += (uint64_t)n;
 		tree->extracted += (uint64_t)n;
 		if (written > tree->limits.max_entry_bytes) {
@@ -428,6 +430,10 @@ int image_tree_apply(struct image_tree *tree, struct archive *tar, struct wd_err
 
 		if (r == ARCHIVE_EOF)
 			break;
+		if (tree->cancel && *tree->cancel) {
+			rc = wd_error_set(err, WD_EIO, "layer %zu: interrupted", tree->layer);
+			break;
+		}
 		/* ARCHIVE_WARN covers tolerable oddities such as unknown pax
 		 * keywords; the entry itself is intact. */
 		if (r < ARCHIVE_WARN) {

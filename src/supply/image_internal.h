@@ -106,6 +106,7 @@ struct image_tree {
 	unsigned char *buf;   /* IMAGE_COPY_BUFFER bytes for file contents */
 	image_warn_fn warn;
 	void *warn_ctx;
+	volatile sig_atomic_t *cancel;
 };
 
 /* Creates the work directory (mkdtemp under $TMPDIR, else /tmp; mode

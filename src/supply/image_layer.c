@@ -41,11 +41,29 @@ static la_ssize_t read_stored(struct archive *archive, void *ctx, const void **r
 	return n;
 }
 
+/* Stores "layer N" in ret, with the entry whose data is being read when
+ * there is one. */
+static void stream_position(const struct image_tree *tree, char *ret, size_t size)
+{
+	if (tree->entry[0])
+		snprintf(ret, size, "layer %zu entry \"%s\"", tree->layer, tree->entry);
+	else
+		snprintf(ret, size, "layer %zu", tree->layer);
+}
+
 /* Pulls the next uncompressed bytes into s->tar_buf. */
 static la_ssize_t pull_uncompressed(struct layer_stream *s)
 {
 	struct image_tree *tree = s->tree;
-	la_ssize_t n = archive_read_data(s->raw, s->tar_buf, sizeof(s->tar_buf));
+	char position[200];
+	la_ssize_t n;
+
+	if (tree->cancel && *tree->cancel) {
+		stream_position(tree, position, sizeof(position));
+		wd_error_set(&s->err, WD_EIO, "%s: interrupted", position);
+		return -1;
+	}
+	n = archive_read_data(s->raw, s->tar_buf, sizeof(s->tar_buf));
 
 	if (n < 0) {
 		if (!s->err.code)
@@ -56,11 +74,9 @@ static la_ssize_t pull_uncompressed(struct layer_stream *s)
 	}
 	tree->streamed += (uint64_t)n;
 	if (tree->streamed > tree->limits.max_extract_bytes) {
-		/* The entry whose data was being read, when there is one. */
-		wd_error_set(&s->err, WD_ETOOBIG, "layer %zu%s%s%s: uncompressed layer data "
-				"exceeds max-extract-bytes (%llu bytes)", tree->layer,
-				tree->entry[0] ? " entry \"" : "", tree->entry,
-				tree->entry[0] ? "\"" : "",
+		stream_position(tree, position, sizeof(position));
+		wd_error_set(&s->err, WD_ETOOBIG, "%s: uncompressed layer data exceeds "
+				"max-extract-bytes (%llu bytes)", position,
 				(unsigned long long)tree->limits.max_extract_bytes);
 		return -1;
 	}

@@ -28,6 +28,7 @@ int image_tree_create(struct image_tree *tree, const struct image_options *optio
 	tree->limits = options->limits;
 	tree->warn = options->warn;
 	tree->warn_ctx = options->warn_ctx;
+	tree->cancel = options->cancel;
 	image_inode_set_init(&tree->created, (size_t)(options->limits.max_entries > SIZE_MAX / 2
 		? SIZE_MAX / 2 : options->limits.max_entries));
 	if (!tmpdir || !tmpdir[0])

@@ -374,6 +374,47 @@ class Limits(Workspace):
             self.assertIn('invalid value "%s" for --max-extract-bytes' % value, result.stderr)
 
 
+class Interrupt(Workspace):
+    def test_sigint_removes_work_dir(self):
+        import signal
+        import time
+        import zlib
+        # A layer of 512 MiB of zeros takes long enough to write that the
+        # signal lands while the file is being written.
+        info = imagelib.tarfile.TarInfo("zeros.bin")
+        info.size = 512 << 20
+        header = info.tobuf(imagelib.tarfile.USTAR_FORMAT)
+        compressor = zlib.compressobj(1, zlib.DEFLATED, 31)
+        chunk = b"\0" * (1 << 20)
+        blob = compressor.compress(header)
+        for _ in range(512):
+            blob += compressor.compress(chunk)
+        blob += compressor.compress(b"\0" * 1024) + compressor.flush()
+        path = os.path.join(self.tmp, "slow.tar")
+        imagelib.write_tar(path, [("manifest.json", json.dumps([{
+            "Config": "config.json", "RepoTags": [], "Layers": ["layer.tar.gz"]}]).encode()),
+            ("config.json", b"{}"), ("layer.tar.gz", blob)])
+
+        env = dict(os.environ, SOURCE_DATE_EPOCH=EPOCH, TMPDIR=self.tmpdir)
+        process = subprocess.Popen([os.path.abspath(WARDEN), "sbom", path], env=env,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        target = None
+        while time.monotonic() < deadline and process.poll() is None and not target:
+            for name in os.listdir(self.tmpdir):
+                candidate = os.path.join(self.tmpdir, name, "zeros.bin")
+                if name.startswith("warden-image-") and os.path.exists(candidate):
+                    target = candidate
+            time.sleep(0.001)
+        self.assertIsNotNone(target, "the layer was never written")
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=60)
+        self.assertEqual(process.returncode, 130, stderr)
+        self.assertEqual(stdout, "")
+        self.assertEqual(stderr, 'warden sbom: layer 1 entry "zeros.bin": interrupted\n')
+        self.assert_contained()
+
+
 class Malformed(Workspace):
     def check(self, path, message):
         result = self.run_warden(path)
