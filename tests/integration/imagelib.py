@@ -158,3 +158,39 @@ def oci_dir(path, layers, encoding="gzip"):
         with open(full, "wb") as f:
             f.write(data)
     return digest
+
+
+def multi_platform_layout(path, images):
+    """Write an OCI layout tarball whose index.json points to a nested index
+    of one image per (platform, layers) pair, plus a Docker attestation
+    manifest, as `docker buildx` writes them. Return the manifest digest of
+    each platform."""
+    members = {}
+    descs = []
+    for platform, layers in images:
+        single, digest = oci_layout(layers, "gzip")
+        for name, data in single:
+            if name.startswith("blobs/"):
+                members[name] = data
+        manifest = members["blobs/sha256/" + digest[7:]]
+        os_name, arch = platform.split("/")
+        descs.append({"mediaType": "application/vnd.oci.image.manifest.v1+json",
+                      "digest": digest, "size": len(manifest),
+                      "platform": {"os": os_name, "architecture": arch}})
+    attestation = json.dumps({"schemaVersion": 2, "config": {}, "layers": []}).encode()
+    members["blobs/sha256/" + sha256(attestation)[7:]] = attestation
+    descs.append({"mediaType": "application/vnd.oci.image.manifest.v1+json",
+                  "digest": sha256(attestation), "size": len(attestation),
+                  "platform": {"os": "unknown", "architecture": "unknown"},
+                  "annotations": {"vnd.docker.reference.type": "attestation-manifest"}})
+    nested = json.dumps({"schemaVersion": 2,
+                         "mediaType": "application/vnd.oci.image.index.v1+json",
+                         "manifests": descs}).encode()
+    members["blobs/sha256/" + sha256(nested)[7:]] = nested
+    index = json.dumps({"schemaVersion": 2, "manifests": [{
+        "mediaType": "application/vnd.oci.image.index.v1+json", "digest": sha256(nested),
+        "size": len(nested),
+        "annotations": {"io.containerd.image.name": "example.com/multi:2.0"}}]}).encode()
+    write_tar(path, [("oci-layout", b'{"imageLayoutVersion": "1.0.0"}'), ("index.json", index)] +
+              sorted(members.items()))
+    return {platform: desc["digest"] for (platform, _), desc in zip(images, descs)}

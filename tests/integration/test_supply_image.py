@@ -183,6 +183,27 @@ class LayerStack(Workspace):
         _, found = self.packages(path)
         self.assertEqual(found, FINAL_PACKAGES)
 
+    def test_platform_chosen_from_index(self):
+        path = os.path.join(self.tmp, "multi.tar")
+        arm_layer = [file_entry("var/lib/dpkg/status", stanza("arm-only", "1.0"))]
+        s390_layer = [file_entry("var/lib/dpkg/status", stanza("s390-only", "2.0"))]
+        digests = imagelib.multi_platform_layout(path, [
+            ("linux/arm64", [layer_tar(arm_layer)]),
+            ("linux/s390x", [layer_tar(s390_layer)])])
+        document, found = self.packages(path, "--platform", "linux/arm64")
+        self.assertEqual(found, [("arm-only", "1.0")])
+        self.assertEqual(document["metadata"]["component"]["name"], "example.com/multi:2.0")
+        self.assertEqual(document["metadata"]["component"]["version"], digests["linux/arm64"])
+        _, found = self.packages(path, "--platform", "linux/s390x")
+        self.assertEqual(found, [("s390-only", "2.0")])
+
+        result = self.run_warden(path, "--platform", "linux/riscv64")
+        self.assertEqual(result.returncode, 1)
+        self.assertEqual(result.stderr, "warden sbom: index.json lists 2 image manifests and "
+                         "none of them match the platform linux/riscv64: choose one with "
+                         "--platform OS/ARCH[/VARIANT]\n")
+        self.assert_contained()
+
     def test_gzip_outer_archive(self):
         path = self.archive("app.tar", [LAYER1, LAYER2])
         with open(path, "rb") as f, open(path + ".gz", "wb") as out:
