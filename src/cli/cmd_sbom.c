@@ -21,8 +21,15 @@ static const char sbom_usage[] =
 	"                   [--max-extract-bytes N] [--max-entry-bytes N] [--max-entries N]\n"
 	"                   [--platform OS/ARCH[/VARIANT]]\n"
 	"\n"
-	"Lists the Debian packages installed in TARGET, from var/lib/dpkg/status\n"
-	"and var/lib/dpkg/status.d. TARGET is one of:\n"
+	"Lists the packages installed in TARGET from the package databases found\n"
+	"there:\n"
+	"  var/lib/dpkg/status, var/lib/dpkg/status.d/*  Debian packages (dpkg)\n"
+	"  lib/apk/db/installed                          Alpine packages (apk)\n"
+	"  var/lib/rpm/rpmdb.sqlite,                     RPM packages (the SQLite\n"
+	"  usr/lib/sysimage/rpm/rpmdb.sqlite             rpmdb of rpm 4.16 and later)\n"
+	"An older BerkeleyDB or NDB rpm database is reported as an error.\n"
+	"\n"
+	"TARGET is one of:\n"
 	"  a directory or unpacked root filesystem;\n"
 	"  a container image archive: a docker-archive (docker save) or an OCI\n"
 	"    image layout tarball, uncompressed or gzip, zstd, xz or bzip2;\n"
@@ -159,7 +166,8 @@ static int write_sbom(const char *root, const struct sbom_subject *subject,
 	rc = os_release_read(root, &distro, err);
 	if (rc == WD_ENOTFOUND) {
 		/* A bare directory has no distribution; the purls then name
-		 * debian without a distro qualifier. */
+		 * debian or alpine, or no namespace for rpm, without a distro
+		 * qualifier. */
 		wd_error_clear(err);
 		rc = 0;
 	}

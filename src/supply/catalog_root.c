@@ -1,5 +1,6 @@
 /* Every cataloger run over one root filesystem, in a fixed order so the
  * catalog does not depend on which cataloger finds a package first. */
+#include "supply/catalog_os.h"
 #include "supply/sbom.h"
 
 struct cataloger {
@@ -10,6 +11,8 @@ struct cataloger {
 /* Catalogers add one row each here. */
 static const struct cataloger catalogers[] = {
 	{ "dpkg", dpkg_catalog_root },
+	{ "apk", apk_catalog_root },
+	{ "rpm", rpm_catalog_root },
 };
 
 int sbom_catalog_root(const char *root, struct sbom_catalog *catalog, struct wd_error *err)

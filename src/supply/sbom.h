@@ -38,8 +38,8 @@ struct sbom_package {
 	char *arch;
 	char *source;          /* source package name, NULL when the same as name */
 	char *source_version;  /* the "(version)" of Source, NULL when absent */
-	char *maintainer;
-	char *installed_size;  /* kibibytes, as dpkg records it */
+	char *maintainer;      /* a person, or for rpm the VENDOR organization */
+	char *installed_size;  /* as the database records it: KiB for dpkg, bytes for apk and rpm */
 	char *license;         /* as the package declares it, NULL when unknown */
 	char *location;        /* the file it was found in, relative to the root */
 	char *sha256;          /* lowercase hex digest of the file, for binaries */
@@ -117,10 +117,11 @@ WD_MUST_CHECK int os_release_read(const char *root, struct sbom_distro *distro,
 /* Frees the strings of distro and clears it; accepts NULL. */
 void sbom_distro_free(struct sbom_distro *distro);
 
-/* Fills the purl of every Debian package that has none:
- * pkg:deb/<distro id>/<name>@<version> with the qualifiers arch,
- * distro=<id>-<version_id> and upstream=<source>. Catalogers whose purls do
- * not depend on the distribution set them themselves. */
+/* Fills the purl of every deb, apk and rpm package that has none:
+ * pkg:<type>/<distro id>/<name>@<version> with the qualifiers arch,
+ * distro=<id>-<version_id>, upstream=<source> and, for rpm, epoch (see
+ * sbom_purls.c). Catalogers whose purls do not depend on the distribution
+ * set them themselves. */
 WD_MUST_CHECK int sbom_catalog_set_purls(struct sbom_catalog *catalog,
 	const struct sbom_distro *distro, struct wd_error *err);
 

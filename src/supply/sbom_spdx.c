@@ -111,9 +111,11 @@ static json_t *spdx_package(const struct sbom_package *pkg, const char *spdx_id)
 
 	/* deb-control(5) Maintainer is "Name <email>"; SPDX 7.5 wants the
 	 * supplier as "Person: name (email)" or NOASSERTION, and Syft writes the
-	 * Maintainer text after "Person: " unchanged. */
+	 * Maintainer text after "Person: " unchanged. An rpm's maintainer is its
+	 * VENDOR, which Syft writes as an organization. */
 	if (pkg->maintainer)
-		snprintf(supplier, sizeof(supplier), "Person: %s", pkg->maintainer);
+		snprintf(supplier, sizeof(supplier), "%s: %s",
+			pkg->type == SBOM_TYPE_RPM ? "Organization" : "Person", pkg->maintainer);
 	else
 		snprintf(supplier, sizeof(supplier), "NOASSERTION");
 
