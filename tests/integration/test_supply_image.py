@@ -204,6 +204,21 @@ class LayerStack(Workspace):
                          "--platform OS/ARCH[/VARIANT]\n")
         self.assert_contained()
 
+    def test_alpine_image(self):
+        # The apk cataloger reads the unpacked layers like any root; the
+        # second layer's database replaces the first's.
+        record = "P:%s\nV:%s\nA:x86_64\n\n"
+        layer1 = [file_entry("etc/os-release", 'ID=alpine\nVERSION_ID=3.19.1\n'),
+                  file_entry("lib/apk/db/installed", record % ("musl", "1.2.4-r4") +
+                             record % ("busybox", "1.36.1-r15"))]
+        layer2 = [file_entry("lib/apk/db/installed", record % ("musl", "1.2.4-r5"))]
+        path = os.path.join(self.tmp, "alpine.oci.tar")
+        imagelib.oci_archive(path, [layer_tar(layer1), layer_tar(layer2)])
+        document, found = self.packages(path)
+        self.assertEqual(found, [("musl", "1.2.4-r5")])
+        self.assertEqual(document["components"][0]["purl"],
+                         "pkg:apk/alpine/musl@1.2.4-r5?arch=x86_64&distro=alpine-3.19.1")
+
     def test_gzip_outer_archive(self):
         path = self.archive("app.tar", [LAYER1, LAYER2])
         with open(path, "rb") as f, open(path + ".gz", "wb") as out:
