@@ -135,6 +135,10 @@ struct sbom_subject {
 	const char *name;         /* the target as the user named it */
 	const char *tool_version; /* warden's version */
 	long long created;        /* seconds since the epoch (UTC) */
+	/* For an image target, "sha256:<hex>" of its manifest (of its config
+	 * for a docker-archive, which has no manifest); NULL for a directory. */
+	const char *image_digest;
+	const char *image_id;     /* "sha256:<hex>" of the image config, or NULL */
 };
 
 /* Writes the catalog as an SPDX 2.3 JSON document into a malloc'd,

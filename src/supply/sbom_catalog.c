@@ -158,6 +158,10 @@ int sbom_content_hash(const struct sbom_catalog *catalog, const struct sbom_subj
 		return wd_error_set(err, WD_ENOMEM, "out of memory for a SHA-256 context");
 	if (!EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) || digest_field(ctx, subject->name) < 0)
 		goto out;
+	/* Only an image adds its digest, so directory documents keep their
+	 * identifiers. */
+	if (subject->image_digest && digest_field(ctx, subject->image_digest) < 0)
+		goto out;
 	for (size_t i = 0; i < catalog->count; i++) {
 		const struct sbom_package *pkg = &catalog->packages[i];
 

@@ -132,6 +132,8 @@ static json_t *cyclonedx_metadata(const struct sbom_distro *distro,
 		 sbom_json_set_string(component, "bom-ref", ref) < 0 ||
 		 sbom_json_set_string(component, "type", "file") < 0 ||
 		 sbom_json_set_string(component, "name", subject->name) < 0 ||
+		 (subject->image_digest && sbom_cyclonedx_set_image(component, subject) < 0) ||
+		 add_property(properties, "warden:image:id", subject->image_id) < 0 ||
 		 add_property(properties, "warden:distro:id", distro->id) < 0 ||
 		 add_property(properties, "warden:distro:versionID", distro->version_id) < 0 ||
 		 add_property(properties, "warden:distro:codename", distro->codename) < 0 ||

@@ -27,3 +27,12 @@ WD_MUST_CHECK int sbom_json_finish(json_t *root, char **ret_text, struct wd_erro
 
 /* Sets key of object to a new string of value; -1 when memory runs out. */
 WD_MUST_CHECK int sbom_json_set_string(json_t *object, const char *key, const char *value);
+
+/* Makes the CycloneDX metadata.component describe the image of subject:
+ * type "container", the digest as version and as SHA-256 hash. */
+WD_MUST_CHECK int sbom_cyclonedx_set_image(json_t *component, const struct sbom_subject *subject);
+
+/* Builds the SPDX package of the image of subject, with SPDXID id:
+ * primaryPackagePurpose CONTAINER, the digest as versionInfo and checksum.
+ * NULL when memory runs out. */
+json_t *sbom_spdx_image_package(const struct sbom_subject *subject, const char *id);

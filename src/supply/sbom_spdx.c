@@ -6,6 +6,9 @@
 
 #include "supply/sbom_internal.h"
 
+/* The SPDXID of the image package in an image's document. */
+#define SPDX_IMAGE_ID "SPDXRef-DocumentRoot-Image"
+
 static json_t *spdx_creation_info(const struct sbom_subject *subject, struct wd_error *err)
 {
 	char created[32];
@@ -142,13 +145,13 @@ static json_t *spdx_package(const struct sbom_package *pkg, const char *spdx_id)
 	return object;
 }
 
-static json_t *spdx_relationship(const char *id)
+static json_t *spdx_relationship(const char *from, const char *type, const char *to)
 {
 	json_t *object = json_object();
 
-	if (!object || sbom_json_set_string(object, "spdxElementId", "SPDXRef-DOCUMENT") < 0 ||
-	    sbom_json_set_string(object, "relatedSpdxElement", id) < 0 ||
-	    sbom_json_set_string(object, "relationshipType", "DESCRIBES") < 0) {
+	if (!object || sbom_json_set_string(object, "spdxElementId", from) < 0 ||
+	    sbom_json_set_string(object, "relatedSpdxElement", to) < 0 ||
+	    sbom_json_set_string(object, "relationshipType", type) < 0) {
 		json_decref(object);
 		return NULL;
 	}
@@ -175,6 +178,15 @@ int sbom_spdx_write(const struct sbom_catalog *catalog, const struct sbom_distro
 	relationships = json_array();
 	WD_ENSURE(root && packages && relationships, WD_ENOMEM);
 
+	/* An image is the package the document describes, and it contains
+	 * the packages found in it; a directory's packages are described
+	 * directly. */
+	if (subject->image_digest) {
+		WD_ENSURE(json_array_append_new(packages,
+			sbom_spdx_image_package(subject, SPDX_IMAGE_ID)) == 0, WD_ENOMEM);
+		WD_ENSURE(json_array_append_new(relationships, spdx_relationship(
+			"SPDXRef-DOCUMENT", "DESCRIBES", SPDX_IMAGE_ID)) == 0, WD_ENOMEM);
+	}
 	for (size_t i = 0; i < catalog->count; i++) {
 		const struct sbom_package *pkg = &catalog->packages[i];
 		char id[SBOM_MAX_FIELD_BYTES + 64];
@@ -184,8 +196,9 @@ int sbom_spdx_write(const struct sbom_catalog *catalog, const struct sbom_distro
 		WD_GUARD(sbom_package_id(pkg, kind, id, sizeof(id), err));
 		WD_ENSURE(json_array_append_new(packages, spdx_package(&catalog->packages[i], id))
 			== 0, WD_ENOMEM);
-		WD_ENSURE(json_array_append_new(relationships, spdx_relationship(id)) == 0,
-			WD_ENOMEM);
+		WD_ENSURE(json_array_append_new(relationships, subject->image_digest ?
+			spdx_relationship(SPDX_IMAGE_ID, "CONTAINS", id) :
+			spdx_relationship("SPDXRef-DOCUMENT", "DESCRIBES", id)) == 0, WD_ENOMEM);
 	}
 
 	WD_ENSURE(sbom_json_set_string(root, "spdxVersion", "SPDX-2.3") == 0 &&

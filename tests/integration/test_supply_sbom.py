@@ -164,7 +164,8 @@ class FixtureRoot(unittest.TestCase):
             (["sbom", "rootfs", "-o", "xml"], EPOCH, 2, "unknown output format \"xml\""),
             (["sbom", "missing"], EPOCH, 1, "cannot read missing: No such file or directory"),
             (["sbom", "rootfs/etc/os-release"], EPOCH, 1,
-             "rootfs/etc/os-release is not a directory"),
+             "cannot read rootfs/etc/os-release as an image archive: Unrecognized archive "
+             "format"),
             (["sbom", "rootfs"], "yesterday", 2, "invalid SOURCE_DATE_EPOCH \"yesterday\""),
             (["sbom"], EPOCH, 2, "usage: warden sbom"),
         ]
