@@ -107,8 +107,8 @@ for ((rep = 1; rep <= REPS; rep++)); do
 done
 for ((rep = 1; rep <= CDXGEN_REPS; rep++)); do
 	progress "cdxgen rep $rep/$CDXGEN_REPS (minutes)"
-	# cdxgen writes its document to a file; the project name stands in
-	# for "/", which has no base name.
+	# cdxgen writes its document to a file. It needs a project name,
+	# because "/" has no base name to derive one from.
 	measure cdxgen "$rep" "$CDXGEN" -t rootfs --project-name rootfs --no-install-deps \
 		-o "$WORK/cdxgen.json" "$TARGET"
 done
