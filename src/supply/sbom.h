@@ -126,7 +126,8 @@ WD_MUST_CHECK int sbom_catalog_set_purls(struct sbom_catalog *catalog,
 
 /* Fills the CPE of every package that has none with the CPE 2.3 formatted
  * string cpe:2.3:a:<name>:<name>:<version>:*:*:*:*:*:*:*, the candidate
- * Syft writes first when the database names no vendor. */
+ * Syft writes first when the database names no vendor. Binaries and Go
+ * modules get none: their catalogers set the CPEs they know. */
 WD_MUST_CHECK int sbom_catalog_set_cpes(struct sbom_catalog *catalog, struct wd_error *err);
 
 /* The subject and stamp of a document: the target, the tool and the time. */

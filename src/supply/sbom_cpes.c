@@ -59,8 +59,13 @@ out:
 int sbom_catalog_set_cpes(struct sbom_catalog *catalog, struct wd_error *err)
 {
 	for (size_t i = 0; i < catalog->count; i++) {
-		if (!catalog->packages[i].cpe)
-			WD_TRY(package_cpe(&catalog->packages[i], err));
+		const struct sbom_package *pkg = &catalog->packages[i];
+
+		/* A file name or a Go module path is no CPE product name: the
+		 * guess would only match the wrong vulnerabilities. */
+		if (pkg->cpe || pkg->type == SBOM_TYPE_BINARY || pkg->type == SBOM_TYPE_GO_MODULE)
+			continue;
+		WD_TRY(package_cpe(&catalog->packages[i], err));
 	}
 	return 0;
 }
