@@ -1,7 +1,9 @@
-/* `warden sbom TARGET`: the software bill of materials of a directory or
- * root filesystem, as SPDX 2.3 JSON, CycloneDX 1.5 JSON or a table. */
+/* `warden sbom TARGET`: the software bill of materials of a directory, a
+ * root filesystem or a single file, as SPDX 2.3 JSON, CycloneDX 1.5 JSON or
+ * a table. */
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,13 +12,25 @@
 
 #include "cli/commands.h"
 #include "common/file.h"
+#include "supply/catalog_lang.h"
+#include "supply/progress.h"
 #include "supply/sbom.h"
 
 static const char sbom_usage[] =
 	"usage: warden sbom TARGET [-o spdx-json|cyclonedx-json|table] [--file OUT]\n"
 	"\n"
-	"Lists the Debian packages installed in TARGET, a directory or root\n"
-	"filesystem, from var/lib/dpkg/status and var/lib/dpkg/status.d.\n"
+	"Lists the software in TARGET, a directory, root filesystem or single file:\n"
+	"  deb        var/lib/dpkg/status and var/lib/dpkg/status.d\n"
+	"  python     *.dist-info/METADATA, *.egg-info and EGG-INFO/PKG-INFO\n"
+	"  npm        package-lock.json, npm-shrinkwrap.json, and the\n"
+	"             node_modules/*/package.json that no lock file covers\n"
+	"  go-module  the modules and toolchain recorded in Go binaries\n"
+	"  binary     the SHA-256 of every ELF executable or shared object with\n"
+	"             an execute bit\n"
+	"The whole tree is walked without following symbolic links; for \"/\" the\n"
+	"directories /proc, /sys and /dev are skipped. A FILE target lists its\n"
+	"SHA-256 and, for a Go binary, its modules. Files that cannot be read or\n"
+	"parsed are skipped with a warning on stderr.\n"
 	"\n"
 	"  -o, --output FORMAT  spdx-json, cyclonedx-json or table (default)\n"
 	"  --file OUT           write the document to OUT instead of stdout\n"
@@ -73,10 +87,41 @@ static int write_output(const char *path, const char *text, struct wd_error *err
 	return wd_file_write_atomic(path, text, strlen(text), 0644, err);
 }
 
-/* Builds the catalog of target and writes it in format. */
-static int run_sbom(const char *target, enum sbom_format format, const char *out_path,
-	long long created, struct wd_error *err)
+/* Prints the warnings of catalog on stderr, one a line. */
+static void print_warnings(const struct sbom_catalog *catalog)
 {
+	for (size_t i = 0; i < catalog->warning_count; i++)
+		fprintf(stderr, "warden sbom: warning: skipped %s\n", catalog->warnings[i]);
+	if (catalog->warnings_dropped > 0)
+		fprintf(stderr, "warden sbom: warning: %zu more files skipped\n",
+			catalog->warnings_dropped);
+}
+
+/* Fills catalog with the packages of target: a directory is walked, a
+ * regular file is one binary. */
+static int catalog_target(const char *target, bool is_file, struct sbom_catalog *catalog,
+	struct sbom_distro *distro, struct wd_error *err)
+{
+	int rc;
+
+	if (is_file)
+		return binaries_catalog_file(target, catalog, err);
+	rc = os_release_read(target, distro, err);
+	if (rc == WD_ENOTFOUND) {
+		/* A bare directory has no distribution; the purls then name
+		 * debian without a distro qualifier. */
+		wd_error_clear(err);
+		rc = 0;
+	}
+	WD_TRY(rc);
+	return sbom_catalog_root(target, catalog, err);
+}
+
+/* Builds the catalog of target and writes it in format. */
+static int run_sbom(const char *target, bool is_file, enum sbom_format format,
+	const char *out_path, long long created, struct wd_error *err)
+{
+	struct progress progress;
 	struct sbom_catalog catalog;
 	struct sbom_distro distro = { 0 };
 	struct sbom_subject subject = {
@@ -88,15 +133,11 @@ static int run_sbom(const char *target, enum sbom_format format, const char *out
 	int rc;
 
 	sbom_catalog_init(&catalog, SBOM_MAX_PACKAGES);
-	rc = os_release_read(target, &distro, err);
-	if (rc == WD_ENOTFOUND) {
-		/* A bare directory has no distribution; the purls then name
-		 * debian without a distro qualifier. */
-		wd_error_clear(err);
-		rc = 0;
-	}
+	progress_init_stderr(&progress);
+	catalog.progress = &progress;
+	rc = catalog_target(target, is_file, &catalog, &distro, err);
+	print_warnings(&catalog);
 	WD_GUARD(rc);
-	WD_GUARD(sbom_catalog_root(target, &catalog, err));
 	sbom_catalog_sort(&catalog);
 	WD_GUARD(sbom_catalog_set_purls(&catalog, &distro, err));
 	WD_GUARD(sbom_catalog_set_cpes(&catalog, err));
@@ -159,15 +200,15 @@ int cmd_sbom(int argc, char **argv)
 		fprintf(stderr, "warden sbom: cannot read %s: %s\n", argv[optind], strerror(errno));
 		return 1;
 	}
-	if (!S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "warden sbom: %s is not a directory: pass a directory or an "
-				"unpacked root filesystem\n", argv[optind]);
+	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) {
+		fprintf(stderr, "warden sbom: %s is neither a directory nor a regular file: pass "
+				"a directory, an unpacked root filesystem or a file\n", argv[optind]);
 		return 1;
 	}
 	if (creation_time(&created) < 0)
 		return 2;
 
-	if (run_sbom(argv[optind], format, out_path, created, &err) < 0) {
+	if (run_sbom(argv[optind], S_ISREG(st.st_mode), format, out_path, created, &err) < 0) {
 		fprintf(stderr, "warden sbom: %s\n", wd_error_text(&err));
 		return 1;
 	}

@@ -36,15 +36,27 @@ static int append_component(struct wd_buf *out, const char *value)
 	return 0;
 }
 
+/* The product name: the package name, without the scope of a scoped npm
+ * package ("@babel/core" is core). */
+static const char *product_name(const struct sbom_package *pkg)
+{
+	const char *slash = strchr(pkg->name, '/');
+
+	if (pkg->type == SBOM_TYPE_NPM && pkg->name[0] == '@' && slash && slash[1])
+		return slash + 1;
+	return pkg->name;
+}
+
 static int package_cpe(struct sbom_package *pkg, struct wd_error *err)
 {
+	const char *product = product_name(pkg);
 	struct wd_buf out;
 	int rc = 0;
 
 	wd_buf_init(&out, 128, CPE_MAX_BYTES);
 	WD_GUARD(wd_buf_append_str(&out, "cpe:2.3:a"));
-	WD_GUARD(append_component(&out, pkg->name));
-	WD_GUARD(append_component(&out, pkg->name));
+	WD_GUARD(append_component(&out, product));
+	WD_GUARD(append_component(&out, product));
 	WD_GUARD(append_component(&out, pkg->version));
 	WD_GUARD(wd_buf_append_str(&out, ":*:*:*:*:*:*:*"));
 	pkg->cpe = wd_buf_take(&out, NULL);
