@@ -40,7 +40,9 @@ struct elf_file {
 
 static uint16_t get16(const struct elf_header *h, const uint8_t *p)
 {
-	return h->big_endian ? (uint16_t)(p[0] << 8 | p[1]) : (uint16_t)(p[1] << 8 | p[0]);
+	unsigned high = h->big_endian ? p[0] : p[1], low = h->big_endian ? p[1] : p[0];
+
+	return (uint16_t)(high << 8 | low);
 }
 
 static uint32_t get32(const struct elf_header *h, const uint8_t *p)
