@@ -2,8 +2,8 @@
  * whose ELF header says executable or shared object gets a binary package
  * with its SHA-256, so admission and scanning can match the exact file. Go
  * binaries among them also add their modules. Files are hashed by a few
- * threads with large reads, because a root filesystem holds gigabytes of
- * executables; files that are hard links to one inode are read once. */
+ * threads with large reads, because a root filesystem contains gigabytes of
+ * executables, and hard links to one inode are read once. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -27,7 +27,7 @@
 #define ET_EXEC 2
 #define ET_DYN 3
 
-/* What hashing one file found. */
+/* The result of hashing one file. */
 struct file_result {
 	bool is_elf;            /* an ELF executable or shared object */
 	char sha256[65];
@@ -77,7 +77,7 @@ static int fd_read_at(void *ctx, uint64_t offset, void *buf, size_t len)
 	return 0;
 }
 
-/* Reads into buf until it holds want bytes or the file ends. */
+/* Reads into buf until it contains want bytes or the file ends. */
 static ssize_t read_at_least(int fd, uint8_t *buf, size_t size, size_t want)
 {
 	size_t len = 0;
@@ -249,13 +249,14 @@ static void run_pool(struct pool *pool)
 {
 	pthread_t threads[MAX_THREADS];
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t wanted = cpus > 0 ? (size_t)cpus : 1, started = 0;
+	size_t thread_count = cpus > 0 ? (size_t)cpus : 1, started = 0;
 
-	if (wanted > MAX_THREADS)
-		wanted = MAX_THREADS;
-	if (wanted > pool->count)
-		wanted = pool->count ? pool->count : 1;
-	while (started + 1 < wanted && pthread_create(&threads[started], NULL, worker, pool) == 0)
+	if (thread_count > MAX_THREADS)
+		thread_count = MAX_THREADS;
+	if (thread_count > pool->count)
+		thread_count = pool->count ? pool->count : 1;
+	while (started + 1 < thread_count &&
+	       pthread_create(&threads[started], NULL, worker, pool) == 0)
 		started++;
 	worker(pool);
 	for (size_t i = 0; i < started; i++)

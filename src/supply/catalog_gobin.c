@@ -34,9 +34,9 @@ int gobin_module_purl(const char *path, const char *version, char **ret_purl,
 		parts.namespace = namespace;
 		parts.name = slash + 1;
 	}
-	/* NOTE: the purl type definition asks for lowercase, but Go module
-	 * paths are case-sensitive, so the path is kept as written, as Syft
-	 * writes it. */
+	/* NOTE: the purl golang type definition requires lowercase, but Go
+	 * module paths are case-sensitive, so the path is kept as written, as
+	 * Syft writes it. */
 	rc = purl_build(&parts, ret_purl, err);
 	free(namespace);
 	return rc;

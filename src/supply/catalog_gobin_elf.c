@@ -195,7 +195,7 @@ out:
 }
 
 /* Reads len bytes at the virtual address addr from the loaded segment that
- * holds all of them. */
+ * contains all of them. */
 static int read_addr(void *ctx, uint64_t addr, void *buf, size_t len)
 {
 	const struct elf_file *elf = ctx;
@@ -237,7 +237,7 @@ static int find_buildinfo_section(const struct elf_file *elf, struct region *ret
 	if (h->shentsize < entry_len)
 		return wd_error_set(err, WD_EINVAL, "invalid section header size %u", h->shentsize);
 	if (count == 0 || names_index == SHN_XINDEX) {
-		/* Extended numbering: section 0 holds the real count in sh_size
+		/* Extended numbering: section 0 stores the real count in sh_size
 		 * and the name table's index in sh_link. */
 		WD_TRY(read_table(elf, h->shoff, 1, h->shentsize, &table, "section header", err));
 		if (count == 0)

@@ -1,8 +1,9 @@
-/* The Go build information blob and its module text. The blob is the
- * 32-byte header the linker writes (cmd/link, buildinfo): GOBIN_MAGIC, the
- * pointer size, a flags byte, and then either two pointers to Go string
- * headers (before Go 1.18) or, with flag bit 2, the version and module text
- * inline as varint-length strings (Go 1.18 and later). */
+/* The Go build information blob and its module text. The blob starts with
+ * the 32-byte header the linker writes (cmd/link, buildinfo): GOBIN_MAGIC,
+ * the pointer size, a flags byte and two pointer slots. Before Go 1.18 the
+ * pointers address Go string headers of the version and module text. From
+ * Go 1.18 on, flag bit 2 is set and both follow the header inline as
+ * varint-length strings. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -254,7 +255,7 @@ static int read_module(const char *text, size_t len, bool replacement, size_t li
 }
 
 /* Keeps the build settings the catalog uses: GOARCH, vcs.revision and
- * vcs.time. A quoted key (one with spaces or '=') is none of them. */
+ * vcs.time. A quoted key (one with spaces or '=') cannot be one of them. */
 static int read_setting(struct gobin_info *info, const char *text, size_t len, size_t line_no,
 	struct wd_error *err)
 {
@@ -315,7 +316,8 @@ static bool starts_with(const char *line, size_t len, const char *prefix, size_t
 	return len >= n && memcmp(line, prefix, n) == 0;
 }
 
-/* What the previous line started, which a "=>" line may replace. */
+/* The kind of module the previous line named, which a "=>" line may
+ * replace. */
 enum last_line { LAST_OTHER, LAST_MAIN, LAST_DEP };
 
 static int parse_line(struct gobin_info *info, const char *line, size_t len, size_t line_no,

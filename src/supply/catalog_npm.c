@@ -143,7 +143,8 @@ static int package_author(const json_t *object, char **ret_author, struct wd_err
 	return 0;
 }
 
-/* Fills pkg with name, version and purl; license and author from object. */
+/* Fills pkg with name, version and purl, and the license and author from
+ * object. */
 static int fill_package(struct sbom_package *pkg, const char *name, const char *version,
 	const json_t *object, struct wd_error *err)
 {
@@ -239,7 +240,7 @@ static const char *name_from_key(const char *key)
 }
 
 /* Adds a lockfileVersion 2 or 3 "packages" map. The "" key is the project
- * itself, listed when it has a name and version; links to workspace folders
+ * itself, listed when it has a name and version. Links to workspace folders
  * are skipped, since the folder's own entry lists the package. */
 static int add_packages_map(struct sbom_catalog *catalog, const json_t *packages,
 	const char *location, struct wd_error *err)
@@ -356,7 +357,8 @@ int npm_lock_parse(const char *text, size_t len, const char *location,
 	WD_ENSURE(version >= 1 && version <= 3, wd_error_set(err, WD_EUNSUPPORTED,
 		"unsupported lockfileVersion %lld: expected 1, 2 or 3", (long long)version));
 
-	/* Version 2 carries both forms for older npm; "packages" is the full one. */
+	/* Version 2 also carries the version 1 tree for older npm, so the
+	 * complete "packages" map is read. */
 	if (version >= 2 && json_object_get(root, "packages"))
 		WD_GUARD(add_packages_map(catalog, json_object_get(root, "packages"), location, err));
 	else

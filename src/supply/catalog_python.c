@@ -180,7 +180,7 @@ static int read_headers(const char *text, size_t len, struct metadata *meta,
 	return 0;
 }
 
-/* True for a value that says nothing: empty, or "UNKNOWN" as distutils
+/* True for a value that sets nothing: empty, or "UNKNOWN", which distutils
  * writes for a field that setup() was not given. */
 static bool is_unset(const char *value)
 {
@@ -269,7 +269,7 @@ out:
 	return rc;
 }
 
-/* Reads and parses one metadata file; a file that is gone, unreadable or
+/* Reads and parses one metadata file. A file that is gone, unreadable or
  * malformed becomes a warning. */
 static int catalog_metadata_file(const struct sbom_files *files, const char *path,
 	struct sbom_catalog *catalog, struct wd_error *err)

@@ -1,7 +1,7 @@
-/* The build information that the Go linker embeds in every executable since
- * Go 1.13: the toolchain version and the module list that
- * `go version -m` prints. Read from ELF files, which may be hostile, so
- * every offset, count and length is checked before use. */
+/* The build information that the Go linker embeds in executables: the
+ * toolchain version and the module list that `go version -m` prints. It is
+ * read from ELF files, which may be hostile, so every offset, count and
+ * length is checked before use. */
 #pragma once
 
 #include <stdbool.h>
@@ -82,7 +82,7 @@ struct gobin_reader {
 
 /* Reads from the program's virtual address space, for the build
  * information of Go before 1.18, which points at its strings. read_addr
- * returns 0, or WD_EINVAL for an address no loaded segment holds. */
+ * returns 0, or WD_EINVAL for an address no loaded segment contains. */
 struct gobin_memory {
 	int (*read_addr)(void *ctx, uint64_t addr, void *buf, size_t len);
 	void *ctx;
@@ -113,7 +113,7 @@ WD_MUST_CHECK int gobin_blob_decode(const uint8_t *blob, size_t len,
 WD_MUST_CHECK int gobin_modinfo_parse(const char *text, size_t len, struct gobin_info *info,
 	struct wd_error *err);
 
-/* Frees the strings of info and clears it; accepts NULL. */
+/* Frees the strings of info and clears it. Accepts NULL. */
 void gobin_info_free(struct gobin_info *info);
 
 /* Adds the packages of a Go binary at location: the main module, every

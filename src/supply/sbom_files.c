@@ -296,8 +296,21 @@ int sbom_catalog_files(const char *root, struct sbom_catalog *catalog,
 		sbom_files_free(catalog->files);
 		catalog->files = NULL;
 	}
-	if (!catalog->files)
+	if (!catalog->files) {
+		const struct sbom_files *files;
+
 		WD_TRY(sbom_files_walk(root, catalog->progress, &catalog->files, err));
+		files = catalog->files;
+		if (files->unreadable_dirs > 0 && sbom_catalog_warn(catalog,
+			"%zu %s that could not be opened", files->unreadable_dirs,
+			files->unreadable_dirs == 1 ? "directory" : "directories") < 0)
+			return wd_error_set(err, WD_ENOMEM, "out of memory");
+		if (files->too_deep_dirs > 0 && sbom_catalog_warn(catalog,
+			"%zu %s deeper than %d levels or %d bytes", files->too_deep_dirs,
+			files->too_deep_dirs == 1 ? "directory" : "directories",
+			SBOM_MAX_WALK_DEPTH, WALK_PATH_MAX) < 0)
+			return wd_error_set(err, WD_ENOMEM, "out of memory");
+	}
 	*ret_files = catalog->files;
 	return 0;
 }
@@ -312,8 +325,8 @@ static int open_resolved(int root_fd, const char *path, int flags)
 	};
 	int fd = (int)syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
 
-	/* NOTE: kernels before 5.6 and some seccomp profiles lack openat2; the
-	 * fallback refuses a symbolic link only in the last component. */
+	/* NOTE: kernels before 5.6 and some seccomp profiles lack openat2, and
+	 * the fallback refuses a symbolic link only in the last component. */
 	if (fd < 0 && (errno == ENOSYS || errno == EPERM))
 		fd = openat(root_fd, path, flags | O_NOFOLLOW);
 	return fd;

@@ -39,7 +39,8 @@ struct sbom_files {
 	size_t count;
 	size_t cap;
 	size_t unreadable_dirs;  /* directories skipped because open(2) failed */
-	size_t too_deep_dirs;    /* directories skipped past SBOM_MAX_WALK_DEPTH */
+	size_t too_deep_dirs;    /* directories skipped past SBOM_MAX_WALK_DEPTH or
+				  * a 4096-byte path */
 };
 
 /* Walks root without following symbolic links and returns the index of the
@@ -50,11 +51,12 @@ struct sbom_files {
 WD_MUST_CHECK int sbom_files_walk(const char *root, struct progress *progress,
 	struct sbom_files **ret_files, struct wd_error *err);
 
-/* Frees files and closes its root descriptor; accepts NULL. */
+/* Frees files and closes its root descriptor. Accepts NULL. */
 void sbom_files_free(struct sbom_files *files);
 
 /* Returns in ret_files the index of root kept in catalog, walking root on
- * the first call. The index stays owned by the catalog. */
+ * the first call, which also adds a warning for the directories the walk
+ * skipped. The index stays owned by the catalog. */
 WD_MUST_CHECK int sbom_catalog_files(const char *root, struct sbom_catalog *catalog,
 	const struct sbom_files **ret_files, struct wd_error *err);
 

@@ -195,8 +195,8 @@ class HostRoot(unittest.TestCase):
 
         document = json.loads(run_sbom("/", "spdx-json"))
         found = set()
-        # The root also holds language packages and executables; only the
-        # Debian packages are what dpkg-query lists.
+        # The root also contains language packages and executables, and
+        # dpkg-query lists only the Debian packages.
         for package in document["packages"]:
             if not package["SPDXID"].startswith("SPDXRef-Package-deb-"):
                 continue

@@ -1,10 +1,12 @@
 #!/usr/bin/python3
-"""Integration tests of `warden sbom` on language packages and executables:
-golden SPDX and CycloneDX documents of a fixture root with Python, npm and a
-synthesized Go binary, warnings for malformed files, a single-file target,
-and a real Go binary built with `go build` checked against `go version -m`
-(skipped when Go is not installed). With SBOM_SCHEMA_DIR set, the documents
-are also validated against the official schemas."""
+"""Integration tests of `warden sbom` on language packages and executables.
+
+They check golden SPDX and CycloneDX documents of a fixture root with
+Python, npm and a synthesized Go binary, the warnings for malformed files
+and a single-file target. A real Go binary built with `go build` is checked
+against `go version -m`, skipped when Go is not installed. With
+SBOM_SCHEMA_DIR set, the documents are also validated against the official
+schemas."""
 import hashlib
 import json
 import os
@@ -83,7 +85,7 @@ def align16(value):
 
 
 def go_elf(go_version, modinfo):
-    """Return an ELF64 x86-64 executable whose .go.buildinfo section holds
+    """Return an ELF64 x86-64 executable whose .go.buildinfo section contains
     the Go 1.18+ inline build information, as the Go linker writes it."""
     framed = INFO_START + modinfo.encode() + INFO_END
     version = go_version.encode()

@@ -163,6 +163,36 @@ static void walk_indexes_files(void **state)
 	assert_null(files);
 }
 
+static void walk_skips_deep_directories(void **state)
+{
+	struct fixture *f = *state;
+	struct sbom_catalog catalog;
+	struct wd_error err = { 0 };
+	const struct sbom_files *files;
+	char path[1024];
+	size_t len;
+
+	/* 130 levels below /deep: the 129th and what is below it are skipped. */
+	len = (size_t)snprintf(path, sizeof(path), "%s/deep", f->root);
+	for (int i = 0; i < 130; i++) {
+		assert_int_equal(mkdir(path, 0755), 0);
+		len += (size_t)snprintf(path + len, sizeof(path) - len, "/d");
+	}
+	snprintf(path + len - 2, sizeof(path) - len + 2, "/x.egg-info");
+	write_bytes("", path, "Name: x\nVersion: 1\n", 20, 0644);
+
+	sbom_catalog_init(&catalog, 100);
+	assert_int_equal(sbom_catalog_files(f->root, &catalog, &files, &err), 0);
+	for (size_t i = 0; i < files->count; i++)
+		assert_null(strstr(files->items[i].path, "x.egg-info"));
+	assert_int_equal(files->too_deep_dirs, 1);
+	assert_int_equal(catalog.warning_count, 1);
+	assert_string_equal(catalog.warnings[0],
+		"1 directory deeper than 128 levels or 4096 bytes");
+	sbom_catalog_free(&catalog);
+	run("rm -rf '%s/deep'", f->root);
+}
+
 static const struct sbom_package *find(const struct sbom_catalog *catalog, const char *name,
 	const char *location)
 {
@@ -270,7 +300,7 @@ static void single_file_lists_digest(void **state)
 	sbom_catalog_free(&catalog);
 }
 
-static void open_beneath_refuses_links(void **state)
+static void open_beneath_rejects_links(void **state)
 {
 	struct fixture *f = *state;
 	struct wd_error err = { 0 };
@@ -371,10 +401,11 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(walk_indexes_files),
+		cmocka_unit_test(walk_skips_deep_directories),
 		cmocka_unit_test(binaries_hash_elf_executables),
 		cmocka_unit_test(binaries_warn_on_bad_go_info),
 		cmocka_unit_test(single_file_lists_digest),
-		cmocka_unit_test(open_beneath_refuses_links),
+		cmocka_unit_test(open_beneath_rejects_links),
 		cmocka_unit_test(documents_show_binaries),
 	};
 

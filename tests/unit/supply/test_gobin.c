@@ -111,7 +111,7 @@ static void blob_rejects_bad_input(void **state)
 	assert_int_equal(gobin_blob_decode(blob, 64, NULL, &version, &modinfo, &err), WD_EINVAL);
 	assert_string_equal(err.detail, "invalid length of the Go version");
 
-	/* An empty version means no Go binary, as Go's debug/buildinfo says. */
+	/* An empty version means no Go binary, as in Go's debug/buildinfo. */
 	blob[32] = 0;
 	blob[33] = 0;
 	assert_int_equal(gobin_blob_decode(blob, 64, NULL, &version, &modinfo, &err),
