@@ -114,9 +114,12 @@ static bool in_node_modules_package(const struct walker *w)
 /* True when the directory being read is inside a node_modules directory. */
 static bool under_node_modules(const struct walker *w)
 {
-	return memmem(w->path, w->path_len, "/node_modules/", strlen("/node_modules/")) ||
-	       (w->path_len >= strlen("/node_modules") &&
-		has_suffix(w->path, "/node_modules"));
+	static const char dir[] = "/node_modules";
+	size_t dir_len = sizeof(dir) - 1;
+
+	return memmem(w->path, w->path_len, "/node_modules/", dir_len + 1) ||
+	       (w->path_len >= dir_len && memcmp(w->path + w->path_len - dir_len, dir,
+		dir_len) == 0);
 }
 
 static int visit_regular(struct walker *w, int dir_fd, const char *name)

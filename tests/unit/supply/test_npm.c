@@ -323,6 +323,9 @@ static void catalog_dedupes_lock_and_modules(void **state)
 	 * installed, and does not cover anything. */
 	write_file(root, "/srv/node_modules/a/package-lock.json",
 		"{\"lockfileVersion\": 3, \"packages\": {\"node_modules/zzz\": {\"version\": \"1\"}}}");
+	make_path(root, "/node_modules");
+	write_file(root, "/node_modules/package-lock.json",
+		"{\"lockfileVersion\": 3, \"packages\": {\"node_modules/yyy\": {\"version\": \"1\"}}}");
 	make_path(root, "/srv/node_modules/.bin");
 	write_file(root, "/srv/node_modules/.bin/package.json", "{}");
 	make_path(root, "/srv/node_modules/bad");
