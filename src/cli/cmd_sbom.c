@@ -1,19 +1,24 @@
 /* `warden sbom TARGET`: the software bill of materials of a directory, a
- * root filesystem or a container image, as SPDX 2.3 JSON, CycloneDX 1.5
- * JSON or a table. */
+ * root filesystem, a container image or a single executable, as SPDX 2.3
+ * JSON, CycloneDX 1.5 JSON or a table. */
 #include <errno.h>
 #include <getopt.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli/commands.h"
 #include "common/file.h"
+#include "supply/catalog_lang.h"
 #include "supply/image.h"
+#include "supply/progress.h"
 #include "supply/sbom.h"
 
 static const char sbom_usage[] =
@@ -21,19 +26,28 @@ static const char sbom_usage[] =
 	"                   [--max-extract-bytes N] [--max-entry-bytes N] [--max-entries N]\n"
 	"                   [--platform OS/ARCH[/VARIANT]]\n"
 	"\n"
-	"Lists the packages installed in TARGET from the package databases found\n"
-	"there:\n"
-	"  var/lib/dpkg/status, var/lib/dpkg/status.d/*  Debian packages (dpkg)\n"
-	"  lib/apk/db/installed                          Alpine packages (apk)\n"
-	"  var/lib/rpm/rpmdb.sqlite,                     RPM packages (the SQLite\n"
-	"  usr/lib/sysimage/rpm/rpmdb.sqlite             rpmdb of rpm 4.16 and later)\n"
-	"An older BerkeleyDB or NDB rpm database is reported as an error.\n"
+	"Lists the software in TARGET:\n"
+	"  deb        var/lib/dpkg/status and var/lib/dpkg/status.d/*\n"
+	"  apk        lib/apk/db/installed\n"
+	"  rpm        var/lib/rpm/rpmdb.sqlite or usr/lib/sysimage/rpm/rpmdb.sqlite\n"
+	"             (the SQLite rpmdb of rpm 4.16 and later; an older BerkeleyDB\n"
+	"             or NDB database is reported as an error)\n"
+	"  python     *.dist-info/METADATA, *.egg-info and EGG-INFO/PKG-INFO\n"
+	"  npm        package-lock.json, npm-shrinkwrap.json, and the\n"
+	"             node_modules/*/package.json that no lock file covers\n"
+	"  go-module  the modules and toolchain recorded in Go binaries\n"
+	"  binary     the SHA-256 of every ELF executable or shared object with\n"
+	"             an execute bit\n"
+	"The whole tree is walked without following symbolic links, and for \"/\"\n"
+	"the directories /proc, /sys and /dev are skipped. Files that cannot be\n"
+	"read or parsed are skipped with a warning on stderr.\n"
 	"\n"
 	"TARGET is one of:\n"
 	"  a directory or unpacked root filesystem;\n"
 	"  a container image archive: a docker-archive (docker save) or an OCI\n"
 	"    image layout tarball, uncompressed or gzip, zstd, xz or bzip2;\n"
-	"  an OCI image layout directory (one with an oci-layout file).\n"
+	"  an OCI image layout directory (one with an oci-layout file);\n"
+	"  any other file: its SHA-256 and, for a Go binary, its modules.\n"
 	"An image's layers are unpacked into a private directory under $TMPDIR\n"
 	"(default /tmp), which is removed afterwards.\n"
 	"\n"
@@ -153,17 +167,26 @@ static void print_warning(void *ctx, size_t layer, const char *entry, const char
 		reason);
 }
 
-/* Builds the catalog of root and writes it in format. */
-static int write_sbom(const char *root, const struct sbom_subject *subject,
-	enum sbom_format format, const char *out_path, struct wd_error *err)
+/* Prints the warnings of catalog on stderr, one a line. */
+static void print_warnings(const struct sbom_catalog *catalog)
 {
-	struct sbom_catalog catalog;
-	struct sbom_distro distro = { 0 };
-	char *text = NULL;
+	for (size_t i = 0; i < catalog->warning_count; i++)
+		fprintf(stderr, "warden sbom: warning: skipped %s\n", catalog->warnings[i]);
+	if (catalog->warnings_dropped > 0)
+		fprintf(stderr, "warden sbom: warning: %zu more files skipped\n",
+			catalog->warnings_dropped);
+}
+
+/* Fills catalog with the packages of root: a directory is walked, a
+ * regular file is one binary. */
+static int catalog_target(const char *root, bool is_file, struct sbom_catalog *catalog,
+	struct sbom_distro *distro, struct wd_error *err)
+{
 	int rc;
 
-	sbom_catalog_init(&catalog, SBOM_MAX_PACKAGES);
-	rc = os_release_read(root, &distro, err);
+	if (is_file)
+		return binaries_catalog_file(root, catalog, err);
+	rc = os_release_read(root, distro, err);
 	if (rc == WD_ENOTFOUND) {
 		/* A bare directory has no distribution; the purls then name
 		 * debian or alpine, or no namespace for rpm, without a distro
@@ -171,8 +194,27 @@ static int write_sbom(const char *root, const struct sbom_subject *subject,
 		wd_error_clear(err);
 		rc = 0;
 	}
+	WD_TRY(rc);
+	return sbom_catalog_root(root, catalog, err);
+}
+
+/* Builds the catalog of root (a directory, or one file when is_file) and
+ * writes it in format. */
+static int write_sbom(const char *root, bool is_file, const struct sbom_subject *subject,
+	enum sbom_format format, const char *out_path, struct wd_error *err)
+{
+	struct sbom_catalog catalog;
+	struct sbom_distro distro = { 0 };
+	struct progress progress;
+	char *text = NULL;
+	int rc;
+
+	sbom_catalog_init(&catalog, SBOM_MAX_PACKAGES);
+	progress_init_stderr(&progress);
+	catalog.progress = &progress;
+	rc = catalog_target(root, is_file, &catalog, &distro, err);
+	print_warnings(&catalog);
 	WD_GUARD(rc);
-	WD_GUARD(sbom_catalog_root(root, &catalog, err));
 	sbom_catalog_sort(&catalog);
 	WD_GUARD(sbom_catalog_set_purls(&catalog, &distro, err));
 	WD_GUARD(sbom_catalog_set_cpes(&catalog, err));
@@ -189,6 +231,38 @@ out:
 	sbom_catalog_free(&catalog);
 	sbom_distro_free(&distro);
 	return rc;
+}
+
+/* Returns whether the file at path starts like a tar archive or a gzip,
+ * zstd, xz or bzip2 stream, the forms an image archive comes in. Any other
+ * file is catalogued as one executable. */
+static bool looks_like_archive(const char *path)
+{
+	static const struct {
+		size_t offset;
+		const char *magic;
+		size_t len;
+	} magics[] = {
+		{ 257, "ustar", 5 },
+		{ 0, "\x1f\x8b", 2 },
+		{ 0, "\x28\xb5\x2f\xfd", 4 },
+		{ 0, "\xfd" "7zXZ\x00", 6 },
+		{ 0, "BZh", 3 },
+	};
+	unsigned char head[512] = { 0 };
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	ssize_t len;
+
+	if (fd < 0)
+		return true;  /* the image reader reports why it cannot be read */
+	len = read(fd, head, sizeof(head));
+	close(fd);
+	for (size_t i = 0; i < sizeof(magics) / sizeof(magics[0]); i++) {
+		if (len >= (ssize_t)(magics[i].offset + magics[i].len) &&
+		    memcmp(head + magics[i].offset, magics[i].magic, magics[i].len) == 0)
+			return true;
+	}
+	return false;
 }
 
 /* Set by SIGINT, SIGTERM and SIGHUP while an image is unpacked, so the
@@ -231,7 +305,7 @@ static int run_image_sbom(const char *target, const struct image_options *option
 						      : image->config_digest;
 	subject.image_id = image->config_digest;
 	WD_ENSURE(!interrupted, wd_error_set(err, WD_EIO, "interrupted"));
-	WD_GUARD(write_sbom(image->root, &subject, format, out_path, err));
+	WD_GUARD(write_sbom(image->root, false, &subject, format, out_path, err));
 out:
 	image_free(image);
 	catch_signals(SIG_DFL);
@@ -327,14 +401,14 @@ parse_limit:
 		return 1;
 	}
 	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) {
-		fprintf(stderr, "warden sbom: %s is neither a directory nor an image archive\n",
-			target);
+		fprintf(stderr, "warden sbom: %s is neither a directory nor a regular file: pass a "
+				"directory, an image archive or a file\n", target);
 		return 1;
 	}
 	if (creation_time(&created) < 0)
 		return 2;
 
-	if (S_ISREG(st.st_mode) || image_is_layout_dir(target)) {
+	if ((S_ISREG(st.st_mode) && looks_like_archive(target)) || image_is_layout_dir(target)) {
 		rc = run_image_sbom(target, &image_options, format, out_path, created, &err);
 	} else {
 		struct sbom_subject subject = {
@@ -343,7 +417,7 @@ parse_limit:
 			.created = created,
 		};
 
-		rc = write_sbom(target, &subject, format, out_path, &err);
+		rc = write_sbom(target, S_ISREG(st.st_mode), &subject, format, out_path, &err);
 	}
 	if (rc < 0) {
 		fprintf(stderr, "warden sbom: %s\n", wd_error_text(&err));

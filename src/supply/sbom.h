@@ -56,18 +56,36 @@ struct sbom_distro {
 	char *pretty_name;
 };
 
+/* Ceiling on the warnings a catalog keeps; later ones are only counted. */
+#define SBOM_MAX_WARNINGS 1000
+
+struct progress;
+struct sbom_files;
+
 struct sbom_catalog {
 	struct sbom_package *packages;
 	size_t count;
 	size_t cap;
 	size_t max;  /* ceiling on count */
+	struct progress *progress;  /* where catalogers report progress, NULL for nowhere */
+	struct sbom_files *files;   /* the file index of the walked root, built on first use */
+	char **warnings;            /* "path: reason" of each file skipped, for the command */
+	size_t warning_count;
+	size_t warnings_dropped;    /* warnings past SBOM_MAX_WARNINGS */
 };
 
 /* Sets catalog up empty with a ceiling of max packages. */
 void sbom_catalog_init(struct sbom_catalog *catalog, size_t max);
 
-/* Frees the packages and leaves the catalog empty; accepts NULL. */
+/* Frees the packages, warnings and file index and leaves the catalog empty;
+ * accepts NULL. */
 void sbom_catalog_free(struct sbom_catalog *catalog);
+
+/* Records a warning about a file a cataloger skipped (a printf format, the
+ * path first). Past SBOM_MAX_WARNINGS the warning is only counted.
+ * WD_ENOMEM. */
+WD_MUST_CHECK int sbom_catalog_warn(struct sbom_catalog *catalog, const char *fmt, ...)
+	WD_PRINTF(2, 3);
 
 /* Sorts the packages by name, version, type, architecture and location, so the documents
  * come out in the same order whatever order the database lists them in. */
@@ -127,7 +145,8 @@ WD_MUST_CHECK int sbom_catalog_set_purls(struct sbom_catalog *catalog,
 
 /* Fills the CPE of every package that has none with the CPE 2.3 formatted
  * string cpe:2.3:a:<name>:<name>:<version>:*:*:*:*:*:*:*, the candidate
- * Syft writes first when the database names no vendor. */
+ * Syft writes first when the database names no vendor. Binaries and Go
+ * modules get none: their catalogers set the CPEs they know. */
 WD_MUST_CHECK int sbom_catalog_set_cpes(struct sbom_catalog *catalog, struct wd_error *err);
 
 /* The subject and stamp of a document: the target, the tool and the time. */

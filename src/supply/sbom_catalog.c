@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 
 #include "supply/sbom.h"
+#include "supply/sbom_files.h"
 
 const char *sbom_package_type_name(enum sbom_package_type type)
 {
@@ -62,6 +63,7 @@ void sbom_catalog_free(struct sbom_catalog *catalog)
 	catalog->packages = NULL;
 	catalog->count = 0;
 	catalog->cap = 0;
+	sbom_catalog_free_extras(catalog);
 }
 
 int sbom_catalog_add(struct sbom_catalog *catalog, struct sbom_package *pkg,

@@ -86,8 +86,8 @@ static json_t *cyclonedx_component(const struct sbom_package *pkg, struct wd_err
 		 sbom_json_set_string(object, "type",
 			 pkg->type == SBOM_TYPE_BINARY ? "application" : "library") < 0 ||
 		 sbom_json_set_string(object, "name", pkg->name) < 0 ||
-		 sbom_json_set_string(object, "version", pkg->version) < 0 ||
-		 sbom_json_set_string(object, "purl", pkg->purl) < 0 ||
+		 (pkg->version && sbom_json_set_string(object, "version", pkg->version) < 0) ||
+		 (pkg->purl && sbom_json_set_string(object, "purl", pkg->purl) < 0) ||
 		 (pkg->cpe && sbom_json_set_string(object, "cpe", pkg->cpe) < 0) ||
 		 set_license(object, pkg->license) < 0 ||
 		 set_hashes(object, pkg->sha256) < 0 ||

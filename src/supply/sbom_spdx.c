@@ -121,7 +121,9 @@ static json_t *spdx_package(const struct sbom_package *pkg, const char *spdx_id)
 
 	failed = failed || sbom_json_set_string(object, "SPDXID", spdx_id) < 0 ||
 		 sbom_json_set_string(object, "name", pkg->name) < 0 ||
-		 sbom_json_set_string(object, "versionInfo", pkg->version) < 0 ||
+		 (pkg->version && sbom_json_set_string(object, "versionInfo", pkg->version) < 0) ||
+		 (pkg->type == SBOM_TYPE_BINARY &&
+		  sbom_json_set_string(object, "primaryPackagePurpose", "APPLICATION") < 0) ||
 		 sbom_json_set_string(object, "supplier", supplier) < 0 ||
 		 sbom_json_set_string(object, "downloadLocation", "NOASSERTION") < 0 ||
 		 sbom_json_set_string(object, "licenseConcluded", "NOASSERTION") < 0 ||
@@ -131,9 +133,9 @@ static json_t *spdx_package(const struct sbom_package *pkg, const char *spdx_id)
 		 json_object_set_new(object, "filesAnalyzed", json_false()) < 0 ||
 		 (pkg->cpe && json_array_append_new(refs,
 			 spdx_external_ref("SECURITY", "cpe23Type", pkg->cpe)) < 0) ||
-		 json_array_append_new(refs,
-			 spdx_external_ref("PACKAGE-MANAGER", "purl", pkg->purl)) < 0 ||
-		 json_object_set(object, "externalRefs", refs) < 0 ||
+		 (pkg->purl && json_array_append_new(refs,
+			 spdx_external_ref("PACKAGE-MANAGER", "purl", pkg->purl)) < 0) ||
+		 (json_array_size(refs) > 0 && json_object_set(object, "externalRefs", refs) < 0) ||
 		 spdx_set_checksums(object, pkg) < 0 ||
 		 spdx_set_source_info(object, pkg) < 0;
 
