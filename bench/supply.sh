@@ -9,8 +9,15 @@
 #
 # usage: bench/supply.sh BUILD_DIR
 #
+# By default every contender catalogs this machine's root filesystem, seen
+# through a bind mount in a private mount namespace with /work, /tmp, /home,
+# /root/.cache and /root/.npm hidden under empty tmpfs mounts: those hold
+# this project's clones, build trees and caches (cdxgen's own included),
+# which change from run to run. The bind mount leaves out /proc, /sys and
+# /dev as well. This needs root.
+#
 # Environment (defaults in brackets):
-#   BENCH_SUPPLY_TARGET       [/] the root filesystem to catalog
+#   BENCH_SUPPLY_TARGET       [the view above] a directory to catalog instead
 #   BENCH_SUPPLY_REPS         [3] runs of warden and dpkg-query; the report
 #                             gives the median
 #   BENCH_SUPPLY_CDXGEN_REPS  [1] runs of cdxgen, which takes minutes
@@ -30,7 +37,7 @@ BUILD_DIR=$1
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 WARDEN=$BUILD_DIR/warden
 PYTHON=/usr/bin/python3
-TARGET=${BENCH_SUPPLY_TARGET:-/}
+TARGET=${BENCH_SUPPLY_TARGET:-}
 REPS=${BENCH_SUPPLY_REPS:-3}
 CDXGEN_REPS=${BENCH_SUPPLY_CDXGEN_REPS:-1}
 CDXGEN_VERSION=${BENCH_CDXGEN_VERSION:-12.8.4}
@@ -44,7 +51,7 @@ for number in "$REPS" "$CDXGEN_REPS"; do
 	[[ $number =~ ^[1-9][0-9]*$ ]] || fail "'$number' is not a positive whole number; check BENCH_SUPPLY_REPS and BENCH_SUPPLY_CDXGEN_REPS"
 done
 [[ -x $WARDEN ]] || fail "$WARDEN not found: build it with 'ninja -C $BUILD_DIR'"
-[[ -d $TARGET ]] || fail "BENCH_SUPPLY_TARGET '$TARGET' is not a directory"
+[[ -z $TARGET || -d $TARGET ]] || fail "BENCH_SUPPLY_TARGET '$TARGET' is not a directory"
 [[ -x /usr/bin/time ]] || fail "GNU time (/usr/bin/time) is required: run 'scripts/install-deps.sh bench'"
 command -v dpkg-query >/dev/null || fail "dpkg-query is required"
 
@@ -66,8 +73,31 @@ cdxgen_path() {
 	echo "$CDXGEN_DIR/node_modules/.bin/cdxgen"
 }
 
+# The root filesystem view: the script runs again inside a private mount
+# namespace, where the mounts vanish with it.
+if [[ -z $TARGET && -z ${BENCH_SUPPLY_VIEW:-} ]]; then
+	((EUID == 0)) || fail "the root filesystem view needs root (mount namespaces); set BENCH_SUPPLY_TARGET to a directory instead"
+	command -v unshare >/dev/null || fail "unshare (util-linux) is required"
+	exec unshare --mount --propagation private env BENCH_SUPPLY_VIEW=1 "$0" "$@"
+fi
+
 WORK=$(mktemp -d /tmp/warden-bench-supply-XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
+if [[ -z $TARGET ]]; then
+	# The view's mount point is not under WORK, so that no rm -rf can ever
+	# descend into the bind mount of /; it is removed with rmdir alone.
+	TARGET=$(mktemp -d /tmp/warden-bench-view-XXXXXX)
+	trap 'umount -R "$TARGET" 2>/dev/null; rmdir "$TARGET" 2>/dev/null; rm -rf "$WORK"' EXIT
+	mount --bind / "$TARGET"
+	for hidden in work tmp home root/.cache root/.npm; do
+		if [[ -d $TARGET/$hidden ]]; then
+			mount -t tmpfs -o size=1m,mode=0755 tmpfs "$TARGET/$hidden"
+		fi
+	done
+	TARGET_NAME="/ (without /work, /tmp, /home, /root/.cache and /root/.npm)"
+else
+	TARGET_NAME=$TARGET
+fi
 
 # measure NAME REP COMMAND...: runs COMMAND under GNU time with its output in
 # $WORK/NAME-REP.out and appends "name rep seconds peak_kib packages" to
@@ -119,7 +149,7 @@ if [[ -n $(git -C "$REPO" status --porcelain --untracked-files=no 2>/dev/null) ]
 fi
 "$PYTHON" "$REPO/bench/supply/report.py" --results "$WORK/results.txt" --output "$OUTPUT" \
 	--command "bench/supply.sh $BUILD_DIR" --started "$STARTED" --revision "$REVISION" \
-	--target "$TARGET" --cdxgen-version "$CDXGEN_REPORTED" --nproc "$(nproc)" \
+	--target "$TARGET_NAME" --cdxgen-version "$CDXGEN_REPORTED" --nproc "$(nproc)" \
 	--build-type "$(meson introspect "$BUILD_DIR" --buildoptions 2>/dev/null |
 		"$PYTHON" -c 'import json, sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"] == "buildtype"))' \
 		2>/dev/null || echo unknown)"

@@ -47,7 +47,7 @@ def section(args, runs):
         f"{args.nproc} CPUs; warden build type {args.build_type}. Every number in this section "
         "comes from that one run.",
         "",
-        f"Each contender catalogs `{args.target}`, this machine's root filesystem, in the same "
+        f"Each contender catalogs {args.target}, this machine's root filesystem, in the same "
         "run; wall time and peak resident memory come from GNU time. dpkg-query only reads the "
         "dpkg database, which is the floor for the Debian packages. warden runs every cataloger "
         "of `warden sbom`. cdxgen catalogs a root filesystem through the trivy binary it "
