@@ -3,7 +3,7 @@
  * entry names a binary with a registered signature or attestation that
  * verifies against the admission trust (admission.trusted_keys and
  * admission.trusted_spiffe_ids). Signatures live in the datastore under the
- * migration component "admission"; each one is verified when an admin
+ * migration component "admission". Each one is verified when an admin
  * registers it and again at every issuance, so a key removed from the
  * configuration, a CA rotated out of the bundle or a revoked signing SVID
  * stops admitting the binary. Not part of the public interface. */
@@ -56,7 +56,7 @@ void admission_close(struct admission *admission);
 /* Returns true when the configuration names at least one trusted signer. */
 bool admission_has_trust(const struct admission *admission);
 
-/* What a verified signature established. */
+/* The facts a verified signature established. */
 struct admission_verdict {
 	const char *kind;                         /* "signature" or "attestation" */
 	char signer[ADMISSION_SIGNER_MAX];        /* "key:<hint>" or a SPIFFE ID */
@@ -140,7 +140,7 @@ struct admission_grant {
  * REGISTRY_MAX_SELECTORS, malloc'd, NULL when empty) names the one that
  * did. A refusal is WD_EPERM naming the entry, the digest and the reason,
  * so an agent treats it as a refusal of that entry alone; ret_refused_digest
- * (a buffer of 2 * SUPPLY_DIGEST_LEN + 1 bytes) then holds the digest. */
+ * (a buffer of 2 * SUPPLY_DIGEST_LEN + 1 bytes) then contains the digest. */
 WD_MUST_CHECK int admission_check_entry(struct admission *admission,
 	struct authority *authority, const struct registry_entry *entry, int64_t now,
 	struct admission_grant **ret_grants, size_t *ret_grant_count, char *ret_refused_digest,

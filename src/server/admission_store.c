@@ -257,8 +257,8 @@ static int check_room(struct admission *admission, const char *digest_hex,
 	WD_TRY(query_list(admission, "SELECT " COLUMNS " FROM admission_signatures "
 		"WHERE digest = $1 AND content_sha256 = $2", params, 2, false, &list, err));
 	if (list->count > 0)
-		rc = wd_error_set(err, WD_EEXIST, "signature %s already holds this content for "
-			"sha256:%s", list->items[0]->id, digest_hex);
+		rc = wd_error_set(err, WD_EEXIST, "duplicate signature: signature %s of sha256:%s "
+			"has the same content", list->items[0]->id, digest_hex);
 	else
 		rc = 0;
 	admission_signature_list_free(list);

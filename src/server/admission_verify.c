@@ -1,7 +1,7 @@
-/* Verification of one registered signature against the admission trust: the
- * supply library checks the signature, chain and subject, and this file
- * picks the trust it runs with and adds what only the server knows (the
- * current CA bundle, its CRL and the configured signer lists). */
+/* Verification of one registered signature against the admission trust. The
+ * supply library checks the signature, chain and subject. This file picks
+ * the trust it runs with and adds the server's own state: the current CA
+ * bundle, its CRL and the configured signer lists. */
 #include <stdio.h>
 #include <string.h>
 
@@ -12,8 +12,8 @@
 #include "supply/bundle.h"
 #include "supply/verify.h"
 
-/* What the text is: a bare DSSE envelope has no mediaType, and a bundle
- * says by its content whether it is a message signature or an attestation. */
+/* The form of a signature's text. A bare DSSE envelope has no mediaType, and
+ * a bundle's content is a message signature or an attestation. */
 struct content_form {
 	bool is_bundle;
 	struct supply_bundle bundle;   /* parsed when is_bundle */
@@ -118,10 +118,9 @@ static int check_not_revoked(struct authority *authority, X509 *leaf, const char
 	return 0;
 }
 
-/* A key-signed bundle names its key by a hint that proves nothing, but when
- * the signature has failed and the hint is none of the trusted keys', the
- * likely cause is a key the server does not trust, which says more than
- * "does not match". */
+/* A key-signed bundle names its key by a hint that proves nothing. When the
+ * signature has failed and the hint matches no trusted key, the likely cause
+ * is a key the server does not trust, and the error says so. */
 static void explain_unknown_key(const struct admission *admission,
 	const struct content_form *form, struct wd_error *err)
 {

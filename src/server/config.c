@@ -260,7 +260,7 @@ static int validate_uid(const char *text, struct wd_error *err)
 	return 0;
 }
 
-/* Fails when list, the setting key, holds more than SERVER_MAX_ADMISSION_ITEMS
+/* Fails when list, the setting key, has more than SERVER_MAX_ADMISSION_ITEMS
  * items, an empty item or an item twice. */
 static int validate_list(const struct config_strings *list, const char *key,
 	struct wd_error *err)

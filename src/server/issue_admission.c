@@ -1,7 +1,7 @@
 /* Admission control at the two routes that issue SVIDs for an entry on an
- * agent's request (/v1/svid/x509 and /v1/svid/jwt): the decision is logged
- * and, when it admits a binary, audited here; a refusal comes back to the
- * route, which audits it with its other failures. */
+ * agent's request, /v1/svid/x509 and /v1/svid/jwt. This file logs each
+ * refusal and audits each admitted binary. A refusal returns to the route,
+ * which audits it with its other failures. */
 #include <stdio.h>
 
 #include "common/log.h"

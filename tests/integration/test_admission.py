@@ -3,10 +3,9 @@
 entry with require_signed gets SVIDs only for a binary whose registered
 signature verifies against admission.trusted_keys or
 admission.trusted_spiffe_ids. Signatures come from `warden sign-blob` and
-`warden attest` and are registered with `warden signature add`; agents ask
-for SVIDs through the same /v1/svid/x509 and /v1/svid/jwt routes the agent
-uses, and a real `warden agent run` serves a signed and an unsigned copy of
-the Python interpreter over the Workload API."""
+`warden attest` and are registered with `warden signature add`. The tests
+ask for SVIDs through the /v1/svid/x509 and /v1/svid/jwt routes with a node
+SVID, as the agent does; test_admission_agent.py runs a real agent."""
 import hashlib
 import json
 import os
@@ -342,8 +341,8 @@ class AdmissionTest(unittest.TestCase):
         first = self.add_ok(bundle, blob)
         result = self.add(bundle, blob)
         self.assertEqual(result.returncode, 1)
-        self.assertEqual(result.stderr, f"warden: signature {first['id']} already holds this "
-                         f"content for sha256:{digest}\n")
+        self.assertEqual(result.stderr, f"warden: duplicate signature: signature {first['id']} "
+                         f"of sha256:{digest} has the same content\n")
 
     # Entries, CLI and configuration -------------------------------------------
 

@@ -2,9 +2,9 @@
 """Admission control end to end: a real `warden agent run` attests workloads
 by the SHA-256 of their executable, and the server issues SVIDs only for
 the binary whose signature is registered. Two copies of the Python
-interpreter serve as workloads: the signed copy gets its SPIFFE ID over the
-Workload API, and a modified copy, whose entry also requires a signature,
-gets none while the agent's mint attempts are refused and audited."""
+interpreter serve as workloads. The signed copy gets its SPIFFE ID over the
+Workload API. A modified copy, whose entry also requires a signature, gets
+none, and the server refuses and audits the agent's attempts to mint it."""
 import hashlib
 import json
 import os

@@ -386,8 +386,8 @@ static void store_add_list_delete(void **state)
 		&verdict, &err), 0);
 	assert_int_equal(admission_signature_add(f->admission, digest, first, strlen(first),
 		&verdict, 300, NULL, &err), WD_EEXIST);
-	snprintf(expected, sizeof(expected), "signature %s already holds this content for "
-		"sha256:%s", a->id, hex);
+	snprintf(expected, sizeof(expected), "duplicate signature: signature %s of sha256:%s has "
+		"the same content", a->id, hex);
 	assert_string_equal(err.detail, expected);
 
 	assert_int_equal(admission_signature_to_json(a, &json), 0);
@@ -576,7 +576,7 @@ static void check_reverifies_against_current_trust(void **state)
 	char *hex = hex_of(digest);
 	char selector[80];
 	char expected[512];
-	EVP_PKEY *kept = f->admission->keys[0];
+	EVP_PKEY *trusted_key = f->admission->keys[0];
 
 	snprintf(selector, sizeof(selector), "unix:sha256:%s", hex);
 	struct registry_entry *entry = entry_for("unix:uid:0", selector, true);
@@ -584,7 +584,7 @@ static void check_reverifies_against_current_trust(void **state)
 	f->admission->keys[0] = f->untrusted;
 	assert_int_equal(admission_check_entry(f->admission, NULL, entry, 0, &grants, &count,
 		refused, &err), WD_EPERM);
-	f->admission->keys[0] = kept;
+	f->admission->keys[0] = trusted_key;
 	snprintf(expected, sizeof(expected), "entry %s requires a signed binary: no signature of "
 		"sha256:%s verifies now (1 registered; signature %s: invalid signature: it does not "
 		"match the blob and public key)", entry->id, hex, signature->id);
