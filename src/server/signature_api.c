@@ -124,6 +124,8 @@ int handle_signature_list(struct net_request *req, void *arg, struct wd_error *e
 	digest_text = net_request_query(req, "digest");
 	if (digest_text)
 		WD_GUARD(admission_digest_parse("digest", digest_text, digest, err));
+	/* TODO: page the list as GET /v1/entries does; without a digest it returns
+	 * every registered signature in one reply. */
 	WD_GUARD(admission_signature_list(ctx->admission, digest_text ? digest : NULL, false, &list,
 		err));
 
