@@ -227,7 +227,7 @@ static int query_list(struct admission *admission, const char *sql,
 int admission_signature_list(struct admission *admission, const uint8_t *digest,
 	bool with_content, struct admission_signature_list **ret_list, struct wd_error *err)
 {
-	char hex[2 * SUPPLY_DIGEST_LEN + 1];
+	char hex[2 * SUPPLY_DIGEST_LEN + 1] = "";
 	struct store_value params[] = { STORE_TEXT_VALUE(hex) };
 	const char *sql;
 
