@@ -1,5 +1,6 @@
 /* Validation of the mutable fields of a registration entry: SPIFFE IDs in
  * the server's trust domain, selectors, SVID TTLs and DNS names. */
+#include <stdio.h>
 #include <string.h>
 
 #include "common/alloc.h"
@@ -166,11 +167,17 @@ static bool is_sha256_hex(const char *text)
 /* An entry that requires signed binaries names them by digest, so it needs
  * at least one unix:sha256 selector, and each must be a digest the agent
  * can emit and the server can look signatures up by. entry_id is "" before
- * create assigns one, so the entry is named by its SPIFFE ID as well. */
+ * create assigns one, so errors name the entry by its SPIFFE ID as well. */
 static int check_require_signed(const char *entry_id, const char *spiffe_id,
 	const struct registry_strings *selectors, struct wd_error *err)
 {
+	char name[REGISTRY_ENTRY_ID_LEN + 310];
 	size_t digests = 0;
+
+	if (entry_id[0])
+		snprintf(name, sizeof(name), "%s (%.300s)", entry_id, spiffe_id);
+	else
+		snprintf(name, sizeof(name), "%.300s", spiffe_id);
 
 	for (size_t i = 0; i < selectors->count; i++) {
 		const char *hex = registry_selector_sha256(selectors->items[i]);
@@ -179,15 +186,15 @@ static int check_require_signed(const char *entry_id, const char *spiffe_id,
 			continue;
 		if (!is_sha256_hex(hex))
 			return wd_error_set(err, WD_EINVAL,
-				"entry %s%s%.300s requires signed binaries, but its selector "
-				"\"%.200s\" is not unix:sha256: and 64 lowercase hex digits",
-				entry_id, entry_id[0] ? " " : "", spiffe_id, selectors->items[i]);
+				"entry %s requires signed binaries, but its selector \"%.200s\" is "
+				"not unix:sha256: and 64 lowercase hex digits", name,
+				selectors->items[i]);
 		digests++;
 	}
 	if (digests == 0)
 		return wd_error_set(err, WD_EINVAL,
-			"entry %s%s%.300s requires signed binaries, but has no unix:sha256 selector "
-			"that names one", entry_id, entry_id[0] ? " " : "", spiffe_id);
+			"entry %s requires signed binaries, but has no unix:sha256 selector that "
+			"names one", name);
 	return 0;
 }
 

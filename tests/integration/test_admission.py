@@ -364,9 +364,9 @@ class AdmissionTest(unittest.TestCase):
 
         result = self.warden("entry", "update", entry_id, "--selector", "unix:uid:0")
         self.assertEqual(result.returncode, 1)
-        self.assertEqual(result.stderr, f"warden: entry {entry_id} spiffe://example.org/flagged "
-                         "requires signed binaries, but has no unix:sha256 selector that "
-                         "names one\n")
+        self.assertEqual(result.stderr, f"warden: entry {entry_id} (spiffe://example.org/"
+                         "flagged) requires signed binaries, but has no unix:sha256 selector "
+                         "that names one\n")
         result = self.warden("entry", "update", entry_id, "--no-require-signed", "--json")
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertIs(json.loads(result.stdout)["require_signed"], False)

@@ -138,8 +138,8 @@ static void update_checks_resulting_entry(void **state)
 	assert_int_equal(registry_entry_update(f->registry, created->id, &flag_on, 2000, &updated,
 		&err), WD_EINVAL);
 	assert_null(updated);
-	snprintf(expected, sizeof(expected), "entry %s " WEB_ID " requires signed binaries, but "
-		"has no unix:sha256 selector that names one", created->id);
+	snprintf(expected, sizeof(expected), "entry %s (" WEB_ID ") requires signed binaries, "
+		"but has no unix:sha256 selector that names one", created->id);
 	assert_string_equal(err.detail, expected);
 	assert_int_equal(registry_entry_get(f->registry, created->id, &loaded, &err), 0);
 	assert_false(loaded->require_signed);
