@@ -89,6 +89,8 @@ void cli_print_entry(FILE *out, const json_t *entry)
 	print_each(out, "DNS name", json_object_get(entry, "dns_names"));
 	if (json_is_true(json_object_get(entry, "admin")))
 		cli_print_field(out, "Admin", "true");
+	if (json_is_true(json_object_get(entry, "require_signed")))
+		cli_print_field(out, "Require signed", "true");
 }
 
 static void print_found(FILE *out, size_t count, const char *singular, const char *plural)
@@ -130,6 +132,31 @@ void cli_print_agent_list(FILE *out, const json_t *agents)
 	json_array_foreach(agents, i, agent) {
 		fputc('\n', out);
 		print_agent(out, agent);
+	}
+}
+
+void cli_print_signature(FILE *out, const json_t *signature)
+{
+	const char *predicate_type = string_member(signature, "predicate_type");
+
+	cli_print_field(out, "Signature ID", string_member(signature, "id"));
+	cli_print_field(out, "Digest", string_member(signature, "digest"));
+	cli_print_field(out, "Kind", string_member(signature, "kind"));
+	cli_print_field(out, "Signer", string_member(signature, "signer"));
+	if (predicate_type[0])
+		cli_print_field(out, "Predicate type", predicate_type);
+	print_time(out, "Created at", signature, "created_at");
+}
+
+void cli_print_signature_list(FILE *out, const json_t *signatures)
+{
+	size_t i;
+	const json_t *signature;
+
+	print_found(out, json_array_size(signatures), "signature", "signatures");
+	json_array_foreach(signatures, i, signature) {
+		fputc('\n', out);
+		cli_print_signature(out, signature);
 	}
 }
 

@@ -21,7 +21,7 @@ void cli_format_time(const json_t *value, char ret_text[static WD_TIME_TEXT_MAX]
 
 /* Prints one registration entry as a block of fields: Entry ID, SPIFFE ID,
  * Parent ID, Revision, the TTLs ("default" for 0), one Selector and one DNS
- * name line per value, and Admin only when true. */
+ * name line per value, and Admin and Require signed only when true. */
 void cli_print_entry(FILE *out, const json_t *entry);
 
 /* Prints "Found N entries" (or "entry") and each entry after a blank line. */
@@ -30,6 +30,13 @@ void cli_print_entry_list(FILE *out, const json_t *entries);
 /* Prints "Found N agents" (or "agent") and each agent (SPIFFE ID, serial,
  * expiry, attestation time, banned) after a blank line. */
 void cli_print_agent_list(FILE *out, const json_t *agents);
+
+/* Prints one registered signature of /v1/signatures: Signature ID, Digest,
+ * Kind, Signer, Predicate type (attestations only) and Created at. */
+void cli_print_signature(FILE *out, const json_t *signature);
+
+/* Prints "Found N signatures" (or "signature") and each after a blank line. */
+void cli_print_signature_list(FILE *out, const json_t *signatures);
 
 /* Prints the CA status of GET /v1/ca: trust domain, bundle sequence, CRL
  * number, then one block per slot (id, state, key type, validity,

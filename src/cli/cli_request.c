@@ -23,7 +23,7 @@ bool cli_entry_options_any(const struct cli_entry_options *options)
 {
 	return options->spiffe_id || options->parent_id || options->selectors.count > 0 ||
 		options->dns_names.count > 0 || options->has_x509_svid_ttl ||
-		options->has_jwt_svid_ttl || options->has_admin;
+		options->has_jwt_svid_ttl || options->has_admin || options->has_require_signed;
 }
 
 int cli_entry_request(const struct cli_entry_options *options, json_t **ret_body)
@@ -53,6 +53,9 @@ int cli_entry_request(const struct cli_entry_options *options, json_t **ret_body
 			json_integer(options->jwt_svid_ttl));
 	if (options->has_admin)
 		failed |= json_object_set_new(body, "admin", json_boolean(options->admin));
+	if (options->has_require_signed)
+		failed |= json_object_set_new(body, "require_signed",
+			json_boolean(options->require_signed));
 	if (failed) {
 		json_decref(body);
 		return WD_ENOMEM;

@@ -27,6 +27,8 @@ struct cli_entry_options {
 	int64_t jwt_svid_ttl;          /* seconds; 0 is the server default */
 	bool has_admin;
 	bool admin;
+	bool has_require_signed;
+	bool require_signed;
 };
 
 /* Builds the JSON body for POST or PUT /v1/entries from the options given;

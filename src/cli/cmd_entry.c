@@ -17,11 +17,17 @@ enum entry_option {
 	OPT_JWT_SVID_TTL,
 	OPT_DNS_NAME,
 	OPT_ADMIN,
+	OPT_REQUIRE_SIGNED,
 	OPT_NO_ADMIN,
+	OPT_NO_REQUIRE_SIGNED,
 };
 
-/* The options of create and update. --no-admin comes last because only
- * update takes it: create's table is this one without the last row. */
+/* Rows of write_options that only update takes, at its end. */
+#define UPDATE_ONLY_OPTIONS 2
+
+/* The options of create and update. --no-admin and --no-require-signed come
+ * last because only update takes them: create's table is this one without
+ * the last UPDATE_ONLY_OPTIONS rows. */
 static const struct cli_option write_options[] = {
 	{ "spiffe-id", "ID", OPT_SPIFFE_ID, "SPIFFE ID that matching workloads receive" },
 	{ "parent-id", "ID", OPT_PARENT_ID,
@@ -36,7 +42,13 @@ static const struct cli_option write_options[] = {
 	{ "dns-name", "NAME", OPT_DNS_NAME,
 		"DNS name SAN of its X.509-SVIDs; repeat for more" },
 	{ "admin", NULL, OPT_ADMIN, "let its SVIDs call the admin API" },
+	{ "require-signed", NULL, OPT_REQUIRE_SIGNED,
+		"issue SVIDs only while each unix:sha256 selector names\n"
+		"a binary with a registered, verified signature\n"
+		"(see `warden signature add`)" },
 	{ "no-admin", NULL, OPT_NO_ADMIN, "take admin rights away" },
+	{ "no-require-signed", NULL, OPT_NO_REQUIRE_SIGNED,
+		"issue SVIDs again without a signature check" },
 };
 
 static const struct cli_option list_options[] = {
@@ -51,7 +63,7 @@ static const struct cli_spec create_spec = {
 	.description = "Registers a workload: which SPIFFE ID it gets, from which parent, and\n"
 		       "the selectors it must show. Prints the new entry.\n",
 	.options = write_options,
-	.option_count = WD_ARRAY_LEN(write_options) - 1,
+	.option_count = WD_ARRAY_LEN(write_options) - UPDATE_ONLY_OPTIONS,
 	.common = CLI_COMMON_ADMIN_SOCKET | CLI_COMMON_JSON,
 };
 
@@ -123,6 +135,11 @@ static int write_option(void *ctx, int id, const char *value)
 	case OPT_NO_ADMIN:
 		options->has_admin = true;
 		options->admin = id == OPT_ADMIN;
+		break;
+	case OPT_REQUIRE_SIGNED:
+	case OPT_NO_REQUIRE_SIGNED:
+		options->has_require_signed = true;
+		options->require_signed = id == OPT_REQUIRE_SIGNED;
 		break;
 	}
 	return CLI_CONTINUE;

@@ -59,3 +59,6 @@ int cmd_verify_blob(int argc, char **argv);
 /* in-toto attestations in DSSE envelopes (cmd_attest.c). */
 int cmd_attest(int argc, char **argv);
 int cmd_verify_attestation(int argc, char **argv);
+/* Signatures that admit binaries of entries with require_signed
+ * (cmd_signature.c). */
+int cmd_signature(int argc, char **argv);

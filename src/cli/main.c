@@ -41,6 +41,7 @@ static const struct cli_command commands[] = {
 	{ "attest", "sign an in-toto attestation about a file", cmd_attest },
 	{ "verify-attestation", "verify an in-toto attestation about a file",
 		cmd_verify_attestation },
+	{ "signature", "register signatures that admit binaries to SVIDs", cmd_signature },
 };
 
 static void print_usage(FILE *out)

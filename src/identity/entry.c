@@ -88,6 +88,7 @@ int registry_entry_from_row(const struct store_row *row, struct registry_entry *
 	entry->revision = store_row_int(row, 8);
 	entry->created_at = store_row_int(row, 9);
 	entry->updated_at = store_row_int(row, 10);
+	entry->require_signed = store_row_int(row, 11) != 0;
 
 	*ret_entry = WD_TAKE_PTR(entry);
 out:

@@ -1,7 +1,7 @@
 /* Registration entries as JSON, the shape the identity API and the CLI use:
  * {"id","spiffe_id","parent_id","selectors":[...],"x509_svid_ttl",
- * "jwt_svid_ttl","dns_names":[...],"admin","revision","created_at",
- * "updated_at"} with TTLs in seconds and times in Unix seconds. */
+ * "jwt_svid_ttl","dns_names":[...],"admin","require_signed","revision",
+ * "created_at","updated_at"} with TTLs in seconds and times in Unix seconds. */
 #include <string.h>
 
 #include "common/alloc.h"
@@ -185,6 +185,13 @@ static int read_field(struct owned_input *owned, const char *key, const json_t *
 		input->admin = json_is_true(value);
 		return 0;
 	}
+	if (strcmp(key, "require_signed") == 0) {
+		input->fields |= REGISTRY_FIELD_REQUIRE_SIGNED;
+		if (!json_is_boolean(value))
+			return type_error(key, "a boolean", value, err);
+		input->require_signed = json_is_true(value);
+		return 0;
+	}
 	if (strcmp(key, "id") == 0 || strcmp(key, "revision") == 0 ||
 	    strcmp(key, "created_at") == 0 || strcmp(key, "updated_at") == 0)
 		return wd_error_set(err, WD_EINVAL, "field \"%s\" is read-only", key);
@@ -327,6 +334,8 @@ int registry_entry_to_json(const struct registry_entry *entry, json_t **ret_obje
 	failed |= json_object_set_new(object, "dns_names",
 		string_array(entry->dns_names, entry->dns_name_count));
 	failed |= json_object_set_new(object, "admin", json_boolean(entry->admin));
+	failed |= json_object_set_new(object, "require_signed",
+		json_boolean(entry->require_signed));
 	failed |= json_object_set_new(object, "revision", json_integer(entry->revision));
 	failed |= json_object_set_new(object, "created_at", json_integer(entry->created_at));
 	failed |= json_object_set_new(object, "updated_at", json_integer(entry->updated_at));

@@ -156,16 +156,17 @@ static int write_entry(struct registry *registry, const struct registry_entry *e
 		STORE_INT_VALUE(entry->created_at),
 		STORE_INT_VALUE(entry->updated_at),
 		STORE_INT_VALUE(change_seq),
+		STORE_INT_VALUE(entry->require_signed ? 1 : 0),
 	};
 	const char *sql = insert ?
 		"INSERT INTO registry_entries (id, spiffe_id, parent_id, selectors, "
 		"identity_hash, x509_svid_ttl, jwt_svid_ttl, dns_names, admin, revision, "
-		"created_at, updated_at, change_seq) "
-		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)" :
+		"created_at, updated_at, change_seq, require_signed) "
+		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)" :
 		"UPDATE registry_entries SET spiffe_id = $2, parent_id = $3, selectors = $4, "
 		"identity_hash = $5, x509_svid_ttl = $6, jwt_svid_ttl = $7, dns_names = $8, "
-		"admin = $9, revision = $10, created_at = $11, updated_at = $12, change_seq = $13 "
-		"WHERE id = $1";
+		"admin = $9, revision = $10, created_at = $11, updated_at = $12, change_seq = $13, "
+		"require_signed = $14 WHERE id = $1";
 
 	WD_TRY(store_exec(registry->store, sql, params, WD_ARRAY_LEN(params), NULL, err));
 	if (selectors_changed)

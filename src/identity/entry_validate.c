@@ -1,5 +1,6 @@
 /* Validation of the mutable fields of a registration entry: SPIFFE IDs in
  * the server's trust domain, selectors, SVID TTLs and DNS names. */
+#include <stdio.h>
 #include <string.h>
 
 #include "common/alloc.h"
@@ -152,6 +153,51 @@ static int ttl_check(const char *field, int64_t ttl, int64_t max, struct wd_erro
 	return 0;
 }
 
+static bool is_sha256_hex(const char *text)
+{
+	if (strlen(text) != REGISTRY_SHA256_HEX_LEN)
+		return false;
+	for (size_t i = 0; i < REGISTRY_SHA256_HEX_LEN; i++) {
+		if (!((text[i] >= '0' && text[i] <= '9') || (text[i] >= 'a' && text[i] <= 'f')))
+			return false;
+	}
+	return true;
+}
+
+/* An entry that requires signed binaries names them by digest, so it needs
+ * at least one unix:sha256 selector, and each must be a digest the agent
+ * can emit and the server can look signatures up by. entry_id is "" before
+ * create assigns one, so errors name the entry by its SPIFFE ID as well. */
+static int check_require_signed(const char *entry_id, const char *spiffe_id,
+	const struct registry_strings *selectors, struct wd_error *err)
+{
+	char name[REGISTRY_ENTRY_ID_LEN + 310];
+	size_t digests = 0;
+
+	if (entry_id[0])
+		snprintf(name, sizeof(name), "%s (%.300s)", entry_id, spiffe_id);
+	else
+		snprintf(name, sizeof(name), "%.300s", spiffe_id);
+
+	for (size_t i = 0; i < selectors->count; i++) {
+		const char *hex = registry_selector_sha256(selectors->items[i]);
+
+		if (!hex)
+			continue;
+		if (!is_sha256_hex(hex))
+			return wd_error_set(err, WD_EINVAL,
+				"entry %s requires signed binaries, but its selector \"%.200s\" is "
+				"not unix:sha256: and 64 lowercase hex digits", name,
+				selectors->items[i]);
+		digests++;
+	}
+	if (digests == 0)
+		return wd_error_set(err, WD_EINVAL,
+			"entry %s requires signed binaries, but has no unix:sha256 selector that "
+			"names one", name);
+	return 0;
+}
+
 /* Replaces entry's strings with the list's, taking its items. */
 static void take_strings(char ***items, size_t *count, struct registry_strings *strings)
 {
@@ -211,6 +257,19 @@ int registry_entry_apply(const struct registry *registry,
 		WD_GUARD(registry_dns_names_normalize(input->dns_names, input->dns_name_count,
 			&dns_names, err));
 	}
+	/* The flag and the selectors may change in one update or apart, so the
+	 * check runs on the entry as it will be. */
+	if (input->fields & REGISTRY_FIELD_REQUIRE_SIGNED ? input->require_signed :
+	    entry->require_signed) {
+		struct registry_strings current = {
+			.items = entry->selectors,
+			.count = entry->selector_count,
+		};
+
+		WD_GUARD(check_require_signed(entry->id,
+			spiffe_id ? spiffe_id : (entry->spiffe_id ? entry->spiffe_id : ""),
+			input->fields & REGISTRY_FIELD_SELECTORS ? &selectors : &current, err));
+	}
 
 	if (input->fields & REGISTRY_FIELD_SPIFFE_ID) {
 		free(entry->spiffe_id);
@@ -230,6 +289,8 @@ int registry_entry_apply(const struct registry *registry,
 		take_strings(&entry->dns_names, &entry->dns_name_count, &dns_names);
 	if (input->fields & REGISTRY_FIELD_ADMIN)
 		entry->admin = input->admin;
+	if (input->fields & REGISTRY_FIELD_REQUIRE_SIGNED)
+		entry->require_signed = input->require_signed;
 out:
 	if (rc == WD_EINTERNAL)
 		wd_error_set(err, rc, "registry: a list field is set with a NULL array");

@@ -112,6 +112,9 @@ struct registry_entry {
 	char **dns_names;
 	size_t dns_name_count;
 	bool admin;                       /* an SVID for it may call the admin API */
+	/* SVIDs are issued only while every unix:sha256 selector names a binary
+	 * with a verified signature (the server's admission control). */
+	bool require_signed;
 	int64_t revision;                 /* 0 at creation, +1 on each update */
 	int64_t created_at;               /* Unix seconds */
 	int64_t updated_at;               /* Unix seconds */
@@ -129,14 +132,15 @@ enum {
 	REGISTRY_FIELD_JWT_SVID_TTL = 1u << 4,
 	REGISTRY_FIELD_DNS_NAMES = 1u << 5,
 	REGISTRY_FIELD_ADMIN = 1u << 6,
-	REGISTRY_FIELD_ALL = (1u << 7) - 1,
+	REGISTRY_FIELD_REQUIRE_SIGNED = 1u << 7,
+	REGISTRY_FIELD_ALL = (1u << 8) - 1,
 };
 
 /* The mutable fields of an entry as a caller supplies them. Memory is
  * borrowed from the caller, except for inputs that registry_entry_from_json
  * returns, which own their strings. Create needs SPIFFE_ID, PARENT_ID and
  * SELECTORS in fields and treats the other fields as unset when their bit is
- * clear (TTL 0, no DNS names, admin false). Update is a partial update, as
+ * clear (TTL 0, no DNS names, admin and require_signed false). Update is a partial update, as
  * SPIRE's BatchUpdateEntry with an input mask: it replaces exactly the
  * fields whose bit is set and keeps the others, so REGISTRY_FIELD_ALL is a
  * full replacement. A set list field replaces the whole list. */
@@ -151,11 +155,13 @@ struct registry_entry_input {
 	const char *const *dns_names;
 	size_t dns_name_count;
 	bool admin;
+	bool require_signed;
 };
 
 /* Validates input and stores a new entry with a random id, revision 0 and
  * created_at = updated_at = now. WD_EINVAL names the field and the bad
- * value; WD_EEXIST names the existing entry with the same spiffe_id,
+ * value, or names the entry when require_signed is set without a
+ * unix:sha256 selector of 64 lowercase hex digits; WD_EEXIST names the existing entry with the same spiffe_id,
  * parent_id and selector set. ret_entry (may be NULL) gets the new entry. */
 WD_MUST_CHECK int registry_entry_create(struct registry *registry,
 	const struct registry_entry_input *input, int64_t now,
@@ -223,8 +229,8 @@ WD_MUST_CHECK int registry_entry_from_json(const json_t *object, bool partial,
 void registry_entry_input_free(struct registry_entry_input *input);
 
 /* Encodes entry as {"id","spiffe_id","parent_id","selectors":[...],
- * "x509_svid_ttl","jwt_svid_ttl","dns_names":[...],"admin","revision",
- * "created_at","updated_at"} with TTLs in seconds and times in Unix
+ * "x509_svid_ttl","jwt_svid_ttl","dns_names":[...],"admin","require_signed",
+ * "revision","created_at","updated_at"} with TTLs in seconds and times in Unix
  * seconds. */
 WD_MUST_CHECK int registry_entry_to_json(const struct registry_entry *entry,
 	json_t **ret_object, struct wd_error *err);
@@ -369,6 +375,15 @@ WD_MUST_CHECK int registry_authorized_changes(struct registry *registry, const c
  * authorized. */
 WD_MUST_CHECK int registry_entry_authorized(struct registry *registry, const char *agent_id,
 	const char *entry_id, struct registry_entry **ret_entry, struct wd_error *err);
+
+/* Selector type and value prefix of a workload binary's SHA-256, as the
+ * agent's unix attestor emits it: "unix:sha256:<64 lowercase hex digits>". */
+#define REGISTRY_SHA256_SELECTOR_PREFIX "unix:sha256:"
+#define REGISTRY_SHA256_HEX_LEN 64
+
+/* Returns the hex digest of selector when it is a unix:sha256 selector,
+ * else NULL. The digest is not checked. */
+const char *registry_selector_sha256(const char *selector);
 
 /* Returns true when an entry with admin = true has spiffe_id as its SPIFFE
  * ID. Any failure (malformed ID, datastore error) returns false. */

@@ -74,7 +74,7 @@ WD_MUST_CHECK int registry_entry_id_validate(const char *field, const char *id,
 /* Column list and row reader shared by the entry queries. */
 #define REGISTRY_ENTRY_COLUMNS                                                 \
 	"id, spiffe_id, parent_id, selectors, x509_svid_ttl, jwt_svid_ttl, "   \
-	"dns_names, admin, revision, created_at, updated_at"
+	"dns_names, admin, revision, created_at, updated_at, require_signed"
 
 WD_MUST_CHECK int registry_entry_from_row(const struct store_row *row,
 	struct registry_entry **ret_entry, struct wd_error *err);

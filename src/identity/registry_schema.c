@@ -121,11 +121,16 @@ static const char change_seq_postgres[] =
 	" value BIGINT NOT NULL);"
 	"INSERT INTO registry_counters (name, value) VALUES ('entry_change_seq', 1);";
 
+/* Admission control per entry: existing entries keep issuing as before. */
+static const char require_signed_sql[] =
+	"ALTER TABLE registry_entries ADD COLUMN require_signed INTEGER NOT NULL DEFAULT 0;";
+
 const struct store_migration registry_migrations[] = {
 	{ 1, "registration entries and selectors", entries_sqlite, entries_postgres },
 	{ 2, "join tokens", tokens_sqlite, tokens_postgres },
 	{ 3, "attested nodes", nodes_sqlite, nodes_postgres },
 	{ 4, "entry change counter", change_seq_sqlite, change_seq_postgres },
+	{ 5, "entry require_signed flag", require_signed_sql, require_signed_sql },
 };
 
 const size_t registry_migration_count = WD_ARRAY_LEN(registry_migrations);

@@ -130,3 +130,12 @@ out:
 		wd_error_set(err, rc, "registry: out of memory");
 	return rc;
 }
+
+const char *registry_selector_sha256(const char *selector)
+{
+	size_t prefix_len = strlen(REGISTRY_SHA256_SELECTOR_PREFIX);
+
+	if (strncmp(selector, REGISTRY_SHA256_SELECTOR_PREFIX, prefix_len) != 0)
+		return NULL;
+	return selector + prefix_len;
+}

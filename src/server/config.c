@@ -6,6 +6,7 @@
 #include "common/alloc.h"
 #include "identity/spiffe_id.h"
 #include "server/server.h"
+#include "supply/intoto.h"
 
 static const char *const log_levels[] = { "debug", "info", "warn", "error", NULL };
 static const char *const log_formats[] = { "text", "json", NULL };
@@ -107,6 +108,19 @@ static const struct config_field admin_fields[] = {
 	{ 0 },
 };
 
+static const struct config_field admission_fields[] = {
+	{ .key = "trusted_keys", .type = CONFIG_STRING_LIST,
+	  .offset = offsetof(struct server_admission_config, trusted_keys),
+	  .help = "PEM files of ECDSA P-256 public keys (cosign.pub) whose signatures admit a binary" },
+	{ .key = "trusted_spiffe_ids", .type = CONFIG_STRING_LIST,
+	  .offset = offsetof(struct server_admission_config, trusted_spiffe_ids),
+	  .help = "SPIFFE IDs whose X.509-SVIDs from this server's CA may sign binaries" },
+	{ .key = "predicate_types", .type = CONFIG_STRING_LIST,
+	  .offset = offsetof(struct server_admission_config, predicate_types),
+	  .help = "in-toto predicate types an attestation must have to admit a binary; empty: any" },
+	{ 0 },
+};
+
 static const struct config_field limits_fields[] = {
 	{ .key = "max_body_bytes", .type = CONFIG_SIZE,
 	  .offset = offsetof(struct server_limits_config, max_body_bytes),
@@ -163,6 +177,8 @@ static const struct config_field server_fields[] = {
 	  .fields = admin_fields },
 	{ .key = "limits", .type = CONFIG_SECTION, .offset = offsetof(struct server_config, limits),
 	  .fields = limits_fields },
+	{ .key = "admission", .type = CONFIG_SECTION,
+	  .offset = offsetof(struct server_config, admission), .fields = admission_fields },
 	{ 0 },
 };
 
@@ -244,6 +260,87 @@ static int validate_uid(const char *text, struct wd_error *err)
 	return 0;
 }
 
+/* Fails when list, the setting key, has more than SERVER_MAX_ADMISSION_ITEMS
+ * items, an empty item or an item twice. */
+static int validate_list(const struct config_strings *list, const char *key,
+	struct wd_error *err)
+{
+	if (list->count > SERVER_MAX_ADMISSION_ITEMS)
+		return wd_error_set(err, WD_ECONFIG, "too many %s: %zu, at most %d", key,
+			list->count, SERVER_MAX_ADMISSION_ITEMS);
+	for (size_t i = 0; i < list->count; i++) {
+		if (!list->items[i][0])
+			return wd_error_set(err, WD_ECONFIG, "invalid %s[%zu]: empty", key, i);
+		for (size_t j = 0; j < i; j++) {
+			if (strcmp(list->items[i], list->items[j]) == 0)
+				return wd_error_set(err, WD_ECONFIG,
+					"invalid %s[%zu] '%.300s': listed twice", key, i,
+					list->items[i]);
+		}
+	}
+	return 0;
+}
+
+/* Trusted signers sign with X.509-SVIDs of this server's CA, so their IDs
+ * must name a workload of this trust domain. */
+static int validate_signer_id(const struct server_config *config, size_t index,
+	struct wd_error *err)
+{
+	const char *text = config->admission.trusted_spiffe_ids.items[index];
+	struct wd_error detail;
+	struct spiffe_id id;
+
+	wd_error_clear(&detail);
+	if (spiffe_id_parse(text, strlen(text), &id, &detail) < 0)
+		return wd_error_set(err, WD_ECONFIG, "invalid admission.trusted_spiffe_ids[%zu] "
+			"'%.300s': %s", index, text, wd_error_text(&detail));
+	if (!spiffe_id_member_of(&id, config->trust_domain))
+		return wd_error_set(err, WD_ECONFIG, "invalid admission.trusted_spiffe_ids[%zu] "
+			"'%.300s': not in trust domain %s, whose CA the server checks signers "
+			"against", index, text, config->trust_domain);
+	if (id.path[0] == '\0')
+		return wd_error_set(err, WD_ECONFIG, "invalid admission.trusted_spiffe_ids[%zu] "
+			"'%.300s': a path is required", index, text);
+	return 0;
+}
+
+/* A predicate type is a URI, or one of the names `warden attest --type`
+ * takes ("spdx" and so on), which the server resolves to its URI. */
+static int validate_predicate_type(const char *text, size_t index, struct wd_error *err)
+{
+	struct wd_error detail;
+	const char *uri = NULL;
+
+	wd_error_clear(&detail);
+	if (strlen(text) > SERVER_PREDICATE_TYPE_MAX_LEN)
+		return wd_error_set(err, WD_ECONFIG, "invalid admission.predicate_types[%zu]: "
+			"longer than %d bytes", index, SERVER_PREDICATE_TYPE_MAX_LEN);
+	for (const char *p = text; *p; p++) {
+		if (*p <= 0x20 || *p > 0x7e)
+			return wd_error_set(err, WD_ECONFIG, "invalid admission.predicate_types[%zu] "
+				"'%.300s': expected a URI without spaces", index, text);
+	}
+	if (supply_predicate_type_resolve(text, &uri, &detail) < 0)
+		return wd_error_set(err, WD_ECONFIG, "invalid admission.predicate_types[%zu]: %s",
+			index, wd_error_text(&detail));
+	return 0;
+}
+
+static int validate_admission(const struct server_config *config, struct wd_error *err)
+{
+	const struct server_admission_config *admission = &config->admission;
+
+	WD_TRY(validate_list(&admission->trusted_keys, "admission.trusted_keys", err));
+	WD_TRY(validate_list(&admission->trusted_spiffe_ids, "admission.trusted_spiffe_ids",
+		err));
+	WD_TRY(validate_list(&admission->predicate_types, "admission.predicate_types", err));
+	for (size_t i = 0; i < admission->trusted_spiffe_ids.count; i++)
+		WD_TRY(validate_signer_id(config, i, err));
+	for (size_t i = 0; i < admission->predicate_types.count; i++)
+		WD_TRY(validate_predicate_type(admission->predicate_types.items[i], i, err));
+	return 0;
+}
+
 int server_config_validate(const struct server_config *config, struct wd_error *err)
 {
 	struct wd_error td_err;
@@ -281,7 +378,7 @@ int server_config_validate(const struct server_config *config, struct wd_error *
 			"identity.default_x509_svid_ttl (%lld s) exceeds identity.ca_ttl (%lld s)",
 			(long long)config->identity.default_x509_svid_ttl,
 			(long long)config->identity.ca_ttl);
-	return 0;
+	return validate_admission(config, err);
 }
 
 void server_config_free(struct server_config *config)

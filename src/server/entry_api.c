@@ -5,6 +5,7 @@
 
 #include "common/time.h"
 #include "net/net_json.h"
+#include "server/admission.h"
 #include "server/server_internal.h"
 
 static int reply_entry(struct net_request *req, int status, const struct registry_entry *entry,
@@ -19,8 +20,10 @@ static int reply_entry(struct net_request *req, int status, const struct registr
 	return rc;
 }
 
-/* Reads an entry from the body; partial for updates. */
-static int read_entry_input(struct net_request *req, bool partial,
+/* Reads an entry from the body; partial for updates. An entry can require
+ * signed binaries only when the server trusts a signer, or no SVID could
+ * ever be issued for it. */
+static int read_entry_input(struct server_ctx *ctx, struct net_request *req, bool partial,
 	struct registry_entry_input **ret_input, struct wd_error *err)
 {
 	const uint8_t *body;
@@ -34,7 +37,17 @@ static int read_entry_input(struct net_request *req, bool partial,
 	WD_TRY(net_json_parse_object(body, len, 0, &object, err));
 	rc = registry_entry_from_json(object, partial, ret_input, err);
 	json_decref(object);
-	return rc;
+	WD_TRY(rc);
+
+	if (((*ret_input)->fields & REGISTRY_FIELD_REQUIRE_SIGNED) && (*ret_input)->require_signed &&
+	    !admission_has_trust(ctx->admission)) {
+		registry_entry_input_free(*ret_input);
+		*ret_input = NULL;
+		return wd_error_set(err, WD_EINVAL, "invalid \"require_signed\": the server trusts "
+			"no signer; set admission.trusted_keys or admission.trusted_spiffe_ids in its "
+			"configuration first");
+	}
+	return 0;
 }
 
 int handle_entry_create(struct net_request *req, void *arg, struct wd_error *err)
@@ -46,7 +59,7 @@ int handle_entry_create(struct net_request *req, void *arg, struct wd_error *err
 	int rc;
 
 	WD_GUARD(caller_require_admin(ctx, req, &caller, err));
-	WD_GUARD(read_entry_input(req, false, &input, err));
+	WD_GUARD(read_entry_input(ctx, req, false, &input, err));
 	WD_GUARD(registry_entry_create(ctx->registry, input, wd_now(), &entry, err));
 
 	server_audit(ctx, caller.actor, "entry.create", entry->spiffe_id, "success", entry->id);
@@ -134,7 +147,7 @@ int handle_entry_update(struct net_request *req, void *arg, struct wd_error *err
 	int rc;
 
 	WD_GUARD(caller_require_admin(ctx, req, &caller, err));
-	WD_GUARD(read_entry_input(req, true, &input, err));
+	WD_GUARD(read_entry_input(ctx, req, true, &input, err));
 	WD_GUARD(registry_entry_update(ctx->registry, id, input, wd_now(), &entry, err));
 
 	server_audit(ctx, caller.actor, "entry.update", entry->spiffe_id, "success", entry->id);

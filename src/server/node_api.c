@@ -286,6 +286,7 @@ int handle_svid_x509(struct net_request *req, void *arg, struct wd_error *err)
 	WD_GUARD(server_parse_body(req, fields, WD_ARRAY_LEN(fields), &body, err));
 	WD_GUARD(net_json_get_string(body, "entry_id", true, 64, &entry_id, err));
 	WD_GUARD(registry_entry_authorized(ctx->registry, caller.spiffe_id, entry_id, &entry, err));
+	WD_GUARD(server_admit_entry(ctx, &caller, entry, err));
 	WD_GUARD(read_csr(body, &csr, err));
 	WD_GUARD(sign_and_build(ctx, entry->spiffe_id, &csr, (const char *const *)entry->dns_names,
 		entry->dns_name_count, entry->x509_svid_ttl, entry->id, &svid, err));
@@ -335,6 +336,7 @@ int handle_svid_jwt(struct net_request *req, void *arg, struct wd_error *err)
 		goto out;
 	}
 	WD_GUARD(registry_entry_authorized(ctx->registry, caller.spiffe_id, entry_id, &entry, err));
+	WD_GUARD(server_admit_entry(ctx, &caller, entry, err));
 	WD_GUARD(spiffe_id_parse(entry->spiffe_id, strlen(entry->spiffe_id), &id, err));
 	WD_GUARD(authority_sign_jwt(ctx->authority, &id, audience, audience_count,
 		entry->jwt_svid_ttl, wd_now(), &token, &expires_at, err));

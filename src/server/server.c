@@ -20,6 +20,7 @@
 #include "crypto/x509.h"
 #include "identity/x509svid.h"
 #include "secrets/secrets.h"
+#include "server/admission.h"
 #include "server/policy_state.h"
 #include "server/server_internal.h"
 
@@ -176,6 +177,7 @@ static int open_state(struct server_ctx *ctx, struct wd_error *err)
 
 	registry_options.trust_domain = config->trust_domain;
 	WD_TRY(registry_open(ctx->store, &registry_options, &ctx->registry, err));
+	WD_TRY(admission_open(&config->admission, ctx->store, &ctx->admission, err));
 
 	policy_limits.max_steps = (uint64_t)config->policy.max_steps;
 	policy_limits.max_depth = (uint32_t)config->policy.max_depth;
@@ -447,6 +449,7 @@ static void close_all(struct server_ctx *ctx)
 			unlink(ctx->config->admin.socket);
 	}
 	policy_state_free(ctx->policy);
+	admission_close(ctx->admission);
 	registry_close(ctx->registry);
 	authority_close(ctx->authority);
 	audit_close(ctx->audit);

@@ -12,6 +12,11 @@
 /* Most uids admin.allowed_uids may list. */
 #define SERVER_MAX_ADMIN_UIDS 64
 
+/* Most items each list of the admission section may hold. */
+#define SERVER_MAX_ADMISSION_ITEMS 64
+/* Longest in-toto predicate type admission.predicate_types may list. */
+#define SERVER_PREDICATE_TYPE_MAX_LEN 1024
+
 /* Settings of `warden server`, read from YAML and then overridden by flags.
  * Durations are seconds; sizes are bytes. */
 struct server_config {
@@ -59,6 +64,13 @@ struct server_config {
 		struct config_strings allowed_uids;  /* decimal uids besides root */
 	} admin;
 
+	/* Whose signatures admit a binary for entries with require_signed. */
+	struct server_admission_config {
+		struct config_strings trusted_keys;        /* paths of PEM ECDSA P-256 public keys */
+		struct config_strings trusted_spiffe_ids;  /* signers with X.509-SVIDs of this CA */
+		struct config_strings predicate_types;     /* accepted attestations; empty: any */
+	} admission;
+
 	struct server_limits_config {
 		uint64_t max_body_bytes;
 		int64_t max_header_count;
@@ -88,8 +100,9 @@ WD_MUST_CHECK int server_config_load(const char *path, struct server_config *con
 /* Replaces a string setting with a copy of value (from a flag). */
 WD_MUST_CHECK int server_config_set(char **setting, const char *value);
 
-/* Checks the settings together (trust domain, uids, TTL bounds); WD_ECONFIG
- * naming the setting. */
+/* Checks the settings together (trust domain, uids, TTL bounds, the
+ * admission lists); WD_ECONFIG naming the setting. It reads no files: the
+ * admission keys are loaded when the server starts. */
 WD_MUST_CHECK int server_config_validate(const struct server_config *config,
 	struct wd_error *err);
 

@@ -19,6 +19,7 @@
 #include "server/server.h"
 #include "store/store.h"
 
+struct admission;
 struct policy_state;
 struct secrets;
 
@@ -38,6 +39,7 @@ struct server_ctx {
 	struct audit_log *audit;
 	struct authority *authority;
 	struct registry *registry;
+	struct admission *admission;   /* signatures for entries with require_signed */
 	/* Node attestation attempts per client IP address. */
 	struct net_ratelimit *attest_limit;
 
@@ -97,6 +99,14 @@ WD_MUST_CHECK int caller_require_admin(struct server_ctx *ctx, struct net_reques
  * serial is current. */
 WD_MUST_CHECK int caller_require_agent(struct server_ctx *ctx, struct net_request *req,
 	struct caller *ret_caller, struct wd_error *err);
+
+/* Applies admission control before an SVID is issued for entry: nothing to
+ * do without require_signed; otherwise each unix:sha256 digest needs a
+ * registered signature that verifies now. Logs a refusal and audits each
+ * admitted digest as "svid.admit". WD_EPERM naming the entry and the
+ * digest on refusal, which the caller audits as its own failure. */
+WD_MUST_CHECK int server_admit_entry(struct server_ctx *ctx, const struct caller *caller,
+	const struct registry_entry *entry, struct wd_error *err);
 
 /* The TLS listener's handshake check of a client chain: the X.509-SVID rules
  * against the current bundle, and the CRL. */
@@ -210,3 +220,7 @@ int handle_agent_ban(struct net_request *req, void *arg, struct wd_error *err);
 int handle_svid_mint(struct net_request *req, void *arg, struct wd_error *err);
 int handle_jwt_mint(struct net_request *req, void *arg, struct wd_error *err);
 int handle_svid_revoke(struct net_request *req, void *arg, struct wd_error *err);
+
+int handle_signature_add(struct net_request *req, void *arg, struct wd_error *err);
+int handle_signature_list(struct net_request *req, void *arg, struct wd_error *err);
+int handle_signature_delete(struct net_request *req, void *arg, struct wd_error *err);

@@ -1,4 +1,5 @@
-/* Unit tests for the text output of entries, agents and the CA status. */
+/* Unit tests for the text output of entries, agents, signatures and the CA
+ * status. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -45,7 +46,8 @@ static const char web_entry[] =
 	"{\"id\":\"6f1c\",\"spiffe_id\":\"spiffe://example.org/web\","
 	"\"parent_id\":\"spiffe://example.org/agent\",\"selectors\":[\"unix:gid:50\","
 	"\"unix:uid:1000\"],\"x509_svid_ttl\":5400,\"jwt_svid_ttl\":0,"
-	"\"dns_names\":[\"web.internal\",\"web.example.org\"],\"admin\":true,\"revision\":3,"
+	"\"dns_names\":[\"web.internal\",\"web.example.org\"],\"admin\":true,"
+	"\"require_signed\":true,\"revision\":3,"
 	"\"created_at\":1796000000,\"updated_at\":1796000000}";
 
 static const char web_block[] =
@@ -59,7 +61,8 @@ static const char web_block[] =
 	"Selector      : unix:uid:1000\n"
 	"DNS name      : web.internal\n"
 	"DNS name      : web.example.org\n"
-	"Admin         : true\n";
+	"Admin         : true\n"
+	"Require signed: true\n";
 
 static void entry_block_exact(void **state)
 {
@@ -80,7 +83,7 @@ static void entry_block_without_admin_or_names(void **state)
 	json_t *entry = parse("{\"id\":\"a\",\"spiffe_id\":\"spiffe://e.org/x\","
 			      "\"parent_id\":\"spiffe://e.org/p\",\"selectors\":[\"unix:uid:1\"],"
 			      "\"x509_svid_ttl\":0,\"jwt_svid_ttl\":300,\"dns_names\":[],"
-			      "\"admin\":false,\"revision\":0}");
+			      "\"admin\":false,\"require_signed\":false,\"revision\":0}");
 
 	(void)state;
 	capture_start(&capture);
@@ -244,6 +247,38 @@ static void list_json_shape(void **state)
 	json_decref(items);
 }
 
+static void signature_list_layout(void **state)
+{
+	struct capture capture;
+	json_t *signatures = parse("[{\"id\":\"0b6e\",\"digest\":\"sha256:ab12\","
+		"\"kind\":\"signature\",\"signer\":\"key:Zm9v\",\"predicate_type\":\"\","
+		"\"created_at\":1796000000},"
+		"{\"id\":\"77aa\",\"digest\":\"sha256:cd34\",\"kind\":\"attestation\","
+		"\"signer\":\"spiffe://example.org/ci\","
+		"\"predicate_type\":\"https://spdx.dev/Document\",\"created_at\":1796000060}]");
+
+	(void)state;
+	capture_start(&capture);
+	cli_print_signature_list(capture.out, signatures);
+	assert_string_equal(capture_end(&capture),
+		"Found 2 signatures\n"
+		"\n"
+		"Signature ID  : 0b6e\n"
+		"Digest        : sha256:ab12\n"
+		"Kind          : signature\n"
+		"Signer        : key:Zm9v\n"
+		"Created at    : 2026-11-30T00:53:20Z\n"
+		"\n"
+		"Signature ID  : 77aa\n"
+		"Digest        : sha256:cd34\n"
+		"Kind          : attestation\n"
+		"Signer        : spiffe://example.org/ci\n"
+		"Predicate type: https://spdx.dev/Document\n"
+		"Created at    : 2026-11-30T00:54:20Z\n");
+	free(capture.text);
+	json_decref(signatures);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -255,6 +290,7 @@ int main(void)
 		cmocka_unit_test(ca_status_layout),
 		cmocka_unit_test(time_values),
 		cmocka_unit_test(list_json_shape),
+		cmocka_unit_test(signature_list_layout),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

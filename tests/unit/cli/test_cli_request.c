@@ -40,6 +40,8 @@ static void entry_request_all_fields(void **state)
 		.jwt_svid_ttl = 0,
 		.has_admin = true,
 		.admin = true,
+		.has_require_signed = true,
+		.require_signed = true,
 	};
 	char *text;
 
@@ -47,7 +49,7 @@ static void entry_request_all_fields(void **state)
 	text = body_text(&options);
 	assert_string_equal(text,
 		"{\"admin\":true,\"dns_names\":[\"web.example.org\"],\"jwt_svid_ttl\":0,"
-		"\"parent_id\":\"spiffe://example.org/agent\","
+		"\"parent_id\":\"spiffe://example.org/agent\",\"require_signed\":true,"
 		"\"selectors\":[\"unix:uid:1000\",\"unix:gid:50\"],"
 		"\"spiffe_id\":\"spiffe://example.org/web\",\"x509_svid_ttl\":3600}");
 	free(text);
@@ -62,6 +64,10 @@ static void entry_request_only_given_fields(void **state)
 		.has_admin = true,
 		.admin = false,
 	};
+	struct cli_entry_options flag_only = {
+		.has_require_signed = true,
+		.require_signed = false,
+	};
 	char *text;
 
 	(void)state;
@@ -73,6 +79,11 @@ static void entry_request_only_given_fields(void **state)
 	assert_true(cli_entry_options_any(&partial));
 	text = body_text(&partial);
 	assert_string_equal(text, "{\"admin\":false,\"selectors\":[\"k8s:ns:prod\"]}");
+	free(text);
+
+	assert_true(cli_entry_options_any(&flag_only));
+	text = body_text(&flag_only);
+	assert_string_equal(text, "{\"require_signed\":false}");
 	free(text);
 }
 

@@ -30,7 +30,7 @@ static void json_create_round_trip(void **state)
 		"\"parent_id\":\"" AGENT_A "\","
 		"\"selectors\":[\"unix:uid:1000\",\"cgroup:/system.slice/x\"],"
 		"\"x509_svid_ttl\":3600,\"jwt_svid_ttl\":300,"
-		"\"dns_names\":[\"Web.Example.org\"],\"admin\":true}");
+		"\"dns_names\":[\"Web.Example.org\"],\"admin\":true,\"require_signed\":false}");
 	struct registry_entry_input *input = NULL;
 	struct registry_entry *entry = NULL;
 	json_t *encoded = NULL;
@@ -51,7 +51,8 @@ static void json_create_round_trip(void **state)
 	text = json_dumps(encoded, JSON_COMPACT | JSON_SORT_KEYS);
 	snprintf(expected, sizeof(expected),
 		"{\"admin\":true,\"created_at\":1700000000,\"dns_names\":[\"web.example.org\"],"
-		"\"id\":\"%s\",\"jwt_svid_ttl\":300,\"parent_id\":\"" AGENT_A "\",\"revision\":0,"
+		"\"id\":\"%s\",\"jwt_svid_ttl\":300,\"parent_id\":\"" AGENT_A "\","
+		"\"require_signed\":false,\"revision\":0,"
 		"\"selectors\":[\"cgroup:/system.slice/x\",\"unix:uid:1000\"],"
 		"\"spiffe_id\":\"spiffe://example.org/web\",\"updated_at\":1700000000,"
 		"\"x509_svid_ttl\":3600}", entry->id);
