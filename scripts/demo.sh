@@ -52,7 +52,10 @@ start_server() {
 	dir=$WORK/$trust_domain
 	mkdir -p "$dir"
 	# Vault clients check the host name: the serving SVID names localhost.
-	printf 'identity:\n  dns_names: [localhost]\n' >"$dir/server.yaml"
+	# Binaries signed by the CI signer's SVID are admitted for entries that
+	# require signed binaries.
+	printf 'identity:\n  dns_names: [localhost]\nadmission:\n  trusted_spiffe_ids: [spiffe://%s/ci/signer]\n' \
+		"$trust_domain" >"$dir/server.yaml"
 	"$WARDEN" server --config "$dir/server.yaml" --trust-domain "$trust_domain" --data-dir "$dir/data" \
 		--listen 127.0.0.1:0 --policy-listen 127.0.0.1:0 --secrets-listen 127.0.0.1:0 --admin-socket "$dir/admin.sock" \
 		>"$dir/server.log" 2>&1 &
@@ -451,5 +454,44 @@ if "$WARDEN" verify-blob --key "$WORK/cosign.pub" --signature "$WORK/warden.sig"
 	exit 1
 fi
 unset COSIGN_PASSWORD
+
+step "sign a workload's binary with a SPIFFE identity; the server refuses an SVID to an unsigned copy"
+# The workload is a copy of warden that fetches its own SVID; the copy
+# with one byte appended has another digest, which nobody signed.
+mkdir -p "$WORK/app"
+chmod 0755 "$WORK/app"
+cp "$WARDEN" "$WORK/app/app"
+cp "$WARDEN" "$WORK/app/app-unsigned"
+printf 'x' >>"$WORK/app/app-unsigned"
+APP_DIGEST=$(sha256sum "$WORK/app/app" | cut -d' ' -f1)
+UNSIGNED_DIGEST=$(sha256sum "$WORK/app/app-unsigned" | cut -d' ' -f1)
+show "$WARDEN" sbom "$WORK/app/app"
+show "$WARDEN" svid mint --spiffe-id spiffe://example.org/ci/signer --out "$WORK/signer"
+show "$WARDEN" sign-blob --svid "$WORK/signer/svid.pem" --svid-key "$WORK/signer/svid.key" \
+	--bundle "$WORK/app.sigstore.json" --output-signature "$WORK/app.sig" "$WORK/app/app"
+show "$WARDEN" verify-blob --bundle "$WORK/app.sigstore.json" --trust-bundle "$WORK/bundle.pem" \
+	--spiffe-id spiffe://example.org/ci/signer "$WORK/app/app"
+show "$WARDEN" signature add --file "$WORK/app/app" "$WORK/app.sigstore.json"
+show "$WARDEN" entry create --spiffe-id spiffe://example.org/app --parent-id "$NODE_ID" \
+	--selector "unix:sha256:$APP_DIGEST" --require-signed
+show "$WARDEN" entry create --spiffe-id spiffe://example.org/app-unsigned --parent-id "$NODE_ID" \
+	--selector "unix:sha256:$UNSIGNED_DIGEST" --require-signed
+# The agent syncs every second; wait for the signed binary's SVID.
+for _ in $(seq 1 100); do
+	"$WORK/app/app" svid fetch --json 2>/dev/null | grep -q 'spiffe://example.org/app"' && break
+	sleep 0.2
+done
+APP_IDS=$("$WORK/app/app" svid fetch --json | /usr/bin/python3 -c 'import json, sys; print(" ".join(s["spiffe_id"] for s in json.load(sys.stdin)["svids"]))')
+UNSIGNED_IDS=$("$WORK/app/app-unsigned" svid fetch --json | /usr/bin/python3 -c 'import json, sys; print(" ".join(s["spiffe_id"] for s in json.load(sys.stdin)["svids"]))')
+echo "the signed binary (sha256 ${APP_DIGEST%"${APP_DIGEST#????????????}"}...) got:   $APP_IDS"
+echo "the unsigned copy (sha256 ${UNSIGNED_DIGEST%"${UNSIGNED_DIGEST#????????????}"}...) got: $UNSIGNED_IDS"
+echo "the server's refusal:"
+grep -m1 'requires a signed binary' "$WORK/example.org/server.log" | cut -c1-220 | sed 's/^/  /'
+case " $APP_IDS " in *" spiffe://example.org/app "*) ;; *)
+	echo "demo: the signed binary got no SVID for spiffe://example.org/app" >&2; exit 1 ;; esac
+case " $UNSIGNED_IDS " in *" spiffe://example.org/app-unsigned "*)
+	echo "demo: the unsigned copy got an SVID" >&2; exit 1 ;; esac
+grep -q 'requires a signed binary' "$WORK/example.org/server.log" ||
+	{ echo "demo: the server logged no refusal" >&2; exit 1; }
 
 printf '\ndemo finished\n'
