@@ -189,14 +189,17 @@ static int range_includes(const struct osv_range *range, const char *v, bool *re
 	struct wd_error *err)
 {
 	bool before, vulnerable = false;
+	int order;
 
 	*ret_included = false;
+	/* Checked first, because "introduced: 0" and "limit: *" compare
+	 * without looking at v. */
+	WD_TRY(supply_version_compare(range->scheme, v, v, &order, err));
 	WD_TRY(before_limits(range, v, &before, err));
 	if (!before)
 		return 0;
 	for (size_t i = 0; i < range->event_count; i++) {
 		const struct osv_event *event = &range->events[i];
-		int order;
 
 		if (event->kind == OSV_EVENT_LIMIT)
 			continue;
