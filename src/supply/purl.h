@@ -37,7 +37,7 @@ struct purl {
 	char *name;
 	char *version;
 	struct purl_owned_qualifier {
-		char *key;    /* lowercase */
+		char *key;    /* lowercase, as the parser requires */
 		char *value;  /* never empty: empty values are dropped */
 	} *qualifiers;    /* sorted by key */
 	size_t qualifier_count;
@@ -48,7 +48,7 @@ struct purl {
  * case and name normalizations its type definitions require (for example
  * lowercase deb and apk names, and '_' as '-' in pypi names). WD_EINVAL
  * names the bad component (a missing "pkg:" scheme, type or name, an
- * invalid qualifier key, a duplicate key, a bad percent-encoding, or text
+ * invalid or not lowercase qualifier key, a duplicate key, a bad percent-encoding, or text
  * that decodes to a NUL or invalid UTF-8). ret is cleared first and set
  * only on success. */
 WD_MUST_CHECK int purl_parse(const char *text, struct purl *ret, struct wd_error *err);

@@ -207,6 +207,13 @@ static int parse_qualifiers(const char *text, size_t len, struct purl *purl,
 		if (!equals || !is_valid_key(pair, key_len, ".-_"))
 			return wd_error_set(err, WD_EINVAL, "invalid purl qualifier \"%.*s\"",
 				(int)(pair_len < 64 ? pair_len : 64), pair);
+		/* The specification's required parse cases reject keys that are
+		 * not lowercase ("Arch="), though builders lowercase them. */
+		for (size_t k = 0; k < key_len; k++) {
+			if (isupper((unsigned char)pair[k]))
+				return wd_error_set(err, WD_EINVAL, "purl qualifier key \"%.*s\" is "
+								    "not lowercase", (int)key_len, pair);
+		}
 		WD_TRY(decode(equals + 1, pair_len - key_len - 1, "qualifier value", &value, err));
 		if (!value[0]) {
 			free(value);
@@ -224,7 +231,6 @@ static int parse_qualifiers(const char *text, size_t len, struct purl *purl,
 			return wd_error_set(err, WD_ENOMEM, "out of memory parsing a purl");
 		}
 		q->value = value;
-		lowercase(q->key);
 		purl->qualifier_count++;
 	}
 	qsort(purl->qualifiers, purl->qualifier_count, sizeof(*purl->qualifiers),
@@ -305,7 +311,12 @@ static int parse(const char *text, struct purl *purl, struct wd_error *err)
 	len -= (size_t)(slash + 1 - p);
 	p = slash + 1;
 
+	/* The version follows the last '@' of the last segment: an '@' that
+	 * starts a segment is an npm scope ("pkg:npm/@babel/core"). */
+	slash = find_last(p, len, '/');
 	mark = find_last(p, len, '@');
+	if (mark && slash && mark < slash)
+		mark = NULL;
 	if (mark) {
 		WD_TRY(decode(mark + 1, len - (size_t)(mark + 1 - p), "version", &purl->version, err));
 		len = (size_t)(mark - p);
