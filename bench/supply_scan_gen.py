@@ -6,11 +6,11 @@ records in 100 subdirectories, the layout of an unpacked OSV export.
 The data is seeded, so every run writes the same files. Binary packages come
 from fewer source packages (one source builds 1 to 3 binaries), and records
 name source packages as Debian's OSV records do. Of the records, 70 % are for
-Debian 12 source packages drawn from twice the installed ones (so about half
-concern an installed package), 10 % for Debian 11, and 20 % for PyPI, npm and
-Go packages, which the root does not have. Ranges mix fixed, last_affected
-and unfixed ones; some records carry a versions list, a withdrawn time or a
-GIT range.
+Debian 12 source packages drawn from twice the installed ones, so about half
+of them concern an installed package. Another 10 % are for Debian 11, and 20 %
+for PyPI, npm and Go packages, which the root does not have. Ranges mix
+fixed, last_affected and unfixed ones, and some records carry a versions
+list, a withdrawn time or a GIT range.
 
 usage: supply_scan_gen.py OUT_DIR PACKAGES RECORDS
 writes OUT_DIR/root and OUT_DIR/db, and prints a JSON summary."""
@@ -35,8 +35,8 @@ def debian_version(rng, major):
 
 
 def write_root(root, rng, package_count):
-    """Write etc/os-release and var/lib/dpkg/status; return the installed
-    source packages with their versions."""
+    """Write etc/os-release and var/lib/dpkg/status, and return the
+    installed source packages with their versions."""
     os.makedirs(os.path.join(root, "etc"))
     os.makedirs(os.path.join(root, "var", "lib", "dpkg"))
     with open(os.path.join(root, "etc", "os-release"), "w") as f:
