@@ -99,7 +99,7 @@ struct osv_record {
 	const char *path;        /* the file, relative to the database directory */
 	const char *modified;
 	const char *published;   /* NULL when absent */
-	const char *withdrawn;   /* NULL when the record stands */
+	const char *withdrawn;   /* NULL unless the record was withdrawn */
 	const char *summary;     /* NULL when absent */
 	const char **aliases;
 	size_t alias_count;

@@ -1,4 +1,4 @@
-/* The bump allocator that holds OSV records: chunks of at least 1 MiB, each
+/* The bump allocator of OSV records: chunks of at least 1 MiB, each
  * allocation aligned to max_align_t, freed all at once. */
 #include <stdalign.h>
 #include <stdlib.h>

@@ -178,26 +178,14 @@ static uint64_t hash_bytes(const struct osv_db *db, const void *data, size_t len
 	return hash;
 }
 
-/* Hashes "<base>\0<name>"; the NUL keeps ("ab", "c") and ("a", "bc")
- * apart. */
+/* Hashes the key from keyed hashes of its two parts, so no buffer joins
+ * them, and ("ab", "c") and ("a", "bc") still hash apart. */
 static uint64_t hash_key(const struct osv_db *db, const char *base, size_t base_len,
 	const char *name)
 {
-	size_t name_len = strlen(name);
-	size_t len = base_len + 1 + name_len;
-	char small[512];
-	char *buf = len <= sizeof(small) ? small : malloc(len);
-	uint64_t hash;
+	uint64_t base_hash = hash_bytes(db, base, base_len);
 
-	if (!buf)
-		return 0;
-	memcpy(buf, base, base_len);
-	buf[base_len] = '\0';
-	memcpy(buf + base_len + 1, name, name_len);
-	hash = hash_bytes(db, buf, len);
-	if (buf != small)
-		free(buf);
-	return hash;
+	return (base_hash * 0x9e3779b97f4a7c15u) ^ hash_bytes(db, name, strlen(name));
 }
 
 static bool slot_matches(const struct index_slot *slot, uint64_t hash, const char *base,

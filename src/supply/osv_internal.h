@@ -1,5 +1,5 @@
-/* Internals of the OSV loader: the memory arena that holds the records,
- * and the JSON tokenizer that reads them. */
+/* Internals of the OSV loader: the memory arena of the records, and the
+ * JSON tokenizer that reads them. */
 #pragma once
 
 #include <stdbool.h>
@@ -99,8 +99,8 @@ WD_MUST_CHECK int osv_json_member(const struct osv_json *json, uint32_t obj, con
 	uint32_t *ret_value, struct wd_error *err);
 
 /* Returns the index of the first child of an array or object (its first
- * key for an object); the next one is tokens[index].next for arrays, and
- * tokens[tokens[index].next].next (past the value) for object members. */
+ * key for an object). The next array element is tokens[index].next. The
+ * next object member is tokens[index + 1].next, past the member's value. */
 static inline uint32_t osv_json_first_child(uint32_t index)
 {
 	return index + 1;
@@ -170,8 +170,8 @@ WD_MUST_CHECK int osv_db_skip_file(struct osv_db *db, const char *path, const ch
 /* Counts one file of the directory walk. */
 void osv_db_count_file(struct osv_db *db);
 
-/* Moves the chunks of arena, which holds registered records, into db, to
- * be freed with it; arena is left empty. */
+/* Moves the chunks of arena, which contains registered records, into db,
+ * to be freed with it; arena is left empty. */
 WD_MUST_CHECK int osv_db_adopt_arena(struct osv_db *db, struct osv_arena *arena,
 	struct wd_error *err);
 

@@ -2,7 +2,7 @@
  * whole document, UTF-8 included, and records every value as a token
  * without copying text. A database has hundreds of thousands of small
  * records, and jansson's allocation of every node cost more time than the
- * file reads; strings are decoded only when a record keeps them. */
+ * file reads. Strings are decoded only when a record keeps them. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +34,7 @@ void osv_json_free(struct osv_json *json)
 	json->cap = 0;
 }
 
-/* Reports reason at position at, as a 1-based line and byte column. */
+/* Fails with reason, naming the 1-based line and byte column of at. */
 static int fail_at(struct parser *ps, const char *at, const char *reason)
 {
 	size_t line = 1, column = 1;
@@ -178,8 +178,7 @@ static int parse_string(struct parser *ps, uint32_t *ret_index)
 	WD_TRY(push(ps, OSV_JSON_STRING, start, (size_t)(ps->p - start), &index));
 	ps->json->tokens[index].escaped = escaped;
 	ps->p++;
-	if (ret_index)
-		*ret_index = index;
+	*ret_index = index;
 	return 0;
 }
 
@@ -273,9 +272,12 @@ static int parse_container(struct parser *ps, size_t depth, bool object)
 	for (;;) {
 		if (object) {
 			skip_space(ps);
+			uint32_t key;
+
 			if (ps->p >= ps->end || *ps->p != '"')
 				return fail_at(ps, ps->p, "expected a string key");
-			WD_TRY(parse_string(ps, NULL));
+			WD_TRY(parse_string(ps, &key));
+			ps->json->tokens[key].next = key + 1;
 			skip_space(ps);
 			if (ps->p >= ps->end || *ps->p != ':')
 				return fail_at(ps, ps->p, "expected ':'");

@@ -1,7 +1,7 @@
 /* Loading an OSV database directory: every regular file named *.json below
- * it. The walk lists the files first; worker threads then read and parse
+ * it. The walk lists the files first. Worker threads then read and parse
  * them, because a database of 100,000 files spends most of its load time
- * in open and read; last, the records are registered in path order, so the
+ * in open and read. Last, the records are registered in path order, so the
  * result does not depend on the listing order or the threads. Entries
  * whose name starts with '.' (a clone's .git directory) are skipped, and
  * symbolic links are followed to files but not to directories, so a link
@@ -25,9 +25,9 @@
 #define MAX_WORKERS 8
 #define FILES_PER_WORKER 256
 
-/* Directories kept open so the workers open each file by its name alone,
- * which spares the kernel a path walk per file; files in further
- * directories are opened by their path from the root. */
+/* Directories kept open, so the workers open each file by its name alone
+ * and the kernel walks no path per file. Files in further directories are
+ * opened by their path from the root. */
 #define MAX_OPEN_DIRS 256
 
 struct entry {

@@ -45,7 +45,8 @@ static int event_order(enum supply_ecosystem scheme, const struct osv_event *a,
 		return is_lowest(b) - is_lowest(a);
 	if (is_highest(a) || is_highest(b))
 		return is_highest(a) - is_highest(b);
-	/* Both versions were checked, so the comparison cannot fail. */
+	/* osv_range_prepare checked both versions before sorting, so the
+	 * comparison cannot fail. */
 	if (supply_version_compare(scheme, a->version, b->version, &order, NULL) < 0)
 		return 0;
 	return order;

@@ -1,7 +1,7 @@
 /* One OSV record from its JSON tokens: the fields the schema defines that
  * matching needs, with their types checked. Errors name the field, e.g.
  * "affected[1].ranges[0].events[2]: ...". Unknown fields are ignored, as
- * the schema asks of readers of a newer minor version. */
+ * the schema requires of readers of a newer minor version. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>

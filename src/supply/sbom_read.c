@@ -1,6 +1,6 @@
-/* Reading SBOM documents back into a catalog: the format is told by the
- * document's own marker ("spdxVersion" or "bomFormat"), and SPDX 2.3
- * packages are known by their purl external references. */
+/* Reading SBOM documents back into a catalog. The document's own marker
+ * ("spdxVersion" or "bomFormat") decides the format, and SPDX 2.3 packages
+ * are identified by their purl external references. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -20,7 +20,7 @@ enum sbom_format {
 /* "spdx-json" or "cyclonedx-json". */
 const char *sbom_format_name(enum sbom_format format);
 
-/* What a read took and what it passed over. */
+/* Counts of the entries a read took and passed over. */
 struct sbom_read_stats {
 	size_t entries;      /* SPDX packages or CycloneDX components */
 	size_t no_purl;      /* entries without a purl */
@@ -29,9 +29,9 @@ struct sbom_read_stats {
 	char first_invalid[256];  /* the error of the first invalid purl */
 };
 
-/* Makes a catalog package of a purl: deb, apk and rpm purls give their
- * type with the arch, upstream (source package) and, for rpm, epoch
- * qualifiers; pypi, npm and golang purls give python, npm and go-module
+/* Makes a catalog package of a purl. deb, apk and rpm purls give their
+ * type, with the arch, upstream (source package) and, for rpm, epoch
+ * qualifiers. pypi, npm and golang purls give python, npm and go-module
  * packages named as their registries name them ("@scope/name", the Go
  * module path). When ret_distro is not NULL and the purl has a distro
  * qualifier such as "debian-12", it is split into id and version there
@@ -41,11 +41,11 @@ WD_MUST_CHECK int sbom_package_from_purl(const char *purl, struct sbom_package *
 	struct sbom_distro *ret_distro, struct wd_error *err);
 
 /* Reads the packages of an SPDX 2.3 or CycloneDX 1.5 JSON document of len
- * bytes into catalog, and the distribution it names (from CycloneDX
- * metadata or an operating-system component, else the first distro
- * qualifier of a purl) into distro, which starts empty. Entries without a
- * usable purl are counted in ret_stats and passed over. WD_EINVAL for a
- * document of neither format, WD_ETOOBIG past the catalog's ceiling. */
+ * bytes into catalog. The distribution it names goes into distro, which
+ * starts empty: from CycloneDX metadata or an operating-system component,
+ * else from the first distro qualifier of a purl. Entries without a usable
+ * purl are counted in ret_stats and passed over. WD_EINVAL for a document
+ * of neither format, WD_ETOOBIG past the catalog's ceiling. */
 WD_MUST_CHECK int sbom_read(const char *text, size_t len, struct sbom_catalog *catalog,
 	struct sbom_distro *distro, enum sbom_format *ret_format, struct sbom_read_stats *ret_stats,
 	struct wd_error *err);

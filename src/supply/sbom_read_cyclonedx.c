@@ -1,8 +1,8 @@
-/* Reading CycloneDX 1.5 JSON documents: components (and the components
- * nested in them) with their purls, the file each was found in from the
- * "<tool>:location:0:path" property warden and Syft write, and the
- * distribution from warden's metadata properties or the operating-system
- * component Syft writes. */
+/* Reading CycloneDX 1.5 JSON documents: components, nested ones included,
+ * with their purls. The file each was found in comes from the
+ * "<tool>:location:0:path" property that warden and Syft write. The
+ * distribution comes from warden's metadata properties or the
+ * operating-system component that Syft writes. */
 #include <string.h>
 
 #include "supply/sbom_read_internal.h"

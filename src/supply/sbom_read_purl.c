@@ -81,7 +81,7 @@ static int set_version(struct sbom_package *pkg, const struct purl *p)
 }
 
 /* Splits a distro qualifier "<id>-<version>" (debian-12, alpine-3.18.4,
- * rhel-9.2, opensuse-leap-15.5) at the last '-' before a digit; a value
+ * rhel-9.2, opensuse-leap-15.5) at the last '-' before a digit. A value
  * without one ("jessie") names the namespace's distribution without a
  * version. */
 static int set_distro(struct sbom_distro *distro, const struct purl *p)

@@ -15,7 +15,7 @@
  * of them when any_release_empty is set. */
 #define SCAN_MAX_RELEASES 3
 
-/* What a package is looked up as in the database. */
+/* A lookup of one package in the database. */
 struct scan_query {
 	const char *ecosystem;  /* OSV ecosystem without its release: "Debian", "PyPI" */
 	char name[256];         /* the name records use: the source package for Debian and Alpine */
@@ -129,7 +129,7 @@ void scan_ignore_apply(const struct scan_ignore *ignore, struct scan_result *res
  * Unknown ratings never reach a threshold. */
 bool scan_result_fails(const struct scan_result *result, enum osv_rating threshold);
 
-/* What the reports say about the scan besides the matches. */
+/* The facts about a scan that the reports give besides the matches. */
 struct scan_report {
 	const char *target;           /* as the user named it */
 	const char *target_kind;      /* "directory", "spdx-json" or "cyclonedx-json" */

@@ -1,6 +1,6 @@
-/* Which OSV ecosystem, release, name and version a catalog package is
- * looked up as. Debian, Ubuntu and Alpine records name source packages,
- * so binary packages are looked up by their source; language packages
+/* The OSV ecosystem, release, name and version a catalog package is looked
+ * up as. Debian, Ubuntu and Alpine records name source packages, so binary
+ * packages are looked up by their source. Language packages are looked up
  * by their own name in their registry's ecosystem. */
 #include <stdio.h>
 #include <string.h>
@@ -190,7 +190,7 @@ static size_t rpm_queries(const struct sbom_package *pkg, const struct sbom_dist
 }
 
 /* Go's standard library is the module "stdlib" in OSV, versioned like
- * "1.21.3", while a binary's build information says "go1.21.3". */
+ * "1.21.3", while a binary's build information records "go1.21.3". */
 static void go_version(const struct sbom_package *pkg, char *out, size_t size)
 {
 	if ((!strcmp(pkg->name, "stdlib") || !strcmp(pkg->name, "toolchain")) &&

@@ -1,7 +1,7 @@
 /* The SARIF 2.1.0 log of `warden scan -o sarif` (OASIS SARIF 2.1.0,
- * sections 3.13 to 3.49): one run, whose driver has a rule per
- * vulnerability, and a result per match not ignored, located at the file
- * the package was found in and named by its purl. */
+ * sections 3.13 to 3.49). It has one run, whose driver has a rule per
+ * vulnerability, and a result per match not ignored. A result is located
+ * at the file the package was found in and named by its purl. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
