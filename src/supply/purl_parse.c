@@ -140,6 +140,14 @@ static int decode_segments(const char *text, size_t len, bool subpath, const cha
 			free(out);
 			return rc;
 		}
+		/* A segment is between '/'s, so one that decodes to a '/'
+		 * ("%2F") is invalid: it would read back as two segments. */
+		if (strchr(decoded, '/')) {
+			free(decoded);
+			free(out);
+			return wd_error_set(err, WD_EINVAL, "purl %s segment contains an encoded '/'",
+				what);
+		}
 		if (subpath && (!strcmp(decoded, ".") || !strcmp(decoded, ".."))) {
 			free(decoded);
 			continue;

@@ -105,6 +105,9 @@ static void rejects_invalid(void **state)
 		{ "pkg:npm/a%00b@1", "purl name is not valid UTF-8 or contains NUL" },
 		{ "pkg:npm/a%C0%AF@1", "purl name is not valid UTF-8 or contains NUL" },
 		{ "pkg:npm/a@1%ff", "purl version is not valid UTF-8 or contains NUL" },
+		/* Found by fuzz_purl_parse: the segment read back as two. */
+		{ "pkg:d/].#.%2F/].#.%2F....", "purl subpath segment contains an encoded '/'" },
+		{ "pkg:generic/a%2Fb/name", "purl namespace segment contains an encoded '/'" },
 	};
 
 	(void)state;
