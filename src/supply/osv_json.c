@@ -433,11 +433,12 @@ char *osv_json_string_dup(const struct osv_json *json, uint32_t index, struct os
 	return out;
 }
 
-bool osv_json_string_equals(const struct osv_json *json, uint32_t index, const char *text)
+/* Compares the string at index with text_len bytes of text. */
+static bool string_equals_n(const struct osv_json *json, uint32_t index, const char *text,
+	size_t text_len)
 {
 	const struct osv_json_token *token = &json->tokens[index];
 	const char *s = json->text + token->start;
-	size_t text_len = strlen(text);
 	char small[256];
 	char *buf;
 	bool equal;
@@ -459,17 +460,25 @@ bool osv_json_string_equals(const struct osv_json *json, uint32_t index, const c
 	return equal;
 }
 
+bool osv_json_string_equals(const struct osv_json *json, uint32_t index, const char *text)
+{
+	return string_equals_n(json, index, text, strlen(text));
+}
+
 int osv_json_member(const struct osv_json *json, uint32_t obj, const char *key,
 	uint32_t *ret_value, struct wd_error *err)
 {
 	const struct osv_json_token *tokens = json->tokens;
 	uint32_t k = osv_json_first_child(obj);
+	size_t key_len = strlen(key);
 	bool found = false;
 
 	for (uint32_t i = 0; i < tokens[obj].count; i++) {
 		uint32_t value = k + 1;
 
-		if (osv_json_string_equals(json, k, key)) {
+		/* Most keys differ in length, which needs no byte compared. */
+		if ((tokens[k].escaped || tokens[k].len == key_len) &&
+		    string_equals_n(json, k, key, key_len)) {
 			if (found)
 				return wd_error_set(err, WD_EINVAL, "duplicate key \"%s\"", key);
 			found = true;

@@ -242,26 +242,16 @@ static void set_too_large(struct entry *e)
 }
 
 /* Reads the file of e into the worker's buffer; stores its length. Leaves
- * e->code or e->problem set when it cannot. */
+ * e->code or e->problem set when it cannot. The walk saw a regular file,
+ * so there is no fstat: a read of a regular file that returns less than
+ * it was asked for has reached the end (POSIX read()), which spares the
+ * read that would return 0. A file replaced by a FIFO since the listing
+ * reads as empty or fails, because it was opened with O_NONBLOCK. */
 static bool read_entry(struct worker *w, struct entry *e, int fd, size_t *ret_len)
 {
-	const char *root = w->loader->root;
-	struct stat st;
 	size_t len = 0;
 
-	if (fstat(fd, &st) < 0) {
-		fail_errno(e, root, "reading", errno);
-		return false;
-	}
-	if (!S_ISREG(st.st_mode))
-		return false;  /* replaced by something else after the listing */
-	if (st.st_size > (off_t)OSV_MAX_FILE_BYTES) {
-		set_too_large(e);
-		return false;
-	}
-
-	/* One byte more than the size, to see a file that grew meanwhile. */
-	if (!reserve(w, (size_t)st.st_size + 1)) {
+	if (!reserve(w, 0)) {
 		e->code = WD_ENOMEM;
 		return false;
 	}
@@ -272,19 +262,17 @@ static bool read_entry(struct worker *w, struct entry *e, int fd, size_t *ret_le
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			fail_errno(e, root, "reading", errno);
+			fail_errno(e, w->loader->root, "reading", errno);
 			return false;
 		}
 		len += (size_t)n;
-		/* A short read of exactly the size is the end of the file,
-		 * which saves the read that would return 0. */
-		if (n == 0 || ((size_t)n < want && len == (size_t)st.st_size))
-			break;
 		if (len > OSV_MAX_FILE_BYTES) {
 			set_too_large(e);
 			return false;
 		}
-		if (len == w->cap - 1 && !reserve(w, w->cap)) {
+		if ((size_t)n < want)
+			break;
+		if (!reserve(w, w->cap)) {
 			e->code = WD_ENOMEM;
 			return false;
 		}
