@@ -1,5 +1,5 @@
-/* The SARIF 2.1.0 log of `warden scan -o sarif` (OASIS SARIF 2.1.0,
- * sections 3.13 to 3.49). It has one run, whose driver has a rule per
+/* The SARIF 2.1.0 log (OASIS Static Analysis Results Interchange Format)
+ * of `warden scan -o sarif`. It has one run, whose driver has a rule per
  * vulnerability, and a result per match not ignored. A result is located
  * at the file the package was found in and named by its purl. */
 #include <stdio.h>
@@ -11,8 +11,8 @@
 
 #define MESSAGE_MAX_BYTES (64u * 1024)
 
-/* The level of a result (section 3.27.10) for a rating, as grype maps
- * them: error for high and critical, note for low and negligible. */
+/* The level of a result for a rating: error for high and critical,
+ * warning for medium and unknown, note for low and negligible. */
 static const char *level_of(enum osv_rating rating)
 {
 	switch (rating) {
@@ -91,7 +91,8 @@ static json_t *rule_object(struct scan_json *b, const struct scan_match *worst)
 	scan_json_append(b, tags, scan_json_string(b, "vulnerability"));
 	scan_json_append(b, tags, scan_json_string(b, osv_rating_name(worst->severity.rating)));
 	scan_json_set(b, properties, "tags", tags);
-	/* GitHub code scanning ranks alerts by this CVSS score, as a string. */
+	/* GitHub code scanning reads this CVSS score, as a string, for the
+	 * severity of its alerts. */
 	if (worst->severity.score >= 0) {
 		snprintf(score, sizeof(score), "%d.%d", worst->severity.score / 10,
 			worst->severity.score % 10);

@@ -1,7 +1,6 @@
-/* The table `warden scan` prints for people, in the columns grype uses:
- * NAME INSTALLED FIXED-IN TYPE VULNERABILITY SEVERITY, one match per row,
- * columns separated by at least two spaces. Ignored matches are left
- * out. */
+/* The table `warden scan` prints for people: NAME INSTALLED FIXED-IN TYPE
+ * VULNERABILITY SEVERITY, one match per row, columns separated by at
+ * least two spaces. Ignored matches are left out. */
 #include <string.h>
 
 #include "common/buf.h"

@@ -150,9 +150,9 @@ SYFT_CYCLONEDX = {
     ],
 }
 
-# The subset of SARIF 2.1.0 (OASIS, sections 3.13 to 3.33) that every log
-# must have, plus the shapes warden promises. The official schema is not
-# shipped with any Debian package; SARIF_SCHEMA_FILE adds it.
+# The required fields of a SARIF 2.1.0 log, result and rule, plus the
+# shapes warden promises. The official schema is not in this repository,
+# so SARIF_SCHEMA_FILE adds it when it names a copy.
 SARIF_REQUIRED = {
     "type": "object",
     "required": ["version", "runs", "$schema"],
@@ -458,7 +458,7 @@ class ScanTest(unittest.TestCase):
         jsonschema.validate(sarif, SARIF_REQUIRED)
         uris = [r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
                 for r in sarif["runs"][0]["results"]]
-        # zlib1g has no location in this SBOM: the SBOM file stands in.
+        # zlib1g has no location in this SBOM, so the SBOM file is used.
         self.assertEqual(uris, ["usr/lib/python3/dist-packages/PyYAML-5.3.dist-info/METADATA",
                                 "app/node_modules/semver/package.json", "syft.cdx.json"])
 
