@@ -1,6 +1,7 @@
-/* `warden keygen`, `warden sign-blob` and `warden verify-blob`: key-based
- * blob signatures whose files cosign reads and writes (cosign.key,
- * cosign.pub, base64 signatures). */
+/* `warden keygen` and `warden sign-blob`: blob signatures whose files cosign
+ * reads and writes (cosign.key, cosign.pub, base64 signatures, Sigstore
+ * bundles), made with a cosign key or an X.509-SVID's key.
+ * `warden verify-blob` is in cmd_verify_blob.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "cli/cli_args.h"
 #include "cli/cmd_sign.h"
 #include "cli/commands.h"
+#include "common/encoding.h"
 #include "common/file.h"
 #include "supply/sign.h"
 
@@ -18,14 +20,18 @@ enum sign_option {
 	OPT_OUTPUT_KEY_PREFIX,
 	OPT_KEY,
 	OPT_OUTPUT_SIGNATURE,
-	OPT_SIGNATURE,
+	OPT_BUNDLE,
+	OPT_SVID,
+	OPT_SVID_KEY,
 };
 
 struct sign_args {
 	const char *prefix;
 	const char *key;
 	const char *output_signature;
-	const char *signature;
+	const char *bundle;
+	const char *svid;
+	const char *svid_key;
 };
 
 static int sign_option(void *ctx, int id, const char *value)
@@ -42,19 +48,17 @@ static int sign_option(void *ctx, int id, const char *value)
 	case OPT_OUTPUT_SIGNATURE:
 		args->output_signature = value;
 		break;
-	case OPT_SIGNATURE:
-		args->signature = value;
+	case OPT_BUNDLE:
+		args->bundle = value;
+		break;
+	case OPT_SVID:
+		args->svid = value;
+		break;
+	case OPT_SVID_KEY:
+		args->svid_key = value;
 		break;
 	}
 	return CLI_CONTINUE;
-}
-
-/* Prints "warden NAME: <detail>" for a failed library call and returns the
- * failure exit code. */
-static int report(const char *name, const struct wd_error *err)
-{
-	fprintf(stderr, "warden %s: %s\n", name, wd_error_text(err));
-	return CLI_EXIT_FAILURE;
 }
 
 static const struct cli_option keygen_options[] = {
@@ -92,7 +96,7 @@ static int write_key_pair(const char *prefix, const char *private_pem, const cha
 	}
 	if (wd_file_write_atomic(key_path, private_pem, strlen(private_pem), 0600, &err) < 0 ||
 	    wd_file_write_atomic(pub_path, public_pem, strlen(public_pem), 0644, &err) < 0) {
-		rc = report("keygen", &err);
+		rc = sign_report("keygen", &err);
 		goto out;
 	}
 	fprintf(stderr, "Private key written to %s\nPublic key written to %s\n", key_path,
@@ -127,7 +131,7 @@ int cmd_keygen(int argc, char **argv)
 	if (supply_key_generate(&key, &err) < 0 ||
 	    supply_private_key_to_pem(key, password.text, password.len, &private_pem, &err) < 0 ||
 	    supply_public_key_to_pem(key, &public_pem, &err) < 0)
-		rc = report("keygen", &err);
+		rc = sign_report("keygen", &err);
 	else
 		rc = write_key_pair(args.prefix, private_pem, public_pem);
 
@@ -139,45 +143,34 @@ int cmd_keygen(int argc, char **argv)
 }
 
 static const struct cli_option sign_blob_options[] = {
-	{ "key", "KEY", OPT_KEY, "encrypted private key file, e.g. cosign.key\n(required)" },
+	{ "key", "KEY", OPT_KEY, "encrypted private key file, e.g. cosign.key" },
+	{ "svid", "CERT", OPT_SVID,
+		"sign with an X.509-SVID instead: its PEM certificate\n"
+		"chain, leaf first (e.g. svid.pem)" },
+	{ "svid-key", "KEY", OPT_SVID_KEY, "the SVID's PEM private key (e.g. svid.key)" },
 	{ "output-signature", "FILE", OPT_OUTPUT_SIGNATURE,
 		"write the base64 signature to FILE instead of\nstandard output" },
+	{ "bundle", "FILE", OPT_BUNDLE,
+		"also write a Sigstore bundle (v0.3 JSON) with the\n"
+		"signature, the artifact digest and the public key\n"
+		"hint or the SVID's certificate chain" },
 };
 
 static const struct cli_spec sign_blob_spec = {
 	.name = "sign-blob",
-	.synopsis = "--key KEY [--output-signature FILE] FILE",
+	.synopsis = "(--key KEY | --svid CERT --svid-key KEY) [--bundle FILE]\n"
+		    "    [--output-signature FILE] FILE",
 	.description = "Signs the SHA-256 digest of FILE with ECDSA P-256 and prints the base64\n"
 		       "DER signature, as `cosign sign-blob --key` does (without the upload to\n"
-		       "a transparency log). The key's password comes from COSIGN_PASSWORD or\n"
-		       "the terminal.\n",
+		       "a transparency log). The key is a cosign key, whose password comes from\n"
+		       "COSIGN_PASSWORD or the terminal, or the key of an X.509-SVID; then the\n"
+		       "bundle carries the SVID's chain for verify-blob --trust-bundle.\n",
 	.options = sign_blob_options,
 	.option_count = WD_ARRAY_LEN(sign_blob_options),
 	.min_operands = 1,
 	.max_operands = 1,
 	.operand_name = "FILE",
 };
-
-static int load_private_key(const char *path, EVP_PKEY **ret_key, struct wd_error *err)
-{
-	struct sign_password password = { 0 };
-	uint8_t *pem = NULL;
-	size_t len = 0;
-	int rc;
-
-	rc = wd_file_read(path, SUPPLY_KEY_FILE_MAX, &pem, &len, err);
-	if (rc < 0)
-		return rc;
-	if (sign_password_read(false, &password) != CLI_EXIT_OK) {
-		free(pem);
-		return wd_error_set(err, WD_EINVAL, "no password for %s", path);
-	}
-	rc = supply_private_key_from_pem((const char *)pem, len, password.text, password.len,
-		ret_key, err);
-	sign_password_clear(&password);
-	free(pem);
-	return rc;
-}
 
 /* Writes the signature as cosign does: base64 without a newline to a file,
  * or with one on standard output. */
@@ -189,14 +182,60 @@ static int emit_signature(const char *output, const char *signature, struct wd_e
 	return WD_OK;
 }
 
+/* Writes the Sigstore bundle of a message signature over digest. */
+static int emit_bundle(const char *path, const struct sign_signer *signer,
+	const uint8_t digest[static SUPPLY_DIGEST_LEN], const uint8_t *der, size_t der_len,
+	struct wd_error *err)
+{
+	struct supply_bundle bundle = { .content = SUPPLY_CONTENT_MESSAGE_SIGNATURE };
+	char *text = NULL;
+	int rc;
+
+	WD_GUARD(sign_bundle_material(signer, &bundle, err));
+	bundle.has_message_digest = true;
+	memcpy(bundle.message_digest, digest, SUPPLY_DIGEST_LEN);
+	bundle.signature = malloc(der_len);
+	WD_ENSURE(bundle.signature, WD_ENOMEM);
+	memcpy(bundle.signature, der, der_len);
+	bundle.signature_len = der_len;
+	WD_GUARD(supply_bundle_write(&bundle, &text, err));
+	WD_GUARD(wd_file_write_atomic(path, text, strlen(text), 0644, err));
+	rc = WD_OK;
+out:
+	free(text);
+	supply_bundle_clear(&bundle);
+	return rc;
+}
+
+static int sign_file(const struct sign_args *args, const char *path, struct wd_error *err)
+{
+	struct sign_signer signer = { 0 };
+	uint8_t digest[SUPPLY_DIGEST_LEN];
+	uint8_t *der = NULL;
+	size_t der_len = 0;
+	char *signature = NULL;
+	int rc;
+
+	WD_GUARD(supply_blob_digest_file(path, digest, err));
+	WD_GUARD(sign_signer_load(args->key, args->svid, args->svid_key, &signer, err));
+	WD_GUARD(supply_digest_sign(signer.key, digest, &der, &der_len, err));
+	WD_GUARD(wd_base64_encode(der, der_len, &signature));
+	if (args->bundle)
+		WD_GUARD(emit_bundle(args->bundle, &signer, digest, der, der_len, err));
+	WD_GUARD(emit_signature(args->output_signature, signature, err));
+	rc = WD_OK;
+out:
+	free(der);
+	free(signature);
+	sign_signer_clear(&signer);
+	return rc;
+}
+
 int cmd_sign_blob(int argc, char **argv)
 {
 	struct sign_args args = { 0 };
 	struct wd_error err = { 0 };
 	struct cli_common common;
-	uint8_t digest[SUPPLY_DIGEST_LEN];
-	char *signature = NULL;
-	EVP_PKEY *key = NULL;
 	char **operands;
 	size_t count;
 	int rc;
@@ -204,83 +243,11 @@ int cmd_sign_blob(int argc, char **argv)
 	rc = cli_parse(&sign_blob_spec, argc, argv, sign_option, &args, &common, &operands, &count);
 	if (rc != CLI_CONTINUE)
 		return rc;
-	if (!args.key)
-		return cli_usage_error(&sign_blob_spec, "missing --key");
-
-	if (supply_blob_digest_file(operands[0], digest, &err) < 0 ||
-	    load_private_key(args.key, &key, &err) < 0 ||
-	    supply_blob_sign(key, digest, &signature, &err) < 0 ||
-	    emit_signature(args.output_signature, signature, &err) < 0)
-		rc = report("sign-blob", &err);
-	else
-		rc = CLI_EXIT_OK;
-
-	free(signature);
-	EVP_PKEY_free(key);
-	return rc;
-}
-
-static const struct cli_option verify_blob_options[] = {
-	{ "key", "PUB", OPT_KEY, "PEM public key file, e.g. cosign.pub (required)" },
-	{ "signature", "SIG", OPT_SIGNATURE, "file with the base64 signature (required)" },
-};
-
-static const struct cli_spec verify_blob_spec = {
-	.name = "verify-blob",
-	.synopsis = "--key PUB --signature SIG FILE",
-	.description = "Verifies a base64 ECDSA P-256 signature over the SHA-256 digest of FILE,\n"
-		       "as `cosign verify-blob --key` does offline. Prints \"Verified OK\" and\n"
-		       "exits 0, or prints why and exits 1.\n",
-	.options = verify_blob_options,
-	.option_count = WD_ARRAY_LEN(verify_blob_options),
-	.min_operands = 1,
-	.max_operands = 1,
-	.operand_name = "FILE",
-};
-
-static int verify_file(const struct sign_args *args, const char *path, struct wd_error *err)
-{
-	uint8_t digest[SUPPLY_DIGEST_LEN];
-	uint8_t *pem = NULL;
-	uint8_t *signature = NULL;
-	size_t pem_len = 0, signature_len = 0;
-	EVP_PKEY *key = NULL;
-	int rc;
-
-	WD_GUARD(wd_file_read(args->key, SUPPLY_KEY_FILE_MAX, &pem, &pem_len, err));
-	WD_GUARD(wd_file_read(args->signature, SUPPLY_KEY_FILE_MAX, &signature, &signature_len,
-		err));
-	WD_GUARD(supply_public_key_from_pem((const char *)pem, pem_len, &key, err));
-	WD_GUARD(supply_blob_digest_file(path, digest, err));
-	WD_GUARD(supply_blob_verify(key, digest, (const char *)signature, signature_len, err));
-	rc = WD_OK;
-out:
-	free(pem);
-	free(signature);
-	EVP_PKEY_free(key);
-	return rc;
-}
-
-int cmd_verify_blob(int argc, char **argv)
-{
-	struct sign_args args = { 0 };
-	struct wd_error err = { 0 };
-	struct cli_common common;
-	char **operands;
-	size_t count;
-	int rc;
-
-	rc = cli_parse(&verify_blob_spec, argc, argv, sign_option, &args, &common, &operands,
-		&count);
+	rc = sign_check_signer_options(&sign_blob_spec, args.key, args.svid, args.svid_key);
 	if (rc != CLI_CONTINUE)
 		return rc;
-	if (!args.key)
-		return cli_usage_error(&verify_blob_spec, "missing --key");
-	if (!args.signature)
-		return cli_usage_error(&verify_blob_spec, "missing --signature");
 
-	if (verify_file(&args, operands[0], &err) < 0)
-		return report("verify-blob", &err);
-	printf("Verified OK\n");
+	if (sign_file(&args, operands[0], &err) < 0)
+		return sign_report("sign-blob", &err);
 	return CLI_EXIT_OK;
 }

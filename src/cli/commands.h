@@ -58,3 +58,6 @@ int cmd_scan(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 int cmd_sign_blob(int argc, char **argv);
 int cmd_verify_blob(int argc, char **argv);
+/* in-toto attestations in DSSE envelopes (cmd_attest.c). */
+int cmd_attest(int argc, char **argv);
+int cmd_verify_attestation(int argc, char **argv);

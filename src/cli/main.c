@@ -37,15 +37,18 @@ static const struct cli_command commands[] = {
 	{ "sbom", "list the packages of a directory or root filesystem", cmd_sbom },
 	{ "scan", "match packages or an SBOM against OSV vulnerability records", cmd_scan },
 	{ "keygen", "generate a cosign-compatible signing key pair", cmd_keygen },
-	{ "sign-blob", "sign a file with a cosign private key", cmd_sign_blob },
-	{ "verify-blob", "verify a cosign signature over a file", cmd_verify_blob },
+	{ "sign-blob", "sign a file with a cosign key or an X.509-SVID", cmd_sign_blob },
+	{ "verify-blob", "verify a signature or Sigstore bundle over a file", cmd_verify_blob },
+	{ "attest", "sign an in-toto attestation about a file", cmd_attest },
+	{ "verify-attestation", "verify an in-toto attestation about a file",
+		cmd_verify_attestation },
 };
 
 static void print_usage(FILE *out)
 {
 	fprintf(out, "usage: warden COMMAND [ARGS]\n\ncommands:\n");
 	for (size_t i = 0; i < WD_ARRAY_LEN(commands); i++)
-		fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
+		fprintf(out, "  %-18s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out, "\nRun 'warden COMMAND --help' for the options of a command.\n");
 }
 

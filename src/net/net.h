@@ -191,6 +191,20 @@ WD_MUST_CHECK int net_request_peer_address(const struct net_request *req, char *
 WD_MUST_CHECK int net_request_peer_cred(const struct net_request *req, uid_t *ret_uid,
 	gid_t *ret_gid, pid_t *ret_pid);
 
+/* Keeps req open after its handler returns, for a reply from a later
+ * callback on the event loop thread, such as the completion of work done on
+ * another thread. Returns the request to reply on, which takes over
+ * everything req had: req itself must not be used after the handler
+ * returns. NULL when memory runs out; req is unchanged then. The reply is
+ * sent with a net_reply_* call, then net_request_finish frees the request.
+ * Requests still open when the server is freed get a 503 reply, which is
+ * lost when their connection closes before the loop writes it. */
+struct net_request *net_request_defer(struct net_request *req);
+
+/* Ends a request returned by net_request_defer: replies 500 when no reply
+ * was sent, and frees it. Runs on the event loop thread. */
+void net_request_finish(struct net_request *req);
+
 /* Adds a response header (e.g. Location) before the reply; WD_EINVAL when
  * name or value contains CR or LF. */
 WD_MUST_CHECK int net_reply_add_header(struct net_request *req, const char *name,

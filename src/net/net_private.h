@@ -150,6 +150,7 @@ struct net_server {
 	void *error_arg;
 	struct net_listener *listeners;
 	struct refusal_log refusals[REFUSAL_KIND_COUNT];
+	struct net_request *deferred; /* requests kept open by their handlers */
 };
 
 struct net_request {
@@ -170,6 +171,10 @@ struct net_request {
 	size_t body_len;
 	STACK_OF(X509) *peer_chain; /* borrowed from the SSL object */
 	bool replied;
+	/* Moved to the heap by net_request_defer; the original is then left
+	 * empty, and the copy is on the server's list of open requests. */
+	bool deferred;
+	struct net_request *deferred_prev, *deferred_next;
 };
 
 /* router.c */

@@ -154,6 +154,52 @@ void request_release(struct net_request *req)
 	req->body = NULL;
 }
 
+struct net_request *net_request_defer(struct net_request *req)
+{
+	struct net_server *server = req->listener->server;
+	struct net_request *kept = malloc(sizeof(*kept));
+
+	if (!kept || req->deferred || req->replied) {
+		free(kept);
+		return NULL;
+	}
+	*kept = *req;
+	TAILQ_INIT(&kept->query);
+	TAILQ_CONCAT(&kept->query, &req->query, next);
+	for (size_t i = 0; i < req->param_count; i++)
+		req->params[i].value = NULL;
+	req->param_count = 0;
+	req->path = NULL;
+	req->route_path = NULL;
+	req->body = NULL;
+	req->body_len = 0;
+	req->deferred = true;
+
+	kept->deferred = true;
+	kept->deferred_prev = NULL;
+	kept->deferred_next = server->deferred;
+	if (server->deferred)
+		server->deferred->deferred_prev = kept;
+	server->deferred = kept;
+	return kept;
+}
+
+void net_request_finish(struct net_request *req)
+{
+	struct net_server *server = req->listener->server;
+
+	if (!req->replied)
+		request_reply_error_close(req, WD_EINTERNAL, "handler sent no reply");
+	if (req->deferred_prev)
+		req->deferred_prev->deferred_next = req->deferred_next;
+	else
+		server->deferred = req->deferred_next;
+	if (req->deferred_next)
+		req->deferred_next->deferred_prev = req->deferred_prev;
+	request_release(req);
+	free(req);
+}
+
 const char *net_request_method(const struct net_request *req)
 {
 	return req->method;

@@ -552,7 +552,7 @@ static void dispatch(struct net_listener *listener, struct evhttp_request *ev,
 		if (net_reply_error(&req, rc, wd_error_text(&err)) < 0)
 			request_reply_error_close(&req, WD_ENOMEM, NULL);
 	}
-	if (!req.replied)
+	if (!req.replied && !req.deferred)
 		request_reply_error_close(&req, WD_EINTERNAL, "handler sent no reply");
 out:
 	request_release(&req);
@@ -655,6 +655,16 @@ void net_server_free(struct net_server *server)
 {
 	if (!server)
 		return;
+	/* Their owners were expected to finish them; a reply is still owed. */
+	while (server->deferred) {
+		struct net_request *req = server->deferred;
+
+		/* net_request_finish replies 500 when this fails too. */
+		if (!req->replied && net_reply_error(req, WD_EUNAVAILABLE,
+			"server is shutting down") < 0)
+			report_error(server, WD_ENOMEM, "cannot reply 503 to an open request");
+		net_request_finish(req);
+	}
 	while (server->listeners) {
 		struct net_listener *next = server->listeners->next;
 

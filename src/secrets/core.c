@@ -67,12 +67,21 @@ int secrets_after_unseal(struct secrets *secrets, struct wd_error *err)
 
 void secrets_before_seal(struct secrets *secrets)
 {
+	/* Jobs in flight finish first: their completions use the leases and
+	 * mounts unloaded below. */
+	secrets_offload_drain(secrets);
 	if (secrets->config.on_seal)
 		secrets->config.on_seal(secrets->config.callback_arg);
 	expire_unload(secrets);
 	vault_mounts_unload(secrets);
 	OPENSSL_cleanse(secrets->audit_salt, sizeof(secrets->audit_salt));
 	secrets->audit_salt_loaded = false;
+}
+
+void secrets_drain(struct secrets *secrets)
+{
+	if (secrets)
+		secrets_offload_drain(secrets);
 }
 
 bool secrets_unsealed(const struct secrets *secrets)

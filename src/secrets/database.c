@@ -130,5 +130,6 @@ const struct vault_backend vault_backend_database = {
 	.handle = database_handle,
 	.exists = database_exists,
 	.lease_revoke = db_lease_revoke,
+	.lease_revoke_start = db_lease_revoke_start,
 	.lease_renew = db_lease_renew,
 };

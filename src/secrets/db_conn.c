@@ -40,8 +40,18 @@ static struct db_conn *conn_find(struct db_state *state, const char *name)
 	return NULL;
 }
 
+/* Bumped whenever a config's connection is closed for a change, so that
+ * worker threads reopen theirs too (db_conn_async.c). */
+static _Atomic uint64_t conn_epoch = 1;
+
+uint64_t db_conn_epoch(void)
+{
+	return conn_epoch;
+}
+
 void db_conn_close(struct db_state *state, const char *name)
 {
+	conn_epoch++;
 	for (struct db_conn **link = &state->conns; *link; link = &(*link)->next) {
 		struct db_conn *conn = *link;
 
@@ -57,6 +67,7 @@ void db_conn_close(struct db_state *state, const char *name)
 
 void db_conn_close_all(struct db_state *state)
 {
+	conn_epoch++;
 	while (state->conns) {
 		struct db_conn *conn = state->conns;
 
@@ -207,7 +218,7 @@ static void scrub_password(struct wd_error *err, const json_t *config, const cha
 
 /* Opens a connection with the stored root password or, when password is
  * not NULL, with that one. */
-static int conn_open(const json_t *config, const char *password, PGconn **ret_pg,
+int db_conn_open(const json_t *config, const char *password, PGconn **ret_pg,
 	struct wd_error *err)
 {
 	struct wd_buf conninfo;
@@ -300,13 +311,13 @@ static int conn_get(struct db_state *state, const char *name, json_t *config, PG
 	/* A rotate-root that stopped between changing the password in
 	 * PostgreSQL and storing it leaves the new one as pending: whichever
 	 * of the two logs in is the current one. */
-	rc = conn_open(config, NULL, &pg, err);
+	rc = db_conn_open(config, NULL, &pg, err);
 	pending = json_object_get(config, "pending_root_password");
 	if (json_is_string(pending)) {
 		if (rc < 0) {
 			struct wd_error pending_err;
 
-			if (conn_open(config, json_string_value(pending), &pg, &pending_err) == 0) {
+			if (db_conn_open(config, json_string_value(pending), &pg, &pending_err) == 0) {
 				wd_error_clear(err);
 				rc = 0;
 				settle_pending_password(state, name, config, true);

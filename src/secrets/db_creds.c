@@ -80,7 +80,7 @@ static int rollback_work(PGconn *pg, void *context, struct wd_error *err)
 
 	if (json_array_size(statements) == 0) {
 		WD_TRY(db_role_exists(pg, creation->username, &exists, oid, err));
-		return exists ? db_revoke_default(pg, creation->username, err) : 0;
+		return exists ? db_revoke_default(pg, creation->username, oid, err) : 0;
 	}
 
 	WD_TRY(db_statements_expand(statements, &queries, err));
@@ -114,6 +114,168 @@ static void undo_creation(const struct db_call *call, const char *db_name, json_
 	if (expire_forget(call->secrets, call->resp->lease_id, &undo_err) < 0)
 		log_error("database", "failed to forget the lease of a failed creation", "lease_id",
 			call->resp->lease_id, "error", wd_error_text(&undo_err));
+}
+
+/* A creation on a worker thread: the user is made there, and rolled back
+ * there when that fails; the reply follows on the event loop. */
+struct creation_job {
+	struct db_async async;
+	struct vault_call *call;
+	struct creation creation;
+	json_t *role;               /* a copy, read by the worker alone */
+	char lease_id[VAULT_LEASE_ID_MAX];
+	char mount_path[256];
+	char db_name[DB_NAME_MAX + 1];
+	json_t *config;             /* a copy, read by the worker alone */
+	char role_name[DB_NAME_MAX + 1];
+	char username[DB_USERNAME_MAX + 1];
+	char password[DB_PASSWORD_LEN + 1];
+	char expiration[DB_EXPIRATION_TEXT_MAX];
+	bool rolled_back;
+	struct wd_error rollback_err;
+};
+
+static int create_job_work(PGconn *pg, void *context, struct wd_error *err)
+{
+	struct creation_job *job = context;
+	int rc = create_work(pg, &job->creation, err);
+
+	if (rc < 0 && PQstatus(pg) != CONNECTION_BAD) {
+		wd_error_clear(&job->rollback_err);
+		job->rolled_back = rollback_work(pg, &job->creation, &job->rollback_err) == 0;
+	}
+	return rc;
+}
+
+static void creation_job_free(struct creation_job *job)
+{
+	db_async_clear(&job->async);
+	json_decref(job->role);
+	json_decref(job->config);
+	OPENSSL_cleanse(job->password, sizeof(job->password));
+	free(job);
+}
+
+/* Revokes the user of a lease that ended while the user was being made. */
+static void revoke_orphan(struct secrets *secrets, const struct creation_job *job)
+{
+	struct vault_mount *mount = vault_mount_lookup(secrets, job->mount_path);
+	struct wd_error err;
+	json_t *internal;
+
+	wd_error_clear(&err);
+	internal = json_pack("{s:s, s:s, s:s, s:O*}", "username", job->creation.username, "role",
+		job->role_name, "db_name", job->db_name, "revocation_statements",
+		json_object_get(job->role, "revocation_statements"));
+	if (!internal || !mount || strcmp(mount->path, job->mount_path) != 0 ||
+	    db_lease_revoke(secrets, mount, internal, &err) < 0)
+		log_error("database", "user of an ended lease not revoked", "lease_id",
+			job->lease_id, "username", job->creation.username, "error",
+			wd_error_text(&err));
+	json_decref(internal);
+}
+
+/* Finishes the request on the event loop. A lease revoked while the user
+ * was being made (it expired, its token was revoked) leaves a user that no
+ * lease covers, so the user is revoked here. */
+static void create_job_done(struct secrets *secrets, struct db_async *async, int rc,
+	struct wd_error *err)
+{
+	struct creation_job *job = async->context;
+	struct vault_response *resp = vault_call_response(job->call);
+	struct wd_error done_err;
+
+	wd_error_clear(&done_err);
+	if (rc == 0 && !expire_lease_exists(secrets, job->lease_id)) {
+		rc = wd_error_set(&done_err, WD_EIO, "lease ended before the user was created");
+		revoke_orphan(secrets, job);
+		err = &done_err;
+	} else if (rc < 0) {
+		if (!job->rolled_back)
+			log_error("database", "rollback of a failed creation failed; the lease stays to "
+				"revoke the user at expiry", "lease_id", job->lease_id, "username",
+				job->creation.username, "error", wd_error_text(&job->rollback_err));
+		else if (expire_forget(secrets, job->lease_id, &done_err) < 0)
+			log_error("database", "failed to forget the lease of a failed creation",
+				"lease_id", job->lease_id, "error", wd_error_text(&done_err));
+		db_error_prefix(err, "failed to create the database user: ");
+	}
+
+	if (rc < 0) {
+		err->code = WD_EIO;
+		resp->lease_id[0] = '\0';
+		resp->renewable = false;
+		resp->lease_duration = 0;
+		vault_call_finish(job->call, WD_EIO, err);
+		creation_job_free(job);
+		return;
+	}
+	resp->data = json_pack("{s:s, s:s}", "username", job->creation.username, "password",
+		job->creation.password);
+	if (!resp->data) {
+		wd_error_set(&done_err, WD_ENOMEM, "out of memory for the credentials");
+		vault_call_finish(job->call, WD_ENOMEM, &done_err);
+		creation_job_free(job);
+		return;
+	}
+	log_info("database", "credentials issued", "mount", job->mount_path, "role",
+		job->role_name, "username", job->creation.username, "lease_id", job->lease_id);
+	vault_call_finish(job->call, 0, NULL);
+	creation_job_free(job);
+}
+
+/* Hands the creation to a worker thread. Returns VAULT_PENDING when it
+ * did, or WD_EUNSUPPORTED when the caller must create the user itself. */
+static int create_on_worker(const struct db_call *call, const char *db_name,
+	const json_t *role, const json_t *config, const struct creation *creation,
+	struct wd_error *err)
+{
+	struct creation_job *job;
+	struct vault_call *vault_call;
+	int rc;
+
+	if (!call->req->call || json_object_get(config, "pending_root_password"))
+		return WD_EUNSUPPORTED;
+	job = calloc(1, sizeof(*job));
+	if (!job)
+		return WD_EUNSUPPORTED;
+	job->role = json_deep_copy(role);
+	job->config = json_deep_copy(config);
+	snprintf(job->db_name, sizeof(job->db_name), "%s", db_name);
+	snprintf(job->lease_id, sizeof(job->lease_id), "%s", call->resp->lease_id);
+	snprintf(job->mount_path, sizeof(job->mount_path), "%s", call->req->mount->path);
+	snprintf(job->role_name, sizeof(job->role_name), "%s", call->name);
+	snprintf(job->username, sizeof(job->username), "%s", creation->username);
+	snprintf(job->password, sizeof(job->password), "%s", creation->password);
+	snprintf(job->expiration, sizeof(job->expiration), "%s", creation->expiration);
+	job->async.work = create_job_work;
+	job->async.context = job;
+	job->async.done = create_job_done;
+	if (!job->role || !job->config) {
+		creation_job_free(job);
+		return WD_EUNSUPPORTED;
+	}
+
+	vault_call = vault_request_defer(call->req);
+	if (!vault_call) {
+		creation_job_free(job);
+		return WD_EUNSUPPORTED;
+	}
+	job->call = vault_call;
+	/* The worker reads the role and config copies alone. */
+	job->creation = (struct creation){
+		.role = job->role, .config = job->config, .username = job->username,
+		.password = job->password, .expiration = job->expiration,
+	};
+	rc = db_conn_run_async(call->state, db_name, config, &job->async, err);
+	if (rc < 0) {
+		/* The request is deferred already: the caller goes on in place
+		 * and the core finishes it. */
+		creation_job_free(job);
+		wd_error_clear(err);
+		return WD_EUNSUPPORTED;
+	}
+	return VAULT_PENDING;
 }
 
 /* Checks the role and its config and computes the TTL: the checks Vault
@@ -196,6 +358,9 @@ int db_creds_read(const struct db_call *call, struct wd_error *err)
 			.expiration = expiration,
 		};
 
+		rc = create_on_worker(call, db_name, role, config, &creation, err);
+		if (rc == VAULT_PENDING)
+			goto out;
 		rc = db_conn_run(call->state, db_name, config, create_work, &creation, err);
 		if (rc < 0) {
 			struct wd_error creation_err = *err;

@@ -85,7 +85,10 @@ WD_MUST_CHECK int db_role_list(const struct db_call *call, struct wd_error *err)
 
 WD_MUST_CHECK int db_creds_read(const struct db_call *call, struct wd_error *err);
 
-/* The lease callbacks of the vtable (db_revoke.c, db_renew.c). */
+/* The lease callbacks of the vtable (db_revoke.c, db_renew.c).
+ * db_lease_revoke_start runs db_lease_revoke's work on a worker thread. */
+WD_MUST_CHECK int db_lease_revoke_start(struct secrets *secrets, struct vault_mount *mount,
+	const json_t *internal, secrets_done_fn done, void *context, struct wd_error *err);
 WD_MUST_CHECK int db_lease_revoke(struct secrets *secrets, struct vault_mount *mount,
 	const json_t *internal, struct wd_error *err);
 WD_MUST_CHECK int db_lease_renew(struct secrets *secrets, struct vault_mount *mount,
@@ -240,6 +243,40 @@ typedef int (*db_conn_work_fn)(PGconn *pg, void *context, struct wd_error *err);
 WD_MUST_CHECK int db_conn_run(struct db_state *state, const char *name, json_t *config,
 	db_conn_work_fn work, void *context, struct wd_error *err);
 
+/* Opens a connection of config with its stored root password or, when
+ * password is not NULL, with that one. Errors never contain a password. */
+WD_MUST_CHECK int db_conn_open(const json_t *config, const char *password, PGconn **ret_pg,
+	struct wd_error *err);
+
+/* Returns a counter that grows each time a config's connection is closed
+ * for a change (db_conn_close, db_conn_close_all). */
+uint64_t db_conn_epoch(void);
+
+/* Work on a worker thread's own connection of a config, then a completion
+ * on the event loop thread (db_conn_async.c). The caller embeds it in the
+ * job's context and sets work, context and done; db_conn_run_async sets
+ * the rest, and db_async_clear frees it. */
+struct db_async {
+	db_conn_work_fn work;   /* on the worker, as db_conn_run would run it */
+	void *context;
+	void (*done)(struct secrets *secrets, struct db_async *async, int rc,
+		struct wd_error *err);
+	char *key;              /* the mount's storage prefix and the config name */
+	json_t *config;         /* a copy, read by the worker alone */
+	uint64_t epoch;
+};
+
+/* Queues work for a worker thread, which opens its own connection of
+ * config name when it has none or has one from before the last change.
+ * A connection that broke is reopened once, as db_conn_run does.
+ * WD_EUNSUPPORTED when the work must run on the loop instead: no worker
+ * pool, or an interrupted rotate-root to settle first. */
+WD_MUST_CHECK int db_conn_run_async(struct db_state *state, const char *name,
+	const json_t *config, struct db_async *async, struct wd_error *err);
+
+/* Frees what db_conn_run_async set in async. */
+void db_async_clear(struct db_async *async);
+
 /* Replaces the connection of config name with a new one and runs SELECT 1
  * on it. WD_EINVAL naming the host and database (never the password) when
  * that fails. */
@@ -286,11 +323,30 @@ WD_MUST_CHECK int db_role_exists(PGconn *pg, const char *username, bool *ret_exi
 WD_MUST_CHECK int db_terminate_sessions(PGconn *pg, const char *value, bool by_oid,
 	struct wd_error *err);
 
+/* The timeout argument of pg_terminate_backend (PostgreSQL 14 and later):
+ * it waits up to 2000 ms for each session to end, so a dropped role has no
+ * session left. */
+#define DB_TERMINATE_WAIT_ARGUMENT ", 2000"
+
+/* Taken before the first GRANT or REVOKE of a transaction, so that
+ * transactions changing the same object's privileges queue instead of
+ * failing. PostgreSQL updates an ACL without locking its catalog row, so of
+ * two concurrent GRANTs on one table the later fails with "tuple
+ * concurrently updated". The key is "wrdn" in ASCII. */
+#define DB_ACL_LOCK_SQL "SELECT pg_catalog.pg_advisory_xact_lock(2003985518)"
+
+/* Returns whether statement starts with GRANT or REVOKE (any case, after
+ * blanks), so that it changes privileges. */
+bool db_statement_changes_acl(const char *statement);
+
 /* Revokes the role's privileges and drops it as Vault's PostgreSQL plugin
  * does by default (db_revoke.c). The REVOKEs cover every schema where it
- * has grants, public and CONNECT on the current database, and continue
- * past failures. DROP ROLE IF EXISTS follows when all succeeded. */
-WD_MUST_CHECK int db_revoke_default(PGconn *pg, const char *username, struct wd_error *err);
+ * owns something or has grants, public and CONNECT on the current
+ * database. They run with DROP ROLE IF EXISTS in one transaction first;
+ * when that fails, one by one past failures, with the DROP only when all
+ * succeeded. oid is the role's, as db_role_exists returns it. */
+WD_MUST_CHECK int db_revoke_default(PGconn *pg, const char *username, const char *oid,
+	struct wd_error *err);
 
 /* Replaces every occurrence of secret in err's detail with "[password]". */
 void db_error_scrub(struct wd_error *err, const char *secret);

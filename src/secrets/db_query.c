@@ -4,16 +4,13 @@
  * PostgreSQL's message with any password replaced. */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/crypto.h>
 
 #include "common/buf.h"
 #include "secrets/db_internal.h"
 
-/* The timeout argument of pg_terminate_backend (PostgreSQL 14 and later):
- * it waits up to 2000 ms for each session to end, so a dropped role has no
- * session left. */
-#define TERMINATE_WAIT_ARGUMENT ", 2000"
 
 void db_error_prefix(struct wd_error *err, const char *prefix)
 {
@@ -100,12 +97,20 @@ int db_exec_params(PGconn *pg, const char *sql, int count, const char *const *va
 	return 0;
 }
 
+bool db_statement_changes_acl(const char *statement)
+{
+	while (*statement == ' ' || *statement == '\t' || *statement == '\n' || *statement == '\r')
+		statement++;
+	return strncasecmp(statement, "GRANT", 5) == 0 || strncasecmp(statement, "REVOKE", 6) == 0;
+}
+
 int db_exec_transaction(PGconn *pg, const json_t *queries, const struct db_substitution *subs,
 	size_t count, const char *secret, struct wd_error *err)
 {
 	struct wd_buf sql;
 	size_t index;
 	const json_t *query;
+	bool locked = false;
 	int rc = 0;
 
 	wd_buf_init_secret(&sql, 256, DB_STATEMENT_BYTES_MAX + 4096);
@@ -118,6 +123,12 @@ int db_exec_transaction(PGconn *pg, const json_t *queries, const struct db_subst
 			rc = wd_error_set(err, rc, "statement %zu is too long after substitution",
 				index + 1);
 			break;
+		}
+		if (!locked && db_statement_changes_acl(wd_buf_str(&sql))) {
+			rc = db_exec(pg, DB_ACL_LOCK_SQL, err);
+			if (rc < 0)
+				break;
+			locked = true;
 		}
 		rc = db_exec(pg, wd_buf_str(&sql), err);
 		if (rc < 0)
@@ -165,7 +176,7 @@ int db_terminate_sessions(PGconn *pg, const char *value, bool by_oid, struct wd_
 	snprintf(sql, sizeof(sql),
 		"SELECT pg_catalog.pg_terminate_backend(pid%s) FROM pg_catalog.pg_stat_activity "
 		"WHERE %s AND pid <> pg_catalog.pg_backend_pid()",
-		PQserverVersion(pg) >= 140000 ? TERMINATE_WAIT_ARGUMENT : "",
+		PQserverVersion(pg) >= 140000 ? DB_TERMINATE_WAIT_ARGUMENT : "",
 		by_oid ? "usesysid = $1::oid" : "usename = $1");
 	WD_TRY(db_exec_params(pg, sql, 1, values, &result, err));
 	PQclear(result);

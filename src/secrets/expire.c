@@ -303,6 +303,18 @@ int expire_forget(struct secrets *secrets, const char *lease_id, struct wd_error
 
 /* --- Revocation on request --- */
 
+bool expire_lease_exists(struct secrets *secrets, const char *lease_id)
+{
+	struct lease *lease = NULL;
+	struct wd_error err;
+	int rc;
+
+	wd_error_clear(&err);
+	rc = expire_lease_load(secrets, lease_id, &lease, &err);
+	expire_lease_free(lease);
+	return rc != WD_ENOTFOUND;
+}
+
 int expire_revoke(struct secrets *secrets, const char *lease_id, bool force,
 	struct wd_error *err)
 {

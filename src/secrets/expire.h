@@ -49,6 +49,16 @@ WD_MUST_CHECK int expire_update_internal(struct secrets *secrets, const char *le
 WD_MUST_CHECK int expire_forget(struct secrets *secrets, const char *lease_id,
 	struct wd_error *err);
 
+/* Revokes a lease for a request, as expire_revoke does without force. When
+ * the lease's backend can revoke on a worker thread, the request is
+ * deferred and VAULT_PENDING returned; its reply follows the revocation. */
+WD_MUST_CHECK int expire_revoke_request(struct secrets *secrets, struct vault_request *req,
+	const char *lease_id, struct wd_error *err);
+
+/* Returns whether the lease is still recorded; a lease that cannot be read
+ * counts as recorded, since revoking its secret then would be premature. */
+bool expire_lease_exists(struct secrets *secrets, const char *lease_id);
+
 /* Revokes now. force deletes the lease even when the backend fails. An
  * unknown lease is success. */
 WD_MUST_CHECK int expire_revoke(struct secrets *secrets, const char *lease_id, bool force,

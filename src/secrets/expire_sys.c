@@ -308,7 +308,7 @@ static int handle_revoke(struct secrets *secrets, struct vault_request *req, con
 	 * revoked. sync=false queues the lease and replies 202. */
 	WD_TRY(request_bool(req, "sync", true, &sync, err));
 	if (sync)
-		return expire_revoke(secrets, id, false, err);
+		return expire_revoke_request(secrets, req, id, err);
 
 	WD_TRY(expire_revoke_lazily(secrets, id, wd_now(), err));
 	resp->status = 202;

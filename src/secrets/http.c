@@ -242,109 +242,184 @@ static bool is_seal_path(const char *path)
 	return strncmp(path, "sys/", 4) == 0 && sys_seal_unauthenticated(path + 4);
 }
 
+/* A request in flight, on the heap so that a backend can finish it from
+ * the completion of a job (vault_request_defer). */
+struct vault_call {
+	struct secrets *secrets;
+	struct net_request *net;
+	struct vault_request req;
+	struct vault_response resp;
+	struct wd_error err;
+	bool deferred;
+};
+
+/* Audits the response, replies and frees the call. */
+static int call_answer(struct vault_call *call, int rc)
+{
+	struct vault_request *req = &call->req;
+	struct vault_response *resp = &call->resp;
+	struct net_request *net = call->net;
+	bool deferred = call->deferred;
+	int status = rc < 0 ? vault_error_status(rc) : resp->status ? resp->status :
+		(resp->data || resp->auth || resp->raw || resp->warnings) ? 200 : 204;
+	/* A refusal returns only "permission denied", whatever the cause, and
+	 * a missing key returns an empty error list, as in Vault. */
+	const char *message = NULL;
+	struct wd_error audit_err;
+
+	if (rc < 0)
+		message = status == 403 ? "permission denied" : call->err.detail[0] ?
+			call->err.detail : status == 404 ? "" : wd_strerror(rc);
+	wd_error_clear(&audit_err);
+	/* The audit record keeps the reason for a refusal (a Rego rule, an
+	 * expired token), which the reply leaves out. */
+	if (audit_response(call->secrets, req, resp, status,
+		rc < 0 && status == 403 && call->err.detail[0] ? call->err.detail : message,
+		&audit_err) < 0 && rc == 0) {
+		rc = audit_err.code;
+		status = 500;
+		message = "failed to audit the response";
+	}
+	rc = rc < 0 ? reply_errors(net, status, message) : reply(net, req, resp);
+	token_free(req->token);
+	vault_response_clear(resp);
+	vault_request_clear(req);
+	free(call);
+	if (deferred)
+		net_request_finish(net);
+	return rc;
+}
+
+struct vault_call *vault_request_defer(struct vault_request *req)
+{
+	struct vault_call *call = req->call;
+	struct net_request *kept;
+
+	if (!call || call->deferred)
+		return NULL;
+	kept = net_request_defer(call->net);
+	if (!kept)
+		return NULL;
+	call->net = kept;
+	req->net = kept;
+	call->deferred = true;
+	return call;
+}
+
+struct vault_request *vault_call_request(struct vault_call *call)
+{
+	return &call->req;
+}
+
+struct vault_response *vault_call_response(struct vault_call *call)
+{
+	return &call->resp;
+}
+
+void vault_call_finish(struct vault_call *call, int rc, const struct wd_error *err)
+{
+	if (rc < 0 && err)
+		call->err = *err;
+	(void)call_answer(call, rc);
+}
+
 static int handle(struct net_request *net, void *arg, struct wd_error *unused)
 {
 	struct secrets *secrets = arg;
-	struct vault_request req;
-	struct vault_response resp = { 0 };
-	struct wd_error err;
+	struct vault_call *call;
+	struct vault_request *req;
 	const uint8_t *body;
 	size_t body_len = 0;
-	int status;
 	int rc;
 
 	(void)unused;
-	wd_error_clear(&err);
+	call = calloc(1, sizeof(*call));
+	if (!call)
+		return reply_errors(net, 500, "out of memory");
+	call->secrets = secrets;
+	call->net = net;
+	req = &call->req;
+	wd_error_clear(&call->err);
 	body = net_request_body(net, &body_len);
 	rc = vault_request_decode(net_request_method(net), net_request_path(net),
 		net_request_query(net, "list"), body, body_len,
-		net_request_header(net, "Content-Type"), &req, &err);
-	if (rc < 0)
-		return reply_errors(net, vault_error_status(rc), wd_error_text(&err));
-	req.net = net;
-	if (net_request_peer_address(net, req.remote_address, sizeof(req.remote_address)) < 0)
-		snprintf(req.remote_address, sizeof(req.remote_address), "local");
-	if (vault_random_uuid(req.request_id) < 0 || read_token(net, &req) < 0) {
-		vault_request_clear(&req);
+		net_request_header(net, "Content-Type"), req, &call->err);
+	if (rc < 0) {
+		rc = reply_errors(net, vault_error_status(rc), wd_error_text(&call->err));
+		free(call);
+		return rc;
+	}
+	req->net = net;
+	req->call = call;
+	if (net_request_peer_address(net, req->remote_address, sizeof(req->remote_address)) < 0)
+		snprintf(req->remote_address, sizeof(req->remote_address), "local");
+	if (vault_random_uuid(req->request_id) < 0 || read_token(net, req) < 0) {
+		vault_request_clear(req);
+		free(call);
 		return reply_errors(net, 500, "out of memory");
 	}
 
 	/* Refused rather than ignored: a client that asked for a wrapped
 	 * response must not get the secret in clear. */
-	if (net_request_header(net, "X-Vault-Wrap-TTL")) {
-		vault_request_clear(&req);
-		return reply_errors(net, 400, "response wrapping is not supported");
-	}
-	if (req.op == VAULT_OP_PATCH && !is_merge_patch(net_request_header(net, "Content-Type"))) {
-		vault_request_clear(&req);
-		return reply_errors(net, 415, "PATCH requires Content-Type: "
+	rc = 0;
+	if (net_request_header(net, "X-Vault-Wrap-TTL"))
+		rc = reply_errors(net, 400, "response wrapping is not supported");
+	else if (req->op == VAULT_OP_PATCH &&
+		 !is_merge_patch(net_request_header(net, "Content-Type")))
+		rc = reply_errors(net, 415, "PATCH requires Content-Type: "
 			"application/merge-patch+json");
+	else if (barrier_sealed(secrets->barrier) && !is_seal_path(req->path))
+		rc = reply_errors(net, 503, "Vault is sealed");
+	else
+		rc = 1;
+	if (rc != 1) {
+		vault_request_clear(req);
+		free(call);
+		return rc;
 	}
 
 	/* Sealed: only the seal paths are served, and they need no mount table. */
 	if (barrier_sealed(secrets->barrier)) {
-		if (!is_seal_path(req.path)) {
-			vault_request_clear(&req);
-			return reply_errors(net, 503, "Vault is sealed");
-		}
-		req.rel = req.path + 4;
-		rc = audit_request(secrets, &req, &err);
+		req->rel = req->path + 4;
+		rc = audit_request(secrets, req, &call->err);
 		if (rc == 0)
-			rc = sys_seal_handle(secrets, &req, &resp, &err);
-		goto answer;
+			rc = sys_seal_handle(secrets, req, &call->resp, &call->err);
+		return call_answer(call, rc);
 	}
 
-	req.mount = vault_mount_lookup(secrets, req.path);
-	req.rel = req.mount ? req.path + (strlen(req.mount->path) <= strlen(req.path) ?
-		strlen(req.mount->path) : strlen(req.path)) : req.path;
-	rc = authorize(secrets, &req, &err);
-	if (rc == 0 && !req.mount)
-		rc = wd_error_set(&err, WD_ENOTFOUND, "no handler for route \"%.128s\". route entry "
-			"not found.", req.path);
+	req->mount = vault_mount_lookup(secrets, req->path);
+	req->rel = req->mount ? req->path + (strlen(req->mount->path) <= strlen(req->path) ?
+		strlen(req->mount->path) : strlen(req->path)) : req->path;
+	rc = authorize(secrets, req, &call->err);
+	if (rc == 0 && !req->mount)
+		rc = wd_error_set(&call->err, WD_ENOTFOUND, "no handler for route \"%.128s\". route "
+			"entry not found.", req->path);
 	/* Refused requests get their request record too, with the token's
 	 * accessor when it was found, so the chain shows who was refused. */
 	{
 		struct wd_error audit_err;
 
 		wd_error_clear(&audit_err);
-		if (audit_request(secrets, &req, &audit_err) < 0 && rc == 0) {
+		if (audit_request(secrets, req, &audit_err) < 0 && rc == 0) {
 			rc = audit_err.code;
-			err = audit_err;
+			call->err = audit_err;
 		}
 	}
 	if (rc == 0)
-		rc = req.mount->backend->handle ? req.mount->backend->handle(secrets, &req, &resp, &err) :
-			wd_error_set(&err, WD_EUNSUPPORTED, "unsupported path");
+		rc = req->mount->backend->handle ?
+			req->mount->backend->handle(secrets, req, &call->resp, &call->err) :
+			wd_error_set(&call->err, WD_EUNSUPPORTED, "unsupported path");
 
-answer:
-	status = rc < 0 ? vault_error_status(rc) : resp.status ? resp.status :
-		(resp.data || resp.auth || resp.raw || resp.warnings) ? 200 : 204;
-	{
-		/* A refusal returns only "permission denied", whatever the cause,
-		 * and a missing key returns an empty error list, as in Vault. */
-		const char *message = NULL;
-		struct wd_error audit_err;
-
-		if (rc < 0)
-			message = status == 403 ? "permission denied" : err.detail[0] ? err.detail :
-				status == 404 ? "" : wd_strerror(rc);
-		wd_error_clear(&audit_err);
-		/* The audit record keeps the reason for a refusal (a Rego rule, an
-		 * expired token), which the reply leaves out. */
-		if (audit_response(secrets, &req, &resp, status,
-			rc < 0 && status == 403 && err.detail[0] ? err.detail : message,
-			&audit_err) < 0 &&
-			rc == 0) {
-			rc = audit_err.code;
-			status = 500;
-			message = "failed to audit the response";
-		}
-		rc = rc < 0 ? reply_errors(net, status, message) : reply(net, &req, &resp);
+	/* The backend finishes a deferred call itself, with vault_call_finish. */
+	if (rc == VAULT_PENDING && call->deferred)
+		return 0;
+	if (rc == VAULT_PENDING)
+		rc = wd_error_set(&call->err, WD_EINTERNAL, "backend left the request pending");
+	if (call->deferred) {
+		vault_call_finish(call, rc, &call->err);
+		return 0;
 	}
-	token_free(req.token);
-	vault_response_clear(&resp);
-	vault_request_clear(&req);
-	return rc;
+	return call_answer(call, rc);
 }
 
 size_t secrets_build_routes(struct secrets *secrets,

@@ -62,6 +62,11 @@ WD_MUST_CHECK int secrets_open(struct store *store, struct audit_log *audit,
 	struct event_base *base, struct authority *authority, const struct secrets_config *config,
 	struct secrets **ret_secrets, struct wd_error *err);
 
+/* Finishes every request waiting for a worker thread and stops the
+ * workers; the server calls it before it closes its listeners. Accepts
+ * NULL. */
+void secrets_drain(struct secrets *secrets);
+
 /* Seals the barrier (wiping keys), stops timers and frees; accepts NULL. */
 void secrets_free(struct secrets *secrets);
 

@@ -71,7 +71,25 @@ struct vault_request {
 	const char *rel;         /* path below the mount: "data/app" under "secret/" */
 	struct vault_token *token; /* the caller's token; NULL on unauthenticated paths */
 	char request_id[37];     /* UUID of the request, also in the response */
+	struct vault_call *call; /* the request in flight; NULL in tests */
 };
+
+/* What a backend's handle returns after vault_request_defer: the response
+ * comes later, from vault_call_finish. */
+#define VAULT_PENDING 1
+
+/* Keeps the request open after the backend's handle returns, for a job
+ * whose completion finishes it. Returns NULL when it cannot (no HTTP
+ * request behind req, out of memory); the backend then works in place. */
+struct vault_call *vault_request_defer(struct vault_request *req);
+
+/* The request and response of a deferred call. */
+struct vault_request *vault_call_request(struct vault_call *call);
+struct vault_response *vault_call_response(struct vault_call *call);
+
+/* Audits the response of a deferred call, replies (with err's message
+ * when rc is negative) and frees the call. */
+void vault_call_finish(struct vault_call *call, int rc, const struct wd_error *err);
 
 /* The response a backend fills in. status 0 means 200 when data or auth is set and
  * 204 otherwise. A backend that sets raw replies with that object as the
@@ -93,6 +111,14 @@ void vault_response_clear(struct vault_response *resp);
 /* Appends a warning; WD_ENOMEM on failure. */
 WD_MUST_CHECK int vault_response_warn(struct vault_response *resp, const char *fmt, ...)
 	WD_PRINTF(2, 3);
+
+/* Work run on a worker thread. It may touch only what its context owns:
+ * never the barrier, the store or the mount table. */
+typedef int (*secrets_work_fn)(void *context, struct wd_error *err);
+
+/* Completion of a job, on the event loop thread, with what work returned. */
+typedef void (*secrets_done_fn)(struct secrets *secrets, void *context, int rc,
+	struct wd_error *err);
 
 /* A mount type. Paths a backend serves are relative to its mount. */
 struct vault_backend {
@@ -125,6 +151,11 @@ struct vault_backend {
 	int (*lease_renew)(struct secrets *secrets, struct vault_mount *mount,
 		const json_t *internal, int64_t issue_time, int64_t increment, int64_t *ret_ttl,
 		struct wd_error *err);
+	/* Starts lease_revoke's work on a worker thread; done then runs on the
+	 * event loop with its outcome, never before this call returns.
+	 * WD_EUNSUPPORTED when lease_revoke must run instead. Optional. */
+	int (*lease_revoke_start)(struct secrets *secrets, struct vault_mount *mount,
+		const json_t *internal, secrets_done_fn done, void *context, struct wd_error *err);
 };
 
 /* The backends (one per part) and the lookup by type. */
@@ -163,6 +194,7 @@ struct secrets {
 	struct acl_store *acl;
 	struct expiration *expiration;
 	struct policy_hook *rego;          /* NULL when no Rego hook is set */
+	struct offload *offload;           /* worker threads; NULL until the first job */
 
 	struct vault_mount **mounts;       /* sorted by path, longest first for lookup */
 	size_t mount_count;
@@ -173,6 +205,18 @@ struct secrets {
 	uint8_t audit_salt[32];
 	bool audit_salt_loaded;
 };
+
+/* --- Worker threads (offload.c) --- */
+
+/* Queues work for a worker thread; done runs later from the event loop,
+ * never before this call returns. WD_EUNSUPPORTED without an event loop,
+ * so the caller can do the work itself. */
+WD_MUST_CHECK int secrets_offload(struct secrets *secrets, secrets_work_fn work,
+	secrets_done_fn done, void *context, struct wd_error *err);
+
+/* Waits for every queued job, runs the completions and stops the workers.
+ * The next secrets_offload starts them again. */
+void secrets_offload_drain(struct secrets *secrets);
 
 /* --- Mount table (mounts.c) --- */
 

@@ -422,6 +422,11 @@ static void close_all(struct server_ctx *ctx)
 		event_free(ctx->sigint_event);
 	if (ctx->sighup_event)
 		event_free(ctx->sighup_event);
+	/* Requests waiting for PostgreSQL get their replies while the
+	 * listeners are still there. */
+	secrets_drain(ctx->secrets);
+	if (ctx->base)
+		event_base_loop(ctx->base, EVLOOP_NONBLOCK);
 	net_server_free(ctx->net);
 	/* Connections close through deferred callbacks; run them before the
 	 * base goes, so no TLS state outlives it. */

@@ -38,8 +38,8 @@ struct sbom_package {
 	char *arch;
 	char *source;          /* source package name, NULL when the same as name */
 	char *source_version;  /* the "(version)" of Source, NULL when absent */
-	char *maintainer;
-	char *installed_size;  /* kibibytes, as dpkg records it */
+	char *maintainer;      /* a person, or for rpm the VENDOR organization */
+	char *installed_size;  /* as the database records it: KiB for dpkg, bytes for apk and rpm */
 	char *license;         /* as the package declares it, NULL when unknown */
 	char *location;        /* the file it was found in, relative to the root */
 	char *sha256;          /* lowercase hex digest of the file, for binaries */
@@ -56,18 +56,36 @@ struct sbom_distro {
 	char *pretty_name;
 };
 
+/* Ceiling on the warnings a catalog keeps; later ones are only counted. */
+#define SBOM_MAX_WARNINGS 1000
+
+struct progress;
+struct sbom_files;
+
 struct sbom_catalog {
 	struct sbom_package *packages;
 	size_t count;
 	size_t cap;
 	size_t max;  /* ceiling on count */
+	struct progress *progress;  /* where catalogers report progress, NULL for nowhere */
+	struct sbom_files *files;   /* the file index of the walked root, built on first use */
+	char **warnings;            /* "path: reason" of each file skipped, for the command */
+	size_t warning_count;
+	size_t warnings_dropped;    /* warnings past SBOM_MAX_WARNINGS */
 };
 
 /* Sets catalog up empty with a ceiling of max packages. */
 void sbom_catalog_init(struct sbom_catalog *catalog, size_t max);
 
-/* Frees the packages and leaves the catalog empty; accepts NULL. */
+/* Frees the packages, warnings and file index and leaves the catalog empty;
+ * accepts NULL. */
 void sbom_catalog_free(struct sbom_catalog *catalog);
+
+/* Records a warning about a file a cataloger skipped (a printf format, the
+ * path first). Past SBOM_MAX_WARNINGS the warning is only counted.
+ * WD_ENOMEM. */
+WD_MUST_CHECK int sbom_catalog_warn(struct sbom_catalog *catalog, const char *fmt, ...)
+	WD_PRINTF(2, 3);
 
 /* Sorts the packages by name, version, type, architecture and location, so the documents
  * come out in the same order whatever order the database lists them in. */
@@ -117,16 +135,18 @@ WD_MUST_CHECK int os_release_read(const char *root, struct sbom_distro *distro,
 /* Frees the strings of distro and clears it; accepts NULL. */
 void sbom_distro_free(struct sbom_distro *distro);
 
-/* Fills the purl of every Debian package that has none:
- * pkg:deb/<distro id>/<name>@<version> with the qualifiers arch,
- * distro=<id>-<version_id> and upstream=<source>. Catalogers whose purls do
- * not depend on the distribution set them themselves. */
+/* Fills the purl of every deb, apk and rpm package that has none:
+ * pkg:<type>/<distro id>/<name>@<version> with the qualifiers arch,
+ * distro=<id>-<version_id>, upstream=<source> and, for rpm, epoch (see
+ * sbom_purls.c). Catalogers whose purls do not depend on the distribution
+ * set them themselves. */
 WD_MUST_CHECK int sbom_catalog_set_purls(struct sbom_catalog *catalog,
 	const struct sbom_distro *distro, struct wd_error *err);
 
 /* Fills the CPE of every package that has none with the CPE 2.3 formatted
  * string cpe:2.3:a:<name>:<name>:<version>:*:*:*:*:*:*:*, the candidate
- * Syft writes first when the database names no vendor. */
+ * Syft writes first when the database names no vendor. Binaries and Go
+ * modules get none: their catalogers set the CPEs they know. */
 WD_MUST_CHECK int sbom_catalog_set_cpes(struct sbom_catalog *catalog, struct wd_error *err);
 
 /* The subject and stamp of a document: the target, the tool and the time. */
@@ -134,6 +154,10 @@ struct sbom_subject {
 	const char *name;         /* the target as the user named it */
 	const char *tool_version; /* warden's version */
 	long long created;        /* seconds since the epoch (UTC) */
+	/* For an image target, "sha256:<hex>" of its manifest (of its config
+	 * for a docker-archive, which has no manifest); NULL for a directory. */
+	const char *image_digest;
+	const char *image_id;     /* "sha256:<hex>" of the image config, or NULL */
 };
 
 /* Writes the catalog as an SPDX 2.3 JSON document into a malloc'd,

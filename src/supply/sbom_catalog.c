@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 
 #include "supply/sbom.h"
+#include "supply/sbom_files.h"
 
 const char *sbom_package_type_name(enum sbom_package_type type)
 {
@@ -62,6 +63,7 @@ void sbom_catalog_free(struct sbom_catalog *catalog)
 	catalog->packages = NULL;
 	catalog->count = 0;
 	catalog->cap = 0;
+	sbom_catalog_free_extras(catalog);
 }
 
 int sbom_catalog_add(struct sbom_catalog *catalog, struct sbom_package *pkg,
@@ -157,6 +159,10 @@ int sbom_content_hash(const struct sbom_catalog *catalog, const struct sbom_subj
 	if (!ctx)
 		return wd_error_set(err, WD_ENOMEM, "out of memory for a SHA-256 context");
 	if (!EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) || digest_field(ctx, subject->name) < 0)
+		goto out;
+	/* Only an image adds its digest, so directory documents keep their
+	 * identifiers. */
+	if (subject->image_digest && digest_field(ctx, subject->image_digest) < 0)
 		goto out;
 	for (size_t i = 0; i < catalog->count; i++) {
 		const struct sbom_package *pkg = &catalog->packages[i];

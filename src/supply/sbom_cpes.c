@@ -36,15 +36,27 @@ static int append_component(struct wd_buf *out, const char *value)
 	return 0;
 }
 
+/* The product name: the package name, without the scope of a scoped npm
+ * package ("@babel/core" is core). */
+static const char *product_name(const struct sbom_package *pkg)
+{
+	const char *slash = strchr(pkg->name, '/');
+
+	if (pkg->type == SBOM_TYPE_NPM && pkg->name[0] == '@' && slash && slash[1])
+		return slash + 1;
+	return pkg->name;
+}
+
 static int package_cpe(struct sbom_package *pkg, struct wd_error *err)
 {
+	const char *product = product_name(pkg);
 	struct wd_buf out;
 	int rc = 0;
 
 	wd_buf_init(&out, 128, CPE_MAX_BYTES);
 	WD_GUARD(wd_buf_append_str(&out, "cpe:2.3:a"));
-	WD_GUARD(append_component(&out, pkg->name));
-	WD_GUARD(append_component(&out, pkg->name));
+	WD_GUARD(append_component(&out, product));
+	WD_GUARD(append_component(&out, product));
 	WD_GUARD(append_component(&out, pkg->version));
 	WD_GUARD(wd_buf_append_str(&out, ":*:*:*:*:*:*:*"));
 	pkg->cpe = wd_buf_take(&out, NULL);
@@ -59,8 +71,13 @@ out:
 int sbom_catalog_set_cpes(struct sbom_catalog *catalog, struct wd_error *err)
 {
 	for (size_t i = 0; i < catalog->count; i++) {
-		if (!catalog->packages[i].cpe)
-			WD_TRY(package_cpe(&catalog->packages[i], err));
+		const struct sbom_package *pkg = &catalog->packages[i];
+
+		/* A file name or a Go module path is no CPE product name: the
+		 * guess would only match the wrong vulnerabilities. */
+		if (pkg->cpe || pkg->type == SBOM_TYPE_BINARY || pkg->type == SBOM_TYPE_GO_MODULE)
+			continue;
+		WD_TRY(package_cpe(&catalog->packages[i], err));
 	}
 	return 0;
 }

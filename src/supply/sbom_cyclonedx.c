@@ -86,8 +86,8 @@ static json_t *cyclonedx_component(const struct sbom_package *pkg, struct wd_err
 		 sbom_json_set_string(object, "type",
 			 pkg->type == SBOM_TYPE_BINARY ? "application" : "library") < 0 ||
 		 sbom_json_set_string(object, "name", pkg->name) < 0 ||
-		 sbom_json_set_string(object, "version", pkg->version) < 0 ||
-		 sbom_json_set_string(object, "purl", pkg->purl) < 0 ||
+		 (pkg->version && sbom_json_set_string(object, "version", pkg->version) < 0) ||
+		 (pkg->purl && sbom_json_set_string(object, "purl", pkg->purl) < 0) ||
 		 (pkg->cpe && sbom_json_set_string(object, "cpe", pkg->cpe) < 0) ||
 		 set_license(object, pkg->license) < 0 ||
 		 set_hashes(object, pkg->sha256) < 0 ||
@@ -132,6 +132,8 @@ static json_t *cyclonedx_metadata(const struct sbom_distro *distro,
 		 sbom_json_set_string(component, "bom-ref", ref) < 0 ||
 		 sbom_json_set_string(component, "type", "file") < 0 ||
 		 sbom_json_set_string(component, "name", subject->name) < 0 ||
+		 (subject->image_digest && sbom_cyclonedx_set_image(component, subject) < 0) ||
+		 add_property(properties, "warden:image:id", subject->image_id) < 0 ||
 		 add_property(properties, "warden:distro:id", distro->id) < 0 ||
 		 add_property(properties, "warden:distro:versionID", distro->version_id) < 0 ||
 		 add_property(properties, "warden:distro:codename", distro->codename) < 0 ||

@@ -1,5 +1,6 @@
 /* Identifiers, timestamps and serialization shared by the SPDX and
  * CycloneDX writers. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,15 +62,43 @@ int sbom_document_uuid(const struct sbom_catalog *catalog, const struct sbom_sub
 	return 0;
 }
 
+/* True for the types whose packages come from one database per root, where
+ * the purl alone tells packages apart. */
+static bool is_os_package(const struct sbom_package *pkg)
+{
+	return pkg->type == SBOM_TYPE_DEB || pkg->type == SBOM_TYPE_APK ||
+	       pkg->type == SBOM_TYPE_RPM;
+}
+
+/* Feeds text and a NUL separator to ctx. */
+static int digest_text(EVP_MD_CTX *ctx, const char *text)
+{
+	const char *value = text ? text : "";
+
+	return EVP_DigestUpdate(ctx, value, strlen(value) + 1) ? 0 : -1;
+}
+
 int sbom_package_id(const struct sbom_package *pkg, const char *kind, char *ret_id, size_t size,
 	struct wd_error *err)
 {
 	const char *purl = pkg->purl ? pkg->purl : "";
 	unsigned char digest[EVP_MAX_MD_SIZE];
 	unsigned int digest_len = 0;
-	int written;
+	EVP_MD_CTX *ctx;
+	int written, ok;
 
-	if (!EVP_Digest(purl, strlen(purl), digest, &digest_len, EVP_sha256(), NULL))
+	/* Language packages and binaries repeat across files (one module in
+	 * many Go binaries), so their location and file digest join the
+	 * purl; OS packages keep the digest of the purl alone. */
+	ctx = EVP_MD_CTX_new();
+	ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
+	     EVP_DigestUpdate(ctx, purl, strlen(purl)) &&
+	     (is_os_package(pkg) ||
+	      (digest_text(ctx, "") == 0 && digest_text(ctx, pkg->location) == 0 &&
+	       digest_text(ctx, pkg->sha256) == 0)) &&
+	     EVP_DigestFinal_ex(ctx, digest, &digest_len) && digest_len >= 8;
+	EVP_MD_CTX_free(ctx);
+	if (!ok)
 		return wd_error_set(err, WD_EINTERNAL, "SHA-256 of purl %.64s failed", purl);
 
 	written = snprintf(ret_id, size, "%s-%s-%02x%02x%02x%02x%02x%02x%02x%02x", kind,

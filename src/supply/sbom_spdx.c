@@ -6,6 +6,9 @@
 
 #include "supply/sbom_internal.h"
 
+/* The SPDXID of the image package in an image's document. */
+#define SPDX_IMAGE_ID "SPDXRef-DocumentRoot-Image"
+
 static json_t *spdx_creation_info(const struct sbom_subject *subject, struct wd_error *err)
 {
 	char created[32];
@@ -108,15 +111,19 @@ static json_t *spdx_package(const struct sbom_package *pkg, const char *spdx_id)
 
 	/* deb-control(5) Maintainer is "Name <email>"; SPDX 7.5 wants the
 	 * supplier as "Person: name (email)" or NOASSERTION, and Syft writes the
-	 * Maintainer text after "Person: " unchanged. */
+	 * Maintainer text after "Person: " unchanged. An rpm's maintainer is its
+	 * VENDOR, which Syft writes as an organization. */
 	if (pkg->maintainer)
-		snprintf(supplier, sizeof(supplier), "Person: %s", pkg->maintainer);
+		snprintf(supplier, sizeof(supplier), "%s: %s",
+			pkg->type == SBOM_TYPE_RPM ? "Organization" : "Person", pkg->maintainer);
 	else
 		snprintf(supplier, sizeof(supplier), "NOASSERTION");
 
 	failed = failed || sbom_json_set_string(object, "SPDXID", spdx_id) < 0 ||
 		 sbom_json_set_string(object, "name", pkg->name) < 0 ||
-		 sbom_json_set_string(object, "versionInfo", pkg->version) < 0 ||
+		 (pkg->version && sbom_json_set_string(object, "versionInfo", pkg->version) < 0) ||
+		 (pkg->type == SBOM_TYPE_BINARY &&
+		  sbom_json_set_string(object, "primaryPackagePurpose", "APPLICATION") < 0) ||
 		 sbom_json_set_string(object, "supplier", supplier) < 0 ||
 		 sbom_json_set_string(object, "downloadLocation", "NOASSERTION") < 0 ||
 		 sbom_json_set_string(object, "licenseConcluded", "NOASSERTION") < 0 ||
@@ -126,9 +133,9 @@ static json_t *spdx_package(const struct sbom_package *pkg, const char *spdx_id)
 		 json_object_set_new(object, "filesAnalyzed", json_false()) < 0 ||
 		 (pkg->cpe && json_array_append_new(refs,
 			 spdx_external_ref("SECURITY", "cpe23Type", pkg->cpe)) < 0) ||
-		 json_array_append_new(refs,
-			 spdx_external_ref("PACKAGE-MANAGER", "purl", pkg->purl)) < 0 ||
-		 json_object_set(object, "externalRefs", refs) < 0 ||
+		 (pkg->purl && json_array_append_new(refs,
+			 spdx_external_ref("PACKAGE-MANAGER", "purl", pkg->purl)) < 0) ||
+		 (json_array_size(refs) > 0 && json_object_set(object, "externalRefs", refs) < 0) ||
 		 spdx_set_checksums(object, pkg) < 0 ||
 		 spdx_set_source_info(object, pkg) < 0;
 
@@ -140,13 +147,13 @@ static json_t *spdx_package(const struct sbom_package *pkg, const char *spdx_id)
 	return object;
 }
 
-static json_t *spdx_relationship(const char *id)
+static json_t *spdx_relationship(const char *from, const char *type, const char *to)
 {
 	json_t *object = json_object();
 
-	if (!object || sbom_json_set_string(object, "spdxElementId", "SPDXRef-DOCUMENT") < 0 ||
-	    sbom_json_set_string(object, "relatedSpdxElement", id) < 0 ||
-	    sbom_json_set_string(object, "relationshipType", "DESCRIBES") < 0) {
+	if (!object || sbom_json_set_string(object, "spdxElementId", from) < 0 ||
+	    sbom_json_set_string(object, "relatedSpdxElement", to) < 0 ||
+	    sbom_json_set_string(object, "relationshipType", type) < 0) {
 		json_decref(object);
 		return NULL;
 	}
@@ -173,6 +180,15 @@ int sbom_spdx_write(const struct sbom_catalog *catalog, const struct sbom_distro
 	relationships = json_array();
 	WD_ENSURE(root && packages && relationships, WD_ENOMEM);
 
+	/* An image is the package the document describes, and it contains
+	 * the packages found in it; a directory's packages are described
+	 * directly. */
+	if (subject->image_digest) {
+		WD_ENSURE(json_array_append_new(packages,
+			sbom_spdx_image_package(subject, SPDX_IMAGE_ID)) == 0, WD_ENOMEM);
+		WD_ENSURE(json_array_append_new(relationships, spdx_relationship(
+			"SPDXRef-DOCUMENT", "DESCRIBES", SPDX_IMAGE_ID)) == 0, WD_ENOMEM);
+	}
 	for (size_t i = 0; i < catalog->count; i++) {
 		const struct sbom_package *pkg = &catalog->packages[i];
 		char id[SBOM_MAX_FIELD_BYTES + 64];
@@ -182,8 +198,9 @@ int sbom_spdx_write(const struct sbom_catalog *catalog, const struct sbom_distro
 		WD_GUARD(sbom_package_id(pkg, kind, id, sizeof(id), err));
 		WD_ENSURE(json_array_append_new(packages, spdx_package(&catalog->packages[i], id))
 			== 0, WD_ENOMEM);
-		WD_ENSURE(json_array_append_new(relationships, spdx_relationship(id)) == 0,
-			WD_ENOMEM);
+		WD_ENSURE(json_array_append_new(relationships, subject->image_digest ?
+			spdx_relationship(SPDX_IMAGE_ID, "CONTAINS", id) :
+			spdx_relationship("SPDXRef-DOCUMENT", "DESCRIBES", id)) == 0, WD_ENOMEM);
 	}
 
 	WD_ENSURE(sbom_json_set_string(root, "spdxVersion", "SPDX-2.3") == 0 &&

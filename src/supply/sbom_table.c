@@ -14,6 +14,12 @@ static int append_row(struct wd_buf *out, const char *name, const char *version,
 		type);
 }
 
+/* Binaries have no version; their cell stays empty. */
+static const char *version_text(const struct sbom_package *pkg)
+{
+	return pkg->version ? pkg->version : "";
+}
+
 int sbom_table_write(const struct sbom_catalog *catalog, char **ret_text, struct wd_error *err)
 {
 	size_t name_width = strlen("NAME"), version_width = strlen("VERSION");
@@ -24,7 +30,7 @@ int sbom_table_write(const struct sbom_catalog *catalog, char **ret_text, struct
 	wd_buf_init(&out, 4096, TABLE_MAX_BYTES);
 	for (size_t i = 0; i < catalog->count; i++) {
 		size_t name_len = strlen(catalog->packages[i].name);
-		size_t version_len = strlen(catalog->packages[i].version);
+		size_t version_len = strlen(version_text(&catalog->packages[i]));
 
 		name_width = name_len > name_width ? name_len : name_width;
 		version_width = version_len > version_width ? version_len : version_width;
@@ -39,7 +45,7 @@ int sbom_table_write(const struct sbom_catalog *catalog, char **ret_text, struct
 			(int)version_width));
 		for (size_t i = 0; i < catalog->count; i++)
 			WD_GUARD(append_row(&out, catalog->packages[i].name,
-				catalog->packages[i].version,
+				version_text(&catalog->packages[i]),
 				sbom_package_type_name(catalog->packages[i].type), (int)name_width,
 				(int)version_width));
 	}

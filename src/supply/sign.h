@@ -78,6 +78,22 @@ WD_MUST_CHECK int supply_blob_sign(EVP_PKEY *key, const uint8_t digest[static SU
 WD_MUST_CHECK int supply_blob_verify(EVP_PKEY *key, const uint8_t digest[static SUPPLY_DIGEST_LEN],
 	const char *signature, size_t len, struct wd_error *err);
 
+/* Computes the SHA-256 digest of len bytes of data. */
+WD_MUST_CHECK int supply_digest_bytes(const void *data, size_t len,
+	uint8_t ret_digest[static SUPPLY_DIGEST_LEN], struct wd_error *err);
+
+/* Signs a SHA-256 digest with the ECDSA P-256 key and returns the DER
+ * ECDSA-Sig-Value in *ret_der (malloc'd). */
+WD_MUST_CHECK int supply_digest_sign(EVP_PKEY *key, const uint8_t digest[static SUPPLY_DIGEST_LEN],
+	uint8_t **ret_der, size_t *ret_len, struct wd_error *err);
+
+/* Verifies a DER ECDSA signature over a SHA-256 digest. Fails with WD_EINVAL
+ * when der is not one DER ECDSA-Sig-Value, WD_EUNSUPPORTED when the key is
+ * not ECDSA P-256, and WD_ECRYPTO when the signature does not match. */
+WD_MUST_CHECK int supply_digest_verify(EVP_PKEY *key,
+	const uint8_t digest[static SUPPLY_DIGEST_LEN], const uint8_t *der, size_t len,
+	struct wd_error *err);
+
 /* Checks that key is an ECDSA P-256 key, naming its type otherwise
  * (WD_EUNSUPPORTED). */
 WD_MUST_CHECK int supply_key_check_type(EVP_PKEY *key, struct wd_error *err);

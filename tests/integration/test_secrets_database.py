@@ -7,6 +7,7 @@ also cover expiry, TTL capping, renewal, rollback of a failed creation,
 root rotation and recovery after a crash.
 
 Skips (exit 77) when PostgreSQL 15 or hvac is missing."""
+import concurrent.futures
 import datetime
 import os
 import re
@@ -418,12 +419,18 @@ class DatabaseEngineTest(unittest.TestCase):
     # Connections ------------------------------------------------------
 
     def test_broken_connection_reopens_once(self):
+        # Several worker threads keep a connection each, and a request may
+        # go to one that has none yet: end them all until a request finds
+        # its connection broken.
         self.create_role("reader")
         self.creds("reader")
-        self.pg.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                     "WHERE application_name = 'warden'")
-        reply = self.creds("reader")
-        self.assertIn(reply["data"]["username"], self.pg.roles())
+        for _ in range(20):
+            self.pg.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                         "WHERE application_name = 'warden'")
+            reply = self.creds("reader")
+            self.assertIn(reply["data"]["username"], self.pg.roles())
+            if "connection broke; reconnecting once" in self.server.read_log():
+                break
         self.assertIn("connection broke; reconnecting once", self.server.read_log())
 
     def test_rotate_root(self):
@@ -450,6 +457,58 @@ class DatabaseEngineTest(unittest.TestCase):
         self.client.secrets.database.rotate_root_credentials("rotating")
         self.client.sys.revoke_lease(reply["lease_id"])
         self.assertNotIn(reply["data"]["username"], self.pg.roles())
+
+    def test_concurrent_creds_and_revokes(self):
+        # Users are made and dropped on several worker threads at once, and
+        # every one of them changes allowed_table's privileges: none may
+        # fail with PostgreSQL's "tuple concurrently updated".
+        self.create_role("reader")
+        count = 16
+
+        def issue(_):
+            return self.server.vault().secrets.database.generate_credentials("reader")
+
+        def revoke(reply):
+            self.server.vault().sys.revoke_lease(reply["lease_id"])
+            return reply["data"]["username"]
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+            replies = list(pool.map(issue, range(count)))
+            usernames = {reply["data"]["username"] for reply in replies}
+            self.assertEqual(len(usernames), count)
+            self.assertLessEqual(usernames, self.pg.roles())
+            revoked = set(pool.map(revoke, replies))
+        self.assertEqual(revoked, usernames)
+        self.assertEqual(usernames & self.pg.roles(), set())
+
+    def test_revoke_without_superuser(self):
+        # An admin with CREATEROLE alone may create and drop users but not
+        # end their sessions: the revocation still drops the user and warns.
+        self.pg.psql("CREATE ROLE creator WITH LOGIN CREATEROLE PASSWORD 'Creator-Pass-1'; "
+                     "CREATE TABLE creator_table (id int); INSERT INTO creator_table VALUES (5); "
+                     "ALTER TABLE creator_table OWNER TO creator")
+        self.addCleanup(self.pg.psql, "DROP TABLE creator_table; DROP ROLE creator")
+        self.client.secrets.database.configure(
+            "limited", "postgresql-database-plugin", allowed_roles=["limited-reader"],
+            connection_url=self.pg.connection_url(), username="creator",
+            password="Creator-Pass-1")
+        self.client.secrets.database.create_role(
+            "limited-reader", "limited",
+            ["CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}'; "
+             "GRANT SELECT ON creator_table TO \"{{name}}\";"],
+            # The default revocation would fail: it revokes on every table
+            # of public, and creator owns only creator_table.
+            revocation_statements=["REVOKE ALL ON creator_table FROM \"{{name}}\"; "
+                                   "DROP ROLE \"{{name}}\";"])
+        reply = self.client.secrets.database.generate_credentials("limited-reader")
+        username = reply["data"]["username"]
+        session = self.pg.session(username, reply["data"]["password"])
+        self.addCleanup(session.close)
+        self.assertTrue(session.alive())
+
+        self.client.sys.revoke_lease(reply["lease_id"])
+        self.assertNotIn(username, self.pg.roles())
+        self.assertIn("failed to end the user's sessions", self.server.read_log())
 
     # Crash recovery ------------------------------------------------------
 

@@ -163,8 +163,8 @@ class FixtureRoot(unittest.TestCase):
         cases = [
             (["sbom", "rootfs", "-o", "xml"], EPOCH, 2, "unknown output format \"xml\""),
             (["sbom", "missing"], EPOCH, 1, "cannot read missing: No such file or directory"),
-            (["sbom", "rootfs/etc/os-release"], EPOCH, 1,
-             "rootfs/etc/os-release is not a directory"),
+            (["sbom", "/dev/null"], EPOCH, 1,
+             "/dev/null is neither a directory nor a regular file"),
             (["sbom", "rootfs"], "yesterday", 2, "invalid SOURCE_DATE_EPOCH \"yesterday\""),
             (["sbom"], EPOCH, 2, "usage: warden sbom"),
         ]
@@ -195,7 +195,11 @@ class HostRoot(unittest.TestCase):
 
         document = json.loads(run_sbom("/", "spdx-json"))
         found = set()
+        # The root also contains language packages and executables, and
+        # dpkg-query lists only the Debian packages.
         for package in document["packages"]:
+            if not package["SPDXID"].startswith("SPDXRef-Package-deb-"):
+                continue
             purl = [ref["referenceLocator"] for ref in package["externalRefs"]
                     if ref["referenceType"] == "purl"][0]
             arch = purl.split("?arch=")[1].split("&")[0]

@@ -101,6 +101,49 @@ expect_eq "legacy key signs" \
 expect_eq "legacy signature verifies" \
 	"$(status "$WARDEN" verify-blob --key cosign.pub --signature legacy.b64 blob)" 0
 
+# Sigstore bundles: sign-blob --bundle writes a v0.3 bundle with the key's
+# hint, the blob's digest and the signature, which verify-blob reads.
+expect_eq "sign-blob --bundle" "$(status "$WARDEN" sign-blob --key cosign.key \
+	--bundle blob.sigstore.json --output-signature bundle-sig.b64 blob)" 0
+/usr/bin/python3 - blob.sigstore.json cosign.pub blob bundle-sig.b64 >bundle-check.txt <<'PY'
+import base64, hashlib, json, subprocess, sys
+
+bundle = json.load(open(sys.argv[1]))
+der = subprocess.run(["openssl", "pkey", "-pubin", "-in", sys.argv[2], "-outform", "DER"],
+                     capture_output=True, check=True).stdout
+expected = {
+    "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+    "verificationMaterial": {
+        "publicKey": {"hint": base64.b64encode(hashlib.sha256(der).digest()).decode()}},
+    "messageSignature": {
+        "messageDigest": {
+            "algorithm": "SHA2_256",
+            "digest": base64.b64encode(hashlib.sha256(open(sys.argv[3], "rb").read()).digest()).decode()},
+        "signature": open(sys.argv[4]).read()},
+}
+print("match" if bundle == expected else f"differs: {bundle} != {expected}")
+PY
+expect_eq "bundle layout" "$(cat bundle-check.txt)" "match"
+expect_eq "verify-blob --bundle" \
+	"$(status "$WARDEN" verify-blob --key cosign.pub --bundle blob.sigstore.json blob)" 0
+expect_eq "verify-blob --bundle output" "$(cat out.txt)" "Verified OK"
+expect_eq "bundle, tampered blob" \
+	"$(status "$WARDEN" verify-blob --key cosign.pub --bundle blob.sigstore.json tampered)" 1
+expect_grep "bundle, tampered blob message" "digest mismatch: the bundle signs sha256:" err.txt
+expect_eq "bundle, wrong key" \
+	"$(status "$WARDEN" verify-blob --key other.pub --bundle blob.sigstore.json blob)" 1
+expect_grep "bundle, wrong key message" "invalid signature" err.txt
+expect_eq "bundle and signature together" "$(status "$WARDEN" verify-blob --key cosign.pub \
+	--bundle blob.sigstore.json --signature sig.b64 blob)" 2
+expect_eq "bundle without trust" \
+	"$(status "$WARDEN" verify-blob --bundle blob.sigstore.json blob)" 2
+expect_grep "bundle without trust message" "missing --key, or --trust-bundle with --spiffe-id" err.txt
+sed 's/bundle.v0.3+json/bundle.v0.9+json/' blob.sigstore.json >future.sigstore.json
+expect_eq "unknown bundle version" \
+	"$(status "$WARDEN" verify-blob --key cosign.pub --bundle future.sigstore.json blob)" 1
+expect_grep "unknown bundle version message" \
+	'unsupported mediaType "application/vnd.dev.sigstore.bundle.v0.9+json"' err.txt
+
 # Without COSIGN_PASSWORD and a terminal there is no password to use.
 expect_eq "no password source" \
 	"$(status env -u COSIGN_PASSWORD setsid "$WARDEN" sign-blob --key cosign.key blob)" 1
