@@ -1,10 +1,12 @@
 #!/usr/bin/python3
-"""Integration tests of `warden scan`: a fixture root filesystem with a dpkg
-status (binary packages built from differently named or versioned source
-packages), SBOM files with deb, pypi and npm purls as warden and Syft write
-them, and a database directory of OSV records that the test writes. They
-assert the exact table, JSON and SARIF output, the exit codes of --fail-on,
-and the ignore file with entries in force and expired.
+"""Integration tests of `warden scan` against a database directory of OSV
+records that the test writes. The targets are fixture root filesystems
+(a dpkg status whose binary packages are built from differently named or
+versioned source packages, and a root that also has a Python and an npm
+package), and SBOM files with deb, pypi and npm purls as warden and Syft
+write them. The tests assert the exact table, JSON and SARIF output, the
+exit codes of --fail-on, and the ignore file with entries in force and
+expired.
 
 SARIF_SCHEMA_FILE may name the official SARIF 2.1.0 JSON schema; without it
 the SARIF log is checked against the required fields only, and the test of
@@ -117,6 +119,10 @@ RECORDS = {
     },
 }
 
+# Language packages the Python and npm catalogers find in a root.
+PYYAML_METADATA = "Metadata-Version: 2.1\nName: PyYAML\nVersion: 5.3\nLicense: MIT\n\nYAML parser\n"
+SEMVER_PACKAGE = {"name": "semver", "version": "7.5.1", "license": "ISC"}
+
 BAD_RECORD = '{"id": "BAD-1", "modified": "2024-01-10T00:00:00Z", "affected": {}}'
 
 # A CycloneDX document the way Syft writes one: components with purls and
@@ -195,16 +201,32 @@ def warden_version():
                           check=True).stdout.split()[1]
 
 
+def make_root(root, with_apps):
+    """Write a Debian 12 root with the dpkg status, and with a Python and an
+    npm package when with_apps is set."""
+    os.makedirs(os.path.join(root, "etc"))
+    os.makedirs(os.path.join(root, "var", "lib", "dpkg"))
+    with open(os.path.join(root, "etc", "os-release"), "w") as f:
+        f.write(OS_RELEASE)
+    with open(os.path.join(root, "var", "lib", "dpkg", "status"), "w") as f:
+        f.write(STATUS)
+    if not with_apps:
+        return
+    dist_info = os.path.join(root, "usr", "lib", "python3", "dist-packages", "PyYAML-5.3.dist-info")
+    os.makedirs(dist_info)
+    with open(os.path.join(dist_info, "METADATA"), "w") as f:
+        f.write(PYYAML_METADATA)
+    package_dir = os.path.join(root, "app", "node_modules", "semver")
+    os.makedirs(package_dir)
+    with open(os.path.join(package_dir, "package.json"), "w") as f:
+        json.dump(SEMVER_PACKAGE, f)
+
+
 class ScanTest(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="wd-scan-")
-        root = os.path.join(self.tmp, "rootfs")
-        os.makedirs(os.path.join(root, "etc"))
-        os.makedirs(os.path.join(root, "var", "lib", "dpkg"))
-        with open(os.path.join(root, "etc", "os-release"), "w") as f:
-            f.write(OS_RELEASE)
-        with open(os.path.join(root, "var", "lib", "dpkg", "status"), "w") as f:
-            f.write(STATUS)
+        make_root(os.path.join(self.tmp, "rootfs"), False)
+        make_root(os.path.join(self.tmp, "rootfs-apps"), True)
         for path, record in RECORDS.items():
             full = os.path.join(self.tmp, "db", path)
             os.makedirs(os.path.dirname(full), exist_ok=True)
@@ -347,6 +369,32 @@ class ScanTest(unittest.TestCase):
                                           "rules": expected_rules}},
                       "results": expected_results}],
         })
+
+    def test_language_packages_in_root(self):
+        out, _ = self.scan("rootfs-apps", "--db", "db", "--fail-on", "critical", expect=1)
+        self.assertEqual(out,
+                         "NAME    INSTALLED        FIXED-IN         TYPE    VULNERABILITY          SEVERITY\n"
+                         "PyYAML  5.3              5.4              python  GHSA-test-pyyaml       critical\n"
+                         "bash    5.2.15-2+b8                       deb     DEBIAN-CVE-2022-3715   negligible\n"
+                         "semver  7.5.1            7.5.2            npm     GHSA-test-semver       medium\n"
+                         "zlib1g  1:1.2.13.dfsg-1  1:1.2.13.dfsg-2  deb     DEBIAN-CVE-2023-45853  critical\n")
+        report = json.loads(self.scan("rootfs-apps", "--db", "db", "-o", "json")[0])
+        self.assertEqual(report["target"]["packages"], 6)
+        pyyaml, semver = report["matches"][0], report["matches"][2]
+        self.assertEqual(pyyaml["package"], {
+            "name": "PyYAML", "version": "5.3", "type": "python", "purl": "pkg:pypi/pyyaml@5.3",
+            "location": "/usr/lib/python3/dist-packages/PyYAML-5.3.dist-info/METADATA"})
+        # The record names "pyyaml": PyPI names compare after PEP 503
+        # normalization.
+        self.assertEqual(pyyaml["matched"], {"ecosystem": "PyPI", "name": "PyYAML",
+                                             "version": "5.3", "by": "range"})
+        self.assertEqual(semver["package"]["location"], "/app/node_modules/semver/package.json")
+        self.assertEqual(semver["vulnerability"]["cvss_score"], 5.3)
+        sarif = json.loads(self.scan("rootfs-apps", "--db", "db", "-o", "sarif")[0])
+        jsonschema.validate(sarif, SARIF_REQUIRED)
+        self.assertEqual([(r["ruleId"], r["ruleIndex"]) for r in sarif["runs"][0]["results"]],
+                         [("GHSA-test-pyyaml", 2), ("DEBIAN-CVE-2022-3715", 0),
+                          ("GHSA-test-semver", 3), ("DEBIAN-CVE-2023-45853", 1)])
 
     def test_sarif_official_schema(self):
         if not SARIF_SCHEMA_FILE:
