@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 """Integration tests of `warden scan` against a database directory of OSV
-records that the test writes. The targets are fixture root filesystems
-(a dpkg status whose binary packages are built from differently named or
-versioned source packages, and a root that also has a Python and an npm
-package), and SBOM files with deb, pypi and npm purls as warden and Syft
+records that the test writes. One fixture root filesystem has a dpkg status
+whose binary packages are built from differently named or versioned source
+packages, and a second one also has a Python and an npm package. The other
+targets are SBOM files with deb, pypi and npm purls as warden and Syft
 write them. The tests assert the exact table, JSON and SARIF output, the
 exit codes of --fail-on, and the ignore file with entries in force and
 expired.
