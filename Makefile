@@ -65,6 +65,7 @@ bench:
 	bench/proxy.sh $(BUILD_DIR)
 	bench/secrets.sh $(BUILD_DIR)
 	bench/supply.sh $(BUILD_DIR)
+	bench/supply_scan.sh $(BUILD_DIR)
 
 # Runs the conformance runner of build directory $(1), or explains the skip.
 define run_conformance

@@ -255,15 +255,17 @@ if awk -v a="$(api rate)" -v b="$(nodelay rate)" 'BEGIN { exit !(b > 1.5 * a) }'
 fi
 
 mkdir -p "$(dirname "$OUTPUT")"
-# bench/policy.sh, bench/proxy.sh and bench/secrets.sh own marked sections
-# of the same page; keep them.
+# bench/policy.sh, bench/proxy.sh, bench/secrets.sh and bench/supply_scan.sh
+# own marked sections of the same page; keep them.
 POLICY_SECTION=""
 PROXY_SECTION=""
 SECRETS_SECTION=""
+SCAN_SECTION=""
 if [[ -f $OUTPUT ]]; then
 	POLICY_SECTION=$(sed -n '/<!-- policy-bench:begin -->/,/<!-- policy-bench:end -->/p' "$OUTPUT")
 	PROXY_SECTION=$(sed -n '/<!-- proxy-bench:begin -->/,/<!-- proxy-bench:end -->/p' "$OUTPUT")
 	SECRETS_SECTION=$(sed -n '/<!-- secrets-bench:begin -->/,/<!-- secrets-bench:end -->/p' "$OUTPUT")
+	SCAN_SECTION=$(sed -n '/<!-- supply-scan-bench:begin -->/,/<!-- supply-scan-bench:end -->/p' "$OUTPUT")
 fi
 cat >"$OUTPUT" <<EOF
 # Benchmarks
@@ -445,5 +447,8 @@ if [[ -n $PROXY_SECTION ]]; then
 fi
 if [[ -n $SECRETS_SECTION ]]; then
 	printf '\n%s\n' "$SECRETS_SECTION" >>"$OUTPUT"
+fi
+if [[ -n $SCAN_SECTION ]]; then
+	printf '\n%s\n' "$SCAN_SECTION" >>"$OUTPUT"
 fi
 progress "wrote $OUTPUT"

@@ -52,6 +52,8 @@ int cmd_db(int argc, char **argv);
 
 /* The SBOM of a directory or root filesystem (cmd_sbom.c). */
 int cmd_sbom(int argc, char **argv);
+/* Vulnerability matching against OSV records (cmd_scan.c). */
+int cmd_scan(int argc, char **argv);
 /* cosign-compatible key-based blob signatures (cmd_sign*.c). */
 int cmd_keygen(int argc, char **argv);
 int cmd_sign_blob(int argc, char **argv);

@@ -35,6 +35,7 @@ static const struct cli_command commands[] = {
 	{ "db", "manage dynamic PostgreSQL credentials of the secrets API", cmd_db },
 	{ "kv", "read and write secrets of the KV engine", cmd_kv },
 	{ "sbom", "list the packages of a directory or root filesystem", cmd_sbom },
+	{ "scan", "match packages or an SBOM against OSV vulnerability records", cmd_scan },
 	{ "keygen", "generate a cosign-compatible signing key pair", cmd_keygen },
 	{ "sign-blob", "sign a file with a cosign key or an X.509-SVID", cmd_sign_blob },
 	{ "verify-blob", "verify a signature or Sigstore bundle over a file", cmd_verify_blob },
