@@ -160,7 +160,9 @@ bool wapi_attest_call(struct workload_api *api, const struct grpc_call *call,
  * same executable. A process may connect, fork, and have the parent
  * execve() a program that entries name by unix:path or unix:sha256 while
  * the child calls on the inherited socket; attesting the pid alone would
- * then give the child that program's SVIDs. */
+ * then give the child that program's SVIDs.
+ * NOTE: the executable is noted when the agent accepts the connection, so
+ * a parent that execs before the accept is not caught. */
 static bool peer_unchanged(const struct attest_peer *peer,
 	const struct grpc_peer_process *process, struct wapi_reply *reply)
 {

@@ -89,6 +89,9 @@ import grpc, workload_pb2, workload_pb2_grpc
 SLEEP = os.path.realpath("/usr/bin/sleep")
 inherited = socket.socket(socket.AF_UNIX)
 inherited.connect(sys.argv[1])
+# The agent notes the executable when it accepts the connection; on a busy
+# machine that can come after connect returns, so give it time first.
+time.sleep(0.5)
 parent = os.getpid()
 if os.fork() != 0:
     os.execv(SLEEP, ["sleep", "5"])

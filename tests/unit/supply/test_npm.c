@@ -171,20 +171,21 @@ static void lock_rejects_malformed(void **state)
 
 static void lock_bounds_nesting(void **state)
 {
-	size_t depth = SBOM_MAX_NPM_DEPTH + 2, len = 0;
-	char *text = malloc(depth * 48 + 64);
+	size_t depth = SBOM_MAX_NPM_DEPTH + 2, len = 0, size = depth * 48 + 64;
+	char *text = malloc(size);
 	struct sbom_catalog catalog;
 	struct wd_error err = { 0 };
 
 	(void)state;
 	assert_non_null(text);
-	len += (size_t)sprintf(text + len, "{\"lockfileVersion\": 1, \"dependencies\": ");
+	len += (size_t)snprintf(text + len, size - len, "{\"lockfileVersion\": 1, \"dependencies\": ");
 	for (size_t i = 0; i < depth; i++)
-		len += (size_t)sprintf(text + len, "{\"d\": {\"version\": \"1\", \"dependencies\": ");
-	len += (size_t)sprintf(text + len, "{}");
+		len += (size_t)snprintf(text + len, size - len,
+			"{\"d\": {\"version\": \"1\", \"dependencies\": ");
+	len += (size_t)snprintf(text + len, size - len, "{}");
 	for (size_t i = 0; i < depth; i++)
-		len += (size_t)sprintf(text + len, "}}");
-	len += (size_t)sprintf(text + len, "}");
+		len += (size_t)snprintf(text + len, size - len, "}}");
+	len += (size_t)snprintf(text + len, size - len, "}");
 
 	sbom_catalog_init(&catalog, 1000);
 	assert_int_equal(npm_lock_parse(text, len, "/l", &catalog, &err), WD_ETOOBIG);

@@ -146,7 +146,7 @@ static void metadata_rejects_nul_and_long_fields(void **state)
 	assert_non_null(text);
 	memcpy(text, "Name: ", 6);
 	memset(text + 6, 'a', long_len);
-	strcpy(text + 6 + long_len, "\nVersion: 1\n");
+	memcpy(text + 6 + long_len, "\nVersion: 1\n", sizeof("\nVersion: 1\n"));
 	assert_int_equal(python_metadata_parse(text, strlen(text), &pkg, &err), WD_ETOOBIG);
 	assert_string_equal(err.detail, "line 1: field Name is longer than 65536 bytes");
 	free(text);
