@@ -261,11 +261,13 @@ POLICY_SECTION=""
 PROXY_SECTION=""
 SECRETS_SECTION=""
 SCAN_SECTION=""
+SUPPLY_SECTION=""
 if [[ -f $OUTPUT ]]; then
 	POLICY_SECTION=$(sed -n '/<!-- policy-bench:begin -->/,/<!-- policy-bench:end -->/p' "$OUTPUT")
 	PROXY_SECTION=$(sed -n '/<!-- proxy-bench:begin -->/,/<!-- proxy-bench:end -->/p' "$OUTPUT")
 	SECRETS_SECTION=$(sed -n '/<!-- secrets-bench:begin -->/,/<!-- secrets-bench:end -->/p' "$OUTPUT")
 	SCAN_SECTION=$(sed -n '/<!-- supply-scan-bench:begin -->/,/<!-- supply-scan-bench:end -->/p' "$OUTPUT")
+	SUPPLY_SECTION=$(sed -n '/<!-- supply-bench:begin -->/,/<!-- supply-bench:end -->/p' "$OUTPUT")
 fi
 cat >"$OUTPUT" <<EOF
 # Benchmarks
@@ -447,6 +449,9 @@ if [[ -n $PROXY_SECTION ]]; then
 fi
 if [[ -n $SECRETS_SECTION ]]; then
 	printf '\n%s\n' "$SECRETS_SECTION" >>"$OUTPUT"
+fi
+if [[ -n $SUPPLY_SECTION ]]; then
+	printf '\n%s\n' "$SUPPLY_SECTION" >>"$OUTPUT"
 fi
 if [[ -n $SCAN_SECTION ]]; then
 	printf '\n%s\n' "$SCAN_SECTION" >>"$OUTPUT"

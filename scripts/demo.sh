@@ -455,7 +455,7 @@ if "$WARDEN" verify-blob --key "$WORK/cosign.pub" --signature "$WORK/warden.sig"
 fi
 unset COSIGN_PASSWORD
 
-step "sign a workload's binary with a SPIFFE identity; the server refuses an SVID to an unsigned copy"
+step "scan the SBOM against OSV records; sign a workload's binary with a SPIFFE identity; the server refuses an SVID to an unsigned copy"
 # The workload is a copy of warden that fetches its own SVID; the copy
 # with one byte appended has another digest, which nobody signed.
 mkdir -p "$WORK/app"
@@ -466,6 +466,30 @@ printf 'x' >>"$WORK/app/app-unsigned"
 APP_DIGEST=$(sha256sum "$WORK/app/app" | cut -d' ' -f1)
 UNSIGNED_DIGEST=$(sha256sum "$WORK/app/app-unsigned" | cut -d' ' -f1)
 show "$WARDEN" sbom "$WORK/app/app"
+# Two OSV records for the Debian source package of bash: one affects the
+# installed version, one was fixed long before it.
+mkdir -p "$WORK/osv"
+VERSION_ID=$(. /etc/os-release && echo "$VERSION_ID")
+cat >"$WORK/osv/DEMO-2026-0001.json" <<EOF
+{"schema_version": "1.6.0", "id": "DEMO-2026-0001", "modified": "2026-12-01T00:00:00Z",
+ "summary": "demo: a flaw in every bash before 99:0",
+ "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],
+ "affected": [{"package": {"ecosystem": "Debian:$VERSION_ID", "name": "bash"},
+   "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "99:0"}]}]}]}
+EOF
+cat >"$WORK/osv/DEMO-2026-0002.json" <<EOF
+{"schema_version": "1.6.0", "id": "DEMO-2026-0002", "modified": "2026-12-01T00:00:00Z",
+ "summary": "demo: a flaw fixed in bash 1.0",
+ "affected": [{"package": {"ecosystem": "Debian:$VERSION_ID", "name": "bash"},
+   "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.0"}]}]}]}
+EOF
+echo "\$ warden scan sbom.spdx.json --db osv --fail-on high"
+SCAN_STATUS=0
+"$WARDEN" scan "$WORK/sbom.spdx.json" --db "$WORK/osv" --fail-on high || SCAN_STATUS=$?
+echo "exit status $SCAN_STATUS: a match rated high or above fails the build"
+[ "$SCAN_STATUS" = 1 ] || { echo "demo: the scan did not fail on the high match" >&2; exit 1; }
+"$WARDEN" scan "$WORK/sbom.spdx.json" --db "$WORK/osv" -o sarif --file "$WORK/scan.sarif" || true
+/usr/bin/python3 -c 'import json, sys; r = json.load(open(sys.argv[1]))["runs"][0]["results"]; print("SARIF results:", [(x["ruleId"], x["level"]) for x in r])' "$WORK/scan.sarif"
 show "$WARDEN" svid mint --spiffe-id spiffe://example.org/ci/signer --out "$WORK/signer"
 show "$WARDEN" sign-blob --svid "$WORK/signer/svid.pem" --svid-key "$WORK/signer/svid.key" \
 	--bundle "$WORK/app.sigstore.json" --output-signature "$WORK/app.sig" "$WORK/app/app"
