@@ -26,6 +26,9 @@
 #                             installed with npm under
 #                             ~/.cache/warden-bench/cdxgen
 #   BENCH_CDXGEN_VERSION      [12.8.4]
+#   BENCH_CDXGEN_TIMEOUT      [1800] seconds after which a cdxgen run is
+#                             stopped; the report then gives its time as a
+#                             lower bound
 #   BENCH_OUTPUT              [docs/benchmarks.md]
 set -euo pipefail
 
@@ -41,13 +44,14 @@ TARGET=${BENCH_SUPPLY_TARGET:-}
 REPS=${BENCH_SUPPLY_REPS:-3}
 CDXGEN_REPS=${BENCH_SUPPLY_CDXGEN_REPS:-1}
 CDXGEN_VERSION=${BENCH_CDXGEN_VERSION:-12.8.4}
+CDXGEN_TIMEOUT=${BENCH_CDXGEN_TIMEOUT:-1800}
 OUTPUT=${BENCH_OUTPUT:-$REPO/docs/benchmarks.md}
 CDXGEN_DIR=${XDG_CACHE_HOME:-$HOME/.cache}/warden-bench/cdxgen
 
 progress() { printf '[bench %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 fail() { printf 'bench/supply.sh: error: %s\n' "$*" >&2; exit 1; }
 
-for number in "$REPS" "$CDXGEN_REPS"; do
+for number in "$REPS" "$CDXGEN_REPS" "$CDXGEN_TIMEOUT"; do
 	[[ $number =~ ^[1-9][0-9]*$ ]] || fail "'$number' is not a positive whole number; check BENCH_SUPPLY_REPS and BENCH_SUPPLY_CDXGEN_REPS"
 done
 [[ -x $WARDEN ]] || fail "$WARDEN not found: build it with 'ninja -C $BUILD_DIR'"
@@ -100,17 +104,24 @@ else
 fi
 
 # measure NAME REP COMMAND...: runs COMMAND under GNU time with its output in
-# $WORK/NAME-REP.out and appends "name rep seconds peak_kib packages" to
-# results.txt, where packages counts the dpkg packages in the output.
+# $WORK/NAME-REP.out and appends "name rep seconds peak_kib packages
+# finished" to results.txt, where packages counts the dpkg packages in the
+# output and finished is 0 when the run was stopped at its timeout.
 measure() {
-	local name=$1 rep=$2 out=$WORK/$1-$2.out stats=$WORK/$1-$2.time status=0
+	local name=$1 rep=$2 out=$WORK/$1-$2.out stats=$WORK/$1-$2.time status=0 finished=1
 	shift 2
 	/usr/bin/time -f '%e %M' -o "$stats" "$@" >"$out" 2>"$WORK/$name-$rep.err" || status=$?
-	((status == 0)) || fail "$name failed (exit $status): $(tail -n 5 "$WORK/$name-$rep.err")"
-	read -r seconds peak_kib <"$stats"
-	packages=$(count_packages "$name" "$out")
-	printf '%s %s %s %s %s\n' "$name" "$rep" "$seconds" "$peak_kib" "$packages" >>"$WORK/results.txt"
-	progress "  $name: $seconds s, peak RSS $peak_kib KiB, $packages dpkg packages"
+	# timeout(1) exits 124 when it stopped the command.
+	if ((status == 124)); then
+		finished=0
+	elif ((status != 0)); then
+		fail "$name failed (exit $status): $(tail -n 5 "$WORK/$name-$rep.err")"
+	fi
+	read -r seconds peak_kib < <(tail -n 1 "$stats")
+	packages=$( ((finished)) && count_packages "$name" "$out" || echo 0)
+	printf '%s %s %s %s %s %s\n' "$name" "$rep" "$seconds" "$peak_kib" "$packages" "$finished" \
+		>>"$WORK/results.txt"
+	progress "  $name: $seconds s$( ((finished)) || echo ' (stopped at the timeout)'), peak RSS $peak_kib KiB, $packages dpkg packages"
 }
 
 count_packages() {
@@ -139,8 +150,8 @@ for ((rep = 1; rep <= CDXGEN_REPS; rep++)); do
 	progress "cdxgen rep $rep/$CDXGEN_REPS (minutes)"
 	# cdxgen writes its document to a file. It needs a project name,
 	# because "/" has no base name to derive one from.
-	measure cdxgen "$rep" "$CDXGEN" -t rootfs --project-name rootfs --no-install-deps \
-		-o "$WORK/cdxgen.json" "$TARGET"
+	measure cdxgen "$rep" timeout "$CDXGEN_TIMEOUT" "$CDXGEN" -t rootfs --project-name rootfs \
+		--no-install-deps -o "$WORK/cdxgen.json" "$TARGET"
 done
 
 REVISION=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -150,6 +161,7 @@ fi
 "$PYTHON" "$REPO/bench/supply/report.py" --results "$WORK/results.txt" --output "$OUTPUT" \
 	--command "bench/supply.sh $BUILD_DIR" --started "$STARTED" --revision "$REVISION" \
 	--target "$TARGET_NAME" --cdxgen-version "$CDXGEN_REPORTED" --nproc "$(nproc)" \
+	--cdxgen-timeout "$CDXGEN_TIMEOUT" \
 	--build-type "$(meson introspect "$BUILD_DIR" --buildoptions 2>/dev/null |
 		"$PYTHON" -c 'import json, sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"] == "buildtype"))' \
 		2>/dev/null || echo unknown)"
