@@ -134,7 +134,10 @@ count_packages() {
 }
 
 CDXGEN=$(cdxgen_path)
-CDXGEN_REPORTED=$("$CDXGEN" --version 2>/dev/null | tail -n 1 || echo "$CDXGEN_VERSION")
+# The version of the package the executable belongs to (node_modules/.bin
+# links into it); `cdxgen --version` prints the Node.js runtime as well.
+CDXGEN_REPORTED=$("$PYTHON" -c 'import json, os, sys; print(json.load(open(os.path.join(os.path.dirname(os.path.realpath(sys.argv[1])), "..", "package.json")))["version"])' \
+	"$CDXGEN" 2>/dev/null || echo "$CDXGEN_VERSION")
 STARTED=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 : >"$WORK/results.txt"
 
@@ -158,8 +161,11 @@ REVISION=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
 if [[ -n $(git -C "$REPO" status --porcelain --untracked-files=no 2>/dev/null) ]]; then
 	REVISION="$REVISION with uncommitted changes"
 fi
+COMMAND="bench/supply.sh $BUILD_DIR"
+overrides=$(env | grep -E '^BENCH_(SUPPLY_[A-Z_]+|CDXGEN[A-Z_]*|OUTPUT)=' | grep -v '^BENCH_SUPPLY_VIEW=' | sort | tr '\n' ' ' || true)
+[[ -n $overrides ]] && COMMAND="$overrides$COMMAND"
 "$PYTHON" "$REPO/bench/supply/report.py" --results "$WORK/results.txt" --output "$OUTPUT" \
-	--command "bench/supply.sh $BUILD_DIR" --started "$STARTED" --revision "$REVISION" \
+	--command "$COMMAND" --started "$STARTED" --revision "$REVISION" \
 	--target "$TARGET_NAME" --cdxgen-version "$CDXGEN_REPORTED" --nproc "$(nproc)" \
 	--cdxgen-timeout "$CDXGEN_TIMEOUT" \
 	--build-type "$(meson introspect "$BUILD_DIR" --buildoptions 2>/dev/null |
