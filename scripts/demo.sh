@@ -457,7 +457,7 @@ unset COSIGN_PASSWORD
 
 step "scan the SBOM against OSV records; sign a workload's binary with a SPIFFE identity; the server refuses an SVID to an unsigned copy"
 # The workload is a copy of warden that fetches its own SVID; the copy
-# with one byte appended has another digest, which nobody signed.
+# with one byte appended has another digest, which no one signed.
 mkdir -p "$WORK/app"
 chmod 0755 "$WORK/app"
 cp "$WARDEN" "$WORK/app/app"
