@@ -8,7 +8,7 @@ set -eu
 build_packages="gcc make meson ninja-build pkg-config libssl-dev libevent-dev
 libjansson-dev libyaml-dev libsqlite3-dev libgmp-dev libpcre2-dev tzdata
 libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler libprotobuf-dev openssl
-libpq-dev libsodium-dev libarchive-dev"
+libpq-dev libsodium-dev libarchive-dev clang bpftool libbpf-dev"
 test_packages="libcmocka-dev curl python3 python3-cryptography python3-jwt
 python3-grpcio python3-grpc-tools clang libclang-rt-14-dev sqlite3
 nginx-light wrk postgresql python3-hvac python3-jsonschema rpm golang-go"

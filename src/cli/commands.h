@@ -64,3 +64,5 @@ int cmd_verify_attestation(int argc, char **argv);
 /* Signatures that admit binaries of entries with require_signed
  * (cmd_signature.c). */
 int cmd_signature(int argc, char **argv);
+/* The eBPF sensor's debugging reader (cmd_sensor.c). */
+int cmd_sensor(int argc, char **argv);

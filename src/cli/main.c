@@ -43,6 +43,7 @@ static const struct cli_command commands[] = {
 	{ "verify-attestation", "verify an in-toto attestation about a file",
 		cmd_verify_attestation },
 	{ "signature", "register signatures that admit binaries to SVIDs", cmd_signature },
+	{ "sensor", "watch kernel events through eBPF", cmd_sensor },
 };
 
 static void print_usage(FILE *out)

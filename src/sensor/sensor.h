@@ -1,0 +1,47 @@
+/* The sensor's user-space side: loads and attaches the eBPF programs, sets
+ * the kernel-side filter, and reads decoded events from the ring buffer. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/error.h"
+#include "common/macros.h"
+#include "sensor/sensor_event.h"
+
+struct sensor;
+
+/* Called for each decoded event; returns 0 to go on, 1 to stop polling. */
+typedef int (*sensor_event_fn)(const struct sensor_event *event, void *ctx);
+
+/* Fails with WD_EPERM naming the missing capability unless the process has
+ * CAP_SYS_ADMIN, or CAP_BPF with CAP_PERFMON, in its effective set. */
+WD_MUST_CHECK int sensor_check_privileges(struct wd_error *err);
+
+/* Mounts tracefs at /sys/kernel/tracing unless it is there already, since
+ * libbpf looks up tracepoint ids in it. Fails with WD_EIO naming the path. */
+WD_MUST_CHECK int sensor_mount_tracefs(struct wd_error *err);
+
+/* Checks privileges, mounts tracefs, loads the programs, enables the types in
+ * type_mask (SENSOR_TYPE_BIT()s) and attaches. *ret_sensor is owned by the
+ * caller (sensor_close). WD_EUNSUPPORTED in a build without the sensor;
+ * WD_EPERM without privileges; WD_EINTERNAL with libbpf's reason. */
+WD_MUST_CHECK int sensor_open(unsigned type_mask, struct sensor **ret_sensor,
+	struct wd_error *err);
+
+/* Waits up to timeout_ms for events and hands each one to fn. Returns 0
+ * after the wait or a signal, 1 when fn asked to stop, or a negative error.
+ * Records that fail to decode are counted (sensor_malformed) and skipped. */
+WD_MUST_CHECK int sensor_poll(struct sensor *sensor, int timeout_ms, sensor_event_fn fn,
+	void *ctx, struct wd_error *err);
+
+/* Sums the kernel's per-CPU drop counters into ret_counts, indexed by enum
+ * sensor_drop_reason. */
+WD_MUST_CHECK int sensor_drops(struct sensor *sensor,
+	uint64_t ret_counts[SENSOR_DROP_REASON_COUNT], struct wd_error *err);
+
+/* Returns how many records failed to decode so far. */
+uint64_t sensor_malformed(const struct sensor *sensor);
+
+/* Detaches the programs and frees sensor; accepts NULL. */
+void sensor_close(struct sensor *sensor);

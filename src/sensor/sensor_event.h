@@ -1,0 +1,53 @@
+/* Decoding of the records the sensor's eBPF programs write (bpf/event.h)
+ * into C structs, the names of event types, and their JSON form. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "common/error.h"
+#include "common/macros.h"
+#include "sensor/bpf/event.h"
+
+/* One decoded event. Strings are NUL-terminated; the payload member named
+ * by header.type is the valid one. */
+struct sensor_event {
+	struct sensor_event_header header;
+	union {
+		struct sensor_exec_payload exec;
+		struct sensor_fork_payload fork;
+		struct sensor_exit_payload exit;
+		struct sensor_open_payload open;
+		struct sensor_connect_payload connect;
+	};
+};
+
+/* Bit of type in a mask of enabled types. */
+#define SENSOR_TYPE_BIT(type) (1u << (type))
+/* Every event type. */
+#define SENSOR_TYPES_ALL                                                      \
+	(SENSOR_TYPE_BIT(SENSOR_EVENT_EXEC) | SENSOR_TYPE_BIT(SENSOR_EVENT_FORK) | \
+	 SENSOR_TYPE_BIT(SENSOR_EVENT_EXIT) | SENSOR_TYPE_BIT(SENSOR_EVENT_OPEN) | \
+	 SENSOR_TYPE_BIT(SENSOR_EVENT_CONNECT))
+
+/* Decodes the record of len bytes at data into *ret_event. Fails with
+ * WD_ETRUNCATED when len is shorter than the header or the payload of its
+ * type, WD_EINVAL for an unknown type or a size field that disagrees with
+ * len; *ret_event is then zeroed. */
+WD_MUST_CHECK int sensor_event_decode(const void *data, size_t len,
+	struct sensor_event *ret_event, struct wd_error *err);
+
+/* Returns the name of type ("exec", ...), or NULL for an unknown type. */
+const char *sensor_event_type_name(uint32_t type);
+
+/* Parses a comma-separated list of type names ("exec,open") or "all" into a
+ * mask of SENSOR_TYPE_BIT()s. Fails with WD_EINVAL naming an unknown or
+ * empty item; *ret_mask is set only on success. */
+WD_MUST_CHECK int sensor_types_parse(const char *list, unsigned *ret_mask,
+	struct wd_error *err);
+
+/* Returns a new JSON object of event (owned by the caller), or NULL when
+ * memory runs out. Bytes of comm or paths that are not UTF-8 become '?'. */
+json_t *sensor_event_to_json(const struct sensor_event *event);

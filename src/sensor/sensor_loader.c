@@ -1,0 +1,180 @@
+/* The sensor's loader on the bpftool skeleton: load, filter, attach, and
+ * read the ring buffer. */
+#include "sensor/sensor.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <stdlib.h>
+
+/* The generated skeleton is not written for -Wconversion. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wconversion"
+#pragma GCC diagnostic ignored "-Wsign-conversion"
+#pragma GCC diagnostic ignored "-Wmissing-prototypes"
+#pragma GCC diagnostic ignored "-Wcast-qual"
+#include "sensor/sensor.skel.h"
+#pragma GCC diagnostic pop
+
+struct sensor {
+	struct sensor_bpf *skel;
+	struct ring_buffer *ring;
+	sensor_event_fn fn;
+	void *fn_ctx;
+	bool stop;
+	uint64_t malformed;
+};
+
+/* libbpf reports through a print callback; the library must not print, so
+ * its last warning is kept and goes into the error detail instead. Loading
+ * happens once, on one thread. */
+static char libbpf_message[256];
+
+static int keep_libbpf_message(enum libbpf_print_level level, const char *format,
+	va_list args)
+{
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	vsnprintf(libbpf_message, sizeof(libbpf_message), format, args);
+	libbpf_message[strcspn(libbpf_message, "\n")] = '\0';
+	return 0;
+}
+
+static int handle_record(void *ctx, void *data, size_t len)
+{
+	struct sensor *sensor = ctx;
+	struct sensor_event event;
+
+	if (sensor_event_decode(data, len, &event, NULL) < 0) {
+		sensor->malformed++;
+		return 0;
+	}
+	if (sensor->fn(&event, sensor->fn_ctx) != 0) {
+		sensor->stop = true;
+		/* A negative return makes libbpf stop after this record. */
+		return -ECANCELED;
+	}
+	return 0;
+}
+
+static int enable_types(struct sensor *sensor, unsigned type_mask, struct wd_error *err)
+{
+	int fd = bpf_map__fd(sensor->skel->maps.enabled_types);
+
+	for (uint32_t type = 1; type < SENSOR_EVENT_TYPE_COUNT; type++) {
+		uint32_t enabled = (type_mask & SENSOR_TYPE_BIT(type)) ? 1 : 0;
+
+		if (bpf_map_update_elem(fd, &type, &enabled, BPF_ANY) < 0)
+			return wd_error_set(err, WD_EINTERNAL, "cannot set the sensor's %s filter: %s",
+				sensor_event_type_name(type), strerror(errno));
+	}
+	return 0;
+}
+
+static int libbpf_error(struct wd_error *err, const char *step, int code)
+{
+	return wd_error_set(err, WD_EINTERNAL, "cannot %s the sensor's eBPF programs: %s%s%s",
+		step, strerror(code < 0 ? -code : code), libbpf_message[0] ? ": " : "",
+		libbpf_message);
+}
+
+int sensor_open(unsigned type_mask, struct sensor **ret_sensor, struct wd_error *err)
+{
+	struct sensor *sensor = NULL;
+	int rc;
+
+	*ret_sensor = NULL;
+	WD_TRY(sensor_check_privileges(err));
+	WD_TRY(sensor_mount_tracefs(err));
+	libbpf_message[0] = '\0';
+	libbpf_set_print(keep_libbpf_message);
+
+	sensor = calloc(1, sizeof(*sensor));
+	if (!sensor)
+		return wd_error_set(err, WD_ENOMEM, "out of memory");
+	sensor->skel = sensor_bpf__open_and_load();
+	if (!sensor->skel) {
+		rc = libbpf_error(err, "load", errno);
+		goto out;
+	}
+	WD_GUARD(enable_types(sensor, type_mask, err));
+	rc = sensor_bpf__attach(sensor->skel);
+	if (rc < 0) {
+		rc = libbpf_error(err, "attach", rc);
+		goto out;
+	}
+	sensor->ring = ring_buffer__new(bpf_map__fd(sensor->skel->maps.events), handle_record,
+		sensor, NULL);
+	if (!sensor->ring) {
+		rc = libbpf_error(err, "read the ring buffer of", errno);
+		goto out;
+	}
+	*ret_sensor = WD_TAKE_PTR(sensor);
+	rc = 0;
+out:
+	sensor_close(sensor);
+	return rc;
+}
+
+int sensor_poll(struct sensor *sensor, int timeout_ms, sensor_event_fn fn, void *ctx,
+	struct wd_error *err)
+{
+	int rc;
+
+	sensor->fn = fn;
+	sensor->fn_ctx = ctx;
+	sensor->stop = false;
+	rc = ring_buffer__poll(sensor->ring, timeout_ms);
+	if (sensor->stop)
+		return 1;
+	if (rc < 0 && rc != -EINTR)
+		return wd_error_set(err, WD_EIO, "cannot poll the sensor's ring buffer: %s",
+			strerror(-rc));
+	return 0;
+}
+
+int sensor_drops(struct sensor *sensor, uint64_t ret_counts[SENSOR_DROP_REASON_COUNT],
+	struct wd_error *err)
+{
+	int fd = bpf_map__fd(sensor->skel->maps.drops);
+	int cpus = libbpf_num_possible_cpus();
+	uint64_t *values;
+
+	for (int i = 0; i < SENSOR_DROP_REASON_COUNT; i++)
+		ret_counts[i] = 0;
+	if (cpus <= 0)
+		return wd_error_set(err, WD_EINTERNAL, "cannot count the possible CPUs");
+	values = calloc((size_t)cpus, sizeof(*values));
+	if (!values)
+		return wd_error_set(err, WD_ENOMEM, "out of memory");
+	for (uint32_t reason = 0; reason < SENSOR_DROP_REASON_COUNT; reason++) {
+		if (bpf_map_lookup_elem(fd, &reason, values) < 0) {
+			free(values);
+			return wd_error_set(err, WD_EINTERNAL, "cannot read drop counter %u: %s",
+				reason, strerror(errno));
+		}
+		for (int cpu = 0; cpu < cpus; cpu++)
+			ret_counts[reason] += values[cpu];
+	}
+	free(values);
+	return 0;
+}
+
+uint64_t sensor_malformed(const struct sensor *sensor)
+{
+	return sensor->malformed;
+}
+
+void sensor_close(struct sensor *sensor)
+{
+	if (!sensor)
+		return;
+	ring_buffer__free(sensor->ring);
+	sensor_bpf__destroy(sensor->skel);
+	free(sensor);
+}
