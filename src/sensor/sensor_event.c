@@ -113,7 +113,8 @@ int sensor_types_parse(const char *list, unsigned *ret_mask, struct wd_error *er
 	return 0;
 }
 
-/* A JSON string of text; bytes that make it invalid UTF-8 become '?'. */
+/* Returns a JSON string of text, with every non-ASCII byte replaced by
+ * '?' when text is not valid UTF-8. */
 static json_t *string_value(const char *text)
 {
 	char safe[SENSOR_PATH_LEN];

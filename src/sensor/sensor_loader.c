@@ -30,9 +30,9 @@ struct sensor {
 	uint64_t malformed;
 };
 
-/* libbpf reports through a print callback; the library must not print, so
- * its last warning is kept and goes into the error detail instead. Loading
- * happens once, on one thread. */
+/* libbpf reports through a print callback. Library code must not print, so
+ * the last warning is kept for the error detail. NOTE: a static buffer,
+ * because loading happens once, on one thread. */
 static char libbpf_message[256];
 
 static int keep_libbpf_message(enum libbpf_print_level level, const char *format,
