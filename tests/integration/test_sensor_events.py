@@ -155,6 +155,19 @@ def test_bad_types():
     check("bad --types message", "unknown event type 'bogus'" in result.stderr, True)
 
 
+def test_unprivileged():
+    """Without capabilities the sensor names what is missing and loads nothing."""
+    result = subprocess.run(
+        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", WARDEN, "sensor",
+         "events", "--count", "1"], capture_output=True, text=True, timeout=30)
+    if "built without the eBPF sensor" in result.stderr:
+        skip("this build has no sensor: " + result.stderr.strip())
+    check("unprivileged exit code", result.returncode, 1)
+    check("unprivileged message", result.stderr.strip(),
+          "warden sensor: the sensor needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN; "
+          "missing CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN (run as root)")
+
+
 def main():
     test_bad_types()
     if os.geteuid() != 0:
@@ -165,6 +178,7 @@ def main():
                            text=True, timeout=30)
     check("--help exit code", probe.returncode, 0)
     check("--help names --types", "--types LIST" in probe.stdout, True)
+    test_unprivileged()
     with tempfile.TemporaryDirectory() as workdir:
         test_exec_and_open(workdir)
         test_disabled_types(workdir)
