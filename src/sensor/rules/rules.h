@@ -39,13 +39,20 @@ enum rules_status {
 	RULES_DISABLED,     /* enabled: false */
 };
 
+/* One exception value: a tuple (or a scalar for scalar fields), read with
+ * the document of the file that added it. */
+struct rules_xvalue {
+	const yaml_node_t *node;
+	const yaml_document_t *doc;
+};
+
 struct rules_exception {
 	char *name;
-	const yaml_node_t *fields;     /* scalar or sequence, in its file's document */
+	const yaml_node_t *fields;     /* scalar or sequence, in doc */
 	const yaml_node_t *comps;      /* NULL: the defaults */
-	const yaml_node_t **values;    /* tuples (or scalars for scalar fields) */
-	size_t nvalues;
 	const yaml_document_t *doc;
+	struct rules_xvalue *values;
+	size_t nvalues;
 };
 
 struct rules_rule {

@@ -71,12 +71,12 @@ static int one_exception(struct wd_buf *out, const struct rules_exception *exc,
 				exc->name);
 		WD_TRY(wd_buf_appendf(out, "%s %s (", scalar(fields), comp));
 		for (size_t i = 0; i < exc->nvalues; i++) {
-			if (!scalar(exc->values[i]))
+			if (!scalar(exc->values[i].node))
 				return wd_error_set(err, WD_EINVAL, "exception '%s': values must be strings",
 					exc->name);
 			if (i)
 				WD_TRY(wd_buf_append_str(out, ", "));
-			WD_TRY(quoted(out, scalar(exc->values[i])));
+			WD_TRY(quoted(out, scalar(exc->values[i].node)));
 		}
 		return wd_buf_append_byte(out, ')');
 	}
@@ -88,7 +88,8 @@ static int one_exception(struct wd_buf *out, const struct rules_exception *exc,
 		return wd_error_set(err, WD_EINVAL,
 			"exception '%s': 'comps' must list one operator per field", exc->name);
 	for (size_t t = 0; t < exc->nvalues; t++) {
-		const yaml_node_t *tuple = exc->values[t];
+		const yaml_node_t *tuple = exc->values[t].node;
+		yaml_document_t *vdoc = (yaml_document_t *)exc->values[t].doc;
 
 		if (tuple->type != YAML_SEQUENCE_NODE ||
 			(size_t)(tuple->data.sequence.items.top - tuple->data.sequence.items.start) != nfields)
@@ -106,7 +107,7 @@ static int one_exception(struct wd_buf *out, const struct rules_exception *exc,
 			if (f)
 				WD_TRY(wd_buf_append_str(out, " and "));
 			WD_TRY(wd_buf_appendf(out, "%s %s ", field, comp));
-			WD_TRY(value_text(out, doc, yaml_document_get_node(doc,
+			WD_TRY(value_text(out, vdoc, yaml_document_get_node(vdoc,
 				tuple->data.sequence.items.start[f]), comp, err));
 		}
 		WD_TRY(wd_buf_append_byte(out, ')'));

@@ -361,7 +361,7 @@ static void exceptions_clear(struct rules_rule *rule)
 
 static int values_add(struct load *ld, struct rules_exception *exc, const yaml_node_t *values)
 {
-	const yaml_node_t **grown;
+	struct rules_xvalue *grown;
 	size_t n;
 
 	if (values->type != YAML_SEQUENCE_NODE)
@@ -375,7 +375,7 @@ static int values_add(struct load *ld, struct rules_exception *exc, const yaml_n
 		return wd_error_set(ld->err, WD_ENOMEM, "out of memory");
 	exc->values = grown;
 	for (size_t i = 0; i < n; i++)
-		grown[exc->nvalues++] = seq_at(ld, values, i);
+		grown[exc->nvalues++] = (struct rules_xvalue){ seq_at(ld, values, i), ld->doc };
 	return 0;
 }
 
@@ -424,11 +424,6 @@ static int exceptions_set(struct load *ld, struct rules_rule *rule, const yaml_n
 			exc->doc = ld->doc;
 			if (fields->type != YAML_SCALAR_NODE && fields->type != YAML_SEQUENCE_NODE)
 				return fail(ld, fields, WD_EINVAL, "'fields' of exception '%.64s' must be a string or a sequence", name);
-		} else if (exc->doc != ld->doc && values) {
-			/* Values from another file: tuples are read with that file's
-			 * document, so exceptions keep one document each. */
-			return fail(ld, node, WD_EUNSUPPORTED,
-				"exception '%.64s' appends values across files", name);
 		}
 		if (values)
 			WD_TRY(values_add(ld, exc, values));
