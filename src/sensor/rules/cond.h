@@ -12,7 +12,7 @@
 /* Limits on what one condition may grow to, so hostile rule files fail early:
  * nesting of parentheses, `not` and macros, and AST nodes after expansion. */
 #define COND_MAX_DEPTH 100
-#define COND_MAX_NODES 100000
+#define COND_MAX_NODES 100000   /* AST nodes plus list values */
 #define COND_MAX_TEXT (1024u * 1024u)
 
 enum cond_ftype {
@@ -144,7 +144,7 @@ WD_MUST_CHECK int cond_lex(const char *text, size_t *pos, struct cond_token *tok
 enum cond_vkind { COND_V_UNSET, COND_V_STRING, COND_V_NUMBER, COND_V_LIST };
 
 /* A field's value for one event, owned by the event source and valid until
- * the next lookup. */
+ * the next lookup. Strings are NUL-terminated; len 0 means strlen(str). */
 struct cond_fvalue {
 	enum cond_vkind kind;
 	const char *str;

@@ -236,8 +236,10 @@ static int value_add(struct parser *p, struct cond_node *node, const char *text)
 {
 	struct cond_value *values;
 
-	if (node->nvalues >= COND_MAX_NODES)
-		return wd_error_set(p->err, WD_ETOOBIG, "more than %d values in one list",
+	/* Values count against the node ceiling, so a long list expanded by
+	 * many macro uses cannot grow the AST without bound. */
+	if (++p->nodes > COND_MAX_NODES)
+		return wd_error_set(p->err, WD_ETOOBIG, "condition expands to more than %d nodes",
 			COND_MAX_NODES);
 	values = wd_reallocarray(node->values, node->nvalues + 1, sizeof(*values));
 	if (!values)

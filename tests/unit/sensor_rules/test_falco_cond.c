@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -353,6 +354,39 @@ static void test_depth_limit(void **state)
 	assert_string_equal(err.detail, "condition nests deeper than 100 levels at position 100");
 }
 
+/* d0 is one check; each dN uses d(N-1) twice, so d20 expands to 2^20. */
+static const char *doubling(void *ctx, const char *name)
+{
+	static char bodies[21][32];
+	long n;
+
+	(void)ctx;
+	if (name[0] != 'd')
+		return NULL;
+	n = strtol(name + 1, NULL, 10);
+	if (n < 0 || n > 20)
+		return NULL;
+	if (n == 0)
+		return "proc.pid = 1";
+	snprintf(bodies[n], sizeof(bodies[n]), "d%ld or d%ld", n - 1, n - 1);
+	return bodies[n];
+}
+
+static void test_expansion_limit(void **state)
+{
+	const struct cond_env grow = { doubling, NULL, NULL };
+	struct cond_node *node = NULL;
+	struct wd_error err = { 0 };
+
+	(void)state;
+	assert_int_equal(cond_parse("d10", &grow, &node, NULL, &err), 0);
+	cond_free(node);
+	node = NULL;
+	assert_int_equal(cond_parse("d20", &grow, &node, NULL, &err), WD_ETOOBIG);
+	assert_null(node);
+	assert_string_equal(err.detail, "in macro 'd0': condition expands to more than 100000 nodes");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -368,6 +402,7 @@ int main(void)
 		cmocka_unit_test(test_absent_fields),
 		cmocka_unit_test(test_ast_shape),
 		cmocka_unit_test(test_depth_limit),
+		cmocka_unit_test(test_expansion_limit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
