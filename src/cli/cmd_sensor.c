@@ -1,5 +1,6 @@
 /* `warden sensor events`: prints the events of the eBPF sensor, a debugging
- * aid for the kernel side until the rule engine reads them. */
+ * aid for the kernel side; `warden sensor run` (cmd_sensor_run.c) matches
+ * them against rules. */
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -211,6 +212,7 @@ static int sensor_events(int argc, char **argv)
 
 static const struct cli_command sensor_commands[] = {
 	{ "events", "print the kernel events the sensor sees", sensor_events },
+	{ "run", "match the events against Falco rules and print alerts", cmd_sensor_run },
 };
 
 int cmd_sensor(int argc, char **argv)

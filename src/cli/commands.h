@@ -66,3 +66,5 @@ int cmd_verify_attestation(int argc, char **argv);
 int cmd_signature(int argc, char **argv);
 /* The eBPF sensor's debugging reader (cmd_sensor.c). */
 int cmd_sensor(int argc, char **argv);
+/* The sensor's Falco rule engine, `warden sensor run` (cmd_sensor_run.c). */
+int cmd_sensor_run(int argc, char **argv);

@@ -1,0 +1,304 @@
+/* `warden sensor run`: loads Falco rule files, attaches the sensor for the
+ * event types the rules read, and writes one Falco JSON alert per match. */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli_args.h"
+#include "cli/commands.h"
+#include "common/buf.h"
+#include "sensor/rules/event_source.h"
+#include "sensor/rules/rules.h"
+#include "sensor/sensor.h"
+
+/* Milliseconds a poll waits, so a signal ends the loop soon. */
+#define POLL_INTERVAL_MS 100
+/* The process table always follows these, whatever the rules read. */
+#define TABLE_TYPES                                                            \
+	(SENSOR_TYPE_BIT(SENSOR_EVENT_EXEC) | SENSOR_TYPE_BIT(SENSOR_EVENT_FORK) | \
+	 SENSOR_TYPE_BIT(SENSOR_EVENT_EXIT))
+
+enum run_option {
+	OPT_RULES = 1,
+	OPT_OUTPUT,
+	OPT_TYPES,
+};
+
+struct run_args {
+	struct cli_strings rules;
+	const char *output;
+	unsigned types;
+};
+
+struct run_state {
+	struct rules_set *set;
+	struct proc_table procs;
+	unsigned match_mask;
+	int64_t realtime_offset_ns;
+	uint32_t self_pid;
+	char hostname[256];
+	FILE *out;
+	struct event_fields *fields;
+	unsigned long long alerts;
+	bool failed;
+};
+
+static volatile sig_atomic_t stop_requested;
+
+static void request_stop(int signo)
+{
+	(void)signo;
+	stop_requested = 1;
+}
+
+static const struct cli_option run_options[] = {
+	{ "rules", "FILE", OPT_RULES, "a Falco rule file; repeat for several, loaded in order" },
+	{ "output", "FILE", OPT_OUTPUT, "append the alerts to FILE (default: standard output)" },
+	{ "types", "LIST", OPT_TYPES,
+		"comma-separated event types the rules see: exec, open, connect, or all\n"
+		"(default: all that the loaded rules read)" },
+};
+
+static const struct cli_spec run_spec = {
+	.name = "sensor run",
+	.synopsis = "--rules FILE [--rules FILE...] [--output FILE] [--types LIST]",
+	.description = "Loads Falco rule files, prints which rules loaded or were skipped and\n"
+		"why on stderr, attaches the eBPF sensor for the event types the rules read,\n"
+		"and writes one Falco JSON alert a line for each rule an event matches.\n"
+		"Runs until SIGINT or SIGTERM. Needs root (CAP_BPF and CAP_PERFMON, or\n"
+		"CAP_SYS_ADMIN).\n",
+	.options = run_options,
+	.option_count = WD_ARRAY_LEN(run_options),
+	.common = 0,
+	.min_operands = 0,
+	.max_operands = 0,
+};
+
+static int run_option(void *ctx, int id, const char *value)
+{
+	struct run_args *args = ctx;
+	struct wd_error err = { 0 };
+
+	switch ((enum run_option)id) {
+	case OPT_RULES:
+		return cli_strings_append(&args->rules, value);
+	case OPT_OUTPUT:
+		args->output = value;
+		return CLI_CONTINUE;
+	case OPT_TYPES:
+		if (sensor_types_parse(value, &args->types, &err) < 0)
+			return cli_usage_error(&run_spec, "invalid --types '%s': %s", value,
+				wd_error_text(&err));
+		return CLI_CONTINUE;
+	}
+	return CLI_CONTINUE;
+}
+
+/* Loads and compiles the rule files and prints the per-rule report. */
+static int load_rules(const struct run_args *args, struct rules_set **ret_set)
+{
+	struct rules_set *set = NULL;
+	struct wd_error err = { 0 };
+	struct wd_buf report;
+	int rc = CLI_EXIT_FAILURE;
+
+	wd_buf_init(&report, 1024, 16u * 1024u * 1024u);
+	if (rules_set_new(&set) < 0) {
+		fprintf(stderr, "warden sensor: out of memory\n");
+		goto out;
+	}
+	for (size_t i = 0; i < args->rules.count; i++) {
+		if (rules_load_file(set, args->rules.items[i], &err) < 0) {
+			fprintf(stderr, "warden sensor: %s\n", wd_error_text(&err));
+			goto out;
+		}
+	}
+	if (rules_compile(set, &err) < 0) {
+		fprintf(stderr, "warden sensor: %s\n", wd_error_text(&err));
+		goto out;
+	}
+	if (rules_report(set, &report) < 0) {
+		fprintf(stderr, "warden sensor: out of memory\n");
+		goto out;
+	}
+	fwrite(report.data, 1, report.len, stderr);
+	*ret_set = set;
+	set = NULL;
+	rc = CLI_CONTINUE;
+out:
+	wd_buf_free(&report);
+	rules_set_free(set);
+	return rc;
+}
+
+/* The sensor types the loaded rules read; 0 when no rule loaded. */
+static unsigned rules_types(const struct rules_set *set)
+{
+	unsigned mask = 0;
+
+	for (size_t i = 0; i < rules_count(set); i++) {
+		const struct rules_rule *rule = rules_get(set, i);
+
+		if (rule->status != RULES_LOADED)
+			continue;
+		if (rule->any_evttype) {
+			mask |= SENSOR_TYPES_ALL;
+			continue;
+		}
+		for (size_t j = 0; j < rule->nevttypes; j++) {
+			uint32_t type = event_sensor_type(rule->evttypes[j]);
+
+			if (type)
+				mask |= SENSOR_TYPE_BIT(type);
+		}
+	}
+	return mask & (SENSOR_TYPE_BIT(SENSOR_EVENT_EXEC) | SENSOR_TYPE_BIT(SENSOR_EVENT_OPEN) |
+		SENSOR_TYPE_BIT(SENSOR_EVENT_CONNECT));
+}
+
+static bool write_alert(const struct rules_rule *rule, void *ctx)
+{
+	struct run_state *st = ctx;
+	json_t *alert = event_alert_json(rule, st->fields, st->hostname);
+	char *text = alert ? json_dumps(alert, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+
+	json_decref(alert);
+	if (!text) {
+		st->failed = true;
+		return false;
+	}
+	fprintf(st->out, "%s\n", text);
+	fflush(st->out);
+	free(text);
+	st->alerts++;
+	return true;
+}
+
+static int on_event(const struct sensor_event *event, void *ctx)
+{
+	struct run_state *st = ctx;
+	struct event_fields fields;
+	const char *falco_type = event_falco_type(event->header.type);
+
+	/* The sensor's own /proc reads would otherwise feed back into the rules. */
+	if (event->header.pid == st->self_pid)
+		return 0;
+	if (proc_table_apply(&st->procs, event) < 0) {
+		st->failed = true;
+		return 1;
+	}
+	if (!falco_type || !(st->match_mask & SENSOR_TYPE_BIT(event->header.type)))
+		return 0;
+	event_fields_init(&fields, event, &st->procs, st->realtime_offset_ns);
+	st->fields = &fields;
+	rules_match(st->set, falco_type, event_fields_get, &fields, write_alert, st);
+	st->fields = NULL;
+	event_fields_clear(&fields);
+	return st->failed;
+}
+
+static int64_t realtime_offset(void)
+{
+	struct timespec real, mono;
+
+	clock_gettime(CLOCK_REALTIME, &real);
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	return ((int64_t)real.tv_sec - mono.tv_sec) * 1000000000 + (real.tv_nsec - mono.tv_nsec);
+}
+
+static int run_loop(struct run_state *st, unsigned attach_mask)
+{
+	struct sigaction action = { .sa_handler = request_stop };
+	struct sensor *sensor = NULL;
+	struct wd_error err = { 0 };
+	int rc = CLI_EXIT_OK;
+
+	if (proc_table_seed(&st->procs, &err) < 0) {
+		fprintf(stderr, "warden sensor: %s\n", wd_error_text(&err));
+		return CLI_EXIT_FAILURE;
+	}
+	if (sensor_open(attach_mask, &sensor, &err) < 0) {
+		fprintf(stderr, "warden sensor: %s\n", wd_error_text(&err));
+		return CLI_EXIT_FAILURE;
+	}
+	sigemptyset(&action.sa_mask);
+	sigaction(SIGINT, &action, NULL);
+	sigaction(SIGTERM, &action, NULL);
+	fprintf(stderr, "warden sensor: attached\n");
+	while (!stop_requested) {
+		int polled = sensor_poll(sensor, POLL_INTERVAL_MS, on_event, st, &err);
+
+		if (polled < 0) {
+			fprintf(stderr, "warden sensor: %s\n", wd_error_text(&err));
+			rc = CLI_EXIT_FAILURE;
+			break;
+		}
+		if (st->failed) {
+			fprintf(stderr, "warden sensor: out of memory handling an event\n");
+			rc = CLI_EXIT_FAILURE;
+			break;
+		}
+	}
+	fprintf(stderr, "warden sensor: %llu alerts\n", st->alerts);
+	sensor_close(sensor);
+	return rc;
+}
+
+int cmd_sensor_run(int argc, char **argv)
+{
+	struct run_args args = { .types = SENSOR_TYPES_ALL };
+	struct run_state st = { .out = stdout };
+	struct cli_common common;
+	char **operands;
+	size_t count;
+	unsigned needed;
+	int rc;
+
+	rc = cli_parse(&run_spec, argc, argv, run_option, &args, &common, &operands, &count);
+	if (rc != CLI_CONTINUE)
+		goto out;
+	rc = CLI_EXIT_USAGE;
+	if (!args.rules.count) {
+		rc = cli_usage_error(&run_spec, "missing --rules FILE");
+		goto out;
+	}
+	rc = load_rules(&args, &st.set);
+	if (rc != CLI_CONTINUE)
+		goto out;
+	rc = CLI_EXIT_FAILURE;
+	needed = rules_types(st.set);
+	st.match_mask = needed & args.types;
+	if (!st.match_mask) {
+		fprintf(stderr, "warden sensor: no loaded rule reads an event the sensor reports\n");
+		goto out;
+	}
+	if (args.output) {
+		st.out = fopen(args.output, "ae");
+		if (!st.out) {
+			fprintf(stderr, "warden sensor: cannot open '%s': %s\n", args.output,
+				strerror(errno));
+			goto out;
+		}
+	}
+	if (proc_table_init(&st.procs, "/proc") < 0) {
+		fprintf(stderr, "warden sensor: out of memory\n");
+		goto out;
+	}
+	if (gethostname(st.hostname, sizeof(st.hostname) - 1) < 0)
+		snprintf(st.hostname, sizeof(st.hostname), "localhost");
+	st.self_pid = (uint32_t)getpid();
+	st.realtime_offset_ns = realtime_offset();
+	rc = run_loop(&st, st.match_mask | TABLE_TYPES);
+out:
+	if (st.out && st.out != stdout)
+		fclose(st.out);
+	proc_table_free(&st.procs);
+	rules_set_free(st.set);
+	cli_strings_free(&args.rules);
+	return rc;
+}

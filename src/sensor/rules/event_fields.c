@@ -1,0 +1,270 @@
+/* Field values of one sensor event for the rule conditions and the alert
+ * output, spelled the way Falco spells them. */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/alloc.h"
+#include "sensor/rules/event_source.h"
+
+const char *event_falco_type(uint32_t type)
+{
+	switch (type) {
+	case SENSOR_EVENT_EXEC: return "execve";
+	case SENSOR_EVENT_OPEN: return "openat";
+	case SENSOR_EVENT_CONNECT: return "connect";
+	default: return NULL;
+	}
+}
+
+uint32_t event_sensor_type(const char *falco_type)
+{
+	static const struct { const char *name; uint32_t type; } map[] = {
+		{ "execve", SENSOR_EVENT_EXEC }, { "execveat", SENSOR_EVENT_EXEC },
+		{ "open", SENSOR_EVENT_OPEN }, { "openat", SENSOR_EVENT_OPEN },
+		{ "openat2", SENSOR_EVENT_OPEN }, { "creat", SENSOR_EVENT_OPEN },
+		{ "connect", SENSOR_EVENT_CONNECT },
+	};
+
+	for (size_t i = 0; i < WD_ARRAY_LEN(map); i++)
+		if (!strcmp(map[i].name, falco_type))
+			return map[i].type;
+	return 0;
+}
+
+void event_open_flags_name(int32_t flags, char *buf, size_t size)
+{
+	/* Falco's names; the access mode comes first since O_RDONLY is 0. */
+	static const struct { int bits; const char *name; } names[] = {
+		{ O_CREAT, "O_CREAT" }, { O_EXCL, "O_EXCL" }, { O_NOCTTY, "O_NOCTTY" },
+		{ O_TRUNC, "O_TRUNC" }, { O_APPEND, "O_APPEND" }, { O_NONBLOCK, "O_NONBLOCK" },
+		{ O_SYNC, "O_SYNC" }, { O_DSYNC, "O_DSYNC" }, { O_DIRECT, "O_DIRECT" },
+		{ O_LARGEFILE, "O_LARGEFILE" }, { O_TMPFILE, "O_TMPFILE" },
+		{ O_DIRECTORY, "O_DIRECTORY" }, { O_NOFOLLOW, "O_NOFOLLOW" },
+		{ O_NOATIME, "O_NOATIME" }, { O_PATH, "O_PATH" }, { O_CLOEXEC, "O_CLOEXEC" },
+	};
+	int rest = flags & ~O_ACCMODE;
+	size_t used;
+
+	switch (flags & O_ACCMODE) {
+	case O_WRONLY: used = (size_t)snprintf(buf, size, "O_WRONLY"); break;
+	case O_RDWR: used = (size_t)snprintf(buf, size, "O_RDWR"); break;
+	default: used = (size_t)snprintf(buf, size, "O_RDONLY"); break;
+	}
+	for (size_t i = 0; i < WD_ARRAY_LEN(names) && used < size; i++) {
+		/* O_SYNC and O_TMPFILE contain other flags' bits: name the whole. */
+		if (!names[i].bits || (rest & names[i].bits) != names[i].bits)
+			continue;
+		used += (size_t)snprintf(buf + used, size - used, "|%s", names[i].name);
+		rest &= ~names[i].bits;
+	}
+}
+
+void event_fields_init(struct event_fields *fields, const struct sensor_event *event,
+	const struct proc_table *procs, int64_t realtime_offset_ns)
+{
+	const struct sensor_event_header *h = &event->header;
+
+	memset(fields, 0, sizeof(*fields));
+	fields->event = event;
+	fields->procs = procs;
+	fields->time_ns = (int64_t)h->timestamp_ns + realtime_offset_ns;
+	if (h->type == SENSOR_EVENT_OPEN) {
+		const char *path = event->open.path;
+		char link[128], cwd[SENSOR_PATH_LEN + 1];
+		ssize_t n = -1;
+
+		/* Falco shows a path relative to the working directory whole. */
+		if (path[0] != '/' && event->open.dfd == AT_FDCWD) {
+			snprintf(link, sizeof(link), "%s/%u/cwd", procs->proc_root, h->pid);
+			n = readlink(link, cwd, sizeof(cwd) - 1);
+		}
+		if (n > 0) {
+			cwd[n] = '\0';
+			snprintf(fields->fd_name, sizeof(fields->fd_name), "%s%s%s", cwd,
+				strcmp(cwd, "/") ? "/" : "", path[0] == '.' && path[1] == '/' ? path + 2 :
+				path);
+		} else {
+			snprintf(fields->fd_name, sizeof(fields->fd_name), "%s", path);
+		}
+	} else if (h->type == SENSOR_EVENT_CONNECT) {
+		char ip[INET6_ADDRSTRLEN] = "";
+		int family = event->connect.family == AF_INET6 ? AF_INET6 : AF_INET;
+
+		inet_ntop(family, event->connect.addr, ip, sizeof(ip));
+		snprintf(fields->fd_name, sizeof(fields->fd_name), "%s:%u", ip,
+			(unsigned)event->connect.port);
+	}
+}
+
+void event_fields_clear(struct event_fields *fields)
+{
+	free(fields->scratch);
+	fields->scratch = NULL;
+}
+
+static void set_str(struct cond_fvalue *ret, const char *s)
+{
+	if (!s)
+		return;
+	ret->kind = COND_V_STRING;
+	ret->str = s;
+	ret->len = 0;
+}
+
+static void set_num(struct cond_fvalue *ret, int64_t num)
+{
+	ret->kind = COND_V_NUMBER;
+	ret->num = num;
+}
+
+/* Hands out a new string, freed at the next lookup; unset when memory ran out. */
+static void set_owned(struct event_fields *f, struct cond_fvalue *ret, char *s)
+{
+	free(f->scratch);
+	f->scratch = s;
+	set_str(ret, s);
+}
+
+/* "name arg1 arg2", as Falco prints proc.cmdline. */
+static char *cmdline_of(const struct proc_entry *e)
+{
+	size_t len = strlen(e->comm) + (e->args ? strlen(e->args) + 1 : 0) + 1;
+	char *s = malloc(len);
+
+	if (s)
+		snprintf(s, len, "%s%s%s", e->comm, e->args ? " " : "", e->args ? e->args : "");
+	return s;
+}
+
+static const struct proc_entry *ancestor(const struct proc_table *t, const struct proc_entry *e,
+	unsigned level)
+{
+	for (unsigned i = 0; e && i < level; i++) {
+		if (e->ppid == 0 || e->ppid == e->pid)
+			return NULL;
+		e = proc_table_get(t, e->ppid);
+	}
+	return e;
+}
+
+static void get_fd(struct event_fields *f, const char *field, struct cond_fvalue *ret)
+{
+	uint32_t type = f->event->header.type;
+	const char *slash;
+
+	if (type != SENSOR_EVENT_OPEN && type != SENSOR_EVENT_CONNECT)
+		return;
+	if (!strcmp(field, "fd.name")) {
+		set_str(ret, f->fd_name);
+		return;
+	}
+	if (type != SENSOR_EVENT_OPEN)
+		return;
+	slash = strrchr(f->fd_name, '/');
+	if (!strcmp(field, "fd.filename")) {
+		set_str(ret, slash ? slash + 1 : f->fd_name);
+	} else if (!strcmp(field, "fd.directory") && slash) {
+		set_owned(f, ret, wd_strndup(f->fd_name, slash == f->fd_name ? 1 :
+			(size_t)(slash - f->fd_name)));
+	}
+}
+
+static void get_evt(struct event_fields *f, const char *field, const char *arg,
+	struct cond_fvalue *ret)
+{
+	const struct sensor_event *event = f->event;
+	bool open = event->header.type == SENSOR_EVENT_OPEN;
+	int mode = event->open.flags & O_ACCMODE;
+
+	if (!strcmp(field, "evt.type")) {
+		set_str(ret, event_falco_type(event->header.type));
+	} else if (!strcmp(field, "evt.time")) {
+		set_num(ret, f->time_ns);
+	} else if (!strcmp(field, "evt.is_open_read") && open) {
+		set_num(ret, mode == O_RDONLY || mode == O_RDWR);
+	} else if (!strcmp(field, "evt.is_open_write") && open) {
+		set_num(ret, mode == O_WRONLY || mode == O_RDWR);
+	} else if (!strcmp(field, "evt.arg") && open && arg && !strcmp(arg, "flags")) {
+		char *buf = malloc(256);
+
+		if (buf)
+			event_open_flags_name(event->open.flags, buf, 256);
+		set_owned(f, ret, buf);
+	}
+}
+
+void event_fields_get(void *ctx, const char *field, const char *arg, struct cond_fvalue *ret)
+{
+	struct event_fields *f = ctx;
+	const struct sensor_event_header *h = &f->event->header;
+	const struct proc_entry *self = proc_table_get(f->procs, h->pid);
+	const struct proc_entry *parent = self ? ancestor(f->procs, self, 1) : NULL;
+
+	ret->kind = COND_V_UNSET;
+	/* Falco writes evt.arg.flags; the parser hands the suffix as arg. */
+	if (!strncmp(field, "evt.arg.", 8) && !arg) {
+		get_evt(f, "evt.arg", field + 8, ret);
+		return;
+	}
+	if (!strncmp(field, "evt.", 4)) {
+		get_evt(f, field, arg, ret);
+	} else if (!strncmp(field, "fd.", 3)) {
+		get_fd(f, field, ret);
+	} else if (!strcmp(field, "proc.pid")) {
+		set_num(ret, h->pid);
+	} else if (!strcmp(field, "proc.ppid")) {
+		set_num(ret, self ? self->ppid : h->ppid);
+	} else if (!strcmp(field, "proc.name")) {
+		set_str(ret, h->comm);
+	} else if (!strcmp(field, "proc.exe")) {
+		set_str(ret, self ? self->argv0 : NULL);
+	} else if (!strcmp(field, "proc.exepath")) {
+		set_str(ret, self ? self->exepath : NULL);
+	} else if (!strcmp(field, "proc.args")) {
+		if (self)
+			set_str(ret, self->args ? self->args : "");
+	} else if (!strcmp(field, "proc.cmdline")) {
+		if (self)
+			set_owned(f, ret, cmdline_of(self));
+	} else if (!strcmp(field, "proc.pname")) {
+		set_str(ret, parent ? parent->comm : NULL);
+	} else if (!strcmp(field, "proc.pcmdline")) {
+		if (parent)
+			set_owned(f, ret, cmdline_of(parent));
+	} else if (!strcmp(field, "proc.aname")) {
+		if (arg) {
+			char *end = NULL;
+			unsigned long level = strtoul(arg, &end, 10);
+			const struct proc_entry *a;
+
+			if (*end || end == arg || level >= PROC_MAX_DEPTH)
+				return;
+			a = self ? ancestor(f->procs, self, (unsigned)level) : NULL;
+			set_str(ret, a ? a->comm : NULL);
+			return;
+		}
+		/* Without an index: every ancestor, the parent first. */
+		ret->count = 0;
+		for (const struct proc_entry *a = parent; a && ret->count < PROC_MAX_DEPTH;
+			a = ancestor(f->procs, a, 1))
+			f->items[ret->count++] = a->comm;
+		ret->kind = COND_V_LIST;
+		ret->items = f->items;
+	} else if (!strcmp(field, "user.uid")) {
+		set_num(ret, h->uid);
+	} else if (!strcmp(field, "group.gid")) {
+		set_num(ret, h->gid);
+	} else if (!strcmp(field, "user.name")) {
+		struct passwd pw, *found = NULL;
+		char buf[1024];
+
+		if (!getpwuid_r(h->uid, &pw, buf, sizeof(buf), &found) && found)
+			set_owned(f, ret, wd_strdup(found->pw_name));
+	}
+}

@@ -1,0 +1,331 @@
+/* The sensor's process table: seeded from /proc, then kept up to date from
+ * exec, fork and exit events, so the rules can read a process's parent and
+ * ancestors without a /proc lookup per event. */
+#include <ctype.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/alloc.h"
+#include "sensor/rules/event_source.h"
+
+/* Bytes of /proc/PID/cmdline read; longer command lines are cut. */
+#define CMDLINE_MAX 4096
+
+static size_t bucket_of(uint32_t pid)
+{
+	return (pid * 2654435761u) % PROC_TABLE_BUCKETS;
+}
+
+int proc_table_init(struct proc_table *table, const char *proc_root)
+{
+	memset(table, 0, sizeof(*table));
+	table->proc_root = wd_strdup(proc_root);
+	return table->proc_root ? 0 : -WD_ENOMEM;
+}
+
+static void entry_free(struct proc_entry *entry)
+{
+	free(entry->exepath);
+	free(entry->argv0);
+	free(entry->args);
+	free(entry);
+}
+
+void proc_table_free(struct proc_table *table)
+{
+	for (size_t i = 0; i < PROC_TABLE_BUCKETS; i++) {
+		struct proc_entry *entry = table->buckets[i];
+
+		while (entry) {
+			struct proc_entry *next = entry->next;
+
+			entry_free(entry);
+			entry = next;
+		}
+		table->buckets[i] = NULL;
+	}
+	table->count = 0;
+	free(table->proc_root);
+	table->proc_root = NULL;
+}
+
+struct proc_entry *proc_table_get(const struct proc_table *table, uint32_t pid)
+{
+	for (struct proc_entry *e = table->buckets[bucket_of(pid)]; e; e = e->next)
+		if (e->pid == pid)
+			return e;
+	return NULL;
+}
+
+/* Returns the entry of pid, a new zeroed one if there was none, or NULL
+ * when memory runs out or the table is full. */
+static struct proc_entry *table_put(struct proc_table *table, uint32_t pid)
+{
+	struct proc_entry *entry = proc_table_get(table, pid);
+	size_t b = bucket_of(pid);
+
+	if (entry)
+		return entry;
+	if (table->count >= PROC_TABLE_MAX)
+		return NULL;
+	entry = wd_calloc(1, sizeof(*entry));
+	if (!entry)
+		return NULL;
+	entry->pid = pid;
+	entry->next = table->buckets[b];
+	table->buckets[b] = entry;
+	table->count++;
+	return entry;
+}
+
+static void table_remove(struct proc_table *table, uint32_t pid)
+{
+	struct proc_entry **link = &table->buckets[bucket_of(pid)];
+
+	for (; *link; link = &(*link)->next) {
+		if ((*link)->pid == pid) {
+			struct proc_entry *entry = *link;
+
+			*link = entry->next;
+			entry_free(entry);
+			table->count--;
+			return;
+		}
+	}
+}
+
+int proc_cmdline_split(const char *data, size_t len, char **ret_argv0, char **ret_args)
+{
+	size_t first;
+	char *argv0 = NULL, *args = NULL;
+
+	*ret_argv0 = NULL;
+	*ret_args = NULL;
+	/* A trailing NUL ends the last argument rather than adding an empty one. */
+	if (len && data[len - 1] == '\0')
+		len--;
+	if (!len)
+		return 0;
+	first = strnlen(data, len);
+	argv0 = wd_strndup(data, first);
+	if (!argv0)
+		return -WD_ENOMEM;
+	if (first < len) {
+		args = wd_strndup(data + first + 1, len - first - 1);
+		if (!args) {
+			free(argv0);
+			return -WD_ENOMEM;
+		}
+		for (size_t i = 0; i < len - first - 1; i++)
+			if (args[i] == '\0')
+				args[i] = ' ';
+	}
+	*ret_argv0 = argv0;
+	*ret_args = args;
+	return 0;
+}
+
+static ssize_t read_small(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t total = 0;
+
+	if (fd < 0)
+		return -1;
+	while (total < size) {
+		ssize_t n = read(fd, buf + total, size - total);
+
+		if (n <= 0)
+			break;
+		total += (size_t)n;
+	}
+	close(fd);
+	return (ssize_t)total;
+}
+
+/* Rereads pid's program and command line from proc_root; a process that
+ * ended meanwhile keeps what the event said. */
+static int entry_read_program(const struct proc_table *table, struct proc_entry *entry)
+{
+	char path[256], buf[CMDLINE_MAX];
+	char *argv0 = NULL, *args = NULL;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%u/cmdline", table->proc_root, entry->pid);
+	n = read_small(path, buf, sizeof(buf));
+	if (n > 0) {
+		WD_TRY(proc_cmdline_split(buf, (size_t)n, &argv0, &args));
+		free(entry->argv0);
+		free(entry->args);
+		entry->argv0 = argv0;
+		entry->args = args;
+	}
+	if (!entry->exepath) {
+		snprintf(path, sizeof(path), "%s/%u/exe", table->proc_root, entry->pid);
+		n = readlink(path, buf, sizeof(buf) - 1);
+		if (n > 0) {
+			buf[n] = '\0';
+			entry->exepath = wd_strdup(buf);
+			if (!entry->exepath)
+				return -WD_ENOMEM;
+		}
+	}
+	return 0;
+}
+
+/* Reads Name, PPid, Uid and Gid from /proc/PID/status. */
+static bool entry_read_status(const struct proc_table *table, struct proc_entry *entry)
+{
+	char path[256], buf[4096];
+	ssize_t n;
+	bool have_ppid = false;
+
+	snprintf(path, sizeof(path), "%s/%u/status", table->proc_root, entry->pid);
+	n = read_small(path, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	for (char *line = buf; line && *line;) {
+		char *end = strchr(line, '\n');
+		unsigned value;
+
+		if (end)
+			*end = '\0';
+		if (!strncmp(line, "Name:\t", 6))
+			snprintf(entry->comm, sizeof(entry->comm), "%s", line + 6);
+		else if (sscanf(line, "PPid: %u", &value) == 1) {
+			entry->ppid = value;
+			have_ppid = true;
+		} else if (sscanf(line, "Uid: %u", &value) == 1)
+			entry->uid = value;
+		else if (sscanf(line, "Gid: %u", &value) == 1)
+			entry->gid = value;
+		line = end ? end + 1 : NULL;
+	}
+	return have_ppid;
+}
+
+int proc_table_seed(struct proc_table *table, struct wd_error *err)
+{
+	DIR *dir = opendir(table->proc_root);
+	struct dirent *d;
+	int rc = 0;
+
+	if (!dir)
+		return wd_error_set(err, WD_EIO, "cannot list '%s'", table->proc_root);
+	while ((d = readdir(dir))) {
+		char *end = NULL;
+		unsigned long pid;
+		struct proc_entry *entry;
+
+		if (!isdigit((unsigned char)d->d_name[0]))
+			continue;
+		pid = strtoul(d->d_name, &end, 10);
+		if (*end || pid == 0 || pid > UINT32_MAX)
+			continue;
+		entry = table_put(table, (uint32_t)pid);
+		if (!entry)
+			break;
+		if (!entry_read_status(table, entry)) {
+			table_remove(table, (uint32_t)pid);
+			continue;
+		}
+		rc = entry_read_program(table, entry);
+		if (rc < 0) {
+			wd_error_set(err, WD_ENOMEM, "out of memory reading '%s'", table->proc_root);
+			break;
+		}
+	}
+	closedir(dir);
+	return rc;
+}
+
+static void entry_from_header(struct proc_entry *entry, const struct sensor_event_header *h)
+{
+	entry->ppid = h->ppid;
+	entry->uid = h->uid;
+	entry->gid = h->gid;
+	memcpy(entry->comm, h->comm, sizeof(entry->comm));
+	entry->comm[sizeof(entry->comm) - 1] = '\0';
+}
+
+static char *dup_or_null(const char *s, bool *failed)
+{
+	char *copy;
+
+	if (!s)
+		return NULL;
+	copy = wd_strdup(s);
+	if (!copy)
+		*failed = true;
+	return copy;
+}
+
+static int apply_fork(struct proc_table *table, const struct sensor_event *event)
+{
+	const struct proc_entry *parent = proc_table_get(table, event->header.pid);
+	struct proc_entry *child = table_put(table, event->fork.child_pid);
+	bool failed = false;
+
+	if (!child)
+		return 0;
+	entry_from_header(child, &event->header);
+	child->ppid = event->header.pid;
+	free(child->exepath);
+	free(child->argv0);
+	free(child->args);
+	child->exepath = parent ? dup_or_null(parent->exepath, &failed) : NULL;
+	child->argv0 = parent ? dup_or_null(parent->argv0, &failed) : NULL;
+	child->args = parent ? dup_or_null(parent->args, &failed) : NULL;
+	return failed ? -WD_ENOMEM : 0;
+}
+
+static int apply_exec(struct proc_table *table, const struct sensor_event *event)
+{
+	struct proc_entry *entry = table_put(table, event->header.pid);
+
+	if (!entry)
+		return 0;
+	entry_from_header(entry, &event->header);
+	free(entry->exepath);
+	free(entry->argv0);
+	free(entry->args);
+	entry->argv0 = NULL;
+	entry->args = NULL;
+	entry->exepath = wd_strdup(event->exec.filename);
+	if (!entry->exepath)
+		return -WD_ENOMEM;
+	return entry_read_program(table, entry);
+}
+
+int proc_table_apply(struct proc_table *table, const struct sensor_event *event)
+{
+	struct proc_entry *entry;
+
+	switch (event->header.type) {
+	case SENSOR_EVENT_FORK:
+		return apply_fork(table, event);
+	case SENSOR_EVENT_EXEC:
+		return apply_exec(table, event);
+	case SENSOR_EVENT_EXIT:
+		table_remove(table, event->header.pid);
+		return 0;
+	default:
+		entry = proc_table_get(table, event->header.pid);
+		if (entry) {
+			/* The header is newer than the table: a setuid or a prctl. */
+			entry->uid = event->header.uid;
+			entry->gid = event->header.gid;
+			return 0;
+		}
+		entry = table_put(table, event->header.pid);
+		if (!entry)
+			return 0;
+		entry_from_header(entry, &event->header);
+		return entry_read_program(table, entry);
+	}
+}
