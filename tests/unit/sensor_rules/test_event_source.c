@@ -1,0 +1,451 @@
+/* Unit tests of the sensor's event source for the rules: open flag names,
+ * command line splitting, the process table over a fixture proc directory,
+ * the field values of exec, open and connect events, and the alert JSON. */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "sensor/rules/event_source.h"
+
+static void expect_flags(int32_t flags, const char *expected)
+{
+	char buf[256];
+
+	event_open_flags_name(flags, buf, sizeof(buf));
+	assert_string_equal(buf, expected);
+}
+
+static void test_open_flags(void **state)
+{
+	(void)state;
+	expect_flags(0, "O_RDONLY");
+	expect_flags(O_RDONLY | O_CLOEXEC, "O_RDONLY|O_CLOEXEC");
+	expect_flags(O_WRONLY | O_CREAT | O_TRUNC, "O_WRONLY|O_CREAT|O_TRUNC");
+	expect_flags(O_RDWR | O_APPEND | O_NONBLOCK, "O_RDWR|O_APPEND|O_NONBLOCK");
+	/* O_SYNC holds O_DSYNC's bit, O_TMPFILE O_DIRECTORY's: one name each. */
+	expect_flags(O_WRONLY | O_SYNC, "O_WRONLY|O_SYNC");
+	expect_flags(O_RDWR | O_TMPFILE, "O_RDWR|O_TMPFILE");
+	expect_flags(O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
+		"O_RDONLY|O_DIRECTORY|O_NOFOLLOW|O_CLOEXEC");
+	/* Both access bits set is not a valid mode; it reads as RDONLY. */
+	expect_flags(O_ACCMODE, "O_RDONLY");
+}
+
+static void expect_split(const char *data, size_t len, const char *argv0, const char *args)
+{
+	char *a0 = NULL, *rest = NULL;
+
+	assert_int_equal(proc_cmdline_split(data, len, &a0, &rest), 0);
+	if (argv0)
+		assert_string_equal(a0, argv0);
+	else
+		assert_null(a0);
+	if (args)
+		assert_string_equal(rest, args);
+	else
+		assert_null(rest);
+	free(a0);
+	free(rest);
+}
+
+static void test_cmdline_split(void **state)
+{
+	(void)state;
+	expect_split("cat\0/etc/shadow\0", 16, "cat", "/etc/shadow");
+	expect_split("sh\0-c\0echo a b\0", 15, "sh", "-c echo a b");
+	expect_split("", 0, NULL, NULL);
+	/* One empty argument: a kernel thread or a process that cleared argv. */
+	expect_split("\0", 1, NULL, NULL);
+	expect_split("top", 3, "top", NULL);
+	expect_split("x\0\0y\0", 5, "x", " y");
+}
+
+static void test_types(void **state)
+{
+	(void)state;
+	assert_string_equal(event_falco_type(SENSOR_EVENT_EXEC), "execve");
+	assert_string_equal(event_falco_type(SENSOR_EVENT_OPEN), "openat");
+	assert_string_equal(event_falco_type(SENSOR_EVENT_CONNECT), "connect");
+	assert_null(event_falco_type(SENSOR_EVENT_FORK));
+	assert_null(event_falco_type(SENSOR_EVENT_EXIT));
+	assert_int_equal(event_sensor_type("execve"), SENSOR_EVENT_EXEC);
+	assert_int_equal(event_sensor_type("execveat"), SENSOR_EVENT_EXEC);
+	assert_int_equal(event_sensor_type("open"), SENSOR_EVENT_OPEN);
+	assert_int_equal(event_sensor_type("openat2"), SENSOR_EVENT_OPEN);
+	assert_int_equal(event_sensor_type("creat"), SENSOR_EVENT_OPEN);
+	assert_int_equal(event_sensor_type("connect"), SENSOR_EVENT_CONNECT);
+	assert_int_equal(event_sensor_type("ptrace"), 0);
+}
+
+static void test_time(void **state)
+{
+	char buf[40];
+
+	(void)state;
+	event_time_rfc3339(1700000000123456789LL, buf, sizeof(buf));
+	assert_string_equal(buf, "2023-11-14T22:13:20.123456789Z");
+	event_time_rfc3339(0, buf, sizeof(buf));
+	assert_string_equal(buf, "1970-01-01T00:00:00.000000000Z");
+}
+
+/* --- a fixture proc directory --- */
+
+struct fixture {
+	char root[64];
+	struct proc_table table;
+};
+
+static void write_file(const char *root, const char *rel, const char *data, size_t len)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	fclose(f);
+}
+
+static void make_dir(const char *root, const char *rel)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	assert_int_equal(mkdir(path, 0700), 0);
+}
+
+static int setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+	char link[256];
+
+	assert_non_null(fx);
+	snprintf(fx->root, sizeof(fx->root), "/tmp/wd-proc-XXXXXX");
+	assert_non_null(mkdtemp(fx->root));
+	make_dir(fx->root, "1");
+	write_file(fx->root, "1/status", "Name:\tinit\nPPid:\t0\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n",
+		47);
+	write_file(fx->root, "1/cmdline", "/sbin/init\0splash\0", 18);
+	make_dir(fx->root, "100");
+	write_file(fx->root, "100/status",
+		"Name:\tpython3\nUmask:\t0022\nPPid:\t1\nUid:\t1000\t1000\t1000\t1000\n"
+		"Gid:\t100\t100\t100\t100\n", 79);
+	write_file(fx->root, "100/cmdline", "python3\0test.py\0", 16);
+	/* Not a process: skipped. */
+	make_dir(fx->root, "self1");
+	make_dir(fx->root, "200");
+	write_file(fx->root, "200/cmdline", "sh\0-c\0id\0", 9);
+	snprintf(link, sizeof(link), "%s/200/cwd", fx->root);
+	assert_int_equal(symlink("/home/u", link), 0);
+	assert_int_equal(proc_table_init(&fx->table, fx->root), 0);
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fx = *state;
+	char cmd[128];
+
+	proc_table_free(&fx->table);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->root);
+	assert_int_equal(system(cmd), 0);
+	free(fx);
+	return 0;
+}
+
+static void header(struct sensor_event *event, uint32_t type, uint32_t pid, uint32_t ppid,
+	const char *comm)
+{
+	memset(event, 0, sizeof(*event));
+	event->header.type = type;
+	event->header.pid = pid;
+	event->header.tid = pid;
+	event->header.ppid = ppid;
+	event->header.uid = 0;
+	event->header.gid = 0;
+	event->header.timestamp_ns = 1700000000123456789ULL;
+	snprintf(event->header.comm, sizeof(event->header.comm), "%s", comm);
+}
+
+static void expect_str(struct event_fields *f, const char *field, const char *arg,
+	const char *expected)
+{
+	struct cond_fvalue v = { .kind = COND_V_UNSET };
+
+	event_fields_get(f, field, arg, &v);
+	if (!expected) {
+		assert_int_equal(v.kind, COND_V_UNSET);
+		return;
+	}
+	assert_int_equal(v.kind, COND_V_STRING);
+	assert_string_equal(v.str, expected);
+}
+
+static void expect_num(struct event_fields *f, const char *field, int64_t expected)
+{
+	struct cond_fvalue v = { .kind = COND_V_UNSET };
+
+	event_fields_get(f, field, NULL, &v);
+	assert_int_equal(v.kind, COND_V_NUMBER);
+	assert_int_equal(v.num, expected);
+}
+
+/* Seeds from the fixture, then python3 (100) forks 200, which runs sh. */
+static void run_shell(struct fixture *fx)
+{
+	struct wd_error err = { 0 };
+	struct sensor_event event;
+	const struct proc_entry *e;
+
+	assert_int_equal(proc_table_seed(&fx->table, &err), 0);
+	assert_int_equal(fx->table.count, 2);
+	e = proc_table_get(&fx->table, 100);
+	assert_non_null(e);
+	assert_string_equal(e->comm, "python3");
+	assert_int_equal(e->ppid, 1);
+	assert_int_equal(e->uid, 1000);
+	assert_int_equal(e->gid, 100);
+	assert_string_equal(e->argv0, "python3");
+	assert_string_equal(e->args, "test.py");
+
+	header(&event, SENSOR_EVENT_FORK, 100, 1, "python3");
+	event.fork.child_pid = 200;
+	event.fork.child_tid = 200;
+	assert_int_equal(proc_table_apply(&fx->table, &event), 0);
+	e = proc_table_get(&fx->table, 200);
+	assert_non_null(e);
+	assert_int_equal(e->ppid, 100);
+	assert_string_equal(e->args, "test.py");
+
+	header(&event, SENSOR_EVENT_EXEC, 200, 100, "sh");
+	snprintf(event.exec.filename, sizeof(event.exec.filename), "/usr/bin/sh");
+	assert_int_equal(proc_table_apply(&fx->table, &event), 0);
+}
+
+static void test_exec_fields(void **state)
+{
+	struct fixture *fx = *state;
+	struct sensor_event event;
+	struct event_fields f;
+	struct cond_fvalue v = { .kind = COND_V_UNSET };
+
+	run_shell(fx);
+	header(&event, SENSOR_EVENT_EXEC, 200, 100, "sh");
+	snprintf(event.exec.filename, sizeof(event.exec.filename), "/usr/bin/sh");
+	event_fields_init(&f, &event, &fx->table, 0);
+	expect_str(&f, "evt.type", NULL, "execve");
+	expect_num(&f, "evt.time", 1700000000123456789LL);
+	expect_num(&f, "proc.pid", 200);
+	expect_num(&f, "proc.ppid", 100);
+	expect_str(&f, "proc.name", NULL, "sh");
+	expect_str(&f, "proc.exe", NULL, "sh");
+	expect_str(&f, "proc.exepath", NULL, "/usr/bin/sh");
+	expect_str(&f, "proc.args", NULL, "-c id");
+	expect_str(&f, "proc.cmdline", NULL, "sh -c id");
+	expect_str(&f, "proc.pname", NULL, "python3");
+	expect_str(&f, "proc.pcmdline", NULL, "python3 test.py");
+	expect_str(&f, "proc.aname", "0", "sh");
+	expect_str(&f, "proc.aname", "1", "python3");
+	expect_str(&f, "proc.aname", "2", "init");
+	expect_str(&f, "proc.aname", "3", NULL);
+	expect_str(&f, "proc.aname", "x", NULL);
+	event_fields_get(&f, "proc.aname", NULL, &v);
+	assert_int_equal(v.kind, COND_V_LIST);
+	assert_int_equal(v.count, 2);
+	assert_string_equal(v.items[0], "python3");
+	assert_string_equal(v.items[1], "init");
+	expect_num(&f, "user.uid", 0);
+	expect_str(&f, "user.name", NULL, "root");
+	expect_num(&f, "group.gid", 0);
+	/* Open-only and unknown fields stay unset. */
+	expect_str(&f, "fd.name", NULL, NULL);
+	expect_str(&f, "evt.arg.flags", NULL, NULL);
+	expect_str(&f, "proc.cwd", NULL, NULL);
+	v.kind = COND_V_UNSET;
+	event_fields_get(&f, "evt.is_open_read", NULL, &v);
+	assert_int_equal(v.kind, COND_V_UNSET);
+	event_fields_clear(&f);
+
+	/* The exit takes the process out of the table. */
+	header(&event, SENSOR_EVENT_EXIT, 200, 100, "sh");
+	assert_int_equal(proc_table_apply(&fx->table, &event), 0);
+	assert_null(proc_table_get(&fx->table, 200));
+	assert_int_equal(fx->table.count, 2);
+}
+
+static void test_open_fields(void **state)
+{
+	struct fixture *fx = *state;
+	struct sensor_event event;
+	struct event_fields f;
+
+	run_shell(fx);
+	header(&event, SENSOR_EVENT_OPEN, 200, 100, "sh");
+	event.open.dfd = AT_FDCWD;
+	event.open.flags = O_RDONLY | O_CLOEXEC;
+	snprintf(event.open.path, sizeof(event.open.path), "/etc/shadow");
+	event_fields_init(&f, &event, &fx->table, 0);
+	expect_str(&f, "evt.type", NULL, "openat");
+	expect_str(&f, "fd.name", NULL, "/etc/shadow");
+	expect_str(&f, "fd.directory", NULL, "/etc");
+	expect_str(&f, "fd.filename", NULL, "shadow");
+	expect_str(&f, "evt.arg.flags", NULL, "O_RDONLY|O_CLOEXEC");
+	expect_str(&f, "evt.arg", "flags", "O_RDONLY|O_CLOEXEC");
+	expect_num(&f, "evt.is_open_read", 1);
+	expect_num(&f, "evt.is_open_write", 0);
+	expect_str(&f, "proc.cmdline", NULL, "sh -c id");
+	event_fields_clear(&f);
+
+	/* A relative path is joined to the working directory. */
+	event.open.flags = O_RDWR | O_CREAT;
+	snprintf(event.open.path, sizeof(event.open.path), "./notes.txt");
+	event_fields_init(&f, &event, &fx->table, 0);
+	expect_str(&f, "fd.name", NULL, "/home/u/notes.txt");
+	expect_str(&f, "fd.directory", NULL, "/home/u");
+	expect_num(&f, "evt.is_open_read", 1);
+	expect_num(&f, "evt.is_open_write", 1);
+	event_fields_clear(&f);
+
+	/* A file in / keeps "/" as its directory. */
+	snprintf(event.open.path, sizeof(event.open.path), "/vmlinuz");
+	event_fields_init(&f, &event, &fx->table, 0);
+	expect_str(&f, "fd.directory", NULL, "/");
+	expect_str(&f, "fd.filename", NULL, "vmlinuz");
+	event_fields_clear(&f);
+}
+
+static void test_connect_fields(void **state)
+{
+	struct fixture *fx = *state;
+	struct sensor_event event;
+	struct event_fields f;
+	static const uint8_t v6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+
+	run_shell(fx);
+	header(&event, SENSOR_EVENT_CONNECT, 200, 100, "sh");
+	event.connect.family = AF_INET;
+	event.connect.port = 8080;
+	memcpy(event.connect.addr, "\x7f\x00\x00\x01", 4);
+	event_fields_init(&f, &event, &fx->table, 0);
+	expect_str(&f, "evt.type", NULL, "connect");
+	expect_str(&f, "fd.name", NULL, "127.0.0.1:8080");
+	expect_str(&f, "fd.directory", NULL, NULL);
+	event_fields_clear(&f);
+
+	event.connect.family = AF_INET6;
+	event.connect.port = 443;
+	memcpy(event.connect.addr, v6, sizeof(v6));
+	event_fields_init(&f, &event, &fx->table, 0);
+	expect_str(&f, "fd.name", NULL, "2001:db8::1:443");
+	event_fields_clear(&f);
+}
+
+/* A process first seen on an open is added from its header and proc_root. */
+static void test_unknown_process(void **state)
+{
+	struct fixture *fx = *state;
+	struct sensor_event event;
+	struct event_fields f;
+
+	header(&event, SENSOR_EVENT_OPEN, 4242, 1, "late");
+	snprintf(event.open.path, sizeof(event.open.path), "/tmp/x");
+	assert_int_equal(proc_table_apply(&fx->table, &event), 0);
+	event_fields_init(&f, &event, &fx->table, 0);
+	expect_str(&f, "proc.name", NULL, "late");
+	expect_str(&f, "proc.cmdline", NULL, "late");
+	expect_str(&f, "proc.args", NULL, "");
+	expect_str(&f, "proc.exe", NULL, NULL);
+	expect_str(&f, "proc.pname", NULL, NULL);
+	event_fields_clear(&f);
+}
+
+static void test_alert_json(void **state)
+{
+	struct fixture *fx = *state;
+	struct sensor_event event;
+	struct event_fields f;
+	char *tags[] = { "filesystem", "mitre_credential_access" };
+	struct rules_rule rule = {
+		.name = "Read shadow",
+		.output = "%proc.name read %fd.name (user=%user.name uid=%user.uid "
+			"read=%evt.is_open_read pod=%k8s.pod.name a1=%proc.aname[1] 100%). 5% off",
+		.priority = RULES_WARNING,
+		.tags = tags,
+		.ntags = 2,
+	};
+	json_t *alert;
+	char *text;
+
+	run_shell(fx);
+	header(&event, SENSOR_EVENT_OPEN, 200, 100, "cat");
+	event.open.flags = O_RDONLY;
+	snprintf(event.open.path, sizeof(event.open.path), "/etc/shadow");
+	event_fields_init(&f, &event, &fx->table, 0);
+	alert = event_alert_json(&rule, &f, "host1");
+	assert_non_null(alert);
+	text = json_dumps(alert, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	assert_string_equal(text,
+		"{\"time\":\"2023-11-14T22:13:20.123456789Z\",\"rule\":\"Read shadow\","
+		"\"priority\":\"Warning\",\"output\":\"cat read /etc/shadow (user=root uid=0 "
+		"read=true pod=<NA> a1=python3 100%). 5% off\",\"output_fields\":{"
+		"\"proc.name\":\"cat\",\"fd.name\":\"/etc/shadow\",\"user.name\":\"root\","
+		"\"user.uid\":0,\"evt.is_open_read\":true,\"k8s.pod.name\":null,"
+		"\"proc.aname[1]\":\"python3\"},\"source\":\"syscall\","
+		"\"tags\":[\"filesystem\",\"mitre_credential_access\"],\"hostname\":\"host1\"}");
+	free(text);
+	json_decref(alert);
+	event_fields_clear(&f);
+}
+
+/* A path that is not UTF-8 still yields an alert, with '?' for its bytes. */
+static void test_alert_not_utf8(void **state)
+{
+	struct fixture *fx = *state;
+	struct sensor_event event;
+	struct event_fields f;
+	struct rules_rule rule = { .name = "r", .output = "open %fd.name",
+		.priority = RULES_DEBUG };
+	json_t *alert;
+
+	header(&event, SENSOR_EVENT_OPEN, 4242, 1, "x");
+	snprintf(event.open.path, sizeof(event.open.path), "/tmp/\xff\xfe");
+	event_fields_init(&f, &event, &fx->table, 0);
+	alert = event_alert_json(&rule, &f, "h");
+	assert_non_null(alert);
+	assert_string_equal(json_string_value(json_object_get(alert, "output")), "open /tmp/??");
+	assert_string_equal(json_string_value(json_object_get(
+		json_object_get(alert, "output_fields"), "fd.name")), "/tmp/??");
+	assert_string_equal(json_string_value(json_object_get(alert, "priority")), "Debug");
+	json_decref(alert);
+	event_fields_clear(&f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_open_flags),
+		cmocka_unit_test(test_cmdline_split),
+		cmocka_unit_test(test_types),
+		cmocka_unit_test(test_time),
+		cmocka_unit_test_setup_teardown(test_exec_fields, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_fields, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_connect_fields, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_process, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_alert_json, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_alert_not_utf8, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
