@@ -117,6 +117,9 @@ static void write_file(const char *root, const char *rel, const char *data, size
 	fclose(f);
 }
 
+/* Writes a string literal, NULs included, without its final NUL. */
+#define WRITE_LITERAL(root, rel, lit) write_file(root, rel, lit, sizeof(lit) - 1)
+
 static void make_dir(const char *root, const char *rel)
 {
 	char path[256];
@@ -134,18 +137,18 @@ static int setup(void **state)
 	snprintf(fx->root, sizeof(fx->root), "/tmp/wd-proc-XXXXXX");
 	assert_non_null(mkdtemp(fx->root));
 	make_dir(fx->root, "1");
-	write_file(fx->root, "1/status", "Name:\tinit\nPPid:\t0\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n",
-		47);
-	write_file(fx->root, "1/cmdline", "/sbin/init\0splash\0", 18);
+	WRITE_LITERAL(fx->root, "1/status",
+		"Name:\tinit\nPPid:\t0\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n");
+	WRITE_LITERAL(fx->root, "1/cmdline", "/sbin/init\0splash\0");
 	make_dir(fx->root, "100");
-	write_file(fx->root, "100/status",
+	WRITE_LITERAL(fx->root, "100/status",
 		"Name:\tpython3\nUmask:\t0022\nPPid:\t1\nUid:\t1000\t1000\t1000\t1000\n"
-		"Gid:\t100\t100\t100\t100\n", 79);
-	write_file(fx->root, "100/cmdline", "python3\0test.py\0", 16);
+		"Gid:\t100\t100\t100\t100\n");
+	WRITE_LITERAL(fx->root, "100/cmdline", "python3\0test.py\0");
 	/* Not a process: skipped. */
 	make_dir(fx->root, "self1");
 	make_dir(fx->root, "200");
-	write_file(fx->root, "200/cmdline", "sh\0-c\0id\0", 9);
+	WRITE_LITERAL(fx->root, "200/cmdline", "sh\0-c\0id\0");
 	snprintf(link, sizeof(link), "%s/200/cwd", fx->root);
 	assert_int_equal(symlink("/home/u", link), 0);
 	assert_int_equal(proc_table_init(&fx->table, fx->root), 0);
