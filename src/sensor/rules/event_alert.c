@@ -113,6 +113,10 @@ static int render_output(struct event_fields *f, const char *format, struct wd_b
 		/* A trailing dot ends the sentence, not the field name. */
 		while (p > start && p[-1] == '.')
 			p--;
+		if (p == start) {
+			WD_TRY(wd_buf_append_byte(out, '%'));
+			continue;
+		}
 		end = p;
 		snprintf(name, sizeof(name), "%.*s", (int)(end - start), start);
 		if (*p == '[') {

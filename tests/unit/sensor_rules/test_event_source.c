@@ -383,7 +383,7 @@ static void test_alert_json(void **state)
 	struct rules_rule rule = {
 		.name = "Read shadow",
 		.output = "%proc.name read %fd.name (user=%user.name uid=%user.uid "
-			"read=%evt.is_open_read pod=%k8s.pod.name a1=%proc.aname[1] 100%). 5% off",
+			"read=%evt.is_open_read pod=%k8s.pod.name a1=%proc.aname[1] 100%). 5% off %.",
 		.priority = RULES_WARNING,
 		.tags = tags,
 		.ntags = 2,
@@ -402,7 +402,7 @@ static void test_alert_json(void **state)
 	assert_string_equal(text,
 		"{\"time\":\"2023-11-14T22:13:20.123456789Z\",\"rule\":\"Read shadow\","
 		"\"priority\":\"Warning\",\"output\":\"cat read /etc/shadow (user=root uid=0 "
-		"read=true pod=<NA> a1=python3 100%). 5% off\",\"output_fields\":{"
+		"read=true pod=<NA> a1=python3 100%). 5% off %.\",\"output_fields\":{"
 		"\"proc.name\":\"cat\",\"fd.name\":\"/etc/shadow\",\"user.name\":\"root\","
 		"\"user.uid\":0,\"evt.is_open_read\":true,\"k8s.pod.name\":null,"
 		"\"proc.aname[1]\":\"python3\"},\"source\":\"syscall\","
