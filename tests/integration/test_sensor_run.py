@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""warden sensor run against the real kernel: a rule file written here must
-load with the expected report, `cat /etc/shadow` and a shell started by a
+"""warden sensor run against the real kernel. A rule file written here must
+load with the expected report. `cat /etc/shadow` and a shell started by a
 named parent must each give one exact Falco JSON alert within 1 s, and an
 unrelated open must give none."""
 import datetime

@@ -39,7 +39,9 @@ uint32_t event_sensor_type(const char *falco_type)
 
 void event_open_flags_name(int32_t flags, char *buf, size_t size)
 {
-	/* Falco's names; the access mode comes first since O_RDONLY is 0. */
+	/* Falco's flag names. The access mode comes first because O_RDONLY is 0.
+	 * NOTE: the order of the other names is this table's, not checked
+	 * against Falco's output. */
 	static const struct { int bits; const char *name; } names[] = {
 		{ O_CREAT, "O_CREAT" }, { O_EXCL, "O_EXCL" }, { O_NOCTTY, "O_NOCTTY" },
 		{ O_TRUNC, "O_TRUNC" }, { O_APPEND, "O_APPEND" }, { O_NONBLOCK, "O_NONBLOCK" },

@@ -1,7 +1,7 @@
-/* The sensor's kernel events as a source of Falco field values: a table of
- * the host's processes kept up to date from exec, fork and exit events, the
- * field getter the rule conditions read through, and the alert line Falco
- * writes for a matching rule. */
+/* The sensor's kernel events as a source of Falco field values. This header
+ * declares a table of the host's processes that exec, fork and exit events
+ * keep up to date, the field getter of the rule conditions, and the alert
+ * line in Falco's JSON output format. */
 #pragma once
 
 #include <stdbool.h>

@@ -147,8 +147,10 @@ static ssize_t read_small(const char *path, char *buf, size_t size)
 	return (ssize_t)total;
 }
 
-/* Rereads pid's program and command line from proc_root; a process that
- * ended meanwhile keeps what the event said. */
+/* Rereads pid's program and command line from proc_root. A process that
+ * ended meanwhile keeps what the event said.
+ * NOTE: the read happens when user space handles the event, so a process
+ * that already ran another exec shows that later command line. */
 static int entry_read_program(const struct proc_table *table, struct proc_entry *entry)
 {
 	char path[256], buf[CMDLINE_MAX];

@@ -32,7 +32,8 @@ static void test_open_flags(void **state)
 	expect_flags(O_RDONLY | O_CLOEXEC, "O_RDONLY|O_CLOEXEC");
 	expect_flags(O_WRONLY | O_CREAT | O_TRUNC, "O_WRONLY|O_CREAT|O_TRUNC");
 	expect_flags(O_RDWR | O_APPEND | O_NONBLOCK, "O_RDWR|O_APPEND|O_NONBLOCK");
-	/* O_SYNC holds O_DSYNC's bit, O_TMPFILE O_DIRECTORY's: one name each. */
+	/* O_SYNC contains O_DSYNC's bit and O_TMPFILE contains O_DIRECTORY's,
+	 * so each gets one name. */
 	expect_flags(O_WRONLY | O_SYNC, "O_WRONLY|O_SYNC");
 	expect_flags(O_RDWR | O_TMPFILE, "O_RDWR|O_TMPFILE");
 	expect_flags(O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
