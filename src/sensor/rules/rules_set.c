@@ -320,7 +320,10 @@ static int compile_rule(struct rules_set *set, struct rules_rule *rule, struct w
 		tset_free(&types);
 		return wd_error_set(err, rc, "out of memory");
 	}
-	qsort(types.v, types.n, sizeof(*types.v), cmp_str);
+	/* A rule without an evt.type restriction has no array: qsort(NULL) is
+	 * undefined even for zero items. */
+	if (types.n > 1)
+		qsort(types.v, types.n, sizeof(*types.v), cmp_str);
 	rule->evttypes = types.v;
 	rule->nevttypes = types.n;
 	rule->any_evttype = types.all;
