@@ -136,31 +136,6 @@ out:
 	return rc;
 }
 
-/* The sensor types the loaded rules read; 0 when no rule loaded. */
-static unsigned rules_types(const struct rules_set *set)
-{
-	unsigned mask = 0;
-
-	for (size_t i = 0; i < rules_count(set); i++) {
-		const struct rules_rule *rule = rules_get(set, i);
-
-		if (rule->status != RULES_LOADED)
-			continue;
-		if (rule->any_evttype) {
-			mask |= SENSOR_TYPES_ALL;
-			continue;
-		}
-		for (size_t j = 0; j < rule->nevttypes; j++) {
-			uint32_t type = event_sensor_type(rule->evttypes[j]);
-
-			if (type)
-				mask |= SENSOR_TYPE_BIT(type);
-		}
-	}
-	return mask & (SENSOR_TYPE_BIT(SENSOR_EVENT_EXEC) | SENSOR_TYPE_BIT(SENSOR_EVENT_OPEN) |
-		SENSOR_TYPE_BIT(SENSOR_EVENT_CONNECT));
-}
-
 static bool write_alert(const struct rules_rule *rule, void *ctx)
 {
 	struct run_state *st = ctx;
@@ -271,7 +246,7 @@ int cmd_sensor_run(int argc, char **argv)
 	if (rc != CLI_CONTINUE)
 		goto out;
 	rc = CLI_EXIT_FAILURE;
-	needed = rules_types(st.set);
+	needed = event_rules_types(st.set);
 	st.match_mask = needed & args.types;
 	if (!st.match_mask) {
 		fprintf(stderr, "warden sensor: no loaded rule reads an event the sensor reports\n");

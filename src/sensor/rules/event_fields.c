@@ -37,6 +37,30 @@ uint32_t event_sensor_type(const char *falco_type)
 	return 0;
 }
 
+unsigned event_rules_types(const struct rules_set *set)
+{
+	unsigned mask = 0;
+
+	for (size_t i = 0; i < rules_count(set); i++) {
+		const struct rules_rule *rule = rules_get(set, i);
+
+		if (rule->status != RULES_LOADED)
+			continue;
+		if (rule->any_evttype) {
+			mask |= SENSOR_TYPES_ALL;
+			continue;
+		}
+		for (size_t j = 0; j < rule->nevttypes; j++) {
+			uint32_t type = event_sensor_type(rule->evttypes[j]);
+
+			if (type)
+				mask |= SENSOR_TYPE_BIT(type);
+		}
+	}
+	return mask & (SENSOR_TYPE_BIT(SENSOR_EVENT_EXEC) | SENSOR_TYPE_BIT(SENSOR_EVENT_OPEN) |
+		SENSOR_TYPE_BIT(SENSOR_EVENT_CONNECT));
+}
+
 void event_open_flags_name(int32_t flags, char *buf, size_t size)
 {
 	/* Falco's flag names. The access mode comes first because O_RDONLY is 0.

@@ -78,6 +78,11 @@ const char *event_falco_type(uint32_t type);
  * exec; open, openat, openat2 and creat: open; connect), or 0. */
 uint32_t event_sensor_type(const char *falco_type);
 
+/* Returns the mask of SENSOR_TYPE_BIT()s of exec, open and connect that the
+ * loaded rules of set read: a rule without an evt.type restriction reads
+ * all three. 0 when no loaded rule reads any of them. */
+unsigned event_rules_types(const struct rules_set *set);
+
 /* One event being evaluated: the getter's context. */
 struct event_fields {
 	const struct sensor_event *event;

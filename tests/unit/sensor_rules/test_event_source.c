@@ -88,6 +88,42 @@ static void test_types(void **state)
 	assert_int_equal(event_sensor_type("ptrace"), 0);
 }
 
+static unsigned types_of_rules(const char *yaml)
+{
+	struct rules_set *set = NULL;
+	struct wd_error err = { 0 };
+	unsigned mask;
+
+	assert_int_equal(rules_set_new(&set), 0);
+	assert_int_equal(rules_load_buffer(set, "t.yaml", yaml, strlen(yaml), &err), 0);
+	assert_int_equal(rules_compile(set, &err), 0);
+	mask = event_rules_types(set);
+	rules_set_free(set);
+	return mask;
+}
+
+#define RULE(name, cond) \
+	"- rule: " name "\n  desc: d\n  condition: " cond "\n  output: o\n  priority: INFO\n"
+
+static void test_rules_types(void **state)
+{
+	const unsigned exec = SENSOR_TYPE_BIT(SENSOR_EVENT_EXEC);
+	const unsigned open = SENSOR_TYPE_BIT(SENSOR_EVENT_OPEN);
+	const unsigned connect = SENSOR_TYPE_BIT(SENSOR_EVENT_CONNECT);
+
+	(void)state;
+	assert_int_equal(types_of_rules(RULE("a", "evt.type = execve and proc.name = sh")), exec);
+	assert_int_equal(types_of_rules(RULE("a", "evt.type in (execveat, creat)")), exec | open);
+	assert_int_equal(types_of_rules(RULE("a", "evt.type = openat2") RULE("b",
+		"evt.type = connect")), open | connect);
+	/* No evt.type restriction: every type the rules can see. */
+	assert_int_equal(types_of_rules(RULE("a", "proc.name = sh")), exec | open | connect);
+	/* Types the sensor has no event for, and rules that did not load. */
+	assert_int_equal(types_of_rules(RULE("a", "evt.type = ptrace")), 0);
+	assert_int_equal(types_of_rules(RULE("a", "fd.bogus = 1")), 0);
+	assert_int_equal(types_of_rules(RULE("a", "proc.name = sh") "  enabled: false\n"), 0);
+}
+
 static void test_time(void **state)
 {
 	char buf[40];
@@ -443,6 +479,7 @@ int main(void)
 		cmocka_unit_test(test_cmdline_split),
 		cmocka_unit_test(test_types),
 		cmocka_unit_test(test_time),
+		cmocka_unit_test(test_rules_types),
 		cmocka_unit_test_setup_teardown(test_exec_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_connect_fields, setup, teardown),
