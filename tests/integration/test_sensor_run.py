@@ -216,6 +216,11 @@ def test_run(workdir):
 
 
 def test_usage(workdir):
+    result = subprocess.run([WARDEN, "sensor", "run", "--help"], capture_output=True,
+                            text=True, timeout=30)
+    check("--help exit code", result.returncode, 0)
+    check("--help synopsis", "--rules FILE [--rules FILE...] [--output FILE] [--types LIST]"
+          in result.stdout, True)
     result = subprocess.run([WARDEN, "sensor", "run"], capture_output=True, text=True,
                             timeout=30)
     check("no --rules exit code", result.returncode, 2)

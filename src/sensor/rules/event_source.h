@@ -61,8 +61,8 @@ struct proc_entry *proc_table_get(const struct proc_table *table, uint32_t pid);
  * time. WD_ENOMEM. */
 WD_MUST_CHECK int proc_table_apply(struct proc_table *table, const struct sensor_event *event);
 
-/* Splits a NUL-separated command line of len bytes (as /proc/PID/cmdline
- * holds it) into argv[0] and the other arguments joined by spaces, both
+/* Splits a NUL-separated command line of len bytes (the format of
+ * /proc/PID/cmdline) into argv[0] and the other arguments joined by spaces, both
  * new strings. WD_ENOMEM. An empty command line yields two NULLs. */
 WD_MUST_CHECK int proc_cmdline_split(const char *data, size_t len, char **ret_argv0,
 	char **ret_args);
