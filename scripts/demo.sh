@@ -21,6 +21,7 @@ TLS_SERVER_PID=""
 AGENT_PID=""
 PROXY_PIDS=""
 NGINX_PID=""
+SENSOR_PID=""
 PG_DIR=""
 
 cleanup() {
@@ -28,7 +29,7 @@ cleanup() {
 		runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D "$PG_DIR/data" \
 			-m immediate stop >/dev/null 2>&1 || true
 	fi
-	for pid in $PROXY_PIDS $NGINX_PID $AGENT_PID $TLS_SERVER_PID $OTHER_PID $SERVER_PID; do
+	for pid in $SENSOR_PID $PROXY_PIDS $NGINX_PID $AGENT_PID $TLS_SERVER_PID $OTHER_PID $SERVER_PID; do
 		kill "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
 	done
@@ -517,5 +518,47 @@ case " $UNSIGNED_IDS " in *" spiffe://example.org/app-unsigned "*)
 	echo "demo: the unsigned copy got an SVID" >&2; exit 1 ;; esac
 grep -q 'requires a signed binary' "$WORK/example.org/server.log" ||
 	{ echo "demo: the server logged no refusal" >&2; exit 1; }
+
+step "the eBPF sensor runs a Falco rule and alerts when a process reads /etc/shadow"
+if ! "$WARDEN" sensor events --help >/dev/null 2>&1; then
+	echo "skipped: this warden was built without the eBPF sensor (clang, bpftool, libbpf-dev or /sys/kernel/btf/vmlinux missing)"
+else
+	cat >"$WORK/rules.yaml" <<'EOF'
+- list: shadow_files
+  items: [/etc/shadow]
+- rule: Read sensitive file
+  desc: a process read the shadow password file
+  condition: evt.type in (open, openat) and fd.name in (shadow_files) and evt.is_open_read = true
+  output: "%proc.name read %fd.name (user=%user.name parent=%proc.pname)"
+  priority: WARNING
+  tags: [filesystem, mitre_credential_access]
+EOF
+	cat "$WORK/rules.yaml"
+	echo "\$ warden sensor run --rules rules.yaml --output alerts.json &"
+	"$WARDEN" sensor run --rules "$WORK/rules.yaml" --output "$WORK/alerts.json" \
+		2>"$WORK/sensor.log" &
+	SENSOR_PID=$!
+	# The load report comes once the programs are attached.
+	for _ in $(seq 1 100); do
+		grep -q '^loaded ' "$WORK/sensor.log" 2>/dev/null && break
+		kill -0 "$SENSOR_PID" 2>/dev/null || { cat "$WORK/sensor.log" >&2; exit 1; }
+		sleep 0.1
+	done
+	sed 's/^/  /' "$WORK/sensor.log"
+	sleep 0.5
+	echo "\$ cat /etc/shadow >/dev/null"
+	cat /etc/shadow >/dev/null
+	for _ in $(seq 1 50); do
+		grep -q 'Read sensitive file' "$WORK/alerts.json" 2>/dev/null && break
+		sleep 0.1
+	done
+	grep -q 'Read sensitive file' "$WORK/alerts.json" 2>/dev/null ||
+		{ echo "demo: the sensor raised no alert" >&2; exit 1; }
+	echo "the alert, in Falco's JSON output format:"
+	grep -m1 'Read sensitive file' "$WORK/alerts.json" | sed 's/^/  /'
+	kill "$SENSOR_PID" 2>/dev/null || true
+	wait "$SENSOR_PID" 2>/dev/null || true
+	SENSOR_PID=
+fi
 
 printf '\ndemo finished\n'
