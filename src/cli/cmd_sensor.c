@@ -184,7 +184,7 @@ static int sensor_events(int argc, char **argv)
 	sigemptyset(&action.sa_mask);
 	sigaction(SIGINT, &action, NULL);
 	sigaction(SIGTERM, &action, NULL);
-	/* A reader of a pipe sees each event as it happens. */
+	/* Line buffering, so a reader of a pipe gets each event as it happens. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	fprintf(stderr, "warden sensor: attached\n");
 

@@ -120,7 +120,7 @@ static int check_not_revoked(struct authority *authority, X509 *leaf, const char
 
 /* A key-signed bundle names its key by a hint that proves nothing. When the
  * signature has failed and the hint matches no trusted key, the likely cause
- * is a key the server does not trust, and the error says so. */
+ * is a key the server does not trust, and the error names that cause. */
 static void explain_unknown_key(const struct admission *admission,
 	const struct content_form *form, struct wd_error *err)
 {

@@ -12,9 +12,9 @@
 /* Most uids admin.allowed_uids may list. */
 #define SERVER_MAX_ADMIN_UIDS 64
 
-/* Most items each list of the admission section may hold. */
+/* Maximum number of items in each list of the admission section. */
 #define SERVER_MAX_ADMISSION_ITEMS 64
-/* Longest in-toto predicate type admission.predicate_types may list. */
+/* Maximum length of an in-toto predicate type in admission.predicate_types. */
 #define SERVER_PREDICATE_TYPE_MAX_LEN 1024
 
 /* Settings of `warden server`, read from YAML and then overridden by flags.

@@ -223,7 +223,7 @@ static int choose(const struct candidates *list, const char *platform, size_t *r
 			list->count, matches == 0 ? "none" : "several", expected);
 }
 
-/* How a layer's media type says it is stored; NULL when it is no layer
+/* The storage a layer's media type declares; NULL when it is no layer
  * warden can unpack (an encrypted or unknown type). */
 static const char *layer_encoding(const char *type)
 {

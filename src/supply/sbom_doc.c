@@ -63,7 +63,7 @@ int sbom_document_uuid(const struct sbom_catalog *catalog, const struct sbom_sub
 }
 
 /* True for the types whose packages come from one database per root, where
- * the purl alone tells packages apart. */
+ * the purl alone distinguishes packages. */
 static bool is_os_package(const struct sbom_package *pkg)
 {
 	return pkg->type == SBOM_TYPE_DEB || pkg->type == SBOM_TYPE_APK ||

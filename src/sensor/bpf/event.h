@@ -23,7 +23,7 @@ enum sensor_event_type {
 	SENSOR_EVENT_TYPE_COUNT = 6, /* one past the last type */
 };
 
-/* Why the kernel side dropped an event; the keys of the drops map. */
+/* Reasons the kernel side dropped an event, the keys of the drops map. */
 enum sensor_drop_reason {
 	SENSOR_DROP_RINGBUF_FULL = 0, /* bpf_ringbuf_reserve failed */
 	SENSOR_DROP_FILTERED = 1,     /* the type is disabled in enabled_types */
@@ -31,7 +31,7 @@ enum sensor_drop_reason {
 };
 
 /* 64 bytes, no implicit padding. The ids are those of the task that caused
- * the event, as the kernel sees them in the initial namespaces. */
+ * the event, as the kernel numbers them in the initial namespaces. */
 struct sensor_event_header {
 	__u32 type;          /* enum sensor_event_type */
 	__u32 size;          /* bytes of the whole record, header included */

@@ -92,8 +92,8 @@ struct cond_node {
 	size_t nvalues;
 };
 
-/* What the parser asks its owner: the text of a macro and the items of a
- * list, or NULL when no such name is defined. */
+/* Lookups the parser requests from its owner: the text of a macro and the
+ * items of a list, or NULL when no such name is defined. */
 struct cond_env {
 	const char *(*macro)(void *ctx, const char *name);
 	const char *const *(*list)(void *ctx, const char *name, size_t *ret_count);

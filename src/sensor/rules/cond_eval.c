@@ -1,5 +1,5 @@
 /* Evaluates a condition AST against one event, with Falco's semantics: a
- * check on an unset field is false (so `not` of it is true), `exists` asks
+ * check on an unset field is false (so `not` of it is true), `exists` tests
  * whether the field is set, and a multi-valued field matches a scalar
  * operator when any of its values does. */
 #include <ctype.h>
@@ -105,7 +105,9 @@ static void fetch(const struct cond_operand *op, cond_getter get, void *ctx, str
 	case COND_V_STRING:
 		m->n = 1;
 		m->items[0].s = fv.str ? fv.str : "";
-		m->items[0].len = fv.str ? (fv.len ? fv.len : strlen(fv.str)) : 0;
+		m->items[0].len = 0;
+		if (fv.str)
+			m->items[0].len = fv.len ? fv.len : strlen(fv.str);
 		m->items[0].is_num = text_number(m->items[0].s, m->items[0].len, &m->items[0].num);
 		break;
 	case COND_V_NUMBER:

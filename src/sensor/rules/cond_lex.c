@@ -1,5 +1,5 @@
 /* Tokens of Falco's filter language. Which token means what (field, macro,
- * keyword, bare value) depends on where it stands, so the parser decides. */
+ * keyword, bare value) depends on its position, so the parser decides. */
 #include <string.h>
 
 #include "common/alloc.h"
@@ -83,7 +83,12 @@ int cond_lex(const char *text, size_t *pos, struct cond_token *tok, struct wd_er
 	size_t start = i;
 
 	if (c == '(' || c == ')' || c == ',') {
-		tok->kind = c == '(' ? COND_TOK_LPAREN : c == ')' ? COND_TOK_RPAREN : COND_TOK_COMMA;
+		if (c == '(')
+			tok->kind = COND_TOK_LPAREN;
+		else if (c == ')')
+			tok->kind = COND_TOK_RPAREN;
+		else
+			tok->kind = COND_TOK_COMMA;
 		i++;
 	} else if (c == '=' || c == '<' || c == '>' || c == '!') {
 		tok->kind = COND_TOK_OP;

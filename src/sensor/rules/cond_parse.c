@@ -191,7 +191,7 @@ static int parse_field(struct parser *p, const struct lexer *lx, struct cond_ope
 	return 0;
 }
 
-/* field | xform(operand); the lexer stands on the first word. */
+/* Parses field | xform(operand), with the lexer at the first word. */
 static int parse_operand(struct parser *p, struct lexer *lx, struct cond_operand *ret, size_t depth)
 {
 	int rc;

@@ -148,7 +148,7 @@ static ssize_t read_small(const char *path, char *buf, size_t size)
 }
 
 /* Rereads pid's program and command line from proc_root. A process that
- * ended meanwhile keeps what the event said.
+ * ended meanwhile keeps the values from the event.
  * NOTE: the read happens when user space handles the event, so a process
  * that already ran another exec shows that later command line. */
 static int entry_read_program(const struct proc_table *table, struct proc_entry *entry)

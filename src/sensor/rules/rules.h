@@ -35,7 +35,7 @@ const char *rules_priority_name(enum rules_priority priority);
 enum rules_status {
 	RULES_PENDING,      /* loaded, not compiled yet */
 	RULES_LOADED,
-	RULES_SKIPPED,      /* reason says why */
+	RULES_SKIPPED,      /* reason gives the cause */
 	RULES_DISABLED,     /* enabled: false */
 };
 
@@ -60,7 +60,7 @@ struct rules_rule {
 	char *desc;
 	char *condition;
 	char *output;
-	char *source;                  /* "syscall" unless the rule says */
+	char *source;                  /* "syscall" unless the rule sets another */
 	enum rules_priority priority;
 	char **tags;
 	size_t ntags;

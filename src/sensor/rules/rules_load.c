@@ -9,7 +9,7 @@
 #include "common/file.h"
 #include "sensor/rules/rules_priv.h"
 
-/* What a load in progress refers to: the file, its document, the error. */
+/* The state of a load in progress: the file, its document and the error. */
 struct load {
 	struct rules_set *set;
 	const char *file;
@@ -123,7 +123,7 @@ static int append_text(struct load *ld, const yaml_node_t *node, char **field, c
 	return 0;
 }
 
-/* How an item changes an earlier one of the same name. */
+/* The change an item makes to an earlier one of the same name. */
 enum how { HOW_DEFINE, HOW_APPEND, HOW_REPLACE };
 
 struct mode {

@@ -192,7 +192,7 @@ static void elf64_section_reads(void **state)
 }
 
 /* An ELF32 big-endian file without section headers whose writable segment
- * holds a pointer-format blob (Go before 1.18). */
+ * contains a pointer-format blob (Go before 1.18). */
 static void build_elf32_pointers(struct bytes *b)
 {
 	uint8_t framed[2048];
