@@ -364,7 +364,6 @@ int db_lease_revoke(struct secrets *secrets, struct vault_mount *mount, const js
 {
 	struct db_state *state = mount->state;
 	const char *username = json_string_value(json_object_get(internal, "username"));
-	const char *role_name = json_string_value(json_object_get(internal, "role"));
 	const char *db_name = json_string_value(json_object_get(internal, "db_name"));
 	json_t *role = NULL;
 	json_t *config = NULL;
@@ -376,15 +375,7 @@ int db_lease_revoke(struct secrets *secrets, struct vault_mount *mount, const js
 
 	/* The role's current statements when it still exists (an operator may
 	 * have fixed them), else those kept in the lease. */
-	rc = role_name ? db_role_load(state, role_name, &role, err) : WD_ENOTFOUND;
-	if (rc < 0 && rc != WD_ENOTFOUND)
-		return rc;
-	wd_error_clear(err);
-
-	rc = db_config_load(state, db_name, &config, err);
-	if (rc == WD_ENOTFOUND)
-		rc = wd_error_set(err, WD_EIO, "failed to find entry for connection with name: "
-			"\"%.128s\"", db_name);
+	rc = revocation_load(state, internal, &role, &config, err);
 	if (rc == 0) {
 		struct revocation revocation = {
 			.username = username,
