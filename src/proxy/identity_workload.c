@@ -258,6 +258,10 @@ static void *watch_workload(void *arg)
 			source->workload_api_socket, "error", wd_error_text(&err), "backoff_ms",
 			backoff_text);
 		identity_source_set_error(source, wd_error_text(&err));
+		/* The failed stream may leave OpenSSL errors queued on this thread;
+		 * they are reported already, and a thread still waiting here when
+		 * the process exits would otherwise keep their memory. */
+		ERR_clear_error();
 		if (identity_source_wait(source, backoff_ms))
 			break;
 		backoff_ms = backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff_ms * 2;
