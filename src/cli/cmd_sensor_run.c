@@ -27,10 +27,12 @@ enum run_option {
 	OPT_RULES = 1,
 	OPT_OUTPUT,
 	OPT_TYPES,
+	OPT_DENY_EXEC,
 };
 
 struct run_args {
 	struct cli_strings rules;
+	struct cli_strings deny_exec;
 	const char *output;
 	unsigned types;
 };
@@ -62,14 +64,20 @@ static const struct cli_option run_options[] = {
 	{ "types", "LIST", OPT_TYPES,
 		"comma-separated event types the rules see: exec, open, connect, or all\n"
 		"(default: all that the loaded rules read)" },
+	{ "deny-exec", "PATH", OPT_DENY_EXEC,
+		"kill every exec of this executable in the kernel (SIGKILL before it\n"
+		"runs) and write a \"Denied exec\" alert; repeat for several" },
 };
 
 static const struct cli_spec run_spec = {
 	.name = "sensor run",
-	.synopsis = "--rules FILE [--rules FILE...] [--output FILE] [--types LIST]",
+	.synopsis = "--rules FILE [--rules FILE...] [--deny-exec PATH...] [--output FILE]\n"
+		"                   [--types LIST]",
 	.description = "Loads Falco rule files, prints which rules loaded or were skipped and\n"
 		"why on stderr, attaches the eBPF sensor for the event types the rules read,\n"
 		"and writes one Falco JSON alert a line for each rule an event matches.\n"
+		"--deny-exec files are matched by device and inode, so every path and hard\n"
+		"link of one is denied, and a copy is not; --rules is optional with them.\n"
 		"Runs until SIGINT or SIGTERM. Needs root (CAP_BPF and CAP_PERFMON, or\n"
 		"CAP_SYS_ADMIN).\n",
 	.options = run_options,
@@ -87,6 +95,8 @@ static int run_option(void *ctx, int id, const char *value)
 	switch ((enum run_option)id) {
 	case OPT_RULES:
 		return cli_strings_append(&args->rules, value);
+	case OPT_DENY_EXEC:
+		return cli_strings_append(&args->deny_exec, value);
 	case OPT_OUTPUT:
 		args->output = value;
 		return CLI_CONTINUE;
@@ -154,11 +164,26 @@ static bool write_alert(const struct rules_rule *rule, void *ctx)
 	return true;
 }
 
+/* The alert of an exec the kernel killed for --deny-exec, in the same
+ * format as a rule's. */
+static const struct rules_rule deny_exec_rule = {
+	.name = (char *)"Denied exec",
+	.desc = (char *)"an executable on the --deny-exec list was run and killed",
+	.output = (char *)"Exec of a denied executable killed (exe=%proc.exepath "
+		"cmdline=%proc.cmdline pid=%proc.pid user=%user.name)",
+	.source = (char *)"syscall",
+	.priority = RULES_CRITICAL,
+	.enabled = true,
+	.status = RULES_LOADED,
+};
+
 static int on_event(const struct sensor_event *event, void *ctx)
 {
 	struct run_state *st = ctx;
 	struct event_fields fields;
-	const char *falco_type = event_falco_type(event->header.type);
+	const char *falco_type = event_falco_name(event);
+	bool killed = event->header.type == SENSOR_EVENT_EXEC &&
+		(event->exec.flags & SENSOR_EXEC_KILLED);
 
 	/* The sensor's own /proc reads would otherwise feed back into the rules. */
 	if (event->header.pid == st->self_pid)
@@ -167,11 +192,14 @@ static int on_event(const struct sensor_event *event, void *ctx)
 		st->failed = true;
 		return 1;
 	}
-	if (!falco_type || !(st->match_mask & SENSOR_TYPE_BIT(event->header.type)))
+	if (!falco_type || (!killed && !(st->match_mask & SENSOR_TYPE_BIT(event->header.type))))
 		return 0;
 	event_fields_init(&fields, event, &st->procs, st->realtime_offset_ns);
 	st->fields = &fields;
-	rules_match(st->set, falco_type, event_fields_get, &fields, write_alert, st);
+	if (killed)
+		write_alert(&deny_exec_rule, st);
+	if (st->match_mask & SENSOR_TYPE_BIT(event->header.type))
+		rules_match(st->set, falco_type, event_fields_get, &fields, write_alert, st);
 	st->fields = NULL;
 	event_fields_clear(&fields);
 	return st->failed;
@@ -186,7 +214,8 @@ static int64_t realtime_offset(void)
 	return ((int64_t)real.tv_sec - mono.tv_sec) * 1000000000 + (real.tv_nsec - mono.tv_nsec);
 }
 
-static int run_loop(struct run_state *st, unsigned attach_mask)
+static int run_loop(struct run_state *st, unsigned attach_mask,
+	const struct cli_strings *deny_exec)
 {
 	struct sigaction action = { .sa_handler = request_stop };
 	struct sensor *sensor = NULL;
@@ -200,6 +229,13 @@ static int run_loop(struct run_state *st, unsigned attach_mask)
 	if (sensor_open(attach_mask, &sensor, &err) < 0) {
 		fprintf(stderr, "warden sensor: %s\n", wd_error_text(&err));
 		return CLI_EXIT_FAILURE;
+	}
+	for (size_t i = 0; i < deny_exec->count; i++) {
+		if (sensor_deny_exec_add(sensor, deny_exec->items[i], &err) < 0) {
+			fprintf(stderr, "warden sensor: %s\n", wd_error_text(&err));
+			sensor_close(sensor);
+			return CLI_EXIT_FAILURE;
+		}
 	}
 	sigemptyset(&action.sa_mask);
 	sigaction(SIGINT, &action, NULL);
@@ -238,8 +274,8 @@ int cmd_sensor_run(int argc, char **argv)
 	if (rc != CLI_CONTINUE)
 		goto out;
 	rc = CLI_EXIT_USAGE;
-	if (!args.rules.count) {
-		rc = cli_usage_error(&run_spec, "missing --rules FILE");
+	if (!args.rules.count && !args.deny_exec.count) {
+		rc = cli_usage_error(&run_spec, "missing --rules FILE or --deny-exec PATH");
 		goto out;
 	}
 	rc = load_rules(&args, &st.set);
@@ -248,7 +284,7 @@ int cmd_sensor_run(int argc, char **argv)
 	rc = CLI_EXIT_FAILURE;
 	needed = event_rules_types(st.set);
 	st.match_mask = needed & args.types;
-	if (!st.match_mask) {
+	if (!st.match_mask && !args.deny_exec.count) {
 		fprintf(stderr, "warden sensor: no loaded rule reads an event the sensor reports\n");
 		goto out;
 	}
@@ -268,12 +304,13 @@ int cmd_sensor_run(int argc, char **argv)
 		snprintf(st.hostname, sizeof(st.hostname), "localhost");
 	st.self_pid = (uint32_t)getpid();
 	st.realtime_offset_ns = realtime_offset();
-	rc = run_loop(&st, st.match_mask | TABLE_TYPES);
+	rc = run_loop(&st, st.match_mask | TABLE_TYPES, &args.deny_exec);
 out:
 	if (st.out && st.out != stdout)
 		fclose(st.out);
 	proc_table_free(&st.procs);
 	rules_set_free(st.set);
 	cli_strings_free(&args.rules);
+	cli_strings_free(&args.deny_exec);
 	return rc;
 }

@@ -3,6 +3,7 @@
 #include "sensor/sensor_event.h"
 
 #include <arpa/inet.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "common/macros.h"
@@ -21,7 +22,94 @@ static const struct type_info types[SENSOR_EVENT_TYPE_COUNT] = {
 	[SENSOR_EVENT_EXIT] = { "exit", sizeof(struct sensor_exit_record) },
 	[SENSOR_EVENT_OPEN] = { "open", sizeof(struct sensor_open_record) },
 	[SENSOR_EVENT_CONNECT] = { "connect", sizeof(struct sensor_connect_record) },
+	[SENSOR_EVENT_ACCEPT] = { "accept", sizeof(struct sensor_accept_record) },
+	[SENSOR_EVENT_LISTEN] = { "listen", sizeof(struct sensor_listen_record) },
+	[SENSOR_EVENT_PTRACE] = { "ptrace", sizeof(struct sensor_ptrace_record) },
+	[SENSOR_EVENT_SETID] = { "setid", sizeof(struct sensor_setid_record) },
+	[SENSOR_EVENT_UNLINK] = { "unlink", sizeof(struct sensor_unlink_record) },
+	[SENSOR_EVENT_RENAME] = { "rename", sizeof(struct sensor_rename_record) },
+	[SENSOR_EVENT_MOUNT] = { "mount", sizeof(struct sensor_mount_record) },
+	[SENSOR_EVENT_MODULE] = { "module", sizeof(struct sensor_module_record) },
+	[SENSOR_EVENT_BPF] = { "bpf", sizeof(struct sensor_bpf_record) },
+	[SENSOR_EVENT_MEMFD] = { "memfd", sizeof(struct sensor_memfd_record) },
 };
+
+/* The type each call's events have, and its name as Falco's evt.type. */
+static const struct {
+	const char *name;
+	uint32_t type;
+} syscalls[SENSOR_SYS_COUNT] = {
+	[SENSOR_SYS_EXECVE] = { "execve", SENSOR_EVENT_EXEC },
+	[SENSOR_SYS_EXECVEAT] = { "execveat", SENSOR_EVENT_EXEC },
+	[SENSOR_SYS_OPEN] = { "open", SENSOR_EVENT_OPEN },
+	[SENSOR_SYS_OPENAT] = { "openat", SENSOR_EVENT_OPEN },
+	[SENSOR_SYS_OPENAT2] = { "openat2", SENSOR_EVENT_OPEN },
+	[SENSOR_SYS_CREAT] = { "creat", SENSOR_EVENT_OPEN },
+	[SENSOR_SYS_CONNECT] = { "connect", SENSOR_EVENT_CONNECT },
+	[SENSOR_SYS_ACCEPT] = { "accept", SENSOR_EVENT_ACCEPT },
+	[SENSOR_SYS_ACCEPT4] = { "accept4", SENSOR_EVENT_ACCEPT },
+	[SENSOR_SYS_LISTEN] = { "listen", SENSOR_EVENT_LISTEN },
+	[SENSOR_SYS_PTRACE] = { "ptrace", SENSOR_EVENT_PTRACE },
+	[SENSOR_SYS_SETUID] = { "setuid", SENSOR_EVENT_SETID },
+	[SENSOR_SYS_SETGID] = { "setgid", SENSOR_EVENT_SETID },
+	[SENSOR_SYS_SETREUID] = { "setreuid", SENSOR_EVENT_SETID },
+	[SENSOR_SYS_SETREGID] = { "setregid", SENSOR_EVENT_SETID },
+	[SENSOR_SYS_SETRESUID] = { "setresuid", SENSOR_EVENT_SETID },
+	[SENSOR_SYS_SETRESGID] = { "setresgid", SENSOR_EVENT_SETID },
+	[SENSOR_SYS_UNLINK] = { "unlink", SENSOR_EVENT_UNLINK },
+	[SENSOR_SYS_UNLINKAT] = { "unlinkat", SENSOR_EVENT_UNLINK },
+	[SENSOR_SYS_RMDIR] = { "rmdir", SENSOR_EVENT_UNLINK },
+	[SENSOR_SYS_RENAME] = { "rename", SENSOR_EVENT_RENAME },
+	[SENSOR_SYS_RENAMEAT] = { "renameat", SENSOR_EVENT_RENAME },
+	[SENSOR_SYS_RENAMEAT2] = { "renameat2", SENSOR_EVENT_RENAME },
+	[SENSOR_SYS_MOUNT] = { "mount", SENSOR_EVENT_MOUNT },
+	[SENSOR_SYS_INIT_MODULE] = { "init_module", SENSOR_EVENT_MODULE },
+	[SENSOR_SYS_FINIT_MODULE] = { "finit_module", SENSOR_EVENT_MODULE },
+	[SENSOR_SYS_BPF] = { "bpf", SENSOR_EVENT_BPF },
+	[SENSOR_SYS_MEMFD_CREATE] = { "memfd_create", SENSOR_EVENT_MEMFD },
+};
+
+const char *sensor_syscall_name(uint32_t syscall)
+{
+	if (syscall >= SENSOR_SYS_COUNT)
+		return NULL;
+	return syscalls[syscall].name;
+}
+
+uint32_t sensor_syscall_type(uint32_t syscall)
+{
+	if (syscall >= SENSOR_SYS_COUNT)
+		return 0;
+	return syscalls[syscall].type;
+}
+
+uint32_t sensor_event_syscall(const struct sensor_event *event)
+{
+	switch (event->header.type) {
+	case SENSOR_EVENT_EXEC:
+		return event->exec.flags & SENSOR_EXEC_EXECVEAT ? SENSOR_SYS_EXECVEAT :
+			SENSOR_SYS_EXECVE;
+	case SENSOR_EVENT_OPEN: return event->open.syscall;
+	case SENSOR_EVENT_CONNECT: return SENSOR_SYS_CONNECT;
+	case SENSOR_EVENT_ACCEPT: return event->accept.syscall;
+	case SENSOR_EVENT_LISTEN: return SENSOR_SYS_LISTEN;
+	case SENSOR_EVENT_PTRACE: return SENSOR_SYS_PTRACE;
+	case SENSOR_EVENT_SETID: return event->setid.syscall;
+	case SENSOR_EVENT_UNLINK: return event->unlink.syscall;
+	case SENSOR_EVENT_RENAME: return event->rename.syscall;
+	case SENSOR_EVENT_MOUNT: return SENSOR_SYS_MOUNT;
+	case SENSOR_EVENT_MODULE: return event->module.syscall;
+	case SENSOR_EVENT_BPF: return SENSOR_SYS_BPF;
+	case SENSOR_EVENT_MEMFD: return SENSOR_SYS_MEMFD_CREATE;
+	default: return 0;
+	}
+}
+
+/* True when the call named in a payload's syscall field belongs to type. */
+static bool syscall_fits(uint32_t syscall, uint32_t type)
+{
+	return syscall > 0 && syscall < SENSOR_SYS_COUNT && syscalls[syscall].type == type;
+}
 
 const char *sensor_event_type_name(uint32_t type)
 {
@@ -35,6 +123,57 @@ const char *sensor_event_type_name(uint32_t type)
 static void terminate(char *text, size_t size)
 {
 	text[size - 1] = '\0';
+}
+
+/* Terminates the strings of a copied record and checks its lengths and
+ * call numbers; zeroes the event when they are wrong. */
+static int check_payload(struct sensor_event *event, struct wd_error *err)
+{
+	uint32_t type = event->header.type;
+	uint32_t syscall = sensor_event_syscall(event);
+	int rc;
+
+	terminate(event->header.comm, sizeof(event->header.comm));
+	switch (type) {
+	case SENSOR_EVENT_EXEC:
+		terminate(event->exec.filename, sizeof(event->exec.filename));
+		if (event->exec.args_len > SENSOR_ARGS_LEN) {
+			rc = wd_error_set(err, WD_EINVAL,
+				"sensor exec record says it has %u bytes of arguments, at most %d",
+				event->exec.args_len, SENSOR_ARGS_LEN);
+			goto bad;
+		}
+		break;
+	case SENSOR_EVENT_OPEN:
+		terminate(event->open.path, sizeof(event->open.path));
+		break;
+	case SENSOR_EVENT_UNLINK:
+		terminate(event->unlink.path, sizeof(event->unlink.path));
+		break;
+	case SENSOR_EVENT_RENAME:
+		terminate(event->rename.oldpath, sizeof(event->rename.oldpath));
+		terminate(event->rename.newpath, sizeof(event->rename.newpath));
+		break;
+	case SENSOR_EVENT_MOUNT:
+		terminate(event->mount.dev, sizeof(event->mount.dev));
+		terminate(event->mount.dir, sizeof(event->mount.dir));
+		terminate(event->mount.fstype, sizeof(event->mount.fstype));
+		break;
+	case SENSOR_EVENT_MEMFD:
+		terminate(event->memfd.name, sizeof(event->memfd.name));
+		break;
+	default:
+		break;
+	}
+	if (syscall && !syscall_fits(syscall, type)) {
+		rc = wd_error_set(err, WD_EINVAL, "sensor %s record names unknown system call %u",
+			types[type].name, syscall);
+		goto bad;
+	}
+	return 0;
+bad:
+	memset(event, 0, sizeof(*event));
+	return rc;
 }
 
 int sensor_event_decode(const void *data, size_t len, struct sensor_event *ret_event,
@@ -64,12 +203,7 @@ int sensor_event_decode(const void *data, size_t len, struct sensor_event *ret_e
 
 	/* The payload union follows the header exactly as in the records. */
 	memcpy(ret_event, data, expected);
-	terminate(ret_event->header.comm, sizeof(ret_event->header.comm));
-	if (header.type == SENSOR_EVENT_EXEC)
-		terminate(ret_event->exec.filename, sizeof(ret_event->exec.filename));
-	else if (header.type == SENSOR_EVENT_OPEN)
-		terminate(ret_event->open.path, sizeof(ret_event->open.path));
-	return 0;
+	return check_payload(ret_event, err);
 }
 
 static int parse_one(const char *name, size_t len, unsigned *mask, struct wd_error *err)
@@ -87,7 +221,8 @@ static int parse_one(const char *name, size_t len, unsigned *mask, struct wd_err
 		}
 	}
 	return wd_error_set(err, WD_EINVAL,
-		"unknown event type '%.*s' (expected exec, fork, exit, open, connect or all)",
+		"unknown event type '%.*s' (expected exec, fork, exit, open, connect, accept, "
+		"listen, ptrace, setid, unlink, rename, mount, module, bpf, memfd or all)",
 		(int)len, name);
 }
 
@@ -117,7 +252,7 @@ int sensor_types_parse(const char *list, unsigned *ret_mask, struct wd_error *er
  * '?' when text is not valid UTF-8. */
 static json_t *string_value(const char *text)
 {
-	char safe[SENSOR_PATH_LEN];
+	char safe[SENSOR_ARGS_LEN + 1];
 	size_t i;
 	json_t *value = json_string(text);
 
@@ -134,6 +269,41 @@ static int set(json_t *object, const char *key, json_t *value)
 	return json_object_set_new(object, key, value);
 }
 
+/* The exec's arguments as a JSON array; a cut last argument is kept. */
+static json_t *argv_value(const struct sensor_exec_payload *exec)
+{
+	json_t *array = json_array();
+	char arg[SENSOR_ARGS_LEN + 1];
+	size_t at = 0;
+
+	while (array && at < exec->args_len) {
+		size_t len = strnlen(exec->args + at, exec->args_len - at);
+
+		memcpy(arg, exec->args + at, len);
+		arg[len] = '\0';
+		if (json_array_append_new(array, string_value(arg)) < 0) {
+			json_decref(array);
+			return NULL;
+		}
+		at += len + 1;
+	}
+	return array;
+}
+
+static int add_address(json_t *object, uint16_t family, const uint8_t addr[16],
+	uint16_t port)
+{
+	char address[INET6_ADDRSTRLEN] = "";
+	int af = family == 10 ? AF_INET6 : AF_INET;
+	int failed = 0;
+
+	inet_ntop(af, addr, address, sizeof(address));
+	failed |= set(object, "family", json_string(af == AF_INET6 ? "inet6" : "inet"));
+	failed |= set(object, "address", json_string(address));
+	failed |= set(object, "port", json_integer(port));
+	return failed;
+}
+
 static int add_payload(json_t *object, const struct sensor_event *event)
 {
 	int failed = 0;
@@ -142,6 +312,10 @@ static int add_payload(json_t *object, const struct sensor_event *event)
 	case SENSOR_EVENT_EXEC:
 		failed |= set(object, "filename", string_value(event->exec.filename));
 		failed |= set(object, "old_tid", json_integer(event->exec.old_tid));
+		failed |= set(object, "argv", argv_value(&event->exec));
+		failed |= set(object, "tty", json_integer(event->exec.tty));
+		failed |= set(object, "killed",
+			json_boolean(event->exec.flags & SENSOR_EXEC_KILLED));
 		break;
 	case SENSOR_EVENT_FORK:
 		failed |= set(object, "child_pid", json_integer(event->fork.child_pid));
@@ -157,17 +331,74 @@ static int add_payload(json_t *object, const struct sensor_event *event)
 		failed |= set(object, "mode", json_integer(event->open.mode));
 		failed |= set(object, "ret", json_integer(event->open.ret));
 		break;
-	case SENSOR_EVENT_CONNECT: {
-		char address[INET6_ADDRSTRLEN] = "";
-		int family = event->connect.family == 10 ? AF_INET6 : AF_INET;
-
-		inet_ntop(family, event->connect.addr, address, sizeof(address));
+	case SENSOR_EVENT_CONNECT:
 		failed |= set(object, "fd", json_integer(event->connect.fd));
-		failed |= set(object, "family", json_string(family == AF_INET6 ? "inet6" : "inet"));
-		failed |= set(object, "address", json_string(address));
-		failed |= set(object, "port", json_integer(event->connect.port));
+		failed |= add_address(object, event->connect.family, event->connect.addr,
+			event->connect.port);
+		break;
+	case SENSOR_EVENT_ACCEPT:
+		failed |= set(object, "fd", json_integer(event->accept.fd));
+		failed |= set(object, "flags", json_integer(event->accept.flags));
+		failed |= set(object, "ret", json_integer(event->accept.ret));
+		if (event->accept.family)
+			failed |= add_address(object, event->accept.family, event->accept.addr,
+				event->accept.port);
+		break;
+	case SENSOR_EVENT_LISTEN:
+		failed |= set(object, "fd", json_integer(event->listen.fd));
+		failed |= set(object, "backlog", json_integer(event->listen.backlog));
+		failed |= set(object, "ret", json_integer(event->listen.ret));
+		break;
+	case SENSOR_EVENT_PTRACE:
+		failed |= set(object, "request", json_integer(event->ptrace.request));
+		failed |= set(object, "target_pid", json_integer(event->ptrace.pid));
+		failed |= set(object, "ret", json_integer(event->ptrace.ret));
+		break;
+	case SENSOR_EVENT_SETID: {
+		json_t *ids = json_array();
+
+		for (size_t i = 0; ids && i < WD_ARRAY_LEN(event->setid.ids); i++)
+			if (event->setid.ids[i] != UINT32_MAX)
+				failed |= json_array_append_new(ids, json_integer(event->setid.ids[i]));
+		failed |= set(object, "ids", ids);
+		failed |= set(object, "ret", json_integer(event->setid.ret));
 		break;
 	}
+	case SENSOR_EVENT_UNLINK:
+		failed |= set(object, "path", string_value(event->unlink.path));
+		failed |= set(object, "dfd", json_integer(event->unlink.dfd));
+		failed |= set(object, "flags", json_integer(event->unlink.flags));
+		failed |= set(object, "ret", json_integer(event->unlink.ret));
+		break;
+	case SENSOR_EVENT_RENAME:
+		failed |= set(object, "oldpath", string_value(event->rename.oldpath));
+		failed |= set(object, "newpath", string_value(event->rename.newpath));
+		failed |= set(object, "olddfd", json_integer(event->rename.olddfd));
+		failed |= set(object, "newdfd", json_integer(event->rename.newdfd));
+		failed |= set(object, "flags", json_integer(event->rename.flags));
+		failed |= set(object, "ret", json_integer(event->rename.ret));
+		break;
+	case SENSOR_EVENT_MOUNT:
+		failed |= set(object, "dev", string_value(event->mount.dev));
+		failed |= set(object, "dir", string_value(event->mount.dir));
+		failed |= set(object, "fstype", string_value(event->mount.fstype));
+		failed |= set(object, "flags", json_integer(event->mount.flags));
+		failed |= set(object, "ret", json_integer(event->mount.ret));
+		break;
+	case SENSOR_EVENT_MODULE:
+		failed |= set(object, "fd", json_integer(event->module.fd));
+		failed |= set(object, "flags", json_integer(event->module.flags));
+		failed |= set(object, "ret", json_integer(event->module.ret));
+		break;
+	case SENSOR_EVENT_BPF:
+		failed |= set(object, "cmd", json_integer(event->bpf.cmd));
+		failed |= set(object, "ret", json_integer(event->bpf.ret));
+		break;
+	case SENSOR_EVENT_MEMFD:
+		failed |= set(object, "name", string_value(event->memfd.name));
+		failed |= set(object, "flags", json_integer(event->memfd.flags));
+		failed |= set(object, "ret", json_integer(event->memfd.ret));
+		break;
 	default:
 		return -1;
 	}
@@ -194,6 +425,9 @@ json_t *sensor_event_to_json(const struct sensor_event *event)
 	failed |= set(object, "gid", json_integer(header->gid));
 	failed |= set(object, "cgroup_id", json_integer((json_int_t)header->cgroup_id));
 	failed |= set(object, "comm", string_value(header->comm));
+	if (sensor_event_syscall(event))
+		failed |= set(object, "syscall",
+			json_string(sensor_syscall_name(sensor_event_syscall(event))));
 	if (failed || add_payload(object, event) < 0) {
 		json_decref(object);
 		return NULL;

@@ -21,26 +21,44 @@ struct sensor_event {
 		struct sensor_exit_payload exit;
 		struct sensor_open_payload open;
 		struct sensor_connect_payload connect;
+		struct sensor_accept_payload accept;
+		struct sensor_listen_payload listen;
+		struct sensor_ptrace_payload ptrace;
+		struct sensor_setid_payload setid;
+		struct sensor_unlink_payload unlink;
+		struct sensor_rename_payload rename;
+		struct sensor_mount_payload mount;
+		struct sensor_module_payload module;
+		struct sensor_bpf_payload bpf;
+		struct sensor_memfd_payload memfd;
 	};
 };
 
 /* Bit of type in a mask of enabled types. */
 #define SENSOR_TYPE_BIT(type) (1u << (type))
 /* Every event type. */
-#define SENSOR_TYPES_ALL                                                      \
-	(SENSOR_TYPE_BIT(SENSOR_EVENT_EXEC) | SENSOR_TYPE_BIT(SENSOR_EVENT_FORK) | \
-	 SENSOR_TYPE_BIT(SENSOR_EVENT_EXIT) | SENSOR_TYPE_BIT(SENSOR_EVENT_OPEN) | \
-	 SENSOR_TYPE_BIT(SENSOR_EVENT_CONNECT))
+#define SENSOR_TYPES_ALL (SENSOR_TYPE_BIT(SENSOR_EVENT_TYPE_COUNT) - SENSOR_TYPE_BIT(1))
 
 /* Decodes the record of len bytes at data into *ret_event. Fails with
  * WD_ETRUNCATED when len is shorter than the header or the payload of its
- * type, WD_EINVAL for an unknown type or a size field that disagrees with
- * len; *ret_event is then zeroed. */
+ * type, WD_EINVAL for an unknown type, a size field that disagrees with
+ * len, or an exec whose args_len exceeds its buffer; *ret_event is then
+ * zeroed. */
 WD_MUST_CHECK int sensor_event_decode(const void *data, size_t len,
 	struct sensor_event *ret_event, struct wd_error *err);
 
 /* Returns the name of type ("exec", ...), or NULL for an unknown type. */
 const char *sensor_event_type_name(uint32_t type);
+
+/* Returns the name of an enum sensor_syscall ("openat", ...), or NULL. */
+const char *sensor_syscall_name(uint32_t syscall);
+
+/* Returns the event type of an enum sensor_syscall, or 0. */
+uint32_t sensor_syscall_type(uint32_t syscall);
+
+/* Returns the system call behind event (SENSOR_SYS_*), or 0 for fork and
+ * exit, which have none. */
+uint32_t sensor_event_syscall(const struct sensor_event *event);
 
 /* Parses a comma-separated list of type names ("exec,open") or "all" into a
  * mask of SENSOR_TYPE_BIT()s. Fails with WD_EINVAL naming an unknown or

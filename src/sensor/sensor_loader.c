@@ -3,6 +3,7 @@
 #include "sensor/sensor.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +12,9 @@
 #include <bpf/libbpf.h>
 
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 
 /* The generated skeleton is not written for -Wconversion. */
 #pragma GCC diagnostic push
@@ -83,6 +87,28 @@ static int libbpf_error(struct wd_error *err, const char *step, int code)
 		libbpf_message);
 }
 
+/* Leaves out the programs of system call tracepoints this kernel lacks: a
+ * call an architecture does not have (open, creat, rename on arm64), or one
+ * a configuration left out (init_module without CONFIG_MODULES). Attaching
+ * them would fail the whole sensor. */
+static void skip_missing_tracepoints(struct sensor *sensor)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, sensor->skel->obj) {
+		const char *section = bpf_program__section_name(prog);
+		const char *prefix = "tp/syscalls/";
+		char path[PATH_MAX];
+
+		if (strncmp(section, prefix, strlen(prefix)) != 0)
+			continue;
+		snprintf(path, sizeof(path), "/sys/kernel/tracing/events/syscalls/%s",
+			section + strlen(prefix));
+		if (access(path, F_OK) != 0)
+			bpf_program__set_autoload(prog, false);
+	}
+}
+
 int sensor_open(unsigned type_mask, struct sensor **ret_sensor, struct wd_error *err)
 {
 	struct sensor *sensor = NULL;
@@ -97,9 +123,15 @@ int sensor_open(unsigned type_mask, struct sensor **ret_sensor, struct wd_error 
 	sensor = calloc(1, sizeof(*sensor));
 	if (!sensor)
 		return wd_error_set(err, WD_ENOMEM, "out of memory");
-	sensor->skel = sensor_bpf__open_and_load();
+	sensor->skel = sensor_bpf__open();
 	if (!sensor->skel) {
-		rc = libbpf_error(err, "load", errno);
+		rc = libbpf_error(err, "open", errno);
+		goto out;
+	}
+	skip_missing_tracepoints(sensor);
+	rc = sensor_bpf__load(sensor->skel);
+	if (rc < 0) {
+		rc = libbpf_error(err, "load", rc);
 		goto out;
 	}
 	WD_GUARD(enable_types(sensor, type_mask, err));
@@ -162,6 +194,28 @@ int sensor_drops(struct sensor *sensor, uint64_t ret_counts[SENSOR_DROP_REASON_C
 			ret_counts[reason] += values[cpu];
 	}
 	free(values);
+	return 0;
+}
+
+int sensor_deny_exec_add(struct sensor *sensor, const char *path, struct wd_error *err)
+{
+	struct sensor_deny_key key = { 0 };
+	uint32_t one = 1;
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return wd_error_set(err, errno == ENOENT ? WD_ENOTFOUND : WD_EIO,
+			"cannot deny exec of '%s': %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return wd_error_set(err, WD_EINVAL, "cannot deny exec of '%s': not a regular file",
+			path);
+	key.ino = (uint64_t)st.st_ino;
+	/* The kernel's own dev_t: 12 bits of major above 20 bits of minor. */
+	key.dev = (uint32_t)(major(st.st_dev) << 20 | minor(st.st_dev));
+	if (bpf_map_update_elem(bpf_map__fd(sensor->skel->maps.deny_exec), &key, &one,
+		    BPF_ANY) < 0)
+		return wd_error_set(err, errno == E2BIG ? WD_ETOOBIG : WD_EINTERNAL,
+			"cannot deny exec of '%s': %s", path, strerror(errno));
 	return 0;
 }
 

@@ -26,6 +26,12 @@ int sensor_drops(struct sensor *sensor, uint64_t ret_counts[SENSOR_DROP_REASON_C
 	return wd_error_set(err, WD_EUNSUPPORTED, "this warden was built without the sensor");
 }
 
+int sensor_deny_exec_add(struct sensor *sensor, const char *path, struct wd_error *err)
+{
+	(void)sensor, (void)path;
+	return wd_error_set(err, WD_EUNSUPPORTED, "this warden was built without the sensor");
+}
+
 uint64_t sensor_malformed(const struct sensor *sensor)
 {
 	(void)sensor;

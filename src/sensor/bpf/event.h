@@ -11,6 +11,10 @@
 #define SENSOR_COMM_LEN 16
 /* Bytes of a path or file name kept, with its NUL; longer ones are cut. */
 #define SENSOR_PATH_LEN 256
+/* Bytes of an exec's command line kept: its arguments with their NULs. */
+#define SENSOR_ARGS_LEN 1024
+/* Bytes of a mount's file system type name kept, with its NUL. */
+#define SENSOR_FSTYPE_LEN 32
 
 /* Event types; also the keys of the enabled_types map. 0 is never used, so a
  * zeroed record is invalid. */
@@ -20,8 +24,56 @@ enum sensor_event_type {
 	SENSOR_EVENT_EXIT = 3,
 	SENSOR_EVENT_OPEN = 4,
 	SENSOR_EVENT_CONNECT = 5,
-	SENSOR_EVENT_TYPE_COUNT = 6, /* one past the last type */
+	SENSOR_EVENT_ACCEPT = 6,
+	SENSOR_EVENT_LISTEN = 7,
+	SENSOR_EVENT_PTRACE = 8,
+	SENSOR_EVENT_SETID = 9,
+	SENSOR_EVENT_UNLINK = 10,
+	SENSOR_EVENT_RENAME = 11,
+	SENSOR_EVENT_MOUNT = 12,
+	SENSOR_EVENT_MODULE = 13,
+	SENSOR_EVENT_BPF = 14,
+	SENSOR_EVENT_MEMFD = 15,
+	SENSOR_EVENT_TYPE_COUNT = 16, /* one past the last type */
 };
+
+/* The system call behind an event whose type several calls share, as the
+ * payloads' syscall field names it. 0 is never used. */
+enum sensor_syscall {
+	SENSOR_SYS_EXECVE = 1,
+	SENSOR_SYS_EXECVEAT,
+	SENSOR_SYS_OPEN,
+	SENSOR_SYS_OPENAT,
+	SENSOR_SYS_OPENAT2,
+	SENSOR_SYS_CREAT,
+	SENSOR_SYS_CONNECT,
+	SENSOR_SYS_ACCEPT,
+	SENSOR_SYS_ACCEPT4,
+	SENSOR_SYS_LISTEN,
+	SENSOR_SYS_PTRACE,
+	SENSOR_SYS_SETUID,
+	SENSOR_SYS_SETGID,
+	SENSOR_SYS_SETREUID,
+	SENSOR_SYS_SETREGID,
+	SENSOR_SYS_SETRESUID,
+	SENSOR_SYS_SETRESGID,
+	SENSOR_SYS_UNLINK,
+	SENSOR_SYS_UNLINKAT,
+	SENSOR_SYS_RMDIR,
+	SENSOR_SYS_RENAME,
+	SENSOR_SYS_RENAMEAT,
+	SENSOR_SYS_RENAMEAT2,
+	SENSOR_SYS_MOUNT,
+	SENSOR_SYS_INIT_MODULE,
+	SENSOR_SYS_FINIT_MODULE,
+	SENSOR_SYS_BPF,
+	SENSOR_SYS_MEMFD_CREATE,
+	SENSOR_SYS_COUNT, /* one past the last */
+};
+
+/* Bits of sensor_exec_payload.flags. */
+#define SENSOR_EXEC_EXECVEAT 0x1u /* the program came through execveat */
+#define SENSOR_EXEC_KILLED 0x2u   /* on the deny list: SIGKILLed before it ran */
 
 /* Reasons the kernel side dropped an event, the keys of the drops map. */
 enum sensor_drop_reason {
@@ -46,11 +98,16 @@ struct sensor_event_header {
 	char comm[SENSOR_COMM_LEN];
 };
 
-/* sched/sched_process_exec: the header's pid has just run a new program. */
+/* sched/sched_process_exec: the header's pid has just run a new program.
+ * args is read from the new program's memory in the kernel, so it is there
+ * even when the process has ended before user space reads the record. */
 struct sensor_exec_payload {
 	__u32 old_tid;       /* the thread that called execve */
-	__u32 reserved;
+	__u32 flags;         /* SENSOR_EXEC_* */
+	__u32 tty;           /* controlling terminal as /proc/PID/stat's tty_nr; 0: none */
+	__u32 args_len;      /* bytes of args used, at most SENSOR_ARGS_LEN */
 	char filename[SENSOR_PATH_LEN];
+	char args[SENSOR_ARGS_LEN]; /* argv, each argument ended by a NUL; may be cut */
 };
 
 /* sched/sched_process_fork: the header is the parent. */
@@ -65,12 +122,15 @@ struct sensor_exit_payload {
 	__u32 reserved;
 };
 
-/* syscalls/sys_enter_openat and sys_exit_openat, paired by thread id. */
+/* The enter and exit tracepoints of open, openat, openat2 and creat, paired
+ * by thread id like every call below that reports a return value. */
 struct sensor_open_payload {
-	__s32 dfd;
-	__s32 flags;         /* O_* flags as passed */
+	__s32 dfd;           /* AT_FDCWD (-100) for open and creat */
+	__s32 flags;         /* O_* flags as passed; creat's are O_CREAT|O_WRONLY|O_TRUNC */
 	__u32 mode;
 	__s32 ret;           /* the new fd, or -errno */
+	__u32 syscall;       /* SENSOR_SYS_OPEN, _OPENAT, _OPENAT2 or _CREAT */
+	__u32 reserved;
 	char path[SENSOR_PATH_LEN];
 };
 
@@ -80,6 +140,90 @@ struct sensor_connect_payload {
 	__u16 family;        /* AF_INET or AF_INET6 */
 	__u16 port;          /* host byte order */
 	__u8 addr[16];       /* network byte order; IPv4 in the first 4 bytes */
+};
+
+/* accept and accept4; the peer's address when the caller asked for it. */
+struct sensor_accept_payload {
+	__u32 syscall;       /* SENSOR_SYS_ACCEPT or _ACCEPT4 */
+	__s32 fd;            /* the listening socket */
+	__s32 ret;           /* the new fd, or -errno */
+	__u32 flags;         /* accept4's SOCK_* flags */
+	__u16 family;        /* AF_INET, AF_INET6, or 0 when not known */
+	__u16 port;          /* host byte order */
+	__u32 reserved;
+	__u8 addr[16];       /* network byte order; IPv4 in the first 4 bytes */
+};
+
+struct sensor_listen_payload {
+	__s32 fd;
+	__s32 backlog;
+	__s32 ret;
+	__u32 reserved;
+};
+
+struct sensor_ptrace_payload {
+	__s32 request;       /* PTRACE_* */
+	__s32 pid;           /* the traced process */
+	__s32 ret;
+	__u32 reserved;
+};
+
+/* The setuid, setgid, setreuid, setregid, setresuid and setresgid calls.
+ * ids holds the arguments in order (uid; ruid, euid; ruid, euid, suid);
+ * the unused ones are 0xffffffff. */
+struct sensor_setid_payload {
+	__u32 syscall;
+	__s32 ret;
+	__u32 ids[3];
+	__u32 reserved;
+};
+
+/* unlink, unlinkat and rmdir. */
+struct sensor_unlink_payload {
+	__u32 syscall;
+	__s32 dfd;           /* AT_FDCWD for unlink and rmdir */
+	__s32 flags;         /* unlinkat's AT_REMOVEDIR */
+	__s32 ret;
+	char path[SENSOR_PATH_LEN];
+};
+
+/* rename, renameat and renameat2. */
+struct sensor_rename_payload {
+	__u32 syscall;
+	__s32 olddfd;        /* AT_FDCWD for rename */
+	__s32 newdfd;
+	__u32 flags;         /* renameat2's RENAME_* */
+	__s32 ret;
+	__u32 reserved;
+	char oldpath[SENSOR_PATH_LEN];
+	char newpath[SENSOR_PATH_LEN];
+};
+
+struct sensor_mount_payload {
+	__u32 flags;         /* the low 32 bits of the MS_* flags */
+	__s32 ret;
+	char dev[SENSOR_PATH_LEN];
+	char dir[SENSOR_PATH_LEN];
+	char fstype[SENSOR_FSTYPE_LEN];
+};
+
+/* init_module and finit_module. */
+struct sensor_module_payload {
+	__u32 syscall;
+	__s32 fd;            /* finit_module's file; -1 for init_module */
+	__u32 flags;         /* finit_module's MODULE_INIT_* */
+	__s32 ret;
+};
+
+struct sensor_bpf_payload {
+	__s32 cmd;           /* BPF_* command */
+	__s32 ret;
+};
+
+struct sensor_memfd_payload {
+	__u32 flags;         /* MFD_* */
+	__s32 ret;           /* the new fd, or -errno */
+	char name[SENSOR_PATH_LEN];
 };
 
 struct sensor_exec_record {
@@ -105,4 +249,62 @@ struct sensor_open_record {
 struct sensor_connect_record {
 	struct sensor_event_header header;
 	struct sensor_connect_payload connect;
+};
+
+struct sensor_accept_record {
+	struct sensor_event_header header;
+	struct sensor_accept_payload accept;
+};
+
+struct sensor_listen_record {
+	struct sensor_event_header header;
+	struct sensor_listen_payload listen;
+};
+
+struct sensor_ptrace_record {
+	struct sensor_event_header header;
+	struct sensor_ptrace_payload ptrace;
+};
+
+struct sensor_setid_record {
+	struct sensor_event_header header;
+	struct sensor_setid_payload setid;
+};
+
+struct sensor_unlink_record {
+	struct sensor_event_header header;
+	struct sensor_unlink_payload unlink;
+};
+
+struct sensor_rename_record {
+	struct sensor_event_header header;
+	struct sensor_rename_payload rename;
+};
+
+struct sensor_mount_record {
+	struct sensor_event_header header;
+	struct sensor_mount_payload mount;
+};
+
+struct sensor_module_record {
+	struct sensor_event_header header;
+	struct sensor_module_payload module;
+};
+
+struct sensor_bpf_record {
+	struct sensor_event_header header;
+	struct sensor_bpf_payload bpf;
+};
+
+struct sensor_memfd_record {
+	struct sensor_event_header header;
+	struct sensor_memfd_payload memfd;
+};
+
+/* Key of the deny_exec map: an executable's inode, with the device as the
+ * kernel numbers it (major << 20 | minor). */
+struct sensor_deny_key {
+	__u64 ino;
+	__u32 dev;
+	__u32 reserved;
 };

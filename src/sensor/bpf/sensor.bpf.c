@@ -41,22 +41,39 @@ struct {
 	__type(value, __u64);
 } drops SEC(".maps");
 
-/* openat arguments between sys_enter and sys_exit, keyed by thread id. LRU,
- * so entries of threads that never return (killed in the call) age out. */
-struct open_args {
-	const char *path;
-	__s32 dfd;
-	__s32 flags;
-	__u32 mode;
+/* A call's arguments between sys_enter and sys_exit, keyed by thread id,
+ * so the exit can report them with the return value. Pointers are read at
+ * exit, after the kernel has faulted their pages in. LRU, so entries of
+ * threads that never return (killed in the call) age out. */
+struct pending_call {
+	__u32 syscall;       /* enum sensor_syscall */
 	__u32 reserved;
+	__u64 args[6];
 };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 8192);
 	__type(key, __u32);
-	__type(value, struct open_args);
-} open_pending SEC(".maps");
+	__type(value, struct pending_call);
+} pending SEC(".maps");
+
+/* Threads inside execveat, keyed by thread id, so the exec event can tell
+ * the two exec calls apart. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u32);
+} execveat_pending SEC(".maps");
+
+/* Executables whose exec is killed: user space fills it (sensor_deny_exec_add). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct sensor_deny_key);
+	__type(value, __u32);
+} deny_exec SEC(".maps");
 
 static __always_inline void count_drop(__u32 reason)
 {
@@ -106,24 +123,105 @@ static __always_inline void *reserve(__u64 size)
 	return record;
 }
 
+/* tty_nr as /proc/PID/stat gives it: the controlling terminal's device in
+ * the old encoding, 0 without one. */
+static __always_inline __u32 task_tty(struct task_struct *task)
+{
+	struct tty_struct *tty = BPF_CORE_READ(task, signal, tty);
+	__u32 major, minor;
+
+	if (!tty)
+		return 0;
+	major = (__u32)BPF_CORE_READ(tty, driver, major);
+	minor = (__u32)BPF_CORE_READ(tty, driver, minor_start) + (__u32)BPF_CORE_READ(tty, index);
+	return (minor & 0xff) | (major << 8) | ((minor & ~0xffu) << 12);
+}
+
+/* Copies the new program's argv from its stack, where exec just wrote it. */
+static __always_inline void read_args(struct task_struct *task,
+	struct sensor_exec_payload *exec)
+{
+	unsigned long start = BPF_CORE_READ(task, mm, arg_start);
+	unsigned long end = BPF_CORE_READ(task, mm, arg_end);
+	__u64 len = end > start ? end - start : 0;
+
+	if (len > SENSOR_ARGS_LEN)
+		len = SENSOR_ARGS_LEN;
+	/* Tells the verifier the bound survives the compiler's reordering. */
+	asm volatile("" : "+r"(len));
+	if (len > SENSOR_ARGS_LEN || len == 0 ||
+	    bpf_probe_read_user(exec->args, len, (const void *)start) < 0)
+		len = 0;
+	exec->args_len = (__u32)len;
+}
+
+/* True when the program just loaded is on the deny list. */
+static __always_inline bool exec_denied(struct task_struct *task)
+{
+	struct inode *inode = BPF_CORE_READ(task, mm, exe_file, f_inode);
+	struct sensor_deny_key key = {
+		.ino = BPF_CORE_READ(inode, i_ino),
+		.dev = (__u32)BPF_CORE_READ(inode, i_sb, s_dev),
+	};
+
+	return bpf_map_lookup_elem(&deny_exec, &key) != NULL;
+}
+
 SEC("tp/sched/sched_process_exec")
 int handle_exec(struct trace_event_raw_sched_process_exec *ctx)
 {
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct sensor_exec_record *record;
 	/* filename is a __data_loc field: the low 16 bits are its offset. */
 	unsigned int offset = ctx->__data_loc_filename & 0xFFFF;
+	__u32 old_tid = (__u32)ctx->old_pid;
+	__u32 flags = 0;
 
-	if (!type_enabled(SENSOR_EVENT_EXEC))
+	if (bpf_map_lookup_elem(&execveat_pending, &old_tid)) {
+		flags |= SENSOR_EXEC_EXECVEAT;
+		bpf_map_delete_elem(&execveat_pending, &old_tid);
+	}
+	/* The signal is queued before the new program runs a single
+	 * instruction: it is delivered on the way back to user space. */
+	if (exec_denied(task)) {
+		bpf_send_signal(9 /* SIGKILL */);
+		flags |= SENSOR_EXEC_KILLED;
+	}
+	/* A killed exec is reported whatever the filter says: it is an alert. */
+	if (!(flags & SENSOR_EXEC_KILLED) && !type_enabled(SENSOR_EVENT_EXEC))
 		return 0;
 	record = reserve(sizeof(*record));
 	if (!record)
 		return 0;
 	fill_header(&record->header, SENSOR_EVENT_EXEC, sizeof(*record));
-	record->exec.old_tid = (__u32)ctx->old_pid;
-	record->exec.reserved = 0;
+	record->exec.old_tid = old_tid;
+	record->exec.flags = flags;
+	record->exec.tty = task_tty(task);
 	bpf_probe_read_kernel_str(record->exec.filename, sizeof(record->exec.filename),
 		(void *)ctx + offset);
+	read_args(task, &record->exec);
 	bpf_ringbuf_submit(record, 0);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_enter_execveat")
+int handle_execveat_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u32 one = 1;
+
+	bpf_map_update_elem(&execveat_pending, &tid, &one, BPF_ANY);
+	return 0;
+}
+
+/* Reached only when execveat failed: a success returns in the new program,
+ * after sched_process_exec has taken the entry. */
+SEC("tp/syscalls/sys_exit_execveat")
+int handle_execveat_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	bpf_map_delete_elem(&execveat_pending, &tid);
 	return 0;
 }
 
@@ -164,51 +262,6 @@ int handle_exit(void *ctx)
 	fill_header(&record->header, SENSOR_EVENT_EXIT, sizeof(*record));
 	record->exit.exit_code = BPF_CORE_READ(task, exit_code);
 	record->exit.reserved = 0;
-	bpf_ringbuf_submit(record, 0);
-	return 0;
-}
-
-SEC("tp/syscalls/sys_enter_openat")
-int handle_openat_enter(struct trace_event_raw_sys_enter *ctx)
-{
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct open_args args = {
-		.path = (const char *)ctx->args[1],
-		.dfd = (__s32)ctx->args[0],
-		.flags = (__s32)ctx->args[2],
-		.mode = (__u32)ctx->args[3],
-	};
-
-	if (!type_enabled(SENSOR_EVENT_OPEN))
-		return 0;
-	bpf_map_update_elem(&open_pending, &tid, &args, BPF_ANY);
-	return 0;
-}
-
-/* The path is read at exit, after the kernel has faulted the page in. */
-SEC("tp/syscalls/sys_exit_openat")
-int handle_openat_exit(struct trace_event_raw_sys_exit *ctx)
-{
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct sensor_open_record *record;
-	struct open_args *args;
-
-	args = bpf_map_lookup_elem(&open_pending, &tid);
-	if (!args)
-		return 0;
-	record = reserve(sizeof(*record));
-	if (!record) {
-		bpf_map_delete_elem(&open_pending, &tid);
-		return 0;
-	}
-	fill_header(&record->header, SENSOR_EVENT_OPEN, sizeof(*record));
-	record->open.dfd = args->dfd;
-	record->open.flags = args->flags;
-	record->open.mode = args->mode;
-	record->open.ret = (__s32)ctx->ret;
-	if (bpf_probe_read_user_str(record->open.path, sizeof(record->open.path), args->path) < 0)
-		record->open.path[0] = '\0';
-	bpf_map_delete_elem(&open_pending, &tid);
 	bpf_ringbuf_submit(record, 0);
 	return 0;
 }
@@ -256,3 +309,393 @@ int handle_connect(struct trace_event_raw_sys_enter *ctx)
 	bpf_ringbuf_submit(record, 0);
 	return 0;
 }
+
+/* The calls below report their return value: sys_enter saves the arguments
+ * (when the event's type is enabled) and sys_exit writes the record. */
+static __always_inline int save_call(struct trace_event_raw_sys_enter *ctx, __u32 type,
+	__u32 syscall, int nargs)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct pending_call call = { .syscall = syscall };
+
+	if (!type_enabled(type))
+		return 0;
+	/* Written out: the verifier refuses a context read at a computed offset.
+	 * Only the call's own arguments are read, since the kernel refuses to
+	 * attach a program that reads past the end of a tracepoint's record. */
+	call.args[0] = (__u64)ctx->args[0];
+	if (nargs > 1)
+		call.args[1] = (__u64)ctx->args[1];
+	if (nargs > 2)
+		call.args[2] = (__u64)ctx->args[2];
+	if (nargs > 3)
+		call.args[3] = (__u64)ctx->args[3];
+	if (nargs > 4)
+		call.args[4] = (__u64)ctx->args[4];
+	if (nargs > 5)
+		call.args[5] = (__u64)ctx->args[5];
+	bpf_map_update_elem(&pending, &tid, &call, BPF_ANY);
+	return 0;
+}
+
+/* Moves the saved arguments of the current thread into *call. False when
+ * there are none: the type was off at the call's entry, or the sensor
+ * attached while the call was blocked. */
+static __always_inline bool take_call(struct pending_call *call)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct pending_call *saved = bpf_map_lookup_elem(&pending, &tid);
+
+	if (!saved)
+		return false;
+	*call = *saved;
+	bpf_map_delete_elem(&pending, &tid);
+	return true;
+}
+
+static __always_inline void read_path(char *dst, __u64 src)
+{
+	if (bpf_probe_read_user_str(dst, SENSOR_PATH_LEN, (const void *)src) < 0)
+		dst[0] = '\0';
+}
+
+#define AT_FDCWD -100
+#define O_WRONLY 01
+#define O_CREAT 0100
+#define O_TRUNC 01000
+
+static __always_inline int emit_open(struct trace_event_raw_sys_exit *ctx)
+{
+	struct sensor_open_record *record;
+	struct pending_call call;
+	__u64 path = 0;
+
+	if (!take_call(&call))
+		return 0;
+	record = reserve(sizeof(*record));
+	if (!record)
+		return 0;
+	fill_header(&record->header, SENSOR_EVENT_OPEN, sizeof(*record));
+	record->open.syscall = call.syscall;
+	record->open.reserved = 0;
+	record->open.ret = (__s32)ctx->ret;
+	record->open.dfd = AT_FDCWD;
+	record->open.mode = 0;
+	switch (call.syscall) {
+	case SENSOR_SYS_OPEN:
+		path = call.args[0];
+		record->open.flags = (__s32)call.args[1];
+		record->open.mode = (__u32)call.args[2];
+		break;
+	case SENSOR_SYS_CREAT:
+		path = call.args[0];
+		record->open.flags = O_CREAT | O_WRONLY | O_TRUNC;
+		record->open.mode = (__u32)call.args[1];
+		break;
+	case SENSOR_SYS_OPENAT2: {
+		struct open_how how = {};
+
+		path = call.args[1];
+		record->open.dfd = (__s32)call.args[0];
+		bpf_probe_read_user(&how, sizeof(how), (const void *)call.args[2]);
+		record->open.flags = (__s32)how.flags;
+		record->open.mode = (__u32)how.mode;
+		break;
+	}
+	default:
+		path = call.args[1];
+		record->open.dfd = (__s32)call.args[0];
+		record->open.flags = (__s32)call.args[2];
+		record->open.mode = (__u32)call.args[3];
+		break;
+	}
+	read_path(record->open.path, path);
+	bpf_ringbuf_submit(record, 0);
+	return 0;
+}
+
+static __always_inline int emit_accept(struct trace_event_raw_sys_exit *ctx)
+{
+	struct sensor_accept_record *record;
+	struct pending_call call;
+	__u16 family = 0;
+
+	if (!take_call(&call))
+		return 0;
+	record = reserve(sizeof(*record));
+	if (!record)
+		return 0;
+	fill_header(&record->header, SENSOR_EVENT_ACCEPT, sizeof(*record));
+	__builtin_memset(&record->accept, 0, sizeof(record->accept));
+	record->accept.syscall = call.syscall;
+	record->accept.fd = (__s32)call.args[0];
+	record->accept.ret = (__s32)ctx->ret;
+	if (call.syscall == SENSOR_SYS_ACCEPT4)
+		record->accept.flags = (__u32)call.args[3];
+	/* The peer's address, when the caller passed a buffer for it. */
+	if (ctx->ret >= 0 && call.args[1] &&
+	    bpf_probe_read_user(&family, sizeof(family), (const void *)call.args[1]) == 0) {
+		if (family == AF_INET) {
+			const struct sockaddr_in *in = (const void *)call.args[1];
+			__u16 port = 0;
+
+			bpf_probe_read_user(&port, sizeof(port), &in->sin_port);
+			bpf_probe_read_user(record->accept.addr, 4, &in->sin_addr);
+			record->accept.port = bpf_ntohs(port);
+			record->accept.family = family;
+		} else if (family == AF_INET6) {
+			const struct sockaddr_in6 *in6 = (const void *)call.args[1];
+			__u16 port = 0;
+
+			bpf_probe_read_user(&port, sizeof(port), &in6->sin6_port);
+			bpf_probe_read_user(record->accept.addr, 16, &in6->sin6_addr);
+			record->accept.port = bpf_ntohs(port);
+			record->accept.family = family;
+		}
+	}
+	bpf_ringbuf_submit(record, 0);
+	return 0;
+}
+
+static __always_inline int emit_listen(struct trace_event_raw_sys_exit *ctx)
+{
+	struct sensor_listen_record *record;
+	struct pending_call call;
+
+	if (!take_call(&call))
+		return 0;
+	record = reserve(sizeof(*record));
+	if (!record)
+		return 0;
+	fill_header(&record->header, SENSOR_EVENT_LISTEN, sizeof(*record));
+	record->listen.fd = (__s32)call.args[0];
+	record->listen.backlog = (__s32)call.args[1];
+	record->listen.ret = (__s32)ctx->ret;
+	record->listen.reserved = 0;
+	bpf_ringbuf_submit(record, 0);
+	return 0;
+}
+
+static __always_inline int emit_ptrace(struct trace_event_raw_sys_exit *ctx)
+{
+	struct sensor_ptrace_record *record;
+	struct pending_call call;
+
+	if (!take_call(&call))
+		return 0;
+	record = reserve(sizeof(*record));
+	if (!record)
+		return 0;
+	fill_header(&record->header, SENSOR_EVENT_PTRACE, sizeof(*record));
+	record->ptrace.request = (__s32)call.args[0];
+	record->ptrace.pid = (__s32)call.args[1];
+	record->ptrace.ret = (__s32)ctx->ret;
+	record->ptrace.reserved = 0;
+	bpf_ringbuf_submit(record, 0);
+	return 0;
+}
+
+static __always_inline int emit_setid(struct trace_event_raw_sys_exit *ctx)
+{
+	struct sensor_setid_record *record;
+	struct pending_call call;
+	int count = 1;
+
+	if (!take_call(&call))
+		return 0;
+	record = reserve(sizeof(*record));
+	if (!record)
+		return 0;
+	fill_header(&record->header, SENSOR_EVENT_SETID, sizeof(*record));
+	record->setid.syscall = call.syscall;
+	record->setid.ret = (__s32)ctx->ret;
+	record->setid.reserved = 0;
+	if (call.syscall == SENSOR_SYS_SETREUID || call.syscall == SENSOR_SYS_SETREGID)
+		count = 2;
+	else if (call.syscall == SENSOR_SYS_SETRESUID || call.syscall == SENSOR_SYS_SETRESGID)
+		count = 3;
+	record->setid.ids[0] = (__u32)call.args[0];
+	record->setid.ids[1] = count > 1 ? (__u32)call.args[1] : 0xffffffffu;
+	record->setid.ids[2] = count > 2 ? (__u32)call.args[2] : 0xffffffffu;
+	bpf_ringbuf_submit(record, 0);
+	return 0;
+}
+
+static __always_inline int emit_unlink(struct trace_event_raw_sys_exit *ctx)
+{
+	struct sensor_unlink_record *record;
+	struct pending_call call;
+
+	if (!take_call(&call))
+		return 0;
+	record = reserve(sizeof(*record));
+	if (!record)
+		return 0;
+	fill_header(&record->header, SENSOR_EVENT_UNLINK, sizeof(*record));
+	record->unlink.syscall = call.syscall;
+	record->unlink.ret = (__s32)ctx->ret;
+	if (call.syscall == SENSOR_SYS_UNLINKAT) {
+		record->unlink.dfd = (__s32)call.args[0];
+		record->unlink.flags = (__s32)call.args[2];
+		read_path(record->unlink.path, call.args[1]);
+	} else {
+		record->unlink.dfd = AT_FDCWD;
+		record->unlink.flags = 0;
+		read_path(record->unlink.path, call.args[0]);
+	}
+	bpf_ringbuf_submit(record, 0);
+	return 0;
+}
+
+static __always_inline int emit_rename(struct trace_event_raw_sys_exit *ctx)
+{
+	struct sensor_rename_record *record;
+	struct pending_call call;
+
+	if (!take_call(&call))
+		return 0;
+	record = reserve(sizeof(*record));
+	if (!record)
+		return 0;
+	fill_header(&record->header, SENSOR_EVENT_RENAME, sizeof(*record));
+	record->rename.syscall = call.syscall;
+	record->rename.ret = (__s32)ctx->ret;
+	record->rename.reserved = 0;
+	if (call.syscall == SENSOR_SYS_RENAME) {
+		record->rename.olddfd = AT_FDCWD;
+		record->rename.newdfd = AT_FDCWD;
+		record->rename.flags = 0;
+		read_path(record->rename.oldpath, call.args[0]);
+		read_path(record->rename.newpath, call.args[1]);
+	} else {
+		record->rename.olddfd = (__s32)call.args[0];
+		record->rename.newdfd = (__s32)call.args[2];
+		record->rename.flags =
+			call.syscall == SENSOR_SYS_RENAMEAT2 ? (__u32)call.args[4] : 0;
+		read_path(record->rename.oldpath, call.args[1]);
+		read_path(record->rename.newpath, call.args[3]);
+	}
+	bpf_ringbuf_submit(record, 0);
+	return 0;
+}
+
+static __always_inline int emit_mount(struct trace_event_raw_sys_exit *ctx)
+{
+	struct sensor_mount_record *record;
+	struct pending_call call;
+
+	if (!take_call(&call))
+		return 0;
+	record = reserve(sizeof(*record));
+	if (!record)
+		return 0;
+	fill_header(&record->header, SENSOR_EVENT_MOUNT, sizeof(*record));
+	record->mount.flags = (__u32)call.args[3];
+	record->mount.ret = (__s32)ctx->ret;
+	read_path(record->mount.dev, call.args[0]);
+	read_path(record->mount.dir, call.args[1]);
+	if (bpf_probe_read_user_str(record->mount.fstype, sizeof(record->mount.fstype),
+		    (const void *)call.args[2]) < 0)
+		record->mount.fstype[0] = '\0';
+	bpf_ringbuf_submit(record, 0);
+	return 0;
+}
+
+static __always_inline int emit_module(struct trace_event_raw_sys_exit *ctx)
+{
+	struct sensor_module_record *record;
+	struct pending_call call;
+
+	if (!take_call(&call))
+		return 0;
+	record = reserve(sizeof(*record));
+	if (!record)
+		return 0;
+	fill_header(&record->header, SENSOR_EVENT_MODULE, sizeof(*record));
+	record->module.syscall = call.syscall;
+	record->module.ret = (__s32)ctx->ret;
+	if (call.syscall == SENSOR_SYS_FINIT_MODULE) {
+		record->module.fd = (__s32)call.args[0];
+		record->module.flags = (__u32)call.args[2];
+	} else {
+		record->module.fd = -1;
+		record->module.flags = 0;
+	}
+	bpf_ringbuf_submit(record, 0);
+	return 0;
+}
+
+static __always_inline int emit_bpf(struct trace_event_raw_sys_exit *ctx)
+{
+	struct sensor_bpf_record *record;
+	struct pending_call call;
+
+	if (!take_call(&call))
+		return 0;
+	record = reserve(sizeof(*record));
+	if (!record)
+		return 0;
+	fill_header(&record->header, SENSOR_EVENT_BPF, sizeof(*record));
+	record->bpf.cmd = (__s32)call.args[0];
+	record->bpf.ret = (__s32)ctx->ret;
+	bpf_ringbuf_submit(record, 0);
+	return 0;
+}
+
+static __always_inline int emit_memfd(struct trace_event_raw_sys_exit *ctx)
+{
+	struct sensor_memfd_record *record;
+	struct pending_call call;
+
+	if (!take_call(&call))
+		return 0;
+	record = reserve(sizeof(*record));
+	if (!record)
+		return 0;
+	fill_header(&record->header, SENSOR_EVENT_MEMFD, sizeof(*record));
+	record->memfd.flags = (__u32)call.args[1];
+	record->memfd.ret = (__s32)ctx->ret;
+	read_path(record->memfd.name, call.args[0]);
+	bpf_ringbuf_submit(record, 0);
+	return 0;
+}
+
+/* One program pair per call. The loader leaves out the pairs whose
+ * tracepoints this kernel lacks (open, creat, rename... on arm64). */
+#define SYSCALL_PAIR(name, nargs, type, syscall, emit)                         \
+	SEC("tp/syscalls/sys_enter_" #name)                                    \
+	int enter_##name(struct trace_event_raw_sys_enter *ctx)                \
+	{                                                                      \
+		return save_call(ctx, type, syscall, nargs);                   \
+	}                                                                      \
+	SEC("tp/syscalls/sys_exit_" #name)                                     \
+	int exit_##name(struct trace_event_raw_sys_exit *ctx)                  \
+	{                                                                      \
+		return emit(ctx);                                              \
+	}
+
+SYSCALL_PAIR(open, 3, SENSOR_EVENT_OPEN, SENSOR_SYS_OPEN, emit_open)
+SYSCALL_PAIR(openat, 4, SENSOR_EVENT_OPEN, SENSOR_SYS_OPENAT, emit_open)
+SYSCALL_PAIR(openat2, 4, SENSOR_EVENT_OPEN, SENSOR_SYS_OPENAT2, emit_open)
+SYSCALL_PAIR(creat, 2, SENSOR_EVENT_OPEN, SENSOR_SYS_CREAT, emit_open)
+SYSCALL_PAIR(accept, 3, SENSOR_EVENT_ACCEPT, SENSOR_SYS_ACCEPT, emit_accept)
+SYSCALL_PAIR(accept4, 4, SENSOR_EVENT_ACCEPT, SENSOR_SYS_ACCEPT4, emit_accept)
+SYSCALL_PAIR(listen, 2, SENSOR_EVENT_LISTEN, SENSOR_SYS_LISTEN, emit_listen)
+SYSCALL_PAIR(ptrace, 4, SENSOR_EVENT_PTRACE, SENSOR_SYS_PTRACE, emit_ptrace)
+SYSCALL_PAIR(setuid, 1, SENSOR_EVENT_SETID, SENSOR_SYS_SETUID, emit_setid)
+SYSCALL_PAIR(setgid, 1, SENSOR_EVENT_SETID, SENSOR_SYS_SETGID, emit_setid)
+SYSCALL_PAIR(setreuid, 2, SENSOR_EVENT_SETID, SENSOR_SYS_SETREUID, emit_setid)
+SYSCALL_PAIR(setregid, 2, SENSOR_EVENT_SETID, SENSOR_SYS_SETREGID, emit_setid)
+SYSCALL_PAIR(setresuid, 3, SENSOR_EVENT_SETID, SENSOR_SYS_SETRESUID, emit_setid)
+SYSCALL_PAIR(setresgid, 3, SENSOR_EVENT_SETID, SENSOR_SYS_SETRESGID, emit_setid)
+SYSCALL_PAIR(unlink, 1, SENSOR_EVENT_UNLINK, SENSOR_SYS_UNLINK, emit_unlink)
+SYSCALL_PAIR(unlinkat, 3, SENSOR_EVENT_UNLINK, SENSOR_SYS_UNLINKAT, emit_unlink)
+SYSCALL_PAIR(rmdir, 1, SENSOR_EVENT_UNLINK, SENSOR_SYS_RMDIR, emit_unlink)
+SYSCALL_PAIR(rename, 2, SENSOR_EVENT_RENAME, SENSOR_SYS_RENAME, emit_rename)
+SYSCALL_PAIR(renameat, 4, SENSOR_EVENT_RENAME, SENSOR_SYS_RENAMEAT, emit_rename)
+SYSCALL_PAIR(renameat2, 5, SENSOR_EVENT_RENAME, SENSOR_SYS_RENAMEAT2, emit_rename)
+SYSCALL_PAIR(mount, 5, SENSOR_EVENT_MOUNT, SENSOR_SYS_MOUNT, emit_mount)
+SYSCALL_PAIR(init_module, 3, SENSOR_EVENT_MODULE, SENSOR_SYS_INIT_MODULE, emit_module)
+SYSCALL_PAIR(finit_module, 3, SENSOR_EVENT_MODULE, SENSOR_SYS_FINIT_MODULE, emit_module)
+SYSCALL_PAIR(bpf, 3, SENSOR_EVENT_BPF, SENSOR_SYS_BPF, emit_bpf)
+SYSCALL_PAIR(memfd_create, 2, SENSOR_EVENT_MEMFD, SENSOR_SYS_MEMFD_CREATE, emit_memfd)

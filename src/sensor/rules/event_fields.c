@@ -2,6 +2,7 @@
  * output, spelled the way Falco spells them. */
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,24 +19,40 @@ const char *event_falco_type(uint32_t type)
 	case SENSOR_EVENT_EXEC: return "execve";
 	case SENSOR_EVENT_OPEN: return "openat";
 	case SENSOR_EVENT_CONNECT: return "connect";
+	case SENSOR_EVENT_ACCEPT: return "accept";
+	case SENSOR_EVENT_LISTEN: return "listen";
+	case SENSOR_EVENT_PTRACE: return "ptrace";
+	case SENSOR_EVENT_SETID: return "setuid";
+	case SENSOR_EVENT_UNLINK: return "unlinkat";
+	case SENSOR_EVENT_RENAME: return "renameat2";
+	case SENSOR_EVENT_MOUNT: return "mount";
+	case SENSOR_EVENT_MODULE: return "finit_module";
+	case SENSOR_EVENT_BPF: return "bpf";
+	case SENSOR_EVENT_MEMFD: return "memfd_create";
 	default: return NULL;
 	}
 }
 
+const char *event_falco_name(const struct sensor_event *event)
+{
+	uint32_t syscall = sensor_event_syscall(event);
+
+	/* A payload that names no call gets its type's usual one. */
+	return syscall ? sensor_syscall_name(syscall) : event_falco_type(event->header.type);
+}
+
 uint32_t event_sensor_type(const char *falco_type)
 {
-	static const struct { const char *name; uint32_t type; } map[] = {
-		{ "execve", SENSOR_EVENT_EXEC }, { "execveat", SENSOR_EVENT_EXEC },
-		{ "open", SENSOR_EVENT_OPEN }, { "openat", SENSOR_EVENT_OPEN },
-		{ "openat2", SENSOR_EVENT_OPEN }, { "creat", SENSOR_EVENT_OPEN },
-		{ "connect", SENSOR_EVENT_CONNECT },
-	};
-
-	for (size_t i = 0; i < WD_ARRAY_LEN(map); i++)
-		if (!strcmp(map[i].name, falco_type))
-			return map[i].type;
+	for (uint32_t syscall = 1; syscall < SENSOR_SYS_COUNT; syscall++)
+		if (!strcmp(sensor_syscall_name(syscall), falco_type))
+			return sensor_syscall_type(syscall);
 	return 0;
 }
+
+/* The types the rules can see: every one but fork and exit. */
+#define RULE_TYPES                                                              \
+	(SENSOR_TYPES_ALL & ~(SENSOR_TYPE_BIT(SENSOR_EVENT_FORK) |                   \
+		SENSOR_TYPE_BIT(SENSOR_EVENT_EXIT)))
 
 unsigned event_rules_types(const struct rules_set *set)
 {
@@ -57,8 +74,7 @@ unsigned event_rules_types(const struct rules_set *set)
 				mask |= SENSOR_TYPE_BIT(type);
 		}
 	}
-	return mask & (SENSOR_TYPE_BIT(SENSOR_EVENT_EXEC) | SENSOR_TYPE_BIT(SENSOR_EVENT_OPEN) |
-		SENSOR_TYPE_BIT(SENSOR_EVENT_CONNECT));
+	return mask & RULE_TYPES;
 }
 
 void event_open_flags_name(int32_t flags, char *buf, size_t size)
@@ -125,6 +141,17 @@ void event_fields_init(struct event_fields *fields, const struct sensor_event *e
 		inet_ntop(family, event->connect.addr, ip, sizeof(ip));
 		snprintf(fields->fd_name, sizeof(fields->fd_name), "%s:%u", ip,
 			(unsigned)event->connect.port);
+	} else if (h->type == SENSOR_EVENT_ACCEPT && event->accept.family) {
+		char ip[INET6_ADDRSTRLEN] = "";
+		int family = event->accept.family == AF_INET6 ? AF_INET6 : AF_INET;
+
+		/* The peer, as for connect. */
+		inet_ntop(family, event->accept.addr, ip, sizeof(ip));
+		snprintf(fields->fd_name, sizeof(fields->fd_name), "%s:%u", ip,
+			(unsigned)event->accept.port);
+	} else if (h->type == SENSOR_EVENT_MEMFD) {
+		/* Falco names a memfd's descriptor the way /proc/PID/fd shows it. */
+		snprintf(fields->fd_name, sizeof(fields->fd_name), "memfd:%s", event->memfd.name);
 	}
 }
 
@@ -184,7 +211,7 @@ static void get_fd(struct event_fields *f, const char *field, struct cond_fvalue
 	uint32_t type = f->event->header.type;
 	const char *slash;
 
-	if (type != SENSOR_EVENT_OPEN && type != SENSOR_EVENT_CONNECT)
+	if (!f->fd_name[0])
 		return;
 	if (!strcmp(field, "fd.name")) {
 		set_str(ret, f->fd_name);
@@ -201,27 +228,279 @@ static void get_fd(struct event_fields *f, const char *field, struct cond_fvalue
 	}
 }
 
+/* The call's return value, for the events that carry one. */
+static bool event_ret(const struct sensor_event *event, int64_t *ret)
+{
+	switch (event->header.type) {
+	case SENSOR_EVENT_OPEN: *ret = event->open.ret; return true;
+	case SENSOR_EVENT_ACCEPT: *ret = event->accept.ret; return true;
+	case SENSOR_EVENT_LISTEN: *ret = event->listen.ret; return true;
+	case SENSOR_EVENT_PTRACE: *ret = event->ptrace.ret; return true;
+	case SENSOR_EVENT_SETID: *ret = event->setid.ret; return true;
+	case SENSOR_EVENT_UNLINK: *ret = event->unlink.ret; return true;
+	case SENSOR_EVENT_RENAME: *ret = event->rename.ret; return true;
+	case SENSOR_EVENT_MOUNT: *ret = event->mount.ret; return true;
+	case SENSOR_EVENT_MODULE: *ret = event->module.ret; return true;
+	case SENSOR_EVENT_BPF: *ret = event->bpf.ret; return true;
+	case SENSOR_EVENT_MEMFD: *ret = event->memfd.ret; return true;
+	default: return false;
+	}
+}
+
+/* Returns a new string of num in decimal, or NULL when memory runs out. */
+static char *num_text(int64_t num)
+{
+	char *text = malloc(24);
+
+	if (text)
+		snprintf(text, 24, "%lld", (long long)num);
+	return text;
+}
+
+/* evt.res as Falco gives it: "SUCCESS", or the errno's name ("ENOENT"). */
+static void set_res(struct event_fields *f, struct cond_fvalue *ret, int64_t res)
+{
+	const char *name = res < 0 ? strerrorname_np((int)-res) : "SUCCESS";
+
+	if (name) {
+		set_str(ret, name);
+		return;
+	}
+	set_owned(f, ret, num_text(res));
+}
+
+static void set_num_text(struct event_fields *f, struct cond_fvalue *ret, int64_t num)
+{
+	set_owned(f, ret, num_text(num));
+}
+
+/* A uid or gid argument: Falco shows the name when the host knows it. */
+static void set_id(struct event_fields *f, struct cond_fvalue *ret, uint32_t id, bool group)
+{
+	char buf[1024];
+
+	if (id == UINT32_MAX) {
+		set_str(ret, "-1");
+		return;
+	}
+	if (group) {
+		struct group gr, *found = NULL;
+
+		if (!getgrgid_r(id, &gr, buf, sizeof(buf), &found) && found) {
+			set_owned(f, ret, wd_strdup(found->gr_name));
+			return;
+		}
+	} else {
+		struct passwd pw, *found = NULL;
+
+		if (!getpwuid_r(id, &pw, buf, sizeof(buf), &found) && found) {
+			set_owned(f, ret, wd_strdup(found->pw_name));
+			return;
+		}
+	}
+	set_num_text(f, ret, id);
+}
+
+static const char *ptrace_request_name(int32_t request)
+{
+	static const struct { int32_t value; const char *name; } names[] = {
+		{ 0, "PTRACE_TRACEME" }, { 1, "PTRACE_PEEKTEXT" }, { 2, "PTRACE_PEEKDATA" },
+		{ 3, "PTRACE_PEEKUSR" }, { 4, "PTRACE_POKETEXT" }, { 5, "PTRACE_POKEDATA" },
+		{ 6, "PTRACE_POKEUSR" }, { 7, "PTRACE_CONT" }, { 8, "PTRACE_KILL" },
+		{ 9, "PTRACE_SINGLESTEP" }, { 12, "PTRACE_GETREGS" }, { 13, "PTRACE_SETREGS" },
+		{ 14, "PTRACE_GETFPREGS" }, { 15, "PTRACE_SETFPREGS" }, { 16, "PTRACE_ATTACH" },
+		{ 17, "PTRACE_DETACH" }, { 24, "PTRACE_SYSCALL" }, { 0x4200, "PTRACE_SETOPTIONS" },
+		{ 0x4201, "PTRACE_GETEVENTMSG" }, { 0x4202, "PTRACE_GETSIGINFO" },
+		{ 0x4203, "PTRACE_SETSIGINFO" }, { 0x4204, "PTRACE_GETREGSET" },
+		{ 0x4205, "PTRACE_SETREGSET" }, { 0x4206, "PTRACE_SEIZE" },
+		{ 0x4207, "PTRACE_INTERRUPT" }, { 0x4208, "PTRACE_LISTEN" },
+	};
+
+	for (size_t i = 0; i < WD_ARRAY_LEN(names); i++)
+		if (names[i].value == request)
+			return names[i].name;
+	return NULL;
+}
+
+static const char *bpf_cmd_name(int32_t cmd)
+{
+	static const char *const names[] = {
+		"BPF_MAP_CREATE", "BPF_MAP_LOOKUP_ELEM", "BPF_MAP_UPDATE_ELEM",
+		"BPF_MAP_DELETE_ELEM", "BPF_MAP_GET_NEXT_KEY", "BPF_PROG_LOAD", "BPF_OBJ_PIN",
+		"BPF_OBJ_GET", "BPF_PROG_ATTACH", "BPF_PROG_DETACH", "BPF_PROG_TEST_RUN",
+		"BPF_PROG_GET_NEXT_ID", "BPF_MAP_GET_NEXT_ID", "BPF_PROG_GET_FD_BY_ID",
+		"BPF_MAP_GET_FD_BY_ID", "BPF_OBJ_GET_INFO_BY_FD", "BPF_PROG_QUERY",
+		"BPF_RAW_TRACEPOINT_OPEN", "BPF_BTF_LOAD", "BPF_BTF_GET_FD_BY_ID",
+		"BPF_TASK_FD_QUERY", "BPF_MAP_LOOKUP_AND_DELETE_ELEM", "BPF_MAP_FREEZE",
+		"BPF_BTF_GET_NEXT_ID", "BPF_MAP_LOOKUP_BATCH", "BPF_MAP_LOOKUP_AND_DELETE_BATCH",
+		"BPF_MAP_UPDATE_BATCH", "BPF_MAP_DELETE_BATCH", "BPF_LINK_CREATE",
+		"BPF_LINK_UPDATE", "BPF_LINK_GET_FD_BY_ID", "BPF_LINK_GET_NEXT_ID",
+		"BPF_ENABLE_STATS", "BPF_ITER_CREATE", "BPF_LINK_DETACH", "BPF_PROG_BIND_MAP",
+	};
+
+	return cmd >= 0 && (size_t)cmd < WD_ARRAY_LEN(names) ? names[cmd] : NULL;
+}
+
+/* A name or a number: unknown values are given as decimal text. */
+static void set_name_or_num(struct event_fields *f, struct cond_fvalue *ret,
+	const char *name, int64_t num)
+{
+	if (name)
+		set_str(ret, name);
+	else
+		set_num_text(f, ret, num);
+}
+
+static void get_setid_arg(struct event_fields *f, const char *arg, struct cond_fvalue *ret)
+{
+	const struct sensor_setid_payload *p = &f->event->setid;
+	bool group = p->syscall == SENSOR_SYS_SETGID || p->syscall == SENSOR_SYS_SETREGID ||
+		p->syscall == SENSOR_SYS_SETRESGID;
+	const char *const *names;
+	static const char *const single_uid[] = { "uid", NULL, NULL };
+	static const char *const single_gid[] = { "gid", NULL, NULL };
+	static const char *const res_uid[] = { "ruid", "euid", "suid" };
+	static const char *const res_gid[] = { "rgid", "egid", "sgid" };
+
+	if (p->syscall == SENSOR_SYS_SETUID)
+		names = single_uid;
+	else if (p->syscall == SENSOR_SYS_SETGID)
+		names = single_gid;
+	else
+		names = group ? res_gid : res_uid;
+	for (size_t i = 0; i < 3; i++) {
+		if (names[i] && !strcmp(arg, names[i]) && p->ids[i] != UINT32_MAX) {
+			set_id(f, ret, p->ids[i], group);
+			return;
+		}
+	}
+}
+
+/* evt.arg.NAME of the system calls beyond open, named as Falco's event
+ * tables name the parameters. */
+static void get_arg(struct event_fields *f, const char *arg, struct cond_fvalue *ret)
+{
+	const struct sensor_event *e = f->event;
+
+	switch (e->header.type) {
+	case SENSOR_EVENT_OPEN:
+		if (!strcmp(arg, "flags")) {
+			char *buf = malloc(256);
+
+			if (buf)
+				event_open_flags_name(e->open.flags, buf, 256);
+			set_owned(f, ret, buf);
+		} else if (!strcmp(arg, "name")) {
+			set_str(ret, e->open.path);
+		} else if (!strcmp(arg, "fd")) {
+			set_num_text(f, ret, e->open.ret);
+		} else if (!strcmp(arg, "dirfd") && e->open.syscall != SENSOR_SYS_OPEN &&
+			   e->open.syscall != SENSOR_SYS_CREAT) {
+			set_num_text(f, ret, e->open.dfd);
+		}
+		break;
+	case SENSOR_EVENT_ACCEPT:
+		if (!strcmp(arg, "fd"))
+			set_num_text(f, ret, e->accept.ret);
+		else if (!strcmp(arg, "flags") && e->accept.syscall == SENSOR_SYS_ACCEPT4)
+			set_num_text(f, ret, e->accept.flags);
+		break;
+	case SENSOR_EVENT_LISTEN:
+		if (!strcmp(arg, "fd"))
+			set_num_text(f, ret, e->listen.fd);
+		else if (!strcmp(arg, "backlog"))
+			set_num_text(f, ret, e->listen.backlog);
+		break;
+	case SENSOR_EVENT_PTRACE:
+		if (!strcmp(arg, "request"))
+			set_name_or_num(f, ret, ptrace_request_name(e->ptrace.request),
+				e->ptrace.request);
+		else if (!strcmp(arg, "pid"))
+			set_num_text(f, ret, e->ptrace.pid);
+		break;
+	case SENSOR_EVENT_SETID:
+		get_setid_arg(f, arg, ret);
+		break;
+	case SENSOR_EVENT_UNLINK:
+		/* unlink and rmdir call it path, unlinkat name. */
+		if (!strcmp(arg, e->unlink.syscall == SENSOR_SYS_UNLINKAT ? "name" : "path"))
+			set_str(ret, e->unlink.path);
+		else if (e->unlink.syscall == SENSOR_SYS_UNLINKAT && !strcmp(arg, "dirfd"))
+			set_num_text(f, ret, e->unlink.dfd);
+		else if (e->unlink.syscall == SENSOR_SYS_UNLINKAT && !strcmp(arg, "flags"))
+			set_str(ret, e->unlink.flags & 0x200 ? "AT_REMOVEDIR" : "");
+		break;
+	case SENSOR_EVENT_RENAME:
+		if (!strcmp(arg, "oldpath"))
+			set_str(ret, e->rename.oldpath);
+		else if (!strcmp(arg, "newpath"))
+			set_str(ret, e->rename.newpath);
+		else if (e->rename.syscall != SENSOR_SYS_RENAME && !strcmp(arg, "olddirfd"))
+			set_num_text(f, ret, e->rename.olddfd);
+		else if (e->rename.syscall != SENSOR_SYS_RENAME && !strcmp(arg, "newdirfd"))
+			set_num_text(f, ret, e->rename.newdfd);
+		else if (e->rename.syscall == SENSOR_SYS_RENAMEAT2 && !strcmp(arg, "flags"))
+			set_num_text(f, ret, e->rename.flags);
+		break;
+	case SENSOR_EVENT_MOUNT:
+		if (!strcmp(arg, "dev"))
+			set_str(ret, e->mount.dev);
+		else if (!strcmp(arg, "dir"))
+			set_str(ret, e->mount.dir);
+		else if (!strcmp(arg, "type"))
+			set_str(ret, e->mount.fstype);
+		else if (!strcmp(arg, "flags"))
+			set_num_text(f, ret, e->mount.flags);
+		break;
+	case SENSOR_EVENT_MODULE:
+		if (e->module.syscall == SENSOR_SYS_FINIT_MODULE && !strcmp(arg, "fd"))
+			set_num_text(f, ret, e->module.fd);
+		else if (e->module.syscall == SENSOR_SYS_FINIT_MODULE && !strcmp(arg, "flags"))
+			set_num_text(f, ret, e->module.flags);
+		break;
+	case SENSOR_EVENT_BPF:
+		if (!strcmp(arg, "cmd"))
+			set_name_or_num(f, ret, bpf_cmd_name(e->bpf.cmd), e->bpf.cmd);
+		else if (!strcmp(arg, "res_or_fd"))
+			set_num_text(f, ret, e->bpf.ret);
+		break;
+	case SENSOR_EVENT_MEMFD:
+		if (!strcmp(arg, "name"))
+			set_str(ret, e->memfd.name);
+		else if (!strcmp(arg, "flags"))
+			set_num_text(f, ret, e->memfd.flags);
+		else if (!strcmp(arg, "fd"))
+			set_num_text(f, ret, e->memfd.ret);
+		break;
+	default:
+		break;
+	}
+}
+
 static void get_evt(struct event_fields *f, const char *field, const char *arg,
 	struct cond_fvalue *ret)
 {
 	const struct sensor_event *event = f->event;
 	bool open = event->header.type == SENSOR_EVENT_OPEN;
 	int mode = event->open.flags & O_ACCMODE;
+	int64_t res;
 
 	if (!strcmp(field, "evt.type")) {
-		set_str(ret, event_falco_type(event->header.type));
+		set_str(ret, event_falco_name(event));
 	} else if (!strcmp(field, "evt.time")) {
 		set_num(ret, f->time_ns);
 	} else if (!strcmp(field, "evt.is_open_read") && open) {
 		set_num(ret, mode == O_RDONLY || mode == O_RDWR);
 	} else if (!strcmp(field, "evt.is_open_write") && open) {
 		set_num(ret, mode == O_WRONLY || mode == O_RDWR);
-	} else if (!strcmp(field, "evt.arg") && open && arg && !strcmp(arg, "flags")) {
-		char *buf = malloc(256);
-
-		if (buf)
-			event_open_flags_name(event->open.flags, buf, 256);
-		set_owned(f, ret, buf);
+	} else if (!strcmp(field, "evt.arg") && arg) {
+		get_arg(f, arg, ret);
+	} else if (!strcmp(field, "evt.res") && event_ret(event, &res)) {
+		set_res(f, ret, res);
+	} else if (!strcmp(field, "evt.rawres") && event_ret(event, &res)) {
+		set_num(ret, res);
+	} else if (!strcmp(field, "evt.failed") && event_ret(event, &res)) {
+		set_num(ret, res < 0);
 	}
 }
 
@@ -282,6 +561,9 @@ void event_fields_get(void *ctx, const char *field, const char *arg, struct cond
 			f->items[ret->count++] = a->comm;
 		ret->kind = COND_V_LIST;
 		ret->items = f->items;
+	} else if (!strcmp(field, "proc.tty")) {
+		if (self)
+			set_num(ret, self->tty);
 	} else if (!strcmp(field, "user.uid")) {
 		set_num(ret, h->uid);
 	} else if (!strcmp(field, "group.gid")) {

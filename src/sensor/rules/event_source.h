@@ -30,6 +30,7 @@ struct proc_entry {
 	uint32_t ppid;
 	uint32_t uid;
 	uint32_t gid;
+	uint32_t tty;    /* tty_nr of the controlling terminal, 0 for none */
 	char comm[SENSOR_COMM_LEN];
 	char *exepath;   /* the executable's path, or NULL */
 	char *argv0;     /* the first command line argument, or NULL */
@@ -70,17 +71,23 @@ WD_MUST_CHECK int proc_cmdline_split(const char *data, size_t len, char **ret_ar
 /* Writes open flags as Falco names them ("O_RDONLY|O_CLOEXEC") into buf. */
 void event_open_flags_name(int32_t flags, char *buf, size_t size);
 
-/* Returns the Falco event type of a sensor event type ("execve", "openat",
- * "connect"), or NULL for the types rules do not see (fork, exit). */
+/* Returns the Falco event type most events of a sensor event type have
+ * ("execve", "openat", "setuid"...), or NULL for the types rules do not see
+ * (fork, exit). event_falco_name gives the exact one of an event. */
 const char *event_falco_type(uint32_t type);
 
+/* Returns the Falco evt.type of event: the system call that caused it
+ * ("execveat", "creat", "setresuid"...), or NULL for fork and exit. */
+const char *event_falco_name(const struct sensor_event *event);
+
 /* Returns the sensor type a Falco evt.type value needs (execve and execveat:
- * exec; open, openat, openat2 and creat: open; connect), or 0. */
+ * exec; open, openat, openat2 and creat: open; setuid...setresgid: setid;
+ * and so on, see sensor_syscall_name), or 0. */
 uint32_t event_sensor_type(const char *falco_type);
 
-/* Returns the mask of SENSOR_TYPE_BIT()s of exec, open and connect that the
- * loaded rules of set read: a rule without an evt.type restriction reads
- * all three. 0 when no loaded rule reads any of them. */
+/* Returns the mask of SENSOR_TYPE_BIT()s of the rule-visible types (all but
+ * fork and exit) that the loaded rules of set read: a rule without an
+ * evt.type restriction reads them all. 0 when no loaded rule reads any. */
 unsigned event_rules_types(const struct rules_set *set);
 
 /* One event being evaluated: the getter's context. */

@@ -211,6 +211,25 @@ static bool entry_read_status(const struct proc_table *table, struct proc_entry 
 	return have_ppid;
 }
 
+/* Reads tty_nr, the 7th field of /proc/PID/stat; comm, the 2nd, may hold
+ * spaces and parentheses, so the fields are counted from its last ')'. */
+static void entry_read_tty(const struct proc_table *table, struct proc_entry *entry)
+{
+	char path[256], buf[1024];
+	const char *close;
+	unsigned tty;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%u/stat", table->proc_root, entry->pid);
+	n = read_small(path, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	close = strrchr(buf, ')');
+	if (close && sscanf(close + 1, " %*c %*d %*d %*d %u", &tty) == 1)
+		entry->tty = tty;
+}
+
 int proc_table_seed(struct proc_table *table, struct wd_error *err)
 {
 	DIR *dir = opendir(table->proc_root);
@@ -236,6 +255,7 @@ int proc_table_seed(struct proc_table *table, struct wd_error *err)
 			table_remove(table, (uint32_t)pid);
 			continue;
 		}
+		entry_read_tty(table, entry);
 		rc = entry_read_program(table, entry);
 		if (rc < 0) {
 			wd_error_set(err, WD_ENOMEM, "out of memory reading '%s'", table->proc_root);
@@ -277,6 +297,7 @@ static int apply_fork(struct proc_table *table, const struct sensor_event *event
 		return 0;
 	entry_from_header(child, &event->header);
 	child->ppid = event->header.pid;
+	child->tty = parent ? parent->tty : 0;
 	free(child->exepath);
 	free(child->argv0);
 	free(child->args);
@@ -298,9 +319,16 @@ static int apply_exec(struct proc_table *table, const struct sensor_event *event
 	free(entry->args);
 	entry->argv0 = NULL;
 	entry->args = NULL;
+	entry->tty = event->exec.tty;
 	entry->exepath = wd_strdup(event->exec.filename);
 	if (!entry->exepath)
 		return -WD_ENOMEM;
+	/* The kernel read the command line at the exec itself, so it is right
+	 * even when the process is gone by now; /proc is the fallback for an
+	 * exec whose arguments could not be read. */
+	if (event->exec.args_len > 0)
+		return proc_cmdline_split(event->exec.args, event->exec.args_len, &entry->argv0,
+			&entry->args);
 	return entry_read_program(table, entry);
 }
 

@@ -48,9 +48,23 @@ static void test_header_layout(void **state)
 	assert_int_equal(offsetof(struct sensor_event_header, timestamp_ns), 8);
 	assert_int_equal(offsetof(struct sensor_event_header, pid), 24);
 	assert_int_equal(offsetof(struct sensor_event_header, comm), 48);
-	assert_int_equal(sizeof(struct sensor_exec_record), 64 + 8 + SENSOR_PATH_LEN);
-	assert_int_equal(sizeof(struct sensor_open_record), 64 + 16 + SENSOR_PATH_LEN);
+	assert_int_equal(sizeof(struct sensor_exec_record),
+		64 + 16 + SENSOR_PATH_LEN + SENSOR_ARGS_LEN);
+	assert_int_equal(offsetof(struct sensor_exec_record, exec.args), 64 + 16 + 256);
+	assert_int_equal(sizeof(struct sensor_open_record), 64 + 24 + SENSOR_PATH_LEN);
 	assert_int_equal(sizeof(struct sensor_connect_record), 64 + 24);
+	assert_int_equal(sizeof(struct sensor_accept_record), 64 + 40);
+	assert_int_equal(sizeof(struct sensor_listen_record), 64 + 16);
+	assert_int_equal(sizeof(struct sensor_ptrace_record), 64 + 16);
+	assert_int_equal(sizeof(struct sensor_setid_record), 64 + 24);
+	assert_int_equal(sizeof(struct sensor_unlink_record), 64 + 16 + SENSOR_PATH_LEN);
+	assert_int_equal(sizeof(struct sensor_rename_record), 64 + 24 + 2 * SENSOR_PATH_LEN);
+	assert_int_equal(sizeof(struct sensor_mount_record),
+		64 + 8 + 2 * SENSOR_PATH_LEN + SENSOR_FSTYPE_LEN);
+	assert_int_equal(sizeof(struct sensor_module_record), 64 + 16);
+	assert_int_equal(sizeof(struct sensor_bpf_record), 64 + 8);
+	assert_int_equal(sizeof(struct sensor_memfd_record), 64 + 8 + SENSOR_PATH_LEN);
+	assert_int_equal(sizeof(struct sensor_deny_key), 16);
 }
 
 static void test_decode_exec(void **state)
@@ -64,7 +78,10 @@ static void test_decode_exec(void **state)
 	memset(&record, 0, sizeof(record));
 	fill_header(&record.header, SENSOR_EVENT_EXEC, sizeof(record));
 	record.exec.old_tid = 1001;
+	record.exec.tty = 34816;
 	memcpy(record.exec.filename, "/bin/true", 10);
+	memcpy(record.exec.args, "true\0-x\0a b", 12);
+	record.exec.args_len = 12;
 
 	assert_int_equal(sensor_event_decode(&record, sizeof(record), &event, &err), 0);
 	assert_int_equal(event.header.type, SENSOR_EVENT_EXEC);
@@ -76,7 +93,32 @@ static void test_decode_exec(void **state)
 	assert_string_equal(text,
 		"{\"type\":\"exec\",\"timestamp_ns\":123456789012,\"pid\":1000,\"tid\":1001,"
 		"\"ppid\":999,\"uid\":0,\"gid\":5,\"cgroup_id\":42,\"comm\":\"true\","
-		"\"filename\":\"/bin/true\",\"old_tid\":1001}");
+		"\"syscall\":\"execve\",\"filename\":\"/bin/true\",\"old_tid\":1001,"
+		"\"argv\":[\"true\",\"-x\",\"a b\"],\"tty\":34816,\"killed\":false}");
+	free(text);
+
+	/* execveat and a kill for --deny-exec; a cut last argument is kept. */
+	record.exec.flags = SENSOR_EXEC_EXECVEAT | SENSOR_EXEC_KILLED;
+	record.exec.args_len = 9;
+	assert_int_equal(sensor_event_decode(&record, sizeof(record), &event, &err), 0);
+	text = event_json(&event);
+	assert_non_null(strstr(text, "\"syscall\":\"execveat\""));
+	assert_non_null(strstr(text, "\"argv\":[\"true\",\"-x\",\"a\"],\"tty\":34816,"
+		"\"killed\":true}"));
+	free(text);
+
+	/* A length past the buffer would read beyond the record. */
+	record.exec.args_len = SENSOR_ARGS_LEN + 1;
+	assert_int_equal(sensor_event_decode(&record, sizeof(record), &event, &err), WD_EINVAL);
+	assert_string_equal(err.detail,
+		"sensor exec record says it has 1025 bytes of arguments, at most 1024");
+	assert_int_equal(event.header.type, 0);
+	record.exec.args_len = SENSOR_ARGS_LEN;
+	memset(record.exec.args, 'x', SENSOR_ARGS_LEN);
+	assert_int_equal(sensor_event_decode(&record, sizeof(record), &event, &err), 0);
+	text = event_json(&event);
+	assert_int_equal(strlen(strstr(text, "\"argv\":[\"") + 9),
+		SENSOR_ARGS_LEN + strlen("\"],\"tty\":34816,\"killed\":true}"));
 	free(text);
 }
 
@@ -93,12 +135,144 @@ static void test_decode_open(void **state)
 	record.open.flags = 0101;
 	record.open.mode = 0600;
 	record.open.ret = -13;
+	record.open.syscall = SENSOR_SYS_OPENAT2;
 	memcpy(record.open.path, "/etc/shadow", 12);
 
 	assert_int_equal(sensor_event_decode(&record, sizeof(record), &event, NULL), 0);
 	text = event_json(&event);
-	assert_non_null(strstr(text, "\"path\":\"/etc/shadow\",\"dfd\":-100,\"flags\":65,"
-		"\"mode\":384,\"ret\":-13}"));
+	assert_non_null(strstr(text, "\"syscall\":\"openat2\",\"path\":\"/etc/shadow\","
+		"\"dfd\":-100,\"flags\":65,\"mode\":384,\"ret\":-13}"));
+	free(text);
+
+	/* A call that is not an open's. */
+	record.open.syscall = SENSOR_SYS_PTRACE;
+	assert_int_equal(sensor_event_decode(&record, sizeof(record), &event, NULL), WD_EINVAL);
+	record.open.syscall = SENSOR_SYS_COUNT;
+	assert_int_equal(sensor_event_decode(&record, sizeof(record), &event, NULL), WD_EINVAL);
+}
+
+/* Decodes record and returns its JSON text, checking first that every
+ * shorter length is refused. */
+static char *decode_json(const void *record, size_t size)
+{
+	struct sensor_event event;
+	struct wd_error err = { 0 };
+
+	for (size_t len = 0; len < size; len++)
+		assert_int_equal(sensor_event_decode(record, len, &event, &err), WD_ETRUNCATED);
+	assert_int_equal(sensor_event_decode(record, size, &event, &err), 0);
+	return event_json(&event);
+}
+
+static void test_decode_syscall_payloads(void **state)
+{
+	struct sensor_accept_record accept;
+	struct sensor_listen_record listen;
+	struct sensor_ptrace_record ptrace;
+	struct sensor_setid_record setid;
+	struct sensor_unlink_record unlink;
+	struct sensor_rename_record rename;
+	struct sensor_mount_record mount;
+	struct sensor_module_record module;
+	struct sensor_bpf_record bpf;
+	struct sensor_memfd_record memfd;
+	char *text;
+
+	(void)state;
+	memset(&accept, 0, sizeof(accept));
+	fill_header(&accept.header, SENSOR_EVENT_ACCEPT, sizeof(accept));
+	accept.accept = (struct sensor_accept_payload){ .syscall = SENSOR_SYS_ACCEPT4, .fd = 3,
+		.ret = 4, .flags = 0x80000, .family = 2, .port = 40000,
+		.addr = { 10, 0, 0, 2 } };
+	text = decode_json(&accept, sizeof(accept));
+	assert_non_null(strstr(text, "\"syscall\":\"accept4\",\"fd\":3,\"flags\":524288,"
+		"\"ret\":4,\"family\":\"inet\",\"address\":\"10.0.0.2\",\"port\":40000}"));
+	free(text);
+
+	fill_header(&listen.header, SENSOR_EVENT_LISTEN, sizeof(listen));
+	listen.listen = (struct sensor_listen_payload){ .fd = 5, .backlog = 128, .ret = 0 };
+	text = decode_json(&listen, sizeof(listen));
+	assert_non_null(strstr(text, "\"syscall\":\"listen\",\"fd\":5,\"backlog\":128,"
+		"\"ret\":0}"));
+	free(text);
+
+	fill_header(&ptrace.header, SENSOR_EVENT_PTRACE, sizeof(ptrace));
+	ptrace.ptrace = (struct sensor_ptrace_payload){ .request = 16, .pid = 77, .ret = -1 };
+	text = decode_json(&ptrace, sizeof(ptrace));
+	assert_non_null(strstr(text, "\"request\":16,\"target_pid\":77,\"ret\":-1}"));
+	free(text);
+
+	fill_header(&setid.header, SENSOR_EVENT_SETID, sizeof(setid));
+	setid.setid = (struct sensor_setid_payload){ .syscall = SENSOR_SYS_SETREUID, .ret = 0,
+		.ids = { 65534, 1000, UINT32_MAX } };
+	text = decode_json(&setid, sizeof(setid));
+	assert_non_null(strstr(text, "\"syscall\":\"setreuid\",\"ids\":[65534,1000],"
+		"\"ret\":0}"));
+	free(text);
+
+	memset(&unlink, 0, sizeof(unlink));
+	fill_header(&unlink.header, SENSOR_EVENT_UNLINK, sizeof(unlink));
+	unlink.unlink.syscall = SENSOR_SYS_UNLINKAT;
+	unlink.unlink.dfd = -100;
+	unlink.unlink.flags = 0x200;
+	unlink.unlink.ret = -2;
+	memcpy(unlink.unlink.path, "/tmp/x", 7);
+	text = decode_json(&unlink, sizeof(unlink));
+	assert_non_null(strstr(text, "\"syscall\":\"unlinkat\",\"path\":\"/tmp/x\","
+		"\"dfd\":-100,\"flags\":512,\"ret\":-2}"));
+	free(text);
+
+	memset(&rename, 0, sizeof(rename));
+	fill_header(&rename.header, SENSOR_EVENT_RENAME, sizeof(rename));
+	rename.rename.syscall = SENSOR_SYS_RENAMEAT2;
+	rename.rename.olddfd = -100;
+	rename.rename.newdfd = 4;
+	rename.rename.flags = 1;
+	memcpy(rename.rename.oldpath, "a", 2);
+	memcpy(rename.rename.newpath, "b", 2);
+	text = decode_json(&rename, sizeof(rename));
+	assert_non_null(strstr(text, "\"syscall\":\"renameat2\",\"oldpath\":\"a\","
+		"\"newpath\":\"b\",\"olddfd\":-100,\"newdfd\":4,\"flags\":1,\"ret\":0}"));
+	free(text);
+
+	memset(&mount, 'M', sizeof(mount));
+	fill_header(&mount.header, SENSOR_EVENT_MOUNT, sizeof(mount));
+	mount.mount.flags = 1;
+	mount.mount.ret = -1;
+	memcpy(mount.mount.dev, "none", 5);
+	memcpy(mount.mount.dir, "/mnt", 5);
+	text = decode_json(&mount, sizeof(mount));
+	/* The file system type was never ended by a NUL: the decoder cuts it. */
+	assert_non_null(strstr(text, "\"dev\":\"none\",\"dir\":\"/mnt\",\"fstype\":\""
+		"MMMMMMMMMMMMMMMMMMMMMMMMMMMMMMM\",\"flags\":1,\"ret\":-1}"));
+	free(text);
+
+	fill_header(&module.header, SENSOR_EVENT_MODULE, sizeof(module));
+	module.module = (struct sensor_module_payload){ .syscall = SENSOR_SYS_FINIT_MODULE,
+		.fd = 3, .flags = 2, .ret = -38 };
+	text = decode_json(&module, sizeof(module));
+	assert_non_null(strstr(text, "\"syscall\":\"finit_module\",\"fd\":3,\"flags\":2,"
+		"\"ret\":-38}"));
+	free(text);
+	/* A module record naming a call of another type. */
+	module.module.syscall = SENSOR_SYS_SETUID;
+	assert_int_equal(sensor_event_decode(&module, sizeof(module), &(struct sensor_event){ 0 },
+		NULL), WD_EINVAL);
+
+	fill_header(&bpf.header, SENSOR_EVENT_BPF, sizeof(bpf));
+	bpf.bpf = (struct sensor_bpf_payload){ .cmd = 5, .ret = 7 };
+	text = decode_json(&bpf, sizeof(bpf));
+	assert_non_null(strstr(text, "\"syscall\":\"bpf\",\"cmd\":5,\"ret\":7}"));
+	free(text);
+
+	memset(&memfd, 0, sizeof(memfd));
+	fill_header(&memfd.header, SENSOR_EVENT_MEMFD, sizeof(memfd));
+	memfd.memfd.flags = 1;
+	memfd.memfd.ret = 3;
+	memcpy(memfd.memfd.name, "payload", 8);
+	text = decode_json(&memfd, sizeof(memfd));
+	assert_non_null(strstr(text, "\"syscall\":\"memfd_create\",\"name\":\"payload\","
+		"\"flags\":1,\"ret\":3}"));
 	free(text);
 }
 
@@ -168,18 +342,18 @@ static void test_decode_rejects_short_and_unknown(void **state)
 
 	assert_int_equal(sensor_event_decode(&record, sizeof(record) - 1, &event, &err),
 		WD_ETRUNCATED);
-	assert_string_equal(err.detail, "sensor open record of 335 bytes is shorter than 336");
+	assert_string_equal(err.detail, "sensor open record of 343 bytes is shorter than 344");
 
 	record.header.size = 100;
 	assert_int_equal(sensor_event_decode(&record, sizeof(record), &event, &err), WD_EINVAL);
-	assert_string_equal(err.detail, "sensor open record says it has 100 bytes, expected 336");
+	assert_string_equal(err.detail, "sensor open record says it has 100 bytes, expected 344");
 
 	record.header.type = 0;
 	assert_int_equal(sensor_event_decode(&record, sizeof(record), &event, &err), WD_EINVAL);
 	assert_string_equal(err.detail, "sensor record has unknown type 0");
 	record.header.type = SENSOR_EVENT_TYPE_COUNT;
 	assert_int_equal(sensor_event_decode(&record, sizeof(record), &event, &err), WD_EINVAL);
-	assert_string_equal(err.detail, "sensor record has unknown type 6");
+	assert_string_equal(err.detail, "sensor record has unknown type 16");
 }
 
 static void test_decode_terminates_strings(void **state)
@@ -191,6 +365,7 @@ static void test_decode_terminates_strings(void **state)
 	memset(&record, 'A', sizeof(record));
 	fill_header(&record.header, SENSOR_EVENT_OPEN, sizeof(record));
 	memset(record.header.comm, 'B', sizeof(record.header.comm));
+	record.open.syscall = SENSOR_SYS_OPENAT;
 
 	assert_int_equal(sensor_event_decode(&record, sizeof(record), &event, NULL), 0);
 	assert_int_equal(strlen(event.header.comm), SENSOR_COMM_LEN - 1);
@@ -226,14 +401,17 @@ static void test_types_parse(void **state)
 	assert_int_equal(sensor_types_parse("connect", &mask, &err), 0);
 	assert_int_equal(mask, 1u << 5);
 	assert_int_equal(sensor_types_parse("all", &mask, &err), 0);
-	assert_int_equal(mask, 0x3eu);
+	assert_int_equal(mask, 0xfffeu);
+	assert_int_equal(sensor_types_parse("setid,memfd", &mask, &err), 0);
+	assert_int_equal(mask, (1u << 9) | (1u << 15));
 	assert_int_equal(sensor_types_parse("exit,exit,fork", &mask, &err), 0);
 	assert_int_equal(mask, (1u << 3) | (1u << 2));
 
 	mask = 7;
 	assert_int_equal(sensor_types_parse("exec,opn", &mask, &err), WD_EINVAL);
 	assert_string_equal(err.detail,
-		"unknown event type 'opn' (expected exec, fork, exit, open, connect or all)");
+		"unknown event type 'opn' (expected exec, fork, exit, open, connect, accept, "
+		"listen, ptrace, setid, unlink, rename, mount, module, bpf, memfd or all)");
 	assert_int_equal(mask, 7);
 	assert_int_equal(sensor_types_parse("exec,", &mask, &err), WD_EINVAL);
 	assert_string_equal(err.detail, "empty event type in the list");
@@ -255,6 +433,11 @@ static void test_type_names(void **state)
 	assert_null(sensor_event_type_name(0));
 	assert_null(sensor_event_type_name(SENSOR_EVENT_TYPE_COUNT));
 	assert_null(sensor_event_type_name(UINT32_MAX));
+	assert_string_equal(sensor_syscall_name(SENSOR_SYS_SETRESGID), "setresgid");
+	assert_int_equal(sensor_syscall_type(SENSOR_SYS_RMDIR), SENSOR_EVENT_UNLINK);
+	assert_null(sensor_syscall_name(0));
+	assert_null(sensor_syscall_name(SENSOR_SYS_COUNT));
+	assert_int_equal(sensor_syscall_type(SENSOR_SYS_COUNT), 0);
 }
 
 int main(void)
@@ -264,6 +447,7 @@ int main(void)
 		cmocka_unit_test(test_decode_exec),
 		cmocka_unit_test(test_decode_open),
 		cmocka_unit_test(test_decode_fork_exit_connect),
+		cmocka_unit_test(test_decode_syscall_payloads),
 		cmocka_unit_test(test_decode_rejects_short_and_unknown),
 		cmocka_unit_test(test_decode_terminates_strings),
 		cmocka_unit_test(test_json_replaces_invalid_utf8),

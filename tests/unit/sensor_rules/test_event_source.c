@@ -85,7 +85,15 @@ static void test_types(void **state)
 	assert_int_equal(event_sensor_type("openat2"), SENSOR_EVENT_OPEN);
 	assert_int_equal(event_sensor_type("creat"), SENSOR_EVENT_OPEN);
 	assert_int_equal(event_sensor_type("connect"), SENSOR_EVENT_CONNECT);
-	assert_int_equal(event_sensor_type("ptrace"), 0);
+	assert_int_equal(event_sensor_type("ptrace"), SENSOR_EVENT_PTRACE);
+	assert_int_equal(event_sensor_type("setresgid"), SENSOR_EVENT_SETID);
+	assert_int_equal(event_sensor_type("rmdir"), SENSOR_EVENT_UNLINK);
+	assert_int_equal(event_sensor_type("renameat2"), SENSOR_EVENT_RENAME);
+	assert_int_equal(event_sensor_type("finit_module"), SENSOR_EVENT_MODULE);
+	assert_int_equal(event_sensor_type("accept4"), SENSOR_EVENT_ACCEPT);
+	assert_int_equal(event_sensor_type("memfd_create"), SENSOR_EVENT_MEMFD);
+	assert_int_equal(event_sensor_type("symlink"), 0);
+	assert_int_equal(event_sensor_type("fork"), 0);
 }
 
 static unsigned types_of_rules(const char *yaml)
@@ -117,9 +125,13 @@ static void test_rules_types(void **state)
 	assert_int_equal(types_of_rules(RULE("a", "evt.type = openat2") RULE("b",
 		"evt.type = connect")), open | connect);
 	/* No evt.type restriction: every type the rules can see. */
-	assert_int_equal(types_of_rules(RULE("a", "proc.name = sh")), exec | open | connect);
+	assert_int_equal(types_of_rules(RULE("a", "proc.name = sh")),
+		SENSOR_TYPES_ALL & ~(SENSOR_TYPE_BIT(SENSOR_EVENT_FORK) |
+			SENSOR_TYPE_BIT(SENSOR_EVENT_EXIT)));
+	assert_int_equal(types_of_rules(RULE("a", "evt.type in (ptrace, setuid)")),
+		SENSOR_TYPE_BIT(SENSOR_EVENT_PTRACE) | SENSOR_TYPE_BIT(SENSOR_EVENT_SETID));
 	/* Types the sensor has no event for, and rules that did not load. */
-	assert_int_equal(types_of_rules(RULE("a", "evt.type = ptrace")), 0);
+	assert_int_equal(types_of_rules(RULE("a", "evt.type = symlink")), 0);
 	assert_int_equal(types_of_rules(RULE("a", "fd.bogus = 1")), 0);
 	assert_int_equal(types_of_rules(RULE("a", "proc.name = sh") "  enabled: false\n"), 0);
 }
