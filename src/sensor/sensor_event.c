@@ -356,10 +356,14 @@ static int add_payload(json_t *object, const struct sensor_event *event)
 		break;
 	case SENSOR_EVENT_SETID: {
 		json_t *ids = json_array();
+		uint32_t call = event->setid.syscall;
+		/* As many as the call has arguments; -1 ("unchanged") stays. */
+		size_t count = call == SENSOR_SYS_SETUID || call == SENSOR_SYS_SETGID ? 1 :
+			call == SENSOR_SYS_SETREUID || call == SENSOR_SYS_SETREGID ? 2 : 3;
 
-		for (size_t i = 0; ids && i < WD_ARRAY_LEN(event->setid.ids); i++)
-			if (event->setid.ids[i] != UINT32_MAX)
-				failed |= json_array_append_new(ids, json_integer(event->setid.ids[i]));
+		for (size_t i = 0; ids && i < count; i++)
+			failed |= json_array_append_new(ids,
+				json_integer((int32_t)event->setid.ids[i]));
 		failed |= set(object, "ids", ids);
 		failed |= set(object, "ret", json_integer(event->setid.ret));
 		break;

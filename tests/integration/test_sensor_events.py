@@ -1,8 +1,13 @@
 #!/usr/bin/python3
 """warden sensor events against the real kernel: an exec of /bin/true and an
 open of a fresh temp file must come out as exact JSON events within 2 s, and
-types left out of --types must not come out at all."""
+types left out of --types must not come out at all. A short-lived shell
+shows its whole command line, and a child that makes each further system
+call the sensor reports (setid, ptrace, unlink, rename, mount, bpf, memfd,
+listen, accept, creat, execveat) gives events with its exact arguments."""
+import ctypes
 import json
+import platform
 import os
 import select
 import subprocess
@@ -130,6 +135,139 @@ def test_exec_and_open(workdir):
           True)
 
 
+# The calls below, each made once by one child process. Every call the
+# kernel refuses fails in a way that changes nothing on the machine.
+CHILD = r"""
+import ctypes, os, socket, sys
+workdir, bpf_nr = sys.argv[1], int(sys.argv[2])
+libc = ctypes.CDLL(None, use_errno=True)
+os.setresgid(0, 0, 0)
+os.setgid(0)
+libc.ptrace(0, 0, None, None)                       # PTRACE_TRACEME
+libc.ptrace(16, 0x7ffffff0, None, None)             # PTRACE_ATTACH: no such pid
+a, b = os.path.join(workdir, "ren-a"), os.path.join(workdir, "ren-b")
+open(a, "w").close()
+os.rename(a, b)
+os.unlink(b)
+libc.unlink(b.encode())                             # ENOENT
+os.mkdir(a)
+os.rmdir(a)
+libc.mount(b"wdnone", os.path.join(workdir, "no-such-dir").encode(), b"tmpfs", 0, None)
+if bpf_nr:
+    libc.syscall(bpf_nr, 1000, None, 0)              # an unknown command: EINVAL
+os.close(os.memfd_create("wd-memfd", os.MFD_CLOEXEC))
+os.close(libc.creat(os.path.join(workdir, "created").encode(), 0o600))
+server = socket.socket()
+server.bind(("127.0.0.1", 0))
+server.listen(7)
+client = socket.create_connection(server.getsockname())
+peer, _ = server.accept()
+print(client.getsockname()[1], server.fileno(), peer.fileno(), flush=True)
+open(os.path.join(workdir, "child-done"), "w").close()
+"""
+
+# bpf(2) has no wrapper in Python's standard library; its number per machine.
+BPF_SYSCALL = {"x86_64": 321, "aarch64": 280}
+
+
+def test_syscalls(workdir):
+    sensor = Sensor("exec,setid,ptrace,unlink,rename,mount,bpf,memfd,listen,accept,open")
+    done = os.path.join(workdir, "child-done")
+    bpf_nr = BPF_SYSCALL.get(platform.machine(), 0)
+    try:
+        child = subprocess.Popen([sys.executable, "-c", CHILD, workdir, str(bpf_nr)],
+                                 stdout=subprocess.PIPE, text=True)
+        out, _ = child.communicate(timeout=30)
+        if child.returncode != 0:
+            raise SystemExit(f"FAIL: the child exited with {child.returncode}")
+        client_port, server_fd, peer_fd = (int(word) for word in out.split())
+        seen, found = sensor.events_until(
+            lambda e: e["type"] == "open" and e["path"] == done, DEADLINE)
+        check("the child's last open seen", found, True)
+    finally:
+        check("sensor exit code after SIGTERM", sensor.stop(), 0)
+    mine = [e for e in seen if e["pid"] == child.pid]
+    strip = ("timestamp_ns", "pid", "tid", "ppid", "cgroup_id", "uid", "gid", "comm")
+
+    def events(kind, **match):
+        return [{k: v for k, v in e.items() if k not in strip} for e in mine
+                if e["type"] == kind and all(e.get(k) == v for k, v in match.items())]
+
+    check("setid events", events("setid"), [
+        {"type": "setid", "syscall": "setresgid", "ids": [0, 0, 0], "ret": 0},
+        {"type": "setid", "syscall": "setgid", "ids": [0], "ret": 0}])
+    check("ptrace events", events("ptrace"), [
+        {"type": "ptrace", "syscall": "ptrace", "request": 0, "target_pid": 0, "ret": 0},
+        {"type": "ptrace", "syscall": "ptrace", "request": 16, "target_pid": 0x7ffffff0,
+         "ret": -3}])
+    a, b = os.path.join(workdir, "ren-a"), os.path.join(workdir, "ren-b")
+    renames = events("rename", oldpath=a)
+    check("one rename", len(renames), 1)
+    if renames:
+        check("rename call", renames[0]["syscall"] in ("rename", "renameat", "renameat2"),
+              True)
+        check("rename paths and result", (renames[0]["newpath"], renames[0]["ret"]), (b, 0))
+    unlinks = [(e["syscall"] in ("unlink", "unlinkat"), e["ret"])
+               for e in events("unlink", path=b)]
+    check("unlink results", unlinks, [(True, 0), (True, -2)])
+    check("rmdir", [(e["syscall"], e["ret"]) for e in events("unlink", path=a)],
+          [("rmdir", 0)])
+    check("mount event", events("mount"), [
+        {"type": "mount", "syscall": "mount", "dev": "wdnone",
+         "dir": os.path.join(workdir, "no-such-dir"), "fstype": "tmpfs", "flags": 0,
+         "ret": -2}])
+    if bpf_nr:
+        check("bpf event", events("bpf", cmd=1000),
+              [{"type": "bpf", "syscall": "bpf", "cmd": 1000, "ret": -22}])
+    memfd = events("memfd")
+    check("one memfd event", len(memfd), 1)
+    if memfd:
+        check("memfd name and flags", (memfd[0]["name"], memfd[0]["flags"]), ("wd-memfd", 1))
+        check("memfd returned a descriptor", memfd[0]["ret"] >= 0, True)
+    created = events("open", path=os.path.join(workdir, "created"))
+    check("one creat", len(created), 1)
+    if created:
+        check("creat call", created[0]["syscall"] in ("creat", "openat"), True)
+        check("creat flags and mode", (created[0]["flags"], created[0]["mode"]),
+              (os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600))
+    check("listen event", events("listen", fd=server_fd), [
+        {"type": "listen", "syscall": "listen", "fd": server_fd, "backlog": 7, "ret": 0}])
+    accepts = events("accept", fd=server_fd)
+    check("one accept", len(accepts), 1)
+    if accepts:
+        # Python accepts with accept4(SOCK_CLOEXEC).
+        check("accept event", accepts[0], {
+            "type": "accept", "syscall": "accept4", "fd": server_fd, "flags": 0o2000000,
+            "ret": peer_fd, "family": "inet", "address": "127.0.0.1", "port": client_port})
+
+
+def test_command_lines(workdir):
+    """A process gone before user space reads its exec still has its argv,
+    and an exec through a descriptor comes out as execveat."""
+    sensor = Sensor("exec")
+    try:
+        subprocess.run(["/bin/sh", "-c", "exit 0"], timeout=30)
+        seen, found = sensor.events_until(
+            lambda e: e["type"] == "exec" and e["argv"] == ["/bin/sh", "-c", "exit 0"],
+            DEADLINE)
+        check("short-lived shell's argv", found, True)
+        if found:
+            check("short-lived shell's syscall", seen[-1]["syscall"], "execve")
+            check("short-lived shell not killed", seen[-1]["killed"], False)
+        marker = f"wd-fexecve-{time.time_ns()}"
+        code = ("import os; fd = os.open('/bin/true', os.O_RDONLY); "
+                f"os.execve(fd, ['true', '{marker}'], {{}})")
+        child = subprocess.run([sys.executable, "-c", code], timeout=30)
+        check("fexecve exit code", child.returncode, 0)
+        seen, found = sensor.events_until(
+            lambda e: e["type"] == "exec" and e["argv"] == ["true", marker], DEADLINE)
+        check("exec through a descriptor seen", found, True)
+        if found:
+            check("exec through a descriptor is execveat", seen[-1]["syscall"], "execveat")
+    finally:
+        check("sensor exit code after SIGTERM", sensor.stop(), 0)
+
+
 def test_disabled_types(workdir):
     sensor = Sensor("open")
     try:
@@ -182,6 +320,8 @@ def main():
     with tempfile.TemporaryDirectory() as workdir:
         test_exec_and_open(workdir)
         test_disabled_types(workdir)
+        test_syscalls(workdir)
+        test_command_lines(workdir)
     if failures:
         for failure in failures:
             print("FAIL: " + failure, file=sys.stderr)

@@ -8,6 +8,7 @@ import json
 import os
 import select
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -69,11 +70,11 @@ def check(name, actual, expected):
 class Runner:
     """A `warden sensor run` process writing alerts to a file."""
 
-    def __init__(self, rules, output):
+    def __init__(self, rules, output, extra=()):
         self.output = output
         self.offset = 0
         self.proc = subprocess.Popen(
-            [WARDEN, "sensor", "run", "--rules", rules, "--output", output],
+            [WARDEN, "sensor", "run", "--rules", rules, "--output", output, *extra],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.stderr = b""
         self._wait_attached()
@@ -215,17 +216,75 @@ def test_run(workdir):
         check("--output kept the earlier line", f.readline(), "{}\n")
 
 
+def test_deny_exec(workdir):
+    """A copy of /bin/true on the deny list dies by SIGKILL with one alert;
+    another copy runs; a missing path is refused by name."""
+    rules = os.path.join(workdir, "deny-rules.yaml")
+    with open(rules, "w") as f:
+        f.write(RULES)
+    denied = os.path.join(workdir, "denied-true")
+    allowed = os.path.join(workdir, "allowed-true")
+    shutil.copy("/bin/true", denied)
+    shutil.copy("/bin/true", allowed)
+    output = os.path.join(workdir, "deny-alerts.json")
+    runner = Runner(rules, output, ["--deny-exec", denied])
+    try:
+        result = subprocess.run([denied, "--flag"], timeout=30)
+        check("denied exec exit status", result.returncode, -signal.SIGKILL)
+        seen, found = runner.alerts_until(lambda a: a.get("rule") == "Denied exec", DEADLINE)
+        check("denied exec alert within 1 s", found, True)
+        if found:
+            alert = seen[-1]
+            check_time("denied exec alert", alert)
+            fields = alert["output_fields"]
+            check("denied exec pid is a number", isinstance(fields.get("proc.pid"), int), True)
+            del alert["time"]
+            pid = fields.get("proc.pid")
+            check("denied exec alert", alert, {
+                "rule": "Denied exec",
+                "priority": "Critical",
+                "output": f"Exec of a denied executable killed (exe={denied} "
+                          f"cmdline=denied-true --flag pid={pid} user=root)",
+                "output_fields": {"proc.exepath": denied,
+                                  "proc.cmdline": "denied-true --flag",
+                                  "proc.pid": pid, "user.name": "root"},
+                "source": "syscall",
+                "tags": [],
+                "hostname": os.uname().nodename,
+            })
+        result = subprocess.run([allowed, "--flag"], timeout=30)
+        check("allowed copy exit status", result.returncode, 0)
+        result = subprocess.run([denied], timeout=30)
+        check("denied again exit status", result.returncode, -signal.SIGKILL)
+        seen, found = runner.alerts_until(lambda a: a.get("rule") == "Denied exec", DEADLINE)
+        check("second denied exec alert", found, True)
+        check("no alert for the allowed copy",
+              [a["rule"] for a in seen if a["rule"] == "Denied exec"], ["Denied exec"])
+    finally:
+        check("deny runner exit code after SIGTERM", runner.stop(), 0)
+    result = subprocess.run([allowed], timeout=30)
+    check("nothing denied after the sensor stopped", result.returncode, 0)
+
+    missing = os.path.join(workdir, "no-such-binary")
+    result = subprocess.run([WARDEN, "sensor", "run", "--deny-exec", missing],
+                            capture_output=True, text=True, timeout=60)
+    check("missing --deny-exec exit code", result.returncode, 1)
+    check("missing --deny-exec message", result.stderr.splitlines()[-1:],
+          [f"warden sensor: cannot deny exec of '{missing}': No such file or directory"])
+
+
 def test_usage(workdir):
     result = subprocess.run([WARDEN, "sensor", "run", "--help"], capture_output=True,
                             text=True, timeout=30)
     check("--help exit code", result.returncode, 0)
-    check("--help synopsis", "--rules FILE [--rules FILE...] [--output FILE] [--types LIST]"
-          in result.stdout, True)
+    check("--help synopsis", "--rules FILE [--rules FILE...] [--deny-exec PATH...] "
+          "[--output FILE]" in result.stdout, True)
+    check("--help names --deny-exec", "--deny-exec PATH" in result.stdout, True)
     result = subprocess.run([WARDEN, "sensor", "run"], capture_output=True, text=True,
                             timeout=30)
     check("no --rules exit code", result.returncode, 2)
     check("no --rules message", result.stderr.splitlines()[0],
-          "warden sensor run: missing --rules FILE")
+          "warden sensor run: missing --rules FILE or --deny-exec PATH")
     missing = os.path.join(workdir, "missing.yaml")
     result = subprocess.run([WARDEN, "sensor", "run", "--rules", missing],
                             capture_output=True, text=True, timeout=30)
@@ -251,6 +310,7 @@ def main():
         if not os.path.exists("/sys/kernel/btf/vmlinux"):
             skip("the kernel has no BTF at /sys/kernel/btf/vmlinux")
         test_run(workdir)
+        test_deny_exec(workdir)
     if failures:
         for failure in failures:
             print("FAIL: " + failure, file=sys.stderr)

@@ -204,10 +204,14 @@ static void test_decode_syscall_payloads(void **state)
 
 	fill_header(&setid.header, SENSOR_EVENT_SETID, sizeof(setid));
 	setid.setid = (struct sensor_setid_payload){ .syscall = SENSOR_SYS_SETREUID, .ret = 0,
-		.ids = { 65534, 1000, UINT32_MAX } };
+		.ids = { UINT32_MAX, 1000, UINT32_MAX } };
 	text = decode_json(&setid, sizeof(setid));
-	assert_non_null(strstr(text, "\"syscall\":\"setreuid\",\"ids\":[65534,1000],"
+	assert_non_null(strstr(text, "\"syscall\":\"setreuid\",\"ids\":[-1,1000],"
 		"\"ret\":0}"));
+	free(text);
+	setid.setid.syscall = SENSOR_SYS_SETRESGID;
+	text = decode_json(&setid, sizeof(setid));
+	assert_non_null(strstr(text, "\"ids\":[-1,1000,-1],"));
 	free(text);
 
 	memset(&unlink, 0, sizeof(unlink));
