@@ -19,7 +19,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (sensor_event_decode(data, size, &event, &err) == 0) {
 		json_t *object = sensor_event_to_json(&event);
 
+		uint32_t syscall = sensor_event_syscall(&event);
+
 		if (!object || !sensor_event_type_name(event.header.type))
+			__builtin_trap();
+		/* A decoded record names only a call of its own type. */
+		if (syscall && sensor_syscall_type(syscall) != event.header.type)
 			__builtin_trap();
 		json_decref(object);
 	}

@@ -169,7 +169,7 @@ struct sensor_ptrace_payload {
 };
 
 /* The setuid, setgid, setreuid, setregid, setresuid and setresgid calls.
- * ids holds the arguments in order (uid; ruid, euid; ruid, euid, suid);
+ * ids contains the arguments in order (uid; ruid, euid; ruid, euid, suid);
  * the unused ones are 0xffffffff. */
 struct sensor_setid_payload {
 	__u32 syscall;

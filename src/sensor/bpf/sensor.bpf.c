@@ -187,7 +187,8 @@ int handle_exec(struct trace_event_raw_sched_process_exec *ctx)
 		bpf_send_signal(9 /* SIGKILL */);
 		flags |= SENSOR_EXEC_KILLED;
 	}
-	/* A killed exec is reported whatever the filter says: it is an alert. */
+	/* A killed exec is reported even when the filter drops exec events,
+	 * because user space turns it into an alert. */
 	if (!(flags & SENSOR_EXEC_KILLED) && !type_enabled(SENSOR_EVENT_EXEC))
 		return 0;
 	record = reserve(sizeof(*record));
@@ -214,8 +215,8 @@ int handle_execveat_enter(struct trace_event_raw_sys_enter *ctx)
 	return 0;
 }
 
-/* Reached only when execveat failed: a success returns in the new program,
- * after sched_process_exec has taken the entry. */
+/* After a success, sched_process_exec has already taken the entry; after a
+ * failure, this drops it, so a later execve is not taken for execveat. */
 SEC("tp/syscalls/sys_exit_execveat")
 int handle_execveat_exit(struct trace_event_raw_sys_exit *ctx)
 {
