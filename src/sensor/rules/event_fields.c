@@ -369,7 +369,7 @@ static void get_setid_arg(struct event_fields *f, const char *arg, struct cond_f
 	else
 		names = group ? res_gid : res_uid;
 	for (size_t i = 0; i < 3; i++) {
-		if (names[i] && !strcmp(arg, names[i]) && p->ids[i] != UINT32_MAX) {
+		if (names[i] && !strcmp(arg, names[i])) {
 			set_id(f, ret, p->ids[i], group);
 			return;
 		}

@@ -404,6 +404,135 @@ static void test_connect_fields(void **state)
 	event_fields_clear(&f);
 }
 
+/* The kernel's argv wins over /proc, which shows another program by now. */
+static void test_exec_args_from_kernel(void **state)
+{
+	struct fixture *fx = *state;
+	struct sensor_event event;
+	struct event_fields f;
+
+	run_shell(fx);
+	header(&event, SENSOR_EVENT_EXEC, 200, 100, "true");
+	event.exec.flags = SENSOR_EXEC_EXECVEAT;
+	event.exec.tty = 34817;
+	snprintf(event.exec.filename, sizeof(event.exec.filename), "/usr/bin/true");
+	memcpy(event.exec.args, "/bin/true\0a b\0c", 16);
+	event.exec.args_len = 16;
+	assert_int_equal(proc_table_apply(&fx->table, &event), 0);
+	event_fields_init(&f, &event, &fx->table, 0);
+	expect_str(&f, "evt.type", NULL, "execveat");
+	expect_str(&f, "proc.exe", NULL, "/bin/true");
+	expect_str(&f, "proc.args", NULL, "a b c");
+	expect_str(&f, "proc.cmdline", NULL, "true a b c");
+	expect_num(&f, "proc.tty", 34817);
+	expect_str(&f, "evt.res", NULL, NULL);
+	event_fields_clear(&f);
+}
+
+static void test_syscall_fields(void **state)
+{
+	struct fixture *fx = *state;
+	struct sensor_event event;
+	struct event_fields f;
+
+	run_shell(fx);
+	header(&event, SENSOR_EVENT_SETID, 200, 100, "sh");
+	event.setid = (struct sensor_setid_payload){ .syscall = SENSOR_SYS_SETRESUID, .ret = -1,
+		.ids = { 0, UINT32_MAX, 4000000 } };
+	event_fields_init(&f, &event, &fx->table, 0);
+	expect_str(&f, "evt.type", NULL, "setresuid");
+	expect_str(&f, "evt.arg.ruid", NULL, "root");
+	expect_str(&f, "evt.arg.euid", NULL, "-1");
+	expect_str(&f, "evt.arg.suid", NULL, "4000000");
+	expect_str(&f, "evt.arg.uid", NULL, NULL);
+	expect_str(&f, "evt.res", NULL, "EPERM");
+	expect_num(&f, "evt.rawres", -1);
+	expect_num(&f, "evt.failed", 1);
+	event_fields_clear(&f);
+
+	event.setid.syscall = SENSOR_SYS_SETUID;
+	event.setid.ret = 0;
+	event_fields_init(&f, &event, &fx->table, 0);
+	expect_str(&f, "evt.type", NULL, "setuid");
+	expect_str(&f, "evt.arg.uid", NULL, "root");
+	expect_str(&f, "evt.arg.ruid", NULL, NULL);
+	expect_str(&f, "evt.res", NULL, "SUCCESS");
+	expect_num(&f, "evt.failed", 0);
+	event_fields_clear(&f);
+
+	header(&event, SENSOR_EVENT_PTRACE, 200, 100, "sh");
+	event.ptrace = (struct sensor_ptrace_payload){ .request = 0x4206, .pid = 1 };
+	event_fields_init(&f, &event, &fx->table, 0);
+	expect_str(&f, "evt.arg.request", NULL, "PTRACE_SEIZE");
+	expect_str(&f, "evt.arg.pid", NULL, "1");
+	event.ptrace.request = 99999;
+	expect_str(&f, "evt.arg.request", NULL, "99999");
+	event_fields_clear(&f);
+
+	header(&event, SENSOR_EVENT_UNLINK, 200, 100, "sh");
+	event.unlink.syscall = SENSOR_SYS_UNLINKAT;
+	event.unlink.ret = -2;
+	snprintf(event.unlink.path, sizeof(event.unlink.path), "/root/.bash_history");
+	event_fields_init(&f, &event, &fx->table, 0);
+	expect_str(&f, "evt.arg.name", NULL, "/root/.bash_history");
+	expect_str(&f, "evt.arg.path", NULL, NULL);
+	expect_str(&f, "evt.res", NULL, "ENOENT");
+	expect_str(&f, "fd.name", NULL, NULL);
+	event.unlink.syscall = SENSOR_SYS_RMDIR;
+	expect_str(&f, "evt.type", NULL, "rmdir");
+	expect_str(&f, "evt.arg.path", NULL, "/root/.bash_history");
+	event_fields_clear(&f);
+
+	header(&event, SENSOR_EVENT_RENAME, 200, 100, "sh");
+	event.rename.syscall = SENSOR_SYS_RENAME;
+	snprintf(event.rename.oldpath, sizeof(event.rename.oldpath), "a");
+	snprintf(event.rename.newpath, sizeof(event.rename.newpath), "b");
+	event_fields_init(&f, &event, &fx->table, 0);
+	expect_str(&f, "evt.arg.oldpath", NULL, "a");
+	expect_str(&f, "evt.arg.newpath", NULL, "b");
+	expect_str(&f, "evt.arg.olddirfd", NULL, NULL);
+	event_fields_clear(&f);
+
+	header(&event, SENSOR_EVENT_MOUNT, 200, 100, "sh");
+	snprintf(event.mount.dev, sizeof(event.mount.dev), "/dev/sda1");
+	snprintf(event.mount.dir, sizeof(event.mount.dir), "/mnt");
+	snprintf(event.mount.fstype, sizeof(event.mount.fstype), "ext4");
+	event_fields_init(&f, &event, &fx->table, 0);
+	expect_str(&f, "evt.arg.dev", NULL, "/dev/sda1");
+	expect_str(&f, "evt.arg.dir", NULL, "/mnt");
+	expect_str(&f, "evt.arg.type", NULL, "ext4");
+	event_fields_clear(&f);
+
+	header(&event, SENSOR_EVENT_BPF, 200, 100, "sh");
+	event.bpf = (struct sensor_bpf_payload){ .cmd = 5, .ret = 9 };
+	event_fields_init(&f, &event, &fx->table, 0);
+	expect_str(&f, "evt.arg.cmd", NULL, "BPF_PROG_LOAD");
+	expect_str(&f, "evt.arg.res_or_fd", NULL, "9");
+	event_fields_clear(&f);
+
+	header(&event, SENSOR_EVENT_MEMFD, 200, 100, "sh");
+	snprintf(event.memfd.name, sizeof(event.memfd.name), "x");
+	event.memfd.ret = 3;
+	event_fields_init(&f, &event, &fx->table, 0);
+	expect_str(&f, "evt.type", NULL, "memfd_create");
+	expect_str(&f, "evt.arg.name", NULL, "x");
+	expect_str(&f, "fd.name", NULL, "memfd:x");
+	event_fields_clear(&f);
+
+	header(&event, SENSOR_EVENT_ACCEPT, 200, 100, "sh");
+	event.accept.syscall = SENSOR_SYS_ACCEPT;
+	event.accept.family = AF_INET;
+	event.accept.port = 5555;
+	memcpy(event.accept.addr, "\x0a\x00\x00\x07", 4);
+	event.accept.ret = 6;
+	event_fields_init(&f, &event, &fx->table, 0);
+	expect_str(&f, "evt.type", NULL, "accept");
+	expect_str(&f, "fd.name", NULL, "10.0.0.7:5555");
+	expect_str(&f, "evt.arg.fd", NULL, "6");
+	expect_num(&f, "evt.rawres", 6);
+	event_fields_clear(&f);
+}
+
 /* A process first seen on an open is added from its header and proc_root. */
 static void test_unknown_process(void **state)
 {
@@ -496,6 +625,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_open_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_connect_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_process, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exec_args_from_kernel, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_syscall_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alert_json, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alert_not_utf8, setup, teardown),
 	};
