@@ -32,6 +32,8 @@ static const struct type_info types[SENSOR_EVENT_TYPE_COUNT] = {
 	[SENSOR_EVENT_MODULE] = { "module", sizeof(struct sensor_module_record) },
 	[SENSOR_EVENT_BPF] = { "bpf", sizeof(struct sensor_bpf_record) },
 	[SENSOR_EVENT_MEMFD] = { "memfd", sizeof(struct sensor_memfd_record) },
+	[SENSOR_EVENT_LINK] = { "link", sizeof(struct sensor_link_record) },
+	[SENSOR_EVENT_SOCKET] = { "socket", sizeof(struct sensor_socket_record) },
 };
 
 /* The type each call's events have, and its name as Falco's evt.type. */
@@ -67,6 +69,11 @@ static const struct {
 	[SENSOR_SYS_FINIT_MODULE] = { "finit_module", SENSOR_EVENT_MODULE },
 	[SENSOR_SYS_BPF] = { "bpf", SENSOR_EVENT_BPF },
 	[SENSOR_SYS_MEMFD_CREATE] = { "memfd_create", SENSOR_EVENT_MEMFD },
+	[SENSOR_SYS_SYMLINK] = { "symlink", SENSOR_EVENT_LINK },
+	[SENSOR_SYS_SYMLINKAT] = { "symlinkat", SENSOR_EVENT_LINK },
+	[SENSOR_SYS_LINK] = { "link", SENSOR_EVENT_LINK },
+	[SENSOR_SYS_LINKAT] = { "linkat", SENSOR_EVENT_LINK },
+	[SENSOR_SYS_SOCKET] = { "socket", SENSOR_EVENT_SOCKET },
 };
 
 const char *sensor_syscall_name(uint32_t syscall)
@@ -101,6 +108,8 @@ uint32_t sensor_event_syscall(const struct sensor_event *event)
 	case SENSOR_EVENT_MODULE: return event->module.syscall;
 	case SENSOR_EVENT_BPF: return SENSOR_SYS_BPF;
 	case SENSOR_EVENT_MEMFD: return SENSOR_SYS_MEMFD_CREATE;
+	case SENSOR_EVENT_LINK: return event->link.syscall;
+	case SENSOR_EVENT_SOCKET: return SENSOR_SYS_SOCKET;
 	default: return 0;
 	}
 }
@@ -162,6 +171,10 @@ static int check_payload(struct sensor_event *event, struct wd_error *err)
 	case SENSOR_EVENT_MEMFD:
 		terminate(event->memfd.name, sizeof(event->memfd.name));
 		break;
+	case SENSOR_EVENT_LINK:
+		terminate(event->link.oldpath, sizeof(event->link.oldpath));
+		terminate(event->link.newpath, sizeof(event->link.newpath));
+		break;
 	default:
 		break;
 	}
@@ -222,7 +235,8 @@ static int parse_one(const char *name, size_t len, unsigned *mask, struct wd_err
 	}
 	return wd_error_set(err, WD_EINVAL,
 		"unknown event type '%.*s' (expected exec, fork, exit, open, connect, accept, "
-		"listen, ptrace, setid, unlink, rename, mount, module, bpf, memfd or all)",
+		"listen, ptrace, setid, unlink, rename, mount, module, bpf, memfd, link, socket "
+		"or all)",
 		(int)len, name);
 }
 
@@ -402,6 +416,20 @@ static int add_payload(json_t *object, const struct sensor_event *event)
 		failed |= set(object, "name", string_value(event->memfd.name));
 		failed |= set(object, "flags", json_integer(event->memfd.flags));
 		failed |= set(object, "ret", json_integer(event->memfd.ret));
+		break;
+	case SENSOR_EVENT_LINK:
+		failed |= set(object, "oldpath", string_value(event->link.oldpath));
+		failed |= set(object, "newpath", string_value(event->link.newpath));
+		failed |= set(object, "olddfd", json_integer(event->link.olddfd));
+		failed |= set(object, "newdfd", json_integer(event->link.newdfd));
+		failed |= set(object, "flags", json_integer(event->link.flags));
+		failed |= set(object, "ret", json_integer(event->link.ret));
+		break;
+	case SENSOR_EVENT_SOCKET:
+		failed |= set(object, "domain", json_integer(event->socket.domain));
+		failed |= set(object, "socket_type", json_integer(event->socket.type));
+		failed |= set(object, "protocol", json_integer(event->socket.protocol));
+		failed |= set(object, "ret", json_integer(event->socket.ret));
 		break;
 	default:
 		return -1;

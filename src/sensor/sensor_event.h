@@ -31,6 +31,8 @@ struct sensor_event {
 		struct sensor_module_payload module;
 		struct sensor_bpf_payload bpf;
 		struct sensor_memfd_payload memfd;
+		struct sensor_link_payload link;
+		struct sensor_socket_payload socket;
 	};
 };
 

@@ -4,12 +4,13 @@ open of a fresh temp file must come out as exact JSON events within 2 s, and
 types left out of --types must not come out at all. A short-lived shell
 shows its whole command line, and a child that makes each further system
 call the sensor reports (setid, ptrace, unlink, rename, mount, bpf, memfd,
-listen, accept, creat, execveat) gives events with its exact arguments."""
-import ctypes
+symlink, link, socket, listen, accept, creat, execveat) gives events with
+its exact arguments."""
 import json
 import platform
 import os
 import select
+import socket
 import subprocess
 import sys
 import tempfile
@@ -152,6 +153,9 @@ os.unlink(b)
 libc.unlink(b.encode())                             # ENOENT
 os.mkdir(a)
 os.rmdir(a)
+os.symlink("/etc/wd-target", os.path.join(workdir, "sym"))
+os.link(os.path.join(workdir, "sym"), os.path.join(workdir, "hard"), follow_symlinks=False)
+socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).close()
 libc.mount(b"wdnone", os.path.join(workdir, "no-such-dir").encode(), b"tmpfs", 0, None)
 if bpf_nr:
     libc.syscall(bpf_nr, 1000, None, 0)              # an unknown command: EINVAL
@@ -171,7 +175,8 @@ BPF_SYSCALL = {"x86_64": 321, "aarch64": 280}
 
 
 def test_syscalls(workdir):
-    sensor = Sensor("exec,setid,ptrace,unlink,rename,mount,bpf,memfd,listen,accept,open")
+    sensor = Sensor("exec,setid,ptrace,unlink,rename,mount,bpf,memfd,listen,accept,open,"
+                    "link,socket")
     done = os.path.join(workdir, "child-done")
     bpf_nr = BPF_SYSCALL.get(platform.machine(), 0)
     try:
@@ -230,6 +235,17 @@ def test_syscalls(workdir):
         check("creat call", created[0]["syscall"] in ("creat", "openat"), True)
         check("creat flags and mode", (created[0]["flags"], created[0]["mode"]),
               (os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600))
+    sym, hard = os.path.join(workdir, "sym"), os.path.join(workdir, "hard")
+    links = [(e["syscall"], e["oldpath"], e["newpath"], e["ret"]) for e in events("link")]
+    check("link events", [(call in ("symlink", "symlinkat"), old, new, ret)
+                          for call, old, new, ret in links[:1]],
+          [(True, "/etc/wd-target", sym, 0)])
+    check("hard link event", [(call in ("link", "linkat"), old, new, ret)
+                              for call, old, new, ret in links[1:]], [(True, sym, hard, 0)])
+    sockets = events("socket", domain=socket.AF_UNIX)
+    check("unix socket event", [(e["socket_type"], e["protocol"], e["ret"] >= 0)
+                                for e in sockets],
+          [(socket.SOCK_DGRAM | socket.SOCK_CLOEXEC, 0, True)])
     check("listen event", events("listen", fd=server_fd), [
         {"type": "listen", "syscall": "listen", "fd": server_fd, "backlog": 7, "ret": 0}])
     accepts = events("accept", fd=server_fd)

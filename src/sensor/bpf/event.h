@@ -34,7 +34,9 @@ enum sensor_event_type {
 	SENSOR_EVENT_MODULE = 13,
 	SENSOR_EVENT_BPF = 14,
 	SENSOR_EVENT_MEMFD = 15,
-	SENSOR_EVENT_TYPE_COUNT = 16, /* one past the last type */
+	SENSOR_EVENT_LINK = 16,
+	SENSOR_EVENT_SOCKET = 17,
+	SENSOR_EVENT_TYPE_COUNT = 18, /* one past the last type */
 };
 
 /* The system call behind an event whose type several calls share, as the
@@ -68,6 +70,11 @@ enum sensor_syscall {
 	SENSOR_SYS_FINIT_MODULE,
 	SENSOR_SYS_BPF,
 	SENSOR_SYS_MEMFD_CREATE,
+	SENSOR_SYS_SYMLINK,
+	SENSOR_SYS_SYMLINKAT,
+	SENSOR_SYS_LINK,
+	SENSOR_SYS_LINKAT,
+	SENSOR_SYS_SOCKET,
 	SENSOR_SYS_COUNT, /* one past the last */
 };
 
@@ -226,6 +233,26 @@ struct sensor_memfd_payload {
 	char name[SENSOR_PATH_LEN];
 };
 
+/* symlink, symlinkat, link and linkat. For the symbolic links, oldpath is
+ * the target as written (not resolved) and newpath the new link's path. */
+struct sensor_link_payload {
+	__u32 syscall;
+	__s32 olddfd;        /* AT_FDCWD for symlink, symlinkat and link */
+	__s32 newdfd;        /* AT_FDCWD for symlink and link */
+	__u32 flags;         /* linkat's AT_* flags */
+	__s32 ret;
+	__u32 reserved;
+	char oldpath[SENSOR_PATH_LEN];
+	char newpath[SENSOR_PATH_LEN];
+};
+
+struct sensor_socket_payload {
+	__s32 domain;        /* AF_* */
+	__s32 type;          /* SOCK_* with SOCK_NONBLOCK and SOCK_CLOEXEC */
+	__s32 protocol;
+	__s32 ret;           /* the new fd, or -errno */
+};
+
 struct sensor_exec_record {
 	struct sensor_event_header header;
 	struct sensor_exec_payload exec;
@@ -299,6 +326,16 @@ struct sensor_bpf_record {
 struct sensor_memfd_record {
 	struct sensor_event_header header;
 	struct sensor_memfd_payload memfd;
+};
+
+struct sensor_link_record {
+	struct sensor_event_header header;
+	struct sensor_link_payload link;
+};
+
+struct sensor_socket_record {
+	struct sensor_event_header header;
+	struct sensor_socket_payload socket;
 };
 
 /* Key of the deny_exec map: an executable's inode, with the device as the

@@ -661,8 +661,64 @@ static __always_inline int emit_memfd(struct trace_event_raw_sys_exit *ctx)
 	return 0;
 }
 
+static __always_inline int emit_link(struct trace_event_raw_sys_exit *ctx)
+{
+	struct sensor_link_record *record;
+	struct pending_call call;
+	__u64 oldpath, newpath;
+
+	if (!take_call(&call))
+		return 0;
+	record = reserve(sizeof(*record));
+	if (!record)
+		return 0;
+	fill_header(&record->header, SENSOR_EVENT_LINK, sizeof(*record));
+	record->link.syscall = call.syscall;
+	record->link.ret = (__s32)ctx->ret;
+	record->link.reserved = 0;
+	record->link.olddfd = AT_FDCWD;
+	record->link.newdfd = AT_FDCWD;
+	record->link.flags = 0;
+	oldpath = call.args[0];
+	newpath = call.args[1];
+	if (call.syscall == SENSOR_SYS_SYMLINKAT) {
+		record->link.newdfd = (__s32)call.args[1];
+		newpath = call.args[2];
+	} else if (call.syscall == SENSOR_SYS_LINKAT) {
+		record->link.olddfd = (__s32)call.args[0];
+		oldpath = call.args[1];
+		record->link.newdfd = (__s32)call.args[2];
+		newpath = call.args[3];
+		record->link.flags = (__u32)call.args[4];
+	}
+	read_path(record->link.oldpath, oldpath);
+	read_path(record->link.newpath, newpath);
+	bpf_ringbuf_submit(record, 0);
+	return 0;
+}
+
+static __always_inline int emit_socket(struct trace_event_raw_sys_exit *ctx)
+{
+	struct sensor_socket_record *record;
+	struct pending_call call;
+
+	if (!take_call(&call))
+		return 0;
+	record = reserve(sizeof(*record));
+	if (!record)
+		return 0;
+	fill_header(&record->header, SENSOR_EVENT_SOCKET, sizeof(*record));
+	record->socket.domain = (__s32)call.args[0];
+	record->socket.type = (__s32)call.args[1];
+	record->socket.protocol = (__s32)call.args[2];
+	record->socket.ret = (__s32)ctx->ret;
+	bpf_ringbuf_submit(record, 0);
+	return 0;
+}
+
 /* One program pair per call. The loader leaves out the pairs whose
- * tracepoints this kernel lacks (open, creat, rename... on arm64). */
+ * tracepoints this kernel lacks (open, creat, rename and others on arm64,
+ * init_module without CONFIG_MODULES). */
 #define SYSCALL_PAIR(name, nargs, type, syscall, emit)                         \
 	SEC("tp/syscalls/sys_enter_" #name)                                    \
 	int enter_##name(struct trace_event_raw_sys_enter *ctx)                \
@@ -700,3 +756,8 @@ SYSCALL_PAIR(init_module, 3, SENSOR_EVENT_MODULE, SENSOR_SYS_INIT_MODULE, emit_m
 SYSCALL_PAIR(finit_module, 3, SENSOR_EVENT_MODULE, SENSOR_SYS_FINIT_MODULE, emit_module)
 SYSCALL_PAIR(bpf, 3, SENSOR_EVENT_BPF, SENSOR_SYS_BPF, emit_bpf)
 SYSCALL_PAIR(memfd_create, 2, SENSOR_EVENT_MEMFD, SENSOR_SYS_MEMFD_CREATE, emit_memfd)
+SYSCALL_PAIR(symlink, 2, SENSOR_EVENT_LINK, SENSOR_SYS_SYMLINK, emit_link)
+SYSCALL_PAIR(symlinkat, 3, SENSOR_EVENT_LINK, SENSOR_SYS_SYMLINKAT, emit_link)
+SYSCALL_PAIR(link, 2, SENSOR_EVENT_LINK, SENSOR_SYS_LINK, emit_link)
+SYSCALL_PAIR(linkat, 5, SENSOR_EVENT_LINK, SENSOR_SYS_LINKAT, emit_link)
+SYSCALL_PAIR(socket, 3, SENSOR_EVENT_SOCKET, SENSOR_SYS_SOCKET, emit_socket)

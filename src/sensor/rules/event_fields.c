@@ -29,6 +29,8 @@ const char *event_falco_type(uint32_t type)
 	case SENSOR_EVENT_MODULE: return "finit_module";
 	case SENSOR_EVENT_BPF: return "bpf";
 	case SENSOR_EVENT_MEMFD: return "memfd_create";
+	case SENSOR_EVENT_LINK: return "linkat";
+	case SENSOR_EVENT_SOCKET: return "socket";
 	default: return NULL;
 	}
 }
@@ -206,11 +208,36 @@ static const struct proc_entry *ancestor(const struct proc_table *t, const struc
 	return e;
 }
 
+/* The descriptor an event's call created, for the calls that create one. */
+static bool event_new_fd(const struct sensor_event *event, int64_t *ret)
+{
+	switch (event->header.type) {
+	case SENSOR_EVENT_OPEN: *ret = event->open.ret; return true;
+	case SENSOR_EVENT_ACCEPT: *ret = event->accept.ret; return true;
+	case SENSOR_EVENT_MEMFD: *ret = event->memfd.ret; return true;
+	case SENSOR_EVENT_SOCKET: *ret = event->socket.ret; return true;
+	default: return false;
+	}
+}
+
 static void get_fd(struct event_fields *f, const char *field, struct cond_fvalue *ret)
 {
 	uint32_t type = f->event->header.type;
 	const char *slash;
+	int64_t fd;
 
+	/* Falco gives a failed call's fd.num as -1, whatever the errno. */
+	if (!strcmp(field, "fd.num")) {
+		if (event_new_fd(f->event, &fd))
+			set_num(ret, fd < 0 ? -1 : fd);
+		return;
+	}
+	/* NOTE: an open of a directory without O_DIRECTORY also counts as
+	 * 'f', because the event does not carry the file's type. */
+	if (!strcmp(field, "fd.typechar") && type == SENSOR_EVENT_OPEN) {
+		set_str(ret, f->event->open.flags & O_DIRECTORY ? "d" : "f");
+		return;
+	}
 	if (!f->fd_name[0])
 		return;
 	if (!strcmp(field, "fd.name")) {
@@ -243,6 +270,8 @@ static bool event_ret(const struct sensor_event *event, int64_t *ret)
 	case SENSOR_EVENT_MODULE: *ret = event->module.ret; return true;
 	case SENSOR_EVENT_BPF: *ret = event->bpf.ret; return true;
 	case SENSOR_EVENT_MEMFD: *ret = event->memfd.ret; return true;
+	case SENSOR_EVENT_LINK: *ret = event->link.ret; return true;
+	case SENSOR_EVENT_SOCKET: *ret = event->socket.ret; return true;
 	default: return false;
 	}
 }
@@ -339,6 +368,42 @@ static const char *bpf_cmd_name(int32_t cmd)
 	};
 
 	return cmd >= 0 && (size_t)cmd < WD_ARRAY_LEN(names) ? names[cmd] : NULL;
+}
+
+static const char *socket_family_name(int32_t family)
+{
+	static const struct { int32_t value; const char *name; } names[] = {
+		{ AF_UNIX, "AF_UNIX" }, { AF_INET, "AF_INET" }, { AF_INET6, "AF_INET6" },
+		{ AF_NETLINK, "AF_NETLINK" }, { AF_PACKET, "AF_PACKET" },
+		{ AF_BLUETOOTH, "AF_BLUETOOTH" }, { AF_ALG, "AF_ALG" }, { AF_VSOCK, "AF_VSOCK" },
+		{ AF_XDP, "AF_XDP" },
+	};
+
+	for (size_t i = 0; i < WD_ARRAY_LEN(names); i++)
+		if (names[i].value == family)
+			return names[i].name;
+	return NULL;
+}
+
+/* symlink and symlinkat call their paths target and linkpath; link and
+ * linkat oldpath and newpath, as Falco's event tables do. */
+static void get_link_arg(struct event_fields *f, const char *arg, struct cond_fvalue *ret)
+{
+	const struct sensor_link_payload *p = &f->event->link;
+	bool symbolic = p->syscall == SENSOR_SYS_SYMLINK || p->syscall == SENSOR_SYS_SYMLINKAT;
+
+	if (!strcmp(arg, symbolic ? "target" : "oldpath"))
+		set_str(ret, p->oldpath);
+	else if (!strcmp(arg, symbolic ? "linkpath" : "newpath"))
+		set_str(ret, p->newpath);
+	else if (p->syscall == SENSOR_SYS_SYMLINKAT && !strcmp(arg, "linkdirfd"))
+		set_num_text(f, ret, p->newdfd);
+	else if (p->syscall == SENSOR_SYS_LINKAT && !strcmp(arg, "olddir"))
+		set_num_text(f, ret, p->olddfd);
+	else if (p->syscall == SENSOR_SYS_LINKAT && !strcmp(arg, "newdir"))
+		set_num_text(f, ret, p->newdfd);
+	else if (p->syscall == SENSOR_SYS_LINKAT && !strcmp(arg, "flags"))
+		set_num_text(f, ret, p->flags);
 }
 
 /* A name or a number: unknown values are given as decimal text. */
@@ -471,6 +536,18 @@ static void get_arg(struct event_fields *f, const char *arg, struct cond_fvalue 
 			set_num_text(f, ret, e->memfd.flags);
 		else if (!strcmp(arg, "fd"))
 			set_num_text(f, ret, e->memfd.ret);
+		break;
+	case SENSOR_EVENT_LINK:
+		get_link_arg(f, arg, ret);
+		break;
+	case SENSOR_EVENT_SOCKET:
+		if (!strcmp(arg, "domain"))
+			set_name_or_num(f, ret, socket_family_name(e->socket.domain),
+				e->socket.domain);
+		else if (!strcmp(arg, "type"))
+			set_num_text(f, ret, e->socket.type);
+		else if (!strcmp(arg, "proto"))
+			set_num_text(f, ret, e->socket.protocol);
 		break;
 	default:
 		break;

@@ -64,6 +64,8 @@ static void test_header_layout(void **state)
 	assert_int_equal(sizeof(struct sensor_module_record), 64 + 16);
 	assert_int_equal(sizeof(struct sensor_bpf_record), 64 + 8);
 	assert_int_equal(sizeof(struct sensor_memfd_record), 64 + 8 + SENSOR_PATH_LEN);
+	assert_int_equal(sizeof(struct sensor_link_record), 64 + 24 + 2 * SENSOR_PATH_LEN);
+	assert_int_equal(sizeof(struct sensor_socket_record), 64 + 16);
 	assert_int_equal(sizeof(struct sensor_deny_key), 16);
 }
 
@@ -176,6 +178,8 @@ static void test_decode_syscall_payloads(void **state)
 	struct sensor_module_record module;
 	struct sensor_bpf_record bpf;
 	struct sensor_memfd_record memfd;
+	struct sensor_link_record link;
+	struct sensor_socket_record socket;
 	char *text;
 
 	(void)state;
@@ -278,6 +282,29 @@ static void test_decode_syscall_payloads(void **state)
 	assert_non_null(strstr(text, "\"syscall\":\"memfd_create\",\"name\":\"payload\","
 		"\"flags\":1,\"ret\":3}"));
 	free(text);
+
+	memset(&link, 0, sizeof(link));
+	fill_header(&link.header, SENSOR_EVENT_LINK, sizeof(link));
+	link.link.syscall = SENSOR_SYS_SYMLINKAT;
+	link.link.olddfd = -100;
+	link.link.newdfd = 5;
+	memcpy(link.link.oldpath, "/etc/shadow", 12);
+	memcpy(link.link.newpath, "s", 2);
+	text = decode_json(&link, sizeof(link));
+	assert_non_null(strstr(text, "\"syscall\":\"symlinkat\",\"oldpath\":\"/etc/shadow\","
+		"\"newpath\":\"s\",\"olddfd\":-100,\"newdfd\":5,\"flags\":0,\"ret\":0}"));
+	free(text);
+	link.link.syscall = SENSOR_SYS_RENAME;
+	assert_int_equal(sensor_event_decode(&link, sizeof(link), &(struct sensor_event){ 0 },
+		NULL), WD_EINVAL);
+
+	fill_header(&socket.header, SENSOR_EVENT_SOCKET, sizeof(socket));
+	socket.socket = (struct sensor_socket_payload){ .domain = 17, .type = 3, .protocol = 768,
+		.ret = 4 };
+	text = decode_json(&socket, sizeof(socket));
+	assert_non_null(strstr(text, "\"syscall\":\"socket\",\"domain\":17,\"socket_type\":3,"
+		"\"protocol\":768,\"ret\":4}"));
+	free(text);
 }
 
 static void test_decode_fork_exit_connect(void **state)
@@ -357,7 +384,7 @@ static void test_decode_rejects_short_and_unknown(void **state)
 	assert_string_equal(err.detail, "sensor record has unknown type 0");
 	record.header.type = SENSOR_EVENT_TYPE_COUNT;
 	assert_int_equal(sensor_event_decode(&record, sizeof(record), &event, &err), WD_EINVAL);
-	assert_string_equal(err.detail, "sensor record has unknown type 16");
+	assert_string_equal(err.detail, "sensor record has unknown type 18");
 }
 
 static void test_decode_terminates_strings(void **state)
@@ -405,7 +432,7 @@ static void test_types_parse(void **state)
 	assert_int_equal(sensor_types_parse("connect", &mask, &err), 0);
 	assert_int_equal(mask, 1u << 5);
 	assert_int_equal(sensor_types_parse("all", &mask, &err), 0);
-	assert_int_equal(mask, 0xfffeu);
+	assert_int_equal(mask, 0x3fffeu);
 	assert_int_equal(sensor_types_parse("setid,memfd", &mask, &err), 0);
 	assert_int_equal(mask, (1u << 9) | (1u << 15));
 	assert_int_equal(sensor_types_parse("exit,exit,fork", &mask, &err), 0);
@@ -415,7 +442,8 @@ static void test_types_parse(void **state)
 	assert_int_equal(sensor_types_parse("exec,opn", &mask, &err), WD_EINVAL);
 	assert_string_equal(err.detail,
 		"unknown event type 'opn' (expected exec, fork, exit, open, connect, accept, "
-		"listen, ptrace, setid, unlink, rename, mount, module, bpf, memfd or all)");
+		"listen, ptrace, setid, unlink, rename, mount, module, bpf, memfd, link, socket "
+		"or all)");
 	assert_int_equal(mask, 7);
 	assert_int_equal(sensor_types_parse("exec,", &mask, &err), WD_EINVAL);
 	assert_string_equal(err.detail, "empty event type in the list");

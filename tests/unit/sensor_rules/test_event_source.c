@@ -92,7 +92,9 @@ static void test_types(void **state)
 	assert_int_equal(event_sensor_type("finit_module"), SENSOR_EVENT_MODULE);
 	assert_int_equal(event_sensor_type("accept4"), SENSOR_EVENT_ACCEPT);
 	assert_int_equal(event_sensor_type("memfd_create"), SENSOR_EVENT_MEMFD);
-	assert_int_equal(event_sensor_type("symlink"), 0);
+	assert_int_equal(event_sensor_type("symlink"), SENSOR_EVENT_LINK);
+	assert_int_equal(event_sensor_type("socket"), SENSOR_EVENT_SOCKET);
+	assert_int_equal(event_sensor_type("dup2"), 0);
 	assert_int_equal(event_sensor_type("fork"), 0);
 }
 
@@ -131,7 +133,7 @@ static void test_rules_types(void **state)
 	assert_int_equal(types_of_rules(RULE("a", "evt.type in (ptrace, setuid)")),
 		SENSOR_TYPE_BIT(SENSOR_EVENT_PTRACE) | SENSOR_TYPE_BIT(SENSOR_EVENT_SETID));
 	/* Types the sensor has no event for, and rules that did not load. */
-	assert_int_equal(types_of_rules(RULE("a", "evt.type = symlink")), 0);
+	assert_int_equal(types_of_rules(RULE("a", "evt.type = dup2")), 0);
 	assert_int_equal(types_of_rules(RULE("a", "fd.bogus = 1")), 0);
 	assert_int_equal(types_of_rules(RULE("a", "proc.name = sh") "  enabled: false\n"), 0);
 }
@@ -355,6 +357,9 @@ static void test_open_fields(void **state)
 	expect_str(&f, "fd.filename", NULL, "shadow");
 	expect_str(&f, "evt.arg.flags", NULL, "O_RDONLY|O_CLOEXEC");
 	expect_str(&f, "evt.arg", "flags", "O_RDONLY|O_CLOEXEC");
+	expect_num(&f, "fd.num", 0);
+	expect_str(&f, "fd.typechar", NULL, "f");
+	expect_str(&f, "evt.arg.name", NULL, "/etc/shadow");
 	expect_num(&f, "evt.is_open_read", 1);
 	expect_num(&f, "evt.is_open_write", 0);
 	expect_str(&f, "proc.cmdline", NULL, "sh -c id");
@@ -530,6 +535,38 @@ static void test_syscall_fields(void **state)
 	expect_str(&f, "fd.name", NULL, "10.0.0.7:5555");
 	expect_str(&f, "evt.arg.fd", NULL, "6");
 	expect_num(&f, "evt.rawres", 6);
+	expect_num(&f, "fd.num", 6);
+	event_fields_clear(&f);
+
+	header(&event, SENSOR_EVENT_LINK, 200, 100, "sh");
+	event.link.syscall = SENSOR_SYS_SYMLINKAT;
+	event.link.newdfd = 7;
+	snprintf(event.link.oldpath, sizeof(event.link.oldpath), "/etc/shadow");
+	snprintf(event.link.newpath, sizeof(event.link.newpath), "s");
+	event_fields_init(&f, &event, &fx->table, 0);
+	expect_str(&f, "evt.type", NULL, "symlinkat");
+	expect_str(&f, "evt.arg.target", NULL, "/etc/shadow");
+	expect_str(&f, "evt.arg.linkpath", NULL, "s");
+	expect_str(&f, "evt.arg.linkdirfd", NULL, "7");
+	expect_str(&f, "evt.arg.oldpath", NULL, NULL);
+	event.link.syscall = SENSOR_SYS_LINK;
+	expect_str(&f, "evt.arg.oldpath", NULL, "/etc/shadow");
+	expect_str(&f, "evt.arg.newpath", NULL, "s");
+	expect_str(&f, "evt.arg.target", NULL, NULL);
+	event_fields_clear(&f);
+
+	header(&event, SENSOR_EVENT_SOCKET, 200, 100, "sh");
+	event.socket = (struct sensor_socket_payload){ .domain = AF_PACKET, .type = 3,
+		.protocol = 768, .ret = -1 };
+	event_fields_init(&f, &event, &fx->table, 0);
+	expect_str(&f, "evt.type", NULL, "socket");
+	expect_str(&f, "evt.arg.domain", NULL, "AF_PACKET");
+	expect_str(&f, "evt.arg.type", NULL, "3");
+	expect_str(&f, "evt.arg.proto", NULL, "768");
+	expect_num(&f, "fd.num", -1);
+	expect_str(&f, "evt.res", NULL, "EPERM");
+	event.socket.domain = 12345;
+	expect_str(&f, "evt.arg.domain", NULL, "12345");
 	event_fields_clear(&f);
 }
 
