@@ -409,6 +409,26 @@ static void test_connect_fields(void **state)
 	event_fields_clear(&f);
 }
 
+/* A thread's creation reports the process itself as the child. */
+static void test_thread_fork(void **state)
+{
+	struct fixture *fx = *state;
+	struct sensor_event event;
+	const struct proc_entry *e;
+
+	run_shell(fx);
+	header(&event, SENSOR_EVENT_FORK, 200, 100, "sh");
+	event.fork.child_pid = 200;
+	event.fork.child_tid = 201;
+	assert_int_equal(proc_table_apply(&fx->table, &event), 0);
+	e = proc_table_get(&fx->table, 200);
+	assert_non_null(e);
+	assert_int_equal(e->ppid, 100);
+	assert_string_equal(e->exepath, "/usr/bin/sh");
+	assert_string_equal(e->argv0, "sh");
+	assert_string_equal(e->args, "-c id");
+}
+
 /* The kernel's argv wins over /proc, which shows another program by now. */
 static void test_exec_args_from_kernel(void **state)
 {
@@ -662,6 +682,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_open_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_connect_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_process, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_thread_fork, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exec_args_from_kernel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_syscall_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alert_json, setup, teardown),
