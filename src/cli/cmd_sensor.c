@@ -44,7 +44,9 @@ static void request_stop(int signo)
 static const struct cli_option events_options[] = {
 	{ "types", "LIST", OPT_TYPES,
 		"comma-separated event types to report: exec, fork, exit, open,\n"
-		"connect, or all (default: all); the rest is dropped in the kernel" },
+		"connect, accept, listen, ptrace, setid, unlink, rename, mount, module,\n"
+		"bpf, memfd, link, socket, or all (default: all); the rest is dropped\n"
+		"in the kernel" },
 	{ "count", "N", OPT_COUNT, "exit after N events (default: run until SIGINT or SIGTERM)" },
 	{ "json", NULL, OPT_JSON, "print one JSON object a line instead of key=value text" },
 };
@@ -88,33 +90,39 @@ static int events_option(void *ctx, int id, const char *value)
 	return CLI_CONTINUE;
 }
 
+/* The header's fields, then the payload's as the JSON form names them, so
+ * every event type prints without a case of its own here. */
 static int print_text(const struct sensor_event *event)
 {
 	const struct sensor_event_header *h = &event->header;
+	json_t *object = sensor_event_to_json(event);
+	bool payload = false;
+	const char *key;
+	json_t *value;
 
+	if (!object)
+		return -1;
 	printf("%s pid=%" PRIu32 " tid=%" PRIu32 " ppid=%" PRIu32 " uid=%" PRIu32
 		" gid=%" PRIu32 " cgroup=%" PRIu64 " comm=%s", sensor_event_type_name(h->type),
 		h->pid, h->tid, h->ppid, h->uid, h->gid, (uint64_t)h->cgroup_id, h->comm);
-	switch (h->type) {
-	case SENSOR_EVENT_EXEC:
-		printf(" filename=%s\n", event->exec.filename);
-		break;
-	case SENSOR_EVENT_FORK:
-		printf(" child_pid=%" PRIu32 " child_tid=%" PRIu32 "\n", event->fork.child_pid,
-			event->fork.child_tid);
-		break;
-	case SENSOR_EVENT_EXIT:
-		printf(" exit_code=%" PRId32 "\n", event->exit.exit_code);
-		break;
-	case SENSOR_EVENT_OPEN:
-		printf(" path=%s flags=%#" PRIx32 " mode=%#" PRIo32 " ret=%" PRId32 "\n",
-			event->open.path, (uint32_t)event->open.flags, event->open.mode,
-			event->open.ret);
-		break;
-	default:
-		printf(" port=%" PRIu16 "\n", event->connect.port);
-		break;
+	json_object_foreach(object, key, value) {
+		char *text;
+
+		/* The payload's keys follow the header's, which end with comm. */
+		if (!payload) {
+			payload = !strcmp(key, "comm");
+			continue;
+		}
+		if (json_is_string(value)) {
+			printf(" %s=%s", key, json_string_value(value));
+			continue;
+		}
+		text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+		printf(" %s=%s", key, text ? text : "?");
+		free(text);
 	}
+	putchar('\n');
+	json_decref(object);
 	return 0;
 }
 

@@ -62,7 +62,7 @@ static const struct cli_option run_options[] = {
 	{ "rules", "FILE", OPT_RULES, "a Falco rule file; repeat for several, loaded in order" },
 	{ "output", "FILE", OPT_OUTPUT, "append the alerts to FILE (default: standard output)" },
 	{ "types", "LIST", OPT_TYPES,
-		"comma-separated event types the rules see: exec, open, connect, or all\n"
+		"comma-separated event types the rules see, as for `warden sensor events`\n"
 		"(default: all that the loaded rules read)" },
 	{ "deny-exec", "PATH", OPT_DENY_EXEC,
 		"kill every exec of this executable in the kernel (SIGKILL before it\n"

@@ -34,9 +34,9 @@ def check(name, actual, expected):
 class Sensor:
     """A `warden sensor events --json` process, read line by line."""
 
-    def __init__(self, types):
+    def __init__(self, types, form="--json"):
         self.proc = subprocess.Popen(
-            [WARDEN, "sensor", "events", "--types", types, "--json"],
+            [WARDEN, "sensor", "events", "--types", types] + ([form] if form else []),
             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.buffer = b""
         self.stderr = b""
@@ -82,6 +82,24 @@ class Sensor:
                 if predicate(event):
                     return seen, True
         return seen, False
+
+    def line_containing(self, text, seconds):
+        """Returns the first output line that contains text, or None."""
+        end = time.monotonic() + seconds
+        fd = self.proc.stdout.fileno()
+        while time.monotonic() < end:
+            ready, _, _ = select.select([fd], [], [], max(0.0, end - time.monotonic()))
+            if not ready:
+                break
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            self.buffer += chunk
+            while b"\n" in self.buffer:
+                line, self.buffer = self.buffer.split(b"\n", 1)
+                if text in line.decode(errors="replace"):
+                    return line.decode(errors="replace")
+        return None
 
     def stop(self):
         if self.proc.poll() is None:
@@ -284,6 +302,24 @@ def test_command_lines(workdir):
         check("sensor exit code after SIGTERM", sensor.stop(), 0)
 
 
+def test_text_form():
+    """Without --json, every payload field prints as key=value."""
+    sensor = Sensor("exec", form=None)
+    try:
+        marker = f"wd-text-{time.time_ns()}"
+        shell = subprocess.Popen(["/bin/sh", "-c", "exit 0", marker])
+        shell.wait()
+        line = sensor.line_containing(marker, DEADLINE)
+        check("text exec line seen", line is not None, True)
+        if line:
+            check("text exec line", line.split(" comm=")[1],
+                  f'sh syscall=execve filename=/bin/sh old_tid={shell.pid} '
+                  f'argv=["/bin/sh","-c","exit 0","{marker}"] tty=0 killed=false')
+            check("text exec line pid", line.split()[1], f"pid={shell.pid}")
+    finally:
+        check("sensor exit code after SIGTERM", sensor.stop(), 0)
+
+
 def test_disabled_types(workdir):
     sensor = Sensor("open")
     try:
@@ -338,6 +374,7 @@ def main():
         test_disabled_types(workdir)
         test_syscalls(workdir)
         test_command_lines(workdir)
+        test_text_form()
     if failures:
         for failure in failures:
             print("FAIL: " + failure, file=sys.stderr)
