@@ -40,14 +40,14 @@ WD_MUST_CHECK int sensor_poll(struct sensor *sensor, int timeout_ms, sensor_even
 WD_MUST_CHECK int sensor_drops(struct sensor *sensor,
 	uint64_t ret_counts[SENSOR_DROP_REASON_COUNT], struct wd_error *err);
 
-/* Adds the executable at path (symbolic links followed) to the kernel's
- * deny list: from then on, every exec of that file, by any path or hard
- * link, is killed with SIGKILL before the new program runs, and reported as
- * an exec event with SENSOR_EXEC_KILLED set whatever the type filter says.
- * The file is named by device and inode, so a copy elsewhere is not denied,
- * and replacing the file (a new inode) lifts the denial. Fails with
- * WD_ENOTFOUND or WD_EIO naming a path that cannot be read, WD_EINVAL for
- * one that is not a regular file, WD_ETOOBIG past 1024 entries. */
+/* Adds the executable at path (after symbolic links) to the kernel's deny
+ * list. From then on, every exec of that file, by any path or hard link, is
+ * killed with SIGKILL before the new program runs. It is reported as an exec
+ * event with SENSOR_EXEC_KILLED set, even when the type filter drops exec
+ * events. The file is matched by device and inode, so a copy elsewhere is
+ * not denied, and replacing the file (a new inode) lifts the denial. Fails
+ * with WD_ENOTFOUND or WD_EIO naming a path that cannot be read, WD_EINVAL
+ * for one that is not a regular file, and WD_ETOOBIG past 1024 entries. */
 WD_MUST_CHECK int sensor_deny_exec_add(struct sensor *sensor, const char *path,
 	struct wd_error *err);
 

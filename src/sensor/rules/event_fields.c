@@ -303,7 +303,7 @@ static void set_num_text(struct event_fields *f, struct cond_fvalue *ret, int64_
 	set_owned(f, ret, num_text(num));
 }
 
-/* A uid or gid argument: Falco shows the name when the host knows it. */
+/* A uid or gid argument: Falco gives the name when the host has one for it. */
 static void set_id(struct event_fields *f, struct cond_fvalue *ret, uint32_t id, bool group)
 {
 	char buf[1024];
