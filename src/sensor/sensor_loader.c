@@ -209,9 +209,8 @@ int sensor_deny_exec_add(struct sensor *sensor, const char *path, struct wd_erro
 	if (!S_ISREG(st.st_mode))
 		return wd_error_set(err, WD_EINVAL, "cannot deny exec of '%s': not a regular file",
 			path);
-	/* NOTE: stat on overlayfs may report the lower or upper file's device
-	 * and inode rather than the overlay inode that exec sees, so a path
-	 * inside a container's root file system may not match. */
+	/* On overlayfs, stat and exec both see the overlay's inode, so a path
+	 * through the overlay is denied there, but the layer's own path is not. */
 	key.ino = (uint64_t)st.st_ino;
 	/* The kernel's own dev_t: 12 bits of major above 20 bits of minor. */
 	key.dev = (uint32_t)(major(st.st_dev) << 20 | minor(st.st_dev));
