@@ -2,7 +2,9 @@
 """warden sensor run against the real kernel. A rule file written here must
 load with the expected report. `cat /etc/shadow` and a shell started by a
 named parent must each give one exact Falco JSON alert within 1 s, and an
-unrelated open must give none."""
+unrelated open must give none. A shell that exits at once still shows its
+command line. --deny-exec kills a listed copy of true with SIGKILL and
+writes a "Denied exec" alert, while another copy runs."""
 import datetime
 import json
 import os
@@ -192,6 +194,17 @@ def test_run(workdir):
             })
             check("shell alert tags", alert["tags"], [])
         check("alerts before the shell one", [a["rule"] for a in seen[:-1]], [])
+
+        # A shell that has exited before the sensor reads its exec still
+        # shows its command line, which the kernel read at the exec.
+        helper = subprocess.Popen([parent, "-c", "sh -c 'exit 0'; true"])
+        helper.wait()
+        seen, found = runner.alerts_until(
+            lambda a: a.get("rule") == "Shell from unexpected parent", DEADLINE)
+        check("short-lived shell alert within 1 s", found, True)
+        if found:
+            check("short-lived shell command line", seen[-1]["output_fields"]["proc.cmdline"],
+                  "sh -c exit 0")
 
         # An unrelated read, then a marker: every alert of the first would
         # be written before the marker's.
