@@ -341,8 +341,10 @@ static __always_inline int save_call(struct trace_event_raw_sys_enter *ctx, __u3
 
 /* Moves the saved arguments of the current thread into *call. False when
  * there are none: the type was off at the call's entry, or the sensor
- * attached while the call was blocked. */
-static __always_inline bool take_call(struct pending_call *call)
+ * attached while the call was blocked. Also false when they belong to
+ * another call whose exit was missed, so that they are not reported as
+ * this call's. */
+static __always_inline bool take_call(struct pending_call *call, __u32 syscall)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct pending_call *saved = bpf_map_lookup_elem(&pending, &tid);
@@ -351,7 +353,7 @@ static __always_inline bool take_call(struct pending_call *call)
 		return false;
 	*call = *saved;
 	bpf_map_delete_elem(&pending, &tid);
-	return true;
+	return call->syscall == syscall;
 }
 
 static __always_inline void read_path(char *dst, __u64 src)
@@ -365,13 +367,13 @@ static __always_inline void read_path(char *dst, __u64 src)
 #define O_CREAT 0100
 #define O_TRUNC 01000
 
-static __always_inline int emit_open(struct trace_event_raw_sys_exit *ctx)
+static __always_inline int emit_open(struct trace_event_raw_sys_exit *ctx, __u32 syscall)
 {
 	struct sensor_open_record *record;
 	struct pending_call call;
 	__u64 path = 0;
 
-	if (!take_call(&call))
+	if (!take_call(&call, syscall))
 		return 0;
 	record = reserve(sizeof(*record));
 	if (!record)
@@ -415,13 +417,13 @@ static __always_inline int emit_open(struct trace_event_raw_sys_exit *ctx)
 	return 0;
 }
 
-static __always_inline int emit_accept(struct trace_event_raw_sys_exit *ctx)
+static __always_inline int emit_accept(struct trace_event_raw_sys_exit *ctx, __u32 syscall)
 {
 	struct sensor_accept_record *record;
 	struct pending_call call;
 	__u16 family = 0;
 
-	if (!take_call(&call))
+	if (!take_call(&call, syscall))
 		return 0;
 	record = reserve(sizeof(*record));
 	if (!record)
@@ -458,12 +460,12 @@ static __always_inline int emit_accept(struct trace_event_raw_sys_exit *ctx)
 	return 0;
 }
 
-static __always_inline int emit_listen(struct trace_event_raw_sys_exit *ctx)
+static __always_inline int emit_listen(struct trace_event_raw_sys_exit *ctx, __u32 syscall)
 {
 	struct sensor_listen_record *record;
 	struct pending_call call;
 
-	if (!take_call(&call))
+	if (!take_call(&call, syscall))
 		return 0;
 	record = reserve(sizeof(*record));
 	if (!record)
@@ -477,12 +479,12 @@ static __always_inline int emit_listen(struct trace_event_raw_sys_exit *ctx)
 	return 0;
 }
 
-static __always_inline int emit_ptrace(struct trace_event_raw_sys_exit *ctx)
+static __always_inline int emit_ptrace(struct trace_event_raw_sys_exit *ctx, __u32 syscall)
 {
 	struct sensor_ptrace_record *record;
 	struct pending_call call;
 
-	if (!take_call(&call))
+	if (!take_call(&call, syscall))
 		return 0;
 	record = reserve(sizeof(*record));
 	if (!record)
@@ -496,13 +498,13 @@ static __always_inline int emit_ptrace(struct trace_event_raw_sys_exit *ctx)
 	return 0;
 }
 
-static __always_inline int emit_setid(struct trace_event_raw_sys_exit *ctx)
+static __always_inline int emit_setid(struct trace_event_raw_sys_exit *ctx, __u32 syscall)
 {
 	struct sensor_setid_record *record;
 	struct pending_call call;
 	int count = 1;
 
-	if (!take_call(&call))
+	if (!take_call(&call, syscall))
 		return 0;
 	record = reserve(sizeof(*record));
 	if (!record)
@@ -522,12 +524,12 @@ static __always_inline int emit_setid(struct trace_event_raw_sys_exit *ctx)
 	return 0;
 }
 
-static __always_inline int emit_unlink(struct trace_event_raw_sys_exit *ctx)
+static __always_inline int emit_unlink(struct trace_event_raw_sys_exit *ctx, __u32 syscall)
 {
 	struct sensor_unlink_record *record;
 	struct pending_call call;
 
-	if (!take_call(&call))
+	if (!take_call(&call, syscall))
 		return 0;
 	record = reserve(sizeof(*record));
 	if (!record)
@@ -548,12 +550,12 @@ static __always_inline int emit_unlink(struct trace_event_raw_sys_exit *ctx)
 	return 0;
 }
 
-static __always_inline int emit_rename(struct trace_event_raw_sys_exit *ctx)
+static __always_inline int emit_rename(struct trace_event_raw_sys_exit *ctx, __u32 syscall)
 {
 	struct sensor_rename_record *record;
 	struct pending_call call;
 
-	if (!take_call(&call))
+	if (!take_call(&call, syscall))
 		return 0;
 	record = reserve(sizeof(*record));
 	if (!record)
@@ -580,12 +582,12 @@ static __always_inline int emit_rename(struct trace_event_raw_sys_exit *ctx)
 	return 0;
 }
 
-static __always_inline int emit_mount(struct trace_event_raw_sys_exit *ctx)
+static __always_inline int emit_mount(struct trace_event_raw_sys_exit *ctx, __u32 syscall)
 {
 	struct sensor_mount_record *record;
 	struct pending_call call;
 
-	if (!take_call(&call))
+	if (!take_call(&call, syscall))
 		return 0;
 	record = reserve(sizeof(*record));
 	if (!record)
@@ -602,12 +604,12 @@ static __always_inline int emit_mount(struct trace_event_raw_sys_exit *ctx)
 	return 0;
 }
 
-static __always_inline int emit_module(struct trace_event_raw_sys_exit *ctx)
+static __always_inline int emit_module(struct trace_event_raw_sys_exit *ctx, __u32 syscall)
 {
 	struct sensor_module_record *record;
 	struct pending_call call;
 
-	if (!take_call(&call))
+	if (!take_call(&call, syscall))
 		return 0;
 	record = reserve(sizeof(*record));
 	if (!record)
@@ -626,12 +628,12 @@ static __always_inline int emit_module(struct trace_event_raw_sys_exit *ctx)
 	return 0;
 }
 
-static __always_inline int emit_bpf(struct trace_event_raw_sys_exit *ctx)
+static __always_inline int emit_bpf(struct trace_event_raw_sys_exit *ctx, __u32 syscall)
 {
 	struct sensor_bpf_record *record;
 	struct pending_call call;
 
-	if (!take_call(&call))
+	if (!take_call(&call, syscall))
 		return 0;
 	record = reserve(sizeof(*record));
 	if (!record)
@@ -643,12 +645,12 @@ static __always_inline int emit_bpf(struct trace_event_raw_sys_exit *ctx)
 	return 0;
 }
 
-static __always_inline int emit_memfd(struct trace_event_raw_sys_exit *ctx)
+static __always_inline int emit_memfd(struct trace_event_raw_sys_exit *ctx, __u32 syscall)
 {
 	struct sensor_memfd_record *record;
 	struct pending_call call;
 
-	if (!take_call(&call))
+	if (!take_call(&call, syscall))
 		return 0;
 	record = reserve(sizeof(*record));
 	if (!record)
@@ -661,13 +663,13 @@ static __always_inline int emit_memfd(struct trace_event_raw_sys_exit *ctx)
 	return 0;
 }
 
-static __always_inline int emit_link(struct trace_event_raw_sys_exit *ctx)
+static __always_inline int emit_link(struct trace_event_raw_sys_exit *ctx, __u32 syscall)
 {
 	struct sensor_link_record *record;
 	struct pending_call call;
 	__u64 oldpath, newpath;
 
-	if (!take_call(&call))
+	if (!take_call(&call, syscall))
 		return 0;
 	record = reserve(sizeof(*record));
 	if (!record)
@@ -697,12 +699,12 @@ static __always_inline int emit_link(struct trace_event_raw_sys_exit *ctx)
 	return 0;
 }
 
-static __always_inline int emit_socket(struct trace_event_raw_sys_exit *ctx)
+static __always_inline int emit_socket(struct trace_event_raw_sys_exit *ctx, __u32 syscall)
 {
 	struct sensor_socket_record *record;
 	struct pending_call call;
 
-	if (!take_call(&call))
+	if (!take_call(&call, syscall))
 		return 0;
 	record = reserve(sizeof(*record));
 	if (!record)
@@ -728,7 +730,7 @@ static __always_inline int emit_socket(struct trace_event_raw_sys_exit *ctx)
 	SEC("tp/syscalls/sys_exit_" #name)                                     \
 	int exit_##name(struct trace_event_raw_sys_exit *ctx)                  \
 	{                                                                      \
-		return emit(ctx);                                              \
+		return emit(ctx, syscall);                                     \
 	}
 
 SYSCALL_PAIR(open, 3, SENSOR_EVENT_OPEN, SENSOR_SYS_OPEN, emit_open)
