@@ -152,6 +152,12 @@ static int check_payload(struct sensor_event *event, struct wd_error *err)
 				event->exec.args_len, SENSOR_ARGS_LEN);
 			goto bad;
 		}
+		if (event->exec.cwd_len > SENSOR_CWD_LEN) {
+			rc = wd_error_set(err, WD_EINVAL,
+				"sensor exec record says it has %u bytes of working directory, at most %d",
+				event->exec.cwd_len, SENSOR_CWD_LEN);
+			goto bad;
+		}
 		break;
 	case SENSOR_EVENT_OPEN:
 		terminate(event->open.path, sizeof(event->open.path));
@@ -283,6 +289,37 @@ static int set(json_t *object, const char *key, json_t *value)
 	return json_object_set_new(object, key, value);
 }
 
+int sensor_exec_cwd(const struct sensor_exec_payload *exec, char *buf, size_t size)
+{
+	/* Each component takes at least a byte and its NUL. */
+	size_t starts[SENSOR_CWD_LEN / 2], count = 0, at = 0, used = 0;
+
+	if (size)
+		buf[0] = '\0';
+	if (!(exec->flags & SENSOR_EXEC_CWD_WHOLE) || size < 2 || exec->cwd_len > SENSOR_CWD_LEN)
+		return -1;
+	while (at < exec->cwd_len && count < WD_ARRAY_LEN(starts)) {
+		starts[count++] = at;
+		at += strnlen(exec->cwd + at, exec->cwd_len - at) + 1;
+	}
+	/* The innermost component comes first: write them in reverse. */
+	for (size_t i = count; i-- > 0;) {
+		size_t len = strnlen(exec->cwd + starts[i], exec->cwd_len - starts[i]);
+
+		if (used + 1 + len + 1 > size) {
+			buf[0] = '\0';
+			return -1;
+		}
+		buf[used++] = '/';
+		memcpy(buf + used, exec->cwd + starts[i], len);
+		used += len;
+	}
+	if (!used)
+		buf[used++] = '/';
+	buf[used] = '\0';
+	return (int)used;
+}
+
 /* The exec's arguments as a JSON array; a cut last argument is kept. */
 static json_t *argv_value(const struct sensor_exec_payload *exec)
 {
@@ -302,6 +339,16 @@ static json_t *argv_value(const struct sensor_exec_payload *exec)
 		at += len + 1;
 	}
 	return array;
+}
+
+/* The working directory, or null when the kernel could not read it whole. */
+static json_t *cwd_value(const struct sensor_exec_payload *exec)
+{
+	char path[SENSOR_EXEC_CWD_MAX];
+
+	if (sensor_exec_cwd(exec, path, sizeof(path)) < 0)
+		return json_null();
+	return string_value(path);
 }
 
 static int add_address(json_t *object, uint16_t family, const uint8_t addr[16],
@@ -327,6 +374,7 @@ static int add_payload(json_t *object, const struct sensor_event *event)
 		failed |= set(object, "filename", string_value(event->exec.filename));
 		failed |= set(object, "old_tid", json_integer(event->exec.old_tid));
 		failed |= set(object, "argv", argv_value(&event->exec));
+		failed |= set(object, "cwd", cwd_value(&event->exec));
 		failed |= set(object, "tty", json_integer(event->exec.tty));
 		failed |= set(object, "killed",
 			json_boolean(event->exec.flags & SENSOR_EXEC_KILLED));

@@ -52,6 +52,16 @@ WD_MUST_CHECK int sensor_event_decode(const void *data, size_t len,
 /* Returns the name of type ("exec", ...), or NULL for an unknown type. */
 const char *sensor_event_type_name(uint32_t type);
 
+/* Bytes a buffer of sensor_exec_cwd needs at most: a slash before each
+ * component, one more when the last has no NUL, and the path's own NUL. */
+#define SENSOR_EXEC_CWD_MAX (SENSOR_CWD_LEN + 2)
+
+/* Writes the exec's working directory as an absolute path ("/a/b") into buf.
+ * Returns its length, or -1 when the kernel did not reach the root
+ * directory (SENSOR_EXEC_CWD_WHOLE unset) or buf is too small; buf is then
+ * empty. The event must come from sensor_event_decode. */
+int sensor_exec_cwd(const struct sensor_exec_payload *exec, char *buf, size_t size);
+
 /* Returns the name of an enum sensor_syscall ("openat", ...), or NULL. */
 const char *sensor_syscall_name(uint32_t syscall);
 

@@ -280,7 +280,9 @@ def test_command_lines(workdir):
     and an exec through a descriptor comes out as execveat."""
     sensor = Sensor("exec")
     try:
-        subprocess.run(["/bin/sh", "-c", "exit 0"], timeout=30)
+        subdir = os.path.join(workdir, "cwd dir")
+        os.mkdir(subdir)
+        subprocess.run(["/bin/sh", "-c", "exit 0"], timeout=30, cwd=subdir)
         seen, found = sensor.events_until(
             lambda e: e["type"] == "exec" and e["argv"] == ["/bin/sh", "-c", "exit 0"],
             DEADLINE)
@@ -288,6 +290,24 @@ def test_command_lines(workdir):
         if found:
             check("short-lived shell's syscall", seen[-1]["syscall"], "execve")
             check("short-lived shell not killed", seen[-1]["killed"], False)
+            check("short-lived shell's cwd", seen[-1]["cwd"], os.path.realpath(subdir))
+        subprocess.run(["/bin/sh", "-c", "exit 0", "at-root"], timeout=30, cwd="/")
+        seen, found = sensor.events_until(
+            lambda e: e["type"] == "exec" and e["argv"][-1:] == ["at-root"], DEADLINE)
+        check("exec at / seen", found, True)
+        if found:
+            check("cwd of an exec at /", seen[-1]["cwd"], "/")
+        # The walk up crosses mount points: /sys/fs/cgroup is one below /sys.
+        mounted = "/sys/fs/cgroup"
+        if os.path.ismount(mounted):
+            subprocess.run(["/bin/sh", "-c", "exit 0", "in-mount"], timeout=30, cwd=mounted)
+            seen, found = sensor.events_until(
+                lambda e: e["type"] == "exec" and e["argv"][-1:] == ["in-mount"], DEADLINE)
+            check("exec in a mount seen", found, True)
+            if found:
+                check("cwd across mount points", seen[-1]["cwd"], mounted)
+        else:
+            print(f"note: {mounted} is not a mount point; mount crossing not checked")
         marker = f"wd-fexecve-{time.time_ns()}"
         code = ("import os; fd = os.open('/bin/true', os.O_RDONLY); "
                 f"os.execve(fd, ['true', '{marker}'], {{}})")
@@ -307,14 +327,14 @@ def test_text_form():
     sensor = Sensor("exec", form=None)
     try:
         marker = f"wd-text-{time.time_ns()}"
-        shell = subprocess.Popen(["/bin/sh", "-c", "exit 0", marker])
+        shell = subprocess.Popen(["/bin/sh", "-c", "exit 0", marker], cwd="/")
         shell.wait()
         line = sensor.line_containing(marker, DEADLINE)
         check("text exec line seen", line is not None, True)
         if line:
             check("text exec line", line.split(" comm=")[1],
                   f'sh syscall=execve filename=/bin/sh old_tid={shell.pid} '
-                  f'argv=["/bin/sh","-c","exit 0","{marker}"] tty=0 killed=false')
+                  f'argv=["/bin/sh","-c","exit 0","{marker}"] cwd=/ tty=0 killed=false')
             check("text exec line pid", line.split()[1], f"pid={shell.pid}")
     finally:
         check("sensor exit code after SIGTERM", sensor.stop(), 0)

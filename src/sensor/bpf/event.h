@@ -13,6 +13,10 @@
 #define SENSOR_PATH_LEN 256
 /* Bytes of an exec's command line kept: its arguments with their NULs. */
 #define SENSOR_ARGS_LEN 1024
+/* Bytes of an exec's working directory buffer: its components, each ended
+ * by a NUL, from the innermost up. The kernel writes at most half of it,
+ * plus one last component, so that the verifier can bound each write. */
+#define SENSOR_CWD_LEN 512
 /* Bytes of a mount's file system type name kept, with its NUL. */
 #define SENSOR_FSTYPE_LEN 32
 
@@ -81,6 +85,7 @@ enum sensor_syscall {
 /* Bits of sensor_exec_payload.flags. */
 #define SENSOR_EXEC_EXECVEAT 0x1u /* the program came through execveat */
 #define SENSOR_EXEC_KILLED 0x2u   /* on the deny list: SIGKILLed before it ran */
+#define SENSOR_EXEC_CWD_WHOLE 0x4u /* cwd reaches the process's root directory */
 
 /* Reasons the kernel side dropped an event, the keys of the drops map. */
 enum sensor_drop_reason {
@@ -113,8 +118,14 @@ struct sensor_exec_payload {
 	__u32 flags;         /* SENSOR_EXEC_* */
 	__u32 tty;           /* controlling terminal as /proc/PID/stat's tty_nr; 0: none */
 	__u32 args_len;      /* bytes of args used, at most SENSOR_ARGS_LEN */
+	__u32 cwd_len;       /* bytes of cwd used, at most SENSOR_CWD_LEN */
+	__u32 reserved;
 	char filename[SENSOR_PATH_LEN];
 	char args[SENSOR_ARGS_LEN]; /* argv, each argument ended by a NUL; may be cut */
+	/* The working directory's components, innermost first ("b\0a\0" is
+	 * /a/b), relative to the process's root directory. Without
+	 * SENSOR_EXEC_CWD_WHOLE the outer components are missing. */
+	char cwd[SENSOR_CWD_LEN];
 };
 
 /* sched/sched_process_fork: the header is the parent. */

@@ -155,6 +155,111 @@ static __always_inline void read_args(struct task_struct *task,
 	exec->args_len = (__u32)len;
 }
 
+/* Directory levels and mount crossings read_cwd walks at most. */
+#define CWD_MAX_STEPS 64
+
+/* The state of one walk from the working directory up to the root. Kept in
+ * a per-CPU map rather than on the stack: the walk runs in bpf_loop, whose
+ * callback is verified once instead of once per path through the loop. */
+struct cwd_walk {
+	struct dentry *dentry;
+	struct vfsmount *vfsmnt;
+	struct mount *mnt;
+	struct dentry *root_dentry;
+	struct vfsmount *root_mnt;
+	__u32 used;          /* bytes of buf written */
+	__u32 whole;         /* the walk reached the root */
+	char buf[SENSOR_CWD_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cwd_walk);
+} cwd_scratch SEC(".maps");
+
+/* One step up, as d_path takes it: to the parent directory, or across a
+ * mount point. Each name is written at an offset below half the buffer with
+ * at most half its size, so every write stays inside the buffer in a form
+ * the verifier can check. Returns 1 to end the loop. */
+static long cwd_step(__u32 index, void *ctx)
+{
+	__u32 zero = 0;
+	struct cwd_walk *walk = bpf_map_lookup_elem(&cwd_scratch, &zero);
+	/* Copies, because BPF_CORE_READ relocates every step of its chain and
+	 * struct cwd_walk is not a kernel type. */
+	struct dentry *dentry, *parent;
+	struct vfsmount *vfsmnt;
+	struct mount *mnt;
+	const unsigned char *name;
+	long written;
+
+	if (!walk)
+		return 1;
+	dentry = walk->dentry;
+	vfsmnt = walk->vfsmnt;
+	mnt = walk->mnt;
+	if (dentry == walk->root_dentry && vfsmnt == walk->root_mnt) {
+		walk->whole = 1;
+		return 1;
+	}
+	if (dentry == BPF_CORE_READ(vfsmnt, mnt_root)) {
+		struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
+
+		/* The top of the mount tree: the process's root is outside it. */
+		if (up == mnt) {
+			walk->whole = 1;
+			return 1;
+		}
+		walk->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+		walk->mnt = up;
+		walk->vfsmnt = &up->mnt;
+		return 0;
+	}
+	parent = BPF_CORE_READ(dentry, d_parent);
+	if (parent == dentry || walk->used >= SENSOR_CWD_LEN / 2)
+		return 1;
+	name = BPF_CORE_READ(dentry, d_name.name);
+	written = bpf_probe_read_kernel_str(walk->buf + (walk->used & (SENSOR_CWD_LEN / 2 - 1)),
+		SENSOR_CWD_LEN / 2, name);
+	if (written <= 0)
+		return 1;
+	walk->used += (__u32)written;
+	walk->dentry = parent;
+	return 0;
+}
+
+/* Copies the names from the working directory up to the process's root
+ * directory, innermost first. */
+static __always_inline void read_cwd(struct task_struct *task,
+	struct sensor_exec_payload *exec)
+{
+	struct fs_struct *fs = BPF_CORE_READ(task, fs);
+	struct vfsmount *pwd_mnt = BPF_CORE_READ(fs, pwd.mnt);
+	__u32 zero = 0;
+	struct cwd_walk *walk = bpf_map_lookup_elem(&cwd_scratch, &zero);
+
+	exec->cwd_len = 0;
+	if (!walk)
+		return;
+	walk->dentry = BPF_CORE_READ(fs, pwd.dentry);
+	walk->vfsmnt = pwd_mnt;
+	walk->mnt = container_of(pwd_mnt, struct mount, mnt);
+	walk->root_dentry = BPF_CORE_READ(fs, root.dentry);
+	walk->root_mnt = BPF_CORE_READ(fs, root.mnt);
+	walk->used = 0;
+	walk->whole = 0;
+	bpf_loop(CWD_MAX_STEPS, cwd_step, NULL, 0);
+	if (walk->used > SENSOR_CWD_LEN)
+		return;
+	if (bpf_probe_read_kernel(exec->cwd, SENSOR_CWD_LEN, walk->buf) < 0)
+		return;
+	exec->cwd_len = walk->used;
+	if (walk->whole)
+		exec->flags |= SENSOR_EXEC_CWD_WHOLE;
+}
+
 /* True when the program just loaded is on the deny list. */
 static __always_inline bool exec_denied(struct task_struct *task)
 {
@@ -198,9 +303,11 @@ int handle_exec(struct trace_event_raw_sched_process_exec *ctx)
 	record->exec.old_tid = old_tid;
 	record->exec.flags = flags;
 	record->exec.tty = task_tty(task);
+	record->exec.reserved = 0;
 	bpf_probe_read_kernel_str(record->exec.filename, sizeof(record->exec.filename),
 		(void *)ctx + offset);
 	read_args(task, &record->exec);
+	read_cwd(task, &record->exec);
 	bpf_ringbuf_submit(record, 0);
 	return 0;
 }

@@ -125,8 +125,15 @@ void event_fields_init(struct event_fields *fields, const struct sensor_event *e
 
 		/* Falco shows a path relative to the working directory whole. */
 		if (path[0] != '/' && event->open.dfd == AT_FDCWD) {
+			const struct proc_entry *self = proc_table_get(procs, h->pid);
+
 			snprintf(link, sizeof(link), "%s/%u/cwd", procs->proc_root, h->pid);
 			n = readlink(link, cwd, sizeof(cwd) - 1);
+			/* A process gone by now: its directory at its last exec. */
+			if (n <= 0 && self && self->cwd)
+				n = snprintf(cwd, sizeof(cwd), "%s", self->cwd);
+			if (n >= (ssize_t)sizeof(cwd))
+				n = -1;
 		}
 		if (n > 0) {
 			cwd[n] = '\0';
@@ -184,6 +191,18 @@ static void set_owned(struct event_fields *f, struct cond_fvalue *ret, char *s)
 	free(f->scratch);
 	f->scratch = s;
 	set_str(ret, s);
+}
+
+/* Returns a new copy of dir that ends with a slash, or NULL. */
+static char *dir_with_slash(const char *dir)
+{
+	size_t len = strlen(dir);
+	bool slash = len && dir[len - 1] == '/';
+	char *s = malloc(len + 2);
+
+	if (s)
+		snprintf(s, len + 2, "%s%s", dir, slash ? "" : "/");
+	return s;
 }
 
 /* "name arg1 arg2", as Falco prints proc.cmdline. */
@@ -638,6 +657,10 @@ void event_fields_get(void *ctx, const char *field, const char *arg, struct cond
 			f->items[ret->count++] = a->comm;
 		ret->kind = COND_V_LIST;
 		ret->items = f->items;
+	} else if (!strcmp(field, "proc.cwd")) {
+		/* Falco ends the directory with a slash: "/root/", and "/" itself. */
+		if (self && self->cwd)
+			set_owned(f, ret, dir_with_slash(self->cwd));
 	} else if (!strcmp(field, "proc.tty")) {
 		if (self)
 			set_num(ret, self->tty);

@@ -35,6 +35,7 @@ struct proc_entry {
 	char *exepath;   /* the executable's path, or NULL */
 	char *argv0;     /* the first command line argument, or NULL */
 	char *args;      /* the other arguments joined by spaces, or NULL */
+	char *cwd;       /* the working directory at the last exec, or NULL */
 };
 
 struct proc_table {

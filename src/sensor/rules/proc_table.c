@@ -32,6 +32,7 @@ static void entry_free(struct proc_entry *entry)
 	free(entry->exepath);
 	free(entry->argv0);
 	free(entry->args);
+	free(entry->cwd);
 	free(entry);
 }
 
@@ -176,6 +177,16 @@ static int entry_read_program(const struct proc_table *table, struct proc_entry 
 				return -WD_ENOMEM;
 		}
 	}
+	if (!entry->cwd) {
+		snprintf(path, sizeof(path), "%s/%u/cwd", table->proc_root, entry->pid);
+		n = readlink(path, buf, sizeof(buf) - 1);
+		if (n > 0) {
+			buf[n] = '\0';
+			entry->cwd = wd_strdup(buf);
+			if (!entry->cwd)
+				return -WD_ENOMEM;
+		}
+	}
 	return 0;
 }
 
@@ -309,12 +320,15 @@ static int apply_fork(struct proc_table *table, const struct sensor_event *event
 	child->exepath = parent ? dup_or_null(parent->exepath, &failed) : NULL;
 	child->argv0 = parent ? dup_or_null(parent->argv0, &failed) : NULL;
 	child->args = parent ? dup_or_null(parent->args, &failed) : NULL;
+	free(child->cwd);
+	child->cwd = parent ? dup_or_null(parent->cwd, &failed) : NULL;
 	return failed ? -WD_ENOMEM : 0;
 }
 
 static int apply_exec(struct proc_table *table, const struct sensor_event *event)
 {
 	struct proc_entry *entry = table_put(table, event->header.pid);
+	char cwd[SENSOR_EXEC_CWD_MAX];
 
 	if (!entry)
 		return 0;
@@ -328,6 +342,12 @@ static int apply_exec(struct proc_table *table, const struct sensor_event *event
 	entry->exepath = wd_strdup(event->exec.filename);
 	if (!entry->exepath)
 		return -WD_ENOMEM;
+	if (sensor_exec_cwd(&event->exec, cwd, sizeof(cwd)) >= 0) {
+		free(entry->cwd);
+		entry->cwd = wd_strdup(cwd);
+		if (!entry->cwd)
+			return -WD_ENOMEM;
+	}
 	/* The kernel read the command line at the exec itself, so it is right
 	 * even when the process is gone by now; /proc is the fallback for an
 	 * exec whose arguments could not be read. */

@@ -49,8 +49,9 @@ static void test_header_layout(void **state)
 	assert_int_equal(offsetof(struct sensor_event_header, pid), 24);
 	assert_int_equal(offsetof(struct sensor_event_header, comm), 48);
 	assert_int_equal(sizeof(struct sensor_exec_record),
-		64 + 16 + SENSOR_PATH_LEN + SENSOR_ARGS_LEN);
-	assert_int_equal(offsetof(struct sensor_exec_record, exec.args), 64 + 16 + 256);
+		64 + 24 + SENSOR_PATH_LEN + SENSOR_ARGS_LEN + SENSOR_CWD_LEN);
+	assert_int_equal(offsetof(struct sensor_exec_record, exec.args), 64 + 24 + 256);
+	assert_int_equal(offsetof(struct sensor_exec_record, exec.cwd), 64 + 24 + 256 + 1024);
 	assert_int_equal(sizeof(struct sensor_open_record), 64 + 24 + SENSOR_PATH_LEN);
 	assert_int_equal(sizeof(struct sensor_connect_record), 64 + 24);
 	assert_int_equal(sizeof(struct sensor_accept_record), 64 + 40);
@@ -84,6 +85,9 @@ static void test_decode_exec(void **state)
 	memcpy(record.exec.filename, "/bin/true", 10);
 	memcpy(record.exec.args, "true\0-x\0a b", 12);
 	record.exec.args_len = 12;
+	record.exec.flags = SENSOR_EXEC_CWD_WHOLE;
+	memcpy(record.exec.cwd, "tmp\0home\0", 9);
+	record.exec.cwd_len = 9;
 
 	assert_int_equal(sensor_event_decode(&record, sizeof(record), &event, &err), 0);
 	assert_int_equal(event.header.type, SENSOR_EVENT_EXEC);
@@ -96,7 +100,8 @@ static void test_decode_exec(void **state)
 		"{\"type\":\"exec\",\"timestamp_ns\":123456789012,\"pid\":1000,\"tid\":1001,"
 		"\"ppid\":999,\"uid\":0,\"gid\":5,\"cgroup_id\":42,\"comm\":\"true\","
 		"\"syscall\":\"execve\",\"filename\":\"/bin/true\",\"old_tid\":1001,"
-		"\"argv\":[\"true\",\"-x\",\"a b\"],\"tty\":34816,\"killed\":false}");
+		"\"argv\":[\"true\",\"-x\",\"a b\"],\"cwd\":\"/home/tmp\",\"tty\":34816,"
+		"\"killed\":false}");
 	free(text);
 
 	/* execveat and a kill for --deny-exec; a cut last argument is kept. */
@@ -105,8 +110,8 @@ static void test_decode_exec(void **state)
 	assert_int_equal(sensor_event_decode(&record, sizeof(record), &event, &err), 0);
 	text = event_json(&event);
 	assert_non_null(strstr(text, "\"syscall\":\"execveat\""));
-	assert_non_null(strstr(text, "\"argv\":[\"true\",\"-x\",\"a\"],\"tty\":34816,"
-		"\"killed\":true}"));
+	assert_non_null(strstr(text, "\"argv\":[\"true\",\"-x\",\"a\"],\"cwd\":null,"
+		"\"tty\":34816,\"killed\":true}"));
 	free(text);
 
 	/* A length past the buffer would read beyond the record. */
@@ -120,8 +125,53 @@ static void test_decode_exec(void **state)
 	assert_int_equal(sensor_event_decode(&record, sizeof(record), &event, &err), 0);
 	text = event_json(&event);
 	assert_int_equal(strlen(strstr(text, "\"argv\":[\"") + 9),
-		SENSOR_ARGS_LEN + strlen("\"],\"tty\":34816,\"killed\":true}"));
+		SENSOR_ARGS_LEN + strlen("\"],\"cwd\":null,\"tty\":34816,\"killed\":true}"));
 	free(text);
+
+	record.exec.cwd_len = SENSOR_CWD_LEN + 1;
+	assert_int_equal(sensor_event_decode(&record, sizeof(record), &event, &err), WD_EINVAL);
+	assert_string_equal(err.detail,
+		"sensor exec record says it has 513 bytes of working directory, at most 512");
+}
+
+static void test_exec_cwd(void **state)
+{
+	struct sensor_exec_payload exec;
+	char buf[SENSOR_EXEC_CWD_MAX];
+
+	(void)state;
+	memset(&exec, 0, sizeof(exec));
+	exec.flags = SENSOR_EXEC_CWD_WHOLE;
+	memcpy(exec.cwd, "c\0bb\0a\0", 7);
+	exec.cwd_len = 7;
+	assert_int_equal(sensor_exec_cwd(&exec, buf, sizeof(buf)), 7);
+	assert_string_equal(buf, "/a/bb/c");
+	/* Exactly room for the path and its NUL, then one byte less. */
+	assert_int_equal(sensor_exec_cwd(&exec, buf, 8), 7);
+	assert_int_equal(sensor_exec_cwd(&exec, buf, 7), -1);
+	assert_string_equal(buf, "");
+
+	/* The root directory has no components. */
+	exec.cwd_len = 0;
+	assert_int_equal(sensor_exec_cwd(&exec, buf, sizeof(buf)), 1);
+	assert_string_equal(buf, "/");
+
+	/* Without the root, the outer components are unknown. */
+	exec.cwd_len = 7;
+	exec.flags = 0;
+	assert_int_equal(sensor_exec_cwd(&exec, buf, sizeof(buf)), -1);
+	assert_string_equal(buf, "");
+
+	/* A last component the kernel cut has no NUL: it is kept. */
+	exec.flags = SENSOR_EXEC_CWD_WHOLE;
+	memset(exec.cwd, 'x', SENSOR_CWD_LEN);
+	exec.cwd[0] = 'y';
+	exec.cwd[1] = '\0';
+	exec.cwd_len = SENSOR_CWD_LEN;
+	assert_int_equal(sensor_exec_cwd(&exec, buf, sizeof(buf)), SENSOR_CWD_LEN + 1);
+	assert_int_equal(buf[0], '/');
+	assert_int_equal(buf[SENSOR_CWD_LEN - 2], 'x');
+	assert_string_equal(buf + SENSOR_CWD_LEN - 1, "/y");
 }
 
 static void test_decode_open(void **state)
@@ -477,6 +527,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_header_layout),
 		cmocka_unit_test(test_decode_exec),
+		cmocka_unit_test(test_exec_cwd),
 		cmocka_unit_test(test_decode_open),
 		cmocka_unit_test(test_decode_fork_exit_connect),
 		cmocka_unit_test(test_decode_syscall_payloads),

@@ -326,7 +326,7 @@ static void test_exec_fields(void **state)
 	/* Open-only and unknown fields stay unset. */
 	expect_str(&f, "fd.name", NULL, NULL);
 	expect_str(&f, "evt.arg.flags", NULL, NULL);
-	expect_str(&f, "proc.cwd", NULL, NULL);
+	expect_str(&f, "proc.cwd", NULL, "/home/u/");
 	v.kind = COND_V_UNSET;
 	event_fields_get(&f, "evt.is_open_read", NULL, &v);
 	assert_int_equal(v.kind, COND_V_UNSET);
@@ -451,6 +451,38 @@ static void test_exec_args_from_kernel(void **state)
 	expect_str(&f, "proc.cmdline", NULL, "true a b c");
 	expect_num(&f, "proc.tty", 34817);
 	expect_str(&f, "evt.res", NULL, NULL);
+	/* The fixture's cwd link: no exec of pid 200 carried a directory. */
+	expect_str(&f, "proc.cwd", NULL, "/home/u/");
+	event_fields_clear(&f);
+
+	/* Pid 300 has no /proc entry: the exec's directory is all there is. */
+	header(&event, SENSOR_EVENT_EXEC, 300, 200, "cat");
+	event.exec.flags = SENSOR_EXEC_CWD_WHOLE;
+	snprintf(event.exec.filename, sizeof(event.exec.filename), "/usr/bin/cat");
+	memcpy(event.exec.args, "cat\0a.txt", 10);
+	event.exec.args_len = 10;
+	memcpy(event.exec.cwd, "src\0home\0", 9);
+	event.exec.cwd_len = 9;
+	assert_int_equal(proc_table_apply(&fx->table, &event), 0);
+	event_fields_init(&f, &event, &fx->table, 0);
+	expect_str(&f, "proc.cwd", NULL, "/home/src/");
+	expect_str(&f, "proc.pname", NULL, "true");
+	event_fields_clear(&f);
+
+	header(&event, SENSOR_EVENT_OPEN, 300, 200, "cat");
+	event.open.dfd = AT_FDCWD;
+	snprintf(event.open.path, sizeof(event.open.path), "a.txt");
+	event_fields_init(&f, &event, &fx->table, 0);
+	expect_str(&f, "fd.name", NULL, "/home/src/a.txt");
+	event_fields_clear(&f);
+
+	/* A directory the kernel could not read whole is left unset. */
+	header(&event, SENSOR_EVENT_EXEC, 301, 200, "cat");
+	memcpy(event.exec.cwd, "src\0", 4);
+	event.exec.cwd_len = 4;
+	assert_int_equal(proc_table_apply(&fx->table, &event), 0);
+	event_fields_init(&f, &event, &fx->table, 0);
+	expect_str(&f, "proc.cwd", NULL, NULL);
 	event_fields_clear(&f);
 }
 
