@@ -22,12 +22,13 @@ DEADLINE = 5.0  # seconds from the read to the response
 HOSTNAME = os.uname().nodename
 failures = []
 
-# The victim reads the marker, says so, then appends a heartbeat line every
-# 20 ms, so a frozen victim is one whose heartbeat file stops growing.
+# The victim says it is ready (in one write, before a response can stop
+# it), reads the marker, then appends a heartbeat line every 20 ms, so a
+# frozen victim is one whose heartbeat file stops growing.
 VICTIM = """
-import sys, time
+import os, sys, time
+os.write(1, b"ready\\n")
 open(sys.argv[1]).read()
-print("read", flush=True)
 while True:
     with open(sys.argv[2], "a") as beat:
         beat.write("x\\n")
@@ -131,11 +132,12 @@ def strip_time(record):
 
 
 def start_victim(workdir, marker, cgroup=None):
-    beat = marker + ".beat"
+    beat = marker + f".beat-{time.monotonic_ns()}"
+    open(beat, "w").close()
     victim = subprocess.Popen(["/usr/bin/python3", "-c", VICTIM, marker, beat],
                               stdout=subprocess.PIPE,
                               preexec_fn=join_cgroup(cgroup) if cgroup else None)
-    check(f"victim of {os.path.basename(marker)} read", victim.stdout.readline(), b"read\n")
+    check(f"victim of {os.path.basename(marker)} ready", victim.stdout.readline(), b"ready\n")
     return victim, beat
 
 
