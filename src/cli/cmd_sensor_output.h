@@ -1,5 +1,5 @@
-/* Where `warden sensor run` sends an alert besides its alert stream: the
- * responses of the rule (with their audit records) and syslog. */
+/* The outputs of `warden sensor run` besides its alert stream: the rule's
+ * responses with their audit records, and syslog. */
 #pragma once
 
 #include <stdbool.h>

@@ -1,6 +1,6 @@
 /* libFuzzer harness: splits the input at the first line "#--" into a Falco
  * rules file (with `warden:` sections) and a response file, parses both and
- * builds the plan; every failure must carry a detail. */
+ * builds the plan. Every failure must carry a detail. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>

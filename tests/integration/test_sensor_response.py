@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """warden sensor run's responses against the real kernel and real processes.
-A process that reads a marker file and then sleeps must be killed by
-SIGKILL, frozen in its cgroup, or left alive with --dry-run; the webhook must
-receive the exact alert line, syslog the exact message, and every response
+A process that reads a marker file and then keeps running must be killed by
+SIGKILL, frozen in its cgroup, or left alive with --dry-run. The webhook must
+receive the exact alert line and syslog the exact message. Every response
 must leave an audit record with exact values. Freezing the sensor's own
 cgroup or an ancestor of it must be refused."""
 import http.server
@@ -22,7 +22,7 @@ DEADLINE = 5.0  # seconds from the read to the response
 HOSTNAME = os.uname().nodename
 failures = []
 
-# The victim says it is ready (in one write, before a response can stop
+# The victim reports that it is ready (in one write, before a response can stop
 # it), reads the marker, then appends a heartbeat line every 20 ms, so a
 # frozen victim is one whose heartbeat file stops growing.
 VICTIM = """

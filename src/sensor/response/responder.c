@@ -46,6 +46,13 @@ static void audit(struct response_runner *runner, const char *rule, enum respons
 	free(record);
 }
 
+static const char *result_name(const struct response_runner *runner, int rc)
+{
+	if (rc < 0)
+		return "failure";
+	return runner->dry_run ? "dry-run" : "success";
+}
+
 static void notify_done(void *ctx, const char *rule, uint32_t pid, const char *result,
 	const char *error)
 {
@@ -69,8 +76,7 @@ static void run_kill(struct response_runner *runner, const struct response_targe
 	if (pidfd >= 0)
 		close(pidfd);
 	audit(runner, t->rule, RESPONSE_KILL, t->pid, target,
-		rc < 0 ? "failure" : runner->dry_run ? "dry-run" : "success",
-		rc < 0 ? wd_error_text(&err) : NULL);
+		result_name(runner, rc), rc < 0 ? wd_error_text(&err) : NULL);
 }
 
 static void run_quarantine(struct response_runner *runner, const struct response_target *t)
@@ -100,8 +106,7 @@ static void run_quarantine(struct response_runner *runner, const struct response
 	if (pidfd >= 0)
 		close(pidfd);
 	audit(runner, t->rule, RESPONSE_QUARANTINE, t->pid, path,
-		rc < 0 ? "failure" : runner->dry_run ? "dry-run" : "success",
-		rc < 0 ? wd_error_text(&err) : NULL);
+		result_name(runner, rc), rc < 0 ? wd_error_text(&err) : NULL);
 }
 
 static void run_revoke(struct response_runner *runner, const struct response_target *t)
@@ -116,8 +121,7 @@ static void run_revoke(struct response_runner *runner, const struct response_tar
 	else if (!runner->dry_run)
 		rc = runner->revoke(t, runner->revoke_ctx, &err);
 	audit(runner, t->rule, RESPONSE_REVOKE, t->pid, target,
-		rc < 0 ? "failure" : runner->dry_run ? "dry-run" : "success",
-		rc < 0 ? wd_error_text(&err) : NULL);
+		result_name(runner, rc), rc < 0 ? wd_error_text(&err) : NULL);
 }
 
 static void run_notify(struct response_runner *runner, const struct response_target *t)

@@ -47,7 +47,7 @@ struct response_runner;
 
 /* Counts of the webhook queue. */
 struct response_notify_stats {
-	unsigned long long sent;      /* answered with a 2xx status */
+	unsigned long long sent;      /* the webhook returned a 2xx status */
 	unsigned long long failed;    /* connection, TLS or status failures */
 	unsigned long long dropped;   /* queue full, or still queued at shutdown */
 };

@@ -179,8 +179,8 @@ static void test_runner_records(void **state)
 	assert_int_equal(kill(pid, 0), 0);
 	records_clear(&records);
 
-	/* For real: killed, and the hook sees the target and its error is
-	 * audited. */
+	/* Without dry-run the process is killed, the hook receives the target,
+	 * and the hook's error is audited. */
 	config.dry_run = false;
 	assert_int_equal(response_runner_new(&config, &runner, &err), 0);
 	response_runner_run(runner, RESPONSE_BIT(RESPONSE_REVOKE) | RESPONSE_BIT(RESPONSE_KILL),

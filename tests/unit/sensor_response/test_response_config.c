@@ -231,7 +231,7 @@ static void test_section_append_override(void **state)
 	assert_int_equal(plan_of("- rule: Shell\n"
 		"  override: {warden: append}\n"
 		"  warden: {actions: [kill]}\n", "Shell", &err), KILL);
-	/* An empty section asks for nothing. */
+	/* An empty section requests no action. */
 	assert_int_equal(plan_of("- rule: Shell\n"
 		"  override: {warden: replace}\n"
 		"  warden: {}\n", "Shell", &err), 0);
