@@ -5,17 +5,25 @@ SIGKILL, frozen in its cgroup, or left alive with --dry-run. The webhook must
 receive the exact alert line and syslog the exact message. Every response
 must leave an audit record with exact values. Freezing the sensor's own
 cgroup or an ancestor of it must be refused."""
+import datetime
 import http.server
+import ipaddress
 import json
 import os
 import select
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 WARDEN = os.environ["WARDEN"]
 DEADLINE = 5.0  # seconds from the read to the response
@@ -236,6 +244,83 @@ def test_kill_notify_syslog(workdir):
     check("webhook counts", "webhook: 1 sent, 0 failed, 0 dropped" in stderr, True)
 
 
+def write_webhook_cert(workdir, names):
+    """Writes a self-signed webhook certificate for names (DNS names or IP
+    addresses) and its key; returns the two paths."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "webhook")])
+    sans = []
+    for name in names:
+        try:
+            sans.append(x509.IPAddress(ipaddress.ip_address(name)))
+        except ValueError:
+            sans.append(x509.DNSName(name))
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(hours=1))
+            .add_extension(x509.SubjectAlternativeName(sans), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    tag = "-".join(names)
+    cert_path = os.path.join(workdir, f"webhook-{tag}.pem")
+    key_path = os.path.join(workdir, f"webhook-{tag}.key")
+    with open(cert_path, "wb") as f:
+        f.write(cert.public_bytes(serialization.Encoding.PEM))
+    with open(key_path, "wb") as f:
+        f.write(key.private_bytes(serialization.Encoding.PEM,
+                                  serialization.PrivateFormat.PKCS8,
+                                  serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+def test_https_notify(workdir):
+    """notify over https: delivered when the certificate names 127.0.0.1,
+    a failure record when it names only localhost."""
+    marker = os.path.join(workdir, "https-marker")
+    open(marker, "w").close()
+    rules = os.path.join(workdir, "rules-https.yaml")
+    with open(rules, "w") as f:
+        f.write(rule("Https marker", marker, "  warden: {actions: [notify]}\n"))
+    for names, expected in ((["127.0.0.1"], "success"), (["localhost"], "failure")):
+        cert, key = write_webhook_cert(workdir, names)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        port = server.server_address[1]
+        responses = os.path.join(workdir, f"responses-https-{expected}.yaml")
+        with open(responses, "w") as f:
+            f.write(f"notify:\n  url: https://127.0.0.1:{port}/tls\n  ca: {cert}\n")
+        output = os.path.join(workdir, f"alerts-https-{expected}.json")
+        open(output, "w").close()
+        Hook.received = []
+        runner = Runner(["--rules", rules, "--responses", responses], output)
+        victim = None
+        try:
+            victim, _ = start_victim(workdir, marker)
+            lines = read_records(output, lambda lines: len(lines) >= 2)
+            record = strip_time(lines[1]) if len(lines) > 1 else None
+            want = {"type": "response", "rule": "Https marker", "action": "notify",
+                    "pid": victim.pid, "target": f"https://127.0.0.1:{port}/tls",
+                    "result": expected, "hostname": HOSTNAME}
+            if expected == "failure":
+                want["error"] = "the webhook's certificate is not valid for 127.0.0.1"
+                check("https request with the wrong name", Hook.received, [])
+            else:
+                check("https request", [(p, t) for p, t, _ in Hook.received],
+                      [("/tls", "application/json")])
+                check("https body", [json.loads(b) for _, _, b in Hook.received], [lines[0]])
+            check(f"https {expected} record", record, want)
+        finally:
+            check(f"https {expected} exit code", runner.stop(), 0)
+            server.shutdown()
+            if victim:
+                end_victim(victim)
+
+
 def test_dry_run(workdir, cgroup_root, base):
     """--dry-run: kill and quarantine checked, nothing done, records in the
     alert stream after the alert."""
@@ -373,6 +458,7 @@ def main():
     try:
         with tempfile.TemporaryDirectory() as workdir:
             test_kill_notify_syslog(workdir)
+            test_https_notify(workdir)
             test_dry_run(workdir, cgroup_root, base)
             test_quarantine(workdir, cgroup_root, base)
     finally:

@@ -3,6 +3,7 @@
  * the event loop. One connection per alert keeps the worker simple; a
  * webhook that sees many alerts a second would want keep-alive. */
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,6 +210,14 @@ static void item_clear(struct notify_item *item)
 static void *worker_main(void *arg)
 {
 	struct response_notifier *n = arg;
+	sigset_t pipe_only;
+
+	/* OpenSSL writes with write(2): a webhook that closes the connection
+	 * must make the write fail with EPIPE, not end the sensor. The signal
+	 * is raised in the writing thread, so blocking it here is enough. */
+	sigemptyset(&pipe_only);
+	sigaddset(&pipe_only, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_only, NULL);
 
 	pthread_mutex_lock(&n->lock);
 	for (;;) {
