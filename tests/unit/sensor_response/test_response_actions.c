@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -349,6 +351,63 @@ static void test_syslog_message(void **state)
 	rmdir(dir);
 }
 
+static void test_notify_queue_full(void **state)
+{
+	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t addr_len = sizeof(addr);
+	struct records records = { 0 };
+	char url[64];
+	struct response_notify_config notify = { .url = url, .timeout_ms = 300, .queue_max = 1 };
+	struct response_runner_config config = {
+		.hostname = "host1",
+		.notify = &notify,
+		.audit = collect,
+		.audit_ctx = &records,
+	};
+	struct response_runner *runner = NULL;
+	struct wd_error err = { 0 };
+	struct response_target target = { .rule = "R", .pid = 1, .alert_json = "{}" };
+	struct response_notify_stats stats;
+	int listener;
+
+	(void)state;
+	/* A webhook that accepts connections (the kernel completes them from
+	 * the backlog) but never responds, so each request times out. */
+	listener = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(listener >= 0);
+	assert_int_equal(bind(listener, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	assert_int_equal(listen(listener, 8), 0);
+	assert_int_equal(getsockname(listener, (struct sockaddr *)&addr, &addr_len), 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/hook", ntohs(addr.sin_port));
+
+	assert_int_equal(response_runner_new(&config, &runner, &err), 0);
+	response_runner_run(runner, RESPONSE_BIT(RESPONSE_NOTIFY), &target);
+	usleep(100000);   /* the worker takes the first alert */
+	response_runner_run(runner, RESPONSE_BIT(RESPONSE_NOTIFY), &target);
+	response_runner_run(runner, RESPONSE_BIT(RESPONSE_NOTIFY), &target);
+	assert_int_equal(records.count, 1);
+	assert_string_equal(field(&records, 0, "result"), "failure");
+	assert_string_equal(field(&records, 0, "error"),
+		"the notify queue is full (1 alerts): alert dropped");
+	assert_string_equal(field(&records, 0, "target"), url);
+
+	response_runner_stop(runner);
+	stats = response_runner_notify_stats(runner);
+	assert_int_equal(stats.sent, 0);
+	assert_int_equal(stats.failed, 1);
+	assert_int_equal(stats.dropped, 2);
+	assert_int_equal(records.count, 2);
+	assert_string_equal(field(&records, 1, "result"), "failure");
+	assert_string_equal(field(&records, 1, "error"), "server sent nothing for 300 ms");
+	response_runner_run(runner, RESPONSE_BIT(RESPONSE_NOTIFY), &target);
+	assert_int_equal(records.count, 3);
+	assert_string_equal(field(&records, 2, "error"),
+		"the notify worker has stopped: alert dropped");
+	response_runner_free(runner);
+	records_clear(&records);
+	close(listener);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -358,6 +417,7 @@ int main(void)
 		cmocka_unit_test(test_cgroup_mount),
 		cmocka_unit_test(test_cgroup_of),
 		cmocka_unit_test(test_syslog_message),
+		cmocka_unit_test(test_notify_queue_full),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
