@@ -70,7 +70,11 @@ static void run_kill(struct response_runner *runner, const struct response_targe
 	int rc;
 
 	snprintf(target, sizeof(target), "pid:%u", t->pid);
-	rc = response_pidfd_open(t->pid, t->event_ns, &pidfd, &err);
+	/* Killing init would panic the kernel or end the container. */
+	if (t->pid == 1)
+		rc = wd_error_set(&err, WD_EPERM, "refusing to kill pid 1: it is init");
+	else
+		rc = response_pidfd_open(t->pid, t->event_ns, &pidfd, &err);
 	if (rc == 0 && !runner->dry_run)
 		rc = response_pidfd_kill(pidfd, t->pid, &err);
 	if (pidfd >= 0)

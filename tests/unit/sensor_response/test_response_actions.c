@@ -216,6 +216,14 @@ static void test_runner_records(void **state)
 	assert_int_equal(records.count, 1);
 	assert_string_equal(field(&records, 0, "error"), "no revoke handler is configured");
 	records_clear(&records);
+
+	/* init is never killed. */
+	target.pid = 1;
+	response_runner_run(runner, RESPONSE_BIT(RESPONSE_KILL), &target);
+	assert_int_equal(records.count, 1);
+	assert_string_equal(field(&records, 0, "result"), "failure");
+	assert_string_equal(field(&records, 0, "error"), "refusing to kill pid 1: it is init");
+	records_clear(&records);
 	response_runner_free(runner);
 }
 
