@@ -137,7 +137,7 @@ static void run_notify(struct response_runner *runner, const struct response_tar
 		rc = wd_error_set(&err, WD_EUNSUPPORTED, "no notify url is configured");
 	else if (!runner->dry_run)
 		rc = response_notifier_push(runner->notifier, t->rule, t->pid, t->alert_json, &err);
-	/* A queued alert is audited by the worker once the webhook answered. */
+	/* The worker audits a queued alert once the webhook has responded. */
 	if (rc < 0 || runner->dry_run)
 		audit(runner, t->rule, RESPONSE_NOTIFY, t->pid,
 			runner->notifier ? response_notifier_target(runner->notifier) : "",

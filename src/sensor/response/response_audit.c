@@ -1,4 +1,4 @@
-/* Audit records of responses, shaped like the Falco alert they answer. */
+/* Audit records of responses, in the shape of the Falco alert they follow. */
 #include <stdlib.h>
 #include <time.h>
 

@@ -1,7 +1,8 @@
 /* The notify action: a bounded queue of alerts and a worker thread that
  * POSTs each one to the webhook, so a slow or dead webhook never holds up
- * the event loop. One connection per alert keeps the worker simple; a
- * webhook that sees many alerts a second would want keep-alive. */
+ * the event loop. Each alert uses a new connection, which keeps the worker
+ * simple. A webhook that receives many alerts a second would need
+ * keep-alive. */
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>

@@ -17,7 +17,7 @@ struct response_plan {
 	unsigned all;
 };
 
-/* Where notify was first asked for, to name it when no URL is set. */
+/* The place that first requested notify, named when no URL is set. */
 struct origin {
 	const char *file;
 	size_t line;
@@ -96,7 +96,7 @@ static int apply_config(struct response_plan *plan, const struct response_config
 			}
 		}
 		/* A name that no rule has is most likely misspelt, and the
-		 * operator would lose the response without noticing; an unused
+		 * operator would lose the response without noticing. An unused
 		 * tag is normal for a file shared between rule sets. */
 		if (entry->rule && !found)
 			return wd_error_set(err, WD_EINVAL, "%s:%zu: rule '%.64s' is not defined in "

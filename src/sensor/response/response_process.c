@@ -98,8 +98,9 @@ int response_pidfd_open(uint32_t pid, uint64_t event_ns, int *ret_fd, struct wd_
 			"cannot open pid %u: %s", pid, errno == ESRCH ? "the process has exited"
 			: strerror(errno));
 
-	/* The stat read below names the pidfd's process only if that process is
-	 * still alive afterwards: until it exits, nobody else can hold its pid. */
+	/* The stat read below describes the pidfd's process only if that
+	 * process is still alive afterwards, because no other process can get
+	 * its pid before it exits. */
 	rc = event_ns ? read_start_ticks(pid, &ticks, err) : 0;
 	if (rc == 0 && signal_pidfd(fd, 0) < 0)
 		rc = wd_error_set(err, WD_ENOTFOUND, "pid %u: the process has exited", pid);
