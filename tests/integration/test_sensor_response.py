@@ -45,6 +45,11 @@ while True:
 
 
 def skip(reason):
+    """Skips the rest, unless a check that ran already failed."""
+    if failures:
+        for failure in failures:
+            print("FAIL: " + failure, file=sys.stderr)
+        sys.exit(1)
     print("SKIP: " + reason)
     sys.exit(77)
 
@@ -118,6 +123,14 @@ class Runner:
             _, err = self.proc.communicate()
         self.stderr += err
         return self.proc.returncode
+
+
+def check_exit(name, runner):
+    """Checks that the sensor exits 0 on SIGTERM; shows its stderr if not."""
+    code = runner.stop()
+    if code != 0:
+        tail = runner.stderr.decode(errors="replace")[-2000:]
+        failures.append(f"{name}: expected exit code 0, got {code}; stderr: {tail}")
 
 
 def read_records(path, predicate, seconds=DEADLINE):
@@ -237,7 +250,7 @@ def test_kill_notify_syslog(workdir):
             check("syslog message", message[19:],
                   f" warden-sensor[{runner.proc.pid}]: ".encode() + alert)
     finally:
-        check("exit code after SIGTERM", runner.stop(), 0)
+        check_exit("exit code after SIGTERM", runner)
         server.shutdown()
         log.close()
     stderr = runner.stderr.decode(errors="replace")
@@ -315,7 +328,7 @@ def test_https_notify(workdir):
                 check("https body", [json.loads(b) for _, _, b in Hook.received], [lines[0]])
             check(f"https {expected} record", record, want)
         finally:
-            check(f"https {expected} exit code", runner.stop(), 0)
+            check_exit(f"https {expected} exit code", runner)
             server.shutdown()
             if victim:
                 end_victim(victim)
@@ -352,7 +365,7 @@ def test_dry_run(workdir, cgroup_root, base):
              "pid": victim.pid, "target": f"pid:{victim.pid}", "result": "dry-run",
              "hostname": HOSTNAME}])
     finally:
-        check("dry-run exit code", runner.stop(), 0)
+        check_exit("dry-run exit code", runner)
         if victim:
             end_victim(victim)
 
@@ -425,7 +438,7 @@ def test_quarantine(workdir, cgroup_root, base):
         check("victim in the sensor's cgroup runs on", beat_grows(own_beat), True)
         check("victim in the parent cgroup runs on", beat_grows(parent_beat), True)
     finally:
-        check("quarantine exit code", runner.stop(), 0)
+        check_exit("quarantine exit code", runner)
         for path in (groups["victim"], groups["sensor"], base):
             try:
                 with open(os.path.join(path, "cgroup.freeze"), "w") as f:
@@ -434,6 +447,44 @@ def test_quarantine(workdir, cgroup_root, base):
                 pass
         for victim in victims:
             end_victim(victim)
+
+
+def test_config_errors(workdir):
+    """A bad response file or `warden:` section stops the sensor before it
+    attaches, naming file, line and value."""
+    marker = os.path.join(workdir, "config-marker")
+    rules = os.path.join(workdir, "rules-config.yaml")
+    with open(rules, "w") as f:
+        f.write(rule("Config marker", marker))
+    bad_rules = os.path.join(workdir, "rules-bad.yaml")
+    with open(bad_rules, "w") as f:
+        f.write(rule("Bad marker", marker, "  warden:\n    actions: [kill, reboot]\n"))
+    responses = os.path.join(workdir, "responses-bad.yaml")
+    with open(responses, "w") as f:
+        f.write("responses:\n  - rule: Config markr\n    actions: [kill]\n")
+    missing = os.path.join(workdir, "missing.yaml")
+    cases = [
+        (["--rules", bad_rules],
+         f"loaded Bad marker\nwarden sensor: {bad_rules}:7: unknown action 'reboot': "
+         "expected kill, quarantine, revoke or notify\n"),
+        (["--rules", rules, "--responses", responses],
+         f"loaded Config marker\nwarden sensor: {responses}:2: rule 'Config markr' is not "
+         "defined in the loaded rule files\n"),
+    ]
+    for args, expected in cases:
+        result = subprocess.run([WARDEN, "sensor", "run"] + args, capture_output=True,
+                                text=True, timeout=30)
+        check(f"{args} exit code", result.returncode, 1)
+        check(f"{args} message", result.stderr, expected)
+    result = subprocess.run([WARDEN, "sensor", "run", "--rules", rules, "--responses", missing],
+                            capture_output=True, text=True, timeout=30)
+    check("missing response file exit code", result.returncode, 1)
+    check("missing response file named", missing in result.stderr, True)
+    result = subprocess.run([WARDEN, "sensor", "run", "--help"], capture_output=True,
+                            text=True, timeout=30)
+    check("--help lists the response options",
+          "[--responses FILE] [--dry-run] [--audit FILE] [--syslog] [--syslog-socket PATH]"
+          in result.stdout, True)
 
 
 def remove_cgroups(base):
@@ -446,6 +497,8 @@ def remove_cgroups(base):
 
 
 def main():
+    with tempfile.TemporaryDirectory() as workdir:
+        test_config_errors(workdir)
     if os.geteuid() != 0:
         skip("the sensor needs root to load eBPF programs")
     if not os.path.exists("/sys/kernel/btf/vmlinux"):
