@@ -6,11 +6,21 @@
 #include "cli/cli_args.h"
 #include "cli/cmd_sensor_output.h"
 
+static void forward(struct sensor_output *out, const char *kind, const char *json)
+{
+	if (!out->forward)
+		return;
+	pthread_mutex_lock(&out->forward_lock);
+	out->forward(kind, json, out->forward_ctx);
+	pthread_mutex_unlock(&out->forward_lock);
+}
+
 /* The audit hook: one record a line. stdio locks the stream for each call,
  * so a record never interleaves with an alert line written meanwhile. */
 static void write_audit(const char *record, void *ctx)
 {
-	FILE *stream = ctx;
+	struct sensor_output *out = ctx;
+	FILE *stream = out->audit;
 	size_t len = strlen(record);
 	char line[4096];
 
@@ -25,6 +35,7 @@ static void write_audit(const char *record, void *ctx)
 		funlockfile(stream);
 	}
 	fflush(stream);
+	forward(out, "response", record);
 }
 
 static int open_runner(struct sensor_output *out, const struct sensor_output_args *args,
@@ -35,21 +46,18 @@ static int open_runner(struct sensor_output *out, const struct sensor_output_arg
 		.dry_run = args->dry_run,
 		.hostname = hostname,
 		.notify = out->config.notify.url ? &out->config.notify : NULL,
-		/* The server client plugs in here: a revoke hook and, for
-		 * forwarding to the audit chain, an audit hook that also writes
-		 * the line. Without a revoke hook, revoke actions fail. */
-		.revoke = NULL,
-		.revoke_ctx = NULL,
+		.revoke = args->revoke,
+		.revoke_ctx = args->revoke_ctx,
 		.audit = write_audit,
-		.audit_ctx = out->audit,
+		.audit_ctx = out,
 	};
 	struct wd_error err = { 0 };
 
 	if (!all)
 		return CLI_CONTINUE;
 	if ((all & RESPONSE_BIT(RESPONSE_REVOKE)) && !config.revoke)
-		fprintf(stderr, "warden sensor: warning: revoke actions will fail: this build has "
-			"no revoke handler\n");
+		fprintf(stderr, "warden sensor: warning: revoke actions will fail: no revoke "
+			"handler is configured\n");
 	if (response_runner_new(&config, &out->runner, &err) < 0) {
 		fprintf(stderr, "warden sensor: %s\n", wd_error_text(&err));
 		return CLI_EXIT_FAILURE;
@@ -64,6 +72,10 @@ int sensor_output_open(struct sensor_output *out, const struct sensor_output_arg
 
 	memset(out, 0, sizeof(*out));
 	out->audit = alerts;
+	out->forward = args->forward;
+	out->forward_ctx = args->forward_ctx;
+	pthread_mutex_init(&out->forward_lock, NULL);
+	out->forward_lock_ready = true;
 	if (args->responses && response_config_load(args->responses, &out->config, &err) < 0) {
 		fprintf(stderr, "warden sensor: %s\n", wd_error_text(&err));
 		return CLI_EXIT_FAILURE;
@@ -94,6 +106,8 @@ void sensor_output_alert(struct sensor_output *out, const struct rules_rule *rul
 	const char *text, const struct sensor_event *event)
 {
 	unsigned actions = response_plan_actions(out->plan, rule);
+
+	forward(out, "alert", text);
 
 	if (out->syslog && response_syslog_send(out->syslog,
 		    response_syslog_severity(rule->priority), text, NULL) < 0)
@@ -132,5 +146,7 @@ void sensor_output_close(struct sensor_output *out)
 	response_config_clear(&out->config);
 	if (out->own_audit && out->audit)
 		fclose(out->audit);
+	if (out->forward_lock_ready)
+		pthread_mutex_destroy(&out->forward_lock);
 	memset(out, 0, sizeof(*out));
 }

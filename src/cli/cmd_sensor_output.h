@@ -2,6 +2,7 @@
  * responses with their audit records, and syslog. */
 #pragma once
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -11,12 +12,22 @@
 #include "sensor/rules/rules.h"
 #include "sensor/sensor_event.h"
 
+/* Receives each alert line (kind "alert") and each audit record (kind
+ * "response") after it is written, for example to forward it to the
+ * server's audit chain. json is one compact object, borrowed. Calls are
+ * serialized: they come from the event loop and the notify worker. */
+typedef void (*sensor_output_forward_fn)(const char *kind, const char *json, void *ctx);
+
 struct sensor_output_args {
 	const char *responses;       /* --responses FILE, or NULL */
 	const char *audit;           /* --audit FILE, or NULL: the alert stream */
 	bool dry_run;
 	bool syslog;
 	const char *syslog_socket;   /* --syslog-socket PATH, or NULL: /dev/log */
+	response_revoke_fn revoke;   /* NULL: revoke actions fail */
+	void *revoke_ctx;
+	sensor_output_forward_fn forward;  /* NULL: nothing is forwarded */
+	void *forward_ctx;
 };
 
 struct sensor_output {
@@ -26,6 +37,10 @@ struct sensor_output {
 	struct response_plan *plan;
 	struct response_runner *runner;  /* NULL when no rule has an action */
 	struct response_syslog *syslog;
+	sensor_output_forward_fn forward;
+	void *forward_ctx;
+	pthread_mutex_t forward_lock;
+	bool forward_lock_ready;            /* forward_lock is initialized */
 	unsigned long long responses;
 	unsigned long long syslog_failures;
 };
