@@ -55,6 +55,7 @@ const char *cond_op_name(enum cond_op op);
 
 enum cond_xform {
 	COND_X_TOLOWER, COND_X_TOUPPER, COND_X_B64, COND_X_BASENAME,
+	COND_X_LEN,       /* a number: elements of a list, bytes of a string */
 };
 
 #define COND_MAX_XFORMS 4
