@@ -130,10 +130,19 @@ class Runner:
 
 
 def check_time(name, alert):
+    """Checks the alert's time, and takes off what depends on it: the
+    "HH:MM:SS.NNNNNNNNN: " that begins the output and evt.time."""
     when = datetime.datetime.strptime(alert["time"][:26] + "Z", "%Y-%m-%dT%H:%M:%S.%fZ")
     age = datetime.datetime.utcnow() - when
     check(name + " time has nanoseconds", len(alert["time"]), 30)
     check(name + " time is recent", abs(age.total_seconds()) < 5, True)
+    ns = alert["output_fields"].pop("evt.time", None)
+    local = time.localtime(ns // 10**9) if ns else None
+    prefix = time.strftime("%H:%M:%S", local) + f".{ns % 10**9:09d}: " if ns else "?"
+    check(name + " evt.time is the time", time.strftime("%Y-%m-%dT%H:%M:%S",
+          time.gmtime(ns // 10**9)) + f".{ns % 10**9:09d}Z" if ns else None, alert["time"])
+    check(name + " output starts with evt.time", alert["output"].startswith(prefix), True)
+    alert["output"] = alert["output"][len(prefix):]
 
 
 def test_run(workdir):
@@ -158,7 +167,7 @@ def test_run(workdir):
             check("shadow alert", alert, {
                 "rule": "Read shadow",
                 "priority": "Warning",
-                "output": "cat read /etc/shadow (user=root flags=O_RDONLY)",
+                "output": "Warning cat read /etc/shadow (user=root flags=O_RDONLY)",
                 "output_fields": {"proc.name": "cat", "fd.name": "/etc/shadow",
                                   "user.name": "root", "evt.arg.flags": "O_RDONLY"},
                 "source": "syscall",
@@ -183,7 +192,7 @@ def test_run(workdir):
             # sh finds the inner sh on PATH, as shutil.which does.
             exepath = shutil.which("sh")
             check("shell alert output", alert["output"],
-                  f"shell sh -c sleep 0.3; true from wdparent (exe={exepath})")
+                  f"Notice shell sh -c sleep 0.3; true from wdparent (exe={exepath})")
             check("shell alert fields", alert["output_fields"], {
                 "proc.cmdline": "sh -c sleep 0.3; true",
                 "proc.pname": "wdparent",
@@ -205,7 +214,8 @@ def test_run(workdir):
         check("marker alert within 1 s", found, True)
         check("no alert for the unrelated opens", [a["rule"] for a in seen], ["Marker"])
         if found:
-            check("marker output", seen[-1]["output"], "marker " + marker)
+            check_time("marker alert", seen[-1])
+            check("marker output", seen[-1]["output"], "Debug marker " + marker)
             check("marker priority", seen[-1]["priority"], "Debug")
     finally:
         check("exit code after SIGTERM", runner.stop(), 0)

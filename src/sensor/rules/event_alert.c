@@ -26,6 +26,20 @@ void event_time_rfc3339(int64_t ns, char *buf, size_t size)
 		tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
 }
 
+void event_time_clock(int64_t ns, char *buf, size_t size)
+{
+	time_t secs = (time_t)(ns / 1000000000);
+	long frac = (long)(ns % 1000000000);
+	struct tm tm;
+
+	if (frac < 0) {
+		frac += 1000000000;
+		secs--;
+	}
+	localtime_r(&secs, &tm);
+	snprintf(buf, size, "%02d:%02d:%02d.%09ld", tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+}
+
 /* A JSON string of len bytes at text; when they are not UTF-8, a copy with
  * every non-ASCII byte replaced by '?'. NULL when memory runs out. */
 static json_t *safe_string(const char *text, size_t len)
@@ -91,7 +105,7 @@ static int render_field(struct event_fields *f, const char *key, const char *nam
 		break;
 	}
 	}
-	return json_object_set_new(fields_obj, key, jv) ? -WD_ENOMEM : 0;
+	return json_object_set_new(fields_obj, key, jv) ? WD_ENOMEM : 0;
 }
 
 /* Renders format into out, replacing %field and %field[arg]. */
@@ -143,7 +157,15 @@ json_t *event_alert_json(const struct rules_rule *rule, struct event_fields *fie
 	bool ok;
 
 	wd_buf_init(&out, 256, OUTPUT_MAX);
+	/* Falco's formatter puts "%evt.time: PRIORITY " before the rule's output
+	 * (falco.yaml's default time_format_iso_8601: false), so evt.time is one
+	 * of the output fields too. */
+	event_time_clock(fields->time_ns, when, sizeof(when));
 	ok = alert && fields_obj && tags &&
+		wd_buf_append_str(&out, when) == 0 && wd_buf_append_str(&out, ": ") == 0 &&
+		wd_buf_append_str(&out, rules_priority_name(rule->priority)) == 0 &&
+		wd_buf_append_byte(&out, ' ') == 0 &&
+		!json_object_set_new(fields_obj, "evt.time", json_integer(fields->time_ns)) &&
 		render_output(fields, rule->output ? rule->output : "", &out, fields_obj) == 0;
 	for (size_t i = 0; ok && i < rule->ntags; i++)
 		ok = !json_array_append_new(tags, json_string(rule->tags[i]));

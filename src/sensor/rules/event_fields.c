@@ -190,8 +190,29 @@ static void get_fd(struct event_fields *f, const char *field, struct cond_fvalue
 		set_str(ret, f->fd_name);
 		return;
 	}
+	if (!strcmp(field, "fd.num")) {
+		set_num(ret, type == SENSOR_EVENT_OPEN ? f->event->open.ret : f->event->connect.fd);
+		return;
+	}
+	if (!strcmp(field, "fd.typechar") || !strcmp(field, "fd.type")) {
+		/* An open names a file, or a directory with O_DIRECTORY; a connect
+		 * an IPv4 or IPv6 socket. */
+		bool v6 = f->event->connect.family == AF_INET6;
+		bool dir = type == SENSOR_EVENT_OPEN && (f->event->open.flags & O_DIRECTORY);
+		bool typechar = field[3] == 't' && field[7] == 'c';
+
+		if (type == SENSOR_EVENT_OPEN)
+			set_str(ret, typechar ? (dir ? "d" : "f") : (dir ? "directory" : "file"));
+		else
+			set_str(ret, typechar ? (v6 ? "6" : "4") : (v6 ? "ipv6" : "ipv4"));
+		return;
+	}
 	if (type != SENSOR_EVENT_OPEN)
 		return;
+	if (!strcmp(field, "fd.nameraw")) {
+		set_str(ret, f->event->open.path);
+		return;
+	}
 	slash = strrchr(f->fd_name, '/');
 	if (!strcmp(field, "fd.filename")) {
 		set_str(ret, slash ? slash + 1 : f->fd_name);
@@ -214,6 +235,10 @@ static void get_evt(struct event_fields *f, const char *field, const char *arg,
 		set_num(ret, f->time_ns);
 	} else if (!strcmp(field, "evt.is_open_read") && open) {
 		set_num(ret, mode == O_RDONLY || mode == O_RDWR);
+	} else if (!strcmp(field, "evt.rawres") && open) {
+		set_num(ret, event->open.ret);
+	} else if (!strcmp(field, "evt.failed") && open) {
+		set_num(ret, event->open.ret < 0);
 	} else if (!strcmp(field, "evt.is_open_write") && open) {
 		set_num(ret, mode == O_WRONLY || mode == O_RDWR);
 	} else if (!strcmp(field, "evt.arg") && open && arg && !strcmp(arg, "flags")) {
@@ -222,6 +247,116 @@ static void get_evt(struct event_fields *f, const char *field, const char *arg,
 		if (buf)
 			event_open_flags_name(event->open.flags, buf, 256);
 		set_owned(f, ret, buf);
+	}
+}
+
+/* One ancestor's value of proc.aname and friends. */
+static void ancestor_value(struct event_fields *f, const char *field,
+	const struct proc_entry *a, struct cond_fvalue *ret)
+{
+	if (!strcmp(field, "proc.aname")) {
+		set_str(ret, a->comm);
+	} else if (!strcmp(field, "proc.aexe")) {
+		set_str(ret, a->argv0);
+	} else if (!strcmp(field, "proc.aexepath")) {
+		set_str(ret, a->exepath);
+	} else {
+		char *num = malloc(16);
+
+		if (num)
+			snprintf(num, 16, "%u", a->pid);
+		set_owned(f, ret, num);
+	}
+}
+
+/* proc.aname[N] (N = 0 is the process itself, 1 its parent) or, without N,
+ * every ancestor, the parent first. proc.apid[N] is a number. */
+static void get_ancestors(struct event_fields *f, const char *field, const char *arg,
+	const struct proc_entry *self, const struct proc_entry *parent, struct cond_fvalue *ret)
+{
+	bool pid = !strcmp(field, "proc.apid");
+
+	if (arg) {
+		char *end = NULL;
+		unsigned long level = strtoul(arg, &end, 10);
+		const struct proc_entry *a;
+
+		if (*end || end == arg || level >= PROC_MAX_DEPTH)
+			return;
+		a = self ? ancestor(f->procs, self, (unsigned)level) : NULL;
+		if (a && pid)
+			set_num(ret, a->pid);
+		else if (a)
+			ancestor_value(f, field, a, ret);
+		return;
+	}
+	ret->count = 0;
+	for (const struct proc_entry *a = parent; a && ret->count < PROC_MAX_DEPTH;
+		a = ancestor(f->procs, a, 1)) {
+		const char *value;
+
+		if (pid) {
+			snprintf(f->pids[ret->count], sizeof(f->pids[0]), "%u", a->pid);
+			value = f->pids[ret->count];
+		} else {
+			value = !strcmp(field, "proc.aname") ? a->comm :
+				!strcmp(field, "proc.aexe") ? a->argv0 : a->exepath;
+		}
+		if (value)
+			f->items[ret->count++] = value;
+	}
+	ret->kind = COND_V_LIST;
+	ret->items = f->items;
+}
+
+/* Fields of the process's context: working directory, terminal, session,
+ * login uid and container. */
+static void get_context(struct event_fields *f, const char *field,
+	const struct proc_entry *self, struct cond_fvalue *ret)
+{
+	const struct sensor_event_header *h = &f->event->header;
+
+	if (!strcmp(field, "thread.tid")) {
+		set_num(ret, h->tid);
+		return;
+	}
+	if (!strcmp(field, "proc.cwd")) {
+		char link[128], cwd[SENSOR_PATH_LEN + 2];
+		ssize_t n;
+
+		/* Falco ends the directory with a slash. */
+		snprintf(link, sizeof(link), "%s/%u/cwd", f->procs->proc_root, h->pid);
+		n = readlink(link, cwd, sizeof(cwd) - 2);
+		if (n <= 0)
+			return;
+		if (cwd[n - 1] != '/')
+			cwd[n++] = '/';
+		cwd[n] = '\0';
+		set_owned(f, ret, wd_strdup(cwd));
+		return;
+	}
+	if (!self)
+		return;
+	if (!strcmp(field, "proc.tty")) {
+		set_num(ret, self->tty);
+	} else if (!strcmp(field, "proc.sid")) {
+		set_num(ret, self->sid);
+	} else if (!strcmp(field, "proc.vpgid")) {
+		set_num(ret, self->pgid);
+	} else if (!strcmp(field, "user.loginuid")) {
+		/* Falco shows the kernel's unset value as -1. */
+		set_num(ret, self->loginuid == UINT32_MAX ? -1 : (int64_t)self->loginuid);
+	} else if (!strcmp(field, "user.loginname") && self->loginuid != UINT32_MAX) {
+		struct passwd pw, *found = NULL;
+		char buf[1024];
+
+		if (!getpwuid_r(self->loginuid, &pw, buf, sizeof(buf), &found) && found)
+			set_owned(f, ret, wd_strdup(found->pw_name));
+	} else if (!strcmp(field, "container.id")) {
+		set_str(ret, self->container_id[0] ? self->container_id : "host");
+	} else if (!strcmp(field, "container.name") && !self->container_id[0]) {
+		/* Without a runtime to ask, only the host's name is known. */
+		set_str(ret, "host");
 	}
 }
 
@@ -263,25 +398,16 @@ void event_fields_get(void *ctx, const char *field, const char *arg, struct cond
 	} else if (!strcmp(field, "proc.pcmdline")) {
 		if (parent)
 			set_owned(f, ret, cmdline_of(parent));
-	} else if (!strcmp(field, "proc.aname")) {
-		if (arg) {
-			char *end = NULL;
-			unsigned long level = strtoul(arg, &end, 10);
-			const struct proc_entry *a;
-
-			if (*end || end == arg || level >= PROC_MAX_DEPTH)
-				return;
-			a = self ? ancestor(f->procs, self, (unsigned)level) : NULL;
-			set_str(ret, a ? a->comm : NULL);
-			return;
-		}
-		/* Without an index: every ancestor, the parent first. */
-		ret->count = 0;
-		for (const struct proc_entry *a = parent; a && ret->count < PROC_MAX_DEPTH;
-			a = ancestor(f->procs, a, 1))
-			f->items[ret->count++] = a->comm;
-		ret->kind = COND_V_LIST;
-		ret->items = f->items;
+	} else if (!strcmp(field, "proc.aname") || !strcmp(field, "proc.apid") ||
+		!strcmp(field, "proc.aexe") || !strcmp(field, "proc.aexepath")) {
+		get_ancestors(f, field, arg, self, parent, ret);
+	} else if (!strcmp(field, "proc.pexe")) {
+		set_str(ret, parent ? parent->argv0 : NULL);
+	} else if (!strcmp(field, "proc.pexepath")) {
+		set_str(ret, parent ? parent->exepath : NULL);
+	} else if (!strncmp(field, "proc.", 5) || !strncmp(field, "thread.", 7) ||
+		!strncmp(field, "container.", 10) || !strncmp(field, "user.login", 10)) {
+		get_context(f, field, self, ret);
 	} else if (!strcmp(field, "user.uid")) {
 		set_num(ret, h->uid);
 	} else if (!strcmp(field, "group.gid")) {

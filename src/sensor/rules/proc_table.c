@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent/cgroup.h"
 #include "common/alloc.h"
 #include "sensor/rules/event_source.h"
 
@@ -24,7 +25,7 @@ int proc_table_init(struct proc_table *table, const char *proc_root)
 {
 	memset(table, 0, sizeof(*table));
 	table->proc_root = wd_strdup(proc_root);
-	return table->proc_root ? 0 : -WD_ENOMEM;
+	return table->proc_root ? 0 : WD_ENOMEM;
 }
 
 static void entry_free(struct proc_entry *entry)
@@ -32,6 +33,7 @@ static void entry_free(struct proc_entry *entry)
 	free(entry->exepath);
 	free(entry->argv0);
 	free(entry->args);
+	free(entry->cgroup);
 	free(entry);
 }
 
@@ -76,6 +78,7 @@ static struct proc_entry *table_put(struct proc_table *table, uint32_t pid)
 	if (!entry)
 		return NULL;
 	entry->pid = pid;
+	entry->loginuid = UINT32_MAX;
 	entry->next = table->buckets[b];
 	table->buckets[b] = entry;
 	table->count++;
@@ -113,12 +116,12 @@ int proc_cmdline_split(const char *data, size_t len, char **ret_argv0, char **re
 	first = strnlen(data, len);
 	argv0 = wd_strndup(data, first);
 	if (!argv0)
-		return -WD_ENOMEM;
+		return WD_ENOMEM;
 	if (first < len) {
 		args = wd_strndup(data + first + 1, len - first - 1);
 		if (!args) {
 			free(argv0);
-			return -WD_ENOMEM;
+			return WD_ENOMEM;
 		}
 		for (size_t i = 0; i < len - first - 1; i++)
 			if (args[i] == '\0')
@@ -173,8 +176,75 @@ static int entry_read_program(const struct proc_table *table, struct proc_entry 
 			buf[n] = '\0';
 			entry->exepath = wd_strdup(buf);
 			if (!entry->exepath)
-				return -WD_ENOMEM;
+				return WD_ENOMEM;
 		}
+	}
+	return 0;
+}
+
+int proc_cgroup_parse(const char *text, size_t len,
+	char ret_id[static PROC_CONTAINER_ID_LEN + 1], char **ret_path)
+{
+	struct attest_cgroup_info info = { 0 };
+	int rc = 0;
+
+	ret_id[0] = '\0';
+	*ret_path = NULL;
+	if (attest_cgroup_parse(text, len, &info, NULL) < 0)
+		return 0;
+	memcpy(ret_id, info.container_id, PROC_CONTAINER_ID_LEN);
+	ret_id[info.container_id[0] ? PROC_CONTAINER_ID_LEN : 0] = '\0';
+	if (info.unified_path) {
+		*ret_path = wd_strdup(info.unified_path);
+		if (!*ret_path)
+			rc = WD_ENOMEM;
+	}
+	attest_cgroup_info_clear(&info);
+	return rc;
+}
+
+/* Reads the process's cgroups, terminal, session and login uid: the fields
+ * Falco's container.*, proc.tty, proc.sid and user.loginuid read. */
+static int entry_read_context(const struct proc_table *table, struct proc_entry *entry)
+{
+	char path[256], buf[CMDLINE_MAX];
+	char *cgroup = NULL;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%u/cgroup", table->proc_root, entry->pid);
+	n = read_small(path, buf, sizeof(buf));
+	if (n > 0) {
+		WD_TRY(proc_cgroup_parse(buf, (size_t)n, entry->container_id, &cgroup));
+		free(entry->cgroup);
+		entry->cgroup = cgroup;
+	}
+	snprintf(path, sizeof(path), "%s/%u/stat", table->proc_root, entry->pid);
+	n = read_small(path, buf, sizeof(buf) - 1);
+	if (n > 0) {
+		/* "pid (comm) state ppid pgrp session tty_nr ...": comm may hold
+		 * blanks and parentheses, so the fields start after the last ')'. */
+		char *close;
+		unsigned pgid, sid;
+		int tty;
+
+		buf[n] = '\0';
+		close = strrchr(buf, ')');
+		if (close && sscanf(close + 1, " %*c %*d %u %u %d", &pgid, &sid, &tty) == 3) {
+			entry->pgid = pgid;
+			entry->sid = sid;
+			entry->tty = (uint32_t)tty;
+		}
+	}
+	snprintf(path, sizeof(path), "%s/%u/loginuid", table->proc_root, entry->pid);
+	n = read_small(path, buf, sizeof(buf) - 1);
+	if (n > 0) {
+		unsigned long value;
+		char *end;
+
+		buf[n] = '\0';
+		value = strtoul(buf, &end, 10);
+		if (end != buf && value <= UINT32_MAX)
+			entry->loginuid = (uint32_t)value;
 	}
 	return 0;
 }
@@ -237,6 +307,8 @@ int proc_table_seed(struct proc_table *table, struct wd_error *err)
 			continue;
 		}
 		rc = entry_read_program(table, entry);
+		if (rc == 0)
+			rc = entry_read_context(table, entry);
 		if (rc < 0) {
 			wd_error_set(err, WD_ENOMEM, "out of memory reading '%s'", table->proc_root);
 			break;
@@ -283,7 +355,17 @@ static int apply_fork(struct proc_table *table, const struct sensor_event *event
 	child->exepath = parent ? dup_or_null(parent->exepath, &failed) : NULL;
 	child->argv0 = parent ? dup_or_null(parent->argv0, &failed) : NULL;
 	child->args = parent ? dup_or_null(parent->args, &failed) : NULL;
-	return failed ? -WD_ENOMEM : 0;
+	free(child->cgroup);
+	child->cgroup = parent ? dup_or_null(parent->cgroup, &failed) : NULL;
+	child->loginuid = UINT32_MAX;
+	if (parent) {
+		memcpy(child->container_id, parent->container_id, sizeof(child->container_id));
+		child->tty = parent->tty;
+		child->sid = parent->sid;
+		child->pgid = parent->pgid;
+		child->loginuid = parent->loginuid;
+	}
+	return failed ? WD_ENOMEM : 0;
 }
 
 static int apply_exec(struct proc_table *table, const struct sensor_event *event)
@@ -300,8 +382,9 @@ static int apply_exec(struct proc_table *table, const struct sensor_event *event
 	entry->args = NULL;
 	entry->exepath = wd_strdup(event->exec.filename);
 	if (!entry->exepath)
-		return -WD_ENOMEM;
-	return entry_read_program(table, entry);
+		return WD_ENOMEM;
+	WD_TRY(entry_read_program(table, entry));
+	return entry_read_context(table, entry);
 }
 
 int proc_table_apply(struct proc_table *table, const struct sensor_event *event)
@@ -328,6 +411,7 @@ int proc_table_apply(struct proc_table *table, const struct sensor_event *event)
 		if (!entry)
 			return 0;
 		entry_from_header(entry, &event->header);
-		return entry_read_program(table, entry);
+		WD_TRY(entry_read_program(table, entry));
+		return entry_read_context(table, entry);
 	}
 }

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -69,6 +70,47 @@ static void test_cmdline_split(void **state)
 	expect_split("\0", 1, NULL, NULL);
 	expect_split("top", 3, "top", NULL);
 	expect_split("x\0\0y\0", 5, "x", " y");
+}
+
+static void expect_container(const char *text, const char *id, const char *path)
+{
+	char got[PROC_CONTAINER_ID_LEN + 1];
+	char *got_path = NULL;
+
+	assert_int_equal(proc_cgroup_parse(text, strlen(text), got, &got_path), 0);
+	assert_string_equal(got, id);
+	if (path)
+		assert_string_equal(got_path, path);
+	else
+		assert_null(got_path);
+	free(got_path);
+}
+
+#define HEX64 "f00dcafe0123456789abcdef0123456789abcdef0123456789abcdef01234567"
+
+/* The cgroup names of docker, containerd, cri-o and podman give the short
+ * container id; a host process has none. */
+static void test_cgroup_container(void **state)
+{
+	(void)state;
+	expect_container("0::/system.slice/docker-" HEX64 ".scope\n", "f00dcafe0123",
+		"/system.slice/docker-" HEX64 ".scope");
+	expect_container("12:pids:/docker/" HEX64 "\n0::/\n", "f00dcafe0123", "/");
+	expect_container("0::/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod1.slice/"
+		"cri-containerd-" HEX64 ".scope\n", "f00dcafe0123",
+		"/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod1.slice/"
+		"cri-containerd-" HEX64 ".scope");
+	expect_container("0::/kubepods.slice/crio-" HEX64 ".scope\n", "f00dcafe0123",
+		"/kubepods.slice/crio-" HEX64 ".scope");
+	expect_container("0::/machine.slice/libpod-" HEX64 ".scope/container\n", "f00dcafe0123",
+		"/machine.slice/libpod-" HEX64 ".scope/container");
+	expect_container("0::/user.slice/user-1000.slice/session-2.scope\n", "",
+		"/user.slice/user-1000.slice/session-2.scope");
+	/* Named like a container below a user's own manager: not one. */
+	expect_container("0::/user.slice/user-1000.slice/user@1000.service/docker-" HEX64 ".scope\n",
+		"", "/user.slice/user-1000.slice/user@1000.service/docker-" HEX64 ".scope");
+	expect_container("garbage", "", NULL);
+	expect_container("", "", NULL);
 }
 
 static void test_types(void **state)
@@ -177,11 +219,18 @@ static int setup(void **state)
 	WRITE_LITERAL(fx->root, "1/status",
 		"Name:\tinit\nPPid:\t0\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n");
 	WRITE_LITERAL(fx->root, "1/cmdline", "/sbin/init\0splash\0");
+	WRITE_LITERAL(fx->root, "1/cgroup", "0::/init.scope\n");
+	WRITE_LITERAL(fx->root, "1/loginuid", "4294967295");
 	make_dir(fx->root, "100");
 	WRITE_LITERAL(fx->root, "100/status",
 		"Name:\tpython3\nUmask:\t0022\nPPid:\t1\nUid:\t1000\t1000\t1000\t1000\n"
 		"Gid:\t100\t100\t100\t100\n");
 	WRITE_LITERAL(fx->root, "100/cmdline", "python3\0test.py\0");
+	WRITE_LITERAL(fx->root, "100/cgroup", "0::/system.slice/docker-"
+		"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.scope\n");
+	/* A comm with blanks and parentheses does not shift the fields. */
+	WRITE_LITERAL(fx->root, "100/stat", "100 (py (3) x) S 1 100 90 34817 100 4194304 0\n");
+	WRITE_LITERAL(fx->root, "100/loginuid", "0");
 	/* Not a process: skipped. */
 	make_dir(fx->root, "self1");
 	make_dir(fx->root, "200");
@@ -238,6 +287,16 @@ static void expect_num(struct event_fields *f, const char *field, int64_t expect
 	struct cond_fvalue v = { .kind = COND_V_UNSET };
 
 	event_fields_get(f, field, NULL, &v);
+	assert_int_equal(v.kind, COND_V_NUMBER);
+	assert_int_equal(v.num, expected);
+}
+
+static void expect_num_arg(struct event_fields *f, const char *field, const char *arg,
+	int64_t expected)
+{
+	struct cond_fvalue v = { .kind = COND_V_UNSET };
+
+	event_fields_get(f, field, arg, &v);
 	assert_int_equal(v.kind, COND_V_NUMBER);
 	assert_int_equal(v.num, expected);
 }
@@ -309,13 +368,46 @@ static void test_exec_fields(void **state)
 	expect_num(&f, "user.uid", 0);
 	expect_str(&f, "user.name", NULL, "root");
 	expect_num(&f, "group.gid", 0);
+	expect_num(&f, "thread.tid", 200);
+	expect_str(&f, "proc.cwd", NULL, "/home/u/");
+	expect_str(&f, "proc.pexepath", NULL, NULL);
+	expect_str(&f, "proc.pexe", NULL, "python3");
+	expect_str(&f, "proc.aexe", "2", "/sbin/init");
+	expect_str(&f, "proc.aexepath", "0", "/usr/bin/sh");
+	expect_num_arg(&f, "proc.apid", "1", 100);
+	expect_num_arg(&f, "proc.apid", "2", 1);
+	v.kind = COND_V_UNSET;
+	event_fields_get(&f, "proc.apid", NULL, &v);
+	assert_int_equal(v.kind, COND_V_LIST);
+	assert_int_equal(v.count, 2);
+	assert_string_equal(v.items[0], "100");
+	assert_string_equal(v.items[1], "1");
+	/* The fork copied python3's container, terminal, session and login. */
+	expect_str(&f, "container.id", NULL, "0123456789ab");
+	expect_str(&f, "container.name", NULL, NULL);
+	expect_str(&f, "container.image", NULL, NULL);
+	expect_num(&f, "proc.tty", 34817);
+	expect_num(&f, "proc.sid", 90);
+	expect_num(&f, "proc.vpgid", 100);
+	expect_num(&f, "user.loginuid", 0);
+	expect_str(&f, "user.loginname", NULL, "root");
 	/* Open-only and unknown fields stay unset. */
 	expect_str(&f, "fd.name", NULL, NULL);
+	expect_str(&f, "fd.num", NULL, NULL);
 	expect_str(&f, "evt.arg.flags", NULL, NULL);
-	expect_str(&f, "proc.cwd", NULL, NULL);
 	v.kind = COND_V_UNSET;
 	event_fields_get(&f, "evt.is_open_read", NULL, &v);
 	assert_int_equal(v.kind, COND_V_UNSET);
+	event_fields_clear(&f);
+
+	/* init runs on the host, without a login uid. */
+	header(&event, SENSOR_EVENT_EXEC, 1, 0, "init");
+	event_fields_init(&f, &event, &fx->table, 0);
+	expect_str(&f, "container.id", NULL, "host");
+	expect_str(&f, "container.name", NULL, "host");
+	expect_num(&f, "user.loginuid", -1);
+	expect_str(&f, "user.loginname", NULL, NULL);
+	expect_num(&f, "proc.tty", 0);
 	event_fields_clear(&f);
 
 	/* The exit takes the process out of the table. */
@@ -438,9 +530,9 @@ static void test_alert_json(void **state)
 	text = json_dumps(alert, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	assert_string_equal(text,
 		"{\"time\":\"2023-11-14T22:13:20.123456789Z\",\"rule\":\"Read shadow\","
-		"\"priority\":\"Warning\",\"output\":\"cat read /etc/shadow (user=root uid=0 "
+		"\"priority\":\"Warning\",\"output\":\"22:13:20.123456789: Warning cat read /etc/shadow (user=root uid=0 "
 		"read=true pod=<NA> a1=python3 100%). 5% off %.\",\"output_fields\":{"
-		"\"proc.name\":\"cat\",\"fd.name\":\"/etc/shadow\",\"user.name\":\"root\","
+		"\"evt.time\":1700000000123456789,\"proc.name\":\"cat\",\"fd.name\":\"/etc/shadow\",\"user.name\":\"root\","
 		"\"user.uid\":0,\"evt.is_open_read\":true,\"k8s.pod.name\":null,"
 		"\"proc.aname[1]\":\"python3\"},\"source\":\"syscall\","
 		"\"tags\":[\"filesystem\",\"mitre_credential_access\"],\"hostname\":\"host1\"}");
@@ -464,7 +556,8 @@ static void test_alert_not_utf8(void **state)
 	event_fields_init(&f, &event, &fx->table, 0);
 	alert = event_alert_json(&rule, &f, "h");
 	assert_non_null(alert);
-	assert_string_equal(json_string_value(json_object_get(alert, "output")), "open /tmp/??");
+	assert_string_equal(json_string_value(json_object_get(alert, "output")),
+		"22:13:20.123456789: Debug open /tmp/??");
 	assert_string_equal(json_string_value(json_object_get(
 		json_object_get(alert, "output_fields"), "fd.name")), "/tmp/??");
 	assert_string_equal(json_string_value(json_object_get(alert, "priority")), "Debug");
@@ -474,10 +567,14 @@ static void test_alert_not_utf8(void **state)
 
 int main(void)
 {
+	/* evt.time in the output is local time; the expected values are UTC. */
+	setenv("TZ", "UTC", 1);
+	tzset();
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_open_flags),
 		cmocka_unit_test(test_cmdline_split),
 		cmocka_unit_test(test_types),
+		cmocka_unit_test(test_cgroup_container),
 		cmocka_unit_test(test_time),
 		cmocka_unit_test(test_rules_types),
 		cmocka_unit_test_setup_teardown(test_exec_fields, setup, teardown),
