@@ -2,6 +2,7 @@
  * output, spelled the way Falco spells them. */
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,6 +118,13 @@ void event_fields_init(struct event_fields *fields, const struct sensor_event *e
 				path);
 		} else {
 			snprintf(fields->fd_name, sizeof(fields->fd_name), "%s", path);
+		}
+		/* Falco resolves "." and ".."; fd.nameraw keeps the path as given. */
+		if (strstr(fields->fd_name, "/.") || strstr(fields->fd_name, "//")) {
+			char clean[sizeof(fields->fd_name)];
+
+			proc_path_normalize(fields->fd_name, clean, sizeof(clean));
+			memcpy(fields->fd_name, clean, sizeof(clean));
 		}
 	} else if (h->type == SENSOR_EVENT_CONNECT) {
 		char ip[INET6_ADDRSTRLEN] = "";
@@ -235,6 +243,12 @@ static void get_evt(struct event_fields *f, const char *field, const char *arg,
 		set_num(ret, f->time_ns);
 	} else if (!strcmp(field, "evt.is_open_read") && open) {
 		set_num(ret, mode == O_RDONLY || mode == O_RDWR);
+	} else if (!strcmp(field, "evt.res") && (open || event->header.type == SENSOR_EVENT_EXEC)) {
+		/* The sensor sees only execs that succeeded. */
+		int32_t res = open ? event->open.ret : 0;
+		const char *name = res < 0 ? strerrorname_np(-res) : "SUCCESS";
+
+		set_str(ret, name);
 	} else if (!strcmp(field, "evt.rawres") && open) {
 		set_num(ret, event->open.ret);
 	} else if (!strcmp(field, "evt.failed") && open) {
@@ -352,6 +366,12 @@ static void get_context(struct event_fields *f, const char *field,
 
 		if (!getpwuid_r(self->loginuid, &pw, buf, sizeof(buf), &found) && found)
 			set_owned(f, ret, wd_strdup(found->pw_name));
+	} else if (!strcmp(field, "proc.duration")) {
+		/* Both clocks count from boot; the event's stops in a suspend. */
+		if (self->start_ns && h->timestamp_ns >= self->start_ns)
+			set_num(ret, (int64_t)(h->timestamp_ns - self->start_ns));
+	} else if (!strcmp(field, "proc.is_exe_from_memfd")) {
+		set_num(ret, self->exe_memfd);
 	} else if (!strcmp(field, "container.id")) {
 		set_str(ret, self->container_id[0] ? self->container_id : "host");
 	} else if (!strcmp(field, "container.name") && !self->container_id[0]) {
@@ -412,6 +432,12 @@ void event_fields_get(void *ctx, const char *field, const char *arg, struct cond
 		set_num(ret, h->uid);
 	} else if (!strcmp(field, "group.gid")) {
 		set_num(ret, h->gid);
+	} else if (!strcmp(field, "group.name")) {
+		struct group gr, *found = NULL;
+		char buf[4096];
+
+		if (!getgrgid_r(h->gid, &gr, buf, sizeof(buf), &found) && found)
+			set_owned(f, ret, wd_strdup(found->gr_name));
 	} else if (!strcmp(field, "user.name")) {
 		struct passwd pw, *found = NULL;
 		char buf[1024];

@@ -44,6 +44,8 @@ struct proc_entry {
 	uint32_t sid;
 	uint32_t pgid;
 	uint32_t loginuid;  /* UINT32_MAX when unset, as the kernel keeps it */
+	uint64_t start_ns;  /* start since boot (stat's starttime), 0 unknown */
+	bool exe_memfd;     /* the program runs from a memfd_create file */
 };
 
 struct proc_table {
@@ -70,6 +72,11 @@ struct proc_entry *proc_table_get(const struct proc_table *table, uint32_t pid);
  * removes the process, and other events add a process seen for the first
  * time. WD_ENOMEM. */
 WD_MUST_CHECK int proc_table_apply(struct proc_table *table, const struct sensor_event *event);
+
+/* Writes path with "." and ".." components and repeated slashes resolved
+ * lexically, as Falco shows fd.name, into buf; a relative path stays
+ * relative. */
+void proc_path_normalize(const char *path, char *buf, size_t size);
 
 /* Splits a NUL-separated command line of len bytes (the format of
  * /proc/PID/cmdline) into argv[0] and the other arguments joined by spaces, both

@@ -182,6 +182,43 @@ static int entry_read_program(const struct proc_table *table, struct proc_entry 
 	return 0;
 }
 
+void proc_path_normalize(const char *path, char *buf, size_t size)
+{
+	size_t used = 0;
+	bool absolute = path[0] == '/';
+
+	if (!size)
+		return;
+	if (absolute && size > 1)
+		buf[used++] = '/';
+	for (const char *p = path; *p;) {
+		const char *end = strchrnul(p, '/');
+		size_t n = (size_t)(end - p);
+
+		if (n == 0 || (n == 1 && p[0] == '.')) {
+			/* an empty or "." component */
+		} else if (n == 2 && p[0] == '.' && p[1] == '.' &&
+			used > (absolute ? 1u : 0u) &&
+			!(used >= 2 && buf[used - 1] == '.' && buf[used - 2] == '.' &&
+			(used == 2 || buf[used - 3] == '/'))) {
+			/* Drop the last component; ".." at the root stays at the root. */
+			while (used > (absolute ? 1u : 0u) && buf[used - 1] != '/')
+				used--;
+			if (used > (absolute ? 1u : 0u))
+				used--;
+		} else if (!(n == 2 && p[0] == '.' && p[1] == '.' && absolute)) {
+			if (used > (absolute ? 1u : 0u) && used < size - 1)
+				buf[used++] = '/';
+			for (size_t i = 0; i < n && used < size - 1; i++)
+				buf[used++] = p[i];
+		}
+		p = *end ? end + 1 : end;
+	}
+	if (used == 0 && !absolute && size > 1)
+		buf[used++] = '.';
+	buf[used] = '\0';
+}
+
 int proc_cgroup_parse(const char *text, size_t len,
 	char ret_id[static PROC_CONTAINER_ID_LEN + 1], char **ret_path)
 {
@@ -229,12 +266,21 @@ static int entry_read_context(const struct proc_table *table, struct proc_entry 
 
 		buf[n] = '\0';
 		close = strrchr(buf, ')');
-		if (close && sscanf(close + 1, " %*c %*d %u %u %d", &pgid, &sid, &tty) == 3) {
+		unsigned long long start;
+		long hz = sysconf(_SC_CLK_TCK);
+
+		if (close && sscanf(close + 1, " %*c %*d %u %u %d %*d %*u %*u %*u %*u %*u %*u "
+			"%*u %*d %*d %*d %*d %*d %*d %llu", &pgid, &sid, &tty, &start) == 4) {
 			entry->pgid = pgid;
 			entry->sid = sid;
 			entry->tty = (uint32_t)tty;
+			if (hz > 0)
+				entry->start_ns = start * (1000000000ull / (unsigned long long)hz);
 		}
 	}
+	snprintf(path, sizeof(path), "%s/%u/exe", table->proc_root, entry->pid);
+	n = readlink(path, buf, sizeof(buf) - 1);
+	entry->exe_memfd = n > 7 && !strncmp(buf, "/memfd:", 7);
 	snprintf(path, sizeof(path), "%s/%u/loginuid", table->proc_root, entry->pid);
 	n = read_small(path, buf, sizeof(buf) - 1);
 	if (n > 0) {
@@ -364,7 +410,10 @@ static int apply_fork(struct proc_table *table, const struct sensor_event *event
 		child->sid = parent->sid;
 		child->pgid = parent->pgid;
 		child->loginuid = parent->loginuid;
+		child->exe_memfd = parent->exe_memfd;
 	}
+	/* The fork is the child's start, in the event clock. */
+	child->start_ns = event->header.timestamp_ns;
 	return failed ? WD_ENOMEM : 0;
 }
 

@@ -113,6 +113,29 @@ static void test_cgroup_container(void **state)
 	expect_container("", "", NULL);
 }
 
+static void expect_normal(const char *path, const char *expected)
+{
+	char buf[64];
+
+	proc_path_normalize(path, buf, sizeof(buf));
+	assert_string_equal(buf, expected);
+}
+
+static void test_path_normalize(void **state)
+{
+	(void)state;
+	expect_normal("/etc/../etc/../etc/passwd", "/etc/passwd");
+	expect_normal("/etc//./shadow", "/etc/shadow");
+	expect_normal("/../../etc", "/etc");
+	expect_normal("/a/b/..", "/a");
+	expect_normal("/a/..", "/");
+	expect_normal("/", "/");
+	expect_normal("a/./b/../c", "a/c");
+	expect_normal("a/../..", "..");
+	expect_normal("../../x", "../../x");
+	expect_normal("./", ".");
+}
+
 static void test_types(void **state)
 {
 	(void)state;
@@ -229,7 +252,8 @@ static int setup(void **state)
 	WRITE_LITERAL(fx->root, "100/cgroup", "0::/system.slice/docker-"
 		"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.scope\n");
 	/* A comm with blanks and parentheses does not shift the fields. */
-	WRITE_LITERAL(fx->root, "100/stat", "100 (py (3) x) S 1 100 90 34817 100 4194304 0\n");
+	WRITE_LITERAL(fx->root, "100/stat", "100 (py (3) x) S 1 100 90 34817 100 4194304 0 0 0 0 5 6 0 0 20 0 1 0 "
+		"12345 1000 200\n");
 	WRITE_LITERAL(fx->root, "100/loginuid", "0");
 	/* Not a process: skipped. */
 	make_dir(fx->root, "self1");
@@ -390,6 +414,10 @@ static void test_exec_fields(void **state)
 	expect_num(&f, "proc.sid", 90);
 	expect_num(&f, "proc.vpgid", 100);
 	expect_num(&f, "user.loginuid", 0);
+	expect_num(&f, "proc.duration", 0);  /* the fork had the same time */
+	expect_num(&f, "proc.is_exe_from_memfd", 0);
+	expect_str(&f, "evt.res", NULL, "SUCCESS");
+	expect_str(&f, "group.name", NULL, "root");
 	expect_str(&f, "user.loginname", NULL, "root");
 	/* Open-only and unknown fields stay unset. */
 	expect_str(&f, "fd.name", NULL, NULL);
@@ -398,6 +426,13 @@ static void test_exec_fields(void **state)
 	v.kind = COND_V_UNSET;
 	event_fields_get(&f, "evt.is_open_read", NULL, &v);
 	assert_int_equal(v.kind, COND_V_UNSET);
+	event_fields_clear(&f);
+
+	/* python3's start comes from its stat. */
+	header(&event, SENSOR_EVENT_OPEN, 100, 1, "python3");
+	event_fields_init(&f, &event, &fx->table, 0);
+	expect_num(&f, "proc.duration",
+		1700000000123456789LL - 12345LL * (1000000000LL / sysconf(_SC_CLK_TCK)));
 	event_fields_clear(&f);
 
 	/* init runs on the host, without a login uid. */
@@ -456,6 +491,31 @@ static void test_open_fields(void **state)
 	expect_str(&f, "fd.directory", NULL, "/");
 	expect_str(&f, "fd.filename", NULL, "vmlinuz");
 	event_fields_clear(&f);
+
+	/* fd.name resolves "..", fd.nameraw keeps it; a failed open. */
+	event.open.ret = -2;
+	snprintf(event.open.path, sizeof(event.open.path), "../u/../../etc/passwd");
+	event_fields_init(&f, &event, &fx->table, 0);
+	expect_str(&f, "fd.name", NULL, "/etc/passwd");
+	expect_str(&f, "fd.nameraw", NULL, "../u/../../etc/passwd");
+	expect_num(&f, "fd.num", -2);
+	expect_str(&f, "fd.typechar", NULL, "f");
+	expect_str(&f, "fd.type", NULL, "file");
+	expect_str(&f, "evt.res", NULL, "ENOENT");
+	expect_num(&f, "evt.rawres", -2);
+	expect_num(&f, "evt.failed", 1);
+	event_fields_clear(&f);
+
+	event.open.ret = 3;
+	event.open.flags = O_RDONLY | O_DIRECTORY;
+	snprintf(event.open.path, sizeof(event.open.path), "/etc");
+	event_fields_init(&f, &event, &fx->table, 0);
+	expect_num(&f, "fd.num", 3);
+	expect_str(&f, "fd.typechar", NULL, "d");
+	expect_str(&f, "fd.type", NULL, "directory");
+	expect_str(&f, "evt.res", NULL, "SUCCESS");
+	expect_num(&f, "evt.failed", 0);
+	event_fields_clear(&f);
 }
 
 static void test_connect_fields(void **state)
@@ -474,6 +534,10 @@ static void test_connect_fields(void **state)
 	expect_str(&f, "evt.type", NULL, "connect");
 	expect_str(&f, "fd.name", NULL, "127.0.0.1:8080");
 	expect_str(&f, "fd.directory", NULL, NULL);
+	expect_str(&f, "fd.nameraw", NULL, NULL);
+	expect_str(&f, "fd.typechar", NULL, "4");
+	expect_str(&f, "fd.type", NULL, "ipv4");
+	expect_num(&f, "fd.num", 0);
 	event_fields_clear(&f);
 
 	event.connect.family = AF_INET6;
@@ -481,6 +545,7 @@ static void test_connect_fields(void **state)
 	memcpy(event.connect.addr, v6, sizeof(v6));
 	event_fields_init(&f, &event, &fx->table, 0);
 	expect_str(&f, "fd.name", NULL, "2001:db8::1:443");
+	expect_str(&f, "fd.typechar", NULL, "6");
 	event_fields_clear(&f);
 }
 
@@ -575,6 +640,7 @@ int main(void)
 		cmocka_unit_test(test_cmdline_split),
 		cmocka_unit_test(test_types),
 		cmocka_unit_test(test_cgroup_container),
+		cmocka_unit_test(test_path_normalize),
 		cmocka_unit_test(test_time),
 		cmocka_unit_test(test_rules_types),
 		cmocka_unit_test_setup_teardown(test_exec_fields, setup, teardown),
