@@ -241,6 +241,30 @@ def test_usage(workdir):
                             capture_output=True, text=True, timeout=30)
     check("missing file exit code", result.returncode, 1)
     check("missing file names it", missing in result.stderr, True)
+    # Errors name the file, the line and the offending token; nothing runs.
+    for text, message in [
+        ("- list: a\n  items: [x\n", "{path}:3: did not find expected ',' or ']'"),
+        ("- rule: A\n  desc: a\n  condition: evt.type = open\n  output: x\n"
+         "  priority: info\n- rule: B\n  desc: b\n"
+         "  condition: evt.type = open and proc.name in (a, b\n  output: x\n"
+         "  priority: info\n",
+         "{path}:6: rule 'B': expected ',' or ')' in a list, got 'end of condition' "
+         "at position 38"),
+        ("- macro: m\n  condition: proc.name = x or or y\n- rule: B\n  desc: b\n"
+         "  condition: evt.type = open and m\n  output: x\n  priority: info\n",
+         "{path}:3: rule 'B': in macro 'm': expected a field, macro or '(', got 'or' "
+         "at position 17"),
+        ("- rule: B\n  desc: b\n  condition: evt.type = open and nosuch\n  output: x\n"
+         "  priority: loud\n", "{path}:5: rule 'B' has an unknown priority 'loud'"),
+    ]:
+        bad = os.path.join(workdir, "bad.yaml")
+        with open(bad, "w") as f:
+            f.write(text)
+        result = subprocess.run([WARDEN, "sensor", "run", "--rules", bad],
+                                capture_output=True, text=True, timeout=30)
+        check("bad rule file exit code", result.returncode, 1)
+        check("bad rule file message", result.stderr,
+              "warden sensor: " + message.format(path=bad) + "\n")
     only_skipped = os.path.join(workdir, "skipped.yaml")
     with open(only_skipped, "w") as f:
         f.write("- rule: S\n  desc: x\n  condition: fd.bogus = 1\n  output: x\n"
