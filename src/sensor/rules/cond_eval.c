@@ -325,9 +325,9 @@ static bool check(const struct cond_node *node, cond_getter get, void *ctx)
 
 	if (node->lhs.def && node->lhs.def->index && node->lhs.def->type == COND_FT_LIST &&
 		!node->lhs.nxforms && lhs.n != 1) {
-		/* proc.aname and friends without an index walk the ancestors, and
-		 * Falco's check holds when it holds for one of them, whatever the
-		 * operator: `proc.aname in (nginx)` asks for an nginx ancestor. */
+		/* proc.aname and friends without an index walk the ancestors. As in
+		 * Falco, the check matches when it matches one of them, for every
+		 * operator, so `proc.aname in (nginx)` matches an nginx ancestor. */
 		enum cond_op op = node->op == COND_OP_INTERSECTS ? COND_OP_IN : node->op;
 
 		for (size_t i = 0; i < lhs.n && !result; i++)

@@ -52,8 +52,8 @@ static const struct {
 	{ "b64", COND_X_B64 }, { "basename", COND_X_BASENAME }, { "len", COND_X_LEN },
 };
 
-/* Transformers of newer Falco releases that this engine does not have yet:
- * their arguments and results are not in Falco's documentation yet. */
+/* Transformers of newer Falco releases that this engine does not have yet,
+ * because Falco's documentation does not describe them yet. */
 static const char *const xform_unsupported[] = { "join", "concat", "getopt" };
 
 const char *cond_op_name(enum cond_op op)

@@ -203,16 +203,18 @@ static void get_fd(struct event_fields *f, const char *field, struct cond_fvalue
 		return;
 	}
 	if (!strcmp(field, "fd.typechar") || !strcmp(field, "fd.type")) {
-		/* An open names a file, or a directory with O_DIRECTORY; a connect
-		 * an IPv4 or IPv6 socket. */
-		bool v6 = f->event->connect.family == AF_INET6;
-		bool dir = type == SENSOR_EVENT_OPEN && (f->event->open.flags & O_DIRECTORY);
-		bool typechar = field[3] == 't' && field[7] == 'c';
+		/* An open names a file, or a directory with O_DIRECTORY. A connect
+		 * names an IPv4 or IPv6 socket. */
+		static const char *const names[][2] = {
+			{ "file", "f" }, { "directory", "d" }, { "ipv4", "4" }, { "ipv6", "6" },
+		};
+		size_t kind;
 
 		if (type == SENSOR_EVENT_OPEN)
-			set_str(ret, typechar ? (dir ? "d" : "f") : (dir ? "directory" : "file"));
+			kind = (f->event->open.flags & O_DIRECTORY) ? 1 : 0;
 		else
-			set_str(ret, typechar ? (v6 ? "6" : "4") : (v6 ? "ipv6" : "ipv4"));
+			kind = f->event->connect.family == AF_INET6 ? 3 : 2;
+		set_str(ret, names[kind][!strcmp(field, "fd.typechar")]);
 		return;
 	}
 	if (type != SENSOR_EVENT_OPEN)
@@ -244,7 +246,7 @@ static void get_evt(struct event_fields *f, const char *field, const char *arg,
 	} else if (!strcmp(field, "evt.is_open_read") && open) {
 		set_num(ret, mode == O_RDONLY || mode == O_RDWR);
 	} else if (!strcmp(field, "evt.res") && (open || event->header.type == SENSOR_EVENT_EXEC)) {
-		/* The sensor sees only execs that succeeded. */
+		/* The sensor reports only execs that succeeded. */
 		int32_t res = open ? event->open.ret : 0;
 		const char *name = res < 0 ? strerrorname_np(-res) : "SUCCESS";
 

@@ -84,11 +84,11 @@ void proc_path_normalize(const char *path, char *buf, size_t size);
 WD_MUST_CHECK int proc_cmdline_split(const char *data, size_t len, char **ret_argv0,
 	char **ret_args);
 
-/* Finds the container of a /proc/PID/cgroup text of len bytes: its short
- * id (the first PROC_CONTAINER_ID_LEN hex digits) into ret_id, "" when the
- * cgroups name none (a host process), and the cgroup v2 path as a new string
- * in *ret_path (NULL when there is none). WD_ENOMEM; a malformed text yields
- * "" and NULL. */
+/* Finds the container in a /proc/PID/cgroup text of len bytes. Writes its
+ * short id (the first PROC_CONTAINER_ID_LEN hex digits) into ret_id, or ""
+ * for a host process, and the cgroup v2 path as a new string into *ret_path
+ * (NULL when there is none). A malformed text yields "" and NULL. Fails
+ * only with WD_ENOMEM. */
 WD_MUST_CHECK int proc_cgroup_parse(const char *text, size_t len,
 	char ret_id[static PROC_CONTAINER_ID_LEN + 1], char **ret_path);
 
