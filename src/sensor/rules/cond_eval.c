@@ -49,7 +49,7 @@ static bool text_number(const char *s, size_t len, int64_t *ret)
 	return *end == '\0';
 }
 
-static char *xform_apply(enum cond_xform x, const char *s, size_t len, size_t *ret_len)
+char *cond_xform_apply(enum cond_xform x, const char *s, size_t len, size_t *ret_len)
 {
 	char *out = NULL;
 
@@ -146,7 +146,7 @@ static void fetch(const struct cond_operand *op, cond_getter get, void *ctx, str
 		}
 		for (size_t i = 0; i < m->n; i++) {
 			size_t len = 0;
-			char *out = xform_apply(op->xforms[x], m->items[i].s, m->items[i].len, &len);
+			char *out = cond_xform_apply(op->xforms[x], m->items[i].s, m->items[i].len, &len);
 
 			if (!out) {
 				mval_free(m);

@@ -56,6 +56,17 @@ static const struct {
  * because Falco's documentation does not describe them yet. */
 static const char *const xform_unsupported[] = { "join", "concat", "getopt" };
 
+bool cond_xform_lookup(const char *name, size_t len, enum cond_xform *ret)
+{
+	for (size_t i = 0; i < WD_ARRAY_LEN(xform_table); i++) {
+		if (strlen(xform_table[i].name) == len && !memcmp(xform_table[i].name, name, len)) {
+			*ret = xform_table[i].xform;
+			return true;
+		}
+	}
+	return false;
+}
+
 const char *cond_op_name(enum cond_op op)
 {
 	/* The table lists "=" before "==", so the canonical spelling wins. */

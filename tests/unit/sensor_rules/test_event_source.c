@@ -606,6 +606,43 @@ static void test_alert_json(void **state)
 	event_fields_clear(&f);
 }
 
+/* Transformers in an output apply to the field's value, as in a condition. */
+static void test_alert_transformers(void **state)
+{
+	struct fixture *fx = *state;
+	struct sensor_event event;
+	struct event_fields f;
+	struct rules_rule rule = {
+		.name = "x",
+		.output = "%toupper(proc.name) %len(proc.aname) %len(proc.cmdline) "
+			"%basename(proc.exepath) %toupper(basename(proc.exepath)) %len(k8s.pod.name) "
+			"%b64(proc.name) %toupper(len(proc.name)) %tolower(proc.aname[1]) "
+			"%nosuch(proc.name) %toupper(proc.name",
+		.priority = RULES_INFORMATIONAL,
+	};
+	json_t *alert, *fields;
+
+	run_shell(fx);
+	header(&event, SENSOR_EVENT_EXEC, 200, 100, "sh");
+	event_fields_init(&f, &event, &fx->table, 0);
+	alert = event_alert_json(&rule, &f, "h");
+	assert_non_null(alert);
+	assert_string_equal(json_string_value(json_object_get(alert, "output")),
+		"22:13:20.123456789: Informational SH 2 8 sh SH <NA> <NA> 2 python3 "
+		"<NA>(proc.name) %toupper(proc.name");
+	fields = json_object_get(alert, "output_fields");
+	assert_string_equal(json_string_value(json_object_get(fields, "toupper(proc.name)")), "SH");
+	assert_int_equal(json_integer_value(json_object_get(fields, "len(proc.aname)")), 2);
+	assert_int_equal(json_integer_value(json_object_get(fields, "len(proc.cmdline)")), 8);
+	assert_string_equal(json_string_value(json_object_get(fields,
+		"toupper(basename(proc.exepath))")), "SH");
+	assert_true(json_is_null(json_object_get(fields, "len(k8s.pod.name)")));
+	assert_true(json_is_null(json_object_get(fields, "b64(proc.name)")));
+	assert_true(json_is_null(json_object_get(fields, "nosuch")));
+	json_decref(alert);
+	event_fields_clear(&f);
+}
+
 /* A path that is not UTF-8 still yields an alert, with '?' for its bytes. */
 static void test_alert_not_utf8(void **state)
 {
@@ -648,6 +685,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_connect_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_process, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alert_json, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_alert_transformers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alert_not_utf8, setup, teardown),
 	};
 
