@@ -187,6 +187,28 @@ static const struct proc_entry *ancestor(const struct proc_table *t, const struc
 	return e;
 }
 
+/* The remote end of a connect, which is the server: the event does not
+ * carry the local address and port. */
+static void get_connect(struct event_fields *f, const char *field, struct cond_fvalue *ret)
+{
+	const struct sensor_connect_payload *c = &f->event->connect;
+
+	if (!strcmp(field, "fd.rport") || !strcmp(field, "fd.sport")) {
+		set_num(ret, c->port);
+	} else if (!strcmp(field, "fd.rip") || !strcmp(field, "fd.sip")) {
+		char *ip = malloc(INET6_ADDRSTRLEN);
+
+		if (ip && !inet_ntop(c->family == AF_INET6 ? AF_INET6 : AF_INET, c->addr, ip,
+			INET6_ADDRSTRLEN)) {
+			free(ip);
+			ip = NULL;
+		}
+		set_owned(f, ret, ip);
+	} else if (!strcmp(field, "fd.sockfamily")) {
+		set_str(ret, "ip");
+	}
+}
+
 static void get_fd(struct event_fields *f, const char *field, struct cond_fvalue *ret)
 {
 	uint32_t type = f->event->header.type;
@@ -217,8 +239,10 @@ static void get_fd(struct event_fields *f, const char *field, struct cond_fvalue
 		set_str(ret, names[kind][!strcmp(field, "fd.typechar")]);
 		return;
 	}
-	if (type != SENSOR_EVENT_OPEN)
+	if (type == SENSOR_EVENT_CONNECT) {
+		get_connect(f, field, ret);
 		return;
+	}
 	if (!strcmp(field, "fd.nameraw")) {
 		set_str(ret, f->event->open.path);
 		return;
@@ -372,6 +396,18 @@ static void get_context(struct event_fields *f, const char *field,
 		/* Both clocks count from boot; the event's stops in a suspend. */
 		if (self->start_ns && h->timestamp_ns >= self->start_ns)
 			set_num(ret, (int64_t)(h->timestamp_ns - self->start_ns));
+	} else if (!strncmp(field, "thread.cap_", 11)) {
+		uint64_t mask = self->cap_inheritable;
+		char *buf = malloc(1024);
+
+		if (!strcmp(field, "thread.cap_permitted"))
+			mask = self->cap_permitted;
+		else if (!strcmp(field, "thread.cap_effective"))
+			mask = self->cap_effective;
+
+		if (buf)
+			proc_caps_name(mask, buf, 1024);
+		set_owned(f, ret, buf);
 	} else if (!strcmp(field, "proc.is_exe_from_memfd")) {
 		set_num(ret, self->exe_memfd);
 	} else if (!strcmp(field, "container.id")) {

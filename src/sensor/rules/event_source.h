@@ -45,6 +45,9 @@ struct proc_entry {
 	uint32_t pgid;
 	uint32_t loginuid;  /* UINT32_MAX when unset, as the kernel keeps it */
 	uint64_t start_ns;  /* start since boot (stat's starttime), 0 unknown */
+	uint64_t cap_permitted;    /* CapPrm, CapEff and CapInh of status */
+	uint64_t cap_effective;
+	uint64_t cap_inheritable;
 	bool exe_memfd;     /* the program runs from a memfd_create file */
 };
 
@@ -72,6 +75,10 @@ struct proc_entry *proc_table_get(const struct proc_table *table, uint32_t pid);
  * removes the process, and other events add a process seen for the first
  * time. WD_ENOMEM. */
 WD_MUST_CHECK int proc_table_apply(struct proc_table *table, const struct sensor_event *event);
+
+/* Writes the capabilities of mask as Falco names them, separated by blanks
+ * ("CAP_CHOWN CAP_KILL"), into buf. */
+void proc_caps_name(uint64_t mask, char *buf, size_t size);
 
 /* Writes path with "." and ".." components and repeated slashes resolved
  * lexically, as Falco shows fd.name, into buf; a relative path stays

@@ -240,8 +240,59 @@ int proc_cgroup_parse(const char *text, size_t len,
 	return rc;
 }
 
-/* Reads the process's cgroups, terminal, session and login uid: the fields
- * Falco's container.*, proc.tty, proc.sid and user.loginuid read. */
+void proc_caps_name(uint64_t mask, char *buf, size_t size)
+{
+	/* Capability numbers 0 to 40 of capabilities(7). */
+	static const char *const names[] = {
+		"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
+		"CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
+		"CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
+		"CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
+		"CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
+		"CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
+		"CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE",
+		"CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND",
+		"CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+	};
+	size_t used = 0;
+
+	if (size)
+		buf[0] = '\0';
+	for (size_t i = 0; i < WD_ARRAY_LEN(names) && used < size; i++) {
+		if (mask & (1ull << i))
+			used += (size_t)snprintf(buf + used, size - used, "%s%s", used ? " " : "",
+				names[i]);
+	}
+}
+
+/* Reads CapPrm, CapEff and CapInh of /proc/PID/status. */
+static void entry_read_caps(const struct proc_table *table, struct proc_entry *entry)
+{
+	char path[256], buf[4096];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%u/status", table->proc_root, entry->pid);
+	n = read_small(path, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	for (char *line = buf; line && *line;) {
+		char *end = strchr(line, '\n');
+		unsigned long long value;
+
+		if (sscanf(line, "CapPrm: %llx", &value) == 1)
+			entry->cap_permitted = value;
+		else if (sscanf(line, "CapEff: %llx", &value) == 1)
+			entry->cap_effective = value;
+		else if (sscanf(line, "CapInh: %llx", &value) == 1)
+			entry->cap_inheritable = value;
+		line = end ? end + 1 : NULL;
+	}
+}
+
+/* Reads the process's cgroups, terminal, session, capabilities and login
+ * uid: the fields Falco's container.*, proc.tty, thread.cap_* and
+ * user.loginuid read. */
 static int entry_read_context(const struct proc_table *table, struct proc_entry *entry)
 {
 	char path[256], buf[CMDLINE_MAX];
@@ -281,6 +332,7 @@ static int entry_read_context(const struct proc_table *table, struct proc_entry 
 	snprintf(path, sizeof(path), "%s/%u/exe", table->proc_root, entry->pid);
 	n = readlink(path, buf, sizeof(buf) - 1);
 	entry->exe_memfd = n > 7 && !strncmp(buf, "/memfd:", 7);
+	entry_read_caps(table, entry);
 	snprintf(path, sizeof(path), "%s/%u/loginuid", table->proc_root, entry->pid);
 	n = read_small(path, buf, sizeof(buf) - 1);
 	if (n > 0) {
@@ -411,6 +463,9 @@ static int apply_fork(struct proc_table *table, const struct sensor_event *event
 		child->pgid = parent->pgid;
 		child->loginuid = parent->loginuid;
 		child->exe_memfd = parent->exe_memfd;
+		child->cap_permitted = parent->cap_permitted;
+		child->cap_effective = parent->cap_effective;
+		child->cap_inheritable = parent->cap_inheritable;
 	}
 	/* The fork is the child's start, in the event clock. */
 	child->start_ns = event->header.timestamp_ns;

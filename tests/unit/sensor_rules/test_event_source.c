@@ -245,9 +245,6 @@ static int setup(void **state)
 	WRITE_LITERAL(fx->root, "1/cgroup", "0::/init.scope\n");
 	WRITE_LITERAL(fx->root, "1/loginuid", "4294967295");
 	make_dir(fx->root, "100");
-	WRITE_LITERAL(fx->root, "100/status",
-		"Name:\tpython3\nUmask:\t0022\nPPid:\t1\nUid:\t1000\t1000\t1000\t1000\n"
-		"Gid:\t100\t100\t100\t100\n");
 	WRITE_LITERAL(fx->root, "100/cmdline", "python3\0test.py\0");
 	WRITE_LITERAL(fx->root, "100/cgroup", "0::/system.slice/docker-"
 		"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.scope\n");
@@ -255,6 +252,9 @@ static int setup(void **state)
 	WRITE_LITERAL(fx->root, "100/stat", "100 (py (3) x) S 1 100 90 34817 100 4194304 0 0 0 0 5 6 0 0 20 0 1 0 "
 		"12345 1000 200\n");
 	WRITE_LITERAL(fx->root, "100/loginuid", "0");
+	WRITE_LITERAL(fx->root, "100/status", "Name:\tpython3\nUmask:\t0022\nPPid:\t1\n"
+		"Uid:\t1000\t1000\t1000\t1000\nGid:\t100\t100\t100\t100\n"
+		"CapInh:\t0000000000000000\nCapPrm:\t0000000000010021\nCapEff:\t0000000000010001\n");
 	/* Not a process: skipped. */
 	make_dir(fx->root, "self1");
 	make_dir(fx->root, "200");
@@ -414,6 +414,9 @@ static void test_exec_fields(void **state)
 	expect_num(&f, "proc.sid", 90);
 	expect_num(&f, "proc.vpgid", 100);
 	expect_num(&f, "user.loginuid", 0);
+	expect_str(&f, "thread.cap_permitted", NULL, "CAP_CHOWN CAP_KILL CAP_SYS_MODULE");
+	expect_str(&f, "thread.cap_effective", NULL, "CAP_CHOWN CAP_SYS_MODULE");
+	expect_str(&f, "thread.cap_inheritable", NULL, "");
 	expect_num(&f, "proc.duration", 0);  /* the fork had the same time */
 	expect_num(&f, "proc.is_exe_from_memfd", 0);
 	expect_str(&f, "evt.res", NULL, "SUCCESS");
@@ -538,6 +541,14 @@ static void test_connect_fields(void **state)
 	expect_str(&f, "fd.typechar", NULL, "4");
 	expect_str(&f, "fd.type", NULL, "ipv4");
 	expect_num(&f, "fd.num", 0);
+	expect_str(&f, "fd.rip", NULL, "127.0.0.1");
+	expect_str(&f, "fd.sip", NULL, "127.0.0.1");
+	expect_num(&f, "fd.rport", 8080);
+	expect_num(&f, "fd.sport", 8080);
+	expect_str(&f, "fd.sockfamily", NULL, "ip");
+	expect_str(&f, "fd.lip", NULL, NULL);
+	expect_str(&f, "fd.lport", NULL, NULL);
+	expect_str(&f, "fd.l4proto", NULL, NULL);
 	event_fields_clear(&f);
 
 	event.connect.family = AF_INET6;
@@ -546,6 +557,7 @@ static void test_connect_fields(void **state)
 	event_fields_init(&f, &event, &fx->table, 0);
 	expect_str(&f, "fd.name", NULL, "2001:db8::1:443");
 	expect_str(&f, "fd.typechar", NULL, "6");
+	expect_str(&f, "fd.rip", NULL, "2001:db8::1");
 	event_fields_clear(&f);
 }
 
