@@ -468,6 +468,125 @@ def fileless_memfd(ctx):
     ctx.expect("Fileless execution via memfd_create", facts, started, procs=[proc])
 
 
+class FakeContainer:
+    """A cgroup named the way docker names a container's, so that a process
+    moved into it has a container id, as it would in a real container."""
+
+    def __init__(self):
+        self.id = os.urandom(32).hex()
+        self.procs = None
+        self.made = []
+        pid = os.getpid()
+        for root, rel in [("/sys/fs/cgroup/unified", f"wd-test-{pid}.slice/docker-{self.id}.scope"),
+                          ("/sys/fs/cgroup", f"wd-test-{pid}.slice/docker-{self.id}.scope"),
+                          ("/sys/fs/cgroup/pids", f"docker/{self.id}")]:
+            if not os.path.exists(os.path.join(root, "cgroup.procs")):
+                continue
+            made = []
+            path = root
+            try:
+                for part in rel.split("/"):
+                    path = os.path.join(path, part)
+                    if not os.path.isdir(path):
+                        os.mkdir(path)
+                        made.append(path)
+                probe = subprocess.Popen([shutil.which("sleep"), "5"])
+                try:
+                    with open(os.path.join(path, "cgroup.procs"), "w") as f:
+                        f.write(str(probe.pid))
+                finally:
+                    probe.kill()
+                    probe.wait()
+            except OSError:
+                for leftover in reversed(made):
+                    os.rmdir(leftover)
+                continue
+            self.procs = os.path.join(path, "cgroup.procs")
+            self.made = made
+            return
+
+    def run(self, argv, timed=False, **popen):
+        """Starts argv (its argv[0] a path) inside the container: a python3
+        joins the cgroup and then runs exec, so the exec sees the cgroup.
+        With timed, it prints time.time_ns() just before the exec."""
+        code = (f"import os, time; open({self.procs!r}, 'w').write(str(os.getpid())); " +
+                ("print(time.time_ns(), flush=True); " if timed else "") +
+                f"os.execv({argv[0]!r}, {argv!r})")
+        if timed:
+            popen["stdout"] = subprocess.PIPE
+            popen["text"] = True
+        return subprocess.Popen([sys.executable, "-c", code], **popen)
+
+    def remove(self):
+        for path in reversed(self.made):
+            for _ in range(50):
+                try:
+                    os.rmdir(path)
+                    break
+                except OSError:
+                    time.sleep(0.1)  # a process that has just ended may still be listed
+
+
+def terminal_shell_in_container(ctx):
+    # A runtime (by name) in the container starts a shell on a terminal.
+    sh = shutil.which("sh")
+    runc = ctx.link("runc", sys.executable)
+    inner = f"sleep {LINGER}; true"
+    code = ("import os, time; master, slave = os.openpty(); "
+            "rdev = os.fstat(slave).st_rdev; ma, mi = os.major(rdev), os.minor(rdev); "
+            "tty = (mi & 0xff) | (ma << 8) | ((mi & ~0xff) << 12); "
+            "print(time.time_ns(), tty, flush=True); pid = os.fork()\n"
+            "if pid == 0:\n"
+            "    os.setsid(); fd = os.open(os.ttyname(slave), os.O_RDWR)\n"
+            "    [os.dup2(fd, n) for n in (0, 1, 2)]\n"
+            f"    os.execv({sh!r}, ['sh', '-c', {inner!r}])\n"
+            "os.waitpid(pid, 0)")
+    proc = ctx.container.run([runc, "-c", code], stdout=subprocess.PIPE, text=True)
+    line = proc.stdout.readline().split()
+    started, tty = int(line[0]), int(line[1])
+    facts = Facts("sh", sh, f"sh -c {inner}", "execve", parents=["runc"],
+                  **{"proc.tty": tty, "container.id": ctx.container.id[:12],
+                     "container.name": None})
+    ctx.expect("Terminal shell in container", facts, started, procs=[proc])
+
+
+def netcat_in_container(ctx):
+    nc = ctx.link("nc", sys.executable)
+    code = f"import time; time.sleep({LINGER})"
+    proc = ctx.container.run([nc, "-c", code, "-e"], timed=True)
+    started = child_time(proc)
+    facts = Facts("nc", nc, f"nc -c {code} -e", "execve",
+                  **{"container.id": ctx.container.id[:12], "container.name": None})
+    ctx.expect("Netcat Remote Code Execution in Container", facts, started, procs=[proc])
+
+
+def release_agent_in_container(ctx):
+    path = os.path.join(ctx.workdir, "release_agent")
+    code = read_after(path, "os.O_WRONLY | os.O_CREAT")
+    exe = ctx.link("wdescape", sys.executable)
+    proc = ctx.container.run([exe, "-c", code], stdout=subprocess.PIPE, text=True)
+    started = child_time(proc)
+    with open("/proc/self/status") as f:
+        caps = int(re.search(r"CapEff:\s*([0-9a-f]+)", f.read()).group(1), 16)
+    facts = Facts("wdescape", exe, f"wdescape -c {code}", "openat",
+                  **{"fd.name": path, "container.id": ctx.container.id[:12],
+                     "container.name": None, "thread.cap_effective": cap_names(caps)})
+    ctx.expect("Detect release_agent File Container Escapes", facts, started, procs=[proc])
+
+
+CAPS = ["CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID",
+        "SETUID", "SETPCAP", "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST",
+        "NET_ADMIN", "NET_RAW", "IPC_LOCK", "IPC_OWNER", "SYS_MODULE", "SYS_RAWIO",
+        "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT", "SYS_ADMIN", "SYS_BOOT", "SYS_NICE",
+        "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD", "LEASE", "AUDIT_WRITE",
+        "AUDIT_CONTROL", "SETFCAP", "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG", "WAKE_ALARM",
+        "BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF", "CHECKPOINT_RESTORE"]
+
+
+def cap_names(mask):
+    return " ".join("CAP_" + name for bit, name in enumerate(CAPS) if mask & (1 << bit))
+
+
 # Rules whose events the sensor has no type for yet: the event type the
 # sensor would need and an action for when it has.
 def ptrace_attach(ctx):
@@ -504,21 +623,21 @@ STABLE = [
     ("Execution from /dev/shm", "exec", execution_from_dev_shm),
     ("Fileless execution via memfd_create", "exec", fileless_memfd),
     ("Read sensitive file trusted after startup", "open", read_sensitive_trusted_after_startup),
+    ("Terminal shell in container", "container", terminal_shell_in_container),
+    ("Netcat Remote Code Execution in Container", "container", netcat_in_container),
+    ("Detect release_agent File Container Escapes", "container", release_agent_in_container),
     ("PTRACE attached to process", "ptrace", ptrace_attach),
     ("Create Symlink Over Sensitive Files", "symlink", symlink_sensitive),
 ]
 
 # Stable rules no action on a plain host can trigger today, and why.
 NOT_ON_A_PLAIN_HOST = {
-    "Terminal shell in container": "needs a container with a terminal",
     "Contact K8S API Server From Container": "needs a container and Kubernetes metadata",
-    "Netcat Remote Code Execution in Container": "needs a container",
     "Packet socket created in container": "needs a container and socket events",
     "Redirect STDOUT/STDIN to Network Connection in Container":
         "needs a container and dup events",
     "Linux Kernel Module Injection Detected": "needs a container and init_module events",
     "Debugfs Launched in Privileged Container": "needs a privileged container",
-    "Detect release_agent File Container Escapes": "needs a container",
     "Drop and execute new binary in container": "needs a container's overlay upper layer",
     "Disallowed SSH Connection Non Standard Port":
         "fd.l4proto is unset: connect events do not carry the socket's protocol",
@@ -552,9 +671,13 @@ def run(rule_files, extra_checks=None):
         open(output, "w").close()
         runner = Runner(rule_files, output)
         ctx = Context(workdir, runner, outputs, attachable)
+        ctx.container = FakeContainer()
         try:
             for rule, etype, action in STABLE:
-                if etype not in attachable:
+                if etype == "container" and not ctx.container.procs:
+                    results.append((rule, "skipped: no cgroup hierarchy takes a new cgroup"))
+                    continue
+                if etype not in attachable and etype != "container":
                     results.append((rule, f"skipped: the sensor has no {etype} events"))
                     continue
                 action(ctx)
@@ -562,6 +685,7 @@ def run(rule_files, extra_checks=None):
                 extra_checks(ctx)
         finally:
             check("exit code after SIGTERM", runner.stop(), 0)
+            ctx.container.remove()
         report = runner.stderr.decode(errors="replace")
     for rule, what in results:
         print(f"{rule}: {what}")

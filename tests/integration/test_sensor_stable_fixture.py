@@ -31,7 +31,9 @@ def main():
         "Run shell untrusted", "System user interactive",
         "Search Private Keys or Passwords", "Find AWS Credentials",
         "Remove Bulk Data from Disk", "Execution from /dev/shm",
-        "Fileless execution via memfd_create", "PTRACE attached to process",
+        "Fileless execution via memfd_create", "Terminal shell in container",
+        "Netcat Remote Code Execution in Container",
+        "Detect release_agent File Container Escapes", "PTRACE attached to process",
         "Create Symlink Over Sensitive Files", "Marker"))
     if report[:len(expected)] != expected:
         print(f"FAIL: load report: expected {expected!r}, got {report!r}", file=sys.stderr)
