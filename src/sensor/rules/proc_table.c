@@ -439,10 +439,17 @@ static char *dup_or_null(const char *s, bool *failed)
 
 static int apply_fork(struct proc_table *table, const struct sensor_event *event)
 {
-	const struct proc_entry *parent = proc_table_get(table, event->header.pid);
-	struct proc_entry *child = table_put(table, event->fork.child_pid);
+	const struct proc_entry *parent;
+	struct proc_entry *child;
 	bool failed = false;
 
+	/* A new thread of the same process changes nothing; copying the entry
+	 * onto itself would free the strings it copies and make it its own
+	 * parent. */
+	if (event->fork.child_pid == event->header.pid)
+		return 0;
+	parent = proc_table_get(table, event->header.pid);
+	child = table_put(table, event->fork.child_pid);
 	if (!child)
 		return 0;
 	entry_from_header(child, &event->header);

@@ -355,6 +355,19 @@ static void run_shell(struct fixture *fx)
 	header(&event, SENSOR_EVENT_EXEC, 200, 100, "sh");
 	snprintf(event.exec.filename, sizeof(event.exec.filename), "/usr/bin/sh");
 	assert_int_equal(proc_table_apply(&fx->table, &event), 0);
+
+	/* A new thread of python3 leaves its entry as it was. */
+	header(&event, SENSOR_EVENT_FORK, 100, 1, "python3");
+	event.fork.child_pid = 100;
+	event.fork.child_tid = 101;
+	assert_int_equal(proc_table_apply(&fx->table, &event), 0);
+	e = proc_table_get(&fx->table, 100);
+	assert_non_null(e);
+	assert_int_equal(e->ppid, 1);
+	assert_string_equal(e->argv0, "python3");
+	assert_string_equal(e->args, "test.py");
+	assert_string_equal(e->container_id, "0123456789ab");
+	assert_int_equal(fx->table.count, 3);
 }
 
 static void test_exec_fields(void **state)
