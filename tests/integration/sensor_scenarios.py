@@ -27,7 +27,7 @@ ARRIVAL = 2.0        # seconds the test waits for the alert line
 LINGER = "0.4"       # seconds a process stays, so its /proc entry is read
 
 failures = []
-results = []         # (rule, "alerted in N ms" or "skipped: reason")
+results = []         # (rule, "event after N ms, ..." or "skipped: reason")
 
 
 def skip(reason):
@@ -433,7 +433,8 @@ def find_aws_credentials(ctx):
 
 
 def remove_bulk_data(ctx):
-    # shred opens the FIFO for writing and waits for the test to read it.
+    # Opening the FIFO blocks shred, since nothing reads it, so it stays
+    # until the test kills it.
     fifo = os.path.join(ctx.workdir, "wd-shred-fifo")
     os.mkfifo(fifo)
     shred = shutil.which("shred")
@@ -507,7 +508,8 @@ class FakeContainer:
 
     def run(self, argv, timed=False, **popen):
         """Starts argv (its argv[0] a path) inside the container: a python3
-        joins the cgroup and then runs exec, so the exec sees the cgroup.
+        joins the cgroup and then runs exec, so the sensor reads the cgroup
+        when it handles the exec.
         With timed, it prints time.time_ns() just before the exec."""
         code = (f"import os, time; open({self.procs!r}, 'w').write(str(os.getpid())); " +
                 ("print(time.time_ns(), flush=True); " if timed else "") +
