@@ -290,23 +290,14 @@ static void get_evt(struct event_fields *f, const char *field, const char *arg,
 	}
 }
 
-/* One ancestor's value of proc.aname and friends. */
-static void ancestor_value(struct event_fields *f, const char *field,
-	const struct proc_entry *a, struct cond_fvalue *ret)
+/* One ancestor's value of proc.aname, proc.aexe or proc.aexepath. */
+static const char *ancestor_value(const char *field, const struct proc_entry *a)
 {
-	if (!strcmp(field, "proc.aname")) {
-		set_str(ret, a->comm);
-	} else if (!strcmp(field, "proc.aexe")) {
-		set_str(ret, a->argv0);
-	} else if (!strcmp(field, "proc.aexepath")) {
-		set_str(ret, a->exepath);
-	} else {
-		char *num = malloc(16);
-
-		if (num)
-			snprintf(num, 16, "%u", a->pid);
-		set_owned(f, ret, num);
-	}
+	if (!strcmp(field, "proc.aname"))
+		return a->comm;
+	if (!strcmp(field, "proc.aexe"))
+		return a->argv0;
+	return a->exepath;
 }
 
 /* proc.aname[N] (N = 0 is the process itself, 1 its parent) or, without N,
@@ -327,7 +318,7 @@ static void get_ancestors(struct event_fields *f, const char *field, const char 
 		if (a && pid)
 			set_num(ret, a->pid);
 		else if (a)
-			ancestor_value(f, field, a, ret);
+			set_str(ret, ancestor_value(field, a));
 		return;
 	}
 	ret->count = 0;
@@ -339,8 +330,7 @@ static void get_ancestors(struct event_fields *f, const char *field, const char 
 			snprintf(f->pids[ret->count], sizeof(f->pids[0]), "%u", a->pid);
 			value = f->pids[ret->count];
 		} else {
-			value = !strcmp(field, "proc.aname") ? a->comm :
-				!strcmp(field, "proc.aexe") ? a->argv0 : a->exepath;
+			value = ancestor_value(field, a);
 		}
 		if (value)
 			f->items[ret->count++] = value;
