@@ -2,6 +2,7 @@
  * output, spelled the way Falco spells them. */
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,6 +119,13 @@ void event_fields_init(struct event_fields *fields, const struct sensor_event *e
 		} else {
 			snprintf(fields->fd_name, sizeof(fields->fd_name), "%s", path);
 		}
+		/* Falco resolves "." and ".."; fd.nameraw keeps the path as given. */
+		if (strstr(fields->fd_name, "/.") || strstr(fields->fd_name, "//")) {
+			char clean[sizeof(fields->fd_name)];
+
+			proc_path_normalize(fields->fd_name, clean, sizeof(clean));
+			memcpy(fields->fd_name, clean, sizeof(clean));
+		}
 	} else if (h->type == SENSOR_EVENT_CONNECT) {
 		char ip[INET6_ADDRSTRLEN] = "";
 		int family = event->connect.family == AF_INET6 ? AF_INET6 : AF_INET;
@@ -179,6 +187,28 @@ static const struct proc_entry *ancestor(const struct proc_table *t, const struc
 	return e;
 }
 
+/* The remote end of a connect, which is the server: the event does not
+ * carry the local address and port. */
+static void get_connect(struct event_fields *f, const char *field, struct cond_fvalue *ret)
+{
+	const struct sensor_connect_payload *c = &f->event->connect;
+
+	if (!strcmp(field, "fd.rport") || !strcmp(field, "fd.sport")) {
+		set_num(ret, c->port);
+	} else if (!strcmp(field, "fd.rip") || !strcmp(field, "fd.sip")) {
+		char *ip = malloc(INET6_ADDRSTRLEN);
+
+		if (ip && !inet_ntop(c->family == AF_INET6 ? AF_INET6 : AF_INET, c->addr, ip,
+			INET6_ADDRSTRLEN)) {
+			free(ip);
+			ip = NULL;
+		}
+		set_owned(f, ret, ip);
+	} else if (!strcmp(field, "fd.sockfamily")) {
+		set_str(ret, "ip");
+	}
+}
+
 static void get_fd(struct event_fields *f, const char *field, struct cond_fvalue *ret)
 {
 	uint32_t type = f->event->header.type;
@@ -190,8 +220,33 @@ static void get_fd(struct event_fields *f, const char *field, struct cond_fvalue
 		set_str(ret, f->fd_name);
 		return;
 	}
-	if (type != SENSOR_EVENT_OPEN)
+	if (!strcmp(field, "fd.num")) {
+		set_num(ret, type == SENSOR_EVENT_OPEN ? f->event->open.ret : f->event->connect.fd);
 		return;
+	}
+	if (!strcmp(field, "fd.typechar") || !strcmp(field, "fd.type")) {
+		/* An open names a file, or a directory with O_DIRECTORY. A connect
+		 * names an IPv4 or IPv6 socket. */
+		static const char *const names[][2] = {
+			{ "file", "f" }, { "directory", "d" }, { "ipv4", "4" }, { "ipv6", "6" },
+		};
+		size_t kind;
+
+		if (type == SENSOR_EVENT_OPEN)
+			kind = (f->event->open.flags & O_DIRECTORY) ? 1 : 0;
+		else
+			kind = f->event->connect.family == AF_INET6 ? 3 : 2;
+		set_str(ret, names[kind][!strcmp(field, "fd.typechar")]);
+		return;
+	}
+	if (type == SENSOR_EVENT_CONNECT) {
+		get_connect(f, field, ret);
+		return;
+	}
+	if (!strcmp(field, "fd.nameraw")) {
+		set_str(ret, f->event->open.path);
+		return;
+	}
 	slash = strrchr(f->fd_name, '/');
 	if (!strcmp(field, "fd.filename")) {
 		set_str(ret, slash ? slash + 1 : f->fd_name);
@@ -214,6 +269,16 @@ static void get_evt(struct event_fields *f, const char *field, const char *arg,
 		set_num(ret, f->time_ns);
 	} else if (!strcmp(field, "evt.is_open_read") && open) {
 		set_num(ret, mode == O_RDONLY || mode == O_RDWR);
+	} else if (!strcmp(field, "evt.res") && (open || event->header.type == SENSOR_EVENT_EXEC)) {
+		/* The sensor reports only execs that succeeded. */
+		int32_t res = open ? event->open.ret : 0;
+		const char *name = res < 0 ? strerrorname_np(-res) : "SUCCESS";
+
+		set_str(ret, name);
+	} else if (!strcmp(field, "evt.rawres") && open) {
+		set_num(ret, event->open.ret);
+	} else if (!strcmp(field, "evt.failed") && open) {
+		set_num(ret, event->open.ret < 0);
 	} else if (!strcmp(field, "evt.is_open_write") && open) {
 		set_num(ret, mode == O_WRONLY || mode == O_RDWR);
 	} else if (!strcmp(field, "evt.arg") && open && arg && !strcmp(arg, "flags")) {
@@ -222,6 +287,124 @@ static void get_evt(struct event_fields *f, const char *field, const char *arg,
 		if (buf)
 			event_open_flags_name(event->open.flags, buf, 256);
 		set_owned(f, ret, buf);
+	}
+}
+
+/* One ancestor's value of proc.aname, proc.aexe or proc.aexepath. */
+static const char *ancestor_value(const char *field, const struct proc_entry *a)
+{
+	if (!strcmp(field, "proc.aname"))
+		return a->comm;
+	if (!strcmp(field, "proc.aexe"))
+		return a->argv0;
+	return a->exepath;
+}
+
+/* proc.aname[N] (N = 0 is the process itself, 1 its parent) or, without N,
+ * every ancestor, the parent first. proc.apid[N] is a number. */
+static void get_ancestors(struct event_fields *f, const char *field, const char *arg,
+	const struct proc_entry *self, const struct proc_entry *parent, struct cond_fvalue *ret)
+{
+	bool pid = !strcmp(field, "proc.apid");
+
+	if (arg) {
+		char *end = NULL;
+		unsigned long level = strtoul(arg, &end, 10);
+		const struct proc_entry *a;
+
+		if (*end || end == arg || level >= PROC_MAX_DEPTH)
+			return;
+		a = self ? ancestor(f->procs, self, (unsigned)level) : NULL;
+		if (a && pid)
+			set_num(ret, a->pid);
+		else if (a)
+			set_str(ret, ancestor_value(field, a));
+		return;
+	}
+	ret->count = 0;
+	for (const struct proc_entry *a = parent; a && ret->count < PROC_MAX_DEPTH;
+		a = ancestor(f->procs, a, 1)) {
+		const char *value;
+
+		if (pid) {
+			snprintf(f->pids[ret->count], sizeof(f->pids[0]), "%u", a->pid);
+			value = f->pids[ret->count];
+		} else {
+			value = ancestor_value(field, a);
+		}
+		if (value)
+			f->items[ret->count++] = value;
+	}
+	ret->kind = COND_V_LIST;
+	ret->items = f->items;
+}
+
+/* Fields of the process's context: working directory, terminal, session,
+ * login uid and container. */
+static void get_context(struct event_fields *f, const char *field,
+	const struct proc_entry *self, struct cond_fvalue *ret)
+{
+	const struct sensor_event_header *h = &f->event->header;
+
+	if (!strcmp(field, "thread.tid")) {
+		set_num(ret, h->tid);
+		return;
+	}
+	if (!strcmp(field, "proc.cwd")) {
+		char link[128], cwd[SENSOR_PATH_LEN + 2];
+		ssize_t n;
+
+		/* Falco ends the directory with a slash. */
+		snprintf(link, sizeof(link), "%s/%u/cwd", f->procs->proc_root, h->pid);
+		n = readlink(link, cwd, sizeof(cwd) - 2);
+		if (n <= 0)
+			return;
+		if (cwd[n - 1] != '/')
+			cwd[n++] = '/';
+		cwd[n] = '\0';
+		set_owned(f, ret, wd_strdup(cwd));
+		return;
+	}
+	if (!self)
+		return;
+	if (!strcmp(field, "proc.tty")) {
+		set_num(ret, self->tty);
+	} else if (!strcmp(field, "proc.sid")) {
+		set_num(ret, self->sid);
+	} else if (!strcmp(field, "proc.vpgid")) {
+		set_num(ret, self->pgid);
+	} else if (!strcmp(field, "user.loginuid")) {
+		/* Falco shows the kernel's unset value as -1. */
+		set_num(ret, self->loginuid == UINT32_MAX ? -1 : (int64_t)self->loginuid);
+	} else if (!strcmp(field, "user.loginname") && self->loginuid != UINT32_MAX) {
+		struct passwd pw, *found = NULL;
+		char buf[1024];
+
+		if (!getpwuid_r(self->loginuid, &pw, buf, sizeof(buf), &found) && found)
+			set_owned(f, ret, wd_strdup(found->pw_name));
+	} else if (!strcmp(field, "proc.duration")) {
+		/* Both clocks count from boot; the event's stops in a suspend. */
+		if (self->start_ns && h->timestamp_ns >= self->start_ns)
+			set_num(ret, (int64_t)(h->timestamp_ns - self->start_ns));
+	} else if (!strncmp(field, "thread.cap_", 11)) {
+		uint64_t mask = self->cap_inheritable;
+		char *buf = malloc(1024);
+
+		if (!strcmp(field, "thread.cap_permitted"))
+			mask = self->cap_permitted;
+		else if (!strcmp(field, "thread.cap_effective"))
+			mask = self->cap_effective;
+
+		if (buf)
+			proc_caps_name(mask, buf, 1024);
+		set_owned(f, ret, buf);
+	} else if (!strcmp(field, "proc.is_exe_from_memfd")) {
+		set_num(ret, self->exe_memfd);
+	} else if (!strcmp(field, "container.id")) {
+		set_str(ret, self->container_id[0] ? self->container_id : "host");
+	} else if (!strcmp(field, "container.name") && !self->container_id[0]) {
+		/* Without a runtime to ask, only the host's name is known. */
+		set_str(ret, "host");
 	}
 }
 
@@ -263,29 +446,26 @@ void event_fields_get(void *ctx, const char *field, const char *arg, struct cond
 	} else if (!strcmp(field, "proc.pcmdline")) {
 		if (parent)
 			set_owned(f, ret, cmdline_of(parent));
-	} else if (!strcmp(field, "proc.aname")) {
-		if (arg) {
-			char *end = NULL;
-			unsigned long level = strtoul(arg, &end, 10);
-			const struct proc_entry *a;
-
-			if (*end || end == arg || level >= PROC_MAX_DEPTH)
-				return;
-			a = self ? ancestor(f->procs, self, (unsigned)level) : NULL;
-			set_str(ret, a ? a->comm : NULL);
-			return;
-		}
-		/* Without an index: every ancestor, the parent first. */
-		ret->count = 0;
-		for (const struct proc_entry *a = parent; a && ret->count < PROC_MAX_DEPTH;
-			a = ancestor(f->procs, a, 1))
-			f->items[ret->count++] = a->comm;
-		ret->kind = COND_V_LIST;
-		ret->items = f->items;
+	} else if (!strcmp(field, "proc.aname") || !strcmp(field, "proc.apid") ||
+		!strcmp(field, "proc.aexe") || !strcmp(field, "proc.aexepath")) {
+		get_ancestors(f, field, arg, self, parent, ret);
+	} else if (!strcmp(field, "proc.pexe")) {
+		set_str(ret, parent ? parent->argv0 : NULL);
+	} else if (!strcmp(field, "proc.pexepath")) {
+		set_str(ret, parent ? parent->exepath : NULL);
+	} else if (!strncmp(field, "proc.", 5) || !strncmp(field, "thread.", 7) ||
+		!strncmp(field, "container.", 10) || !strncmp(field, "user.login", 10)) {
+		get_context(f, field, self, ret);
 	} else if (!strcmp(field, "user.uid")) {
 		set_num(ret, h->uid);
 	} else if (!strcmp(field, "group.gid")) {
 		set_num(ret, h->gid);
+	} else if (!strcmp(field, "group.name")) {
+		struct group gr, *found = NULL;
+		char buf[4096];
+
+		if (!getgrgid_r(h->gid, &gr, buf, sizeof(buf), &found) && found)
+			set_owned(f, ret, wd_strdup(found->gr_name));
 	} else if (!strcmp(field, "user.name")) {
 		struct passwd pw, *found = NULL;
 		char buf[1024];

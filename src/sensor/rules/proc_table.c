@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent/cgroup.h"
 #include "common/alloc.h"
 #include "sensor/rules/event_source.h"
 
@@ -24,7 +25,7 @@ int proc_table_init(struct proc_table *table, const char *proc_root)
 {
 	memset(table, 0, sizeof(*table));
 	table->proc_root = wd_strdup(proc_root);
-	return table->proc_root ? 0 : -WD_ENOMEM;
+	return table->proc_root ? 0 : WD_ENOMEM;
 }
 
 static void entry_free(struct proc_entry *entry)
@@ -32,6 +33,7 @@ static void entry_free(struct proc_entry *entry)
 	free(entry->exepath);
 	free(entry->argv0);
 	free(entry->args);
+	free(entry->cgroup);
 	free(entry);
 }
 
@@ -76,6 +78,7 @@ static struct proc_entry *table_put(struct proc_table *table, uint32_t pid)
 	if (!entry)
 		return NULL;
 	entry->pid = pid;
+	entry->loginuid = UINT32_MAX;
 	entry->next = table->buckets[b];
 	table->buckets[b] = entry;
 	table->count++;
@@ -113,12 +116,12 @@ int proc_cmdline_split(const char *data, size_t len, char **ret_argv0, char **re
 	first = strnlen(data, len);
 	argv0 = wd_strndup(data, first);
 	if (!argv0)
-		return -WD_ENOMEM;
+		return WD_ENOMEM;
 	if (first < len) {
 		args = wd_strndup(data + first + 1, len - first - 1);
 		if (!args) {
 			free(argv0);
-			return -WD_ENOMEM;
+			return WD_ENOMEM;
 		}
 		for (size_t i = 0; i < len - first - 1; i++)
 			if (args[i] == '\0')
@@ -173,8 +176,173 @@ static int entry_read_program(const struct proc_table *table, struct proc_entry 
 			buf[n] = '\0';
 			entry->exepath = wd_strdup(buf);
 			if (!entry->exepath)
-				return -WD_ENOMEM;
+				return WD_ENOMEM;
 		}
+	}
+	return 0;
+}
+
+void proc_path_normalize(const char *path, char *buf, size_t size)
+{
+	size_t used = 0;
+	bool absolute = path[0] == '/';
+
+	if (!size)
+		return;
+	if (absolute && size > 1)
+		buf[used++] = '/';
+	for (const char *p = path; *p;) {
+		const char *end = strchrnul(p, '/');
+		size_t n = (size_t)(end - p);
+
+		if (n == 0 || (n == 1 && p[0] == '.')) {
+			/* an empty or "." component */
+		} else if (n == 2 && p[0] == '.' && p[1] == '.' &&
+			used > (absolute ? 1u : 0u) &&
+			!(used >= 2 && buf[used - 1] == '.' && buf[used - 2] == '.' &&
+			(used == 2 || buf[used - 3] == '/'))) {
+			/* Drop the last component; ".." at the root stays at the root. */
+			while (used > (absolute ? 1u : 0u) && buf[used - 1] != '/')
+				used--;
+			if (used > (absolute ? 1u : 0u))
+				used--;
+		} else if (!(n == 2 && p[0] == '.' && p[1] == '.' && absolute)) {
+			if (used > (absolute ? 1u : 0u) && used < size - 1)
+				buf[used++] = '/';
+			for (size_t i = 0; i < n && used < size - 1; i++)
+				buf[used++] = p[i];
+		}
+		p = *end ? end + 1 : end;
+	}
+	if (used == 0 && !absolute && size > 1)
+		buf[used++] = '.';
+	buf[used] = '\0';
+}
+
+int proc_cgroup_parse(const char *text, size_t len,
+	char ret_id[static PROC_CONTAINER_ID_LEN + 1], char **ret_path)
+{
+	struct attest_cgroup_info info = { 0 };
+	int rc = 0;
+
+	ret_id[0] = '\0';
+	*ret_path = NULL;
+	if (attest_cgroup_parse(text, len, &info, NULL) < 0)
+		return 0;
+	memcpy(ret_id, info.container_id, PROC_CONTAINER_ID_LEN);
+	ret_id[info.container_id[0] ? PROC_CONTAINER_ID_LEN : 0] = '\0';
+	if (info.unified_path) {
+		*ret_path = wd_strdup(info.unified_path);
+		if (!*ret_path)
+			rc = WD_ENOMEM;
+	}
+	attest_cgroup_info_clear(&info);
+	return rc;
+}
+
+void proc_caps_name(uint64_t mask, char *buf, size_t size)
+{
+	/* Capability numbers 0 to 40 of capabilities(7). */
+	static const char *const names[] = {
+		"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
+		"CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
+		"CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
+		"CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
+		"CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
+		"CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
+		"CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE",
+		"CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND",
+		"CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+	};
+	size_t used = 0;
+
+	if (size)
+		buf[0] = '\0';
+	for (size_t i = 0; i < WD_ARRAY_LEN(names) && used < size; i++) {
+		if (mask & (1ull << i))
+			used += (size_t)snprintf(buf + used, size - used, "%s%s", used ? " " : "",
+				names[i]);
+	}
+}
+
+/* Reads CapPrm, CapEff and CapInh of /proc/PID/status. */
+static void entry_read_caps(const struct proc_table *table, struct proc_entry *entry)
+{
+	char path[256], buf[4096];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%u/status", table->proc_root, entry->pid);
+	n = read_small(path, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	for (char *line = buf; line && *line;) {
+		char *end = strchr(line, '\n');
+		unsigned long long value;
+
+		if (sscanf(line, "CapPrm: %llx", &value) == 1)
+			entry->cap_permitted = value;
+		else if (sscanf(line, "CapEff: %llx", &value) == 1)
+			entry->cap_effective = value;
+		else if (sscanf(line, "CapInh: %llx", &value) == 1)
+			entry->cap_inheritable = value;
+		line = end ? end + 1 : NULL;
+	}
+}
+
+/* Reads the process's cgroups, terminal, session, capabilities and login
+ * uid: the fields Falco's container.*, proc.tty, thread.cap_* and
+ * user.loginuid read. */
+static int entry_read_context(const struct proc_table *table, struct proc_entry *entry)
+{
+	char path[256], buf[CMDLINE_MAX];
+	char *cgroup = NULL;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%u/cgroup", table->proc_root, entry->pid);
+	n = read_small(path, buf, sizeof(buf));
+	if (n > 0) {
+		WD_TRY(proc_cgroup_parse(buf, (size_t)n, entry->container_id, &cgroup));
+		free(entry->cgroup);
+		entry->cgroup = cgroup;
+	}
+	snprintf(path, sizeof(path), "%s/%u/stat", table->proc_root, entry->pid);
+	n = read_small(path, buf, sizeof(buf) - 1);
+	if (n > 0) {
+		/* "pid (comm) state ppid pgrp session tty_nr ...": comm may hold
+		 * blanks and parentheses, so the fields start after the last ')'. */
+		char *close;
+		unsigned pgid, sid;
+		int tty;
+
+		buf[n] = '\0';
+		close = strrchr(buf, ')');
+		unsigned long long start;
+		long hz = sysconf(_SC_CLK_TCK);
+
+		if (close && sscanf(close + 1, " %*c %*d %u %u %d %*d %*u %*u %*u %*u %*u %*u "
+			"%*u %*d %*d %*d %*d %*d %*d %llu", &pgid, &sid, &tty, &start) == 4) {
+			entry->pgid = pgid;
+			entry->sid = sid;
+			entry->tty = (uint32_t)tty;
+			if (hz > 0)
+				entry->start_ns = start * (1000000000ull / (unsigned long long)hz);
+		}
+	}
+	snprintf(path, sizeof(path), "%s/%u/exe", table->proc_root, entry->pid);
+	n = readlink(path, buf, sizeof(buf) - 1);
+	entry->exe_memfd = n > 7 && !strncmp(buf, "/memfd:", 7);
+	entry_read_caps(table, entry);
+	snprintf(path, sizeof(path), "%s/%u/loginuid", table->proc_root, entry->pid);
+	n = read_small(path, buf, sizeof(buf) - 1);
+	if (n > 0) {
+		unsigned long value;
+		char *end;
+
+		buf[n] = '\0';
+		value = strtoul(buf, &end, 10);
+		if (end != buf && value <= UINT32_MAX)
+			entry->loginuid = (uint32_t)value;
 	}
 	return 0;
 }
@@ -237,6 +405,8 @@ int proc_table_seed(struct proc_table *table, struct wd_error *err)
 			continue;
 		}
 		rc = entry_read_program(table, entry);
+		if (rc == 0)
+			rc = entry_read_context(table, entry);
 		if (rc < 0) {
 			wd_error_set(err, WD_ENOMEM, "out of memory reading '%s'", table->proc_root);
 			break;
@@ -273,8 +443,9 @@ static int apply_fork(struct proc_table *table, const struct sensor_event *event
 	struct proc_entry *child;
 	bool failed = false;
 
-	/* A new thread has its process's thread group id: the entry stays as
-	 * it is (copying it onto itself would read the strings it frees). */
+	/* A new thread of the same process changes nothing; copying the entry
+	 * onto itself would free the strings it copies and make it its own
+	 * parent. */
 	if (event->fork.child_pid == event->header.pid)
 		return 0;
 	parent = proc_table_get(table, event->header.pid);
@@ -289,7 +460,23 @@ static int apply_fork(struct proc_table *table, const struct sensor_event *event
 	child->exepath = parent ? dup_or_null(parent->exepath, &failed) : NULL;
 	child->argv0 = parent ? dup_or_null(parent->argv0, &failed) : NULL;
 	child->args = parent ? dup_or_null(parent->args, &failed) : NULL;
-	return failed ? -WD_ENOMEM : 0;
+	free(child->cgroup);
+	child->cgroup = parent ? dup_or_null(parent->cgroup, &failed) : NULL;
+	child->loginuid = UINT32_MAX;
+	if (parent) {
+		memcpy(child->container_id, parent->container_id, sizeof(child->container_id));
+		child->tty = parent->tty;
+		child->sid = parent->sid;
+		child->pgid = parent->pgid;
+		child->loginuid = parent->loginuid;
+		child->exe_memfd = parent->exe_memfd;
+		child->cap_permitted = parent->cap_permitted;
+		child->cap_effective = parent->cap_effective;
+		child->cap_inheritable = parent->cap_inheritable;
+	}
+	/* The fork is the child's start, in the event clock. */
+	child->start_ns = event->header.timestamp_ns;
+	return failed ? WD_ENOMEM : 0;
 }
 
 static int apply_exec(struct proc_table *table, const struct sensor_event *event)
@@ -306,8 +493,9 @@ static int apply_exec(struct proc_table *table, const struct sensor_event *event
 	entry->args = NULL;
 	entry->exepath = wd_strdup(event->exec.filename);
 	if (!entry->exepath)
-		return -WD_ENOMEM;
-	return entry_read_program(table, entry);
+		return WD_ENOMEM;
+	WD_TRY(entry_read_program(table, entry));
+	return entry_read_context(table, entry);
 }
 
 int proc_table_apply(struct proc_table *table, const struct sensor_event *event)
@@ -334,6 +522,7 @@ int proc_table_apply(struct proc_table *table, const struct sensor_event *event)
 		if (!entry)
 			return 0;
 		entry_from_header(entry, &event->header);
-		return entry_read_program(table, entry);
+		WD_TRY(entry_read_program(table, entry));
+		return entry_read_context(table, entry);
 	}
 }
