@@ -11,7 +11,7 @@ libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler libprotobuf-dev openssl
 libpq-dev libsodium-dev libarchive-dev clang bpftool libbpf-dev"
 test_packages="libcmocka-dev curl python3 python3-cryptography python3-jwt
 python3-grpcio python3-grpc-tools clang libclang-rt-14-dev sqlite3
-nginx-light wrk postgresql python3-hvac python3-jsonschema rpm golang-go"
+nginx-light wrk postgresql python3-hvac python3-jsonschema python3-yaml rpm golang-go"
 demo_packages="openssl curl nginx-light python3 python3-jwt python3-cryptography
 postgresql postgresql-client"
 bench_packages="openssl procps curl nginx-light wrk haproxy stunnel4 python3

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli/cli_args.h"
+#include "cli/cmd_sensor_output.h"
 #include "cli/commands.h"
 #include "common/buf.h"
 #include "sensor/rules/event_source.h"
@@ -27,6 +28,11 @@ enum run_option {
 	OPT_RULES = 1,
 	OPT_OUTPUT,
 	OPT_TYPES,
+	OPT_RESPONSES,
+	OPT_DRY_RUN,
+	OPT_AUDIT,
+	OPT_SYSLOG,
+	OPT_SYSLOG_SOCKET,
 	OPT_DENY_EXEC,
 };
 
@@ -35,6 +41,7 @@ struct run_args {
 	struct cli_strings deny_exec;
 	const char *output;
 	unsigned types;
+	struct sensor_output_args outputs;
 };
 
 struct run_state {
@@ -47,6 +54,7 @@ struct run_state {
 	FILE *out;
 	struct event_fields *fields;
 	unsigned long long alerts;
+	struct sensor_output outputs;
 	bool failed;
 };
 
@@ -64,6 +72,18 @@ static const struct cli_option run_options[] = {
 	{ "types", "LIST", OPT_TYPES,
 		"comma-separated event types the rules see, as for `warden sensor events`\n"
 		"(default: all that the loaded rules read)" },
+	{ "responses", "FILE", OPT_RESPONSES,
+		"a response file: actions (kill, quarantine, revoke, notify) by rule name\n"
+		"or tag, and the notify webhook" },
+	{ "dry-run", NULL, OPT_DRY_RUN,
+		"check each response's target but kill, freeze, revoke and send nothing;\n"
+		"the audit records say \"dry-run\"" },
+	{ "audit", "FILE", OPT_AUDIT,
+		"append the responses' audit records to FILE (default: the alert stream)" },
+	{ "syslog", NULL, OPT_SYSLOG,
+		"also send each alert to syslog (ident warden-sensor, facility authpriv)" },
+	{ "syslog-socket", "PATH", OPT_SYSLOG_SOCKET,
+		"the syslog Unix datagram socket (default: /dev/log); implies --syslog" },
 	{ "deny-exec", "PATH", OPT_DENY_EXEC,
 		"kill every exec of this executable in the kernel (SIGKILL before it\n"
 		"runs) and write a \"Denied exec\" alert; repeat for several" },
@@ -71,14 +91,16 @@ static const struct cli_option run_options[] = {
 
 static const struct cli_spec run_spec = {
 	.name = "sensor run",
-	.synopsis = "--rules FILE [--rules FILE...] [--deny-exec PATH...] [--output FILE]\n"
-		"                   [--types LIST]",
+	.synopsis = "--rules FILE [--rules FILE...] [--output FILE] [--types LIST]\n"
+		"    [--responses FILE] [--dry-run] [--audit FILE] [--syslog] [--syslog-socket PATH]\n"
+		"    [--deny-exec PATH...]",
 	.description = "Loads Falco rule files, prints which rules loaded or were skipped and\n"
 		"why on stderr, attaches the eBPF sensor for the event types the rules read,\n"
 		"and writes one Falco JSON alert a line for each rule an event matches.\n"
+		"After writing an alert it runs the rule's actions (from `warden:` in the\n"
+		"rule or from --responses) and writes one audit record per action.\n"
 		"--deny-exec files are matched by device and inode, so every path and hard\n"
-		"link of one is denied, and a copy is not; --rules is optional with them.\n"
-		"Runs until SIGINT or SIGTERM. Needs root (CAP_BPF and CAP_PERFMON, or\n"
+		"link of one is denied, and a copy is not; --rules is optional with them.\n"		"Runs until SIGINT or SIGTERM. Needs root (CAP_BPF and CAP_PERFMON, or\n"
 		"CAP_SYS_ADMIN).\n",
 	.options = run_options,
 	.option_count = WD_ARRAY_LEN(run_options),
@@ -104,6 +126,21 @@ static int run_option(void *ctx, int id, const char *value)
 		if (sensor_types_parse(value, &args->types, &err) < 0)
 			return cli_usage_error(&run_spec, "invalid --types '%s': %s", value,
 				wd_error_text(&err));
+		return CLI_CONTINUE;
+	case OPT_RESPONSES:
+		args->outputs.responses = value;
+		return CLI_CONTINUE;
+	case OPT_DRY_RUN:
+		args->outputs.dry_run = true;
+		return CLI_CONTINUE;
+	case OPT_AUDIT:
+		args->outputs.audit = value;
+		return CLI_CONTINUE;
+	case OPT_SYSLOG:
+		args->outputs.syslog = true;
+		return CLI_CONTINUE;
+	case OPT_SYSLOG_SOCKET:
+		args->outputs.syslog_socket = value;
 		return CLI_CONTINUE;
 	}
 	return CLI_CONTINUE;
@@ -159,6 +196,8 @@ static bool write_alert(const struct rules_rule *rule, void *ctx)
 	}
 	fprintf(st->out, "%s\n", text);
 	fflush(st->out);
+	/* Responses run after the alert is out, so its record precedes theirs. */
+	sensor_output_alert(&st->outputs, rule, text, st->fields->event);
 	free(text);
 	st->alerts++;
 	return true;
@@ -288,6 +327,8 @@ int cmd_sensor_run(int argc, char **argv)
 		fprintf(stderr, "warden sensor: no loaded rule reads an event the sensor reports\n");
 		goto out;
 	}
+	if (gethostname(st.hostname, sizeof(st.hostname) - 1) < 0)
+		snprintf(st.hostname, sizeof(st.hostname), "localhost");
 	if (args.output) {
 		st.out = fopen(args.output, "ae");
 		if (!st.out) {
@@ -296,16 +337,20 @@ int cmd_sensor_run(int argc, char **argv)
 			goto out;
 		}
 	}
+	rc = sensor_output_open(&st.outputs, &args.outputs, st.set, st.out, st.hostname);
+	if (rc != CLI_CONTINUE)
+		goto out;
+	rc = CLI_EXIT_FAILURE;
 	if (proc_table_init(&st.procs, "/proc") < 0) {
 		fprintf(stderr, "warden sensor: out of memory\n");
 		goto out;
 	}
-	if (gethostname(st.hostname, sizeof(st.hostname) - 1) < 0)
-		snprintf(st.hostname, sizeof(st.hostname), "localhost");
 	st.self_pid = (uint32_t)getpid();
 	st.realtime_offset_ns = realtime_offset();
 	rc = run_loop(&st, st.match_mask | TABLE_TYPES, &args.deny_exec);
 out:
+	/* First: the notify worker may still write audit records to st.out. */
+	sensor_output_close(&st.outputs);
 	if (st.out && st.out != stdout)
 		fclose(st.out);
 	proc_table_free(&st.procs);

@@ -772,7 +772,7 @@ int net_client_connect(const struct net_client_config *config, struct net_client
 		goto out;
 	}
 
-	if (config->host)
+	if (config->host && !config->plaintext)
 		WD_GUARD(tls_ctx_new(config, &client->ctx, err));
 	WD_GUARD(socket_open(config, timeout_ms, &client->fd, err));
 	/* Blocking I/O from here on, bounded by the socket timeouts. */

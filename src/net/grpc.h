@@ -272,5 +272,11 @@ WD_MUST_CHECK int grpc_client_stream(struct grpc_client *client, const char *met
 	size_t request_len, unsigned timeout_ms, grpc_message_fn on_message, void *arg,
 	struct grpc_call_status *ret_status, struct wd_error *err);
 
+/* Makes every later call end with WD_EUNAVAILABLE, after RST_STREAM(CANCEL),
+ * as soon as fd is readable; -1 removes it. The caller owns fd (an eventfd
+ * or a pipe read end), so another thread can stop a call that is blocked on an
+ * idle stream. */
+void grpc_client_set_cancel_fd(struct grpc_client *client, int fd);
+
 /* Closes the connection and frees the client; accepts NULL. */
 void grpc_client_free(struct grpc_client *client);

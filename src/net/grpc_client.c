@@ -17,6 +17,7 @@
 
 struct grpc_client {
 	int fd;
+	int cancel_fd;  /* readable: the call in progress is cancelled; -1: none */
 	nghttp2_session *session;
 	struct grpc_limits limits;
 	bool broken; /* the connection failed; every later call fails at once */
@@ -246,6 +247,7 @@ int grpc_client_connect_unix(const char *path, const struct grpc_limits *limits,
 	if (!client)
 		return wd_error_set(err, WD_ENOMEM, "cannot allocate gRPC client");
 	client->fd = -1;
+	client->cancel_fd = -1;
 	WD_GUARD(grpc_limits_normalize(limits, &client->limits, err));
 	WD_GUARD(connect_unix(path, timeout_ms, &client->fd, err));
 
@@ -274,6 +276,11 @@ out:
 	nghttp2_session_callbacks_del(callbacks);
 	grpc_client_free(client);
 	return rc;
+}
+
+void grpc_client_set_cancel_fd(struct grpc_client *client, int fd)
+{
+	client->cancel_fd = fd;
 }
 
 void grpc_client_free(struct grpc_client *client)
@@ -317,14 +324,29 @@ static nghttp2_nv make_nv(const char *name, const char *value)
 		NGHTTP2_NV_FLAG_NONE };
 }
 
-/* Reads and writes until the call's stream closes or the deadline passes. */
+/* Ends the call's stream with RST_STREAM(CANCEL) and forgets it. */
+static void cancel_stream(struct grpc_client *client, struct client_call *call)
+{
+	(void)nghttp2_submit_rst_stream(client->session, NGHTTP2_FLAG_NONE, call->stream_id,
+		NGHTTP2_CANCEL);
+	(void)nghttp2_session_send(client->session);
+	nghttp2_session_set_stream_user_data(client->session, call->stream_id, NULL);
+}
+
+/* Reads and writes until the call's stream closes, the deadline passes or
+ * the cancel descriptor becomes readable. */
 static int run_call(struct grpc_client *client, struct client_call *call, uint64_t deadline,
 	unsigned timeout_ms, struct wd_error *err)
 {
 	uint8_t buf[CLIENT_READ_BYTES];
 
 	while (!call->closed) {
-		struct pollfd pfd = { .fd = client->fd, .events = 0 };
+		struct pollfd pfds[2] = {
+			{ .fd = client->fd, .events = 0 },
+			{ .fd = client->cancel_fd, .events = POLLIN },
+		};
+		struct pollfd *pfd = &pfds[0];
+		nfds_t nfds = client->cancel_fd >= 0 ? 2 : 1;
 		int timeout;
 		int ready;
 		ssize_t got;
@@ -336,21 +358,23 @@ static int run_call(struct grpc_client *client, struct client_call *call, uint64
 		if (call->closed)
 			break;
 		if (nghttp2_session_want_read(client->session))
-			pfd.events |= POLLIN;
+			pfd->events |= POLLIN;
 		if (nghttp2_session_want_write(client->session))
-			pfd.events |= POLLOUT;
-		if (pfd.events == 0)
+			pfd->events |= POLLOUT;
+		if (pfd->events == 0)
 			return wd_error_set(err, WD_EIO, "gRPC connection was closed by the "
 				"server (GOAWAY)");
 		timeout = poll_timeout(deadline);
 		if (timeout == 0)
 			goto timed_out;
-		ready = poll(&pfd, 1, timeout);
+		ready = poll(pfds, nfds, timeout);
 		if (ready < 0 && errno != EINTR)
 			return wd_error_set(err, WD_EIO, "poll failed: %s", strerror(errno));
 		if (ready <= 0)
 			continue;
-		if (!(pfd.revents & (POLLIN | POLLHUP | POLLERR)))
+		if (nfds == 2 && pfds[1].revents)
+			goto cancelled;
+		if (!(pfd->revents & (POLLIN | POLLHUP | POLLERR)))
 			continue;
 		got = recv(client->fd, buf, sizeof(buf), 0);
 		if (got < 0 && (errno == EAGAIN || errno == EINTR))
@@ -366,11 +390,12 @@ static int run_call(struct grpc_client *client, struct client_call *call, uint64
 	return 0;
 
 timed_out:
-	(void)nghttp2_submit_rst_stream(client->session, NGHTTP2_FLAG_NONE, call->stream_id,
-		NGHTTP2_CANCEL);
-	(void)nghttp2_session_send(client->session);
-	nghttp2_session_set_stream_user_data(client->session, call->stream_id, NULL);
+	cancel_stream(client, call);
 	return wd_error_set(err, WD_ETIMEOUT, "gRPC call timed out after %u ms", timeout_ms);
+
+cancelled:
+	cancel_stream(client, call);
+	return wd_error_set(err, WD_EUNAVAILABLE, "gRPC call cancelled by the caller");
 }
 
 /* Turns a closed stream into the call's result. */

@@ -27,7 +27,8 @@ typedef int (*net_client_verify_fn)(STACK_OF(X509) *chain, void *arg, struct wd_
  * are borrowed only during net_client_connect. */
 struct net_client_config {
 	const char *unix_path;
-	const char *host;  /* numeric address or name, with TLS */
+	const char *host;  /* numeric address or name, with TLS unless plaintext */
+	bool plaintext;    /* host over plain TCP (http:// webhooks); TLS fields unused */
 	uint16_t port;
 	const char *server_name;      /* SNI and Host header; default host */
 	X509 *const *trust_anchors;   /* required with TLS */

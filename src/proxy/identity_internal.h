@@ -112,15 +112,16 @@ WD_MUST_CHECK int identity_parse_crls(const uint8_t *data, size_t len, const cha
 	STACK_OF(X509_CRL) *crls, struct wd_error *err);
 
 /* The shared state of a running source, referenced by its owner and by
- * its thread. A Workload API thread blocked on the stream cannot be woken,
- * so proxy_identity_source_free may leave it to exit, and to free the
- * source, when its next message or the end of the stream arrives. */
+ * its thread. stop_fd wakes a Workload API thread blocked on an idle
+ * stream, so proxy_identity_source_free can join it; should the join still
+ * time out, the thread is left to exit and free the source on its own. */
 struct proxy_identity_source {
 	atomic_uint refs;
 	pthread_mutex_t lock;              /* guards current, last_error */
 	pthread_cond_t cond;               /* CLOCK_MONOTONIC; signals a new snapshot or stop */
 	pthread_mutex_t callback_lock;     /* held while on_change runs */
 	atomic_bool stopping;
+	int stop_fd;                       /* eventfd, readable once stopping */
 	struct proxy_identity *current;
 	char last_error[sizeof(((struct wd_error *)0)->detail)];
 	bool thread_started;

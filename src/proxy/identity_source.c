@@ -3,16 +3,20 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/alloc.h"
+#include "common/log.h"
 #include "proxy/identity_internal.h"
 
 #define DEFAULT_RELOAD_INTERVAL_MS 1000u
 #define DEFAULT_START_TIMEOUT_MS 30000u
 /* How long proxy_identity_source_free waits for the thread before leaving
- * it to exit on its own. */
-#define STOP_JOIN_MS 200
+ * it to exit on its own. The thread is woken at once, so this is only
+ * reached when it is stuck in a call that ignores the stop. */
+#define STOP_JOIN_MS 5000
 
 static void timespec_after(clockid_t clock, unsigned ms, struct timespec *ret_time)
 {
@@ -33,6 +37,8 @@ void identity_source_unref(struct proxy_identity_source *source)
 	pthread_cond_destroy(&source->cond);
 	pthread_mutex_destroy(&source->lock);
 	pthread_mutex_destroy(&source->callback_lock);
+	if (source->stop_fd >= 0)
+		close(source->stop_fd);
 	free(source->workload_api_socket);
 	free(source->cert_path);
 	free(source->key_path);
@@ -183,6 +189,7 @@ static int source_new(const struct proxy_identity_config *config,
 		return wd_error_set(err, WD_ENOMEM, "out of memory starting the identity source");
 	atomic_init(&source->refs, 1);
 	atomic_init(&source->stopping, false);
+	source->stop_fd = -1;
 	source->on_change = on_change;
 	source->arg = arg;
 	pthread_mutex_init(&source->lock, NULL);
@@ -196,6 +203,13 @@ static int source_new(const struct proxy_identity_config *config,
 	if (rc < 0) {
 		identity_source_unref(source);
 		return wd_error_set(err, rc, "out of memory starting the identity source");
+	}
+	source->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (source->stop_fd < 0) {
+		rc = wd_error_set(err, WD_EINTERNAL, "cannot create the identity stop event: %s",
+			strerror(errno));
+		identity_source_unref(source);
+		return rc;
 	}
 	*ret_source = source;
 	return 0;
@@ -251,15 +265,12 @@ void proxy_identity_source_free(struct proxy_identity_source *source)
 	pthread_mutex_lock(&source->lock);
 	pthread_cond_broadcast(&source->cond);
 	pthread_mutex_unlock(&source->lock);
+	/* Wakes a Workload API thread blocked on an idle stream. */
+	if (eventfd_write(source->stop_fd, 1) < 0)
+		log_warn("proxy", "failed to wake the identity thread", "error", strerror(errno));
 
 	if (source->thread_started) {
 		timespec_after(CLOCK_REALTIME, STOP_JOIN_MS, &deadline);
-		/* A Workload API thread blocked on an idle stream notices the
-		 * stop only at its next message, so it is detached and drops
-		 * its own reference then.
-		 * NOTE: a process that exits before that thread ends leaves its
-		 * OpenSSL objects unfreed, which LeakSanitizer reports now and then
-		 * in test_identity_workload. */
 		if (pthread_timedjoin_np(source->thread, NULL, &deadline) != 0)
 			pthread_detach(source->thread);
 	}

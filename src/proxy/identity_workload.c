@@ -228,6 +228,7 @@ static int run_stream(struct stream_context *context, struct wd_error *err)
 		&client, err);
 	if (rc < 0)
 		return rc;
+	grpc_client_set_cancel_fd(client, source->stop_fd);
 	rc = grpc_client_stream(client, FETCH_METHOD, security_header,
 		WD_ARRAY_LEN(security_header), NULL, 0, 0, on_response, context, &status, err);
 	grpc_client_free(client);

@@ -1,6 +1,6 @@
 /* libFuzzer harness: renders arbitrary bytes as a rule's output string for
- * an open event whose path is the same bytes, and splits them as a
- * /proc/PID/cmdline. */
+ * an open event whose path is the same bytes, and parses them as a
+ * /proc/PID/cmdline, a /proc/PID/cgroup and a path to normalize. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -25,16 +25,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		ready = true;
 	}
+	char id[PROC_CONTAINER_ID_LEN + 1], small[8];
+	char *cgroup = NULL;
+
 	if (proc_cmdline_split((const char *)data, size, &argv0, &args) == 0) {
 		free(argv0);
 		free(args);
 	}
+	if (proc_cgroup_parse((const char *)data, size, id, &cgroup) == 0)
+		free(cgroup);
 	format = malloc(size + 1);
 	if (!format)
 		return 0;
 	memcpy(format, data, size);
 	format[size] = '\0';
 	rule.output = format;
+	/* A buffer shorter than most paths checks the cut. */
+	proc_path_normalize(format, small, sizeof(small));
 
 	memset(&event, 0, sizeof(event));
 	event.header.type = SENSOR_EVENT_OPEN;

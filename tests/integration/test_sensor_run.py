@@ -133,10 +133,19 @@ class Runner:
 
 
 def check_time(name, alert):
+    """Checks the alert's time, and takes off what depends on it: the
+    "HH:MM:SS.NNNNNNNNN: " that begins the output and evt.time."""
     when = datetime.datetime.strptime(alert["time"][:26] + "Z", "%Y-%m-%dT%H:%M:%S.%fZ")
     age = datetime.datetime.utcnow() - when
     check(name + " time has nanoseconds", len(alert["time"]), 30)
     check(name + " time is recent", abs(age.total_seconds()) < 5, True)
+    ns = alert["output_fields"].pop("evt.time", None)
+    local = time.localtime(ns // 10**9) if ns else None
+    prefix = time.strftime("%H:%M:%S", local) + f".{ns % 10**9:09d}: " if ns else "?"
+    check(name + " evt.time is the time", time.strftime("%Y-%m-%dT%H:%M:%S",
+          time.gmtime(ns // 10**9)) + f".{ns % 10**9:09d}Z" if ns else None, alert["time"])
+    check(name + " output starts with evt.time", alert["output"].startswith(prefix), True)
+    alert["output"] = alert["output"][len(prefix):]
 
 
 def test_run(workdir):
@@ -161,7 +170,7 @@ def test_run(workdir):
             check("shadow alert", alert, {
                 "rule": "Read shadow",
                 "priority": "Warning",
-                "output": "cat read /etc/shadow (user=root flags=O_RDONLY)",
+                "output": "Warning cat read /etc/shadow (user=root flags=O_RDONLY)",
                 "output_fields": {"proc.name": "cat", "fd.name": "/etc/shadow",
                                   "user.name": "root", "evt.arg.flags": "O_RDONLY"},
                 "source": "syscall",
@@ -186,7 +195,7 @@ def test_run(workdir):
             # sh finds the inner sh on PATH, as shutil.which does.
             exepath = shutil.which("sh")
             check("shell alert output", alert["output"],
-                  f"shell sh -c sleep 0.3; true from wdparent (exe={exepath})")
+                  f"Notice shell sh -c sleep 0.3; true from wdparent (exe={exepath})")
             check("shell alert fields", alert["output_fields"], {
                 "proc.cmdline": "sh -c sleep 0.3; true",
                 "proc.pname": "wdparent",
@@ -219,7 +228,8 @@ def test_run(workdir):
         check("marker alert within 1 s", found, True)
         check("no alert for the unrelated opens", [a["rule"] for a in seen], ["Marker"])
         if found:
-            check("marker output", seen[-1]["output"], "marker " + marker)
+            check_time("marker alert", seen[-1])
+            check("marker output", seen[-1]["output"], "Debug marker " + marker)
             check("marker priority", seen[-1]["priority"], "Debug")
     finally:
         check("exit code after SIGTERM", runner.stop(), 0)
@@ -256,7 +266,7 @@ def test_deny_exec(workdir):
             check("denied exec alert", alert, {
                 "rule": "Denied exec",
                 "priority": "Critical",
-                "output": f"Exec of a denied executable killed (exe={denied} "
+                "output": f"Critical Exec of a denied executable killed (exe={denied} "
                           f"cmdline=denied-true --flag pid={pid} user=root)",
                 "output_fields": {"proc.exepath": denied,
                                   "proc.cmdline": "denied-true --flag",
@@ -290,8 +300,10 @@ def test_usage(workdir):
     result = subprocess.run([WARDEN, "sensor", "run", "--help"], capture_output=True,
                             text=True, timeout=30)
     check("--help exit code", result.returncode, 0)
-    check("--help synopsis", "--rules FILE [--rules FILE...] [--deny-exec PATH...] "
-          "[--output FILE]" in result.stdout, True)
+    check("--help synopsis", "--rules FILE [--rules FILE...] [--output FILE] [--types LIST]"
+          in result.stdout, True)
+    check("--help synopsis names --deny-exec", "    [--deny-exec PATH...]\n" in result.stdout,
+          True)
     check("--help names --deny-exec", "--deny-exec PATH" in result.stdout, True)
     result = subprocess.run([WARDEN, "sensor", "run"], capture_output=True, text=True,
                             timeout=30)
@@ -303,6 +315,30 @@ def test_usage(workdir):
                             capture_output=True, text=True, timeout=30)
     check("missing file exit code", result.returncode, 1)
     check("missing file names it", missing in result.stderr, True)
+    # Errors name the file, the line and the offending token; nothing runs.
+    for text, message in [
+        ("- list: a\n  items: [x\n", "{path}:3: did not find expected ',' or ']'"),
+        ("- rule: A\n  desc: a\n  condition: evt.type = open\n  output: x\n"
+         "  priority: info\n- rule: B\n  desc: b\n"
+         "  condition: evt.type = open and proc.name in (a, b\n  output: x\n"
+         "  priority: info\n",
+         "{path}:6: rule 'B': expected ',' or ')' in a list, got 'end of condition' "
+         "at position 38"),
+        ("- macro: m\n  condition: proc.name = x or or y\n- rule: B\n  desc: b\n"
+         "  condition: evt.type = open and m\n  output: x\n  priority: info\n",
+         "{path}:3: rule 'B': in macro 'm': expected a field, macro or '(', got 'or' "
+         "at position 17"),
+        ("- rule: B\n  desc: b\n  condition: evt.type = open and nosuch\n  output: x\n"
+         "  priority: loud\n", "{path}:5: rule 'B' has an unknown priority 'loud'"),
+    ]:
+        bad = os.path.join(workdir, "bad.yaml")
+        with open(bad, "w") as f:
+            f.write(text)
+        result = subprocess.run([WARDEN, "sensor", "run", "--rules", bad],
+                                capture_output=True, text=True, timeout=30)
+        check("bad rule file exit code", result.returncode, 1)
+        check("bad rule file message", result.stderr,
+              "warden sensor: " + message.format(path=bad) + "\n")
     only_skipped = os.path.join(workdir, "skipped.yaml")
     with open(only_skipped, "w") as f:
         f.write("- rule: S\n  desc: x\n  condition: fd.bogus = 1\n  output: x\n"

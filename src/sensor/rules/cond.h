@@ -55,9 +55,20 @@ const char *cond_op_name(enum cond_op op);
 
 enum cond_xform {
 	COND_X_TOLOWER, COND_X_TOUPPER, COND_X_B64, COND_X_BASENAME,
+	COND_X_LEN,       /* a number: elements of a list, bytes of a string */
 };
 
 #define COND_MAX_XFORMS 4
+
+/* Looks the transformer spelled by the len bytes at name up ("toupper");
+ * false for another name. */
+bool cond_xform_lookup(const char *name, size_t len, enum cond_xform *ret);
+
+/* Applies a string transformer (not COND_X_LEN) to the len bytes at s.
+ * Returns a new NUL-terminated string and its length in *ret_len, or NULL
+ * when the value has no result (b64 of a value that is not base64) or
+ * memory runs out. */
+char *cond_xform_apply(enum cond_xform x, const char *s, size_t len, size_t *ret_len);
 
 /* A field reference, with the transformers around it applied innermost first. */
 struct cond_operand {

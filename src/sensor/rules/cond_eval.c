@@ -49,7 +49,7 @@ static bool text_number(const char *s, size_t len, int64_t *ret)
 	return *end == '\0';
 }
 
-static char *xform_apply(enum cond_xform x, const char *s, size_t len, size_t *ret_len)
+char *cond_xform_apply(enum cond_xform x, const char *s, size_t len, size_t *ret_len)
 {
 	char *out = NULL;
 
@@ -81,6 +81,8 @@ static char *xform_apply(enum cond_xform x, const char *s, size_t len, size_t *r
 		*ret_len = n;
 		return (char *)data;
 	}
+	case COND_X_LEN:
+		break;  /* fetch() counts */
 	}
 	return NULL;
 }
@@ -129,9 +131,22 @@ static void fetch(const struct cond_operand *op, cond_getter get, void *ctx, str
 	m->set = true;
 
 	for (size_t x = 0; x < op->nxforms; x++) {
+		if (op->xforms[x] == COND_X_LEN) {
+			/* Falco's len(): the number of elements of a list field, the
+			 * bytes of a string. The parser makes it the last transformer. */
+			int64_t count = fv.kind == COND_V_LIST ? (int64_t)m->n :
+				(int64_t)(m->n ? m->items[0].len : 0);
+
+			mval_free(m);
+			memset(m->owned, 0, sizeof(m->owned));
+			m->n = 1;
+			snprintf(m->numtext[0], sizeof(m->numtext[0]), "%lld", (long long)count);
+			m->items[0] = (struct item){ m->numtext[0], strlen(m->numtext[0]), count, true };
+			break;
+		}
 		for (size_t i = 0; i < m->n; i++) {
 			size_t len = 0;
-			char *out = xform_apply(op->xforms[x], m->items[i].s, m->items[i].len, &len);
+			char *out = cond_xform_apply(op->xforms[x], m->items[i].s, m->items[i].len, &len);
 
 			if (!out) {
 				mval_free(m);
@@ -308,6 +323,19 @@ static bool check(const struct cond_node *node, cond_getter get, void *ctx)
 			node->op == COND_OP_PMATCH ? rhs.n : (rhs.n > 0);
 	}
 
+	if (node->lhs.def && node->lhs.def->index && node->lhs.def->type == COND_FT_LIST &&
+		!node->lhs.nxforms && lhs.n != 1) {
+		/* proc.aname and friends without an index walk the ancestors. As in
+		 * Falco, the check matches when it matches one of them, for every
+		 * operator, so `proc.aname in (nginx)` matches an nginx ancestor. */
+		enum cond_op op = node->op == COND_OP_INTERSECTS ? COND_OP_IN : node->op;
+
+		for (size_t i = 0; i < lhs.n && !result; i++)
+			result = op == COND_OP_NE ?
+				!any_value(COND_OP_EQ, &lhs.items[i], values, nvalues) :
+				any_value(op, &lhs.items[i], values, nvalues);
+		goto out;
+	}
 	switch (node->op) {
 	case COND_OP_IN:
 		/* Every value of the field is in the set. */

@@ -49,11 +49,23 @@ static const struct {
 	enum cond_xform xform;
 } xform_table[] = {
 	{ "tolower", COND_X_TOLOWER }, { "toupper", COND_X_TOUPPER },
-	{ "b64", COND_X_B64 }, { "basename", COND_X_BASENAME },
+	{ "b64", COND_X_B64 }, { "basename", COND_X_BASENAME }, { "len", COND_X_LEN },
 };
 
-/* Transformers of newer Falco releases that this engine does not have yet. */
-static const char *const xform_unsupported[] = { "len", "join", "concat", "getopt" };
+/* Transformers of newer Falco releases that this engine does not have yet,
+ * because Falco's documentation does not describe them yet. */
+static const char *const xform_unsupported[] = { "join", "concat", "getopt" };
+
+bool cond_xform_lookup(const char *name, size_t len, enum cond_xform *ret)
+{
+	for (size_t i = 0; i < WD_ARRAY_LEN(xform_table); i++) {
+		if (strlen(xform_table[i].name) == len && !memcmp(xform_table[i].name, name, len)) {
+			*ret = xform_table[i].xform;
+			return true;
+		}
+	}
+	return false;
+}
 
 const char *cond_op_name(enum cond_op op)
 {
@@ -218,6 +230,11 @@ static int parse_operand(struct parser *p, struct lexer *lx, struct cond_operand
 				return wd_error_set(p->err, WD_EUNSUPPORTED,
 					"transformer '%s' needs a string field, '%.128s' is a %s",
 					xform_table[i].name, ret->field, cond_ftype_name(ret->def->type));
+			/* len() yields a number, which no transformer takes. */
+			if (ret->nxforms && ret->xforms[ret->nxforms - 1] == COND_X_LEN)
+				return wd_error_set(p->err, WD_EUNSUPPORTED,
+					"transformer '%s' needs a string, len(%.128s) is a number",
+					xform_table[i].name, ret->field);
 			ret->xforms[ret->nxforms++] = xform_table[i].xform;
 			return advance(lx, p);
 		}
@@ -311,7 +328,9 @@ static int hex_digit(char c)
 /* Makes each value ready for the operator and the field's type. */
 static int prepare_values(struct parser *p, struct cond_node *node)
 {
-	enum cond_ftype type = node->lhs.def->type;
+	const struct cond_operand *lhs = &node->lhs;
+	bool counted = lhs->nxforms && lhs->xforms[lhs->nxforms - 1] == COND_X_LEN;
+	enum cond_ftype type = counted ? COND_FT_NUMBER : lhs->def->type;
 	bool numeric_op = node->op >= COND_OP_LT && node->op <= COND_OP_GE;
 
 	if (type == COND_FT_NUMBER && !numeric_op && node->op != COND_OP_EQ &&

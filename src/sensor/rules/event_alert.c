@@ -1,5 +1,6 @@
 /* The alert line of a matching rule, in Falco's JSON output format. */
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,20 @@ void event_time_rfc3339(int64_t ns, char *buf, size_t size)
 		tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
 }
 
+void event_time_clock(int64_t ns, char *buf, size_t size)
+{
+	time_t secs = (time_t)(ns / 1000000000);
+	long frac = (long)(ns % 1000000000);
+	struct tm tm;
+
+	if (frac < 0) {
+		frac += 1000000000;
+		secs--;
+	}
+	localtime_r(&secs, &tm);
+	snprintf(buf, size, "%02d:%02d:%02d.%09ld", tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+}
+
 /* A JSON string of len bytes at text; when they are not UTF-8, a copy with
  * every non-ASCII byte replaced by '?'. NULL when memory runs out. */
 static json_t *safe_string(const char *text, size_t len)
@@ -48,88 +63,212 @@ static bool field_char(char c)
 		c == '.' || c == '_';
 }
 
-/* Appends the value of name[arg] as output text and sets it in fields_obj
- * (numbers as numbers, unset as null). Returns 0 or a negative error. */
-static int render_field(struct event_fields *f, const char *key, const char *name,
-	const char *arg, struct wd_buf *out, json_t *fields_obj)
+enum out_kind { OUT_UNSET, OUT_STRING, OUT_NUMBER, OUT_BOOL };
+
+/* One %field of an output, with the transformers around it. */
+struct out_field {
+	char key[256];                    /* "proc.aname[2]", "toupper(user.name)" */
+	char name[256];
+	char arg[128];
+	bool has_arg;
+	enum cond_xform xforms[COND_MAX_XFORMS];  /* outermost first */
+	size_t nxforms;
+};
+
+/* Writes the value of name[arg] into text (a list joined by commas) and
+ * sets *kind, *num and *count (the values of a list, SIZE_MAX for another
+ * value). Returns 0 or a negative error. */
+static int field_text(struct event_fields *f, const struct out_field *of, struct wd_buf *text,
+	enum out_kind *kind, int64_t *num, size_t *count)
 {
 	struct cond_fvalue v = { .kind = COND_V_UNSET };
-	const struct cond_field *def = cond_field_find(name);
-	json_t *jv = NULL;
-	char num[32];
+	const struct cond_field *def = cond_field_find(of->name);
+	char digits[32];
 
+	*kind = OUT_UNSET;
+	*count = SIZE_MAX;
 	if (def && !def->absent)
-		event_fields_get(f, name, arg, &v);
+		event_fields_get(f, of->name, of->has_arg ? of->arg : NULL, &v);
 	switch (v.kind) {
 	case COND_V_UNSET:
-		WD_TRY(wd_buf_append_str(out, "<NA>"));
-		jv = json_null();
 		break;
 	case COND_V_STRING:
-		WD_TRY(wd_buf_append_str(out, v.str));
-		jv = safe_string(v.str, strlen(v.str));
+		*kind = OUT_STRING;
+		WD_TRY(wd_buf_append_str(text, v.str));
 		break;
 	case COND_V_NUMBER:
-		if (def && def->type == COND_FT_BOOL) {
-			WD_TRY(wd_buf_append_str(out, v.num ? "true" : "false"));
-			jv = json_boolean(v.num);
-		} else {
-			snprintf(num, sizeof(num), "%" PRId64, v.num);
-			WD_TRY(wd_buf_append_str(out, num));
-			jv = json_integer(v.num);
-		}
+		*num = v.num;
+		*kind = def && def->type == COND_FT_BOOL ? OUT_BOOL : OUT_NUMBER;
+		if (*kind == OUT_BOOL)
+			snprintf(digits, sizeof(digits), "%s", v.num ? "true" : "false");
+		else
+			snprintf(digits, sizeof(digits), "%" PRId64, v.num);
+		WD_TRY(wd_buf_append_str(text, digits));
 		break;
-	case COND_V_LIST: {
-		size_t start = out->len;
-
+	case COND_V_LIST:
+		*kind = OUT_STRING;
+		*count = v.count;
 		for (size_t i = 0; i < v.count; i++) {
 			if (i)
-				WD_TRY(wd_buf_append_byte(out, ','));
-			WD_TRY(wd_buf_append_str(out, v.items[i]));
+				WD_TRY(wd_buf_append_byte(text, ','));
+			WD_TRY(wd_buf_append_str(text, v.items[i]));
 		}
-		jv = safe_string((const char *)out->data + start, out->len - start);
 		break;
 	}
-	}
-	return json_object_set_new(fields_obj, key, jv) ? -WD_ENOMEM : 0;
+	return 0;
 }
 
-/* Renders format into out, replacing %field and %field[arg]. */
+/* Applies of's transformers, innermost first, to the value in text. */
+static int apply_xforms(const struct out_field *of, struct wd_buf *text, enum out_kind *kind,
+	int64_t *num, size_t count)
+{
+	for (size_t i = of->nxforms; i-- > 0 && *kind != OUT_UNSET;) {
+		size_t len = 0;
+		char *out;
+
+		if (of->xforms[i] == COND_X_LEN) {
+			char digits[32];
+
+			*num = (int64_t)(count != SIZE_MAX ? count : text->len);
+			*kind = OUT_NUMBER;
+			/* A transformer around len() works on its digits. */
+			snprintf(digits, sizeof(digits), "%" PRId64, *num);
+			text->len = 0;
+			WD_TRY(wd_buf_append_str(text, digits));
+			count = SIZE_MAX;
+			continue;
+		}
+		out = cond_xform_apply(of->xforms[i], text->data ? (const char *)text->data : "",
+			text->len, &len);
+		if (!out) {
+			*kind = OUT_UNSET;
+			break;
+		}
+		text->len = 0;
+		WD_TRY(wd_buf_append(text, out, len));
+		free(out);
+		*kind = OUT_STRING;
+		count = SIZE_MAX;
+	}
+	return 0;
+}
+
+/* Appends the value of of as output text and sets it in fields_obj
+ * (numbers as numbers, unset as null). Returns 0 or a negative error. */
+static int render_field(struct event_fields *f, const struct out_field *of,
+	struct wd_buf *out, json_t *fields_obj)
+{
+	struct wd_buf text;
+	enum out_kind kind;
+	int64_t num = 0;
+	size_t count;
+	json_t *jv = NULL;
+	char digits[32];
+	int rc;
+
+	wd_buf_init(&text, 64, OUTPUT_MAX);
+	rc = field_text(f, of, &text, &kind, &num, &count);
+	if (rc == 0)
+		rc = apply_xforms(of, &text, &kind, &num, count);
+	if (rc == 0) {
+		switch (kind) {
+		case OUT_UNSET:
+			rc = wd_buf_append_str(out, "<NA>");
+			jv = json_null();
+			break;
+		case OUT_STRING:
+			rc = wd_buf_append(out, text.data ? text.data : (const uint8_t *)"", text.len);
+			jv = safe_string(text.data ? (const char *)text.data : "", text.len);
+			break;
+		case OUT_NUMBER:
+			snprintf(digits, sizeof(digits), "%" PRId64, num);
+			rc = wd_buf_append_str(out, digits);
+			jv = json_integer(num);
+			break;
+		case OUT_BOOL:
+			rc = wd_buf_append_str(out, num ? "true" : "false");
+			jv = json_boolean(num);
+			break;
+		}
+	}
+	wd_buf_free(&text);
+	if (rc < 0) {
+		json_decref(jv);
+		return rc;
+	}
+	return json_object_set_new(fields_obj, of->key, jv) ? WD_ENOMEM : 0;
+}
+
+/* Parses the %field at p (after the '%'): transformers such as
+ * "toupper(" around a field name, an optional "[arg]", and the closing
+ * parentheses. Returns the end of the token, or NULL when p holds none. */
+static const char *parse_field(const char *p, struct out_field *of)
+{
+	const char *start = p, *name;
+
+	memset(of, 0, sizeof(*of));
+	for (;;) {
+		const char *word = p;
+		enum cond_xform x;
+
+		while (field_char(*p))
+			p++;
+		if (*p != '(' || !cond_xform_lookup(word, (size_t)(p - word), &x))
+			break;
+		if (of->nxforms == COND_MAX_XFORMS)
+			return NULL;
+		of->xforms[of->nxforms++] = x;
+		p++;
+		if (!field_char(*p))
+			return NULL;
+	}
+	/* p is past the field name. A trailing dot ends the sentence. */
+	name = p;
+	while (name > start && field_char(name[-1]))
+		name--;
+	while (p > name && p[-1] == '.')
+		p--;
+	if (p == name)
+		return NULL;
+	snprintf(of->name, sizeof(of->name), "%.*s", (int)(p - name), name);
+	if (*p == '[') {
+		const char *close = strchr(p, ']');
+
+		if (close) {
+			snprintf(of->arg, sizeof(of->arg), "%.*s", (int)(close - p - 1), p + 1);
+			of->has_arg = true;
+			p = close + 1;
+		}
+	}
+	for (size_t i = 0; i < of->nxforms; i++) {
+		if (*p != ')')
+			return NULL;
+		p++;
+	}
+	snprintf(of->key, sizeof(of->key), "%.*s", (int)(p - start), start);
+	return p;
+}
+
+/* Renders format into out, replacing %field, %field[arg] and
+ * %transformer(field). */
 static int render_output(struct event_fields *f, const char *format, struct wd_buf *out,
 	json_t *fields_obj)
 {
 	for (const char *p = format; *p;) {
-		const char *start, *end;
-		char key[256], name[256], arg[128] = "";
-		bool has_arg = false;
+		struct out_field of;
+		const char *end;
 
 		if (*p != '%' || !field_char(p[1])) {
 			WD_TRY(wd_buf_append_byte(out, (uint8_t)*p++));
 			continue;
 		}
-		start = ++p;
-		while (field_char(*p))
-			p++;
-		/* A trailing dot ends the sentence, not the field name. */
-		while (p > start && p[-1] == '.')
-			p--;
-		if (p == start) {
-			WD_TRY(wd_buf_append_byte(out, '%'));
+		end = parse_field(p + 1, &of);
+		if (!end) {
+			WD_TRY(wd_buf_append_byte(out, (uint8_t)*p++));
 			continue;
 		}
-		end = p;
-		snprintf(name, sizeof(name), "%.*s", (int)(end - start), start);
-		if (*p == '[') {
-			const char *close = strchr(p, ']');
-
-			if (close) {
-				snprintf(arg, sizeof(arg), "%.*s", (int)(close - p - 1), p + 1);
-				has_arg = true;
-				p = close + 1;
-			}
-		}
-		snprintf(key, sizeof(key), "%.*s", (int)(p - start), start);
-		WD_TRY(render_field(f, key, name, has_arg ? arg : NULL, out, fields_obj));
+		WD_TRY(render_field(f, &of, out, fields_obj));
+		p = end;
 	}
 	return 0;
 }
@@ -143,7 +282,15 @@ json_t *event_alert_json(const struct rules_rule *rule, struct event_fields *fie
 	bool ok;
 
 	wd_buf_init(&out, 256, OUTPUT_MAX);
+	/* Falco's formatter puts "%evt.time: PRIORITY " before the rule's output
+	 * (falco.yaml's default time_format_iso_8601: false), so evt.time is one
+	 * of the output fields too. */
+	event_time_clock(fields->time_ns, when, sizeof(when));
 	ok = alert && fields_obj && tags &&
+		wd_buf_append_str(&out, when) == 0 && wd_buf_append_str(&out, ": ") == 0 &&
+		wd_buf_append_str(&out, rules_priority_name(rule->priority)) == 0 &&
+		wd_buf_append_byte(&out, ' ') == 0 &&
+		!json_object_set_new(fields_obj, "evt.time", json_integer(fields->time_ns)) &&
 		render_output(fields, rule->output ? rule->output : "", &out, fields_obj) == 0;
 	for (size_t i = 0; ok && i < rule->ntags; i++)
 		ok = !json_array_append_new(tags, json_string(rule->tags[i]));

@@ -143,6 +143,13 @@ void event_fields_init(struct event_fields *fields, const struct sensor_event *e
 		} else {
 			snprintf(fields->fd_name, sizeof(fields->fd_name), "%s", path);
 		}
+		/* Falco resolves "." and ".."; fd.nameraw keeps the path as given. */
+		if (strstr(fields->fd_name, "/.") || strstr(fields->fd_name, "//")) {
+			char clean[sizeof(fields->fd_name)];
+
+			proc_path_normalize(fields->fd_name, clean, sizeof(clean));
+			memcpy(fields->fd_name, clean, sizeof(clean));
+		}
 	} else if (h->type == SENSOR_EVENT_CONNECT) {
 		char ip[INET6_ADDRSTRLEN] = "";
 		int family = event->connect.family == AF_INET6 ? AF_INET6 : AF_INET;
@@ -193,18 +200,6 @@ static void set_owned(struct event_fields *f, struct cond_fvalue *ret, char *s)
 	set_str(ret, s);
 }
 
-/* Returns a new copy of dir that ends with a slash, or NULL. */
-static char *dir_with_slash(const char *dir)
-{
-	size_t len = strlen(dir);
-	bool slash = len && dir[len - 1] == '/';
-	char *s = malloc(len + 2);
-
-	if (s)
-		snprintf(s, len + 2, "%s%s", dir, slash ? "" : "/");
-	return s;
-}
-
 /* "name arg1 arg2", as Falco prints proc.cmdline. */
 static char *cmdline_of(const struct proc_entry *e)
 {
@@ -239,32 +234,74 @@ static bool event_new_fd(const struct sensor_event *event, int64_t *ret)
 	}
 }
 
+/* The remote end of a connect, which is the server: the event does not
+ * carry the local address and port. */
+static void get_connect(struct event_fields *f, const char *field, struct cond_fvalue *ret)
+{
+	const struct sensor_connect_payload *c = &f->event->connect;
+
+	if (!strcmp(field, "fd.rport") || !strcmp(field, "fd.sport")) {
+		set_num(ret, c->port);
+	} else if (!strcmp(field, "fd.rip") || !strcmp(field, "fd.sip")) {
+		char *ip = malloc(INET6_ADDRSTRLEN);
+
+		if (ip && !inet_ntop(c->family == AF_INET6 ? AF_INET6 : AF_INET, c->addr, ip,
+			INET6_ADDRSTRLEN)) {
+			free(ip);
+			ip = NULL;
+		}
+		set_owned(f, ret, ip);
+	} else if (!strcmp(field, "fd.sockfamily")) {
+		set_str(ret, "ip");
+	}
+}
+
 static void get_fd(struct event_fields *f, const char *field, struct cond_fvalue *ret)
 {
 	uint32_t type = f->event->header.type;
 	const char *slash;
 	int64_t fd;
 
-	/* Falco gives a failed call's fd.num as -1, whatever the errno. */
 	if (!strcmp(field, "fd.num")) {
-		if (event_new_fd(f->event, &fd))
-			set_num(ret, fd < 0 ? -1 : fd);
+		if (type == SENSOR_EVENT_CONNECT)
+			set_num(ret, f->event->connect.fd);
+		else if (event_new_fd(f->event, &fd))
+			set_num(ret, fd);
 		return;
 	}
-	/* NOTE: an open of a directory without O_DIRECTORY also counts as
-	 * 'f', because the event does not carry the file's type. */
-	if (!strcmp(field, "fd.typechar") && type == SENSOR_EVENT_OPEN) {
-		set_str(ret, f->event->open.flags & O_DIRECTORY ? "d" : "f");
+	if (type != SENSOR_EVENT_OPEN && type != SENSOR_EVENT_CONNECT) {
+		/* accept and memfd_create name their new descriptor too. */
+		if (!strcmp(field, "fd.name") && f->fd_name[0])
+			set_str(ret, f->fd_name);
 		return;
 	}
-	if (!f->fd_name[0])
-		return;
 	if (!strcmp(field, "fd.name")) {
 		set_str(ret, f->fd_name);
 		return;
 	}
-	if (type != SENSOR_EVENT_OPEN)
+	if (!strcmp(field, "fd.typechar") || !strcmp(field, "fd.type")) {
+		/* An open names a file, or a directory with O_DIRECTORY. A connect
+		 * names an IPv4 or IPv6 socket. */
+		static const char *const names[][2] = {
+			{ "file", "f" }, { "directory", "d" }, { "ipv4", "4" }, { "ipv6", "6" },
+		};
+		size_t kind;
+
+		if (type == SENSOR_EVENT_OPEN)
+			kind = (f->event->open.flags & O_DIRECTORY) ? 1 : 0;
+		else
+			kind = f->event->connect.family == AF_INET6 ? 3 : 2;
+		set_str(ret, names[kind][!strcmp(field, "fd.typechar")]);
 		return;
+	}
+	if (type == SENSOR_EVENT_CONNECT) {
+		get_connect(f, field, ret);
+		return;
+	}
+	if (!strcmp(field, "fd.nameraw")) {
+		set_str(ret, f->event->open.path);
+		return;
+	}
 	slash = strrchr(f->fd_name, '/');
 	if (!strcmp(field, "fd.filename")) {
 		set_str(ret, slash ? slash + 1 : f->fd_name);
@@ -278,6 +315,8 @@ static void get_fd(struct event_fields *f, const char *field, struct cond_fvalue
 static bool event_ret(const struct sensor_event *event, int64_t *ret)
 {
 	switch (event->header.type) {
+	/* The sensor reports only execs that succeeded. */
+	case SENSOR_EVENT_EXEC: *ret = 0; return true;
 	case SENSOR_EVENT_OPEN: *ret = event->open.ret; return true;
 	case SENSOR_EVENT_ACCEPT: *ret = event->accept.ret; return true;
 	case SENSOR_EVENT_LISTEN: *ret = event->listen.ret; return true;
@@ -600,6 +639,130 @@ static void get_evt(struct event_fields *f, const char *field, const char *arg,
 	}
 }
 
+/* One ancestor's value of proc.aname, proc.aexe or proc.aexepath. */
+static const char *ancestor_value(const char *field, const struct proc_entry *a)
+{
+	if (!strcmp(field, "proc.aname"))
+		return a->comm;
+	if (!strcmp(field, "proc.aexe"))
+		return a->argv0;
+	return a->exepath;
+}
+
+/* proc.aname[N] (N = 0 is the process itself, 1 its parent) or, without N,
+ * every ancestor, the parent first. proc.apid[N] is a number. */
+static void get_ancestors(struct event_fields *f, const char *field, const char *arg,
+	const struct proc_entry *self, const struct proc_entry *parent, struct cond_fvalue *ret)
+{
+	bool pid = !strcmp(field, "proc.apid");
+
+	if (arg) {
+		char *end = NULL;
+		unsigned long level = strtoul(arg, &end, 10);
+		const struct proc_entry *a;
+
+		if (*end || end == arg || level >= PROC_MAX_DEPTH)
+			return;
+		a = self ? ancestor(f->procs, self, (unsigned)level) : NULL;
+		if (a && pid)
+			set_num(ret, a->pid);
+		else if (a)
+			set_str(ret, ancestor_value(field, a));
+		return;
+	}
+	ret->count = 0;
+	for (const struct proc_entry *a = parent; a && ret->count < PROC_MAX_DEPTH;
+		a = ancestor(f->procs, a, 1)) {
+		const char *value;
+
+		if (pid) {
+			snprintf(f->pids[ret->count], sizeof(f->pids[0]), "%u", a->pid);
+			value = f->pids[ret->count];
+		} else {
+			value = ancestor_value(field, a);
+		}
+		if (value)
+			f->items[ret->count++] = value;
+	}
+	ret->kind = COND_V_LIST;
+	ret->items = f->items;
+}
+
+/* Fields of the process's context: working directory, terminal, session,
+ * login uid and container. */
+static void get_context(struct event_fields *f, const char *field,
+	const struct proc_entry *self, struct cond_fvalue *ret)
+{
+	const struct sensor_event_header *h = &f->event->header;
+
+	if (!strcmp(field, "thread.tid")) {
+		set_num(ret, h->tid);
+		return;
+	}
+	if (!strcmp(field, "proc.cwd")) {
+		char link[128], cwd[SENSOR_EXEC_CWD_MAX + 1];
+		ssize_t n = -1;
+
+		/* At an exec, the directory the kernel read with it; otherwise the
+		 * current one, or the last exec's when the process is gone. */
+		if (h->type != SENSOR_EVENT_EXEC || !self || !self->cwd) {
+			snprintf(link, sizeof(link), "%s/%u/cwd", f->procs->proc_root, h->pid);
+			n = readlink(link, cwd, sizeof(cwd) - 2);
+		}
+		if (n <= 0 && self && self->cwd && strlen(self->cwd) < sizeof(cwd) - 1)
+			n = snprintf(cwd, sizeof(cwd), "%s", self->cwd);
+		if (n <= 0)
+			return;
+		/* Falco ends the directory with a slash. */
+		if (cwd[n - 1] != '/')
+			cwd[n++] = '/';
+		cwd[n] = '\0';
+		set_owned(f, ret, wd_strdup(cwd));
+		return;
+	}
+	if (!self)
+		return;
+	if (!strcmp(field, "proc.tty")) {
+		set_num(ret, self->tty);
+	} else if (!strcmp(field, "proc.sid")) {
+		set_num(ret, self->sid);
+	} else if (!strcmp(field, "proc.vpgid")) {
+		set_num(ret, self->pgid);
+	} else if (!strcmp(field, "user.loginuid")) {
+		/* Falco shows the kernel's unset value as -1. */
+		set_num(ret, self->loginuid == UINT32_MAX ? -1 : (int64_t)self->loginuid);
+	} else if (!strcmp(field, "user.loginname") && self->loginuid != UINT32_MAX) {
+		struct passwd pw, *found = NULL;
+		char buf[1024];
+
+		if (!getpwuid_r(self->loginuid, &pw, buf, sizeof(buf), &found) && found)
+			set_owned(f, ret, wd_strdup(found->pw_name));
+	} else if (!strcmp(field, "proc.duration")) {
+		/* Both clocks count from boot; the event's stops in a suspend. */
+		if (self->start_ns && h->timestamp_ns >= self->start_ns)
+			set_num(ret, (int64_t)(h->timestamp_ns - self->start_ns));
+	} else if (!strncmp(field, "thread.cap_", 11)) {
+		uint64_t mask = self->cap_inheritable;
+		char *buf = malloc(1024);
+
+		if (!strcmp(field, "thread.cap_permitted"))
+			mask = self->cap_permitted;
+		else if (!strcmp(field, "thread.cap_effective"))
+			mask = self->cap_effective;
+
+		if (buf)
+			proc_caps_name(mask, buf, 1024);
+		set_owned(f, ret, buf);
+	} else if (!strcmp(field, "proc.is_exe_from_memfd")) {
+		set_num(ret, self->exe_memfd);
+	} else if (!strcmp(field, "container.id")) {
+		set_str(ret, self->container_id[0] ? self->container_id : "host");
+	} else if (!strcmp(field, "container.name") && !self->container_id[0]) {
+		/* Without a runtime to ask, only the host's name is known. */
+		set_str(ret, "host");
+	}
+}
+
 void event_fields_get(void *ctx, const char *field, const char *arg, struct cond_fvalue *ret)
 {
 	struct event_fields *f = ctx;
@@ -638,36 +801,26 @@ void event_fields_get(void *ctx, const char *field, const char *arg, struct cond
 	} else if (!strcmp(field, "proc.pcmdline")) {
 		if (parent)
 			set_owned(f, ret, cmdline_of(parent));
-	} else if (!strcmp(field, "proc.aname")) {
-		if (arg) {
-			char *end = NULL;
-			unsigned long level = strtoul(arg, &end, 10);
-			const struct proc_entry *a;
-
-			if (*end || end == arg || level >= PROC_MAX_DEPTH)
-				return;
-			a = self ? ancestor(f->procs, self, (unsigned)level) : NULL;
-			set_str(ret, a ? a->comm : NULL);
-			return;
-		}
-		/* Without an index: every ancestor, the parent first. */
-		ret->count = 0;
-		for (const struct proc_entry *a = parent; a && ret->count < PROC_MAX_DEPTH;
-			a = ancestor(f->procs, a, 1))
-			f->items[ret->count++] = a->comm;
-		ret->kind = COND_V_LIST;
-		ret->items = f->items;
-	} else if (!strcmp(field, "proc.cwd")) {
-		/* Falco ends the directory with a slash: "/root/", and "/" itself. */
-		if (self && self->cwd)
-			set_owned(f, ret, dir_with_slash(self->cwd));
-	} else if (!strcmp(field, "proc.tty")) {
-		if (self)
-			set_num(ret, self->tty);
+	} else if (!strcmp(field, "proc.aname") || !strcmp(field, "proc.apid") ||
+		!strcmp(field, "proc.aexe") || !strcmp(field, "proc.aexepath")) {
+		get_ancestors(f, field, arg, self, parent, ret);
+	} else if (!strcmp(field, "proc.pexe")) {
+		set_str(ret, parent ? parent->argv0 : NULL);
+	} else if (!strcmp(field, "proc.pexepath")) {
+		set_str(ret, parent ? parent->exepath : NULL);
+	} else if (!strncmp(field, "proc.", 5) || !strncmp(field, "thread.", 7) ||
+		!strncmp(field, "container.", 10) || !strncmp(field, "user.login", 10)) {
+		get_context(f, field, self, ret);
 	} else if (!strcmp(field, "user.uid")) {
 		set_num(ret, h->uid);
 	} else if (!strcmp(field, "group.gid")) {
 		set_num(ret, h->gid);
+	} else if (!strcmp(field, "group.name")) {
+		struct group gr, *found = NULL;
+		char buf[4096];
+
+		if (!getgrgid_r(h->gid, &gr, buf, sizeof(buf), &found) && found)
+			set_owned(f, ret, wd_strdup(found->gr_name));
 	} else if (!strcmp(field, "user.name")) {
 		struct passwd pw, *found = NULL;
 		char buf[1024];

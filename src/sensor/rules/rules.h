@@ -55,6 +55,15 @@ struct rules_exception {
 	size_t nvalues;
 };
 
+/* A `warden:` section of a rule item: warden's own settings for the rule
+ * (its responses), which Falco ignores. Read with the document of the file
+ * that added it; file names that file in messages. */
+struct rules_extension {
+	const yaml_node_t *node;
+	const yaml_document_t *doc;
+	const char *file;
+};
+
 struct rules_rule {
 	char *name;
 	char *desc;
@@ -69,6 +78,8 @@ struct rules_rule {
 	size_t nexceptions;
 	const char *file;              /* where it was defined, for messages */
 	size_t line;
+	struct rules_extension *warden; /* `warden:` sections, in load order */
+	size_t nwarden;
 
 	/* Set by rules_compile. */
 	enum rules_status status;

@@ -431,6 +431,26 @@ static int exceptions_set(struct load *ld, struct rules_rule *rule, const yaml_n
 	return 0;
 }
 
+/* Keeps a `warden:` section for the response module to read: appended
+ * sections add to the earlier ones, others replace them. */
+static int warden_set(struct load *ld, struct rules_rule *rule, const yaml_node_t *node,
+	bool append)
+{
+	struct rules_extension *grown;
+
+	if (!append)
+		rule->nwarden = 0;
+	if (rule->nwarden >= RULES_MAX_FILES)
+		return fail(ld, node, WD_ETOOBIG, "rule '%.64s' has more than %d 'warden' sections",
+			rule->name, RULES_MAX_FILES);
+	grown = wd_reallocarray(rule->warden, rule->nwarden + 1, sizeof(*grown));
+	if (!grown)
+		return wd_error_set(ld->err, WD_ENOMEM, "out of memory");
+	rule->warden = grown;
+	grown[rule->nwarden++] = (struct rules_extension){ node, ld->doc, ld->file };
+	return 0;
+}
+
 static int rule_new(struct load *ld, const yaml_node_t *item, const char *name,
 	struct rules_rule **ret)
 {
@@ -477,12 +497,13 @@ static int load_rule(struct load *ld, const yaml_node_t *item)
 {
 	static const char *const keys[] = { "condition", "output", "desc", "priority", "tags",
 		"exceptions", "enabled", "warn_evttypes", "skip-if-unknown-filter", "capture",
-		"capture_duration", NULL };
+		"capture_duration", "warden", NULL };
 	const char *name;
 	const char *priority;
 	const yaml_node_t *enabled = map_get(ld, item, "enabled");
 	const yaml_node_t *tags = map_get(ld, item, "tags");
 	const yaml_node_t *exceptions = map_get(ld, item, "exceptions");
+	const yaml_node_t *warden = map_get(ld, item, "warden");
 	struct rules_rule *rule;
 	struct mode m;
 
@@ -532,6 +553,8 @@ static int load_rule(struct load *ld, const yaml_node_t *item)
 		WD_TRY(tags_set(ld, rule, tags, key_how(ld, &m, "tags") == HOW_APPEND));
 	if (exceptions)
 		WD_TRY(exceptions_set(ld, rule, exceptions, key_how(ld, &m, "exceptions") == HOW_APPEND));
+	if (warden)
+		WD_TRY(warden_set(ld, rule, warden, key_how(ld, &m, "warden") == HOW_APPEND));
 	return 0;
 }
 

@@ -28,6 +28,7 @@ void rules_rule_clear(struct rules_rule *rule)
 		free(rule->exceptions[i].values);
 	}
 	free(rule->exceptions);
+	free(rule->warden);
 	free(rule->reason);
 	free(rule->absent);
 	free(rule->full_condition);

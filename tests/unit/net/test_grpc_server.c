@@ -15,6 +15,7 @@
 #include <event2/thread.h>
 #include <pthread.h>
 #include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -514,6 +515,43 @@ static void test_grpc_c_timeout(void **state)
 	grpc_client_free(client);
 }
 
+static void *write_cancel_later(void *arg)
+{
+	int *fd = arg;
+
+	usleep(200 * 1000);
+	if (eventfd_write(*fd, 1) < 0)
+		fprintf(stderr, "eventfd_write failed\n");
+	return NULL;
+}
+
+/* A stream that would run for the whole 5 s ends once the cancel
+ * descriptor is written from another thread. */
+static void test_grpc_c_cancel_fd(void **state)
+{
+	struct grpc_client *client = connect_client();
+	struct grpc_call_status status;
+	struct received r = { 0 };
+	struct timespec start;
+	struct wd_error err;
+	pthread_t writer;
+	int fd = eventfd(0, EFD_CLOEXEC);
+
+	(void)state;
+	assert_true(fd >= 0);
+	grpc_client_set_cancel_fd(client, fd);
+	assert_int_equal(pthread_create(&writer, NULL, write_cancel_later, &fd), 0);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	assert_int_equal(grpc_client_stream(client, "/Test/Forever", NULL, 0, NULL, 0, 5000,
+		on_message, &r, &status, &err), WD_EUNAVAILABLE);
+	assert_string_equal(wd_error_text(&err), "gRPC call cancelled by the caller");
+	assert_int_equal(r.count, 1);
+	assert_true(elapsed_ms(&start) < 2000);
+	pthread_join(writer, NULL);
+	grpc_client_free(client);
+	close(fd);
+}
+
 static void *concurrent_call(void *arg)
 {
 	struct received *r = arg;
@@ -777,6 +815,7 @@ int main(void)
 		cmocka_unit_test(test_grpc_c_stream),
 		cmocka_unit_test(test_grpc_c_cancel_fires_close_cb),
 		cmocka_unit_test(test_grpc_c_timeout),
+		cmocka_unit_test(test_grpc_c_cancel_fd),
 		cmocka_unit_test(test_grpc_c_concurrent_streams),
 		cmocka_unit_test(test_grpc_python_peer),
 	};

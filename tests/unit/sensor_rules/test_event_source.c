@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -69,6 +70,70 @@ static void test_cmdline_split(void **state)
 	expect_split("\0", 1, NULL, NULL);
 	expect_split("top", 3, "top", NULL);
 	expect_split("x\0\0y\0", 5, "x", " y");
+}
+
+static void expect_container(const char *text, const char *id, const char *path)
+{
+	char got[PROC_CONTAINER_ID_LEN + 1];
+	char *got_path = NULL;
+
+	assert_int_equal(proc_cgroup_parse(text, strlen(text), got, &got_path), 0);
+	assert_string_equal(got, id);
+	if (path)
+		assert_string_equal(got_path, path);
+	else
+		assert_null(got_path);
+	free(got_path);
+}
+
+#define HEX64 "f00dcafe0123456789abcdef0123456789abcdef0123456789abcdef01234567"
+
+/* The cgroup names of docker, containerd, cri-o and podman give the short
+ * container id; a host process has none. */
+static void test_cgroup_container(void **state)
+{
+	(void)state;
+	expect_container("0::/system.slice/docker-" HEX64 ".scope\n", "f00dcafe0123",
+		"/system.slice/docker-" HEX64 ".scope");
+	expect_container("12:pids:/docker/" HEX64 "\n0::/\n", "f00dcafe0123", "/");
+	expect_container("0::/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod1.slice/"
+		"cri-containerd-" HEX64 ".scope\n", "f00dcafe0123",
+		"/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod1.slice/"
+		"cri-containerd-" HEX64 ".scope");
+	expect_container("0::/kubepods.slice/crio-" HEX64 ".scope\n", "f00dcafe0123",
+		"/kubepods.slice/crio-" HEX64 ".scope");
+	expect_container("0::/machine.slice/libpod-" HEX64 ".scope/container\n", "f00dcafe0123",
+		"/machine.slice/libpod-" HEX64 ".scope/container");
+	expect_container("0::/user.slice/user-1000.slice/session-2.scope\n", "",
+		"/user.slice/user-1000.slice/session-2.scope");
+	/* Named like a container below a user's own manager: not one. */
+	expect_container("0::/user.slice/user-1000.slice/user@1000.service/docker-" HEX64 ".scope\n",
+		"", "/user.slice/user-1000.slice/user@1000.service/docker-" HEX64 ".scope");
+	expect_container("garbage", "", NULL);
+	expect_container("", "", NULL);
+}
+
+static void expect_normal(const char *path, const char *expected)
+{
+	char buf[64];
+
+	proc_path_normalize(path, buf, sizeof(buf));
+	assert_string_equal(buf, expected);
+}
+
+static void test_path_normalize(void **state)
+{
+	(void)state;
+	expect_normal("/etc/../etc/../etc/passwd", "/etc/passwd");
+	expect_normal("/etc//./shadow", "/etc/shadow");
+	expect_normal("/../../etc", "/etc");
+	expect_normal("/a/b/..", "/a");
+	expect_normal("/a/..", "/");
+	expect_normal("/", "/");
+	expect_normal("a/./b/../c", "a/c");
+	expect_normal("a/../..", "..");
+	expect_normal("../../x", "../../x");
+	expect_normal("./", ".");
 }
 
 static void test_types(void **state)
@@ -191,11 +256,19 @@ static int setup(void **state)
 	WRITE_LITERAL(fx->root, "1/status",
 		"Name:\tinit\nPPid:\t0\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n");
 	WRITE_LITERAL(fx->root, "1/cmdline", "/sbin/init\0splash\0");
+	WRITE_LITERAL(fx->root, "1/cgroup", "0::/init.scope\n");
+	WRITE_LITERAL(fx->root, "1/loginuid", "4294967295");
 	make_dir(fx->root, "100");
-	WRITE_LITERAL(fx->root, "100/status",
-		"Name:\tpython3\nUmask:\t0022\nPPid:\t1\nUid:\t1000\t1000\t1000\t1000\n"
-		"Gid:\t100\t100\t100\t100\n");
 	WRITE_LITERAL(fx->root, "100/cmdline", "python3\0test.py\0");
+	WRITE_LITERAL(fx->root, "100/cgroup", "0::/system.slice/docker-"
+		"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.scope\n");
+	/* A comm with blanks and parentheses does not shift the fields. */
+	WRITE_LITERAL(fx->root, "100/stat", "100 (py (3) x) S 1 100 90 34817 100 4194304 0 0 0 0 5 6 0 0 20 0 1 0 "
+		"12345 1000 200\n");
+	WRITE_LITERAL(fx->root, "100/loginuid", "0");
+	WRITE_LITERAL(fx->root, "100/status", "Name:\tpython3\nUmask:\t0022\nPPid:\t1\n"
+		"Uid:\t1000\t1000\t1000\t1000\nGid:\t100\t100\t100\t100\n"
+		"CapInh:\t0000000000000000\nCapPrm:\t0000000000010021\nCapEff:\t0000000000010001\n");
 	/* Not a process: skipped. */
 	make_dir(fx->root, "self1");
 	make_dir(fx->root, "200");
@@ -256,6 +329,16 @@ static void expect_num(struct event_fields *f, const char *field, int64_t expect
 	assert_int_equal(v.num, expected);
 }
 
+static void expect_num_arg(struct event_fields *f, const char *field, const char *arg,
+	int64_t expected)
+{
+	struct cond_fvalue v = { .kind = COND_V_UNSET };
+
+	event_fields_get(f, field, arg, &v);
+	assert_int_equal(v.kind, COND_V_NUMBER);
+	assert_int_equal(v.num, expected);
+}
+
 /* Seeds from the fixture, then python3 (100) forks 200, which runs sh. */
 static void run_shell(struct fixture *fx)
 {
@@ -274,6 +357,18 @@ static void run_shell(struct fixture *fx)
 	assert_string_equal(e->argv0, "python3");
 	assert_string_equal(e->args, "test.py");
 
+	/* A new thread of python3 leaves its entry as it was. */
+	header(&event, SENSOR_EVENT_FORK, 100, 1, "python3");
+	event.fork.child_pid = 100;
+	event.fork.child_tid = 101;
+	assert_int_equal(proc_table_apply(&fx->table, &event), 0);
+	e = proc_table_get(&fx->table, 100);
+	assert_non_null(e);
+	assert_int_equal(e->ppid, 1);
+	assert_string_equal(e->argv0, "python3");
+	assert_string_equal(e->args, "test.py");
+	assert_int_equal(fx->table.count, 2);
+
 	header(&event, SENSOR_EVENT_FORK, 100, 1, "python3");
 	event.fork.child_pid = 200;
 	event.fork.child_tid = 200;
@@ -285,7 +380,22 @@ static void run_shell(struct fixture *fx)
 
 	header(&event, SENSOR_EVENT_EXEC, 200, 100, "sh");
 	snprintf(event.exec.filename, sizeof(event.exec.filename), "/usr/bin/sh");
+	/* The kernel reports the terminal it inherited from python3. */
+	event.exec.tty = 34817;
 	assert_int_equal(proc_table_apply(&fx->table, &event), 0);
+
+	/* A new thread of python3 leaves its entry as it was. */
+	header(&event, SENSOR_EVENT_FORK, 100, 1, "python3");
+	event.fork.child_pid = 100;
+	event.fork.child_tid = 101;
+	assert_int_equal(proc_table_apply(&fx->table, &event), 0);
+	e = proc_table_get(&fx->table, 100);
+	assert_non_null(e);
+	assert_int_equal(e->ppid, 1);
+	assert_string_equal(e->argv0, "python3");
+	assert_string_equal(e->args, "test.py");
+	assert_string_equal(e->container_id, "0123456789ab");
+	assert_int_equal(fx->table.count, 3);
 }
 
 static void test_exec_fields(void **state)
@@ -323,13 +433,60 @@ static void test_exec_fields(void **state)
 	expect_num(&f, "user.uid", 0);
 	expect_str(&f, "user.name", NULL, "root");
 	expect_num(&f, "group.gid", 0);
+	expect_num(&f, "thread.tid", 200);
+	expect_str(&f, "proc.cwd", NULL, "/home/u/");
+	expect_str(&f, "proc.pexepath", NULL, NULL);
+	expect_str(&f, "proc.pexe", NULL, "python3");
+	expect_str(&f, "proc.aexe", "2", "/sbin/init");
+	expect_str(&f, "proc.aexepath", "0", "/usr/bin/sh");
+	expect_num_arg(&f, "proc.apid", "1", 100);
+	expect_num_arg(&f, "proc.apid", "2", 1);
+	v.kind = COND_V_UNSET;
+	event_fields_get(&f, "proc.apid", NULL, &v);
+	assert_int_equal(v.kind, COND_V_LIST);
+	assert_int_equal(v.count, 2);
+	assert_string_equal(v.items[0], "100");
+	assert_string_equal(v.items[1], "1");
+	/* The fork copied python3's container, terminal, session and login. */
+	expect_str(&f, "container.id", NULL, "0123456789ab");
+	expect_str(&f, "container.name", NULL, NULL);
+	expect_str(&f, "container.image", NULL, NULL);
+	expect_num(&f, "proc.tty", 34817);
+	expect_num(&f, "proc.sid", 90);
+	expect_num(&f, "proc.vpgid", 100);
+	expect_num(&f, "user.loginuid", 0);
+	expect_str(&f, "thread.cap_permitted", NULL, "CAP_CHOWN CAP_KILL CAP_SYS_MODULE");
+	expect_str(&f, "thread.cap_effective", NULL, "CAP_CHOWN CAP_SYS_MODULE");
+	expect_str(&f, "thread.cap_inheritable", NULL, "");
+	expect_num(&f, "proc.duration", 0);  /* the fork had the same time */
+	expect_num(&f, "proc.is_exe_from_memfd", 0);
+	expect_str(&f, "evt.res", NULL, "SUCCESS");
+	expect_str(&f, "group.name", NULL, "root");
+	expect_str(&f, "user.loginname", NULL, "root");
 	/* Open-only and unknown fields stay unset. */
 	expect_str(&f, "fd.name", NULL, NULL);
+	expect_str(&f, "fd.num", NULL, NULL);
 	expect_str(&f, "evt.arg.flags", NULL, NULL);
-	expect_str(&f, "proc.cwd", NULL, "/home/u/");
 	v.kind = COND_V_UNSET;
 	event_fields_get(&f, "evt.is_open_read", NULL, &v);
 	assert_int_equal(v.kind, COND_V_UNSET);
+	event_fields_clear(&f);
+
+	/* python3's start comes from its stat. */
+	header(&event, SENSOR_EVENT_OPEN, 100, 1, "python3");
+	event_fields_init(&f, &event, &fx->table, 0);
+	expect_num(&f, "proc.duration",
+		1700000000123456789LL - 12345LL * (1000000000LL / sysconf(_SC_CLK_TCK)));
+	event_fields_clear(&f);
+
+	/* init runs on the host, without a login uid. */
+	header(&event, SENSOR_EVENT_EXEC, 1, 0, "init");
+	event_fields_init(&f, &event, &fx->table, 0);
+	expect_str(&f, "container.id", NULL, "host");
+	expect_str(&f, "container.name", NULL, "host");
+	expect_num(&f, "user.loginuid", -1);
+	expect_str(&f, "user.loginname", NULL, NULL);
+	expect_num(&f, "proc.tty", 0);
 	event_fields_clear(&f);
 
 	/* The exit takes the process out of the table. */
@@ -381,6 +538,31 @@ static void test_open_fields(void **state)
 	expect_str(&f, "fd.directory", NULL, "/");
 	expect_str(&f, "fd.filename", NULL, "vmlinuz");
 	event_fields_clear(&f);
+
+	/* fd.name resolves "..", fd.nameraw keeps it; a failed open. */
+	event.open.ret = -2;
+	snprintf(event.open.path, sizeof(event.open.path), "../u/../../etc/passwd");
+	event_fields_init(&f, &event, &fx->table, 0);
+	expect_str(&f, "fd.name", NULL, "/etc/passwd");
+	expect_str(&f, "fd.nameraw", NULL, "../u/../../etc/passwd");
+	expect_num(&f, "fd.num", -2);
+	expect_str(&f, "fd.typechar", NULL, "f");
+	expect_str(&f, "fd.type", NULL, "file");
+	expect_str(&f, "evt.res", NULL, "ENOENT");
+	expect_num(&f, "evt.rawres", -2);
+	expect_num(&f, "evt.failed", 1);
+	event_fields_clear(&f);
+
+	event.open.ret = 3;
+	event.open.flags = O_RDONLY | O_DIRECTORY;
+	snprintf(event.open.path, sizeof(event.open.path), "/etc");
+	event_fields_init(&f, &event, &fx->table, 0);
+	expect_num(&f, "fd.num", 3);
+	expect_str(&f, "fd.typechar", NULL, "d");
+	expect_str(&f, "fd.type", NULL, "directory");
+	expect_str(&f, "evt.res", NULL, "SUCCESS");
+	expect_num(&f, "evt.failed", 0);
+	event_fields_clear(&f);
 }
 
 static void test_connect_fields(void **state)
@@ -399,6 +581,18 @@ static void test_connect_fields(void **state)
 	expect_str(&f, "evt.type", NULL, "connect");
 	expect_str(&f, "fd.name", NULL, "127.0.0.1:8080");
 	expect_str(&f, "fd.directory", NULL, NULL);
+	expect_str(&f, "fd.nameraw", NULL, NULL);
+	expect_str(&f, "fd.typechar", NULL, "4");
+	expect_str(&f, "fd.type", NULL, "ipv4");
+	expect_num(&f, "fd.num", 0);
+	expect_str(&f, "fd.rip", NULL, "127.0.0.1");
+	expect_str(&f, "fd.sip", NULL, "127.0.0.1");
+	expect_num(&f, "fd.rport", 8080);
+	expect_num(&f, "fd.sport", 8080);
+	expect_str(&f, "fd.sockfamily", NULL, "ip");
+	expect_str(&f, "fd.lip", NULL, NULL);
+	expect_str(&f, "fd.lport", NULL, NULL);
+	expect_str(&f, "fd.l4proto", NULL, NULL);
 	event_fields_clear(&f);
 
 	event.connect.family = AF_INET6;
@@ -406,6 +600,8 @@ static void test_connect_fields(void **state)
 	memcpy(event.connect.addr, v6, sizeof(v6));
 	event_fields_init(&f, &event, &fx->table, 0);
 	expect_str(&f, "fd.name", NULL, "2001:db8::1:443");
+	expect_str(&f, "fd.typechar", NULL, "6");
+	expect_str(&f, "fd.rip", NULL, "2001:db8::1");
 	event_fields_clear(&f);
 }
 
@@ -450,7 +646,7 @@ static void test_exec_args_from_kernel(void **state)
 	expect_str(&f, "proc.args", NULL, "a b c");
 	expect_str(&f, "proc.cmdline", NULL, "true a b c");
 	expect_num(&f, "proc.tty", 34817);
-	expect_str(&f, "evt.res", NULL, NULL);
+	expect_str(&f, "evt.res", NULL, "SUCCESS");
 	/* The fixture's cwd link: no exec of pid 200 carried a directory. */
 	expect_str(&f, "proc.cwd", NULL, "/home/u/");
 	event_fields_clear(&f);
@@ -668,13 +864,50 @@ static void test_alert_json(void **state)
 	text = json_dumps(alert, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	assert_string_equal(text,
 		"{\"time\":\"2023-11-14T22:13:20.123456789Z\",\"rule\":\"Read shadow\","
-		"\"priority\":\"Warning\",\"output\":\"cat read /etc/shadow (user=root uid=0 "
+		"\"priority\":\"Warning\",\"output\":\"22:13:20.123456789: Warning cat read /etc/shadow (user=root uid=0 "
 		"read=true pod=<NA> a1=python3 100%). 5% off %.\",\"output_fields\":{"
-		"\"proc.name\":\"cat\",\"fd.name\":\"/etc/shadow\",\"user.name\":\"root\","
+		"\"evt.time\":1700000000123456789,\"proc.name\":\"cat\",\"fd.name\":\"/etc/shadow\",\"user.name\":\"root\","
 		"\"user.uid\":0,\"evt.is_open_read\":true,\"k8s.pod.name\":null,"
 		"\"proc.aname[1]\":\"python3\"},\"source\":\"syscall\","
 		"\"tags\":[\"filesystem\",\"mitre_credential_access\"],\"hostname\":\"host1\"}");
 	free(text);
+	json_decref(alert);
+	event_fields_clear(&f);
+}
+
+/* Transformers in an output apply to the field's value, as in a condition. */
+static void test_alert_transformers(void **state)
+{
+	struct fixture *fx = *state;
+	struct sensor_event event;
+	struct event_fields f;
+	struct rules_rule rule = {
+		.name = "x",
+		.output = "%toupper(proc.name) %len(proc.aname) %len(proc.cmdline) "
+			"%basename(proc.exepath) %toupper(basename(proc.exepath)) %len(k8s.pod.name) "
+			"%b64(proc.name) %toupper(len(proc.name)) %tolower(proc.aname[1]) "
+			"%nosuch(proc.name) %toupper(proc.name",
+		.priority = RULES_INFORMATIONAL,
+	};
+	json_t *alert, *fields;
+
+	run_shell(fx);
+	header(&event, SENSOR_EVENT_EXEC, 200, 100, "sh");
+	event_fields_init(&f, &event, &fx->table, 0);
+	alert = event_alert_json(&rule, &f, "h");
+	assert_non_null(alert);
+	assert_string_equal(json_string_value(json_object_get(alert, "output")),
+		"22:13:20.123456789: Informational SH 2 8 sh SH <NA> <NA> 2 python3 "
+		"<NA>(proc.name) %toupper(proc.name");
+	fields = json_object_get(alert, "output_fields");
+	assert_string_equal(json_string_value(json_object_get(fields, "toupper(proc.name)")), "SH");
+	assert_int_equal(json_integer_value(json_object_get(fields, "len(proc.aname)")), 2);
+	assert_int_equal(json_integer_value(json_object_get(fields, "len(proc.cmdline)")), 8);
+	assert_string_equal(json_string_value(json_object_get(fields,
+		"toupper(basename(proc.exepath))")), "SH");
+	assert_true(json_is_null(json_object_get(fields, "len(k8s.pod.name)")));
+	assert_true(json_is_null(json_object_get(fields, "b64(proc.name)")));
+	assert_true(json_is_null(json_object_get(fields, "nosuch")));
 	json_decref(alert);
 	event_fields_clear(&f);
 }
@@ -694,7 +927,8 @@ static void test_alert_not_utf8(void **state)
 	event_fields_init(&f, &event, &fx->table, 0);
 	alert = event_alert_json(&rule, &f, "h");
 	assert_non_null(alert);
-	assert_string_equal(json_string_value(json_object_get(alert, "output")), "open /tmp/??");
+	assert_string_equal(json_string_value(json_object_get(alert, "output")),
+		"22:13:20.123456789: Debug open /tmp/??");
 	assert_string_equal(json_string_value(json_object_get(
 		json_object_get(alert, "output_fields"), "fd.name")), "/tmp/??");
 	assert_string_equal(json_string_value(json_object_get(alert, "priority")), "Debug");
@@ -704,10 +938,15 @@ static void test_alert_not_utf8(void **state)
 
 int main(void)
 {
+	/* evt.time in the output is local time; the expected values are UTC. */
+	setenv("TZ", "UTC", 1);
+	tzset();
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_open_flags),
 		cmocka_unit_test(test_cmdline_split),
 		cmocka_unit_test(test_types),
+		cmocka_unit_test(test_cgroup_container),
+		cmocka_unit_test(test_path_normalize),
 		cmocka_unit_test(test_time),
 		cmocka_unit_test(test_rules_types),
 		cmocka_unit_test_setup_teardown(test_exec_fields, setup, teardown),
@@ -718,6 +957,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_exec_args_from_kernel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_syscall_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alert_json, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_alert_transformers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alert_not_utf8, setup, teardown),
 	};
 

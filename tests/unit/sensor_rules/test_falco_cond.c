@@ -182,12 +182,19 @@ static void test_list_operators(void **state)
 	assert_true(eval("proc.pname in shells"));
 	assert_true(eval("proc.pid in (1, 4242)"));
 	assert_false(eval("proc.pid in (1, 2)"));
-	/* in: every ancestor must be listed; intersects: one is enough. */
-	assert_false(eval("proc.aname in (bash, sshd)"));
+	/* Without an index, proc.aname checks each ancestor and holds when one
+	 * matches, as Falco's does: `in` asks for one listed ancestor. */
+	assert_true(eval("proc.aname in (sshd)"));
 	assert_true(eval("proc.aname in (bash, sshd, systemd, init)"));
+	assert_false(eval("proc.aname in (cron, init)"));
 	assert_true(eval("proc.aname intersects (sshd, cron)"));
 	assert_false(eval("proc.aname intersects (cron)"));
 	assert_true(eval("proc.aname = systemd"));
+	assert_false(eval("proc.aname = init"));
+	assert_true(eval("proc.aname != bash"));
+	assert_true(eval("proc.aname startswith sys"));
+	assert_true(eval("not proc.aname in (shells)") == false);
+	assert_true(eval("len(proc.aname) = 3"));
 	assert_true(eval("proc.aname[2] = sshd"));
 	assert_true(eval("proc.env[HOME] = /root"));
 	assert_true(eval("fd.name pmatch (/etc)"));
@@ -248,6 +255,15 @@ static void test_transformers(void **state)
 	assert_true(eval("tolower(proc.name) = tolower(proc.pname)"));
 	assert_false(eval("proc.name = val(proc.pname)"));
 	assert_true(eval("proc.name != val(proc.pname)"));
+	/* len: the bytes of a string, the values of a list, a number. */
+	assert_true(eval("len(proc.name) = 4"));
+	assert_true(eval("len(proc.cmdline) > 20"));
+	assert_false(eval("len(proc.cmdline) > 21"));
+	assert_true(eval("len(basename(proc.exepath)) = 4"));
+	assert_true(eval("len(proc.aname) >= 3"));
+	assert_true(eval("len(proc.aname[2]) = 4"));
+	assert_true(eval("len(proc.name) in (1, 4)"));
+	assert_false(eval("len(k8s.pod.name) exists"));
 	/* b64 of a value that is no base64 leaves it unset. */
 	assert_false(eval("b64(proc.cmdline) exists"));
 }
@@ -292,8 +308,16 @@ static void test_unsupported(void **state)
 	(void)state;
 	assert_int_equal(parse_error("proc.nosuch = x", &err), WD_EUNSUPPORTED);
 	assert_string_equal(err.detail, "unknown field 'proc.nosuch' at position 0");
-	assert_int_equal(parse_error("proc.name = x and len(proc.name) > 2", &err), WD_EUNSUPPORTED);
-	assert_string_equal(err.detail, "unsupported transformer 'len(' at position 18");
+	assert_int_equal(parse_error("proc.name = x and join(proc.name) > 2", &err), WD_EUNSUPPORTED);
+	assert_string_equal(err.detail, "unsupported transformer 'join(' at position 18");
+	assert_int_equal(parse_error("getopt(proc.args) = x", &err), WD_EUNSUPPORTED);
+	assert_string_equal(err.detail, "unsupported transformer 'getopt(' at position 0");
+	assert_int_equal(parse_error("len(proc.name) contains 1", &err), WD_EUNSUPPORTED);
+	assert_string_equal(err.detail, "operator 'contains' is not supported on number field 'proc.name'");
+	assert_int_equal(parse_error("len(proc.name) > big", &err), WD_EINVAL);
+	assert_string_equal(err.detail, "'big' is not a number for field 'proc.name'");
+	assert_int_equal(parse_error("tolower(len(proc.name)) = 1", &err), WD_EUNSUPPORTED);
+	assert_string_equal(err.detail, "transformer 'tolower' needs a string, len(proc.name) is a number");
 	assert_int_equal(parse_error("proc.cmdline contains anyof (a, b)", &err), WD_EUNSUPPORTED);
 	assert_string_equal(err.detail, "unsupported operator 'contains anyof' at position 13");
 	assert_int_equal(parse_error("proc.pid contains 1", &err), WD_EUNSUPPORTED);

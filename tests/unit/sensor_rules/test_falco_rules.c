@@ -279,6 +279,19 @@ static void expect_error(const char *yaml, int code, const char *detail)
 	rules_set_free(set);
 }
 
+/* Loads yaml, which must compile with the error detail. */
+static void expect_compile_error(const char *yaml, const char *detail)
+{
+	struct rules_set *set = NULL;
+	struct wd_error err = { 0 };
+
+	assert_int_equal(rules_set_new(&set), 0);
+	assert_int_equal(rules_load_buffer(set, "c.yaml", yaml, strlen(yaml), &err), 0);
+	assert_int_equal(rules_compile(set, &err), WD_EINVAL);
+	assert_string_equal(err.detail, detail);
+	rules_set_free(set);
+}
+
 static void test_errors(void **state)
 {
 	struct rules_set *set = NULL;
@@ -313,6 +326,20 @@ static void test_errors(void **state)
 	assert_string_equal(err.detail,
 		"cond.yaml:6: rule 'B': expected a field, macro or '(', got 'end of condition' at position 21");
 	rules_set_free(set);
+
+	/* The offending token is named, inside a macro too. */
+	expect_compile_error("- rule: R\n  desc: d\n  condition: evt.type = open and proc.name startswith\n"
+		"  output: o\n  priority: info\n",
+		"c.yaml:1: rule 'R': expected a value, got 'end of condition' at position 40");
+	expect_compile_error("- macro: m\n  condition: proc.name = x or or y\n"
+		"- rule: R\n  desc: d\n  condition: evt.type = open and m\n  output: o\n  priority: info\n",
+		"c.yaml:3: rule 'R': in macro 'm': expected a field, macro or '(', got 'or' at position 17");
+	expect_compile_error("- rule: R\n  desc: d\n  condition: evt.type = open and nosuch\n"
+		"  output: o\n  priority: info\n",
+		"c.yaml:1: rule 'R': undefined macro 'nosuch' at position 20");
+	expect_compile_error("- rule: R\n  desc: d\n  condition: proc.name in (a, b\n"
+		"  output: o\n  priority: info\n",
+		"c.yaml:1: rule 'R': expected ',' or ')' in a list, got 'end of condition' at position 18");
 }
 
 static void test_priorities(void **state)
