@@ -607,8 +607,10 @@ def ptrace_attach(ctx):
 
 def symlink_sensitive(ctx):
     link = os.path.join(ctx.workdir, "wd-shadow-link")
-    code = (f"import os, time; time.sleep({LINGER}); print(time.time_ns(), flush=True); "
-            f"os.symlink('/etc/shadow', {link!r})")
+    # symlinkat itself: os.symlink calls symlink where the machine has it.
+    code = (f"import ctypes, time; libc = ctypes.CDLL(None); time.sleep({LINGER}); "
+            f"print(time.time_ns(), flush=True); "
+            f"libc.symlinkat(b'/etc/shadow', -100, {link!r}.encode())")
     exe, proc = timed_child(ctx, "wdlinker", code)
     started = child_time(proc)
     facts = Facts("wdlinker", exe, f"wdlinker -c {code}", "symlinkat",
