@@ -618,6 +618,32 @@ def symlink_sensitive(ctx):
     ctx.expect("Create Symlink Over Sensitive Files", facts, started, procs=[proc])
 
 
+def ptrace_traceme(ctx):
+    """PTRACE_TRACEME makes the test process this child's tracer; the child
+    then exits as usual."""
+    code = ("import ctypes, time; libc = ctypes.CDLL(None); "
+            "print(time.time_ns(), flush=True); libc.ptrace(0, 0, None, None)")
+    exe, proc = timed_child(ctx, "wdantidebug", code)
+    started = child_time(proc)
+    facts = Facts("wdantidebug", exe, f"wdantidebug -c {code}", "ptrace")
+    ctx.expect("PTRACE anti-debug attempt", facts, started, procs=[proc])
+
+
+def hardlink_sensitive(ctx):
+    """A hard link into a directory that does not exist: the call fails and
+    changes nothing, and the rule reads only its arguments."""
+    link = os.path.join(ctx.workdir, "no-such-dir", "wd-shadow-hardlink")
+    code = ("import ctypes, time; libc = ctypes.CDLL(None); "
+            "print(time.time_ns(), flush=True); "
+            f"libc.linkat(-100, b'/etc/shadow', -100, {link!r}.encode(), 0)")
+    exe, proc = timed_child(ctx, "wdhardlinker", code)
+    started = child_time(proc)
+    facts = Facts("wdhardlinker", exe, f"wdhardlinker -c {code}", "linkat",
+                  **{"evt.arg.oldpath": "/etc/shadow", "evt.arg.newpath": link,
+                     "evt.res": "ENOENT"})
+    ctx.expect("Create Hardlink Over Sensitive Files", facts, started, procs=[proc])
+
+
 STABLE = [
     ("Read sensitive file untrusted", "open", read_sensitive_untrusted),
     ("Directory traversal monitored file read", "open", directory_traversal),
@@ -635,6 +661,8 @@ STABLE = [
     ("Detect release_agent File Container Escapes", "container", release_agent_in_container),
     ("PTRACE attached to process", "ptrace", ptrace_attach),
     ("Create Symlink Over Sensitive Files", "link", symlink_sensitive),
+    ("PTRACE anti-debug attempt", "ptrace", ptrace_traceme),
+    ("Create Hardlink Over Sensitive Files", "link", hardlink_sensitive),
 ]
 
 # Stable rules no action on a plain host can trigger today, and why.
@@ -649,8 +677,6 @@ NOT_ON_A_PLAIN_HOST = {
     "Drop and execute new binary in container": "needs a container's overlay upper layer",
     "Disallowed SSH Connection Non Standard Port":
         "fd.l4proto is unset: connect events do not carry the socket's protocol",
-    "PTRACE anti-debug attempt": "no scenario yet (PTRACE_TRACEME by a non-debugger)",
-    "Create Hardlink Over Sensitive Files": "no scenario yet (a hard link to a secret file)",
 }
 
 

@@ -34,7 +34,8 @@ def main():
         "Fileless execution via memfd_create", "Terminal shell in container",
         "Netcat Remote Code Execution in Container",
         "Detect release_agent File Container Escapes", "PTRACE attached to process",
-        "Create Symlink Over Sensitive Files", "Marker"))
+        "Create Symlink Over Sensitive Files", "PTRACE anti-debug attempt",
+        "Create Hardlink Over Sensitive Files", "Marker"))
     if report[:len(expected)] != expected:
         print(f"FAIL: load report: expected {expected!r}, got {report!r}", file=sys.stderr)
         sys.exit(1)
