@@ -68,3 +68,5 @@ int cmd_signature(int argc, char **argv);
 int cmd_sensor(int argc, char **argv);
 /* The sensor's Falco rule engine, `warden sensor run` (cmd_sensor_run.c). */
 int cmd_sensor_run(int argc, char **argv);
+/* The server's revocation of a process's identities (cmd_sensor_revoke.c). */
+int cmd_sensor_revoke(int argc, char **argv);
