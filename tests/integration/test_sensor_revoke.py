@@ -14,6 +14,7 @@ import tempfile
 import time
 import unittest
 
+import pglib
 import wardenlib
 from wardenlib import Server, csr_pem, key_pem
 
@@ -31,6 +32,8 @@ OTHER_ID = f"spiffe://{TD}/app/elsewhere"
 NESTED_ID = f"spiffe://{TD}/app/nested"
 WORKLOAD_UID = 4343
 ROOT_TOKEN = "root-sensor-test"
+CREATION = ['CREATE ROLE "{{name}}" WITH LOGIN PASSWORD \'{{password}}\' '
+            "VALID UNTIL '{{expiration}}'"]
 
 CONFIG = f"""identity:
   dns_names: [localhost]
@@ -133,10 +136,31 @@ class SensorRevokeTest(unittest.TestCase):
         root.write("auth/jwt/role/apps", role_type="jwt", user_claim="sub",
                    bound_audiences="vault", token_policies="apps", token_ttl=600)
 
+        # Dynamic PostgreSQL credentials give the cert login's token a lease,
+        # when a throwaway cluster can run here.
+        cls.pg = None
+        cls.pg_skip = pglib.missing_requirement()
+        if cls.pg_skip is None:
+            cls.pg = pglib.Postgres()
+            root.sys.enable_secrets_engine("database", path="database")
+            root.secrets.database.configure(
+                "pg", "postgresql-database-plugin", allowed_roles=["*"],
+                connection_url=cls.pg.connection_url(), username=cls.pg.admin_user,
+                password=cls.pg.admin_password, mount_point="database")
+            root.secrets.database.create_role("app", db_name="pg", creation_statements=CREATION,
+                                              default_ttl=300, max_ttl=3600,
+                                              mount_point="database")
+            root.sys.create_or_update_policy(
+                "apps", 'path "database/creds/app" { capabilities = ["read"] }')
+        else:
+            print(f"leases not checked: {cls.pg_skip}", file=sys.stderr)
+
     @classmethod
     def tearDownClass(cls):
         cls.agent.stop()
         cls.server.cleanup()
+        if cls.pg is not None:
+            cls.pg.stop()
         shutil.rmtree(cls.work, ignore_errors=True)
         shutil.rmtree(wapi.STUB_DIR, ignore_errors=True)
 
@@ -196,6 +220,13 @@ class SensorRevokeTest(unittest.TestCase):
             self.assertEqual(self.server.vault_raw("GET", "/v1/auth/token/lookup-self",
                                                    token=token).status, 200)
         self.assertNotIn(int(svid["serial"], 16), self.crl_serials())
+        leases = []
+        if self.pg is not None:
+            creds = cert_client.secrets.database.generate_credentials("app",
+                                                                     mount_point="database")
+            leases = [creds["lease_id"]]
+            username = creds["data"]["username"]
+            self.assertIn(username, self.pg.roles())
 
         before = len(audit_records(self.server))
         result = self.sensor_revoke(process.pid)
@@ -210,7 +241,7 @@ class SensorRevokeTest(unittest.TestCase):
         self.assertEqual(reply["revoked_serials"], [svid["serial"]])
         self.assertNotIn(self.other_serial, reply["revoked_serials"])
         self.assertEqual(reply["revoked_tokens"], 2)
-        self.assertEqual(reply["revoked_leases"], [])
+        self.assertEqual(reply["revoked_leases"], leases)
         self.assertIs(reply["changed"], True)
         self.assertNotIn("secrets_error", reply)
 
@@ -222,6 +253,15 @@ class SensorRevokeTest(unittest.TestCase):
         for token in (cert_auth["client_token"], jwt_auth["client_token"]):
             self.assertEqual(self.server.vault_raw("GET", "/v1/auth/token/lookup-self",
                                                    token=token).status, 403)
+        if self.pg is not None:
+            # Revoking a token makes its leases due at once, as Vault does;
+            # the expiry manager drops the role on its next tick.
+            deadline = time.monotonic() + 15
+            while username in self.pg.roles() and time.monotonic() < deadline:
+                time.sleep(0.2)
+            self.assertNotIn(username, self.pg.roles())
+            self.assertEqual(self.server.vault_raw("PUT", "/v1/sys/leases/lookup",
+                                                   {"lease_id": leases[0]}).status, 400)
         # The revoked SVID no longer gets past the server's handshake.
         with self.assertRaises(Exception):
             self.server.tls("GET", "/v1/health", cert=svid["cert"], key=svid["key"])
@@ -231,6 +271,8 @@ class SensorRevokeTest(unittest.TestCase):
         self.assertIn(("svid.revoke", WORKLOAD_ID, SENSOR_ID), actions)
         self.assertEqual(sum(1 for r in records if r["action"] == "secrets.token.revoke"
                              and r["object"] == WORKLOAD_ID and r["actor"] == SENSOR_ID), 2)
+        self.assertEqual([r["object"] for r in records if r["action"] == "secrets.lease.revoke"],
+                         leases)
         summary = [r for r in records if r["action"] == "sensor.revoke"]
         self.assertEqual(len(summary), 1)
         self.assertEqual(summary[0]["object"], f"pid:{process.pid}")
