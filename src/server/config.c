@@ -295,7 +295,7 @@ static int validate_list(const struct config_strings *list, const char *key,
 /* Trusted signers and sensors present X.509-SVIDs of this server's CA, so
  * their IDs must name a workload of this trust domain. */
 static int validate_member_id(const struct server_config *config, const char *key,
-	const char *text, size_t index, struct wd_error *err)
+	const char *who, const char *text, size_t index, struct wd_error *err)
 {
 	struct wd_error detail;
 	struct spiffe_id id;
@@ -306,8 +306,8 @@ static int validate_member_id(const struct server_config *config, const char *ke
 			text, wd_error_text(&detail));
 	if (!spiffe_id_member_of(&id, config->trust_domain))
 		return wd_error_set(err, WD_ECONFIG, "invalid %s[%zu] '%.300s': not in trust "
-			"domain %s, whose CA the server checks the caller against", key, index, text,
-			config->trust_domain);
+			"domain %s, whose CA the server checks %s against", key, index, text,
+			config->trust_domain, who);
 	if (id.path[0] == '\0')
 		return wd_error_set(err, WD_ECONFIG, "invalid %s[%zu] '%.300s': a path is required",
 			key, index, text);
@@ -345,7 +345,7 @@ static int validate_admission(const struct server_config *config, struct wd_erro
 		err));
 	WD_TRY(validate_list(&admission->predicate_types, "admission.predicate_types", err));
 	for (size_t i = 0; i < admission->trusted_spiffe_ids.count; i++)
-		WD_TRY(validate_member_id(config, "admission.trusted_spiffe_ids",
+		WD_TRY(validate_member_id(config, "admission.trusted_spiffe_ids", "signers",
 			admission->trusted_spiffe_ids.items[i], i, err));
 	for (size_t i = 0; i < admission->predicate_types.count; i++)
 		WD_TRY(validate_predicate_type(admission->predicate_types.items[i], i, err));
@@ -362,7 +362,8 @@ static int validate_sensor(const struct server_config *config, struct wd_error *
 	for (size_t i = 0; i < ids->count; i++) {
 		struct spiffe_id id;
 
-		WD_TRY(validate_member_id(config, "sensor.spiffe_ids", ids->items[i], i, err));
+		WD_TRY(validate_member_id(config, "sensor.spiffe_ids", "sensors", ids->items[i], i,
+			err));
 		if (spiffe_id_parse(ids->items[i], strlen(ids->items[i]), &id, NULL) == 0 &&
 		    !strncmp(id.path, REGISTRY_AGENT_PATH_PREFIX, strlen(REGISTRY_AGENT_PATH_PREFIX)))
 			return wd_error_set(err, WD_ECONFIG, "invalid sensor.spiffe_ids[%zu] '%.300s': "
