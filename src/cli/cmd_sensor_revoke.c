@@ -11,6 +11,10 @@
 #include "cli/commands.h"
 #include "sensor/client/server_client.h"
 
+/* How long the command waits for the sensor's SVID from the agent, in
+ * milliseconds. */
+#define START_TIMEOUT_MS 10000u
+
 enum revoke_option {
 	OPT_SERVER = 1,
 	OPT_SOCKET,
@@ -51,7 +55,8 @@ static const struct cli_option revoke_options[] = {
 static const struct cli_spec revoke_spec = {
 	.name = "sensor revoke",
 	.synopsis = "--server URL (--socket PATH | --cert FILE --key FILE --bundle FILE) --pid PID\n"
-		"    [--rule NAME] [--reason TEXT]",
+		"    [--spiffe-id ID] [--rule NAME] [--reason TEXT]\n"
+		"   or: warden sensor revoke --pid PID --selectors-only",
 	.description = "Computes the selectors of PID with the agent's unix attestor and asks the\n"
 		"server, authenticated with the sensor's SVID, to revoke the X.509-SVIDs of the\n"
 		"entries of this node that the selectors match and the secrets tokens and\n"
@@ -146,6 +151,9 @@ int cmd_sensor_revoke(int argc, char **argv)
 	struct sensor_server *client = NULL;
 	struct wd_error err = { 0 };
 	json_t *reply = NULL;
+	json_t *selectors = NULL;
+	const char **items = NULL;
+	size_t count;
 	int rc;
 	struct cli_common common = { 0 };
 	char **operands = NULL;
@@ -161,24 +169,38 @@ int cmd_sensor_revoke(int argc, char **argv)
 	/* OpenSSL writes to the socket with write(2). */
 	signal(SIGPIPE, SIG_IGN);
 
+	/* The selectors are read first: the process may not live long. */
+	if (sensor_selectors_of_pid((pid_t)args.pid, NULL, &selectors, &err) < 0)
+		goto fail;
 	if (args.selectors_only) {
-		if (sensor_selectors_of_pid((pid_t)args.pid, NULL, &reply, &err) < 0)
-			goto fail;
-		rc = print_json(reply);
-		json_decref(reply);
+		rc = print_json(selectors);
+		json_decref(selectors);
 		return rc;
 	}
 
+	count = json_array_size(selectors);
+	items = calloc(count ? count : 1, sizeof(*items));
+	if (!items) {
+		wd_error_set(&err, WD_ENOMEM, "out of memory");
+		goto fail;
+	}
+	for (size_t i = 0; i < count; i++)
+		items[i] = json_string_value(json_array_get(selectors, i));
+	args.config.start_timeout_ms = START_TIMEOUT_MS;
 	if (sensor_server_open(&args.config, &client, &err) < 0 ||
-	    sensor_server_revoke_pid(client, (pid_t)args.pid, args.rule, args.reason, &reply,
-		&err) < 0)
+	    sensor_server_revoke(client, (pid_t)args.pid, items, count, args.rule, args.reason,
+		&reply, &err) < 0)
 		goto fail;
 	rc = print_json(reply);
 	json_decref(reply);
+	free(items);
+	json_decref(selectors);
 	sensor_server_free(client);
 	return rc;
 fail:
 	fprintf(stderr, "warden sensor revoke: %s\n", wd_error_text(&err));
+	free(items);
+	json_decref(selectors);
 	sensor_server_free(client);
 	return CLI_EXIT_FAILURE;
 }

@@ -158,9 +158,10 @@ int sensor_alert_check(const json_t *alert, const char **ret_rule, struct wd_err
 }
 
 /* The audit record's detail: the alert as compact JSON with sorted keys.
- * An alert whose text passes AUDIT_FIELD_MAX keeps its priority, time,
- * hostname, source, tags and responses, the output cut to what fits, and
- * "truncated": true; output_fields go, since the output repeats them. */
+ * An alert longer than AUDIT_FIELD_MAX keeps its priority, time, hostname,
+ * source, tags and responses, the output cut to what fits, and
+ * "truncated": true. It drops output_fields, because the output repeats
+ * them. */
 int sensor_alert_detail(const json_t *alert, char **ret_detail)
 {
 	static const char *const kept[] = {

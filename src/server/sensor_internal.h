@@ -10,13 +10,12 @@
 
 #include "server/server_internal.h"
 
-/* Most selectors a revocation request may carry (the agent's default
- * ceiling of one workload's set) and most entries of one node it may
- * match. */
+/* Maximum selectors of a revocation request (the agent's default ceiling
+ * of one workload's set), and maximum entries of one node it may match. */
 #define SENSOR_MAX_SELECTORS 1024
 #define SENSOR_MAX_MATCHED 1024
 
-/* Longest rule name of a revocation request, in bytes. */
+/* Maximum length of a revocation request's rule name, in bytes. */
 #define SENSOR_RULE_MAX 1024
 
 /* A parsed POST /v1/sensor/revoke body; strings borrow from the JSON. */

@@ -1,5 +1,5 @@
-/* POST /v1/sensor/revoke: a runtime sensor asks the server to take away
- * the identity of a process it caught. The server finds the entries of the
+/* POST /v1/sensor/revoke: a runtime sensor requests that the server take
+ * away the identity of a process it caught. The server finds the entries of the
  * sensor's own node that the process's selectors match, revokes the
  * X.509-SVIDs issued under them and the secrets tokens their workloads got
  * by logging in with them, and audits each revocation. */
@@ -104,9 +104,9 @@ static int compare_strings(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* SPIRE's rule, as the agent applies it (agent_selectors_subset_strings):
- * an entry matches when every one of its selectors is in the workload's
- * set; an entry without selectors matches nothing. sorted is in strcmp
+/* SPIRE's rule, as the agent applies it (agent_selectors_subset_strings).
+ * An entry matches when every one of its selectors is in the workload's
+ * set, and an entry without selectors matches nothing. sorted is in strcmp
  * order. */
 bool sensor_selectors_subset(char *const *entry_selectors, size_t entry_count,
 	const char *const *sorted, size_t count)
@@ -167,10 +167,10 @@ static int entry_json(const struct registry_entry *entry, json_t *array)
 	return 0;
 }
 
-/* Sorts the entries authorized for the node that the selectors match into
- * those that hang from the node itself, which the sensor may revoke, and
- * those reached through a node alias or another entry, which other nodes
- * share and which are left to an operator. */
+/* Sorts the matching entries of the node into two groups. Entries whose
+ * parent is the node itself are the sensor's to revoke. Entries reached
+ * through another entry may be shared with other nodes, so they are left
+ * to an operator. */
 static int match_entries(struct server_ctx *ctx, struct sensor_revocation *revocation,
 	struct wd_error *err)
 {
@@ -314,8 +314,9 @@ int handle_sensor_revoke(struct net_request *req, void *arg, struct wd_error *er
 
 	WD_GUARD(match_entries(ctx, &revocation, err));
 	WD_GUARD(revoke_svids(ctx, &revocation, err));
-	/* A sealed secrets service holds its tokens until it is unsealed; the
-	 * SVIDs are revoked all the same, and the reply says what was left. */
+	/* A sealed secrets service cannot revoke its tokens until it is
+	 * unsealed. The SVIDs are revoked all the same, and the reply names
+	 * what was left. */
 	if (sensor_revoke_tokens(ctx, &revocation, &secrets_err) < 0)
 		log_warn("server", "sensor revocation left secrets tokens", "node",
 			revocation.agent_id, "error", wd_error_text(&secrets_err));

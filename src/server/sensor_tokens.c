@@ -21,8 +21,8 @@ struct token_match {
 	bool *node_bound;
 };
 
-/* Whether every entry carrying spiffe_id has the node as its parent. A
- * failed lookup or more entries than one page answer no. */
+/* Returns whether every entry with spiffe_id has the node as its parent.
+ * A failed lookup, or more entries than one page, returns false. */
 static bool id_bound_to_node(struct server_ctx *ctx, const char *spiffe_id,
 	const char *agent_id)
 {

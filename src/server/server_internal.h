@@ -227,13 +227,13 @@ int handle_svid_mint(struct net_request *req, void *arg, struct wd_error *err);
 int handle_jwt_mint(struct net_request *req, void *arg, struct wd_error *err);
 int handle_svid_revoke(struct net_request *req, void *arg, struct wd_error *err);
 
-/* Largest POST /v1/sensor/alerts body, in bytes. */
+/* Maximum size of a POST /v1/sensor/alerts body, in bytes. */
 #define SENSOR_ALERT_MAX_BYTES (64 * 1024)
 
 /* Checks a Falco alert object (rule, priority, output, output_fields,
  * time, hostname, tags, source, and the sensor's "responses" records)
- * against its bounds; ret_rule borrows the rule name. WD_EINVAL naming the
- * field. */
+ * against its bounds. ret_rule borrows the rule name. Returns WD_EINVAL
+ * naming the field. */
 WD_MUST_CHECK int sensor_alert_check(const json_t *alert, const char **ret_rule,
 	struct wd_error *err);
 

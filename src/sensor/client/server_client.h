@@ -1,5 +1,5 @@
-/* The runtime sensor's client of `warden server`: it sends alerts to the
- * audit chain (POST /v1/sensor/alerts) and asks the server to revoke the
+/* The runtime sensor's client of `warden server`. It sends alerts to the
+ * audit chain (POST /v1/sensor/alerts) and requests the revocation of the
  * identity of a process it caught (POST /v1/sensor/revoke), over mutual
  * TLS with the sensor's own X.509-SVID. The SVID comes from the agent's
  * Workload API (rotated in the background) or from PEM files.
