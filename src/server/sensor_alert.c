@@ -1,5 +1,5 @@
-/* POST /v1/sensor/alerts: a runtime sensor's Falco alert, with the
- * responses it took, written to the audit chain. */
+/* POST /v1/sensor/alerts and /v1/sensor/responses: a runtime sensor's
+ * Falco alerts and the responses it took, written to the audit chain. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,8 +35,11 @@ static const char *const alert_fields[] = {
 	"responses",
 };
 
+/* The fields of the sensor's response records ("result" is "success",
+ * "dry-run" or "error"), and the outcome and detail a caller may add. */
 static const char *const response_fields[] = {
-	"action", "outcome", "detail", "pid", "cgroup", "time",
+	"action", "cgroup", "detail", "dry_run", "error", "hostname", "outcome", "pid", "result",
+	"rule", "target", "time", "type",
 };
 
 static int check_priority(const char *priority, struct wd_error *err)
@@ -91,7 +94,7 @@ static int check_tags(const json_t *alert, struct wd_error *err)
 
 /* A response record: what the sensor did about the alert ("kill",
  * "quarantine", "revoke", "notify") and how it went. */
-static int check_response(const json_t *response, size_t index, struct wd_error *err)
+static int check_response(const json_t *response, const char *label, struct wd_error *err)
 {
 	struct wd_error detail;
 	const char *text = NULL;
@@ -100,19 +103,17 @@ static int check_response(const json_t *response, size_t index, struct wd_error 
 
 	wd_error_clear(&detail);
 	if (!json_is_object(response))
-		return wd_error_set(err, WD_EINVAL, "invalid \"responses\"[%zu]: expected an object",
-			index);
+		return wd_error_set(err, WD_EINVAL, "invalid %s: expected an object", label);
 	if (net_json_check_fields(response, response_fields, WD_ARRAY_LEN(response_fields),
 		&detail) < 0 ||
 	    net_json_get_string(response, "action", true, 64, &text, &detail) < 0)
-		return wd_error_set(err, WD_EINVAL, "invalid \"responses\"[%zu]: %s", index,
-			wd_error_text(&detail));
+		return wd_error_set(err, WD_EINVAL, "invalid %s: %s", label, wd_error_text(&detail));
 	json_object_foreach((json_t *)response, name, value) {
 		if (json_is_object(value) || json_is_array(value) ||
 		    (json_is_string(value) && json_string_length(value) > ALERT_RESPONSE_VALUE_MAX))
-			return wd_error_set(err, WD_EINVAL, "invalid \"responses\"[%zu].\"%s\": "
-				"expected a string of at most %d bytes, a number or a boolean", index,
-				name, ALERT_RESPONSE_VALUE_MAX);
+			return wd_error_set(err, WD_EINVAL, "invalid %s field \"%s\": expected a "
+				"string of at most %d bytes, a number or a boolean", label, name,
+				ALERT_RESPONSE_VALUE_MAX);
 	}
 	return 0;
 }
@@ -129,8 +130,12 @@ static int check_responses(const json_t *responses, struct wd_error *err)
 	if (json_array_size(responses) > ALERT_RESPONSES_MAX)
 		return wd_error_set(err, WD_EINVAL, "invalid \"responses\": %zu records, at most %d",
 			json_array_size(responses), ALERT_RESPONSES_MAX);
-	json_array_foreach(responses, index, response)
-		WD_TRY(check_response(response, index, err));
+	json_array_foreach(responses, index, response) {
+		char label[48];
+
+		snprintf(label, sizeof(label), "\"responses\"[%zu]", index);
+		WD_TRY(check_response(response, label, err));
+	}
 	return 0;
 }
 
@@ -227,6 +232,11 @@ oom:
 	return WD_ENOMEM;
 }
 
+int sensor_response_check(const json_t *response, struct wd_error *err)
+{
+	return check_response(response, "response record", err);
+}
+
 int handle_sensor_alert(struct net_request *req, void *arg, struct wd_error *err)
 {
 	struct server_ctx *ctx = arg;
@@ -263,5 +273,51 @@ out:
 	free(detail);
 	json_decref(reply);
 	json_decref(alert);
+	return rc;
+}
+
+/* The object of a response's audit record: the process it acted on. */
+static void response_object(const json_t *response, char *out, size_t len)
+{
+	const json_t *pid = json_object_get(response, "pid");
+
+	if (json_is_integer(pid))
+		snprintf(out, len, "pid:%" JSON_INTEGER_FORMAT, json_integer_value(pid));
+	else
+		snprintf(out, len, "-");
+}
+
+int handle_sensor_response(struct net_request *req, void *arg, struct wd_error *err)
+{
+	struct server_ctx *ctx = arg;
+	struct caller caller = { 0 };
+	char object[64] = "-";
+	json_t *response = NULL;
+	json_t *reply = NULL;
+	char *detail = NULL;
+	int rc;
+
+	WD_GUARD(caller_require_sensor(ctx, req, &caller, err));
+	WD_GUARD(server_parse_body(req, response_fields, WD_ARRAY_LEN(response_fields), &response,
+		err));
+	WD_GUARD(sensor_response_check(response, err));
+	response_object(response, object, sizeof(object));
+	/* Bounded by the checks: 13 fields of at most 1024 bytes each. */
+	detail = json_dumps(response, JSON_COMPACT | JSON_SORT_KEYS);
+	WD_ENSURE(detail, wd_error_set(err, WD_ENOMEM, "out of memory recording a response"));
+	WD_ENSURE(strlen(detail) <= AUDIT_FIELD_MAX, wd_error_set(err, WD_EINVAL,
+		"response record is %zu bytes as JSON, at most %d", strlen(detail),
+		AUDIT_FIELD_MAX));
+
+	server_audit(ctx, caller.actor, "sensor.response", object, "success", detail);
+	reply = json_pack("{s:b}", "recorded", 1);
+	WD_ENSURE(reply, WD_ENOMEM);
+	rc = net_reply_json(req, 200, reply);
+out:
+	if (rc < 0 && caller.actor[0])
+		server_audit_failure(ctx, caller.actor, "sensor.response", object, err);
+	free(detail);
+	json_decref(reply);
+	json_decref(response);
 	return rc;
 }

@@ -241,7 +241,12 @@ WD_MUST_CHECK int sensor_alert_check(const json_t *alert, const char **ret_rule,
  * (malloc'd); WD_ENOMEM. */
 WD_MUST_CHECK int sensor_alert_detail(const json_t *alert, char **ret_detail);
 
+/* Checks one response record of the sensor ("action" required, scalar
+ * fields of at most 1024 bytes). Returns WD_EINVAL naming the field. */
+WD_MUST_CHECK int sensor_response_check(const json_t *response, struct wd_error *err);
+
 int handle_sensor_alert(struct net_request *req, void *arg, struct wd_error *err);
+int handle_sensor_response(struct net_request *req, void *arg, struct wd_error *err);
 int handle_sensor_revoke(struct net_request *req, void *arg, struct wd_error *err);
 
 int handle_signature_add(struct net_request *req, void *arg, struct wd_error *err);

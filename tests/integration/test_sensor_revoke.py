@@ -439,6 +439,32 @@ class SensorRevokeTest(unittest.TestCase):
         self.assertEqual(sum(1 for r in audit_records(self.server)[before:]
                              if r["action"] == "sensor.alert" and r["outcome"] == "success"), 1)
 
+    def test_response_intake(self):
+        minted = self.server.mint(SENSOR_ID)
+        cert = self.server.write("response-sensor.pem", minted["svid"])
+        key = self.server.write("response-sensor.key", minted["private_key"])
+        record = {"time": "2026-12-05T11:00:00.5Z", "type": "response",
+                  "rule": "Terminal shell in container", "action": "kill", "pid": 42,
+                  "target": "", "result": "dry-run", "hostname": "node-1"}
+        before = len(audit_records(self.server))
+        response = self.server.tls("POST", "/v1/sensor/responses", record, cert=cert, key=key)
+        self.assertEqual(response.status, 200, response)
+        self.assertEqual(response.json(), {"recorded": True})
+        records = audit_records(self.server)[before:]
+        self.assertEqual([(r["action"], r["actor"], r["object"], r["outcome"]) for r in records],
+                         [("sensor.response", SENSOR_ID, "pid:42", "success")])
+        self.assertEqual(json.loads(records[0]["detail"]), record)
+
+        for body, message in (({"pid": 42}, 'missing field "action"'),
+                              (dict(record, pid=[42]),
+                               'invalid response record field "pid": expected a string'),
+                              (dict(record, signal=9), 'unknown field "signal"')):
+            with self.subTest(message=message):
+                response = self.server.tls("POST", "/v1/sensor/responses", body, cert=cert,
+                                           key=key)
+                self.assertEqual(response.status, 400, response)
+                self.assertIn(message, response.error_message())
+
 
 if __name__ == "__main__":
     wardenlib.main()

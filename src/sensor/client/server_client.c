@@ -229,6 +229,18 @@ int sensor_server_alert(struct sensor_server *client, const json_t *alert, struc
 	return 0;
 }
 
+int sensor_server_response(struct sensor_server *client, const json_t *response,
+	struct wd_error *err)
+{
+	json_t *reply = NULL;
+
+	if (!json_is_object(response))
+		return wd_error_set(err, WD_EINVAL, "a response record is a JSON object");
+	WD_TRY(post_json(client, "/v1/sensor/responses", response, &reply, err));
+	json_decref(reply);
+	return 0;
+}
+
 int sensor_server_revoke(struct sensor_server *client, pid_t pid,
 	const char *const *selectors, size_t selector_count, const char *rule, const char *reason,
 	json_t **ret_reply, struct wd_error *err)

@@ -57,7 +57,16 @@ WD_MUST_CHECK int sensor_server_spiffe_id(struct sensor_server *client, char *ou
 WD_MUST_CHECK int sensor_server_alert(struct sensor_server *client, const json_t *alert,
 	struct wd_error *err);
 
-/* Asks the server to revoke the identities of process pid on the sensor's
+/* Sends one response record of the sensor (the object the responder
+ * audits: "action" required; "rule", "pid", "target", "result", "error",
+ * "time", "type", "hostname", "cgroup", "detail", "outcome", "dry_run"
+ * optional, each a string of at most 1024 bytes, a number or a boolean).
+ * The server appends one "sensor.response" record. Errors as
+ * sensor_server_alert. */
+WD_MUST_CHECK int sensor_server_response(struct sensor_server *client, const json_t *response,
+	struct wd_error *err);
+
+/* Requests that the server revoke the identities of process pid on the sensor's
  * node: the X.509-SVIDs of the entries its selectors (as attest_unix
  * computes them, "unix:uid:1000" and so on) match, and the secrets tokens
  * and leases that came from logins with them. rule and reason may be

@@ -192,7 +192,7 @@ static const struct alert_case alert_cases[] = {
 	{ "responses", "[{\"outcome\": \"ok\"}]",
 	  "invalid \"responses\"[0]: missing field \"action\"" },
 	{ "responses", "[{\"action\": \"kill\", \"pid\": [1]}]",
-	  "invalid \"responses\"[0].\"pid\": expected a string" },
+	  "invalid \"responses\"[0] field \"pid\": expected a string" },
 	{ "responses", "[{\"action\": \"kill\", \"why\": \"x\"}]",
 	  "invalid \"responses\"[0]: unknown field \"why\"" },
 	{ "uuid", "\"x\"", "unknown field \"uuid\"" },
@@ -217,6 +217,23 @@ static void alert_errors_named(void **state)
 			fail_msg("case %zu: got \"%s\", want \"%s\"", i, wd_error_text(&err), c->detail);
 		json_decref(alert);
 	}
+}
+
+/* The responder's audit record, as the sensor forwards it. */
+static void response_checked(void **state)
+{
+	json_t *record = parse("{\"time\": \"2026-12-05T11:00:00Z\", \"type\": \"response\","
+		" \"rule\": \"r\", \"action\": \"quarantine\", \"pid\": 7, \"target\": \"/sys/fs/cgroup/x\","
+		" \"result\": \"error\", \"error\": \"permission denied\", \"hostname\": \"n\"}");
+	struct wd_error err = { 0 };
+
+	(void)state;
+	assert_int_equal(sensor_response_check(record, &err), 0);
+	json_object_del(record, "action");
+	assert_int_equal(sensor_response_check(record, &err), WD_EINVAL);
+	assert_string_equal(wd_error_text(&err),
+		"invalid response record: missing field \"action\"");
+	json_decref(record);
 }
 
 static void alert_bounds(void **state)
@@ -299,6 +316,7 @@ int main(void)
 		cmocka_unit_test(subset_is_spire_rule),
 		cmocka_unit_test(alert_accepted),
 		cmocka_unit_test(alert_errors_named),
+		cmocka_unit_test(response_checked),
 		cmocka_unit_test(alert_bounds),
 		cmocka_unit_test(alert_detail_truncated),
 	};
