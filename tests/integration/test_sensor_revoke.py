@@ -351,6 +351,17 @@ class SensorRevokeTest(unittest.TestCase):
         self.assertEqual(response.status, 400, response)
         self.assertEqual(response.error_message(), 'missing "agent_id": the admin socket '
                          'names the node whose workloads it revokes')
+        # With it, an operator reaches any node; this test runs last, so the
+        # other node's SVID may go now.
+        response = self.server.admin("POST", "/v1/sensor/revoke",
+                                     {"pid": process.pid, "selectors": selectors,
+                                      "agent_id": self.other_agent})
+        self.assertEqual(response.status, 200, response)
+        self.assertEqual([e["id"] for e in response.json()["entries"]], [self.other_entry["id"]])
+        self.assertEqual(response.json()["revoked_serials"], [self.other_serial])
+        self.assertIn(int(self.other_serial, 16), self.crl_serials())
+        summary = [r for r in audit_records(self.server) if r["action"] == "sensor.revoke"]
+        self.assertEqual(summary[-1]["actor"], "uid:0")
 
         bad = [
             ({"pid": 0, "selectors": selectors}, 'field "pid" is 0'),

@@ -6,7 +6,8 @@
  *
  * Thread safety: every call takes the current SVID snapshot and opens its
  * own connection, so one client may be used from several threads at once.
- * A call blocks for up to timeout_ms per connect, send and receive. */
+ * A call blocks for up to timeout_ms per connect, send and receive. The
+ * process must ignore SIGPIPE, because OpenSSL writes with write(2). */
 #pragma once
 
 #include <stdbool.h>
