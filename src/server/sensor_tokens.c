@@ -11,6 +11,7 @@
 #include <openssl/bn.h>
 #include <openssl/crypto.h>
 
+#include "common/alloc.h"
 #include "server/sensor_internal.h"
 
 struct token_match {
@@ -131,7 +132,7 @@ int sensor_revoke_tokens(struct server_ctx *ctx, struct sensor_revocation *revoc
 		return wd_error_set(err, WD_EUNAVAILABLE, "the secrets service is sealed: tokens of "
 			"the matched workloads were not revoked");
 
-	match.node_bound = calloc(revocation->own_count, sizeof(*match.node_bound));
+	match.node_bound = wd_calloc(revocation->own_count, sizeof(*match.node_bound));
 	if (!match.node_bound)
 		return wd_error_set(err, WD_ENOMEM, "out of memory matching tokens");
 	for (size_t i = 0; i < revocation->own_count; i++)
