@@ -30,6 +30,7 @@ SENSOR_ID = f"spiffe://{TD}/sensor"
 WORKLOAD_ID = f"spiffe://{TD}/app/worker"
 OTHER_ID = f"spiffe://{TD}/app/elsewhere"
 NESTED_ID = f"spiffe://{TD}/app/nested"
+SHARED_ID = f"spiffe://{TD}/app/shared"
 WORKLOAD_UID = 4343
 ROOT_TOKEN = "root-sensor-test"
 CREATION = ['CREATE ROLE "{{name}}" WITH LOGIN PASSWORD \'{{password}}\' '
@@ -117,6 +118,11 @@ class SensorRevokeTest(unittest.TestCase):
         # A second node with an entry the workload's selectors also match:
         # the sensor of the first node must not reach it.
         cls.other_agent, cls.other_cert, cls.other_key = cls.server.new_agent()
+        # An ID registered on both nodes: its X.509-SVIDs of this node are
+        # revoked, but a JWT login with it may have come from either node.
+        cls.shared_entry = cls.server.create_entry(
+            SHARED_ID, cls.agent_id, selectors=(f"unix:uid:{WORKLOAD_UID}",))
+        cls.server.create_entry(SHARED_ID, cls.other_agent, selectors=("unix:uid:9999",))
         cls.other_entry = cls.server.create_entry(
             OTHER_ID, cls.other_agent, selectors=(f"unix:uid:{WORKLOAD_UID}",))
         key = ec.generate_private_key(ec.SECP256R1())
@@ -205,7 +211,7 @@ class SensorRevokeTest(unittest.TestCase):
     def test_revoke_workload(self):
         process, svid = self.start_workload()
         self.assertEqual(svid["spiffe_id"], WORKLOAD_ID)
-        self.assertEqual(sorted(svid["serials"]), [NESTED_ID, WORKLOAD_ID])
+        self.assertEqual(sorted(svid["serials"]), [NESTED_ID, SHARED_ID, WORKLOAD_ID])
 
         # Tokens from a cert login with the X.509-SVID and a JWT login with
         # the JWT-SVID.
@@ -216,7 +222,13 @@ class SensorRevokeTest(unittest.TestCase):
         jwt_auth = jwt_client.auth.jwt.jwt_login(role="apps", jwt=svid["jwt"])["auth"]
         self.assertEqual(jwt_auth["metadata"],
                          {"role": "apps", "sub": WORKLOAD_ID, "spiffe_id": WORKLOAD_ID})
-        for token in (cert_auth["client_token"], jwt_auth["client_token"]):
+        response = self.server.admin("POST", "/v1/svid/jwt/mint",
+                                     {"spiffe_id": SHARED_ID, "audience": ["vault"]})
+        self.assertEqual(response.status, 200, response)
+        shared_auth = jwt_client.auth.jwt.jwt_login(role="apps",
+                                                    jwt=response.json()["token"])["auth"]
+        for token in (cert_auth["client_token"], jwt_auth["client_token"],
+                      shared_auth["client_token"]):
             self.assertEqual(self.server.vault_raw("GET", "/v1/auth/token/lookup-self",
                                                    token=token).status, 200)
         self.assertNotIn(int(svid["serial"], 16), self.crl_serials())
@@ -234,11 +246,13 @@ class SensorRevokeTest(unittest.TestCase):
         reply = json.loads(result.stdout)
         self.assertEqual(reply["agent_id"], self.agent_id)
         self.assertEqual(reply["pid"], process.pid)
-        self.assertEqual([e["id"] for e in reply["entries"]], [self.workload_entry["id"]])
+        self.assertEqual(sorted(e["id"] for e in reply["entries"]),
+                         sorted([self.workload_entry["id"], self.shared_entry["id"]]))
         self.assertEqual(reply["shared_entries"], [{"id": self.nested_entry["id"],
                                                     "spiffe_id": NESTED_ID,
                                                     "parent_id": WORKLOAD_ID}])
-        self.assertEqual(reply["revoked_serials"], [svid["serial"]])
+        self.assertEqual(sorted(reply["revoked_serials"]),
+                         sorted([svid["serial"], svid["serials"][SHARED_ID]]))
         self.assertNotIn(self.other_serial, reply["revoked_serials"])
         self.assertEqual(reply["revoked_tokens"], 2)
         self.assertEqual(reply["revoked_leases"], leases)
@@ -253,6 +267,8 @@ class SensorRevokeTest(unittest.TestCase):
         for token in (cert_auth["client_token"], jwt_auth["client_token"]):
             self.assertEqual(self.server.vault_raw("GET", "/v1/auth/token/lookup-self",
                                                    token=token).status, 403)
+        self.assertEqual(self.server.vault_raw("GET", "/v1/auth/token/lookup-self",
+                                               token=shared_auth["client_token"]).status, 200)
         if self.pg is not None:
             # Revoking a token makes its leases due at once, as Vault does;
             # the expiry manager drops the role on its next tick.
@@ -290,7 +306,8 @@ class SensorRevokeTest(unittest.TestCase):
         self.assertEqual(second["revoked_serials"], [])
         self.assertEqual(second["revoked_tokens"], 0)
         self.assertIs(second["changed"], False)
-        self.assertEqual([e["id"] for e in second["entries"]], [self.workload_entry["id"]])
+        self.assertEqual(sorted(e["id"] for e in second["entries"]),
+                         sorted([self.workload_entry["id"], self.shared_entry["id"]]))
 
     def sensor_svid_in_process(self):
         """The SVID this (root, python) process gets from the agent: the
@@ -337,7 +354,8 @@ class SensorRevokeTest(unittest.TestCase):
                                    cert=cert, key=key)
         self.assertEqual(response.status, 200, response)
         reply = response.json()
-        self.assertEqual([e["id"] for e in reply["entries"]], [self.workload_entry["id"]])
+        self.assertEqual(sorted(e["id"] for e in reply["entries"]),
+                         sorted([self.workload_entry["id"], self.shared_entry["id"]]))
         self.assertNotIn(self.other_serial, reply["revoked_serials"])
         # The agent may still serve the SVID test_revoke_workload revoked;
         # either way it is on the CRL now, and the other node's is not.
