@@ -468,6 +468,34 @@ class SensorRevokeTest(unittest.TestCase):
         self.assertEqual(sum(1 for r in audit_records(self.server)[before:]
                              if r["action"] == "sensor.alert" and r["outcome"] == "success"), 1)
 
+    def test_alert_forwarding_cli(self):
+        alert = {"rule": "Read shadow", "priority": "Warning", "output": "cat read /etc/shadow",
+                 "time": "2026-12-05T10:18:42.447447802Z", "source": "syscall",
+                 "output_fields": {"proc.name": "cat"}, "tags": ["filesystem"],
+                 "hostname": "vm"}
+        record = {"time": "2026-12-05T10:18:42.5Z", "type": "response", "rule": "Read shadow",
+                  "action": "kill", "pid": 77, "target": "", "result": "success",
+                  "hostname": "vm"}
+        lines = "\n".join([json.dumps(alert), "", json.dumps(record), "not json",
+                           json.dumps(dict(alert, priority="Loud"))]) + "\n"
+        before = len(audit_records(self.server))
+        result = subprocess.run(
+            [wardenlib.WARDEN, "sensor", "alert", "--server",
+             f"https://127.0.0.1:{self.server.port}", "--socket", self.agent.socket],
+            input=lines, capture_output=True, text=True, timeout=60)
+        self.assertEqual(result.returncode, 1, result.stderr)
+        errors = [line for line in result.stderr.splitlines() if line.startswith("warden")]
+        self.assertEqual(len(errors), 2, result.stderr)
+        self.assertTrue(errors[0].startswith("warden sensor alert: line 4: "), errors[0])
+        self.assertTrue(errors[1].startswith("warden sensor alert: line 5: server refused "
+                                             "/v1/sensor/alerts with status 400: invalid "
+                                             '"priority" "Loud"'), errors[1])
+        records = [r for r in audit_records(self.server)[before:] if r["outcome"] == "success"]
+        self.assertEqual([(r["action"], r["actor"], r["object"]) for r in records],
+                         [("sensor.alert", SENSOR_ID, "Read shadow"),
+                          ("sensor.response", SENSOR_ID, "pid:77")])
+        self.assertEqual(json.loads(records[0]["detail"]), alert)
+
     def test_response_intake(self):
         minted = self.server.mint(SENSOR_ID)
         cert = self.server.write("response-sensor.pem", minted["svid"])
