@@ -10,7 +10,8 @@
 #include "cli/commands.h"
 #include "sensor/client/server_client.h"
 
-/* Longest input line, in bytes: the server takes alerts of up to 64 KiB. */
+/* Maximum length of an input line, in bytes: the server takes alerts of
+ * up to 64 KiB. */
 #define LINE_MAX_BYTES (64u * 1024u)
 
 /* How long the command waits for the sensor's SVID from the agent, in
