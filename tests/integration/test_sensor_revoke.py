@@ -523,5 +523,61 @@ class SensorRevokeTest(unittest.TestCase):
                 self.assertIn(message, response.error_message())
 
 
+
+class UsageTest(unittest.TestCase):
+    """Usage errors of `warden sensor revoke` and `warden sensor alert`,
+    which need neither root nor a server."""
+
+    def run_warden(self, *args):
+        return subprocess.run([wardenlib.WARDEN, "sensor", *args], capture_output=True,
+                              text=True, timeout=30, input="")
+
+    def test_help(self):
+        for command, synopsis in (
+                ("revoke", "usage: warden sensor revoke --server URL (--socket PATH | --cert "
+                           "FILE --key FILE --bundle FILE) --pid PID"),
+                ("alert", "usage: warden sensor alert --server URL (--socket PATH | --cert "
+                          "FILE --key FILE --bundle FILE)")):
+            with self.subTest(command=command):
+                result = self.run_warden(command, "--help")
+                self.assertEqual(result.returncode, 0, result.stderr)
+                self.assertTrue(result.stdout.startswith(synopsis), result.stdout)
+
+    def test_usage_errors(self):
+        cases = [
+            (("revoke",), "warden sensor revoke: missing --pid"),
+            (("revoke", "--pid", "abc"),
+             "warden sensor revoke: invalid --pid 'abc': expected a positive integer"),
+            (("revoke", "--pid", "1"), "warden sensor revoke: missing --server"),
+            (("revoke", "--pid", "1", "--server", "https://127.0.0.1:1"),
+             "warden sensor revoke: give either --socket or all of --cert, --key and --bundle"),
+            (("revoke", "--pid", "1", "--server", "https://127.0.0.1:1", "--socket", "s",
+              "--cert", "c"),
+             "warden sensor revoke: give either --socket or all of --cert, --key and --bundle"),
+            (("revoke", "--pid", "1", "--server", "https://127.0.0.1:1", "--cert", "c"),
+             "warden sensor revoke: --cert, --key and --bundle go together"),
+            (("alert",), "warden sensor alert: missing --server"),
+            (("alert", "--server", "https://127.0.0.1:1"),
+             "warden sensor alert: give either --socket or all of --cert, --key and --bundle"),
+        ]
+        for args, message in cases:
+            with self.subTest(args=args):
+                result = self.run_warden(*args)
+                self.assertEqual(result.returncode, 2, result.stderr)
+                self.assertEqual(result.stderr.splitlines()[0], message)
+
+    def test_bad_url_and_pid(self):
+        # The selectors are read first, so the pid must be readable.
+        result = self.run_warden("revoke", "--pid", str(os.getpid()), "--server",
+                                 "http://127.0.0.1:1", "--cert", "c", "--key", "k", "--bundle", "b")
+        self.assertEqual(result.returncode, 1)
+        self.assertEqual(result.stderr.strip(), 'warden sensor revoke: server URL '
+                         '"http://127.0.0.1:1" does not start with https://')
+        result = self.run_warden("revoke", "--pid", "2147483647", "--selectors-only")
+        self.assertEqual(result.returncode, 1)
+        self.assertEqual(result.stderr.strip(),
+                         "warden sensor revoke: process 2147483647 not found (/proc/2147483647)")
+
+
 if __name__ == "__main__":
     wardenlib.main()
