@@ -160,6 +160,7 @@ class SensorRevokeTest(unittest.TestCase):
                 "apps", 'path "database/creds/app" { capabilities = ["read"] }')
         else:
             print(f"leases not checked: {cls.pg_skip}", file=sys.stderr)
+        root.adapter.close()
 
     @classmethod
     def tearDownClass(cls):
@@ -216,9 +217,11 @@ class SensorRevokeTest(unittest.TestCase):
         # Tokens from a cert login with the X.509-SVID and a JWT login with
         # the JWT-SVID.
         cert_client = self.server.vault(token="", cert=(svid["cert"], svid["key"]))
+        self.addCleanup(cert_client.adapter.close)
         cert_auth = cert_client.auth.cert.login(cert_pem=svid["cert"], key_pem=svid["key"])["auth"]
         self.assertEqual(cert_auth["metadata"]["spiffe_id"], WORKLOAD_ID)
         jwt_client = self.server.vault(token="")
+        self.addCleanup(jwt_client.adapter.close)
         jwt_auth = jwt_client.auth.jwt.jwt_login(role="apps", jwt=svid["jwt"])["auth"]
         self.assertEqual(jwt_auth["metadata"],
                          {"role": "apps", "sub": WORKLOAD_ID, "spiffe_id": WORKLOAD_ID})
