@@ -1,5 +1,6 @@
-/* `warden sensor revoke`: asks the server to revoke the identities of one
- * process, as the sensor's revoke response does, for operators and tests. */
+/* `warden sensor revoke`: requests that the server revoke the identities of
+ * one process, as the sensor's revoke response does, for operators and
+ * tests. */
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>

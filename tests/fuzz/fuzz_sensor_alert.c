@@ -1,8 +1,8 @@
 /* libFuzzer harness: a POST /v1/sensor/alerts body as the server reads it,
  * parsed as a bounded JSON object, checked field by field, and turned into
- * its audit detail. A refusal must carry a detail; an accepted alert must
- * name its rule and give a detail that fits an audit record and parses
- * back as JSON. */
+ * its audit detail. A rejected body must carry an error detail. An
+ * accepted alert must name its rule, and its audit detail must fit an
+ * audit record and parse back as JSON. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>

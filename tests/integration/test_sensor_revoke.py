@@ -1,10 +1,10 @@
 #!/usr/bin/python3
-"""The server side of the runtime sensor against a real server and agent:
-`warden sensor revoke --pid` with the sensor's own SVID from the Workload
-API revokes the X.509-SVID a workload fetched (its serial lands on the CRL)
-and the secrets tokens of its cert and JWT logins, leaves a workload of
-another node alone, refuses callers that are not sensors, and audits each
-step; POST /v1/sensor/alerts adds one audit record per alert."""
+"""The server side of the runtime sensor against a real server and agent.
+`warden sensor revoke --pid`, with the sensor's own SVID from the Workload
+API, revokes the X.509-SVID that a workload fetched (its serial lands on
+the CRL) and the secrets tokens of its cert and JWT logins. It leaves
+entries of another node alone, rejects callers that are not sensors, and
+audits each step. Alerts and response records add one audit record each."""
 import json
 import os
 import shutil
@@ -42,10 +42,10 @@ sensor:
   spiffe_ids: [{SENSOR_ID}]
 """
 
-# Runs as the workload's uid: fetches its X.509- and JWT-SVID for the ID
-# argv[4] from the agent, writes the X.509-SVID and key to argv[3], prints
-# one JSON line with the serials of every X.509-SVID it got, then stays
-# alive until killed so that its pid can be attested.
+# Runs as the workload's uid. It fetches its X.509- and JWT-SVID for the ID
+# argv[4] from the agent and writes the X.509-SVID and key to argv[3]. It
+# prints one JSON line with the serials of every X.509-SVID it got, then
+# stays alive until killed, so that its pid can be attested.
 WORKLOAD = r"""
 import json, os, sys, time
 sys.path.insert(0, sys.argv[2])
@@ -302,7 +302,7 @@ class SensorRevokeTest(unittest.TestCase):
                                 capture_output=True, text=True)
         self.assertEqual(verify.returncode, 0, verify.stdout + verify.stderr)
 
-        # A second call revokes nothing new and says so.
+        # A second call revokes nothing new and reports that.
         again = self.sensor_revoke(process.pid)
         self.assertEqual(again.returncode, 0, again.stderr)
         second = json.loads(again.stdout)

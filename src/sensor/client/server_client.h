@@ -58,12 +58,12 @@ WD_MUST_CHECK int sensor_server_spiffe_id(struct sensor_server *client, char *ou
 WD_MUST_CHECK int sensor_server_alert(struct sensor_server *client, const json_t *alert,
 	struct wd_error *err);
 
-/* Sends one response record of the sensor (the object the responder
- * audits: "action" required; "rule", "pid", "target", "result", "error",
- * "time", "type", "hostname", "cgroup", "detail", "outcome", "dry_run"
- * optional, each a string of at most 1024 bytes, a number or a boolean).
- * The server appends one "sensor.response" record. Errors as
- * sensor_server_alert. */
+/* Sends one response record of the sensor, the object that the responder
+ * audits. "action" is required. "rule", "pid", "target", "result",
+ * "error", "time", "type", "hostname", "cgroup", "detail", "outcome" and
+ * "dry_run" are optional. Each value is a string of at most 1024 bytes, a
+ * number or a boolean. The server appends one "sensor.response" record.
+ * Errors as sensor_server_alert. */
 WD_MUST_CHECK int sensor_server_response(struct sensor_server *client, const json_t *response,
 	struct wd_error *err);
 
