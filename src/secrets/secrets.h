@@ -102,10 +102,10 @@ typedef bool (*secrets_token_match_fn)(void *arg, const char *path, const json_t
  * and the leases of all of them (token_revoke), walking all stored tokens.
  * ret_tokens gets one object per matched token: "accessor_hmac" (its
  * accessor as the audit records hash it), "spiffe_id" (from its metadata,
- * or ""), "path", and "first_lease" (the index in ret_lease_ids of its
- * first lease). ret_lease_ids gets the id of each lease that the matched
- * tokens own themselves. Both are JSON arrays the caller owns. Returns
- * WD_EUNAVAILABLE while sealed. After another error, the tokens already
+ * or ""), "path", and "first_lease" (the index in ret_lease_ids of the
+ * first lease of its tree). ret_lease_ids gets the id of each lease that
+ * the matched tokens and their descendants own. Both are JSON arrays the
+ * caller owns. Returns WD_EUNAVAILABLE while sealed. After another error, the tokens already
  * revoked stay revoked and are listed. */
 WD_MUST_CHECK int secrets_revoke_tokens_matching(struct secrets *secrets,
 	secrets_token_match_fn match, void *arg, json_t *ret_tokens, json_t *ret_lease_ids,

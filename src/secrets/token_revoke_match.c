@@ -31,6 +31,54 @@ static int collect_after(void *context, const char *rest)
 	return 0;
 }
 
+/* The hashes of a token and its descendants, breadth first. */
+struct tree {
+	char (*hashes)[TOKEN_HASH_HEX_LEN + 1];
+	size_t count;
+	size_t capacity;
+};
+
+static int tree_add(void *context, const char *rest)
+{
+	struct tree *tree = context;
+
+	/* Anything else in a parent's folder was not written by the token store. */
+	if (!token_hash_valid(rest))
+		return 0;
+	if (tree->count == SECRETS_REVOKE_MAX_ITEMS)
+		return WD_ETOOBIG;
+	if (tree->count == tree->capacity) {
+		size_t capacity = tree->capacity ? 2 * tree->capacity : 8;
+		void *grown = wd_reallocarray(tree->hashes, capacity, sizeof(*tree->hashes));
+
+		if (!grown)
+			return WD_ENOMEM;
+		tree->hashes = grown;
+		tree->capacity = capacity;
+	}
+	memcpy(tree->hashes[tree->count++], rest, TOKEN_HASH_HEX_LEN + 1);
+	return 0;
+}
+
+/* Lists hash and every token below it, which token_revoke revokes with it. */
+static int list_tree(struct secrets *secrets, const char *hash, struct tree *tree,
+	struct wd_error *err)
+{
+	char prefix[sizeof(TOKEN_PARENT_PREFIX) + TOKEN_HASH_HEX_LEN + 1];
+	int rc = tree_add(tree, hash);
+
+	for (size_t i = 0; rc == 0 && i < tree->count; i++) {
+		snprintf(prefix, sizeof(prefix), TOKEN_PARENT_PREFIX "%s/", tree->hashes[i]);
+		rc = barrier_list(secrets->barrier, prefix, true, tree_add, tree, err);
+	}
+	if (rc == WD_ETOOBIG)
+		return wd_error_set(err, rc, "a matched token has more than %d descendants",
+			SECRETS_REVOKE_MAX_ITEMS);
+	if (rc == WD_ENOMEM)
+		return wd_error_set(err, rc, "out of memory listing child tokens");
+	return rc;
+}
+
 static int append_lease(void *context, const char *lease_id)
 {
 	json_t *leases = context;
@@ -40,14 +88,15 @@ static int append_lease(void *context, const char *lease_id)
 	return json_array_append_new(leases, json_string(lease_id)) == 0 ? 0 : WD_ENOMEM;
 }
 
-/* Revokes one matched token after listing its own leases, which the
- * revocation deletes. The accessor is recorded as its audit HMAC, since an
- * accessor lets a caller with the right policy look the token up. */
+/* Revokes one matched token after listing the leases of its tree, which
+ * the revocation deletes. The accessor is recorded as its audit HMAC, since
+ * an accessor lets a caller with the right policy look the token up. */
 static int revoke_matched(struct secrets *secrets, const struct vault_token *token,
 	json_t *tokens, json_t *leases, struct wd_error *err)
 {
 	const char *spiffe_id = json_string_value(json_object_get(token->meta, "spiffe_id"));
 	size_t first_lease = json_array_size(leases);
+	struct tree tree = { 0 };
 	char hashed[96];
 	json_t *record;
 	int rc;
@@ -55,12 +104,16 @@ static int revoke_matched(struct secrets *secrets, const struct vault_token *tok
 	if (json_array_size(tokens) >= SECRETS_REVOKE_MAX_ITEMS)
 		return wd_error_set(err, WD_ETOOBIG, "more than %d tokens match",
 			SECRETS_REVOKE_MAX_ITEMS);
-	rc = expire_lease_each_by_token(secrets, token->hash, append_lease, leases, err);
-	if (rc == WD_ETOOBIG)
-		return wd_error_set(err, rc, "more than %d leases belong to the matched tokens",
-			SECRETS_REVOKE_MAX_ITEMS);
-	if (rc == WD_ENOMEM)
-		return wd_error_set(err, rc, "out of memory listing leases");
+	rc = list_tree(secrets, token->hash, &tree, err);
+	for (size_t i = 0; rc == 0 && i < tree.count; i++) {
+		rc = expire_lease_each_by_token(secrets, tree.hashes[i], append_lease, leases, err);
+		if (rc == WD_ETOOBIG)
+			rc = wd_error_set(err, rc, "more than %d leases belong to the matched tokens",
+				SECRETS_REVOKE_MAX_ITEMS);
+		else if (rc == WD_ENOMEM)
+			rc = wd_error_set(err, rc, "out of memory listing leases");
+	}
+	free(tree.hashes);
 	WD_TRY(rc);
 	WD_TRY(token_revoke(secrets, token, err));
 

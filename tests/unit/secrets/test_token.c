@@ -497,6 +497,7 @@ static void test_revoke_matching(void **state)
 	struct vault_mount *mount = vault_mount_lookup(f->secrets, "secret/");
 	struct vault_request req = { .path = "secret/creds/x", .mount = mount };
 	struct vault_response resp = { 0 };
+	struct vault_response child_resp = { 0 };
 	json_t *internal = json_pack("{s:s}", "user", "v-token-1");
 	json_t *tokens = json_array();
 	json_t *leases = json_array();
@@ -509,6 +510,10 @@ static void test_revoke_matching(void **state)
 	req.token = web;
 	assert_int_equal(expire_register(f->secrets, &req, HOUR, true, internal, &resp, &f->err),
 		0);
+	/* A lease of a child token goes with the tree and is listed too. */
+	req.token = child;
+	assert_int_equal(expire_register(f->secrets, &req, HOUR, true, internal, &child_resp,
+		&f->err), 0);
 
 	assert_int_equal(secrets_revoke_tokens_matching(f->secrets, spiffe_id_is_web, &calls,
 		tokens, leases, &f->err), 0);
@@ -522,8 +527,9 @@ static void test_revoke_matching(void **state)
 	assert_int_equal(json_integer_value(json_object_get(record, "first_lease")), 0);
 	/* The accessor itself never leaves the secrets service. */
 	assert_null(strstr(json_str(record, "accessor_hmac"), web->accessor));
-	assert_int_equal(json_array_size(leases), 1);
+	assert_int_equal(json_array_size(leases), 2);
 	assert_string_equal(json_string_value(json_array_get(leases, 0)), resp.lease_id);
+	assert_string_equal(json_string_value(json_array_get(leases, 1)), child_resp.lease_id);
 
 	assert_false(alive(f, web_id));
 	assert_false(alive(f, child_id));
@@ -540,6 +546,7 @@ static void test_revoke_matching(void **state)
 	assert_int_equal(json_array_size(leases), 0);
 
 	vault_response_clear(&resp);
+	vault_response_clear(&child_resp);
 	json_decref(internal);
 	json_decref(tokens);
 	json_decref(leases);
