@@ -527,6 +527,41 @@ class SensorRevokeTest(unittest.TestCase):
 
 
 
+class SealedSecretsTest(unittest.TestCase):
+    """A revocation while the secrets service is sealed: the SVIDs go, and
+    the reply says that the tokens were left. Driven over the admin socket,
+    so it needs no agent and no root."""
+
+    def setUp(self):
+        self.server = Server(TD, config=CONFIG)
+        self.addCleanup(self.server.cleanup)
+
+    def test_svids_revoked_tokens_left(self):
+        agent_id, cert, key = self.server.new_agent()
+        entry = self.server.create_entry(WORKLOAD_ID, agent_id, selectors=("unix:uid:4343",))
+        svid_key = ec.generate_private_key(ec.SECP256R1())
+        response = self.server.tls("POST", "/v1/svid/x509",
+                                   {"entry_id": entry["id"], "csr": csr_pem(svid_key)},
+                                   cert=cert, key=key)
+        self.assertEqual(response.status, 200, response)
+        serial = response.json()["serial"]
+
+        response = self.server.admin("POST", "/v1/sensor/revoke",
+                                     {"pid": 99, "agent_id": agent_id, "rule": "r",
+                                      "selectors": ["unix:gid:4343", "unix:uid:4343"]})
+        self.assertEqual(response.status, 200, response)
+        reply = response.json()
+        self.assertEqual(reply["revoked_serials"], [serial])
+        self.assertEqual(reply["revoked_tokens"], 0)
+        self.assertIs(reply["changed"], True)
+        self.assertEqual(reply["secrets_error"], "the secrets service is sealed: tokens of the "
+                         "matched workloads were not revoked")
+        summary = [r for r in audit_records(self.server) if r["action"] == "sensor.revoke"]
+        self.assertEqual(len(summary), 1)
+        self.assertEqual(summary[0]["actor"], "uid:0")
+        self.assertIn(" secrets_error=the secrets service is sealed", summary[0]["detail"])
+
+
 class UsageTest(unittest.TestCase):
     """Usage errors of `warden sensor revoke` and `warden sensor alert`,
     which need neither root nor a server."""
