@@ -9,6 +9,7 @@
 #include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "sensor/client/server_client.h"
+#include "sensor/client/server_queue.h"
 
 /* Maximum length of an input line, in bytes: the server takes alerts of
  * up to 64 KiB. */
@@ -17,6 +18,10 @@
 /* How long the command waits for the sensor's SVID from the agent, in
  * milliseconds. */
 #define START_TIMEOUT_MS 10000u
+
+/* How long the command waits at the end of its input for the queued lines
+ * to be sent, in milliseconds. */
+#define FLUSH_TIMEOUT_MS 120000u
 
 enum alert_option {
 	OPT_SERVER = 1,
@@ -45,10 +50,12 @@ static const struct cli_spec alert_spec = {
 	.description = "Reads one JSON object a line from standard input and sends each to the\n"
 		"server's audit chain: a response record (\"type\": \"response\") to\n"
 		"POST /v1/sensor/responses, anything else as a Falco alert to\n"
-		"POST /v1/sensor/alerts. Empty lines are skipped. A line the server refuses\n"
-		"is reported on stderr and the rest are still sent. The server must list the\n"
-		"SVID's SPIFFE ID in sensor.spiffe_ids. Exit status: 0 when every line was\n"
-		"recorded, 1 otherwise, 2 for a usage error.\n",
+		"POST /v1/sensor/alerts. Empty lines are skipped. A worker sends the lines\n"
+		"from a queue of 1024, so a slow server does not hold up the input. A line\n"
+		"that is not a JSON object, does not fit the queue or is rejected by the\n"
+		"server is reported on stderr, and the rest are still sent. The server must\n"
+		"list the SVID's SPIFFE ID in sensor.spiffe_ids. Exit status: 0 when every\n"
+		"line was recorded, 1 otherwise, 2 for a usage error.\n",
 	.options = alert_options,
 	.option_count = WD_ARRAY_LEN(alert_options),
 	.common = 0,
@@ -97,38 +104,37 @@ static int check_config(const struct sensor_server_config *config)
 	return CLI_CONTINUE;
 }
 
-/* Sends one line; returns false after reporting why it was not recorded. */
-static bool send_line(struct sensor_server *client, const char *line, size_t number)
+/* Reports an item the server did not record; the worker calls it in
+ * input order. */
+static void report_result(void *ctx, enum sensor_queue_kind kind, pid_t pid,
+	const json_t *reply, const struct wd_error *err)
+{
+	(void)ctx;
+	(void)pid;
+	(void)reply;
+	if (err)
+		fprintf(stderr, "warden sensor alert: %s not recorded: %s\n",
+			kind == SENSOR_QUEUE_RESPONSE ? "response" : "alert", wd_error_text(err));
+}
+
+/* Queues one line; returns false after reporting why it was not queued. */
+static bool queue_line(struct sensor_queue *queue, const char *line, size_t number)
 {
 	struct wd_error err = { 0 };
-	json_error_t error;
-	json_t *object = json_loads(line, JSON_REJECT_DUPLICATES, &error);
-	const char *type;
-	int rc;
 
-	if (!json_is_object(object)) {
-		fprintf(stderr, "warden sensor alert: line %zu: %s\n", number,
-			object ? "expected a JSON object" : error.text);
-		json_decref(object);
-		return false;
-	}
-	type = json_string_value(json_object_get(object, "type"));
-	if (type && !strcmp(type, "response"))
-		rc = sensor_server_response(client, object, &err);
-	else
-		rc = sensor_server_alert(client, object, &err);
-	json_decref(object);
-	if (rc < 0) {
-		fprintf(stderr, "warden sensor alert: line %zu: %s\n", number, wd_error_text(&err));
-		return false;
-	}
-	return true;
+	if (sensor_queue_record(queue, line, &err) == 0)
+		return true;
+	fprintf(stderr, "warden sensor alert: line %zu: %s\n", number, wd_error_text(&err));
+	return false;
 }
 
 int cmd_sensor_alert(int argc, char **argv)
 {
 	struct sensor_server_config config = { .start_timeout_ms = START_TIMEOUT_MS };
+	struct sensor_queue_config queue_config = { .on_result = report_result };
+	struct sensor_queue_stats stats = { 0 };
 	struct sensor_server *client = NULL;
+	struct sensor_queue *queue = NULL;
 	struct cli_common common = { 0 };
 	struct wd_error err = { 0 };
 	char **operands = NULL;
@@ -148,13 +154,16 @@ int cmd_sensor_alert(int argc, char **argv)
 	/* OpenSSL writes to the socket with write(2). */
 	signal(SIGPIPE, SIG_IGN);
 
-	if (sensor_server_open(&config, &client, &err) < 0) {
+	if (sensor_server_open(&config, &client, &err) < 0 ||
+	    sensor_queue_start(client, &queue_config, &queue, &err) < 0) {
 		fprintf(stderr, "warden sensor alert: %s\n", wd_error_text(&err));
+		sensor_server_free(client);
 		return CLI_EXIT_FAILURE;
 	}
 	line = malloc(LINE_MAX_BYTES + 2);
 	if (!line) {
 		fprintf(stderr, "warden sensor alert: out of memory\n");
+		sensor_queue_free(queue);
 		sensor_server_free(client);
 		return CLI_EXIT_FAILURE;
 	}
@@ -175,10 +184,17 @@ int cmd_sensor_alert(int argc, char **argv)
 		line[strcspn(line, "\n")] = '\0';
 		if (line[strspn(line, " \t\r")] == '\0')
 			continue;
-		if (!send_line(client, line, number))
+		if (!queue_line(queue, line, number))
 			all_sent = false;
 	}
 	free(line);
+
+	if (sensor_queue_flush(queue, FLUSH_TIMEOUT_MS, &err) < 0) {
+		fprintf(stderr, "warden sensor alert: %s\n", wd_error_text(&err));
+		all_sent = false;
+	}
+	sensor_queue_get_stats(queue, &stats);
+	sensor_queue_free(queue);
 	sensor_server_free(client);
-	return all_sent ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
+	return all_sent && stats.failed == 0 ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
 }

@@ -490,9 +490,11 @@ class SensorRevokeTest(unittest.TestCase):
         errors = [line for line in result.stderr.splitlines() if line.startswith("warden")]
         self.assertEqual(len(errors), 2, result.stderr)
         self.assertTrue(errors[0].startswith("warden sensor alert: line 4: "), errors[0])
-        self.assertTrue(errors[1].startswith("warden sensor alert: line 5: server refused "
-                                             "/v1/sensor/alerts with status 400: invalid "
-                                             '"priority" "Loud"'), errors[1])
+        self.assertTrue(errors[0].startswith("warden sensor alert: line 4: invalid record: "),
+                        errors[0])
+        self.assertTrue(errors[1].startswith("warden sensor alert: alert not recorded: server "
+                                             "refused /v1/sensor/alerts with status 400: "
+                                             'invalid "priority" "Loud"'), errors[1])
         records = [r for r in audit_records(self.server)[before:] if r["outcome"] == "success"]
         self.assertEqual([(r["action"], r["actor"], r["object"]) for r in records],
                          [("sensor.alert", SENSOR_ID, "Read shadow"),

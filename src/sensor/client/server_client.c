@@ -14,6 +14,7 @@
 #include "identity/x509svid.h"
 #include "net/net_client.h"
 #include "proxy/identity.h"
+#include "sensor/client/client_internal.h"
 #include "sensor/client/server_client.h"
 
 #define DEFAULT_TIMEOUT_MS 10000u
@@ -317,6 +318,12 @@ out:
 int sensor_selectors_of_pid(pid_t pid, const char *proc_root, json_t **ret_selectors,
 	struct wd_error *err)
 {
+	return client_selectors_of_pid(pid, proc_root, NULL, ret_selectors, err);
+}
+
+int client_selectors_of_pid(pid_t pid, const char *proc_root, struct attest_cache *cache,
+	json_t **ret_selectors, struct wd_error *err)
+{
 	struct attest_options options = { .proc_root = proc_root };
 	struct attest_peer peer = { .pid = pid };
 	struct agent_selector_set *set = NULL;
@@ -327,7 +334,7 @@ int sensor_selectors_of_pid(pid_t pid, const char *proc_root, json_t **ret_selec
 	if (pid <= 0)
 		return wd_error_set(err, WD_EINVAL, "invalid pid %" PRId64, (int64_t)pid);
 	WD_GUARD(read_ids(proc_root, pid, &peer.uid, &peer.gid, err));
-	WD_GUARD(attest_unix_workload(&peer, &options, NULL, &set, err));
+	WD_GUARD(attest_unix_workload(&peer, &options, cache, &set, err));
 	list = json_array();
 	WD_ENSURE(list, wd_error_set(err, WD_ENOMEM, "out of memory listing selectors"));
 	for (size_t i = 0; i < agent_selector_set_count(set); i++)
