@@ -36,6 +36,7 @@ enum run_option {
 	OPT_SYSLOG_SOCKET,
 	OPT_SERVER,
 	OPT_SOCKET,
+	OPT_SPIFFE_ID,
 	OPT_CERT,
 	OPT_KEY,
 	OPT_BUNDLE,
@@ -95,6 +96,9 @@ static const struct cli_option run_options[] = {
 		"records go to its audit chain, and revoke actions ask it to revoke" },
 	{ "socket", "PATH", OPT_SOCKET,
 		"the agent's Workload API socket, which gives the sensor's own SVID" },
+	{ "spiffe-id", "ID", OPT_SPIFFE_ID,
+		"which SVID of --socket to use, when the agent gives the sensor several\n"
+		"(default: the first)" },
 	{ "cert", "FILE", OPT_CERT, "the sensor's SVID as PEM files instead of --socket" },
 	{ "key", "FILE", OPT_KEY, "the private key of --cert" },
 	{ "bundle", "FILE", OPT_BUNDLE, "the trust domain's CA certificates of --cert" },
@@ -104,7 +108,8 @@ static const struct cli_spec run_spec = {
 	.name = "sensor run",
 	.synopsis = "--rules FILE [--rules FILE...] [--output FILE] [--types LIST]\n"
 		"    [--responses FILE] [--dry-run] [--audit FILE] [--syslog] [--syslog-socket PATH]\n"
-		"    [--server URL (--socket PATH | --cert FILE --key FILE --bundle FILE)]",
+		"    [--server URL (--socket PATH [--spiffe-id ID] | --cert FILE --key FILE\n"
+		"    --bundle FILE)]",
 	.description = "Loads Falco rule files, prints which rules loaded or were skipped and\n"
 		"why on stderr, attaches the eBPF sensor for the event types the rules read,\n"
 		"and writes one Falco JSON alert a line for each rule an event matches.\n"
@@ -156,6 +161,9 @@ static int run_option(void *ctx, int id, const char *value)
 		return CLI_CONTINUE;
 	case OPT_SOCKET:
 		args->uplink.socket = value;
+		return CLI_CONTINUE;
+	case OPT_SPIFFE_ID:
+		args->uplink.spiffe_id = value;
 		return CLI_CONTINUE;
 	case OPT_CERT:
 		args->uplink.cert = value;

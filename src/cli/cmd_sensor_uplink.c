@@ -39,6 +39,7 @@ int sensor_uplink_open(struct sensor_uplink *uplink, const struct sensor_uplink_
 	struct sensor_server_config config = {
 		.url = args->url,
 		.workload_api_socket = args->socket,
+		.spiffe_id = args->spiffe_id,
 		.cert_path = args->cert,
 		.key_path = args->key,
 		.bundle_path = args->bundle,
@@ -47,9 +48,9 @@ int sensor_uplink_open(struct sensor_uplink *uplink, const struct sensor_uplink_
 	struct wd_error err = { 0 };
 
 	if (!args->url) {
-		if (args->socket || files) {
-			fprintf(stderr, "warden sensor: --socket, --cert, --key and --bundle need "
-				"--server URL\n");
+		if (args->socket || args->spiffe_id || files) {
+			fprintf(stderr, "warden sensor: --socket, --spiffe-id, --cert, --key and "
+				"--bundle need --server URL\n");
 			return CLI_EXIT_USAGE;
 		}
 		return CLI_CONTINUE;

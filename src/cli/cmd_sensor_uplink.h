@@ -11,6 +11,7 @@
 struct sensor_uplink_args {
 	const char *url;      /* --server URL, or NULL: no uplink */
 	const char *socket;   /* --socket: the agent's Workload API socket */
+	const char *spiffe_id;  /* --spiffe-id: which SVID of the socket; NULL: the first */
 	const char *cert;     /* or --cert, --key and --bundle: PEM files */
 	const char *key;
 	const char *bundle;

@@ -125,7 +125,8 @@ class SensorLoopTest(unittest.TestCase):
     def start_sensor(self, output):
         process = subprocess.Popen(
             [wardenlib.WARDEN, "sensor", "run", "--rules", self.rules, "--output", output,
-             "--server", f"https://127.0.0.1:{self.server.port}", "--socket", self.agent.socket],
+             "--server", f"https://127.0.0.1:{self.server.port}", "--socket", self.agent.socket,
+             "--spiffe-id", SENSOR_ID],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self.addCleanup(self.stop_sensor, process)
         log = b""
@@ -237,7 +238,8 @@ class SensorLoopTest(unittest.TestCase):
     def test_server_options_checked(self):
         cases = [
             (["--socket", "/nonexistent.sock"],
-             "warden sensor: --socket, --cert, --key and --bundle need --server URL\n"),
+             "warden sensor: --socket, --spiffe-id, --cert, --key and --bundle need "
+             "--server URL\n"),
             (["--server", "https://127.0.0.1:1"],
              "warden sensor: --server needs the sensor's SVID: either --socket PATH, or "
              "--cert, --key and --bundle\n"),
