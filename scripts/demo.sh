@@ -5,7 +5,9 @@
 # and two services talk through warden proxies that a Rego policy guards.
 # Then a workload logs in to the Vault-compatible secrets API with its SVID
 # and gets a PostgreSQL user that disappears when its lease ends. Last, an
-# SBOM of this machine and a cosign-compatible signature of a binary.
+# SBOM of this machine and a cosign-compatible signature of a binary, and
+# the eBPF sensor catching a compromised workload: it alerts, revokes the
+# workload's identity and kills it.
 # The agent step needs root, to run one workload as nobody, and the
 # secrets step runs PostgreSQL as the postgres user.
 #
@@ -55,8 +57,9 @@ start_server() {
 	# Vault clients check the host name: the serving SVID names localhost.
 	# Binaries signed by the CI signer's SVID are admitted for entries that
 	# require signed binaries.
-	printf 'identity:\n  dns_names: [localhost]\nadmission:\n  trusted_spiffe_ids: [spiffe://%s/ci/signer]\n' \
-		"$trust_domain" >"$dir/server.yaml"
+	# The runtime sensor's SVID may report alerts and ask for revocations.
+	printf 'identity:\n  dns_names: [localhost]\nadmission:\n  trusted_spiffe_ids: [spiffe://%s/ci/signer]\nsensor:\n  spiffe_ids: [spiffe://%s/sensor]\n' \
+		"$trust_domain" "$trust_domain" >"$dir/server.yaml"
 	"$WARDEN" server --config "$dir/server.yaml" --trust-domain "$trust_domain" --data-dir "$dir/data" \
 		--listen 127.0.0.1:0 --policy-listen 127.0.0.1:0 --secrets-listen 127.0.0.1:0 --admin-socket "$dir/admin.sock" \
 		>"$dir/server.log" 2>&1 &
@@ -519,46 +522,134 @@ case " $UNSIGNED_IDS " in *" spiffe://example.org/app-unsigned "*)
 grep -q 'requires a signed binary' "$WORK/example.org/server.log" ||
 	{ echo "demo: the server logged no refusal" >&2; exit 1; }
 
-step "the eBPF sensor runs a Falco rule and alerts when a process reads /etc/shadow"
+step "a compromised workload spawns a shell and reads a secret: the eBPF sensor alerts, revokes its identity and kills it"
 if ! "$WARDEN" sensor events --help >/dev/null 2>&1; then
 	echo "skipped: this warden was built without the eBPF sensor (clang, bpftool, libbpf-dev or /sys/kernel/btf/vmlinux missing)"
 else
-	cat >"$WORK/rules.yaml" <<'EOF'
-- list: shadow_files
-  items: [/etc/shadow]
+	# The workload runs as uid 4000 and owns a secret it has no business
+	# reading. The sensor gets its own SVID from the agent, as root running
+	# this warden binary.
+	WEBAPP_UID=4000
+	mkdir -p "$WORK/webapp"
+	echo "api-key-for-the-demo" >"$WORK/webapp/api-key"
+	chown -R "$WEBAPP_UID:$WEBAPP_UID" "$WORK/webapp"
+	chmod 0600 "$WORK/webapp/api-key"
+	show "$WARDEN" entry create --spiffe-id spiffe://example.org/webapp --parent-id "$NODE_ID" \
+		--selector "unix:uid:$WEBAPP_UID"
+	show "$WARDEN" entry create --spiffe-id spiffe://example.org/sensor --parent-id "$NODE_ID" \
+		--selector unix:uid:0 --selector "unix:path:$WARDEN"
+	for _ in $(seq 1 100); do
+		setpriv --reuid=$WEBAPP_UID --regid=$WEBAPP_UID --clear-groups "$WARDEN" svid fetch \
+			>/dev/null 2>&1 &&
+			"$WARDEN" svid fetch --json | grep -q 'spiffe://example.org/sensor"' && break
+		sleep 0.2
+	done
+
+	cat >"$WORK/rules.yaml" <<EOF
+- list: sensitive_files
+  items: [/etc/shadow, $WORK/webapp/api-key]
+- list: shell_binaries
+  items: [sh, bash, dash]
+- rule: Shell in a workload
+  desc: a workload process started a shell
+  condition: evt.type = execve and proc.name in (shell_binaries) and user.uid = $WEBAPP_UID
+  output: "shell started in a workload (user.uid=%user.uid cmdline=%proc.cmdline parent=%proc.pname)"
+  priority: WARNING
+  tags: [process, mitre_execution]
+- rule: Workload reads a sensitive file
+  desc: a workload process opened a file from the sensitive list
+  condition: evt.type in (open, openat) and fd.name in (sensitive_files) and evt.is_open_read = true and user.uid = $WEBAPP_UID
+  output: "%proc.name read %fd.name (user.uid=%user.uid pid=%proc.pid parent=%proc.pname)"
+  priority: CRITICAL
+  tags: [filesystem, mitre_credential_access]
+  warden:
+    actions: [revoke, kill]
 - rule: Read sensitive file
   desc: a process read the shadow password file
-  condition: evt.type in (open, openat) and fd.name in (shadow_files) and evt.is_open_read = true
+  condition: evt.type in (open, openat) and fd.name = /etc/shadow and evt.is_open_read = true
   output: "%proc.name read %fd.name (user=%user.name parent=%proc.pname)"
   priority: WARNING
   tags: [filesystem, mitre_credential_access]
 EOF
 	cat "$WORK/rules.yaml"
-	echo "\$ warden sensor run --rules rules.yaml --output alerts.json &"
+	echo "\$ warden sensor run --rules rules.yaml --output alerts.json --server https://127.0.0.1:$PORT \\"
+	echo "      --socket $WORK/agent/agent.sock --spiffe-id spiffe://example.org/sensor &"
 	"$WARDEN" sensor run --rules "$WORK/rules.yaml" --output "$WORK/alerts.json" \
-		2>"$WORK/sensor.log" &
+		--server "https://127.0.0.1:$PORT" --socket "$WORK/agent/agent.sock" \
+		--spiffe-id spiffe://example.org/sensor 2>"$WORK/sensor.log" &
 	SENSOR_PID=$!
-	# The load report comes once the programs are attached.
-	for _ in $(seq 1 100); do
-		grep -q '^loaded ' "$WORK/sensor.log" 2>/dev/null && break
+	for _ in $(seq 1 300); do
+		grep -q 'attached' "$WORK/sensor.log" 2>/dev/null && break
 		kill -0 "$SENSOR_PID" 2>/dev/null || { cat "$WORK/sensor.log" >&2; exit 1; }
 		sleep 0.1
 	done
+	grep -q 'attached' "$WORK/sensor.log" || { cat "$WORK/sensor.log" >&2; exit 1; }
 	sed 's/^/  /' "$WORK/sensor.log"
-	sleep 0.5
+
+	# The workload fetches its SVID, then an exploit turns its process into
+	# a shell that reads the secret.
+	echo "\$ (as uid $WEBAPP_UID) python3 webapp: fetch the SVID, then exec sh -c 'read key < api-key'"
+	setpriv --reuid=$WEBAPP_UID --regid=$WEBAPP_UID --clear-groups /usr/bin/python3 -c '
+import os, subprocess, sys, time
+subprocess.run([sys.argv[1], "svid", "fetch", "--write", sys.argv[2]], check=True,
+               stdout=subprocess.DEVNULL)
+print("webapp: got my SVID, pid", os.getpid(), flush=True)
+time.sleep(0.5)
+os.execv("/bin/sh", ["sh", "-c", "read -r key < " + sys.argv[3] + "; echo webapp: stole the key; sleep 600"])
+' "$WARDEN" "$WORK/webapp/svid" "$WORK/webapp/api-key" &
+	WEBAPP_PID=$!
+	WEBAPP_STATUS=""
+	for _ in $(seq 1 100); do
+		if ! kill -0 "$WEBAPP_PID" 2>/dev/null; then
+			WEBAPP_STATUS=0
+			wait "$WEBAPP_PID" || WEBAPP_STATUS=$?
+			break
+		fi
+		sleep 0.1
+	done
+	if [ "$WEBAPP_STATUS" != 137 ]; then
+		kill -9 "$WEBAPP_PID" 2>/dev/null || true
+		echo "demo: the workload was not killed (status '$WEBAPP_STATUS')" >&2
+		exit 1
+	fi
+	echo "the workload (pid $WEBAPP_PID) was killed by SIGKILL"
+	echo "the sensor's alerts and responses:"
+	sed 's/^/  /' "$WORK/alerts.json"
+	grep -q '"rule":"Shell in a workload"' "$WORK/alerts.json" ||
+		{ echo "demo: no alert for the shell" >&2; exit 1; }
+
+	echo "the workload's SVID is on the server's CRL now:"
+	for _ in $(seq 1 50); do
+		"$WARDEN" crl show >"$WORK/crl-sensor.pem"
+		cat "$WORK/bundle.pem" "$WORK/crl-sensor.pem" >"$WORK/bundle-crl-sensor.pem"
+		openssl verify -crl_check -CAfile "$WORK/bundle-crl-sensor.pem" \
+			"$WORK/webapp/svid/svid.pem" >/dev/null 2>&1 || break
+		sleep 0.1
+	done
+	if openssl verify -crl_check -CAfile "$WORK/bundle-crl-sensor.pem" "$WORK/webapp/svid/svid.pem"; then
+		echo "demo: the workload's SVID still verifies" >&2
+		exit 1
+	fi
+
 	echo "\$ cat /etc/shadow >/dev/null"
 	cat /etc/shadow >/dev/null
 	for _ in $(seq 1 50); do
-		grep -q 'Read sensitive file' "$WORK/alerts.json" 2>/dev/null && break
+		grep -q '"rule":"Read sensitive file"' "$WORK/alerts.json" 2>/dev/null && break
 		sleep 0.1
 	done
-	grep -q 'Read sensitive file' "$WORK/alerts.json" 2>/dev/null ||
-		{ echo "demo: the sensor raised no alert" >&2; exit 1; }
-	echo "the alert, in Falco's JSON output format:"
-	grep -m1 'Read sensitive file' "$WORK/alerts.json" | sed 's/^/  /'
+	grep -q '"rule":"Read sensitive file"' "$WORK/alerts.json" ||
+		{ echo "demo: the sensor raised no alert for /etc/shadow" >&2; exit 1; }
+	grep -m1 '"rule":"Read sensitive file"' "$WORK/alerts.json" | sed 's/^/  /'
 	kill "$SENSOR_PID" 2>/dev/null || true
 	wait "$SENSOR_PID" 2>/dev/null || true
 	SENSOR_PID=
+	echo "the server's audit chain holds the sensor's records:"
+	grep '"action":"sensor\.\|"action":"svid.revoke"' "$WORK/example.org/data/audit.log" |
+		/usr/bin/python3 -c 'import json, sys
+for line in sys.stdin:
+    r = json.loads(line)
+    print("  %s %s by %s: %s" % (r["action"], r["object"], r["actor"], r["outcome"]))'
+	show "$WARDEN" audit verify "$WORK/example.org/data/audit.log"
 fi
 
 printf '\ndemo finished\n'

@@ -221,6 +221,9 @@ static int sensor_events(int argc, char **argv)
 static const struct cli_command sensor_commands[] = {
 	{ "events", "print the kernel events the sensor sees", sensor_events },
 	{ "run", "match the events against Falco rules and print alerts", cmd_sensor_run },
+	{ "revoke", "ask the server to revoke the identities of a process", cmd_sensor_revoke },
+	{ "alert", "send alert and response lines to the server's audit chain",
+	  cmd_sensor_alert },
 };
 
 int cmd_sensor(int argc, char **argv)

@@ -11,6 +11,7 @@
 
 #include "cli/cli_args.h"
 #include "cli/cmd_sensor_output.h"
+#include "cli/cmd_sensor_uplink.h"
 #include "cli/commands.h"
 #include "common/buf.h"
 #include "sensor/rules/event_source.h"
@@ -33,6 +34,12 @@ enum run_option {
 	OPT_AUDIT,
 	OPT_SYSLOG,
 	OPT_SYSLOG_SOCKET,
+	OPT_SERVER,
+	OPT_SOCKET,
+	OPT_SPIFFE_ID,
+	OPT_CERT,
+	OPT_KEY,
+	OPT_BUNDLE,
 	OPT_DENY_EXEC,
 };
 
@@ -42,6 +49,7 @@ struct run_args {
 	const char *output;
 	unsigned types;
 	struct sensor_output_args outputs;
+	struct sensor_uplink_args uplink;
 };
 
 struct run_state {
@@ -55,6 +63,7 @@ struct run_state {
 	struct event_fields *fields;
 	unsigned long long alerts;
 	struct sensor_output outputs;
+	struct sensor_uplink uplink;
 	bool failed;
 };
 
@@ -84,6 +93,17 @@ static const struct cli_option run_options[] = {
 		"also send each alert to syslog (ident warden-sensor, facility authpriv)" },
 	{ "syslog-socket", "PATH", OPT_SYSLOG_SOCKET,
 		"the syslog Unix datagram socket (default: /dev/log); implies --syslog" },
+	{ "server", "URL", OPT_SERVER,
+		"warden server's identity API (https://HOST:8081): alerts and response\n"
+		"records go to its audit chain, and revoke actions ask it to revoke" },
+	{ "socket", "PATH", OPT_SOCKET,
+		"the agent's Workload API socket, which gives the sensor's own SVID" },
+	{ "spiffe-id", "ID", OPT_SPIFFE_ID,
+		"which SVID of --socket to use, when the agent gives the sensor several\n"
+		"(default: the first)" },
+	{ "cert", "FILE", OPT_CERT, "the sensor's SVID as PEM files instead of --socket" },
+	{ "key", "FILE", OPT_KEY, "the private key of --cert" },
+	{ "bundle", "FILE", OPT_BUNDLE, "the trust domain's CA certificates of --cert" },
 	{ "deny-exec", "PATH", OPT_DENY_EXEC,
 		"kill every exec of this executable in the kernel (SIGKILL before it\n"
 		"runs) and write a \"Denied exec\" alert; repeat for several" },
@@ -93,14 +113,17 @@ static const struct cli_spec run_spec = {
 	.name = "sensor run",
 	.synopsis = "--rules FILE [--rules FILE...] [--output FILE] [--types LIST]\n"
 		"    [--responses FILE] [--dry-run] [--audit FILE] [--syslog] [--syslog-socket PATH]\n"
-		"    [--deny-exec PATH...]",
+		"    [--server URL (--socket PATH [--spiffe-id ID] | --cert FILE --key FILE\n"
+		"    --bundle FILE)] [--deny-exec PATH...]",
 	.description = "Loads Falco rule files, prints which rules loaded or were skipped and\n"
 		"why on stderr, attaches the eBPF sensor for the event types the rules read,\n"
 		"and writes one Falco JSON alert a line for each rule an event matches.\n"
 		"After writing an alert it runs the rule's actions (from `warden:` in the\n"
-		"rule or from --responses) and writes one audit record per action.\n"
+		"rule or from --responses) and writes one audit record per action. With\n"
+		"--server, alerts and records also go to the server's audit chain.\n"
 		"--deny-exec files are matched by device and inode, so every path and hard\n"
-		"link of one is denied, and a copy is not; --rules is optional with them.\n"		"Runs until SIGINT or SIGTERM. Needs root (CAP_BPF and CAP_PERFMON, or\n"
+		"link of one is denied, and a copy is not; --rules is optional with them.\n"
+		"Runs until SIGINT or SIGTERM. Needs root (CAP_BPF and CAP_PERFMON, or\n"
 		"CAP_SYS_ADMIN).\n",
 	.options = run_options,
 	.option_count = WD_ARRAY_LEN(run_options),
@@ -141,6 +164,24 @@ static int run_option(void *ctx, int id, const char *value)
 		return CLI_CONTINUE;
 	case OPT_SYSLOG_SOCKET:
 		args->outputs.syslog_socket = value;
+		return CLI_CONTINUE;
+	case OPT_SERVER:
+		args->uplink.url = value;
+		return CLI_CONTINUE;
+	case OPT_SOCKET:
+		args->uplink.socket = value;
+		return CLI_CONTINUE;
+	case OPT_SPIFFE_ID:
+		args->uplink.spiffe_id = value;
+		return CLI_CONTINUE;
+	case OPT_CERT:
+		args->uplink.cert = value;
+		return CLI_CONTINUE;
+	case OPT_KEY:
+		args->uplink.key = value;
+		return CLI_CONTINUE;
+	case OPT_BUNDLE:
+		args->uplink.bundle = value;
 		return CLI_CONTINUE;
 	}
 	return CLI_CONTINUE;
@@ -337,6 +378,9 @@ int cmd_sensor_run(int argc, char **argv)
 			goto out;
 		}
 	}
+	rc = sensor_uplink_open(&st.uplink, &args.uplink, &args.outputs);
+	if (rc != CLI_CONTINUE)
+		goto out;
 	rc = sensor_output_open(&st.outputs, &args.outputs, st.set, st.out, st.hostname);
 	if (rc != CLI_CONTINUE)
 		goto out;
@@ -351,6 +395,8 @@ int cmd_sensor_run(int argc, char **argv)
 out:
 	/* First: the notify worker may still write audit records to st.out. */
 	sensor_output_close(&st.outputs);
+	/* After the outputs, whose notify worker may still forward records. */
+	sensor_uplink_close(&st.uplink);
 	if (st.out && st.out != stdout)
 		fclose(st.out);
 	proc_table_free(&st.procs);

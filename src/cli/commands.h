@@ -68,3 +68,7 @@ int cmd_signature(int argc, char **argv);
 int cmd_sensor(int argc, char **argv);
 /* The sensor's Falco rule engine, `warden sensor run` (cmd_sensor_run.c). */
 int cmd_sensor_run(int argc, char **argv);
+/* The server's revocation of a process's identities (cmd_sensor_revoke.c). */
+int cmd_sensor_revoke(int argc, char **argv);
+/* Alert forwarding to the server's audit chain (cmd_sensor_alert.c). */
+int cmd_sensor_alert(int argc, char **argv);

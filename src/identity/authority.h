@@ -300,6 +300,13 @@ WD_MUST_CHECK int authority_revoke_entry(struct authority *authority, const char
 	const char *reason, int64_t now, struct authority_serial_list *ret_serials,
 	struct wd_error *err);
 
+/* Stores in ret_entry_id (malloc'd) the registration entry serial_hex was
+ * issued under, or NULL when it was minted without one. WD_EINVAL for
+ * malformed hex, WD_ENOTFOUND naming the serial when this authority never
+ * issued it. */
+WD_MUST_CHECK int authority_serial_entry(struct authority *authority, const char *serial_hex,
+	char **ret_entry_id, struct wd_error *err);
+
 /* Stores in ret_revoked whether serial_hex was issued here and revoked.
  * WD_EINVAL for malformed hex; an unknown serial is not revoked. */
 WD_MUST_CHECK int authority_is_revoked(struct authority *authority, const char *serial_hex,

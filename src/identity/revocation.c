@@ -5,6 +5,7 @@
  * that a new CRL exists. */
 #include <ctype.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/alloc.h"
@@ -401,5 +402,50 @@ int authority_is_revoked(struct authority *authority, const char *serial_hex,
 		return rc;
 
 	*ret_revoked = row.found && row.revoked;
+	return 0;
+}
+
+struct entry_row {
+	bool found;
+	char *entry_id;
+};
+
+/* Column: entry_id, NULL for SVIDs minted without an entry. */
+static int read_entry_row(void *context, const struct store_row *row)
+{
+	struct entry_row *entry = context;
+
+	entry->found = true;
+	if (store_row_is_null(row, 0))
+		return 0;
+	entry->entry_id = wd_strdup(store_row_text(row, 0));
+	return entry->entry_id ? 0 : WD_ENOMEM;
+}
+
+int authority_serial_entry(struct authority *authority, const char *serial_hex,
+	char **ret_entry_id, struct wd_error *err)
+{
+	char serial[AUTHORITY_SERIAL_HEX_SIZE];
+	struct entry_row row = { 0 };
+	int rc;
+
+	*ret_entry_id = NULL;
+	WD_TRY(authority_serial_normalize(serial_hex, serial, err));
+
+	struct store_value params[] = { STORE_TEXT_VALUE(serial) };
+	pthread_mutex_lock(&authority->lock);
+	rc = store_query(authority->store, "SELECT entry_id FROM authority_serials WHERE serial = $1",
+		params, WD_ARRAY_LEN(params), read_entry_row, &row, err);
+	pthread_mutex_unlock(&authority->lock);
+	if (rc == WD_ENOMEM)
+		rc = wd_error_set(err, rc, "out of memory reading serial %s", serial);
+	if (rc < 0) {
+		free(row.entry_id);
+		return rc;
+	}
+	if (!row.found)
+		return wd_error_set(err, WD_ENOTFOUND, "serial %s was not issued by this authority",
+			serial);
+	*ret_entry_id = row.entry_id;
 	return 0;
 }

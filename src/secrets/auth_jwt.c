@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "identity/spiffe_id.h"
 #include "net/net_json.h"
 #include "secrets/auth_jwt_internal.h"
 #include "secrets/token_internal.h"
@@ -52,17 +53,37 @@ static int verify_login(struct secrets *secrets, const struct jwt_config *config
 	return 0;
 }
 
+/* The SPIFFE ID of a JWT-SVID that the trust domain's own keys verified:
+ * its "sub" claim, in canonical form. Written to ret_id ("" for a JWT that
+ * configured keys verified, or whose sub is no SPIFFE ID), so that the
+ * server can find the tokens of a workload whose identity it revokes. */
+static void svid_subject(const struct jwt_config *config, const json_t *claims,
+	char ret_id[static SPIFFE_ID_MAX_LEN + 1])
+{
+	const char *sub = json_string_value(json_object_get(claims, "sub"));
+	struct spiffe_id id;
+
+	ret_id[0] = '\0';
+	if (json_array_size(config->pubkeys) > 0 || !sub ||
+	    spiffe_id_parse(sub, strlen(sub), &id, NULL) < 0 ||
+	    spiffe_id_format(&id, ret_id, SPIFFE_ID_MAX_LEN + 1) < 0)
+		ret_id[0] = '\0';
+}
+
 /* Issues the token. Its metadata contains the role and the user claim under
- * the claim's name (the role wins when the user claim is called "role"). */
+ * the claim's name (the role wins when the user claim is called "role"),
+ * and "spiffe_id" for a JWT-SVID of the trust domain (spiffe_id not ""). */
 static int issue_token(struct secrets *secrets, struct vault_request *req,
-	const struct jwt_role *role, const char *user, struct vault_response *resp,
-	struct wd_error *err)
+	const struct jwt_role *role, const char *user, const char *spiffe_id,
+	struct vault_response *resp, struct wd_error *err)
 {
 	char display_name[USER_VALUE_MAX + 8];
 	json_t *meta = json_object();
 	int rc;
 
-	if (!meta || json_object_set_new(meta, role->user_claim, json_string(user)) != 0 ||
+	if (!meta || (spiffe_id[0] &&
+	    json_object_set_new(meta, "spiffe_id", json_string(spiffe_id)) != 0) ||
+	    json_object_set_new(meta, role->user_claim, json_string(user)) != 0 ||
 	    json_object_set_new(meta, "role", json_string(role->name)) != 0) {
 		json_decref(meta);
 		return wd_error_set(err, WD_ENOMEM, "out of memory building token metadata");
@@ -81,6 +102,7 @@ static int handle_login(struct secrets *secrets, struct vault_request *req,
 	json_t *claims = NULL;
 	const char *name = NULL, *jwt = NULL;
 	char user[USER_VALUE_MAX];
+	char spiffe_id[SPIFFE_ID_MAX_LEN + 1];
 	bool found;
 	int rc;
 
@@ -102,7 +124,8 @@ static int handle_login(struct secrets *secrets, struct vault_request *req,
 
 	WD_GUARD(verify_login(secrets, &config, role, jwt, &claims, err));
 	WD_GUARD(jwt_user_claim(claims, role->user_claim, user, sizeof(user), err));
-	WD_GUARD(issue_token(secrets, req, role, user, resp, err));
+	svid_subject(&config, claims, spiffe_id);
+	WD_GUARD(issue_token(secrets, req, role, user, spiffe_id, resp, err));
 	rc = 0;
 out:
 	json_decref(claims);

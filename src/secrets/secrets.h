@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include <event2/event.h>
+#include <jansson.h>
 
 #include "audit/audit.h"
 #include "common/error.h"
@@ -86,3 +87,26 @@ void secrets_tick(struct secrets *secrets, int64_t now);
 
 /* Whether the barrier is unsealed, for /v1/health and logs. */
 bool secrets_unsealed(const struct secrets *secrets);
+
+/* Maximum tokens and lease ids one secrets_revoke_tokens_matching call
+ * collects. More fail with WD_ETOOBIG after revoking that many. */
+#define SECRETS_REVOKE_MAX_ITEMS 10000
+
+/* Decides from a token's creation path ("auth/cert/login") and its login
+ * metadata (an object of strings: cert login sets "spiffe_id" and
+ * "serial_number", JWT login of a JWT-SVID sets "spiffe_id") whether the
+ * token is to be revoked. */
+typedef bool (*secrets_token_match_fn)(void *arg, const char *path, const json_t *meta);
+
+/* Revokes every token for which match returns true, with its child tokens
+ * and the leases of all of them (token_revoke), walking all stored tokens.
+ * ret_tokens gets one object per matched token: "accessor_hmac" (its
+ * accessor as the audit records hash it), "spiffe_id" (from its metadata,
+ * or ""), "path", and "first_lease" (the index in ret_lease_ids of the
+ * first lease of its tree). ret_lease_ids gets the id of each lease that
+ * the matched tokens and their descendants own. Both are JSON arrays the
+ * caller owns. Returns WD_EUNAVAILABLE while sealed. After another error, the tokens already
+ * revoked stay revoked and are listed. */
+WD_MUST_CHECK int secrets_revoke_tokens_matching(struct secrets *secrets,
+	secrets_token_match_fn match, void *arg, json_t *ret_tokens, json_t *ret_lease_ids,
+	struct wd_error *err);

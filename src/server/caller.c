@@ -81,6 +81,36 @@ int caller_require_admin(struct server_ctx *ctx, struct net_request *req,
 	return 0;
 }
 
+/* sensor.spiffe_ids is compared in canonical form, as the caller's ID is. */
+static bool is_sensor_id(const struct server_ctx *ctx, const char *spiffe_id)
+{
+	const struct config_strings *ids = &ctx->config->sensor.spiffe_ids;
+
+	for (size_t i = 0; i < ids->count; i++) {
+		char canonical[SPIFFE_ID_MAX_LEN + 1];
+		struct spiffe_id id;
+
+		if (spiffe_id_parse(ids->items[i], strlen(ids->items[i]), &id, NULL) == 0 &&
+		    spiffe_id_format(&id, canonical, sizeof(canonical)) == 0 &&
+		    strcmp(canonical, spiffe_id) == 0)
+			return true;
+	}
+	return false;
+}
+
+int caller_require_sensor(struct server_ctx *ctx, struct net_request *req,
+	struct caller *ret_caller, struct wd_error *err)
+{
+	WD_TRY(caller_identify(ctx, req, ret_caller, err));
+	if (ret_caller->kind == CALLER_ADMIN_SOCKET)
+		return 0;
+	if (ret_caller->is_agent || !is_sensor_id(ctx, ret_caller->spiffe_id))
+		return wd_error_set(err, WD_EPERM,
+			"%s is not a sensor: only the admin socket or an SVID whose SPIFFE ID "
+			"sensor.spiffe_ids lists may call this endpoint", ret_caller->actor);
+	return 0;
+}
+
 int caller_require_agent(struct server_ctx *ctx, struct net_request *req,
 	struct caller *ret_caller, struct wd_error *err)
 {

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "common/alloc.h"
+#include "identity/registry.h"
 #include "identity/spiffe_id.h"
 #include "server/server.h"
 #include "supply/intoto.h"
@@ -121,6 +122,14 @@ static const struct config_field admission_fields[] = {
 	{ 0 },
 };
 
+static const struct config_field sensor_fields[] = {
+	{ .key = "spiffe_ids", .type = CONFIG_STRING_LIST,
+	  .offset = offsetof(struct server_sensor_config, spiffe_ids),
+	  .help = "SPIFFE IDs of runtime sensors that may send alerts and revoke the workloads "
+		  "of their own node" },
+	{ 0 },
+};
+
 static const struct config_field limits_fields[] = {
 	{ .key = "max_body_bytes", .type = CONFIG_SIZE,
 	  .offset = offsetof(struct server_limits_config, max_body_bytes),
@@ -179,6 +188,8 @@ static const struct config_field server_fields[] = {
 	  .fields = limits_fields },
 	{ .key = "admission", .type = CONFIG_SECTION,
 	  .offset = offsetof(struct server_config, admission), .fields = admission_fields },
+	{ .key = "sensor", .type = CONFIG_SECTION,
+	  .offset = offsetof(struct server_config, sensor), .fields = sensor_fields },
 	{ 0 },
 };
 
@@ -281,26 +292,25 @@ static int validate_list(const struct config_strings *list, const char *key,
 	return 0;
 }
 
-/* Trusted signers sign with X.509-SVIDs of this server's CA, so their IDs
- * must name a workload of this trust domain. */
-static int validate_signer_id(const struct server_config *config, size_t index,
-	struct wd_error *err)
+/* Trusted signers and sensors present X.509-SVIDs of this server's CA, so
+ * their IDs must name a workload of this trust domain. */
+static int validate_member_id(const struct server_config *config, const char *key,
+	const char *who, const char *text, size_t index, struct wd_error *err)
 {
-	const char *text = config->admission.trusted_spiffe_ids.items[index];
 	struct wd_error detail;
 	struct spiffe_id id;
 
 	wd_error_clear(&detail);
 	if (spiffe_id_parse(text, strlen(text), &id, &detail) < 0)
-		return wd_error_set(err, WD_ECONFIG, "invalid admission.trusted_spiffe_ids[%zu] "
-			"'%.300s': %s", index, text, wd_error_text(&detail));
+		return wd_error_set(err, WD_ECONFIG, "invalid %s[%zu] '%.300s': %s", key, index,
+			text, wd_error_text(&detail));
 	if (!spiffe_id_member_of(&id, config->trust_domain))
-		return wd_error_set(err, WD_ECONFIG, "invalid admission.trusted_spiffe_ids[%zu] "
-			"'%.300s': not in trust domain %s, whose CA the server checks signers "
-			"against", index, text, config->trust_domain);
+		return wd_error_set(err, WD_ECONFIG, "invalid %s[%zu] '%.300s': not in trust "
+			"domain %s, whose CA the server checks %s against", key, index, text,
+			config->trust_domain, who);
 	if (id.path[0] == '\0')
-		return wd_error_set(err, WD_ECONFIG, "invalid admission.trusted_spiffe_ids[%zu] "
-			"'%.300s': a path is required", index, text);
+		return wd_error_set(err, WD_ECONFIG, "invalid %s[%zu] '%.300s': a path is required",
+			key, index, text);
 	return 0;
 }
 
@@ -335,9 +345,31 @@ static int validate_admission(const struct server_config *config, struct wd_erro
 		err));
 	WD_TRY(validate_list(&admission->predicate_types, "admission.predicate_types", err));
 	for (size_t i = 0; i < admission->trusted_spiffe_ids.count; i++)
-		WD_TRY(validate_signer_id(config, i, err));
+		WD_TRY(validate_member_id(config, "admission.trusted_spiffe_ids", "signers",
+			admission->trusted_spiffe_ids.items[i], i, err));
 	for (size_t i = 0; i < admission->predicate_types.count; i++)
 		WD_TRY(validate_predicate_type(admission->predicate_types.items[i], i, err));
+	return 0;
+}
+
+/* An agent's ID in sensor.spiffe_ids would let every node agent call the
+ * sensor endpoints, so the agent path is refused. */
+static int validate_sensor(const struct server_config *config, struct wd_error *err)
+{
+	const struct config_strings *ids = &config->sensor.spiffe_ids;
+
+	WD_TRY(validate_list(ids, "sensor.spiffe_ids", err));
+	for (size_t i = 0; i < ids->count; i++) {
+		struct spiffe_id id;
+
+		WD_TRY(validate_member_id(config, "sensor.spiffe_ids", "sensors", ids->items[i], i,
+			err));
+		if (spiffe_id_parse(ids->items[i], strlen(ids->items[i]), &id, NULL) == 0 &&
+		    !strncmp(id.path, REGISTRY_AGENT_PATH_PREFIX, strlen(REGISTRY_AGENT_PATH_PREFIX)))
+			return wd_error_set(err, WD_ECONFIG, "invalid sensor.spiffe_ids[%zu] '%.300s': "
+				"a node agent's ID; give the sensor an entry of its own", i,
+				ids->items[i]);
+	}
 	return 0;
 }
 
@@ -378,7 +410,8 @@ int server_config_validate(const struct server_config *config, struct wd_error *
 			"identity.default_x509_svid_ttl (%lld s) exceeds identity.ca_ttl (%lld s)",
 			(long long)config->identity.default_x509_svid_ttl,
 			(long long)config->identity.ca_ttl);
-	return validate_admission(config, err);
+	WD_TRY(validate_admission(config, err));
+	return validate_sensor(config, err);
 }
 
 void server_config_free(struct server_config *config)

@@ -45,6 +45,11 @@ static const struct route_spec route_specs[] = {
 	{ "POST", "/v1/svid/jwt/mint", handle_jwt_mint, true, true, NET_AUTH_CLIENT_CERT },
 	{ "POST", "/v1/svid/revoke", handle_svid_revoke, true, true, NET_AUTH_CLIENT_CERT },
 
+	{ "POST", "/v1/sensor/alerts", handle_sensor_alert, true, true, NET_AUTH_CLIENT_CERT },
+	{ "POST", "/v1/sensor/responses", handle_sensor_response, true, true,
+	  NET_AUTH_CLIENT_CERT },
+	{ "POST", "/v1/sensor/revoke", handle_sensor_revoke, true, true, NET_AUTH_CLIENT_CERT },
+
 	{ "POST", "/v1/signatures", handle_signature_add, true, true, NET_AUTH_CLIENT_CERT },
 	{ "GET", "/v1/signatures", handle_signature_list, true, true, NET_AUTH_CLIENT_CERT },
 	{ "DELETE", "/v1/signatures/{id}", handle_signature_delete, true, true,

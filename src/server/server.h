@@ -71,6 +71,12 @@ struct server_config {
 		struct config_strings predicate_types;     /* accepted attestations; empty: any */
 	} admission;
 
+	/* Runtime sensors that may report alerts and revoke the identities of
+	 * the workloads on their own node (POST /v1/sensor/...). */
+	struct server_sensor_config {
+		struct config_strings spiffe_ids;  /* at most SERVER_MAX_ADMISSION_ITEMS */
+	} sensor;
+
 	struct server_limits_config {
 		uint64_t max_body_bytes;
 		int64_t max_header_count;

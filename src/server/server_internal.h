@@ -95,6 +95,12 @@ WD_MUST_CHECK int caller_identify(struct server_ctx *ctx, struct net_request *re
 WD_MUST_CHECK int caller_require_admin(struct server_ctx *ctx, struct net_request *req,
 	struct caller *ret_caller, struct wd_error *err);
 
+/* Identifies the caller and requires a runtime sensor: the admin socket or
+ * an SVID whose SPIFFE ID sensor.spiffe_ids lists. WD_EPERM naming the
+ * caller otherwise. */
+WD_MUST_CHECK int caller_require_sensor(struct server_ctx *ctx, struct net_request *req,
+	struct caller *ret_caller, struct wd_error *err);
+
 /* Identifies the caller and requires an attested, unbanned agent whose SVID
  * serial is current. */
 WD_MUST_CHECK int caller_require_agent(struct server_ctx *ctx, struct net_request *req,
@@ -220,6 +226,28 @@ int handle_agent_ban(struct net_request *req, void *arg, struct wd_error *err);
 int handle_svid_mint(struct net_request *req, void *arg, struct wd_error *err);
 int handle_jwt_mint(struct net_request *req, void *arg, struct wd_error *err);
 int handle_svid_revoke(struct net_request *req, void *arg, struct wd_error *err);
+
+/* Maximum size of a POST /v1/sensor/alerts body, in bytes. */
+#define SENSOR_ALERT_MAX_BYTES (64 * 1024)
+
+/* Checks a Falco alert object (rule, priority, output, output_fields,
+ * time, hostname, tags, source, and the sensor's "responses" records)
+ * against its bounds. ret_rule borrows the rule name. Returns WD_EINVAL
+ * naming the field. */
+WD_MUST_CHECK int sensor_alert_check(const json_t *alert, const char **ret_rule,
+	struct wd_error *err);
+
+/* The audit detail of a checked alert, at most AUDIT_FIELD_MAX bytes
+ * (malloc'd); WD_ENOMEM. */
+WD_MUST_CHECK int sensor_alert_detail(const json_t *alert, char **ret_detail);
+
+/* Checks one response record of the sensor ("action" required, scalar
+ * fields of at most 1024 bytes). Returns WD_EINVAL naming the field. */
+WD_MUST_CHECK int sensor_response_check(const json_t *response, struct wd_error *err);
+
+int handle_sensor_alert(struct net_request *req, void *arg, struct wd_error *err);
+int handle_sensor_response(struct net_request *req, void *arg, struct wd_error *err);
+int handle_sensor_revoke(struct net_request *req, void *arg, struct wd_error *err);
 
 int handle_signature_add(struct net_request *req, void *arg, struct wd_error *err);
 int handle_signature_list(struct net_request *req, void *arg, struct wd_error *err);

@@ -175,7 +175,10 @@ class LoginTest(unittest.TestCase):
         auth = client.auth.jwt.jwt_login(role="web", jwt=jwt)["auth"]
         self.assertEqual(auth["policies"], ["default", "web"])
         self.assertEqual(auth["lease_duration"], 600)
-        self.assertEqual(auth["metadata"], {"role": "web", "sub": "spiffe://example.org/web"})
+        # spiffe_id names the JWT-SVID's identity, by which the server
+        # finds the tokens of a workload whose identity it revokes.
+        self.assertEqual(auth["metadata"], {"role": "web", "sub": "spiffe://example.org/web",
+                                            "spiffe_id": "spiffe://example.org/web"})
         data = client.auth.token.lookup_self()["data"]
         self.assertEqual(data["display_name"], "jwt-spiffe://example.org/web")
         self.assertEqual(data["path"], "auth/jwt/login")

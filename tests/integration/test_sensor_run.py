@@ -302,7 +302,7 @@ def test_usage(workdir):
     check("--help exit code", result.returncode, 0)
     check("--help synopsis", "--rules FILE [--rules FILE...] [--output FILE] [--types LIST]"
           in result.stdout, True)
-    check("--help synopsis names --deny-exec", "    [--deny-exec PATH...]\n" in result.stdout,
+    check("--help synopsis names --deny-exec", "[--deny-exec PATH...]\n" in result.stdout,
           True)
     check("--help names --deny-exec", "--deny-exec PATH" in result.stdout, True)
     result = subprocess.run([WARDEN, "sensor", "run"], capture_output=True, text=True,

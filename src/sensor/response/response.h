@@ -11,12 +11,13 @@
 #include "sensor/rules/rules.h"
 
 /* The actions, in the order a response runs them: freezing first keeps the
- * process and its cgroup for inspection, and killing second still works on
- * a frozen process. */
+ * process and its cgroup for inspection, revoking reads the selectors of
+ * the process while it still exists, and killing still works on a frozen
+ * process. */
 enum response_action {
 	RESPONSE_QUARANTINE,
-	RESPONSE_KILL,
 	RESPONSE_REVOKE,
+	RESPONSE_KILL,
 	RESPONSE_NOTIFY,
 	RESPONSE_ACTION_COUNT,
 };

@@ -300,6 +300,49 @@ static void revoke_entry_serials(void **state)
 	authority_x509_svid_clear(&other);
 }
 
+/* The server finds a sensor's node through the entry its SVID came from. */
+static void serial_entry_lookup(void **state)
+{
+	struct fixture *f = *state;
+	struct authority_x509_svid issued = { 0 };
+	struct authority_x509_svid minted = { 0 };
+	char upper[AUTHORITY_SERIAL_HEX_SIZE + 2];
+	char *entry_id = (char *)"unset";
+
+	fixture_open(f, T0);
+	issue_svid(f, "spiffe://example.org/sensor", "entry-a", 0, T0, &issued);
+	issue_svid(f, "spiffe://example.org/sensor", NULL, 0, T0, &minted);
+
+	assert_int_equal(authority_serial_entry(f->authority, issued.serial_hex, &entry_id,
+		&f->err), 0);
+	assert_string_equal(entry_id, "entry-a");
+	free(entry_id);
+
+	/* Leading zeros and upper case name the same serial. */
+	snprintf(upper, sizeof(upper), "0%s", issued.serial_hex);
+	for (char *p = upper; *p; p++)
+		*p = (char)toupper((unsigned char)*p);
+	assert_int_equal(authority_serial_entry(f->authority, upper, &entry_id, &f->err), 0);
+	assert_string_equal(entry_id, "entry-a");
+	free(entry_id);
+
+	entry_id = (char *)"unset";
+	assert_int_equal(authority_serial_entry(f->authority, minted.serial_hex, &entry_id,
+		&f->err), 0);
+	assert_null(entry_id);
+
+	assert_int_equal(authority_serial_entry(f->authority, "abcdef", &entry_id, &f->err),
+		WD_ENOTFOUND);
+	assert_string_equal(wd_error_text(&f->err),
+		"serial abcdef was not issued by this authority");
+	assert_null(entry_id);
+	assert_int_equal(authority_serial_entry(f->authority, "xyz", &entry_id, &f->err),
+		WD_EINVAL);
+
+	authority_x509_svid_clear(&issued);
+	authority_x509_svid_clear(&minted);
+}
+
 static void crl_number_increases(void **state)
 {
 	struct fixture *f = *state;
@@ -511,6 +554,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(revoke_spiffe_id_all_live, fixture_setup,
 			fixture_teardown),
 		cmocka_unit_test_setup_teardown(revoke_entry_serials, fixture_setup,
+			fixture_teardown),
+		cmocka_unit_test_setup_teardown(serial_entry_lookup, fixture_setup,
 			fixture_teardown),
 		cmocka_unit_test_setup_teardown(crl_number_increases, fixture_setup,
 			fixture_teardown),

@@ -181,6 +181,9 @@ static void test_login_with_jwt_svid(void **state)
 	meta = json_object_get(c.resp.auth, "metadata");
 	assert_string_equal(json_str(meta, "role"), "web");
 	assert_string_equal(json_str(meta, "sub"), "spiffe://example.org/web");
+	/* The server finds the tokens of a revoked workload by this key. */
+	assert_string_equal(json_str(meta, "spiffe_id"), "spiffe://example.org/web");
+	assert_int_equal(json_object_size(meta), 3);
 
 	assert_int_equal(token_lookup(f->secrets, json_str(c.resp.auth, "client_token"), &token,
 		&f->err), 0);
@@ -320,6 +323,8 @@ static void test_login_with_configured_key(void **state)
 	assert_string_equal(json_str(json_object_get(c.resp.auth, "metadata"), "email"),
 		"ana@example.org");
 	assert_string_equal(json_str(json_object_get(c.resp.auth, "metadata"), "role"), "ops");
+	/* A JWT of a configured key is no JWT-SVID of the trust domain. */
+	assert_null(json_object_get(json_object_get(c.resp.auth, "metadata"), "spiffe_id"));
 	assert_string_list(json_object_get(c.resp.auth, "policies"), "default", "ops", NULL);
 	call_clear(&c);
 

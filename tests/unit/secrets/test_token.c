@@ -472,6 +472,91 @@ static void test_revoke_revokes_leases(void **state)
 	token_free(child);
 }
 
+/* The server's revocation of a workload's login tokens by their metadata. */
+static bool spiffe_id_is_web(void *arg, const char *path, const json_t *meta)
+{
+	int *calls = arg;
+
+	(*calls)++;
+	return path && !strcmp(path, "auth/cert/login") &&
+		!strcmp(json_str(meta, "spiffe_id"), "spiffe://example.org/web");
+}
+
+static void test_revoke_matching(void **state)
+{
+	struct fixture *f = *state;
+	char web_id[TOKEN_ID_MAX], child_id[TOKEN_ID_MAX], db_id[TOKEN_ID_MAX];
+	json_t *web_meta = json_pack("{s:s, s:s}", "spiffe_id", "spiffe://example.org/web",
+		"serial_number", "12345");
+	json_t *db_meta = json_pack("{s:s}", "spiffe_id", "spiffe://example.org/db");
+	struct token_params web_params = { .path = "auth/cert/login", .meta = web_meta,
+		.ttl = HOUR };
+	struct token_params db_params = { .path = "auth/cert/login", .meta = db_meta,
+		.ttl = HOUR };
+	struct vault_token *web = NULL, *db = NULL, *child;
+	struct vault_mount *mount = vault_mount_lookup(f->secrets, "secret/");
+	struct vault_request req = { .path = "secret/creds/x", .mount = mount };
+	struct vault_response resp = { 0 };
+	struct vault_response child_resp = { 0 };
+	json_t *internal = json_pack("{s:s}", "user", "v-token-1");
+	json_t *tokens = json_array();
+	json_t *leases = json_array();
+	const json_t *record;
+	int calls = 0;
+
+	make_token(f, &web_params, token_now(), web_id, &web);
+	make_token(f, &db_params, token_now(), db_id, &db);
+	child = make_child(f, web, child_id);
+	req.token = web;
+	assert_int_equal(expire_register(f->secrets, &req, HOUR, true, internal, &resp, &f->err),
+		0);
+	/* A lease of a child token goes with the tree and is listed too. */
+	req.token = child;
+	assert_int_equal(expire_register(f->secrets, &req, HOUR, true, internal, &child_resp,
+		&f->err), 0);
+
+	assert_int_equal(secrets_revoke_tokens_matching(f->secrets, spiffe_id_is_web, &calls,
+		tokens, leases, &f->err), 0);
+	/* The fixture's root token, web and db were looked at; the child too
+	 * unless the walk reached it after web's revocation had removed it. */
+	assert_in_range(calls, 3, 4);
+	assert_int_equal(json_array_size(tokens), 1);
+	record = json_array_get(tokens, 0);
+	assert_string_equal(json_str(record, "spiffe_id"), "spiffe://example.org/web");
+	assert_string_equal(json_str(record, "path"), "auth/cert/login");
+	assert_int_equal(json_integer_value(json_object_get(record, "first_lease")), 0);
+	/* The accessor itself never leaves the secrets service. */
+	assert_null(strstr(json_str(record, "accessor_hmac"), web->accessor));
+	assert_int_equal(json_array_size(leases), 2);
+	assert_string_equal(json_string_value(json_array_get(leases, 0)), resp.lease_id);
+	assert_string_equal(json_string_value(json_array_get(leases, 1)), child_resp.lease_id);
+
+	assert_false(alive(f, web_id));
+	assert_false(alive(f, child_id));
+	assert_true(alive(f, db_id));
+
+	/* Nothing is left to match the second time. */
+	json_array_clear(tokens);
+	json_array_clear(leases);
+	calls = 0;
+	assert_int_equal(secrets_revoke_tokens_matching(f->secrets, spiffe_id_is_web, &calls,
+		tokens, leases, &f->err), 0);
+	assert_int_equal(calls, 2);
+	assert_int_equal(json_array_size(tokens), 0);
+	assert_int_equal(json_array_size(leases), 0);
+
+	vault_response_clear(&resp);
+	vault_response_clear(&child_resp);
+	json_decref(internal);
+	json_decref(tokens);
+	json_decref(leases);
+	json_decref(web_meta);
+	json_decref(db_meta);
+	token_free(web);
+	token_free(db);
+	token_free(child);
+}
+
 static void test_child_dies_with_expired_parent(void **state)
 {
 	struct fixture *f = *state;
@@ -735,6 +820,7 @@ int main(void)
 		TEST(test_revoke_tree),
 		TEST(test_revoke_orphan_keeps_children),
 		TEST(test_revoke_revokes_leases),
+		TEST(test_revoke_matching),
 		TEST(test_child_dies_with_expired_parent),
 		TEST(test_tidy_revokes_unused_expired),
 		TEST(test_renew),

@@ -3,7 +3,9 @@
  * refusals, mountinfo and /proc/PID/cgroup parsing, and syslog messages on
  * a socket bound here. */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -118,6 +120,7 @@ struct revoke_seen {
 	uint32_t pid;
 	char rule[64];
 	char alert[64];
+	bool alive_at_call;   /* the process still existed when the hook ran */
 };
 
 static int revoke_hook(const struct response_target *target, void *ctx, struct wd_error *err)
@@ -126,6 +129,7 @@ static int revoke_hook(const struct response_target *target, void *ctx, struct w
 
 	seen->calls++;
 	seen->pid = target->pid;
+	seen->alive_at_call = kill((pid_t)target->pid, 0) == 0;
 	snprintf(seen->rule, sizeof(seen->rule), "%s", target->rule);
 	snprintf(seen->alert, sizeof(seen->alert), "%s", target->alert_json);
 	return wd_error_set(err, WD_EUNAVAILABLE, "server unreachable");
@@ -163,17 +167,17 @@ static void test_runner_records(void **state)
 		RESPONSE_BIT(RESPONSE_NOTIFY), &target);
 	response_runner_free(runner);
 	assert_int_equal(records.count, 3);
-	assert_string_equal(field(&records, 0, "type"), "response");
-	assert_string_equal(field(&records, 0, "rule"), "Read marker");
-	assert_string_equal(field(&records, 0, "action"), "kill");
-	assert_int_equal(json_integer_value(json_object_get(records.items[0], "pid")), pid);
-	assert_string_equal(field(&records, 0, "target"), pid_text);
+	assert_string_equal(field(&records, 0, "action"), "revoke");
 	assert_string_equal(field(&records, 0, "result"), "dry-run");
-	assert_null(json_object_get(records.items[0], "error"));
-	assert_string_equal(field(&records, 0, "hostname"), "host1");
-	assert_int_equal(strlen(field(&records, 0, "time")), 30);
-	assert_string_equal(field(&records, 1, "action"), "revoke");
+	assert_string_equal(field(&records, 1, "type"), "response");
+	assert_string_equal(field(&records, 1, "rule"), "Read marker");
+	assert_string_equal(field(&records, 1, "action"), "kill");
+	assert_int_equal(json_integer_value(json_object_get(records.items[1], "pid")), pid);
+	assert_string_equal(field(&records, 1, "target"), pid_text);
 	assert_string_equal(field(&records, 1, "result"), "dry-run");
+	assert_null(json_object_get(records.items[1], "error"));
+	assert_string_equal(field(&records, 1, "hostname"), "host1");
+	assert_int_equal(strlen(field(&records, 1, "time")), 30);
 	assert_string_equal(field(&records, 2, "action"), "notify");
 	assert_string_equal(field(&records, 2, "result"), "failure");
 	assert_string_equal(field(&records, 2, "error"), "no notify url is configured");
@@ -188,12 +192,13 @@ static void test_runner_records(void **state)
 	response_runner_run(runner, RESPONSE_BIT(RESPONSE_REVOKE) | RESPONSE_BIT(RESPONSE_KILL),
 		&target);
 	assert_int_equal(records.count, 2);
-	assert_string_equal(field(&records, 0, "action"), "kill");
-	assert_string_equal(field(&records, 0, "result"), "success");
-	assert_string_equal(field(&records, 1, "action"), "revoke");
-	assert_string_equal(field(&records, 1, "result"), "failure");
-	assert_string_equal(field(&records, 1, "error"), "server unreachable");
+	assert_string_equal(field(&records, 0, "action"), "revoke");
+	assert_string_equal(field(&records, 0, "result"), "failure");
+	assert_string_equal(field(&records, 0, "error"), "server unreachable");
+	assert_string_equal(field(&records, 1, "action"), "kill");
+	assert_string_equal(field(&records, 1, "result"), "success");
 	assert_int_equal(seen.calls, 1);
+	assert_true(seen.alive_at_call);
 	assert_int_equal(seen.pid, (uint32_t)pid);
 	assert_string_equal(seen.rule, "Read marker");
 	assert_string_equal(seen.alert, "{\"rule\":\"Read marker\"}");
