@@ -55,6 +55,11 @@ def postgres_cluster():
     return _postgres
 
 
+def datastore_database(url):
+    """The database name in a datastore URL from postgres_datastore."""
+    return url.split("@/", 1)[1].split("?", 1)[0]
+
+
 def postgres_datastore():
     """Creates an empty database on the shared cluster and returns its
     datastore URL."""
