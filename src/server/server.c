@@ -103,9 +103,9 @@ static int check_data_dir(const char *data_dir, struct wd_error *err)
 /* Checks the whole audit chain before the server appends to it, so a chain
  * that was edited, truncated or deleted while the server was down is found
  * at start rather than extended as if it were intact. store_path is the
- * SQLite file, or NULL for a PostgreSQL datastore: each server sharing one
- * keeps its own log, so the database holding state says nothing about
- * whether this log went missing. */
+ * SQLite file, or NULL for a PostgreSQL datastore. Each server sharing one
+ * keeps its own log, so state in the database does not show that this
+ * log went missing. */
 static int check_audit_chain(const char *audit_path, const char *store_path,
 	struct wd_error *err)
 {

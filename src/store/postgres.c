@@ -1,7 +1,7 @@
-/* The PostgreSQL backend, for "postgres://" and "postgresql://" URLs: one
- * libpq connection per store, $1..$N parameters sent apart from the SQL
- * (blobs in binary as bytea), rows read from a fully fetched PGresult, and
- * transactions serialized through one advisory lock so that the
+/* The PostgreSQL backend, for "postgres://" and "postgresql://" URLs. Each
+ * store is one libpq connection. Parameters travel apart from the SQL
+ * (blobs in binary as bytea), and rows are read from a fully fetched
+ * PGresult. Transactions are serialized through one advisory lock, so the
  * read-modify-write transactions written for SQLite's single writer stay
  * correct when several servers share the database. */
 #include <ctype.h>
@@ -24,17 +24,16 @@
 #define OID_INT8 20
 
 /* The key of the advisory lock that every store_begin takes: the bytes of
- * "wardenTX". Background-job locks of later parts use other keys. */
+ * "wardenTX" as a big-endian int8. Other advisory locks need other keys. */
 #define WRITE_LOCK_KEY "8602282538778383448"
 
 struct postgres_store {
 	PGconn *conn;
-	char *url;             /* "postgresql://..." as given, for PQreset */
+	char *url;             /* "postgresql://...", kept to reconnect */
 	char *password;        /* from the URL, scrubbed from error details */
 	int lock_timeout_ms;
 	bool in_transaction;   /* between a successful begin and commit or rollback */
-	bool broken;           /* the connection was lost: reset before the next call */
-	bool savepoints;       /* run each statement of a transaction in a savepoint */
+	bool broken;           /* the connection was lost: reconnect before the next call */
 };
 
 /* A row: the result, the row index, and the blobs decoded from bytea's
@@ -115,10 +114,10 @@ static int map_sqlstate(const char *state)
 	return WD_ESTORE;
 }
 
-/* Records a failure of sql from result (or the connection when result is
- * NULL). The detail has the statement's first words and PostgreSQL's
- * primary message, which names tables, columns and constraints; the
- * DETAIL field, which quotes key values, is left out. */
+/* Records a failure of sql from result, or from the connection when result
+ * is NULL. The detail has the statement's first words and PostgreSQL's
+ * primary message, which names tables, columns and constraints. The DETAIL
+ * field is left out because it quotes key values. */
 static int set_postgres_error(struct postgres_store *self, const PGresult *result,
 	const char *action, const char *sql, struct wd_error *err)
 {
@@ -343,7 +342,7 @@ static int run_statement(struct postgres_store *self, const char *sql,
 	WD_TRY(ensure_connection(self, err));
 	WD_TRY(bind_params(params, param_count, &bound, err));
 
-	if (self->in_transaction && self->savepoints) {
+	if (self->in_transaction) {
 		rc = exec_internal(self, "SAVEPOINT wd_statement", err);
 		if (rc < 0)
 			goto out;
@@ -682,7 +681,6 @@ static int postgres_open(const char *location, const struct store_options *optio
 	self->lock_timeout_ms = DEFAULT_LOCK_TIMEOUT_MS;
 	if (options && options->busy_timeout_ms > 0)
 		self->lock_timeout_ms = options->busy_timeout_ms;
-	self->savepoints = true;
 
 	length = strlen(location);
 	self->url = wd_calloc(sizeof(scheme) + length, 1);
