@@ -70,6 +70,15 @@ static inline int fixture_setup(void **state)
 	return 0;
 }
 
+/* Skips a test of PostgreSQL's own behaviour on SQLite. */
+#define skip_unless_postgres(f)                                                         \
+	do {                                                                            \
+		if (!(f)->postgres) {                                                   \
+			skip();                                                         \
+			return;                                                         \
+		}                                                                       \
+	} while (0)
+
 /* Skips a test of SQLite's own behaviour on PostgreSQL. */
 #define skip_unless_sqlite(f)                                                           \
 	do {                                                                            \

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include <cmocka.h>
@@ -742,6 +743,146 @@ static void close_discards_open_transaction(void **state)
 	assert_int_equal(count_rows(f->store, "o"), 1);
 }
 
+/* A failed statement inside a transaction undoes only itself, on both
+ * backends, so the caller can handle a duplicate and commit the rest. */
+static void failed_statement_keeps_transaction(void **state)
+{
+	struct fixture *f = *state;
+	struct wd_error err;
+
+	exec_ok(f->store, "CREATE TABLE s (name TEXT PRIMARY KEY)", NULL, 0);
+	exec_ok(f->store, "INSERT INTO s (name) VALUES ('a')", NULL, 0);
+
+	assert_int_equal(store_begin(f->store, &err), 0);
+	exec_ok(f->store, "INSERT INTO s (name) VALUES ('b')", NULL, 0);
+	assert_int_equal(store_exec(f->store, "INSERT INTO s (name) VALUES ('a')", NULL, 0, NULL,
+		&err), WD_EEXIST);
+	assert_int_equal(store_exec(f->store, "SELEC 1", NULL, 0, NULL, &err), WD_ESTORE);
+	exec_ok(f->store, "INSERT INTO s (name) VALUES ('c')", NULL, 0);
+	assert_int_equal(store_commit(f->store, &err), 0);
+
+	assert_int_equal(count_rows(f->store, "s"), 3);
+}
+
+#define INCREMENT_WORKERS 3
+#define INCREMENTS_PER_WORKER 40
+
+/* Reads the counter and writes it back plus one, in one transaction. */
+static int increment_once(struct store *store, struct wd_error *err)
+{
+	struct int_rows rows = { 0 };
+	int rc;
+
+	rc = store_begin(store, err);
+	if (rc < 0)
+		return rc;
+	rc = store_query(store, "SELECT v FROM counter WHERE id = 1", NULL, 0, collect_ints, &rows,
+		err);
+	if (rc == 0 && rows.count != 1)
+		rc = WD_ECORRUPT;
+	if (rc == 0) {
+		struct store_value value[] = { STORE_INT_VALUE(rows.values[0] + 1) };
+
+		rc = store_exec(store, "UPDATE counter SET v = $1 WHERE id = 1", value, 1, NULL, err);
+	}
+	if (rc < 0) {
+		store_rollback(store);
+		return rc;
+	}
+	return store_commit(store, err);
+}
+
+/* Processes on their own handles read and write back one counter: the
+ * transactions run one at a time, so no increment is lost. */
+static void concurrent_increments_not_lost(void **state)
+{
+	struct fixture *f = *state;
+	struct store_options options = { .busy_timeout_ms = 20000 };
+	pid_t workers[INCREMENT_WORKERS];
+
+	exec_ok(f->store, "CREATE TABLE counter (id INTEGER PRIMARY KEY, v BIGINT NOT NULL)", NULL,
+		0);
+	exec_ok(f->store, "INSERT INTO counter (id, v) VALUES (1, 0)", NULL, 0);
+
+	for (size_t i = 0; i < INCREMENT_WORKERS; i++) {
+		workers[i] = fork();
+		assert_true(workers[i] >= 0);
+		if (workers[i] == 0) {
+			struct store *store = NULL;
+			struct wd_error err;
+			int failed = 0;
+
+			if (store_open(f->path, &options, &store, &err) < 0)
+				_exit(2);
+			for (int n = 0; n < INCREMENTS_PER_WORKER; n++) {
+				if (increment_once(store, &err) < 0) {
+					fprintf(stderr, "increment: %s\n", wd_error_text(&err));
+					failed = 1;
+					break;
+				}
+			}
+			store_close(store);
+			_exit(failed);
+		}
+	}
+	for (size_t i = 0; i < INCREMENT_WORKERS; i++) {
+		int status = -1;
+
+		assert_int_equal(waitpid(workers[i], &status, 0), workers[i]);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 0);
+	}
+	assert_int_equal(query_int(f->store, "SELECT v FROM counter WHERE id = 1", NULL, 0),
+		INCREMENT_WORKERS * INCREMENTS_PER_WORKER);
+}
+
+/* Ends the PostgreSQL session of store from another connection. */
+static void terminate_session(struct fixture *f, struct store *store)
+{
+	struct store *killer = NULL;
+	struct store_value pid[1];
+	struct wd_error err;
+
+	pid[0] = STORE_INT_VALUE(query_int(store, "SELECT pg_backend_pid()", NULL, 0));
+	assert_int_equal(store_open(f->path, NULL, &killer, &err), 0);
+	assert_int_equal(query_int(killer,
+		"SELECT CASE WHEN pg_terminate_backend(CAST($1 AS INTEGER)) THEN 1 ELSE 0 END", pid,
+		1), 1);
+	store_close(killer);
+}
+
+/* A lost connection fails the call with WD_EUNAVAILABLE, and the next call
+ * outside a transaction connects again. Inside a transaction every call
+ * fails until the caller rolls back. */
+static void lost_connection_reconnects(void **state)
+{
+	struct fixture *f = *state;
+	struct wd_error err;
+
+	skip_unless_postgres(f);
+	exec_ok(f->store, "CREATE TABLE l (a INTEGER)", NULL, 0);
+
+	terminate_session(f, f->store);
+	assert_int_equal(store_exec(f->store, "INSERT INTO l (a) VALUES (1)", NULL, 0, NULL, &err),
+		WD_EUNAVAILABLE);
+	assert_non_null(strstr(err.detail, "connection to PostgreSQL was lost"));
+	exec_ok(f->store, "INSERT INTO l (a) VALUES (2)", NULL, 0);
+	assert_int_equal(count_rows(f->store, "l"), 1);
+
+	assert_int_equal(store_begin(f->store, &err), 0);
+	exec_ok(f->store, "INSERT INTO l (a) VALUES (3)", NULL, 0);
+	terminate_session(f, f->store);
+	assert_int_equal(store_exec(f->store, "INSERT INTO l (a) VALUES (4)", NULL, 0, NULL, &err),
+		WD_EUNAVAILABLE);
+	assert_int_equal(store_exec(f->store, "INSERT INTO l (a) VALUES (5)", NULL, 0, NULL, &err),
+		WD_EUNAVAILABLE);
+	assert_non_null(strstr(err.detail, "inside a transaction"));
+	assert_int_equal(store_commit(f->store, &err), WD_EUNAVAILABLE);
+
+	assert_int_equal(count_rows(f->store, "l"), 1);
+	assert_int_equal(query_int(f->store, "SELECT a FROM l", NULL, 0), 2);
+}
+
 struct stop_context {
 	size_t calls;
 	size_t stop_after;
@@ -956,6 +1097,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(bad_sql_store_error, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(two_handles_see_commits, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(busy_timeout_unavailable, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(failed_statement_keeps_transaction, fixture_setup,
+			fixture_teardown),
+		cmocka_unit_test_setup_teardown(concurrent_increments_not_lost, fixture_setup,
+			fixture_teardown),
+		cmocka_unit_test_setup_teardown(lost_connection_reconnects, fixture_setup,
+			fixture_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
