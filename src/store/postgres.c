@@ -34,6 +34,7 @@ struct postgres_store {
 	int lock_timeout_ms;
 	bool in_transaction;   /* between a successful begin and commit or rollback */
 	bool broken;           /* the connection was lost: reconnect before the next call */
+	bool savepoint_open;   /* the transaction has the statement savepoint */
 };
 
 /* A row: the result, the row index, and the blobs decoded from bytea's
@@ -318,7 +319,9 @@ static int bind_params(const struct store_value *params, size_t count,
 /* Runs sql with params and stores its result. Inside a transaction the
  * statement runs in a savepoint, so a failed statement (a duplicate key
  * the caller handles, say) undoes only itself, as in SQLite, instead of
- * aborting the whole transaction. */
+ * aborting the whole transaction. The savepoint of the previous statement
+ * is released in the same round trip that sets the next one, and COMMIT
+ * releases the last. */
 static int run_statement(struct postgres_store *self, const char *sql,
 	const struct store_value *params, size_t param_count, PGresult **ret_result,
 	struct wd_error *err)
@@ -326,7 +329,6 @@ static int run_statement(struct postgres_store *self, const char *sql,
 	_wd_cleanup_(clearp) PGresult *result = NULL;
 	struct bound_params bound;
 	ExecStatusType status;
-	bool savepoint = false;
 	int rc;
 
 	*ret_result = NULL;
@@ -343,10 +345,12 @@ static int run_statement(struct postgres_store *self, const char *sql,
 	WD_TRY(bind_params(params, param_count, &bound, err));
 
 	if (self->in_transaction) {
-		rc = exec_internal(self, "SAVEPOINT wd_statement", err);
+		rc = exec_internal(self, self->savepoint_open ?
+			"RELEASE SAVEPOINT wd_statement; SAVEPOINT wd_statement" :
+			"SAVEPOINT wd_statement", err);
 		if (rc < 0)
 			goto out;
-		savepoint = true;
+		self->savepoint_open = true;
 	}
 
 	result = PQexecParams(self->conn, sql, (int)param_count, bound.types, bound.values,
@@ -358,14 +362,10 @@ static int run_statement(struct postgres_store *self, const char *sql,
 	}
 	if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
 		rc = set_postgres_error(self, result, "statement", sql, err);
-		if (savepoint && !self->broken)
+		/* ROLLBACK TO keeps the savepoint, so it stays open. */
+		if (self->in_transaction && !self->broken)
 			(void)exec_internal(self, "ROLLBACK TO SAVEPOINT wd_statement", NULL);
 		goto out;
-	}
-	if (savepoint) {
-		rc = exec_internal(self, "RELEASE SAVEPOINT wd_statement", err);
-		if (rc < 0)
-			goto out;
 	}
 	*ret_result = WD_TAKE_PTR(result);
 	rc = 0;
@@ -486,14 +486,16 @@ static int postgres_begin(void *handle, struct wd_error *err)
 	int rc;
 
 	WD_TRY(ensure_connection(self, err));
-	WD_TRY(exec_internal(self, "BEGIN ISOLATION LEVEL READ COMMITTED", err));
-	rc = exec_internal(self, "SELECT pg_advisory_xact_lock(" WRITE_LOCK_KEY ")", err);
+	/* One round trip: a simple query may hold several statements. */
+	rc = exec_internal(self, "BEGIN ISOLATION LEVEL READ COMMITTED; "
+		"SELECT pg_advisory_xact_lock(" WRITE_LOCK_KEY ")", err);
 	if (rc < 0) {
 		if (!self->broken)
 			(void)exec_internal(self, "ROLLBACK", NULL);
 		return rc;
 	}
 	self->in_transaction = true;
+	self->savepoint_open = false;
 	return 0;
 }
 

@@ -110,8 +110,8 @@ void store_rollback(struct store *store);
 
 /* Runs one statement. ret_changes (may be NULL) receives the number of rows
  * changed. A unique or foreign-key violation returns WD_EEXIST or
- * WD_ECONFLICT, and a lock still held after the busy timeout
- * WD_EUNAVAILABLE. Invalid parameters or $N references, or more than one
+ * WD_ECONFLICT. A lock still held after the busy timeout and a lost
+ * PostgreSQL connection return WD_EUNAVAILABLE. Invalid parameters or $N references, or more than one
  * statement, return WD_EINVAL. Out of memory, a value above the backend's
  * size limit and a corrupt file return WD_ENOMEM, WD_ETOOBIG and
  * WD_ECORRUPT. Other failures return WD_ESTORE. Errors never quote parameter
