@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 """A warden server on a PostgreSQL datastore (`--datastore postgresql://...`)
-against a throwaway PostgreSQL 15 cluster: an identity flow (entry, node
-attestation, workload SVID), a secrets flow with hvac (init, unseal, KV v2,
-token create) and a policy flow with curl (PUT policy, decision). The rows
-land in PostgreSQL, not in a SQLite file, and survive a restart of the
-server on the same database. Skips (exit 77) when no cluster can start."""
+backed by a throwaway PostgreSQL 15 cluster. The tests run an identity flow
+(entry, node attestation, workload SVID), a secrets flow with hvac (init,
+unseal, KV v2, token create) and a policy flow with curl (PUT policy,
+decision). The rows land in PostgreSQL, not in a SQLite file, and survive a
+restart of the server on the same database. Skips (exit 77) when no
+cluster can start."""
 import json
 import os
 import subprocess
@@ -122,7 +123,7 @@ class PostgresDatastoreTest(unittest.TestCase):
             f"SELECT type, value FROM registry_entry_selectors WHERE entry_id = '{entry['id']}' "
             "ORDER BY type, value"), [["unix", "gid:50"], ["unix", "uid:1000"]])
 
-        # A duplicate entry is refused by the unique identity hash.
+        # The unique identity hash rejects a duplicate entry.
         response = self.server.admin("POST", "/v1/entries", {
             "spiffe_id": "spiffe://example.org/api", "parent_id": agent_id,
             "selectors": ["unix:gid:50", "unix:uid:1000"]})

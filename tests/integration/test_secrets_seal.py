@@ -58,7 +58,7 @@ class SealTest(unittest.TestCase):
         self.assertIs(status["initialized"], False)
         self.assert_sealed_status(status, True, 0, 0, 0)
         self.assertEqual(status["nonce"], "")
-        self.assertEqual(status["storage_type"], wardenlib.test_datastore())
+        self.assertEqual(status["storage_type"], wardenlib.datastore_under_test())
         self.assertTrue(status["version"].startswith("warden-"))
         self.assertNotIn("cluster_id", status)
 

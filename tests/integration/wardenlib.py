@@ -35,8 +35,8 @@ _postgres = None
 _postgres_databases = 0
 
 
-def test_datastore():
-    """The datastore the environment asks for: "sqlite" or "postgres"."""
+def datastore_under_test():
+    """The datastore WARDEN_TEST_DATASTORE requests: "sqlite" or "postgres"."""
     value = os.environ.get("WARDEN_TEST_DATASTORE", "sqlite") or "sqlite"
     if value not in ("sqlite", "postgres"):
         raise RuntimeError(f"WARDEN_TEST_DATASTORE={value!r}: expected sqlite or postgres")
@@ -105,7 +105,7 @@ class Server:
 
     def __init__(self, trust_domain="example.org", config=None, extra_args=(), dev_root_token=None,
                  localhost_name=None, datastore=None):
-        if datastore is None and test_datastore() == "postgres":
+        if datastore is None and datastore_under_test() == "postgres":
             datastore = postgres_datastore()
         self.datastore = datastore
         # Flags a test passes again when it restarts the server itself.
@@ -305,4 +305,9 @@ def main():
     if not os.path.exists(WARDEN):
         print(f"SKIP: warden binary {WARDEN} not found")
         sys.exit(SKIP_EXIT)
+    if datastore_under_test() == "postgres":
+        # Here rather than in a test's setUp, where unittest would count
+        # the exit as an error.
+        import pglib
+        pglib.skip_unless_available()
     unittest.main(module="__main__", verbosity=2)
