@@ -18,6 +18,9 @@
 
 #define DEFAULT_LOCK_TIMEOUT_MS 5000
 
+/* Prepared statements kept per connection, as in the SQLite backend. */
+#define STATEMENT_CACHE_SIZE 32
+
 /* Type OIDs from PostgreSQL's pg_type.dat, stable across versions. */
 #define OID_BOOL 16
 #define OID_BYTEA 17
@@ -27,8 +30,22 @@
  * "wardenTX" as a big-endian int8. Other advisory locks need other keys. */
 #define WRITE_LOCK_KEY "8602282538778383448"
 
+/* A statement prepared on the connection as "wd_<id>". The parameter types
+ * are fixed at PQprepare, so the key is the SQL plus one type letter per
+ * parameter. */
+struct prepared_statement {
+	char *sql;
+	char *types;         /* 'i' int8, 'b' bytea, 'u' inferred (text, NULL) */
+	unsigned id;
+};
+
 struct postgres_store {
 	PGconn *conn;
+	/* Most recently used first. PostgreSQL drops them with the session, so
+	 * a reconnect empties the cache. */
+	struct prepared_statement cache[STATEMENT_CACHE_SIZE];
+	size_t cache_count;
+	unsigned next_statement_id;
 	char *url;             /* "postgresql://...", kept to reconnect */
 	char *password;        /* from the URL, scrubbed from error details */
 	int lock_timeout_ms;
@@ -195,6 +212,22 @@ static int configure_connection(struct postgres_store *self, struct wd_error *er
 	return exec_internal(self, "SET client_min_messages = warning", err);
 }
 
+static void prepared_free(struct prepared_statement *statement)
+{
+	free(statement->sql);
+	free(statement->types);
+	*statement = (struct prepared_statement){ 0 };
+}
+
+/* Forgets every prepared statement without telling the server, for a
+ * connection that is gone. */
+static void cache_forget(struct postgres_store *self)
+{
+	for (size_t i = 0; i < self->cache_count; i++)
+		prepared_free(&self->cache[i]);
+	self->cache_count = 0;
+}
+
 static int connect_url(struct postgres_store *self, struct wd_error *err)
 {
 	/* Keywords before dbname only fill in what the URL leaves out. */
@@ -228,6 +261,7 @@ static int connect_url(struct postgres_store *self, struct wd_error *err)
 			"later", version / 10000, version % 10000);
 	}
 
+	cache_forget(self);
 	self->conn = conn;
 	self->broken = false;
 	self->in_transaction = false;
@@ -316,6 +350,106 @@ static int bind_params(const struct store_value *params, size_t count,
 	return 0;
 }
 
+/* Drops cache entry index and deallocates its statement on the server; a
+ * failed DEALLOCATE leaves only an unused statement in the session. */
+static void cache_evict(struct postgres_store *self, size_t index)
+{
+	char sql[48];
+
+	snprintf(sql, sizeof(sql), "DEALLOCATE wd_%u", self->cache[index].id);
+	if (!self->broken)
+		(void)exec_internal(self, sql, NULL);
+	prepared_free(&self->cache[index]);
+	memmove(&self->cache[index], &self->cache[index + 1],
+		(self->cache_count - index - 1) * sizeof(self->cache[0]));
+	self->cache_count--;
+}
+
+/* Returns the cache index of the statement named name, or -1. */
+static long cache_find_name(const struct postgres_store *self, const char *name)
+{
+	for (size_t i = 0; i < self->cache_count; i++) {
+		char candidate[24];
+
+		snprintf(candidate, sizeof(candidate), "wd_%u", self->cache[i].id);
+		if (strcmp(candidate, name) == 0)
+			return (long)i;
+	}
+	return -1;
+}
+
+/* Returns the cache index of sql with these parameter types, or -1. */
+static long cache_find(const struct postgres_store *self, const char *sql, const char *types)
+{
+	for (size_t i = 0; i < self->cache_count; i++) {
+		if (strcmp(self->cache[i].sql, sql) == 0 && strcmp(self->cache[i].types, types) == 0)
+			return (long)i;
+	}
+	return -1;
+}
+
+/* Writes the type letters of bound's parameters to types (count + 1 bytes). */
+static void type_letters(const struct bound_params *bound, size_t count, char *types)
+{
+	for (size_t i = 0; i < count; i++)
+		types[i] = bound->types[i] == OID_INT8 ? 'i' : bound->types[i] == OID_BYTEA ? 'b' : 'u';
+	types[count] = '\0';
+}
+
+/* Finds or prepares the statement for sql and moves it to the front of the
+ * cache; its name goes to name. */
+static int prepare_cached(struct postgres_store *self, const char *sql,
+	const struct bound_params *bound, size_t param_count, char name[static 24],
+	struct wd_error *err)
+{
+	_wd_cleanup_(wd_freep) char *types = wd_calloc(param_count + 1, 1);
+	_wd_cleanup_(clearp) PGresult *result = NULL;
+	struct prepared_statement statement;
+	long index;
+
+	if (!types)
+		return wd_error_set(err, WD_ENOMEM, "out of memory preparing a statement");
+	type_letters(bound, param_count, types);
+
+	index = cache_find(self, sql, types);
+	if (index >= 0) {
+		statement = self->cache[index];
+		memmove(&self->cache[1], &self->cache[0], (size_t)index * sizeof(self->cache[0]));
+		self->cache[0] = statement;
+		snprintf(name, 24, "wd_%u", statement.id);
+		return 0;
+	}
+
+	statement = (struct prepared_statement){ .id = self->next_statement_id++ };
+	snprintf(name, 24, "wd_%u", statement.id);
+	result = PQprepare(self->conn, name, sql, (int)param_count, bound->types);
+	if (!result || PQresultStatus(result) != PGRES_COMMAND_OK)
+		return set_postgres_error(self, result, "preparing", sql, err);
+
+	statement.sql = wd_strdup(sql);
+	statement.types = WD_TAKE_PTR(types);
+	if (!statement.sql) {
+		free(statement.types);
+		return wd_error_set(err, WD_ENOMEM, "out of memory preparing a statement");
+	}
+	if (self->cache_count == STATEMENT_CACHE_SIZE)
+		cache_evict(self, STATEMENT_CACHE_SIZE - 1);
+	memmove(&self->cache[1], &self->cache[0], self->cache_count * sizeof(self->cache[0]));
+	self->cache[0] = statement;
+	self->cache_count++;
+	return 0;
+}
+
+/* Returns whether result is the error of a prepared statement whose result
+ * columns changed under it (ALTER TABLE under SELECT *), which preparing it
+ * again fixes. */
+static bool plan_changed(const PGresult *result)
+{
+	const char *state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : NULL;
+
+	return state && strcmp(state, "0A000") == 0;
+}
+
 /* Runs sql with params and stores its result. Inside a transaction the
  * statement runs in a savepoint, so a failed statement (a duplicate key
  * the caller handles, say) undoes only itself, as in SQLite, instead of
@@ -353,18 +487,41 @@ static int run_statement(struct postgres_store *self, const char *sql,
 		self->savepoint_open = true;
 	}
 
-	result = PQexecParams(self->conn, sql, (int)param_count, bound.types, bound.values,
-		bound.lengths, bound.formats, 0);
-	status = result ? PQresultStatus(result) : PGRES_FATAL_ERROR;
+	for (int attempt = 0;; attempt++) {
+		char name[24];
+		long index;
+
+		rc = prepare_cached(self, sql, &bound, param_count, name, err);
+		if (rc < 0) {
+			if (self->in_transaction && !self->broken)
+				(void)exec_internal(self, "ROLLBACK TO SAVEPOINT wd_statement", NULL);
+			goto out;
+		}
+		result = PQexecPrepared(self->conn, name, (int)param_count, bound.values,
+			bound.lengths, bound.formats, 0);
+		status = result ? PQresultStatus(result) : PGRES_FATAL_ERROR;
+		if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK)
+			break;
+		/* A statement that failed is prepared afresh next time. Inside a
+		 * transaction the savepoint is rolled back first, because an
+		 * aborted transaction rejects DEALLOCATE. */
+		if (self->in_transaction && !self->broken)
+			(void)exec_internal(self, "ROLLBACK TO SAVEPOINT wd_statement", NULL);
+		index = cache_find_name(self, name);
+		if (index >= 0)
+			cache_evict(self, (size_t)index);
+		if (attempt > 0 || !plan_changed(result))
+			break;
+		PQclear(result);
+		result = NULL;
+	}
 	if (status == PGRES_EMPTY_QUERY) {
 		rc = wd_error_set(err, WD_EINVAL, "the SQL statement is empty");
 		goto out;
 	}
 	if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+		/* The savepoint was rolled back above; ROLLBACK TO keeps it open. */
 		rc = set_postgres_error(self, result, "statement", sql, err);
-		/* ROLLBACK TO keeps the savepoint, so it stays open. */
-		if (self->in_transaction && !self->broken)
-			(void)exec_internal(self, "ROLLBACK TO SAVEPOINT wd_statement", NULL);
 		goto out;
 	}
 	*ret_result = WD_TAKE_PTR(result);
@@ -659,6 +816,7 @@ static void postgres_close(void *handle)
 
 	if (!self)
 		return;
+	cache_forget(self);
 	PQfinish(self->conn);
 	free(self->url);
 	if (self->password) {

@@ -195,12 +195,30 @@ static void cache_eviction_and_schema_change(void **state)
 		}
 	}
 	assert_int_equal(table_rows(f->store, "SELECT a FROM e"), 200);
+	/* PostgreSQL keeps the 32 most recent, this query included. */
+	if (f->postgres)
+		assert_int_equal(query_int(f->store,
+			"SELECT COUNT(*) FROM pg_prepared_statements WHERE name LIKE 'wd_%'", NULL, 0),
+			32);
 
+	assert_int_equal(store_query(f->store, "SELECT * FROM e LIMIT 1", NULL, 0, count_columns,
+		&columns, &err), 0);
+	assert_int_equal(columns, 1);
 	assert_int_equal(store_exec(f->store, "ALTER TABLE e ADD COLUMN b TEXT", NULL, 0, NULL,
 		&err), 0);
 	assert_int_equal(store_query(f->store, "SELECT * FROM e LIMIT 1", NULL, 0, count_columns,
 		&columns, &err), 0);
 	assert_int_equal(columns, 2);
+
+	/* Inside a transaction too, where the failed first run is rolled back
+	 * to the statement's savepoint. */
+	assert_int_equal(store_begin(f->store, &err), 0);
+	assert_int_equal(store_exec(f->store, "ALTER TABLE e ADD COLUMN c TEXT", NULL, 0, NULL,
+		&err), 0);
+	assert_int_equal(store_query(f->store, "SELECT * FROM e LIMIT 1", NULL, 0, count_columns,
+		&columns, &err), 0);
+	assert_int_equal(columns, 3);
+	assert_int_equal(store_commit(f->store, &err), 0);
 }
 
 static void foreign_keys_enforced(void **state)
