@@ -19,6 +19,9 @@ static void print_server_usage(FILE *out)
 		"  --config FILE          YAML configuration file\n"
 		"  --trust-domain NAME    trust domain, e.g. example.org\n"
 		"  --data-dir DIR         datastore, keys and audit log (default /var/lib/warden)\n"
+		"  --datastore URL        postgres://USER@HOST:PORT/DB?sslmode=verify-full for a\n"
+		"                         PostgreSQL datastore several servers share (default:\n"
+		"                         SQLite in the data directory)\n"
 		"  --listen ADDR:PORT     identity API address (default 0.0.0.0:8081; port 0 picks one)\n"
 		"  --policy-listen ADDR:PORT\n"
 		"                         OPA-compatible policy API address (default 0.0.0.0:8181)\n"
@@ -43,12 +46,13 @@ static void print_config_report(const struct config_report *report)
 
 int cmd_server(int argc, char **argv)
 {
-	enum { OPT_CONFIG = 256, OPT_TRUST_DOMAIN, OPT_DATA_DIR, OPT_LISTEN, OPT_POLICY_LISTEN, OPT_ADMIN_SOCKET,
+	enum { OPT_CONFIG = 256, OPT_TRUST_DOMAIN, OPT_DATA_DIR, OPT_DATASTORE, OPT_LISTEN, OPT_POLICY_LISTEN, OPT_ADMIN_SOCKET,
 		OPT_SECRETS_LISTEN, OPT_DEV, OPT_DEV_ROOT_TOKEN, OPT_LOG_FORMAT, OPT_LOG_LEVEL };
 	static const struct option options[] = {
 		{ "config", required_argument, NULL, OPT_CONFIG },
 		{ "trust-domain", required_argument, NULL, OPT_TRUST_DOMAIN },
 		{ "data-dir", required_argument, NULL, OPT_DATA_DIR },
+		{ "datastore", required_argument, NULL, OPT_DATASTORE },
 		{ "listen", required_argument, NULL, OPT_LISTEN },
 		{ "policy-listen", required_argument, NULL, OPT_POLICY_LISTEN },
 		{ "admin-socket", required_argument, NULL, OPT_ADMIN_SOCKET },
@@ -107,6 +111,8 @@ int cmd_server(int argc, char **argv)
 		rc |= server_config_set(&config.trust_domain, flag_values[OPT_TRUST_DOMAIN - OPT_CONFIG]);
 	if (flag_values[OPT_DATA_DIR - OPT_CONFIG])
 		rc |= server_config_set(&config.data_dir, flag_values[OPT_DATA_DIR - OPT_CONFIG]);
+	if (flag_values[OPT_DATASTORE - OPT_CONFIG])
+		rc |= server_config_set(&config.datastore, flag_values[OPT_DATASTORE - OPT_CONFIG]);
 	if (flag_values[OPT_LISTEN - OPT_CONFIG])
 		rc |= server_config_set(&config.identity.listen, flag_values[OPT_LISTEN - OPT_CONFIG]);
 	if (flag_values[OPT_POLICY_LISTEN - OPT_CONFIG])

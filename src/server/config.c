@@ -172,6 +172,9 @@ static const struct config_field server_fields[] = {
 	  .help = "the trust domain this server is the authority of" },
 	{ .key = "data_dir", .type = CONFIG_STRING, .offset = offsetof(struct server_config, data_dir),
 	  .help = "directory of the datastore, keys and audit log" },
+	{ .key = "datastore", .type = CONFIG_STRING, .offset = offsetof(struct server_config, datastore),
+	  .help = "datastore URL: postgres://... for a shared PostgreSQL database, or "
+		  "sqlite:PATH; unset means SQLite in data_dir" },
 	{ .key = "lock_memory", .type = CONFIG_BOOL, .offset = offsetof(struct server_config, lock_memory),
 	  .help = "lock the process's memory so keys never reach swap" },
 	{ .key = "log", .type = CONFIG_SECTION, .offset = offsetof(struct server_config, log),
@@ -384,6 +387,12 @@ int server_config_validate(const struct server_config *config, struct wd_error *
 		return wd_error_set(err, WD_ECONFIG, "invalid trust_domain: %s", wd_error_text(&td_err));
 	if (!config->data_dir || !config->data_dir[0])
 		return wd_error_set(err, WD_ECONFIG, "missing data_dir");
+	/* The URL is not quoted back: it may carry a password. */
+	if (config->datastore && strncmp(config->datastore, "sqlite:", 7) != 0 &&
+		strncmp(config->datastore, "postgres://", 11) != 0 &&
+		strncmp(config->datastore, "postgresql://", 13) != 0)
+		return wd_error_set(err, WD_ECONFIG,
+			"invalid datastore: expected a postgres://, postgresql:// or sqlite: URL");
 	if (!config->identity.listen || !config->identity.listen[0])
 		return wd_error_set(err, WD_ECONFIG, "missing identity.listen");
 	if (!config->policy.listen || !config->policy.listen[0])

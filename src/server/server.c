@@ -102,7 +102,10 @@ static int check_data_dir(const char *data_dir, struct wd_error *err)
 
 /* Checks the whole audit chain before the server appends to it, so a chain
  * that was edited, truncated or deleted while the server was down is found
- * at start rather than extended as if it were intact. */
+ * at start rather than extended as if it were intact. store_path is the
+ * SQLite file, or NULL for a PostgreSQL datastore. Each server sharing one
+ * keeps its own log, so state in the database does not show that this
+ * log went missing. */
 static int check_audit_chain(const char *audit_path, const char *store_path,
 	struct wd_error *err)
 {
@@ -111,7 +114,7 @@ static int check_audit_chain(const char *audit_path, const char *store_path,
 	int rc;
 
 	if (stat(audit_path, &st) < 0) {
-		if (errno == ENOENT && stat(store_path, &st) == 0)
+		if (errno == ENOENT && store_path && stat(store_path, &st) == 0)
 			return wd_error_set(err, WD_ECORRUPT,
 				"audit log %s is missing but the datastore %s holds state: restore the log, "
 				"or move the datastore aside to start over", audit_path, store_path);
@@ -140,15 +143,21 @@ static int open_state(struct server_ctx *ctx, struct wd_error *err)
 	char path[PATH_MAX];
 
 	char store_path[PATH_MAX];
+	const char *store_url = store_path;
+	const char *store_file = store_path;
 
 	WD_TRY(wd_mkdir_p(config->data_dir, 0700, err));
 	WD_TRY(check_data_dir(config->data_dir, err));
 
 	WD_TRY(path_join(store_path, sizeof(store_path), config->data_dir, "datastore.sqlite3", err));
+	if (config->datastore) {
+		store_url = config->datastore;
+		store_file = strncmp(store_url, "sqlite:", 7) == 0 ? store_url + 7 : NULL;
+	}
 	WD_TRY(path_join(path, sizeof(path), config->data_dir, "audit.log", err));
-	WD_TRY(check_audit_chain(path, store_path, err));
+	WD_TRY(check_audit_chain(path, store_file, err));
 
-	WD_TRY(store_open(store_path, NULL, &ctx->store, err));
+	WD_TRY(store_open(store_url, NULL, &ctx->store, err));
 	WD_TRY(audit_open(path, &ctx->audit, err));
 
 	authority_config_init(&authority_config);
@@ -410,8 +419,8 @@ static void log_started(struct server_ctx *ctx)
 		ctx->config->policy.listen, "policy_port", policy_port, "secrets_listen",
 		ctx->config->secrets.listen, "secrets_port", secrets_port, "secrets_sealed",
 		secrets_unsealed(ctx->secrets) ? "false" : "true", "admin_socket",
-		ctx->config->admin.socket, "data_dir", ctx->config->data_dir, "ca_sha256",
-		fingerprint);
+		ctx->config->admin.socket, "data_dir", ctx->config->data_dir, "datastore",
+		store_backend(ctx->store), "ca_sha256", fingerprint);
 }
 
 static void close_all(struct server_ctx *ctx)

@@ -22,6 +22,7 @@
 struct server_config {
 	char *trust_domain;
 	char *data_dir;
+	char *datastore;             /* store URL; NULL: SQLite in data_dir */
 
 	struct server_log_config {
 		int level;               /* index into log level names */

@@ -235,8 +235,18 @@ int store_migrate(struct store *store, const char *component,
 			"store_migrate of component '%s' called inside a transaction: each "
 			"migration commits on its own, so call it outside one", component);
 
+	/* In a transaction, so that two PostgreSQL servers starting at once
+	 * create the table one after the other. */
+	rc = store_begin(store, err);
+	if (rc < 0)
+		return rc;
 	rc = store->ops->exec_script(store->handle,
 		store->ops->migration_sql(&bookkeeping_table), err);
+	if (rc < 0) {
+		store_rollback(store);
+		return rc;
+	}
+	rc = store_commit(store, err);
 	if (rc < 0)
 		return rc;
 

@@ -15,8 +15,8 @@ struct url_scheme {
 
 static const struct url_scheme url_schemes[] = {
 	{ "sqlite:", &store_sqlite_ops },
-	{ "postgres://", NULL },
-	{ "postgresql://", NULL },
+	{ "postgres://", &store_postgres_ops },
+	{ "postgresql://", &store_postgres_ops },
 };
 
 /* Returns the length of a "scheme://" prefix (RFC 3986 scheme characters),
@@ -63,8 +63,8 @@ static int backend_for_url(const char *url, const struct store_backend_ops **ret
 	scheme_length = url_scheme_length(url);
 	if (scheme_length > 0)
 		return wd_error_set(err, WD_EUNSUPPORTED,
-			"datastore URL scheme '%.*s' is not supported: use sqlite:PATH or a "
-			"file path", (int)scheme_length, url);
+			"datastore URL scheme '%.*s' is not supported: use sqlite:PATH, a "
+			"file path or postgres://...", (int)scheme_length, url);
 
 	*ret_ops = &store_sqlite_ops;
 	*ret_location = url;

@@ -1,10 +1,12 @@
 /* The datastore interface: SQL with $1..$N parameters over a backend chosen
- * by URL, versioned migrations per component, and transactions. SQLite is
- * the built-in backend. Each backend is a table of functions
- * (store_backend.h) picked in store_open by URL scheme, so a PostgreSQL
- * backend (postgres.c, for "postgres://" URLs) slots in with no change for
- * callers. A store handle is one connection: use it from one thread at a
- * time. */
+ * by URL, versioned migrations per component, and transactions. SQLite
+ * (sqlite.c) is the embedded default; PostgreSQL (postgres.c, for
+ * "postgres://" URLs) lets several servers share one database. Each backend
+ * is a table of functions (store_backend.h) picked in store_open by URL
+ * scheme, so callers never see which one runs. A store handle is one
+ * connection: use it from one thread at a time. SQL meant for both
+ * backends keeps to what both accept: $N parameters, ON CONFLICT (...) DO
+ * UPDATE or DO NOTHING, and no SQLite-only functions. */
 #pragma once
 
 #include <stdbool.h>
@@ -60,17 +62,19 @@ struct store_options {
 };
 
 /* Opens the datastore named by url: "sqlite:PATH", or a plain PATH, which
- * means SQLite. Creates the file with mode 0600, enables WAL, foreign keys and
- * the busy timeout. options may be NULL. An existing file readable by group
- * or others fails with WD_ECONFIG; "postgres://" and other schemes fail with
- * WD_EUNSUPPORTED. */
+ * means SQLite, or a libpq URL "postgres://..." or "postgresql://...".
+ * SQLite creates the file with mode 0600, enables WAL, foreign keys and
+ * the busy timeout; an existing file readable by group or others fails
+ * with WD_ECONFIG. PostgreSQL connects at once: an unreachable server fails
+ * with WD_EUNAVAILABLE, and the busy timeout becomes the lock timeout.
+ * options may be NULL. Other schemes fail with WD_EUNSUPPORTED. */
 WD_MUST_CHECK int store_open(const char *url, const struct store_options *options,
 	struct store **ret_store, struct wd_error *err);
 
 /* Closes the datastore, rolling back an open transaction; accepts NULL. */
 void store_close(struct store *store);
 
-/* Returns the backend name ("sqlite"). */
+/* Returns the backend name ("sqlite" or "postgres"). */
 const char *store_backend(const struct store *store);
 
 /* Applies, in one transaction each, the migrations of component whose
@@ -90,15 +94,24 @@ WD_MUST_CHECK int store_schema_version(struct store *store, const char *componen
  * rollback reaches the backend, and a rollback at any depth makes the
  * outermost commit fail with WD_ECONFLICT. A failed outermost commit has
  * rolled back, and store_rollback with no transaction open does nothing, so
- * a cleanup path may always call it. */
+ * a cleanup path may always call it.
+ *
+ * Transactions on one database run one at a time, on both backends:
+ * SQLite's BEGIN IMMEDIATE takes the write lock, and PostgreSQL's begin
+ * takes one advisory lock in a READ COMMITTED transaction. A transaction
+ * may therefore read a value and write it back without losing a concurrent
+ * update, even across servers. A statement that fails inside a
+ * transaction undoes only itself on both backends, so the caller may go on
+ * (after a WD_EEXIST, say). Statements outside a transaction commit on
+ * their own and do not wait for transactions. */
 WD_MUST_CHECK int store_begin(struct store *store, struct wd_error *err);
 WD_MUST_CHECK int store_commit(struct store *store, struct wd_error *err);
 void store_rollback(struct store *store);
 
 /* Runs one statement. ret_changes (may be NULL) receives the number of rows
  * changed. A unique or foreign-key violation returns WD_EEXIST or
- * WD_ECONFLICT, and a lock still held after the busy timeout
- * WD_EUNAVAILABLE. Invalid parameters or $N references, or more than one
+ * WD_ECONFLICT. A lock still held after the busy timeout and a lost
+ * PostgreSQL connection return WD_EUNAVAILABLE. Invalid parameters or $N references, or more than one
  * statement, return WD_EINVAL. Out of memory, a value above the backend's
  * size limit and a corrupt file return WD_ENOMEM, WD_ETOOBIG and
  * WD_ECORRUPT. Other failures return WD_ESTORE. Errors never quote parameter

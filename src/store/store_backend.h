@@ -1,5 +1,5 @@
 /* The private contract between store.c and one datastore backend. A backend
- * (sqlite.c now, postgres.c later) fills a struct store_backend_ops and
+ * (sqlite.c, postgres.c) fills a struct store_backend_ops and
  * store.c picks it by URL, so callers of store.h never see which one runs. */
 #pragma once
 
@@ -73,6 +73,7 @@ struct store_backend_ops {
 };
 
 extern const struct store_backend_ops store_sqlite_ops;
+extern const struct store_backend_ops store_postgres_ops;
 
 /* Max length of a statement summary, terminator included. */
 #define STORE_SQL_SUMMARY_MAX 48
@@ -82,3 +83,16 @@ extern const struct store_backend_ops store_sqlite_ops;
  * character that could start a literal, so a value written into the SQL
  * text is never copied. */
 void store_sql_summary(const char *sql, char buf[static STORE_SQL_SUMMARY_MAX]);
+
+/* Checks the $1..$N references of sql against param_count for backends
+ * whose database does not (sql_params.c): WD_EINVAL for "?", "$0", a
+ * leading zero, $N above param_count or a parameter never used. */
+int store_sql_check_params(const char *sql, size_t param_count, struct wd_error *err);
+
+/* Returns whether the statement at sql starts with a transaction keyword
+ * (BEGIN, COMMIT, SAVEPOINT, ...), which would bypass store.c's counter. */
+bool store_sql_is_transaction_control(const char *sql);
+
+/* Rejects with WD_EINVAL a script with a transaction statement or a
+ * parameter reference in any of its statements. */
+int store_sql_check_script(const char *sql, struct wd_error *err);

@@ -257,7 +257,7 @@ class PolicyApiTest(unittest.TestCase):
             [wardenlib.WARDEN, "server", "--trust-domain", "example.org", "--data-dir",
              self.server.data_dir, "--listen", "127.0.0.1:0", "--policy-listen",
              "127.0.0.1:0", "--secrets-listen", "127.0.0.1:0", "--admin-socket", self.server.admin_socket, "--config",
-             os.path.join(self.server.dir, "server.yaml")],
+             os.path.join(self.server.dir, "server.yaml")] + self.server.datastore_args,
             stdout=self.server.log, stderr=subprocess.STDOUT)
         open(self.server.log_path, "w").close()
         self.server.port = self.server._wait_ready()

@@ -31,7 +31,7 @@ def start(server, extra_args=()):
         [wardenlib.WARDEN, "server", "--trust-domain", server.trust_domain, "--data-dir",
          server.data_dir, "--listen", "127.0.0.1:0", "--policy-listen", "127.0.0.1:0",
          "--secrets-listen", "127.0.0.1:0", "--admin-socket", server.admin_socket, "--config",
-         os.path.join(server.dir, "server.yaml"), *extra_args],
+         os.path.join(server.dir, "server.yaml"), *server.datastore_args, *extra_args],
         stdout=server.log, stderr=subprocess.STDOUT)
     server.port = server._wait_ready()
 
@@ -187,7 +187,7 @@ class CaKeysTest(unittest.TestCase):
             [wardenlib.WARDEN, "server", "--trust-domain", "example.org", "--data-dir",
              self.server.data_dir, "--listen", "127.0.0.1:0", "--policy-listen", "127.0.0.1:0",
              "--secrets-listen", "127.0.0.1:0", "--admin-socket", self.server.admin_socket,
-             "--dev"], capture_output=True, text=True, timeout=30)
+             "--dev", *self.server.datastore_args], capture_output=True, text=True, timeout=30)
         self.assertNotEqual(process.returncode, 0)
         self.assertIn("--dev wipes at start: start without --dev",
                       process.stdout + process.stderr)

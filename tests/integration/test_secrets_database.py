@@ -539,7 +539,7 @@ class DatabaseEngineTest(unittest.TestCase):
             [wardenlib.WARDEN, "server", "--trust-domain", server.trust_domain, "--data-dir",
              server.data_dir, "--listen", "127.0.0.1:0", "--policy-listen", "127.0.0.1:0",
              "--secrets-listen", "127.0.0.1:0", "--admin-socket", server.admin_socket,
-             "--config", os.path.join(server.dir, "server.yaml")],
+             "--config", os.path.join(server.dir, "server.yaml")] + server.datastore_args,
             stdout=server.log, stderr=subprocess.STDOUT)
         open(server.log_path, "w").close()
         server.port = server._wait_ready()

@@ -38,12 +38,17 @@ READER_STATEMENTS = [
 def barrier_digest(server):
     """Returns the number of barrier rows and a digest of every path and
     value, read from the server's SQLite datastore (WAL readers do not
-    block the server)."""
-    db = sqlite3.connect(f"file:{server.data_dir}/datastore.sqlite3?mode=ro", uri=True)
-    try:
-        rows = db.execute("SELECT path, value FROM secrets_barrier ORDER BY path").fetchall()
-    finally:
-        db.close()
+    block the server), or from its PostgreSQL database."""
+    if server.datastore:
+        rows = [(path, bytes.fromhex(value)) for path, value in wardenlib.postgres_cluster().psql(
+            "SELECT path, encode(value, 'hex') FROM secrets_barrier ORDER BY path",
+            database=wardenlib.datastore_database(server.datastore))]
+    else:
+        db = sqlite3.connect(f"file:{server.data_dir}/datastore.sqlite3?mode=ro", uri=True)
+        try:
+            rows = db.execute("SELECT path, value FROM secrets_barrier ORDER BY path").fetchall()
+        finally:
+            db.close()
     digest = hashlib.sha256()
     for path, value in rows:
         digest.update(path.encode() + b"\0" + bytes(value) + b"\0")

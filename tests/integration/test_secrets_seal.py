@@ -21,7 +21,7 @@ def restart(server):
         [wardenlib.WARDEN, "server", "--trust-domain", server.trust_domain, "--data-dir",
          server.data_dir, "--listen", "127.0.0.1:0", "--policy-listen", "127.0.0.1:0",
          "--secrets-listen", "127.0.0.1:0", "--admin-socket", server.admin_socket, "--config",
-         os.path.join(server.dir, "server.yaml")],
+         os.path.join(server.dir, "server.yaml")] + server.datastore_args,
         stdout=server.log, stderr=subprocess.STDOUT)
     open(server.log_path, "w").close()
     server.port = server._wait_ready()
@@ -58,7 +58,7 @@ class SealTest(unittest.TestCase):
         self.assertIs(status["initialized"], False)
         self.assert_sealed_status(status, True, 0, 0, 0)
         self.assertEqual(status["nonce"], "")
-        self.assertEqual(status["storage_type"], "sqlite")
+        self.assertEqual(status["storage_type"], wardenlib.datastore_under_test())
         self.assertTrue(status["version"].startswith("warden-"))
         self.assertNotIn("cluster_id", status)
 

@@ -37,6 +37,28 @@ status=0
 "$WARDEN" server --bogus >"$TMP/out" 2>&1 || status=$?
 expect_eq "unknown flag exit status" "$status" "2"
 
+# A datastore URL is checked, and its password never echoed.
+cat >"$TMP/store.yaml" <<'YAML'
+trust_domain: example.org
+datastore: mysql://warden:hunter2@db/warden
+YAML
+status=0
+"$WARDEN" server --config "$TMP/store.yaml" --data-dir "$TMP/store-data" \
+	--admin-socket "$TMP/a.sock" >"$TMP/out" 2>&1 || status=$?
+expect_eq "bad datastore scheme exit status" "$status" "1"
+expect_grep "bad datastore scheme named" "invalid datastore: expected a postgres://" "$TMP/out"
+! grep -q hunter2 "$TMP/out" || fail "the datastore password reached the output"
+
+status=0
+"$WARDEN" server --trust-domain example.org --data-dir "$TMP/store-data" \
+	--datastore "postgres://warden:hunter2@/warden?host=$TMP/no-such-dir" \
+	--admin-socket "$TMP/a.sock" --listen 127.0.0.1:0 --policy-listen 127.0.0.1:0 \
+	--secrets-listen 127.0.0.1:0 >"$TMP/out" 2>&1 || status=$?
+expect_eq "unreachable datastore exit status" "$status" "1"
+expect_grep "unreachable datastore named" 'cannot connect to PostgreSQL database .*warden' "$TMP/out"
+expect_grep "unreachable datastore host named" 'no-such-dir' "$TMP/out"
+! grep -q hunter2 "$TMP/out" || fail "the datastore password reached the output"
+
 cat >"$TMP/good.yaml" <<'YAML'
 trust_domain: good.example
 log:

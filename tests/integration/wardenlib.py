@@ -2,7 +2,13 @@
 directory and talk to it over its admin socket and its TLS identity API.
 
 Tests run with Debian's /usr/bin/python3 so that python3-cryptography and
-python3-jwt import. Each test file is a unittest module run as a script."""
+python3-jwt import. Each test file is a unittest module run as a script.
+
+With WARDEN_TEST_DATASTORE=postgres in the environment, every Server keeps
+its state in a database of its own on one throwaway PostgreSQL cluster
+(pglib.py) started for the test process, instead of SQLite in its data
+directory."""
+import atexit
 import http.client
 import json
 import os
@@ -24,6 +30,45 @@ from cryptography.x509.oid import NameOID
 
 WARDEN = os.environ.get("WARDEN", "build/warden")
 SKIP_EXIT = 77
+
+_postgres = None
+_postgres_databases = 0
+
+
+def datastore_under_test():
+    """The datastore WARDEN_TEST_DATASTORE requests: "sqlite" or "postgres"."""
+    value = os.environ.get("WARDEN_TEST_DATASTORE", "sqlite") or "sqlite"
+    if value not in ("sqlite", "postgres"):
+        raise RuntimeError(f"WARDEN_TEST_DATASTORE={value!r}: expected sqlite or postgres")
+    return value
+
+
+def postgres_cluster():
+    """The PostgreSQL cluster shared by this test process, started on first
+    use and stopped at exit. Exits 77 when no cluster can start here."""
+    global _postgres
+    if _postgres is None:
+        import pglib
+        pglib.skip_unless_available()
+        _postgres = pglib.Postgres()
+        atexit.register(_postgres.stop)
+    return _postgres
+
+
+def datastore_database(url):
+    """The database name in a datastore URL from postgres_datastore."""
+    return url.split("@/", 1)[1].split("?", 1)[0]
+
+
+def postgres_datastore():
+    """Creates an empty database on the shared cluster and returns its
+    datastore URL."""
+    global _postgres_databases
+    pg = postgres_cluster()
+    _postgres_databases += 1
+    name = f"warden{_postgres_databases}"
+    pg.psql(f'CREATE DATABASE "{name}" OWNER "{pg.admin_user}"', database="postgres")
+    return f"postgresql://{pg.admin_user}:{pg.admin_password}@/{name}?host={pg.socket_dir}"
 
 
 class UnixHTTPConnection(http.client.HTTPConnection):
@@ -59,7 +104,12 @@ class Server:
     """A warden server process with its own data directory and admin socket."""
 
     def __init__(self, trust_domain="example.org", config=None, extra_args=(), dev_root_token=None,
-                 localhost_name=None):
+                 localhost_name=None, datastore=None):
+        if datastore is None and datastore_under_test() == "postgres":
+            datastore = postgres_datastore()
+        self.datastore = datastore
+        # Flags a test passes again when it restarts the server itself.
+        self.datastore_args = ["--datastore", datastore] if datastore else []
         self.dir = tempfile.mkdtemp(prefix="warden-it-")
         self.trust_domain = trust_domain
         self.data_dir = os.path.join(self.dir, "data")
@@ -82,6 +132,7 @@ class Server:
             with open(config_path, "w") as f:
                 f.write(config)
             args += ["--config", config_path]
+        args += self.datastore_args
         args += list(extra_args)
         self.log = open(self.log_path, "w")
         self.process = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
@@ -254,4 +305,9 @@ def main():
     if not os.path.exists(WARDEN):
         print(f"SKIP: warden binary {WARDEN} not found")
         sys.exit(SKIP_EXIT)
+    if datastore_under_test() == "postgres":
+        # Here rather than in a test's setUp, where unittest would count
+        # the exit as an error.
+        import pglib
+        pglib.skip_unless_available()
     unittest.main(module="__main__", verbosity=2)

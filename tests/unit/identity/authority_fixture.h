@@ -22,6 +22,7 @@
 #include "identity/authority.h"
 #include "identity/bundle.h"
 #include "identity/x509svid.h"
+#include "../store/test_datastore.h"
 
 /* A fixed start time (2023-11-14T22:13:20Z) so expected times are exact. */
 #define T0 ((int64_t)1700000000)
@@ -51,7 +52,7 @@ static inline int fixture_setup(void **state)
 	assert_non_null(f);
 	snprintf(f->dir, sizeof(f->dir), "/tmp/wd-authority-XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->db_path, sizeof(f->db_path), "%s/state.db", f->dir);
+	test_datastore_setup(f->db_path, sizeof(f->db_path), f->dir, "state.db");
 	assert_int_equal(store_open(f->db_path, NULL, &f->store, &f->err), 0);
 
 	authority_config_init(&f->config);

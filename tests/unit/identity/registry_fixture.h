@@ -13,6 +13,7 @@
 #include "common/alloc.h"
 #include "identity/registry.h"
 #include "store/store.h"
+#include "../store/test_datastore.h"
 
 #define TD "example.org"
 #define AGENT_A "spiffe://example.org/warden/agent/join_token/aaaa"
@@ -48,7 +49,7 @@ static inline int fixture_setup_with(void **state, const struct registry_options
 	snprintf(f->dir, sizeof(f->dir), "/tmp/wd-registry-test-XXXXXX");
 	if (!mkdtemp(f->dir))
 		return -1;
-	snprintf(f->path, sizeof(f->path), "%s/registry.db", f->dir);
+	test_datastore_setup(f->path, sizeof(f->path), f->dir, "registry.db");
 	f->options = *options;
 	if (fixture_open(f) < 0)
 		return -1;

@@ -137,6 +137,7 @@ static void open_each_key_type(void **state)
 		store_close(f->store);
 		nftw(f->dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
 		assert_int_equal(mkdir(f->dir, 0700), 0);
+		test_datastore_setup(f->db_path, sizeof(f->db_path), f->dir, "state.db");
 		assert_int_equal(store_open(f->db_path, NULL, &f->store, &f->err), 0);
 
 		f->config.ca_key_type = types[i];

@@ -233,6 +233,7 @@ static void migration_keeps_old_entries(void **state)
 
 	fixture_close(f);
 	unlink(f->path);
+	test_datastore_setup(f->path, sizeof(f->path), f->dir, "registry.db");
 	assert_int_equal(store_open(f->path, NULL, &f->store, &err), 0);
 	assert_int_equal(store_migrate(f->store, REGISTRY_MIGRATION_COMPONENT, registry_migrations,
 		4, &err), 0);

@@ -18,6 +18,7 @@
 #include "secrets/acl_internal.h"
 #include "secrets/barrier.h"
 #include "secrets/token.h"
+#include "../store/test_datastore.h"
 
 struct fixture {
 	char dir[64];
@@ -39,7 +40,7 @@ static int setup(void **state)
 	*state = f;
 	snprintf(f->dir, sizeof(f->dir), "/tmp/test_acl_store.XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->db, sizeof(f->db), "%s/warden.db", f->dir);
+	test_datastore_setup(f->db, sizeof(f->db), f->dir, "warden.db");
 	assert_int_equal(store_open(f->db, NULL, &f->store, &err), 0);
 	f->secrets.store = f->store;
 	rc = barrier_open(f->store, &f->secrets.barrier, &err);

@@ -16,6 +16,7 @@
 #include "common/error.h"
 #include "secrets/barrier.h"
 #include "store/store.h"
+#include "../store/test_datastore.h"
 
 /* Bytes before the ciphertext in an envelope: term, version, nonce. */
 #define ENVELOPE_HEADER_LEN 17
@@ -60,7 +61,7 @@ static int setup(void **state)
 	snprintf(f->dir, sizeof(f->dir), "/tmp/wd-barrier-test-XXXXXX");
 	if (!mkdtemp(f->dir))
 		return -1;
-	snprintf(f->path, sizeof(f->path), "%s/test.db", f->dir);
+	test_datastore_setup(f->path, sizeof(f->path), f->dir, "test.db");
 	open_store_and_barrier(f);
 	*state = f;
 	return 0;

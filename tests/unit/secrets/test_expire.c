@@ -21,6 +21,7 @@
 #include "secrets/expire_internal.h"
 #include "secrets/token.h"
 #include "store/store.h"
+#include "../store/test_datastore.h"
 
 /* --- The test backend --- */
 
@@ -126,7 +127,7 @@ static int setup(void **state)
 	assert_non_null(f);
 	snprintf(f->dir, sizeof(f->dir), "/tmp/test_expire.XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->db, sizeof(f->db), "%s/store.db", f->dir);
+	test_datastore_setup(f->db, sizeof(f->db), f->dir, "store.db");
 
 	snprintf(f->mount.path, sizeof(f->mount.path), "test/");
 	snprintf(f->mount.accessor, sizeof(f->mount.accessor), "test_0a1b2c3d");

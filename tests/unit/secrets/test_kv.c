@@ -18,6 +18,7 @@
 #include "secrets/kv_internal.h"
 #include "secrets/secrets_internal.h"
 #include "store/store.h"
+#include "../store/test_datastore.h"
 
 struct fixture {
 	char dir[64];
@@ -42,7 +43,7 @@ static int fixture_setup(void **state)
 	snprintf(f->dir, sizeof(f->dir), "/tmp/wd-kv-test-XXXXXX");
 	if (!mkdtemp(f->dir))
 		return -1;
-	snprintf(f->path, sizeof(f->path), "%s/test.db", f->dir);
+	test_datastore_setup(f->path, sizeof(f->path), f->dir, "test.db");
 	if (store_open(f->path, NULL, &f->store, &err) < 0 ||
 	    barrier_open(f->store, &f->secrets.barrier, &err) < 0 ||
 	    barrier_init(f->secrets.barrier, 1, 1, &shares, &err) < 0 ||

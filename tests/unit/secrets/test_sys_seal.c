@@ -22,6 +22,7 @@
 #include "secrets/secrets_internal.h"
 #include "secrets/sys_seal_private.h"
 #include "secrets/token.h"
+#include "../store/test_datastore.h"
 
 #define FAKE_ROOT_TOKEN "hvs.rootTokenFromTheTestDouble000"
 
@@ -85,7 +86,7 @@ static int setup(void **state)
 	snprintf(f->dir, sizeof(f->dir), "/tmp/wd-sys-seal-test-XXXXXX");
 	if (!mkdtemp(f->dir))
 		return -1;
-	snprintf(f->path, sizeof(f->path), "%s/test.db", f->dir);
+	test_datastore_setup(f->path, sizeof(f->path), f->dir, "test.db");
 	if (store_open(f->path, NULL, &f->store, &err) < 0 ||
 		barrier_open(f->store, &f->secrets.barrier, &err) < 0) {
 		fprintf(stderr, "setup: %s\n", wd_error_text(&err));
@@ -226,7 +227,8 @@ static void test_uninitialized_status(void **state)
 	assert_string_field(resp.raw, "version", "warden-" WARDEN_VERSION);
 	assert_bool_field(resp.raw, "migration", false);
 	assert_bool_field(resp.raw, "recovery_seal", false);
-	assert_string_field(resp.raw, "storage_type", "sqlite");
+	assert_string_field(resp.raw, "storage_type",
+		test_datastore_is_postgres() ? "postgres" : "sqlite");
 	assert_true(json_is_string(json_object_get(resp.raw, "build_date")));
 	assert_int_equal(strlen(json_string_value(json_object_get(resp.raw, "build_date"))), 20);
 	assert_null(json_object_get(resp.raw, "cluster_name"));

@@ -27,6 +27,7 @@
 #include "secrets/secrets_internal.h"
 #include "secrets/token_internal.h"
 #include "store/store.h"
+#include "../store/test_datastore.h"
 
 #define ROOT_TOKEN "root-test"
 
@@ -61,7 +62,7 @@ static inline int fixture_setup(void **state)
 	assert_non_null(f);
 	snprintf(f->dir, sizeof(f->dir), "/tmp/wd-token-test-XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->db_path, sizeof(f->db_path), "%s/state.db", f->dir);
+	test_datastore_setup(f->db_path, sizeof(f->db_path), f->dir, "state.db");
 	assert_int_equal(store_open(f->db_path, NULL, &f->store, &f->err), 0);
 
 	authority_config_init(&authority_config);

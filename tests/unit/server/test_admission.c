@@ -17,6 +17,7 @@
 #include "common/file.h"
 #include "server/admission_internal.h"
 #include "supply/bundle.h"
+#include "../store/test_datastore.h"
 
 #define SIGNER_ID "spiffe://example.org/ci/builder"
 
@@ -61,7 +62,7 @@ static int setup(void **state)
 	assert_non_null(f);
 	snprintf(f->dir, sizeof(f->dir), "/tmp/wd-admission-test-XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->path, sizeof(f->path), "%s/store.db", f->dir);
+	test_datastore_setup(f->path, sizeof(f->path), f->dir, "store.db");
 	assert_int_equal(supply_key_generate(&f->trusted, &err), 0);
 	assert_int_equal(supply_key_generate(&f->untrusted, &err), 0);
 	assert_int_equal(supply_public_key_to_pem(f->trusted, &pem, &err), 0);

@@ -1,5 +1,11 @@
 /* Shared test fixture for the store tests: a fresh temporary directory with
- * one open database per test, and row collectors for store_query. */
+ * one open database per test, and row collectors for store_query.
+ *
+ * With WD_TEST_STORE_URL set to a PostgreSQL URL (run_on_postgres.py sets
+ * it), each test instead gets that database with an empty public schema,
+ * in which BLOB is a domain over BYTEA so the tests' SQLite table
+ * definitions work unchanged. Tests of what only SQLite has call
+ * skip_unless_sqlite. */
 #pragma once
 
 #include <dirent.h>
@@ -14,13 +20,34 @@
 
 struct fixture {
 	char dir[64];
-	char path[128];
+	char path[512];     /* the SQLite file, or the PostgreSQL URL */
+	bool postgres;
 	struct store *store;
 };
+
+/* Empties the PostgreSQL test database. */
+static inline int fixture_reset_postgres(struct store *store)
+{
+	static const char *const statements[] = {
+		"DROP SCHEMA IF EXISTS public CASCADE",
+		"CREATE SCHEMA public",
+		"CREATE DOMAIN blob AS BYTEA",
+	};
+	struct wd_error err;
+
+	for (size_t i = 0; i < sizeof(statements) / sizeof(statements[0]); i++) {
+		if (store_exec(store, statements[i], NULL, 0, NULL, &err) < 0) {
+			fprintf(stderr, "resetting the database: %s\n", wd_error_text(&err));
+			return -1;
+		}
+	}
+	return 0;
+}
 
 static inline int fixture_setup(void **state)
 {
 	struct fixture *f = wd_calloc(1, sizeof(*f));
+	const char *url = getenv("WD_TEST_STORE_URL");
 	struct wd_error err;
 
 	if (!f)
@@ -28,14 +55,38 @@ static inline int fixture_setup(void **state)
 	snprintf(f->dir, sizeof(f->dir), "/tmp/wd-store-test-XXXXXX");
 	if (!mkdtemp(f->dir))
 		return -1;
-	snprintf(f->path, sizeof(f->path), "%s/test.db", f->dir);
+	f->postgres = url && url[0] != '\0';
+	if (f->postgres)
+		snprintf(f->path, sizeof(f->path), "%s", url);
+	else
+		snprintf(f->path, sizeof(f->path), "%s/test.db", f->dir);
 	if (store_open(f->path, NULL, &f->store, &err) < 0) {
 		fprintf(stderr, "store_open: %s\n", wd_error_text(&err));
 		return -1;
 	}
+	if (f->postgres && fixture_reset_postgres(f->store) < 0)
+		return -1;
 	*state = f;
 	return 0;
 }
+
+/* Skips a test of PostgreSQL's own behaviour on SQLite. */
+#define skip_unless_postgres(f)                                                         \
+	do {                                                                            \
+		if (!(f)->postgres) {                                                   \
+			skip();                                                         \
+			return;                                                         \
+		}                                                                       \
+	} while (0)
+
+/* Skips a test of SQLite's own behaviour on PostgreSQL. */
+#define skip_unless_sqlite(f)                                                           \
+	do {                                                                            \
+		if ((f)->postgres) {                                                    \
+			skip();                                                         \
+			return;                                                         \
+		}                                                                       \
+	} while (0)
 
 static inline void fixture_remove_dir(const char *dir)
 {
@@ -114,6 +165,10 @@ static inline bool table_exists(struct store *store, const char *table)
 {
 	struct store_value params[] = { STORE_TEXT_VALUE(table) };
 
+	if (strcmp(store_backend(store), "postgres") == 0)
+		return query_int(store, "SELECT COUNT(*) FROM information_schema.tables"
+			" WHERE table_schema = current_schema() AND table_name = $1",
+			params, 1) == 1;
 	return query_int(store, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $1",
 		params, 1) == 1;
 }

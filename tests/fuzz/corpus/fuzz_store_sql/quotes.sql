@@ -1,0 +1,1 @@
+INSERT INTO x VALUES ($$it's $1$$, E'\'$2', "col$3", $tag$ $1 $tag$) /* $4 /* nested */ $5 */
