@@ -290,6 +290,7 @@ int handle_sensor_revoke(struct net_request *req, void *arg, struct wd_error *er
 	struct wd_error secrets_err;
 	char object[64] = "-";
 	char detail[AUDIT_FIELD_MAX];
+	bool truncated;
 	json_t *body = NULL;
 	json_t *reply = NULL;
 	int rc;
@@ -321,13 +322,18 @@ int handle_sensor_revoke(struct net_request *req, void *arg, struct wd_error *er
 		log_warn("server", "sensor revocation left secrets tokens", "node",
 			revocation.agent_id, "error", wd_error_text(&secrets_err));
 
-	snprintf(detail, sizeof(detail), "node=%s entries=%zu shared_entries=%zu serials=%zu "
+	/* The bounded precisions keep the detail within one audit record; a
+	 * longer one is cut, which the audit log accepts. */
+	truncated = snprintf(detail, sizeof(detail), "node=%s entries=%zu shared_entries=%zu serials=%zu "
 		"tokens=%zu leases=%zu rule=%.1024s reason=%.1024s%s%.512s", revocation.agent_id,
 		json_array_size(revocation.entries), json_array_size(revocation.shared),
 		json_array_size(revocation.serials), json_array_size(revocation.accessors),
 		json_array_size(revocation.leases), request.rule ? request.rule : "-",
 		request.reason ? request.reason : "-",
-		secrets_err.code ? " secrets_error=" : "", wd_error_text(&secrets_err));
+		secrets_err.code ? " secrets_error=" : "", wd_error_text(&secrets_err)) >=
+		(int)sizeof(detail);
+	if (truncated)
+		log_debug("server", "sensor revocation detail cut to fit the audit record");
 	server_audit(ctx, caller.actor, "sensor.revoke", object, "success", detail);
 	log_info("server", "sensor revocation", "actor", caller.actor, "node",
 		revocation.agent_id, "pid", object);
