@@ -266,7 +266,9 @@ static void get_fd(struct event_fields *f, const char *field, struct cond_fvalue
 		if (type == SENSOR_EVENT_CONNECT)
 			set_num(ret, f->event->connect.fd);
 		else if (event_new_fd(f->event, &fd))
-			set_num(ret, fd);
+			/* Falco gives a failed call's fd.num as -1 (its open_file_failed
+			 * macro tests fd.num=-1); evt.rawres keeps the -errno. */
+			set_num(ret, fd < 0 ? -1 : fd);
 		return;
 	}
 	if (type != SENSOR_EVENT_OPEN && type != SENSOR_EVENT_CONNECT) {

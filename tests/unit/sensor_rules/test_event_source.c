@@ -545,7 +545,7 @@ static void test_open_fields(void **state)
 	event_fields_init(&f, &event, &fx->table, 0);
 	expect_str(&f, "fd.name", NULL, "/etc/passwd");
 	expect_str(&f, "fd.nameraw", NULL, "../u/../../etc/passwd");
-	expect_num(&f, "fd.num", -2);
+	expect_num(&f, "fd.num", -1);
 	expect_str(&f, "fd.typechar", NULL, "f");
 	expect_str(&f, "fd.type", NULL, "file");
 	expect_str(&f, "evt.res", NULL, "ENOENT");
