@@ -682,6 +682,72 @@ static void swapped_encrypted_key_rejected(void **state)
 	assert_null(authority);
 }
 
+static size_t x509_authority_count(struct authority *authority)
+{
+	STACK_OF(X509) *authorities = NULL;
+	size_t count;
+
+	assert_int_equal(authority_x509_authorities(authority, &authorities, NULL), 0);
+	count = (size_t)sk_X509_num(authorities);
+	sk_X509_pop_free(authorities, X509_free);
+	return count;
+}
+
+/* A second server on the same datastore loads the same CA, and follows a
+ * rotation that the first one makes. */
+static void second_authority_follows_rotation(void **state)
+{
+	struct fixture *f = *state;
+	struct authority_changes changes;
+	struct authority *first;
+	struct authority *other = NULL;
+	struct store *other_store = NULL;
+	bool changed = false;
+
+	f->config.ca_ttl_seconds = 600;
+	f->config.x509_svid_ttl_seconds = 60;
+	f->config.jwt_svid_ttl_seconds = 60;
+	f->config.refresh_hint_seconds = 30;
+	fixture_open(f, T0);
+	unlock(f, kek_a, T0);
+
+	assert_int_equal(store_open(f->db_path, NULL, &other_store, &f->err), 0);
+	assert_int_equal(authority_open(&f->config, other_store, T0 + 1, &other, &f->err), 0);
+	assert_true(authority_keys_sealed(other));
+	assert_int_equal(authority_keys_unlock(other, kek_a, T0 + 1, &f->err), 0);
+	assert_false(authority_keys_sealed(other));
+
+	/* The unlock reissued the CRLs and bumped the sequence. */
+	assert_int_equal(authority_reload_if_changed(f->authority, &changed, &f->err), 0);
+	assert_true(changed);
+	assert_int_equal(authority_bundle_sequence(f->authority), authority_bundle_sequence(other));
+	assert_int_equal(authority_reload_if_changed(f->authority, &changed, &f->err), 0);
+	assert_false(changed);
+
+	assert_int_equal(authority_tick(f->authority, T0 + 301, &changes, &f->err), 0);
+	assert_int_equal(changes.prepared_slot, 2);
+	assert_int_equal(x509_authority_count(other), 1);
+	assert_int_equal(authority_reload_if_changed(other, &changed, &f->err), 0);
+	assert_true(changed);
+	assert_int_equal(x509_authority_count(other), 2);
+	assert_false(authority_keys_sealed(other));
+	assert_int_equal(authority_bundle_sequence(f->authority), authority_bundle_sequence(other));
+
+	assert_int_equal(authority_tick(f->authority, T0 + 501, &changes, &f->err), 0);
+	assert_int_equal(changes.activated_slot, 2);
+	assert_int_equal(authority_reload_if_changed(other, &changed, &f->err), 0);
+	assert_true(changed);
+
+	/* The follower signs with the new CA's key. */
+	first = f->authority;
+	f->authority = other;
+	sign_x509_at(f, T0 + 502);
+	f->authority = first;
+
+	authority_close(other);
+	store_close(other_store);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -703,6 +769,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(rotation_writes_encrypted, fixture_setup,
 			fixture_teardown),
 		cmocka_unit_test_setup_teardown(crash_before_unlink_recovers, fixture_setup,
+			fixture_teardown),
+		cmocka_unit_test_setup_teardown(second_authority_follows_rotation, fixture_setup,
 			fixture_teardown),
 		cmocka_unit_test_setup_teardown(missing_key_names_both_files, fixture_setup,
 			fixture_teardown),
