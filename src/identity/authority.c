@@ -123,9 +123,18 @@ int authority_sequence_bump(struct authority *authority, uint64_t *ret_sequence,
 	struct wd_error *err)
 {
 	uint64_t next = authority->sequence + 1;
+	int64_t stored = 0;
 	int rc;
 
 	*ret_sequence = 0;
+	/* Servers sharing a datastore bump the one stored counter: follow it
+	 * when another server moved it (the caller's transaction serializes
+	 * the bumps). */
+	rc = authority_state_get(authority->store, AUTHORITY_STATE_SEQUENCE, &stored, err);
+	if (rc < 0)
+		return rc;
+	if (stored >= 0 && (uint64_t)stored >= next)
+		next = (uint64_t)stored + 1;
 	if (next > INT64_MAX)
 		return wd_error_set(err, WD_EINTERNAL, "the bundle sequence overflowed");
 	rc = authority_state_set(authority->store, AUTHORITY_STATE_SEQUENCE, (int64_t)next, err);

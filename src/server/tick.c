@@ -38,8 +38,8 @@ static void record_rotation(struct server_ctx *ctx, const struct authority_chang
 	}
 }
 
-/* A server without the singleton lock loads the CA state again when the
- * holder, or a request on another server, changed it. */
+/* On a shared datastore each server loads the CA state again when another
+ * server changed it: the holder by a rotation, any server by a revocation. */
 static void follow_authority(struct server_ctx *ctx)
 {
 	struct wd_error err;
@@ -79,14 +79,14 @@ void server_tick(evutil_socket_t fd, short events, void *arg)
 	wd_error_clear(&err);
 
 	taken = server_singleton_tick(ctx, now);
+	/* A revocation through another server reissues the CRLs there, so the
+	 * holder follows the stored state too before it rotates. */
+	if (ctx->singleton.shared)
+		follow_authority(ctx);
 	if (ctx->singleton.held) {
-		if (taken)
-			follow_authority(ctx);
 		rescan_leases(ctx, taken, now);
 		/* Lease expiry first: it must not wait behind a failing CA step. */
 		secrets_tick(ctx->secrets, now);
-	} else {
-		follow_authority(ctx);
 	}
 	if (audit_flush(ctx->audit, &err) < 0)
 		log_error("audit", "deferred audit records not flushed", "error", wd_error_text(&err));

@@ -744,6 +744,19 @@ static void second_authority_follows_rotation(void **state)
 	sign_x509_at(f, T0 + 502);
 	f->authority = first;
 
+	/* Both bump the one stored sequence and cRLNumber, even the one that
+	 * has not loaded the other's change yet. */
+	{
+		uint64_t sequence = authority_bundle_sequence(other);
+		int64_t crl_number = other->crl_number;
+
+		assert_int_equal(authority_crls_issue_all(other, T0 + 503, &f->err), 0);
+		assert_int_equal(authority_bundle_sequence(other), sequence + 1);
+		assert_int_equal(authority_crls_issue_all(f->authority, T0 + 504, &f->err), 0);
+		assert_int_equal(authority_bundle_sequence(f->authority), sequence + 2);
+		assert_int_equal(f->authority->crl_number, crl_number + 4);
+	}
+
 	authority_close(other);
 	store_close(other_store);
 }
