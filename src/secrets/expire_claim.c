@@ -3,7 +3,7 @@
  * between dropping a lease's secret and deleting its record, or stall long
  * enough for another to take over. Before it calls the backend, a server
  * therefore records its name and the time in the lease, in one transaction
- * with a fresh read; only the claimer deletes the record afterwards, again
+ * with a fresh read. Only the claimer deletes the record afterwards, again
  * after a fresh read. A claim older than the takeover bound is stale: its
  * server is presumed dead and the next holder claims the lease again and
  * revokes it once more, which backends accept for a secret already gone.

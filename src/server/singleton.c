@@ -4,8 +4,8 @@
  * lives on a connection of its own, so it is held exactly as long as that
  * session: when the holder dies, PostgreSQL ends its session and the lock
  * frees, and the others, which try again every tick, take it within a tick.
- * A kill or crash of the process closes its socket at once; a lost host or
- * network is found by TCP keepalives that this connection asks the
+ * A kill or crash of the process closes its socket at once. A lost host or
+ * network is found by TCP keepalives, which this connection sets for the
  * PostgreSQL server to send, timed so that a dead peer is dropped within the
  * takeover bound. On SQLite the server is alone and always the holder.
  *

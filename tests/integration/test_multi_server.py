@@ -4,9 +4,9 @@ through one throwaway PostgreSQL datastore (pglib), unsealed with the same
 key. An entry created through the first server is listed by the others,
 and X.509-SVIDs issued for it by each server chain to one bundle.
 /v1/health shows exactly one holder of the singleton lock. Then the holder
-is killed with SIGKILL while dynamic PostgreSQL credentials are expiring:
-another server takes the lock within the takeover bound (10 s) plus a tick
-and finishes the revocations, so no role made by warden is left, and every
+is killed with SIGKILL while dynamic PostgreSQL credentials are expiring.
+Another server takes the lock within the takeover bound (10 s) plus a tick
+and finishes the revocations. No role made by warden is left, and every
 lease is revoked exactly once across the three servers' logs. Skips (exit
 77) when no cluster can start."""
 import collections
@@ -33,8 +33,8 @@ SERVER_CONFIG = "identity:\n  dns_names: [localhost]\n"
 
 
 def wait_for(condition, timeout, interval=0.2):
-    """Polls condition until it returns a true value; returns the value, or
-    None when timeout seconds pass first."""
+    """Polls condition until it returns a true value, and returns the last
+    value, which is false when timeout seconds passed first."""
     deadline = time.monotonic() + timeout
     while True:
         value = condition()
@@ -213,14 +213,12 @@ class MultiServerTest(unittest.TestCase):
 
         # The new holder reads the leases again and revokes the rest; a
         # lease the dead holder claimed waits until its claim is stale.
-        left = wait_for(lambda: not self.warden_roles(), 3 * TAKEOVER_SECONDS + TTL_SECONDS,
-                        interval=0.5)
-        self.assertTrue(left, f"roles outlived their leases: {sorted(self.warden_roles())}\n"
+        all_dropped = wait_for(lambda: not self.warden_roles(),
+                               3 * TAKEOVER_SECONDS + TTL_SECONDS, interval=0.5)
+        self.assertTrue(all_dropped, f"roles outlived their leases: {sorted(self.warden_roles())}\n"
                         f"{new_holders[0].read_log()[-3000:]}")
-        client = new_holders[0].vault(token=self.root_token)
         response = new_holders[0].vault_raw("LIST", "/v1/sys/leases/lookup/database/creds/app/",
                                             token=self.root_token)
-        client.adapter.close()
         self.assertEqual(response.status, 404, response)
 
         # Each lease was revoked exactly once, by one server or the other.
