@@ -47,7 +47,10 @@ static int revoke_in_backend(struct secrets *secrets, const struct lease *lease,
 
 	*ret_unrecoverable = false;
 	if (!mount || strcmp(mount->path, lease->mount) != 0) {
-		*ret_unrecoverable = true;
+		/* On a shared datastore another server may have mounted it after
+		 * this one loaded its mount table, so the retries wait for a
+		 * reload of the table. */
+		*ret_unrecoverable = !secrets->config.node_id;
 		return wd_error_set(err, WD_ENOTFOUND, "mount \"%s\" of the lease no longer exists",
 			lease->mount);
 	}

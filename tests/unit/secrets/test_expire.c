@@ -1326,6 +1326,33 @@ static void test_failed_revocation_drops_claim(void **state)
 	expire_lease_free(lease);
 }
 
+static void test_unknown_mount_retried_when_shared(void **state)
+{
+	struct fixture *f = *state;
+	char id[VAULT_LEASE_ID_MAX];
+	struct lease *lease;
+	int64_t expire_time;
+
+	f->secrets.config.node_id = "server-b";
+	f->secrets.config.claim_stale_seconds = 10;
+	register_lease(f, "test/creds/app", NULL, 5, false, "v-app-elsewhere", id);
+	lease = load(f, id);
+	expire_time = lease->expire_time;
+	expire_lease_free(lease);
+
+	/* This server's mount table lacks the mount another server made. */
+	f->secrets.mount_count = 0;
+	expire_tick(&f->secrets, expire_time);
+	f->secrets.mount_count = 1;
+	lease = load(f, id);
+	assert_non_null(lease);
+	assert_int_equal(lease->attempts, 1);
+	assert_false(lease->irrevocable);
+	assert_true(lease->next_attempt > expire_time);
+	expire_lease_free(lease);
+	assert_int_equal(backend.revoke_calls, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1340,6 +1367,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_claim_recorded_and_finish_checks_owner, setup,
 			teardown),
 		cmocka_unit_test_setup_teardown(test_failed_revocation_drops_claim, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_mount_retried_when_shared, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(test_retry_backoff_bounds, setup, teardown),
 		cmocka_unit_test(test_backoff_jitter_spread),
 		cmocka_unit_test_setup_teardown(test_irrevocable_after_six_failures, setup, teardown),
