@@ -25,7 +25,13 @@
 
 /* The key of the singleton lock: the bytes of "wardenSG" as a big-endian
  * int8, distinct from the transaction lock's "wardenTX". */
-#define SINGLETON_LOCK_KEY "8536174765011817287"
+#define SINGLETON_LOCK_KEY "8602282538778383175"
+/* The key's halves as pg_locks shows them: classid is the high 32 bits,
+ * objid the low 32 bits, and objsubid 1 marks a single int8 key. */
+#define SINGLETON_LOCK_CHECK \
+	"SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory'" \
+	" AND pid = pg_backend_pid() AND classid = 2002874980 AND objid = 1701729095" \
+	" AND objsubid = 1 AND granted)"
 
 /* Weight of the newest sample in the moving average of the latency. */
 #define LATENCY_WEIGHT 0.2
@@ -165,11 +171,15 @@ static void poll_lock(struct server_ctx *ctx, int64_t now)
 		}
 	}
 	if (singleton->held) {
-		/* The lock lasts as long as this session: a working query shows
-		 * the session, and so the lock, is still there. */
-		rc = store_query(singleton->store, "SELECT 1", NULL, 0, ignore_row, NULL, &err);
+		/* The lock lasts as long as this session. The store reconnects
+		 * a lost connection by itself, so check the lock, not only that
+		 * the session answers. */
+		rc = store_query(singleton->store, SINGLETON_LOCK_CHECK, NULL, 0, read_lock_reply,
+			&reply, &err);
 		if (rc < 0)
 			lose(ctx, "the lock's session failed", &err);
+		else if (!reply.granted)
+			lose(ctx, "the lock's session was replaced", NULL);
 		return;
 	}
 	rc = store_query(singleton->store, "SELECT pg_try_advisory_lock(" SINGLETON_LOCK_KEY ")",

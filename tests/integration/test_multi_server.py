@@ -231,6 +231,23 @@ class MultiServerTest(unittest.TestCase):
         self.assertIn("singleton lock taken", new_holders[0].read_log())
 
 
+    def test_4_lost_lock_session(self):
+        alive = [server for server in self.servers if server.process.poll() is None]
+        holder = wait_for(lambda: self.holders(alive), 5)[0]
+        # Ending the lock's session, as PostgreSQL does for a dead peer,
+        # frees the lock: the holder sees it at its next tick and stops.
+        ended = self.pg.psql(
+            "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'"
+            " AND classid = 2002874980 AND objid = 1701729095 AND objsubid = 1 AND granted")
+        self.assertEqual(ended, [["t"]])
+        self.assertTrue(wait_for(lambda: "singleton lock lost" in holder.read_log(),
+                                 TICK_SECONDS + 3), holder.read_log()[-2000:])
+        holders = wait_for(lambda: self.holders(alive), TICK_SECONDS + 3, interval=0.1)
+        self.assertEqual(len(holders), 1)
+        rows = self.pg.psql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+                            " AND classid = 2002874980 AND objid = 1701729095 AND granted")
+        self.assertEqual(rows, [["1"]])
+
 if __name__ == "__main__":
     pglib.skip_unless_available()
     try:
