@@ -50,7 +50,8 @@ static int64_t monotonic_us(void)
  * holder's session, and with it the lock, ends within idle + interval x
  * count <= takeover seconds. The client side uses the same timing and
  * tcp_user_timeout, so a holder cut off from the database notices too.
- * Keepalives only apply to TCP; a Unix socket closes with its process. */
+ * Keepalives only apply to TCP, and a Unix socket closes with its process.
+ * NOTE: no test cuts a TCP connection, so this timing is untested. */
 static int lock_url(const char *url, int64_t takeover, char **ret_url, struct wd_error *err)
 {
 	int64_t interval = takeover / 5 > 1 ? takeover / 5 : 1;
