@@ -123,9 +123,18 @@ int authority_sequence_bump(struct authority *authority, uint64_t *ret_sequence,
 	struct wd_error *err)
 {
 	uint64_t next = authority->sequence + 1;
+	int64_t stored = 0;
 	int rc;
 
 	*ret_sequence = 0;
+	/* Servers sharing a datastore bump the one stored counter: follow it
+	 * when another server moved it (the caller's transaction serializes
+	 * the bumps). */
+	rc = authority_state_get(authority->store, AUTHORITY_STATE_SEQUENCE, &stored, err);
+	if (rc < 0)
+		return rc;
+	if (stored >= 0 && (uint64_t)stored >= next)
+		next = (uint64_t)stored + 1;
 	if (next > INT64_MAX)
 		return wd_error_set(err, WD_EINTERNAL, "the bundle sequence overflowed");
 	rc = authority_state_set(authority->store, AUTHORITY_STATE_SEQUENCE, (int64_t)next, err);
@@ -157,6 +166,11 @@ static int create_first_slot(struct authority *authority, int64_t now, struct wd
 	WD_GUARD(store_begin(authority->store, err));
 	in_transaction = true;
 	WD_GUARD(authority_state_get(authority->store, AUTHORITY_STATE_NEXT_SLOT, &id, err));
+	/* Another server on the datastore made the first slot since the load. */
+	if (id > 1) {
+		rc = WD_EEXIST;
+		goto out;
+	}
 	if (id < 1)
 		id = 1;
 
@@ -223,10 +237,8 @@ static int load_counters(struct authority *authority, struct wd_error *err)
 	return 0;
 }
 
-/* NOTE: one authority per datastore. Several servers on one PostgreSQL
- * datastore would each need their own slots, as SPIRE gives each server its
- * own CA. Rotation would also need the advisory lock, which does not exist
- * yet. */
+/* One authority per datastore: servers sharing a PostgreSQL datastore share
+ * its slots and keys, and only the singleton holder rotates them. */
 int authority_open(const struct authority_config *config, struct store *store, int64_t now,
 	struct authority **ret_authority, struct wd_error *err)
 {
@@ -243,6 +255,7 @@ int authority_open(const struct authority_config *config, struct store *store, i
 	WD_ENSURE(authority, WD_ENOMEM);
 	pthread_mutex_init(&authority->lock, NULL);
 	authority->store = store;
+	authority->keys_in_store = strcmp(store_backend(store), "postgres") == 0;
 	authority->config = *config;
 	authority->trust_domain = wd_strdup(config->trust_domain);
 	authority->data_dir = wd_strdup(config->data_dir);
@@ -258,8 +271,12 @@ int authority_open(const struct authority_config *config, struct store *store, i
 	WD_GUARD(ca_key_dir_prepare(authority->key_dir, err));
 	WD_GUARD(load_counters(authority, err));
 	WD_GUARD(ca_slots_load(authority, err));
-	if (authority->slot_count == 0)
-		WD_GUARD(create_first_slot(authority, now, err));
+	if (authority->slot_count == 0) {
+		rc = create_first_slot(authority, now, err);
+		if (rc == WD_EEXIST)
+			rc = ca_slots_load(authority, err);
+		WD_GUARD(rc);
+	}
 	if (authority_sealed_locked(authority))
 		WD_GUARD(authority_crls_load_stored(authority, err));
 	else

@@ -152,6 +152,15 @@ void authority_keys_lock(struct authority *authority);
  * rotation wait for authority_keys_unlock. */
 bool authority_keys_sealed(struct authority *authority);
 
+/* Loads the slots, keys and stored CRLs again when the bundle sequence in
+ * the datastore differs from the one in memory: another server on a shared
+ * datastore rotated the CA, reissued a CRL or revoked an SVID. Sets
+ * *ret_changed when it reloaded. A failed reload keeps the state it had.
+ * Meant for the servers that do not hold the singleton lock, each tick, and
+ * for a change notification. */
+WD_MUST_CHECK int authority_reload_if_changed(struct authority *authority, bool *ret_changed,
+	struct wd_error *err);
+
 /* The changes one authority_tick made; slot ids are 0 where nothing happened. */
 struct authority_changes {
 	int64_t prepared_slot;         /* newly prepared slot */

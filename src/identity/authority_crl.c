@@ -172,9 +172,17 @@ int authority_crl_stage_build(struct authority *authority,
 	struct authority_crl_stage *stage, struct wd_error *err)
 {
 	int64_t number = authority->crl_number;
+	int64_t stored = 0;
+	int64_t first;
 	int rc;
 
 	*stage = (struct authority_crl_stage){ .last_number = authority->crl_number };
+	/* Another server on a shared datastore may have used numbers since
+	 * this one loaded them; the caller's transaction serializes the two. */
+	WD_TRY(authority_state_get(authority->store, AUTHORITY_STATE_CRL_NUMBER, &stored, err));
+	if (stored > number)
+		number = stored;
+	first = number;
 
 	for (size_t i = 0; i < slot_count && i < AUTHORITY_MAX_SLOTS; i++) {
 		if (!which[i])
@@ -185,7 +193,7 @@ int authority_crl_stage_build(struct authority *authority,
 		WD_GUARD(store_crl(authority->store, slots[i]->id, stage->crls[i].crl, err));
 	}
 
-	if (number != authority->crl_number)
+	if (number != first)
 		WD_GUARD(authority_state_set(authority->store, AUTHORITY_STATE_CRL_NUMBER, number,
 			err));
 	stage->last_number = number;

@@ -71,6 +71,10 @@ struct authority {
 	 * when key files are written in plaintext. */
 	uint8_t kek[AUTHORITY_KEK_LEN];
 	bool kek_set;
+	/* The encrypted keys live in the datastore (ca_key_store.c), shared by
+	 * every server on it: true on PostgreSQL. Plaintext keys made before
+	 * the first unseal stay in key_dir until the unseal moves them. */
+	bool keys_in_store;
 };
 
 static inline bool ca_slot_sealed(const struct authority_slot *slot)
@@ -129,6 +133,35 @@ WD_MUST_CHECK int ca_key_file_read_public(const char *path, EVP_PKEY **ret_publi
 	struct wd_error *err);
 WD_MUST_CHECK int ca_key_file_read_private(const uint8_t kek[static AUTHORITY_KEK_LEN],
 	const char *path, EVP_PKEY **ret_key, struct wd_error *err);
+
+/* The same format in memory: ca_key_seal returns the bytes in *ret_data
+ * (freed with free) with name as the additional authenticated data, and
+ * the open functions take them back; label names the key in errors. */
+WD_MUST_CHECK int ca_key_seal(const uint8_t kek[static AUTHORITY_KEK_LEN], EVP_PKEY *key,
+	const char *name, uint8_t **ret_data, size_t *ret_len, struct wd_error *err);
+WD_MUST_CHECK int ca_key_open_public(const char *label, const uint8_t *data, size_t len,
+	EVP_PKEY **ret_public, struct wd_error *err);
+WD_MUST_CHECK int ca_key_open_private(const uint8_t kek[static AUTHORITY_KEK_LEN],
+	const char *name, const uint8_t *data, size_t len, EVP_PKEY **ret_key,
+	struct wd_error *err);
+
+/* ca_key_store.c: encrypted keys in the authority_keys table. The name of
+ * a stored key is the base name its encrypted file would have. Loads fail
+ * with WD_ENOTFOUND, without setting err, when the row is absent. */
+#define CA_KEY_NAME_SIZE 64
+void ca_key_name(int64_t id, enum ca_key_role role, char out[static CA_KEY_NAME_SIZE]);
+WD_MUST_CHECK int ca_key_store_put(struct store *store, int64_t id, enum ca_key_role role,
+	const uint8_t *sealed, size_t len, struct wd_error *err);
+WD_MUST_CHECK int ca_key_store_get(struct store *store, int64_t id, enum ca_key_role role,
+	uint8_t **ret_sealed, size_t *ret_len, struct wd_error *err);
+/* Best effort: see ca_slot_remove_keys. */
+int ca_key_store_delete(struct store *store, int64_t id, struct wd_error *err);
+/* Encrypts key under authority->kek, which must be set, and stores it. */
+WD_MUST_CHECK int ca_key_store_save(const struct authority *authority, int64_t id,
+	enum ca_key_role role, EVP_PKEY *key, struct wd_error *err);
+/* Loads the private key with kek, or its public half when kek is NULL. */
+WD_MUST_CHECK int ca_key_store_load(const struct authority *authority, const uint8_t *kek,
+	int64_t id, enum ca_key_role role, EVP_PKEY **ret_key, struct wd_error *err);
 
 /* Returns a new key holding only the public half of key, or NULL. */
 EVP_PKEY *authority_public_key_copy(EVP_PKEY *key);

@@ -85,8 +85,9 @@ static int fsync_dir(const char *dir, struct wd_error *err)
 	return rc;
 }
 
-/* Replaces a plaintext key file with its encrypted form. The encrypted file
- * is complete and durable before the plaintext one goes, so a crash between
+/* Replaces a plaintext key file with its encrypted form, a file or, with
+ * keys_in_store, a datastore row. The encrypted form is complete and
+ * durable before the plaintext one goes, so a crash between
  * the two leaves both, and the next unlock finishes the job. */
 static int convert_key(const struct authority *authority, int64_t id, enum ca_key_role role,
 	EVP_PKEY *key, struct wd_error *err)
@@ -105,7 +106,10 @@ static int convert_key(const struct authority *authority, int64_t id, enum ca_ke
 			plain_path, strerror(errno));
 	}
 
-	WD_TRY(ca_key_file_write(authority->kek, key, encrypted_path, err));
+	if (authority->keys_in_store)
+		WD_TRY(ca_key_store_save(authority, id, role, key, err));
+	else
+		WD_TRY(ca_key_file_write(authority->kek, key, encrypted_path, err));
 	if (unlink(plain_path) < 0)
 		return wd_error_set(err, WD_EIO,
 			"removing the plaintext key file \"%.200s\" after encrypting it failed: %s",
@@ -202,4 +206,68 @@ void authority_keys_lock(struct authority *authority)
 		authority->kek_set = false;
 	}
 	pthread_mutex_unlock(&authority->lock);
+}
+
+/* Loads the slots, counters and stored CRLs again. The slots loaded before
+ * stay in place when anything fails. */
+static int reload_locked(struct authority *authority, struct wd_error *err)
+{
+	struct authority_slot *old_slots[AUTHORITY_MAX_SLOTS];
+	size_t old_count = authority->slot_count;
+	int64_t crl_number = 0;
+	int64_t sequence = 0;
+	int rc;
+
+	memcpy(old_slots, authority->slots, sizeof(old_slots));
+	memset(authority->slots, 0, sizeof(authority->slots));
+	authority->slot_count = 0;
+
+	WD_GUARD(authority_state_get(authority->store, AUTHORITY_STATE_SEQUENCE, &sequence, err));
+	WD_GUARD(authority_state_get(authority->store, AUTHORITY_STATE_CRL_NUMBER, &crl_number,
+		err));
+	WD_GUARD(ca_slots_load(authority, err));
+	if (authority->kek_set) {
+		for (size_t i = 0; i < authority->slot_count; i++) {
+			struct authority_slot *slot = authority->slots[i];
+
+			if (!ca_slot_sealed(slot))
+				continue;
+			EVP_PKEY_free(slot->x509_key);
+			EVP_PKEY_free(slot->jwt_key);
+			slot->x509_key = NULL;
+			slot->jwt_key = NULL;
+			WD_GUARD(load_private_keys(authority, authority->kek, slot, &slot->x509_key,
+				&slot->jwt_key, err));
+		}
+	}
+	WD_GUARD(authority_crls_load_stored(authority, err));
+
+	for (size_t i = 0; i < old_count; i++)
+		ca_slot_free(old_slots[i]);
+	authority->sequence = (uint64_t)(sequence < 0 ? 0 : sequence);
+	authority->crl_number = crl_number;
+	return 0;
+out:
+	for (size_t i = 0; i < authority->slot_count; i++)
+		ca_slot_free(authority->slots[i]);
+	memcpy(authority->slots, old_slots, sizeof(old_slots));
+	authority->slot_count = old_count;
+	return rc;
+}
+
+int authority_reload_if_changed(struct authority *authority, bool *ret_changed,
+	struct wd_error *err)
+{
+	int64_t stored = 0;
+	int rc = 0;
+
+	*ret_changed = false;
+	WD_TRY(authority_state_get(authority->store, AUTHORITY_STATE_SEQUENCE, &stored, err));
+	pthread_mutex_lock(&authority->lock);
+	if (stored >= 0 && (uint64_t)stored != authority->sequence) {
+		rc = reload_locked(authority, err);
+		*ret_changed = rc == 0;
+	}
+	pthread_mutex_unlock(&authority->lock);
+	return rc;
 }

@@ -68,6 +68,22 @@ static const char serials_postgres[] =
 /* The CRL each slot last issued, which a start with sealed keys serves. */
 static const char crls_sql[] = "ALTER TABLE authority_slots ADD COLUMN crl_pem TEXT;";
 
+/* Sealed CA keys shared by every server on the datastore (ca_key_store.c).
+ * SQLite servers keep their keys in files and leave the table empty. */
+static const char keys_sqlite[] =
+	"CREATE TABLE authority_keys ("
+	" slot_id INTEGER NOT NULL,"
+	" role TEXT NOT NULL,"
+	" sealed_key BLOB NOT NULL,"
+	" PRIMARY KEY (slot_id, role));";
+
+static const char keys_postgres[] =
+	"CREATE TABLE authority_keys ("
+	" slot_id BIGINT NOT NULL,"
+	" role TEXT NOT NULL,"
+	" sealed_key BYTEA NOT NULL,"
+	" PRIMARY KEY (slot_id, role));";
+
 static const struct store_migration migrations[] = {
 	{ .version = 1, .name = "authority slots and counters",
 	  .sql_sqlite = slots_sqlite, .sql_postgres = slots_postgres },
@@ -75,6 +91,8 @@ static const struct store_migration migrations[] = {
 	  .sql_sqlite = serials_sqlite, .sql_postgres = serials_postgres },
 	{ .version = 3, .name = "authority stored CRLs",
 	  .sql_sqlite = crls_sql, .sql_postgres = crls_sql },
+	{ .version = 4, .name = "authority sealed keys",
+	  .sql_sqlite = keys_sqlite, .sql_postgres = keys_postgres },
 };
 
 int authority_schema_migrate(struct store *store, struct wd_error *err)

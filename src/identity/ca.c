@@ -101,6 +101,13 @@ void ca_slot_free(struct authority_slot *slot)
 void ca_slot_remove_keys(const struct authority *authority, int64_t id)
 {
 	char path[PATH_MAX];
+	struct wd_error err;
+
+	/* NOTE: a failed delete leaves the sealed key of an expired CA in the
+	 * datastore; it still decrypts only with the barrier's KEK. */
+	wd_error_clear(&err);
+	if (authority->keys_in_store)
+		(void)ca_key_store_delete(authority->store, id, &err);
 
 	/* NOTE: a failed unlink leaves the key file of an expired CA on disk
 	 * until an operator removes it. */
@@ -137,9 +144,11 @@ static int slot_describe(struct authority_slot *slot, struct wd_error *err)
 	return 0;
 }
 
-static int save_key(const struct authority *authority, EVP_PKEY *key, const char *path,
-	struct wd_error *err)
+static int save_key(const struct authority *authority, int64_t id, enum ca_key_role role,
+	EVP_PKEY *key, const char *path, struct wd_error *err)
 {
+	if (authority->kek_set && authority->keys_in_store)
+		return ca_key_store_save(authority, id, role, key, err);
 	if (authority->kek_set)
 		return ca_key_file_write(authority->kek, key, path, err);
 	return crypto_key_save(key, path, err);
@@ -158,8 +167,8 @@ static int save_keys(const struct authority *authority, const struct authority_s
 	WD_TRY(ca_key_path(authority, slot->id, CA_KEY_ROLE_JWT, authority->kek_set, jwt_path,
 		sizeof(jwt_path), err));
 
-	WD_GUARD(save_key(authority, slot->x509_key, x509_path, err));
-	WD_GUARD(save_key(authority, slot->jwt_key, jwt_path, err));
+	WD_GUARD(save_key(authority, slot->id, CA_KEY_ROLE_X509, slot->x509_key, x509_path, err));
+	WD_GUARD(save_key(authority, slot->id, CA_KEY_ROLE_JWT, slot->jwt_key, jwt_path, err));
 out:
 	if (rc < 0)
 		ca_slot_remove_keys(authority, slot->id);
@@ -292,12 +301,21 @@ int ca_slot_load_key(const struct authority *authority, const uint8_t *kek, int6
 	/* A plaintext file that is still there after its encrypted copy was
 	 * written contains the same key: a crash came before the unlink. */
 	rc = crypto_key_load(plain_path, &key, err);
+	if (rc == WD_ENOTFOUND && authority->keys_in_store) {
+		path = "the datastore";
+		sealed = !kek;
+		rc = ca_key_store_load(authority, kek, id, role, &key, err);
+	}
 	if (rc == WD_ENOTFOUND) {
 		path = encrypted_path;
 		sealed = !kek;
 		rc = kek ? ca_key_file_read_private(kek, encrypted_path, &key, err)
 			 : ca_key_file_read_public(encrypted_path, &key, err);
 	}
+	if (rc == WD_ENOTFOUND && authority->keys_in_store)
+		return wd_error_set(err, WD_EUNAVAILABLE,
+			"the keys of CA slot %" PRId64 " are not in the datastore yet: the server that "
+			"made them stores them at its first unseal, so unseal it first", id);
 	if (rc == WD_ENOTFOUND)
 		return wd_error_set(err, WD_ECORRUPT,
 			"key file \"%.200s\" of CA slot %" PRId64 " is missing, and so is its "

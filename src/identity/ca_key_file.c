@@ -159,18 +159,20 @@ out:
 	return rc;
 }
 
-int ca_key_file_write(const uint8_t kek[static AUTHORITY_KEK_LEN], EVP_PKEY *key,
-	const char *path, struct wd_error *err)
+int ca_key_seal(const uint8_t kek[static AUTHORITY_KEK_LEN], EVP_PKEY *key, const char *name,
+	uint8_t **ret_data, size_t *ret_len, struct wd_error *err)
 {
 	unsigned char *public_der = NULL;
 	uint8_t *plaintext = NULL;
 	size_t plaintext_len = 0;
 	uint8_t *file = NULL;
 	size_t header_len;
-	size_t file_len;
+	size_t file_len = 0;
 	int public_len;
 	int rc;
 
+	*ret_data = NULL;
+	*ret_len = 0;
 	public_len = i2d_PUBKEY(key, &public_der);
 	WD_ENSURE(public_len > 0, WD_ECRYPTO);
 	WD_GUARD(private_der(key, &plaintext, &plaintext_len));
@@ -179,7 +181,7 @@ int ca_key_file_write(const uint8_t kek[static AUTHORITY_KEK_LEN], EVP_PKEY *key
 	file_len = header_len + plaintext_len + TAG_LEN;
 	if (file_len > KEY_FILE_MAX) {
 		rc = wd_error_set(err, WD_ETOOBIG, "the key for \"%.200s\" takes %zu bytes, above "
-			"the maximum of %zu", path, file_len, KEY_FILE_MAX);
+			"the maximum of %zu", name, file_len, KEY_FILE_MAX);
 		goto out;
 	}
 	file = malloc(file_len);
@@ -189,16 +191,31 @@ int ca_key_file_write(const uint8_t kek[static AUTHORITY_KEK_LEN], EVP_PKEY *key
 	WD_GUARD(wd_random_bytes(file + MAGIC_LEN + 1, NONCE_LEN));
 	put_u32be(file + MAGIC_LEN + 1 + NONCE_LEN, (uint32_t)public_len);
 	memcpy(file + HEADER_FIXED_LEN, public_der, (size_t)public_len);
-	WD_GUARD(seal_into(kek, base_name(path), plaintext, plaintext_len, file, header_len));
+	WD_GUARD(seal_into(kek, name, plaintext, plaintext_len, file, header_len));
 
-	rc = wd_file_write_atomic(path, file, file_len, 0600, err);
+	*ret_data = WD_TAKE_PTR(file);
+	*ret_len = file_len;
+	rc = 0;
 out:
 	if (rc == WD_ECRYPTO || rc == WD_ENOMEM || rc == WD_EINTERNAL)
-		wd_error_set(err, rc, "encrypting the key file \"%.200s\" failed: %s", path,
+		wd_error_set(err, rc, "encrypting the key \"%.200s\" failed: %s", name,
 			wd_strerror(rc));
 	ERR_clear_error();
 	OPENSSL_free(public_der);
 	OPENSSL_clear_free(plaintext, plaintext_len);
+	free(file);
+	return rc;
+}
+
+int ca_key_file_write(const uint8_t kek[static AUTHORITY_KEK_LEN], EVP_PKEY *key,
+	const char *path, struct wd_error *err)
+{
+	uint8_t *file = NULL;
+	size_t file_len = 0;
+	int rc;
+
+	WD_TRY(ca_key_seal(kek, key, base_name(path), &file, &file_len, err));
+	rc = wd_file_write_atomic(path, file, file_len, 0600, err);
 	free(file);
 	return rc;
 }
@@ -239,6 +256,16 @@ static int decode_public(const char *path, const struct key_file *file, EVP_PKEY
 	}
 	*ret_key = key;
 	return 0;
+}
+
+int ca_key_open_public(const char *label, const uint8_t *data, size_t len,
+	EVP_PKEY **ret_public, struct wd_error *err)
+{
+	struct key_file file;
+
+	*ret_public = NULL;
+	WD_TRY(parse(label, data, len, &file, err));
+	return decode_public(label, &file, ret_public, err);
 }
 
 int ca_key_file_read_public(const char *path, EVP_PKEY **ret_public, struct wd_error *err)
@@ -302,39 +329,39 @@ static int decode_private(const char *path, const uint8_t *der, size_t len,
 	return 0;
 }
 
-int ca_key_file_read_private(const uint8_t kek[static AUTHORITY_KEK_LEN], const char *path,
-	EVP_PKEY **ret_key, struct wd_error *err)
+/* Decrypts the private key of a parsed key file. label names it in
+ * errors and name is the additional authenticated data. */
+static int open_private(const uint8_t kek[static AUTHORITY_KEK_LEN], const char *label,
+	const char *name, const struct key_file *parsed, EVP_PKEY **ret_key, struct wd_error *err)
 {
-	struct key_file file;
-	uint8_t *data = NULL;
+	struct key_file file = *parsed;
 	uint8_t *plaintext = NULL;
 	EVP_PKEY *key = NULL;
 	EVP_PKEY *public_key = NULL;
 	int rc;
 
 	*ret_key = NULL;
-	WD_TRY(read_file(path, &data, &file, err));
 	/* One spare byte, so an empty ciphertext still gets a buffer. */
 	plaintext = malloc(file.ciphertext_len + 1);
 	WD_ENSURE(plaintext, WD_ENOMEM);
 
-	rc = open_into(kek, base_name(path), &file, plaintext);
+	rc = open_into(kek, name, &file, plaintext);
 	if (rc == WD_ECRYPTO) {
 		wd_error_set(err, rc, "key file \"%.200s\" failed authentication: it was encrypted "
-			"under another key-encryption key, or modified or renamed", path);
+			"under another key-encryption key, or modified or renamed", label);
 		goto out;
 	}
 	WD_GUARD(rc);
-	WD_GUARD(decode_private(path, plaintext, file.ciphertext_len, &key, err));
+	WD_GUARD(decode_private(label, plaintext, file.ciphertext_len, &key, err));
 
 	/* The public key in the clear was authenticated with the ciphertext,
 	 * but it must also be the half of this private key. */
-	WD_GUARD(decode_public(path, &file, &public_key, err));
+	WD_GUARD(decode_public(label, &file, &public_key, err));
 	if (EVP_PKEY_eq(key, public_key) != 1) {
 		ERR_clear_error();
 		rc = wd_error_set(err, WD_ECORRUPT,
 			"key file \"%.200s\" holds a public key that does not match its private key",
-			path);
+			label);
 		goto out;
 	}
 
@@ -342,12 +369,35 @@ int ca_key_file_read_private(const uint8_t kek[static AUTHORITY_KEK_LEN], const 
 	rc = 0;
 out:
 	if (rc == WD_ENOMEM || rc == WD_EINTERNAL)
-		wd_error_set(err, rc, "decrypting the key file \"%.200s\" failed: %s", path,
+		wd_error_set(err, rc, "decrypting the key file \"%.200s\" failed: %s", label,
 			wd_strerror(rc));
 	if (plaintext)
 		wd_free_secret(plaintext, file.ciphertext_len + 1);
 	EVP_PKEY_free(key);
 	EVP_PKEY_free(public_key);
+	return rc;
+}
+
+int ca_key_open_private(const uint8_t kek[static AUTHORITY_KEK_LEN], const char *name,
+	const uint8_t *data, size_t len, EVP_PKEY **ret_key, struct wd_error *err)
+{
+	struct key_file file;
+
+	*ret_key = NULL;
+	WD_TRY(parse(name, data, len, &file, err));
+	return open_private(kek, name, name, &file, ret_key, err);
+}
+
+int ca_key_file_read_private(const uint8_t kek[static AUTHORITY_KEK_LEN], const char *path,
+	EVP_PKEY **ret_key, struct wd_error *err)
+{
+	struct key_file file;
+	uint8_t *data = NULL;
+	int rc;
+
+	*ret_key = NULL;
+	WD_TRY(read_file(path, &data, &file, err));
+	rc = open_private(kek, path, base_name(path), &file, ret_key, err);
 	free(data);
 	return rc;
 }

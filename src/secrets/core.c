@@ -188,6 +188,17 @@ void secrets_free(struct secrets *secrets)
 	free(secrets);
 }
 
+void secrets_leases_rescan(struct secrets *secrets)
+{
+	struct wd_error err;
+
+	if (!secrets_unsealed(secrets))
+		return;
+	wd_error_clear(&err);
+	if (expire_restore(secrets, &err) < 0)
+		log_error("expire", "leases not read again", "error", wd_error_text(&err));
+}
+
 void secrets_tick(struct secrets *secrets, int64_t now)
 {
 	if (secrets_unsealed(secrets)) {

@@ -41,6 +41,9 @@
  * escaped as three bytes. */
 #define EXPIRE_KEY_MAX (sizeof(EXPIRE_TOKEN_PREFIX) + 65 + 3 * VAULT_LEASE_ID_MAX)
 
+/* Longest server name a lease claim records. */
+#define EXPIRE_CLAIM_OWNER_MAX 64
+
 /* One lease as stored at sys/expire/id/<lease_id>. Times are Unix seconds. */
 struct lease {
 	char *lease_id;        /* "database/creds/app/<24 base62>" */
@@ -56,6 +59,10 @@ struct lease {
 	int64_t next_attempt;  /* when to retry after a failure; 0 when none failed */
 	char *revoke_err;      /* last revocation error, NULL when none */
 	bool irrevocable;
+	/* The server revoking it on a shared datastore, and since when; "" and
+	 * 0 when none is (expire_claim.c). */
+	char claim_owner[EXPIRE_CLAIM_OWNER_MAX + 1];
+	int64_t claim_time;
 };
 
 /* The manager's state, secrets->expiration. */
@@ -111,6 +118,33 @@ WD_MUST_CHECK int expire_lease_each(struct secrets *secrets, const char *prefix,
  * collected first as expire_lease_each does. */
 WD_MUST_CHECK int expire_lease_each_by_token(struct secrets *secrets, const char *token_hash,
 	expire_lease_fn on_lease, void *context, struct wd_error *err);
+
+/* --- Claims on a shared datastore (expire_claim.c) --- */
+
+/* What a server does with a due lease that may carry another's claim. */
+enum expire_claim_decision {
+	EXPIRE_CLAIM_TAKE,     /* unclaimed, claimed by this server, or stale */
+	EXPIRE_CLAIM_WAIT,     /* another server claimed it recently */
+};
+
+/* Decides from the lease's claim: another server's claim younger than
+ * stale_after seconds makes this one wait until it goes stale, stored in
+ * *ret_wait_until. */
+enum expire_claim_decision expire_claim_decide(const struct lease *lease, const char *node_id,
+	int64_t now, int64_t stale_after, int64_t *ret_wait_until);
+
+/* Records this server's claim on the lease in one transaction with a fresh
+ * read, and returns the lease as claimed. WD_ENOTFOUND when another server
+ * already finished it, WD_EUNAVAILABLE, with *ret_wait_until, when another holds a
+ * live claim. */
+WD_MUST_CHECK int expire_claim(struct secrets *secrets, const char *lease_id, int64_t now,
+	struct lease **ret_lease, int64_t *ret_wait_until, struct wd_error *err);
+
+/* Deletes a revoked lease that this server claimed, in one transaction
+ * with a fresh read. WD_ENOTFOUND when it is already gone and WD_ECONFLICT
+ * when another server took the claim over: then that server finishes it. */
+WD_MUST_CHECK int expire_claim_finish(struct secrets *secrets, const struct lease *lease,
+	struct wd_error *err);
 
 /* --- Schedule (expire_schedule.c) --- */
 

@@ -47,7 +47,10 @@ static int revoke_in_backend(struct secrets *secrets, const struct lease *lease,
 
 	*ret_unrecoverable = false;
 	if (!mount || strcmp(mount->path, lease->mount) != 0) {
-		*ret_unrecoverable = true;
+		/* On a shared datastore another server may have mounted it after
+		 * this one loaded its mount table, so the retries wait for a
+		 * reload of the table. */
+		*ret_unrecoverable = !secrets->config.node_id;
 		return wd_error_set(err, WD_ENOTFOUND, "mount \"%s\" of the lease no longer exists",
 			lease->mount);
 	}
@@ -167,6 +170,72 @@ static void record_failure(struct secrets *secrets, struct lease *lease, bool un
 	}
 }
 
+/* Loads the lease due at now; on a shared datastore also claims it. 1 when
+ * the caller should revoke, 0 when the schedule was updated instead. */
+static int load_due(struct secrets *secrets, const char *lease_id, int64_t now,
+	struct lease **ret_lease)
+{
+	struct expire_schedule *schedule = secrets->expiration->schedule;
+	struct lease *lease = NULL;
+	int64_t wait_until = 0;
+	struct wd_error err;
+	int rc;
+
+	*ret_lease = NULL;
+	wd_error_clear(&err);
+	if (secrets->config.node_id)
+		rc = expire_claim(secrets, lease_id, now, &lease, &wait_until, &err);
+	else
+		rc = expire_lease_load(secrets, lease_id, &lease, &err);
+	if (rc == WD_ENOTFOUND) {
+		expire_schedule_remove(schedule, lease_id);
+		return 0;
+	}
+	if (rc == WD_EUNAVAILABLE && wait_until > 0) {
+		log_info("expire", "lease claimed by another server; waiting for its claim to go "
+			"stale", "lease_id", lease_id, "error", wd_error_text(&err));
+		if (expire_schedule_set(schedule, lease_id, wait_until, false) < 0)
+			expire_schedule_remove(schedule, lease_id);
+		return 0;
+	}
+	if (rc < 0) {
+		log_error("expire", "due lease not loaded", "lease_id", lease_id, "error",
+			wd_error_text(&err));
+		if (expire_schedule_set(schedule, lease_id, now + STORAGE_RETRY_SECONDS, false) < 0)
+			expire_schedule_remove(schedule, lease_id);
+		return 0;
+	}
+
+	/* Renewed since it was scheduled: follow the stored time. */
+	if (expire_lease_due(lease) > now) {
+		if (expire_schedule_set(schedule, lease_id, expire_lease_due(lease),
+			    lease->irrevocable) < 0)
+			expire_schedule_remove(schedule, lease_id);
+		expire_lease_free(lease);
+		return 0;
+	}
+	*ret_lease = lease;
+	return 1;
+}
+
+/* Deletes the revoked lease: on a shared datastore only while this
+ * server's claim stands. */
+static int finish_due(struct secrets *secrets, const struct lease *lease, struct wd_error *err)
+{
+	int rc;
+
+	if (!secrets->config.node_id)
+		return expire_lease_delete(secrets, lease, err);
+	rc = expire_claim_finish(secrets, lease, err);
+	if (rc == WD_ENOTFOUND || rc == WD_ECONFLICT) {
+		/* Another server finished it or took it over: it logs the end. */
+		log_warn("expire", "lease finished by another server", "lease_id", lease->lease_id,
+			"error", wd_error_text(err));
+		return 1;
+	}
+	return rc;
+}
+
 /* Revokes the lease due at now, or records why it could not. */
 static void expire_due(struct secrets *secrets, const char *lease_id, int64_t now)
 {
@@ -177,32 +246,16 @@ static void expire_due(struct secrets *secrets, const char *lease_id, int64_t no
 	int rc;
 
 	wd_error_clear(&err);
-	rc = expire_lease_load(secrets, lease_id, &lease, &err);
-	if (rc == WD_ENOTFOUND) {
-		expire_schedule_remove(schedule, lease_id);
+	if (load_due(secrets, lease_id, now, &lease) <= 0)
 		return;
-	}
-	if (rc < 0) {
-		log_error("expire", "due lease not loaded", "lease_id", lease_id, "error",
-			wd_error_text(&err));
-		if (expire_schedule_set(schedule, lease_id, now + STORAGE_RETRY_SECONDS, false) < 0)
-			expire_schedule_remove(schedule, lease_id);
-		return;
-	}
-
-	/* Renewed since it was scheduled: follow the stored time. */
-	if (expire_lease_due(lease) > now) {
-		if (expire_schedule_set(schedule, lease_id, expire_lease_due(lease),
-			    lease->irrevocable) < 0)
-			expire_schedule_remove(schedule, lease_id);
-		expire_lease_free(lease);
-		return;
-	}
 
 	rc = revoke_in_backend(secrets, lease, &unrecoverable, &err);
 	if (rc < 0) {
+		/* The claim ends with the attempt: the retry claims again. */
+		lease->claim_owner[0] = '\0';
+		lease->claim_time = 0;
 		record_failure(secrets, lease, unrecoverable, wd_error_text(&err), now);
-	} else if (expire_lease_delete(secrets, lease, &err) < 0) {
+	} else if ((rc = finish_due(secrets, lease, &err)) < 0) {
 		/* The secret is gone but the record stays: the next try finds
 		 * nothing to undo, which backends treat as success. */
 		log_error("expire", "revoked lease not deleted", "lease_id", lease_id, "error",
@@ -212,7 +265,8 @@ static void expire_due(struct secrets *secrets, const char *lease_id, int64_t no
 			expire_schedule_remove(schedule, lease_id);
 	} else {
 		expire_schedule_remove(schedule, lease_id);
-		log_info("expire", "expired lease revoked", "lease_id", lease_id);
+		if (rc == 0)
+			log_info("expire", "expired lease revoked", "lease_id", lease_id);
 	}
 	expire_lease_free(lease);
 }

@@ -98,7 +98,7 @@ int expire_token_key_unescape(const char *escaped, char *out, size_t len)
 
 static json_t *lease_to_json(const struct lease *lease)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:b, s:O, s:I, s:I, s:s, s:b}",
+	json_t *obj = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:b, s:O, s:I, s:I, s:s, s:b}",
 		"lease_id", lease->lease_id,
 		"path", lease->path,
 		"mount", lease->mount,
@@ -112,6 +112,16 @@ static json_t *lease_to_json(const struct lease *lease)
 		"next_attempt", (json_int_t)lease->next_attempt,
 		"revoke_err", lease->revoke_err ? lease->revoke_err : "",
 		"irrevocable", lease->irrevocable);
+
+	/* Only a shared datastore records claims; records without them read
+	 * as unclaimed. */
+	if (obj && lease->claim_owner[0] &&
+	    (json_object_set_new(obj, "claim_owner", json_string(lease->claim_owner)) < 0 ||
+	     json_object_set_new(obj, "claim_time", json_integer(lease->claim_time)) < 0)) {
+		json_decref(obj);
+		return NULL;
+	}
+	return obj;
 }
 
 static int copy_string(const json_t *obj, const char *name, size_t max_len, char **ret_value,
@@ -161,6 +171,15 @@ static int lease_from_json(const json_t *obj, struct lease **ret_lease, struct w
 	WD_GUARD(get_time(obj, "next_attempt", &lease->next_attempt, err));
 	WD_GUARD(net_json_get_bool(obj, "renewable", true, &lease->renewable, err));
 	WD_GUARD(net_json_get_bool(obj, "irrevocable", true, &lease->irrevocable, err));
+	{
+		const char *owner = NULL;
+
+		WD_GUARD(net_json_get_string(obj, "claim_owner", false, EXPIRE_CLAIM_OWNER_MAX,
+			&owner, err));
+		snprintf(lease->claim_owner, sizeof(lease->claim_owner), "%s", owner ? owner : "");
+		WD_GUARD(net_json_get_int(obj, "claim_time", false, 0, INT64_MAX,
+			&lease->claim_time, err));
+	}
 
 	WD_GUARD(net_json_get_string(obj, "revoke_err", true, EXPIRE_REVOKE_ERR_MAX, &revoke_err,
 		err));

@@ -53,6 +53,12 @@ struct secrets_config {
 	/* Called before every seal, shutdown included; may be NULL. */
 	void (*on_seal)(void *arg);
 	void *callback_arg;
+	/* Several servers on one datastore: the name this server claims a lease
+	 * under before it revokes it, and how old, in seconds, another server's
+	 * claim must be before this one takes it over. NULL and 0 on a datastore
+	 * of its own, where no claim is recorded. */
+	const char *node_id;
+	int64_t claim_stale_seconds;
 };
 
 /* Opens the service on the server's store, audit chain and event loop.
@@ -67,6 +73,11 @@ WD_MUST_CHECK int secrets_open(struct store *store, struct audit_log *audit,
  * workers; the server calls it before it closes its listeners. Accepts
  * NULL. */
 void secrets_drain(struct secrets *secrets);
+
+/* Reads every stored lease again into the revocation schedule, while
+ * unsealed: a server that takes over the run-once work of a shared
+ * datastore schedules the leases other servers made. */
+void secrets_leases_rescan(struct secrets *secrets);
 
 /* Seals the barrier (wiping keys), stops timers and frees; accepts NULL. */
 void secrets_free(struct secrets *secrets);

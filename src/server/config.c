@@ -175,6 +175,10 @@ static const struct config_field server_fields[] = {
 	{ .key = "datastore", .type = CONFIG_STRING, .offset = offsetof(struct server_config, datastore),
 	  .help = "datastore URL: postgres://... for a shared PostgreSQL database, or "
 		  "sqlite:PATH; unset means SQLite in data_dir" },
+	{ .key = "singleton_takeover", .type = CONFIG_DURATION,
+	  .offset = offsetof(struct server_config, singleton_takeover),
+	  .help = "on a shared PostgreSQL datastore, the longest time from the death of the server "
+		  "running the run-once work to another taking it over", .min = 2, .max = 3600 },
 	{ .key = "lock_memory", .type = CONFIG_BOOL, .offset = offsetof(struct server_config, lock_memory),
 	  .help = "lock the process's memory so keys never reach swap" },
 	{ .key = "log", .type = CONFIG_SECTION, .offset = offsetof(struct server_config, log),
@@ -202,6 +206,7 @@ void server_config_init(struct server_config *config)
 
 	config->data_dir = (char *)"/var/lib/warden";
 	config->lock_memory = true;
+	config->singleton_takeover = 10;
 	config->log.level = 1;
 	config->log.format = 0;
 

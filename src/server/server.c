@@ -158,6 +158,7 @@ static int open_state(struct server_ctx *ctx, struct wd_error *err)
 	WD_TRY(check_audit_chain(path, store_file, err));
 
 	WD_TRY(store_open(store_url, NULL, &ctx->store, err));
+	WD_TRY(server_singleton_open(ctx, store_url, err));
 	WD_TRY(audit_open(path, &ctx->audit, err));
 
 	authority_config_init(&authority_config);
@@ -182,7 +183,9 @@ static int open_state(struct server_ctx *ctx, struct wd_error *err)
 	}
 	WD_TRY(authority_open(&authority_config, ctx->store, wd_now(), &ctx->authority, err));
 	WD_TRY(check_trust_domain(ctx, err));
-	WD_TRY(authority_tick(ctx->authority, wd_now(), &changes, err));
+	/* On a shared datastore rotation waits for the singleton lock. */
+	if (!ctx->singleton.shared)
+		WD_TRY(authority_tick(ctx->authority, wd_now(), &changes, err));
 
 	registry_options.trust_domain = config->trust_domain;
 	WD_TRY(registry_open(ctx->store, &registry_options, &ctx->registry, err));
@@ -206,6 +209,11 @@ static int open_secrets(struct server_ctx *ctx, struct wd_error *err)
 		.max_lease_ttl = config->secrets.max_lease_ttl,
 		.rego_policy_path = config->secrets.rego_policy,
 	};
+
+	if (ctx->singleton.shared) {
+		secrets_config.node_id = ctx->singleton.node_id;
+		secrets_config.claim_stale_seconds = ctx->singleton.takeover;
+	}
 
 	WD_TRY(server_check_ca_keys(ctx, err));
 	if (config->secrets.dev) {
@@ -462,6 +470,7 @@ static void close_all(struct server_ctx *ctx)
 	registry_close(ctx->registry);
 	authority_close(ctx->authority);
 	audit_close(ctx->audit);
+	server_singleton_close(ctx);
 	store_close(ctx->store);
 	EVP_PKEY_free(ctx->server_key);
 	if (ctx->base)

@@ -23,6 +23,9 @@ struct server_config {
 	char *trust_domain;
 	char *data_dir;
 	char *datastore;             /* store URL; NULL: SQLite in data_dir */
+	/* On a shared datastore, the most seconds between the death of the
+	 * server holding the singleton lock and another taking it over. */
+	int64_t singleton_takeover;
 
 	struct server_log_config {
 		int level;               /* index into log level names */

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <event2/event.h>
+#include <jansson.h>
 #include <openssl/evp.h>
 
 #include "audit/audit.h"
@@ -25,6 +26,24 @@ struct secrets;
 
 /* Path of the server's own SPIFFE ID, which its TLS listener presents. */
 #define SERVER_SPIFFE_PATH "/warden/server"
+
+/* The singleton lock of a shared datastore and the datastore's latency
+ * (singleton.c). */
+struct server_singleton {
+	bool shared;             /* PostgreSQL: servers compete for the lock */
+	bool held;               /* run-once work runs here; always on SQLite */
+	int64_t takeover;        /* seconds within which a dead holder is replaced */
+	int64_t since;           /* when this server took the lock */
+	uint64_t acquisitions;
+	char node_id[64];        /* "host:pid:random", recorded in lease claims */
+	char *url;               /* the datastore URL with keepalive settings */
+	struct store *store;     /* the lock's own session; NULL until connected */
+	int64_t latency_us;      /* last "SELECT 1" round trip on ctx->store */
+	double latency_avg_us;   /* its moving average */
+	uint64_t samples;
+	uint64_t store_errors;   /* failed round trips */
+	int64_t last_rescan;     /* last time the holder read all leases again */
+};
 
 struct server_ctx {
 	const struct server_config *config;
@@ -54,6 +73,7 @@ struct server_ctx {
 	/* Bundle sequence that the TLS listener's trust anchors reflect. */
 	uint64_t listener_sequence;
 	int64_t last_token_prune;
+	struct server_singleton singleton;
 
 	uint16_t port;
 	uint16_t policy_port;
@@ -171,6 +191,17 @@ WD_MUST_CHECK int server_check_ca_keys(struct server_ctx *ctx, struct wd_error *
 
 /* Runs once a second: CA rotation, serving-SVID renewal, token pruning. */
 void server_tick(evutil_socket_t fd, short events, void *arg);
+
+/* singleton.c: prepares the lock for store_url (nothing to do on SQLite,
+ * where the server always holds it), closes its session, and, once a tick,
+ * times a round trip on the datastore and checks or tries the lock.
+ * server_singleton_tick returns true when this tick took the lock. */
+WD_MUST_CHECK int server_singleton_open(struct server_ctx *ctx, const char *store_url,
+	struct wd_error *err);
+void server_singleton_close(struct server_ctx *ctx);
+bool server_singleton_tick(struct server_ctx *ctx, int64_t now);
+/* Adds "singleton", "singleton_lock" and "datastore" to a health reply. */
+WD_MUST_CHECK int server_singleton_json(struct server_ctx *ctx, json_t *obj);
 
 /* Client IP addresses the attestation rate limit tracks; the least
  * recently seen one is forgotten beyond this. */

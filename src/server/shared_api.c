@@ -69,6 +69,10 @@ int handle_health(struct net_request *req, void *arg, struct wd_error *err)
 		(json_int_t)authority_bundle_sequence(ctx->authority));
 	if (!reply)
 		return WD_ENOMEM;
+	if (server_singleton_json(ctx, reply) < 0) {
+		json_decref(reply);
+		return WD_ENOMEM;
+	}
 	rc = net_reply_json(req, 200, reply);
 	json_decref(reply);
 	return rc;

@@ -1,5 +1,8 @@
 /* The once-a-second timer: CA rotation, serving-SVID renewal and pruning of
- * expired join tokens. */
+ * expired join tokens. On a datastore that several servers share, the work
+ * that must run once (lease expiry, CA rotation and CRL reissue, pruning)
+ * runs only on the holder of the singleton lock (singleton.c); the others
+ * follow the CA state that the holder stores. */
 #include <inttypes.h>
 #include <stdio.h>
 
@@ -35,28 +38,67 @@ static void record_rotation(struct server_ctx *ctx, const struct authority_chang
 	}
 }
 
+/* On a shared datastore each server loads the CA state again when another
+ * server changed it: the holder by a rotation, any server by a revocation. */
+static void follow_authority(struct server_ctx *ctx)
+{
+	struct wd_error err;
+	bool changed = false;
+
+	wd_error_clear(&err);
+	if (authority_reload_if_changed(ctx->authority, &changed, &err) < 0)
+		log_error("server", "CA state from the datastore not loaded", "error",
+			wd_error_text(&err));
+	else if (changed)
+		log_info("server", "CA state loaded from the datastore");
+}
+
+/* The holder reads every stored lease again when it takes the lock and
+ * then every takeover period, so that it revokes leases that other servers
+ * made, and those a dead holder left. */
+static void rescan_leases(struct server_ctx *ctx, bool taken, int64_t now)
+{
+	struct server_singleton *singleton = &ctx->singleton;
+
+	if (!singleton->shared || (!taken && now - singleton->last_rescan < singleton->takeover))
+		return;
+	singleton->last_rescan = now;
+	secrets_leases_rescan(ctx->secrets);
+}
+
 void server_tick(evutil_socket_t fd, short events, void *arg)
 {
 	struct server_ctx *ctx = arg;
-	struct authority_changes changes;
+	struct authority_changes changes = { 0 };
 	struct wd_error err;
 	int64_t now = wd_now();
+	bool taken;
 
 	(void)fd;
 	(void)events;
 	wd_error_clear(&err);
 
-	/* Lease expiry first: it must not wait behind a failing CA step. */
-	secrets_tick(ctx->secrets, now);
+	taken = server_singleton_tick(ctx, now);
+	/* A revocation through another server reissues the CRLs there, so the
+	 * holder follows the stored state too before it rotates. */
+	if (ctx->singleton.shared)
+		follow_authority(ctx);
+	if (ctx->singleton.held) {
+		rescan_leases(ctx, taken, now);
+		/* Lease expiry first: it must not wait behind a failing CA step. */
+		secrets_tick(ctx->secrets, now);
+	}
 	if (audit_flush(ctx->audit, &err) < 0)
 		log_error("audit", "deferred audit records not flushed", "error", wd_error_text(&err));
 	wd_error_clear(&err);
 
-	if (authority_tick(ctx->authority, now, &changes, &err) < 0) {
-		log_error("server", "CA rotation step failed", "error", wd_error_text(&err));
-		return;
+	if (ctx->singleton.held) {
+		if (authority_tick(ctx->authority, now, &changes, &err) < 0) {
+			log_error("server", "CA rotation step failed", "error", wd_error_text(&err));
+			return;
+		}
+		record_rotation(ctx, &changes);
 	}
-	record_rotation(ctx, &changes);
 
 	/* A new CA in the bundle must become a client trust anchor at once, and
 	 * a newly active CA must sign the serving SVID, so peers that only hold
@@ -70,7 +112,7 @@ void server_tick(evutil_socket_t fd, short events, void *arg)
 				wd_error_text(&err));
 	}
 
-	if (now - ctx->last_token_prune >= TOKEN_PRUNE_INTERVAL) {
+	if (ctx->singleton.held && now - ctx->last_token_prune >= TOKEN_PRUNE_INTERVAL) {
 		int64_t pruned = 0;
 
 		ctx->last_token_prune = now;

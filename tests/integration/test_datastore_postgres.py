@@ -90,7 +90,7 @@ class PostgresDatastoreTest(unittest.TestCase):
         self.assertFalse(os.path.exists(os.path.join(self.server.data_dir, "datastore.sqlite3")))
         components = {row[0]: int(row[1]) for row in self.rows(
             "SELECT component, MAX(version) FROM schema_migrations GROUP BY component")}
-        self.assertEqual(components, {"authority": 3, "registry": 5, "admission": 1,
+        self.assertEqual(components, {"authority": 4, "registry": 5, "admission": 1,
                                       "policy": 1, "secrets_barrier": 1})
         self.assertEqual(self.rows("SELECT COUNT(*) FROM authority_slots WHERE state = 'active'"),
                          [["1"]])
@@ -144,6 +144,12 @@ class PostgresDatastoreTest(unittest.TestCase):
         client.sys.submit_unseal_key(result["keys"][0])
         status = client.sys.submit_unseal_key(result["keys"][1])
         self.assertIs(status["sealed"], False)
+        # The first unseal moved the CA keys, encrypted, into the datastore.
+        # Each row starts with the key file magic "WDCAKEY" and version 1.
+        self.assertEqual(self.rows(
+            "SELECT slot_id, role, substr(sealed_key, 1, 8) = decode('574443414b455901', 'hex')"
+            " FROM authority_keys ORDER BY role"), [["1", "jwt", "t"], ["1", "x509-ca", "t"]])
+        self.assertEqual(os.listdir(os.path.join(self.server.data_dir, "authority")), [])
         root = self.server.vault(token=result["root_token"])
         self.assertIn("secret/", root.sys.list_mounted_secrets_engines()["data"])
         root.secrets.kv.v2.create_or_update_secret(path="app", secret={"user": "admin", "n": 3})

@@ -218,6 +218,14 @@ static void open_rejects_missing_key(void **state)
 
 	key_file_path(f, 1, "jwt", path, sizeof(path));
 	assert_int_equal(unlink(path), 0);
+	/* On PostgreSQL a key missing before the first unseal may be one that
+	 * another server has not stored yet. */
+	if (strcmp(store_backend(f->store), "postgres") == 0) {
+		assert_int_equal(authority_open(&f->config, f->store, T0, &authority, &f->err),
+			WD_EUNAVAILABLE);
+		assert_non_null(strstr(f->err.detail, "CA slot 1 are not in the datastore"));
+		return;
+	}
 	assert_int_equal(authority_open(&f->config, f->store, T0, &authority, &f->err),
 		WD_ECORRUPT);
 	assert_non_null(strstr(f->err.detail, "slot-1-jwt.pem"));

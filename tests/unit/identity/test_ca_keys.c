@@ -72,6 +72,55 @@ static void expect_mode_0600(const char *path)
 	assert_int_equal(st.st_mode & 07777, 0600);
 }
 
+/* Whether the fixture's store is PostgreSQL, where the sealed keys live in
+ * the authority_keys table rather than in files. */
+static bool keys_in_store(const struct fixture *f)
+{
+	return strcmp(store_backend(f->store), "postgres") == 0;
+}
+
+static enum ca_key_role role_of(const char *role)
+{
+	return strcmp(role, "jwt") == 0 ? CA_KEY_ROLE_JWT : CA_KEY_ROLE_X509;
+}
+
+/* The slot's sealed key exists: an encrypted file of mode 0600, or a row
+ * in the format of one, without the private key in the clear. */
+static void expect_sealed_key(struct fixture *f, int64_t slot_id, const char *role)
+{
+	char path[256];
+	uint8_t *data = NULL;
+	size_t len = 0;
+
+	encrypted_path(f, slot_id, role, path, sizeof(path));
+	if (!keys_in_store(f)) {
+		expect_mode_0600(path);
+		return;
+	}
+	assert_false(file_exists(path));
+	assert_int_equal(ca_key_store_get(f->store, slot_id, role_of(role), &data, &len, &f->err),
+		0);
+	assert_true(len > 8);
+	assert_memory_equal(data, "WDCAKEY\x01", 8);
+	assert_null(memmem(data, len, "PRIVATE KEY", 11));
+	free(data);
+}
+
+static void expect_no_sealed_key(struct fixture *f, int64_t slot_id, const char *role)
+{
+	char path[256];
+	uint8_t *data = NULL;
+	size_t len = 0;
+
+	encrypted_path(f, slot_id, role, path, sizeof(path));
+	assert_false(file_exists(path));
+	if (keys_in_store(f)) {
+		assert_int_equal(ca_key_store_get(f->store, slot_id, role_of(role), &data, &len,
+			&f->err), WD_ENOTFOUND);
+		assert_null(data);
+	}
+}
+
 /* The private halves are equal when their PKCS#8 encodings are. */
 static void expect_same_private_key(EVP_PKEY *a, EVP_PKEY *b)
 {
@@ -303,8 +352,7 @@ static void unlock_converts_plaintext(void **state)
 	for (size_t i = 0; i < 2; i++) {
 		key_file_path(f, 1, roles[i], path, sizeof(path));
 		assert_false(file_exists(path));
-		encrypted_path(f, 1, roles[i], path, sizeof(path));
-		expect_mode_0600(path);
+		expect_sealed_key(f, 1, roles[i]);
 	}
 	assert_false(dir_contains(key_dir, "PRIVATE KEY"));
 
@@ -516,10 +564,8 @@ static void rotation_writes_encrypted(void **state)
 
 	assert_int_equal(authority_tick(f->authority, T0 + 301, &changes, &f->err), 0);
 	assert_int_equal(changes.prepared_slot, 2);
-	encrypted_path(f, 2, "x509-ca", path, sizeof(path));
-	expect_mode_0600(path);
-	encrypted_path(f, 2, "jwt", path, sizeof(path));
-	expect_mode_0600(path);
+	expect_sealed_key(f, 2, "x509-ca");
+	expect_sealed_key(f, 2, "jwt");
 	key_file_path(f, 2, "x509-ca", path, sizeof(path));
 	assert_false(file_exists(path));
 	snprintf(key_dir, sizeof(key_dir), "%s/authority", f->dir);
@@ -533,13 +579,11 @@ static void rotation_writes_encrypted(void **state)
 	assert_int_equal(changes.activated_slot, 2);
 	sign_x509_at(f, T0 + 502);
 
-	/* A pruned slot loses its encrypted files. */
+	/* A pruned slot loses its encrypted keys. */
 	assert_int_equal(authority_tick(f->authority, T0 + 601, &changes, &f->err), 0);
 	assert_int_equal(changes.pruned_count, 1);
-	encrypted_path(f, 1, "x509-ca", path, sizeof(path));
-	assert_false(file_exists(path));
-	encrypted_path(f, 1, "jwt", path, sizeof(path));
-	assert_false(file_exists(path));
+	expect_no_sealed_key(f, 1, "x509-ca");
+	expect_no_sealed_key(f, 1, "jwt");
 }
 
 /* A crash after the encrypted copy was written but before the plaintext file
@@ -585,6 +629,19 @@ static void missing_key_names_both_files(void **state)
 	authority_close(f->authority);
 	f->authority = NULL;
 
+	if (keys_in_store(f)) {
+		/* A server that finds no key in the datastore was started before the
+		 * one that made the slot stored it there. */
+		assert_int_equal(store_exec(f->store, "DELETE FROM authority_keys WHERE role = 'jwt'",
+			NULL, 0, NULL, &f->err), 0);
+		assert_int_equal(authority_open(&f->config, f->store, T0, &authority, &f->err),
+			WD_EUNAVAILABLE);
+		assert_null(authority);
+		assert_string_equal(f->err.detail, "the keys of CA slot 1 are not in the datastore "
+			"yet: the server that made them stores them at its first unseal, so unseal it "
+			"first");
+		return;
+	}
 	encrypted_path(f, 1, "jwt", path, sizeof(path));
 	assert_int_equal(unlink(path), 0);
 	assert_int_equal(authority_open(&f->config, f->store, T0, &authority, &f->err),
@@ -608,12 +665,100 @@ static void swapped_encrypted_key_rejected(void **state)
 
 	/* The JWT file now contains the CA key, whose public half does not give
 	 * the stored kid. */
+	if (keys_in_store(f)) {
+		assert_int_equal(store_exec(f->store, "UPDATE authority_keys SET sealed_key ="
+			" (SELECT sealed_key FROM authority_keys WHERE role = 'x509-ca')"
+			" WHERE role = 'jwt'", NULL, 0, NULL, &f->err), 0);
+		assert_int_equal(authority_open(&f->config, f->store, T0, &authority, &f->err),
+			WD_ECORRUPT);
+		assert_null(authority);
+		return;
+	}
 	encrypted_path(f, 1, "x509-ca", x509_path, sizeof(x509_path));
 	encrypted_path(f, 1, "jwt", jwt_path, sizeof(jwt_path));
 	assert_int_equal(rename(x509_path, jwt_path), 0);
 	assert_int_equal(authority_open(&f->config, f->store, T0, &authority, &f->err),
 		WD_ECORRUPT);
 	assert_null(authority);
+}
+
+static size_t x509_authority_count(struct authority *authority)
+{
+	STACK_OF(X509) *authorities = NULL;
+	size_t count;
+
+	assert_int_equal(authority_x509_authorities(authority, &authorities, NULL), 0);
+	count = (size_t)sk_X509_num(authorities);
+	sk_X509_pop_free(authorities, X509_free);
+	return count;
+}
+
+/* A second server on the same datastore loads the same CA, and follows a
+ * rotation that the first one makes. */
+static void second_authority_follows_rotation(void **state)
+{
+	struct fixture *f = *state;
+	struct authority_changes changes;
+	struct authority *first;
+	struct authority *other = NULL;
+	struct store *other_store = NULL;
+	bool changed = false;
+
+	f->config.ca_ttl_seconds = 600;
+	f->config.x509_svid_ttl_seconds = 60;
+	f->config.jwt_svid_ttl_seconds = 60;
+	f->config.refresh_hint_seconds = 30;
+	fixture_open(f, T0);
+	unlock(f, kek_a, T0);
+
+	assert_int_equal(store_open(f->db_path, NULL, &other_store, &f->err), 0);
+	assert_int_equal(authority_open(&f->config, other_store, T0 + 1, &other, &f->err), 0);
+	assert_true(authority_keys_sealed(other));
+	assert_int_equal(authority_keys_unlock(other, kek_a, T0 + 1, &f->err), 0);
+	assert_false(authority_keys_sealed(other));
+
+	/* The unlock reissued the CRLs and bumped the sequence. */
+	assert_int_equal(authority_reload_if_changed(f->authority, &changed, &f->err), 0);
+	assert_true(changed);
+	assert_int_equal(authority_bundle_sequence(f->authority), authority_bundle_sequence(other));
+	assert_int_equal(authority_reload_if_changed(f->authority, &changed, &f->err), 0);
+	assert_false(changed);
+
+	assert_int_equal(authority_tick(f->authority, T0 + 301, &changes, &f->err), 0);
+	assert_int_equal(changes.prepared_slot, 2);
+	assert_int_equal(x509_authority_count(other), 1);
+	assert_int_equal(authority_reload_if_changed(other, &changed, &f->err), 0);
+	assert_true(changed);
+	assert_int_equal(x509_authority_count(other), 2);
+	assert_false(authority_keys_sealed(other));
+	assert_int_equal(authority_bundle_sequence(f->authority), authority_bundle_sequence(other));
+
+	assert_int_equal(authority_tick(f->authority, T0 + 501, &changes, &f->err), 0);
+	assert_int_equal(changes.activated_slot, 2);
+	assert_int_equal(authority_reload_if_changed(other, &changed, &f->err), 0);
+	assert_true(changed);
+
+	/* The follower signs with the new CA's key. */
+	first = f->authority;
+	f->authority = other;
+	sign_x509_at(f, T0 + 502);
+	f->authority = first;
+
+	/* Both bump the one stored sequence and cRLNumber, even the one that
+	 * has not loaded the other's change yet. */
+	{
+		uint64_t sequence = authority_bundle_sequence(other);
+		int64_t crl_number = other->crl_number;
+
+		assert_int_equal(authority_crls_issue_all(other, T0 + 503, &f->err), 0);
+		assert_int_equal(authority_bundle_sequence(other), sequence + 1);
+		assert_int_equal(authority_crls_issue_all(f->authority, T0 + 504, &f->err), 0);
+		assert_int_equal(authority_bundle_sequence(f->authority), sequence + 2);
+		assert_int_equal(f->authority->crl_number, crl_number + 4);
+	}
+
+	authority_close(other);
+	store_close(other_store);
 }
 
 int main(void)
@@ -637,6 +782,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(rotation_writes_encrypted, fixture_setup,
 			fixture_teardown),
 		cmocka_unit_test_setup_teardown(crash_before_unlink_recovers, fixture_setup,
+			fixture_teardown),
+		cmocka_unit_test_setup_teardown(second_authority_follows_rotation, fixture_setup,
 			fixture_teardown),
 		cmocka_unit_test_setup_teardown(missing_key_names_both_files, fixture_setup,
 			fixture_teardown),

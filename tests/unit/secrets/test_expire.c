@@ -1163,6 +1163,196 @@ static void test_schedule_order(void **state)
 	expire_schedule_free(schedule);
 }
 
+/* --- Claims on a shared datastore --- */
+
+static void test_claim_decide_states(void **state)
+{
+	struct lease lease = { 0 };
+	int64_t wait_until = -1;
+
+	(void)state;
+	/* Unclaimed: take it. */
+	assert_int_equal(expire_claim_decide(&lease, "a", 1000, 10, &wait_until),
+		EXPIRE_CLAIM_TAKE);
+	assert_int_equal(wait_until, 0);
+
+	/* This server's own claim: take it again. */
+	snprintf(lease.claim_owner, sizeof(lease.claim_owner), "a");
+	lease.claim_time = 999;
+	assert_int_equal(expire_claim_decide(&lease, "a", 1000, 10, &wait_until),
+		EXPIRE_CLAIM_TAKE);
+
+	/* Another server's live claim: wait until it goes stale. */
+	snprintf(lease.claim_owner, sizeof(lease.claim_owner), "b");
+	assert_int_equal(expire_claim_decide(&lease, "a", 1000, 10, &wait_until),
+		EXPIRE_CLAIM_WAIT);
+	assert_int_equal(wait_until, 1009);
+	assert_int_equal(expire_claim_decide(&lease, "a", 1008, 10, &wait_until),
+		EXPIRE_CLAIM_WAIT);
+	assert_int_equal(wait_until, 1009);
+
+	/* Stale at exactly stale_after seconds. */
+	assert_int_equal(expire_claim_decide(&lease, "a", 1009, 10, &wait_until),
+		EXPIRE_CLAIM_TAKE);
+	assert_int_equal(wait_until, 0);
+
+	/* A claim from the future counts from now. */
+	lease.claim_time = 5000;
+	assert_int_equal(expire_claim_decide(&lease, "a", 1000, 10, &wait_until),
+		EXPIRE_CLAIM_WAIT);
+	assert_int_equal(wait_until, 1010);
+}
+
+/* Writes a claim by owner at claim_time into the stored lease, as a server
+ * that died after its claim would have left it. */
+static void store_claim(struct fixture *f, const char *id, const char *owner,
+	int64_t claim_time)
+{
+	struct lease *lease = load(f, id);
+	struct wd_error err;
+
+	wd_error_clear(&err);
+	assert_non_null(lease);
+	snprintf(lease->claim_owner, sizeof(lease->claim_owner), "%s", owner);
+	lease->claim_time = claim_time;
+	assert_int_equal(expire_lease_save(&f->secrets, lease, &err), 0);
+	expire_lease_free(lease);
+}
+
+static void test_claim_of_dead_server_taken_when_stale(void **state)
+{
+	struct fixture *f = *state;
+	char id[VAULT_LEASE_ID_MAX];
+	struct lease *lease;
+	int64_t expire_time;
+	int64_t due = 0;
+
+	f->secrets.config.node_id = "server-b";
+	f->secrets.config.claim_stale_seconds = 10;
+	register_lease(f, "test/creds/app", token_a, 5, true, "v-app-claimed", id);
+	lease = load(f, id);
+	expire_time = lease->expire_time;
+	expire_lease_free(lease);
+
+	/* server-a claimed it at expiry and died before deleting it. */
+	store_claim(f, id, "server-a", expire_time);
+	expire_tick(&f->secrets, expire_time + 2);
+	assert_int_equal(backend.revoke_calls, 0);
+	assert_true(expire_schedule_find(f->secrets.expiration->schedule, id, &due));
+	assert_int_equal(due, expire_time + 10);
+	lease = load(f, id);
+	assert_non_null(lease);
+	assert_string_equal(lease->claim_owner, "server-a");
+	expire_lease_free(lease);
+
+	/* Once the claim is stale this server claims it and revokes it. */
+	expire_tick(&f->secrets, expire_time + 10);
+	assert_int_equal(backend.revoke_calls, 1);
+	assert_string_equal(backend.last_username, "v-app-claimed");
+	assert_null(load(f, id));
+	assert_int_equal(expire_schedule_count(f->secrets.expiration->schedule), 0);
+}
+
+static void test_claim_recorded_and_finish_checks_owner(void **state)
+{
+	struct fixture *f = *state;
+	char id[VAULT_LEASE_ID_MAX];
+	struct lease *lease = NULL;
+	struct lease *stored_lease;
+	int64_t wait_until = 0;
+	int64_t expire_time;
+	struct wd_error err;
+
+	wd_error_clear(&err);
+	f->secrets.config.node_id = "server-b";
+	f->secrets.config.claim_stale_seconds = 10;
+	register_lease(f, "test/creds/app", NULL, 5, false, "v-app-finish", id);
+	stored_lease = load(f, id);
+	expire_time = stored_lease->expire_time;
+	expire_lease_free(stored_lease);
+
+	/* Not due: returned unclaimed. */
+	assert_int_equal(expire_claim(&f->secrets, id, expire_time - 1, &lease, &wait_until, &err),
+		0);
+	assert_string_equal(lease->claim_owner, "");
+	expire_lease_free(lease);
+
+	assert_int_equal(expire_claim(&f->secrets, id, expire_time, &lease, &wait_until, &err), 0);
+	assert_string_equal(lease->claim_owner, "server-b");
+	assert_int_equal(lease->claim_time, expire_time);
+	stored_lease = load(f, id);
+	assert_string_equal(stored_lease->claim_owner, "server-b");
+	expire_lease_free(stored_lease);
+
+	/* Another server took the claim over: this one must not delete. */
+	store_claim(f, id, "server-c", expire_time + 11);
+	assert_int_equal(expire_claim_finish(&f->secrets, lease, &err), WD_ECONFLICT);
+	assert_non_null((stored_lease = load(f, id)));
+	expire_lease_free(stored_lease);
+
+	/* server-c finishes it; a late finish from server-b finds nothing. */
+	stored_lease = load(f, id);
+	assert_int_equal(expire_claim_finish(&f->secrets, stored_lease, &err), 0);
+	expire_lease_free(stored_lease);
+	assert_null(load(f, id));
+	assert_int_equal(expire_claim_finish(&f->secrets, lease, &err), WD_ENOTFOUND);
+	assert_int_equal(expire_claim(&f->secrets, id, expire_time, &stored_lease, &wait_until,
+		&err), WD_ENOTFOUND);
+	expire_lease_free(lease);
+}
+
+static void test_failed_revocation_drops_claim(void **state)
+{
+	struct fixture *f = *state;
+	char id[VAULT_LEASE_ID_MAX];
+	struct lease *lease;
+	int64_t expire_time;
+
+	f->secrets.config.node_id = "server-b";
+	f->secrets.config.claim_stale_seconds = 10;
+	register_lease(f, "test/creds/app", NULL, 5, false, "v-app-fails", id);
+	lease = load(f, id);
+	expire_time = lease->expire_time;
+	expire_lease_free(lease);
+
+	backend.fail_code = WD_EUNAVAILABLE;
+	expire_tick(&f->secrets, expire_time);
+	assert_int_equal(backend.revoke_calls, 1);
+	lease = load(f, id);
+	assert_non_null(lease);
+	assert_int_equal(lease->attempts, 1);
+	assert_string_equal(lease->claim_owner, "");
+	assert_int_equal(lease->claim_time, 0);
+	expire_lease_free(lease);
+}
+
+static void test_unknown_mount_retried_when_shared(void **state)
+{
+	struct fixture *f = *state;
+	char id[VAULT_LEASE_ID_MAX];
+	struct lease *lease;
+	int64_t expire_time;
+
+	f->secrets.config.node_id = "server-b";
+	f->secrets.config.claim_stale_seconds = 10;
+	register_lease(f, "test/creds/app", NULL, 5, false, "v-app-elsewhere", id);
+	lease = load(f, id);
+	expire_time = lease->expire_time;
+	expire_lease_free(lease);
+
+	/* This server's mount table lacks the mount another server made. */
+	f->secrets.mount_count = 0;
+	expire_tick(&f->secrets, expire_time);
+	f->secrets.mount_count = 1;
+	lease = load(f, id);
+	assert_non_null(lease);
+	assert_int_equal(lease->attempts, 1);
+	assert_false(lease->irrevocable);
+	assert_true(lease->next_attempt > expire_time);
+	expire_lease_free(lease);
+	assert_int_equal(backend.revoke_calls, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1171,6 +1361,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_register_when_sealed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_update_internal_and_forget, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tick_revokes_at_expiry, setup, teardown),
+		cmocka_unit_test(test_claim_decide_states),
+		cmocka_unit_test_setup_teardown(test_claim_of_dead_server_taken_when_stale, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_claim_recorded_and_finish_checks_owner, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_failed_revocation_drops_claim, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_mount_retried_when_shared, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(test_retry_backoff_bounds, setup, teardown),
 		cmocka_unit_test(test_backoff_jitter_spread),
 		cmocka_unit_test_setup_teardown(test_irrevocable_after_six_failures, setup, teardown),
