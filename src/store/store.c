@@ -2,11 +2,25 @@
  * every backend, nested transactions by counting, and row access. */
 #include <ctype.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "common/alloc.h"
 #include "store/store_backend.h"
+
+/* Statements sent to any backend; see store_statement_count. */
+static atomic_uint_fast64_t statement_count;
+
+uint64_t store_statement_count(void)
+{
+	return atomic_load_explicit(&statement_count, memory_order_relaxed);
+}
+
+static void count_statement(void)
+{
+	atomic_fetch_add_explicit(&statement_count, 1, memory_order_relaxed);
+}
 
 struct url_scheme {
 	const char *prefix;
@@ -134,6 +148,7 @@ int store_begin(struct store *store, struct wd_error *err)
 		return wd_error_set(err, WD_ETOOBIG, "transactions nested too deep");
 
 	if (store->depth == 0) {
+		count_statement();
 		rc = store->ops->begin(store->handle, err);
 		if (rc < 0)
 			return rc;
@@ -159,6 +174,7 @@ static int commit_outermost(struct store *store, struct wd_error *err)
 			"transaction was rolled back");
 	}
 
+	count_statement();
 	rc = store->ops->commit(store->handle, err);
 	if (rc < 0)
 		store->ops->rollback(store->handle);
@@ -190,6 +206,7 @@ void store_rollback(struct store *store)
 		return;
 	}
 	store->rollback_only = false;
+	count_statement();
 	store->ops->rollback(store->handle);
 }
 
@@ -251,6 +268,7 @@ int store_exec(struct store *store, const char *sql, const struct store_value *p
 	rc = check_statement(store, "store_exec", sql, params, param_count, err);
 	if (rc < 0)
 		return rc;
+	count_statement();
 	return store->ops->exec(store->handle, sql, params, param_count, ret_changes, err);
 }
 
@@ -269,6 +287,7 @@ int store_query(struct store *store, const char *sql, const struct store_value *
 	/* Cleared first, so a detail that the callback records in the same err
 	 * through its context is distinct from one left over from earlier. */
 	wd_error_clear(err);
+	count_statement();
 	rc = store->ops->query(store->handle, sql, params, param_count, on_row, context,
 		err);
 	if (rc < 0 && err && err->code == WD_OK) {

@@ -132,6 +132,12 @@ WD_MUST_CHECK int store_query(struct store *store, const char *sql,
 	const struct store_value *params, size_t param_count, store_row_fn on_row,
 	void *context, struct wd_error *err);
 
+/* Returns how many statements this process has sent to its datastores
+ * since start, over all handles: every store_exec and store_query, and the
+ * backend's begin, commit and rollback, which count one each. Load tests
+ * and /v1/health read it to tell what a request costs the database. */
+uint64_t store_statement_count(void);
+
 /* Row accessors; column indexes start at 0. Text and blob of a NULL column
  * are NULL, while an empty blob is non-NULL with length 0. A column out of
  * range reads as NULL. */
