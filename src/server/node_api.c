@@ -228,8 +228,7 @@ static int read_since(struct net_request *req, bool *ret_present, int64_t *ret_s
  * deleted entries and entries that left its reach. An agent that also
  * sends unchanged=ok gets {"unchanged": true} when REV is still the entry
  * revision: no entry changed anywhere, so neither did its reach, and the
- * lists are not read. That makes an idle sync two statements (the node
- * check and the revision) however many entries the agent has. */
+ * lists are not read, whatever the number of entries the agent has. */
 int handle_node_entries(struct net_request *req, void *arg, struct wd_error *err)
 {
 	struct server_ctx *ctx = arg;
