@@ -372,3 +372,46 @@ const void *store_row_blob(const struct store_row *row, size_t column, size_t *r
 		return NULL;
 	return row->ops->row_blob(row->cursor, column, ret_len);
 }
+
+int store_notify(struct store *store, const char *payload, struct wd_error *err)
+{
+	if (!store || !payload)
+		return wd_error_set(err, WD_EINVAL, "store_notify needs a store and a payload");
+	if (strlen(payload) > STORE_NOTIFY_PAYLOAD_MAX)
+		return wd_error_set(err, WD_EINVAL, "notification payload of %zu bytes is above "
+			"%d", strlen(payload), STORE_NOTIFY_PAYLOAD_MAX);
+	if (!store->ops->notify)
+		return 0;
+	count_statement();
+	return store->ops->notify(store->handle, payload, err);
+}
+
+int store_listen(struct store *store, struct wd_error *err)
+{
+	if (!store)
+		return wd_error_set(err, WD_EINVAL, "store_listen needs a store");
+	if (!store->ops->listen)
+		return wd_error_set(err, WD_EUNSUPPORTED, "the %s datastore has no change "
+			"notification", store->ops->name);
+	if (store->depth > 0)
+		return wd_error_set(err, WD_ECONFLICT, "store_listen inside a transaction");
+	return store->ops->listen(store->handle, err);
+}
+
+int store_listen_fd(struct store *store)
+{
+	if (!store || !store->ops->listen_fd)
+		return -1;
+	return store->ops->listen_fd(store->handle);
+}
+
+int store_listen_drain(struct store *store, store_notify_fn fn, void *arg, struct wd_error *err)
+{
+	if (!store || !fn)
+		return wd_error_set(err, WD_EINVAL, "store_listen_drain needs a store and a "
+			"function");
+	if (!store->ops->listen_drain)
+		return wd_error_set(err, WD_EUNSUPPORTED, "the %s datastore has no change "
+			"notification", store->ops->name);
+	return store->ops->listen_drain(store->handle, fn, arg, err);
+}
