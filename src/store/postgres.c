@@ -898,8 +898,8 @@ static int postgres_listen_fd(void *handle)
 	return PQsocket(self->conn);
 }
 
-static int postgres_listen_drain(void *handle, store_notify_fn fn, void *arg,
-	struct wd_error *err)
+static int postgres_listen_drain(void *handle, void (*fn)(const char *payload, void *arg),
+	void *arg, struct wd_error *err)
 {
 	struct postgres_store *self = handle;
 	PGnotify *notification;

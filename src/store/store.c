@@ -2,11 +2,14 @@
  * every backend, nested transactions by counting, and row access. */
 #include <ctype.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "common/alloc.h"
+#include "common/random.h"
 #include "store/store_backend.h"
 
 /* Statements sent to any backend; see store_statement_count. */
@@ -373,8 +376,32 @@ const void *store_row_blob(const struct store_row *row, size_t column, size_t *r
 	return row->ops->row_blob(row->cursor, column, ret_len);
 }
 
+/* Hex digits of the process id at the start of every payload sent. */
+#define ORIGIN_HEX 16
+
+static pthread_once_t origin_once = PTHREAD_ONCE_INIT;
+static char origin[ORIGIN_HEX + 1];
+
+static void make_origin(void)
+{
+	static const char hex[] = "0123456789abcdef";
+	uint8_t bytes[ORIGIN_HEX / 2] = { 0 };
+
+	/* Without randomness the id is zero: listeners then count every
+	 * notification as another process's, which costs only a refresh. */
+	if (wd_random_bytes(bytes, sizeof(bytes)) < 0)
+		memset(bytes, 0, sizeof(bytes));
+	for (size_t i = 0; i < sizeof(bytes); i++) {
+		origin[2 * i] = hex[bytes[i] >> 4];
+		origin[2 * i + 1] = hex[bytes[i] & 15];
+	}
+	origin[ORIGIN_HEX] = '\0';
+}
+
 int store_notify(struct store *store, const char *payload, struct wd_error *err)
 {
+	char wire[ORIGIN_HEX + 1 + STORE_NOTIFY_PAYLOAD_MAX + 1];
+
 	if (!store || !payload)
 		return wd_error_set(err, WD_EINVAL, "store_notify needs a store and a payload");
 	if (strlen(payload) > STORE_NOTIFY_PAYLOAD_MAX)
@@ -382,8 +409,10 @@ int store_notify(struct store *store, const char *payload, struct wd_error *err)
 			"%d", strlen(payload), STORE_NOTIFY_PAYLOAD_MAX);
 	if (!store->ops->notify)
 		return 0;
+	pthread_once(&origin_once, make_origin);
+	snprintf(wire, sizeof(wire), "%s %s", origin, payload);
 	count_statement();
-	return store->ops->notify(store->handle, payload, err);
+	return store->ops->notify(store->handle, wire, err);
 }
 
 int store_listen(struct store *store, struct wd_error *err)
@@ -405,13 +434,34 @@ int store_listen_fd(struct store *store)
 	return store->ops->listen_fd(store->handle);
 }
 
+struct drain_context {
+	store_notify_fn fn;
+	void *arg;
+};
+
+/* Splits the wire form "ORIGIN PAYLOAD" and hands PAYLOAD on. */
+static void deliver(const char *wire, void *arg)
+{
+	struct drain_context *context = arg;
+
+	if (strlen(wire) <= ORIGIN_HEX || wire[ORIGIN_HEX] != ' ')
+		return;
+	for (size_t i = 0; i < ORIGIN_HEX; i++)
+		if (!isxdigit((unsigned char)wire[i]))
+			return;
+	pthread_once(&origin_once, make_origin);
+	context->fn(wire + ORIGIN_HEX + 1, strncmp(wire, origin, ORIGIN_HEX) == 0, context->arg);
+}
+
 int store_listen_drain(struct store *store, store_notify_fn fn, void *arg, struct wd_error *err)
 {
+	struct drain_context context = { fn, arg };
+
 	if (!store || !fn)
 		return wd_error_set(err, WD_EINVAL, "store_listen_drain needs a store and a "
 			"function");
 	if (!store->ops->listen_drain)
 		return wd_error_set(err, WD_EUNSUPPORTED, "the %s datastore has no change "
 			"notification", store->ops->name);
-	return store->ops->listen_drain(store->handle, fn, arg, err);
+	return store->ops->listen_drain(store->handle, deliver, &context, err);
 }

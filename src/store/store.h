@@ -135,16 +135,18 @@ WD_MUST_CHECK int store_query(struct store *store, const char *sql,
 /* Change notification between servers that share a datastore. Writers
  * call store_notify with a short payload, "KIND" or "KIND:ID", inside the
  * transaction of the change, so it is delivered only if the change
- * commits; a listener on its own store handle receives it. On SQLite both
- * are no-ops (store_listen returns WD_EUNSUPPORTED): one server owns the
- * file and refreshes its caches itself. */
+ * commits; a listener on its own store handle receives it, marked as its
+ * own process's or another's (the wire payload starts with a random id of
+ * the sending process). On SQLite both are no-ops (store_listen returns
+ * WD_EUNSUPPORTED): one server owns the file and keeps its caches itself. */
 #define STORE_NOTIFY_CHANNEL "warden_changes"
 /* Longest payload, terminator excluded; PostgreSQL allows 7999 bytes. */
 #define STORE_NOTIFY_PAYLOAD_MAX 200
 
-/* Receives one notification. payload is NULL after a reconnect, when
- * notifications may have been missed: the receiver refreshes everything. */
-typedef void (*store_notify_fn)(const char *payload, void *arg);
+/* Receives one notification; own is true when this process sent it.
+ * payload is NULL after a reconnect, when notifications may have been
+ * missed: the receiver refreshes everything. */
+typedef void (*store_notify_fn)(const char *payload, bool own, void *arg);
 
 /* Sends payload on STORE_NOTIFY_CHANNEL; counts as a statement. WD_EINVAL
  * for a payload longer than STORE_NOTIFY_PAYLOAD_MAX. */
@@ -159,8 +161,9 @@ WD_MUST_CHECK int store_listen(struct store *store, struct wd_error *err);
 int store_listen_fd(struct store *store);
 
 /* Reads what arrived on a listener without blocking and calls fn once per
- * notification, in order. WD_EUNAVAILABLE when the connection is lost:
- * call store_listen again (with backoff), then fn(NULL) to refresh. */
+ * notification, in order; notifications from outside warden (no process
+ * id) are dropped. WD_EUNAVAILABLE when the connection is lost: call
+ * store_listen again (with backoff), then refresh everything. */
 WD_MUST_CHECK int store_listen_drain(struct store *store, store_notify_fn fn, void *arg,
 	struct wd_error *err);
 

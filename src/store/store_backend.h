@@ -68,12 +68,13 @@ struct store_backend_ops {
 	 * whose file one server owns). notify sends payload on the channel,
 	 * delivered at commit inside a transaction; listen (re)connects if
 	 * needed and subscribes; listen_fd returns the socket to poll;
-	 * listen_drain reads what arrived and calls fn per notification,
+	 * listen_drain reads what arrived and calls fn with each raw payload,
 	 * failing with WD_EUNAVAILABLE once the connection is lost. */
 	int (*notify)(void *handle, const char *payload, struct wd_error *err);
 	int (*listen)(void *handle, struct wd_error *err);
 	int (*listen_fd)(void *handle);
-	int (*listen_drain)(void *handle, store_notify_fn fn, void *arg, struct wd_error *err);
+	int (*listen_drain)(void *handle, void (*fn)(const char *payload, void *arg), void *arg,
+		struct wd_error *err);
 
 	/* Row accessors behind store_row_*; column is already range-checked. */
 	size_t (*row_columns)(void *cursor);

@@ -19,12 +19,15 @@ struct received {
 	char payloads[8][STORE_NOTIFY_PAYLOAD_MAX + 1];
 	size_t count;
 	size_t refreshes;   /* calls with a NULL payload */
+	size_t foreign;     /* calls not marked as this process's */
 };
 
-static void on_notify(const char *payload, void *arg)
+static void on_notify(const char *payload, bool own, void *arg)
 {
 	struct received *received = arg;
 
+	if (!own)
+		received->foreign++;
 	if (!payload) {
 		received->refreshes++;
 		return;
@@ -122,6 +125,20 @@ static void delivered_at_commit(void **state)
 	assert_int_equal(wait_for(listener, &received, 3, 200), 0);
 	assert_int_equal(received.count, 2);
 	assert_int_equal(received.refreshes, 0);
+	assert_int_equal(received.foreign, 0);
+
+	/* Another process's notification (here written by hand in the wire
+	 * form) is not marked own; one without a process id is dropped. */
+	exec_ok(f->store, "SELECT pg_notify($1, '0123456789abcdef entry:7')",
+		(struct store_value[]){ STORE_TEXT_VALUE(STORE_NOTIFY_CHANNEL) }, 1);
+	exec_ok(f->store, "SELECT pg_notify($1, 'entry:8')",
+		(struct store_value[]){ STORE_TEXT_VALUE(STORE_NOTIFY_CHANNEL) }, 1);
+	assert_int_equal(wait_for(listener, &received, 3, 1000), 0);
+	assert_int_equal(received.count, 3);
+	assert_string_equal(received.payloads[2], "entry:7");
+	assert_int_equal(received.foreign, 1);
+	assert_int_equal(wait_for(listener, &received, 4, 200), 0);
+	assert_int_equal(received.count, 3);
 	store_close(listener);
 }
 
