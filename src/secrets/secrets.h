@@ -88,6 +88,12 @@ void secrets_tick(struct secrets *secrets, int64_t now);
 /* Whether the barrier is unsealed, for /v1/health and logs. */
 bool secrets_unsealed(const struct secrets *secrets);
 
+/* Loads the mount table again, for a change another server sharing the
+ * datastore made (its writes notify "secrets_mount"). Waits for requests
+ * on worker threads first; a sealed service has nothing loaded and returns
+ * 0. On a failure the current table stays. */
+WD_MUST_CHECK int secrets_reload_mounts(struct secrets *secrets, struct wd_error *err);
+
 /* Maximum tokens and lease ids one secrets_revoke_tokens_matching call
  * collects. More fail with WD_ETOOBIG after revoking that many. */
 #define SECRETS_REVOKE_MAX_ITEMS 10000
