@@ -51,8 +51,11 @@ static const char *const option_keys[OPT_COUNT] = {
 
 static const struct cli_option run_options[] = {
 	{ "config", "FILE", OPT_CONFIG, "YAML configuration file; flags override it" },
-	{ "server-address", "HOST:PORT", OPT_SERVER_ADDRESS,
-		"the server's identity API ([v6]:port for IPv6)" },
+	{ "server-address", "HOST:PORT[,...]", OPT_SERVER_ADDRESS,
+		"the server's identity API ([v6]:port for IPv6);\n"
+		"a comma-separated list names up to 8 servers\n"
+		"sharing one datastore: the agent stays with\n"
+		"one and moves down the list when it fails" },
 	{ "trust-domain", "NAME", OPT_TRUST_DOMAIN, "trust domain, e.g. example.org" },
 	{ "trust-bundle", "FILE", OPT_TRUST_BUNDLE,
 		"PEM file of the server's CA certificates,\nto trust on the first contact" },
