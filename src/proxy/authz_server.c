@@ -275,9 +275,9 @@ static int poll_current(struct proxy_authz *authz, struct authz_server *server,
 	WD_GUARD(net_client_request(server->client, "GET", "/v1/policies", NULL, 0, NULL, NULL, 0,
 		&response, err));
 	if (response->status != 200) {
-		/* 5xx is the server's fault (sealed, datastore away): another may
-		 * answer. 4xx refuses the proxy itself, which every server
-		 * sharing the datastore would do too. */
+		/* A 5xx is the server's fault (sealed, or its datastore is
+		 * unreachable), so another server may succeed. A 4xx rejects the
+		 * proxy itself, as every server sharing the datastore would. */
 		rc = wd_error_set(err, response->status >= 500 ? WD_EUNAVAILABLE : WD_EPERM,
 			"policy server %s returned HTTP %d for GET /v1/policies",
 			server->targets[server->current].url, response->status);

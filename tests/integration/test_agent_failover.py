@@ -7,7 +7,7 @@ port first it attests and syncs through the second, and logs the switch.
 Servers that share one PostgreSQL datastore stand in for each other when
 one is killed, and a policy written through one is served by the other
 within a second, also after the listener connection was lost (these run
-with WARDEN_TEST_DATASTORE=postgres only). An agent sync with nothing changed answers "unchanged"
+with WARDEN_TEST_DATASTORE=postgres only). An agent sync with nothing changed returns "unchanged"
 from the entry revision alone, which /v1/health's datastore_statements
 shows as four statements (revocation twice, node, revision), against
 eight for the full delta reply."""

@@ -1,7 +1,7 @@
-/* Change notification through the datastore: on PostgreSQL a NOTIFY sent
+/* Change notification through the datastore. On PostgreSQL a NOTIFY sent
  * in a transaction reaches a listener on another connection at commit, with
- * its exact payload, never after a rollback, and again after the
- * listener's connection is lost and store_listen reconnects it. On SQLite
+ * its exact payload, and never after a rollback. It arrives again once a
+ * lost listener connection is reconnected by store_listen. On SQLite
  * sending is a no-op and listening is unsupported. */
 #include <poll.h>
 #include <setjmp.h>
