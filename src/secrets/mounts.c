@@ -424,14 +424,14 @@ int vault_mount_retune(struct secrets *secrets, struct wd_error *err)
 	return save_table(secrets, err);
 }
 
-int secrets_reload_mounts(struct secrets *secrets, struct wd_error *err)
+int secrets_reload(struct secrets *secrets, struct wd_error *err)
 {
 	struct vault_mount **old_mounts = secrets->mounts;
 	size_t old_count = secrets->mount_count;
 	int rc;
 
 	if (!secrets_unsealed(secrets))
-		return 0;
+		return barrier_reload_seal_config(secrets->barrier, err);
 	/* Requests on worker threads use the mounts freed below. */
 	secrets_offload_drain(secrets);
 	secrets->mounts = NULL;

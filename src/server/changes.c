@@ -37,8 +37,8 @@ void server_changes_apply(struct server_ctx *ctx, const char *payload)
 	}
 	if (all || has_kind(payload, "secrets") || has_kind(payload, "seal")) {
 		wd_error_clear(&err);
-		if (secrets_reload_mounts(ctx->secrets, &err) < 0)
-			log_error("server", "secrets mount table not reloaded after a change",
+		if (secrets_reload(ctx->secrets, &err) < 0)
+			log_error("server", "secrets state not reloaded after a change",
 				"change", payload ? payload : "all", "error", wd_error_text(&err));
 	}
 	if ((all || has_kind(payload, "ca") || has_kind(payload, "revocation")) &&

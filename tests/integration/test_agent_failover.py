@@ -234,6 +234,30 @@ class ServerChangesTest(unittest.TestCase):
         self.assertIn("change from another server applied change=all", log)
 
 
+    def test_secrets_init_and_mount_reach_peer(self):
+        """A barrier initialized through one server unseals on the other,
+        and a mount added through one is served by the other."""
+        response = self.first.vault_raw("PUT", "/v1/sys/init",
+                                        {"secret_shares": 1, "secret_threshold": 1}, token="")
+        self.assertEqual(response.status, 200, response)
+        key = response.json()["keys"][0]
+        root = response.json()["root_token"]
+        response = self.first.vault_raw("PUT", "/v1/sys/unseal", {"key": key}, token="")
+        self.assertIs(response.json()["sealed"], False)
+        self.assertTrue(wait_until(lambda: self.second.vault_raw(
+            "GET", "/v1/sys/init", token="").json() == {"initialized": True}, 1.0))
+        response = self.second.vault_raw("PUT", "/v1/sys/unseal", {"key": key}, token="")
+        self.assertIs(response.json()["sealed"], False, response)
+
+        response = self.first.vault_raw("POST", "/v1/sys/mounts/team",
+                                        {"type": "kv", "options": {"version": "2"}}, token=root)
+        self.assertEqual(response.status, 204, response)
+        self.assertTrue(wait_until(lambda: "team/" in self.second.vault_raw(
+            "GET", "/v1/sys/mounts", token=root).json().get("data", {}), 1.0),
+            self.second.read_log())
+        self.assertIn("mount table reloaded", self.second.read_log())
+
+
 class IdleSyncCostTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
