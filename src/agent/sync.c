@@ -1,7 +1,7 @@
 /* One sync pass and the thread that repeats it. */
 #include <errno.h>
-#include <stdint.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -581,7 +581,7 @@ static void *sync_main(void *arg)
 		backoff = agent_backoff_next(backoff, interval, AGENT_SYNC_MAX_BACKOFF_SECONDS);
 		delay = agent_backoff_jitter(backoff);
 		char seconds[24];
-		snprintf(seconds, sizeof(seconds), "%" PRId64, backoff);
+		snprintf(seconds, sizeof(seconds), "%" PRId64, delay);
 		sync_log(sync, LOG_LEVEL_WARN, "sync failed, serving cached svids", "error",
 			wd_error_text(&err), "retry_in_seconds", seconds);
 		/* SVIDs may expire while the server is away; streams re-read the
