@@ -63,14 +63,17 @@ def wait_until(predicate, seconds):
 class Agent:
     """A `warden agent run` process with its own data directory and socket."""
 
-    def __init__(self, work_dir, addresses, server, join_token):
+    def __init__(self, work_dir, addresses, server, join_token, repeat_flag=False):
         self.data_dir = os.path.join(work_dir, "agent-data")
         self.socket = os.path.join(work_dir, "agent.sock")
         self.log_path = os.path.join(work_dir, "agent.log")
         self.log = open(self.log_path, "w")
+        if repeat_flag:
+            address_args = [arg for a in addresses for arg in ("--server-address", a)]
+        else:
+            address_args = ["--server-address", ",".join(addresses)]
         self.process = subprocess.Popen(
-            [wardenlib.WARDEN, "agent", "run",
-             "--server-address", ",".join(addresses),
+            [wardenlib.WARDEN, "agent", "run", *address_args,
              "--trust-domain", server.trust_domain, "--trust-bundle", server.bundle_path,
              "--join-token", join_token, "--data-dir", self.data_dir,
              "--socket-path", self.socket, "--sync-interval", f"{SYNC_INTERVAL}s",
@@ -121,13 +124,14 @@ class AgentFailoverTest(unittest.TestCase):
 
     def test_dead_first_address(self):
         """The first address refuses connections: the agent attests through
-        the second, sticks to it and logs the switch once."""
+        the second, sticks to it and logs the switch once. The addresses
+        come as a repeated flag."""
         server = Server("example.org")
         self.servers.append(server)
         token = server.join_token()
         dead = f"127.0.0.1:{dead_port()}"
         live = f"127.0.0.1:{server.port}"
-        agent = Agent(self.work, [dead, live], server, token["token"])
+        agent = Agent(self.work, [dead, live], server, token["token"], repeat_flag=True)
         self.agents.append(agent)
         self.assertEqual(agent.endpoint_line, f"SPIFFE_ENDPOINT_SOCKET=unix://{agent.socket}")
         self.assertIsNotNone(agent.wait_log(r"node attested", SWITCH_BOUND_SECONDS),
