@@ -391,9 +391,10 @@ int agent_node_attest(struct agent_servers *servers, STACK_OF(X509) *anchors,
 	WD_GUARD(agent_node_key_and_csr(&key, &csr, err));
 	body = json_pack("{s:s, s:s}", "join_token", config->join_token, "csr", csr);
 	WD_ENSURE(body, WD_ENOMEM);
-	/* A server that fails after the connection (sealed, datastore down)
-	 * hands the attempt to the next one; a join token is used only when
-	 * attestation succeeds, so a retry elsewhere is safe. */
+	/* A server that fails after the connection (datastore down, say) hands
+	 * the attempt to the next one. A server that marked the token used
+	 * before failing makes that retry fail with ECONFLICT, which ends the
+	 * loop: the operator then issues a new token. */
 	for (size_t attempt = 0; attempt < config->server_count; attempt++) {
 		if (attempt > 0)
 			wd_error_clear(err);

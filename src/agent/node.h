@@ -40,8 +40,9 @@ void agent_node_free(struct agent_node *node);
 
 /* Which of config->servers the agent talks to. A connection starts at the
  * current server and moves down the list, wrapping, past servers that
- * cannot be reached or fail the TLS handshake; the first that answers
- * becomes current, so the agent sticks to a working server. Any thread. */
+ * cannot be reached or fail the TLS handshake. The first that completes
+ * the handshake becomes current, so the agent sticks to a working server.
+ * Safe to use from any thread. */
 struct agent_servers {
 	const struct agent_config *config;
 	atomic_size_t current;

@@ -260,7 +260,7 @@ static int sync_entries(struct agent_sync *sync, struct net_client *client, uint
 		bool missing = false;
 		int rc;
 
-		/* With a revision in hand the server may answer "unchanged"
+		/* With a revision in hand the server may reply "unchanged"
 		 * without reading any entry, the common case of an idle sync. */
 		snprintf(path, sizeof(path), "/v1/node/entries?since=%" PRId64 "%s", sync->revision,
 			sync->revision > 0 ? "&unchanged=ok" : "");

@@ -140,7 +140,8 @@ WD_MUST_CHECK int store_query(struct store *store, const char *sql,
  * the sending process). On SQLite both are no-ops (store_listen returns
  * WD_EUNSUPPORTED): one server owns the file and keeps its caches itself. */
 #define STORE_NOTIFY_CHANNEL "warden_changes"
-/* Longest payload, terminator excluded; PostgreSQL allows 7999 bytes. */
+/* Maximum payload length, terminator excluded. PostgreSQL allows 7999
+ * bytes by default. */
 #define STORE_NOTIFY_PAYLOAD_MAX 200
 
 /* Receives one notification; own is true when this process sent it.
