@@ -19,6 +19,7 @@ struct agent {
 	const struct agent_config *config;
 	struct event_base *base;
 	struct agent_cache *cache;
+	struct agent_servers servers;
 	struct agent_sync sync;
 	bool sync_ready;
 
@@ -118,6 +119,7 @@ int agent_new(const struct agent_config *config, struct event_base *base,
 		return wd_error_set(err, WD_ENOMEM, "out of memory creating the agent");
 	agent->config = config;
 	agent->base = base;
+	agent_servers_init(&agent->servers, config);
 	if (pthread_mutex_init(&agent->mutex, NULL) != 0) {
 		free(agent);
 		return wd_error_set(err, WD_EINTERNAL, "cannot create the agent lock");
@@ -138,6 +140,8 @@ void agent_set_log(struct agent *agent, agent_log_fn fn, void *arg)
 {
 	agent->log = fn;
 	agent->log_arg = arg;
+	agent->servers.log = fn;
+	agent->servers.log_arg = arg;
 }
 
 void agent_set_state_cb(struct agent *agent, agent_state_fn fn, void *arg)
@@ -164,8 +168,8 @@ static int obtain_node(struct agent *agent, struct agent_node **ret_node, struct
 		return rc;
 	wd_error_clear(err);
 
-	WD_TRY(agent_node_bootstrap_anchors(agent->config, &anchors, err));
-	rc = agent_node_attest(agent->config, anchors, ret_node, err);
+	WD_TRY(agent_node_bootstrap_anchors(&agent->servers, &anchors, err));
+	rc = agent_node_attest(&agent->servers, anchors, ret_node, err);
 	sk_X509_pop_free(anchors, X509_free);
 	WD_TRY(rc);
 	rc = agent_node_save(*ret_node, agent->config->data_dir, err);
@@ -189,7 +193,8 @@ int agent_start(struct agent *agent, struct wd_error *err)
 	 * the daemon. */
 	signal(SIGPIPE, SIG_IGN);
 	WD_GUARD(obtain_node(agent, &node, err));
-	WD_GUARD(agent_sync_init(&agent->sync, agent->config, agent->cache, node, err));
+	WD_GUARD(agent_sync_init(&agent->sync, agent->config, &agent->servers, agent->cache,
+		node, err));
 	node = NULL;
 	agent->sync_ready = true;
 	agent->sync.log = agent->log;

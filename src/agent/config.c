@@ -20,7 +20,8 @@
 
 const struct config_field agent_config_schema[] = {
 	FIELD("server_address", CONFIG_STRING, server_address,
-		"host:port of the server's identity listener ([v6]:port for IPv6)"),
+		"host:port of the server's identity listener ([v6]:port for IPv6); a "
+		"comma-separated list names servers to fail over between"),
 	FIELD("trust_domain", CONFIG_STRING, trust_domain, "trust domain, e.g. example.org"),
 	FIELD("trust_bundle_path", CONFIG_STRING, trust_bundle_path,
 		"PEM file of the server's CA certificates, for the first contact"),
@@ -138,6 +139,69 @@ invalid:
 		"host:port or [IPv6]:port with a port of 1 to 65535", address);
 }
 
+static void free_servers(struct agent_config *config)
+{
+	for (size_t i = 0; i < config->server_count; i++) {
+		free(config->servers[i].text);
+		free(config->servers[i].host);
+	}
+	memset(config->servers, 0, sizeof(config->servers));
+	config->server_count = 0;
+	free(config->server_host);
+	config->server_host = NULL;
+	config->server_port = 0;
+}
+
+/* Splits server_address at commas into servers; spaces around an address
+ * are dropped, an empty one or more than AGENT_MAX_SERVERS fail. */
+static int parse_server_list(struct agent_config *config, struct wd_error *err)
+{
+	const char *p = config->server_address;
+	int rc = 0;
+
+	free_servers(config);
+	for (;;) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		struct agent_server_address *server;
+
+		while (len && (*p == ' ' || *p == '\t')) {
+			p++;
+			len--;
+		}
+		while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		if (len == 0) {
+			rc = wd_error_set(err, WD_ECONFIG, "invalid server_address '%.300s': an "
+				"address of the list is empty", config->server_address);
+			goto out;
+		}
+		if (config->server_count == AGENT_MAX_SERVERS) {
+			rc = wd_error_set(err, WD_ECONFIG, "invalid server_address '%.300s': more "
+				"than %d addresses", config->server_address, AGENT_MAX_SERVERS);
+			goto out;
+		}
+		server = &config->servers[config->server_count];
+		server->text = wd_strndup(p, len);
+		if (!server->text) {
+			rc = wd_error_set(err, WD_ENOMEM, "out of memory");
+			goto out;
+		}
+		config->server_count++;
+		WD_GUARD(parse_address(server->text, &server->host, &server->port, err));
+		if (!end)
+			break;
+		p = end + 1;
+	}
+	config->server_host = wd_strdup(config->servers[0].host);
+	WD_ENSURE(config->server_host, WD_ENOMEM);
+	config->server_port = config->servers[0].port;
+out:
+	if (rc < 0)
+		free_servers(config);
+	return rc;
+}
+
 static bool is_hex(const char *text, size_t len)
 {
 	if (strlen(text) != len)
@@ -197,10 +261,7 @@ int agent_config_validate(struct agent_config *config, struct wd_error *err)
 		return wd_error_set(err, WD_ECONFIG, "invalid log_format '%.32s': expected text or "
 			"json", config->log_format ? config->log_format : "");
 
-	free(config->server_host);
-	config->server_host = NULL;
-	return parse_address(config->server_address, &config->server_host, &config->server_port,
-		err);
+	return parse_server_list(config, err);
 }
 
 void agent_config_free(struct agent_config *config)
@@ -208,6 +269,6 @@ void agent_config_free(struct agent_config *config)
 	if (!config)
 		return;
 	config_free(agent_config_schema, config);
-	free(config->server_host);
+	free_servers(config);
 	memset(config, 0, sizeof(*config));
 }

@@ -13,14 +13,23 @@
 #define AGENT_DEFAULT_SOCKET_PATH "/run/warden/agent.sock"
 #define AGENT_DEFAULT_SYNC_INTERVAL_SECONDS 5
 #define AGENT_MAX_SYNC_INTERVAL_SECONDS 3600
+/* Most server addresses in server_address, a comma-separated list. */
+#define AGENT_MAX_SERVERS 8
 /* Length of trust_bundle_fingerprint: SHA-256 as lowercase or uppercase hex. */
 #define AGENT_FINGERPRINT_HEX_LEN 64
 
+/* One server address of the list, split into host and port. */
+struct agent_server_address {
+	char *text;                     /* "host:port" as written */
+	char *host;                     /* without brackets */
+	uint16_t port;
+};
+
 /* Agent settings. The members up to `log_format` are the YAML keys of the
- * same names and are owned by the struct; server_host and server_port are
- * filled from server_address by agent_config_validate. */
+ * same names and are owned by the struct; servers, server_host and
+ * server_port are filled from server_address by agent_config_validate. */
 struct agent_config {
-	char *server_address;           /* "host:port" of the identity listener */
+	char *server_address;           /* "host:port[,host:port...]" of identity listeners */
 	char *trust_domain;             /* "example.org" */
 	char *trust_bundle_path;        /* PEM file of the server's CA certificates */
 	char *trust_bundle_fingerprint; /* hex SHA-256 of one CA certificate (DER) */
@@ -31,7 +40,11 @@ struct agent_config {
 	char *log_level;                /* debug, info, warn or error */
 	char *log_format;               /* text or json */
 
-	char *server_host;              /* from server_address, without brackets */
+	/* The addresses of server_address in order; the agent fails over
+	 * between them. server_host and server_port repeat the first. */
+	struct agent_server_address servers[AGENT_MAX_SERVERS];
+	size_t server_count;
+	char *server_host;
 	uint16_t server_port;
 };
 
@@ -61,7 +74,8 @@ WD_MUST_CHECK int agent_config_set(struct agent_config *config, const char *key,
  * server_address and trust_domain present and valid, at most one of
  * trust_bundle_path and trust_bundle_fingerprint, a well-formed
  * fingerprint and join token, absolute paths, a known log level and
- * format. Fills server_host and server_port. WD_ECONFIG naming the key. */
+ * format. Fills servers, server_host and server_port. WD_ECONFIG naming
+ * the key. */
 WD_MUST_CHECK int agent_config_validate(struct agent_config *config, struct wd_error *err);
 
 /* Frees every string of config (wiping the join token) and zeroes it;

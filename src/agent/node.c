@@ -206,35 +206,109 @@ static int verify_server(STACK_OF(X509) *chain, void *arg, struct wd_error *err)
 	return 0;
 }
 
-static int connect_with(const struct agent_config *config, STACK_OF(X509) *anchors,
-	const char *chain_pem, EVP_PKEY *key, unsigned timeout_ms, struct net_client **ret_client,
-	struct wd_error *err)
+void agent_servers_init(struct agent_servers *servers, const struct agent_config *config)
 {
+	servers->config = config;
+	atomic_init(&servers->current, 0);
+	servers->log = NULL;
+	servers->log_arg = NULL;
+}
+
+bool agent_servers_fault(int code)
+{
+	switch (code) {
+	case WD_EIO:
+	case WD_ETIMEOUT:
+	case WD_ECRYPTO:
+	case WD_EUNAVAILABLE:
+	case WD_EINTERNAL:
+	case WD_ESTORE:
+	case WD_ERATELIMIT:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void log_switch(struct agent_servers *servers, size_t from, size_t to, const char *reason)
+{
+	struct agent_log_field fields[3] = {
+		{ "from", servers->config->servers[from].text },
+		{ "to", servers->config->servers[to].text },
+		{ "reason", reason },
+	};
+
+	if (servers->log)
+		servers->log(LOG_LEVEL_WARN, "switched server", fields, 3, servers->log_arg);
+}
+
+void agent_servers_advance(struct agent_servers *servers, size_t index, const char *reason)
+{
+	size_t count = servers->config->server_count;
+	size_t expected = index;
+
+	if (count < 2)
+		return;
+	if (atomic_compare_exchange_strong(&servers->current, &expected, (index + 1) % count))
+		log_switch(servers, index, (index + 1) % count, reason);
+}
+
+/* Tries each server once, from the current one on; the first that connects
+ * becomes current. Returns the last error when none does. */
+static int connect_with(struct agent_servers *servers, STACK_OF(X509) *anchors,
+	const char *chain_pem, EVP_PKEY *key, unsigned timeout_ms, struct net_client **ret_client,
+	size_t *ret_index, struct wd_error *err)
+{
+	const struct agent_config *config = servers->config;
 	X509 *list[AGENT_NODE_MAX_AUTHORITIES];
 	size_t count = 0;
+	size_t start = atomic_load(&servers->current);
+	int rc = WD_EIO;
 
 	for (int i = 0; i < sk_X509_num(anchors) && count < WD_ARRAY_LEN(list); i++)
 		list[count++] = sk_X509_value(anchors, i);
-	struct net_client_config client_config = {
-		.host = config->server_host,
-		.port = config->server_port,
-		.trust_anchors = list,
-		.trust_anchor_count = count,
-		.cert_chain_pem = chain_pem,
-		.cert_chain_len = chain_pem ? strlen(chain_pem) : 0,
-		.key = key,
-		.verify = verify_server,
-		.verify_arg = config->trust_domain,
-		.timeout_ms = timeout_ms,
-	};
-	return net_client_connect(&client_config, ret_client, err);
+	if (start >= config->server_count)
+		start = 0;
+	for (size_t n = 0; n < config->server_count; n++) {
+		size_t index = (start + n) % config->server_count;
+		struct net_client_config client_config = {
+			.host = config->servers[index].host,
+			.port = config->servers[index].port,
+			.trust_anchors = list,
+			.trust_anchor_count = count,
+			.cert_chain_pem = chain_pem,
+			.cert_chain_len = chain_pem ? strlen(chain_pem) : 0,
+			.key = key,
+			.verify = verify_server,
+			.verify_arg = config->trust_domain,
+			.timeout_ms = timeout_ms,
+		};
+
+		if (n > 0)
+			wd_error_clear(err);
+		rc = net_client_connect(&client_config, ret_client, err);
+		if (rc == 0) {
+			size_t expected = start;
+
+			if (index != start &&
+			    atomic_compare_exchange_strong(&servers->current, &expected, index))
+				log_switch(servers, start, index, "cannot connect");
+			if (ret_index)
+				*ret_index = index;
+			return 0;
+		}
+		if (!agent_servers_fault(rc))
+			return rc;
+	}
+	return rc;
 }
 
-int agent_node_connect(const struct agent_node *node, const struct agent_config *config,
-	unsigned timeout_ms, struct net_client **ret_client, struct wd_error *err)
+int agent_node_connect(const struct agent_node *node, struct agent_servers *servers,
+	unsigned timeout_ms, struct net_client **ret_client, size_t *ret_index,
+	struct wd_error *err)
 {
-	return connect_with(config, node->authorities, node->chain_pem, node->key, timeout_ms,
-		ret_client, err);
+	return connect_with(servers, node->authorities, node->chain_pem, node->key, timeout_ms,
+		ret_client, ret_index, err);
 }
 
 int agent_node_request(struct net_client *client, const char *method, const char *path,
@@ -295,9 +369,11 @@ static int node_take_reply(struct agent_node *node, json_t *reply, EVP_PKEY **ke
 	return 0;
 }
 
-int agent_node_attest(const struct agent_config *config, STACK_OF(X509) *anchors,
+int agent_node_attest(struct agent_servers *servers, STACK_OF(X509) *anchors,
 	struct agent_node **ret_node, struct wd_error *err)
 {
+	const struct agent_config *config = servers->config;
+	size_t index = 0;
 	struct agent_node *node = NULL;
 	struct net_client *client = NULL;
 	EVP_PKEY *key = NULL;
@@ -313,10 +389,25 @@ int agent_node_attest(const struct agent_config *config, STACK_OF(X509) *anchors
 	node = wd_calloc(1, sizeof(*node));
 	WD_ENSURE(node, WD_ENOMEM);
 	WD_GUARD(agent_node_key_and_csr(&key, &csr, err));
-	WD_GUARD(connect_with(config, anchors, NULL, NULL, NODE_TIMEOUT_MS, &client, err));
 	body = json_pack("{s:s, s:s}", "join_token", config->join_token, "csr", csr);
 	WD_ENSURE(body, WD_ENOMEM);
-	WD_GUARD(agent_node_request(client, "POST", "/v1/node/attest", body, &reply, err));
+	/* A server that fails after the connection (datastore down, say) hands
+	 * the attempt to the next one. A server that marked the token used
+	 * before failing makes that retry fail with ECONFLICT, which ends the
+	 * loop: the operator then issues a new token. */
+	for (size_t attempt = 0; attempt < config->server_count; attempt++) {
+		if (attempt > 0)
+			wd_error_clear(err);
+		WD_GUARD(connect_with(servers, anchors, NULL, NULL, NODE_TIMEOUT_MS, &client,
+			&index, err));
+		rc = agent_node_request(client, "POST", "/v1/node/attest", body, &reply, err);
+		net_client_free(client);
+		client = NULL;
+		if (rc == 0 || !agent_servers_fault(rc))
+			break;
+		agent_servers_advance(servers, index, wd_error_text(err));
+	}
+	WD_GUARD(rc);
 	WD_GUARD(node_take_reply(node, reply, &key, err));
 	WD_GUARD(node_inspect(node, wd_now(), err));
 	*ret_node = WD_TAKE_PTR(node);
@@ -369,8 +460,8 @@ out:
 
 /* Opens a TCP connection and a TLS handshake without verification, only to
  * read the certificates the server sends. No secret is sent on it. */
-static int probe_server_chain(const struct agent_config *config, STACK_OF(X509) **ret_certs,
-	struct wd_error *err)
+static int probe_server_chain(const struct agent_server_address *server,
+	STACK_OF(X509) **ret_certs, struct wd_error *err)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM };
 	struct addrinfo *list = NULL;
@@ -382,14 +473,14 @@ static int probe_server_chain(const struct agent_config *config, STACK_OF(X509) 
 	int rc = 0;
 
 	*ret_certs = NULL;
-	snprintf(port, sizeof(port), "%u", config->server_port);
-	if (getaddrinfo(config->server_host, port, &hints, &list) != 0 || !list)
-		return wd_error_set(err, WD_EIO, "cannot resolve %.255s", config->server_host);
+	snprintf(port, sizeof(port), "%u", server->port);
+	if (getaddrinfo(server->host, port, &hints, &list) != 0 || !list)
+		return wd_error_set(err, WD_EIO, "cannot resolve %.255s", server->host);
 	fd = socket(list->ai_family, list->ai_socktype, list->ai_protocol);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout)) != 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout)) != 0 ||
 	    connect(fd, list->ai_addr, list->ai_addrlen) != 0) {
-		rc = wd_error_set(err, WD_EIO, "cannot connect to %.300s", config->server_address);
+		rc = wd_error_set(err, WD_EIO, "cannot connect to %.300s", server->text);
 		goto out;
 	}
 	ctx = SSL_CTX_new(TLS_client_method());
@@ -400,7 +491,7 @@ static int probe_server_chain(const struct agent_config *config, STACK_OF(X509) 
 	SSL_set_verify(ssl, SSL_VERIFY_NONE, NULL);
 	if (SSL_set_fd(ssl, fd) != 1 || SSL_connect(ssl) != 1) {
 		rc = wd_error_set(err, WD_ECRYPTO, "TLS handshake with %.300s failed",
-			config->server_address);
+			server->text);
 		goto out;
 	}
 	STACK_OF(X509) *sent = SSL_get_peer_cert_chain(ssl);
@@ -419,9 +510,36 @@ out:
 	return rc;
 }
 
-int agent_node_bootstrap_anchors(const struct agent_config *config, STACK_OF(X509) **ret_anchors,
+/* Probes the servers from the current one on until one sends its chain. */
+static int probe_servers(struct agent_servers *servers, STACK_OF(X509) **ret_certs,
 	struct wd_error *err)
 {
+	const struct agent_config *config = servers->config;
+	size_t start = atomic_load(&servers->current) % config->server_count;
+	int rc = WD_EIO;
+
+	for (size_t n = 0; n < config->server_count; n++) {
+		size_t index = (start + n) % config->server_count;
+
+		if (n > 0)
+			wd_error_clear(err);
+		rc = probe_server_chain(&config->servers[index], ret_certs, err);
+		if (rc == 0) {
+			size_t expected = start;
+
+			if (index != start &&
+			    atomic_compare_exchange_strong(&servers->current, &expected, index))
+				log_switch(servers, start, index, "cannot connect");
+			return 0;
+		}
+	}
+	return rc;
+}
+
+int agent_node_bootstrap_anchors(struct agent_servers *servers, STACK_OF(X509) **ret_anchors,
+	struct wd_error *err)
+{
+	const struct agent_config *config = servers->config;
 	STACK_OF(X509) *sent = NULL;
 	STACK_OF(X509) *anchors = NULL;
 	uint8_t *data = NULL;
@@ -442,7 +560,7 @@ int agent_node_bootstrap_anchors(const struct agent_config *config, STACK_OF(X50
 		goto out;
 	}
 
-	WD_GUARD(probe_server_chain(config, &sent, err));
+	WD_GUARD(probe_servers(servers, &sent, err));
 	for (int i = 0; i < sk_X509_num(sent); i++) {
 		X509 *cert = sk_X509_value(sent, i);
 		char fingerprint[65];
@@ -464,7 +582,8 @@ int agent_node_bootstrap_anchors(const struct agent_config *config, STACK_OF(X50
 	/* warden server sends its active CA after the leaf, so a pin of that CA
 	 * matches; a pin of an older CA does not. */
 	rc = wd_error_set(err, WD_ECRYPTO, "no CA certificate in the TLS chain of %.300s matches "
-		"trust_bundle_fingerprint; use trust_bundle_path", config->server_address);
+		"trust_bundle_fingerprint; use trust_bundle_path",
+		config->servers[atomic_load(&servers->current) % config->server_count].text);
 out:
 	free(data);
 	sk_X509_pop_free(sent, X509_free);

@@ -3,6 +3,8 @@
  * server with the node SVID, and what a server refusal means. */
 #pragma once
 
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <jansson.h>
@@ -36,6 +38,31 @@ struct agent_node {
 
 void agent_node_free(struct agent_node *node);
 
+/* Which of config->servers the agent talks to. A connection starts at the
+ * current server and moves down the list, wrapping, past servers that
+ * cannot be reached or fail the TLS handshake. The first that completes
+ * the handshake becomes current, so the agent sticks to a working server.
+ * Safe to use from any thread. */
+struct agent_servers {
+	const struct agent_config *config;
+	atomic_size_t current;
+	agent_log_fn log;               /* may be NULL */
+	void *log_arg;
+};
+
+void agent_servers_init(struct agent_servers *servers, const struct agent_config *config);
+
+/* Returns whether a failed call with code is the server's fault (cannot be
+ * reached, TLS failure, 5xx, rate limit), after which another server may
+ * do better. Refusals of the agent itself (banned, revoked, evicted, not
+ * allowed) return false: the servers share one datastore, so every one
+ * would refuse the same way. */
+bool agent_servers_fault(int code);
+
+/* Moves the current server past index (when it is still current) after a
+ * server fault, logging the switch with reason. */
+void agent_servers_advance(struct agent_servers *servers, size_t index, const char *reason);
+
 /* Loads the node identity from data_dir. WD_ENOTFOUND when there is none,
  * WD_EPERM for a key file readable by group or others, WD_EEXPIRED for an
  * expired node SVID, WD_EINVAL for damaged files. */
@@ -50,24 +77,26 @@ WD_MUST_CHECK int agent_node_save(const struct agent_node *node, const char *dat
  * file, or the CA certificate the server sends in its TLS chain whose
  * SHA-256 matches trust_bundle_fingerprint. WD_ECONFIG with neither set,
  * WD_ECRYPTO when no certificate matches the pin. */
-WD_MUST_CHECK int agent_node_bootstrap_anchors(const struct agent_config *config,
+WD_MUST_CHECK int agent_node_bootstrap_anchors(struct agent_servers *servers,
 	STACK_OF(X509) **ret_anchors, struct wd_error *err);
 
-/* Attests with config->join_token against anchors (POST /v1/node/attest)
- * with a new EC P-256 key. Errors as agent_node_request. */
-WD_MUST_CHECK int agent_node_attest(const struct agent_config *config,
-	STACK_OF(X509) *anchors, struct agent_node **ret_node, struct wd_error *err);
+/* Attests with the join token against anchors (POST /v1/node/attest) with
+ * a new EC P-256 key, failing over between servers. Errors as
+ * agent_node_request. */
+WD_MUST_CHECK int agent_node_attest(struct agent_servers *servers, STACK_OF(X509) *anchors,
+	struct agent_node **ret_node, struct wd_error *err);
 
 /* Replaces the node SVID and key through POST /v1/node/renew on client. */
 WD_MUST_CHECK int agent_node_renew(struct agent_node *node, struct net_client *client,
 	struct wd_error *err);
 
-/* Connects to the server, verifying it as spiffe://<td>/warden/server
- * against the node's authorities, with the node SVID as client
- * certificate. */
+/* Connects to a server of the list (see struct agent_servers), verifying
+ * it as spiffe://<td>/warden/server against the node's authorities, with
+ * the node SVID as client certificate. ret_index (may be NULL) receives the
+ * index of the server connected to. */
 WD_MUST_CHECK int agent_node_connect(const struct agent_node *node,
-	const struct agent_config *config, unsigned timeout_ms, struct net_client **ret_client,
-	struct wd_error *err);
+	struct agent_servers *servers, unsigned timeout_ms, struct net_client **ret_client,
+	size_t *ret_index, struct wd_error *err);
 
 /* Sends a request (body may be NULL) and returns the parsed JSON of a 200
  * reply. Another status returns the code the server named (WD_EBANNED,

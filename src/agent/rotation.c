@@ -29,3 +29,13 @@ int64_t agent_backoff_next(int64_t previous, int64_t interval, int64_t max)
 		next = 1;
 	return next > max ? max : next;
 }
+
+int64_t agent_backoff_jitter(int64_t delay)
+{
+	uint64_t draw = 0;
+	int64_t spread = delay / 4;
+
+	if (spread > 0 && wd_random_bytes(&draw, sizeof(draw)) == 0)
+		delay -= (int64_t)(draw % (uint64_t)(spread + 1));
+	return delay < 1 ? 1 : delay;
+}

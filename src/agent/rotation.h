@@ -15,3 +15,8 @@ int64_t agent_rotation_time(int64_t not_before, int64_t not_after);
 /* Returns the next retry delay after a failure, in seconds: doubled from
  * previous (the sync interval on the first failure), capped at max. */
 int64_t agent_backoff_next(int64_t previous, int64_t interval, int64_t max);
+
+/* Returns delay minus up to a quarter of it, drawn from the secure DRBG, so
+ * agents that lost their server together do not retry together; at least
+ * 1. */
+int64_t agent_backoff_jitter(int64_t delay);

@@ -1,6 +1,7 @@
 /* One sync pass and the thread that repeats it. */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,12 +54,13 @@ static int append_der(X509 *cert, uint8_t **out, size_t *out_len)
 }
 
 static int connect_node(struct agent_sync *sync, unsigned timeout_ms,
-	struct net_client **ret_client, struct wd_error *err)
+	struct net_client **ret_client, size_t *ret_index, struct wd_error *err)
 {
 	int rc;
 
 	pthread_mutex_lock(&sync->node_mutex);
-	rc = agent_node_connect(sync->node, sync->config, timeout_ms, ret_client, err);
+	rc = agent_node_connect(sync->node, sync->servers, timeout_ms, ret_client, ret_index,
+		err);
 	pthread_mutex_unlock(&sync->node_mutex);
 	return rc;
 }
@@ -258,10 +260,18 @@ static int sync_entries(struct agent_sync *sync, struct net_client *client, uint
 		bool missing = false;
 		int rc;
 
-		snprintf(path, sizeof(path), "/v1/node/entries?since=%" PRId64, sync->revision);
+		/* With a revision in hand the server may reply "unchanged"
+		 * without reading any entry, the common case of an idle sync. */
+		snprintf(path, sizeof(path), "/v1/node/entries?since=%" PRId64 "%s", sync->revision,
+			sync->revision > 0 ? "&unchanged=ok" : "");
 		WD_TRY(agent_node_request(client, "GET", path, NULL, &reply, err));
 		*ret_sequence = (uint64_t)json_integer_value(json_object_get(reply,
 			"bundle_sequence"));
+		if (json_is_true(json_object_get(reply, "unchanged")) &&
+		    json_integer_value(json_object_get(reply, "revision")) == sync->revision) {
+			json_decref(reply);
+			return 0;
+		}
 		rc = apply_entries(sync, reply, &missing, err);
 		json_decref(reply);
 		WD_TRY(rc);
@@ -391,7 +401,7 @@ static int fetch_jwt(const char *entry_id, const char *const *audiences, size_t 
 		WD_ENSURE(json_array_append_new(list, json_string(audiences[i])) == 0, WD_ENOMEM);
 	body = json_pack("{s:s, s:O}", "entry_id", entry_id, "audience", list);
 	WD_ENSURE(body, WD_ENOMEM);
-	WD_GUARD(connect_node(sync, AGENT_CACHE_JWT_TIMEOUT_MS, &client, err));
+	WD_GUARD(connect_node(sync, AGENT_CACHE_JWT_TIMEOUT_MS, &client, NULL, err));
 	WD_GUARD(agent_node_request(client, "POST", "/v1/svid/jwt", body, &reply, err));
 	const char *token = json_string_value(json_object_get(reply, "token"));
 	WD_ENSURE(token, WD_EINVAL);
@@ -418,10 +428,12 @@ out:
 /* ---- One pass ---- */
 
 int agent_sync_init(struct agent_sync *sync, const struct agent_config *config,
-	struct agent_cache *cache, struct agent_node *node, struct wd_error *err)
+	struct agent_servers *servers, struct agent_cache *cache, struct agent_node *node,
+	struct wd_error *err)
 {
 	memset(sync, 0, sizeof(*sync));
 	sync->config = config;
+	sync->servers = servers;
 	sync->cache = cache;
 	sync->node = node;
 	if (pthread_mutex_init(&sync->node_mutex, NULL) != 0 ||
@@ -452,7 +464,7 @@ static int renew_if_due(struct agent_sync *sync, struct net_client *client, stru
 	return rc;
 }
 
-int agent_sync_once(struct agent_sync *sync, struct wd_error *err)
+static int sync_pass(struct agent_sync *sync, size_t *ret_index, struct wd_error *err)
 {
 	struct net_client *client = NULL;
 	uint64_t sequence = 0;
@@ -460,7 +472,7 @@ int agent_sync_once(struct agent_sync *sync, struct wd_error *err)
 	bool answered = false;
 	int rc;
 
-	WD_GUARD(connect_node(sync, SYNC_TIMEOUT_MS, &client, err));
+	WD_GUARD(connect_node(sync, SYNC_TIMEOUT_MS, &client, ret_index, err));
 	connected = true;
 	WD_GUARD(renew_if_due(sync, client, err));
 	WD_GUARD(sync_entries(sync, client, &sequence, err));
@@ -482,6 +494,33 @@ out:
 	if (!answered && (rc == WD_ECRYPTO || (rc == WD_EIO && connected)))
 		sync->handshake_failures++;
 	net_client_free(client);
+	return rc;
+}
+
+int agent_sync_once(struct agent_sync *sync, struct wd_error *err)
+{
+	int failures = sync->handshake_failures;
+	size_t count = sync->config->server_count;
+	int rc = 0;
+
+	for (size_t attempt = 0; attempt < (count ? count : 1); attempt++) {
+		size_t index = SIZE_MAX;
+
+		if (attempt > 0)
+			wd_error_clear(err);
+		rc = sync_pass(sync, &index, err);
+		if (rc == 0 || !agent_servers_fault(rc))
+			break;
+		/* A connection that failed on every server has already walked the
+		 * list; a fault after connecting moves to the next server. */
+		if (index == SIZE_MAX)
+			break;
+		agent_servers_advance(sync->servers, index, wd_error_text(err));
+	}
+	/* One pass counts once toward the revocation guess, however many
+	 * servers turned the node SVID away in it. */
+	if (rc < 0 && sync->handshake_failures > failures)
+		sync->handshake_failures = failures + 1;
 	return rc;
 }
 
@@ -540,9 +579,9 @@ static void *sync_main(void *arg)
 			break;
 		}
 		backoff = agent_backoff_next(backoff, interval, AGENT_SYNC_MAX_BACKOFF_SECONDS);
-		delay = backoff;
+		delay = agent_backoff_jitter(backoff);
 		char seconds[24];
-		snprintf(seconds, sizeof(seconds), "%" PRId64, backoff);
+		snprintf(seconds, sizeof(seconds), "%" PRId64, delay);
 		sync_log(sync, LOG_LEVEL_WARN, "sync failed, serving cached svids", "error",
 			wd_error_text(&err), "retry_in_seconds", seconds);
 		/* SVIDs may expire while the server is away; streams re-read the

@@ -26,6 +26,7 @@ typedef void (*agent_sync_refused_fn)(enum agent_state state, const char *reason
 
 struct agent_sync {
 	const struct agent_config *config;
+	struct agent_servers *servers;  /* borrowed; which server to talk to */
 	struct agent_cache *cache;
 	struct agent_node *node;        /* owned; node_mutex guards it */
 	pthread_mutex_t node_mutex;
@@ -45,14 +46,17 @@ struct agent_sync {
 	pthread_cond_t wake;
 };
 
-/* Sets sync up around node (taken over) and cache (borrowed), and installs
- * the JWT-SVID fetch function in cache. */
+/* Sets sync up around node (taken over), servers and cache (borrowed), and
+ * installs the JWT-SVID fetch function in cache. */
 WD_MUST_CHECK int agent_sync_init(struct agent_sync *sync, const struct agent_config *config,
-	struct agent_cache *cache, struct agent_node *node, struct wd_error *err);
+	struct agent_servers *servers, struct agent_cache *cache, struct agent_node *node,
+	struct wd_error *err);
 
 /* Runs one pass on the caller's thread: node renewal when due, bundle,
- * entry changes, minting. Returns the server's refusal code (WD_EBANNED,
- * WD_ENOTFOUND for an evicted agent, ...) or a transport error. */
+ * entry changes, minting. A server fault (agent_servers_fault) moves to the
+ * next server of the list and runs the pass again there, once per server.
+ * Returns the server's refusal code (WD_EBANNED, WD_ENOTFOUND for an
+ * evicted agent, ...) or the last transport error. */
 WD_MUST_CHECK int agent_sync_once(struct agent_sync *sync, struct wd_error *err);
 
 /* Starts the thread that runs agent_sync_once every interval. */

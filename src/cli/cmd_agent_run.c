@@ -51,8 +51,12 @@ static const char *const option_keys[OPT_COUNT] = {
 
 static const struct cli_option run_options[] = {
 	{ "config", "FILE", OPT_CONFIG, "YAML configuration file; flags override it" },
-	{ "server-address", "HOST:PORT", OPT_SERVER_ADDRESS,
-		"the server's identity API ([v6]:port for IPv6)" },
+	{ "server-address", "HOST:PORT[,...]", OPT_SERVER_ADDRESS,
+		"the server's identity API ([v6]:port for IPv6);\n"
+		"a comma-separated list, or the flag repeated,\n"
+		"names up to 8 servers sharing one datastore:\n"
+		"the agent stays with one and moves down the\n"
+		"list when it fails" },
 	{ "trust-domain", "NAME", OPT_TRUST_DOMAIN, "trust domain, e.g. example.org" },
 	{ "trust-bundle", "FILE", OPT_TRUST_BUNDLE,
 		"PEM file of the server's CA certificates,\nto trust on the first contact" },
@@ -95,10 +99,33 @@ struct run_ctx {
 	char reason[600];  /* state name and agent_status.reason */
 };
 
+/* Repeated --server-address flags join into one comma-separated list. The
+ * command runs once per process, so static storage outlives every use. */
+static char server_list[AGENT_MAX_SERVERS * 300];
+
+static int add_server_address(const char **values, const char *value)
+{
+	size_t used;
+
+	if (values[OPT_SERVER_ADDRESS] != server_list)
+		snprintf(server_list, sizeof(server_list), "%s", values[OPT_SERVER_ADDRESS]);
+	used = strlen(server_list);
+	if (used + 1 + strlen(value) >= sizeof(server_list)) {
+		fprintf(stderr, "warden: invalid --server-address: the addresses given are longer "
+			"than %zu bytes together\n", sizeof(server_list) - 1);
+		return CLI_EXIT_USAGE;
+	}
+	snprintf(server_list + used, sizeof(server_list) - used, ",%s", value);
+	values[OPT_SERVER_ADDRESS] = server_list;
+	return CLI_CONTINUE;
+}
+
 static int run_option(void *ctx, int id, const char *value)
 {
 	const char **values = ctx;
 
+	if (id == OPT_SERVER_ADDRESS && values[id])
+		return add_server_address(values, value);
 	if (id >= 0 && id < OPT_COUNT)
 		values[id] = value;
 	return CLI_CONTINUE;

@@ -186,6 +186,15 @@ static int copy_counter(void *context, const struct store_row *row)
 	return 0;
 }
 
+int registry_entry_revision(struct registry *registry, int64_t *ret_revision,
+	struct wd_error *err)
+{
+	*ret_revision = 0;
+	return store_query(registry->store,
+		"SELECT value FROM registry_counters WHERE name = 'entry_change_seq'", NULL, 0,
+		copy_counter, ret_revision, err);
+}
+
 void registry_entry_changes_free(struct registry_entry_changes *changes)
 {
 	if (!changes)

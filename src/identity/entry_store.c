@@ -75,9 +75,11 @@ static int check_duplicate(struct registry *registry, const struct registry_entr
 
 /* Increments the entry change counter inside the caller's transaction and
  * stores the new value in ret_seq. On PostgreSQL the UPDATE locks the
- * counter row until commit, so changes commit in counter order. */
+ * counter row until commit, so changes commit in counter order, and the
+ * notification "entry:SEQ" reaches other servers at that commit. */
 static int next_change_seq(struct registry *registry, int64_t *ret_seq, struct wd_error *err)
 {
+	char payload[48];
 	int64_t seq = 0;
 
 	*ret_seq = 0;
@@ -89,6 +91,8 @@ static int next_change_seq(struct registry *registry, int64_t *ret_seq, struct w
 		copy_first_int, &seq, err));
 	if (seq <= 0)
 		return wd_error_set(err, WD_ECORRUPT, "registry: entry change counter is missing");
+	snprintf(payload, sizeof(payload), "entry:%lld", (long long)seq);
+	WD_TRY(store_notify(registry->store, payload, err));
 	*ret_seq = seq;
 	return 0;
 }

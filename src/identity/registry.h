@@ -356,6 +356,13 @@ struct registry_entry_changes {
 
 void registry_entry_changes_free(struct registry_entry_changes *changes);
 
+/* Stores the current entry revision, the counter that every entry create,
+ * update and delete raises, in ret_revision: one datastore statement and no
+ * entry read, so an agent whose revision is current learns that nothing
+ * changed cheaply. */
+WD_MUST_CHECK int registry_entry_revision(struct registry *registry, int64_t *ret_revision,
+	struct wd_error *err);
+
 /* Returns the entries authorized for agent_id (the rule of
  * registry_authorized_entries) that changed after revision since, the ids
  * of all entries authorized now, and the current revision, read in one

@@ -4,10 +4,12 @@
  * not: GET /v1/data returns the evaluated document (rule results included)
  * and records a decision, so it is no copy of the base data, and the
  * policies served to proxies must be data-free (constants in the policy). */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "common/alloc.h"
+#include "common/log.h"
 #include "identity/spiffe_id.h"
 #include "identity/x509svid.h"
 #include "net/net_client.h"
@@ -20,9 +22,22 @@
 /* Modules larger than this in one response are refused. */
 #define SERVER_MAX_RESPONSE_BYTES ((size_t)16 << 20)
 
-struct authz_server {
+/* Most URLs in policy.server, a comma-separated list. */
+#define SERVER_MAX_URLS 8
+
+/* One server of the list. */
+struct authz_target {
+	char url[300];             /* as written, for logs */
 	char host[256];
 	uint16_t port;
+};
+
+/* The policy servers, and the one polled: it stays current until it fails,
+ * then the next in the list takes over. */
+struct authz_server {
+	struct authz_target targets[SERVER_MAX_URLS];
+	size_t count;
+	size_t current;
 	char expected_id[SPIFFE_ID_MAX_LEN + 1];
 	struct net_client *client;
 	uint64_t identity_generation;
@@ -38,7 +53,7 @@ void authz_server_free(struct authz_server *server)
 
 /* Reads "https://host:port" with an optional final "/"; the host may be an
  * IPv6 address in brackets. */
-static int parse_url(const char *url, struct authz_server *server, struct wd_error *err)
+static int parse_url(const char *url, struct authz_target *server, struct wd_error *err)
 {
 	const char *host, *end, *port_text;
 	size_t host_len;
@@ -98,9 +113,48 @@ static int verify_server(STACK_OF(X509) *chain, void *arg, struct wd_error *err)
 	return 0;
 }
 
+/* Splits the comma-separated list into targets; spaces around a URL are
+ * dropped. */
+static int parse_urls(const char *list, struct authz_server *server, struct wd_error *err)
+{
+	const char *p = list;
+
+	server->count = 0;
+	for (;;) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		struct authz_target *target;
+
+		while (len && *p == ' ') {
+			p++;
+			len--;
+		}
+		while (len && p[len - 1] == ' ')
+			len--;
+		if (len == 0)
+			return wd_error_set(err, WD_ECONFIG, "policy server list \"%.200s\" has an "
+				"empty URL", list);
+		if (server->count == SERVER_MAX_URLS)
+			return wd_error_set(err, WD_ECONFIG, "policy server list \"%.200s\" has more "
+				"than %d URLs", list, SERVER_MAX_URLS);
+		target = &server->targets[server->count];
+		if (len >= sizeof(target->url))
+			return wd_error_set(err, WD_ECONFIG, "policy server URL \"%.200s\" is too "
+				"long", p);
+		memcpy(target->url, p, len);
+		target->url[len] = '\0';
+		WD_TRY(parse_url(target->url, target, err));
+		server->count++;
+		if (!end)
+			return 0;
+		p = end + 1;
+	}
+}
+
 static int connect_server(struct proxy_authz *authz, struct authz_server *server,
 	struct proxy_identity *identity, struct wd_error *err)
 {
+	const struct authz_target *target = &server->targets[server->current];
 	struct net_client_config config = { 0 };
 	struct spiffe_id own, expected;
 	X509 *const *authorities;
@@ -120,8 +174,8 @@ static int connect_server(struct proxy_authz *authz, struct authz_server *server
 		return wd_error_set(err, WD_ECRYPTO, "no CA certificates for trust domain %s of %s",
 			expected.trust_domain, server->expected_id);
 
-	config.host = server->host;
-	config.port = server->port;
+	config.host = target->host;
+	config.port = target->port;
 	config.trust_anchors = authorities;
 	config.trust_anchor_count = authority_count;
 	config.cert_chain_pem = proxy_identity_chain_pem(identity, &config.cert_chain_len);
@@ -199,32 +253,14 @@ out:
 	return rc;
 }
 
-int authz_server_poll(struct proxy_authz *authz, struct rego_engine **ret_engine,
-	struct wd_error *err)
+/* Fetches and compiles the modules from the current server. */
+static int poll_current(struct proxy_authz *authz, struct authz_server *server,
+	struct proxy_identity *identity, struct rego_engine **ret_engine, struct wd_error *err)
 {
-	struct authz_server *server = authz->server;
-	struct proxy_identity *identity = NULL;
 	struct net_response *response = NULL;
 	json_t *body = NULL;
 	int rc;
 
-	*ret_engine = NULL;
-	if (!server) {
-		server = calloc(1, sizeof(*server));
-		if (!server)
-			return WD_ENOMEM;
-		rc = parse_url(authz->server_url, server, err);
-		if (rc < 0) {
-			free(server);
-			return rc;
-		}
-		authz->server = server;
-	}
-	if (!authz->identity_source)
-		return wd_error_set(err, WD_ECONFIG, "policy server mode needs the proxy's identity");
-
-	identity = proxy_identity_source_current(authz->identity_source);
-	WD_ENSURE(identity, WD_EUNAVAILABLE);
 	/* A rotated SVID gets a new connection, so the server receives it. */
 	if (server->client && (!net_client_is_open(server->client) ||
 		server->identity_generation != proxy_identity_generation(identity))) {
@@ -239,8 +275,12 @@ int authz_server_poll(struct proxy_authz *authz, struct rego_engine **ret_engine
 	WD_GUARD(net_client_request(server->client, "GET", "/v1/policies", NULL, 0, NULL, NULL, 0,
 		&response, err));
 	if (response->status != 200) {
-		rc = wd_error_set(err, WD_EUNAVAILABLE, "policy server %s returned HTTP %d for GET /v1/policies",
-			authz->server_url, response->status);
+		/* A 5xx is the server's fault (sealed, or its datastore is
+		 * unreachable), so another server may succeed. A 4xx rejects the
+		 * proxy itself, as every server sharing the datastore would. */
+		rc = wd_error_set(err, response->status >= 500 ? WD_EUNAVAILABLE : WD_EPERM,
+			"policy server %s returned HTTP %d for GET /v1/policies",
+			server->targets[server->current].url, response->status);
 		goto out;
 	}
 	WD_GUARD(net_response_json(response, &body, err));
@@ -248,6 +288,57 @@ int authz_server_poll(struct proxy_authz *authz, struct rego_engine **ret_engine
 out:
 	json_decref(body);
 	net_response_free(response);
+	return rc;
+}
+
+/* Whether a failed poll is the server's fault, so the next one may do
+ * better: no connection, TLS, a broken reply or HTTP 5xx. */
+static bool server_fault(int code)
+{
+	return code == WD_EIO || code == WD_ETIMEOUT || code == WD_ECRYPTO ||
+		code == WD_EUNAVAILABLE || code == WD_ETRUNCATED;
+}
+
+int authz_server_poll(struct proxy_authz *authz, struct rego_engine **ret_engine,
+	struct wd_error *err)
+{
+	struct authz_server *server = authz->server;
+	struct proxy_identity *identity = NULL;
+	int rc = 0;
+
+	*ret_engine = NULL;
+	if (!server) {
+		server = calloc(1, sizeof(*server));
+		if (!server)
+			return WD_ENOMEM;
+		rc = parse_urls(authz->server_url, server, err);
+		if (rc < 0) {
+			free(server);
+			return rc;
+		}
+		authz->server = server;
+	}
+	if (!authz->identity_source)
+		return wd_error_set(err, WD_ECONFIG, "policy server mode needs the proxy's identity");
+
+	identity = proxy_identity_source_current(authz->identity_source);
+	if (!identity)
+		return WD_EUNAVAILABLE;
+	/* Each poll tries every server at most once, from the current one. */
+	for (size_t attempt = 0; attempt < server->count; attempt++) {
+		size_t from = server->current;
+
+		if (attempt > 0)
+			wd_error_clear(err);
+		rc = poll_current(authz, server, identity, ret_engine, err);
+		if (rc == 0 || !server_fault(rc) || server->count < 2)
+			break;
+		net_client_free(server->client);
+		server->client = NULL;
+		server->current = (from + 1) % server->count;
+		log_warn("proxy", "switched policy server", "from", server->targets[from].url, "to",
+			server->targets[server->current].url, "reason", wd_error_text(err));
+	}
 	proxy_identity_unref(identity);
 	return rc;
 }

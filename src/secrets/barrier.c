@@ -91,6 +91,14 @@ out:
 	return rc;
 }
 
+int barrier_reload_seal_config(struct barrier *barrier, struct wd_error *err)
+{
+	/* An unsealed barrier has its keyring and needs no seal config. */
+	if (!barrier_sealed(barrier))
+		return 0;
+	return seal_config_load(barrier, err);
+}
+
 int barrier_open(struct store *store, struct barrier **ret_barrier, struct wd_error *err)
 {
 	struct barrier *barrier = NULL;

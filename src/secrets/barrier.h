@@ -78,6 +78,11 @@ WD_MUST_CHECK int barrier_unseal_key(struct barrier *barrier, const uint8_t *key
 /* Wipes the root key and keyring from memory. */
 void barrier_seal(struct barrier *barrier);
 
+/* Reads the seal configuration again while sealed, so a barrier that
+ * another server initialized on the shared datastore can be unsealed here.
+ * Does nothing while unsealed. */
+WD_MUST_CHECK int barrier_reload_seal_config(struct barrier *barrier, struct wd_error *err);
+
 /* Deletes every barrier row, leaving an uninitialized, sealed barrier
  * (dev mode start). */
 WD_MUST_CHECK int barrier_reset(struct barrier *barrier, struct wd_error *err);

@@ -122,7 +122,18 @@ static int save_table(struct secrets *secrets, struct wd_error *err)
 		if (json_array_append_new(list, mount_to_json(mount)) < 0)
 			goto out;
 	}
+	/* Other servers on the datastore reload their table on the
+	 * notification, which comes only if the table commits. */
+	rc = store_begin(secrets->store, err);
+	if (rc < 0)
+		goto out;
 	rc = barrier_put_json(secrets->barrier, MOUNTS_PATH, table, err);
+	if (rc == 0)
+		rc = store_notify(secrets->store, "secrets_mount", err);
+	if (rc == 0)
+		rc = store_commit(secrets->store, err);
+	else
+		store_rollback(secrets->store);
 out:
 	if (rc == WD_ENOMEM)
 		wd_error_set(err, rc, "out of memory saving the mount table");
@@ -411,6 +422,35 @@ int vault_mounts_load(struct secrets *secrets, struct wd_error *err)
 int vault_mount_retune(struct secrets *secrets, struct wd_error *err)
 {
 	return save_table(secrets, err);
+}
+
+int secrets_reload(struct secrets *secrets, struct wd_error *err)
+{
+	struct vault_mount **old_mounts = secrets->mounts;
+	size_t old_count = secrets->mount_count;
+	int rc;
+
+	if (!secrets_unsealed(secrets))
+		return barrier_reload_seal_config(secrets->barrier, err);
+	/* Requests on worker threads use the mounts freed below. */
+	secrets_offload_drain(secrets);
+	secrets->mounts = NULL;
+	secrets->mount_count = 0;
+	rc = vault_mounts_load(secrets, err);
+	if (rc < 0) {
+		vault_mounts_unload(secrets);
+		secrets->mounts = old_mounts;
+		secrets->mount_count = old_count;
+		return rc;
+	}
+	for (size_t i = 0; i < old_count; i++)
+		mount_free(old_mounts[i]);
+	free(old_mounts);
+	char count[24];
+
+	snprintf(count, sizeof(count), "%zu", secrets->mount_count);
+	log_info("secrets", "mount table reloaded", "mounts", count, NULL);
+	return 0;
 }
 
 void vault_mounts_unload(struct secrets *secrets)

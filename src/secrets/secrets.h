@@ -99,6 +99,13 @@ void secrets_tick(struct secrets *secrets, int64_t now);
 /* Whether the barrier is unsealed, for /v1/health and logs. */
 bool secrets_unsealed(const struct secrets *secrets);
 
+/* Reads the shared state again after another server sharing the datastore
+ * changed it (its writes notify "secrets_mount" and "seal:..."). Unsealed,
+ * it reloads the mount table, after waiting for requests on worker threads;
+ * on a failure the current table stays. Sealed, it reloads the seal
+ * configuration, so a barrier initialized elsewhere can be unsealed. */
+WD_MUST_CHECK int secrets_reload(struct secrets *secrets, struct wd_error *err);
+
 /* Maximum tokens and lease ids one secrets_revoke_tokens_matching call
  * collects. More fail with WD_ETOOBIG after revoking that many. */
 #define SECRETS_REVOKE_MAX_ITEMS 10000

@@ -164,6 +164,20 @@ static int init_root_token(struct secrets *secrets, uint8_t **shares, unsigned t
 	}, root_token, NULL, err);
 }
 
+/* Tells other servers on the datastore that this one's seal state changed
+ * ("seal:sealed", "seal:unsealed", "seal:initialized"). The state is this
+ * process's, not a stored row, so there is no transaction to join; a lost
+ * notification costs only a log line elsewhere. */
+static void announce_seal(struct secrets *secrets, const char *payload)
+{
+	struct wd_error err;
+
+	wd_error_clear(&err);
+	if (store_notify(secrets->store, payload, &err) < 0)
+		log_warn("secrets", "cannot notify other servers", "change", payload, "error",
+			wd_error_text(&err));
+}
+
 static int handle_init(struct secrets *secrets, struct vault_request *req,
 	struct vault_response *resp, struct wd_error *err)
 {
@@ -206,6 +220,7 @@ static int handle_init(struct secrets *secrets, struct vault_request *req,
 	} else {
 		snprintf(counts, sizeof(counts), "%u of %u", threshold, count);
 		log_info("secrets", "barrier initialized", "shares_needed", counts);
+		announce_seal(secrets, "seal:initialized");
 	}
 
 	OPENSSL_cleanse(root_token, sizeof(root_token));
@@ -286,6 +301,7 @@ static int handle_unseal(struct secrets *secrets, struct vault_request *req,
 		WD_TRY(secrets_after_unseal(secrets, err));
 		log_info("secrets", "barrier unsealed", "remote", req->remote_address);
 		secrets_unlock_identity(secrets);
+		announce_seal(secrets, "seal:unsealed");
 	}
 	return reply_status(secrets, resp, err);
 }
@@ -303,6 +319,7 @@ static int handle_seal(struct secrets *secrets, struct vault_request *req,
 	log_info("secrets", "barrier sealed", "actor",
 		req->token && req->token->display_name ? req->token->display_name : "unknown",
 		"remote", req->remote_address);
+	announce_seal(secrets, "seal:sealed");
 	resp->status = 204;
 	return 0;
 }

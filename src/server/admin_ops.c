@@ -134,6 +134,7 @@ static int agent_remove(struct net_request *req, struct server_ctx *ctx, bool ba
 	server_audit(ctx, caller.actor, action, agent_id, "success", NULL);
 
 	WD_GUARD(authority_revoke_spiffe_id(ctx->authority, &id, action, wd_now(), &revoked, err));
+	server_changes_announce(ctx, "revocation");
 	for (size_t i = 0; i < revoked.count; i++)
 		server_audit(ctx, caller.actor, "svid.revoke", agent_id, "success", revoked.serials[i]);
 	log_info("server", ban ? "agent banned" : "agent evicted", "agent_id", agent_id, "actor",
@@ -305,6 +306,7 @@ int handle_svid_revoke(struct net_request *req, void *arg, struct wd_error *err)
 	if (serial) {
 		WD_GUARD(authority_revoke_serial(ctx->authority, serial, reason, wd_now(), &revocation,
 			err));
+		server_changes_announce(ctx, "revocation");
 		if (!revocation.already_revoked)
 			server_audit(ctx, caller.actor, "svid.revoke", revocation.serial_hex, "success",
 				reason);
@@ -316,6 +318,7 @@ int handle_svid_revoke(struct net_request *req, void *arg, struct wd_error *err)
 		WD_GUARD(spiffe_id_parse(spiffe_id, strlen(spiffe_id), &id, err));
 		WD_GUARD(authority_revoke_spiffe_id(ctx->authority, &id, reason, wd_now(), &revoked,
 			err));
+		server_changes_announce(ctx, "revocation");
 		for (size_t i = 0; i < revoked.count; i++) {
 			server_audit(ctx, caller.actor, "svid.revoke", spiffe_id, "success",
 				revoked.serials[i]);

@@ -178,6 +178,7 @@ int handle_entry_delete(struct net_request *req, void *arg, struct wd_error *err
 
 	WD_GUARD(authority_revoke_entry(ctx->authority, entry->id, "entry deleted", wd_now(), &revoked,
 		err));
+	server_changes_announce(ctx, "revocation");
 	serials = json_array();
 	WD_ENSURE(serials, WD_ENOMEM);
 	for (size_t i = 0; i < revoked.count; i++) {

@@ -225,7 +225,10 @@ static int read_since(struct net_request *req, bool *ret_present, int64_t *ret_s
  * the entries changed after REV come, as "changed"; without it every entry
  * comes as "entries", as before delta sync. Both carry "revision" (the next
  * since) and "entry_ids", all authorized ids, by which the agent drops
- * deleted entries and entries that left its reach. */
+ * deleted entries and entries that left its reach. An agent that also
+ * sends unchanged=ok gets {"unchanged": true} when REV is still the entry
+ * revision: no entry changed anywhere, so neither did its reach, and the
+ * lists are not read, whatever the number of entries the agent has. */
 int handle_node_entries(struct net_request *req, void *arg, struct wd_error *err)
 {
 	struct server_ctx *ctx = arg;
@@ -240,6 +243,20 @@ int handle_node_entries(struct net_request *req, void *arg, struct wd_error *err
 
 	WD_GUARD(caller_require_agent(ctx, req, &caller, err));
 	WD_GUARD(read_since(req, &delta, &since, err));
+	if (delta && since > 0 && net_request_query(req, "unchanged") &&
+	    strcmp(net_request_query(req, "unchanged"), "ok") == 0) {
+		int64_t revision = 0;
+
+		WD_GUARD(registry_entry_revision(ctx->registry, &revision, err));
+		if (revision == since) {
+			reply = json_pack("{s:b, s:I, s:I}", "unchanged", 1, "revision",
+				(json_int_t)revision, "bundle_sequence",
+				(json_int_t)authority_bundle_sequence(ctx->authority));
+			WD_ENSURE(reply, WD_ENOMEM);
+			rc = net_reply_json(req, 200, reply);
+			goto out;
+		}
+	}
 	WD_GUARD(registry_authorized_changes(ctx->registry, caller.spiffe_id, since, &changes,
 		err));
 

@@ -1,6 +1,7 @@
 /* Policies and data behind OPA's REST API: the datastore holds them, the
  * builder compiles them, and a change becomes visible only after it both
  * compiles and commits. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,6 +90,31 @@ static int recompile(struct policy_state *state, struct rego_errors *errs, struc
 	return 0;
 }
 
+/* Runs one write and its notification in one transaction, so that other
+ * servers sharing the datastore hear of the change only once it is stored,
+ * and recompile their copy. */
+static int write_and_notify(struct policy_state *state, const char *sql,
+	const struct store_value *params, size_t param_count, const char *payload,
+	struct wd_error *err)
+{
+	int rc;
+
+	WD_TRY(store_begin(state->store, err));
+	rc = store_exec(state->store, sql, params, param_count, NULL, err);
+	if (rc == 0)
+		rc = store_notify(state->store, payload, err);
+	if (rc == 0)
+		return store_commit(state->store, err);
+	store_rollback(state->store);
+	return rc;
+}
+
+/* "policy:ID", the id cut to fit a notification. */
+static void module_payload(const char *id, char out[static STORE_NOTIFY_PAYLOAD_MAX + 1])
+{
+	snprintf(out, STORE_NOTIFY_PAYLOAD_MAX + 1, "policy:%.128s", id);
+}
+
 static int module_load_row(void *context, const struct store_row *row)
 {
 	struct policy_state *state = context;
@@ -119,7 +145,9 @@ static int data_load_row(void *context, const struct store_row *row)
 	return *ret_data && rv_is(*ret_data, RV_OBJECT) ? 0 : WD_ECORRUPT;
 }
 
-int policy_state_open(struct store *store, const struct rego_limits *limits,
+/* Reads every stored module and the data document into a new state and
+ * compiles them. */
+static int load_state(struct store *store, const struct rego_limits *limits,
 	struct policy_state **ret_state, struct wd_error *err)
 {
 	struct policy_state *state = NULL;
@@ -134,8 +162,6 @@ int policy_state_open(struct store *store, const struct rego_limits *limits,
 	if (limits)
 		state->limits = *limits;
 
-	WD_GUARD(store_migrate(store, POLICY_MIGRATION_COMPONENT, policy_migrations,
-		WD_ARRAY_LEN(policy_migrations), err));
 	WD_GUARD(store_query(store, "SELECT id, raw FROM policy_modules ORDER BY id", NULL, 0,
 		module_load_row, state, err));
 	rc = store_query(store, "SELECT document FROM policy_data WHERE id = 1", NULL, 0,
@@ -179,6 +205,30 @@ out:
 	return rc;
 }
 
+int policy_state_open(struct store *store, const struct rego_limits *limits,
+	struct policy_state **ret_state, struct wd_error *err)
+{
+	*ret_state = NULL;
+	WD_TRY(store_migrate(store, POLICY_MIGRATION_COMPONENT, policy_migrations,
+		WD_ARRAY_LEN(policy_migrations), err));
+	return load_state(store, limits, ret_state, err);
+}
+
+int policy_state_reload(struct policy_state *state, struct wd_error *err)
+{
+	struct policy_state *fresh = NULL;
+	struct policy_state swap;
+
+	WD_TRY(load_state(state->store, &state->limits, &fresh, err));
+	/* Requests hold their own engine references, so the old engine lives
+	 * on until the last of them finishes. */
+	swap = *state;
+	*state = *fresh;
+	*fresh = swap;
+	policy_state_free(fresh);
+	return 0;
+}
+
 void policy_state_free(struct policy_state *state)
 {
 	if (!state)
@@ -215,6 +265,7 @@ int policy_state_put_module(struct policy_state *state, const char *id, const ch
 {
 	long index = policy_state_module_find(state, id);
 	const char *old_raw = index >= 0 ? state->modules[index].raw : NULL;
+	char payload[STORE_NOTIFY_PAYLOAD_MAX + 1];
 	char *id_copy = NULL;
 	char *raw_copy = NULL;
 	int rc;
@@ -240,11 +291,12 @@ int policy_state_put_module(struct policy_state *state, const char *id, const ch
 		goto out;
 	}
 
-	rc = store_exec(state->store,
+	module_payload(id, payload);
+	rc = write_and_notify(state,
 		"INSERT INTO policy_modules (id, raw, updated_at) VALUES ($1, $2, $3)"
 		" ON CONFLICT (id) DO UPDATE SET raw = excluded.raw, updated_at = excluded.updated_at",
 		(struct store_value[]){ STORE_TEXT_VALUE(id), STORE_TEXT_VALUE(raw_copy),
-			STORE_INT_VALUE(wd_now()) }, 3, NULL, err);
+			STORE_INT_VALUE(wd_now()) }, 3, payload, err);
 	if (rc < 0) {
 		struct rego_errors ignored = { 0 };
 
@@ -278,6 +330,7 @@ int policy_state_delete_module(struct policy_state *state, const char *id,
 	struct rego_errors *errs, struct wd_error *err)
 {
 	long index = policy_state_module_find(state, id);
+	char payload[STORE_NOTIFY_PAYLOAD_MAX + 1];
 	int rc;
 
 	if (index < 0)
@@ -289,8 +342,9 @@ int policy_state_delete_module(struct policy_state *state, const char *id,
 		module_restore(state, id, state->modules[index].raw);
 		return rc;
 	}
-	rc = store_exec(state->store, "DELETE FROM policy_modules WHERE id = $1",
-		(struct store_value[]){ STORE_TEXT_VALUE(id) }, 1, NULL, err);
+	module_payload(id, payload);
+	rc = write_and_notify(state, "DELETE FROM policy_modules WHERE id = $1",
+		(struct store_value[]){ STORE_TEXT_VALUE(id) }, 1, payload, err);
 	if (rc < 0) {
 		struct rego_errors ignored = { 0 };
 
@@ -387,10 +441,10 @@ static int data_replace(struct policy_state *state, struct rv *doc, struct rego_
 	rc = recompile(state, errs, err);
 	if (rc < 0)
 		goto restore;
-	rc = store_exec(state->store,
+	rc = write_and_notify(state,
 		"INSERT INTO policy_data (id, document) VALUES (1, $1)"
 		" ON CONFLICT (id) DO UPDATE SET document = excluded.document",
-		(struct store_value[]){ STORE_TEXT_VALUE(wd_buf_str(&json)) }, 1, NULL, err);
+		(struct store_value[]){ STORE_TEXT_VALUE(wd_buf_str(&json)) }, 1, "policy_data", err);
 	if (rc < 0)
 		goto restore;
 

@@ -19,6 +19,12 @@ WD_MUST_CHECK int policy_state_open(struct store *store, const struct rego_limit
 
 void policy_state_free(struct policy_state *state);         /* accepts NULL */
 
+/* Reads the stored modules and data document again and compiles them, for
+ * a change that another server made (a notification). On any failure the
+ * current set stays and the error is returned. Every write of this module
+ * notifies "policy:ID" or "policy_data" in its transaction. */
+WD_MUST_CHECK int policy_state_reload(struct policy_state *state, struct wd_error *err);
+
 /* The current engine, with a new reference the caller drops. */
 struct rego_engine *policy_state_engine(struct policy_state *state);
 

@@ -227,6 +227,7 @@ static int revoke_svids(struct server_ctx *ctx, struct sensor_revocation *revoca
 
 		WD_TRY(authority_revoke_entry(ctx->authority, entry->id,
 			reason ? reason : "revoked by the runtime sensor", wd_now(), &serials, err));
+		server_changes_announce(ctx, "revocation");
 		for (size_t j = 0; rc == 0 && j < serials.count; j++) {
 			snprintf(what, sizeof(what), "serial=%s entry=%s", serials.serials[j], entry->id);
 			audit_detail(revocation, what, detail, sizeof(detail));

@@ -433,6 +433,7 @@ static void log_started(struct server_ctx *ctx)
 
 static void close_all(struct server_ctx *ctx)
 {
+	server_changes_stop(ctx);
 	if (ctx->tick_event)
 		event_free(ctx->tick_event);
 	if (ctx->sigterm_event)
@@ -492,6 +493,7 @@ int server_run(const struct server_config *config, struct wd_error *err)
 	WD_GUARD(open_listeners(&ctx, err));
 	net_server_set_error_cb(ctx.net, on_net_error, &ctx);
 	WD_GUARD(start_events(&ctx));
+	WD_GUARD(server_changes_start(&ctx, err));
 
 	log_started(&ctx);
 	server_audit(&ctx, NULL, "server.start", config->trust_domain, "success", NULL);

@@ -86,7 +86,25 @@ struct server_ctx {
 	 * never removes a socket another server has since bound. */
 	dev_t admin_socket_dev;
 	ino_t admin_socket_ino;
+
+	/* Change notification from other servers on a PostgreSQL datastore
+	 * (changes.c); all NULL on SQLite. */
+	struct store *listen_store;
+	struct event *listen_event;
+	struct event *listen_retry;
+	int64_t listen_backoff;          /* seconds of the last reconnect wait */
+	uint64_t changes_applied;        /* notifications from others, and refreshes */
 };
+
+/* changes.c: listens when the datastore is PostgreSQL, else does nothing. */
+WD_MUST_CHECK int server_changes_start(struct server_ctx *ctx, struct wd_error *err);
+void server_changes_stop(struct server_ctx *ctx);
+/* Refreshes the caches a change of payload's kind touches; NULL refreshes
+ * all of them (after the listener reconnected). */
+void server_changes_apply(struct server_ctx *ctx, const char *payload);
+/* Notifies other servers of a change already committed (the authority's,
+ * whose transactions are not the server's); logs a failure. */
+void server_changes_announce(struct server_ctx *ctx, const char *payload);
 
 enum caller_kind {
 	CALLER_ADMIN_SOCKET,   /* a local process on the admin socket */

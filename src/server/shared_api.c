@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/store.h"
 #include "server/server_internal.h"
 
 int handle_bundle(struct net_request *req, void *arg, struct wd_error *err)
@@ -64,9 +65,10 @@ int handle_health(struct net_request *req, void *arg, struct wd_error *err)
 	int rc;
 
 	WD_TRY(caller_identify(ctx, req, &caller, err));
-	reply = json_pack("{s:s, s:s, s:I}", "status", "ok", "trust_domain",
+	reply = json_pack("{s:s, s:s, s:I, s:I}", "status", "ok", "trust_domain",
 		ctx->config->trust_domain, "bundle_sequence",
-		(json_int_t)authority_bundle_sequence(ctx->authority));
+		(json_int_t)authority_bundle_sequence(ctx->authority), "datastore_statements",
+		(json_int_t)store_statement_count());
 	if (!reply)
 		return WD_ENOMEM;
 	if (server_singleton_json(ctx, reply) < 0) {

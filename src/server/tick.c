@@ -98,6 +98,8 @@ void server_tick(evutil_socket_t fd, short events, void *arg)
 			return;
 		}
 		record_rotation(ctx, &changes);
+		if (changes.bundle_changed || changes.crls_reissued)
+			server_changes_announce(ctx, "ca");
 	}
 
 	/* A new CA in the bundle must become a client trust anchor at once, and

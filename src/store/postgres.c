@@ -862,6 +862,62 @@ static int postgres_open(const char *location, const struct store_options *optio
 	return 0;
 }
 
+/* ---- Change notification ---- */
+
+static int postgres_notify(void *handle, const char *payload, struct wd_error *err)
+{
+	struct store_value params[] = {
+		STORE_TEXT_VALUE(STORE_NOTIFY_CHANNEL),
+		STORE_TEXT_VALUE(payload),
+	};
+	PGresult *result = NULL;
+	int rc;
+
+	/* pg_notify inside the caller's transaction is held until COMMIT and
+	 * dropped by ROLLBACK, which is what tells other servers only of
+	 * changes that happened. */
+	rc = run_statement(handle, "SELECT pg_notify($1, $2)", params, 2, &result, err);
+	PQclear(result);
+	return rc;
+}
+
+static int postgres_listen(void *handle, struct wd_error *err)
+{
+	struct postgres_store *self = handle;
+
+	WD_TRY(ensure_connection(self, err));
+	return exec_internal(self, "LISTEN " STORE_NOTIFY_CHANNEL, err);
+}
+
+static int postgres_listen_fd(void *handle)
+{
+	struct postgres_store *self = handle;
+
+	if (!self->conn || self->broken)
+		return -1;
+	return PQsocket(self->conn);
+}
+
+static int postgres_listen_drain(void *handle, void (*fn)(const char *payload, void *arg),
+	void *arg, struct wd_error *err)
+{
+	struct postgres_store *self = handle;
+	PGnotify *notification;
+
+	if (self->broken || !self->conn || PQconsumeInput(self->conn) != 1 ||
+	    PQstatus(self->conn) != CONNECTION_OK) {
+		self->broken = true;
+		return wd_error_set(err, WD_EUNAVAILABLE, "the PostgreSQL listener connection "
+			"was lost");
+	}
+	while ((notification = PQnotifies(self->conn)) != NULL) {
+		if (strcmp(notification->relname, STORE_NOTIFY_CHANNEL) == 0)
+			fn(notification->extra, arg);
+		PQfreemem(notification);
+	}
+	return 0;
+}
+
 const struct store_backend_ops store_postgres_ops = {
 	.name = "postgres",
 	.open = postgres_open,
@@ -874,6 +930,10 @@ const struct store_backend_ops store_postgres_ops = {
 	.rollback = postgres_rollback,
 	.table_exists = postgres_table_exists,
 	.migration_sql = postgres_migration_sql,
+	.notify = postgres_notify,
+	.listen = postgres_listen,
+	.listen_fd = postgres_listen_fd,
+	.listen_drain = postgres_listen_drain,
 	.row_columns = postgres_row_columns,
 	.row_is_null = postgres_row_is_null,
 	.row_int = postgres_row_int,

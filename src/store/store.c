@@ -2,11 +2,28 @@
  * every backend, nested transactions by counting, and row access. */
 #include <ctype.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "common/alloc.h"
+#include "common/random.h"
 #include "store/store_backend.h"
+
+/* Statements sent to any backend; see store_statement_count. */
+static atomic_uint_fast64_t statement_count;
+
+uint64_t store_statement_count(void)
+{
+	return atomic_load_explicit(&statement_count, memory_order_relaxed);
+}
+
+static void count_statement(void)
+{
+	atomic_fetch_add_explicit(&statement_count, 1, memory_order_relaxed);
+}
 
 struct url_scheme {
 	const char *prefix;
@@ -134,6 +151,7 @@ int store_begin(struct store *store, struct wd_error *err)
 		return wd_error_set(err, WD_ETOOBIG, "transactions nested too deep");
 
 	if (store->depth == 0) {
+		count_statement();
 		rc = store->ops->begin(store->handle, err);
 		if (rc < 0)
 			return rc;
@@ -159,6 +177,7 @@ static int commit_outermost(struct store *store, struct wd_error *err)
 			"transaction was rolled back");
 	}
 
+	count_statement();
 	rc = store->ops->commit(store->handle, err);
 	if (rc < 0)
 		store->ops->rollback(store->handle);
@@ -190,6 +209,7 @@ void store_rollback(struct store *store)
 		return;
 	}
 	store->rollback_only = false;
+	count_statement();
 	store->ops->rollback(store->handle);
 }
 
@@ -251,6 +271,7 @@ int store_exec(struct store *store, const char *sql, const struct store_value *p
 	rc = check_statement(store, "store_exec", sql, params, param_count, err);
 	if (rc < 0)
 		return rc;
+	count_statement();
 	return store->ops->exec(store->handle, sql, params, param_count, ret_changes, err);
 }
 
@@ -269,6 +290,7 @@ int store_query(struct store *store, const char *sql, const struct store_value *
 	/* Cleared first, so a detail that the callback records in the same err
 	 * through its context is distinct from one left over from earlier. */
 	wd_error_clear(err);
+	count_statement();
 	rc = store->ops->query(store->handle, sql, params, param_count, on_row, context,
 		err);
 	if (rc < 0 && err && err->code == WD_OK) {
@@ -352,4 +374,94 @@ const void *store_row_blob(const struct store_row *row, size_t column, size_t *r
 	if (column >= store_row_columns(row))
 		return NULL;
 	return row->ops->row_blob(row->cursor, column, ret_len);
+}
+
+/* Hex digits of the process id at the start of every payload sent. */
+#define ORIGIN_HEX 16
+
+static pthread_once_t origin_once = PTHREAD_ONCE_INIT;
+static char origin[ORIGIN_HEX + 1];
+
+static void make_origin(void)
+{
+	static const char hex[] = "0123456789abcdef";
+	uint8_t bytes[ORIGIN_HEX / 2] = { 0 };
+
+	/* Without randomness the id is zero: listeners then count every
+	 * notification as another process's, which costs only a refresh. */
+	if (wd_random_bytes(bytes, sizeof(bytes)) < 0)
+		memset(bytes, 0, sizeof(bytes));
+	for (size_t i = 0; i < sizeof(bytes); i++) {
+		origin[2 * i] = hex[bytes[i] >> 4];
+		origin[2 * i + 1] = hex[bytes[i] & 15];
+	}
+	origin[ORIGIN_HEX] = '\0';
+}
+
+int store_notify(struct store *store, const char *payload, struct wd_error *err)
+{
+	char wire[ORIGIN_HEX + 1 + STORE_NOTIFY_PAYLOAD_MAX + 1];
+
+	if (!store || !payload)
+		return wd_error_set(err, WD_EINVAL, "store_notify needs a store and a payload");
+	if (strlen(payload) > STORE_NOTIFY_PAYLOAD_MAX)
+		return wd_error_set(err, WD_EINVAL, "notification payload of %zu bytes is above "
+			"%d", strlen(payload), STORE_NOTIFY_PAYLOAD_MAX);
+	if (!store->ops->notify)
+		return 0;
+	pthread_once(&origin_once, make_origin);
+	snprintf(wire, sizeof(wire), "%s %s", origin, payload);
+	count_statement();
+	return store->ops->notify(store->handle, wire, err);
+}
+
+int store_listen(struct store *store, struct wd_error *err)
+{
+	if (!store)
+		return wd_error_set(err, WD_EINVAL, "store_listen needs a store");
+	if (!store->ops->listen)
+		return wd_error_set(err, WD_EUNSUPPORTED, "the %s datastore has no change "
+			"notification", store->ops->name);
+	if (store->depth > 0)
+		return wd_error_set(err, WD_ECONFLICT, "store_listen inside a transaction");
+	return store->ops->listen(store->handle, err);
+}
+
+int store_listen_fd(struct store *store)
+{
+	if (!store || !store->ops->listen_fd)
+		return -1;
+	return store->ops->listen_fd(store->handle);
+}
+
+struct drain_context {
+	store_notify_fn fn;
+	void *arg;
+};
+
+/* Splits the wire form "ORIGIN PAYLOAD" and hands PAYLOAD on. */
+static void deliver(const char *wire, void *arg)
+{
+	struct drain_context *context = arg;
+
+	if (strlen(wire) <= ORIGIN_HEX || wire[ORIGIN_HEX] != ' ')
+		return;
+	for (size_t i = 0; i < ORIGIN_HEX; i++)
+		if (!isxdigit((unsigned char)wire[i]))
+			return;
+	pthread_once(&origin_once, make_origin);
+	context->fn(wire + ORIGIN_HEX + 1, strncmp(wire, origin, ORIGIN_HEX) == 0, context->arg);
+}
+
+int store_listen_drain(struct store *store, store_notify_fn fn, void *arg, struct wd_error *err)
+{
+	struct drain_context context = { fn, arg };
+
+	if (!store || !fn)
+		return wd_error_set(err, WD_EINVAL, "store_listen_drain needs a store and a "
+			"function");
+	if (!store->ops->listen_drain)
+		return wd_error_set(err, WD_EUNSUPPORTED, "the %s datastore has no change "
+			"notification", store->ops->name);
+	return store->ops->listen_drain(store->handle, deliver, &context, err);
 }

@@ -132,6 +132,48 @@ WD_MUST_CHECK int store_query(struct store *store, const char *sql,
 	const struct store_value *params, size_t param_count, store_row_fn on_row,
 	void *context, struct wd_error *err);
 
+/* Change notification between servers that share a datastore. Writers
+ * call store_notify with a short payload, "KIND" or "KIND:ID", inside the
+ * transaction of the change, so it is delivered only if the change
+ * commits; a listener on its own store handle receives it, marked as its
+ * own process's or another's (the wire payload starts with a random id of
+ * the sending process). On SQLite both are no-ops (store_listen returns
+ * WD_EUNSUPPORTED): one server owns the file and keeps its caches itself. */
+#define STORE_NOTIFY_CHANNEL "warden_changes"
+/* Maximum payload length, terminator excluded. PostgreSQL allows 7999
+ * bytes by default. */
+#define STORE_NOTIFY_PAYLOAD_MAX 200
+
+/* Receives one notification; own is true when this process sent it.
+ * payload is NULL after a reconnect, when notifications may have been
+ * missed: the receiver refreshes everything. */
+typedef void (*store_notify_fn)(const char *payload, bool own, void *arg);
+
+/* Sends payload on STORE_NOTIFY_CHANNEL; counts as a statement. WD_EINVAL
+ * for a payload longer than STORE_NOTIFY_PAYLOAD_MAX. */
+WD_MUST_CHECK int store_notify(struct store *store, const char *payload, struct wd_error *err);
+
+/* Makes store a listener: reconnects it when the connection was lost and
+ * subscribes to STORE_NOTIFY_CHANNEL. Use the handle for nothing else.
+ * WD_EUNSUPPORTED on SQLite, WD_EUNAVAILABLE while the database is away. */
+WD_MUST_CHECK int store_listen(struct store *store, struct wd_error *err);
+
+/* Returns the socket to poll for readability, or -1 without a connection. */
+int store_listen_fd(struct store *store);
+
+/* Reads what arrived on a listener without blocking and calls fn once per
+ * notification, in order; notifications from outside warden (no process
+ * id) are dropped. WD_EUNAVAILABLE when the connection is lost: call
+ * store_listen again (with backoff), then refresh everything. */
+WD_MUST_CHECK int store_listen_drain(struct store *store, store_notify_fn fn, void *arg,
+	struct wd_error *err);
+
+/* Returns how many statements this process has sent to its datastores
+ * since start, over all handles: every store_exec and store_query, and the
+ * backend's begin, commit and rollback, which count one each. Load tests
+ * and /v1/health read it to tell what a request costs the database. */
+uint64_t store_statement_count(void);
+
 /* Row accessors; column indexes start at 0. Text and blob of a NULL column
  * are NULL, while an empty blob is non-NULL with length 0. A column out of
  * range reads as NULL. */

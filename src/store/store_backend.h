@@ -64,6 +64,18 @@ struct store_backend_ops {
 	/* Returns the SQL of migration in this backend's dialect, or NULL. */
 	const char *(*migration_sql)(const struct store_migration *migration);
 
+	/* Change notification (NULL where the backend has none, as SQLite,
+	 * whose file one server owns). notify sends payload on the channel,
+	 * delivered at commit inside a transaction; listen (re)connects if
+	 * needed and subscribes; listen_fd returns the socket to poll;
+	 * listen_drain reads what arrived and calls fn with each raw payload,
+	 * failing with WD_EUNAVAILABLE once the connection is lost. */
+	int (*notify)(void *handle, const char *payload, struct wd_error *err);
+	int (*listen)(void *handle, struct wd_error *err);
+	int (*listen_fd)(void *handle);
+	int (*listen_drain)(void *handle, void (*fn)(const char *payload, void *arg), void *arg,
+		struct wd_error *err);
+
 	/* Row accessors behind store_row_*; column is already range-checked. */
 	size_t (*row_columns)(void *cursor);
 	bool (*row_is_null)(void *cursor, size_t column);

@@ -22,6 +22,14 @@ rc=0
 [ "$rc" -eq 1 ] || { echo "agent run without server address exited $rc" >&2; exit 1; }
 grep -q "server_address" "$WORK/err.txt" || { cat "$WORK/err.txt" >&2; exit 1; }
 
+# Repeated --server-address flags form one list, checked address by address.
+rc=0
+"$WARDEN" agent run --server-address 127.0.0.1:1 --server-address 127.0.0.1:0 \
+	--trust-domain example.org --data-dir "$WORK/data" \
+	--socket-path "$WORK/agent.sock" 2>"$WORK/err.txt" || rc=$?
+[ "$rc" -eq 1 ] || { echo "agent run with a bad second address exited $rc" >&2; exit 1; }
+grep -q "invalid server_address '127.0.0.1:0'" "$WORK/err.txt" || { cat "$WORK/err.txt" >&2; exit 1; }
+
 # An unknown flag is a usage error.
 rc=0
 "$WARDEN" agent run --no-such-flag 2>/dev/null || rc=$?

@@ -1,11 +1,14 @@
 #!/usr/bin/python3
 """An HTTP inbound proxy that takes its Rego policy from a real warden
 server's policy API: a policy changed through OPA's REST API reaches the
-proxy without a restart, and a module that does not compile never does."""
+proxy without a restart, and a module that does not compile never does.
+The proxy's server list starts with a dead port, so it also shows that the
+proxy moves to the next server and stays there."""
 import http.client
 import http.server
 import os
 import re
+import socket
 import socketserver
 import ssl
 import subprocess
@@ -71,13 +74,17 @@ class ProxyPolicyServerTest(unittest.TestCase):
         cls.a_cert = cls.server.write("a.pem", a["svid"])
         cls.a_key = cls.server.write("a.key", a["private_key"])
 
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            cls.dead_url = f"https://127.0.0.1:{s.getsockname()[1]}"
+        cls.live_url = f"https://127.0.0.1:{cls.server.policy_port}"
         cls.log_path = os.path.join(cls.server.dir, "proxy.log")
         cls.log = open(cls.log_path, "w")
         cls.proxy = subprocess.Popen(
             [wardenlib.WARDEN, "proxy", "--workers", "1",
              "--inbound", "127.0.0.1:0", "--forward", f"127.0.0.1:{cls.app.server_address[1]}",
              "--http", "--allow", "spiffe://example.org/*",
-             "--policy-server", f"https://127.0.0.1:{cls.server.policy_port}",
+             "--policy-server", f"{cls.dead_url}, {cls.live_url}",
              "--cert", cls.b_cert, "--key", cls.b_key, "--bundle", cls.server.bundle_path],
             stdout=cls.log, stderr=subprocess.STDOUT)
         cls.port = cls.wait_port()
@@ -150,6 +157,19 @@ class ProxyPolicyServerTest(unittest.TestCase):
         time.sleep(2.5)
         self.assertEqual(self.request("POST")[0], 200)
         self.assertEqual(self.request("GET")[0], 403)
+
+
+    def test_dead_server_skipped_once(self):
+        """The dead first URL costs one switch; later polls stay on the
+        live server."""
+        self.wait_for("GET", 200)
+        time.sleep(2.5)
+        with open(self.log_path) as f:
+            log = f.read()
+        switches = re.findall(r"switched policy server.*", log)
+        self.assertEqual(len(switches), 1, log)
+        self.assertIn(f"from={self.dead_url} to={self.live_url}", switches[0])
+        self.assertNotIn("policy fetch failed", log)
 
 
 if __name__ == "__main__":

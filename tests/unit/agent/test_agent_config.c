@@ -140,6 +140,39 @@ static void config_flags_override(void **state)
 	config_report_free(&report);
 }
 
+static void config_server_list(void **state)
+{
+	struct agent_config config;
+	struct config_report report = { 0 };
+	struct wd_error err = { 0 };
+
+	(void)state;
+	assert_int_equal(agent_config_load(NULL, &config, &report), 0);
+	assert_int_equal(agent_config_set(&config, "server_address",
+		"10.0.0.1:8081, [::1]:8082 ,server-c.example:8083", &err), 0);
+	assert_int_equal(agent_config_set(&config, "trust_domain", "example.org", &err), 0);
+	assert_int_equal(agent_config_validate(&config, &err), 0);
+	assert_int_equal(config.server_count, 3);
+	assert_string_equal(config.servers[0].text, "10.0.0.1:8081");
+	assert_string_equal(config.servers[0].host, "10.0.0.1");
+	assert_int_equal(config.servers[0].port, 8081);
+	assert_string_equal(config.servers[1].text, "[::1]:8082");
+	assert_string_equal(config.servers[1].host, "::1");
+	assert_int_equal(config.servers[1].port, 8082);
+	assert_string_equal(config.servers[2].host, "server-c.example");
+	assert_int_equal(config.servers[2].port, 8083);
+	assert_string_equal(config.server_host, "10.0.0.1");
+	assert_int_equal(config.server_port, 8081);
+
+	/* Validating again replaces the list rather than adding to it. */
+	assert_int_equal(agent_config_set(&config, "server_address", "127.0.0.1:1", &err), 0);
+	assert_int_equal(agent_config_validate(&config, &err), 0);
+	assert_int_equal(config.server_count, 1);
+	assert_string_equal(config.servers[0].text, "127.0.0.1:1");
+	agent_config_free(&config);
+	config_report_free(&report);
+}
+
 struct validate_case {
 	const char *key;
 	const char *value;
@@ -154,6 +187,10 @@ static void config_validate_errors(void **state)
 		{ "server_address", "host:70000", "server_address" },
 		{ "server_address", "::1:8081", "server_address" },
 		{ "server_address", "[::1]8081", "server_address" },
+		{ "server_address", "a:1,,b:2", "an address of the list is empty" },
+		{ "server_address", "a:1,", "an address of the list is empty" },
+		{ "server_address", "a:1,b:0", "'b:0'" },
+		{ "server_address", "a:1,b:2,c:3,d:4,e:5,f:6,g:7,h:8,i:9", "more than 8" },
 		{ "trust_domain", "Example..org", "trust_domain" },
 		{ "trust_bundle_fingerprint", "abcd", "trust_bundle_fingerprint" },
 		{ "trust_bundle_path", "relative.pem", "trust_bundle_path" },
@@ -226,6 +263,7 @@ int main(void)
 		cmocka_unit_test(config_join_token_never_quoted),
 		cmocka_unit_test(config_flags_override),
 		cmocka_unit_test(config_validate_errors),
+		cmocka_unit_test(config_server_list),
 		cmocka_unit_test(config_missing_required),
 		cmocka_unit_test(config_missing_file),
 	};
