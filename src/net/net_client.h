@@ -58,6 +58,14 @@ struct net_response {
  * SIGPIPE, because OpenSSL writes to the socket with write(2). WD_EIO when the connection
  * fails, WD_ECRYPTO when the handshake or the server chain check fails,
  * WD_ETIMEOUT after timeout_ms. */
+/* Reads "https://host:port" with an optional final "/" (the host may be an
+ * IPv6 address in brackets, the port defaults to 443) into host and
+ * *ret_port. what names the URL in errors ("server URL"). WD_ECONFIG for
+ * another scheme, a path, or a host or port that is empty, too long or out
+ * of range; nothing is written then. */
+WD_MUST_CHECK int net_https_origin_parse(const char *url, const char *what, char *host,
+	size_t host_size, uint16_t *ret_port, struct wd_error *err);
+
 WD_MUST_CHECK int net_client_connect(const struct net_client_config *config,
 	struct net_client **ret_client, struct wd_error *err);
 

@@ -51,50 +51,6 @@ void authz_server_free(struct authz_server *server)
 	free(server);
 }
 
-/* Reads "https://host:port" with an optional final "/"; the host may be an
- * IPv6 address in brackets. */
-static int parse_url(const char *url, struct authz_target *server, struct wd_error *err)
-{
-	const char *host, *end, *port_text;
-	size_t host_len;
-	unsigned long port = 443;
-	char *port_end;
-
-	if (strncmp(url, "https://", 8) != 0)
-		return wd_error_set(err, WD_ECONFIG, "policy server URL \"%.200s\" does not start with https://",
-			url);
-	host = url + 8;
-	if (host[0] == '[') {
-		end = strchr(host, ']');
-		if (!end)
-			return wd_error_set(err, WD_ECONFIG, "policy server URL \"%.200s\" has no closing ]",
-				url);
-		host++;
-		host_len = (size_t)(end - host);
-		port_text = end + 1;
-	} else {
-		host_len = strcspn(host, ":/");
-		port_text = host + host_len;
-	}
-	if (host_len == 0 || host_len >= sizeof(server->host))
-		return wd_error_set(err, WD_ECONFIG, "policy server URL \"%.200s\" has an invalid host", url);
-	memcpy(server->host, host, host_len);
-	server->host[host_len] = '\0';
-
-	if (port_text[0] == ':') {
-		port = strtoul(port_text + 1, &port_end, 10);
-		if (port_end == port_text + 1 || port == 0 || port > 65535)
-			return wd_error_set(err, WD_ECONFIG, "policy server URL \"%.200s\" has an invalid port",
-				url);
-		port_text = port_end;
-	}
-	if (strcmp(port_text, "") != 0 && strcmp(port_text, "/") != 0)
-		return wd_error_set(err, WD_ECONFIG,
-			"policy server URL \"%.200s\" has a path; give only https://host:port", url);
-	server->port = (uint16_t)port;
-	return 0;
-}
-
 /* Accepts the server only when its leaf carries the expected SPIFFE ID;
  * net_client has validated the chain against the trust domain's CAs. */
 static int verify_server(STACK_OF(X509) *chain, void *arg, struct wd_error *err)
@@ -143,7 +99,8 @@ static int parse_urls(const char *list, struct authz_server *server, struct wd_e
 				"long", p);
 		memcpy(target->url, p, len);
 		target->url[len] = '\0';
-		WD_TRY(parse_url(target->url, target, err));
+		WD_TRY(net_https_origin_parse(target->url, "policy server URL", target->host,
+			sizeof(target->host), &target->port, err));
 		server->count++;
 		if (!end)
 			return 0;

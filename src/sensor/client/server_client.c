@@ -29,50 +29,6 @@ struct sensor_server {
 	struct proxy_identity_source *source;
 };
 
-/* Reads "https://host:port" with an optional final "/"; the host may be an
- * IPv6 address in brackets. */
-static int parse_url(const char *url, struct sensor_server *client, struct wd_error *err)
-{
-	const char *host, *end, *port_text;
-	size_t host_len;
-	unsigned long port = 443;
-	char *port_end;
-
-	if (!url || strncmp(url, "https://", 8) != 0)
-		return wd_error_set(err, WD_ECONFIG, "server URL \"%.200s\" does not start with "
-			"https://", url ? url : "");
-	host = url + 8;
-	if (host[0] == '[') {
-		end = strchr(host, ']');
-		if (!end)
-			return wd_error_set(err, WD_ECONFIG, "server URL \"%.200s\" has no closing ]",
-				url);
-		host++;
-		host_len = (size_t)(end - host);
-		port_text = end + 1;
-	} else {
-		host_len = strcspn(host, ":/");
-		port_text = host + host_len;
-	}
-	if (host_len == 0 || host_len >= sizeof(client->host))
-		return wd_error_set(err, WD_ECONFIG, "server URL \"%.200s\" has an invalid host", url);
-	memcpy(client->host, host, host_len);
-	client->host[host_len] = '\0';
-
-	if (port_text[0] == ':') {
-		port = strtoul(port_text + 1, &port_end, 10);
-		if (port_end == port_text + 1 || port == 0 || port > 65535)
-			return wd_error_set(err, WD_ECONFIG, "server URL \"%.200s\" has an invalid port",
-				url);
-		port_text = port_end;
-	}
-	if (strcmp(port_text, "") != 0 && strcmp(port_text, "/") != 0)
-		return wd_error_set(err, WD_ECONFIG,
-			"server URL \"%.200s\" has a path; give only https://host:port", url);
-	client->port = (uint16_t)port;
-	return 0;
-}
-
 int sensor_server_open(const struct sensor_server_config *config,
 	struct sensor_server **ret_client, struct wd_error *err)
 {
@@ -92,7 +48,8 @@ int sensor_server_open(const struct sensor_server_config *config,
 	if (!client)
 		return wd_error_set(err, WD_ENOMEM, "out of memory opening the server client");
 	client->timeout_ms = config->timeout_ms ? config->timeout_ms : DEFAULT_TIMEOUT_MS;
-	WD_GUARD(parse_url(config->url, client, err));
+	WD_GUARD(net_https_origin_parse(config->url, "server URL", client->host,
+		sizeof(client->host), &client->port, err));
 	if (config->server_spiffe_id) {
 		struct spiffe_id id;
 
