@@ -7,12 +7,10 @@ Each scenario starts a process with a name, command line, parent and user
 set by the test, so every field of the rule's output has one expected
 value. The alert must carry exactly those in output_fields and in output,
 and its time must lie within 100 ms of the moment just before the action."""
-import json
 import os
 import pwd
 import grp
 import re
-import select
 import shutil
 import subprocess
 import sys
@@ -21,90 +19,24 @@ import time
 
 import yaml
 
+from sensorlib import Runner, check, failures, skip
+
 WARDEN = os.environ["WARDEN"]
 DEADLINE = 0.1       # seconds from just before the action to the event's time
 ARRIVAL = 2.0        # seconds the test waits for the alert line
 LINGER = "0.4"       # seconds a process stays, so its /proc entry is read
 
-failures = []
 results = []         # (rule, "event after N ms, ..." or "skipped: reason")
 
 
-def skip(reason):
-    print("SKIP: " + reason)
-    sys.exit(77)
-
-
-def check(name, actual, expected):
-    if actual != expected:
-        failures.append(f"{name}: expected {expected!r}, got {actual!r}")
-
-
-class Runner:
-    """A `warden sensor run` process writing alerts to a file."""
-
-    def __init__(self, rules, output, types=None):
-        self.output = output
-        self.offset = 0
-        args = [WARDEN, "sensor", "run", "--output", output]
-        for path in rules:
-            args += ["--rules", path]
-        if types:
-            args += ["--types", types]
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        self.stderr = b""
-        self._wait_attached()
-
-    def _wait_attached(self):
-        end = time.monotonic() + 60
-        while time.monotonic() < end:
-            ready, _, _ = select.select([self.proc.stderr], [], [], 0.5)
-            if ready:
-                line = self.proc.stderr.readline()
-                if not line:
-                    break
-                self.stderr += line
-                # Not just "attached" in the line: a rule may be named so.
-                if line.startswith(b"warden sensor: attached"):
-                    return
-        self.stop()
-        message = self.stderr.decode(errors="replace").strip()
-        if "built without the eBPF sensor" in message:
-            skip("this build has no sensor: " + message)
-        if "bpf" in message.lower() or "tracefs" in message:
-            skip("eBPF is unavailable here: " + message)
-        raise SystemExit("FAIL: the sensor did not attach: " + message)
-
-    def alerts_until(self, predicate, seconds):
-        """Returns the new alerts read until predicate(alert) held or seconds
-        passed, and whether it held."""
-        seen = []
-        end = time.monotonic() + seconds
-        while True:
-            with open(self.output, "rb") as f:
-                f.seek(self.offset)
-                data = f.read()
-            while b"\n" in data:
-                line, data = data.split(b"\n", 1)
-                self.offset += len(line) + 1
-                alert = json.loads(line)
-                seen.append(alert)
-                if predicate(alert):
-                    return seen, True
-            if time.monotonic() >= end:
-                return seen, False
-            time.sleep(0.005)
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-        try:
-            _, err = self.proc.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            _, err = self.proc.communicate()
-        self.stderr += err
-        return self.proc.returncode
+def start_runner(rules, output, types=None):
+    """Starts `warden sensor run` with each of the rule files rules."""
+    args = []
+    for path in rules:
+        args += ["--rules", path]
+    if types:
+        args += ["--types", types]
+    return Runner(args, output)
 
 
 def proc_comm(pid):
@@ -707,7 +639,7 @@ def run(rule_files, extra_checks=None):
     with tempfile.TemporaryDirectory() as workdir:
         output = os.path.join(workdir, "alerts.json")
         open(output, "w").close()
-        runner = Runner(rule_files, output)
+        runner = start_runner(rule_files, output)
         ctx = Context(workdir, runner, outputs, attachable)
         ctx.container = FakeContainer()
         try:

@@ -16,19 +16,10 @@ import sys
 import tempfile
 import time
 
+from sensorlib import check, failures, skip, wait_attached
+
 WARDEN = os.environ["WARDEN"]
 DEADLINE = 2.0  # seconds from the action to its event
-failures = []
-
-
-def skip(reason):
-    print("SKIP: " + reason)
-    sys.exit(77)
-
-
-def check(name, actual, expected):
-    if actual != expected:
-        failures.append(f"{name}: expected {expected!r}, got {actual!r}")
 
 
 class Sensor:
@@ -39,27 +30,7 @@ class Sensor:
             [WARDEN, "sensor", "events", "--types", types] + ([form] if form else []),
             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.buffer = b""
-        self.stderr = b""
-        self._wait_attached()
-
-    def _wait_attached(self):
-        end = time.monotonic() + 30
-        while time.monotonic() < end:
-            ready, _, _ = select.select([self.proc.stderr], [], [], 0.5)
-            if ready:
-                line = self.proc.stderr.readline()
-                if not line:
-                    break
-                self.stderr += line
-                if b"attached" in line:
-                    return
-        self.stop()
-        message = self.stderr.decode(errors="replace").strip()
-        if "built without the eBPF sensor" in message:
-            skip("this build has no sensor: " + message)
-        if "bpf" in message.lower() or "tracefs" in message:
-            skip("eBPF is unavailable here: " + message)
-        raise SystemExit("FAIL: the sensor did not attach: " + message)
+        self.stderr = wait_attached(self.proc, 30)
 
     def events_until(self, predicate, seconds):
         """Returns the events read until predicate(event) held or seconds

@@ -10,7 +10,6 @@ import http.server
 import ipaddress
 import json
 import os
-import select
 import signal
 import socket
 import ssl
@@ -25,16 +24,18 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from sensorlib import Runner, check, failures, skip
+
 WARDEN = os.environ["WARDEN"]
 DEADLINE = 5.0  # seconds from the read to the response
 HOSTNAME = os.uname().nodename
-failures = []
 
 # The victim reports that it is ready (in one write, before a response can stop
 # it), reads the marker, then appends a heartbeat line every 20 ms, so a
 # frozen victim is one whose heartbeat file stops growing.
 VICTIM = """
 import os, sys, time
+
 os.write(1, b"ready\\n")
 open(sys.argv[1]).read()
 while True:
@@ -42,21 +43,6 @@ while True:
         beat.write("x\\n")
     time.sleep(0.02)
 """
-
-
-def skip(reason):
-    """Skips the rest, unless a check that ran already failed."""
-    if failures:
-        for failure in failures:
-            print("FAIL: " + failure, file=sys.stderr)
-        sys.exit(1)
-    print("SKIP: " + reason)
-    sys.exit(77)
-
-
-def check(name, actual, expected):
-    if actual != expected:
-        failures.append(f"{name}: expected {expected!r}, got {actual!r}")
 
 
 def cgroup2_mount():
@@ -82,47 +68,6 @@ def join_cgroup(path):
         with open(os.path.join(path, "cgroup.procs"), "w") as f:
             f.write(str(os.getpid()))
     return move
-
-
-class Runner:
-    """A `warden sensor run` process writing alerts to a file."""
-
-    def __init__(self, args, output, cgroup=None):
-        self.output = output
-        self.offset = 0
-        self.proc = subprocess.Popen(
-            [WARDEN, "sensor", "run", "--output", output] + args,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            preexec_fn=join_cgroup(cgroup) if cgroup else None)
-        self.stderr = b""
-        end = time.monotonic() + 30
-        while time.monotonic() < end:
-            ready, _, _ = select.select([self.proc.stderr], [], [], 0.5)
-            if ready:
-                line = self.proc.stderr.readline()
-                if not line:
-                    break
-                self.stderr += line
-                if b"attached" in line:
-                    return
-        self.stop()
-        message = self.stderr.decode(errors="replace").strip()
-        if "built without the eBPF sensor" in message:
-            skip("this build has no sensor: " + message)
-        if "bpf" in message.lower() or "tracefs" in message:
-            skip("eBPF is unavailable here: " + message)
-        raise SystemExit("FAIL: the sensor did not attach: " + message)
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-        try:
-            _, err = self.proc.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            _, err = self.proc.communicate()
-        self.stderr += err
-        return self.proc.returncode
 
 
 def check_exit(name, runner):
@@ -394,7 +339,7 @@ def test_quarantine(workdir, cgroup_root, base):
     audit = os.path.join(workdir, "audit-freeze.json")
     open(output, "w").close()
     runner = Runner(["--rules", rules, "--responses", responses, "--audit", audit], output,
-                    cgroup=groups["sensor"])
+                    preexec_fn=join_cgroup(groups["sensor"]))
     victims = []
     relative = {name: "/" + os.path.relpath(path, cgroup_root) for name, path in groups.items()}
     base_relative = "/" + os.path.relpath(base, cgroup_root)

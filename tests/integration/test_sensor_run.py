@@ -6,9 +6,7 @@ unrelated open must give none. A shell that exits at once still shows its
 command line. --deny-exec kills a listed copy of true with SIGKILL and
 writes a "Denied exec" alert, while another copy runs."""
 import datetime
-import json
 import os
-import select
 import shutil
 import signal
 import subprocess
@@ -16,9 +14,10 @@ import sys
 import tempfile
 import time
 
+from sensorlib import Runner, check, failures, skip
+
 WARDEN = os.environ["WARDEN"]
 DEADLINE = 1.0  # seconds from the action to its alert
-failures = []
 
 RULES = """
 - list: shadow_files
@@ -59,79 +58,6 @@ skipped Unknown field: unknown field 'fd.bogus' at position 22
 """
 
 
-def skip(reason):
-    print("SKIP: " + reason)
-    sys.exit(77)
-
-
-def check(name, actual, expected):
-    if actual != expected:
-        failures.append(f"{name}: expected {expected!r}, got {actual!r}")
-
-
-class Runner:
-    """A `warden sensor run` process writing alerts to a file."""
-
-    def __init__(self, rules, output, extra=()):
-        self.output = output
-        self.offset = 0
-        self.proc = subprocess.Popen(
-            [WARDEN, "sensor", "run", "--rules", rules, "--output", output, *extra],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        self.stderr = b""
-        self._wait_attached()
-
-    def _wait_attached(self):
-        end = time.monotonic() + 30
-        while time.monotonic() < end:
-            ready, _, _ = select.select([self.proc.stderr], [], [], 0.5)
-            if ready:
-                line = self.proc.stderr.readline()
-                if not line:
-                    break
-                self.stderr += line
-                if b"attached" in line:
-                    return
-        self.stop()
-        message = self.stderr.decode(errors="replace").strip()
-        if "built without the eBPF sensor" in message:
-            skip("this build has no sensor: " + message)
-        if "bpf" in message.lower() or "tracefs" in message:
-            skip("eBPF is unavailable here: " + message)
-        raise SystemExit("FAIL: the sensor did not attach: " + message)
-
-    def alerts_until(self, predicate, seconds):
-        """Returns the new alerts read until predicate(alert) held or seconds
-        passed, and whether it held."""
-        seen = []
-        end = time.monotonic() + seconds
-        while True:
-            with open(self.output, "rb") as f:
-                f.seek(self.offset)
-                data = f.read()
-            while b"\n" in data:
-                line, data = data.split(b"\n", 1)
-                self.offset += len(line) + 1
-                alert = json.loads(line)
-                seen.append(alert)
-                if predicate(alert):
-                    return seen, True
-            if time.monotonic() >= end:
-                return seen, False
-            time.sleep(0.01)
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-        try:
-            _, err = self.proc.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            _, err = self.proc.communicate()
-        self.stderr += err
-        return self.proc.returncode
-
-
 def check_time(name, alert):
     """Checks the alert's time, and takes off what depends on it: the
     "HH:MM:SS.NNNNNNNNN: " that begins the output and evt.time."""
@@ -155,7 +81,7 @@ def test_run(workdir):
     output = os.path.join(workdir, "alerts.json")
     with open(output, "w") as f:
         f.write("{}\n")  # --output appends: this line stays
-    runner = Runner(rules, output)
+    runner = Runner(["--rules", rules], output)
     hostname = os.uname().nodename
     try:
         runner.alerts_until(lambda a: False, 0)
@@ -250,7 +176,7 @@ def test_deny_exec(workdir):
     shutil.copy("/bin/true", denied)
     shutil.copy("/bin/true", allowed)
     output = os.path.join(workdir, "deny-alerts.json")
-    runner = Runner(rules, output, ["--deny-exec", denied])
+    runner = Runner(["--rules", rules, "--deny-exec", denied], output)
     try:
         result = subprocess.run([denied, "--flag"], timeout=30)
         check("denied exec exit status", result.returncode, -signal.SIGKILL)
