@@ -317,6 +317,17 @@ static int run_loop(struct run_state *st, unsigned attach_mask,
 			return CLI_EXIT_FAILURE;
 		}
 	}
+	/* The response file's paths, named by file and line when one is bad. */
+	for (size_t i = 0; i < st->outputs.config.deny_exec_count; i++) {
+		const struct response_deny_exec *denied = &st->outputs.config.deny_exec[i];
+
+		if (sensor_deny_exec_add(sensor, denied->path, &err) < 0) {
+			fprintf(stderr, "warden sensor: %s:%zu: %s\n", st->outputs.config.file,
+				denied->line, wd_error_text(&err));
+			sensor_close(sensor);
+			return CLI_EXIT_FAILURE;
+		}
+	}
 	sigemptyset(&action.sa_mask);
 	sigaction(SIGINT, &action, NULL);
 	sigaction(SIGTERM, &action, NULL);

@@ -221,6 +221,30 @@ def test_deny_exec(workdir):
     check("missing --deny-exec message", result.stderr.splitlines()[-1:],
           [f"warden sensor: cannot deny exec of '{missing}': No such file or directory"])
 
+    # The response file's deny_exec list works the same way.
+    responses = os.path.join(workdir, "deny-responses.yaml")
+    with open(responses, "w") as f:
+        f.write(f"deny_exec:\n  - {denied}\n")
+    output = os.path.join(workdir, "deny-alerts-2.json")
+    runner = Runner(["--rules", rules, "--responses", responses], output)
+    try:
+        result = subprocess.run([denied], timeout=30)
+        check("denied by the response file exit status", result.returncode, -signal.SIGKILL)
+        seen, found = runner.alerts_until(lambda a: a.get("rule") == "Denied exec", DEADLINE)
+        check("response file denied exec alert", found, True)
+        result = subprocess.run([allowed], timeout=30)
+        check("allowed copy with the response file", result.returncode, 0)
+    finally:
+        check("response file deny runner exit code", runner.stop(), 0)
+    with open(responses, "w") as f:
+        f.write(f"deny_exec:\n  - {denied}\n  - {missing}\n")
+    result = subprocess.run([WARDEN, "sensor", "run", "--rules", rules, "--responses", responses],
+                            capture_output=True, text=True, timeout=60)
+    check("missing deny_exec path exit code", result.returncode, 1)
+    check("missing deny_exec path message", result.stderr.splitlines()[-1:],
+          [f"warden sensor: {responses}:3: cannot deny exec of '{missing}': "
+           "No such file or directory"])
+
 
 def test_usage(workdir):
     result = subprocess.run([WARDEN, "sensor", "run", "--help"], capture_output=True,

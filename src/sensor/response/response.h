@@ -45,6 +45,12 @@ struct response_entry {
 	size_t line;
 };
 
+/* One path of `deny_exec:`: an executable the kernel kills at exec. */
+struct response_deny_exec {
+	char *path;              /* absolute */
+	size_t line;
+};
+
 /* `notify:` of a response file. */
 struct response_notify_config {
 	char *url;               /* http:// or https://, or NULL */
@@ -65,6 +71,8 @@ struct response_config {
 	struct response_entry *entries;
 	size_t count;
 	struct response_notify_config notify;
+	struct response_deny_exec *deny_exec;
+	size_t deny_exec_count;
 };
 
 /* Parses a response file's text into *ret (which the caller clears with

@@ -119,6 +119,42 @@ static int read_entry(struct parse *ps, const yaml_node_t *item)
 	return response_actions_read(ps->doc, actions, ps->file, &entry->actions, ps->err);
 }
 
+/* Reads `deny_exec:`, a sequence of absolute paths. Whether each names an
+ * executable is checked when the sensor adds it to the kernel's list. */
+static int read_deny_exec(struct parse *ps, const yaml_node_t *list)
+{
+	struct response_config *config = ps->config;
+
+	if (list->type != YAML_SEQUENCE_NODE)
+		return fail(ps, list, WD_EINVAL, "'deny_exec' must be a sequence of paths");
+	for (yaml_node_item_t *item = list->data.sequence.items.start;
+		item < list->data.sequence.items.top; item++) {
+		const yaml_node_t *node = yaml_document_get_node(ps->doc, *item);
+		const char *path = response_yaml_scalar(node);
+		struct response_deny_exec *paths;
+		struct response_deny_exec *entry;
+
+		if (!path || path[0] != '/')
+			return fail(ps, node, WD_EINVAL, "'deny_exec' needs absolute paths, got '%.64s'",
+				path ? path : "?");
+		if (config->deny_exec_count >= RESPONSE_MAX_ENTRIES)
+			return fail(ps, node, WD_ETOOBIG, "more than %d paths in 'deny_exec'",
+				RESPONSE_MAX_ENTRIES);
+		paths = wd_reallocarray(config->deny_exec, config->deny_exec_count + 1,
+			sizeof(*paths));
+		if (!paths)
+			return wd_error_set(ps->err, WD_ENOMEM, "out of memory");
+		config->deny_exec = paths;
+		entry = &paths[config->deny_exec_count];
+		entry->line = node->start_mark.line + 1;
+		entry->path = wd_strdup(path);
+		if (!entry->path)
+			return wd_error_set(ps->err, WD_ENOMEM, "out of memory");
+		config->deny_exec_count++;
+	}
+	return 0;
+}
+
 /* Checks that url is http:// or https:// with a host, and has no bytes that
  * could split the request line. */
 static int check_url(struct parse *ps, const yaml_node_t *node, const char *url)
@@ -170,16 +206,19 @@ static int read_notify(struct parse *ps, const yaml_node_t *map)
 
 static int read_root(struct parse *ps, const yaml_node_t *root)
 {
-	static const char *const keys[] = { "responses", "notify", NULL };
+	static const char *const keys[] = { "responses", "notify", "deny_exec", NULL };
 	const yaml_node_t *responses = response_yaml_get(ps->doc, root, "responses");
 	const yaml_node_t *notify = response_yaml_get(ps->doc, root, "notify");
+	const yaml_node_t *deny_exec = response_yaml_get(ps->doc, root, "deny_exec");
 
 	if (root->type != YAML_MAPPING_NODE)
 		return fail(ps, root, WD_EINVAL, "a response file must be a mapping with "
-			"'responses' and 'notify'");
+			"'responses', 'notify' and 'deny_exec'");
 	WD_TRY(check_keys(ps, root, "the response file", keys));
 	if (notify)
 		WD_TRY(read_notify(ps, notify));
+	if (deny_exec)
+		WD_TRY(read_deny_exec(ps, deny_exec));
 	if (!responses)
 		return 0;
 	if (responses->type != YAML_SEQUENCE_NODE)
@@ -243,6 +282,9 @@ void response_config_clear(struct response_config *config)
 		free(config->entries[i].tag);
 	}
 	free(config->entries);
+	for (size_t i = 0; i < config->deny_exec_count; i++)
+		free(config->deny_exec[i].path);
+	free(config->deny_exec);
 	free(config->notify.url);
 	free(config->notify.ca_file);
 	free(config->file);

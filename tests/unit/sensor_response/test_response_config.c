@@ -105,6 +105,7 @@ static void test_parse_file(void **state)
 	assert_int_equal(response_config_parse("empty.yaml", "", 0, &config, &err), 0);
 	assert_int_equal(config.count, 0);
 	assert_null(config.notify.url);
+	assert_int_equal(config.deny_exec_count, 0);
 	response_config_clear(&config);
 }
 
@@ -137,7 +138,7 @@ static void test_parse_errors(void **state)
 		"r.yaml:2: 'rule' must be a non-empty string");
 	expect_parse_error("responses: {rule: X}\n", "r.yaml:1: 'responses' must be a sequence");
 	expect_parse_error("- rule: X\n",
-		"r.yaml:1: a response file must be a mapping with 'responses' and 'notify'");
+		"r.yaml:1: a response file must be a mapping with 'responses', 'notify' and 'deny_exec'");
 	expect_parse_error("respones: []\n", "r.yaml:1: unknown key 'respones' in the response file");
 	expect_parse_error("notify:\n  url: ftp://example.com/\n",
 		"r.yaml:2: notify url 'ftp://example.com/' must start with http:// or https://");
@@ -150,6 +151,28 @@ static void test_parse_errors(void **state)
 	expect_parse_error("notify:\n  url: http://h/\n  queue: -1\n",
 		"r.yaml:3: 'queue' must be a number from 1 to 65536, got '-1'");
 	expect_parse_error("responses: [\n", "r.yaml:2: did not find expected node content");
+}
+
+static void test_parse_deny_exec(void **state)
+{
+	static const char text[] = "deny_exec:\n  - /usr/bin/nc\n  - /tmp/x/miner\n";
+	struct response_config config;
+	struct wd_error err = { 0 };
+
+	(void)state;
+	assert_int_equal(response_config_parse("r.yaml", text, strlen(text), &config, &err), 0);
+	assert_int_equal(config.deny_exec_count, 2);
+	assert_string_equal(config.deny_exec[0].path, "/usr/bin/nc");
+	assert_int_equal(config.deny_exec[0].line, 2);
+	assert_string_equal(config.deny_exec[1].path, "/tmp/x/miner");
+	assert_int_equal(config.deny_exec[1].line, 3);
+	response_config_clear(&config);
+
+	expect_parse_error("deny_exec: /usr/bin/nc\n",
+		"r.yaml:1: 'deny_exec' must be a sequence of paths");
+	expect_parse_error("deny_exec:\n  - /usr/bin/nc\n  - nc\n",
+		"r.yaml:3: 'deny_exec' needs absolute paths, got 'nc'");
+	expect_parse_error("deny_exec:\n  - [a]\n", "r.yaml:2: 'deny_exec' needs absolute paths, got '?'");
 }
 
 static void test_plan_precedence(void **state)
@@ -303,6 +326,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_file),
 		cmocka_unit_test(test_parse_errors),
+		cmocka_unit_test(test_parse_deny_exec),
 		cmocka_unit_test(test_plan_precedence),
 		cmocka_unit_test(test_section_append_override),
 		cmocka_unit_test(test_plan_errors),
