@@ -16,7 +16,7 @@
 # bpftrace's "Lost N events" lines.
 #
 # Then it searches for the highest open + close rate that `warden sensor run`
-# follows with no ring buffer drop: bench_sensor --rate holds each rate for a
+# follows with no ring buffer drop: bench_sensor --rate keeps each rate for a
 # few seconds under a fresh sensor, doubling from the start rate until drops
 # appear, then bisecting. Last, one run of each workload per tracer with
 # kernel.bpf_stats_enabled=1 gives every BPF program's run count and mean
@@ -76,8 +76,9 @@ PROFILE_DIVISOR=${BENCH_SENSOR_PROFILE_DIVISOR:-4}
 WAIT_LOAD=${BENCH_SENSOR_WAIT_LOAD:-}
 WAIT_SECONDS=${BENCH_SENSOR_WAIT_SECONDS:-900}
 OUTPUT=${BENCH_OUTPUT:-$REPO/docs/benchmarks.md}
-# bpftrace keeps 64 bytes of a string unless told otherwise; 200 is the
-# most that bpftrace 0.17 accepts, close to the sensor's 256-byte paths.
+# bpftrace keeps 64 bytes of a string by default; 200 is the maximum that
+# bpftrace 0.17 accepts (its strings live on the 512-byte BPF stack), close
+# to the sensor's 256-byte paths.
 BPFTRACE_STRLEN=200
 CLOCK_TICKS=$(getconf CLK_TCK)
 # A paced run that reaches less than this share of its target rate means
@@ -175,8 +176,8 @@ start_warden() {
 
 # start_bpftrace NAME: starts bpftrace and waits until its openat probes
 # report a marker file being opened. bpftrace attaches its probes in the
-# order of the script, so the exec, fork and exit ones are attached by then;
-# the connect probe follows within the extra second.
+# order of the script, so the exec, fork and exit probes are attached by
+# then. The connect probe follows within the extra second.
 start_bpftrace() {
 	local name=$1 marker=$WORK/bpftrace-ready i
 	BPFTRACE_STRLEN=$BPFTRACE_STRLEN "$BPFTRACE" -o "$RAW_DIR/$name.out" "$TRACE_SCRIPT" \
@@ -274,7 +275,7 @@ measure() {
 	progress "  $config $workload: $output; tracer cpu $((ticks_after - ticks_before)) ticks, peak ${peak} KiB, events $events, drops $drops"
 }
 
-# rate_step RATE: holds open + close at RATE a second under a fresh warden
+# rate_step RATE: runs open + close at RATE a second under a fresh warden
 # sensor; appends a result line and sets STEP_REACHED (the rate reached) and
 # STEP_DROPS (ring buffer drops).
 rate_step() {

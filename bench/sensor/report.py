@@ -6,7 +6,7 @@ import statistics
 
 BEGIN = "<!-- sensor-bench:begin -->"
 END = "<!-- sensor-bench:end -->"
-# Most slowdown of a workload under warden's sensor, in percent.
+# Maximum slowdown of each workload under warden's sensor, in percent.
 TARGETS = {"exec": 10.0, "open": 5.0}
 # The share of a paced run's target rate below which bench/sensor.sh found
 # the machine at its limit (RATE_REACHED there).
@@ -101,7 +101,8 @@ def rate_section(records, args):
     best = None
     for r in steps:
         drops = int(r["tracer_drops"])
-        if drops == 0 and (best is None or int(r["target"]) > int(best["target"])):
+        # The rate reached counts, since a paced run may fall short of its target.
+        if drops == 0 and (best is None or float(r["rate"]) > float(best["rate"])):
             best = r
         rows.append(f"| {int(r['target']):,} | {float(r['rate']):,.0f} | "
                     f"{int(r['tracer_events']):,} | {drops:,} | {r['load']} |")
@@ -121,7 +122,7 @@ def rate_section(records, args):
     return [
         "### Highest event rate without drops",
         "",
-        f"bench_sensor holds open + close at each rate for {args.rate_seconds} s under a "
+        f"bench_sensor runs open + close at each rate for {args.rate_seconds} s under a "
         "fresh `warden sensor run`, doubling the rate until the sensor's `ringbuf_full` "
         "counter is not zero or the machine falls short of the rate, then bisecting between "
         "the highest rate without drops and the lowest with drops. Each open is one sensor "
@@ -168,13 +169,15 @@ def program_section(records):
     ]
 
 
-def section(args, records):
-    rows, medians = workload_table(records)
+def intro_lines(args, records):
+    """The paragraphs that say how the run was made."""
     loads = [float(r["load"]) for r in records if r["kind"] == "run"]
     reps = max((int(r["rep"]) for r in records if r["kind"] == "run"), default=0)
     counts = {w: next((r["ops"] for r in records if r["kind"] == "run" and r["workload"] == w),
                       "0") for w, _ in WORKLOADS}
-    lines = [
+    busy = (", so other work shared the CPUs and the times are noisier than on an idle "
+            "machine" if max(loads, default=0) >= 1 else "")
+    return [
         BEGIN,
         "## Runtime sensor",
         "",
@@ -182,8 +185,7 @@ def section(args, records):
         f"{args.nproc} CPUs ({args.cpu}), Linux {args.kernel}; warden build type "
         f"{args.build_type}. Every number in this section comes from that one run. The "
         f"1-minute load average was {min(loads, default=0):.2f} to {max(loads, default=0):.2f} "
-        f"at the starts of the measured runs and {args.finished_load} at the end, so other "
-        "work shared the CPUs and the times are noisier than on an idle machine.",
+        f"at the starts of the measured runs and {args.finished_load} at the end{busy}.",
         "",
         f"Two workloads of `bench_sensor`: fork, exec of /bin/true and wait, "
         f"{int(counts['exec']):,} times; and open (glibc's openat) and close of one file, "
@@ -199,6 +201,13 @@ def section(args, records):
         "its VmHWM, and the drops are the sensor's `ringbuf_full` counter or the sum of "
         "bpftrace's `Lost N events` lines, per repetition.",
         "",
+    ]
+
+
+def section(args, records):
+    rows, medians = workload_table(records)
+    lines = intro_lines(args, records)
+    lines += [
         "| configuration | exec s | exec/s | exec slowdown | open s | open/s | open slowdown "
         "| tracer CPU s, exec | tracer CPU s, open | tracer peak RSS MiB "
         "| drops, exec / open |",
