@@ -266,6 +266,10 @@ measure() {
 		peak=$(peak_rss_kib "$TRACER_PID")
 		stop_tracer
 		counts=$(tracer_counts "$config" "$name")
+		# bpftrace's event lines take tens of megabytes a run.
+		if [[ $config == bpftrace && -z ${BENCH_SENSOR_KEEP_WORK:-} ]]; then
+			rm -f "$RAW_DIR/$name.out"
+		fi
 	fi
 	read -r events drops <<<"$counts"
 	printf 'kind=run config=%s workload=%s rep=%s load=%s tracer_cpu_s=%s tracer_peak_kib=%s tracer_events=%s tracer_drops=%s %s\n' \
