@@ -392,7 +392,9 @@ if [[ -n $(git -C "$REPO" status --porcelain --untracked-files=no 2>/dev/null) ]
 	REVISION="$REVISION with uncommitted changes"
 fi
 COMMAND="bench/sensor.sh $BUILD_DIR"
-overrides=$(env | grep -E '^BENCH_(SENSOR_[A-Z_]+|FALCO_RULES|OUTPUT)=' | sort | tr '\n' ' ' || true)
+# The rule file is named without its directory, which is a local path.
+overrides=$(env | grep -E '^BENCH_(SENSOR_[A-Z_]+|FALCO_RULES|OUTPUT)=' | sort |
+	sed -E 's|^BENCH_FALCO_RULES=.*/|BENCH_FALCO_RULES=DIR/|' | tr '\n' ' ' || true)
 [[ -n $overrides ]] && COMMAND="$overrides$COMMAND"
 "$PYTHON" "$REPORT" --results "$WORK/results.txt" --output "$OUTPUT" \
 	--command "$COMMAND" --started "$STARTED" --revision "$REVISION" \
