@@ -61,6 +61,7 @@ struct run_state {
 	char hostname[256];
 	FILE *out;
 	struct event_fields *fields;
+	unsigned long long events;
 	unsigned long long alerts;
 	struct sensor_output outputs;
 	struct sensor_uplink uplink;
@@ -265,6 +266,7 @@ static int on_event(const struct sensor_event *event, void *ctx)
 	bool killed = event->header.type == SENSOR_EVENT_EXEC &&
 		(event->exec.flags & SENSOR_EXEC_KILLED);
 
+	st->events++;
 	/* The sensor's own /proc reads would otherwise feed back into the rules. */
 	if (event->header.pid == st->self_pid)
 		return 0;
@@ -292,6 +294,24 @@ static int64_t realtime_offset(void)
 	clock_gettime(CLOCK_REALTIME, &real);
 	clock_gettime(CLOCK_MONOTONIC, &mono);
 	return ((int64_t)real.tv_sec - mono.tv_sec) * 1000000000 + (real.tv_nsec - mono.tv_nsec);
+}
+
+/* Prints the alert, event and drop counts, so that a run shows whether it lost
+ * events. */
+static void print_totals(const struct run_state *st, struct sensor *sensor)
+{
+	uint64_t drops[SENSOR_DROP_REASON_COUNT];
+	struct wd_error err = { 0 };
+
+	fprintf(stderr, "warden sensor: %llu alerts\n", st->alerts);
+	if (sensor_drops(sensor, drops, &err) < 0) {
+		fprintf(stderr, "warden sensor: %s\n", wd_error_text(&err));
+		return;
+	}
+	fprintf(stderr, "warden sensor: %llu events, dropped ringbuf_full=%" PRIu64
+		" filtered=%" PRIu64 " malformed=%" PRIu64 "\n", st->events,
+		drops[SENSOR_DROP_RINGBUF_FULL], drops[SENSOR_DROP_FILTERED],
+		sensor_malformed(sensor));
 }
 
 static int run_loop(struct run_state *st, unsigned attach_mask,
@@ -346,7 +366,7 @@ static int run_loop(struct run_state *st, unsigned attach_mask,
 			break;
 		}
 	}
-	fprintf(stderr, "warden sensor: %llu alerts\n", st->alerts);
+	print_totals(st, sensor);
 	sensor_close(sensor);
 	return rc;
 }

@@ -7,6 +7,7 @@ command line. --deny-exec kills a listed copy of true with SIGKILL and
 writes a "Denied exec" alert, while another copy runs."""
 import datetime
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -161,6 +162,15 @@ def test_run(workdir):
         check("exit code after SIGTERM", runner.stop(), 0)
     stderr = runner.stderr.decode(errors="replace")
     check("load report", stderr[:len(REPORT)], REPORT)
+    # The exit totals: the events include at least the test's own exec and
+    # opens, and none was lost at this rate.
+    totals = re.search(r"^warden sensor: (\d+) events, dropped ringbuf_full=(\d+) "
+                       r"filtered=\d+ malformed=(\d+)$", stderr, re.M)
+    check("totals line on stderr", totals is not None, True)
+    if totals:
+        check("events counted", int(totals.group(1)) >= 4, True)
+        check("no ring buffer drops", int(totals.group(2)), 0)
+        check("no malformed records", int(totals.group(3)), 0)
     with open(output) as f:
         check("--output kept the earlier line", f.readline(), "{}\n")
 
