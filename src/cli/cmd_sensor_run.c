@@ -215,7 +215,9 @@ static int load_rules(const struct run_args *args, struct rules_set **ret_set)
 		fprintf(stderr, "warden sensor: out of memory\n");
 		goto out;
 	}
-	fwrite(report.data, 1, report.len, stderr);
+	/* An empty report (no rule file, only --deny-exec) has no buffer. */
+	if (report.len)
+		fwrite(report.data, 1, report.len, stderr);
 	*ret_set = set;
 	set = NULL;
 	rc = CLI_CONTINUE;

@@ -111,7 +111,7 @@ static int compare_strings(const void *a, const void *b)
 bool sensor_selectors_subset(char *const *entry_selectors, size_t entry_count,
 	const char *const *sorted, size_t count)
 {
-	if (entry_count == 0)
+	if (entry_count == 0 || count == 0)
 		return false;
 	for (size_t i = 0; i < entry_count; i++) {
 		const char *key = entry_selectors[i];
