@@ -12,8 +12,6 @@
 #include "cli/commands.h"
 #include "sensor/sensor.h"
 
-/* Milliseconds a poll waits, so a signal or --count ends the loop soon. */
-#define POLL_INTERVAL_MS 100
 
 enum sensor_option {
 	OPT_TYPES = 1,
@@ -198,7 +196,7 @@ static int sensor_events(int argc, char **argv)
 
 	rc = CLI_EXIT_OK;
 	while (!stop_requested) {
-		int polled = sensor_poll(sensor, POLL_INTERVAL_MS, print_event, &state, &err);
+		int polled = sensor_poll(sensor, SENSOR_POLL_MS, print_event, &state, &err);
 
 		if (polled < 0) {
 			fprintf(stderr, "warden sensor: %s\n", wd_error_text(&err));

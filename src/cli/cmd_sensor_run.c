@@ -18,8 +18,6 @@
 #include "sensor/rules/rules.h"
 #include "sensor/sensor.h"
 
-/* Milliseconds a poll waits, so a signal ends the loop soon. */
-#define POLL_INTERVAL_MS 100
 /* The process table always follows these, whatever the rules read. */
 #define TABLE_TYPES                                                            \
 	(SENSOR_TYPE_BIT(SENSOR_EVENT_EXEC) | SENSOR_TYPE_BIT(SENSOR_EVENT_FORK) | \
@@ -355,7 +353,7 @@ static int run_loop(struct run_state *st, unsigned attach_mask,
 	sigaction(SIGTERM, &action, NULL);
 	fprintf(stderr, "warden sensor: attached\n");
 	while (!stop_requested) {
-		int polled = sensor_poll(sensor, POLL_INTERVAL_MS, on_event, st, &err);
+		int polled = sensor_poll(sensor, SENSOR_POLL_MS, on_event, st, &err);
 
 		if (polled < 0) {
 			fprintf(stderr, "warden sensor: %s\n", wd_error_text(&err));

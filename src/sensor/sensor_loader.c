@@ -162,6 +162,10 @@ int sensor_poll(struct sensor *sensor, int timeout_ms, sensor_event_fn fn, void 
 	sensor->fn_ctx = ctx;
 	sensor->stop = false;
 	rc = ring_buffer__poll(sensor->ring, timeout_ms);
+	/* The kernel side wakes the reader only for a full batch, so records
+	 * that came after the last wakeup are read here. */
+	if (rc >= 0 && !sensor->stop)
+		rc = ring_buffer__consume(sensor->ring);
 	if (sensor->stop)
 		return 1;
 	if (rc < 0 && rc != -EINTR)

@@ -9,6 +9,13 @@
 #endif
 
 #define SENSOR_COMM_LEN 16
+/* The ring buffer's size, and the bytes waiting in it at which the kernel
+ * side wakes the reader. Below that, the reader drains the ring every
+ * SENSOR_POLL_MS, which bounds an event's delay. */
+#define SENSOR_RING_BYTES (1u << 20)
+#define SENSOR_WAKEUP_BYTES (64u * 1024u)
+#define SENSOR_POLL_MS 10
+
 /* Bytes of a path or file name kept, with its NUL; longer ones are cut. */
 #define SENSOR_PATH_LEN 256
 /* Bytes of an exec's command line kept: its arguments with their NULs. */

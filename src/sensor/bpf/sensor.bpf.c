@@ -21,7 +21,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
  * catches up. Must be a power of two and a multiple of the page size. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 20);
+	__uint(max_entries, SENSOR_RING_BYTES);
 } events SEC(".maps");
 
 /* enabled_types[type] != 0: the type is reported. User space sets it before
@@ -121,6 +121,19 @@ static __always_inline void *reserve(__u64 size)
 	if (!record)
 		count_drop(SENSOR_DROP_RINGBUF_FULL);
 	return record;
+}
+
+/* Commits a reserved record. Waking the reader on every record costs an
+ * interrupt per event, which was most of each program's cost, so the reader
+ * is woken only once SENSOR_WAKEUP_BYTES are waiting; user space also
+ * drains the ring every SENSOR_POLL_MS. */
+static __always_inline void submit(void *record)
+{
+	__u64 flags = BPF_RB_NO_WAKEUP;
+
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= SENSOR_WAKEUP_BYTES)
+		flags = BPF_RB_FORCE_WAKEUP;
+	bpf_ringbuf_submit(record, flags);
 }
 
 /* tty_nr as /proc/PID/stat gives it: the controlling terminal's device in
@@ -308,7 +321,7 @@ int handle_exec(struct trace_event_raw_sched_process_exec *ctx)
 		(void *)ctx + offset);
 	read_args(task, &record->exec);
 	read_cwd(task, &record->exec);
-	bpf_ringbuf_submit(record, 0);
+	submit(record);
 	return 0;
 }
 
@@ -348,7 +361,7 @@ int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 	fill_header(&record->header, SENSOR_EVENT_FORK, sizeof(*record));
 	record->fork.child_pid = (__u32)BPF_CORE_READ(child, tgid);
 	record->fork.child_tid = (__u32)BPF_CORE_READ(child, pid);
-	bpf_ringbuf_submit(record, 0);
+	submit(record);
 	return 0;
 }
 
@@ -370,7 +383,7 @@ int handle_exit(void *ctx)
 	fill_header(&record->header, SENSOR_EVENT_EXIT, sizeof(*record));
 	record->exit.exit_code = BPF_CORE_READ(task, exit_code);
 	record->exit.reserved = 0;
-	bpf_ringbuf_submit(record, 0);
+	submit(record);
 	return 0;
 }
 
@@ -414,7 +427,7 @@ int handle_connect(struct trace_event_raw_sys_enter *ctx)
 		bpf_probe_read_user(record->connect.addr, 16, &in6->sin6_addr);
 		record->connect.port = bpf_ntohs(port);
 	}
-	bpf_ringbuf_submit(record, 0);
+	submit(record);
 	return 0;
 }
 
@@ -520,7 +533,7 @@ static __always_inline int emit_open(struct trace_event_raw_sys_exit *ctx, __u32
 		break;
 	}
 	read_path(record->open.path, path);
-	bpf_ringbuf_submit(record, 0);
+	submit(record);
 	return 0;
 }
 
@@ -563,7 +576,7 @@ static __always_inline int emit_accept(struct trace_event_raw_sys_exit *ctx, __u
 			record->accept.family = family;
 		}
 	}
-	bpf_ringbuf_submit(record, 0);
+	submit(record);
 	return 0;
 }
 
@@ -582,7 +595,7 @@ static __always_inline int emit_listen(struct trace_event_raw_sys_exit *ctx, __u
 	record->listen.backlog = (__s32)call.args[1];
 	record->listen.ret = (__s32)ctx->ret;
 	record->listen.reserved = 0;
-	bpf_ringbuf_submit(record, 0);
+	submit(record);
 	return 0;
 }
 
@@ -601,7 +614,7 @@ static __always_inline int emit_ptrace(struct trace_event_raw_sys_exit *ctx, __u
 	record->ptrace.pid = (__s32)call.args[1];
 	record->ptrace.ret = (__s32)ctx->ret;
 	record->ptrace.reserved = 0;
-	bpf_ringbuf_submit(record, 0);
+	submit(record);
 	return 0;
 }
 
@@ -627,7 +640,7 @@ static __always_inline int emit_setid(struct trace_event_raw_sys_exit *ctx, __u3
 	record->setid.ids[0] = (__u32)call.args[0];
 	record->setid.ids[1] = count > 1 ? (__u32)call.args[1] : 0xffffffffu;
 	record->setid.ids[2] = count > 2 ? (__u32)call.args[2] : 0xffffffffu;
-	bpf_ringbuf_submit(record, 0);
+	submit(record);
 	return 0;
 }
 
@@ -653,7 +666,7 @@ static __always_inline int emit_unlink(struct trace_event_raw_sys_exit *ctx, __u
 		record->unlink.flags = 0;
 		read_path(record->unlink.path, call.args[0]);
 	}
-	bpf_ringbuf_submit(record, 0);
+	submit(record);
 	return 0;
 }
 
@@ -685,7 +698,7 @@ static __always_inline int emit_rename(struct trace_event_raw_sys_exit *ctx, __u
 		read_path(record->rename.oldpath, call.args[1]);
 		read_path(record->rename.newpath, call.args[3]);
 	}
-	bpf_ringbuf_submit(record, 0);
+	submit(record);
 	return 0;
 }
 
@@ -707,7 +720,7 @@ static __always_inline int emit_mount(struct trace_event_raw_sys_exit *ctx, __u3
 	if (bpf_probe_read_user_str(record->mount.fstype, sizeof(record->mount.fstype),
 		    (const void *)call.args[2]) < 0)
 		record->mount.fstype[0] = '\0';
-	bpf_ringbuf_submit(record, 0);
+	submit(record);
 	return 0;
 }
 
@@ -731,7 +744,7 @@ static __always_inline int emit_module(struct trace_event_raw_sys_exit *ctx, __u
 		record->module.fd = -1;
 		record->module.flags = 0;
 	}
-	bpf_ringbuf_submit(record, 0);
+	submit(record);
 	return 0;
 }
 
@@ -748,7 +761,7 @@ static __always_inline int emit_bpf(struct trace_event_raw_sys_exit *ctx, __u32 
 	fill_header(&record->header, SENSOR_EVENT_BPF, sizeof(*record));
 	record->bpf.cmd = (__s32)call.args[0];
 	record->bpf.ret = (__s32)ctx->ret;
-	bpf_ringbuf_submit(record, 0);
+	submit(record);
 	return 0;
 }
 
@@ -766,7 +779,7 @@ static __always_inline int emit_memfd(struct trace_event_raw_sys_exit *ctx, __u3
 	record->memfd.flags = (__u32)call.args[1];
 	record->memfd.ret = (__s32)ctx->ret;
 	read_path(record->memfd.name, call.args[0]);
-	bpf_ringbuf_submit(record, 0);
+	submit(record);
 	return 0;
 }
 
@@ -802,7 +815,7 @@ static __always_inline int emit_link(struct trace_event_raw_sys_exit *ctx, __u32
 	}
 	read_path(record->link.oldpath, oldpath);
 	read_path(record->link.newpath, newpath);
-	bpf_ringbuf_submit(record, 0);
+	submit(record);
 	return 0;
 }
 
@@ -821,7 +834,7 @@ static __always_inline int emit_socket(struct trace_event_raw_sys_exit *ctx, __u
 	record->socket.type = (__s32)call.args[1];
 	record->socket.protocol = (__s32)call.args[2];
 	record->socket.ret = (__s32)ctx->ret;
-	bpf_ringbuf_submit(record, 0);
+	submit(record);
 	return 0;
 }
 
