@@ -535,7 +535,7 @@ static int parse_members(struct parser *p, struct acl_value *object, enum token_
 
 static int parse_object(struct parser *p, struct acl_value **ret_value)
 {
-	struct acl_value *object;
+	struct acl_value *object = NULL;
 
 	WD_TRY(enter(p));
 	WD_TRY(new_value(p, ACL_VALUE_OBJECT, p->token.line, &object));

@@ -118,7 +118,7 @@ static int handle_lookup(struct secrets *secrets, struct vault_request *req, con
 	struct vault_response *resp, struct wd_error *err)
 {
 	struct lease *lease = NULL;
-	const char *id;
+	const char *id = NULL;
 	char issue[40], expire[40], renewal[40];
 	int64_t now = wd_now();
 	int rc;
@@ -256,7 +256,7 @@ static int handle_renew(struct secrets *secrets, struct vault_request *req, cons
 	struct vault_response *resp, struct wd_error *err)
 {
 	struct lease *lease = NULL;
-	const char *id;
+	const char *id = NULL;
 	int64_t increment = 0;
 	int64_t ttl;
 	int64_t now = wd_now();
@@ -299,7 +299,7 @@ out:
 static int handle_revoke(struct secrets *secrets, struct vault_request *req, const char *param,
 	struct vault_response *resp, struct wd_error *err)
 {
-	const char *id;
+	const char *id = NULL;
 	bool sync;
 
 	WD_TRY(request_lease_id(req, param, &id, err));
