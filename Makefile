@@ -66,6 +66,7 @@ bench:
 	bench/secrets.sh $(BUILD_DIR)
 	bench/supply.sh $(BUILD_DIR)
 	bench/supply_scan.sh $(BUILD_DIR)
+	bench/scale.sh $(BUILD_DIR)
 
 # Runs the conformance runner of build directory $(1), or explains the skip.
 define run_conformance
