@@ -74,7 +74,7 @@ def per_sync(window, field, background):
 def sync_rows(results):
     background = results["background"]
     rows = [
-        f"| server alone, no agents | – | – | {background['statements_per_s']:.1f} | "
+        f"| server alone, no agents | – | – | – | {background['statements_per_s']:.1f} | "
         f"{background['data_statements_per_s']:.1f} | – | – | – | "
         f"{background['cpu']['server_cpu_s'][0]:.2f} | {background['cpu']['postgres_cpu_s']:.2f} |"
     ]
@@ -88,7 +88,8 @@ def sync_rows(results):
         driver = window["driver"]
         rows.append(
             f"| {label} | {float(driver['rate']):.0f} of {float(driver['target_rate']):.0f} | "
-            f"{driver['p99_ms']} | {window['statements_per_s']:.0f} | "
+            f"{driver['p99_ms']} | {int(driver['bytes']) / max(window['syncs'], 1):.0f} | "
+            f"{window['statements_per_s']:.0f} | "
             f"{window['data_statements_per_s']:.0f} | "
             f"{per_sync(window, 'statements', background):.1f} | "
             f"{per_sync(window, 'data_statements', background):.1f} | {window['changes']} | "
@@ -244,10 +245,11 @@ def section(results, args):
         "The per-sync columns take off the server's own rate without agents "
         "(its tick and lock checks).",
         "",
-        "| window | syncs/s done of target | sync p99 ms | statements/s | data statements/s "
+        "| window | syncs/s done of target | sync p99 ms | reply bytes per sync "
+        "| statements/s | data statements/s "
         "| statements per sync | data statements per sync | entries changed | server CPU s "
         "| PostgreSQL CPU s |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
         *sync_rows(results),
         "",
         "The server's statements in the idle delta window, by calls per sync:",
