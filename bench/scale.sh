@@ -20,6 +20,8 @@
 # Environment (defaults in brackets; SMALL=1 gives a run of about a minute):
 #   BENCH_SCALE_API_THREADS    [6] issuance client threads in all
 #   BENCH_SCALE_API_SECONDS    [10] length of each issuance run
+#   BENCH_SCALE_API_REPS       [3] issuance runs with one server and with
+#                              three, alternating; the report takes the median
 #   BENCH_SCALE_AGENTS         [10000] simulated agents
 #   BENCH_SCALE_PERIOD         [20] seconds between two syncs of one agent;
 #                              the agent's default is 5 s, which 2 cores
@@ -40,11 +42,12 @@ PYTHON=/usr/bin/python3
 OUTPUT=${BENCH_OUTPUT:-$REPO/docs/benchmarks.md}
 
 if [[ -n ${SMALL:-} ]]; then
-	: "${BENCH_SCALE_API_SECONDS:=3}" "${BENCH_SCALE_AGENTS:=500}" "${BENCH_SCALE_PERIOD:=5}"
+	: "${BENCH_SCALE_API_SECONDS:=3}" "${BENCH_SCALE_API_REPS:=1}" "${BENCH_SCALE_AGENTS:=500}" "${BENCH_SCALE_PERIOD:=5}"
 	: "${BENCH_SCALE_NODES:=50}" "${BENCH_SCALE_SYNC_SECONDS:=10}"
 fi
 API_THREADS=${BENCH_SCALE_API_THREADS:-6}
 API_SECONDS=${BENCH_SCALE_API_SECONDS:-10}
+API_REPS=${BENCH_SCALE_API_REPS:-3}
 AGENTS=${BENCH_SCALE_AGENTS:-10000}
 PERIOD=${BENCH_SCALE_PERIOD:-20}
 NODES=${BENCH_SCALE_NODES:-1000}
@@ -84,7 +87,7 @@ progress "load average at start: $LOAD_AT_START"
 
 set +e
 "$PYTHON" "$REPO/bench/scale/run.py" --build-dir "$BUILD_DIR" --output "$WORK/results.json" \
-	--api-threads "$API_THREADS" --api-seconds "$API_SECONDS" --agents "$AGENTS" \
+	--api-threads "$API_THREADS" --api-seconds "$API_SECONDS" --api-reps "$API_REPS" --agents "$AGENTS" \
 	--period "$PERIOD" --nodes "$NODES" --entries-per-node "$ENTRIES" \
 	--sync-seconds "$SYNC_SECONDS"
 status=$?

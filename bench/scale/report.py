@@ -194,9 +194,14 @@ def section(results, args):
         f"route: mTLS with a node SVID, a registration entry parented to the "
         f"node, 64 pre-generated CSRs) on keep-alive connections for "
         f"{opts['api_seconds']} s. With three servers one `bench_api` runs "
-        f"against each at once, with a third of the threads. CPU seconds are "
-        f"read from `/proc/PID/stat` over the run: each server's, and every "
-        f"PostgreSQL process's together.",
+        f"against each at once, with a third of the threads. All three servers "
+        f"run throughout, and the runs with one server and with three "
+        f"alternate, {opts.get('api_reps', 1)} of each; the table shows the "
+        f"median run of each (all rates: one server "
+        f"{', '.join(f'{r:.0f}' for r in one.get('rates', [one['rate']]))}, three "
+        f"{', '.join(f'{r:.0f}' for r in three.get('rates', [three['rate']]))}). "
+        f"CPU seconds are read from `/proc/PID/stat` over the run: each "
+        f"measured server's, and every PostgreSQL process's together.",
         "",
         "| servers | client threads | SVIDs/s | SVIDs/s per server | worst p99 ms | errors "
         "| server CPU s, each | PostgreSQL CPU s | machine busy s of CPU s | load at start |",
