@@ -74,12 +74,17 @@ def per_sync(window, field, background):
     return max(window[field] - own, 0) / syncs if syncs else 0.0
 
 
+def cpu_ms_per_sync(window, cpu_seconds):
+    return f"{1000 * cpu_seconds / max(window['syncs'], 1):.2f}"
+
+
 def sync_rows(results):
     background = results["background"]
     rows = [
         f"| server alone, no agents | – | – | – | {background['statements_per_s']:.1f} | "
         f"{background['data_statements_per_s']:.1f} | – | – | – | "
-        f"{background['cpu']['server_cpu_s'][0]:.2f} | {background['cpu']['postgres_cpu_s']:.2f} |"
+        f"{background['cpu']['server_cpu_s'][0]:.2f} | {background['cpu']['postgres_cpu_s']:.2f} "
+        "| – | – |"
     ]
     labels = {
         "delta_idle": "delta sync (`?since=`), nothing changes",
@@ -96,7 +101,9 @@ def sync_rows(results):
             f"{window['data_statements_per_s']:.0f} | "
             f"{per_sync(window, 'statements', background):.1f} | "
             f"{per_sync(window, 'data_statements', background):.1f} | {window['changes']} | "
-            f"{window['cpu']['server_cpu_s'][0]:.1f} | {window['cpu']['postgres_cpu_s']:.1f} |")
+            f"{window['cpu']['server_cpu_s'][0]:.1f} | {window['cpu']['postgres_cpu_s']:.1f} | "
+            f"{cpu_ms_per_sync(window, window['cpu']['server_cpu_s'][0])} | "
+            f"{cpu_ms_per_sync(window, window['cpu']['postgres_cpu_s'])} |")
     return rows
 
 
@@ -169,6 +176,7 @@ def section(results, args):
     full_all = per_sync(full, "statements", background)
     syncs_per_agent = 1 / AGENT_SYNC_SECONDS
     period_text, busy_text, delta_text, future_text = texts(results)
+    pg_ms = 1000 * idle["cpu"]["postgres_cpu_s"] / max(idle["syncs"], 1)
     lines = [
         "## Scale-out: several servers on one PostgreSQL datastore",
         "",
@@ -256,8 +264,8 @@ def section(results, args):
         "| window | syncs/s done of target | sync p99 ms | reply bytes per sync "
         "| statements/s | data statements/s "
         "| statements per sync | data statements per sync | entries changed | server CPU s "
-        "| PostgreSQL CPU s |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| PostgreSQL CPU s | server CPU ms per sync | PostgreSQL CPU ms per sync |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
         *sync_rows(results),
         "",
         "The server's statements in the idle delta window, by calls per sync:",
@@ -279,7 +287,11 @@ def section(results, args):
         f"data statements) and {idle_all * syncs_per_agent * 10000:,.0f} for "
         f"10,000 agents, in {SPIRE_AGENTS * syncs_per_agent:,.0f} and "
         f"{10000 * syncs_per_agent:,.0f} sync transactions a second that each "
-        "take the shared lock. For comparison, a SPIRE user reported about "
+        "take the shared lock. At the idle delta window's PostgreSQL CPU per sync "
+        f"({cpu_ms_per_sync(idle, idle['cpu']['postgres_cpu_s'])} ms) that is an "
+        f"estimated {pg_ms * SPIRE_AGENTS * syncs_per_agent / 1000:.1f} and "
+        f"{pg_ms * 10000 * syncs_per_agent / 1000:.1f} cores of this machine for "
+        "PostgreSQL alone. For comparison, a SPIRE user reported about "
         f"{SPIRE_QUERIES_PER_S:,} MySQL queries a second with about {SPIRE_AGENTS:,} "
         "agents and 31,000 workloads (SPIRE issue \"SPIRE has a lot of MySQL "
         "QPS\", January 2020), 14,861 of them prepare and 14,867 close-statement "
