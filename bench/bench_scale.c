@@ -220,7 +220,7 @@ static int parse_reply(const struct net_response *response, bool delta, int64_t 
 	return rc;
 }
 
-/* One sync of agent (the worker's local index local_agent) as node. */
+/* Runs one sync of the worker's agent local_agent, authenticated as node. */
 static void sync_one(struct worker *worker, size_t node, size_t local_agent, bool delta,
 	struct tally *tally)
 {
@@ -272,10 +272,10 @@ static void sync_one(struct worker *worker, size_t node, size_t local_agent, boo
 	net_response_free(response);
 }
 
-/* The worker serves the real nodes n with n mod threads == index and the
- * agents on them (agent a is on node a mod nodes). Agent a's slot in each
- * period is a * period / agents; the worker walks its agents in slot order
- * and sleeps until each slot comes. */
+/* Runs one worker, which serves the real nodes n with n mod threads ==
+ * index and the agents on them (agent a is on node a mod nodes). Agent a's
+ * slot in each period is a * period / agents. The worker walks its agents
+ * in slot order and sleeps until each slot comes. */
 static void *worker_main(void *arg)
 {
 	struct worker *worker = arg;
@@ -404,7 +404,7 @@ static int parse_options(int argc, char **argv, struct options *ret_options)
 	return 0;
 }
 
-/* Adds worker tallies into one; the samples are concatenated. */
+/* Adds one worker's tally to sum and appends its samples. */
 static void merge(struct tally *sum, const struct tally *part)
 {
 	sum->syncs += part->syncs;
