@@ -126,9 +126,9 @@ def texts(results):
     three = results["issue_three"]["cpu"]
     idle_data = per_sync(results["delta_idle"], "data_statements", results["background"])
     if opts["period"] == AGENT_SYNC_SECONDS:
-        period = "the simulation runs at that rate."
+        period = "The simulation runs at that rate."
     else:
-        period = (f"the simulation runs at a period of {opts['period']} s, "
+        period = (f"The simulation runs at a period of {opts['period']} s, "
                   f"{AGENT_SYNC_SECONDS / opts['period']:.0%} of that rate, because "
                   f"{os.cpu_count()} CPUs shared by the driver, the server and "
                   "PostgreSQL cannot serve the full rate. The statements per sync do "
@@ -138,13 +138,13 @@ def texts(results):
     if busy > 0.8:
         busy = f"which the machine-busy column shows at {busy:.0%} of all CPU time"
     else:
-        busy = f"although the machine-busy column shows only {busy:.0%} of all CPU time in use"
+        busy = f"with {busy:.0%} of all CPU time in use (the machine-busy column)"
     if idle_data >= 2.5:
         delta = (
             "Delta sync shrinks the reply, not the datastore work. Per sync the "
             "server checks the caller (its node record, and whether its SVID's "
-            "serial is revoked), then, in one transaction that takes the lock "
-            "shared by all servers, reads the change counter and runs both "
+            "serial is revoked). Then, in one transaction that takes the lock "
+            "shared by all servers, it reads the change counter and runs both "
             "recursive reads (entries changed since the revision, and every "
             "authorized entry id, which the agent needs to drop deleted "
             "entries), whether anything changed or not.")
@@ -250,9 +250,9 @@ def section(results, args):
         f"admin API (`PATCH /v1/entries/ID`, new selectors): 1% a minute of the "
         f"{setup['simulated_entries']:,} entries that {opts['agents']:,} agents "
         f"with {opts['entries_per_node']} each would have, spread over the real "
-        f"entries. The agent's default sync interval is {AGENT_SYNC_SECONDS} s; "
+        f"entries. The agent's default sync interval is {AGENT_SYNC_SECONDS} s, and "
         f"{opts['agents']:,} agents at that interval make "
-        f"{opts['agents'] // AGENT_SYNC_SECONDS:,} syncs a second; {period_text}",
+        f"{opts['agents'] // AGENT_SYNC_SECONDS:,} syncs a second. {period_text}",
         "",
         "Statements are counted by `pg_stat_statements` for the server's "
         "database role, so the monitoring queries are not in them. "
