@@ -67,6 +67,7 @@ bench:
 	bench/supply.sh $(BUILD_DIR)
 	bench/supply_scan.sh $(BUILD_DIR)
 	bench/sensor.sh $(BUILD_DIR)
+	bench/scale.sh $(BUILD_DIR)
 
 # Runs the conformance runner of build directory $(1), or explains the skip.
 define run_conformance

@@ -15,7 +15,7 @@ nginx-light wrk postgresql python3-hvac python3-jsonschema python3-yaml rpm gola
 demo_packages="openssl curl nginx-light python3 python3-jwt python3-cryptography
 postgresql postgresql-client"
 bench_packages="openssl procps curl nginx-light wrk haproxy stunnel4 python3
-iproute2 postgresql libpq-dev time bpftrace"
+iproute2 postgresql libpq-dev time bpftrace python3-cryptography"
 fuzz_packages="clang libclang-rt-14-dev"
 
 wanted=""
