@@ -6,7 +6,8 @@
  * identities: agent i authenticates as node i mod R on a keep-alive mTLS
  * connection of that node, and keeps its own revision. In delta mode (the
  * default, as `warden agent run` syncs) an agent sends ?since=REV from its
- * previous reply; with --full it re-reads every entry each time.
+ * previous reply, with unchanged=ok unless --no-unchanged is given; with
+ * --full it re-reads every entry each time.
  *
  * Every agent first syncs once (the warm-up: a full read, as at agent
  * start), then the driver prints "window_start" and measures for --seconds.
@@ -56,6 +57,7 @@ struct options {
 	unsigned long seconds;
 	unsigned long threads;
 	bool full;
+	bool unchanged;    /* send unchanged=ok with ?since=, as warden agent run does */
 };
 
 struct shared {
@@ -211,7 +213,14 @@ static int parse_reply(const struct net_response *response, bool delta, int64_t 
 	json_t *entries = json_object_get(reply, delta ? "changed" : "entries");
 	int rc = -1;
 
-	if (json_is_integer(revision) && json_is_array(entries)) {
+	/* An agent that asks for it gets {"unchanged": true} when no entry
+	 * changed since its revision. */
+	if (delta && json_is_true(json_object_get(reply, "unchanged")) &&
+	    json_is_integer(revision)) {
+		*ret_revision = json_integer_value(revision);
+		*ret_entries = 0;
+		rc = 0;
+	} else if (json_is_integer(revision) && json_is_array(entries)) {
 		*ret_revision = json_integer_value(revision);
 		*ret_entries = json_array_size(entries);
 		rc = 0;
@@ -235,8 +244,8 @@ static void sync_one(struct worker *worker, size_t node, size_t local_agent, boo
 	size_t entries = 0;
 
 	if (delta)
-		snprintf(path, sizeof(path), "/v1/node/entries?since=%" PRId64,
-			worker->revisions[local_agent]);
+		snprintf(path, sizeof(path), "/v1/node/entries?since=%" PRId64 "%s",
+			worker->revisions[local_agent], options->unchanged ? "&unchanged=ok" : "");
 	else
 		snprintf(path, sizeof(path), "/v1/node/entries");
 	if (*client && !net_client_is_open(*client)) {
@@ -327,7 +336,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: bench_scale --port N --nodes-dir DIR --node-count R --key FILE --bundle FILE\n"
 		"                   [--host ADDR] [--agents A] [--period S] [--seconds D]\n"
-		"                   [--threads T] [--full]\n"
+		"                   [--threads T] [--full | --no-unchanged]\n"
 		"  --nodes-dir DIR  holds node-0.pem .. node-(R-1).pem, the real nodes' SVIDs\n"
 		"  --key FILE       the private key of every node SVID\n"
 		"  --bundle FILE    the trust bundle as PEM\n"
@@ -336,7 +345,9 @@ static void usage(FILE *out)
 		"  --seconds D      measured window after the warm-up (default %d)\n"
 		"  --threads T      client threads; each holds the connections of its nodes\n"
 		"                   (default %d)\n"
-		"  --full           re-read every entry on each sync (no ?since=)\n",
+		"  --full           re-read every entry on each sync (no ?since=)\n"
+		"  --no-unchanged   delta syncs without unchanged=ok, so the server reads\n"
+		"                   the changed and authorized lists even when nothing changed\n",
 		DEFAULT_AGENTS, DEFAULT_PERIOD_S, DEFAULT_SECONDS, DEFAULT_THREADS);
 }
 
@@ -354,6 +365,7 @@ static int parse_options(int argc, char **argv, struct options *ret_options)
 		{ "seconds", required_argument, NULL, 's' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "full", no_argument, NULL, 'f' },
+		{ "no-unchanged", no_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -363,6 +375,7 @@ static int parse_options(int argc, char **argv, struct options *ret_options)
 		.period_s = DEFAULT_PERIOD_S,
 		.seconds = DEFAULT_SECONDS,
 		.threads = DEFAULT_THREADS,
+		.unchanged = true,
 	};
 	int c, rc = 0;
 
@@ -383,6 +396,7 @@ static int parse_options(int argc, char **argv, struct options *ret_options)
 			rc = bench_parse_uint("--threads", optarg, 1, MAX_THREADS, &options.threads);
 			break;
 		case 'f': options.full = true; break;
+		case 'u': options.unchanged = false; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -1;
 		}

@@ -87,7 +87,7 @@ def sync_rows(results):
         "| – | – |"
     ]
     labels = {
-        "delta_idle": "delta sync (`?since=`), nothing changes",
+        "delta_idle": "delta sync (`?since=REV&unchanged=ok`, as the agent sends it), nothing changes",
         "delta_churn": "delta sync, entries change",
         "full_idle": "full sync (every entry each time), nothing changes",
     }
