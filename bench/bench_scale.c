@@ -42,7 +42,6 @@
 #define DEFAULT_SECONDS 20
 #define MAX_NODES 10000
 #define MAX_BUNDLE_CERTS 16
-#define MAX_FILE_BYTES (1u << 20)
 #define PATH_BYTES 4096
 
 struct options {
@@ -95,36 +94,12 @@ struct worker {
 	bool failed;
 };
 
-static char *read_file(const char *path)
-{
-	FILE *file = fopen(path, "r");
-	char *data;
-	size_t len;
-
-	if (!file) {
-		fprintf(stderr, "bench_scale: opening \"%s\" failed: %s\n", path, strerror(errno));
-		return NULL;
-	}
-	data = calloc(MAX_FILE_BYTES + 1, 1);
-	if (data) {
-		len = fread(data, 1, MAX_FILE_BYTES, file);
-		if (ferror(file) || len == MAX_FILE_BYTES) {
-			fprintf(stderr, "bench_scale: reading \"%s\" failed or it is over %u bytes\n",
-				path, MAX_FILE_BYTES);
-			free(data);
-			data = NULL;
-		}
-	}
-	fclose(file);
-	return data;
-}
-
 static int load_credentials(struct shared *shared)
 {
 	const struct options *options = shared->options;
 	STACK_OF(X509) *bundle = NULL;
 	struct wd_error err = { 0 };
-	char *bundle_pem = read_file(options->bundle_path);
+	char *bundle_pem = bench_read_file("bench_scale", options->bundle_path);
 	int rc;
 
 	if (!bundle_pem)
@@ -158,7 +133,7 @@ static int load_credentials(struct shared *shared)
 		char path[PATH_BYTES];
 
 		snprintf(path, sizeof(path), "%s/node-%zu.pem", options->nodes_dir, n);
-		shared->chains[n] = read_file(path);
+		shared->chains[n] = bench_read_file("bench_scale", path);
 		if (!shared->chains[n])
 			return -1;
 	}
@@ -213,7 +188,7 @@ static int parse_reply(const struct net_response *response, bool delta, int64_t 
 	json_t *entries = json_object_get(reply, delta ? "changed" : "entries");
 	int rc = -1;
 
-	/* An agent that asks for it gets {"unchanged": true} when no entry
+	/* An agent that sends unchanged=ok gets {"unchanged": true} when no entry
 	 * changed since its revision. */
 	if (delta && json_is_true(json_object_get(reply, "unchanged")) &&
 	    json_is_integer(revision)) {

@@ -41,7 +41,6 @@
 /* Latency samples kept per thread and series; operations past it are
  * counted but not sampled. At 0.1 ms per request a 10 s run needs 100,000. */
 #define MAX_SAMPLES_PER_THREAD (1u << 20)
-#define MAX_FILE_BYTES (1u << 20)
 #define TOKEN_MAX 256
 #define PATH_MAX_LEN 512
 
@@ -100,35 +99,11 @@ struct worker {
 	bool setup_failed;
 };
 
-static char *read_file(const char *path)
-{
-	FILE *file = fopen(path, "r");
-	char *data = NULL;
-	size_t len;
-
-	if (!file) {
-		fprintf(stderr, "bench_secrets: opening \"%s\" failed: %s\n", path, strerror(errno));
-		return NULL;
-	}
-	data = calloc(MAX_FILE_BYTES + 1, 1);
-	if (data) {
-		len = fread(data, 1, MAX_FILE_BYTES, file);
-		if (ferror(file) || len == MAX_FILE_BYTES) {
-			fprintf(stderr, "bench_secrets: reading \"%s\" failed or it is over %u bytes\n",
-				path, MAX_FILE_BYTES);
-			free(data);
-			data = NULL;
-		}
-	}
-	fclose(file);
-	return data;
-}
-
 static int load_anchors(struct shared *shared)
 {
 	STACK_OF(X509) *bundle = NULL;
 	struct wd_error err = { 0 };
-	char *bundle_pem = read_file(shared->options->bundle_path);
+	char *bundle_pem = bench_read_file("bench_secrets", shared->options->bundle_path);
 	int rc;
 
 	if (!bundle_pem)

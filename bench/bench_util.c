@@ -179,3 +179,27 @@ void bench_window_print(const struct bench_window *window)
 		(double)(now.steal - window->machine.steal) * tick,
 		(double)(now.total - window->machine.total) * tick);
 }
+
+char *bench_read_file(const char *program, const char *path)
+{
+	FILE *file = fopen(path, "r");
+	char *data;
+	size_t len;
+
+	if (!file) {
+		fprintf(stderr, "%s: opening \"%s\" failed: %s\n", program, path, strerror(errno));
+		return NULL;
+	}
+	data = calloc(BENCH_MAX_FILE_BYTES + 1, 1);
+	if (data) {
+		len = fread(data, 1, BENCH_MAX_FILE_BYTES, file);
+		if (ferror(file) || len == BENCH_MAX_FILE_BYTES) {
+			fprintf(stderr, "%s: reading \"%s\" failed or it is over %u bytes\n", program,
+				path, BENCH_MAX_FILE_BYTES);
+			free(data);
+			data = NULL;
+		}
+	}
+	fclose(file);
+	return data;
+}

@@ -57,6 +57,12 @@ char *bench_tmpdir_create(const char *prefix);
  * stderr and otherwise ignored. */
 void bench_tmpdir_remove(const char *path);
 
+/* Reads the text file at path (at most BENCH_MAX_FILE_BYTES) into a new
+ * NUL-terminated buffer. Returns NULL after a message on stderr that starts
+ * with program. */
+#define BENCH_MAX_FILE_BYTES (1u << 20)
+char *bench_read_file(const char *program, const char *path);
+
 /* Sorts samples in place and returns the value at quantile q (0..1) by the
  * nearest-rank method; 0 for an empty array. */
 uint64_t bench_percentile(uint64_t *samples, size_t count, double q);
