@@ -23,7 +23,7 @@
 
 #include "bench_util.h"
 
-/* The most operations run between two reads of the clock when paced, so a
+/* Maximum operations run between two reads of the clock when paced, so a
  * late start is made up in bursts of at most this size. */
 #define PACE_BATCH 256
 #define EXEC_PATH "/bin/true"

@@ -169,7 +169,7 @@ def texts(results):
 
 
 def idle_reads_entries(window):
-    """Whether the idle window's syncs ran the recursive entry reads."""
+    """Returns whether the idle window's syncs ran the recursive entry reads."""
     syncs = window["syncs"] or 1
     return any("WITH RECURSIVE" in item["query"] and item["calls"] / syncs >= 0.5
                for item in window["top"])

@@ -41,7 +41,7 @@
  * escaped as three bytes. */
 #define EXPIRE_KEY_MAX (sizeof(EXPIRE_TOKEN_PREFIX) + 65 + 3 * VAULT_LEASE_ID_MAX)
 
-/* Longest server name a lease claim records. */
+/* Maximum length of the server name that a lease claim records. */
 #define EXPIRE_CLAIM_OWNER_MAX 64
 
 /* One lease as stored at sys/expire/id/<lease_id>. Times are Unix seconds. */

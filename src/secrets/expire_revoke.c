@@ -219,7 +219,7 @@ static int load_due(struct secrets *secrets, const char *lease_id, int64_t now,
 }
 
 /* Deletes the revoked lease: on a shared datastore only while this
- * server's claim stands. */
+ * server's claim is still recorded. */
 static int finish_due(struct secrets *secrets, const struct lease *lease, struct wd_error *err)
 {
 	int rc;

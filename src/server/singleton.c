@@ -174,7 +174,7 @@ static void poll_lock(struct server_ctx *ctx, int64_t now)
 	if (singleton->held) {
 		/* The lock lasts as long as this session. The store reconnects
 		 * a lost connection by itself, so check the lock, not only that
-		 * the session answers. */
+		 * the session responds. */
 		rc = store_query(singleton->store, SINGLETON_LOCK_CHECK, NULL, 0, read_lock_reply,
 			&reply, &err);
 		if (rc < 0)

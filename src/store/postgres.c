@@ -391,8 +391,14 @@ static long cache_find(const struct postgres_store *self, const char *sql, const
 /* Writes the type letters of bound's parameters to types (count + 1 bytes). */
 static void type_letters(const struct bound_params *bound, size_t count, char *types)
 {
-	for (size_t i = 0; i < count; i++)
-		types[i] = bound->types[i] == OID_INT8 ? 'i' : bound->types[i] == OID_BYTEA ? 'b' : 'u';
+	for (size_t i = 0; i < count; i++) {
+		if (bound->types[i] == OID_INT8)
+			types[i] = 'i';
+		else if (bound->types[i] == OID_BYTEA)
+			types[i] = 'b';
+		else
+			types[i] = 'u';
+	}
 	types[count] = '\0';
 }
 
@@ -672,7 +678,7 @@ static int postgres_commit(void *handle, struct wd_error *err)
 	self->in_transaction = false;
 	if (!result || PQresultStatus(result) != PGRES_COMMAND_OK)
 		return set_postgres_error(self, result, "statement", "COMMIT", err);
-	/* COMMIT of a transaction in the aborted state answers ROLLBACK. */
+	/* COMMIT of a transaction in the aborted state returns the tag ROLLBACK. */
 	tag = PQcmdStatus(result);
 	if (tag && strcmp(tag, "ROLLBACK") == 0)
 		return wd_error_set(err, WD_ECONFLICT,

@@ -109,7 +109,8 @@ class MultiServerTest(unittest.TestCase):
             # Sealed, with no serving certificate of its own yet: the admin
             # socket takes the unseal key.
             response = server.admin("PUT", "/v1/sys/unseal", {"key": cls.unseal_key})
-            assert response.status == 200 and response.json()["sealed"] is False, response
+            assert response.status == 200, response
+            assert response.json()["sealed"] is False, response
         # The tick after the unseal replaces the placeholder serving
         # certificate with an SVID of the shared CA.
         for server in cls.servers:

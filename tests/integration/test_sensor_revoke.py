@@ -531,7 +531,7 @@ class SensorRevokeTest(unittest.TestCase):
 
 class SealedSecretsTest(unittest.TestCase):
     """A revocation while the secrets service is sealed: the SVIDs go, and
-    the reply says that the tokens were left. Driven over the admin socket,
+    the reply reports that the tokens were left. Driven over the admin socket,
     so it needs no agent and no root."""
 
     def setUp(self):

@@ -201,7 +201,7 @@ static int render_field(struct event_fields *f, const struct out_field *of,
 
 /* Parses the %field at p (after the '%'): transformers such as
  * "toupper(" around a field name, an optional "[arg]", and the closing
- * parentheses. Returns the end of the token, or NULL when p holds none. */
+ * parentheses. Returns the end of the token, or NULL when p contains none. */
 static const char *parse_field(const char *p, struct out_field *of)
 {
 	const char *start = p, *name;

@@ -183,7 +183,7 @@ static void test_list_operators(void **state)
 	assert_true(eval("proc.pid in (1, 4242)"));
 	assert_false(eval("proc.pid in (1, 2)"));
 	/* Without an index, proc.aname checks each ancestor and holds when one
-	 * matches, as Falco's does: `in` asks for one listed ancestor. */
+	 * matches, as Falco's does: `in` requires one listed ancestor. */
 	assert_true(eval("proc.aname in (sshd)"));
 	assert_true(eval("proc.aname in (bash, sshd, systemd, init)"));
 	assert_false(eval("proc.aname in (cron, init)"));
