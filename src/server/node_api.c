@@ -254,6 +254,8 @@ int handle_node_entries(struct net_request *req, void *arg, struct wd_error *err
 				(json_int_t)authority_bundle_sequence(ctx->authority));
 			WD_ENSURE(reply, WD_ENOMEM);
 			rc = net_reply_json(req, 200, reply);
+			ctx->metrics.entry_syncs++;
+			ctx->metrics.entry_syncs_unchanged++;
 			goto out;
 		}
 	}
@@ -278,6 +280,7 @@ int handle_node_entries(struct net_request *req, void *arg, struct wd_error *err
 		(json_int_t)authority_bundle_sequence(ctx->authority));
 	WD_ENSURE(reply, WD_ENOMEM);
 	rc = net_reply_json(req, 200, reply);
+	ctx->metrics.entry_syncs++;
 out:
 	json_decref(reply);
 	json_decref(ids);

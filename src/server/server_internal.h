@@ -45,6 +45,36 @@ struct server_singleton {
 	int64_t last_rescan;     /* last time the holder read all leases again */
 };
 
+/* Route classes that GET /metrics counts requests by (routes.c). */
+enum server_route_class {
+	SERVER_ROUTE_NODE,     /* agents: attestation, renewal, entries, SVIDs */
+	SERVER_ROUTE_SHARED,   /* bundle, CRL, health, metrics, CA status */
+	SERVER_ROUTE_ADMIN,    /* entries, join tokens, agents, minting, signatures */
+	SERVER_ROUTE_SENSOR,   /* the runtime sensor's alerts and revocations */
+	SERVER_ROUTE_POLICY,   /* OPA's REST API */
+	SERVER_ROUTE_CLASS_COUNT,
+};
+
+/* Counters of served requests that GET /metrics reports (metrics.c). The
+ * handlers run on the event loop's thread only, so they are plain. */
+struct server_metrics {
+	uint64_t requests[SERVER_ROUTE_CLASS_COUNT];
+	uint64_t request_errors[SERVER_ROUTE_CLASS_COUNT];  /* handler failed */
+	uint64_t entry_syncs;             /* GET /v1/node/entries answered */
+	uint64_t entry_syncs_unchanged;   /* of which {"unchanged": true} */
+};
+
+/* What a route's net_route.arg points to: the handler that the counting
+ * dispatcher of routes.c calls with ctx. */
+struct server_route_binding {
+	struct server_ctx *ctx;
+	net_handler_fn handler;
+	enum server_route_class route_class;
+};
+
+/* Maximum routes over all route tables of routes.c. */
+#define SERVER_MAX_BINDINGS 64
+
 struct server_ctx {
 	const struct server_config *config;
 	struct event_base *base;
@@ -94,6 +124,9 @@ struct server_ctx {
 	struct event *listen_retry;
 	int64_t listen_backoff;          /* seconds of the last reconnect wait */
 	uint64_t changes_applied;        /* notifications from others, and refreshes */
+
+	struct server_metrics metrics;
+	struct server_route_binding route_bindings[SERVER_MAX_BINDINGS];
 };
 
 /* changes.c: listens when the datastore is PostgreSQL, else does nothing. */
@@ -260,6 +293,13 @@ int handle_bundle(struct net_request *req, void *arg, struct wd_error *err);
 int handle_crl(struct net_request *req, void *arg, struct wd_error *err);
 int handle_health(struct net_request *req, void *arg, struct wd_error *err);
 int handle_ca(struct net_request *req, void *arg, struct wd_error *err);
+int handle_metrics(struct net_request *req, void *arg, struct wd_error *err);
+
+struct wd_buf;
+
+/* Appends the metrics page (Prometheus text format 0.0.4) to out;
+ * WD_ENOMEM or WD_ETOOBIG from the buffer. */
+WD_MUST_CHECK int server_metrics_render(const struct server_ctx *ctx, struct wd_buf *out);
 
 int handle_entry_create(struct net_request *req, void *arg, struct wd_error *err);
 int handle_entry_list(struct net_request *req, void *arg, struct wd_error *err);

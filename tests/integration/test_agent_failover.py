@@ -13,7 +13,6 @@ shows as four statements (revocation twice, node, revision), against
 eight for the full delta reply."""
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -22,7 +21,7 @@ import time
 import unittest
 
 import wardenlib
-from wardenlib import Server
+from wardenlib import Server, start_peer
 
 SYNC_INTERVAL = 1
 # The first pass tries every address at once; the slack is for sanitizer
@@ -35,20 +34,6 @@ def dead_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def start_peer(first):
-    """Starts another server on first's PostgreSQL datastore. Until servers
-    keep the CA keys in the datastore, the peer gets a copy of first's key
-    files in a data directory of its own."""
-    data_dir = tempfile.mkdtemp(prefix="warden-peer-")
-    authority = os.path.join(first.data_dir, "authority")
-    if os.path.isdir(authority):
-        shutil.copytree(authority, os.path.join(data_dir, "authority"))
-    peer = Server(first.trust_domain, datastore=first.datastore,
-                  extra_args=["--data-dir", data_dir])
-    peer.peer_data_dir = data_dir
-    return peer
 
 
 def wait_until(predicate, seconds):

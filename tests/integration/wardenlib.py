@@ -276,6 +276,20 @@ class Server:
         return len(response.json()["entries"])
 
 
+def start_peer(first, **kwargs):
+    """Starts another server on first's PostgreSQL datastore. Until servers
+    keep the CA keys in the datastore, the peer gets a copy of first's key
+    files in a data directory of its own."""
+    data_dir = tempfile.mkdtemp(prefix="warden-peer-")
+    authority = os.path.join(first.data_dir, "authority")
+    if os.path.isdir(authority):
+        shutil.copytree(authority, os.path.join(data_dir, "authority"))
+    peer = Server(first.trust_domain, datastore=first.datastore,
+                  extra_args=["--data-dir", data_dir], **kwargs)
+    peer.peer_data_dir = data_dir
+    return peer
+
+
 def csr_pem(key, common_name="workload"):
     csr = (x509.CertificateSigningRequestBuilder()
            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
