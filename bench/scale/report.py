@@ -119,7 +119,7 @@ def cpu_share(run, who):
     return f"{used / cpu['seconds']:.0%}"
 
 
-def texts(results):
+def texts(results, idle_all):
     """Return the sentences of the section that depend on the measured numbers."""
     opts = results["args"]
     three = results["issue_three"]["cpu"]
@@ -154,6 +154,27 @@ def texts(results):
             "from change notifications (LISTEN/NOTIFY) could answer it from "
             "memory, and the caller checks could be kept for the life of the "
             "connection. Read-only transactions would also not need the write lock.")
+    elif idle_all < 0.05:
+        delta = (
+            "An idle delta sync is answered from memory. The server keeps the "
+            "entry revision, refreshed by its own entry writes and by other "
+            "servers' `entry:SEQ` notifications. It keeps the outcome of the "
+            "caller checks (the SVID's serial is not revoked, the node record "
+            "accepts it) by serial, and drops them at any revocation or CA change "
+            "and at a change of that agent's node record. What the window counts "
+            "beyond the server's own tick and lock checks rounds to zero.")
+        future = (
+            "- Where an idle sync still reaches the datastore: while the change "
+            "listener is disconnected (a PostgreSQL restart, say) the server "
+            "answers nothing from memory, and each sync costs the three statements "
+            "of the caller checks and the counter until the listener reconnects. "
+            "After a revocation or a CA change every agent's next request checks "
+            "its caller again (two statements), and so does an agent's next "
+            "request after its node SVID is renewed. The first sync after an "
+            "entry write through this server reads the counter once. A change "
+            "written through another server reaches this server's memory when "
+            "its notification arrives, and the server reads pending "
+            "notifications before it answers from memory.")
     else:
         delta = (
             "An idle delta sync stops after the change counter: no transaction, "
@@ -192,7 +213,7 @@ def section(results, args):
                        "each take the shared lock")
     else:
         locked_text = ", with no transaction and no lock"
-    period_text, busy_text, delta_text, future_text = texts(results)
+    period_text, busy_text, delta_text, future_text = texts(results, idle_all)
     pg_ms = 1000 * idle["cpu"]["postgres_cpu_s"] / max(idle["syncs"], 1)
     lines = [
         "## Scale-out: several servers on one PostgreSQL datastore",

@@ -195,6 +195,11 @@ int registry_entry_revision(struct registry *registry, int64_t *ret_revision,
 		copy_counter, ret_revision, err);
 }
 
+uint64_t registry_entry_write_count(const struct registry *registry)
+{
+	return registry->entry_writes;
+}
+
 void registry_entry_changes_free(struct registry_entry_changes *changes)
 {
 	if (!changes)

@@ -83,6 +83,7 @@ static int next_change_seq(struct registry *registry, int64_t *ret_seq, struct w
 	int64_t seq = 0;
 
 	*ret_seq = 0;
+	registry->entry_writes++;
 	WD_TRY(store_exec(registry->store,
 		"UPDATE registry_counters SET value = value + 1 WHERE name = 'entry_change_seq'",
 		NULL, 0, NULL, err));

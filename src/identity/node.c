@@ -1,5 +1,6 @@
 /* Attested nodes (agents): the SVID serials each agent holds, and the
  * evict and ban operations of SPIRE's agent API. */
+#include <stdio.h>
 #include <string.h>
 
 #include "common/alloc.h"
@@ -141,6 +142,20 @@ static int banned(const char *agent_id, struct wd_error *err)
 	return wd_error_set(err, WD_EBANNED, "agent %s is banned", agent_id);
 }
 
+/* Tells other servers that the record of agent id changed, inside the
+ * caller's transaction where there is one. Their caches of node checks for
+ * that agent are then stale. */
+static int notify_node_change(struct registry *registry, const char *id,
+	struct wd_error *err)
+{
+	char payload[STORE_NOTIFY_PAYLOAD_MAX + 1];
+	int len = snprintf(payload, sizeof(payload), "node:%s", id);
+
+	if (len < 0 || (size_t)len >= sizeof(payload))
+		snprintf(payload, sizeof(payload), "node");
+	return store_notify(registry->store, payload, err);
+}
+
 int registry_node_attest(struct registry *registry, const char *agent_id,
 	const char *serial_hex, int64_t not_after, int64_t now, struct wd_error *err)
 {
@@ -179,6 +194,7 @@ int registry_node_attest(struct registry *registry, const char *agent_id,
 		"previous_not_after = 0, attested_at = $4, updated_at = $4 WHERE agent_id = $1" :
 		"INSERT INTO registry_nodes (agent_id, serial, not_after, attested_at, updated_at) "
 		"VALUES ($1, $2, $3, $4, $4)", params, WD_ARRAY_LEN(params), NULL, err));
+	WD_GUARD(notify_node_change(registry, id, err));
 	WD_GUARD(store_commit(registry->store, err));
 	in_transaction = false;
 out:
@@ -231,6 +247,7 @@ int registry_node_renew(struct registry *registry, const char *agent_id,
 			"previous_not_after = not_after, serial = $2, not_after = $3, "
 			"updated_at = $4 WHERE agent_id = $1", params, WD_ARRAY_LEN(params), NULL,
 			err));
+		WD_GUARD(notify_node_change(registry, id, err));
 	}
 	WD_GUARD(store_commit(registry->store, err));
 	in_transaction = false;
@@ -251,11 +268,21 @@ static int svid_expired(const char *agent_id, const char *serial, int64_t not_af
 int registry_node_check(struct registry *registry, const char *agent_id,
 	const char *serial_hex, int64_t now, struct wd_error *err)
 {
+	int64_t not_after;
+
+	return registry_node_check_until(registry, agent_id, serial_hex, now, &not_after, err);
+}
+
+int registry_node_check_until(struct registry *registry, const char *agent_id,
+	const char *serial_hex, int64_t now, int64_t *ret_not_after, struct wd_error *err)
+{
 	_wd_cleanup_(wd_freep) char *id = NULL;
 	char serial[REGISTRY_SERIAL_MAX_LEN + 1];
 	struct registry_node *node = NULL;
+	int64_t not_after = 0;
 	int rc = 0;
 
+	*ret_not_after = 0;
 	wd_error_clear(err);
 	WD_TRY(agent_id_canonical(registry, agent_id, &id, err));
 	if (serial_hex)
@@ -272,15 +299,19 @@ int registry_node_check(struct registry *registry, const char *agent_id,
 	}
 
 	if (!serial_hex || strcmp(serial, node->serial) == 0) {
+		not_after = node->not_after;
 		if (now >= node->not_after)
 			rc = svid_expired(id, node->serial, node->not_after, err);
 	} else if (node->previous_serial[0] && strcmp(serial, node->previous_serial) == 0) {
+		not_after = node->previous_not_after;
 		if (now >= node->previous_not_after)
 			rc = svid_expired(id, node->previous_serial, node->previous_not_after, err);
 	} else {
 		rc = wd_error_set(err, WD_EPERM,
 			"SVID serial %s is not a current SVID of agent %s", serial, id);
 	}
+	if (rc == 0)
+		*ret_not_after = not_after;
 out:
 	registry_node_free(node);
 	return rc;
@@ -375,16 +406,25 @@ int registry_node_evict(struct registry *registry, const char *agent_id,
 {
 	_wd_cleanup_(wd_freep) char *id = NULL;
 	int64_t changes = 0;
+	int rc;
 
 	wd_error_clear(err);
 	WD_TRY(agent_id_canonical(registry, agent_id, &id, err));
 
 	struct store_value params[] = { STORE_TEXT_VALUE(id) };
-	WD_TRY(store_exec(registry->store, "DELETE FROM registry_nodes WHERE agent_id = $1",
+	WD_TRY(store_begin(registry->store, err));
+	WD_GUARD(store_exec(registry->store, "DELETE FROM registry_nodes WHERE agent_id = $1",
 		params, 1, &changes, err));
-	if (changes == 0)
-		return not_attested(id, err);
+	if (changes == 0) {
+		rc = not_attested(id, err);
+		goto out;
+	}
+	WD_GUARD(notify_node_change(registry, id, err));
+	WD_GUARD(store_commit(registry->store, err));
 	return 0;
+out:
+	store_rollback(registry->store);
+	return rc;
 }
 
 int registry_node_ban(struct registry *registry, const char *agent_id, int64_t now,
@@ -392,6 +432,7 @@ int registry_node_ban(struct registry *registry, const char *agent_id, int64_t n
 {
 	_wd_cleanup_(wd_freep) char *id = NULL;
 	int64_t changes = 0;
+	int rc;
 
 	wd_error_clear(err);
 	WD_TRY(agent_id_canonical(registry, agent_id, &id, err));
@@ -399,11 +440,19 @@ int registry_node_ban(struct registry *registry, const char *agent_id, int64_t n
 	/* SPIRE stores a ban as an empty serial. The banned flag records it
 	 * explicitly, and the serials are cleared as well. */
 	struct store_value params[] = { STORE_TEXT_VALUE(id), STORE_INT_VALUE(now) };
-	WD_TRY(store_exec(registry->store,
+	WD_TRY(store_begin(registry->store, err));
+	WD_GUARD(store_exec(registry->store,
 		"UPDATE registry_nodes SET banned = 1, serial = '', not_after = 0, "
 		"previous_serial = '', previous_not_after = 0, updated_at = $2 "
 		"WHERE agent_id = $1", params, WD_ARRAY_LEN(params), &changes, err));
-	if (changes == 0)
-		return not_attested(id, err);
+	if (changes == 0) {
+		rc = not_attested(id, err);
+		goto out;
+	}
+	WD_GUARD(notify_node_change(registry, id, err));
+	WD_GUARD(store_commit(registry->store, err));
 	return 0;
+out:
+	store_rollback(registry->store);
+	return rc;
 }

@@ -278,6 +278,9 @@ struct registry_node {
 
 void registry_node_free(struct registry_node *node);
 
+/* Every node write below notifies other servers with "node:AGENT_ID" (or
+ * "node" for an agent ID too long for a payload) in its transaction. */
+
 /* Records a node that has just attested with an SVID (serial_hex, expiring
  * at not_after). A node that attests again gets a fresh record without its
  * earlier serials. WD_EBANNED "agent ... is banned" when the agent ID is
@@ -299,6 +302,12 @@ WD_MUST_CHECK int registry_node_renew(struct registry *registry, const char *age
  * is banned", WD_EEXPIRED, WD_EPERM for any other serial. */
 WD_MUST_CHECK int registry_node_check(struct registry *registry, const char *agent_id,
 	const char *serial_hex, int64_t now, struct wd_error *err);
+
+/* Like registry_node_check, and on success stores in ret_not_after when the
+ * checked SVID expires (the current one's when serial_hex is NULL), after
+ * which the check fails again. */
+WD_MUST_CHECK int registry_node_check_until(struct registry *registry, const char *agent_id,
+	const char *serial_hex, int64_t now, int64_t *ret_not_after, struct wd_error *err);
 
 /* Loads the record of agent_id, banned or not; WD_ENOTFOUND naming it. */
 WD_MUST_CHECK int registry_node_get(struct registry *registry, const char *agent_id,
@@ -362,6 +371,12 @@ void registry_entry_changes_free(struct registry_entry_changes *changes);
  * changed cheaply. */
 WD_MUST_CHECK int registry_entry_revision(struct registry *registry, int64_t *ret_revision,
 	struct wd_error *err);
+
+/* Returns how many entry creates, updates and deletes this handle has
+ * started, committed or rolled back. A copy of registry_entry_revision read
+ * after the count last changed stays current until the count changes
+ * again or another process writes an entry. */
+uint64_t registry_entry_write_count(const struct registry *registry);
 
 /* Returns the entries authorized for agent_id (the rule of
  * registry_authorized_entries) that changed after revision since, the ids

@@ -19,6 +19,9 @@ struct registry {
 	int64_t max_jwt_svid_ttl;
 	int max_authorization_depth;
 	size_t max_authorized_entries;
+	/* Entry changes this handle has started, committed or not; see
+	 * registry_entry_write_count. */
+	uint64_t entry_writes;
 };
 
 /* The schema of the "registry" migration component. */

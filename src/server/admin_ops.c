@@ -131,6 +131,7 @@ static int agent_remove(struct net_request *req, struct server_ctx *ctx, bool ba
 		WD_GUARD(registry_node_ban(ctx->registry, agent_id, wd_now(), err));
 	else
 		WD_GUARD(registry_node_evict(ctx->registry, agent_id, err));
+	server_caller_cache_forget_agent(ctx, agent_id);
 	server_audit(ctx, caller.actor, action, agent_id, "success", NULL);
 
 	WD_GUARD(authority_revoke_spiffe_id(ctx->authority, &id, action, wd_now(), &revoked, err));

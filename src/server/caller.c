@@ -54,7 +54,7 @@ static int identify(struct server_ctx *ctx, struct net_request *req, bool allow_
 
 	caller.kind = CALLER_SVID;
 	caller.is_agent = is_agent_id(&id);
-	WD_TRY(authority_is_revoked(ctx->authority, caller.serial, &caller.revoked, err));
+	WD_TRY(server_serial_revoked(ctx, caller.serial, &caller.revoked, err));
 	if (caller.revoked && !(caller.is_agent && allow_revoked_agent))
 		return wd_error_set(err, WD_EREVOKED, "X.509-SVID serial %s of %s is revoked",
 			caller.serial, caller.spiffe_id);
@@ -121,8 +121,7 @@ int caller_require_agent(struct server_ctx *ctx, struct net_request *req,
 	/* The registry says why an agent lost its node SVID: evicted (not
 	 * attested) or banned. A revoked SVID of an agent still on record was
 	 * revoked by serial, and is refused as such. */
-	WD_TRY(registry_node_check(ctx->registry, ret_caller->spiffe_id, ret_caller->serial,
-		wd_now(), err));
+	WD_TRY(server_agent_check(ctx, ret_caller->spiffe_id, ret_caller->serial, wd_now(), err));
 	if (ret_caller->revoked)
 		return wd_error_set(err, WD_EREVOKED, "node SVID serial %s of %s is revoked",
 			ret_caller->serial, ret_caller->spiffe_id);
@@ -149,7 +148,7 @@ int server_verify_client_chain(STACK_OF(X509) *chain, void *arg)
 	WD_GUARD(x509svid_verify(chain, anchors, anchor_count, wd_now(), &id, &err));
 
 	WD_GUARD(crypto_x509_serial_hex(sk_X509_value(chain, 0), serial, sizeof(serial)));
-	WD_GUARD(authority_is_revoked(ctx->authority, serial, &revoked, &err));
+	WD_GUARD(server_serial_revoked(ctx, serial, &revoked, &err));
 	/* An agent's revoked node SVID completes the handshake so that the node
 	 * routes can tell the agent it was evicted or banned; every route
 	 * refuses it in caller.c. Any other revoked SVID stops here. */

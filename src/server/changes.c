@@ -2,7 +2,8 @@
  * a listener connection of its own, polled from the event loop, and the
  * caches each kind of change refreshes. Writes notify in their own
  * transaction (store_notify), so a notification means a committed change.
- * Entries need no refresh: every request reads them from the datastore. */
+ * Entry lists are read from the datastore on every request that needs
+ * them. Only the entry revision and the caller checks are kept in memory. */
 #include <stdbool.h>
 #include <string.h>
 
@@ -48,9 +49,18 @@ void server_changes_apply(struct server_ctx *ctx, const char *payload)
 		if (authority_reload_if_changed(ctx->authority, &changed, &err) < 0)
 			log_error("server", "authority not reloaded after a change", "change",
 				payload ? payload : "all", "error", wd_error_text(&err));
+		server_caller_cache_clear(ctx);
 	}
+	if (all)
+		server_entry_revision_forget(ctx);
+	else if (has_kind(payload, "entry"))
+		server_entry_revision_notified(ctx, payload);
+	if (!all && has_kind(payload, "node"))
+		server_caller_cache_forget_agent(ctx, payload[4] == ':' ? payload + 5 : NULL);
 	ctx->changes_applied++;
-	if (all || !has_kind(payload, "entry"))
+	/* Entry and node changes come with every entry write and SVID renewal,
+	 * too often to log each. */
+	if (all || !(has_kind(payload, "entry") || has_kind(payload, "node")))
 		log_info("server", "change from another server applied", "change",
 			payload ? payload : "all");
 }
@@ -64,13 +74,12 @@ static void on_notification(const char *payload, bool own, void *arg)
 
 static void schedule_retry(struct server_ctx *ctx);
 
-static void on_readable(evutil_socket_t fd, short what, void *arg)
+/* Handles what arrived on the listener. A lost connection stops the
+ * caches from answering (server_caches_trusted) until it reconnects. */
+static void drain(struct server_ctx *ctx)
 {
-	struct server_ctx *ctx = arg;
 	struct wd_error err;
 
-	(void)fd;
-	(void)what;
 	wd_error_clear(&err);
 	if (store_listen_drain(ctx->listen_store, on_notification, ctx, &err) == 0)
 		return;
@@ -79,7 +88,22 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 	event_free(ctx->listen_event);
 	ctx->listen_event = NULL;
 	ctx->listen_backoff = 0;
+	server_entry_revision_forget(ctx);
+	server_caller_cache_clear(ctx);
 	schedule_retry(ctx);
+}
+
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	drain(arg);
+}
+
+void server_changes_poll(struct server_ctx *ctx)
+{
+	if (ctx->listen_event)
+		drain(ctx);
 }
 
 /* Subscribes and watches the listener's socket. */
@@ -162,6 +186,10 @@ void server_changes_announce(struct server_ctx *ctx, const char *payload)
 {
 	struct wd_error err;
 
+	/* This server's own revocation or CA change, which its caller checks
+	 * must not outlive. */
+	if (has_kind(payload, "revocation") || has_kind(payload, "ca"))
+		server_caller_cache_clear(ctx);
 	wd_error_clear(&err);
 	if (store_notify(ctx->store, payload, &err) < 0)
 		log_warn("server", "cannot notify other servers", "change", payload, "error",

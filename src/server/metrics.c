@@ -100,9 +100,29 @@ static int render_cluster(const struct server_ctx *ctx, struct wd_buf *out)
 		(double)authority_bundle_sequence(ctx->authority));
 }
 
+static int by_cache(struct wd_buf *out, const char *name, const char *help,
+	uint64_t entry_revision, uint64_t caller)
+{
+	WD_TRY(header(out, name, "counter", help));
+	return wd_buf_appendf(out, "%s{cache=\"entry_revision\"} %llu\n"
+		"%s{cache=\"caller\"} %llu\n", name, (unsigned long long)entry_revision, name,
+		(unsigned long long)caller);
+}
+
+static int render_caches(const struct server_ctx *ctx, struct wd_buf *out)
+{
+	WD_TRY(by_cache(out, "warden_server_cache_hits_total",
+		"Lookups answered from memory: the entry revision, and a caller's "
+		"revocation or node check.", ctx->entry_revision.hits, ctx->caller_cache.hits));
+	return by_cache(out, "warden_server_cache_misses_total",
+		"Lookups that read the datastore.", ctx->entry_revision.misses,
+		ctx->caller_cache.misses);
+}
+
 int server_metrics_render(const struct server_ctx *ctx, struct wd_buf *out)
 {
 	WD_TRY(render_requests(ctx, out));
+	WD_TRY(render_caches(ctx, out));
 	WD_TRY(render_datastore(ctx, out));
 	return render_cluster(ctx, out);
 }

@@ -149,6 +149,8 @@ int handle_node_attest(struct net_request *req, void *arg, struct wd_error *err)
 	WD_GUARD(sign_and_build(ctx, agent_id, &csr, NULL, 0, 0, NULL, &svid, err));
 	WD_GUARD(registry_node_attest(ctx->registry, agent_id, svid.serial_hex, svid.not_after,
 		wd_now(), err));
+	/* Attesting again retires the agent's earlier serials. */
+	server_caller_cache_forget_agent(ctx, agent_id);
 
 	log_info("server", "agent attested", "agent_id", agent_id, "serial", svid.serial_hex);
 	server_audit(ctx, agent_id, "node.attest", agent_id, "success", svid.serial_hex);
@@ -182,6 +184,8 @@ int handle_node_renew(struct net_request *req, void *arg, struct wd_error *err)
 	WD_GUARD(sign_and_build(ctx, caller.spiffe_id, &csr, NULL, 0, 0, NULL, &svid, err));
 	WD_GUARD(registry_node_renew(ctx->registry, caller.spiffe_id, svid.serial_hex, svid.not_after,
 		wd_now(), err));
+	/* The serial before the previous one stops being accepted. */
+	server_caller_cache_forget_agent(ctx, caller.spiffe_id);
 
 	server_audit(ctx, caller.actor, "node.renew", caller.spiffe_id, "success", svid.serial_hex);
 	rc = reply_node_svid(ctx, req, caller.spiffe_id, &svid, err);
@@ -247,7 +251,7 @@ int handle_node_entries(struct net_request *req, void *arg, struct wd_error *err
 	    strcmp(net_request_query(req, "unchanged"), "ok") == 0) {
 		int64_t revision = 0;
 
-		WD_GUARD(registry_entry_revision(ctx->registry, &revision, err));
+		WD_GUARD(server_entry_revision(ctx, &revision, err));
 		if (revision == since) {
 			reply = json_pack("{s:b, s:I, s:I}", "unchanged", 1, "revision",
 				(json_int_t)revision, "bundle_sequence",

@@ -158,6 +158,7 @@ static int open_state(struct server_ctx *ctx, struct wd_error *err)
 	WD_TRY(check_audit_chain(path, store_file, err));
 
 	WD_TRY(store_open(store_url, NULL, &ctx->store, err));
+	WD_TRY(server_caller_cache_init(ctx, err));
 	WD_TRY(server_singleton_open(ctx, store_url, err));
 	WD_TRY(audit_open(path, &ctx->audit, err));
 
@@ -434,6 +435,7 @@ static void log_started(struct server_ctx *ctx)
 static void close_all(struct server_ctx *ctx)
 {
 	server_changes_stop(ctx);
+	server_caller_cache_free(ctx);
 	if (ctx->tick_event)
 		event_free(ctx->tick_event);
 	if (ctx->sigterm_event)

@@ -45,6 +45,40 @@ struct server_singleton {
 	int64_t last_rescan;     /* last time the holder read all leases again */
 };
 
+/* The entry revision as this server last read or was notified of it, so
+ * an idle agent sync costs the datastore nothing (entry_revision.c). */
+struct server_entry_revision {
+	bool known;
+	int64_t value;
+	uint64_t write_count;   /* registry_entry_write_count when value was read */
+	uint64_t hits;
+	uint64_t misses;
+};
+
+/* One serial that the caller cache knows is not revoked, and, for a node
+ * SVID, that registry_node_check passed for it (caller_cache.c). */
+struct server_caller_slot {
+	uint64_t generation;      /* the slot is valid while this equals the cache's */
+	char serial[AUTHORITY_SERIAL_HEX_SIZE];
+	uint64_t agent_hash;      /* FNV-1a of the canonical agent ID; 0 if none */
+	bool node_checked;
+	int64_t node_not_after;   /* the checked SVID's expiry, in Unix seconds */
+};
+
+/* Slots of the caller cache, 80 bytes each. Pages of slots never used stay
+ * untouched and take no memory. A lookup probes SERVER_CALLER_CACHE_PROBES
+ * neighbours, so some 10,000 agents fit with few evictions. */
+#define SERVER_CALLER_CACHE_SLOTS 65536
+#define SERVER_CALLER_CACHE_PROBES 4
+
+struct server_caller_cache {
+	struct server_caller_slot *slots;   /* SERVER_CALLER_CACHE_SLOTS of them */
+	uint64_t generation;                /* raised to drop every slot at once */
+	uint64_t bundle_sequence;           /* authority_bundle_sequence at the last drop */
+	uint64_t hits;
+	uint64_t misses;
+};
+
 /* Route classes that GET /metrics counts requests by (routes.c). */
 enum server_route_class {
 	SERVER_ROUTE_NODE,     /* agents: attestation, renewal, entries, SVIDs */
@@ -60,11 +94,11 @@ enum server_route_class {
 struct server_metrics {
 	uint64_t requests[SERVER_ROUTE_CLASS_COUNT];
 	uint64_t request_errors[SERVER_ROUTE_CLASS_COUNT];  /* handler failed */
-	uint64_t entry_syncs;             /* GET /v1/node/entries answered */
+	uint64_t entry_syncs;             /* successful GET /v1/node/entries */
 	uint64_t entry_syncs_unchanged;   /* of which {"unchanged": true} */
 };
 
-/* What a route's net_route.arg points to: the handler that the counting
+/* The target of a route's net_route.arg: the handler that the counting
  * dispatcher of routes.c calls with ctx. */
 struct server_route_binding {
 	struct server_ctx *ctx;
@@ -127,7 +161,44 @@ struct server_ctx {
 
 	struct server_metrics metrics;
 	struct server_route_binding route_bindings[SERVER_MAX_BINDINGS];
+	struct server_entry_revision entry_revision;
+	struct server_caller_cache caller_cache;
 };
+
+/* Whether the in-memory caches of entry_revision.c and caller_cache.c may
+ * be used: always on SQLite, where only this server writes, and on
+ * PostgreSQL while the change listener is connected, so that no other
+ * server's change goes unheard. */
+bool server_caches_trusted(const struct server_ctx *ctx);
+
+/* entry_revision.c: stores the entry revision in ret_revision, from memory
+ * when it is current, else from the datastore (registry_entry_revision's
+ * errors). */
+WD_MUST_CHECK int server_entry_revision(struct server_ctx *ctx, int64_t *ret_revision,
+	struct wd_error *err);
+/* Takes the revision of another server's "entry:SEQ" notification; any
+ * other payload makes the next read go to the datastore. */
+void server_entry_revision_notified(struct server_ctx *ctx, const char *payload);
+/* Makes the next read go to the datastore. */
+void server_entry_revision_forget(struct server_ctx *ctx);
+
+/* caller_cache.c: allocates and frees the slots. */
+WD_MUST_CHECK int server_caller_cache_init(struct server_ctx *ctx, struct wd_error *err);
+void server_caller_cache_free(struct server_ctx *ctx);
+/* Stores in ret_revoked whether serial is revoked (authority_is_revoked),
+ * answering from memory for a serial found not revoked before. */
+WD_MUST_CHECK int server_serial_revoked(struct server_ctx *ctx, const char *serial,
+	bool *ret_revoked, struct wd_error *err);
+/* registry_node_check for agent_id's SVID serial at now, answering from
+ * memory for a serial that passed before and has not expired. */
+WD_MUST_CHECK int server_agent_check(struct server_ctx *ctx, const char *agent_id,
+	const char *serial, int64_t now, struct wd_error *err);
+/* Drops the cached checks of agent_id's serials (every check when agent_id
+ * is NULL or not a SPIFFE ID), after its node record changed. */
+void server_caller_cache_forget_agent(struct server_ctx *ctx, const char *agent_id);
+/* Drops every cached check, after a revocation or a lost listener. */
+void server_caller_cache_clear(struct server_ctx *ctx);
+
 
 /* changes.c: listens when the datastore is PostgreSQL, else does nothing. */
 WD_MUST_CHECK int server_changes_start(struct server_ctx *ctx, struct wd_error *err);
@@ -135,6 +206,9 @@ void server_changes_stop(struct server_ctx *ctx);
 /* Refreshes the caches a change of payload's kind touches; NULL refreshes
  * all of them (after the listener reconnected). */
 void server_changes_apply(struct server_ctx *ctx, const char *payload);
+/* Reads notifications that arrived on the listener and not yet handled,
+ * without blocking, so that a cache answers with every change heard. */
+void server_changes_poll(struct server_ctx *ctx);
 /* Notifies other servers of a change already committed (the authority's,
  * whose transactions are not the server's); logs a failure. */
 void server_changes_announce(struct server_ctx *ctx, const char *payload);

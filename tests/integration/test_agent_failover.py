@@ -7,10 +7,12 @@ port first it attests and syncs through the second, and logs the switch.
 Servers that share one PostgreSQL datastore stand in for each other when
 one is killed, and a policy written through one is served by the other
 within a second, also after the listener connection was lost (these run
-with WARDEN_TEST_DATASTORE=postgres only). An agent sync with nothing changed returns "unchanged"
-from the entry revision alone, which /v1/health's datastore_statements
-shows as four statements (revocation twice, node, revision), against
-eight for the full delta reply."""
+with WARDEN_TEST_DATASTORE=postgres only). An agent sync with nothing
+changed returns "unchanged" from memory, which /v1/health's
+datastore_statements shows as no statement, against five for the full
+delta reply. The caller checks kept in memory still refuse an agent on
+its first request after its SVID was revoked, its node banned or its
+serial retired by renewals, through the same server or another one."""
 import os
 import re
 import signal
@@ -20,8 +22,10 @@ import tempfile
 import time
 import unittest
 
+from cryptography.hazmat.primitives.asymmetric import ec
+
 import wardenlib
-from wardenlib import Server, start_peer
+from wardenlib import Server, csr_pem, key_pem, load_certs, start_peer
 
 SYNC_INTERVAL = 1
 # The first pass tries every address at once; the slack is for sanitizer
@@ -285,16 +289,17 @@ class IdleSyncCostTest(unittest.TestCase):
         self.assertEqual(self.statements(), self.statements())
 
         # The serial's revocation (in the handshake and again for the
-        # caller), the node check and the revision: no entry list is read.
+        # caller), the node check and the revision come from memory, so the
+        # datastore sees nothing.
         idle, reply = self.cost(f"/v1/node/entries?since={revision}&unchanged=ok", cert, key)
-        self.assertEqual(idle, 4)
+        self.assertEqual(idle, 0)
         self.assertEqual(reply, {"unchanged": True, "revision": revision,
                                  "bundle_sequence": reply["bundle_sequence"]})
 
-        # Without unchanged=ok the full delta: the same four but with begin,
-        # changed list, id list and commit around the revision.
+        # Without unchanged=ok the full delta: begin, the revision, the
+        # changed list, the id list and commit.
         delta, reply = self.cost(f"/v1/node/entries?since={revision}", cert, key)
-        self.assertEqual(delta, 8)
+        self.assertEqual(delta, 5)
         self.assertEqual(reply["changed"], [])
         self.assertEqual(len(reply["entry_ids"]), 20)
 
@@ -305,6 +310,154 @@ class IdleSyncCostTest(unittest.TestCase):
         self.assertNotIn("unchanged", reply)
         self.assertEqual([e["id"] for e in reply["changed"]], [entry["id"]])
         self.assertGreater(reply["revision"], revision)
+
+
+def renew(server, cert, key):
+    """Renews the node SVID in cert through server; returns the new
+    (cert_path, key_path, serial)."""
+    new_key = ec.generate_private_key(ec.SECP256R1())
+    response = server.tls("POST", "/v1/node/renew", {"csr": csr_pem(new_key)}, cert=cert,
+                          key=key)
+    assert response.status == 200, response
+    reply = response.json()
+    cert_path = server.write(f"node-{reply['serial']}.pem", reply["svid"])
+    key_path = server.write(f"node-{reply['serial']}.key", key_pem(new_key))
+    return cert_path, key_path, reply["serial"]
+
+
+# Each test attests a new agent from 127.0.0.1, faster than the default
+# rate of one attestation a second allows.
+BURST_CONFIG = "limits:\n  attestation_burst: 100\n"
+
+
+class CallerChecksInMemory:
+    """Refusals that the caller cache must not delay: writer is the server
+    that revokes, bans or renews, reader the one the agent syncs with."""
+    writer = None
+    reader = None
+
+    def warm_sync(self, cert, key):
+        """Syncs twice through reader, so the second answers from memory,
+        and returns the revision."""
+        revision = self.reader.tls("GET", "/v1/node/entries?since=0", cert=cert,
+                                   key=key).json()["revision"]
+        for _ in range(2):
+            response = self.reader.tls("GET", f"/v1/node/entries?since={revision}&unchanged=ok",
+                                       cert=cert, key=key)
+            self.assertEqual(response.status, 200, response)
+            self.assertEqual(response.json()["unchanged"], True)
+        return revision
+
+    def sync(self, revision, cert, key):
+        return self.reader.tls("GET", f"/v1/node/entries?since={revision}&unchanged=ok",
+                               cert=cert, key=key)
+
+    def test_revoked_serial_refused(self):
+        agent_id, cert, key = self.writer.new_agent()
+        revision = self.warm_sync(cert, key)
+        with open(cert) as f:
+            serial = load_certs(f.read())[0].serial_number
+        response = self.writer.admin("POST", "/v1/svid/revoke", {"serial": f"{serial:x}"})
+        self.assertEqual(response.status, 200, response)
+
+        response = self.sync(revision, cert, key)
+        self.assertEqual(response.status, 403, response)
+        self.assertIn("node SVID serial", response.error_message())
+        self.assertIn("is revoked", response.error_message())
+
+    def test_banned_agent_refused(self):
+        agent_id, cert, key = self.writer.new_agent()
+        revision = self.warm_sync(cert, key)
+        response = self.writer.admin("POST", "/v1/agents/ban", {"spiffe_id": agent_id})
+        self.assertEqual(response.status, 200, response)
+
+        response = self.sync(revision, cert, key)
+        self.assertEqual(response.status, 403, response)
+        self.assertEqual(response.error_message(), f"agent {agent_id} is banned")
+
+    def test_retired_serial_refused(self):
+        """Two renewals retire the first serial, which no revocation
+        names, so only the change of the node record shows it."""
+        agent_id, cert, key = self.writer.new_agent()
+        revision = self.warm_sync(cert, key)
+        second_cert, second_key, _ = renew(self.writer, cert, key)
+        third_cert, third_key, _ = renew(self.writer, second_cert, second_key)
+
+        response = self.sync(revision, cert, key)
+        self.assertEqual(response.status, 403, response)
+        self.assertIn("is not a current SVID of agent", response.error_message())
+        # The previous serial stays good until it expires.
+        self.assertEqual(self.sync(revision, second_cert, second_key).status, 200)
+        self.assertEqual(self.sync(revision, third_cert, third_key).status, 200)
+
+    def test_entry_change_ends_unchanged(self):
+        agent_id, cert, key = self.writer.new_agent()
+        revision = self.warm_sync(cert, key)
+        entry = self.writer.create_entry("spiffe://example.org/cache/new", agent_id)
+
+        reply = self.sync(revision, cert, key).json()
+        self.assertNotIn("unchanged", reply)
+        self.assertEqual([e["id"] for e in reply["changed"]], [entry["id"]])
+        self.assertEqual(self.sync(reply["revision"], cert, key).json()["unchanged"], True)
+
+
+class OneServerCallerChecksTest(CallerChecksInMemory, unittest.TestCase):
+    """The server's own writes drop its cached checks."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.writer = cls.reader = Server("example.org", config=BURST_CONFIG)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.writer.cleanup()
+
+
+class PeerCallerChecksTest(CallerChecksInMemory, unittest.TestCase):
+    """Another server's writes reach the reader's cache as notifications,
+    which the reader reads before it answers from memory."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.writer = cls.reader = None
+        if wardenlib.datastore_under_test() != "postgres":
+            raise unittest.SkipTest("needs WARDEN_TEST_DATASTORE=postgres: servers share a "
+                                    "datastore")
+        cls.writer = Server("example.org", config=BURST_CONFIG)
+        cls.reader = start_peer(cls.writer, config=BURST_CONFIG)
+
+    @classmethod
+    def tearDownClass(cls):
+        for server in (cls.reader, cls.writer):
+            if server is not None:
+                server.cleanup()
+
+    def test_lost_listener_reads_datastore(self):
+        """With its listener connection ended, the reader cannot hear a
+        revocation, so it checks the datastore until it reconnects."""
+        agent_id, cert, key = self.writer.new_agent()
+        revision = self.warm_sync(cert, key)
+        pg = wardenlib.postgres_cluster()
+        database = wardenlib.datastore_database(self.writer.datastore)
+        ended = pg.psql("SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM "
+                        f"pg_stat_activity WHERE datname = '{database}' AND "
+                        "query = 'LISTEN warden_changes') AS t")
+        self.assertEqual(ended, [["2"]])
+        response = self.writer.admin("POST", "/v1/agents/ban", {"spiffe_id": agent_id})
+        self.assertEqual(response.status, 200, response)
+
+        response = self.sync(revision, cert, key)
+        self.assertEqual(response.status, 403, response)
+        self.assertEqual(response.error_message(), f"agent {agent_id} is banned")
+        self.assertIn("change listener lost its connection", self.reader.read_log())
+
+    def test_idle_sync_on_peer_costs_nothing(self):
+        agent_id, cert, key = self.writer.new_agent()
+        revision = self.warm_sync(cert, key)
+        before = self.reader.admin("GET", "/v1/health").json()["datastore_statements"]
+        self.assertEqual(self.sync(revision, cert, key).json()["unchanged"], True)
+        after = self.reader.admin("GET", "/v1/health").json()["datastore_statements"]
+        self.assertEqual(after - before, 0)
 
 
 if __name__ == "__main__":

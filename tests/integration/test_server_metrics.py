@@ -4,8 +4,8 @@ X.509-SVID as Prometheus would: the text format 0.0.4 with HELP and TYPE
 for every metric, request and sync counters with exact values, a lone
 server holding the singleton lock, and a request without a client
 certificate refused. With WARDEN_TEST_DATASTORE=postgres, two servers on
-one datastore report one holder between them and count a change that one
-notifies to the other."""
+one datastore report one holder between them and count the changes that
+one notifies to the other."""
 import re
 import subprocess
 import time
@@ -124,6 +124,11 @@ class LoneServerMetricsTest(unittest.TestCase):
         self.assertEqual(samples["warden_server_entry_syncs_unchanged_total"], 2)
         self.assertEqual(samples["warden_server_changes_applied_total"], 0)
         self.assertGreater(samples["warden_server_datastore_statements_total"], 0)
+        # The first unchanged=ok sync reads the revision, the second does not.
+        self.assertEqual(samples['warden_server_cache_misses_total{cache="entry_revision"}'], 1)
+        self.assertEqual(samples['warden_server_cache_hits_total{cache="entry_revision"}'], 1)
+        self.assertGreater(delta('warden_server_cache_hits_total{cache="caller"}'), 0)
+        self.assertEqual(types["warden_server_cache_hits_total"], "counter")
 
     def test_client_certificate_required(self):
         reply = curl_metrics(self.server)
@@ -161,9 +166,9 @@ class SharedDatastoreMetricsTest(unittest.TestCase):
         before = scrapers[1].scrape()[1]["warden_server_changes_applied_total"]
         agent_id, _, _ = self.first.new_agent()
         self.first.create_entry("spiffe://example.org/metrics", agent_id)
-        # The entry notifies the second server once.
+        # Attestation and the entry each notify the second server once.
         self.assertTrue(wait_until(lambda: scrapers[1].scrape()[1][
-            "warden_server_changes_applied_total"] == before + 1, 2),
+            "warden_server_changes_applied_total"] == before + 2, 2),
             scrapers[1].scrape()[1])
         self.assertEqual(scrapers[0].scrape()[1]["warden_server_changes_applied_total"], 0)
 

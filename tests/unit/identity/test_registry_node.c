@@ -39,6 +39,37 @@ static void node_attest_and_check(void **state)
 	assert_string_equal(err.detail, "agent " AGENT_B " is not attested (evicted?)");
 }
 
+/* The expiry that a caller may keep a passed check until: the checked
+ * serial's, current or previous, and nothing on failure. */
+static void node_check_until_expiry(void **state)
+{
+	struct fixture *f = *state;
+	struct wd_error err = { 0 };
+	int64_t not_after = -1;
+
+	assert_int_equal(registry_node_attest(f->registry, AGENT_A, "01", 5000, 1000, &err), 0);
+	assert_int_equal(registry_node_renew(f->registry, AGENT_A, "02", 8000, 3000, &err), 0);
+
+	assert_int_equal(registry_node_check_until(f->registry, AGENT_A, "02", 3001, &not_after,
+		&err), 0);
+	assert_int_equal(not_after, 8000);
+	assert_int_equal(registry_node_check_until(f->registry, AGENT_A, "01", 3001, &not_after,
+		&err), 0);
+	assert_int_equal(not_after, 5000);
+	assert_int_equal(registry_node_check_until(f->registry, AGENT_A, NULL, 3001, &not_after,
+		&err), 0);
+	assert_int_equal(not_after, 8000);
+
+	assert_int_equal(registry_node_check_until(f->registry, AGENT_A, "01", 5000, &not_after,
+		&err), WD_EEXPIRED);
+	assert_int_equal(not_after, 0);
+	assert_int_equal(registry_node_ban(f->registry, AGENT_A, 3002, &err), 0);
+	not_after = -1;
+	assert_int_equal(registry_node_check_until(f->registry, AGENT_A, "02", 3003, &not_after,
+		&err), WD_EBANNED);
+	assert_int_equal(not_after, 0);
+}
+
 static void node_invalid_input(void **state)
 {
 	struct fixture *f = *state;
@@ -172,6 +203,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(node_attest_and_check, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(node_check_until_expiry, fixture_setup,
+			fixture_teardown),
 		cmocka_unit_test_setup_teardown(node_invalid_input, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(node_renew_keeps_previous, fixture_setup,
 			fixture_teardown),
