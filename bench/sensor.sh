@@ -2,11 +2,13 @@
 # Benchmarks the overhead of the eBPF runtime sensor and writes the results
 # into the section between the sensor-bench markers of docs/benchmarks.md,
 # leaving the rest of the page alone. One run measures two workloads of
-# bench_sensor, each under three configurations, with the repetitions
-# interleaved (none, warden, bpftrace, none, ...):
+# bench_sensor, each under four configurations, with the repetitions
+# interleaved (none, warden, floor, bpftrace, none, ...):
 #   none      the workload alone
 #   warden    `warden sensor run` with a Falco rule file, alerts appended to
 #             a file in the work directory
+#   floor     bench/sensor/floor.bt: bpftrace with empty programs on the
+#             same tracepoints, the least any tracer of them costs
 #   bpftrace  bench/sensor/trace.bt on the same tracepoints, printing every
 #             event to a file in the work directory
 # The workloads are fork + exec of /bin/true with a wait for each, and open +
@@ -62,6 +64,7 @@ REPO=$(cd "$(dirname "$0")/.." && pwd)
 WARDEN=$BUILD_DIR/warden
 DRIVER=$BUILD_DIR/bench/bench_sensor
 TRACE_SCRIPT=$REPO/bench/sensor/trace.bt
+FLOOR_SCRIPT=$REPO/bench/sensor/floor.bt
 REPORT=$REPO/bench/sensor/report.py
 PYTHON=/usr/bin/python3
 
@@ -197,11 +200,32 @@ start_bpftrace() {
 	fail "bpftrace did not trace within 60 s; see $RAW_DIR/$name.err"
 }
 
+# start_floor NAME: starts bpftrace with the empty programs and waits until
+# bpftool lists all six of its tracepoint programs as attached (the empty
+# programs print nothing to wait for).
+start_floor() {
+	local name=$1 i
+	"$BPFTRACE" -o "$RAW_DIR/$name.out" "$FLOOR_SCRIPT" >"$RAW_DIR/$name.stdout" \
+		2>"$RAW_DIR/$name.err" &
+	TRACER_PID=$!
+	for ((i = 0; i < 600; i++)); do
+		kill -0 "$TRACER_PID" 2>/dev/null ||
+			fail "bpftrace exited at start: $(tail -n 3 "$RAW_DIR/$name.err" 2>/dev/null)"
+		if (($(bpftool perf show | awk -v pid="$TRACER_PID" '$1 == "pid" && $2 == pid' |
+			wc -l) >= 6)); then
+			return 0
+		fi
+		sleep 0.1
+	done
+	fail "bpftrace did not attach the floor's programs within 60 s; see $RAW_DIR/$name.err"
+}
+
 # start_tracer CONFIG NAME
 start_tracer() {
 	case $1 in
 	none) ;;
 	warden) start_warden "$2" ;;
+	floor) start_floor "$2" ;;
 	bpftrace) start_bpftrace "$2" ;;
 	esac
 }
@@ -217,7 +241,7 @@ tracer_counts() {
 			fail "warden sensor run printed no totals line; see $RAW_DIR/$name.err"
 		sed -E 's/^warden sensor: ([0-9]+) events, dropped ringbuf_full=([0-9]+) .*/\1 \2/' <<<"$line"
 		;;
-	bpftrace)
+	bpftrace | floor)
 		awk '/^Lost [0-9]+ events$/ { lost += $2; next } { lines++ }
 			END { print lines + 0, lost + 0 }' "$RAW_DIR/$name.out"
 		;;
@@ -362,7 +386,7 @@ progress "rules: $RULES; exec $EXEC_COUNT, open $OPEN_COUNT, $REPS repetitions; 
 for ((rep = 1; rep <= REPS; rep++)); do
 	progress "rep $rep/$REPS"
 	for workload in exec open; do
-		for config in none warden bpftrace; do
+		for config in none warden floor bpftrace; do
 			measure "$config" "$workload" "$rep"
 		done
 	done

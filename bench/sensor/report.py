@@ -12,7 +12,7 @@ TARGETS = {"exec": 10.0, "open": 5.0}
 # the machine at its limit (RATE_REACHED there).
 RATE_REACHED = 0.95
 CONFIGS = (("none", "no tracer"), ("warden", "`warden sensor run`"),
-           ("bpftrace", "bpftrace"))
+           ("floor", "empty programs (bpftrace)"), ("bpftrace", "bpftrace"))
 WORKLOADS = (("exec", "fork + exec"), ("open", "open + close"))
 
 
@@ -196,6 +196,9 @@ def intro_lines(args, records):
         "(sched_process_exec, sched_process_fork, sched_process_exit, sys_enter_openat, "
         "sys_exit_openat and sys_enter_connect), keeps the openat path pointer in a map from "
         "entry to exit, and prints the pid, comm and file name of every event to a file. "
+        "The empty programs are bench/sensor/floor.bt: bpftrace attaches a program that "
+        "does nothing to each of the same tracepoints, so its slowdown is the least that "
+        "any tracer of them adds on this kernel before its programs do any work. "
         f"{reps} repetition(s), interleaved; the table gives the medians. Tracer CPU is its "
         "utime + stime from attach to half a second after the workload ends, peak RSS is "
         "its VmHWM, and the drops are the sensor's `ringbuf_full` counter or the sum of "
@@ -223,6 +226,10 @@ def section(args, records):
         verdict = "met" if value <= TARGETS[workload] else "missed"
         verdicts.append(f"| {label} slowdown under warden at most {TARGETS[workload]:.0f} % | "
                         f"{fmt_percent(value)} | {verdict} |")
+        floor = slowdown(medians.get(("floor", workload)), medians.get(("none", workload)))
+        if floor is not None:
+            verdicts.append(f"| {label} slowdown with empty programs on the same tracepoints "
+                            f"(for comparison) | {fmt_percent(floor)} | — |")
     if verdicts:
         lines += ["| target | value | verdict |", "| --- | ---: | --- |", *verdicts, ""]
     lines += [

@@ -309,9 +309,40 @@ static void print_totals(const struct run_state *st, struct sensor *sensor)
 		return;
 	}
 	fprintf(stderr, "warden sensor: %llu events, dropped ringbuf_full=%" PRIu64
-		" filtered=%" PRIu64 " malformed=%" PRIu64 "\n", st->events,
-		drops[SENSOR_DROP_RINGBUF_FULL], drops[SENSOR_DROP_FILTERED],
+		" filtered=%" PRIu64 " path_filtered=%" PRIu64 " malformed=%" PRIu64 "\n",
+		st->events, drops[SENSOR_DROP_RINGBUF_FULL], drops[SENSOR_DROP_FILTERED],
+		drops[SENSOR_DROP_PATH_FILTERED],
 		sensor_malformed(sensor));
+}
+
+/* Keeps the opens no loaded rule can match in the kernel, and says so. */
+static int filter_open_paths(const struct rules_set *set, struct sensor *sensor)
+{
+	struct rules_open_paths paths;
+	struct wd_error err = { 0 };
+	int rc = 0;
+
+	if (rules_open_paths(set, &paths, &err) < 0) {
+		fprintf(stderr, "warden sensor: %s\n", wd_error_text(&err));
+		return -1;
+	}
+	if (!paths.sees_opens)
+		goto out;
+	if (paths.any_rule) {
+		fprintf(stderr, "warden sensor: open path filter off: rule '%s' can match an open "
+			"of any path\n", paths.any_rule->name);
+		goto out;
+	}
+	rc = sensor_filter_open_paths(sensor, (const char *const *)paths.prefixes, paths.count,
+		(const char *const *)paths.suffixes, paths.suffix_count, &err);
+	if (rc < 0)
+		fprintf(stderr, "warden sensor: %s\n", wd_error_text(&err));
+	else
+		fprintf(stderr, "warden sensor: open path filter: %zu prefixes, %zu suffixes\n",
+			paths.count, paths.suffix_count);
+out:
+	rules_open_paths_free(&paths);
+	return rc;
 }
 
 static int run_loop(struct run_state *st, unsigned attach_mask,
@@ -347,6 +378,10 @@ static int run_loop(struct run_state *st, unsigned attach_mask,
 			sensor_close(sensor);
 			return CLI_EXIT_FAILURE;
 		}
+	}
+	if (st->set && filter_open_paths(st->set, sensor) < 0) {
+		sensor_close(sensor);
+		return CLI_EXIT_FAILURE;
 	}
 	sigemptyset(&action.sa_mask);
 	sigaction(SIGINT, &action, NULL);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "common/error.h"
@@ -50,6 +51,20 @@ WD_MUST_CHECK int sensor_drops(struct sensor *sensor,
  * for one that is not a regular file, and WD_ETOOBIG past 1024 entries. */
 WD_MUST_CHECK int sensor_deny_exec_add(struct sensor *sensor, const char *path,
 	struct wd_error *err);
+
+/* Restricts open events to paths that start with one of the count
+ * prefixes or end with one of the suffix_count suffixes; the others are
+ * dropped in the kernel before any argument is saved and counted as
+ * SENSOR_DROP_PATH_FILTERED. Paths the kernel cannot compare the way the
+ * rules see fd.name still pass: relative ones, ones of SENSOR_FILTER_LEN
+ * bytes or more, and ones holding "//", "/." or "..". A prefix or suffix
+ * longer than the filter reads is cut, which lets more through. Before
+ * this call every open passes. Fails with WD_EINVAL naming a prefix that
+ * does not start with '/' or for an empty suffix, and WD_ETOOBIG past
+ * SENSOR_FILTER_PREFIXES of either. */
+WD_MUST_CHECK int sensor_filter_open_paths(struct sensor *sensor,
+	const char *const *prefixes, size_t count, const char *const *suffixes,
+	size_t suffix_count, struct wd_error *err);
 
 /* Returns how many records failed to decode so far. */
 uint64_t sensor_malformed(const struct sensor *sensor);

@@ -225,6 +225,53 @@ int sensor_deny_exec_add(struct sensor *sensor, const char *path, struct wd_erro
 	return 0;
 }
 
+/* Adds text to an LPM trie of the filter, reversed for the suffix trie. A
+ * string longer than the filter reads is cut to the bytes next to the end
+ * it is anchored at, which lets more through. */
+static int add_to_trie(int fd, const char *what, const char *text, bool reversed,
+	struct wd_error *err)
+{
+	struct sensor_prefix_key key = { 0 };
+	size_t len = strlen(text);
+	size_t keep = len < SENSOR_FILTER_LEN - 1 ? len : SENSOR_FILTER_LEN - 1;
+	uint32_t one = 1;
+
+	for (size_t i = 0; i < keep; i++)
+		key.data[i] = (uint8_t)(reversed ? text[len - 1 - i] : text[i]);
+	key.prefix_bits = (uint32_t)keep * 8;
+	if (bpf_map_update_elem(fd, &key, &one, BPF_ANY) < 0)
+		return wd_error_set(err, WD_EINTERNAL, "cannot filter open paths by %s '%s': %s",
+			what, text, strerror(errno));
+	return 0;
+}
+
+int sensor_filter_open_paths(struct sensor *sensor, const char *const *prefixes,
+	size_t count, const char *const *suffixes, size_t suffix_count, struct wd_error *err)
+{
+	int prefix_fd = bpf_map__fd(sensor->skel->maps.open_prefixes);
+	int suffix_fd = bpf_map__fd(sensor->skel->maps.open_suffixes);
+
+	if (count > SENSOR_FILTER_PREFIXES || suffix_count > SENSOR_FILTER_PREFIXES)
+		return wd_error_set(err, WD_ETOOBIG, "cannot filter open paths: %zu prefixes and "
+			"%zu suffixes, the kernel side holds at most %u of each", count, suffix_count,
+			SENSOR_FILTER_PREFIXES);
+	for (size_t i = 0; i < count; i++) {
+		if (prefixes[i][0] != '/')
+			return wd_error_set(err, WD_EINVAL, "cannot filter open paths by prefix '%s': "
+				"not an absolute path", prefixes[i]);
+		WD_TRY(add_to_trie(prefix_fd, "prefix", prefixes[i], false, err));
+	}
+	for (size_t i = 0; i < suffix_count; i++) {
+		if (!suffixes[i][0])
+			return wd_error_set(err, WD_EINVAL, "cannot filter open paths by an empty "
+				"suffix");
+		WD_TRY(add_to_trie(suffix_fd, "suffix", suffixes[i], true, err));
+	}
+	/* Everything is in: from here the kernel compares. */
+	__atomic_store_n(&sensor->skel->bss->open_filter_on, 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
 uint64_t sensor_malformed(const struct sensor *sensor)
 {
 	return sensor->malformed;

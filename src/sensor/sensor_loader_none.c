@@ -32,6 +32,13 @@ int sensor_deny_exec_add(struct sensor *sensor, const char *path, struct wd_erro
 	return wd_error_set(err, WD_EUNSUPPORTED, "this warden was built without the sensor");
 }
 
+int sensor_filter_open_paths(struct sensor *sensor, const char *const *prefixes,
+	size_t count, const char *const *suffixes, size_t suffix_count, struct wd_error *err)
+{
+	(void)sensor, (void)prefixes, (void)count, (void)suffixes, (void)suffix_count;
+	return wd_error_set(err, WD_EUNSUPPORTED, "this warden was built without the sensor");
+}
+
 uint64_t sensor_malformed(const struct sensor *sensor)
 {
 	(void)sensor;

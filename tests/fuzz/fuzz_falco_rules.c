@@ -1,5 +1,7 @@
 /* libFuzzer harness: loads arbitrary bytes as a Falco rules file, compiles
- * the rules and writes the report; every failure must carry a detail. */
+ * the rules, writes the report and works out the open path filter; every
+ * failure must carry a detail, and every prefix the filter keeps must be
+ * an absolute path, as the kernel side requires. */
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,6 +24,25 @@ static bool on_match(const struct rules_rule *rule, void *ctx)
 	return true;
 }
 
+static void check_open_paths(const struct rules_set *set)
+{
+	struct rules_open_paths paths;
+	struct wd_error err = { 0 };
+
+	if (rules_open_paths(set, &paths, &err) < 0) {
+		if (err.detail[0] == '\0')
+			__builtin_trap();
+		return;
+	}
+	for (size_t i = 0; i < paths.count; i++)
+		if (paths.prefixes[i][0] != '/')
+			__builtin_trap();
+	for (size_t i = 0; i < paths.suffix_count; i++)
+		if (paths.suffixes[i][0] == '\0')
+			__builtin_trap();
+	rules_open_paths_free(&paths);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct rules_set *set = NULL;
@@ -42,6 +63,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			__builtin_trap();
 		wd_buf_free(&report);
 		(void)rules_match(set, "open", get, NULL, on_match, NULL);
+		check_open_paths(set);
 	}
 	rules_set_free(set);
 	return 0;

@@ -3,6 +3,7 @@ checks, skip and check, and a running `warden sensor run` that writes its
 alerts to a file."""
 import json
 import os
+import re
 import select
 import subprocess
 import sys
@@ -33,16 +34,19 @@ def wait_attached(proc, seconds):
     ends the test as failed when the sensor stops or times out."""
     stderr = b""
     end = time.monotonic() + seconds
+    fd = proc.stderr.fileno()
+    # os.read, not readline: a buffered readline can take several lines from
+    # the pipe at once, and select would then wait for data already read.
     while time.monotonic() < end:
-        ready, _, _ = select.select([proc.stderr], [], [], 0.5)
+        ready, _, _ = select.select([fd], [], [], 0.5)
         if not ready:
             continue
-        line = proc.stderr.readline()
-        if not line:
+        chunk = os.read(fd, 65536)
+        if not chunk:
             break
-        stderr += line
-        # Not just "attached" in the line: a rule may be named so.
-        if line.startswith(b"warden sensor: attached"):
+        stderr += chunk
+        # Not just "attached" in a line: a rule may be named so.
+        if re.search(rb"^warden sensor: attached", stderr, re.M):
             return stderr
     if proc.poll() is None:
         proc.kill()

@@ -131,15 +131,18 @@ class SensorLoopTest(unittest.TestCase):
         self.addCleanup(self.stop_sensor, process)
         log = b""
         end = time.monotonic() + 60
+        fd = process.stderr.fileno()
+        # os.read, not readline: a buffered readline can take several lines
+        # at once, and select would then wait for data already read.
         while time.monotonic() < end:
-            ready, _, _ = select.select([process.stderr], [], [], 0.5)
+            ready, _, _ = select.select([fd], [], [], 0.5)
             if not ready:
                 continue
-            line = process.stderr.readline()
-            if not line:
+            chunk = os.read(fd, 65536)
+            if not chunk:
                 break
-            log += line
-            if b"attached" in line:
+            log += chunk
+            if b"warden sensor: attached" in log:
                 return process
         self.fail("the sensor did not attach: " + log.decode(errors="replace") +
                   self.agent.read_log()[-2000:])

@@ -165,7 +165,7 @@ def test_run(workdir):
     # The exit totals: the events include at least the test's own exec and
     # opens, and none was lost at this rate.
     totals = re.search(r"^warden sensor: (\d+) events, dropped ringbuf_full=(\d+) "
-                       r"filtered=\d+ malformed=(\d+)$", stderr, re.M)
+                       r"filtered=\d+ path_filtered=\d+ malformed=(\d+)$", stderr, re.M)
     check("totals line on stderr", totals is not None, True)
     if totals:
         check("events counted", int(totals.group(1)) >= 4, True)

@@ -98,7 +98,24 @@ enum sensor_syscall {
 enum sensor_drop_reason {
 	SENSOR_DROP_RINGBUF_FULL = 0, /* bpf_ringbuf_reserve failed */
 	SENSOR_DROP_FILTERED = 1,     /* the type is disabled in enabled_types */
-	SENSOR_DROP_REASON_COUNT = 2,
+	SENSOR_DROP_PATH_FILTERED = 2, /* an open no loaded rule can match */
+	SENSOR_DROP_REASON_COUNT = 3,
+};
+
+/* The path filter of open events: bytes of a path the kernel compares with
+ * the prefixes in open_prefixes. A longer path always passes, since the
+ * part the filter did not read could hold a "/../" that leads elsewhere. */
+#define SENSOR_FILTER_LEN 128
+
+/* Prefixes, and suffixes, the filter holds at most. */
+#define SENSOR_FILTER_PREFIXES 4096
+
+/* A key of the open_prefixes and open_suffixes LPM tries: prefix_bits is 8
+ * times the bytes of data that count. The suffix trie holds its strings
+ * reversed, last byte first. */
+struct sensor_prefix_key {
+	__u32 prefix_bits;
+	__u8 data[SENSOR_FILTER_LEN];
 };
 
 /* 64 bytes, no implicit padding. The ids are those of the task that caused

@@ -41,20 +41,21 @@ struct {
 	__type(value, __u64);
 } drops SEC(".maps");
 
-/* A call's arguments between sys_enter and sys_exit, keyed by thread id,
- * so the exit can report them with the return value. Pointers are read at
- * exit, after the kernel has faulted their pages in. LRU, so entries of
- * threads that never return (killed in the call) age out. */
+/* A call's arguments between sys_enter and sys_exit, in the thread's own
+ * task storage, so the exit can report them with the return value. Pointers
+ * are read at exit, after the kernel has faulted their pages in. The
+ * storage goes with the thread, and a lookup costs less than a hash's,
+ * which every exit of a watched call pays, even one the filter dropped. */
 struct pending_call {
-	__u32 syscall;       /* enum sensor_syscall */
+	__u32 syscall;       /* enum sensor_syscall; 0: nothing saved */
 	__u32 reserved;
 	__u64 args[6];
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 8192);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct pending_call);
 } pending SEC(".maps");
 
@@ -74,6 +75,45 @@ struct {
 	__type(key, struct sensor_deny_key);
 	__type(value, __u32);
 } deny_exec SEC(".maps");
+
+/* The path filter of open events (sensor_filter_open_paths): the prefixes
+ * and suffixes that the loaded rules' conditions allow, and the switch
+ * that user space sets once they are in. Until then every open passes. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, SENSOR_FILTER_PREFIXES);
+	__type(key, struct sensor_prefix_key);
+	__type(value, __u32);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} open_prefixes SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, SENSOR_FILTER_PREFIXES);
+	__type(key, struct sensor_prefix_key);
+	__type(value, __u32);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} open_suffixes SEC(".maps");
+
+__u32 open_filter_on = 0;
+
+/* The work area of one check: the path as the prefix key, the path
+ * reversed as the suffix key, and the reversed words before they are moved
+ * to the front. In a per-CPU map because the verifier wants every byte of a
+ * key on the stack written before a helper reads it, and the stack is too
+ * small for all three. */
+struct path_scratch {
+	struct sensor_prefix_key path;
+	struct sensor_prefix_key reversed;
+	__u64 backwards[SENSOR_FILTER_LEN / 8];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct path_scratch);
+} path_scratch SEC(".maps");
 
 static __always_inline void count_drop(__u32 reason)
 {
@@ -433,30 +473,38 @@ int handle_connect(struct trace_event_raw_sys_enter *ctx)
 
 /* The calls below report their return value: sys_enter saves the arguments
  * (when the event's type is enabled) and sys_exit writes the record. */
-static __always_inline int save_call(struct trace_event_raw_sys_enter *ctx, __u32 type,
+static __always_inline int store_call(struct trace_event_raw_sys_enter *ctx,
 	__u32 syscall, int nargs)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct pending_call call = { .syscall = syscall };
+	struct pending_call *call = bpf_task_storage_get(&pending, bpf_get_current_task_btf(),
+		NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
 
-	if (!type_enabled(type))
+	if (!call)
 		return 0;
+	call->syscall = syscall;
 	/* Written out: the verifier refuses a context read at a computed offset.
 	 * Only the call's own arguments are read, since the kernel refuses to
 	 * attach a program that reads past the end of a tracepoint's record. */
-	call.args[0] = (__u64)ctx->args[0];
+	call->args[0] = (__u64)ctx->args[0];
 	if (nargs > 1)
-		call.args[1] = (__u64)ctx->args[1];
+		call->args[1] = (__u64)ctx->args[1];
 	if (nargs > 2)
-		call.args[2] = (__u64)ctx->args[2];
+		call->args[2] = (__u64)ctx->args[2];
 	if (nargs > 3)
-		call.args[3] = (__u64)ctx->args[3];
+		call->args[3] = (__u64)ctx->args[3];
 	if (nargs > 4)
-		call.args[4] = (__u64)ctx->args[4];
+		call->args[4] = (__u64)ctx->args[4];
 	if (nargs > 5)
-		call.args[5] = (__u64)ctx->args[5];
-	bpf_map_update_elem(&pending, &tid, &call, BPF_ANY);
+		call->args[5] = (__u64)ctx->args[5];
 	return 0;
+}
+
+static __always_inline int save_call(struct trace_event_raw_sys_enter *ctx, __u32 type,
+	__u32 syscall, int nargs)
+{
+	if (!type_enabled(type))
+		return 0;
+	return store_call(ctx, syscall, nargs);
 }
 
 /* Moves the saved arguments of the current thread into *call. False when
@@ -466,13 +514,13 @@ static __always_inline int save_call(struct trace_event_raw_sys_enter *ctx, __u3
  * this call's. */
 static __always_inline bool take_call(struct pending_call *call, __u32 syscall)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct pending_call *saved = bpf_map_lookup_elem(&pending, &tid);
+	struct pending_call *saved = bpf_task_storage_get(&pending, bpf_get_current_task_btf(),
+		NULL, 0);
 
-	if (!saved)
+	if (!saved || !saved->syscall)
 		return false;
 	*call = *saved;
-	bpf_map_delete_elem(&pending, &tid);
+	saved->syscall = 0;
 	return call->syscall == syscall;
 }
 
@@ -480,6 +528,121 @@ static __always_inline void read_path(char *dst, __u64 src)
 {
 	if (bpf_probe_read_user_str(dst, SENSOR_PATH_LEN, (const void *)src) < 0)
 		dst[0] = '\0';
+}
+
+/* True when user space must see an open of the path at src. Opens whose
+ * path no loaded rule can match stop here, before the arguments are saved.
+ * Paths the filter cannot judge the way user space would always pass:
+ * unreadable, relative (user space joins them to the working directory),
+ * longer than the filter reads, or holding "//", "/." or "..", which user
+ * space normalizes (a "/tmp/../etc/shadow" must reach the rules). */
+#define BYTES_ONES 0x0101010101010101ULL
+#define BYTES_LOW7 0x7f7f7f7f7f7f7f7fULL
+#define BYTES_HIGH 0x8080808080808080ULL
+
+/* 0x80 in each byte of word that equals c, 0 in the others; exact, since no
+ * byte's sum carries into the next. */
+static __always_inline __u64 bytes_equal(__u64 word, __u8 c)
+{
+	__u64 x = word ^ (BYTES_ONES * c);
+
+	return ~(((x & BYTES_LOW7) + BYTES_LOW7) | x) & BYTES_HIGH;
+}
+
+/* The 8 bytes of path from byte 8 * index, with the bytes from len on
+ * zeroed: they hold an earlier path. */
+static __always_inline __u64 path_word(const struct sensor_prefix_key *path, __u32 index,
+	__u32 len)
+{
+	__u64 word;
+
+	if (index >= SENSOR_FILTER_LEN / 8 || index * 8 >= len)
+		return 0;
+	__builtin_memcpy(&word, &path->data[index * 8], sizeof(word));
+	if (len - index * 8 < 8)
+		word &= (1ULL << ((len - index * 8) * 8)) - 1;
+	return word;
+}
+
+/* True when the len bytes of path hold "//", "/." or "..", which user
+ * space normalizes. Also writes the path reversed into the words of
+ * backwards, ending at its end. Eight bytes at a time: a byte loop costs
+ * more here than the rest of the check. */
+static __always_inline bool scan_path(const struct sensor_prefix_key *path, __u32 len,
+	__u64 *backwards)
+{
+	__u64 next = path_word(path, 0, len);
+	__u64 odd = 0;
+
+	for (__u32 i = 0; i < SENSOR_FILTER_LEN / 8; i++) {
+		__u64 word = next, after, slash, dot;
+
+		if (i * 8 >= len)
+			break;
+		next = path_word(path, i + 1, len);
+		/* Each byte's successor, in the same byte position. */
+		after = (word >> 8) | (next << 56);
+		slash = bytes_equal(word, '/');
+		dot = bytes_equal(word, '.');
+		odd |= (slash & (bytes_equal(after, '/') | bytes_equal(after, '.'))) |
+			(dot & bytes_equal(after, '.'));
+		backwards[SENSOR_FILTER_LEN / 8 - 1 - i] = __builtin_bswap64(word);
+	}
+	return odd != 0;
+}
+
+/* True when user space must see an open of the path at src. Opens whose
+ * path no loaded rule can match stop here, before the arguments are saved.
+ * Paths the filter cannot judge the way user space would always pass:
+ * unreadable, relative (user space joins them to the working directory),
+ * longer than the filter reads, or holding "//", "/." or "..", which user
+ * space normalizes (a "/tmp/../etc/shadow" must reach the rules). */
+static __always_inline bool open_path_wanted(__u64 src)
+{
+	struct path_scratch *scratch;
+	__u32 zero = 0, len, skip;
+	long read;
+
+	if (!open_filter_on)
+		return true;
+	scratch = bpf_map_lookup_elem(&path_scratch, &zero);
+	if (!scratch)
+		return true;
+	read = bpf_probe_read_user_str(scratch->path.data, SENSOR_FILTER_LEN, (const void *)src);
+	if (read <= 1 || read >= SENSOR_FILTER_LEN || scratch->path.data[0] != '/')
+		return true;
+	len = (__u32)read - 1;
+	if (scan_path(&scratch->path, len, scratch->backwards))
+		return true;
+	scratch->path.prefix_bits = len * 8;
+	if (bpf_map_lookup_elem(&open_prefixes, &scratch->path))
+		return true;
+
+	/* The reversed path ends the backwards words: the 8-byte words were
+	 * written whole, so it starts len bytes before their end. */
+	skip = SENSOR_FILTER_LEN - len;
+	asm volatile("" : "+r"(skip));
+	if (skip >= SENSOR_FILTER_LEN || len >= SENSOR_FILTER_LEN)
+		return true;
+	if (bpf_probe_read_kernel(scratch->reversed.data, len & (SENSOR_FILTER_LEN - 1),
+		    (const __u8 *)scratch->backwards + skip) < 0)
+		return true;
+	scratch->reversed.prefix_bits = len * 8;
+	if (bpf_map_lookup_elem(&open_suffixes, &scratch->reversed))
+		return true;
+	count_drop(SENSOR_DROP_PATH_FILTERED);
+	return false;
+}
+
+/* save_call for the open family; path_arg is the index of the path. */
+static __always_inline int save_open(struct trace_event_raw_sys_enter *ctx, __u32 syscall,
+	int nargs, int path_arg)
+{
+	__u64 path = path_arg == 0 ? (__u64)ctx->args[0] : (__u64)ctx->args[1];
+
+	if (!type_enabled(SENSOR_EVENT_OPEN) || !open_path_wanted(path))
+		return 0;
+	return store_call(ctx, syscall, nargs);
 }
 
 #define AT_FDCWD -100
@@ -853,10 +1016,23 @@ static __always_inline int emit_socket(struct trace_event_raw_sys_exit *ctx, __u
 		return emit(ctx, syscall);                                     \
 	}
 
-SYSCALL_PAIR(open, 3, SENSOR_EVENT_OPEN, SENSOR_SYS_OPEN, emit_open)
-SYSCALL_PAIR(openat, 4, SENSOR_EVENT_OPEN, SENSOR_SYS_OPENAT, emit_open)
-SYSCALL_PAIR(openat2, 4, SENSOR_EVENT_OPEN, SENSOR_SYS_OPENAT2, emit_open)
-SYSCALL_PAIR(creat, 2, SENSOR_EVENT_OPEN, SENSOR_SYS_CREAT, emit_open)
+/* The open family's pairs, whose entry passes the path filter first. */
+#define OPEN_PAIR(name, nargs, syscall, path_arg)                              \
+	SEC("tp/syscalls/sys_enter_" #name)                                    \
+	int enter_##name(struct trace_event_raw_sys_enter *ctx)                \
+	{                                                                      \
+		return save_open(ctx, syscall, nargs, path_arg);               \
+	}                                                                      \
+	SEC("tp/syscalls/sys_exit_" #name)                                     \
+	int exit_##name(struct trace_event_raw_sys_exit *ctx)                  \
+	{                                                                      \
+		return emit_open(ctx, syscall);                                \
+	}
+
+OPEN_PAIR(open, 3, SENSOR_SYS_OPEN, 0)
+OPEN_PAIR(openat, 4, SENSOR_SYS_OPENAT, 1)
+OPEN_PAIR(openat2, 4, SENSOR_SYS_OPENAT2, 1)
+OPEN_PAIR(creat, 2, SENSOR_SYS_CREAT, 0)
 SYSCALL_PAIR(accept, 3, SENSOR_EVENT_ACCEPT, SENSOR_SYS_ACCEPT, emit_accept)
 SYSCALL_PAIR(accept4, 4, SENSOR_EVENT_ACCEPT, SENSOR_SYS_ACCEPT4, emit_accept)
 SYSCALL_PAIR(listen, 2, SENSOR_EVENT_LISTEN, SENSOR_SYS_LISTEN, emit_listen)
