@@ -42,6 +42,7 @@ struct server_singleton {
 	double latency_avg_us;   /* its moving average */
 	uint64_t samples;
 	uint64_t store_errors;   /* failed round trips */
+	bool store_down;         /* the last round trip failed */
 	int64_t last_rescan;     /* last time the holder read all leases again */
 };
 
