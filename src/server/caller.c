@@ -177,8 +177,7 @@ out:
 			x509svid_spiffe_id(sk_X509_value(chain, 0), &peer_id, NULL) == 0 &&
 			spiffe_id_format(&peer_id, peer, sizeof(peer)) < 0)
 			snprintf(peer, sizeof(peer), "unknown");
-		log_warn("server", "client certificate refused", "peer", peer, "reason",
-			wd_error_text(&err));
+		server_refusal_log(ctx, peer, wd_error_text(&err));
 	}
 	sk_X509_pop_free(authorities, X509_free);
 	return rc;
