@@ -148,7 +148,18 @@ int server_verify_client_chain(STACK_OF(X509) *chain, void *arg)
 	WD_GUARD(x509svid_verify(chain, anchors, anchor_count, wd_now(), &id, &err));
 
 	WD_GUARD(crypto_x509_serial_hex(sk_X509_value(chain, 0), serial, sizeof(serial)));
-	WD_GUARD(server_serial_revoked(ctx, serial, &revoked, &err));
+	rc = server_serial_revoked(ctx, serial, &revoked, &err);
+	/* An agent's node SVID whose revocation record cannot be read, because
+	 * the datastore is unreachable, completes the handshake as well. The
+	 * node route reads the record again and returns 503 EUNAVAILABLE, which
+	 * the agent handles as an outage. A failed handshake would count as a
+	 * refusal, and three of them make the agent stop as revoked. */
+	if (rc == WD_EUNAVAILABLE && is_agent_id(&id)) {
+		rc = 0;
+		goto out;
+	}
+	if (rc < 0)
+		goto out;
 	/* An agent's revoked node SVID completes the handshake so that the node
 	 * routes can tell the agent it was evicted or banned; every route
 	 * refuses it in caller.c. Any other revoked SVID stops here. */
@@ -166,8 +177,7 @@ out:
 			x509svid_spiffe_id(sk_X509_value(chain, 0), &peer_id, NULL) == 0 &&
 			spiffe_id_format(&peer_id, peer, sizeof(peer)) < 0)
 			snprintf(peer, sizeof(peer), "unknown");
-		log_warn("server", "client certificate refused", "peer", peer, "reason",
-			wd_error_text(&err));
+		server_refusal_log(ctx, peer, wd_error_text(&err));
 	}
 	sk_X509_pop_free(authorities, X509_free);
 	return rc;

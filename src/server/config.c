@@ -392,12 +392,21 @@ int server_config_validate(const struct server_config *config, struct wd_error *
 		return wd_error_set(err, WD_ECONFIG, "invalid trust_domain: %s", wd_error_text(&td_err));
 	if (!config->data_dir || !config->data_dir[0])
 		return wd_error_set(err, WD_ECONFIG, "missing data_dir");
-	/* The URL is not quoted back: it may carry a password. */
+	/* Only the scheme is quoted back: the rest may carry a password. */
 	if (config->datastore && strncmp(config->datastore, "sqlite:", 7) != 0 &&
 		strncmp(config->datastore, "postgres://", 11) != 0 &&
-		strncmp(config->datastore, "postgresql://", 13) != 0)
-		return wd_error_set(err, WD_ECONFIG,
-			"invalid datastore: expected a postgres://, postgresql:// or sqlite: URL");
+		strncmp(config->datastore, "postgresql://", 13) != 0) {
+		size_t scheme_length = strspn(config->datastore,
+			"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-");
+
+		if (config->datastore[scheme_length] != ':' || scheme_length == 0 ||
+		    scheme_length > 32)
+			return wd_error_set(err, WD_ECONFIG, "invalid datastore: the value has no "
+				"URL scheme; expected a postgres://, postgresql:// or sqlite: URL");
+		return wd_error_set(err, WD_ECONFIG, "invalid datastore: unsupported URL \"%.*s:...\"; "
+			"expected a postgres://, postgresql:// or sqlite: URL", (int)scheme_length,
+			config->datastore);
+	}
 	if (!config->identity.listen || !config->identity.listen[0])
 		return wd_error_set(err, WD_ECONFIG, "missing identity.listen");
 	if (!config->policy.listen || !config->policy.listen[0])

@@ -66,6 +66,9 @@ static int render_datastore(const struct server_ctx *ctx, struct wd_buf *out)
 		"The datastore backend, as a label; the value is always 1."));
 	WD_TRY(wd_buf_appendf(out, "warden_server_datastore_info{backend=\"%s\"} 1\n",
 		store_backend(ctx->store)));
+	WD_TRY(gauge(out, "warden_server_datastore_up",
+		"1 when the last SELECT 1 on the datastore succeeded, 0 when it failed.",
+		singleton->store_down ? 0 : 1));
 	WD_TRY(gauge(out, "warden_server_datastore_latency_seconds",
 		"Round trip of the last SELECT 1 on the datastore, sent once a second.",
 		(double)singleton->latency_us / 1e6));

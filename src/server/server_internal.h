@@ -42,7 +42,18 @@ struct server_singleton {
 	double latency_avg_us;   /* its moving average */
 	uint64_t samples;
 	uint64_t store_errors;   /* failed round trips */
+	bool store_down;         /* the last round trip failed */
 	int64_t last_rescan;     /* last time the holder read all leases again */
+};
+
+/* Refused client certificates, logged at most once a second: a client
+ * retrying in a loop, or every client while the datastore is down, would
+ * otherwise write a warning per handshake (refusal_log.c). */
+struct server_refusal_log {
+	bool window_open;        /* a line was logged in the current second */
+	uint64_t suppressed;     /* refusals counted, not logged, since then */
+	char last_peer[256];     /* SPIFFE ID of the last refusal counted */
+	char last_reason[256];
 };
 
 /* The entry revision as this server last read or was notified of it, so
@@ -163,6 +174,7 @@ struct server_ctx {
 	struct server_route_binding route_bindings[SERVER_MAX_BINDINGS];
 	struct server_entry_revision entry_revision;
 	struct server_caller_cache caller_cache;
+	struct server_refusal_log refusal_log;
 };
 
 /* Whether the in-memory caches of entry_revision.c and caller_cache.c may
@@ -262,6 +274,14 @@ WD_MUST_CHECK int server_admit_entry(struct server_ctx *ctx, const struct caller
 /* The TLS listener's handshake check of a client chain: the X.509-SVID rules
  * against the current bundle, and the CRL. */
 int server_verify_client_chain(STACK_OF(X509) *chain, void *arg);
+
+/* Logs the warning "client certificate refused" with peer and reason, or
+ * counts it when a line was already logged in the current second. */
+void server_refusal_log(struct server_ctx *ctx, const char *peer, const char *reason);
+
+/* Called once a tick: logs the refusals counted in the last second as one
+ * line with the last peer and reason, or closes the window. */
+void server_refusal_log_flush(struct server_ctx *ctx);
 
 /* Writes one audit record; actor NULL means the server itself. A failed
  * write is logged, since the request it records has already happened. */

@@ -210,9 +210,11 @@ static void measure_latency(struct server_ctx *ctx)
 	rc = store_query(ctx->store, "SELECT 1", NULL, 0, ignore_row, NULL, &err);
 	if (rc < 0) {
 		singleton->store_errors++;
+		singleton->store_down = true;
 		log_warn("server", "datastore round trip failed", "error", wd_error_text(&err));
 		return;
 	}
+	singleton->store_down = false;
 	singleton->latency_us = monotonic_us() - start;
 	if (singleton->samples++ == 0)
 		singleton->latency_avg_us = (double)singleton->latency_us;
@@ -235,7 +237,8 @@ bool server_singleton_tick(struct server_ctx *ctx, int64_t now)
 int server_singleton_json(struct server_ctx *ctx, json_t *obj)
 {
 	const struct server_singleton *singleton = &ctx->singleton;
-	json_t *store = json_pack("{s:s, s:f, s:f, s:I}", "backend", store_backend(ctx->store),
+	json_t *store = json_pack("{s:s, s:b, s:f, s:f, s:I}", "backend", store_backend(ctx->store),
+		"up", !singleton->store_down,
 		"latency_ms", (double)singleton->latency_us / 1000.0, "latency_avg_ms",
 		singleton->latency_avg_us / 1000.0, "errors", (json_int_t)singleton->store_errors);
 	json_t *lock = json_pack("{s:b, s:b, s:I, s:I, s:s}", "held", singleton->held, "shared",

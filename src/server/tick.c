@@ -79,6 +79,7 @@ void server_tick(evutil_socket_t fd, short events, void *arg)
 	wd_error_clear(&err);
 
 	taken = server_singleton_tick(ctx, now);
+	server_refusal_log_flush(ctx);
 	/* A revocation through another server reissues the CRLs there, so the
 	 * holder follows the stored state too before it rotates. */
 	if (ctx->singleton.shared)

@@ -784,6 +784,63 @@ static const void *postgres_row_blob(void *cursor, size_t column, size_t *ret_le
 	return self->blob_lengths[column] > 0 ? self->blobs[column] : empty;
 }
 
+/* Scrubs the length bytes at password from err's detail. Without memory
+ * for the copy it drops the whole detail past its prefix, since the detail
+ * may quote the password. */
+static void scrub_slice(struct wd_error *err, const char *prefix, const char *password,
+	size_t length)
+{
+	char *copy;
+
+	if (length == 0)
+		return;
+	copy = wd_strndup(password, length);
+	if (!copy) {
+		snprintf(err->detail, sizeof(err->detail), "%s", prefix);
+		return;
+	}
+	scrub_password(err, copy);
+	explicit_bzero(copy, length);
+	free(copy);
+}
+
+/* Scrubs from err's detail every password that url spells out: the
+ * userinfo's, from its first ':' to the first '@' before the path, where
+ * libpq 15 ends it, and each "password=" query value. libpq's parse errors
+ * quote the token they reject, or for some errors the whole URL, so
+ * PQconninfoParse's message may hold either, raw and not percent-decoded. */
+static void scrub_url_passwords(struct wd_error *err, const char *prefix, const char *url)
+{
+	const char *authority = strstr(url, "://");
+	const char *query;
+	size_t authority_length;
+	const char *at;
+
+	if (!authority)
+		return;
+	authority += 3;
+	authority_length = strcspn(authority, "/");
+	at = memchr(authority, '@', authority_length);
+	if (at) {
+		const char *colon = memchr(authority, ':', (size_t)(at - authority));
+
+		if (colon)
+			scrub_slice(err, prefix, colon + 1, (size_t)(at - colon - 1));
+	}
+
+	query = strchr(authority, '?');
+	while (query) {
+		const char *pair = query + 1;
+		size_t pair_length = strcspn(pair, "&");
+		static const char key[] = "password=";
+
+		if (pair_length >= sizeof(key) - 1 && strncmp(pair, key, sizeof(key) - 1) == 0)
+			scrub_slice(err, prefix, pair + sizeof(key) - 1,
+				pair_length - (sizeof(key) - 1));
+		query = pair[pair_length] == '&' ? pair + pair_length : NULL;
+	}
+}
+
 /* Copies the password of url, if it has one, for scrubbing error details. */
 static int find_password(const char *url, char **ret_password, struct wd_error *err)
 {
@@ -795,11 +852,12 @@ static int find_password(const char *url, char **ret_password, struct wd_error *
 	if (!options) {
 		int rc;
 
-		/* libpq's message names the part it could not parse, not the
-		 * URL, which may hold the password. */
+		/* libpq's message names the part it could not parse, which can be
+		 * the password or the whole URL, so the passwords are scrubbed. */
 		rc = wd_error_set(err, WD_ECONFIG, "invalid PostgreSQL datastore URL: %.*s",
 			message ? (int)strcspn(message, "\n") : 14,
 			message ? message : "unknown reason");
+		scrub_url_passwords(err, "invalid PostgreSQL datastore URL", url);
 		PQfreemem(message);
 		return rc;
 	}

@@ -125,6 +125,17 @@ class Postgres:
                                "-l", self.log_path, "-w", "-t", "60", "start"])
         self.started = True
 
+    def pause(self):
+        """Stop the server (pg_ctl -m fast) but keep its files, so that
+        resume() brings the same cluster back: an outage of the datastore."""
+        self._run_as_postgres([os.path.join(PG_BIN, "pg_ctl"), "-D", self.data_dir,
+                               "-m", "fast", "-w", "-t", "60", "stop"])
+        self.started = False
+
+    def resume(self):
+        """Start the server that pause() stopped."""
+        self._start()
+
     def connection_url(self):
         """The templated URL the secrets engine's config takes."""
         return f"postgresql://{{{{username}}}}:{{{{password}}}}@/{self.database}?host={self.socket_dir}"

@@ -158,6 +158,54 @@ class AgentFailoverTest(unittest.TestCase):
         self.assertIn(f"to={addresses[1]}", match.group(0))
         self.assertIsNone(agent.process.poll(), agent.read_log())
 
+    def test_datastore_outage_keeps_agent(self):
+        """PostgreSQL stops for more than three sync passes: the servers
+        answer the agent's node SVID with 503 EUNAVAILABLE instead of failing
+        its TLS handshake, so the agent keeps serving its cache instead of
+        stopping as revoked, and syncs again once PostgreSQL is back."""
+        if wardenlib.datastore_under_test() != "postgres":
+            self.skipTest("needs WARDEN_TEST_DATASTORE=postgres: servers share a datastore")
+        first = Server("example.org")
+        self.servers.append(first)
+        self.servers.append(start_peer(first))
+        token = first.join_token()
+        addresses = [f"127.0.0.1:{s.port}" for s in self.servers]
+        agent = Agent(self.work, addresses, first, token["token"])
+        self.agents.append(agent)
+        self.assertIsNotNone(agent.wait_log(r"node attested", SWITCH_BOUND_SECONDS))
+        _, cert, key = first.new_agent()
+
+        pg = wardenlib.postgres_cluster()
+        pg.pause()
+        try:
+            response = first.tls("GET", "/v1/node/entries?since=0&unchanged=ok",
+                                 cert=cert, key=key)
+            self.assertEqual(response.status, 503, response)
+            self.assertEqual(response.json()["error"]["code"], "EUNAVAILABLE")
+            # Passes fail at about 0, 1, 3 and 7 s (the backoff doubles from
+            # SYNC_INTERVAL); three refused handshakes in a row would have
+            # stopped the agent by the third.
+            self.assertTrue(wait_until(lambda: len(re.findall(
+                r"sync failed, serving cached svids", agent.read_log())) >= 4, 30),
+                agent.read_log())
+            self.assertIsNone(agent.process.poll(), agent.read_log())
+        finally:
+            pg.resume()
+        log = agent.read_log()
+        self.assertNotIn("stopped serving", log)
+        self.assertIn("EUNAVAILABLE", log)
+
+        # A pass succeeds again: it brings an entry created after the
+        # outage. The backoff after four failures is at most 16 s.
+        agent_id = agent.wait_log(r"node attested spiffe_id=(\S+)", 1).group(1)
+        self.assertTrue(wait_until(lambda: first.tls(
+            "GET", "/v1/node/entries?since=0&unchanged=ok", cert=cert, key=key).status == 200,
+            SWITCH_BOUND_SECONDS))
+        entry = first.create_entry("spiffe://example.org/after-outage", agent_id,
+                                   selectors=("unix:uid:0",))
+        self.assertIsNotNone(agent.wait_log(f"svid minted entry_id={entry['id']}", 40),
+                             agent.read_log())
+        self.assertIsNone(agent.process.poll(), agent.read_log())
 
 POLICY = "package example.changes\n\nallow := true\n"
 

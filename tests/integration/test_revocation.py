@@ -2,7 +2,9 @@
 """Revocation beyond SPIRE: revoked serials appear on the CA-signed CRL that
 OpenSSL reads, a revoked SVID is refused at the server's TLS handshake, and
 deleting an entry or evicting/banning an agent revokes its live SVIDs."""
+import re
 import subprocess
+import time
 import unittest
 
 from cryptography import x509
@@ -107,6 +109,31 @@ class RevocationTest(unittest.TestCase):
         with self.assertRaises(OSError):
             self.server.tls("GET", "/v1/health", cert=cert, key=key)
         self.assertIn("client certificate refused", self.server.read_log())
+
+    def test_refusal_warnings_rate_limited(self):
+        """A client that retries a revoked SVID in a loop gets one warning a
+        second: the first refusal, then a line per second with the count of
+        the others, so the lines account for every refusal."""
+        minted = self.server.mint("spiffe://example.org/retrying-workload")
+        cert = self.server.write("retrying.pem", minted["svid"])
+        key = self.server.write("retrying.key", minted["private_key"])
+        self.assertEqual(self.server.admin("POST", "/v1/svid/revoke",
+                                           {"serial": minted["serial"]}).status, 200)
+        attempts = 40
+        for _ in range(attempts):
+            with self.assertRaises(OSError):
+                self.server.tls("GET", "/v1/health", cert=cert, key=key)
+        # The tick that reports the last count comes within a second.
+        time.sleep(2.5)
+
+        lines = [line for line in self.server.read_log().splitlines()
+                 if "client certificate refused" in line
+                 and "spiffe://example.org/retrying-workload" in line]
+        counted = [int(m.group(1)) for m in
+                   (re.search(r"refused_in_last_second=(\d+)", line) for line in lines) if m]
+        self.assertEqual(len(lines) - len(counted), 1, lines)
+        self.assertEqual(1 + sum(counted), attempts, lines)
+        self.assertLess(len(lines), attempts // 2, lines)
 
     def test_revoked_node_svid_told_why(self):
         """An agent's revoked node SVID completes the handshake so the node

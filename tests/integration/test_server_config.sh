@@ -46,8 +46,15 @@ status=0
 "$WARDEN" server --config "$TMP/store.yaml" --data-dir "$TMP/store-data" \
 	--admin-socket "$TMP/a.sock" >"$TMP/out" 2>&1 || status=$?
 expect_eq "bad datastore scheme exit status" "$status" "1"
-expect_grep "bad datastore scheme named" "invalid datastore: expected a postgres://" "$TMP/out"
+expect_grep "bad datastore scheme named" 'invalid datastore: unsupported URL "mysql:\.\.\."; expected a postgres://' "$TMP/out"
 ! grep -q hunter2 "$TMP/out" || fail "the datastore password reached the output"
+
+# A bare path has no scheme, and gets the hint to write sqlite:PATH.
+status=0
+"$WARDEN" server --trust-domain example.org --data-dir "$TMP/store-data" \
+	--datastore "$TMP/store.sqlite3" --admin-socket "$TMP/a.sock" >"$TMP/out" 2>&1 || status=$?
+expect_eq "datastore without scheme exit status" "$status" "1"
+expect_grep "datastore without scheme named" "invalid datastore: the value has no URL scheme" "$TMP/out"
 
 status=0
 "$WARDEN" server --trust-domain example.org --data-dir "$TMP/store-data" \

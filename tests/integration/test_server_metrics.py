@@ -172,6 +172,42 @@ class SharedDatastoreMetricsTest(unittest.TestCase):
             scrapers[1].scrape()[1])
         self.assertEqual(scrapers[0].scrape()[1]["warden_server_changes_applied_total"], 0)
 
+    def test_datastore_outage_reported(self):
+        """PostgreSQL stops: /v1/health and /metrics on the admin socket
+        report the datastore down within a few ticks, and up again once it
+        is back."""
+        def health(server):
+            response = server.admin("GET", "/v1/health")
+            self.assertEqual(response.status, 200, response)
+            return response.json()["datastore"]
+
+        def up_gauge(server):
+            response = server.admin("GET", "/metrics")
+            self.assertEqual(response.status, 200, response)
+            match = re.search(r"(?m)^warden_server_datastore_up (\S+)$", response.body.decode())
+            self.assertIsNotNone(match, response.body.decode())
+            return float(match.group(1))
+
+        self.assertTrue(wait_until(lambda: health(self.first)["up"], 5))
+        self.assertEqual(up_gauge(self.first), 1)
+        errors = health(self.first)["errors"]
+
+        pg = wardenlib.postgres_cluster()
+        pg.pause()
+        try:
+            # The tick runs once a second; the slack is for sanitizer builds.
+            for server in (self.first, self.second):
+                self.assertTrue(wait_until(lambda: health(server)["up"] is False, 5),
+                                health(server))
+                self.assertEqual(up_gauge(server), 0)
+            self.assertGreater(health(self.first)["errors"], errors)
+        finally:
+            pg.resume()
+        for server in (self.first, self.second):
+            self.assertTrue(wait_until(lambda: health(server)["up"] is True, 10),
+                            health(server))
+            self.assertEqual(up_gauge(server), 1)
+
 
 if __name__ == "__main__":
     wardenlib.main()

@@ -306,6 +306,30 @@ static void open_postgres_url_errors(void **state)
 	assert_non_null(strstr(err.detail, "invalid PostgreSQL datastore URL"));
 	assert_non_null(strstr(err.detail, "nosuchoption"));
 	assert_null(strstr(err.detail, "hunter2"));
+
+	/* Some of libpq's parse errors quote the whole URL, or the password
+	 * itself when its percent-encoding is invalid. */
+	assert_int_equal(store_open("postgres://warden:hunter2@[::1/warden", NULL, &store, &err),
+		WD_ECONFIG);
+	assert_non_null(strstr(err.detail, "IPv6 host address"));
+	assert_non_null(strstr(err.detail, "postgresql://warden:***@[::1/warden"));
+	assert_null(strstr(err.detail, "hunter2"));
+
+	assert_int_equal(store_open("postgres://warden:hun%zzter2@/warden", NULL, &store, &err),
+		WD_ECONFIG);
+	assert_non_null(strstr(err.detail, "invalid percent-encoded token"));
+	assert_null(strstr(err.detail, "hun%zzter2"));
+	assert_null(strstr(err.detail, "zzter2"));
+
+	assert_int_equal(store_open("postgres://warden@/warden?sslmode=disable&password=hun%zzter2",
+		NULL, &store, &err), WD_ECONFIG);
+	assert_non_null(strstr(err.detail, "invalid percent-encoded token"));
+	assert_null(strstr(err.detail, "zzter2"));
+
+	/* A bad token other than the password is still named. */
+	assert_int_equal(store_open("postgres://warden:hunter2@/war%zzden", NULL, &store, &err),
+		WD_ECONFIG);
+	assert_non_null(strstr(err.detail, "\"war%zzden\""));
 }
 
 static void open_rejects_readable_file(void **state)
