@@ -125,8 +125,10 @@ def rate_section(records, args):
         f"bench_sensor runs open + close at each rate for {args.rate_seconds} s under a "
         "fresh `warden sensor run`, doubling the rate until the sensor's `ringbuf_full` "
         "counter is not zero or the machine falls short of the rate, then bisecting between "
-        "the highest rate without drops and the lowest with drops. Each open is one sensor "
-        "event.",
+        "the highest rate without drops and the lowest with drops. The file is opened by a "
+        "path with `//` in it, which the sensor's path filter always lets through, so each "
+        "open is one sensor event that user space reads, normalizes and checks against the "
+        "rules.",
         "",
         "| target opens/s | reached opens/s | sensor events | ring buffer drops | load |",
         "| ---: | ---: | ---: | ---: | ---: |",
@@ -156,10 +158,11 @@ def program_section(records):
         "run counts and times are the differences of `run_cnt` and `run_time_ns` in "
         "/proc/PID/fdinfo of the tracer's program descriptors across the run, so they "
         "include the other processes on the machine. The statistics add their own clock "
-        "reads to every run, so the measured runs above are done without them. warden's "
-        "programs are handle_exec, handle_fork (a BTF-typed raw tracepoint), handle_exit, "
-        "handle_openat_enter, handle_openat_exit and handle_connect, in the order of the "
-        "tracepoints below; bpftrace has one program for each probe of the script.",
+        "reads to every run, so the measured runs above are done without them. warden has "
+        "one program on each tracepoint below: the open family reports from its exit "
+        "program alone, the other system calls from an entry and exit pair, and "
+        "sched_process_fork is a BTF-typed raw tracepoint. bpftrace has one program for "
+        "each probe of the script.",
         "",
         "| tracer | workload (operations) | tracepoint | runs | mean ns | total ms | "
         "ns per operation |",
@@ -192,7 +195,7 @@ def intro_lines(args, records):
         f"{int(counts['open']):,} times. Each runs with no tracer, under `warden sensor run "
         f"--rules {args.rules}` ({args.rule_counts}) with its alerts appended to a file, and "
         f"under {args.bpftrace_version} running bench/sensor/trace.bt with BPFTRACE_STRLEN="
-        f"{args.strlen}. The script attaches to the same tracepoints as the sensor "
+        f"{args.strlen}. The script attaches to the tracepoints of these workloads' events "
         "(sched_process_exec, sched_process_fork, sched_process_exit, sys_enter_openat, "
         "sys_exit_openat and sys_enter_connect), keeps the openat path pointer in a map from "
         "entry to exit, and prints the pid, comm and file name of every event to a file. "

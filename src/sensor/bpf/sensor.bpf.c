@@ -473,12 +473,15 @@ int handle_connect(struct trace_event_raw_sys_enter *ctx)
 
 /* The calls below report their return value: sys_enter saves the arguments
  * (when the event's type is enabled) and sys_exit writes the record. */
-static __always_inline int store_call(struct trace_event_raw_sys_enter *ctx,
+static __always_inline int save_call(struct trace_event_raw_sys_enter *ctx, __u32 type,
 	__u32 syscall, int nargs)
 {
-	struct pending_call *call = bpf_task_storage_get(&pending, bpf_get_current_task_btf(),
-		NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	struct pending_call *call;
 
+	if (!type_enabled(type))
+		return 0;
+	call = bpf_task_storage_get(&pending, bpf_get_current_task_btf(), NULL,
+		BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!call)
 		return 0;
 	call->syscall = syscall;
@@ -497,14 +500,6 @@ static __always_inline int store_call(struct trace_event_raw_sys_enter *ctx,
 	if (nargs > 5)
 		call->args[5] = (__u64)ctx->args[5];
 	return 0;
-}
-
-static __always_inline int save_call(struct trace_event_raw_sys_enter *ctx, __u32 type,
-	__u32 syscall, int nargs)
-{
-	if (!type_enabled(type))
-		return 0;
-	return store_call(ctx, syscall, nargs);
 }
 
 /* Moves the saved arguments of the current thread into *call. False when
@@ -531,7 +526,7 @@ static __always_inline void read_path(char *dst, __u64 src)
 }
 
 /* True when user space must see an open of the path at src. Opens whose
- * path no loaded rule can match stop here, before the arguments are saved.
+ * path no loaded rule can match stop here, before a record is reserved.
  * Paths the filter cannot judge the way user space would always pass:
  * unreadable, relative (user space joins them to the working directory),
  * longer than the filter reads, or holding "//", "/." or "..", which user
@@ -592,7 +587,7 @@ static __always_inline bool scan_path(const struct sensor_prefix_key *path, __u3
 }
 
 /* True when user space must see an open of the path at src. Opens whose
- * path no loaded rule can match stop here, before the arguments are saved.
+ * path no loaded rule can match stop here, before a record is reserved.
  * Paths the filter cannot judge the way user space would always pass:
  * unreadable, relative (user space joins them to the working directory),
  * longer than the filter reads, or holding "//", "/." or "..", which user
@@ -634,30 +629,34 @@ static __always_inline bool open_path_wanted(__u64 src)
 	return false;
 }
 
-/* save_call for the open family; path_arg is the index of the path. */
-static __always_inline int save_open(struct trace_event_raw_sys_enter *ctx, __u32 syscall,
-	int nargs, int path_arg)
-{
-	__u64 path = path_arg == 0 ? (__u64)ctx->args[0] : (__u64)ctx->args[1];
-
-	if (!type_enabled(SENSOR_EVENT_OPEN) || !open_path_wanted(path))
-		return 0;
-	return store_call(ctx, syscall, nargs);
-}
-
 #define AT_FDCWD -100
 #define O_WRONLY 01
 #define O_CREAT 0100
 #define O_TRUNC 01000
 
+/* The open family reports from its exit alone: the call's arguments are
+ * still in the registers it saved at entry, which bpf_task_pt_regs finds,
+ * so no entry program runs and nothing is kept between entry and exit.
+ * An open the path filter drops costs one program run. */
 static __always_inline int emit_open(struct trace_event_raw_sys_exit *ctx, __u32 syscall)
 {
+	struct pt_regs *regs;
 	struct sensor_open_record *record;
-	struct pending_call call;
-	__u64 path = 0;
+	struct pending_call call = { .syscall = syscall };
+	__u64 path;
 
-	if (!take_call(&call, syscall))
+	if (!type_enabled(SENSOR_EVENT_OPEN))
 		return 0;
+	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	call.args[0] = PT_REGS_PARM1_SYSCALL(regs);
+	call.args[1] = PT_REGS_PARM2_SYSCALL(regs);
+	call.args[2] = PT_REGS_PARM3_SYSCALL(regs);
+	call.args[3] = PT_REGS_PARM4_SYSCALL(regs);
+	path = syscall == SENSOR_SYS_OPEN || syscall == SENSOR_SYS_CREAT ? call.args[0] :
+		call.args[1];
+	if (!open_path_wanted(path))
+		return 0;
+
 	record = reserve(sizeof(*record));
 	if (!record)
 		return 0;
@@ -669,19 +668,16 @@ static __always_inline int emit_open(struct trace_event_raw_sys_exit *ctx, __u32
 	record->open.mode = 0;
 	switch (call.syscall) {
 	case SENSOR_SYS_OPEN:
-		path = call.args[0];
 		record->open.flags = (__s32)call.args[1];
 		record->open.mode = (__u32)call.args[2];
 		break;
 	case SENSOR_SYS_CREAT:
-		path = call.args[0];
 		record->open.flags = O_CREAT | O_WRONLY | O_TRUNC;
 		record->open.mode = (__u32)call.args[1];
 		break;
 	case SENSOR_SYS_OPENAT2: {
 		struct open_how how = {};
 
-		path = call.args[1];
 		record->open.dfd = (__s32)call.args[0];
 		bpf_probe_read_user(&how, sizeof(how), (const void *)call.args[2]);
 		record->open.flags = (__s32)how.flags;
@@ -689,7 +685,6 @@ static __always_inline int emit_open(struct trace_event_raw_sys_exit *ctx, __u32
 		break;
 	}
 	default:
-		path = call.args[1];
 		record->open.dfd = (__s32)call.args[0];
 		record->open.flags = (__s32)call.args[2];
 		record->open.mode = (__u32)call.args[3];
@@ -1016,23 +1011,18 @@ static __always_inline int emit_socket(struct trace_event_raw_sys_exit *ctx, __u
 		return emit(ctx, syscall);                                     \
 	}
 
-/* The open family's pairs, whose entry passes the path filter first. */
-#define OPEN_PAIR(name, nargs, syscall, path_arg)                              \
-	SEC("tp/syscalls/sys_enter_" #name)                                    \
-	int enter_##name(struct trace_event_raw_sys_enter *ctx)                \
-	{                                                                      \
-		return save_open(ctx, syscall, nargs, path_arg);               \
-	}                                                                      \
+/* The open family: exit programs only (emit_open). */
+#define OPEN_EXIT(name, syscall)                                               \
 	SEC("tp/syscalls/sys_exit_" #name)                                     \
 	int exit_##name(struct trace_event_raw_sys_exit *ctx)                  \
 	{                                                                      \
 		return emit_open(ctx, syscall);                                \
 	}
 
-OPEN_PAIR(open, 3, SENSOR_SYS_OPEN, 0)
-OPEN_PAIR(openat, 4, SENSOR_SYS_OPENAT, 1)
-OPEN_PAIR(openat2, 4, SENSOR_SYS_OPENAT2, 1)
-OPEN_PAIR(creat, 2, SENSOR_SYS_CREAT, 0)
+OPEN_EXIT(open, SENSOR_SYS_OPEN)
+OPEN_EXIT(openat, SENSOR_SYS_OPENAT)
+OPEN_EXIT(openat2, SENSOR_SYS_OPENAT2)
+OPEN_EXIT(creat, SENSOR_SYS_CREAT)
 SYSCALL_PAIR(accept, 3, SENSOR_EVENT_ACCEPT, SENSOR_SYS_ACCEPT, emit_accept)
 SYSCALL_PAIR(accept4, 4, SENSOR_EVENT_ACCEPT, SENSOR_SYS_ACCEPT4, emit_accept)
 SYSCALL_PAIR(listen, 2, SENSOR_EVENT_LISTEN, SENSOR_SYS_LISTEN, emit_listen)
