@@ -7,7 +7,11 @@
  * A kill or crash of the process closes its socket at once. A lost host or
  * network is found by TCP keepalives, which this connection sets for the
  * PostgreSQL server to send, timed so that a dead peer is dropped within the
- * takeover bound. On SQLite the server is alone and always the holder.
+ * takeover bound. A stopped process (SIGSTOP, a paused VM) keeps its socket
+ * open, and its kernel still acknowledges keepalives. The lock's session
+ * therefore also sets PostgreSQL's idle_session_timeout (14 and later). The
+ * holder sends a statement every tick, so only a holder that misses ticks
+ * for longer loses its session and the lock. On SQLite the server is alone and always the holder.
  *
  * Each tick also times a "SELECT 1" on the main datastore connection, which
  * /v1/health and the logs report as the datastore latency. */
@@ -32,6 +36,9 @@
 	"SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory'" \
 	" AND pid = pg_backend_pid() AND classid = 2002874980 AND objid = 1701729095" \
 	" AND objsubid = 1 AND granted)"
+
+/* Period of server_tick, in seconds. */
+#define TICK_SECONDS 1
 
 /* Weight of the newest sample in the moving average of the latency. */
 #define LATENCY_WEIGHT 0.2
@@ -121,6 +128,7 @@ void server_singleton_close(struct server_ctx *ctx)
 
 struct lock_reply {
 	bool granted;
+	bool idle_timeout_set;
 };
 
 static int read_lock_reply(void *context, const struct store_row *row)
@@ -131,6 +139,30 @@ static int read_lock_reply(void *context, const struct store_row *row)
 	/* PostgreSQL's boolean arrives as "t" or "f". */
 	reply->granted = text && (text[0] == 't' || text[0] == '1');
 	return 0;
+}
+
+static int read_try_reply(void *context, const struct store_row *row)
+{
+	struct lock_reply *reply = context;
+
+	(void)read_lock_reply(context, row);
+	reply->idle_timeout_set = store_row_int(row, 1) == 1;
+	return 0;
+}
+
+/* The idle_session_timeout of the lock's session, in milliseconds: a
+ * holder that stops for this long loses the lock, and another server takes
+ * it at its next tick, so within takeover seconds of the holder's last
+ * tick. The holder touches its session every tick, which leaves a tick
+ * that runs late takeover - 2 s of slack.
+ * NOTE: at the minimum takeover of 2 s the timeout stays at 1.5 s, so that
+ * a live holder keeps half a second of slack, and a stopped holder is
+ * replaced within 2.5 s. */
+static int64_t idle_timeout_ms(int64_t takeover)
+{
+	int64_t timeout = (takeover - TICK_SECONDS) * 1000;
+
+	return timeout > 1500 ? timeout : 1500;
 }
 
 static int ignore_row(void *context, const struct store_row *row)
@@ -161,6 +193,7 @@ static void poll_lock(struct server_ctx *ctx, int64_t now)
 	struct server_singleton *singleton = &ctx->singleton;
 	struct lock_reply reply = { 0 };
 	struct wd_error err;
+	char sql[256];
 	int rc;
 
 	wd_error_clear(&err);
@@ -174,7 +207,10 @@ static void poll_lock(struct server_ctx *ctx, int64_t now)
 	if (singleton->held) {
 		/* The lock lasts as long as this session. The store reconnects
 		 * a lost connection by itself, so check the lock, not only that
-		 * the session responds. */
+		 * the session responds. A holder that was stopped for longer than
+		 * the idle timeout finds its session ended here, before this tick
+		 * runs any run-once work. The check also keeps a live holder's
+		 * session from idling out. */
 		rc = store_query(singleton->store, SINGLETON_LOCK_CHECK, NULL, 0, read_lock_reply,
 			&reply, &err);
 		if (rc < 0)
@@ -183,14 +219,24 @@ static void poll_lock(struct server_ctx *ctx, int64_t now)
 			lose(ctx, "the lock's session was replaced", NULL);
 		return;
 	}
-	rc = store_query(singleton->store, "SELECT pg_try_advisory_lock(" SINGLETON_LOCK_KEY ")",
-		NULL, 0, read_lock_reply, &reply, &err);
+	/* The session timeout is set in the statement that takes the lock, so a
+	 * session that the store opened again by itself gets it too. Reading
+	 * pg_settings returns no row, rather than an error, on PostgreSQL
+	 * before 14, which has no such setting. */
+	snprintf(sql, sizeof(sql), "SELECT pg_try_advisory_lock(" SINGLETON_LOCK_KEY "),"
+		" (SELECT count(set_config(name, '%" PRId64 "', false)) FROM pg_settings"
+		" WHERE name = 'idle_session_timeout')", idle_timeout_ms(singleton->takeover));
+	rc = store_query(singleton->store, sql, NULL, 0, read_try_reply, &reply, &err);
 	if (rc < 0) {
 		lose(ctx, "the lock's session failed", &err);
 		return;
 	}
 	if (!reply.granted)
 		return;
+	if (!reply.idle_timeout_set)
+		log_warn("server", "PostgreSQL has no idle_session_timeout (it needs 14 or later): "
+			"a stopped holder keeps the singleton lock until it runs again",
+			"node", singleton->node_id);
 	singleton->held = true;
 	singleton->since = now;
 	singleton->acquisitions++;
