@@ -216,8 +216,13 @@ class MultiServerTest(SharedDatastoreCase):
             self.assertGreater(health["datastore"]["latency_ms"], 0, health)
             self.assertEqual(health["singleton_lock"]["shared"], True)
             self.assertEqual(health["singleton_lock"]["takeover_seconds"], TAKEOVER_SECONDS)
-            self.assertRegex(health["singleton_lock"]["node"], r"^.+:\d+:[0-9a-f]{8}$")
+            self.assertRegex(health["singleton_lock"]["this_node"], r"^.+:\d+:[0-9a-f]{8}$")
         self.assertEqual(sum(1 for s in self.servers if self.health(s)["singleton"]), 1)
+        # Every server names the holder's node, as pg_stat_activity shows it.
+        holder = self.holders(self.servers)[0]
+        holder_node = self.health(holder)["singleton_lock"]["this_node"]
+        for server in self.servers:
+            self.assertEqual(self.health(server)["singleton_lock"]["holder_node"], holder_node)
 
     def test_3_takeover_finishes_revocations(self):
         holder = wait_for(lambda: self.holders(self.servers), 5)[0]
@@ -321,6 +326,10 @@ class FrozenHolderTest(SharedDatastoreCase):
                                  TICK_SECONDS + 3), holder.read_log()[-2000:])
         self.assertEqual(self.health(holder)["singleton"], False)
         self.assertEqual(self.health(holder)["singleton_lock"]["held"], False)
+        new_node = self.health(new_holders[0])["singleton_lock"]["this_node"]
+        self.assertTrue(wait_for(
+            lambda: self.health(holder)["singleton_lock"]["holder_node"] == new_node,
+            TICK_SECONDS + 3), self.health(holder))
         # A few ticks later the woken server still holds nothing, and one
         # lock is granted.
         time.sleep(3 * TICK_SECONDS)
