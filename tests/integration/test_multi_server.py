@@ -222,7 +222,9 @@ class MultiServerTest(SharedDatastoreCase):
         holder = self.holders(self.servers)[0]
         holder_node = self.health(holder)["singleton_lock"]["this_node"]
         for server in self.servers:
-            self.assertEqual(self.health(server)["singleton_lock"]["holder_node"], holder_node)
+            self.assertTrue(wait_for(
+                lambda s=server: self.health(s)["singleton_lock"]["holder_node"] == holder_node,
+                TICK_SECONDS + 2), self.health(server))
 
     def test_3_takeover_finishes_revocations(self):
         holder = wait_for(lambda: self.holders(self.servers), 5)[0]

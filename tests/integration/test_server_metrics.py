@@ -190,13 +190,15 @@ class SharedDatastoreMetricsTest(unittest.TestCase):
         # The second server tries the lock at its first tick.
         self.assertTrue(wait_until(lambda: sorted(holders()) == [0, 1], 5), holders())
         # Both report the holder's node, which the other reads from
-        # PostgreSQL's pg_stat_activity.
-        locks = [server.admin("GET", "/v1/health").json()["singleton_lock"]
-                 for server in (self.first, self.second)]
-        holder_lock = [lock for lock in locks if lock["held"]][0]
-        self.assertNotEqual(locks[0]["this_node"], locks[1]["this_node"])
-        for lock in locks:
-            self.assertEqual(lock["holder_node"], holder_lock["this_node"], locks)
+        # PostgreSQL's pg_stat_activity at its next tick.
+        def locks():
+            return [server.admin("GET", "/v1/health").json()["singleton_lock"]
+                    for server in (self.first, self.second)]
+
+        holder_node = [lock for lock in locks() if lock["held"]][0]["this_node"]
+        self.assertTrue(wait_until(lambda: [lock["holder_node"] for lock in locks()] ==
+                                   [holder_node, holder_node], 3), locks())
+        self.assertNotEqual(locks()[0]["this_node"], locks()[1]["this_node"])
         for scraper in scrapers:
             _, samples, _ = scraper.scrape()
             self.assertEqual(samples['warden_server_datastore_info{backend="postgres"}'], 1)
