@@ -68,6 +68,7 @@ int wd_error_set(struct wd_error *err, int code, const char *fmt, ...)
 		return code;
 
 	err->code = code;
+	err->public_detail = NULL;
 	va_start(ap, fmt);
 	vsnprintf(err->detail, sizeof(err->detail), fmt, ap);
 	va_end(ap);
@@ -80,6 +81,20 @@ void wd_error_clear(struct wd_error *err)
 		return;
 	err->code = WD_OK;
 	err->detail[0] = '\0';
+	err->public_detail = NULL;
+}
+
+void wd_error_set_public(struct wd_error *err, const char *public_detail)
+{
+	if (err)
+		err->public_detail = public_detail;
+}
+
+const char *wd_error_public_text(const struct wd_error *err)
+{
+	if (err && err->public_detail)
+		return err->public_detail;
+	return wd_error_text(err);
 }
 
 const char *wd_error_text(const struct wd_error *err)

@@ -33,11 +33,15 @@ enum {
 	WD_ERROR_MIN = -22,
 };
 
-/* Detail of one failure. The detail text names the bad value and is safe to
- * show to the caller: it never contains a secret. */
+/* Detail of one failure. The detail text names the bad value and never
+ * contains a secret. It is shown to the caller unless public_detail is set. */
 struct wd_error {
 	int code;
 	char detail[512];
+	/* A static text that replies to remote clients carry in place of a
+	 * detail that names infrastructure (a datastore's host, port or
+	 * database), which only the log shows. NULL when detail is public. */
+	const char *public_detail;
 };
 
 /* Returns the fixed message for code ("invalid input", ...); never NULL. */
@@ -53,6 +57,14 @@ int wd_error_http_status(int code);
  * returns code, so a caller can write `return wd_error_set(err, ...)`. */
 int wd_error_set(struct wd_error *err, int code, const char *fmt, ...)
 	WD_PRINTF(3, 4);
+
+/* Sets the static text that replies to remote clients carry in place of
+ * err's detail (err may be NULL). wd_error_set and wd_error_clear unset it. */
+void wd_error_set_public(struct wd_error *err, const char *public_detail);
+
+/* Returns the text a reply to a remote client carries: the public text set
+ * by wd_error_set_public, or else what wd_error_text returns. */
+const char *wd_error_public_text(const struct wd_error *err);
 
 /* Clears err (which may be NULL) to WD_OK with an empty detail. */
 void wd_error_clear(struct wd_error *err);

@@ -522,7 +522,7 @@ static void dispatch(struct net_listener *listener, struct evhttp_request *ev,
 	wd_error_clear(&err);
 	rc = request_init(&req, ev, listener, track, &err);
 	if (rc < 0) {
-		request_reply_error_close(&req, rc, wd_error_text(&err));
+		request_reply_error_close(&req, rc, wd_error_public_text(&err));
 		goto out;
 	}
 
@@ -549,7 +549,7 @@ static void dispatch(struct net_listener *listener, struct evhttp_request *ev,
 	if (rc == 0)
 		rc = route->route.handler(&req, route->route.arg, &err);
 	if (rc < 0 && !req.replied) {
-		if (net_reply_error(&req, rc, wd_error_text(&err)) < 0)
+		if (net_reply_error(&req, rc, wd_error_public_text(&err)) < 0)
 			request_reply_error_close(&req, WD_ENOMEM, NULL);
 	}
 	if (!req.replied && !req.deferred)

@@ -268,8 +268,9 @@ static int call_answer(struct vault_call *call, int rc)
 	struct wd_error audit_err;
 
 	if (rc < 0)
-		message = status == 403 ? "permission denied" : call->err.detail[0] ?
-			call->err.detail : status == 404 ? "" : wd_strerror(rc);
+		message = status == 403 ? "permission denied" : call->err.public_detail ?
+			call->err.public_detail : call->err.detail[0] ? call->err.detail :
+			status == 404 ? "" : wd_strerror(rc);
 	wd_error_clear(&audit_err);
 	/* The audit record keeps the reason for a refusal (a Rego rule, an
 	 * expired token), which the reply leaves out. */

@@ -36,6 +36,7 @@ struct server_singleton {
 	int64_t since;           /* when this server took the lock */
 	uint64_t acquisitions;
 	char node_id[64];        /* "host:pid:random", recorded in lease claims */
+	char holder_node[64];    /* the holder's node_id at the last tick; "" when unknown */
 	char *url;               /* the datastore URL with keepalive settings */
 	struct store *store;     /* the lock's own session; NULL until connected */
 	int64_t latency_us;      /* last "SELECT 1" round trip on ctx->store */

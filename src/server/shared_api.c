@@ -62,6 +62,7 @@ int handle_health(struct net_request *req, void *arg, struct wd_error *err)
 	struct server_ctx *ctx = arg;
 	struct caller caller;
 	json_t *reply;
+	char *text;
 	int rc;
 
 	WD_TRY(caller_identify(ctx, req, &caller, err));
@@ -75,8 +76,15 @@ int handle_health(struct net_request *req, void *arg, struct wd_error *err)
 		json_decref(reply);
 		return WD_ENOMEM;
 	}
-	rc = net_reply_json(req, 200, reply);
+	/* 15 significant digits print the latencies, which are whole
+	 * microseconds in milliseconds, without a binary rounding tail
+	 * (jansson's default of 17 prints 0.324 as 0.32400000000000001). */
+	text = json_dumps(reply, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(15));
 	json_decref(reply);
+	if (!text)
+		return WD_ENOMEM;
+	rc = net_reply_text(req, 200, "application/json", text, strlen(text));
+	free(text);
 	return rc;
 }
 

@@ -7,7 +7,11 @@
  * A kill or crash of the process closes its socket at once. A lost host or
  * network is found by TCP keepalives, which this connection sets for the
  * PostgreSQL server to send, timed so that a dead peer is dropped within the
- * takeover bound. On SQLite the server is alone and always the holder.
+ * takeover bound. A stopped process (SIGSTOP, a paused VM) keeps its socket
+ * open, and its kernel still acknowledges keepalives. The lock's session
+ * therefore also sets PostgreSQL's idle_session_timeout (14 and later). The
+ * holder sends a statement every tick, so only a holder that misses ticks
+ * for longer loses its session and the lock. On SQLite the server is alone and always the holder.
  *
  * Each tick also times a "SELECT 1" on the main datastore connection, which
  * /v1/health and the logs report as the datastore latency. */
@@ -32,6 +36,9 @@
 	"SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory'" \
 	" AND pid = pg_backend_pid() AND classid = 2002874980 AND objid = 1701729095" \
 	" AND objsubid = 1 AND granted)"
+
+/* Period of server_tick, in seconds. */
+#define TICK_SECONDS 1
 
 /* Weight of the newest sample in the moving average of the latency. */
 #define LATENCY_WEIGHT 0.2
@@ -119,8 +126,21 @@ void server_singleton_close(struct server_ctx *ctx)
 	}
 }
 
+/* The application_name of the lock's session, "warden lock NODE_ID", so
+ * that the other servers read the holder's node id from pg_stat_activity.
+ * The longest node id, 49 bytes, fits PostgreSQL's limit of 63. */
+#define LOCK_APPLICATION_PREFIX "warden lock "
+
+/* Sessions holding the lock, with their application_name. */
+#define SINGLETON_HOLDER_QUERY \
+	"SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid" \
+	" WHERE l.locktype = 'advisory' AND l.classid = 2002874980 AND l.objid = 1701729095" \
+	" AND l.objsubid = 1 AND l.granted LIMIT 1"
+
 struct lock_reply {
 	bool granted;
+	bool idle_timeout_set;
+	char holder_node[64];
 };
 
 static int read_lock_reply(void *context, const struct store_row *row)
@@ -131,6 +151,38 @@ static int read_lock_reply(void *context, const struct store_row *row)
 	/* PostgreSQL's boolean arrives as "t" or "f". */
 	reply->granted = text && (text[0] == 't' || text[0] == '1');
 	return 0;
+}
+
+static int read_try_reply(void *context, const struct store_row *row)
+{
+	struct lock_reply *reply = context;
+
+	const char *holder = store_row_text(row, 3);
+	size_t prefix_length = strlen(LOCK_APPLICATION_PREFIX);
+
+	(void)read_lock_reply(context, row);
+	reply->idle_timeout_set = store_row_int(row, 1) == 1;
+	/* Another application_name is a session of an older server, whose
+	 * node id is unknown. */
+	if (holder && strncmp(holder, LOCK_APPLICATION_PREFIX, prefix_length) == 0)
+		snprintf(reply->holder_node, sizeof(reply->holder_node), "%s",
+			holder + prefix_length);
+	return 0;
+}
+
+/* The idle_session_timeout of the lock's session, in milliseconds: a
+ * holder that stops for this long loses the lock, and another server takes
+ * it at its next tick, so within takeover seconds of the holder's last
+ * tick. The holder touches its session every tick, which leaves a tick
+ * that runs late takeover - 2 s of slack.
+ * NOTE: at the minimum takeover of 2 s the timeout stays at 1.5 s, so that
+ * a live holder keeps half a second of slack, and a stopped holder is
+ * replaced within 2.5 s. */
+static int64_t idle_timeout_ms(int64_t takeover)
+{
+	int64_t timeout = (takeover - TICK_SECONDS) * 1000;
+
+	return timeout > 1500 ? timeout : 1500;
 }
 
 static int ignore_row(void *context, const struct store_row *row)
@@ -146,6 +198,7 @@ static void lose(struct server_ctx *ctx, const char *why, struct wd_error *err)
 
 	store_close(singleton->store);
 	singleton->store = NULL;
+	singleton->holder_node[0] = '\0';
 	if (singleton->held) {
 		singleton->held = false;
 		log_warn("server", "singleton lock lost: run-once work stops here", "reason", why,
@@ -160,10 +213,15 @@ static void poll_lock(struct server_ctx *ctx, int64_t now)
 {
 	struct server_singleton *singleton = &ctx->singleton;
 	struct lock_reply reply = { 0 };
+	struct store_value application_name;
+	char application[sizeof(LOCK_APPLICATION_PREFIX) + sizeof(singleton->node_id)];
 	struct wd_error err;
+	char sql[768];
 	int rc;
 
 	wd_error_clear(&err);
+	snprintf(application, sizeof(application), LOCK_APPLICATION_PREFIX "%s", singleton->node_id);
+	application_name = STORE_TEXT_VALUE(application);
 	if (!singleton->store) {
 		rc = store_open(singleton->url, NULL, &singleton->store, &err);
 		if (rc < 0) {
@@ -174,7 +232,10 @@ static void poll_lock(struct server_ctx *ctx, int64_t now)
 	if (singleton->held) {
 		/* The lock lasts as long as this session. The store reconnects
 		 * a lost connection by itself, so check the lock, not only that
-		 * the session responds. */
+		 * the session responds. A holder that was stopped for longer than
+		 * the idle timeout finds its session ended here, before this tick
+		 * runs any run-once work. The check also keeps a live holder's
+		 * session from idling out. */
 		rc = store_query(singleton->store, SINGLETON_LOCK_CHECK, NULL, 0, read_lock_reply,
 			&reply, &err);
 		if (rc < 0)
@@ -183,14 +244,32 @@ static void poll_lock(struct server_ctx *ctx, int64_t now)
 			lose(ctx, "the lock's session was replaced", NULL);
 		return;
 	}
-	rc = store_query(singleton->store, "SELECT pg_try_advisory_lock(" SINGLETON_LOCK_KEY ")",
-		NULL, 0, read_lock_reply, &reply, &err);
+	/* The session timeout and the application_name are set in the
+	 * statement that takes the lock, so a session that the store opened
+	 * again by itself gets them too. Reading pg_settings returns no row,
+	 * rather than an error, on PostgreSQL before 14, which has no
+	 * idle_session_timeout. The last column names the holder. */
+	snprintf(sql, sizeof(sql), "SELECT pg_try_advisory_lock(" SINGLETON_LOCK_KEY "),"
+		" (SELECT count(set_config(name, '%" PRId64 "', false)) FROM pg_settings"
+		" WHERE name = 'idle_session_timeout'),"
+		" set_config('application_name', $1, false), (" SINGLETON_HOLDER_QUERY ")",
+		idle_timeout_ms(singleton->takeover));
+	rc = store_query(singleton->store, sql, &application_name, 1, read_try_reply, &reply,
+		&err);
 	if (rc < 0) {
 		lose(ctx, "the lock's session failed", &err);
 		return;
 	}
-	if (!reply.granted)
+	if (!reply.granted) {
+		memcpy(singleton->holder_node, reply.holder_node, sizeof(singleton->holder_node));
 		return;
+	}
+	snprintf(singleton->holder_node, sizeof(singleton->holder_node), "%s",
+		singleton->node_id);
+	if (!reply.idle_timeout_set)
+		log_warn("server", "PostgreSQL has no idle_session_timeout (it needs 14 or later): "
+			"a stopped holder keeps the singleton lock until it runs again",
+			"node", singleton->node_id);
 	singleton->held = true;
 	singleton->since = now;
 	singleton->acquisitions++;
@@ -237,13 +316,18 @@ bool server_singleton_tick(struct server_ctx *ctx, int64_t now)
 int server_singleton_json(struct server_ctx *ctx, json_t *obj)
 {
 	const struct server_singleton *singleton = &ctx->singleton;
+	/* Whole microseconds, which the reply prints as milliseconds with at
+	 * most three decimals (handle_health dumps reals with 15 digits). */
+	int64_t average_us = (int64_t)(singleton->latency_avg_us + 0.5);
 	json_t *store = json_pack("{s:s, s:b, s:f, s:f, s:I}", "backend", store_backend(ctx->store),
 		"up", !singleton->store_down,
 		"latency_ms", (double)singleton->latency_us / 1000.0, "latency_avg_ms",
-		singleton->latency_avg_us / 1000.0, "errors", (json_int_t)singleton->store_errors);
-	json_t *lock = json_pack("{s:b, s:b, s:I, s:I, s:s}", "held", singleton->held, "shared",
-		singleton->shared, "takeover_seconds", (json_int_t)singleton->takeover,
-		"since", (json_int_t)singleton->since, "node", singleton->node_id);
+		(double)average_us / 1000.0, "errors", (json_int_t)singleton->store_errors);
+	json_t *lock = json_pack("{s:b, s:b, s:I, s:I, s:s, s:o}", "held", singleton->held,
+		"shared", singleton->shared, "takeover_seconds", (json_int_t)singleton->takeover,
+		"since", (json_int_t)singleton->since, "this_node", singleton->node_id,
+		"holder_node", singleton->holder_node[0] ? json_string(singleton->holder_node) :
+		json_null());
 
 	/* The _new setters take the value even when they fail. */
 	if (!store || !lock) {

@@ -181,6 +181,8 @@ static int set_postgres_error(struct postgres_store *self, const PGresult *resul
 		wd_error_set(err, rc, "%s '%s' failed: %.*s", action, summary,
 			(int)strcspn(message, "\n"), message);
 	scrub_password(err, self->password);
+	if (rc == WD_EUNAVAILABLE && self->broken)
+		wd_error_set_public(err, STORE_UNAVAILABLE_PUBLIC);
 	return rc;
 }
 
@@ -249,6 +251,7 @@ static int connect_url(struct postgres_store *self, struct wd_error *err)
 			PQdb(conn) ? PQdb(conn) : "", PQhost(conn) ? PQhost(conn) : "",
 			(int)strcspn(message, "\n"), message);
 		scrub_password(err, self->password);
+		wd_error_set_public(err, STORE_UNAVAILABLE_PUBLIC);
 		PQfinish(conn);
 		return rc;
 	}

@@ -108,6 +108,11 @@ WD_MUST_CHECK int store_begin(struct store *store, struct wd_error *err);
 WD_MUST_CHECK int store_commit(struct store *store, struct wd_error *err);
 void store_rollback(struct store *store);
 
+/* The text that replies to remote clients carry when the datastore cannot
+ * be reached. The error's detail names the host, port and database, so
+ * only the log shows it (wd_error_public_text). */
+#define STORE_UNAVAILABLE_PUBLIC "datastore unavailable"
+
 /* Runs one statement. ret_changes (may be NULL) receives the number of rows
  * changed. A unique or foreign-key violation returns WD_EEXIST or
  * WD_ECONFLICT. A lock still held after the busy timeout and a lost

@@ -182,6 +182,13 @@ class AgentFailoverTest(unittest.TestCase):
                                  cert=cert, key=key)
             self.assertEqual(response.status, 503, response)
             self.assertEqual(response.json()["error"]["code"], "EUNAVAILABLE")
+            # The datastore's location stays in the server log, and the
+            # reply only states that it is unavailable.
+            self.assertEqual(response.error_message(), "datastore unavailable")
+            body = response.body.decode()
+            self.assertNotIn(pg.socket_dir, body)
+            self.assertNotIn(".s.PGSQL", body)
+            self.assertNotIn(wardenlib.datastore_database(first.datastore), body)
             # Passes fail at about 0, 1, 3 and 7 s (the backoff doubles from
             # SYNC_INTERVAL); three refused handshakes in a row would have
             # stopped the agent by the third.
@@ -189,6 +196,12 @@ class AgentFailoverTest(unittest.TestCase):
                 r"sync failed, serving cached svids", agent.read_log())) >= 4, 30),
                 agent.read_log())
             self.assertIsNone(agent.process.poll(), agent.read_log())
+            # The tick's round trip logs where the datastore is.
+            failures = [line for line in first.read_log().splitlines()
+                        if "datastore round trip failed" in line]
+            self.assertTrue(failures, first.read_log())
+            self.assertIn(wardenlib.datastore_database(first.datastore), failures[0])
+            self.assertIn(pg.socket_dir, failures[0])
         finally:
             pg.resume()
         log = agent.read_log()

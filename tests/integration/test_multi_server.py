@@ -7,7 +7,9 @@ and X.509-SVIDs issued for it by each server chain to one bundle.
 is killed with SIGKILL while dynamic PostgreSQL credentials are expiring.
 Another server takes the lock within the takeover bound (10 s) plus a tick
 and finishes the revocations. No role made by warden is left, and every
-lease is revoked exactly once across the three servers' logs. Skips (exit
+lease is revoked exactly once across the three servers' logs. A holder
+stopped with SIGSTOP, on servers with a 3 s takeover bound, is replaced as
+fast, stops once it runs again, and no lease is revoked twice. Skips (exit
 77) when no cluster can start."""
 import collections
 import re
@@ -24,6 +26,8 @@ import wardenlib
 from wardenlib import Server, csr_pem, load_certs
 
 TAKEOVER_SECONDS = 10
+# singleton_takeover of FrozenHolderTest's servers.
+FROZEN_TAKEOVER_SECONDS = 3
 TICK_SECONDS = 1
 LEASES = 24
 TTL_SECONDS = 6
@@ -63,7 +67,11 @@ def serves_tls(server):
         return False
 
 
-class MultiServerTest(unittest.TestCase):
+class SharedDatastoreCase(unittest.TestCase):
+    """Three servers on one fresh PostgreSQL cluster, with server_config, a
+    database secrets engine and its role "app"."""
+    server_config = SERVER_CONFIG
+
     @classmethod
     def setUpClass(cls):
         cls.pg = pglib.Postgres(database="warden")
@@ -81,7 +89,7 @@ class MultiServerTest(unittest.TestCase):
 
     @classmethod
     def set_up_servers(cls):
-        first = Server(config=SERVER_CONFIG, datastore=cls.url)
+        first = Server(config=cls.server_config, datastore=cls.url)
         cls.servers.append(first)
         client = first.vault(token="")
         init = client.sys.initialize(secret_shares=1, secret_threshold=1)
@@ -104,7 +112,7 @@ class MultiServerTest(unittest.TestCase):
         root.adapter.close()
 
         for _ in range(2):
-            server = Server(config=SERVER_CONFIG, datastore=cls.url)
+            server = Server(config=cls.server_config, datastore=cls.url)
             cls.servers.append(server)
             # Sealed, with no serving certificate of its own yet: the admin
             # socket takes the unseal key.
@@ -133,6 +141,39 @@ class MultiServerTest(unittest.TestCase):
 
     def warden_roles(self):
         return {name for name in self.pg.roles() if name.startswith("v-")}
+
+    def make_leases(self):
+        """Issues LEASES credentials through the servers in turn over about
+        3 s, so that they expire over as long, and returns the lease ids
+        mapped to role names and the time the first was issued."""
+        leases = {}
+        started = time.monotonic()
+        for index in range(LEASES):
+            server = self.servers[index % 3]
+            client = server.vault(token=self.root_token)
+            reply = client.secrets.database.generate_credentials("app")
+            client.adapter.close()
+            leases[reply["lease_id"]] = reply["data"]["username"]
+            time.sleep(3.0 / LEASES)
+        self.assertEqual(set(leases.values()) - self.warden_roles(), set())
+        return leases, started
+
+    def revocation_counts(self):
+        """Counts the "expired lease revoked" log lines of each lease id
+        across the servers' logs."""
+        revoked = collections.Counter()
+        for server in self.servers:
+            revoked.update(re.findall(r"expired lease revoked .*?\blease_id=(\S+)",
+                                      server.read_log()))
+        return revoked
+
+    def granted_locks(self):
+        rows = self.pg.psql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+                            " AND classid = 2002874980 AND objid = 1701729095 AND granted")
+        return int(rows[0][0])
+
+
+class MultiServerTest(SharedDatastoreCase):
 
     def test_1_identity_shared(self):
         first, second, third = self.servers
@@ -175,25 +216,23 @@ class MultiServerTest(unittest.TestCase):
             self.assertGreater(health["datastore"]["latency_ms"], 0, health)
             self.assertEqual(health["singleton_lock"]["shared"], True)
             self.assertEqual(health["singleton_lock"]["takeover_seconds"], TAKEOVER_SECONDS)
-            self.assertRegex(health["singleton_lock"]["node"], r"^.+:\d+:[0-9a-f]{8}$")
+            self.assertRegex(health["singleton_lock"]["this_node"], r"^.+:\d+:[0-9a-f]{8}$")
         self.assertEqual(sum(1 for s in self.servers if self.health(s)["singleton"]), 1)
+        # Every server names the holder's node, as pg_stat_activity shows it.
+        holder = self.holders(self.servers)[0]
+        holder_node = self.health(holder)["singleton_lock"]["this_node"]
+        for server in self.servers:
+            self.assertTrue(wait_for(
+                lambda s=server: self.health(s)["singleton_lock"]["holder_node"] == holder_node,
+                TICK_SECONDS + 2), self.health(server))
 
     def test_3_takeover_finishes_revocations(self):
         holder = wait_for(lambda: self.holders(self.servers), 5)[0]
         others = [server for server in self.servers if server is not holder]
 
-        # Leases from every server, made over about 3 s, so that they expire
-        # over as long: the kill lands while some are being revoked.
-        leases = {}
-        started = time.monotonic()
-        for index in range(LEASES):
-            server = self.servers[index % 3]
-            client = server.vault(token=self.root_token)
-            reply = client.secrets.database.generate_credentials("app")
-            client.adapter.close()
-            leases[reply["lease_id"]] = reply["data"]["username"]
-            time.sleep(3.0 / LEASES)
-        self.assertEqual(set(leases.values()) - self.warden_roles(), set())
+        # Leases from every server, expiring over about 3 s, so the kill
+        # lands while some are being revoked.
+        leases, started = self.make_leases()
 
         # Kill the holder once the first leases have expired and the
         # revocations are under way.
@@ -223,10 +262,7 @@ class MultiServerTest(unittest.TestCase):
         self.assertEqual(response.status, 404, response)
 
         # Each lease was revoked exactly once, by one server or the other.
-        revoked = collections.Counter()
-        for server in self.servers:
-            revoked.update(re.findall(r"expired lease revoked .*?\blease_id=(\S+)",
-                                      server.read_log()))
+        revoked = self.revocation_counts()
         self.assertEqual(set(revoked), set(leases))
         self.assertEqual({count for count in revoked.values()}, {1}, revoked)
         self.assertIn("singleton lock taken", new_holders[0].read_log())
@@ -245,9 +281,66 @@ class MultiServerTest(unittest.TestCase):
                                  TICK_SECONDS + 3), holder.read_log()[-2000:])
         holders = wait_for(lambda: self.holders(alive), TICK_SECONDS + 3, interval=0.1)
         self.assertEqual(len(holders), 1)
-        rows = self.pg.psql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
-                            " AND classid = 2002874980 AND objid = 1701729095 AND granted")
-        self.assertEqual(rows, [["1"]])
+        self.assertEqual(self.granted_locks(), 1)
+
+
+class FrozenHolderTest(SharedDatastoreCase):
+    """The holder stopped with SIGSTOP keeps its socket, and its kernel
+    acknowledges keepalives, so only the lock session's idle_session_timeout
+    ends its lock. Another server takes over within FROZEN_TAKEOVER_SECONDS
+    plus a tick. Woken with SIGCONT, the old holder finds its session gone
+    and stops, and no lease is revoked twice."""
+    server_config = (f"singleton_takeover: {FROZEN_TAKEOVER_SECONDS}s\n"
+                     "identity:\n  dns_names: [localhost]\n")
+
+    def test_frozen_holder_replaced(self):
+        holder = wait_for(lambda: self.holders(self.servers), 5)[0]
+        others = [server for server in self.servers if server is not holder]
+        self.assertEqual(self.health(holder)["singleton_lock"]["takeover_seconds"],
+                         FROZEN_TAKEOVER_SECONDS)
+
+        leases, started = self.make_leases()
+        time.sleep(max(0.0, started + TTL_SECONDS + 1.5 - time.monotonic()))
+        holder.process.send_signal(signal.SIGSTOP)
+        stopped_at = time.monotonic()
+        try:
+            # A stopped process serves no request, so the test queries only
+            # the others.
+            new_holders = wait_for(lambda: self.holders(others),
+                                   FROZEN_TAKEOVER_SECONDS + TICK_SECONDS + 5, interval=0.1)
+            takeover = time.monotonic() - stopped_at
+            self.assertTrue(new_holders, "no server took the lock from the stopped holder")
+            self.assertEqual(len(new_holders), 1)
+            print(f"takeover from a stopped holder after {takeover:.2f} s", file=sys.stderr)
+            self.assertLessEqual(takeover, FROZEN_TAKEOVER_SECONDS + TICK_SECONDS)
+            self.assertEqual(self.granted_locks(), 1)
+
+            # The new holder revokes the rest while the old one is stopped;
+            # a lease the old one claimed waits until its claim is stale.
+            all_dropped = wait_for(lambda: not self.warden_roles(),
+                                   3 * FROZEN_TAKEOVER_SECONDS + TTL_SECONDS, interval=0.5)
+            self.assertTrue(all_dropped, f"roles outlived their leases: "
+                            f"{sorted(self.warden_roles())}")
+        finally:
+            holder.process.send_signal(signal.SIGCONT)
+
+        self.assertTrue(wait_for(lambda: "singleton lock lost" in holder.read_log(),
+                                 TICK_SECONDS + 3), holder.read_log()[-2000:])
+        self.assertEqual(self.health(holder)["singleton"], False)
+        self.assertEqual(self.health(holder)["singleton_lock"]["held"], False)
+        new_node = self.health(new_holders[0])["singleton_lock"]["this_node"]
+        self.assertTrue(wait_for(
+            lambda: self.health(holder)["singleton_lock"]["holder_node"] == new_node,
+            TICK_SECONDS + 3), self.health(holder))
+        # A few ticks later the woken server still holds nothing, and one
+        # lock is granted.
+        time.sleep(3 * TICK_SECONDS)
+        self.assertEqual(self.holders(self.servers), new_holders)
+        self.assertEqual(self.granted_locks(), 1)
+
+        revoked = self.revocation_counts()
+        self.assertEqual(set(revoked), set(leases))
+        self.assertEqual({count for count in revoked.values()}, {1}, revoked)
 
 if __name__ == "__main__":
     pglib.skip_unless_available()

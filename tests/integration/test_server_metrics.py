@@ -130,6 +130,37 @@ class LoneServerMetricsTest(unittest.TestCase):
         self.assertGreater(delta('warden_server_cache_hits_total{cache="caller"}'), 0)
         self.assertEqual(types["warden_server_cache_hits_total"], "counter")
 
+    def test_health_lock_and_latency(self):
+        # The lone server holds the lock after its first tick, which also
+        # times a round trip to the datastore.
+        self.assertTrue(wait_until(
+            lambda: self.server.admin("GET", "/v1/health").json()["singleton"], 5))
+        self.assertTrue(wait_until(lambda: self.server.admin("GET", "/v1/health").json()[
+            "datastore"]["latency_ms"] > 0, 5))
+        response = self.server.admin("GET", "/v1/health")
+        self.assertEqual(response.status, 200, response)
+        health = response.json()
+        lock = health["singleton_lock"]
+        self.assertEqual(lock["held"], True)
+        self.assertNotIn("node", lock)
+        if wardenlib.datastore_under_test() == "postgres":
+            self.assertEqual(lock["shared"], True)
+            self.assertRegex(lock["this_node"], r"^.+:\d+:[0-9a-f]{8}$")
+            self.assertEqual(lock["holder_node"], lock["this_node"])
+        else:
+            self.assertEqual(lock["shared"], False)
+            self.assertEqual(lock["this_node"], "")
+            self.assertIsNone(lock["holder_node"])
+        # Latencies are whole microseconds in milliseconds: at most three
+        # decimals in the reply's text.
+        body = response.body.decode()
+        for field in ("latency_ms", "latency_avg_ms"):
+            match = re.search(rf'"{field}":([0-9.eE+-]+)[,}}]', body)
+            self.assertIsNotNone(match, body)
+            self.assertRegex(match.group(1), r"^\d+(\.\d{1,3})?$", body)
+            self.assertGreater(health["datastore"][field], 0, body)
+            self.assertLess(health["datastore"][field], 1000, body)
+
     def test_client_certificate_required(self):
         reply = curl_metrics(self.server)
         status = reply.split("\n", 1)[0]
@@ -158,6 +189,16 @@ class SharedDatastoreMetricsTest(unittest.TestCase):
 
         # The second server tries the lock at its first tick.
         self.assertTrue(wait_until(lambda: sorted(holders()) == [0, 1], 5), holders())
+        # Both report the holder's node, which the other reads from
+        # PostgreSQL's pg_stat_activity at its next tick.
+        def locks():
+            return [server.admin("GET", "/v1/health").json()["singleton_lock"]
+                    for server in (self.first, self.second)]
+
+        holder_node = [lock for lock in locks() if lock["held"]][0]["this_node"]
+        self.assertTrue(wait_until(lambda: [lock["holder_node"] for lock in locks()] ==
+                                   [holder_node, holder_node], 3), locks())
+        self.assertNotEqual(locks()[0]["this_node"], locks()[1]["this_node"])
         for scraper in scrapers:
             _, samples, _ = scraper.scrape()
             self.assertEqual(samples['warden_server_datastore_info{backend="postgres"}'], 1)

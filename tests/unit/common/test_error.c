@@ -71,6 +71,30 @@ static void error_detail_truncates(void **state)
 	assert_int_equal(strlen(err.detail), sizeof(err.detail) - 1);
 }
 
+static void error_public_text_hides_detail(void **state)
+{
+	struct wd_error err;
+
+	(void)state;
+	wd_error_set(&err, WD_EUNAVAILABLE, "cannot connect to database \"app\" at \"db1:5432\"");
+	assert_string_equal(wd_error_public_text(&err), wd_error_text(&err));
+
+	wd_error_set_public(&err, "datastore unavailable");
+	assert_string_equal(wd_error_public_text(&err), "datastore unavailable");
+	assert_string_equal(wd_error_text(&err), "cannot connect to database \"app\" at \"db1:5432\"");
+
+	/* A new detail is public again. */
+	wd_error_set(&err, WD_EINVAL, "invalid limit \"x\"");
+	assert_string_equal(wd_error_public_text(&err), "invalid limit \"x\"");
+
+	wd_error_set_public(&err, "datastore unavailable");
+	wd_error_clear(&err);
+	assert_string_equal(wd_error_public_text(&err), "success");
+
+	wd_error_set_public(NULL, "ignored");
+	assert_string_equal(wd_error_public_text(NULL), wd_strerror(WD_EINTERNAL));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -80,6 +104,7 @@ int main(void)
 		cmocka_unit_test(error_every_code_named),
 		cmocka_unit_test(error_set_records_detail),
 		cmocka_unit_test(error_detail_truncates),
+		cmocka_unit_test(error_public_text_hides_detail),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
