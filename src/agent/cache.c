@@ -718,12 +718,11 @@ void agent_revoked_list_free(struct agent_revoked_list *list)
 	free(list);
 }
 
-/* Drops each X.509-SVID that crls revokes, with the entry's JWT-SVIDs
- * (minted under the same node authorization, and the workload is due a new
- * identity anyway), and lists it in revoked, which has room for every
- * entry. The caller holds the mutex. A chain that does not decode cannot
- * be checked and stays. On WD_ENOMEM every revoked SVID is still dropped,
- * but some may be missing from the list. */
+/* Drops each X.509-SVID that crls revokes, and the entry's cached
+ * JWT-SVIDs with it, and lists it in revoked (room for every entry). The
+ * caller holds the mutex. A chain that does not decode cannot be checked
+ * and stays. On WD_ENOMEM every revoked SVID is still dropped, but some may
+ * be missing from the list. */
 static int drop_revoked_locked(struct agent_cache *cache, const struct agent_crl_set *crls,
 	struct agent_revoked_list *revoked)
 {
@@ -813,8 +812,9 @@ int agent_cache_set_bundle(struct agent_cache *cache, const uint8_t *x509_author
 	if (revoked->items && drop_revoked_locked(cache, crls, revoked) < 0)
 		rc = WD_ENOMEM;
 	if (rc < 0) {
-		/* Without a complete list nobody renews at once: drop every SVID
-		 * that could be revoked, and the next agent_cache_due lists them. */
+		/* Without a complete list the caller cannot renew at once, so
+		 * drop every SVID that could be revoked; agent_cache_due lists
+		 * them for minting. */
 		for (size_t i = 0; !revoked->items && i < cache->entry_count; i++)
 			entry_drop_svid(cache->entries[i]);
 		changed_locked(cache);

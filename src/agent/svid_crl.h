@@ -34,12 +34,11 @@ void agent_crl_set_free(struct agent_crl_set *set);
 size_t agent_crl_set_count(const struct agent_crl_set *set);
 
 /* Sets *ret_revoked when the leaf of chain_der (concatenated DER, leaf
- * first) has its serial on a CRL of its issuer: the CRL's issuer name is
- * the leaf's issuer name and its signature verifies with the issuer's key,
- * taken from the next certificate of the chain whose subject is that name,
- * or else from a bundle authority with that subject. Serials are unique
- * per issuer only (RFC 5280 section 4.1.2.2), hence both checks. Writes
- * the leaf's serial as lowercase hex to ret_serial in either case.
+ * first) has its serial on a CRL of its issuer. Such a CRL carries the
+ * leaf's issuer name, and its signature verifies with the key of the chain
+ * certificate with that subject, or else of the bundle CA with it. Serials
+ * are unique per issuer only (RFC 5280 section 4.1.2.2), hence both checks.
+ * Writes the leaf's serial as lowercase hex to ret_serial in either case.
  * WD_EINVAL when the leaf is not valid DER. */
 WD_MUST_CHECK int agent_crl_set_check(const struct agent_crl_set *set, const uint8_t *chain_der,
 	size_t chain_der_len, bool *ret_revoked, char ret_serial[AGENT_CRL_SERIAL_HEX_SIZE]);

@@ -156,7 +156,6 @@ static int sync_bundle(struct agent_sync *sync, struct net_client *client, struc
 	WD_GUARD(agent_cache_set_bundle(sync->cache, ders, ders_len, jwks,
 		(const uint8_t *const *)crls, crl_lens, crl_count, (uint64_t)sequence, &revoked,
 		err));
-	WD_GUARD(renew_revoked(sync, client, revoked, err));
 
 	/* Trust every published CA from now on, so the server's next SVID
 	 * verifies after a CA rotation, and keep them for a restart. */
@@ -167,7 +166,13 @@ static int sync_bundle(struct agent_sync *sync, struct net_client *client, struc
 	sync->node->authorities = WD_TAKE_PTR(authorities);
 	rc = agent_node_save(sync->node, sync->config->data_dir, err);
 	pthread_mutex_unlock(&sync->node_mutex);
+	if (rc == 0)
+		rc = renew_revoked(sync, client, revoked, err);
 out:
+	/* The cache leaves announcing dropped SVIDs to its caller, which must
+	 * happen even when renewing them never started. */
+	if (rc < 0 && revoked && revoked->count)
+		agent_cache_notify(sync->cache);
 	if (rc < 0 && err && err->code == WD_OK)
 		wd_error_set(err, rc, "invalid bundle from the server");
 	for (size_t i = 0; i < crl_count; i++)
@@ -421,7 +426,7 @@ static int renew_revoked(struct agent_sync *sync, struct net_client *client,
 		if (rc < 0)
 			sync_log(sync, LOG_LEVEL_WARN, "revoked svid not renewed", "entry_id",
 				svid->entry_id, "error", wd_error_text(err));
-		/* As in mint_due, a refusal of one entry leaves the others to go. */
+		/* As in mint_due, a refusal of one entry does not stop the others. */
 		if (rc == WD_EPERM || rc == WD_EINVAL) {
 			wd_error_clear(err);
 			rc = 0;

@@ -256,7 +256,7 @@ class RevocationOnStreamTest(unittest.TestCase):
             elapsed = time.monotonic() - started
             stream.cancel()
 
-        # The first message after the revocation already holds a new SVID,
+        # The first message after the revocation already contains a new SVID,
         # together with the CRL that lists the old one.
         self.assertEqual([s.spiffe_id for s in second.svids], [ROOT_ID])
         renewed = leaf_serial(second)

@@ -59,15 +59,15 @@ static inline X509 *fixture_cert(const char *subject_cn, EVP_PKEY *key, long ser
 /* Appends the DER of cert to a malloc'd buffer. */
 static inline void fixture_append_der(X509 *cert, uint8_t **der, size_t *len)
 {
-	uint8_t *one = NULL;
-	int one_len = i2d_X509(cert, &one);
+	uint8_t *cert_der = NULL;
+	int cert_der_len = i2d_X509(cert, &cert_der);
 
-	assert_true(one_len > 0);
-	*der = realloc(*der, *len + (size_t)one_len);
+	assert_true(cert_der_len > 0);
+	*der = realloc(*der, *len + (size_t)cert_der_len);
 	assert_non_null(*der);
-	memcpy(*der + *len, one, (size_t)one_len);
-	*len += (size_t)one_len;
-	OPENSSL_free(one);
+	memcpy(*der + *len, cert_der, (size_t)cert_der_len);
+	*len += (size_t)cert_der_len;
+	OPENSSL_free(cert_der);
 }
 
 /* Returns the DER of a CRL that ca signs with ca_key, listing serials
