@@ -269,6 +269,7 @@ void agent_status(struct agent *agent, struct agent_status *ret_status)
 		pthread_mutex_lock(&agent->sync.node_mutex);
 		ret_status->node_svid_expires_at = agent->sync.node ? agent->sync.node->not_after : 0;
 		ret_status->last_sync_at = agent->sync.last_sync_at;
+		ret_status->revoked_svid_count = agent->sync.revoked_svid_count;
 		pthread_mutex_unlock(&agent->sync.node_mutex);
 	}
 }

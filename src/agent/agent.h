@@ -31,6 +31,7 @@ struct agent_status {
 	int64_t node_svid_expires_at;  /* Unix seconds, 0 before attestation */
 	uint64_t entry_count;
 	int64_t last_sync_at;          /* Unix seconds of the last good sync, 0 never */
+	uint64_t revoked_svid_count;   /* cached X.509-SVIDs dropped as on a CRL */
 	char reason[512];
 };
 

@@ -13,6 +13,7 @@
 
 #include "agent/cache.h"
 #include "agent/selectors.h"
+#include "agent/svid_crl.h"
 #include "common/alloc.h"
 #include "common/time.h"
 
@@ -705,12 +706,68 @@ int agent_cache_entry_ttl(struct agent_cache *cache, const char *entry_id, int64
 	return found ? 0 : WD_ENOTFOUND;
 }
 
+void agent_revoked_list_free(struct agent_revoked_list *list)
+{
+	if (!list)
+		return;
+	for (size_t i = 0; i < list->count; i++) {
+		free(list->items[i].entry_id);
+		free(list->items[i].spiffe_id);
+	}
+	free(list->items);
+	free(list);
+}
+
+/* Drops each X.509-SVID that crls revokes, and the entry's cached
+ * JWT-SVIDs with it, and lists it in revoked (room for every entry). The
+ * caller holds the mutex. A chain that does not decode cannot be checked
+ * and stays. On WD_ENOMEM every revoked SVID is still dropped, but some may
+ * be missing from the list. */
+static int drop_revoked_locked(struct agent_cache *cache, const struct agent_crl_set *crls,
+	struct agent_revoked_list *revoked)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < cache->entry_count; i++) {
+		struct cache_entry *entry = cache->entries[i];
+		char serial[AGENT_CRL_SERIAL_HEX_SIZE];
+		bool is_revoked = false;
+
+		if (!entry->has_svid)
+			continue;
+		if (agent_crl_set_check(crls, entry->chain_der, entry->chain_der_len, &is_revoked,
+			    serial) < 0 || !is_revoked)
+			continue;
+		entry_drop_svid(entry);
+		drop_jwts(cache, entry->id);
+
+		struct agent_revoked_svid *item = &revoked->items[revoked->count];
+		item->entry_id = wd_strdup(entry->id);
+		item->spiffe_id = wd_strdup(entry->spiffe_id);
+		memcpy(item->serial, serial, sizeof(item->serial));
+		if (!item->entry_id || !item->spiffe_id) {
+			free(item->entry_id);
+			free(item->spiffe_id);
+			memset(item, 0, sizeof(*item));
+			rc = WD_ENOMEM;
+			continue;
+		}
+		revoked->count++;
+	}
+	return rc;
+}
+
 int agent_cache_set_bundle(struct agent_cache *cache, const uint8_t *x509_authorities_der,
 	size_t x509_authorities_der_len, const char *jwks_json, const uint8_t *const *crl_der,
-	const size_t *crl_der_len, size_t crl_count, uint64_t sequence)
+	const size_t *crl_der_len, size_t crl_count, uint64_t sequence,
+	struct agent_revoked_list **ret_revoked, struct wd_error *err)
 {
 	struct agent_cache staged = { 0 };
+	struct agent_crl_set *crls = NULL;
+	struct agent_revoked_list *revoked = NULL;
+	int rc = 0;
 
+	*ret_revoked = NULL;
 	staged.authorities_der = memdup(x509_authorities_der, x509_authorities_der_len);
 	staged.authorities_der_len = x509_authorities_der_len;
 	staged.jwks_json = wd_strdup(jwks_json ? jwks_json : "{\"keys\":[]}");
@@ -718,7 +775,8 @@ int agent_cache_set_bundle(struct agent_cache *cache, const uint8_t *x509_author
 		staged.crl_der = wd_calloc(crl_count, sizeof(*staged.crl_der));
 		staged.crl_der_len = wd_calloc(crl_count, sizeof(*staged.crl_der_len));
 	}
-	if (!staged.authorities_der || !staged.jwks_json ||
+	revoked = wd_calloc(1, sizeof(*revoked));
+	if (!staged.authorities_der || !staged.jwks_json || !revoked ||
 	    (crl_count && (!staged.crl_der || !staged.crl_der_len)))
 		goto nomem;
 	for (size_t i = 0; i < crl_count; i++) {
@@ -728,8 +786,18 @@ int agent_cache_set_bundle(struct agent_cache *cache, const uint8_t *x509_author
 		staged.crl_der_len[i] = crl_der_len[i];
 		staged.crl_count = i + 1;
 	}
+	rc = agent_crl_set_new(staged.authorities_der, staged.authorities_der_len,
+		(const uint8_t *const *)staged.crl_der, staged.crl_der_len, staged.crl_count, &crls,
+		err);
+	if (rc < 0)
+		goto fail;
 
 	pthread_mutex_lock(&cache->mutex);
+	if (cache->entry_count) {
+		revoked->items = wd_calloc(cache->entry_count, sizeof(*revoked->items));
+		if (!revoked->items)
+			rc = WD_ENOMEM;
+	}
 	bundle_clear(cache);
 	cache->authorities_der = staged.authorities_der;
 	cache->authorities_der_len = staged.authorities_der_len;
@@ -739,12 +807,38 @@ int agent_cache_set_bundle(struct agent_cache *cache, const uint8_t *x509_author
 	cache->crl_count = staged.crl_count;
 	cache->bundle_sequence = sequence;
 	cache->has_bundle = true;
-	changed_locked(cache);
+	/* Checked in the same lock as the bundle is stored, so no reader ever
+	 * gets the new CRLs together with an SVID they revoke. */
+	if (revoked->items && drop_revoked_locked(cache, crls, revoked) < 0)
+		rc = WD_ENOMEM;
+	if (rc < 0) {
+		/* Without a complete list the caller cannot renew at once, so
+		 * drop every SVID that could be revoked; agent_cache_due lists
+		 * them for minting. */
+		for (size_t i = 0; !revoked->items && i < cache->entry_count; i++)
+			entry_drop_svid(cache->entries[i]);
+		changed_locked(cache);
+	} else if (revoked->count) {
+		/* Announced by the caller's agent_cache_notify once the
+		 * replacements are in. */
+		cache->generation++;
+	} else {
+		changed_locked(cache);
+	}
 	pthread_mutex_unlock(&cache->mutex);
+	agent_crl_set_free(crls);
+	if (rc < 0) {
+		agent_revoked_list_free(revoked);
+		return wd_error_set(err, rc, "out of memory checking SVIDs against the CRLs");
+	}
+	*ret_revoked = revoked;
 	return 0;
 nomem:
+	rc = wd_error_set(err, WD_ENOMEM, "out of memory storing the bundle");
+fail:
 	bundle_clear(&staged);
-	return WD_ENOMEM;
+	agent_revoked_list_free(revoked);
+	return rc;
 }
 
 uint64_t agent_cache_bundle_sequence(struct agent_cache *cache)

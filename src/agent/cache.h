@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "agent/svid_crl.h"
 #include "common/error.h"
 #include "common/macros.h"
 
@@ -187,11 +188,35 @@ WD_MUST_CHECK int agent_cache_entry_ttl(struct agent_cache *cache, const char *e
 
 void agent_cache_ids_free(char **ids, size_t count);
 
-/* Replaces the bundle. Each argument is copied; crl_der may hold zero CRLs. */
+/* One X.509-SVID that agent_cache_set_bundle dropped as revoked. */
+struct agent_revoked_svid {
+	char *entry_id;
+	char *spiffe_id;
+	char serial[AGENT_CRL_SERIAL_HEX_SIZE]; /* the leaf's, lowercase hex */
+};
+
+struct agent_revoked_list {
+	struct agent_revoked_svid *items;
+	size_t count;
+};
+
+void agent_revoked_list_free(struct agent_revoked_list *list);
+
+/* Replaces the bundle; each argument is copied and crl_der may hold zero
+ * CRLs. In the same step it drops every cached X.509-SVID whose serial is
+ * on a CRL of its issuer (agent_crl_set_check), with the entry's JWT-SVIDs,
+ * and lists them in ret_revoked (free with agent_revoked_list_free). When it
+ * dropped any, the change is not announced: the caller renews them and then
+ * calls agent_cache_notify, so open streams move from the revoked SVID to
+ * its replacement and never see the gap between. WD_EINVAL when the
+ * authorities are not DER certificates, WD_ENOMEM. After a WD_ENOMEM from
+ * the revocation check the bundle is stored and the SVIDs that may be
+ * revoked are dropped, for the next agent_cache_due to list. */
 WD_MUST_CHECK int agent_cache_set_bundle(struct agent_cache *cache,
 	const uint8_t *x509_authorities_der, size_t x509_authorities_der_len,
 	const char *jwks_json, const uint8_t *const *crl_der, const size_t *crl_der_len,
-	size_t crl_count, uint64_t sequence);
+	size_t crl_count, uint64_t sequence, struct agent_revoked_list **ret_revoked,
+	struct wd_error *err);
 
 /* Returns the sequence of the cached bundle, 0 before the first. */
 uint64_t agent_cache_bundle_sequence(struct agent_cache *cache);

@@ -65,6 +65,11 @@ static int connect_node(struct agent_sync *sync, unsigned timeout_ms,
 	return rc;
 }
 
+static int mint_one(struct agent_sync *sync, struct net_client *client, const char *entry_id,
+	struct wd_error *err);
+static int renew_revoked(struct agent_sync *sync, struct net_client *client,
+	const struct agent_revoked_list *revoked, struct wd_error *err);
+
 /* ---- Bundle ---- */
 
 static int parse_crls(const char *pem, uint8_t **ders, size_t *lens, size_t *ret_count)
@@ -131,6 +136,7 @@ static int sync_bundle(struct agent_sync *sync, struct net_client *client, struc
 	size_t crl_lens[SYNC_MAX_CRLS] = { 0 };
 	size_t crl_count = 0;
 	STACK_OF(X509) *authorities = NULL;
+	struct agent_revoked_list *revoked = NULL;
 	int rc;
 
 	WD_GUARD(agent_node_request(client, "GET", "/v1/node/bundle", NULL, &reply, err));
@@ -148,7 +154,8 @@ static int sync_bundle(struct agent_sync *sync, struct net_client *client, struc
 	if (crl)
 		WD_GUARD(parse_crls(crl, crls, crl_lens, &crl_count));
 	WD_GUARD(agent_cache_set_bundle(sync->cache, ders, ders_len, jwks,
-		(const uint8_t *const *)crls, crl_lens, crl_count, (uint64_t)sequence));
+		(const uint8_t *const *)crls, crl_lens, crl_count, (uint64_t)sequence, &revoked,
+		err));
 
 	/* Trust every published CA from now on, so the server's next SVID
 	 * verifies after a CA rotation, and keep them for a restart. */
@@ -159,11 +166,18 @@ static int sync_bundle(struct agent_sync *sync, struct net_client *client, struc
 	sync->node->authorities = WD_TAKE_PTR(authorities);
 	rc = agent_node_save(sync->node, sync->config->data_dir, err);
 	pthread_mutex_unlock(&sync->node_mutex);
+	if (rc == 0)
+		rc = renew_revoked(sync, client, revoked, err);
 out:
+	/* The cache leaves announcing dropped SVIDs to its caller, which must
+	 * happen even when renewing them never started. */
+	if (rc < 0 && revoked && revoked->count)
+		agent_cache_notify(sync->cache);
 	if (rc < 0 && err && err->code == WD_OK)
 		wd_error_set(err, rc, "invalid bundle from the server");
 	for (size_t i = 0; i < crl_count; i++)
 		OPENSSL_free(crls[i]);
+	agent_revoked_list_free(revoked);
 	sk_X509_pop_free(authorities, X509_free);
 	free(ders);
 	free(jwks);
@@ -379,6 +393,46 @@ static int mint_due(struct agent_sync *sync, struct net_client *client, struct w
 		}
 	}
 	agent_cache_ids_free(ids, count);
+	return rc;
+}
+
+/* Logs each X.509-SVID that the new CRLs revoked and mints its replacement
+ * at once, as rotation does, then announces the change to the Workload API
+ * streams. An entry whose mint fails keeps no X.509-SVID, so workloads get
+ * none for it rather than the revoked one, and mint_due retries it. */
+static int renew_revoked(struct agent_sync *sync, struct net_client *client,
+	const struct agent_revoked_list *revoked, struct wd_error *err)
+{
+	int rc = 0;
+
+	if (revoked->count == 0)
+		return 0;
+	pthread_mutex_lock(&sync->node_mutex);
+	sync->revoked_svid_count += revoked->count;
+	pthread_mutex_unlock(&sync->node_mutex);
+
+	for (size_t i = 0; i < revoked->count && rc == 0; i++) {
+		const struct agent_revoked_svid *svid = &revoked->items[i];
+		struct agent_log_field fields[] = {
+			{ "entry_id", svid->entry_id },
+			{ "spiffe_id", svid->spiffe_id },
+			{ "serial", svid->serial },
+		};
+
+		if (sync->log)
+			sync->log(LOG_LEVEL_WARN, "svid revoked on the crl, renewing", fields,
+				WD_ARRAY_LEN(fields), sync->log_arg);
+		rc = mint_one(sync, client, svid->entry_id, err);
+		if (rc < 0)
+			sync_log(sync, LOG_LEVEL_WARN, "revoked svid not renewed", "entry_id",
+				svid->entry_id, "error", wd_error_text(err));
+		/* As in mint_due, a refusal of one entry does not stop the others. */
+		if (rc == WD_EPERM || rc == WD_EINVAL) {
+			wd_error_clear(err);
+			rc = 0;
+		}
+	}
+	agent_cache_notify(sync->cache);
 	return rc;
 }
 

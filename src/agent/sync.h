@@ -32,6 +32,7 @@ struct agent_sync {
 	pthread_mutex_t node_mutex;
 	int64_t revision;               /* the server's entry revision last applied */
 	int64_t last_sync_at;           /* Unix seconds; node_mutex guards it */
+	uint64_t revoked_svid_count;    /* SVIDs dropped as on a CRL; node_mutex guards it */
 	int handshake_failures;
 
 	agent_log_fn log;

@@ -83,6 +83,23 @@ print(json.dumps({"spiffe_id": svid.spiffe_id, "serial": format(leaf.serial_numb
 time.sleep(600)
 """
 
+# Runs as the workload's uid and prints its X.509-SVID serials by SPIFFE ID
+# as JSON, or {} while it has none.
+FETCH_SERIALS = r"""
+import json, sys
+sys.path.insert(0, sys.argv[2])
+import grpc, workload_pb2, workload_pb2_grpc
+from cryptography import x509
+stub = workload_pb2_grpc.SpiffeWorkloadAPIStub(grpc.insecure_channel("unix://" + sys.argv[1]))
+try:
+    svids = next(stub.FetchX509SVID(workload_pb2.X509SVIDRequest(),
+                                    metadata=(("workload.spiffe.io", "true"),), timeout=10)).svids
+except grpc.RpcError:
+    svids = []
+print(json.dumps({s.spiffe_id: format(x509.load_der_x509_certificate(s.x509_svid).serial_number,
+                                      "x") for s in svids}))
+"""
+
 
 def audit_records(server):
     with open(os.path.join(server.data_dir, "audit.log")) as f:
@@ -302,15 +319,35 @@ class SensorRevokeTest(unittest.TestCase):
                                 capture_output=True, text=True)
         self.assertEqual(verify.returncode, 0, verify.stdout + verify.stderr)
 
-        # A second call revokes nothing new and reports that.
+        # The agent learns the CRL at its next sync and renews the revoked
+        # SVIDs at once, so a second call finds only those renewals live. It
+        # revokes exactly them and nothing the first call revoked.
+        renewed = self.wait_for_renewal(
+            {WORKLOAD_ID: svid["serial"], SHARED_ID: svid["serials"][SHARED_ID]})
         again = self.sensor_revoke(process.pid)
         self.assertEqual(again.returncode, 0, again.stderr)
         second = json.loads(again.stdout)
-        self.assertEqual(second["revoked_serials"], [])
+        self.assertEqual(sorted(second["revoked_serials"]), sorted(renewed))
         self.assertEqual(second["revoked_tokens"], 0)
-        self.assertIs(second["changed"], False)
+        self.assertIs(second["changed"], True)
         self.assertEqual(sorted(e["id"] for e in second["entries"]),
                          sorted([self.workload_entry["id"], self.shared_entry["id"]]))
+
+    def wait_for_renewal(self, revoked):
+        """Waits until the agent serves the workload's uid new X.509-SVIDs
+        for every SPIFFE ID in revoked (ID to revoked serial); returns
+        their serials."""
+        deadline = time.monotonic() + 15
+        while True:
+            result = wapi.run_as(WORKLOAD_UID, [sys.executable, "-c", FETCH_SERIALS,
+                                                self.agent.socket, wapi.STUB_DIR])
+            serials = json.loads(result.stdout or "{}")
+            if all(serials.get(spiffe_id) not in (None, serial)
+                   for spiffe_id, serial in revoked.items()):
+                return [serials[spiffe_id] for spiffe_id in revoked]
+            self.assertLess(time.monotonic(), deadline,
+                            (serials, result.stderr, self.agent.read_log()[-2000:]))
+            time.sleep(0.2)
 
     def sensor_svid_in_process(self):
         """The SVID this (root, python) process gets from the agent: the

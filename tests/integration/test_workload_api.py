@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The SPIFFE Workload API of `warden agent run` against a real server, with
 Python's grpcio as the client: identities by uid, the security header,
-rotation and deletion on open streams, JWT-SVIDs checked with PyJWT, agent
+rotation, revocation and deletion on open streams, JWT-SVIDs checked with PyJWT, agent
 restarts without a join token, serving from cache while the server is down,
 and `warden svid fetch --write` checked with openssl verify."""
 import json
@@ -195,6 +195,86 @@ class Agent:
 
     def channel(self):
         return grpc.insecure_channel(f"unix://{self.socket}")
+
+
+def leaf_serial(response):
+    return x509.load_der_x509_certificate(response.svids[0].x509_svid).serial_number
+
+
+@unittest.skipIf(SKIP_REASON is not None, SKIP_REASON or "")
+class RevocationOnStreamTest(unittest.TestCase):
+    """An SVID revoked on the server leaves the agent within a sync
+    interval: the open stream gets a new SVID, and no fetch returns the
+    revoked one. The SVID lives an hour, so no rotation comes first."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.work = tempfile.mkdtemp(prefix="warden-wapi-crl-")
+        os.chmod(cls.work, 0o755)
+        cls.server = Server("example.org")
+        token = cls.server.join_token()
+        agent_id = token["spiffe_id"] if "spiffe_id" in token else token["agent_id"]
+        cls.entry = cls.server.create_entry(ROOT_ID, agent_id, selectors=("unix:uid:0",),
+                                            x509_svid_ttl=3600)
+        cls.agent = Agent(cls.server, cls.work, token["token"])
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.agent.stop()
+        cls.server.cleanup()
+        shutil.rmtree(cls.work, ignore_errors=True)
+
+    def fetch(self):
+        with self.agent.channel() as channel:
+            stub = workload_pb2_grpc.SpiffeWorkloadAPIStub(channel)
+            return next(stub.FetchX509SVID(workload_pb2.X509SVIDRequest(), metadata=HEADER,
+                                           timeout=10))
+
+    def wait_for_svid(self):
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                return self.fetch()
+            except grpc.RpcError:
+                self.assertLess(time.monotonic(), deadline, self.agent.read_log())
+                time.sleep(0.2)
+
+    def test_revoked_svid_replaced_on_stream(self):
+        self.wait_for_svid()
+        with self.agent.channel() as channel:
+            stream = workload_pb2_grpc.SpiffeWorkloadAPIStub(channel).FetchX509SVID(
+                workload_pb2.X509SVIDRequest(), metadata=HEADER, timeout=30)
+            first = next(stream)
+            revoked = leaf_serial(first)
+            revoked_hex = format(revoked, "x")
+            response = self.server.admin("POST", "/v1/svid/revoke", {"serial": revoked_hex})
+            self.assertEqual(response.status, 200, response)
+            self.assertEqual(response.json()["revoked_serials"], [revoked_hex])
+
+            started = time.monotonic()
+            second = next(stream)
+            elapsed = time.monotonic() - started
+            stream.cancel()
+
+        # The first message after the revocation already contains a new SVID,
+        # together with the CRL that lists the old one.
+        self.assertEqual([s.spiffe_id for s in second.svids], [ROOT_ID])
+        renewed = leaf_serial(second)
+        self.assertNotEqual(renewed, revoked)
+        crl_serials = {entry.serial_number for der in second.crl
+                       for entry in x509.load_der_x509_crl(der)}
+        self.assertIn(revoked, crl_serials)
+        self.assertNotIn(renewed, crl_serials)
+        # One sync interval to learn the CRL, plus a mint and scheduling
+        # slack on a loaded sanitizer build.
+        self.assertLess(elapsed, SYNC_INTERVAL + 3)
+
+        for _ in range(3):
+            self.assertEqual(leaf_serial(self.fetch()), renewed)
+        log = self.agent.read_log()
+        self.assertIn(f"svid revoked on the crl, renewing entry_id={self.entry['id']} "
+                      f"spiffe_id={ROOT_ID} serial={revoked_hex}", log)
+        self.assertEqual(log.count("svid revoked on the crl"), 1)
 
 
 @unittest.skipIf(SKIP_REASON is not None, SKIP_REASON or "")

@@ -13,6 +13,8 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 
+#include "cert_fixture.h"
+
 #include "agent/cache.h"
 #include "agent/rotation.h"
 #include "agent/selectors.h"
@@ -291,19 +293,33 @@ static void bundle_copied(void **state)
 {
 	struct agent_cache *cache = new_cache();
 	struct agent_bundle *bundle = NULL;
-	static const uint8_t ca[] = { 1, 2, 3 };
+	struct agent_revoked_list *revoked = NULL;
+	struct wd_error err = { 0 };
+	static const uint8_t not_der[] = { 1, 2, 3 };
 	static const uint8_t crl_a[] = { 4 };
 	static const uint8_t crl_b[] = { 5, 6 };
 	const uint8_t *crls[] = { crl_a, crl_b };
 	size_t crl_lens[] = { 1, 2 };
+	EVP_PKEY *ca_key = fixture_key();
+	X509 *ca = fixture_cert("ca", ca_key, 1, NULL, NULL);
+	uint8_t *ca_der = NULL;
+	size_t ca_der_len = 0;
 
 	(void)state;
+	fixture_append_der(ca, &ca_der, &ca_der_len);
 	assert_int_equal(agent_cache_bundle(cache, &bundle), WD_ENOTFOUND);
-	assert_int_equal(agent_cache_set_bundle(cache, ca, 3, "{\"keys\":[]}", crls, crl_lens, 2,
-		7), 0);
+	assert_int_equal(agent_cache_set_bundle(cache, not_der, sizeof(not_der), NULL, crls,
+		crl_lens, 2, 7, &revoked, &err), WD_EINVAL);
+	assert_null(revoked);
+	assert_int_equal(agent_cache_bundle(cache, &bundle), WD_ENOTFOUND);
+
+	assert_int_equal(agent_cache_set_bundle(cache, ca_der, ca_der_len, "{\"keys\":[]}", crls,
+		crl_lens, 2, 7, &revoked, &err), 0);
+	assert_int_equal(revoked->count, 0);
+	agent_revoked_list_free(revoked);
 	assert_int_equal(agent_cache_bundle(cache, &bundle), 0);
 	assert_string_equal(bundle->trust_domain, "example.org");
-	assert_int_equal(bundle->x509_authorities_der_len, 3);
+	assert_int_equal(bundle->x509_authorities_der_len, ca_der_len);
 	assert_int_equal(bundle->crl_count, 2);
 	assert_int_equal(bundle->crl_der_len[1], 2);
 	assert_int_equal(bundle->crl_der[1][1], 6);
@@ -314,6 +330,9 @@ static void bundle_copied(void **state)
 	agent_cache_clear(cache);
 	assert_int_equal(agent_cache_bundle(cache, &bundle), WD_ENOTFOUND);
 	agent_cache_free(cache);
+	free(ca_der);
+	X509_free(ca);
+	EVP_PKEY_free(ca_key);
 }
 
 struct loop_check {
