@@ -200,8 +200,10 @@ def intro_lines(args, records):
         "sys_exit_openat and sys_enter_connect), keeps the openat path pointer in a map from "
         "entry to exit, and prints the pid, comm and file name of every event to a file. "
         "The empty programs are bench/sensor/floor.bt: bpftrace attaches a program that "
-        "does nothing to each of the same tracepoints, so its slowdown is the least that "
-        "any tracer of them adds on this kernel before its programs do any work. "
+        "does nothing to each tracepoint where warden's sensor sees these workloads' events "
+        "(sched_process_exec, sched_process_fork, sched_process_exit and sys_exit_openat), "
+        "so its slowdown is the least that any tracer of them adds on this kernel before "
+        "its programs do any work. "
         f"{reps} repetition(s), interleaved; the table gives the medians. Tracer CPU is its "
         "utime + stime from attach to half a second after the workload ends, peak RSS is "
         "its VmHWM, and the drops are the sensor's `ringbuf_full` counter or the sum of "
@@ -231,7 +233,7 @@ def section(args, records):
                         f"{fmt_percent(value)} | {verdict} |")
         floor = slowdown(medians.get(("floor", workload)), medians.get(("none", workload)))
         if floor is not None:
-            verdicts.append(f"| {label} slowdown with empty programs on the same tracepoints "
+            verdicts.append(f"| {label} slowdown with empty programs on those tracepoints "
                             f"(for comparison) | {fmt_percent(floor)} | — |")
     if verdicts:
         lines += ["| target | value | verdict |", "| --- | ---: | --- |", *verdicts, ""]
