@@ -233,7 +233,7 @@ def section(args, records):
                         f"{fmt_percent(value)} | {verdict} |")
         floor = slowdown(medians.get(("floor", workload)), medians.get(("none", workload)))
         if floor is not None:
-            verdicts.append(f"| {label} slowdown with empty programs on those tracepoints "
+            verdicts.append(f"| {label} slowdown with empty programs on the sensor's tracepoints "
                             f"(for comparison) | {fmt_percent(floor)} | — |")
     if verdicts:
         lines += ["| target | value | verdict |", "| --- | ---: | --- |", *verdicts, ""]
