@@ -25,7 +25,7 @@ import unittest
 from cryptography.hazmat.primitives.asymmetric import ec
 
 import wardenlib
-from wardenlib import Server, csr_pem, key_pem, load_certs, start_peer
+from wardenlib import Server, csr_pem, key_pem, load_certs, start_peer, wait_until
 
 SYNC_INTERVAL = 1
 # The first pass tries every address at once; the slack is for sanitizer
@@ -38,15 +38,6 @@ def dead_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def wait_until(predicate, seconds):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
 
 
 class Agent:

@@ -8,23 +8,13 @@ one datastore report one holder between them and count the changes that
 one notifies to the other."""
 import re
 import subprocess
-import time
 import unittest
 
 import wardenlib
-from wardenlib import Server, start_peer
+from wardenlib import Server, start_peer, wait_until
 
 CURL = "/usr/bin/curl"
 SAMPLE = re.compile(r'^([a-z_]+)(\{[^}]*\})? (\S+)$')
-
-
-def wait_until(predicate, seconds):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
 
 
 def curl_metrics(server, *args):

@@ -290,6 +290,16 @@ def start_peer(first, **kwargs):
     return peer
 
 
+def wait_until(predicate, seconds):
+    """Polls predicate every 50 ms for up to seconds; returns its last value."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()
+
+
 def csr_pem(key, common_name="workload"):
     csr = (x509.CertificateSigningRequestBuilder()
            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
