@@ -5,7 +5,8 @@ rules whose opens are bounded by a prefix, a file name and an exact path,
 reach user space and are counted as path_filtered, while opens the rules
 match still alert: by prefix, by file name, and by paths the kernel cannot
 judge as the rules would (a "..", a "//", a relative path), which user
-space normalizes to the watched file."""
+space normalizes to the watched file. With more prefixes than the kernel
+side holds, the filter is off and the sensor still alerts."""
 import os
 import re
 import subprocess
@@ -117,11 +118,38 @@ def main():
             # Other processes' opens count as well, so at least the test's.
             check(f"at least {UNRELATED_OPENS} opens filtered",
                   int(totals.group(2)) >= UNRELATED_OPENS, True)
+        too_many_prefixes(workdir)
     if failures:
         for failure in failures:
             print("FAIL: " + failure, file=sys.stderr)
         sys.exit(1)
     print("ok")
+
+
+def too_many_prefixes(workdir):
+    """More prefixes than the kernel side holds: the sensor says the filter
+    is off and goes on, and an open of a listed path still alerts."""
+    # Names of one length, so that none is a prefix of another.
+    listed = [os.path.join(workdir, "many", f"file-{i:04d}") for i in range(5000)]
+    rules = os.path.join(workdir, "many.yaml")
+    with open(rules, "w") as f:
+        f.write("- list: many_files\n  items: [" + ", ".join(listed) + "]\n"
+                "- rule: Many files\n  desc: d\n"
+                "  condition: evt.type = openat and fd.name in (many_files)\n"
+                "  output: \"many %fd.name\"\n  priority: NOTICE\n")
+    os.mkdir(os.path.join(workdir, "many"))
+    output = os.path.join(workdir, "many.json")
+    runner = Runner(["--rules", rules], output)
+    try:
+        stderr = runner.stderr.decode(errors="replace")
+        check("filter off line", re.findall(r"^warden sensor: open path filter.*$", stderr,
+                                            re.M),
+              ["warden sensor: open path filter off: cannot filter open paths: 5000 "
+               "prefixes and 0 suffixes, the kernel side holds at most 4096 of each"])
+        open(listed[4999], "w").close()
+        expect(runner, "Many files", listed[4999])
+    finally:
+        check("exit code after SIGTERM with the filter off", runner.stop(), 0)
 
 
 def expect_shadow(runner, path, cwd=None):
