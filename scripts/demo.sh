@@ -461,11 +461,14 @@ unset COSIGN_PASSWORD
 
 step "scan the SBOM against OSV records; sign a workload's binary with a SPIFFE identity; the server refuses an SVID to an unsigned copy"
 # The workload is a copy of warden that fetches its own SVID; the copy
-# with one byte appended has another digest, which no one signed.
+# with another byte appended has another digest, which no one signed. The
+# signed copy gets a byte too, so that its entry does not match warden
+# itself, which later steps run to fetch other workloads' SVIDs.
 mkdir -p "$WORK/app"
 chmod 0755 "$WORK/app"
 cp "$WARDEN" "$WORK/app/app"
 cp "$WARDEN" "$WORK/app/app-unsigned"
+printf 'y' >>"$WORK/app/app"
 printf 'x' >>"$WORK/app/app-unsigned"
 APP_DIGEST=$(sha256sum "$WORK/app/app" | cut -d' ' -f1)
 UNSIGNED_DIGEST=$(sha256sum "$WORK/app/app-unsigned" | cut -d' ' -f1)
