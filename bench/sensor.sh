@@ -8,7 +8,7 @@
 #   warden    `warden sensor run` with a Falco rule file, alerts appended to
 #             a file in the work directory
 #   floor     bench/sensor/floor.bt: bpftrace with an empty program on each
-#             tracepoint where the sensor sees these workloads' events, the
+#             tracepoint where the sensor gets these workloads' events, the
 #             least that any tracer of them costs
 #   bpftrace  bench/sensor/trace.bt on the same tracepoints, printing every
 #             event to a file in the work directory
@@ -309,8 +309,8 @@ measure() {
 }
 
 # rate_step RATE: runs open + close of EVENT_PATH at RATE a second under a
-# fresh warden sensor; appends a result line and sets STEP_REACHED (the rate
-# reached) and STEP_DROPS (ring buffer drops).
+# fresh warden sensor. Appends a result line and sets STEP_REACHED (the
+# rate reached) and STEP_DROPS (ring buffer drops).
 rate_step() {
 	local rate=$1 name=rate-$1 output counts events drops
 	start_warden "$name"

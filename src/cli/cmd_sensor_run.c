@@ -315,7 +315,8 @@ static void print_totals(const struct run_state *st, struct sensor *sensor)
 		sensor_malformed(sensor));
 }
 
-/* Keeps the opens no loaded rule can match in the kernel, and says so. */
+/* Sets the kernel filter that drops the opens no loaded rule can match,
+ * and prints whether it is on. */
 static int filter_open_paths(const struct rules_set *set, struct sensor *sensor)
 {
 	struct rules_open_paths paths;
@@ -326,7 +327,7 @@ static int filter_open_paths(const struct rules_set *set, struct sensor *sensor)
 		fprintf(stderr, "warden sensor: %s\n", wd_error_text(&err));
 		return -1;
 	}
-	if (!paths.sees_opens)
+	if (!paths.matches_opens)
 		goto out;
 	if (paths.any_rule) {
 		fprintf(stderr, "warden sensor: open path filter off: rule '%s' can match an open "

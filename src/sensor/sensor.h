@@ -53,11 +53,11 @@ WD_MUST_CHECK int sensor_deny_exec_add(struct sensor *sensor, const char *path,
 	struct wd_error *err);
 
 /* Restricts open events to paths that start with one of the count
- * prefixes or end with one of the suffix_count suffixes; the others are
- * dropped in the kernel before any argument is saved and counted as
- * SENSOR_DROP_PATH_FILTERED. Paths the kernel cannot compare the way the
- * rules see fd.name still pass: relative ones, ones of SENSOR_FILTER_LEN
- * bytes or more, and ones holding "//", "/." or "..". A prefix or suffix
+ * prefixes or end with one of the suffix_count suffixes. The kernel drops
+ * the other opens before it reserves a record and counts them as
+ * SENSOR_DROP_PATH_FILTERED. Paths the kernel cannot compare as the rules
+ * see fd.name still pass: relative ones, ones of SENSOR_FILTER_LEN bytes or
+ * more, and ones with "//", "/." or "..". A prefix or suffix
  * longer than the filter reads is cut, which lets more through. Before
  * this call every open passes. Fails with WD_EINVAL naming a prefix that
  * does not start with '/' or for an empty suffix, and WD_ETOOBIG past

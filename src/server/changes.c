@@ -74,8 +74,9 @@ static void on_notification(const char *payload, bool own, void *arg)
 
 static void schedule_retry(struct server_ctx *ctx);
 
-/* Handles what arrived on the listener. A lost connection stops the
- * caches from answering (server_caches_trusted) until it reconnects. */
+/* Handles the notifications that arrived on the listener. A lost
+ * connection stops the caches from being used (server_caches_trusted)
+ * until it reconnects. */
 static void drain(struct server_ctx *ctx)
 {
 	struct wd_error err;

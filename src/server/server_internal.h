@@ -47,9 +47,9 @@ struct server_singleton {
 	int64_t last_rescan;     /* last time the holder read all leases again */
 };
 
-/* Refused client certificates, logged at most once a second: a client
- * retrying in a loop, or every client while the datastore is down, would
- * otherwise write a warning per handshake (refusal_log.c). */
+/* The count of rejected client certificates, logged at most once a second
+ * (refusal_log.c). Without it a client retrying in a loop, or every client
+ * while the datastore is down, would write a warning per handshake. */
 struct server_refusal_log {
 	bool window_open;        /* a line was logged in the current second */
 	uint64_t suppressed;     /* refusals counted, not logged, since then */
@@ -198,12 +198,12 @@ void server_entry_revision_forget(struct server_ctx *ctx);
 /* caller_cache.c: allocates and frees the slots. */
 WD_MUST_CHECK int server_caller_cache_init(struct server_ctx *ctx, struct wd_error *err);
 void server_caller_cache_free(struct server_ctx *ctx);
-/* Stores in ret_revoked whether serial is revoked (authority_is_revoked),
- * answering from memory for a serial found not revoked before. */
+/* Stores in ret_revoked whether serial is revoked (authority_is_revoked).
+ * A serial found not revoked before is looked up in memory. */
 WD_MUST_CHECK int server_serial_revoked(struct server_ctx *ctx, const char *serial,
 	bool *ret_revoked, struct wd_error *err);
-/* registry_node_check for agent_id's SVID serial at now, answering from
- * memory for a serial that passed before and has not expired. */
+/* Runs registry_node_check for agent_id's SVID serial at now. A serial
+ * that passed before and has not expired is looked up in memory. */
 WD_MUST_CHECK int server_agent_check(struct server_ctx *ctx, const char *agent_id,
 	const char *serial, int64_t now, struct wd_error *err);
 /* Drops the cached checks of agent_id's serials (every check when agent_id
@@ -219,8 +219,8 @@ void server_changes_stop(struct server_ctx *ctx);
 /* Refreshes the caches a change of payload's kind touches; NULL refreshes
  * all of them (after the listener reconnected). */
 void server_changes_apply(struct server_ctx *ctx, const char *payload);
-/* Reads notifications that arrived on the listener and not yet handled,
- * without blocking, so that a cache answers with every change heard. */
+/* Reads the notifications that arrived on the listener and were not yet
+ * handled, without blocking, so that the caches include every change. */
 void server_changes_poll(struct server_ctx *ctx);
 /* Notifies other servers of a change already committed (the authority's,
  * whose transactions are not the server's); logs a failure. */

@@ -1,7 +1,7 @@
 /* libFuzzer harness: loads arbitrary bytes as a Falco rules file, compiles
- * the rules, writes the report and works out the open path filter; every
- * failure must carry a detail, and every prefix the filter keeps must be
- * an absolute path, as the kernel side requires. */
+ * the rules, writes the report and works out the open path filter. Every
+ * failure must carry a detail. Every prefix the filter keeps must be an
+ * absolute path and every suffix non-empty, as the kernel side requires. */
 #include <stddef.h>
 #include <stdint.h>
 

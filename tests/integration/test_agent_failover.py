@@ -150,8 +150,8 @@ class AgentFailoverTest(unittest.TestCase):
         self.assertIsNone(agent.process.poll(), agent.read_log())
 
     def test_datastore_outage_keeps_agent(self):
-        """PostgreSQL stops for more than three sync passes: the servers
-        answer the agent's node SVID with 503 EUNAVAILABLE instead of failing
+        """PostgreSQL stops for more than three sync passes. The servers
+        reply 503 EUNAVAILABLE to the agent's node SVID instead of failing
         its TLS handshake, so the agent keeps serving its cache instead of
         stopping as revoked, and syncs again once PostgreSQL is back."""
         if wardenlib.datastore_under_test() != "postgres":
@@ -180,9 +180,9 @@ class AgentFailoverTest(unittest.TestCase):
             self.assertNotIn(pg.socket_dir, body)
             self.assertNotIn(".s.PGSQL", body)
             self.assertNotIn(wardenlib.datastore_database(first.datastore), body)
-            # Passes fail at about 0, 1, 3 and 7 s (the backoff doubles from
-            # SYNC_INTERVAL); three refused handshakes in a row would have
-            # stopped the agent by the third.
+            # Passes fail at about 0, 1, 3 and 7 s, because the backoff
+            # doubles from SYNC_INTERVAL. Three rejected handshakes in a row
+            # would have stopped the agent by the third.
             self.assertTrue(wait_until(lambda: len(re.findall(
                 r"sync failed, serving cached svids", agent.read_log())) >= 4, 30),
                 agent.read_log())
@@ -342,7 +342,7 @@ class IdleSyncCostTest(unittest.TestCase):
 
         # The serial's revocation (in the handshake and again for the
         # caller), the node check and the revision come from memory, so the
-        # datastore sees nothing.
+        # datastore gets no statement.
         idle, reply = self.cost(f"/v1/node/entries?since={revision}&unchanged=ok", cert, key)
         self.assertEqual(idle, 0)
         self.assertEqual(reply, {"unchanged": True, "revision": revision,
@@ -389,8 +389,8 @@ class CallerChecksInMemory:
     reader = None
 
     def warm_sync(self, cert, key):
-        """Syncs twice through reader, so the second answers from memory,
-        and returns the revision."""
+        """Syncs twice through reader, so that the second reply comes from
+        memory, and returns the revision."""
         revision = self.reader.tls("GET", "/v1/node/entries?since=0", cert=cert,
                                    key=key).json()["revision"]
         for _ in range(2):
@@ -467,7 +467,7 @@ class OneServerCallerChecksTest(CallerChecksInMemory, unittest.TestCase):
 
 class PeerCallerChecksTest(CallerChecksInMemory, unittest.TestCase):
     """Another server's writes reach the reader's cache as notifications,
-    which the reader reads before it answers from memory."""
+    which the reader reads before it replies from memory."""
 
     @classmethod
     def setUpClass(cls):

@@ -1,12 +1,12 @@
 #!/usr/bin/python3
 """The sensor's path filter in the kernel against the real kernel. With
 rules whose opens are bounded by a prefix, a file name and an exact path,
-`warden sensor run` reports the filter it set; opens of other paths never
-reach user space and are counted as path_filtered, while opens the rules
-match still alert: by prefix, by file name, and by paths the kernel cannot
+`warden sensor run` reports the filter it set. Opens of other paths never
+reach user space and are counted as path_filtered. Opens the rules match
+still alert: by prefix, by file name, and by paths the kernel cannot
 judge as the rules would (a "..", a "//", a relative path), which user
 space normalizes to the watched file. With more prefixes than the kernel
-side holds, the filter is off and the sensor still alerts."""
+side stores, the filter is off and the sensor still alerts."""
 import os
 import re
 import subprocess
@@ -127,8 +127,9 @@ def main():
 
 
 def too_many_prefixes(workdir):
-    """More prefixes than the kernel side holds: the sensor says the filter
-    is off and goes on, and an open of a listed path still alerts."""
+    """More prefixes than the kernel side stores: the sensor prints that the
+    filter is off and keeps running, and an open of a listed path still
+    alerts."""
     # Names of one length, so that none is a prefix of another.
     listed = [os.path.join(workdir, "many", f"file-{i:04d}") for i in range(5000)]
     rules = os.path.join(workdir, "many.yaml")

@@ -107,11 +107,11 @@ enum sensor_drop_reason {
  * part the filter did not read could hold a "/../" that leads elsewhere. */
 #define SENSOR_FILTER_LEN 128
 
-/* Prefixes, and suffixes, the filter holds at most. */
+/* The maximum number of prefixes, and of suffixes, in the filter. */
 #define SENSOR_FILTER_PREFIXES 4096
 
 /* A key of the open_prefixes and open_suffixes LPM tries: prefix_bits is 8
- * times the bytes of data that count. The suffix trie holds its strings
+ * times the bytes of data that count. The suffix trie stores its strings
  * reversed, last byte first. */
 struct sensor_prefix_key {
 	__u32 prefix_bits;

@@ -525,12 +525,6 @@ static __always_inline void read_path(char *dst, __u64 src)
 		dst[0] = '\0';
 }
 
-/* True when user space must see an open of the path at src. Opens whose
- * path no loaded rule can match stop here, before a record is reserved.
- * Paths the filter cannot judge the way user space would always pass:
- * unreadable, relative (user space joins them to the working directory),
- * longer than the filter reads, or holding "//", "/." or "..", which user
- * space normalizes (a "/tmp/../etc/shadow" must reach the rules). */
 #define BYTES_ONES 0x0101010101010101ULL
 #define BYTES_LOW7 0x7f7f7f7f7f7f7f7fULL
 #define BYTES_HIGH 0x8080808080808080ULL
@@ -586,13 +580,13 @@ static __always_inline bool scan_path(const struct sensor_prefix_key *path, __u3
 	return odd != 0;
 }
 
-/* True when user space must see an open of the path at src. Opens whose
- * path no loaded rule can match stop here, before a record is reserved.
- * Paths the filter cannot judge the way user space would always pass:
- * unreadable, relative (user space joins them to the working directory),
- * longer than the filter reads, or holding "//", "/." or "..", which user
- * space normalizes (a "/tmp/../etc/shadow" must reach the rules). */
-static __always_inline bool open_path_wanted(__u64 src)
+/* Returns true when an open of the path at src must reach user space, and
+ * false for a path no loaded rule can match, before a record is reserved.
+ * A path the filter cannot judge as user space would always passes: an
+ * unreadable or relative one, one longer than the filter reads, and one
+ * with "//", "/." or "..". User space normalizes those, so a
+ * "/tmp/../etc/shadow" must reach the rules. */
+static __always_inline bool open_path_passes(__u64 src)
 {
 	struct path_scratch *scratch;
 	__u32 zero = 0, len, skip;
@@ -654,7 +648,7 @@ static __always_inline int emit_open(struct trace_event_raw_sys_exit *ctx, __u32
 	call.args[3] = PT_REGS_PARM4_SYSCALL(regs);
 	path = syscall == SENSOR_SYS_OPEN || syscall == SENSOR_SYS_CREAT ? call.args[0] :
 		call.args[1];
-	if (!open_path_wanted(path))
+	if (!open_path_passes(path))
 		return 0;
 
 	record = reserve(sizeof(*record));

@@ -123,10 +123,10 @@ const struct rules_rule *rules_get(const struct rules_set *set, size_t index);
  * FIELDS evaluate unset)", "skipped NAME: REASON" or "disabled NAME". */
 WD_MUST_CHECK int rules_report(const struct rules_set *set, struct wd_buf *out);
 
-/* Where the opens are that the loaded rules can match, for the kernel's
- * path filter (sensor_filter_open_paths). */
+/* The bound on the paths of the opens that the loaded rules can match, for
+ * the kernel's path filter (sensor_filter_open_paths). */
 struct rules_open_paths {
-	bool sees_opens;               /* some loaded rule sees open events */
+	bool matches_opens;            /* some loaded rule matches open events */
 	const struct rules_rule *any_rule; /* one that can match an open of any
 	                                * path: no filter is possible */
 	char **prefixes;               /* sorted; none is a prefix of another */
@@ -135,11 +135,11 @@ struct rules_open_paths {
 	size_t suffix_count;
 };
 
-/* Fills *ret: unless any_rule is set, every open a loaded rule can match
+/* Fills *ret. Unless any_rule is set, every open a loaded rule can match
  * has an fd.name that starts with one of the prefixes or ends with one of
- * the suffixes, or a path that the kernel's filter always lets through
- * (relative, too long, or with "..", "/." or "//"). The bound comes from
- * fd.name, fd.nameraw and fd.directory comparisons by =, in, startswith,
+ * the suffixes. Otherwise its path is one the kernel's filter always lets
+ * through (relative, too long, or with "..", "/." or "//"). The bound
+ * comes from fd.name, fd.nameraw and fd.directory comparisons by =, in, startswith,
  * pmatch and glob, fd.filename by = and in, endswith on fd.name,
  * fd.nameraw and fd.filename, and from evt.type.
  * WD_ENOMEM. Free with rules_open_paths_free. */

@@ -1,7 +1,7 @@
 /* The paths of open events the loaded rules can match, for the sensor's
- * filter in the kernel. From each rule that sees opens come prefixes and
- * suffixes such that, whenever its condition is true, fd.name starts with
- * one of the prefixes or ends with one of the suffixes. A rule whose condition allows an open of any path (no fd.name
+ * filter in the kernel. Each rule that matches open events gives prefixes
+ * and suffixes: whenever its condition is true, fd.name starts with one of
+ * the prefixes or ends with one of the suffixes. A rule whose condition allows an open of any path (no fd.name
  * check, or one this reasoning cannot bound) turns the filter off. */
 #include <stdlib.h>
 #include <string.h>
@@ -157,11 +157,11 @@ static int suffix_paths(const struct cond_node *node, bool filename, struct path
 	return 0;
 }
 
-/* One comparison. Only the forms that bound the path from the start count:
- * equality, a list of values, startswith, pmatch and a glob's literal head
- * on fd.name or fd.nameraw (the same bytes for an absolute path the filter
- * judges), and the same on fd.directory, whose value is followed by a
- * slash in the path. evt.type limits which events a rule sees. */
+/* Returns the bound of one comparison. On fd.name and fd.nameraw (the same
+ * bytes for an absolute path the filter judges), =, in, startswith, pmatch
+ * and a glob's literal head give prefixes. The same forms on fd.directory
+ * give the directory, which a slash follows in the path. Suffixes come
+ * from suffix_paths, and evt.type limits the events a rule matches. */
 static int check_paths(const struct cond_node *node, struct path_set *ret)
 {
 	const char *field = node->lhs.field;
@@ -299,7 +299,7 @@ static int node_paths(const struct cond_node *node, struct path_set *ret)
 	return rc;
 }
 
-static bool sees_opens(const struct rules_rule *rule)
+static bool matches_opens(const struct rules_rule *rule)
 {
 	if (rule->status != RULES_LOADED)
 		return false;
@@ -319,7 +319,7 @@ static int compare_strings(const void *a, const void *b)
 /* Sorts the prefixes and drops each one that a shorter one already covers. */
 static void keep_covering(struct strings *prefixes)
 {
-	size_t kept = 0;
+	size_t kept_count = 0;
 
 	/* qsort must not see the NULL array of an empty list. */
 	if (prefixes->count < 2)
@@ -328,32 +328,32 @@ static void keep_covering(struct strings *prefixes)
 	for (size_t i = 0; i < prefixes->count; i++) {
 		char *prefix = prefixes->items[i];
 
-		if (kept && !strncmp(prefix, prefixes->items[kept - 1],
-			    strlen(prefixes->items[kept - 1]))) {
+		if (kept_count && !strncmp(prefix, prefixes->items[kept_count - 1],
+			    strlen(prefixes->items[kept_count - 1]))) {
 			free(prefix);
 			continue;
 		}
-		prefixes->items[kept++] = prefix;
+		prefixes->items[kept_count++] = prefix;
 	}
-	prefixes->count = kept;
+	prefixes->count = kept_count;
 }
 
 /* Sorts the suffixes and drops repeats. */
 static void keep_unique(struct strings *suffixes)
 {
-	size_t kept = 0;
+	size_t kept_count = 0;
 
 	if (suffixes->count < 2)
 		return;
 	qsort(suffixes->items, suffixes->count, sizeof(*suffixes->items), compare_strings);
 	for (size_t i = 0; i < suffixes->count; i++) {
-		if (kept && !strcmp(suffixes->items[i], suffixes->items[kept - 1])) {
+		if (kept_count && !strcmp(suffixes->items[i], suffixes->items[kept_count - 1])) {
 			free(suffixes->items[i]);
 			continue;
 		}
-		suffixes->items[kept++] = suffixes->items[i];
+		suffixes->items[kept_count++] = suffixes->items[i];
 	}
-	suffixes->count = kept;
+	suffixes->count = kept_count;
 }
 
 int rules_open_paths(const struct rules_set *set, struct rules_open_paths *ret,
@@ -367,9 +367,9 @@ int rules_open_paths(const struct rules_set *set, struct rules_open_paths *ret,
 		struct path_set paths;
 		int rc;
 
-		if (!sees_opens(rule))
+		if (!matches_opens(rule))
 			continue;
-		ret->sees_opens = true;
+		ret->matches_opens = true;
 		if (node_paths(rule->ast, &paths) < 0)
 			goto nomem;
 		if (paths.kind == PATHS_ANY) {

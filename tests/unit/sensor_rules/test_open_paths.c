@@ -104,7 +104,7 @@ static void test_bounded(void **state)
 
 	(void)state;
 	assert_int_equal(rules_open_paths(set, &paths, &err), 0);
-	assert_true(paths.sees_opens);
+	assert_true(paths.matches_opens);
 	assert_null(paths.any_rule);
 	assert_int_equal(paths.count, sizeof(prefixes) / sizeof(prefixes[0]));
 	for (size_t i = 0; i < paths.count; i++)
@@ -138,7 +138,7 @@ static void expect_unbounded(const char *condition)
 		"  priority: error\n", condition);
 	set = load(text);
 	assert_int_equal(rules_open_paths(set, &paths, &err), 0);
-	assert_true(paths.sees_opens);
+	assert_true(paths.matches_opens);
 	if (!paths.any_rule)
 		fail_msg("the filter stays on for: %s", condition);
 	assert_string_equal(paths.any_rule->name, "Unbounded");
@@ -179,7 +179,7 @@ static void test_no_opens(void **state)
 
 	(void)state;
 	assert_int_equal(rules_open_paths(set, &paths, &err), 0);
-	assert_false(paths.sees_opens);
+	assert_false(paths.matches_opens);
 	assert_null(paths.any_rule);
 	assert_int_equal(paths.count, 0);
 	assert_int_equal(paths.suffix_count, 0);
